@@ -1,0 +1,38 @@
+package dev.veriruntime.cli;
+
+/**
+ * Exit codes of every command, documented in docs/api.md. Distinct failures get distinct codes so
+ * scripts can tell them apart without parsing messages.
+ */
+public final class ExitCodes {
+  /** Success; for verify commands: the verdict was VERIFIED. */
+  public static final int OK = 0;
+  /** A verify command ran and the verdict was FAILED. */
+  public static final int VERDICT_FAILED = 1;
+  /** Bad usage: unknown option, missing argument (picocli's own code). */
+  public static final int USAGE = 2;
+  /** A verify command ran and the verdict was UNKNOWN. */
+  public static final int VERDICT_UNKNOWN = 3;
+  /** A verify command ran and the verdict was DEGRADED. */
+  public static final int VERDICT_DEGRADED = 4;
+  /** An input file is missing, is a directory, or cannot be read. */
+  public static final int INPUT_UNREADABLE = 10;
+  /** An input file is malformed (not ELF, bad JSON, bad envelope...). */
+  public static final int INPUT_MALFORMED = 11;
+  /** A signature did not verify, or was made by a key that is not trusted. */
+  public static final int SIGNATURE_INVALID = 12;
+  /** A key file is missing, malformed or of an unsupported type. */
+  public static final int KEY_INVALID = 13;
+  /** The probe cannot run here: not root / missing capabilities, no BTF. */
+  public static final int KERNEL_UNSUPPORTED = 20;
+  /** The probe could not be loaded or attached. */
+  public static final int PROBE_FAILED = 21;
+  /** A process does not exist. */
+  public static final int NO_SUCH_PROCESS = 22;
+  /** Evidence journal verification found tampering or loss. */
+  public static final int JOURNAL_TAMPERED = 30;
+  /** A bug: an unexpected exception. The message says what. */
+  public static final int INTERNAL = 70;
+
+  private ExitCodes() {}
+}
