@@ -37,7 +37,7 @@ public final class PipelineMetrics {
             .description("kernel exec timestamp to verdict")
             .publishPercentiles(0.5, 0.99, 0.999)
             .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMicros(10))
+            .minimumExpectedValue(Duration.ofNanos(10_000))
             .maximumExpectedValue(Duration.ofSeconds(10))
             .register(registry);
     this.bytesHashed =
