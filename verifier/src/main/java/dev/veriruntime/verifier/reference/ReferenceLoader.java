@@ -78,6 +78,27 @@ public final class ReferenceLoader {
     return out;
   }
 
+  /**
+   * The exact bytes of a file that holds one plain in-toto statement, after checking that it is one:
+   * what {@code refs sign} signs, byte for byte, so fields this reader ignores are kept.
+   *
+   * @throws ReferenceException UNREADABLE as for {@link #load}; MALFORMED if the file is not exactly
+   *     one JSON object that is a valid in-toto statement (an envelope is refused too)
+   */
+  public static byte[] readStatementBytes(Path file) throws ReferenceException {
+    byte[] bytes = read(file);
+    List<JsonNode> documents = parse(bytes, file);
+    if (documents.size() != 1) {
+      throw Json.malformed(file + " holds " + documents.size() + " JSON documents, expected one in-toto statement");
+    }
+    JsonNode doc = documents.get(0);
+    if (doc.isObject() && doc.has("payloadType")) {
+      throw Json.malformed(file + " is already a DSSE envelope, expected a plain in-toto statement");
+    }
+    InTotoStatement.fromJson(doc, file.toString());
+    return bytes;
+  }
+
   private LoadedStatement loadDocument(JsonNode doc, Path file, String where) throws ReferenceException {
     if (doc.isObject() && doc.has("payloadType")) {
       DsseEnvelope envelope = DsseEnvelope.fromJson(doc, where);
