@@ -251,7 +251,7 @@ public final class BinaryVerifier {
           + " (" + match.source().file() + ")"));
     } else if (match != null) {
       String reason = "reference " + (match.name().isEmpty() ? "sha256:" + match.sha256() : match.name())
-          + " from unsigned manifest " + match.source().file();
+          + " from unsigned manifest " + match.source().file() + " (" + match.source().unsignedBecause() + ")";
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, reason));
       r.finding(new Finding(FindingType.UNSIGNED_REFERENCE, Scope.SIGNATURE, reason,
           Map.of("referenceFile", match.source().file().toString())));

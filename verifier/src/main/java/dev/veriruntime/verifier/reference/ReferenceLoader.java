@@ -119,7 +119,7 @@ public final class ReferenceLoader {
         throw Json.malformed(where + ": payload is empty");
       }
       InTotoStatement statement = InTotoStatement.fromJson(statementJson, where + " payload");
-      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(payload), signer), true, where);
+      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(payload), signer, true), where);
     }
     if (doc.isObject() && doc.has("_type")) {
       InTotoStatement statement = InTotoStatement.fromJson(doc, where);
@@ -128,7 +128,7 @@ public final class ReferenceLoader {
             where + " is a plain, unsigned in-toto statement, not a signed DSSE envelope");
       }
       byte[] canonical = statement.toJsonBytes();
-      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(canonical), null), false, where);
+      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(canonical), null, false), where);
     }
     throw Json.malformed(where + ": neither a DSSE envelope (payloadType) nor an in-toto statement (_type)");
   }
@@ -178,7 +178,7 @@ public final class ReferenceLoader {
     throw new ReferenceException(ReferenceException.Kind.SIGNATURE_INVALID, where + ": not signed by a trusted key: " + why);
   }
 
-  private static LoadedStatement references(ReferenceSource source, boolean enveloped, String where)
+  private static LoadedStatement references(ReferenceSource source, String where)
       throws ReferenceException {
     InTotoStatement statement = source.statement();
     ManifestPredicate manifest = ManifestPredicate.TYPE.equals(statement.predicateType())
@@ -198,7 +198,7 @@ public final class ReferenceLoader {
           facts == null ? Map.of() : facts.elf(),
           source));
     }
-    return new LoadedStatement(source, enveloped, refs, skipped);
+    return new LoadedStatement(source, refs, skipped);
   }
 
   private static byte[] read(Path file) throws ReferenceException {

@@ -15,8 +15,11 @@ import java.util.Optional;
  *     statement document), naming the statement in evidence
  * @param signedByKeyId key id of the trusted key whose signature verified, or {@code null} if the
  *     statement is unsigned (plain JSON, or an envelope with no trusted signature)
+ * @param enveloped whether the statement came in a DSSE envelope (which, when {@code signedByKeyId}
+ *     is null, no trusted key signed)
  */
-public record ReferenceSource(Path file, InTotoStatement statement, String payloadSha256, String signedByKeyId) {
+public record ReferenceSource(
+    Path file, InTotoStatement statement, String payloadSha256, String signedByKeyId, boolean enveloped) {
 
   public ReferenceSource {
     Objects.requireNonNull(file, "file");
@@ -31,6 +34,14 @@ public record ReferenceSource(Path file, InTotoStatement statement, String paylo
 
   public Optional<String> signedBy() {
     return Optional.ofNullable(signedByKeyId);
+  }
+
+  /** Why an unsigned source is unsigned, for reasons shown to operators; empty when signed. */
+  public String unsignedBecause() {
+    if (signed()) {
+      return "";
+    }
+    return enveloped ? "envelope not signed by a trusted key" : "plain statement, no envelope";
   }
 
   public String predicateType() {
