@@ -8,6 +8,7 @@ import dev.veriruntime.verifier.elf.ElfStructureVerifier;
 import dev.veriruntime.verifier.elf.MalformedElfException;
 import dev.veriruntime.verifier.elf.Shebang;
 import dev.veriruntime.verifier.hash.Sha256;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
 import dev.veriruntime.verifier.reference.Reference;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import java.io.IOException;
@@ -94,8 +95,18 @@ public final class BinaryVerifier {
   private final Clock clock;
   private final Options options;
   private final ElfStructureVerifier structure;
+  private final PackageDatabase packages;
 
   public BinaryVerifier(ReferenceStore store, Clock clock, Options options) {
+    this(store, PackageDatabase.empty(), clock, options);
+  }
+
+  /**
+   * @param packages the package manager's own checksums, consulted only when no reference knows the
+   *     file by digest or path: a match vouches for DISK_HASH (never for SIGNATURE), a mismatch fails it
+   */
+  public BinaryVerifier(ReferenceStore store, PackageDatabase packages, Clock clock, Options options) {
+    this.packages = Objects.requireNonNull(packages, "packages");
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.options = Objects.requireNonNull(options, "options");
@@ -212,7 +223,9 @@ public final class BinaryVerifier {
       pathRef = byPath.stream().filter(Reference::signed).findFirst().orElse(byPath.stream().findFirst().orElse(null));
     }
 
-    // DISK_HASH
+    // DISK_HASH: references first; the package database only for files no reference knows.
+    PackageVerdict pkg = match == null && pathRef == null ? packageVerdict(ch, lookupPaths) : null;
+    boolean packageVouched = pkg != null;
     if (match != null) {
       r.put(ScopeResult.verified(Scope.DISK_HASH, "matches reference " + match.describe()));
     } else if (pathRef != null) {
@@ -220,6 +233,15 @@ public final class BinaryVerifier {
       r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
       r.finding(new Finding(FindingType.DIGEST_MISMATCH, Scope.DISK_HASH, reason,
           Map.of("expected", pathRef.sha256(), "actual", sha256, "referenceFile", pathRef.source().file().toString())));
+    } else if (pkg != null && pkg.matches()) {
+      r.put(ScopeResult.verified(Scope.DISK_HASH, "matches the checksum package " + pkg.file().packageName()
+          + " recorded for " + pkg.file().path()));
+    } else if (pkg != null) {
+      String reason = "differs from the checksum package " + pkg.file().packageName() + " recorded for "
+          + pkg.file().path() + " (candidate tampering)";
+      r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
+      r.finding(new Finding(FindingType.DIGEST_MISMATCH, Scope.DISK_HASH, reason,
+          Map.of("package", pkg.file().packageName(), "expectedMd5", pkg.file().md5(), "actual", sha256)));
     } else {
       String reason = "no reference for sha256 " + sha256 + " or path " + displayPath;
       r.put(ScopeResult.notVerified(Scope.DISK_HASH, reason));
@@ -255,10 +277,13 @@ public final class BinaryVerifier {
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, reason));
       r.finding(new Finding(FindingType.UNSIGNED_REFERENCE, Scope.SIGNATURE, reason,
           Map.of("referenceFile", match.source().file().toString())));
+    } else if (packageVouched) {
+      r.put(ScopeResult.notVerified(Scope.SIGNATURE, "only the package database vouches for this file; its checksums are not signatures"));
     } else {
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, "no reference vouches for sha256 " + sha256));
     }
-    return r.build(displayPath, sha256, before, match != null ? match : pathRef, start, match != null || pathRef != null);
+    return r.build(displayPath, sha256, before, match != null ? match : pathRef, start,
+        match != null || pathRef != null || packageVouched);
   }
 
   private void sections(Result r, FileChannel ch, ElfFile elf, Reference match, Reference pathRef) throws IOException {
@@ -311,6 +336,19 @@ public final class BinaryVerifier {
       r.put(ScopeResult.failed(Scope.ELF_SECTIONS, "sections differ from reference " + pathRef.describe() + ": "
           + String.join(", ", differing)));
     }
+  }
+
+  private record PackageVerdict(PackageDatabase.PackageFile file, boolean matches) {}
+
+  private PackageVerdict packageVerdict(FileChannel ch, List<String> lookupPaths) throws IOException {
+    for (String p : lookupPaths) {
+      Optional<PackageDatabase.PackageFile> file = packages.lookup(p);
+      if (file.isPresent()) {
+        Optional<PackageDatabase.Match> m = packages.check(p, ch);
+        return new PackageVerdict(file.get(), m.orElseThrow() == PackageDatabase.Match.MATCHES);
+      }
+    }
+    return null;
   }
 
   /** Signed references first (store order), preferring one registered under the looked-up path. */
