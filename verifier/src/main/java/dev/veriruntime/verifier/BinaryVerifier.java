@@ -121,7 +121,7 @@ public final class BinaryVerifier {
    * Verify the file at {@code path} (symbolic links followed, as exec does). References are looked up
    * by the path as given (made absolute) and by its real path.
    *
-   * @throws IOException if the file is missing, a directory, or cannot be read
+   * @throws IOException if the file is missing, a directory or not a regular file, or cannot be read
    */
   public BinaryVerification verify(Path path) throws IOException {
     return verify(path, null);
@@ -138,6 +138,10 @@ public final class BinaryVerifier {
       throw new FileSystemException(path.toString(), null, "is a directory");
     }
     Path real = path.toRealPath();
+    if (!Files.isRegularFile(real)) {
+      // A device or FIFO is never what exec runs, and /dev/zero would be hashed forever.
+      throw new FileSystemException(path.toString(), null, "not a regular file");
+    }
     try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ)) {
       String given = path.toAbsolutePath().normalize().toString();
       return verify(ch, real, path.toString(), expected, List.of(given, real.toString()));
