@@ -43,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * VERIFIED only if that reference came from a signature-verified envelope (else NOT_VERIFIED, so
  * the verdict is at best DEGRADED). A reference for the path with another digest makes DISK_HASH
  * FAILED and, when the reference carries section digests, ELF_SECTIONS FAILED naming the sections
- * that differ. No reference by digest or path makes the verdict UNKNOWN (unless an ELF check
+ * that differ; a signed reference for the path outweighs an unsigned one that matches the digest.
+ * No reference by digest or path makes the verdict UNKNOWN (unless an ELF check
  * FAILED). A {@code #!} script is hashed like any file; its ELF scopes are NOT_APPLICABLE and name
  * the interpreter.
  *
@@ -219,12 +220,19 @@ public final class BinaryVerifier {
     // Reference lookup: by digest (signed first, then one registered for this path), else by path.
     Reference match = pick(store.allBySha256(sha256), lookupPaths);
     Reference pathRef = null;
-    if (match == null) {
+    if (match == null || !match.signed()) {
       Set<Reference> byPath = new LinkedHashSet<>();
       for (String p : lookupPaths) {
         byPath.addAll(store.byPath(p));
       }
-      pathRef = byPath.stream().filter(Reference::signed).findFirst().orElse(byPath.stream().findFirst().orElse(null));
+      Reference signedForPath = byPath.stream().filter(Reference::signed).findFirst().orElse(null);
+      if (match == null) {
+        pathRef = signedForPath != null ? signedForPath : byPath.stream().findFirst().orElse(null);
+      } else if (signedForPath != null && !signedForPath.sha256().equals(sha256)) {
+        // A signed reference for this path names other bytes: an unsigned match does not outweigh it.
+        match = null;
+        pathRef = signedForPath;
+      }
     }
 
     // DISK_HASH: references first; the package database only for files no reference knows.
