@@ -43,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * VERIFIED only if that reference came from a signature-verified envelope (else NOT_VERIFIED, so
  * the verdict is at best DEGRADED). A reference for the path with another digest makes DISK_HASH
  * FAILED and, when the reference carries section digests, ELF_SECTIONS FAILED naming the sections
- * that differ. No reference by digest or path makes the verdict UNKNOWN (unless an ELF check
+ * that differ; a signed reference for the path outweighs an unsigned one that matches the digest.
+ * No reference by digest or path makes the verdict UNKNOWN (unless an ELF check
  * FAILED). A {@code #!} script is hashed like any file; its ELF scopes are NOT_APPLICABLE and name
  * the interpreter.
  *
@@ -121,7 +122,7 @@ public final class BinaryVerifier {
    * Verify the file at {@code path} (symbolic links followed, as exec does). References are looked up
    * by the path as given (made absolute) and by its real path.
    *
-   * @throws IOException if the file is missing, a directory, or cannot be read
+   * @throws IOException if the file is missing, a directory or not a regular file, or cannot be read
    */
   public BinaryVerification verify(Path path) throws IOException {
     return verify(path, null);
@@ -138,6 +139,10 @@ public final class BinaryVerifier {
       throw new FileSystemException(path.toString(), null, "is a directory");
     }
     Path real = path.toRealPath();
+    if (!Files.isRegularFile(real)) {
+      // A device or FIFO is never what exec runs, and /dev/zero would be hashed forever.
+      throw new FileSystemException(path.toString(), null, "not a regular file");
+    }
     try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ)) {
       String given = path.toAbsolutePath().normalize().toString();
       return verify(ch, real, path.toString(), expected, List.of(given, real.toString()));
@@ -215,12 +220,19 @@ public final class BinaryVerifier {
     // Reference lookup: by digest (signed first, then one registered for this path), else by path.
     Reference match = pick(store.allBySha256(sha256), lookupPaths);
     Reference pathRef = null;
-    if (match == null) {
+    if (match == null || !match.signed()) {
       Set<Reference> byPath = new LinkedHashSet<>();
       for (String p : lookupPaths) {
         byPath.addAll(store.byPath(p));
       }
-      pathRef = byPath.stream().filter(Reference::signed).findFirst().orElse(byPath.stream().findFirst().orElse(null));
+      Reference signedForPath = byPath.stream().filter(Reference::signed).findFirst().orElse(null);
+      if (match == null) {
+        pathRef = signedForPath != null ? signedForPath : byPath.stream().findFirst().orElse(null);
+      } else if (signedForPath != null && !signedForPath.sha256().equals(sha256)) {
+        // A signed reference for this path names other bytes: an unsigned match does not outweigh it.
+        match = null;
+        pathRef = signedForPath;
+      }
     }
 
     // DISK_HASH: references first; the package database only for files no reference knows.
@@ -273,7 +285,7 @@ public final class BinaryVerifier {
           + " (" + match.source().file() + ")"));
     } else if (match != null) {
       String reason = "reference " + (match.name().isEmpty() ? "sha256:" + match.sha256() : match.name())
-          + " from unsigned manifest " + match.source().file();
+          + " from unsigned manifest " + match.source().file() + " (" + match.source().unsignedBecause() + ")";
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, reason));
       r.finding(new Finding(FindingType.UNSIGNED_REFERENCE, Scope.SIGNATURE, reason,
           Map.of("referenceFile", match.source().file().toString())));

@@ -293,18 +293,13 @@ final class ElfParser {
         align = u32(t, b + 32);
         entsize = u32(t, b + 36);
       }
-      // Section 0 carries extended counts in its size field, not file bytes.
-      if (i > 0 && type != Section.SHT_NOBITS && type != Section.SHT_NULL) {
-        offsetValue("section " + i + " sh_offset", offset);
-        offsetValue("section " + i + " sh_size", sz);
-        checkRange(String.format("section %d sh_offset 0x%x + sh_size", i, offset), offset, sz);
-      }
       raw.add(new Section(i, "", type, flags, addr, offset, sz, link, info, align, entsize));
     }
     byte[] names = null;
     int strndx = h.sectionNameTableIndex();
     if (strndx != SHN_UNDEF) {
       Section st = raw.get(strndx);
+      checkSectionRange(st, "");
       if (st.type() != Section.SHT_STRTAB) {
         throw new MalformedElfException(
             "e_shstrndx " + strndx + " names a section of type " + st.typeName()
@@ -319,10 +314,24 @@ final class ElfParser {
       if (names != null && (i > 0 || nameOffsets[i] != 0)) {
         name = string(names, nameOffsets[i], "section " + i + " sh_name");
       }
-      out.add(new Section(i, name, s.type(), s.flags(), s.address(), s.offset(), s.size(),
-          s.link(), s.info(), s.addressAlign(), s.entrySize()));
+      Section named = new Section(i, name, s.type(), s.flags(), s.address(), s.offset(),
+          s.size(), s.link(), s.info(), s.addressAlign(), s.entrySize());
+      checkSectionRange(named, name);
+      out.add(named);
     }
     return out;
+  }
+
+  /** File bytes of a section must lie inside the file; section 0 and NOBITS have none. */
+  private void checkSectionRange(Section s, String name) throws MalformedElfException {
+    if (s.index() == 0 || !s.hasFileBytes()) {
+      return; // section 0 carries extended counts in its size field, not file bytes
+    }
+    String what = "section " + s.index() + (name.isEmpty() ? "" : " (" + name + ")");
+    offsetValue(what + " sh_offset", s.offset());
+    offsetValue(what + " sh_size", s.size());
+    checkRange(String.format("%s sh_offset 0x%x + sh_size", what, s.offset()), s.offset(),
+        s.size());
   }
 
   // ---------------------------------------------------------------- interpreter
