@@ -324,8 +324,10 @@ final class ElfParser {
 
   /** File bytes of a section must lie inside the file; section 0 and NOBITS have none. */
   private void checkSectionRange(Section s, String name) throws MalformedElfException {
-    if (s.index() == 0 || !s.hasFileBytes()) {
-      return; // section 0 carries extended counts in its size field, not file bytes
+    // Section 0 normally has type NULL and carries extended counts in its size field; if it
+    // claims a type with file bytes, it is held to the same bounds as any other section.
+    if (!s.hasFileBytes()) {
+      return;
     }
     String what = "section " + s.index() + (name.isEmpty() ? "" : " (" + name + ")");
     offsetValue(what + " sh_offset", s.offset());
