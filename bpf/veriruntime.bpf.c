@@ -178,7 +178,8 @@ static __always_inline __s64 inode_ctime_ns(struct inode *inode)
 {
 	if (bpf_core_field_exists(inode->i_ctime_sec)) {
 		__s64 sec = BPF_CORE_READ(inode, i_ctime_sec);
-		__u32 nsec = BPF_CORE_READ(inode, i_ctime_nsec);
+		/* Bit 31 is I_CTIME_QUERIED (multigrain timestamps, 6.13+), a flag and not time. */
+		__u32 nsec = BPF_CORE_READ(inode, i_ctime_nsec) & 0x7fffffffU;
 		return sec * 1000000000LL + nsec;
 	}
 	if (bpf_core_field_exists(((struct inode___timespec *)inode)->__i_ctime)) {
