@@ -178,8 +178,9 @@ static __always_inline __s64 inode_ctime_ns(struct inode *inode)
 {
 	if (bpf_core_field_exists(inode->i_ctime_sec)) {
 		__s64 sec = BPF_CORE_READ(inode, i_ctime_sec);
-		/* Bit 31 is I_CTIME_QUERIED (multigrain timestamps, 6.13+), a flag and not time. */
-		__u32 nsec = BPF_CORE_READ(inode, i_ctime_nsec) & 0x7fffffffU;
+		/* Multigrain timestamps (6.13+) keep the I_CTIME_QUERIED flag in bit 31 of
+		 * i_ctime_nsec; nanoseconds never reach it, so masking it is always right. */
+		__u32 nsec = BPF_CORE_READ(inode, i_ctime_nsec) & ~(1U << 31);
 		return sec * 1000000000LL + nsec;
 	}
 	if (bpf_core_field_exists(((struct inode___timespec *)inode)->__i_ctime)) {
