@@ -144,6 +144,7 @@ public final class EvidenceJournal implements AutoCloseable {
   public synchronized void sync() throws IOException {
     ensureOpen();
     boolean wrote = writePending();
+    boolean signed = lastWasCheckpoint && wrote;
     Instant now = options.clock().instant();
     boolean checkpointDue =
         recordsSinceCheckpoint >= options.checkpointEveryRecords()
@@ -152,12 +153,17 @@ public final class EvidenceJournal implements AutoCloseable {
     if (checkpointDue || (fileSize >= options.maxFileBytes() && !lastWasCheckpoint && seq > 0)) {
       appendCheckpoint(now);
       wrote |= writePending();
+      signed = true;
     }
     if (fileSize >= options.maxFileBytes()) {
       rotate();
+      signed = true;
     }
     if (wrote || headFile == null) {
-      writeHead(now);
+      // Forcing the head too would double the fsyncs per batch. The records it names are already
+      // forced, so a head lost in a crash is only stale (or unreadable until the next start-up,
+      // which rewrites it); it is forced whenever a checkpoint or rotation happened and at open.
+      writeHead(now, signed || headFile == null);
     }
   }
 
@@ -338,7 +344,7 @@ public final class EvidenceJournal implements AutoCloseable {
     }
   }
 
-  private void writeHead(Instant now) throws IOException {
+  private void writeHead(Instant now, boolean force) throws IOException {
     String file = headFile == null ? JournalFormat.fileName(fileIndex) : headFile;
     long offset = headFile == null ? fileSize : headOffset;
     JournalHead unsigned = new JournalHead(file, offset, durableSeq, durableHash, now, key.publicKeyHex(), "");
@@ -354,7 +360,9 @@ public final class EvidenceJournal implements AutoCloseable {
       while (bb.hasRemaining()) {
         c.write(bb);
       }
-      c.force(false);
+      if (force) {
+        c.force(false);
+      }
     }
     Files.move(tmp, dir.resolve(JournalFormat.HEAD_FILE), StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);

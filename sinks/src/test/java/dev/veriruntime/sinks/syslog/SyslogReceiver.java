@@ -121,11 +121,13 @@ final class SyslogReceiver implements AutoCloseable {
     thread("accept", () -> {
       while (!closed) {
         SocketChannel conn = server.accept();
-        resources.add(() -> {
+        if (!register(() -> {
           // Synchronous, unlike close() while our reader is blocked: unix writers get EPIPE at once.
           conn.shutdownInput();
           conn.close();
-        });
+        })) {
+          return;
+        }
         thread("read", () -> readFrames(Channels.newInputStream(conn)));
       }
     });
@@ -200,9 +202,27 @@ final class SyslogReceiver implements AutoCloseable {
     }
   }
 
+  /** Adds a resource to close, or closes it at once if the receiver is already closed. */
+  private boolean register(AutoCloseable resource) {
+    synchronized (resources) {
+      if (!closed) {
+        resources.add(resource);
+        return true;
+      }
+    }
+    try {
+      resource.close();
+    } catch (Exception ignored) {
+      // best effort
+    }
+    return false;
+  }
+
   @Override
   public void close() {
-    closed = true;
+    synchronized (resources) {
+      closed = true;
+    }
     for (AutoCloseable c : resources) {
       try {
         c.close();

@@ -10,7 +10,8 @@ class SyslogUnixDatagramSinkTest extends SyslogSinkContract {
   }
 
   @Override
-  protected void breakDownstream() {
+  protected void breakDownstream() throws Exception {
+    receiver.await(1, timeout()); // the first event's connection is accepted and tracked
     receiver.close(); // socket file removed: sends fail
   }
 }
