@@ -1,0 +1,52 @@
+package dev.veriruntime.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The one JSON mapping of the Core API, shared by every form so they print identically. Instants
+ * are ISO-8601 strings, not numbers. Thread safe (the mapper is configured once, then only used).
+ */
+public final class ApiJson {
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .registerModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+  private ApiJson() {}
+
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  /**
+   * Convert any result (record, map, verdict, JsonNode) to the tree a remote caller would parse
+   * from the wire. A direct {@code valueToTree} is not enough: it keeps a {@code long 5} as a
+   * LongNode where the parser reads an IntNode, and the two trees would not be equal.
+   */
+  static JsonNode normalize(Object value) throws JsonProcessingException {
+    try {
+      return MAPPER.readTree(MAPPER.writeValueAsBytes(value));
+    } catch (JsonProcessingException e) {
+      throw e;
+    } catch (IOException e) {
+      // Reading a byte array does no I/O.
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The error body {@code {"error": CODE, "message": "..."}}. */
+  static ObjectNode error(ApiException.Code code, String message) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("error", code.name());
+    node.put("message", message == null ? "" : message);
+    return node;
+  }
+}
