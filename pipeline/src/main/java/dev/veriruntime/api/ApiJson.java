@@ -17,8 +17,9 @@ public final class ApiJson {
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .registerModule(new JavaTimeModule())
-          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+          // FAIL_ON_EMPTY_BEANS stays on: a result type with no visible properties must fail
+          // loudly (INTERNAL) rather than print as {} and look like an answer.
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
   private ApiJson() {}
 

@@ -27,10 +27,14 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -42,6 +46,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -96,8 +101,9 @@ import reactor.netty.resources.LoopResources;
  *
  * One event-loop thread parses HTTP; API calls run on a bounded elastic scheduler ({@link
  * Builder#workers}, {@link Builder#queuedCalls}) because verification reads files; a call that
- * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}. Request line and headers are
- * bounded, bodies are refused, connections are limited and idle ones closed. Malformed requests
+ * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}, and so does a call refused
+ * because the queue is full. Request line and headers are bounded, bodies are refused, admitted
+ * connections are limited ({@link Builder#maxConnections}, beyond it 503) and idle ones closed. Malformed requests
  * never stop the server. Thread safe; {@link #close()} is idempotent.
  */
 public final class ApiServer implements AutoCloseable {
@@ -124,7 +130,8 @@ public final class ApiServer implements AutoCloseable {
   private final AtomicLong malformed = new AtomicLong();
   private final AtomicLong served = new AtomicLong();
   private final AtomicInteger connections = new AtomicInteger();
-  private final AtomicReference<Boolean> closed = new AtomicReference<>(false);
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final FileChannel lockChannel;
 
   private ApiServer(Builder b) throws IOException {
     this.api = b.api;
@@ -137,7 +144,15 @@ public final class ApiServer implements AutoCloseable {
     }
     Path parent = socket.getParent();
     Files.createDirectories(parent);
-    refuseToReplace(socket);
+    // Held for the server's life: two daemons starting at once cannot both take a stale socket's
+    // place (probe then rename is not atomic on its own). The lock file is left in place.
+    this.lockChannel = lock(parent.resolve(socket.getFileName() + ".lock"));
+    try {
+      refuseToReplace(socket);
+    } catch (IOException e) {
+      lockChannel.close();
+      throw e;
+    }
 
     Path staging =
         Files.createTempDirectory(parent, ".api-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -152,6 +167,8 @@ public final class ApiServer implements AutoCloseable {
               .bindAddress(() -> new DomainSocketAddress(staged.toString()))
               .httpRequestDecoder(spec -> spec.maxInitialLineLength(MAX_INITIAL_LINE).maxHeaderSize(MAX_HEADERS))
               .idleTimeout(b.idleTimeout)
+              .readTimeout(b.idleTimeout)
+              .requestTimeout(b.idleTimeout)
               .maxKeepAliveRequests(100)
               .doOnChannelInit(
                   (observer, channel, remote) -> {
@@ -167,12 +184,13 @@ public final class ApiServer implements AutoCloseable {
       }
       // rename(2) replaces a stale socket atomically and keeps the bound inode.
       Files.move(staged, socket, StandardCopyOption.ATOMIC_MOVE);
-      this.socketKey = Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      this.socketKey = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
       this.server = bound;
     } catch (IOException | RuntimeException e) {
       if (bound != null) {
         bound.disposeNow();
       }
+      lockChannel.close();
       workers.dispose();
       // No quiet period: nothing is submitted to these loops once the server or pool is gone.
     loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
@@ -203,7 +221,7 @@ public final class ApiServer implements AutoCloseable {
     return socket;
   }
 
-  /** Connections refused by the {@link PeerPolicy} (or because too many were open). */
+  /** Connections refused: by the {@link PeerPolicy}, or because too many were open. */
   public long refusedConnections() {
     return refused.get();
   }
@@ -228,7 +246,7 @@ public final class ApiServer implements AutoCloseable {
       return;
     }
     try {
-      Object key = Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      Object key = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
       if (Objects.equals(key, socketKey)) {
         Files.deleteIfExists(socket);
       }
@@ -237,8 +255,26 @@ public final class ApiServer implements AutoCloseable {
     }
     server.disposeNow(Duration.ofSeconds(5));
     workers.dispose();
+    try {
+      lockChannel.close();
+    } catch (IOException e) {
+      // Closing releases the lock whatever happens.
+    }
     // No quiet period: nothing is submitted to these loops once the server or pool is gone.
     loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+  }
+
+  private static FileChannel lock(Path lockFile) throws IOException {
+    FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      if (channel.tryLock() != null) {
+        return channel;
+      }
+    } catch (OverlappingFileLockException e) {
+      // Held by this JVM: another ApiServer on the same path.
+    }
+    channel.close();
+    throw new IOException("another daemon is listening on " + lockFile.resolveSibling(lockFile.getFileName().toString().replace(".lock", "")) + " (" + lockFile + " is locked)");
   }
 
   /** Fails when {@code socket} exists and is anything but a stale socket. */
@@ -252,15 +288,17 @@ public final class ApiServer implements AutoCloseable {
 
   /** Decide once per connection; the answer is given on its first request. */
   private void admit(Channel channel) {
-    Refusal refusal;
-    if (connections.incrementAndGet() > maxConnections) {
-      refusal = new Refusal(Code.UNAVAILABLE, "too many open connections (" + maxConnections + "), try again");
-    } else if (channel instanceof EpollDomainSocketChannel unix) {
-      refusal = refusalOf(unix);
-    } else {
-      refusal = new Refusal(Code.FORBIDDEN, "not a Unix domain socket connection");
+    Refusal refusal =
+        channel instanceof EpollDomainSocketChannel unix
+            ? refusalOf(unix)
+            : new Refusal(Code.FORBIDDEN, "not a Unix domain socket connection");
+    // Only admitted peers take a connection slot: refused ones cannot lock out root.
+    if (refusal == null) {
+      if (connections.incrementAndGet() > maxConnections) {
+        refusal = new Refusal(Code.UNAVAILABLE, "too many open connections (" + maxConnections + "), try again");
+      }
+      channel.closeFuture().addListener(f -> connections.decrementAndGet());
     }
-    channel.closeFuture().addListener(f -> connections.decrementAndGet());
     if (refusal != null) {
       refused.incrementAndGet();
       channel.attr(REFUSAL).set(refusal);
@@ -553,7 +591,7 @@ public final class ApiServer implements AutoCloseable {
       return this;
     }
 
-    /** Open connections before new ones are refused (403); default 64. */
+    /** Admitted connections open at once; requests on more are answered 503; default 64. */
     public Builder maxConnections(int maxConnections) {
       if (maxConnections < 1) {
         throw new IllegalArgumentException("maxConnections must be at least 1");

@@ -241,12 +241,28 @@ class ApiServerTest {
   }
 
   @Test
+  void connectionsBeyondTheLimitAre503AndTheAdmittedOnesKeepWorking() throws Exception {
+    ApiServer server = serve(b -> b.maxConnections(1));
+    try (SocketChannel held = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      held.connect(UnixDomainSocketAddress.of(socket));
+      // The first request on the held connection proves it was admitted before the next connect.
+      assertThat(Raw.exchange(held, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").status).isEqualTo(200);
+      Raw extra = Raw.get(socket, "/v1/health");
+      assertThat(extra.status).isEqualTo(503);
+      assertThat(extra.json().get("error").asText()).isEqualTo("UNAVAILABLE");
+      assertThat(extra.json().get("message").asText()).contains("too many open connections");
+      assertThat(Raw.exchange(held, get("/v1/state")).status).isEqualTo(200);
+    }
+    assertThat(server.refusedConnections()).isEqualTo(1);
+  }
+
+  @Test
   void theSocketFileIsOwnerOnlyAndRemovedOnClose() throws Exception {
     ApiServer server = serve(b -> {});
     assertThat(Files.getPosixFilePermissions(socket)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     assertThat(CoreApis.probe(socket)).isEqualTo(CoreApis.DaemonStatus.RUNNING);
     try (var listing = Files.list(socket.getParent())) {
-      assertThat(listing).as("no staging directory left behind").containsExactly(socket);
+      assertThat(listing).as("no staging directory left behind").containsExactlyInAnyOrder(socket, dir.resolve("run/api.sock.lock"));
     }
     server.close();
     assertThat(socket).doesNotExist();
@@ -376,6 +392,16 @@ class ApiServerTest {
     static Raw send(Path socket, String request) throws IOException {
       try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
         ch.connect(UnixDomainSocketAddress.of(socket));
+        return exchange(ch, request);
+      }
+    }
+
+    /**
+     * Send {@code request} and read one response: up to EOF, or up to Content-Length when the
+     * connection stays open.
+     */
+    static Raw exchange(SocketChannel ch, String request) throws IOException {
+      {
         ByteBuffer out = ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8));
         try {
           while (out.hasRemaining()) {
@@ -387,7 +413,7 @@ class ApiServerTest {
         ByteArrayOutputStream in = new ByteArrayOutputStream();
         ByteBuffer buf = ByteBuffer.allocate(8192);
         try {
-          while (ch.read(buf.clear()) > 0) {
+          while (!complete(in.toString(StandardCharsets.UTF_8)) && ch.read(buf.clear()) > 0) {
             in.write(buf.array(), 0, buf.position());
           }
         } catch (IOException e) {
@@ -395,6 +421,15 @@ class ApiServerTest {
         }
         return parse(in.toString(StandardCharsets.UTF_8));
       }
+    }
+
+    private static boolean complete(String text) {
+      int end = text.indexOf("\r\n\r\n");
+      if (end < 0) {
+        return false;
+      }
+      java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\ncontent-length:\\s*(\\d+)").matcher(text.substring(0, end));
+      return length.find() && text.getBytes(StandardCharsets.UTF_8).length - (end + 4) >= Integer.parseInt(length.group(1));
     }
 
     private static Raw parse(String text) {
