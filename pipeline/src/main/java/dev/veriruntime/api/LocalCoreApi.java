@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.veriruntime.api.ApiException.Code;
 import java.io.FileNotFoundException;
 import java.nio.file.NoSuchFileException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
@@ -36,6 +38,7 @@ import java.util.regex.Pattern;
  *       FileNotFoundException}, {@link NoSuchElementException}: {@code NOT_FOUND};
  *   <li>{@link IllegalArgumentException}: {@code BAD_REQUEST};
  *   <li>{@link RejectedExecutionException}: {@code UNAVAILABLE} (overloaded);
+ *   <li>a type registered with {@link Builder#errorCode}: its code, before the rules below;
  *   <li>anything else: {@code INTERNAL}, naming the exception.
  * </ul>
  *
@@ -68,8 +71,10 @@ public final class LocalCoreApi implements CoreApi {
   private final Operation<String> evidence;
   private final Query runtimeState;
   private final Query health;
+  private final Map<Class<? extends Exception>, Code> codes;
 
   private LocalCoreApi(Builder b) {
+    this.codes = new LinkedHashMap<>(b.codes);
     this.verifyProcess = b.verifyProcess;
     this.verifyBinary = b.verifyBinary;
     this.evidence = b.evidence;
@@ -140,7 +145,7 @@ public final class LocalCoreApi implements CoreApi {
     return "\"" + shown.replaceAll("\\p{Cntrl}", "?") + "\"";
   }
 
-  private static JsonNode call(String operation, String subject, Query query) throws ApiException {
+  private JsonNode call(String operation, String subject, Query query) throws ApiException {
     if (query == null) {
       throw new ApiException(Code.UNAVAILABLE, operation + " is not available in this build");
     }
@@ -149,14 +154,13 @@ public final class LocalCoreApi implements CoreApi {
       result = query.get();
     } catch (ApiException e) {
       throw e;
-    } catch (NoSuchFileException | FileNotFoundException | NoSuchElementException e) {
-      throw new ApiException(Code.NOT_FOUND, subject + ": not found" + detail(e), e);
-    } catch (IllegalArgumentException e) {
-      throw new ApiException(Code.BAD_REQUEST, subject + ": " + e.getMessage(), e);
-    } catch (RejectedExecutionException e) {
-      throw new ApiException(Code.UNAVAILABLE, operation + " is overloaded, try again", e);
     } catch (Exception e) {
-      throw new ApiException(Code.INTERNAL, operation + " failed: " + e, e);
+      for (Map.Entry<Class<? extends Exception>, Code> mapped : codes.entrySet()) {
+        if (mapped.getKey().isInstance(e)) {
+          throw new ApiException(mapped.getValue(), subject + ": " + e.getMessage(), e);
+        }
+      }
+      throw defaultMapping(operation, subject, e);
     }
     if (result instanceof Optional<?> optional) {
       result = optional.orElse(null);
@@ -171,6 +175,19 @@ public final class LocalCoreApi implements CoreApi {
     }
   }
 
+  private static ApiException defaultMapping(String operation, String subject, Exception e) {
+    if (e instanceof NoSuchFileException || e instanceof FileNotFoundException || e instanceof NoSuchElementException) {
+      return new ApiException(Code.NOT_FOUND, subject + ": not found" + detail(e), e);
+    }
+    if (e instanceof IllegalArgumentException) {
+      return new ApiException(Code.BAD_REQUEST, subject + ": " + e.getMessage(), e);
+    }
+    if (e instanceof RejectedExecutionException) {
+      return new ApiException(Code.UNAVAILABLE, operation + " is overloaded, try again", e);
+    }
+    return new ApiException(Code.INTERNAL, operation + " failed: " + e, e);
+  }
+
   private static String detail(Exception e) {
     String m = e.getMessage();
     return m == null || m.isBlank() ? "" : " (" + m + ")";
@@ -183,8 +200,19 @@ public final class LocalCoreApi implements CoreApi {
     private Operation<String> evidence;
     private Query runtimeState;
     private Query health;
+    private final Map<Class<? extends Exception>, Code> codes = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Map exceptions of {@code type} (and subtypes) thrown by a backing operation to {@code code},
+     * before the default mapping; the first matching registration wins. For example the process
+     * verifier's {@code ProcessGoneException}, an IOException, is {@code NOT_FOUND}.
+     */
+    public Builder errorCode(Class<? extends Exception> type, Code code) {
+      codes.put(Objects.requireNonNull(type), Objects.requireNonNull(code));
+      return this;
+    }
 
     public Builder verifyProcess(Operation<Integer> op) {
       this.verifyProcess = Objects.requireNonNull(op);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veriruntime.api.ApiException.Code;
+import dev.veriruntime.verifier.Coverage;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.FindingType;
@@ -42,7 +43,7 @@ import reactor.test.StepVerifier;
 class ApiServerTest {
 
   /** What a verifier might return: nested records, enums, an Instant, longs beyond int, a double. */
-  record ProcessView(int pid, String verdict, FileIdentity exe, List<ScopeResult> coverage, List<Finding> findings, Instant checkedAt, double score) {}
+  record ProcessView(int pid, String verdict, FileIdentity exe, Coverage coverage, List<Finding> findings, Instant checkedAt, double score) {}
 
   record StateEntry(int pid, String exe, String verdict) {}
 
@@ -67,7 +68,7 @@ class ApiServerTest {
                       pid,
                       "DEGRADED",
                       new FileIdentity(FileIdentity.kernelDev(259, 2), 1_310_722L, 1_732_000_000_123_456_789L, 141_936L),
-                      List.of(ScopeResult.verified(Scope.DISK_HASH), ScopeResult.notVerified(Scope.MEMORY_CODE, "process exited")),
+                      Coverage.of(ScopeResult.notVerified(Scope.MEMORY_CODE, "process exited"), ScopeResult.verified(Scope.DISK_HASH)),
                       List.of(new Finding(FindingType.values()[0], Scope.MEMORY_MAP, "anonymous executable mapping", Map.of("range", "7f00-7f01"))),
                       Instant.parse("2026-11-23T08:00:00.123456789Z"),
                       0.75);
@@ -137,7 +138,9 @@ class ApiServerTest {
     JsonNode process = client.verifyProcess(4242);
     assertThat(process.get("checkedAt").asText()).isEqualTo("2026-11-23T08:00:00.123456789Z");
     assertThat(process.get("exe").get("ctimeNanos").asLong()).isEqualTo(1_732_000_000_123_456_789L);
-    assertThat(process.get("coverage").get(1).get("status").asText()).isEqualTo("NOT_VERIFIED");
+    assertThat(ApiJson.mapper().writeValueAsString(process.get("coverage")))
+        .as("the event's coverage shape, in scope order")
+        .isEqualTo("{\"DISK_HASH\":{\"status\":\"VERIFIED\",\"reason\":\"\"},\"MEMORY_CODE\":{\"status\":\"NOT_VERIFIED\",\"reason\":\"process exited\"}}");
     assertThat(client.verifyBinary("/usr/bin/with space+plus&amp?=%").get("target").asText()).isEqualTo("/usr/bin/with space+plus&amp?=%");
   }
 

@@ -37,6 +37,30 @@ class LocalCoreApiTest {
     assertThatThrownBy(() -> failingWith(new IOException("disk on fire")).health()).hasMessageContaining("disk on fire");
   }
 
+  /** Stands for the process verifier's ProcessGoneException: an IOException that means NOT_FOUND. */
+  static final class GoneException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    GoneException(String message) {
+      super(message);
+    }
+  }
+
+  @Test
+  void registeredExceptionTypesTakePrecedenceOverTheDefaults() {
+    LocalCoreApi api =
+        LocalCoreApi.builder()
+            .errorCode(GoneException.class, Code.NOT_FOUND)
+            .verifyProcess(pid -> { throw new GoneException("exited while being read"); })
+            .health(() -> { throw new IOException("other"); })
+            .build();
+    assertThatThrownBy(() -> api.verifyProcess(77)).isInstanceOfSatisfying(ApiException.class, e -> {
+      assertThat(e.code()).isEqualTo(Code.NOT_FOUND);
+      assertThat(e.getMessage()).isEqualTo("process 77: exited while being read");
+    });
+    assertThatThrownBy(api::health).isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.INTERNAL));
+  }
+
   @Test
   void emptyAndNullResultsAreNotFound() {
     LocalCoreApi api = LocalCoreApi.builder().evidence(ref -> Optional.empty()).runtimeState(() -> null).build();
