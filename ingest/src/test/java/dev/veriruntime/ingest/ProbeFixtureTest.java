@@ -18,7 +18,7 @@ import reactor.test.StepVerifier;
 
 /** Probe lifecycle and reader against the test fixture object (root + BPF). */
 class ProbeFixtureTest {
-  record Exec(long tgid, long magic, String comm) {}
+  record Exec(long tgid, long magic, String comm, long kernelNanos, long receivedNanos) {}
 
   @BeforeEach
   void kernel() {
@@ -32,7 +32,7 @@ class ProbeFixtureTest {
     while (end < 16 && comm[end] != 0) {
       end++;
     }
-    return new Exec(record.getInt(16), record.getLong(8), new String(comm, 0, end));
+    return new Exec(record.getInt(16), record.getLong(8), new String(comm, 0, end), record.getLong(0), System.nanoTime());
   }
 
   @Test
@@ -75,8 +75,9 @@ class ProbeFixtureTest {
     String comm = binary.getFileName().toString();
     ProbeSettings settings = new ProbeSettings(ProcessHandle.current().pid(), 1 << 16, Map.of("fixture_magic", 77L));
     long[] childPid = new long[1];
+    long before = System.nanoTime();
     try (Probe probe = Probe.load(ProbeSpecTest.fixture(), settings)) {
-      StepVerifier.create(RingBufferReader.flux(probe, ProbeFixtureTest::decode, n -> new Exec(-1, n, "lost"), Duration.ofSeconds(1))
+      StepVerifier.create(RingBufferReader.flux(probe, ProbeFixtureTest::decode, n -> new Exec(-1, n, "lost", 0, 0), Duration.ofSeconds(1))
               .filter(e -> e.comm().equals(comm)))
           .then(() -> {
             try {
@@ -90,6 +91,8 @@ class ProbeFixtureTest {
           .assertNext(e -> {
             assertThat(e.tgid()).isEqualTo(childPid[0]);
             assertThat(e.magic()).isEqualTo(77L);
+            // bpf_ktime_get_ns and System.nanoTime are both CLOCK_MONOTONIC: directly comparable.
+            assertThat(e.kernelNanos()).isBetween(before, e.receivedNanos());
           })
           .then(probe::close)
           .expectComplete()
