@@ -37,6 +37,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class Probe implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Probe.class.getName());
   private static final String RODATA = ".rodata";
+  private static final int ENOENT = 2;
 
   private final ProbeSpec spec;
   private final BpfObject object;
@@ -141,6 +142,10 @@ public final class Probe implements AutoCloseable {
   private static ProgramAttachment attachment(ProbeSpec spec, String program, ProgramAttachment.Status status, BpfException e, BpfProgramInfo info) {
     String section = spec.programs().stream().filter(p -> p.name().equals(program)).map(ProbeSpec.ProgramSpec::section).findFirst().orElse("?");
     String error = e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2);
+    if (e.errno() == ENOENT && (section.startsWith("tp/") || section.startsWith("tracepoint/"))) {
+      // libbpf resolves tp/ sections through tracefs; raw_tp/ and tp_btf/ do not need it.
+      error += " (is tracefs mounted at /sys/kernel/tracing?)";
+    }
     return new ProgramAttachment(program, section, status, spec.isRequired(program), e.errno(), error,
         info == null ? 0 : info.id(), info == null ? "" : info.tag());
   }
