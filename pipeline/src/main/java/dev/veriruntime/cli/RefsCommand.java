@@ -27,7 +27,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -295,9 +294,5 @@ public final class RefsCommand implements Runnable {
     }
     String m = e.getMessage();
     return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
-  }
-
-  static Map<String, String> sorted(Map<String, String> map) {
-    return new TreeMap<>(map);
   }
 }

@@ -1,0 +1,215 @@
+package dev.veriruntime.sinks;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One event the pipeline emits into the sinks: immutable, thread-safe, and serialised to JSON by
+ * {@link EventJson} with exactly these keys:
+ *
+ * <pre>{@code
+ * {"id":"0193…","type":"UNKNOWN_EXECUTION","time":"2026-11-23T07:40:00.123Z","host":"build-7",
+ *  "pid":4242,"exe":{"path":"/tmp/x","dev":2049,"ino":131,"sha256":"9f86…"},
+ *  "reason":"no trusted reference for sha256 9f86…",
+ *  "coverage":{"DISK_HASH":{"status":"VERIFIED","reason":""},"SIGNATURE":{"status":"NOT_VERIFIED","reason":"no reference"}},
+ *  "count":12,"firstSeen":"…","lastSeen":"…",
+ *  "findings":[{"type":"NO_REFERENCE","scope":"DISK_HASH","reason":"…","detail":{}}],
+ *  "details":{}}
+ * }</pre>
+ *
+ * <p>The sinks module does not depend on the verifier: scope names, statuses and finding types are
+ * plain strings, which the pipeline fills from the verifier's enums ({@code Scope.name()} etc.).
+ *
+ * @param id unique id, time-ordered ({@link EventIds#next}); the evidence journal is indexed by it
+ * @param type what kind of anomaly
+ * @param time when the event was emitted (for an aggregate: when the aggregate was flushed)
+ * @param host host name of the node that observed it
+ * @param pid process id, or {@code null} for events about a window rather than a process
+ * @param exe the executed file as the kernel identified it, or {@code null} when not about a file
+ * @param reason one human-readable line saying why
+ * @param coverage scope name → status and reason, for every scope policy intended
+ * @param count how many occurrences this event aggregates, at least 1
+ * @param firstSeen first occurrence (never hidden by aggregation); defaults to {@code time}
+ * @param lastSeen last occurrence; defaults to {@code time}; never before {@code firstSeen}
+ * @param findings what the checks noticed, in order
+ * @param details extra machine-readable facts (e.g. dropped counts per stage and window for
+ *     VERIFICATION_DEGRADED); values are strings, numbers, booleans, or lists/maps of them
+ */
+@JsonPropertyOrder({
+  "id", "type", "time", "host", "pid", "exe", "reason", "coverage", "count", "firstSeen",
+  "lastSeen", "findings", "details"
+})
+public record SecurityEvent(
+    String id,
+    EventType type,
+    Instant time,
+    String host,
+    Integer pid,
+    Executable exe,
+    String reason,
+    Map<String, ScopeCoverage> coverage,
+    long count,
+    Instant firstSeen,
+    Instant lastSeen,
+    List<EventFinding> findings,
+    Map<String, Object> details) {
+
+  /**
+   * @throws NullPointerException if id, type, time or reason is null
+   * @throws IllegalArgumentException if count &lt; 1, id is blank, or lastSeen is before firstSeen
+   */
+  public SecurityEvent {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(time, "time");
+    Objects.requireNonNull(reason, "reason");
+    if (id.isBlank()) {
+      throw new IllegalArgumentException("blank id");
+    }
+    if (count < 1) {
+      throw new IllegalArgumentException("count must be >= 1, was " + count);
+    }
+    host = host == null ? "" : host;
+    firstSeen = firstSeen == null ? time : firstSeen;
+    lastSeen = lastSeen == null ? time : lastSeen;
+    if (lastSeen.isBefore(firstSeen)) {
+      throw new IllegalArgumentException("lastSeen " + lastSeen + " before firstSeen " + firstSeen);
+    }
+    coverage = frozen(coverage);
+    findings = findings == null ? List.of() : List.copyOf(findings);
+    details = frozen(details);
+  }
+
+  /** The executed file: path as reported at exec time, kernel identity, and content digest. */
+  public record Executable(String path, long dev, long ino, String sha256) {}
+
+  /** Status of one verification scope ({@code VERIFIED}, {@code FAILED}, ...) and why. */
+  public record ScopeCoverage(String status, String reason) {
+    public ScopeCoverage {
+      Objects.requireNonNull(status, "status");
+      reason = reason == null ? "" : reason;
+    }
+  }
+
+  /** One finding: its type and scope names, a reason, and machine-readable detail. */
+  public record EventFinding(String type, String scope, String reason, Map<String, String> detail) {
+    public EventFinding {
+      Objects.requireNonNull(type, "type");
+      Objects.requireNonNull(scope, "scope");
+      reason = reason == null ? "" : reason;
+      detail = frozen(detail);
+    }
+  }
+
+  /** A copy that aggregates more occurrences: new count and last-seen time, same id and first-seen. */
+  public SecurityEvent withAggregate(long newCount, Instant newLastSeen) {
+    return new SecurityEvent(
+        id, type, time, host, pid, exe, reason, coverage, newCount, firstSeen, newLastSeen, findings,
+        details);
+  }
+
+  /** Starts a builder; the id defaults to a fresh {@link EventIds#next(Instant)} of {@code time}. */
+  public static Builder builder(EventType type, Instant time) {
+    return new Builder(type, time);
+  }
+
+  private static <V> Map<String, V> frozen(Map<String, V> map) {
+    if (map == null || map.isEmpty()) {
+      return Map.of();
+    }
+    LinkedHashMap<String, V> copy = new LinkedHashMap<>();
+    map.forEach(
+        (k, v) -> copy.put(Objects.requireNonNull(k, "map key"), Objects.requireNonNull(v, k)));
+    return Collections.unmodifiableMap(copy);
+  }
+
+  /** Mutable builder for {@link SecurityEvent}; not thread-safe. */
+  public static final class Builder {
+    private final EventType type;
+    private final Instant time;
+    private String id;
+    private String host = "";
+    private Integer pid;
+    private Executable exe;
+    private String reason = "";
+    private final Map<String, ScopeCoverage> coverage = new LinkedHashMap<>();
+    private long count = 1;
+    private Instant firstSeen;
+    private Instant lastSeen;
+    private final List<EventFinding> findings = new ArrayList<>();
+    private final Map<String, Object> details = new LinkedHashMap<>();
+
+    private Builder(EventType type, Instant time) {
+      this.type = Objects.requireNonNull(type, "type");
+      this.time = Objects.requireNonNull(time, "time");
+    }
+
+    public Builder id(String id) {
+      this.id = id;
+      return this;
+    }
+
+    public Builder host(String host) {
+      this.host = host;
+      return this;
+    }
+
+    public Builder pid(Integer pid) {
+      this.pid = pid;
+      return this;
+    }
+
+    public Builder exe(String path, long dev, long ino, String sha256) {
+      this.exe = new Executable(path, dev, ino, sha256);
+      return this;
+    }
+
+    public Builder reason(String reason) {
+      this.reason = reason;
+      return this;
+    }
+
+    public Builder coverage(String scope, String status, String reason) {
+      coverage.put(scope, new ScopeCoverage(status, reason));
+      return this;
+    }
+
+    public Builder count(long count) {
+      this.count = count;
+      return this;
+    }
+
+    public Builder firstSeen(Instant firstSeen) {
+      this.firstSeen = firstSeen;
+      return this;
+    }
+
+    public Builder lastSeen(Instant lastSeen) {
+      this.lastSeen = lastSeen;
+      return this;
+    }
+
+    public Builder finding(String type, String scope, String reason, Map<String, String> detail) {
+      findings.add(new EventFinding(type, scope, reason, detail));
+      return this;
+    }
+
+    public Builder detail(String key, Object value) {
+      details.put(key, value);
+      return this;
+    }
+
+    public SecurityEvent build() {
+      return new SecurityEvent(
+          id == null ? EventIds.next(time) : id,
+          type, time, host, pid, exe, reason, coverage, count, firstSeen, lastSeen, findings,
+          details);
+    }
+  }
+}
