@@ -7,6 +7,8 @@ import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.Verdict;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,6 +25,8 @@ import java.util.Optional;
  * @param findings what the checks noticed, in scope order
  * @param checkedAt when the verification started, from the verifier's clock
  * @param codeBytesCompared bytes of memory compared for {@link Scope#MEMORY_CODE}
+ * @param executableKnown whether a reference knows the executable (by digest or path), or its
+ *     digest could not be read at all; false makes the verdict UNKNOWN unless something FAILED
  */
 public record ProcessVerification(
     int pid,
@@ -32,7 +36,8 @@ public record ProcessVerification(
     Coverage coverage,
     List<Finding> findings,
     Instant checkedAt,
-    long codeBytesCompared) {
+    long codeBytesCompared,
+    boolean executableKnown) {
 
   public ProcessVerification {
     Objects.requireNonNull(verdict, "verdict");
@@ -57,5 +62,21 @@ public record ProcessVerification(
 
   public Optional<ScopeResult> scope(Scope scope) {
     return coverage.get(scope);
+  }
+
+  /**
+   * A copy in which {@code result}'s scope was re-checked at {@code at}: its result and findings
+   * replace the old ones and the verdict is decided again. Used by re-attestation, which re-checks
+   * MEMORY_CODE of long-running processes without redoing the other scopes.
+   */
+  public ProcessVerification withRecheckedScope(ScopeResult result, List<Finding> scopeFindings, Instant at,
+      long bytesCompared) {
+    Coverage updated = coverage.with(result);
+    List<Finding> merged = new ArrayList<>();
+    findings.stream().filter(f -> f.scope() != result.scope()).forEach(merged::add);
+    scopeFindings.stream().filter(f -> f.scope() == result.scope()).forEach(merged::add);
+    merged.sort(Comparator.comparing(Finding::scope));
+    return new ProcessVerification(pid, startTicks, Verdict.decide(updated, executableKnown), executable, updated, merged,
+        at, bytesCompared, executableKnown);
   }
 }

@@ -199,24 +199,35 @@ public final class ProcessVerifier {
       CodeScan scan = CodeScan.of(procFs, pid, ticks, maps, comparator, memory);
       scan.advance(Long.MAX_VALUE);
       compared = scan.bytesCompared();
-      ScopeResult code = scan.result();
-      scan.findings().forEach(run::finding);
-      int tracer = status.tracerPid();
-      try {
-        tracer = tracer != 0 ? tracer : procFs.status(pid).tracerPid();
-      } catch (IOException e) {
-        // The scan already recorded why the process can no longer be read.
-      }
-      if (tracer != 0) {
-        String who = tracerName(tracer);
-        String reason = "tracer " + tracer + who + " is attached (TracerPid): it can rewrite code and registers at any moment";
-        run.finding(new Finding(FindingType.TRACER_ATTACHED, Scope.MEMORY_CODE, reason,
-            Map.of("tracerPid", Integer.toString(tracer), "tracer", who.isEmpty() ? "" : who.substring(2, who.length() - 1))));
-        code = ScopeResult.failed(Scope.MEMORY_CODE, reason + (code.status() == ScopeStatus.FAILED ? "; " + code.reason() : ""));
-      }
+      List<Finding> codeFindings = new ArrayList<>();
+      ScopeResult code = memoryCodeResult(scan, status.tracerPid(), codeFindings);
+      codeFindings.forEach(run::finding);
       run.put(code);
     }
     return run.finish(ticks, at, exe, compared);
+  }
+
+  /**
+   * The MEMORY_CODE result of a completed {@code scan}, failed as well when a tracer is attached
+   * (seen in {@code tracerPidBefore} or in {@code TracerPid} now); adds the findings to {@code out}.
+   */
+  public ScopeResult memoryCodeResult(CodeScan scan, int tracerPidBefore, List<Finding> out) {
+    ScopeResult code = scan.result();
+    out.addAll(scan.findings());
+    int tracer = tracerPidBefore;
+    try {
+      tracer = tracer != 0 ? tracer : procFs.status(scan.pid()).tracerPid();
+    } catch (IOException e) {
+      // The scan already recorded why the process can no longer be read.
+    }
+    if (tracer != 0) {
+      String who = tracerName(tracer);
+      String reason = "tracer " + tracer + who + " is attached (TracerPid): it can rewrite code and registers at any moment";
+      out.add(new Finding(FindingType.TRACER_ATTACHED, Scope.MEMORY_CODE, reason,
+          Map.of("tracerPid", Integer.toString(tracer), "tracer", who.isEmpty() ? "" : who.substring(2, who.length() - 1))));
+      code = ScopeResult.failed(Scope.MEMORY_CODE, reason + (code.status() == ScopeStatus.FAILED ? "; " + code.reason() : ""));
+    }
+    return code;
   }
 
   /**
@@ -402,7 +413,7 @@ public final class ProcessVerifier {
           ? new ProcessVerification.Executable("", null, null)
           : new ProcessVerification.Executable(exe.path(), exe.identity(), exe.sha256());
       return new ProcessVerification(pid, ticks, Verdict.decide(coverage, referenceFound), executable, coverage,
-          ordered, at, compared);
+          ordered, at, compared, referenceFound);
     }
   }
 }
