@@ -44,7 +44,7 @@ public final class VerifyProcessCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "PID", description = "the process to verify")
-  int pid;
+  String pidArgument;
 
   @Option(names = "--refs", paramLabel = "FILE", description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
   List<Path> refs = new ArrayList<>();
@@ -57,6 +57,7 @@ public final class VerifyProcessCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    int pid = parsePid(pidArgument);
     ProcessVerifier verifier = verifier(refs, trustedKeys);
     ProcessVerification v;
     try {
@@ -75,6 +76,18 @@ public final class VerifyProcessCommand implements Callable<Integer> {
       printText(out, v);
     }
     return exitCode(v);
+  }
+
+  static int parsePid(String text) {
+    try {
+      int pid = Integer.parseInt(text.strip());
+      if (pid > 0) {
+        return pid;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new CliException(ExitCodes.USAGE, "PID must be a positive process id: " + text);
   }
 
   /** A process verifier over the given reference files, with the default policy. */
