@@ -55,6 +55,8 @@ public final class CodeScan {
   private long position;
   private long bytesInMapping;
   private long bytesCompared;
+  private long toleratedInMapping;
+  private TextRelocations tolerance; // set once a difference shows the current mapping's file has DT_TEXTREL
   private Finding abort; // process gone or access refused: ends the scan
 
   private CodeScan(ProcFs procFs, int pid, long startTicks, List<MemoryMapping> mappings,
@@ -157,7 +159,8 @@ public final class CodeScan {
     try (ProcFs.MappedFile file = procFs.openMapped(pid, m)) {
       MemoryCodeComparator.Step s;
       try {
-        s = comparator.compare(memory, m, file.channel(), position, budget);
+        s = comparator.compare(memory, m, file.channel(), position, budget,
+            tolerance == null ? MemoryCodeComparator.Tolerance.NONE : tolerance::covers);
       } catch (UnreadableMemoryException e) {
         finish(new MappingCodeResult(m, MappingCodeResult.Outcome.MEMORY_UNREADABLE, bytesInMapping,
             e.getMessage(), Optional.empty(), Optional.empty(), Optional.empty()));
@@ -165,11 +168,30 @@ public final class CodeScan {
       }
       position = s.position();
       bytesInMapping += s.bytesCompared();
+      toleratedInMapping += s.toleratedBytes();
       if (s.difference().isPresent()) {
-        finish(classify(m, file, s.difference().get()));
+        CodeDifference d = s.difference().get();
+        ElfFile elf = readElf(file);
+        if (tolerance == null && elf != null && elf.dynamic().textRelocations()) {
+          // The loader wrote relocation targets into this file's code: from here on, accept exactly those bytes.
+          tolerance = TextRelocations.read(elf, file.channel());
+          if (tolerance.covers(d.fileOffset())) {
+            return s.bytesCompared();
+          }
+        }
+        finish(classify(m, elf, d));
       } else if (s.done()) {
-        finish(new MappingCodeResult(m, MappingCodeResult.Outcome.MATCHES, bytesInMapping, "",
-            Optional.empty(), Optional.empty(), Optional.empty()));
+        if (toleratedInMapping > 0) {
+          finish(new MappingCodeResult(m, MappingCodeResult.Outcome.TEXT_RELOCATIONS, bytesInMapping, String.format(
+              "%d byte(s) of %s differ from the file, all at targets of its %d dynamic relocations (the file has"
+                  + " text relocations, DT_TEXTREL): the loader writes them, so their values cannot be compared with"
+                  + " the file; every other byte matches",
+              toleratedInMapping, m.pathname(), tolerance.size()),
+              Optional.empty(), Optional.empty(), Optional.empty()));
+        } else {
+          finish(new MappingCodeResult(m, MappingCodeResult.Outcome.MATCHES, bytesInMapping, "",
+              Optional.empty(), Optional.empty(), Optional.empty()));
+        }
       }
       return s.bytesCompared();
     } catch (MappedFileUnavailableException e) {
@@ -188,15 +210,19 @@ public final class CodeScan {
     index++;
     position = 0;
     bytesInMapping = 0;
+    toleratedInMapping = 0;
+    tolerance = null;
   }
 
-  private MappingCodeResult classify(MemoryMapping m, ProcFs.MappedFile file, CodeDifference d) throws IOException {
-    ElfFile elf = null;
+  private static ElfFile readElf(ProcFs.MappedFile file) throws IOException {
     try {
-      elf = SYMBOL_READER.read(file.channel());
+      return SYMBOL_READER.read(file.channel());
     } catch (MalformedElfException e) {
-      // Not ELF (or damaged): the difference stands, just without section and symbol.
+      return null; // not ELF (or damaged): the difference stands, just without section and symbol
     }
+  }
+
+  private MappingCodeResult classify(MemoryMapping m, ElfFile elf, CodeDifference d) {
     Optional<Section> section = elf == null ? Optional.empty() : elf.sectionAtOffset(d.fileOffset());
     Optional<String> symbol = elf == null ? Optional.empty() : symbolName(elf, d.fileOffset());
     String where = String.format("0x%x", d.address())
@@ -210,9 +236,8 @@ public final class CodeScan {
         : String.format("code at %s in %s differs from file offset 0x%x: memory 0x%02x, file 0x%02x",
             where, m.pathname(), d.fileOffset(), d.memoryByte(), d.fileByte());
     MappingCodeResult.Outcome outcome = MappingCodeResult.Outcome.MODIFIED;
-    if (elf != null && elf.dynamic().textRelocations()) {
-      outcome = MappingCodeResult.Outcome.TEXT_RELOCATIONS;
-      what += "; the file has text relocations (DT_TEXTREL), so the loader rewrites its code pages";
+    if (tolerance != null) {
+      what += " (outside the targets of the file's text relocations)";
     } else if (elf != null && m.writable() && section.map(s -> !s.isExecutable()).orElse(true)) {
       outcome = MappingCodeResult.Outcome.WRITABLE_DATA_CHANGED;
       what += "; the mapping is writable and the byte is outside code sections (data in a writable executable segment)";

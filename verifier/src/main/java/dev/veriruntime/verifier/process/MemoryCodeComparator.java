@@ -49,12 +49,22 @@ public final class MemoryCodeComparator {
    * @param position bytes from the mapping's start compared so far (the next call starts here)
    * @param bytesCompared bytes of memory read by this call
    * @param done true when the whole mapping was compared, or a difference was found
-   * @param difference the first differing byte found by this call
+   * @param difference the first differing byte found by this call that is not tolerated
+   * @param toleratedBytes differing bytes this call accepted because the tolerance covers them
    */
-  public record Step(long position, long bytesCompared, boolean done, Optional<CodeDifference> difference) {
+  public record Step(long position, long bytesCompared, boolean done, Optional<CodeDifference> difference,
+      long toleratedBytes) {
     public Step {
       Objects.requireNonNull(difference, "difference");
     }
+  }
+
+  /** File offsets whose bytes may legitimately differ in memory (text relocation targets). */
+  @FunctionalInterface
+  public interface Tolerance {
+    Tolerance NONE = fileOffset -> false;
+
+    boolean tolerates(long fileOffset);
   }
 
   /**
@@ -68,6 +78,15 @@ public final class MemoryCodeComparator {
    */
   public Step compare(ProcessMemory memory, MemoryMapping mapping, FileChannel file, long position, long maxBytes)
       throws IOException {
+    return compare(memory, mapping, file, position, maxBytes, Tolerance.NONE);
+  }
+
+  /**
+   * As {@link #compare(ProcessMemory, MemoryMapping, FileChannel, long, long)}, accepting (and
+   * counting) differences at file offsets that {@code tolerance} covers.
+   */
+  public Step compare(ProcessMemory memory, MemoryMapping mapping, FileChannel file, long position, long maxBytes,
+      Tolerance tolerance) throws IOException {
     if (position < 0 || maxBytes < 0) {
       throw new IllegalArgumentException("negative position or budget: " + position + ", " + maxBytes);
     }
@@ -79,6 +98,7 @@ public final class MemoryCodeComparator {
     ByteBuffer disk = bufs[1];
     long pos = position;
     long used = 0;
+    long tolerated = 0;
     while (pos < length && used < maxBytes) {
       int want = (int) Math.min(chunkSize, Math.min(maxBytes - used, (pos < inFile ? inFile : length) - pos));
       long address = mapping.start() + pos;
@@ -98,11 +118,18 @@ public final class MemoryCodeComparator {
           inFile = pos + fromFile;
           mem.limit(fromFile);
         }
-        int at = mem.mismatch(disk);
         used += mem.limit();
-        if (at >= 0) {
-          return new Step(pos + at, used, true, Optional.of(new CodeDifference(
-              mapping.start() + pos + at, mapping.offset() + pos + at, mem.get(at) & 0xff, disk.get(at) & 0xff, false)));
+        int base = 0;
+        int at;
+        // Vectorized mismatch; after a tolerated byte, continue from the next one in the same chunk.
+        while ((at = mismatch(mem, disk, base)) >= 0) {
+          long fileOffset = mapping.offset() + pos + at;
+          if (!tolerance.tolerates(fileOffset)) {
+            return new Step(pos + at, used, true, Optional.of(new CodeDifference(
+                mapping.start() + pos + at, fileOffset, mem.get(at) & 0xff, disk.get(at) & 0xff, false)), tolerated);
+          }
+          tolerated++;
+          base = at + 1;
         }
         pos += mem.limit();
       } else {
@@ -116,18 +143,27 @@ public final class MemoryCodeComparator {
         for (int i = 0; i < got; i++) {
           if (mem.get(i) != 0) {
             return new Step(pos + i, used + got, true, Optional.of(new CodeDifference(
-                mapping.start() + pos + i, mapping.offset() + pos + i, mem.get(i) & 0xff, 0, true)));
+                mapping.start() + pos + i, mapping.offset() + pos + i, mem.get(i) & 0xff, 0, true)), tolerated);
           }
         }
         used += got;
         if (got < want) {
           // Beyond the last page of the file: unreadable, and equally unusable by the process.
-          return new Step(length, used, true, Optional.empty());
+          return new Step(length, used, true, Optional.empty(), tolerated);
         }
         pos += got;
       }
     }
-    return new Step(pos, used, pos >= length, Optional.empty());
+    return new Step(pos, used, pos >= length, Optional.empty(), tolerated);
+  }
+
+  /** Index of the first mismatch at or after {@code from} (same limits), or -1. */
+  private static int mismatch(ByteBuffer a, ByteBuffer b, int from) {
+    if (from >= a.limit()) {
+      return -1;
+    }
+    int at = a.slice(from, a.limit() - from).mismatch(b.slice(from, a.limit() - from));
+    return at < 0 ? -1 : from + at;
   }
 
   private static int readFully(FileChannel file, ByteBuffer dst, long offset) throws IOException {

@@ -98,6 +98,37 @@ class CodeScanTest {
     assertThat(scan.findings()).extracting(f -> f.type()).containsExactly(FindingType.PROCESS_GONE);
   }
 
+  @Test
+  void textRelocationsAreNotVerifiedButAPatchBesideThemFails() throws Exception {
+    Path lib = TestPrograms.dir().resolve("libtextrel-copy.so");
+    try (var in = CodeScanTest.class.getResourceAsStream("/elf/libtextrel.so")) {
+      java.nio.file.Files.copy(in, lib, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString(), lib.toString())) {
+      CodeScan scan = CodeScan.start(ProcFs.host(), p.pid(), new MemoryCodeComparator(), ProcMemReader::open);
+      scan.advance(Long.MAX_VALUE);
+      assertThat(scan.result().status()).as(scan.result().reason()).isEqualTo(ScopeStatus.NOT_VERIFIED);
+      assertThat(scan.mappingResults()).filteredOn(r -> r.mapping().filePath().equals(lib.toString())).singleElement()
+          .satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(MappingCodeResult.Outcome.TEXT_RELOCATIONS);
+            assertThat(r.reason()).containsPattern("^[1-8] byte\\(s\\)").contains("DT_TEXTREL");
+          });
+      assertThat(scan.findings()).singleElement().extracting(f -> f.type()).isEqualTo(FindingType.TEXT_RELOCATIONS);
+
+      // Two bytes before the relocated immediate: the movabs opcode, which the loader never writes.
+      long address = symbolAddress(p.pid(), lib, "textrel_address");
+      ProcessPatcher.write(p.pid(), address, new byte[] {(byte) 0xcc});
+      CodeScan patched = CodeScan.start(ProcFs.host(), p.pid(), new MemoryCodeComparator(), ProcMemReader::open);
+      patched.advance(Long.MAX_VALUE);
+      assertThat(patched.result().status()).isEqualTo(ScopeStatus.FAILED);
+      assertThat(patched.findings()).singleElement().satisfies(f -> {
+        assertThat(f.type()).isEqualTo(FindingType.CODE_MODIFIED);
+        assertThat(f.detail()).containsEntry("symbol", "textrel_address").containsEntry("section", ".text");
+        assertThat(f.reason()).contains("outside the targets of the file's text relocations");
+      });
+    }
+  }
+
   /** Runtime address of {@code name} in the process: load base of the executable plus st_value. */
   static long symbolAddress(int pid, Path exe, String name) throws Exception {
     var elf = ElfReader.create(ElfReader.Feature.SYMBOLS).read(exe);

@@ -147,6 +147,30 @@ class MemoryCodeComparatorTest {
   }
 
   @Test
+  void toleratedOffsetsAreCountedAndTheFirstOtherDifferenceStillFound() throws IOException {
+    byte[] content = random(3 * PAGE);
+    byte[] memory = content.clone();
+    for (int i = 100; i < 108; i++) {
+      memory[i] ^= 0x11; // a relocated word
+    }
+    memory[PAGE + 5] ^= 0x22; // another relocated byte, in the next chunk
+    try (FileChannel f = file(content)) {
+      MemoryCodeComparator.Tolerance relocations = off -> (off >= 100 && off < 108) || off == PAGE + 5;
+      MemoryCodeComparator.Step clean = new MemoryCodeComparator(PAGE)
+          .compare(new FakeMemory(memory, memory.length), mapping(memory.length, 0), f, 0, Long.MAX_VALUE, relocations);
+      assertThat(clean.difference()).isEmpty();
+      assertThat(clean.toleratedBytes()).isEqualTo(9);
+      assertThat(clean.done()).isTrue();
+
+      memory[2 * PAGE + 1] ^= 0x33;
+      MemoryCodeComparator.Step patched = new MemoryCodeComparator(PAGE)
+          .compare(new FakeMemory(memory, memory.length), mapping(memory.length, 0), f, 0, Long.MAX_VALUE, relocations);
+      assertThat(patched.difference().orElseThrow().fileOffset()).isEqualTo(2L * PAGE + 1);
+      assertThat(patched.toleratedBytes()).isEqualTo(9);
+    }
+  }
+
+  @Test
   void rejectsTinyChunksAndNegativeArguments() throws IOException {
     assertThatThrownBy(() -> new MemoryCodeComparator(100)).isInstanceOf(IllegalArgumentException.class);
     byte[] content = random(PAGE);
