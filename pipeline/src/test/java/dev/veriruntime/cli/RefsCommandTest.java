@@ -133,6 +133,8 @@ class RefsCommandTest {
     verifyWith(writeOnly, p("ci.pub")).refused(ExitCodes.INPUT_UNREADABLE);
     CliRun.of("refs", "sign", "--key", p("ci.key").toString(), "--out", p("x.json").toString(), "--subject", p("nope").toString())
         .refused(ExitCodes.INPUT_UNREADABLE);
+    CliRun.of("refs", "sign", "--key", p("ci.key").toString(), "--out", p("x.json").toString(), "--subject", "/dev/zero")
+        .refused(ExitCodes.INPUT_UNREADABLE);
   }
 
   @Test
@@ -158,6 +160,7 @@ class RefsCommandTest {
   void keyProblemsExitWithKeyInvalid() throws Exception {
     Path m = signedManifest();
     verifyWith(m, p("no-such.pub")).refused(ExitCodes.KEY_INVALID);
+    assertThat(verifyWith(m, Path.of("/dev/zero")).refused(ExitCodes.KEY_INVALID).err()).contains("not a key");
     Files.writeString(p("junk.pub"), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
     verifyWith(m, p("junk.pub")).refused(ExitCodes.KEY_INVALID);
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl not installed");

@@ -117,6 +117,8 @@ class VerifyBinaryCommandTest {
     Path refs = sign(bin);
     CliRun.of("verify-binary", dir.resolve("missing").toString()).refused(ExitCodes.INPUT_UNREADABLE);
     CliRun.of("verify-binary", dir.toString()).refused(ExitCodes.INPUT_UNREADABLE);
+    assertThat(CliRun.of("verify-binary", "/dev/zero").refused(ExitCodes.INPUT_UNREADABLE).err())
+        .contains("not a regular file");
     CliRun.of("verify-binary", RefsCommandTest.writeOnlySysfsFile().toString()).refused(ExitCodes.INPUT_UNREADABLE);
     CliRun.of("verify-binary", bin.toString(), "--refs", dir.resolve("nope.json").toString()).refused(ExitCodes.INPUT_UNREADABLE);
     Files.writeString(dir.resolve("bad.json"), "{\"payloadType\": 1}");

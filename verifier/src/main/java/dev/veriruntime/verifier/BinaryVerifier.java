@@ -8,6 +8,7 @@ import dev.veriruntime.verifier.elf.ElfStructureVerifier;
 import dev.veriruntime.verifier.elf.MalformedElfException;
 import dev.veriruntime.verifier.elf.Shebang;
 import dev.veriruntime.verifier.hash.Sha256;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
 import dev.veriruntime.verifier.reference.Reference;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import java.io.IOException;
@@ -42,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * VERIFIED only if that reference came from a signature-verified envelope (else NOT_VERIFIED, so
  * the verdict is at best DEGRADED). A reference for the path with another digest makes DISK_HASH
  * FAILED and, when the reference carries section digests, ELF_SECTIONS FAILED naming the sections
- * that differ. No reference by digest or path makes the verdict UNKNOWN (unless an ELF check
+ * that differ; a signed reference for the path outweighs an unsigned one that matches the digest.
+ * No reference by digest or path makes the verdict UNKNOWN (unless an ELF check
  * FAILED). A {@code #!} script is hashed like any file; its ELF scopes are NOT_APPLICABLE and name
  * the interpreter.
  *
@@ -94,8 +96,18 @@ public final class BinaryVerifier {
   private final Clock clock;
   private final Options options;
   private final ElfStructureVerifier structure;
+  private final PackageDatabase packages;
 
   public BinaryVerifier(ReferenceStore store, Clock clock, Options options) {
+    this(store, PackageDatabase.empty(), clock, options);
+  }
+
+  /**
+   * @param packages the package manager's own checksums, consulted only when no reference knows the
+   *     file by digest or path: a match vouches for DISK_HASH (never for SIGNATURE), a mismatch fails it
+   */
+  public BinaryVerifier(ReferenceStore store, PackageDatabase packages, Clock clock, Options options) {
+    this.packages = Objects.requireNonNull(packages, "packages");
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.options = Objects.requireNonNull(options, "options");
@@ -110,7 +122,7 @@ public final class BinaryVerifier {
    * Verify the file at {@code path} (symbolic links followed, as exec does). References are looked up
    * by the path as given (made absolute) and by its real path.
    *
-   * @throws IOException if the file is missing, a directory, or cannot be read
+   * @throws IOException if the file is missing, a directory or not a regular file, or cannot be read
    */
   public BinaryVerification verify(Path path) throws IOException {
     return verify(path, null);
@@ -127,6 +139,10 @@ public final class BinaryVerifier {
       throw new FileSystemException(path.toString(), null, "is a directory");
     }
     Path real = path.toRealPath();
+    if (!Files.isRegularFile(real)) {
+      // A device or FIFO is never what exec runs, and /dev/zero would be hashed forever.
+      throw new FileSystemException(path.toString(), null, "not a regular file");
+    }
     try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ)) {
       String given = path.toAbsolutePath().normalize().toString();
       return verify(ch, real, path.toString(), expected, List.of(given, real.toString()));
@@ -204,15 +220,24 @@ public final class BinaryVerifier {
     // Reference lookup: by digest (signed first, then one registered for this path), else by path.
     Reference match = pick(store.allBySha256(sha256), lookupPaths);
     Reference pathRef = null;
-    if (match == null) {
+    if (match == null || !match.signed()) {
       Set<Reference> byPath = new LinkedHashSet<>();
       for (String p : lookupPaths) {
         byPath.addAll(store.byPath(p));
       }
-      pathRef = byPath.stream().filter(Reference::signed).findFirst().orElse(byPath.stream().findFirst().orElse(null));
+      Reference signedForPath = byPath.stream().filter(Reference::signed).findFirst().orElse(null);
+      if (match == null) {
+        pathRef = signedForPath != null ? signedForPath : byPath.stream().findFirst().orElse(null);
+      } else if (signedForPath != null && !signedForPath.sha256().equals(sha256)) {
+        // A signed reference for this path names other bytes: an unsigned match does not outweigh it.
+        match = null;
+        pathRef = signedForPath;
+      }
     }
 
-    // DISK_HASH
+    // DISK_HASH: references first; the package database only for files no reference knows.
+    PackageVerdict pkg = match == null && pathRef == null ? packageVerdict(ch, lookupPaths) : null;
+    boolean packageVouched = pkg != null;
     if (match != null) {
       r.put(ScopeResult.verified(Scope.DISK_HASH, "matches reference " + match.describe()));
     } else if (pathRef != null) {
@@ -220,6 +245,15 @@ public final class BinaryVerifier {
       r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
       r.finding(new Finding(FindingType.DIGEST_MISMATCH, Scope.DISK_HASH, reason,
           Map.of("expected", pathRef.sha256(), "actual", sha256, "referenceFile", pathRef.source().file().toString())));
+    } else if (pkg != null && pkg.matches()) {
+      r.put(ScopeResult.verified(Scope.DISK_HASH, "matches the checksum package " + pkg.file().packageName()
+          + " recorded for " + pkg.file().path()));
+    } else if (pkg != null) {
+      String reason = "differs from the checksum package " + pkg.file().packageName() + " recorded for "
+          + pkg.file().path() + " (candidate tampering)";
+      r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
+      r.finding(new Finding(FindingType.DIGEST_MISMATCH, Scope.DISK_HASH, reason,
+          Map.of("package", pkg.file().packageName(), "expectedMd5", pkg.file().md5(), "actual", sha256)));
     } else {
       String reason = "no reference for sha256 " + sha256 + " or path " + displayPath;
       r.put(ScopeResult.notVerified(Scope.DISK_HASH, reason));
@@ -251,14 +285,17 @@ public final class BinaryVerifier {
           + " (" + match.source().file() + ")"));
     } else if (match != null) {
       String reason = "reference " + (match.name().isEmpty() ? "sha256:" + match.sha256() : match.name())
-          + " from unsigned manifest " + match.source().file();
+          + " from unsigned manifest " + match.source().file() + " (" + match.source().unsignedBecause() + ")";
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, reason));
       r.finding(new Finding(FindingType.UNSIGNED_REFERENCE, Scope.SIGNATURE, reason,
           Map.of("referenceFile", match.source().file().toString())));
+    } else if (packageVouched) {
+      r.put(ScopeResult.notVerified(Scope.SIGNATURE, "only the package database vouches for this file; its checksums are not signatures"));
     } else {
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, "no reference vouches for sha256 " + sha256));
     }
-    return r.build(displayPath, sha256, before, match != null ? match : pathRef, start, match != null || pathRef != null);
+    return r.build(displayPath, sha256, before, match != null ? match : pathRef, start,
+        match != null || pathRef != null || packageVouched);
   }
 
   private void sections(Result r, FileChannel ch, ElfFile elf, Reference match, Reference pathRef) throws IOException {
@@ -311,6 +348,19 @@ public final class BinaryVerifier {
       r.put(ScopeResult.failed(Scope.ELF_SECTIONS, "sections differ from reference " + pathRef.describe() + ": "
           + String.join(", ", differing)));
     }
+  }
+
+  private record PackageVerdict(PackageDatabase.PackageFile file, boolean matches) {}
+
+  private PackageVerdict packageVerdict(FileChannel ch, List<String> lookupPaths) throws IOException {
+    for (String p : lookupPaths) {
+      Optional<PackageDatabase.PackageFile> file = packages.lookup(p);
+      if (file.isPresent()) {
+        Optional<PackageDatabase.Match> m = packages.check(p, ch);
+        return new PackageVerdict(file.get(), m.orElseThrow() == PackageDatabase.Match.MATCHES);
+      }
+    }
+    return null;
   }
 
   /** Signed references first (store order), preferring one registered under the looked-up path. */

@@ -113,6 +113,24 @@ class BinaryVerifierTest {
   }
 
   @Test
+  void signedReferenceForThePathOutweighsAnUnsignedDigestMatch() throws Exception {
+    ReferenceStore signed = signedStore(binary);
+    try (RandomAccessFile f = new RandomAccessFile(binary.toFile(), "rw")) {
+      f.seek(f.length() - 1);
+      int b = f.read();
+      f.seek(f.length() - 1);
+      f.write(b ^ 0x01);
+    }
+    ReferenceStore both = ReferenceStore.builder().addAll(signed).addAll(unsignedStore(binary)).build();
+
+    BinaryVerification v = verifier(both).verify(binary);
+
+    assertThat(v.verdict()).isEqualTo(Verdict.FAILED);
+    assertThat(v.scope(Scope.DISK_HASH).orElseThrow().reason()).contains("signed by");
+    assertThat(v.matchedReference()).hasValueSatisfying(r -> assertThat(r.signed()).isTrue());
+  }
+
+  @Test
   void oneFlippedByteInTextFailsAndNamesTheSection() throws Exception {
     ReferenceStore store = signedStore(binary);
     Section text = ElfReader.create().read(binary).section(".text").orElseThrow();

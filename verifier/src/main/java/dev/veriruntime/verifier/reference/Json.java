@@ -18,6 +18,9 @@ final class Json {
   static final ObjectMapper MAPPER =
       JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
 
+  private static final java.util.regex.Pattern SOURCE =
+      java.util.regex.Pattern.compile("\\[Source: .*?; line: (\\d+), column: (\\d+)\\]");
+
   private Json() {}
 
   static String requireText(JsonNode node, String field, String where) throws ReferenceException {
@@ -52,6 +55,8 @@ final class Json {
     if (nl >= 0) {
       msg = msg.substring(0, nl);
     }
+    // Jackson names the source as "[Source: REDACTED ...]": keep only the position it carries.
+    msg = SOURCE.matcher(msg).replaceAll("line $1, column $2");
     return loc == null ? msg : msg + " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
   }
 

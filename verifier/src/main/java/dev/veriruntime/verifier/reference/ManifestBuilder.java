@@ -57,6 +57,9 @@ public final class ManifestBuilder {
         throw new ReferenceException(ReferenceException.Kind.UNREADABLE, "subject " + file + " is a directory");
       }
       Path real = file.toRealPath();
+      if (!Files.isRegularFile(real)) {
+        throw new ReferenceException(ReferenceException.Kind.UNREADABLE, "subject " + file + " is not a regular file");
+      }
       String name = real.toString();
       try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ)) {
         String sha256 = Sha256.hex(ch);

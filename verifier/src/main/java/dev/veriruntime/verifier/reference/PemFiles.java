@@ -18,7 +18,7 @@ import org.bouncycastle.util.io.pem.PemWriter;
 /** Reads and writes single-object PEM files (RFC 7468) for keys. */
 final class PemFiles {
   /** Key files are tiny; anything larger is not a key and is not read into memory. */
-  private static final long MAX_KEY_FILE = 64 * 1024;
+  private static final int MAX_KEY_FILE = 64 * 1024;
 
   private PemFiles() {}
 
@@ -52,10 +52,11 @@ final class PemFiles {
       if (Files.isDirectory(file)) {
         throw keyInvalid("key file " + file + " is a directory");
       }
-      if (Files.size(file) > MAX_KEY_FILE) {
+      byte[] bytes = ReferenceLoader.readAtMost(file, MAX_KEY_FILE);
+      if (bytes == null) {
         throw keyInvalid("key file " + file + " is larger than " + MAX_KEY_FILE + " bytes: not a key");
       }
-      return Files.readString(file, StandardCharsets.US_ASCII);
+      return new String(bytes, StandardCharsets.US_ASCII);
     } catch (NoSuchFileException e) {
       throw keyInvalid("key file " + file + " does not exist");
     } catch (AccessDeniedException e) {

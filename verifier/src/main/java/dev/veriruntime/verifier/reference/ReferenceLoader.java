@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -34,7 +35,7 @@ import java.util.Objects;
  */
 public final class ReferenceLoader {
   /** Reference files are read whole; a larger file is refused rather than exhausting the heap. */
-  static final long MAX_FILE_BYTES = 256L * 1024 * 1024;
+  static final int MAX_FILE_BYTES = 256 * 1024 * 1024;
 
   private final TrustedKeys trusted;
   private final SignaturePolicy policy;
@@ -119,7 +120,7 @@ public final class ReferenceLoader {
         throw Json.malformed(where + ": payload is empty");
       }
       InTotoStatement statement = InTotoStatement.fromJson(statementJson, where + " payload");
-      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(payload), signer), true, where);
+      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(payload), signer, true), where);
     }
     if (doc.isObject() && doc.has("_type")) {
       InTotoStatement statement = InTotoStatement.fromJson(doc, where);
@@ -128,7 +129,7 @@ public final class ReferenceLoader {
             where + " is a plain, unsigned in-toto statement, not a signed DSSE envelope");
       }
       byte[] canonical = statement.toJsonBytes();
-      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(canonical), null), false, where);
+      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(canonical), null, false), where);
     }
     throw Json.malformed(where + ": neither a DSSE envelope (payloadType) nor an in-toto statement (_type)");
   }
@@ -178,7 +179,7 @@ public final class ReferenceLoader {
     throw new ReferenceException(ReferenceException.Kind.SIGNATURE_INVALID, where + ": not signed by a trusted key: " + why);
   }
 
-  private static LoadedStatement references(ReferenceSource source, boolean enveloped, String where)
+  private static LoadedStatement references(ReferenceSource source, String where)
       throws ReferenceException {
     InTotoStatement statement = source.statement();
     ManifestPredicate manifest = ManifestPredicate.TYPE.equals(statement.predicateType())
@@ -198,7 +199,7 @@ public final class ReferenceLoader {
           facts == null ? Map.of() : facts.elf(),
           source));
     }
-    return new LoadedStatement(source, enveloped, refs, skipped);
+    return new LoadedStatement(source, refs, skipped);
   }
 
   private static byte[] read(Path file) throws ReferenceException {
@@ -206,17 +207,29 @@ public final class ReferenceLoader {
       if (Files.isDirectory(file)) {
         throw unreadable("reference file " + file + " is a directory");
       }
-      long size = Files.size(file);
-      if (size > MAX_FILE_BYTES) {
-        throw unreadable("reference file " + file + " is " + size + " bytes, over the " + MAX_FILE_BYTES + " byte limit");
+      byte[] bytes = readAtMost(file, MAX_FILE_BYTES);
+      if (bytes == null) {
+        throw unreadable("reference file " + file + " is over the " + MAX_FILE_BYTES + " byte limit");
       }
-      return Files.readAllBytes(file);
+      return bytes;
     } catch (NoSuchFileException e) {
       throw unreadable("reference file " + file + " does not exist");
     } catch (AccessDeniedException e) {
       throw unreadable("reference file " + file + " cannot be read: permission denied");
     } catch (IOException e) {
       throw unreadable("reference file " + file + " cannot be read: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The whole content of {@code file}, or null if it has more than {@code max} bytes. Reads rather
+   * than trusting {@code size()}, so pipes ({@code <(...)}) work and {@code /dev/zero} cannot
+   * exhaust the heap.
+   */
+  static byte[] readAtMost(Path file, int max) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] bytes = in.readNBytes(max);
+      return in.read() < 0 ? bytes : null;
     }
   }
 

@@ -11,12 +11,16 @@ import java.util.Optional;
  *
  * @param file the reference file as given (a manifest, an {@code .intoto.jsonl}...)
  * @param statement the statement the references were taken from
- * @param payloadSha256 lowercase hex SHA-256 of the statement bytes (the DSSE payload, or the plain
- *     statement document), naming the statement in evidence
+ * @param payloadSha256 lowercase hex SHA-256 naming the statement in evidence: of the DSSE payload
+ *     bytes for an envelope; of the statement re-serialised as compact JSON ({@link
+ *     InTotoStatement#toJsonBytes()}) for a plain statement
  * @param signedByKeyId key id of the trusted key whose signature verified, or {@code null} if the
  *     statement is unsigned (plain JSON, or an envelope with no trusted signature)
+ * @param enveloped whether the statement came in a DSSE envelope (which, when {@code signedByKeyId}
+ *     is null, no trusted key signed)
  */
-public record ReferenceSource(Path file, InTotoStatement statement, String payloadSha256, String signedByKeyId) {
+public record ReferenceSource(
+    Path file, InTotoStatement statement, String payloadSha256, String signedByKeyId, boolean enveloped) {
 
   public ReferenceSource {
     Objects.requireNonNull(file, "file");
@@ -31,6 +35,14 @@ public record ReferenceSource(Path file, InTotoStatement statement, String paylo
 
   public Optional<String> signedBy() {
     return Optional.ofNullable(signedByKeyId);
+  }
+
+  /** Why an unsigned source is unsigned, for reasons shown to operators; empty when signed. */
+  public String unsignedBecause() {
+    if (signed()) {
+      return "";
+    }
+    return enveloped ? "envelope not signed by a trusted key" : "plain statement, no envelope";
   }
 
   public String predicateType() {

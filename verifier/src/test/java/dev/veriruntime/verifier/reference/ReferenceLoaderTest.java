@@ -239,6 +239,16 @@ class ReferenceLoaderTest {
   }
 
   @Test
+  void jsonErrorsNameThePositionWithoutParserNoise() throws Exception {
+    Path f = write("truncated.json", "{\n".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED).load(f))
+        .hasMessageStartingWith(f + " is not valid JSON: Unexpected end-of-input")
+        .hasMessageContaining("(start marker at line 1, column 1)")
+        .hasMessageEndingWith("(line 2, column 1)")
+        .hasMessageNotContaining("Source:");
+  }
+
+  @Test
   void signedEnvelopeWithForeignPayloadTypeIsMalformed() throws Exception {
     SigningKey key = SigningKey.generate(KeyType.ED25519);
     Path file = writeEnvelope(DsseEnvelope.sign("text/plain", manifest().toJsonBytes(), key));

@@ -14,7 +14,7 @@ class ReferenceStoreTest {
   private static ReferenceSource source(String file, String signer) {
     InTotoStatement st = InTotoStatement.of(
         List.of(new InTotoStatement.Subject("x", Map.of("sha256", A))), "t", null);
-    return new ReferenceSource(Path.of(file), st, A, signer);
+    return new ReferenceSource(Path.of(file), st, A, signer, signer != null);
   }
 
   @Test
