@@ -36,6 +36,8 @@ class ReferenceStoreTest {
     assertThat(store.byPath("/usr/bin/missing")).isEmpty();
     assertThat(store.bySha256("c".repeat(64))).isEmpty();
     assertThat(store.sources()).extracting(s -> s.file().toString()).containsExactly("plain.json", "signed.json", "slsa.json");
+    assertThat(store.references()).containsExactly(unsigned, signed, other, nameless);
+    assertThat(ReferenceStore.builder().addAll(store).build().references()).containsExactly(unsigned, signed, other, nameless);
     assertThat(ReferenceStore.empty().isEmpty()).isTrue();
   }
 }
