@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -270,7 +271,9 @@ public final class RefsCommand implements Runnable {
       if (Files.isDirectory(abs)) {
         throw new CliException(ExitCodes.OUTPUT_UNWRITABLE, "cannot write " + target + ": it is a directory");
       }
-      tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+      // createTempFile alone would make the file 0600; an envelope is public, so 0644 less umask.
+      tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
       Files.write(tmp, bytes);
       Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {

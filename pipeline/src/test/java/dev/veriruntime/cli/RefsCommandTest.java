@@ -46,6 +46,7 @@ class RefsCommandTest {
         "--subject", bin.toString());
     assertThat(sign.exitCode()).as(sign.err()).isZero();
     assertThat(sign.out()).contains("signed 1 subject(s)").contains(keyId);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p("m.dsse.json")))).isEqualTo("rw-r--r--");
 
     CliRun verify = CliRun.of("refs", "verify", p("m.dsse.json").toString(), "--trusted-key", p("ci.pub").toString(), "--json");
     assertThat(verify.exitCode()).as(verify.err()).isZero();

@@ -47,7 +47,7 @@ public final class SigningKey {
   /** A fresh key pair from the JDK's default {@link java.security.SecureRandom}. */
   public static SigningKey generate(KeyType type) {
     try {
-      KeyPairGenerator gen = KeyPairGenerator.getInstance(type.keyAlgorithm(), Crypto.BC);
+      KeyPairGenerator gen = KeyPairGenerator.getInstance(type.keyAlgorithm(), Crypto.bc());
       if (type == KeyType.ECDSA_P256) {
         gen.initialize(new ECGenParameterSpec("secp256r1"));
       }
@@ -75,7 +75,7 @@ public final class SigningKey {
     }
     KeyType type = Crypto.keyType(info.getPrivateKeyAlgorithm(), file.toString());
     try {
-      PrivateKey key = KeyFactory.getInstance(type.keyAlgorithm(), Crypto.BC).generatePrivate(new PKCS8EncodedKeySpec(der));
+      PrivateKey key = KeyFactory.getInstance(type.keyAlgorithm(), Crypto.bc()).generatePrivate(new PKCS8EncodedKeySpec(der));
       return new SigningKey(type, key, TrustedKey.fromSpki(derivePublic(key).getEncoded(), file.toString()));
     } catch (GeneralSecurityException | RuntimeException e) {
       throw new ReferenceException(
@@ -90,7 +90,7 @@ public final class SigningKey {
     }
     if (key instanceof ECPrivateKey ec) {
       ECParameterSpec params = ec.getParameters();
-      return KeyFactory.getInstance("EC", Crypto.BC)
+      return KeyFactory.getInstance("EC", Crypto.bc())
           .generatePublic(new ECPublicKeySpec(params.getG().multiply(ec.getD()).normalize(), params));
     }
     throw new GeneralSecurityException("unexpected private key class " + key.getClass().getName());
@@ -112,7 +112,7 @@ public final class SigningKey {
   /** Signs {@code data} (for DSSE: the PAE encoding, see {@link DsseEnvelope#pae}). */
   public byte[] sign(byte[] data) {
     try {
-      Signature signer = Signature.getInstance(type.signatureAlgorithm(), Crypto.BC);
+      Signature signer = Signature.getInstance(type.signatureAlgorithm(), Crypto.bc());
       signer.initSign(privateKey);
       signer.update(data);
       return signer.sign();

@@ -56,7 +56,7 @@ public final class TrustedKey {
     KeyType type = Crypto.keyType(info.getAlgorithm(), origin);
     try {
       PublicKey key =
-          KeyFactory.getInstance(type.keyAlgorithm(), Crypto.BC).generatePublic(new X509EncodedKeySpec(spki));
+          KeyFactory.getInstance(type.keyAlgorithm(), Crypto.bc()).generatePublic(new X509EncodedKeySpec(spki));
       return new TrustedKey(Crypto.sha256Hex(spki), type, key, spki.clone());
     } catch (GeneralSecurityException | RuntimeException e) {
       throw new ReferenceException(
@@ -89,7 +89,7 @@ public final class TrustedKey {
    */
   public boolean verify(byte[] data, byte[] signature) {
     try {
-      Signature verifier = Signature.getInstance(type.signatureAlgorithm(), Crypto.BC);
+      Signature verifier = Signature.getInstance(type.signatureAlgorithm(), Crypto.bc());
       verifier.initVerify(publicKey);
       verifier.update(data);
       return verifier.verify(signature);
