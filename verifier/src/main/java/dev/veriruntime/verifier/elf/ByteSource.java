@@ -17,11 +17,34 @@ abstract class ByteSource {
   abstract long size();
 
   /** Exactly {@code length} bytes at {@code offset}, as a heap buffer in {@code order}. */
-  abstract ByteBuffer read(long offset, int length, ByteOrder order)
-      throws IOException, MalformedElfException;
+  final ByteBuffer read(long offset, int length, ByteOrder order)
+      throws IOException, MalformedElfException {
+    checkInside(offset, length);
+    return readChecked(offset, length, order);
+  }
 
   /** Feeds {@code length} bytes at {@code offset} into {@code digest}. */
-  abstract void digest(long offset, long length, MessageDigest digest)
+  final void digest(long offset, long length, MessageDigest digest)
+      throws IOException, MalformedElfException {
+    checkInside(offset, length);
+    digestChecked(offset, length, digest);
+  }
+
+  /**
+   * The parser checks every range before reading; this second check turns a parser bug into a
+   * precise MalformedElfException instead of an IndexOutOfBoundsException.
+   */
+  private void checkInside(long offset, long length) throws MalformedElfException {
+    if (offset < 0 || length < 0 || offset > size() || length > size() - offset) {
+      throw new MalformedElfException(String.format(
+          "read of 0x%x bytes at offset 0x%x past end of file (size %d)", length, offset, size()));
+    }
+  }
+
+  abstract ByteBuffer readChecked(long offset, int length, ByteOrder order)
+      throws IOException, MalformedElfException;
+
+  abstract void digestChecked(long offset, long length, MessageDigest digest)
       throws IOException, MalformedElfException;
 
   static ByteSource of(ByteBuffer buffer) {
@@ -45,14 +68,14 @@ abstract class ByteSource {
     }
 
     @Override
-    ByteBuffer read(long offset, int length, ByteOrder order) {
+    ByteBuffer readChecked(long offset, int length, ByteOrder order) {
       byte[] out = new byte[length];
       buffer.get((int) offset, out, 0, length);
       return ByteBuffer.wrap(out).order(order);
     }
 
     @Override
-    void digest(long offset, long length, MessageDigest digest) {
+    void digestChecked(long offset, long length, MessageDigest digest) {
       digest.update(buffer.slice((int) offset, (int) length));
     }
   }
@@ -72,7 +95,7 @@ abstract class ByteSource {
     }
 
     @Override
-    ByteBuffer read(long offset, int length, ByteOrder order)
+    ByteBuffer readChecked(long offset, int length, ByteOrder order)
         throws IOException, MalformedElfException {
       ByteBuffer out = ByteBuffer.allocate(length).order(order);
       long position = offset;
@@ -89,7 +112,7 @@ abstract class ByteSource {
     }
 
     @Override
-    void digest(long offset, long length, MessageDigest digest)
+    void digestChecked(long offset, long length, MessageDigest digest)
         throws IOException, MalformedElfException {
       long read = Sha256.update(digest, channel, offset, length);
       if (read != length) {

@@ -61,16 +61,22 @@ final class ElfParser {
   // ---------------------------------------------------------------- file header
 
   private ElfHeader readHeader() throws IOException, MalformedElfException {
+    // The magic first, so that short non-ELF files are called what they are.
+    ByteBuffer magic = source.read(0, (int) Math.min(4, size), ByteOrder.LITTLE_ENDIAN);
+    byte[] m = magic.array();
+    if (m.length < 4 || m[0] != 0x7f || m[1] != 'E' || m[2] != 'L' || m[3] != 'F') {
+      StringBuilder hex = new StringBuilder();
+      for (byte b : m) {
+        hex.append(String.format("%02x ", b));
+      }
+      throw new MalformedElfException("not an ELF file: magic " + hex.toString().strip()
+          + (m.length < 4 ? " (file of " + size + " bytes)" : "") + ", expected 7f 45 4c 46");
+    }
     if (size < EI_NIDENT) {
       throw new MalformedElfException(
           "file of " + size + " bytes is too short for an ELF identification (16 bytes)");
     }
     ByteBuffer ident = source.read(0, EI_NIDENT, ByteOrder.LITTLE_ENDIAN);
-    if (ident.get(0) != 0x7f || ident.get(1) != 'E' || ident.get(2) != 'L' || ident.get(3) != 'F') {
-      throw new MalformedElfException(
-          String.format("not an ELF file: magic %02x %02x %02x %02x, expected 7f 45 4c 46",
-              ident.get(0), ident.get(1), ident.get(2), ident.get(3)));
-    }
     int elfClass = ident.get(4) & 0xff;
     if (elfClass != ElfHeader.ELFCLASS32 && elfClass != ElfHeader.ELFCLASS64) {
       throw new MalformedElfException("EI_CLASS " + elfClass + " is neither 1 (ELF32) nor 2 (ELF64)");
@@ -324,8 +330,10 @@ final class ElfParser {
 
   /** File bytes of a section must lie inside the file; section 0 and NOBITS have none. */
   private void checkSectionRange(Section s, String name) throws MalformedElfException {
-    if (s.index() == 0 || !s.hasFileBytes()) {
-      return; // section 0 carries extended counts in its size field, not file bytes
+    // Section 0 normally has type NULL and carries extended counts in its size field; if it
+    // claims a type with file bytes, it is held to the same bounds as any other section.
+    if (!s.hasFileBytes()) {
+      return;
     }
     String what = "section " + s.index() + (name.isEmpty() ? "" : " (" + name + ")");
     offsetValue(what + " sh_offset", s.offset());

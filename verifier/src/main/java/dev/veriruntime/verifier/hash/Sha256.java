@@ -14,9 +14,10 @@ import java.util.HexFormat;
  * SHA-256 of files, file ranges and buffers through {@link MessageDigest} (the JDK's intrinsic, SHA-NI
  * where the CPU has it).
  *
- * <p>Files are read with positional reads into a 1 MiB direct buffer, which the JDK hashes without
- * copying to the heap; positional reads leave the channel's position alone, so one open channel may
- * be hashed by several threads at once. Reading stops at end of file rather than at {@link
+ * <p>Files are read with positional reads into a 1 MiB direct buffer: the kernel copies straight
+ * into it (a heap buffer would cost NIO a second copy through its own direct buffer), and the
+ * digest consumes it in small chunks that stay in L1 cache. Positional reads leave the channel's
+ * position alone, so one open channel may be hashed by several threads at once. Reading stops at end of file rather than at {@link
  * FileChannel#size()}, so files whose size the kernel reports as 0 (procfs) hash correctly.
  *
  * <p>Thread safety: all methods are static and thread-safe; each thread reuses its own direct

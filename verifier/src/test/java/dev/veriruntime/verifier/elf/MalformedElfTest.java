@@ -162,6 +162,17 @@ class MalformedElfTest {
         }, "note at +0x0", "runs past the end");
   }
 
+  /** Found by Jazzer: section 0 posing as the dynamic section, far past the end of the file. */
+  @Test
+  void sectionZeroWithFileBytesIsBoundsChecked() {
+    assertRejected(b -> {
+          int s0 = (int) b.getLong(E_SHOFF);
+          b.putInt(s0 + 4, Section.SHT_DYNAMIC);
+          b.putLong(s0 + 24, 15936);
+          b.putLong(s0 + 32, 0);
+        }, "section 0 sh_offset 0x3e40", "past end of file");
+  }
+
   @Test
   void overlappingLoadSegmentsFailTheHeaderCheck() throws Exception {
     byte[] bytes = Fixtures.bytes("libfixture.so");
