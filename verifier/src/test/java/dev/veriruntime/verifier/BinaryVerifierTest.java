@@ -226,6 +226,21 @@ class BinaryVerifierTest {
     }
   }
 
+  /** What the pipeline does for a live process: read and stat through /proc/PID/exe. */
+  @Test
+  void procExeIsReadAndStatedThroughTheMagicLink() throws Exception {
+    Path exe = Path.of("/proc/self/exe");
+    Path real = exe.toRealPath();
+    FileIdentity atExec = BinaryVerifier.identity(real);
+    assertThat(BinaryVerifier.identity(exe)).isEqualTo(atExec);
+    ReferenceStore store = signedStore(real);
+    try (FileChannel ch = FileChannel.open(exe, StandardOpenOption.READ)) {
+      BinaryVerification v = verifier(store).verify(ch, exe, real.toString(), atExec);
+      assertThat(v.verdict()).as(v.coverage().toString()).isEqualTo(Verdict.VERIFIED);
+      assertThat(v.path()).isEqualTo(real.toString());
+    }
+  }
+
   @Test
   void wrongMachineFailsTheHeaderScope() throws Exception {
     int foreign = ElfHeader.hostMachine() == ElfHeader.EM_AARCH64 ? ElfHeader.EM_X86_64 : ElfHeader.EM_AARCH64;
