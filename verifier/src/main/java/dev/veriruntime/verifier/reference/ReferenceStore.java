@@ -32,7 +32,8 @@ import java.util.Set;
  */
 public final class ReferenceStore {
   private static final Comparator<Reference> SIGNED_FIRST = Comparator.comparing(r -> !r.signed());
-  private static final ReferenceStore EMPTY = new ReferenceStore(List.of(), Map.of(), Map.of(), List.of());
+  private static final ReferenceStore EMPTY =
+      new ReferenceStore(List.of(), Map.of(), Map.of(), List.of());
 
   private final List<Reference> references;
   private final Map<String, List<Reference>> bySha256;
@@ -138,16 +139,18 @@ public final class ReferenceStore {
     }
 
     public ReferenceStore build() {
-      return new ReferenceStore(List.copyOf(references), freeze(bySha256), freeze(byPath), List.copyOf(sources));
+      return new ReferenceStore(
+          List.copyOf(references), freeze(bySha256), freeze(byPath), List.copyOf(sources));
     }
 
     private static Map<String, List<Reference>> freeze(Map<String, List<Reference>> map) {
       Map<String, List<Reference>> out = new HashMap<>(Math.max(16, map.size() * 4 / 3 + 1));
-      map.forEach((k, v) -> {
-        List<Reference> sorted = new ArrayList<>(v);
-        sorted.sort(SIGNED_FIRST); // stable: keeps insertion order among equals
-        out.put(k, List.copyOf(sorted));
-      });
+      map.forEach(
+          (k, v) -> {
+            List<Reference> sorted = new ArrayList<>(v);
+            sorted.sort(SIGNED_FIRST); // stable: keeps insertion order among equals
+            out.put(k, List.copyOf(sorted));
+          });
       // A read-only view rather than Map.copyOf: no second copy of a large index.
       return Collections.unmodifiableMap(out);
     }
