@@ -15,9 +15,12 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       ElfCommand.class,
+      EventsCommand.class,
       JournalCommand.class,
       RefsCommand.class,
+      StateCommand.class,
       VerifyBinaryCommand.class,
+      VerifyProcessCommand.class,
     })
 public final class VeriRuntimeCommand implements Runnable {
 

@@ -33,19 +33,27 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "verify-binary",
     mixinStandardHelpOptions = true,
-    description = {"Verify one file against trusted references: whole-file SHA-256, ELF header,",
-        "per-section digests and the signature of the reference that vouches for it.",
-        "Exit: 0 VERIFIED, 1 FAILED, 3 UNKNOWN, 4 DEGRADED; 10-13 input errors (docs/references.md)."})
+    description = {
+      "Verify one file against trusted references: whole-file SHA-256, ELF header,",
+      "per-section digests and the signature of the reference that vouches for it.",
+      "Exit: 0 VERIFIED, 1 FAILED, 3 UNKNOWN, 4 DEGRADED; 10-13 input errors (docs/references.md)."
+    })
 public final class VerifyBinaryCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "PATH", description = "the file to verify")
   Path path;
 
-  @Option(names = "--refs", paramLabel = "FILE", description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
+  @Option(
+      names = "--refs",
+      paramLabel = "FILE",
+      description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
   List<Path> refs = new ArrayList<>();
 
-  @Option(names = "--trusted-key", paramLabel = "PUB", description = "SPKI PEM public key whose signatures are trusted (repeatable)")
+  @Option(
+      names = "--trusted-key",
+      paramLabel = "PUB",
+      description = "SPKI PEM public key whose signatures are trusted (repeatable)")
   List<Path> trustedKeys = new ArrayList<>();
 
   @Option(names = "--json", description = "print the result as JSON")
@@ -55,17 +63,22 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
   public Integer call() {
     ReferenceStore store;
     try {
-      store = new ReferenceLoader(RefsCommand.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED).loadAll(refs);
+      store =
+          new ReferenceLoader(RefsCommand.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED)
+              .loadAll(refs);
     } catch (ReferenceException e) {
       throw RefsCommand.cliError(e);
     }
     BinaryVerification v;
     try {
-      v = new BinaryVerifier(store, Clock.systemUTC(), BinaryVerifier.Options.defaults()).verify(path);
+      v =
+          new BinaryVerifier(store, Clock.systemUTC(), BinaryVerifier.Options.defaults())
+              .verify(path);
     } catch (FileSystemException e) {
       throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot read " + path + ": " + reason(e));
     } catch (IOException e) {
-      throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot read " + path + ": " + RefsCommand.describe(e));
+      throw new CliException(
+          ExitCodes.INPUT_UNREADABLE, "cannot read " + path + ": " + RefsCommand.describe(e));
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -101,16 +114,26 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
     root.put("path", v.path());
     root.put("sha256", v.sha256());
     ObjectNode id = root.putObject("identity");
-    id.put("dev", v.identity().dev()).put("inode", v.identity().inode())
-        .put("ctimeNanos", v.identity().ctimeNanos()).put("size", v.identity().size());
+    id.put("dev", v.identity().dev())
+        .put("inode", v.identity().inode())
+        .put("ctimeNanos", v.identity().ctimeNanos())
+        .put("size", v.identity().size());
     root.put("checkedAt", v.checkedAt().toString());
     ObjectNode coverage = root.putObject("coverage");
     for (ScopeResult r : v.coverage().results().values()) {
-      coverage.putObject(r.scope().name()).put("status", r.status().name()).put("reason", r.reason());
+      coverage
+          .putObject(r.scope().name())
+          .put("status", r.status().name())
+          .put("reason", r.reason());
     }
     ArrayNode findings = root.putArray("findings");
     for (Finding f : v.findings()) {
-      ObjectNode o = findings.addObject().put("type", f.type().name()).put("scope", f.scope().name()).put("reason", f.reason());
+      ObjectNode o =
+          findings
+              .addObject()
+              .put("type", f.type().name())
+              .put("scope", f.scope().name())
+              .put("reason", f.reason());
       ObjectNode detail = o.putObject("detail");
       new TreeMap<>(f.detail()).forEach(detail::put);
     }

@@ -31,7 +31,10 @@ record CliRun(int exitCode, String out, String err) {
   /** A refused input: the given exit code and exactly one line on stderr, no stack trace. */
   CliRun refused(int expectedCode) {
     assertThat(exitCode).as("exit code; stderr: %s", err).isEqualTo(expectedCode);
-    assertThat(err.strip()).startsWith("veriruntime: ").doesNotContain("\n").doesNotContain("\tat ");
+    assertThat(err.strip())
+        .startsWith("veriruntime: ")
+        .doesNotContain("\n")
+        .doesNotContain("\tat ");
     return this;
   }
 }

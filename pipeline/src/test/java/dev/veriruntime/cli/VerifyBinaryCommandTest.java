@@ -23,20 +23,38 @@ class VerifyBinaryCommandTest {
   void setUp() throws Exception {
     bin = dir.resolve("ls");
     Files.copy(Path.of("/usr/bin/ls"), bin);
-    assertThat(CliRun.of("refs", "keygen", "--type", "ecdsa-p256", "--out", dir.resolve("ci").toString()).exitCode()).isZero();
+    assertThat(
+            CliRun.of(
+                    "refs", "keygen", "--type", "ecdsa-p256", "--out", dir.resolve("ci").toString())
+                .exitCode())
+        .isZero();
   }
 
   private Path sign(Path subject) {
     Path out = dir.resolve("refs.dsse.json");
-    CliRun run = CliRun.of("refs", "sign", "--key", dir.resolve("ci.key").toString(), "--out", out.toString(),
-        "--subject", subject.toString());
+    CliRun run =
+        CliRun.of(
+            "refs",
+            "sign",
+            "--key",
+            dir.resolve("ci.key").toString(),
+            "--out",
+            out.toString(),
+            "--subject",
+            subject.toString());
     assertThat(run.exitCode()).as(run.err()).isZero();
     return out;
   }
 
   private CliRun verifyBinary(Path file, Path refs) {
-    return CliRun.of("verify-binary", file.toString(), "--refs", refs.toString(),
-        "--trusted-key", dir.resolve("ci.pub").toString(), "--json");
+    return CliRun.of(
+        "verify-binary",
+        file.toString(),
+        "--refs",
+        refs.toString(),
+        "--trusted-key",
+        dir.resolve("ci.pub").toString(),
+        "--json");
   }
 
   @Test
@@ -47,7 +65,8 @@ class VerifyBinaryCommandTest {
     assertThat(json.get("verdict").asText()).isEqualTo("VERIFIED");
     assertThat(json.get("path").asText()).isEqualTo(bin.toString());
     assertThat(json.get("sha256").asText()).hasSize(64);
-    assertThat(json.get("coverage").fieldNames()).toIterable()
+    assertThat(json.get("coverage").fieldNames())
+        .toIterable()
         .containsExactly("DISK_HASH", "ELF_HEADER", "ELF_SECTIONS", "SIGNATURE");
     json.get("coverage").forEach(s -> assertThat(s.get("status").asText()).isEqualTo("VERIFIED"));
     assertThat(json.get("reference").get("signedBy").asText()).hasSize(64);
@@ -82,12 +101,20 @@ class VerifyBinaryCommandTest {
     assertThat(json.get("verdict").asText()).isEqualTo("FAILED");
     assertThat(json.get("coverage").get("DISK_HASH").get("status").asText()).isEqualTo("FAILED");
     assertThat(json.get("coverage").get("ELF_SECTIONS").get("reason").asText()).endsWith(": .text");
-    assertThat(json.get("findings").findValuesAsText("type")).contains("DIGEST_MISMATCH", "SECTION_MISMATCH");
-    assertThat(json.get("findings").findValues("detail").stream().map(d -> d.path("section").asText()))
+    assertThat(json.get("findings").findValuesAsText("type"))
+        .contains("DIGEST_MISMATCH", "SECTION_MISMATCH");
+    assertThat(
+            json.get("findings").findValues("detail").stream().map(d -> d.path("section").asText()))
         .contains(".text");
 
-    CliRun text2 = CliRun.of("verify-binary", bin.toString(), "--refs", refs.toString(), "--trusted-key",
-        dir.resolve("ci.pub").toString());
+    CliRun text2 =
+        CliRun.of(
+            "verify-binary",
+            bin.toString(),
+            "--refs",
+            refs.toString(),
+            "--trusted-key",
+            dir.resolve("ci.pub").toString());
     assertThat(text2.out()).startsWith("FAILED  " + bin).contains("SECTION_MISMATCH");
   }
 
@@ -115,15 +142,25 @@ class VerifyBinaryCommandTest {
   @Test
   void inputErrorsHaveTheirOwnExitCodes() throws Exception {
     Path refs = sign(bin);
-    CliRun.of("verify-binary", dir.resolve("missing").toString()).refused(ExitCodes.INPUT_UNREADABLE);
+    CliRun.of("verify-binary", dir.resolve("missing").toString())
+        .refused(ExitCodes.INPUT_UNREADABLE);
     CliRun.of("verify-binary", dir.toString()).refused(ExitCodes.INPUT_UNREADABLE);
     assertThat(CliRun.of("verify-binary", "/dev/zero").refused(ExitCodes.INPUT_UNREADABLE).err())
         .contains("not a regular file");
-    CliRun.of("verify-binary", RefsCommandTest.writeOnlySysfsFile().toString()).refused(ExitCodes.INPUT_UNREADABLE);
-    CliRun.of("verify-binary", bin.toString(), "--refs", dir.resolve("nope.json").toString()).refused(ExitCodes.INPUT_UNREADABLE);
+    CliRun.of("verify-binary", RefsCommandTest.writeOnlySysfsFile().toString())
+        .refused(ExitCodes.INPUT_UNREADABLE);
+    CliRun.of("verify-binary", bin.toString(), "--refs", dir.resolve("nope.json").toString())
+        .refused(ExitCodes.INPUT_UNREADABLE);
     Files.writeString(dir.resolve("bad.json"), "{\"payloadType\": 1}");
-    CliRun.of("verify-binary", bin.toString(), "--refs", dir.resolve("bad.json").toString()).refused(ExitCodes.INPUT_MALFORMED);
-    CliRun.of("verify-binary", bin.toString(), "--refs", refs.toString(), "--trusted-key", bin.toString())
+    CliRun.of("verify-binary", bin.toString(), "--refs", dir.resolve("bad.json").toString())
+        .refused(ExitCodes.INPUT_MALFORMED);
+    CliRun.of(
+            "verify-binary",
+            bin.toString(),
+            "--refs",
+            refs.toString(),
+            "--trusted-key",
+            bin.toString())
         .refused(ExitCodes.KEY_INVALID);
   }
 }

@@ -18,6 +18,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
@@ -135,11 +136,12 @@ public final class BinaryVerifier {
    * @throws IOException if the file is missing, a directory, or cannot be read
    */
   public BinaryVerification verify(Path path, FileIdentity expected) throws IOException {
-    if (Files.isDirectory(path)) {
+    Path real = path.toRealPath();
+    BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
+    if (attrs.isDirectory()) {
       throw new FileSystemException(path.toString(), null, "is a directory");
     }
-    Path real = path.toRealPath();
-    if (!Files.isRegularFile(real)) {
+    if (!attrs.isRegularFile()) {
       // A device or FIFO is never what exec runs, and /dev/zero would be hashed forever.
       throw new FileSystemException(path.toString(), null, "not a regular file");
     }

@@ -54,8 +54,13 @@ class BinaryVerifierTest {
       b.add(s);
     }
     Path refs = dir.resolve("signed.dsse.json");
-    Files.write(refs, DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, b.build().toJsonBytes(), key).toJsonBytes());
-    return new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED).loadAll(List.of(refs));
+    Files.write(
+        refs,
+        DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, b.build().toJsonBytes(), key)
+            .toJsonBytes());
+    return new ReferenceLoader(
+            TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED)
+        .loadAll(List.of(refs));
   }
 
   private ReferenceStore unsignedStore(Path... subjects) throws Exception {
@@ -65,7 +70,9 @@ class BinaryVerifierTest {
     }
     Path refs = dir.resolve("plain-manifest.json");
     Files.write(refs, b.build().toJsonBytes());
-    return new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.ALLOW_UNSIGNED).loadAll(List.of(refs));
+    return new ReferenceLoader(
+            TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.ALLOW_UNSIGNED)
+        .loadAll(List.of(refs));
   }
 
   private static BinaryVerifier verifier(ReferenceStore store) {
@@ -99,14 +106,23 @@ class BinaryVerifierTest {
     assertThat(status(v, Scope.DISK_HASH)).isEqualTo(ScopeStatus.VERIFIED);
     assertThat(v.scope(Scope.SIGNATURE).orElseThrow())
         .satisfies(r -> assertThat(r.status()).isEqualTo(ScopeStatus.NOT_VERIFIED))
-        .satisfies(r -> assertThat(r.reason()).contains("from unsigned manifest").contains("plain-manifest.json"));
+        .satisfies(
+            r ->
+                assertThat(r.reason())
+                    .contains("from unsigned manifest")
+                    .contains("plain-manifest.json"));
     assertThat(v.findings()).extracting(Finding::type).contains(FindingType.UNSIGNED_REFERENCE);
   }
 
   @Test
   void unsignedReferenceIsEnoughWhenPolicyDoesNotIntendSignatures() throws Exception {
-    BinaryVerifier lenient = new BinaryVerifier(unsignedStore(binary), CLOCK,
-        new BinaryVerifier.Options(EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER, Scope.ELF_SECTIONS), ElfHeader.hostMachine()));
+    BinaryVerifier lenient =
+        new BinaryVerifier(
+            unsignedStore(binary),
+            CLOCK,
+            new BinaryVerifier.Options(
+                EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER, Scope.ELF_SECTIONS),
+                ElfHeader.hostMachine()));
     BinaryVerification v = lenient.verify(binary);
     assertThat(v.verdict()).isEqualTo(Verdict.VERIFIED);
     assertThat(v.coverage().get(Scope.SIGNATURE)).isEmpty();
@@ -121,7 +137,8 @@ class BinaryVerifierTest {
       f.seek(f.length() - 1);
       f.write(b ^ 0x01);
     }
-    ReferenceStore both = ReferenceStore.builder().addAll(signed).addAll(unsignedStore(binary)).build();
+    ReferenceStore both =
+        ReferenceStore.builder().addAll(signed).addAll(unsignedStore(binary)).build();
 
     BinaryVerification v = verifier(both).verify(binary);
 
@@ -149,8 +166,10 @@ class BinaryVerifierTest {
     assertThat(v.scope(Scope.ELF_SECTIONS).orElseThrow())
         .satisfies(r -> assertThat(r.status()).isEqualTo(ScopeStatus.FAILED))
         .satisfies(r -> assertThat(r.reason()).endsWith(": .text"));
-    assertThat(v.findings()).filteredOn(f -> f.type() == FindingType.SECTION_MISMATCH)
-        .singleElement().satisfies(f -> assertThat(f.detail()).containsEntry("section", ".text"));
+    assertThat(v.findings())
+        .filteredOn(f -> f.type() == FindingType.SECTION_MISMATCH)
+        .singleElement()
+        .satisfies(f -> assertThat(f.detail()).containsEntry("section", ".text"));
     assertThat(v.findings()).extracting(Finding::type).contains(FindingType.DIGEST_MISMATCH);
     assertThat(status(v, Scope.ELF_HEADER)).isEqualTo(ScopeStatus.VERIFIED);
   }
@@ -179,8 +198,10 @@ class BinaryVerifierTest {
           .satisfies(r -> assertThat(r.status()).isEqualTo(ScopeStatus.NOT_APPLICABLE))
           .satisfies(r -> assertThat(r.reason()).contains("/bin/sh"));
     }
-    assertThat(unknown.findings()).filteredOn(f -> f.type() == FindingType.SCRIPT_INTERPRETER)
-        .singleElement().satisfies(f -> assertThat(f.detail()).containsEntry("interpreter", "/bin/sh"));
+    assertThat(unknown.findings())
+        .filteredOn(f -> f.type() == FindingType.SCRIPT_INTERPRETER)
+        .singleElement()
+        .satisfies(f -> assertThat(f.detail()).containsEntry("interpreter", "/bin/sh"));
 
     BinaryVerification known = verifier(signedStore(script)).verify(script);
     assertThat(known.verdict()).isEqualTo(Verdict.VERIFIED);
@@ -191,7 +212,9 @@ class BinaryVerifierTest {
   void fileChangedSinceExecIsNotVerified() throws Exception {
     ReferenceStore store = signedStore(binary);
     FileIdentity actual = BinaryVerifier.identity(binary);
-    FileIdentity atExec = new FileIdentity(actual.dev(), actual.inode(), actual.ctimeNanos() - 1_000_000_000L, actual.size());
+    FileIdentity atExec =
+        new FileIdentity(
+            actual.dev(), actual.inode(), actual.ctimeNanos() - 1_000_000_000L, actual.size());
 
     BinaryVerification v = verifier(store).verify(binary, atExec);
 
@@ -221,16 +244,40 @@ class BinaryVerifierTest {
       assertThat(ch.position()).isZero();
     }
     try (FileChannel ch = FileChannel.open(binary, StandardOpenOption.READ)) {
-      assertThat(verifier(store).verify(ch, binary.toString(), BinaryVerifier.identity(binary)).verdict())
+      assertThat(
+              verifier(store)
+                  .verify(ch, binary.toString(), BinaryVerifier.identity(binary))
+                  .verdict())
           .isEqualTo(Verdict.VERIFIED);
+    }
+  }
+
+  /** What the pipeline does for a live process: read and stat through /proc/PID/exe. */
+  @Test
+  void procExeIsReadAndStatedThroughTheMagicLink() throws Exception {
+    Path exe = Path.of("/proc/self/exe");
+    Path real = exe.toRealPath();
+    FileIdentity atExec = BinaryVerifier.identity(real);
+    assertThat(BinaryVerifier.identity(exe)).isEqualTo(atExec);
+    ReferenceStore store = signedStore(real);
+    try (FileChannel ch = FileChannel.open(exe, StandardOpenOption.READ)) {
+      BinaryVerification v = verifier(store).verify(ch, exe, real.toString(), atExec);
+      assertThat(v.verdict()).as(v.coverage().toString()).isEqualTo(Verdict.VERIFIED);
+      assertThat(v.path()).isEqualTo(real.toString());
     }
   }
 
   @Test
   void wrongMachineFailsTheHeaderScope() throws Exception {
-    int foreign = ElfHeader.hostMachine() == ElfHeader.EM_AARCH64 ? ElfHeader.EM_X86_64 : ElfHeader.EM_AARCH64;
-    BinaryVerifier v = new BinaryVerifier(signedStore(binary), CLOCK,
-        new BinaryVerifier.Options(BinaryVerifier.BINARY_SCOPES, foreign));
+    int foreign =
+        ElfHeader.hostMachine() == ElfHeader.EM_AARCH64
+            ? ElfHeader.EM_X86_64
+            : ElfHeader.EM_AARCH64;
+    BinaryVerifier v =
+        new BinaryVerifier(
+            signedStore(binary),
+            CLOCK,
+            new BinaryVerifier.Options(BinaryVerifier.BINARY_SCOPES, foreign));
     BinaryVerification r = v.verify(binary);
     assertThat(r.verdict()).isEqualTo(Verdict.FAILED);
     assertThat(status(r, Scope.ELF_HEADER)).isEqualTo(ScopeStatus.FAILED);
@@ -259,14 +306,17 @@ class BinaryVerifierTest {
   @Test
   void unreadableInputsThrow() {
     BinaryVerifier v = verifier(ReferenceStore.empty());
-    assertThatThrownBy(() -> v.verify(dir.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
-    assertThatThrownBy(() -> v.verify(dir)).isInstanceOf(java.nio.file.FileSystemException.class)
+    assertThatThrownBy(() -> v.verify(dir.resolve("missing")))
+        .isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> v.verify(dir))
+        .isInstanceOf(java.nio.file.FileSystemException.class)
         .hasMessageContaining("is a directory");
   }
 
   @Test
   void optionsRefuseScopesThisVerifierCannotCheck() {
-    assertThatThrownBy(() -> new BinaryVerifier.Options(Set.of(Scope.MEMORY_MAP), ElfHeader.EM_X86_64))
+    assertThatThrownBy(
+            () -> new BinaryVerifier.Options(Set.of(Scope.MEMORY_MAP), ElfHeader.EM_X86_64))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

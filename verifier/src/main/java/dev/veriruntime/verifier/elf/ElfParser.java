@@ -36,11 +36,15 @@ final class ElfParser {
   private final long size;
   private ByteOrder order;
   private boolean is64;
+  private long nameBudget = ElfReader.MAX_NAME_BYTES_TOTAL;
 
   ElfParser(ByteSource source, Set<ElfReader.Feature> features) {
     this.source = source;
     this.features = features;
     this.size = source.size();
+    // Headers, tables and notes are read about once, section digests hash the loaded part once:
+    // three times the file size is generous for any real file and keeps hostile ones linear.
+    source.limitWork(Math.addExact(Math.multiplyExact(3, size), 16L << 20));
   }
 
   ElfFile parse() throws IOException, MalformedElfException {
@@ -178,11 +182,15 @@ final class ElfParser {
         shstrndx);
   }
 
-  private static void checkEntrySize(String field, int value, int min)
+  /**
+   * The kernel insists on {@code e_phentsize == sizeof(Elf_Phdr)}; holding section headers to the
+   * same rule also bounds both tables to 65,535 * 64 bytes.
+   */
+  private static void checkEntrySize(String field, int value, int expected)
       throws MalformedElfException {
-    if (value < min) {
+    if (value != expected) {
       throw new MalformedElfException(
-          field + " " + value + " is smaller than the " + min + "-byte entry it must hold");
+          field + " " + value + " is not " + expected + " (the size of one entry)");
     }
   }
 
@@ -318,7 +326,7 @@ final class ElfParser {
       Section s = raw.get(i);
       String name = "";
       if (names != null && (i > 0 || nameOffsets[i] != 0)) {
-        name = string(names, nameOffsets[i], "section " + i + " sh_name");
+        name = string(names, nameOffsets[i], "section ", i, " sh_name");
       }
       Section named = new Section(i, name, s.type(), s.flags(), s.address(), s.offset(),
           s.size(), s.link(), s.info(), s.addressAlign(), s.entrySize());
@@ -477,7 +485,7 @@ final class ElfParser {
         throw new MalformedElfException(
             "DT_" + e.tagName() + " present but the dynamic string table cannot be located");
       }
-      String value = string(strings, e.value(), "DT_" + e.tagName() + " in " + strWhere);
+      String value = string(strings, e.value(), "DT_" + e.tagName() + " in " + strWhere, -1, "");
       if (tag == DynamicEntry.DT_NEEDED) {
         needed.add(value);
       } else if (tag == DynamicEntry.DT_SONAME) {
@@ -628,6 +636,7 @@ final class ElfParser {
         strtab.size(), ElfReader.MAX_STRING_TABLE);
     boolean dynamic = table.type() == Section.SHT_DYNSYM;
     int perChunk = SYMBOL_CHUNK / ent;
+    String symbolWhat = where + " symbol ";
     for (long first = 1; first < count; first += perChunk) {
       int n = (int) Math.min(perChunk, count - first);
       ByteBuffer b = source.read(table.offset() + first * ent, n * ent, order);
@@ -649,7 +658,7 @@ final class ElfParser {
           info = b.get(o + 12) & 0xff;
           shndx = u16(b, o + 14);
         }
-        String name = string(names, nameOff, where + " symbol " + (first + i) + " st_name");
+        String name = string(names, nameOff, symbolWhat, first + i, " st_name");
         out.add(new ElfSymbol(name, value, sz, info & 0xf, info >>> 4, shndx, dynamic));
       }
     }
@@ -725,27 +734,44 @@ final class ElfParser {
     return b.array();
   }
 
-  /** The NUL-terminated string at {@code offset} in {@code table}. */
-  private static String string(byte[] table, long offset, String what)
+  /**
+   * The NUL-terminated string at {@code offset} in {@code table}. Strings in a table may overlap,
+   * so per-string and per-table limits alone would not bound memory: every string materialised
+   * is charged to one budget per file. The caller's description is only assembled on error,
+   * because this runs once per symbol.
+   */
+  private String string(byte[] table, long offset, String what, long index, String field)
       throws MalformedElfException {
     if (offset < 0 || offset >= table.length) {
       throw new MalformedElfException(String.format(
-          "%s offset %d is outside its string table (%d bytes)", what, offset, table.length));
+          "%s offset %d is outside its string table (%d bytes)", describe(what, index, field),
+          offset, table.length));
     }
     int start = (int) offset;
     int max = (int) Math.min(table.length, (long) start + ElfReader.MAX_NAME + 1);
     for (int i = start; i < max; i++) {
       if (table[i] == 0) {
-        return new String(table, start, i - start, StandardCharsets.UTF_8);
+        int length = i - start;
+        nameBudget -= length;
+        if (nameBudget < 0) {
+          throw new MalformedElfException(String.format(
+              "%s: names read from this file exceed the limit of %d bytes in total",
+              describe(what, index, field), ElfReader.MAX_NAME_BYTES_TOTAL));
+        }
+        return length == 0 ? "" : new String(table, start, length, StandardCharsets.UTF_8);
       }
     }
     if (max == table.length) {
       throw new MalformedElfException(String.format(
           "%s at offset %d is not NUL-terminated within its string table (%d bytes)",
-          what, offset, table.length));
+          describe(what, index, field), offset, table.length));
     }
     throw new MalformedElfException(String.format(
-        "%s at offset %d is longer than the limit of %d bytes", what, offset,
-        ElfReader.MAX_NAME));
+        "%s at offset %d is longer than the limit of %d bytes", describe(what, index, field),
+        offset, ElfReader.MAX_NAME));
+  }
+
+  private static String describe(String what, long index, String field) {
+    return index < 0 ? what + field : what + index + field;
   }
 }

@@ -35,6 +35,8 @@ public final class ElfReader {
   public static final int MAX_STRING_TABLE = 64 << 20;
   /** Longest single name (section, symbol, library, path) accepted. */
   public static final int MAX_NAME = 64 << 10;
+  /** Most bytes of names (sections, symbols, dynamic strings) materialised from one file. */
+  public static final long MAX_NAME_BYTES_TOTAL = 128L << 20;
   /** Most dynamic-section entries read. */
   public static final int MAX_DYNAMIC_ENTRIES = 1 << 16;
   /** Largest note segment or section scanned for the build-id. */

@@ -25,6 +25,8 @@ import java.util.Set;
  */
 public final class ElfStructureVerifier {
   private static final Set<Integer> RUNNABLE_TYPES = Set.of(ElfHeader.ET_EXEC, ElfHeader.ET_DYN);
+  /** {@code load_elf_phdrs} in fs/binfmt_elf.c refuses larger program-header tables. */
+  public static final int KERNEL_MAX_PROGRAM_HEADER_BYTES = 65_536;
 
   private final int expectedMachine;
 
@@ -62,6 +64,13 @@ public final class ElfStructureVerifier {
     if (h.version() != 1) {
       failures.add(malformed(scope, "e_version " + h.version() + " is not 1 (EV_CURRENT)"));
     }
+    long phBytes = (long) h.programHeaderCount() * h.programHeaderEntrySize();
+    if (phBytes > KERNEL_MAX_PROGRAM_HEADER_BYTES) {
+      // Also keeps the checks below cheap: a hostile file cannot make them quadratic.
+      failures.add(malformed(scope, "program-header table of " + phBytes
+          + " bytes is larger than the kernel loads (" + KERNEL_MAX_PROGRAM_HEADER_BYTES + ")"));
+      return failed(scope, failures);
+    }
     List<ProgramHeader> loads = elf.loadSegments();
     if (loads.isEmpty()) {
       failures.add(malformed(scope, "no PT_LOAD segment"));
@@ -94,14 +103,13 @@ public final class ElfStructureVerifier {
           "dynamic section has DT_TEXTREL: the loader writes into code pages"));
     }
 
-    List<Finding> all = new ArrayList<>(failures);
-    all.addAll(notes);
     if (!failures.isEmpty()) {
-      return new ElfCheck(ScopeResult.failed(scope, failures.get(0).reason()
-          + (failures.size() > 1 ? " (and " + (failures.size() - 1) + " more)" : "")), all);
+      List<Finding> all = new ArrayList<>(failures);
+      all.addAll(notes);
+      return failed(scope, all);
     }
     return new ElfCheck(ScopeResult.verified(scope, h.className() + " " + h.typeName() + " "
-        + h.machineName()), all);
+        + h.machineName()), notes);
   }
 
   private static boolean entryInExecutableLoad(long entry, List<ProgramHeader> loads) {
@@ -146,6 +154,13 @@ public final class ElfStructureVerifier {
     }
     List<Finding> failures = new ArrayList<>();
     boolean runnable = RUNNABLE_TYPES.contains(elf.header().type());
+    long phBytes =
+        (long) elf.header().programHeaderCount() * elf.header().programHeaderEntrySize();
+    if (runnable && phBytes > KERNEL_MAX_PROGRAM_HEADER_BYTES) {
+      return new ElfCheck(ScopeResult.failed(scope, "program-header table of " + phBytes
+          + " bytes is larger than the kernel loads; section placement not checked"), List.of());
+    }
+    List<ProgramHeader> loads = elf.loadSegments();
     for (Section s : sections) {
       if (s.index() == 0) {
         continue;
@@ -155,21 +170,20 @@ public final class ElfStructureVerifier {
         continue;
       }
       if (runnable && s.isAlloc() && s.hasFileBytes() && s.size() > 0
-          && !loadedWhereItSays(elf, s)) {
+          && !loadedWhereItSays(loads, s)) {
         failures.add(sectionFinding(s, String.format(
             "section %s [offset 0x%x, size 0x%x, addr 0x%x] is not loaded at its address by any"
                 + " PT_LOAD", s.name(), s.offset(), s.size(), s.address())));
       }
     }
     if (!failures.isEmpty()) {
-      return new ElfCheck(ScopeResult.failed(scope, failures.get(0).reason()
-          + (failures.size() > 1 ? " (and " + (failures.size() - 1) + " more)" : "")), failures);
+      return failed(scope, failures);
     }
     return new ElfCheck(ScopeResult.verified(scope, sections.size() + " sections"), List.of());
   }
 
-  private static boolean loadedWhereItSays(ElfFile elf, Section s) {
-    for (ProgramHeader p : elf.loadSegments()) {
+  private static boolean loadedWhereItSays(List<ProgramHeader> loads, Section s) {
+    for (ProgramHeader p : loads) {
       if (s.offset() >= p.offset() && s.offset() - p.offset() <= p.fileSize()
           && s.size() <= p.fileSize() - (s.offset() - p.offset())
           && s.address() == p.virtualAddress() + (s.offset() - p.offset())) {
@@ -190,6 +204,15 @@ public final class ElfStructureVerifier {
       }
     }
     return true;
+  }
+
+  /** FAILED, with the first finding as the reason; findings that fail come first in the list. */
+  private static ElfCheck failed(Scope scope, List<Finding> findings) {
+    long failing = findings.stream().filter(f -> f.type() == FindingType.MALFORMED_ELF
+        || f.type() == FindingType.WRONG_MACHINE).count();
+    String reason = findings.get(0).reason()
+        + (failing > 1 ? " (and " + (failing - 1) + " more)" : "");
+    return new ElfCheck(ScopeResult.failed(scope, reason), findings);
   }
 
   private static Finding sectionFinding(Section s, String reason) {

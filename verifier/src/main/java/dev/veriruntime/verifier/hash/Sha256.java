@@ -2,7 +2,6 @@ package dev.veriruntime.verifier.hash;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,11 +13,17 @@ import java.util.HexFormat;
  * SHA-256 of files, file ranges and buffers through {@link MessageDigest} (the JDK's intrinsic, SHA-NI
  * where the CPU has it).
  *
- * <p>Files are read with positional reads into a 1 MiB direct buffer: the kernel copies straight
- * into it (a heap buffer would cost NIO a second copy through its own direct buffer), and the
- * digest consumes it in small chunks that stay in L1 cache. Positional reads leave the channel's
- * position alone, so one open channel may be hashed by several threads at once. Reading stops at end of file rather than at {@link
- * FileChannel#size()}, so files whose size the kernel reports as 0 (procfs) hash correctly.
+ * <p>Regular files are hashed through read-only mappings of 64 MiB at a time: measured on the
+ * target machine this is the fastest way through the JDK's SHA-NI intrinsic (about 1.35 GB/s,
+ * above {@code openssl dgst}), where 1 MiB reads reach about 0.9 GB/s because every byte is
+ * copied once more. A file truncated while it is being hashed makes the mapped access fault; that
+ * fault (an {@link InternalError} from the JDK) is reported as an {@link IOException}. Files whose
+ * size the kernel reports as 0 (procfs) and ranges under 1 MiB are read with positional reads
+ * into a per-thread 1 MiB direct buffer instead. Reading always continues to end of file, so a
+ * file that grows while hashed is hashed to its new end, like {@code sha256sum} would.
+ *
+ * <p>Positional reads and mappings leave the channel's position alone, so one open channel may
+ * be hashed by several threads at once.
  *
  * <p>Thread safety: all methods are static and thread-safe; each thread reuses its own direct
  * buffer. Nothing here closes a channel it was given.
@@ -33,8 +38,10 @@ public final class Sha256 {
   /** Size of the per-thread read buffer: large enough that syscall cost is noise. */
   public static final int BUFFER_SIZE = 1 << 20;
 
-  /** Size of one mapping in {@link #digestMapped}. */
+  /** Size of one mapping: large enough that mapping cost is noise, small enough for 32-bit ints. */
   static final long MAP_CHUNK = 64L << 20;
+  /** Below this, mapping costs more than the copy it saves. */
+  static final long MAP_THRESHOLD = 1L << 20;
 
   private static final HexFormat HEX = HexFormat.of();
   private static final ThreadLocal<ByteBuffer> BUFFER =
@@ -88,6 +95,15 @@ public final class Sha256 {
   /** Digest of the whole content of an open channel, from offset 0 to end of file. */
   public static byte[] digest(FileChannel channel) throws IOException {
     MessageDigest md = newDigest();
+    long size = channel.size();
+    long mapped = size >= MAP_THRESHOLD ? updateMapped(md, channel, 0, size) : 0;
+    update(md, channel, mapped, Long.MAX_VALUE - mapped);
+    return md.digest();
+  }
+
+  /** {@link #digest(FileChannel)} with positional reads only: for comparison in benchmarks. */
+  public static byte[] digestByReads(FileChannel channel) throws IOException {
+    MessageDigest md = newDigest();
     update(md, channel, 0, Long.MAX_VALUE);
     return md.digest();
   }
@@ -120,8 +136,14 @@ public final class Sha256 {
     if (offset < 0 || length < 0) {
       throw new IllegalArgumentException("negative offset or length: " + offset + ", " + length);
     }
-    ByteBuffer buffer = BUFFER.get();
     long done = 0;
+    if (length >= MAP_THRESHOLD) {
+      long size = channel.size();
+      if (offset < size) {
+        done = updateMapped(md, channel, offset, Math.min(length, size - offset));
+      }
+    }
+    ByteBuffer buffer = BUFFER.get();
     while (done < length) {
       buffer.clear();
       long want = Math.min(buffer.capacity(), length - done);
@@ -137,19 +159,30 @@ public final class Sha256 {
     return done;
   }
 
-  /**
-   * The same digest as {@link #digest(FileChannel)}, computed by mapping the file in 64 MiB chunks
-   * instead of reading it. Kept for the benchmark that decides between the two; prefer {@link
-   * #digest(FileChannel)}, which cannot fault if the file is truncated while it is hashed.
-   */
+  /** Hashes {@code [offset, offset + length)} through mappings; the range must be in the file. */
+  private static long updateMapped(MessageDigest md, FileChannel channel, long offset, long length)
+      throws IOException {
+    long done = 0;
+    try {
+      while (done < length) {
+        long len = Math.min(MAP_CHUNK, length - done);
+        md.update(channel.map(FileChannel.MapMode.READ_ONLY, offset + done, len));
+        done += len;
+      }
+    } catch (InternalError e) {
+      // The JDK turns SIGBUS on a mapping of a file truncated under us into this error.
+      throw new IOException("file shrank while being hashed (fault at or after offset "
+          + (offset + done) + ")", e);
+    } catch (UnsupportedOperationException e) {
+      return done; // not mappable (some special files): the caller reads the rest
+    }
+    return done;
+  }
+
+  /** {@link #digest(FileChannel)} through mappings only: for comparison in benchmarks. */
   public static byte[] digestMapped(FileChannel channel) throws IOException {
     MessageDigest md = newDigest();
-    long size = channel.size();
-    for (long pos = 0; pos < size; pos += MAP_CHUNK) {
-      long len = Math.min(MAP_CHUNK, size - pos);
-      MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, pos, len);
-      md.update(map);
-    }
+    updateMapped(md, channel, 0, channel.size());
     return md.digest();
   }
 }

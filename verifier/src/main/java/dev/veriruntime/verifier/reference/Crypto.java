@@ -15,13 +15,23 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  * being installed with {@code Security.addProvider}, so nothing else in the JVM changes behaviour.
  */
 final class Crypto {
-  static final Provider BC = new BouncyCastleProvider();
+  /**
+   * Built on first use only: constructing the provider costs hundreds of milliseconds at start-up.
+   */
+  private static final class Holder {
+    static final Provider BC = new BouncyCastleProvider();
+  }
 
   static final ASN1ObjectIdentifier ID_ED25519 = new ASN1ObjectIdentifier("1.3.101.112");
-  static final ASN1ObjectIdentifier ID_EC_PUBLIC_KEY = new ASN1ObjectIdentifier("1.2.840.10045.2.1");
+  static final ASN1ObjectIdentifier ID_EC_PUBLIC_KEY =
+      new ASN1ObjectIdentifier("1.2.840.10045.2.1");
   static final ASN1ObjectIdentifier PRIME256V1 = new ASN1ObjectIdentifier("1.2.840.10045.3.1.7");
 
   private Crypto() {}
+
+  static Provider bc() {
+    return Holder.BC;
+  }
 
   /** The key type named by an algorithm identifier, or a message saying why it is not supported. */
   static KeyType keyType(AlgorithmIdentifier algorithm, String file) throws ReferenceException {
@@ -36,7 +46,11 @@ final class Crypto {
       }
       throw new ReferenceException(
           ReferenceException.Kind.KEY_INVALID,
-          "unsupported key type in " + file + ": EC curve " + params + " (only P-256 is supported)");
+          "unsupported key type in "
+              + file
+              + ": EC curve "
+              + params
+              + " (only P-256 is supported)");
     }
     throw new ReferenceException(
         ReferenceException.Kind.KEY_INVALID,

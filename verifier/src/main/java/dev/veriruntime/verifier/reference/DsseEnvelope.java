@@ -65,14 +65,15 @@ public final class DsseEnvelope {
   }
 
   /**
-   * The DSSE v1 pre-authentication encoding that is actually signed: {@code "DSSEv1" SP LEN(type) SP
-   * type SP LEN(body) SP body}, lengths as ASCII decimal byte counts. Binding the type into the signed
-   * bytes stops a signature for one payload type being replayed as another.
+   * The DSSE v1 pre-authentication encoding that is actually signed: {@code "DSSEv1" SP LEN(type)
+   * SP type SP LEN(body) SP body}, lengths as ASCII decimal byte counts. Binding the type into the
+   * signed bytes stops a signature for one payload type being replayed as another.
    */
   public static byte[] pae(String payloadType, byte[] body) {
     byte[] type = payloadType.getBytes(StandardCharsets.UTF_8);
     byte[] head =
-        ("DSSEv1 " + type.length + " " + payloadType + " " + body.length + " ").getBytes(StandardCharsets.UTF_8);
+        ("DSSEv1 " + type.length + " " + payloadType + " " + body.length + " ")
+            .getBytes(StandardCharsets.UTF_8);
     byte[] out = Arrays.copyOf(head, head.length + body.length);
     System.arraycopy(body, 0, out, head.length, body.length);
     return out;
@@ -88,7 +89,8 @@ public final class DsseEnvelope {
    * Read the envelope layout from a parsed JSON object.
    *
    * @param where names the source in error messages
-   * @throws ReferenceException MALFORMED if a field is missing, has the wrong type, or is not base64
+   * @throws ReferenceException MALFORMED if a field is missing, has the wrong type, or is not
+   *     base64
    */
   public static DsseEnvelope fromJson(JsonNode node, String where) throws ReferenceException {
     if (!node.isObject()) {
@@ -98,7 +100,8 @@ public final class DsseEnvelope {
     byte[] payload = base64(Json.requireText(node, "payload", where), where + ": payload");
     JsonNode sigs = node.get("signatures");
     if (sigs == null || !sigs.isArray()) {
-      throw Json.malformed(where + ": field 'signatures' is " + (sigs == null ? "missing" : "not an array"));
+      throw Json.malformed(
+          where + ": field 'signatures' is " + (sigs == null ? "missing" : "not an array"));
     }
     List<Signature> list = new ArrayList<>();
     for (int i = 0; i < sigs.size(); i++) {
@@ -151,7 +154,9 @@ public final class DsseEnvelope {
     node.put("payload", Base64.getEncoder().encodeToString(payload));
     ArrayNode sigs = node.putArray("signatures");
     for (Signature s : signatures) {
-      sigs.addObject().put("keyid", s.keyId()).put("sig", Base64.getEncoder().encodeToString(s.sig));
+      sigs.addObject()
+          .put("keyid", s.keyId())
+          .put("sig", Base64.getEncoder().encodeToString(s.sig));
     }
     return node;
   }

@@ -29,14 +29,15 @@ import java.util.Set;
  */
 public final class InTotoStatement {
   public static final String STATEMENT_V1 = "https://in-toto.io/Statement/v1";
+
   /** The earlier statement type; SLSA v0.2 provenance uses it, with the same subject layout. */
   public static final String STATEMENT_V01 = "https://in-toto.io/Statement/v0.1";
 
   private static final Set<String> ACCEPTED_TYPES = Set.of(STATEMENT_V1, STATEMENT_V01);
 
   /**
-   * One subject: a name (for VeriRuntime manifests an absolute path; for SLSA an artifact file name)
-   * and its digests by algorithm. Digest values are lowercase hex.
+   * One subject: a name (for VeriRuntime manifests an absolute path; for SLSA an artifact file
+   * name) and its digests by algorithm. Digest values are lowercase hex.
    */
   public record Subject(String name, Map<String, String> digest) {
     public Subject {
@@ -54,7 +55,8 @@ public final class InTotoStatement {
   private final String predicateType;
   private final JsonNode predicate;
 
-  public InTotoStatement(String type, List<Subject> subjects, String predicateType, JsonNode predicate) {
+  public InTotoStatement(
+      String type, List<Subject> subjects, String predicateType, JsonNode predicate) {
     this.type = Objects.requireNonNull(type, "type");
     this.subjects = List.copyOf(subjects);
     this.predicateType = Objects.requireNonNull(predicateType, "predicateType");
@@ -62,7 +64,8 @@ public final class InTotoStatement {
   }
 
   /** A v1 statement. */
-  public static InTotoStatement of(List<Subject> subjects, String predicateType, JsonNode predicate) {
+  public static InTotoStatement of(
+      List<Subject> subjects, String predicateType, JsonNode predicate) {
     return new InTotoStatement(STATEMENT_V1, subjects, predicateType, predicate);
   }
 
@@ -71,7 +74,8 @@ public final class InTotoStatement {
    *
    * @param where names the source in error messages
    * @throws ReferenceException MALFORMED if {@code _type} is not an in-toto Statement type, or a
-   *     required field is missing or of the wrong shape, or a {@code sha256} digest is not 64 hex digits
+   *     required field is missing or of the wrong shape, or a {@code sha256} digest is not 64 hex
+   *     digits
    */
   public static InTotoStatement fromJson(JsonNode node, String where) throws ReferenceException {
     if (!node.isObject()) {
@@ -79,7 +83,13 @@ public final class InTotoStatement {
     }
     String type = Json.requireText(node, "_type", where);
     if (!ACCEPTED_TYPES.contains(type)) {
-      throw Json.malformed(where + ": _type '" + Json.abbreviate(type) + "' is not an in-toto Statement (expected " + STATEMENT_V1 + ")");
+      throw Json.malformed(
+          where
+              + ": _type '"
+              + Json.abbreviate(type)
+              + "' is not an in-toto Statement (expected "
+              + STATEMENT_V1
+              + ")");
     }
     JsonNode subjectNode = node.get("subject");
     if (subjectNode == null || !subjectNode.isArray() || subjectNode.isEmpty()) {
@@ -94,7 +104,8 @@ public final class InTotoStatement {
     if (predicate != null && !predicate.isObject() && !predicate.isNull()) {
       throw Json.malformed(where + ": field 'predicate' is not an object");
     }
-    return new InTotoStatement(type, subjects, predicateType, predicate == null || predicate.isNull() ? null : predicate);
+    return new InTotoStatement(
+        type, subjects, predicateType, predicate == null || predicate.isNull() ? null : predicate);
   }
 
   private static Subject subject(JsonNode s, String where) throws ReferenceException {
@@ -113,7 +124,11 @@ public final class InTotoStatement {
         throw Json.malformed(where + ".digest." + e.getKey() + " is not a string");
       }
       String value = e.getValue().asText();
-      digest.put(e.getKey(), "sha256".equals(e.getKey()) ? Json.requireSha256(value, where + ".digest.sha256") : value);
+      digest.put(
+          e.getKey(),
+          "sha256".equals(e.getKey())
+              ? Json.requireSha256(value, where + ".digest.sha256")
+              : value);
     }
     return new Subject(name == null ? "" : name.asText(), digest);
   }

@@ -26,15 +26,18 @@ final class Json {
   static String requireText(JsonNode node, String field, String where) throws ReferenceException {
     JsonNode v = node.get(field);
     if (v == null || !v.isTextual()) {
-      throw malformed(where + ": field '" + field + "' is " + (v == null ? "missing" : "not a string"));
+      throw malformed(
+          where + ": field '" + field + "' is " + (v == null ? "missing" : "not a string"));
     }
     return v.asText();
   }
 
-  static JsonNode requireObject(JsonNode node, String field, String where) throws ReferenceException {
+  static JsonNode requireObject(JsonNode node, String field, String where)
+      throws ReferenceException {
     JsonNode v = node.get(field);
     if (v == null || !v.isObject()) {
-      throw malformed(where + ": field '" + field + "' is " + (v == null ? "missing" : "not an object"));
+      throw malformed(
+          where + ": field '" + field + "' is " + (v == null ? "missing" : "not an object"));
     }
     return v;
   }
@@ -50,14 +53,17 @@ final class Json {
 
   static String describe(JsonProcessingException e) {
     JsonLocation loc = e.getLocation();
-    String msg = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
+    String msg =
+        e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
     int nl = msg.indexOf('\n');
     if (nl >= 0) {
       msg = msg.substring(0, nl);
     }
     // Jackson names the source as "[Source: REDACTED ...]": keep only the position it carries.
     msg = SOURCE.matcher(msg).replaceAll("line $1, column $2");
-    return loc == null ? msg : msg + " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
+    return loc == null
+        ? msg
+        : msg + " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
   }
 
   static String abbreviate(String s) {

@@ -19,7 +19,9 @@ public enum KeyType {
     this.signatureAlgorithm = signatureAlgorithm;
   }
 
-  /** The name used on the command line and in documentation: {@code ed25519}, {@code ecdsa-p256}. */
+  /**
+   * The name used on the command line and in documentation: {@code ed25519}, {@code ecdsa-p256}.
+   */
   public String cliName() {
     return cliName;
   }
@@ -44,7 +46,8 @@ public enum KeyType {
         return t;
       }
     }
-    throw new IllegalArgumentException("unsupported key type '" + name + "' (use ed25519 or ecdsa-p256)");
+    throw new IllegalArgumentException(
+        "unsupported key type '" + name + "' (use ed25519 or ecdsa-p256)");
   }
 
   @Override

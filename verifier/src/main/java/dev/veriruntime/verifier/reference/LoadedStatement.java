@@ -10,7 +10,8 @@ import java.util.List;
  * @param skippedSubjects subjects without a SHA-256 digest (for example only {@code sha512}): they
  *     cannot vouch for anything and are left out
  */
-public record LoadedStatement(ReferenceSource source, List<Reference> references, int skippedSubjects) {
+public record LoadedStatement(
+    ReferenceSource source, List<Reference> references, int skippedSubjects) {
   public LoadedStatement {
     references = List.copyOf(references);
   }

@@ -54,11 +54,13 @@ public final class ManifestBuilder {
   public ManifestBuilder add(Path file) throws ReferenceException {
     try {
       if (Files.isDirectory(file)) {
-        throw new ReferenceException(ReferenceException.Kind.UNREADABLE, "subject " + file + " is a directory");
+        throw new ReferenceException(
+            ReferenceException.Kind.UNREADABLE, "subject " + file + " is a directory");
       }
       Path real = file.toRealPath();
       if (!Files.isRegularFile(real)) {
-        throw new ReferenceException(ReferenceException.Kind.UNREADABLE, "subject " + file + " is not a regular file");
+        throw new ReferenceException(
+            ReferenceException.Kind.UNREADABLE, "subject " + file + " is not a regular file");
       }
       String name = real.toString();
       try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ)) {
@@ -70,17 +72,27 @@ public final class ManifestBuilder {
       }
       return this;
     } catch (NoSuchFileException e) {
-      throw new ReferenceException(ReferenceException.Kind.UNREADABLE, "subject " + file + " does not exist");
+      throw new ReferenceException(
+          ReferenceException.Kind.UNREADABLE, "subject " + file + " does not exist");
     } catch (AccessDeniedException e) {
-      throw new ReferenceException(ReferenceException.Kind.UNREADABLE, "subject " + file + " cannot be read: permission denied");
+      throw new ReferenceException(
+          ReferenceException.Kind.UNREADABLE,
+          "subject " + file + " cannot be read: permission denied");
     } catch (IOException e) {
-      throw new ReferenceException(ReferenceException.Kind.UNREADABLE, "subject " + file + " cannot be read: " + e.getMessage());
+      throw new ReferenceException(
+          ReferenceException.Kind.UNREADABLE,
+          "subject " + file + " cannot be read: " + e.getMessage());
     } catch (MalformedElfException e) {
-      throw new ReferenceException(ReferenceException.Kind.MALFORMED, "subject " + file + " is a malformed ELF file: " + e.getMessage());
+      throw new ReferenceException(
+          ReferenceException.Kind.MALFORMED,
+          "subject " + file + " is a malformed ELF file: " + e.getMessage());
     }
   }
 
-  /** The ELF facts a manifest records; {@link dev.veriruntime.verifier.BinaryVerifier} reads the same keys. */
+  /**
+   * The ELF facts a manifest records; {@link dev.veriruntime.verifier.BinaryVerifier} reads the
+   * same keys.
+   */
   public static ManifestPredicate.FileFacts facts(ElfFile elf) {
     Map<String, String> e = new LinkedHashMap<>();
     e.put("class", elf.header().className());
@@ -104,7 +116,11 @@ public final class ManifestBuilder {
       throw new IllegalStateException("a statement needs at least one subject");
     }
     List<InTotoStatement.Subject> list = new ArrayList<>(subjects.values());
-    return InTotoStatement.of(list, predicateType,
-        ManifestPredicate.TYPE.equals(predicateType) ? new ManifestPredicate(facts).toJson() : null);
+    return InTotoStatement.of(
+        list,
+        predicateType,
+        ManifestPredicate.TYPE.equals(predicateType)
+            ? new ManifestPredicate(facts).toJson()
+            : null);
   }
 }

@@ -50,7 +50,8 @@ public record ManifestPredicate(Map<String, FileFacts> files) {
    * @throws ReferenceException MALFORMED if {@code files} is not an object of objects, or a section
    *     digest is not a hex SHA-256
    */
-  public static ManifestPredicate fromJson(JsonNode predicate, String where) throws ReferenceException {
+  public static ManifestPredicate fromJson(JsonNode predicate, String where)
+      throws ReferenceException {
     JsonNode files = predicate.get("files");
     if (files == null || files.isNull()) {
       return new ManifestPredicate(Map.of());
@@ -66,15 +67,18 @@ public record ManifestPredicate(Map<String, FileFacts> files) {
         throw Json.malformed(at + " is not an object");
       }
       Map<String, String> sections = new LinkedHashMap<>();
-      for (Map.Entry<String, String> e : strings(f.getValue().get("sections"), at + ".sections").entrySet()) {
-        sections.put(e.getKey(), Json.requireSha256(e.getValue(), at + ".sections[\"" + e.getKey() + "\"]"));
+      for (Map.Entry<String, String> e :
+          strings(f.getValue().get("sections"), at + ".sections").entrySet()) {
+        sections.put(
+            e.getKey(), Json.requireSha256(e.getValue(), at + ".sections[\"" + e.getKey() + "\"]"));
       }
       out.put(f.getKey(), new FileFacts(sections, strings(f.getValue().get("elf"), at + ".elf")));
     }
     return new ManifestPredicate(out);
   }
 
-  private static Map<String, String> strings(JsonNode node, String where) throws ReferenceException {
+  private static Map<String, String> strings(JsonNode node, String where)
+      throws ReferenceException {
     if (node == null || node.isNull()) {
       return Map.of();
     }

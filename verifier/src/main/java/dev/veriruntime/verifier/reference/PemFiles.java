@@ -38,11 +38,18 @@ final class PemFiles {
       throw keyInvalid("key file " + file + " is not valid PEM: " + e.getMessage());
     }
     if (pem == null) {
-      throw keyInvalid("key file " + file + " holds no PEM object (expected -----BEGIN " + label + "-----)");
+      throw keyInvalid(
+          "key file " + file + " holds no PEM object (expected -----BEGIN " + label + "-----)");
     }
     if (!label.equals(pem.getType())) {
       throw keyInvalid(
-          "key file " + file + " holds a '" + pem.getType() + "' PEM object, expected '" + label + "'");
+          "key file "
+              + file
+              + " holds a '"
+              + pem.getType()
+              + "' PEM object, expected '"
+              + label
+              + "'");
     }
     return pem.getContent();
   }
@@ -54,7 +61,8 @@ final class PemFiles {
       }
       byte[] bytes = ReferenceLoader.readAtMost(file, MAX_KEY_FILE);
       if (bytes == null) {
-        throw keyInvalid("key file " + file + " is larger than " + MAX_KEY_FILE + " bytes: not a key");
+        throw keyInvalid(
+            "key file " + file + " is larger than " + MAX_KEY_FILE + " bytes: not a key");
       }
       return new String(bytes, StandardCharsets.US_ASCII);
     } catch (NoSuchFileException e) {
@@ -80,12 +88,15 @@ final class PemFiles {
    * Writes a new PEM file; refuses to replace an existing one, so a key is never overwritten by
    * accident.
    *
-   * @param privateFile create with mode 0600 (set at creation, so the key is never readable by others)
+   * @param privateFile create with mode 0600 (set at creation, so the key is never readable by
+   *     others)
    * @throws java.nio.file.FileAlreadyExistsException if {@code file} exists
    */
-  static void writeNew(Path file, String label, byte[] der, boolean privateFile) throws IOException {
+  static void writeNew(Path file, String label, byte[] der, boolean privateFile)
+      throws IOException {
     if (privateFile) {
-      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.createFile(
+          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } else {
       Files.createFile(file);
     }

@@ -20,11 +20,11 @@ import java.util.Objects;
  * object, or JSON Lines as in SLSA's {@code .intoto.jsonl}); each is either a DSSE envelope whose
  * payload is an in-toto statement, or a plain in-toto statement (always unsigned).
  *
- * <p>Signature rules for an envelope: a signature whose {@code keyid} names a trusted key must verify
- * with that key, else the file is refused (SIGNATURE_INVALID) whatever the policy; a signature
- * without a {@code keyid} is tried against every trusted key; signatures by unknown key ids are
- * ignored. The statement is signed if at least one trusted signature verified; otherwise {@link
- * SignaturePolicy} decides between refusing and loading it unsigned.
+ * <p>Signature rules for an envelope: a signature whose {@code keyid} names a trusted key must
+ * verify with that key, else the file is refused (SIGNATURE_INVALID) whatever the policy; a
+ * signature without a {@code keyid} is tried against every trusted key; signatures by unknown key
+ * ids are ignored. The statement is signed if at least one trusted signature verified; otherwise
+ * {@link SignaturePolicy} decides between refusing and loading it unsigned.
  *
  * <p>Stateless apart from its configuration; thread-safe.
  *
@@ -80,61 +80,76 @@ public final class ReferenceLoader {
   }
 
   /**
-   * The exact bytes of a file that holds one plain in-toto statement, after checking that it is one:
-   * what {@code refs sign} signs, byte for byte, so fields this reader ignores are kept.
+   * The exact bytes of a file that holds one plain in-toto statement, after checking that it is
+   * one: what {@code refs sign} signs, byte for byte, so fields this reader ignores are kept.
    *
-   * @throws ReferenceException UNREADABLE as for {@link #load}; MALFORMED if the file is not exactly
-   *     one JSON object that is a valid in-toto statement (an envelope is refused too)
+   * @throws ReferenceException UNREADABLE as for {@link #load}; MALFORMED if the file is not
+   *     exactly one JSON object that is a valid in-toto statement (an envelope is refused too)
    */
   public static byte[] readStatementBytes(Path file) throws ReferenceException {
     byte[] bytes = read(file);
     List<JsonNode> documents = parse(bytes, file);
     if (documents.size() != 1) {
-      throw Json.malformed(file + " holds " + documents.size() + " JSON documents, expected one in-toto statement");
+      throw Json.malformed(
+          file + " holds " + documents.size() + " JSON documents, expected one in-toto statement");
     }
     JsonNode doc = documents.get(0);
     if (doc.isObject() && doc.has("payloadType")) {
-      throw Json.malformed(file + " is already a DSSE envelope, expected a plain in-toto statement");
+      throw Json.malformed(
+          file + " is already a DSSE envelope, expected a plain in-toto statement");
     }
     InTotoStatement.fromJson(doc, file.toString());
     return bytes;
   }
 
-  private LoadedStatement loadDocument(JsonNode doc, Path file, String where) throws ReferenceException {
+  private LoadedStatement loadDocument(JsonNode doc, Path file, String where)
+      throws ReferenceException {
     if (doc.isObject() && doc.has("payloadType")) {
       DsseEnvelope envelope = DsseEnvelope.fromJson(doc, where);
       String signer = checkSignatures(envelope, where);
       if (!DsseEnvelope.IN_TOTO_PAYLOAD_TYPE.equals(envelope.payloadType())) {
-        throw Json.malformed(where + ": payloadType '" + Json.abbreviate(envelope.payloadType())
-            + "' is not " + DsseEnvelope.IN_TOTO_PAYLOAD_TYPE);
+        throw Json.malformed(
+            where
+                + ": payloadType '"
+                + Json.abbreviate(envelope.payloadType())
+                + "' is not "
+                + DsseEnvelope.IN_TOTO_PAYLOAD_TYPE);
       }
       byte[] payload = envelope.payload();
       JsonNode statementJson;
       try {
         statementJson = Json.MAPPER.readTree(payload);
       } catch (IOException e) {
-        throw Json.malformed(where + ": payload is not valid JSON: "
-            + (e instanceof JsonProcessingException j ? Json.describe(j) : e.getMessage()));
+        throw Json.malformed(
+            where
+                + ": payload is not valid JSON: "
+                + (e instanceof JsonProcessingException j ? Json.describe(j) : e.getMessage()));
       }
       if (statementJson == null) {
         throw Json.malformed(where + ": payload is empty");
       }
       InTotoStatement statement = InTotoStatement.fromJson(statementJson, where + " payload");
-      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(payload), signer, true), where);
+      return references(
+          new ReferenceSource(file, statement, Crypto.sha256Hex(payload), signer, true), where);
     }
     if (doc.isObject() && doc.has("_type")) {
       InTotoStatement statement = InTotoStatement.fromJson(doc, where);
       if (policy == SignaturePolicy.REQUIRE_TRUSTED) {
-        throw new ReferenceException(ReferenceException.Kind.SIGNATURE_INVALID,
+        throw new ReferenceException(
+            ReferenceException.Kind.SIGNATURE_INVALID,
             where + " is a plain, unsigned in-toto statement, not a signed DSSE envelope");
       }
       byte[] canonical = statement.toJsonBytes();
-      return references(new ReferenceSource(file, statement, Crypto.sha256Hex(canonical), null, false), where);
+      return references(
+          new ReferenceSource(file, statement, Crypto.sha256Hex(canonical), null, false), where);
     }
-    throw Json.malformed(where + ": neither a DSSE envelope (payloadType) nor an in-toto statement (_type)");
+    throw Json.malformed(
+        where + ": neither a DSSE envelope (payloadType) nor an in-toto statement (_type)");
   }
 
-  /** The key id of a trusted signature that verified, or null when none did and the policy allows. */
+  /**
+   * The key id of a trusted signature that verified, or null when none did and the policy allows.
+   */
   private String checkSignatures(DsseEnvelope envelope, String where) throws ReferenceException {
     byte[] pae = envelope.pae();
     String verifiedBy = null;
@@ -147,8 +162,12 @@ public final class ReferenceLoader {
         } else if (key.verify(pae, s.sig())) {
           verifiedBy = verifiedBy == null ? key.keyId() : verifiedBy;
         } else {
-          throw new ReferenceException(ReferenceException.Kind.SIGNATURE_INVALID,
-              where + ": signature by trusted key " + key.keyId() + " does not verify (payload or signature altered)");
+          throw new ReferenceException(
+              ReferenceException.Kind.SIGNATURE_INVALID,
+              where
+                  + ": signature by trusted key "
+                  + key.keyId()
+                  + " does not verify (payload or signature altered)");
         }
       } else {
         String match = null;
@@ -176,15 +195,17 @@ public final class ReferenceLoader {
     } else {
       why = "no trusted key signed it (signatures by " + String.join(", ", unknown) + ")";
     }
-    throw new ReferenceException(ReferenceException.Kind.SIGNATURE_INVALID, where + ": not signed by a trusted key: " + why);
+    throw new ReferenceException(
+        ReferenceException.Kind.SIGNATURE_INVALID, where + ": not signed by a trusted key: " + why);
   }
 
   private static LoadedStatement references(ReferenceSource source, String where)
       throws ReferenceException {
     InTotoStatement statement = source.statement();
-    ManifestPredicate manifest = ManifestPredicate.TYPE.equals(statement.predicateType())
-        ? ManifestPredicate.fromJson(statement.predicateView(), where)
-        : new ManifestPredicate(Map.of());
+    ManifestPredicate manifest =
+        ManifestPredicate.TYPE.equals(statement.predicateType())
+            ? ManifestPredicate.fromJson(statement.predicateView(), where)
+            : new ManifestPredicate(Map.of());
     List<Reference> refs = new ArrayList<>(statement.subjects().size());
     int skipped = 0;
     for (InTotoStatement.Subject s : statement.subjects()) {
@@ -194,10 +215,13 @@ public final class ReferenceLoader {
         continue;
       }
       ManifestPredicate.FileFacts facts = manifest.files().get(s.name());
-      refs.add(new Reference(s.name(), sha,
-          facts == null ? Map.of() : facts.sections(),
-          facts == null ? Map.of() : facts.elf(),
-          source));
+      refs.add(
+          new Reference(
+              s.name(),
+              sha,
+              facts == null ? Map.of() : facts.sections(),
+              facts == null ? Map.of() : facts.elf(),
+              source));
     }
     return new LoadedStatement(source, refs, skipped);
   }
@@ -209,7 +233,8 @@ public final class ReferenceLoader {
       }
       byte[] bytes = readAtMost(file, MAX_FILE_BYTES);
       if (bytes == null) {
-        throw unreadable("reference file " + file + " is over the " + MAX_FILE_BYTES + " byte limit");
+        throw unreadable(
+            "reference file " + file + " is over the " + MAX_FILE_BYTES + " byte limit");
       }
       return bytes;
     } catch (NoSuchFileException e) {

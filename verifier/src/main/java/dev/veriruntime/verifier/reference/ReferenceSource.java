@@ -5,9 +5,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Where a {@link Reference} came from: the file, the statement inside it, and whether that statement
- * arrived in a DSSE envelope whose signature verified against a trusted key. Shared by all the
- * references of one statement. Immutable.
+ * Where a {@link Reference} came from: the file, the statement inside it, and whether that
+ * statement arrived in a DSSE envelope whose signature verified against a trusted key. Shared by
+ * all the references of one statement. Immutable.
  *
  * @param file the reference file as given (a manifest, an {@code .intoto.jsonl}...)
  * @param statement the statement the references were taken from
@@ -20,7 +20,11 @@ import java.util.Optional;
  *     is null, no trusted key signed)
  */
 public record ReferenceSource(
-    Path file, InTotoStatement statement, String payloadSha256, String signedByKeyId, boolean enveloped) {
+    Path file,
+    InTotoStatement statement,
+    String payloadSha256,
+    String signedByKeyId,
+    boolean enveloped) {
 
   public ReferenceSource {
     Objects.requireNonNull(file, "file");

@@ -4,6 +4,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -31,18 +32,23 @@ import java.util.Set;
  */
 public final class ReferenceStore {
   private static final Comparator<Reference> SIGNED_FIRST = Comparator.comparing(r -> !r.signed());
-  private static final ReferenceStore EMPTY = new ReferenceStore(Map.of(), Map.of(), List.of());
+  private static final ReferenceStore EMPTY =
+      new ReferenceStore(List.of(), Map.of(), Map.of(), List.of());
 
+  private final List<Reference> references;
   private final Map<String, List<Reference>> bySha256;
   private final Map<String, List<Reference>> byPath;
   private final List<ReferenceSource> sources;
-  private final int size;
 
-  private ReferenceStore(Map<String, List<Reference>> bySha256, Map<String, List<Reference>> byPath, List<ReferenceSource> sources) {
+  private ReferenceStore(
+      List<Reference> references,
+      Map<String, List<Reference>> bySha256,
+      Map<String, List<Reference>> byPath,
+      List<ReferenceSource> sources) {
+    this.references = references;
     this.bySha256 = bySha256;
     this.byPath = byPath;
     this.sources = sources;
-    this.size = bySha256.values().stream().mapToInt(List::size).sum();
   }
 
   public static ReferenceStore empty() {
@@ -73,13 +79,18 @@ public final class ReferenceStore {
     return byPath.getOrDefault(pathKey(path), List.of());
   }
 
+  /** Every reference, in the order added. */
+  public List<Reference> references() {
+    return references;
+  }
+
   /** Number of references (subjects with a SHA-256 digest) held. */
   public int size() {
-    return size;
+    return references.size();
   }
 
   public boolean isEmpty() {
-    return size == 0;
+    return references.isEmpty();
   }
 
   /** The statements the references came from, in the order they were added. */
@@ -100,6 +111,7 @@ public final class ReferenceStore {
 
   /** Collects references, then freezes them into a store. Not thread-safe; use from one thread. */
   public static final class Builder {
+    private final List<Reference> references = new ArrayList<>();
     private final Map<String, List<Reference>> bySha256 = new HashMap<>();
     private final Map<String, List<Reference>> byPath = new HashMap<>();
     private final Set<ReferenceSource> sources = new LinkedHashSet<>();
@@ -107,6 +119,7 @@ public final class ReferenceStore {
     private Builder() {}
 
     public Builder add(Reference reference) {
+      references.add(reference);
       bySha256.computeIfAbsent(reference.sha256(), k -> new ArrayList<>(1)).add(reference);
       if (!reference.name().isEmpty()) {
         byPath.computeIfAbsent(pathKey(reference.name()), k -> new ArrayList<>(1)).add(reference);
@@ -120,24 +133,26 @@ public final class ReferenceStore {
       return this;
     }
 
-    /** Adds every reference of {@code store}. */
+    /** Adds every reference of {@code store}, in its order. */
     public Builder addAll(ReferenceStore store) {
-      store.bySha256.values().forEach(this::addAll);
-      return this;
+      return addAll(store.references);
     }
 
     public ReferenceStore build() {
-      return new ReferenceStore(freeze(bySha256), freeze(byPath), List.copyOf(sources));
+      return new ReferenceStore(
+          List.copyOf(references), freeze(bySha256), freeze(byPath), List.copyOf(sources));
     }
 
     private static Map<String, List<Reference>> freeze(Map<String, List<Reference>> map) {
       Map<String, List<Reference>> out = new HashMap<>(Math.max(16, map.size() * 4 / 3 + 1));
-      map.forEach((k, v) -> {
-        List<Reference> sorted = new ArrayList<>(v);
-        sorted.sort(SIGNED_FIRST); // stable: keeps insertion order among equals
-        out.put(k, List.copyOf(sorted));
-      });
-      return Map.copyOf(out);
+      map.forEach(
+          (k, v) -> {
+            List<Reference> sorted = new ArrayList<>(v);
+            sorted.sort(SIGNED_FIRST); // stable: keeps insertion order among equals
+            out.put(k, List.copyOf(sorted));
+          });
+      // A read-only view rather than Map.copyOf: no second copy of a large index.
+      return Collections.unmodifiableMap(out);
     }
   }
 }

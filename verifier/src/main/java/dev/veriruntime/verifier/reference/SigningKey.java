@@ -22,8 +22,8 @@ import org.bouncycastle.jce.spec.ECPublicKeySpec;
 
 /**
  * A private key that signs DSSE envelopes, with its public half as a {@link TrustedKey} (whose key
- * id goes into every signature it makes). Stored as PKCS#8 PEM ({@code -----BEGIN PRIVATE KEY-----}).
- * Immutable; {@link #sign} is thread-safe.
+ * id goes into every signature it makes). Stored as PKCS#8 PEM ({@code -----BEGIN PRIVATE
+ * KEY-----}). Immutable; {@link #sign} is thread-safe.
  *
  * <pre>{@code
  * SigningKey key = SigningKey.generate(KeyType.ED25519);
@@ -47,12 +47,15 @@ public final class SigningKey {
   /** A fresh key pair from the JDK's default {@link java.security.SecureRandom}. */
   public static SigningKey generate(KeyType type) {
     try {
-      KeyPairGenerator gen = KeyPairGenerator.getInstance(type.keyAlgorithm(), Crypto.BC);
+      KeyPairGenerator gen = KeyPairGenerator.getInstance(type.keyAlgorithm(), Crypto.bc());
       if (type == KeyType.ECDSA_P256) {
         gen.initialize(new ECGenParameterSpec("secp256r1"));
       }
       KeyPair pair = gen.generateKeyPair();
-      return new SigningKey(type, pair.getPrivate(), TrustedKey.fromSpki(pair.getPublic().getEncoded(), "generated key"));
+      return new SigningKey(
+          type,
+          pair.getPrivate(),
+          TrustedKey.fromSpki(pair.getPublic().getEncoded(), "generated key"));
     } catch (GeneralSecurityException | ReferenceException e) {
       throw new IllegalStateException("BouncyCastle cannot generate a " + type + " key", e);
     }
@@ -61,8 +64,8 @@ public final class SigningKey {
   /**
    * Load a PKCS#8 PEM private key.
    *
-   * @throws ReferenceException KEY_INVALID if the file is missing, unreadable, not PKCS#8 PEM, or not
-   *     an Ed25519 or ECDSA P-256 key
+   * @throws ReferenceException KEY_INVALID if the file is missing, unreadable, not PKCS#8 PEM, or
+   *     not an Ed25519 or ECDSA P-256 key
    */
   public static SigningKey load(Path file) throws ReferenceException {
     byte[] der = PemFiles.read(file, PEM_LABEL);
@@ -71,15 +74,20 @@ public final class SigningKey {
       info = PrivateKeyInfo.getInstance(der);
     } catch (RuntimeException e) {
       throw new ReferenceException(
-          ReferenceException.Kind.KEY_INVALID, "private key " + file + " is not a valid PKCS#8 structure");
+          ReferenceException.Kind.KEY_INVALID,
+          "private key " + file + " is not a valid PKCS#8 structure");
     }
     KeyType type = Crypto.keyType(info.getPrivateKeyAlgorithm(), file.toString());
     try {
-      PrivateKey key = KeyFactory.getInstance(type.keyAlgorithm(), Crypto.BC).generatePrivate(new PKCS8EncodedKeySpec(der));
-      return new SigningKey(type, key, TrustedKey.fromSpki(derivePublic(key).getEncoded(), file.toString()));
+      PrivateKey key =
+          KeyFactory.getInstance(type.keyAlgorithm(), Crypto.bc())
+              .generatePrivate(new PKCS8EncodedKeySpec(der));
+      return new SigningKey(
+          type, key, TrustedKey.fromSpki(derivePublic(key).getEncoded(), file.toString()));
     } catch (GeneralSecurityException | RuntimeException e) {
       throw new ReferenceException(
-          ReferenceException.Kind.KEY_INVALID, "private key " + file + " is not a valid " + type + " key");
+          ReferenceException.Kind.KEY_INVALID,
+          "private key " + file + " is not a valid " + type + " key");
     }
   }
 
@@ -90,8 +98,9 @@ public final class SigningKey {
     }
     if (key instanceof ECPrivateKey ec) {
       ECParameterSpec params = ec.getParameters();
-      return KeyFactory.getInstance("EC", Crypto.BC)
-          .generatePublic(new ECPublicKeySpec(params.getG().multiply(ec.getD()).normalize(), params));
+      return KeyFactory.getInstance("EC", Crypto.bc())
+          .generatePublic(
+              new ECPublicKeySpec(params.getG().multiply(ec.getD()).normalize(), params));
     }
     throw new GeneralSecurityException("unexpected private key class " + key.getClass().getName());
   }
@@ -112,7 +121,7 @@ public final class SigningKey {
   /** Signs {@code data} (for DSSE: the PAE encoding, see {@link DsseEnvelope#pae}). */
   public byte[] sign(byte[] data) {
     try {
-      Signature signer = Signature.getInstance(type.signatureAlgorithm(), Crypto.BC);
+      Signature signer = Signature.getInstance(type.signatureAlgorithm(), Crypto.bc());
       signer.initSign(privateKey);
       signer.update(data);
       return signer.sign();

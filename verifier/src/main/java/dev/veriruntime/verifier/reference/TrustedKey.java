@@ -32,8 +32,8 @@ public final class TrustedKey {
   /**
    * Load an SPKI PEM public key file.
    *
-   * @throws ReferenceException KEY_INVALID if the file is missing, unreadable, not a public key PEM,
-   *     or not an Ed25519 or ECDSA P-256 key
+   * @throws ReferenceException KEY_INVALID if the file is missing, unreadable, not a public key
+   *     PEM, or not an Ed25519 or ECDSA P-256 key
    */
   public static TrustedKey load(Path file) throws ReferenceException {
     return fromSpki(PemFiles.read(file, PEM_LABEL), file.toString());
@@ -51,16 +51,19 @@ public final class TrustedKey {
       info = SubjectPublicKeyInfo.getInstance(spki);
     } catch (RuntimeException e) {
       throw new ReferenceException(
-          ReferenceException.Kind.KEY_INVALID, "public key " + origin + " is not a valid SubjectPublicKeyInfo");
+          ReferenceException.Kind.KEY_INVALID,
+          "public key " + origin + " is not a valid SubjectPublicKeyInfo");
     }
     KeyType type = Crypto.keyType(info.getAlgorithm(), origin);
     try {
       PublicKey key =
-          KeyFactory.getInstance(type.keyAlgorithm(), Crypto.BC).generatePublic(new X509EncodedKeySpec(spki));
+          KeyFactory.getInstance(type.keyAlgorithm(), Crypto.bc())
+              .generatePublic(new X509EncodedKeySpec(spki));
       return new TrustedKey(Crypto.sha256Hex(spki), type, key, spki.clone());
     } catch (GeneralSecurityException | RuntimeException e) {
       throw new ReferenceException(
-          ReferenceException.Kind.KEY_INVALID, "public key " + origin + " is not a valid " + type + " key");
+          ReferenceException.Kind.KEY_INVALID,
+          "public key " + origin + " is not a valid " + type + " key");
     }
   }
 
@@ -84,12 +87,12 @@ public final class TrustedKey {
   }
 
   /**
-   * Whether {@code signature} is a valid signature by this key over {@code data}. A signature that is
-   * malformed for this key type (wrong length, bad DER) is simply not valid: this never throws.
+   * Whether {@code signature} is a valid signature by this key over {@code data}. A signature that
+   * is malformed for this key type (wrong length, bad DER) is simply not valid: this never throws.
    */
   public boolean verify(byte[] data, byte[] signature) {
     try {
-      Signature verifier = Signature.getInstance(type.signatureAlgorithm(), Crypto.BC);
+      Signature verifier = Signature.getInstance(type.signatureAlgorithm(), Crypto.bc());
       verifier.initVerify(publicKey);
       verifier.update(data);
       return verifier.verify(signature);

@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The set of public keys whose signatures make a reference "signed", looked up by key id.
- * Immutable and thread-safe.
+ * The set of public keys whose signatures make a reference "signed", looked up by key id. Immutable
+ * and thread-safe.
  */
 public final class TrustedKeys {
   private static final TrustedKeys EMPTY = new TrustedKeys(Map.of());

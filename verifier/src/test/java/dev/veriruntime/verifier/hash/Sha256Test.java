@@ -78,6 +78,59 @@ class Sha256Test {
     }
   }
 
+  /**
+   * A digest that truncates the file the first time it is fed, so that the mapped bytes it then
+   * reads are gone: the resulting fault must surface as an IOException, not crash or InternalError.
+   */
+  @Test
+  void fileTruncatedWhileMappedIsAnIOException() throws Exception {
+    byte[] data = new byte[8 << 20];
+    new Random(5).nextBytes(data);
+    Path file = Files.write(tmp.resolve("shrinking"), data);
+    java.security.MessageDigest sha = Sha256.newDigest();
+    java.security.MessageDigest truncating = new java.security.MessageDigest("SHA-256") {
+      boolean truncated;
+
+      @Override
+      protected void engineUpdate(byte input) {
+        sha.update(input);
+      }
+
+      @Override
+      protected void engineUpdate(byte[] input, int offset, int len) {
+        sha.update(input, offset, len);
+      }
+
+      @Override
+      protected void engineUpdate(ByteBuffer input) {
+        if (!truncated) {
+          truncated = true;
+          try (FileChannel w = FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            w.truncate(0);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+        sha.update(input);
+      }
+
+      @Override
+      protected byte[] engineDigest() {
+        return sha.digest();
+      }
+
+      @Override
+      protected void engineReset() {
+        sha.reset();
+      }
+    };
+    try (FileChannel ch = FileChannel.open(file)) {
+      assertThatThrownBy(() -> Sha256.update(truncating, ch, 0, data.length))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("shrank while being hashed");
+    }
+  }
+
   @Test
   void oneChannelHashedByManyThreadsAtOnce() throws Exception {
     byte[] data = new byte[(3 << 20) + 5];

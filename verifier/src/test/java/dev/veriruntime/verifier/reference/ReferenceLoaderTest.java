@@ -25,12 +25,18 @@ class ReferenceLoaderTest {
   @TempDir Path dir;
 
   private static InTotoStatement manifest() {
-    ManifestPredicate predicate = new ManifestPredicate(Map.of(
-        "/usr/bin/tool", new ManifestPredicate.FileFacts(Map.of(".text", DIGEST_B), Map.of("machine", "62"))));
+    ManifestPredicate predicate =
+        new ManifestPredicate(
+            Map.of(
+                "/usr/bin/tool",
+                new ManifestPredicate.FileFacts(
+                    Map.of(".text", DIGEST_B), Map.of("machine", "62"))));
     return InTotoStatement.of(
-        List.of(new InTotoStatement.Subject("/usr/bin/tool", Map.of("sha256", DIGEST_A)),
+        List.of(
+            new InTotoStatement.Subject("/usr/bin/tool", Map.of("sha256", DIGEST_A)),
             new InTotoStatement.Subject("/usr/bin/other", Map.of("sha256", DIGEST_B))),
-        ManifestPredicate.TYPE, predicate.toJson());
+        ManifestPredicate.TYPE,
+        predicate.toJson());
   }
 
   private Path write(String name, byte[] content) throws IOException {
@@ -53,15 +59,21 @@ class ReferenceLoaderTest {
     assertThat(reloaded.keyId()).isEqualTo(key.keyId()).isEqualTo(pub.keyId());
     assertThat(pub.type()).isEqualTo(type);
 
-    Path file = writeEnvelope(DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), reloaded));
+    Path file =
+        writeEnvelope(
+            DsseEnvelope.sign(
+                DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), reloaded));
     List<LoadedStatement> loaded =
-        new ReferenceLoader(TrustedKeys.of(List.of(pub)), SignaturePolicy.REQUIRE_TRUSTED).load(file);
+        new ReferenceLoader(TrustedKeys.of(List.of(pub)), SignaturePolicy.REQUIRE_TRUSTED)
+            .load(file);
 
     assertThat(loaded).hasSize(1);
     LoadedStatement s = loaded.get(0);
     assertThat(s.enveloped()).isTrue();
     assertThat(s.source().signedBy()).contains(pub.keyId());
-    assertThat(s.references()).extracting(Reference::name).containsExactly("/usr/bin/tool", "/usr/bin/other");
+    assertThat(s.references())
+        .extracting(Reference::name)
+        .containsExactly("/usr/bin/tool", "/usr/bin/other");
     Reference tool = s.references().get(0);
     assertThat(tool.sha256()).isEqualTo(DIGEST_A);
     assertThat(tool.sectionDigests()).containsEntry(".text", DIGEST_B);
@@ -76,18 +88,22 @@ class ReferenceLoaderTest {
     Path priv = dir.resolve("k.key");
     key.writeNew(priv, dir.resolve("k.pub"));
     assertThat(Files.getPosixFilePermissions(priv))
-        .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
             java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
     assertThat(Files.readString(priv)).startsWith("-----BEGIN PRIVATE KEY-----");
     assertThat(Files.readString(dir.resolve("k.pub"))).startsWith("-----BEGIN PUBLIC KEY-----");
-    assertThatThrownBy(() -> SigningKey.generate(KeyType.ED25519).writeNew(priv, dir.resolve("other.pub")))
+    assertThatThrownBy(
+            () -> SigningKey.generate(KeyType.ED25519).writeNew(priv, dir.resolve("other.pub")))
         .isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
     assertThat(SigningKey.load(priv).keyId()).isEqualTo(key.keyId());
   }
 
   @Test
   void paeMatchesTheDsseSpecificationExample() {
-    byte[] pae = DsseEnvelope.pae("http://example.com/HelloWorld", "hello world".getBytes(StandardCharsets.UTF_8));
+    byte[] pae =
+        DsseEnvelope.pae(
+            "http://example.com/HelloWorld", "hello world".getBytes(StandardCharsets.UTF_8));
     assertThat(new String(pae, StandardCharsets.UTF_8))
         .isEqualTo("DSSEv1 29 http://example.com/HelloWorld 11 hello world");
   }
@@ -95,13 +111,18 @@ class ReferenceLoaderTest {
   @Test
   void tamperedPayloadIsRefusedEvenWhenUnsignedWouldBeAllowed() throws Exception {
     SigningKey key = SigningKey.generate(KeyType.ED25519);
-    DsseEnvelope good = DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), key);
-    byte[] altered = new String(good.payload(), StandardCharsets.UTF_8).replace(DIGEST_A, "b".repeat(64))
-        .getBytes(StandardCharsets.UTF_8);
+    DsseEnvelope good =
+        DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), key);
+    byte[] altered =
+        new String(good.payload(), StandardCharsets.UTF_8)
+            .replace(DIGEST_A, "b".repeat(64))
+            .getBytes(StandardCharsets.UTF_8);
     Path file = writeEnvelope(new DsseEnvelope(good.payloadType(), altered, good.signatures()));
 
     for (SignaturePolicy policy : SignaturePolicy.values()) {
-      assertThatThrownBy(() -> new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), policy).load(file))
+      assertThatThrownBy(
+              () ->
+                  new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), policy).load(file))
           .isInstanceOf(ReferenceException.class)
           .hasMessageContaining("does not verify")
           .extracting(e -> ((ReferenceException) e).kind())
@@ -113,25 +134,41 @@ class ReferenceLoaderTest {
   @EnumSource(KeyType.class)
   void tamperedSignatureIsRefused(KeyType type) throws Exception {
     SigningKey key = SigningKey.generate(type);
-    DsseEnvelope good = DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), key);
+    DsseEnvelope good =
+        DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), key);
     byte[] sig = good.signatures().get(0).sig();
     sig[sig.length / 2] ^= 0x01;
-    Path file = writeEnvelope(new DsseEnvelope(good.payloadType(), good.payload(),
-        List.of(new DsseEnvelope.Signature(key.keyId(), sig))));
+    Path file =
+        writeEnvelope(
+            new DsseEnvelope(
+                good.payloadType(),
+                good.payload(),
+                List.of(new DsseEnvelope.Signature(key.keyId(), sig))));
 
-    assertKind(() -> new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED).load(file),
+    assertKind(
+        () ->
+            new ReferenceLoader(
+                    TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED)
+                .load(file),
         ReferenceException.Kind.SIGNATURE_INVALID);
   }
 
   @Test
   void signatureWithoutKeyIdIsMatchedAgainstEveryTrustedKey() throws Exception {
     SigningKey key = SigningKey.generate(KeyType.ECDSA_P256);
-    DsseEnvelope good = DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), key);
-    Path file = writeEnvelope(new DsseEnvelope(good.payloadType(), good.payload(),
-        List.of(new DsseEnvelope.Signature("", good.signatures().get(0).sig()))));
-    TrustedKeys keys = TrustedKeys.of(List.of(SigningKey.generate(KeyType.ED25519).publicKey(), key.publicKey()));
+    DsseEnvelope good =
+        DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), key);
+    Path file =
+        writeEnvelope(
+            new DsseEnvelope(
+                good.payloadType(),
+                good.payload(),
+                List.of(new DsseEnvelope.Signature("", good.signatures().get(0).sig()))));
+    TrustedKeys keys =
+        TrustedKeys.of(List.of(SigningKey.generate(KeyType.ED25519).publicKey(), key.publicKey()));
 
-    LoadedStatement s = new ReferenceLoader(keys, SignaturePolicy.REQUIRE_TRUSTED).load(file).get(0);
+    LoadedStatement s =
+        new ReferenceLoader(keys, SignaturePolicy.REQUIRE_TRUSTED).load(file).get(0);
     assertThat(s.source().signedBy()).contains(key.keyId());
   }
 
@@ -139,13 +176,17 @@ class ReferenceLoaderTest {
   void untrustedKeyIsRefusedWhenRequiredAndLoadedUnsignedOtherwise() throws Exception {
     SigningKey signer = SigningKey.generate(KeyType.ED25519);
     TrustedKeys others = TrustedKeys.of(List.of(SigningKey.generate(KeyType.ED25519).publicKey()));
-    Path file = writeEnvelope(DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), signer));
+    Path file =
+        writeEnvelope(
+            DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), signer));
 
-    assertThatThrownBy(() -> new ReferenceLoader(others, SignaturePolicy.REQUIRE_TRUSTED).load(file))
+    assertThatThrownBy(
+            () -> new ReferenceLoader(others, SignaturePolicy.REQUIRE_TRUSTED).load(file))
         .isInstanceOf(ReferenceException.class)
         .hasMessageContaining("not signed by a trusted key")
         .hasMessageContaining(signer.keyId());
-    LoadedStatement s = new ReferenceLoader(others, SignaturePolicy.ALLOW_UNSIGNED).load(file).get(0);
+    LoadedStatement s =
+        new ReferenceLoader(others, SignaturePolicy.ALLOW_UNSIGNED).load(file).get(0);
     assertThat(s.source().signed()).isFalse();
     assertThat(s.references()).allMatch(r -> !r.signed());
   }
@@ -153,18 +194,21 @@ class ReferenceLoaderTest {
   @Test
   void plainStatementIsUnsigned() throws Exception {
     Path file = write("plain.json", manifest().toJsonBytes());
-    LoadedStatement s = new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED).load(file).get(0);
+    LoadedStatement s =
+        new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED).load(file).get(0);
     assertThat(s.enveloped()).isFalse();
     assertThat(s.source().signed()).isFalse();
     assertThat(s.references()).hasSize(2);
-    assertKind(() -> new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.REQUIRE_TRUSTED).load(file),
+    assertKind(
+        () -> new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.REQUIRE_TRUSTED).load(file),
         ReferenceException.Kind.SIGNATURE_INVALID);
   }
 
   /** SLSA v1 provenance as a CI system writes it: any predicate, subjects are artifact names. */
   @Test
   void slsaProvenanceSubjectsBecomeReferences() throws Exception {
-    String provenance = """
+    String provenance =
+        """
         {
           "_type": "https://in-toto.io/Statement/v1",
           "subject": [
@@ -185,63 +229,104 @@ class ReferenceLoaderTest {
             }
           }
         }
-        """.formatted(DIGEST_B.toUpperCase(), "c".repeat(128), "d".repeat(40));
+        """
+            .formatted(DIGEST_B.toUpperCase(), "c".repeat(128), "d".repeat(40));
     SigningKey key = SigningKey.generate(KeyType.ECDSA_P256);
-    DsseEnvelope env = DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, provenance.getBytes(StandardCharsets.UTF_8), key);
+    DsseEnvelope env =
+        DsseEnvelope.sign(
+            DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, provenance.getBytes(StandardCharsets.UTF_8), key);
     // SLSA generators publish JSON Lines (.intoto.jsonl): one compact envelope per line.
     String line = Json.MAPPER.writeValueAsString(env.toJson());
-    Path file = write("provenance.intoto.jsonl", (line + "\n" + line + "\n").getBytes(StandardCharsets.UTF_8));
+    Path file =
+        write(
+            "provenance.intoto.jsonl",
+            (line + "\n" + line + "\n").getBytes(StandardCharsets.UTF_8));
 
     List<LoadedStatement> loaded =
-        new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED).load(file);
+        new ReferenceLoader(
+                TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED)
+            .load(file);
 
     assertThat(loaded).hasSize(2);
     LoadedStatement s = loaded.get(0);
     assertThat(s.statement().predicateType()).isEqualTo("https://slsa.dev/provenance/v1");
-    assertThat(s.statement().predicate().at("/runDetails/builder/id").asText()).isEqualTo("https://example.org/builders/ci@v1");
+    assertThat(s.statement().predicate().at("/runDetails/builder/id").asText())
+        .isEqualTo("https://example.org/builders/ci@v1");
     assertThat(s.skippedSubjects()).isEqualTo(1);
-    assertThat(s.references()).singleElement().satisfies(r -> {
-      assertThat(r.name()).isEqualTo("veriruntime-linux-amd64");
-      assertThat(r.sha256()).isEqualTo(DIGEST_B);
-      assertThat(r.signed()).isTrue();
-      assertThat(r.sectionDigests()).isEmpty();
-    });
-    ReferenceStore store = new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED)
-        .loadAll(List.of(file));
+    assertThat(s.references())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.name()).isEqualTo("veriruntime-linux-amd64");
+              assertThat(r.sha256()).isEqualTo(DIGEST_B);
+              assertThat(r.signed()).isTrue();
+              assertThat(r.sectionDigests()).isEmpty();
+            });
+    ReferenceStore store =
+        new ReferenceLoader(
+                TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED)
+            .loadAll(List.of(file));
     assertThat(store.bySha256(DIGEST_B)).isPresent();
   }
 
   @Test
   void malformedInputsAreRefusedAsMalformed() throws Exception {
     SigningKey key = SigningKey.generate(KeyType.ED25519);
-    ObjectNode env = DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), key).toJson();
-    ReferenceLoader loader = new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.ALLOW_UNSIGNED);
+    ObjectNode env =
+        DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes(), key)
+            .toJson();
+    ReferenceLoader loader =
+        new ReferenceLoader(
+            TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.ALLOW_UNSIGNED);
 
-    Map<String, String> cases = Map.of(
-        "not json", "{\"payloadType\": ",
-        "empty", "  \n",
-        "neither", "{\"hello\": 1}",
-        "no payload", env.deepCopy().without("payload").toString(),
-        "bad base64", env.deepCopy().put("payload", "%%%not-base64%%%").toString(),
-        "bad sig base64", env.deepCopy().set("signatures", Json.MAPPER.createArrayNode()
-            .add(Json.MAPPER.createObjectNode().put("keyid", "x").put("sig", "***"))).toString(),
-        "signatures not array", env.deepCopy().put("signatures", "none").toString(),
-        "duplicate key", "{\"_type\": \"https://in-toto.io/Statement/v1\", \"_type\": \"x\"}",
-        "wrong _type", new String(manifest().toJsonBytes(), StandardCharsets.UTF_8).replace("Statement/v1", "Statement/v9"),
-        "bad digest", new String(manifest().toJsonBytes(), StandardCharsets.UTF_8).replace(DIGEST_A, "xyz"));
+    Map<String, String> cases =
+        Map.of(
+            "not json", "{\"payloadType\": ",
+            "empty", "  \n",
+            "neither", "{\"hello\": 1}",
+            "no payload", env.deepCopy().without("payload").toString(),
+            "bad base64", env.deepCopy().put("payload", "%%%not-base64%%%").toString(),
+            "bad sig base64",
+                env.deepCopy()
+                    .set(
+                        "signatures",
+                        Json.MAPPER
+                            .createArrayNode()
+                            .add(
+                                Json.MAPPER.createObjectNode().put("keyid", "x").put("sig", "***")))
+                    .toString(),
+            "signatures not array", env.deepCopy().put("signatures", "none").toString(),
+            "duplicate key", "{\"_type\": \"https://in-toto.io/Statement/v1\", \"_type\": \"x\"}",
+            "wrong _type",
+                new String(manifest().toJsonBytes(), StandardCharsets.UTF_8)
+                    .replace("Statement/v1", "Statement/v9"),
+            "bad digest",
+                new String(manifest().toJsonBytes(), StandardCharsets.UTF_8)
+                    .replace(DIGEST_A, "xyz"));
     for (Map.Entry<String, String> c : cases.entrySet()) {
       Path f = write("case.json", c.getValue().getBytes(StandardCharsets.UTF_8));
-      assertThatThrownBy(() -> loader.load(f)).as(c.getKey())
+      assertThatThrownBy(() -> loader.load(f))
+          .as(c.getKey())
           .isInstanceOf(ReferenceException.class)
-          .satisfies(e -> assertThat(((ReferenceException) e).kind()).as(c.getKey()).isEqualTo(ReferenceException.Kind.MALFORMED))
-          .satisfies(e -> assertThat(e.getMessage()).as(c.getKey()).contains(f.toString()).doesNotContain("\n"));
+          .satisfies(
+              e ->
+                  assertThat(((ReferenceException) e).kind())
+                      .as(c.getKey())
+                      .isEqualTo(ReferenceException.Kind.MALFORMED))
+          .satisfies(
+              e ->
+                  assertThat(e.getMessage())
+                      .as(c.getKey())
+                      .contains(f.toString())
+                      .doesNotContain("\n"));
     }
   }
 
   @Test
   void jsonErrorsNameThePositionWithoutParserNoise() throws Exception {
     Path f = write("truncated.json", "{\n".getBytes(StandardCharsets.UTF_8));
-    assertThatThrownBy(() -> new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED).load(f))
+    assertThatThrownBy(
+            () -> new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED).load(f))
         .hasMessageStartingWith(f + " is not valid JSON: Unexpected end-of-input")
         .hasMessageContaining("(start marker at line 1, column 1)")
         .hasMessageEndingWith("(line 2, column 1)")
@@ -252,13 +337,18 @@ class ReferenceLoaderTest {
   void signedEnvelopeWithForeignPayloadTypeIsMalformed() throws Exception {
     SigningKey key = SigningKey.generate(KeyType.ED25519);
     Path file = writeEnvelope(DsseEnvelope.sign("text/plain", manifest().toJsonBytes(), key));
-    assertKind(() -> new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.ALLOW_UNSIGNED).load(file),
+    assertKind(
+        () ->
+            new ReferenceLoader(
+                    TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.ALLOW_UNSIGNED)
+                .load(file),
         ReferenceException.Kind.MALFORMED);
   }
 
   @Test
   void unreadableInputsAreRefusedAsUnreadable() throws Exception {
-    ReferenceLoader loader = new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED);
+    ReferenceLoader loader =
+        new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED);
     assertKind(() -> loader.load(dir.resolve("missing.json")), ReferenceException.Kind.UNREADABLE);
     assertKind(() -> loader.load(dir), ReferenceException.Kind.UNREADABLE);
   }
@@ -267,26 +357,35 @@ class ReferenceLoaderTest {
   @Test
   void permissionDeniedIsUnreadable() throws Exception {
     Path writeOnly = writeOnlySysfsFile();
-    assertThatThrownBy(() -> new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED).load(writeOnly))
+    assertThatThrownBy(
+            () ->
+                new ReferenceLoader(TrustedKeys.empty(), SignaturePolicy.ALLOW_UNSIGNED)
+                    .load(writeOnly))
         .isInstanceOf(ReferenceException.class)
         .hasMessageContaining("permission denied")
-        .extracting(e -> ((ReferenceException) e).kind()).isEqualTo(ReferenceException.Kind.UNREADABLE);
+        .extracting(e -> ((ReferenceException) e).kind())
+        .isEqualTo(ReferenceException.Kind.UNREADABLE);
   }
 
   static Path writeOnlySysfsFile() throws IOException {
-    for (String candidate : List.of("/sys/kernel/slab", "/sys/bus/pci", "/sys/class", "/sys/devices")) {
+    for (String candidate :
+        List.of("/sys/kernel/slab", "/sys/bus/pci", "/sys/class", "/sys/devices")) {
       Path root = Path.of(candidate);
       if (!Files.isDirectory(root)) {
         continue;
       }
       try (Stream<Path> files = Files.find(root, 4, (p, a) -> a.isRegularFile() && writeOnly(p))) {
-        var found = files.filter(p -> {
-          try (var in = Files.newInputStream(p)) {
-            return false;
-          } catch (IOException e) {
-            return e instanceof java.nio.file.AccessDeniedException;
-          }
-        }).findFirst();
+        var found =
+            files
+                .filter(
+                    p -> {
+                      try (var in = Files.newInputStream(p)) {
+                        return false;
+                      } catch (IOException e) {
+                        return e instanceof java.nio.file.AccessDeniedException;
+                      }
+                    })
+                .findFirst();
         if (found.isPresent()) {
           return found.get();
         }
@@ -308,12 +407,19 @@ class ReferenceLoaderTest {
 
   @Test
   void keyProblemsAreKeyInvalid() throws Exception {
-    assertKind(() -> TrustedKey.load(dir.resolve("absent.pub")), ReferenceException.Kind.KEY_INVALID);
+    assertKind(
+        () -> TrustedKey.load(dir.resolve("absent.pub")), ReferenceException.Kind.KEY_INVALID);
     assertKind(() -> TrustedKey.load(dir), ReferenceException.Kind.KEY_INVALID);
-    assertKind(() -> TrustedKey.load(write("garbage.pub", "hello".getBytes(StandardCharsets.UTF_8))),
+    assertKind(
+        () -> TrustedKey.load(write("garbage.pub", "hello".getBytes(StandardCharsets.UTF_8))),
         ReferenceException.Kind.KEY_INVALID);
-    assertKind(() -> TrustedKey.load(write("bad-der.pub",
-        PemFiles.encode("PUBLIC KEY", new byte[] {1, 2, 3}).getBytes(StandardCharsets.US_ASCII))),
+    assertKind(
+        () ->
+            TrustedKey.load(
+                write(
+                    "bad-der.pub",
+                    PemFiles.encode("PUBLIC KEY", new byte[] {1, 2, 3})
+                        .getBytes(StandardCharsets.US_ASCII))),
         ReferenceException.Kind.KEY_INVALID);
 
     SigningKey ed = SigningKey.generate(KeyType.ED25519);
@@ -325,15 +431,26 @@ class ReferenceLoaderTest {
     var rsa = java.security.KeyPairGenerator.getInstance("RSA");
     rsa.initialize(2048);
     var pair = rsa.generateKeyPair();
-    Path rsaPub = write("rsa.pub", PemFiles.encode("PUBLIC KEY", pair.getPublic().getEncoded()).getBytes(StandardCharsets.US_ASCII));
-    Path rsaKey = write("rsa.key", PemFiles.encode("PRIVATE KEY", pair.getPrivate().getEncoded()).getBytes(StandardCharsets.US_ASCII));
+    Path rsaPub =
+        write(
+            "rsa.pub",
+            PemFiles.encode("PUBLIC KEY", pair.getPublic().getEncoded())
+                .getBytes(StandardCharsets.US_ASCII));
+    Path rsaKey =
+        write(
+            "rsa.key",
+            PemFiles.encode("PRIVATE KEY", pair.getPrivate().getEncoded())
+                .getBytes(StandardCharsets.US_ASCII));
     assertThatThrownBy(() -> TrustedKey.load(rsaPub)).hasMessageContaining("unsupported key type");
     assertKind(() -> SigningKey.load(rsaKey), ReferenceException.Kind.KEY_INVALID);
 
     var ec384 = java.security.KeyPairGenerator.getInstance("EC");
     ec384.initialize(new java.security.spec.ECGenParameterSpec("secp384r1"));
-    Path p384 = write("p384.pub", PemFiles.encode("PUBLIC KEY", ec384.generateKeyPair().getPublic().getEncoded())
-        .getBytes(StandardCharsets.US_ASCII));
+    Path p384 =
+        write(
+            "p384.pub",
+            PemFiles.encode("PUBLIC KEY", ec384.generateKeyPair().getPublic().getEncoded())
+                .getBytes(StandardCharsets.US_ASCII));
     assertThatThrownBy(() -> TrustedKey.load(p384)).hasMessageContaining("only P-256");
   }
 
@@ -343,18 +460,39 @@ class ReferenceLoaderTest {
   void opensslKeysInteroperate(KeyType type) throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl not installed");
     Path key = dir.resolve("o.key");
-    List<String> gen = type == KeyType.ED25519
-        ? List.of("openssl", "genpkey", "-algorithm", "ed25519", "-out", key.toString())
-        : List.of("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key.toString());
+    List<String> gen =
+        type == KeyType.ED25519
+            ? List.of("openssl", "genpkey", "-algorithm", "ed25519", "-out", key.toString())
+            : List.of(
+                "openssl",
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                key.toString());
     run(gen);
     Path der = dir.resolve("o.pub.der");
-    run(List.of("openssl", "pkey", "-in", key.toString(), "-pubout", "-outform", "DER", "-out", der.toString()));
+    run(
+        List.of(
+            "openssl",
+            "pkey",
+            "-in",
+            key.toString(),
+            "-pubout",
+            "-outform",
+            "DER",
+            "-out",
+            der.toString()));
 
     SigningKey loaded = SigningKey.load(key);
     assertThat(loaded.type()).isEqualTo(type);
     assertThat(loaded.keyId()).isEqualTo(Crypto.sha256Hex(Files.readAllBytes(der)));
     byte[] data = "payload".getBytes(StandardCharsets.UTF_8);
-    assertThat(TrustedKey.fromSpki(Files.readAllBytes(der), "openssl").verify(data, loaded.sign(data))).isTrue();
+    assertThat(
+            TrustedKey.fromSpki(Files.readAllBytes(der), "openssl").verify(data, loaded.sign(data)))
+        .isTrue();
   }
 
   private static void run(List<String> command) throws Exception {
@@ -366,7 +504,9 @@ class ReferenceLoaderTest {
   @Test
   void base64AcceptsUrlSafeAndUnpadded() throws Exception {
     byte[] data = {(byte) 0xfb, (byte) 0xff, 0x01};
-    assertThat(DsseEnvelope.base64(Base64.getUrlEncoder().withoutPadding().encodeToString(data), "t")).isEqualTo(data);
+    assertThat(
+            DsseEnvelope.base64(Base64.getUrlEncoder().withoutPadding().encodeToString(data), "t"))
+        .isEqualTo(data);
     assertThat(DsseEnvelope.base64(Base64.getEncoder().encodeToString(data), "t")).isEqualTo(data);
   }
 
@@ -377,6 +517,7 @@ class ReferenceLoaderTest {
   static void assertKind(Call call, ReferenceException.Kind kind) {
     assertThatThrownBy(call::run)
         .isInstanceOf(ReferenceException.class)
-        .satisfies(e -> assertThat(((ReferenceException) e).kind()).as(e.getMessage()).isEqualTo(kind));
+        .satisfies(
+            e -> assertThat(((ReferenceException) e).kind()).as(e.getMessage()).isEqualTo(kind));
   }
 }
