@@ -15,7 +15,6 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       ElfCommand.class,
-      EventsCommand.class,
       JournalCommand.class,
       RefsCommand.class,
       StateCommand.class,
