@@ -47,7 +47,7 @@ public final class Probe implements AutoCloseable {
   private final int lostFd;
   private final List<RingBufferReader<?>> readers = new CopyOnWriteArrayList<>();
   private boolean closed;
-  private long reportedLost;
+  private long[] reportedLost = new long[0];
 
   private Probe(ProbeSpec spec, BpfObject object, List<BpfLink> links, AttachReport report) {
     this.spec = spec;
@@ -55,7 +55,7 @@ public final class Probe implements AutoCloseable {
     this.links = links;
     this.report = report;
     this.ringFd = object.mapFd(spec.wiring().ringBufferMap());
-    this.lostFd = spec.wiring().lostCounterMap() == null ? -1 : object.mapFd(spec.wiring().lostCounterMap());
+    this.lostFd = spec.wiring().lossCounters() == null ? -1 : object.mapFd(spec.wiring().lossCounters().map());
   }
 
   /**
@@ -160,14 +160,32 @@ public final class Probe implements AutoCloseable {
   }
 
   /**
-   * Total records the probe could not put in the ring since load (sum of the per-CPU counters in
-   * element 0 of the lost-counter map); 0 when the spec has no such map.
+   * Records the probe could not put in the ring since load, per counter key (for the product probe
+   * the key is the {@code enum vr_kind} code), summed over CPUs. Empty when the spec has no counters.
    *
    * @throws IllegalStateException when closed
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the counters cannot be read
    */
-  public synchronized long lostRecords() {
+  public synchronized long[] lostByKey() {
     requireOpen();
-    return lostFd < 0 ? 0 : BpfMaps.sumPerCpuLongs(lostFd, 0);
+    ProbeSpec.LossCounters counters = spec.wiring().lossCounters();
+    if (counters == null) {
+      return new long[0];
+    }
+    long[] lost = new long[counters.keys()];
+    for (int key = 0; key < lost.length; key++) {
+      lost[key] = BpfMaps.sumPerCpu(lostFd, key, counters.valueLongs(), counters.lostField());
+    }
+    return lost;
+  }
+
+  /** Sum of {@link #lostByKey()}. */
+  public long lostRecords() {
+    long total = 0;
+    for (long lost : lostByKey()) {
+      total += lost;
+    }
+    return total;
   }
 
   /** The ring and loss counters as a {@link RecordSource}, for {@link RingBufferReader}. */
@@ -182,10 +200,16 @@ public final class Probe implements AutoCloseable {
     }
 
     @Override
-    public long claimLost() {
+    public long[] claimLost() {
       synchronized (Probe.this) {
-        long total = lostRecords();
-        long delta = total - reportedLost;
+        long[] total = lostByKey();
+        if (reportedLost.length != total.length) {
+          reportedLost = new long[total.length];
+        }
+        long[] delta = new long[total.length];
+        for (int key = 0; key < total.length; key++) {
+          delta[key] = total[key] - reportedLost[key];
+        }
         reportedLost = total;
         return delta;
       }

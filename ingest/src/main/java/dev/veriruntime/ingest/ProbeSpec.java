@@ -29,8 +29,8 @@ public final class ProbeSpec {
   public static final String RESOURCE = "/dev/veriruntime/ingest/veriruntime.bpf.o";
 
   /** Wiring of the product probe; names are those of {@code bpf/veriruntime.bpf.c}. */
-  public static final Wiring VERIRUNTIME_WIRING =
-      new Wiring("events", "lost_events", Set.of("handle_exec"), "agent_tgid");
+  public static final Wiring VERIRUNTIME_WIRING = new Wiring(
+      "vr_events", new LossCounters("vr_counters", 8, 2, 1), Set.of("vr_exec"), "vr_agent_tgid");
 
   /** A program: its function name and the ELF section that says where it attaches. */
   public record ProgramSpec(String name, String section) {}
@@ -39,16 +39,34 @@ public final class ProbeSpec {
   public record ConstantSpec(String name, int offset, int size) {}
 
   /**
+   * Where the probe counts records it could not store: a {@code BPF_MAP_TYPE_PERCPU_ARRAY} whose
+   * value is a struct of {@code __u64} fields. For the product probe: {@code vr_counters}, indexed
+   * by {@code enum vr_kind}, value {@code struct vr_counter {seen, lost}}, so {@code lostField} 1.
+   *
+   * @param map map name
+   * @param keys number of elements read (keys {@code 0..keys-1})
+   * @param valueLongs {@code __u64} fields per value
+   * @param lostField index of the "lost" field in the value
+   */
+  public record LossCounters(String map, int keys, int valueLongs, int lostField) {
+    public LossCounters {
+      Objects.requireNonNull(map, "map");
+      if (keys < 1 || valueLongs < 1 || lostField < 0 || lostField >= valueLongs) {
+        throw new IllegalArgumentException("inconsistent loss counters: " + keys + " keys, " + valueLongs + " fields, lost field " + lostField);
+      }
+    }
+  }
+
+  /**
    * What the loader must know beyond the ELF.
    *
    * @param ringBufferMap the {@code BPF_MAP_TYPE_RINGBUF} map carrying records
-   * @param lostCounterMap a {@code BPF_MAP_TYPE_PERCPU_ARRAY} of {@code __u64} whose element 0 counts
-   *     records the probe could not reserve; null when the probe does not count
+   * @param lossCounters where the probe counts records it could not reserve; null when it does not
    * @param requiredPrograms programs whose load or attach failure fails the whole probe; others are
    *     optional and only reported
    * @param ignoredTgidConstant the {@code .rodata} setting holding the agent's own tgid, or null
    */
-  public record Wiring(String ringBufferMap, String lostCounterMap, Set<String> requiredPrograms, String ignoredTgidConstant) {
+  public record Wiring(String ringBufferMap, LossCounters lossCounters, Set<String> requiredPrograms, String ignoredTgidConstant) {
     public Wiring {
       Objects.requireNonNull(ringBufferMap, "ringBufferMap");
       requiredPrograms = Set.copyOf(requiredPrograms);
@@ -102,8 +120,8 @@ public final class ProbeSpec {
     if (!file.maps.contains(wiring.ringBufferMap())) {
       throw new IllegalArgumentException("object has no ring-buffer map '" + wiring.ringBufferMap() + "'; maps: " + file.maps);
     }
-    if (wiring.lostCounterMap() != null && !file.maps.contains(wiring.lostCounterMap())) {
-      throw new IllegalArgumentException("object has no lost-counter map '" + wiring.lostCounterMap() + "'; maps: " + file.maps);
+    if (wiring.lossCounters() != null && !file.maps.contains(wiring.lossCounters().map())) {
+      throw new IllegalArgumentException("object has no lost-counter map '" + wiring.lossCounters().map() + "'; maps: " + file.maps);
     }
     List<String> programNames = file.programs.stream().map(ProgramSpec::name).toList();
     for (String required : wiring.requiredPrograms()) {

@@ -24,10 +24,10 @@ interface RecordSource {
   Stream open(RecordHandler handler);
 
   /**
-   * Records dropped by the producer since the previous call (since load for the first call), so
-   * every loss is reported once across successive readers.
+   * Records dropped by the producer since the previous call (since load for the first call), per
+   * counter key, so every loss is reported once across successive readers.
    */
-  long claimLost();
+  long[] claimLost();
 
   /** Registers a reader; fails when the source is closed or already has an active reader. */
   void register(RingBufferReader<?> reader);

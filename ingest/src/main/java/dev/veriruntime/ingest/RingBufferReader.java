@@ -6,7 +6,6 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
-import java.util.function.LongFunction;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 
@@ -20,8 +19,8 @@ import reactor.core.publisher.FluxSink;
  * reader stops consuming and waits (it does not poll); the kernel ring fills up; the probe counts,
  * per CPU, every record it could not reserve. Every {@code lostCheckInterval} (default 1 s), and
  * once more at completion, the reader reads those counters and emits one loss event with the delta
- * since the last report — losses are never silent. Records the decoder rejects are counted in the
- * same delta. A loss event waits for demand like any other, except the final one at completion,
+ * since the last report ({@link LossWindow}) — losses are never silent. Records the decoder
+ * rejects are counted in the same report (see {@link UndecodableRecordException}). A loss event waits for demand like any other, except the final one at completion,
  * which is buffered so it is never dropped.
  *
  * <h2>Threads and lifecycle</h2>
@@ -47,15 +46,16 @@ public final class RingBufferReader<T> {
 
   private final RecordSource source;
   private final Function<ByteBuffer, T> decoder;
-  private final LongFunction<T> lostEvent;
+  private final Function<LossWindow, T> lostEvent;
   private final long lostCheckNanos;
   private final FluxSink<T> sink;
   private volatile boolean stopping;
   private volatile Thread thread;
   private long undecodable;
-  private long pendingLost;
+  private long[] pendingLost = new long[1];
+  private long windowStart;
 
-  private RingBufferReader(RecordSource source, Function<ByteBuffer, T> decoder, LongFunction<T> lostEvent,
+  private RingBufferReader(RecordSource source, Function<ByteBuffer, T> decoder, Function<LossWindow, T> lostEvent,
       Duration lostCheckInterval, FluxSink<T> sink) {
     this.source = source;
     this.decoder = decoder;
@@ -69,15 +69,15 @@ public final class RingBufferReader<T> {
    *
    * @param decoder decodes one record; called on the reader thread with a buffer valid only during
    *     the call (little-endian, position 0, limit = record length); a thrown RuntimeException
-   *     counts the record as lost
-   * @param lostEvent builds the event reporting {@code n > 0} lost records
+   *     counts the record as lost ({@link UndecodableRecordException} says under which key)
+   * @param lostEvent builds the event reporting a window with at least one lost record
    * @param lostCheckInterval how often kernel loss counters are read
    */
-  public static <T> Flux<T> flux(Probe probe, Function<ByteBuffer, T> decoder, LongFunction<T> lostEvent, Duration lostCheckInterval) {
+  public static <T> Flux<T> flux(Probe probe, Function<ByteBuffer, T> decoder, Function<LossWindow, T> lostEvent, Duration lostCheckInterval) {
     return flux(probe.recordSource(), decoder, lostEvent, lostCheckInterval);
   }
 
-  static <T> Flux<T> flux(RecordSource source, Function<ByteBuffer, T> decoder, LongFunction<T> lostEvent, Duration lostCheckInterval) {
+  static <T> Flux<T> flux(RecordSource source, Function<ByteBuffer, T> decoder, Function<LossWindow, T> lostEvent, Duration lostCheckInterval) {
     Objects.requireNonNull(decoder, "decoder");
     Objects.requireNonNull(lostEvent, "lostEvent");
     if (lostCheckInterval.isNegative() || lostCheckInterval.isZero()) {
@@ -106,11 +106,12 @@ public final class RingBufferReader<T> {
 
   private void run() {
     try (RecordSource.Stream ring = source.open(this::onRecord)) {
-      long nextLostCheck = System.nanoTime() + lostCheckNanos;
+      windowStart = System.nanoTime();
+      long nextLostCheck = windowStart + lostCheckNanos;
       while (!stopping) {
         long now = System.nanoTime();
         if (now - nextLostCheck >= 0) {
-          pendingLost += source.claimLost();
+          addLost(source.claimLost());
           nextLostCheck = now + lostCheckNanos;
         }
         if (sink.requestedFromDownstream() <= 0) {
@@ -130,7 +131,7 @@ public final class RingBufferReader<T> {
         for (int round = 0; round < 8 && sink.requestedFromDownstream() > 0 && ring.consume() > 0; round++) {
           // each round consumes everything committed so far
         }
-        pendingLost += source.claimLost();
+        addLost(source.claimLost());
         emitLoss(true);
         sink.complete();
       }
@@ -149,19 +150,38 @@ public final class RingBufferReader<T> {
       if (undecodable++ == 0) {
         LOG.log(System.Logger.Level.WARNING, "undecodable record from probe " + source.name() + " (counted as lost): " + e.getMessage());
       }
-      pendingLost++;
+      int key = e instanceof UndecodableRecordException u ? Math.max(0, u.lossKey()) : 0;
+      if (key >= pendingLost.length) {
+        pendingLost = java.util.Arrays.copyOf(pendingLost, key + 1);
+      }
+      pendingLost[key]++;
       return sink.requestedFromDownstream() > 0;
     }
     sink.next(event);
     return sink.requestedFromDownstream() > 0;
   }
 
-  /** Emits the pending loss count if there is one (and demand, unless forced). */
+  private void addLost(long[] delta) {
+    if (delta.length > pendingLost.length) {
+      pendingLost = java.util.Arrays.copyOf(pendingLost, delta.length);
+    }
+    for (int key = 0; key < delta.length; key++) {
+      pendingLost[key] += delta[key];
+    }
+  }
+
+  /** Emits the pending loss report if anything was lost (and there is demand, unless forced). */
   private boolean emitLoss(boolean force) {
-    if (pendingLost > 0 && (force || sink.requestedFromDownstream() > 0)) {
-      long lost = pendingLost;
-      pendingLost = 0;
-      sink.next(lostEvent.apply(lost));
+    boolean any = false;
+    for (long lost : pendingLost) {
+      any |= lost > 0;
+    }
+    if (any && (force || sink.requestedFromDownstream() > 0)) {
+      long end = System.nanoTime();
+      LossWindow window = new LossWindow(windowStart, end, pendingLost);
+      pendingLost = new long[pendingLost.length];
+      windowStart = end;
+      sink.next(lostEvent.apply(window));
       return true;
     }
     return false;

@@ -50,7 +50,7 @@ class FixtureStormTest {
           }
         }
       };
-      RingBufferReader.flux(probe, ProbeFixtureTest::decode, n -> new ProbeFixtureTest.Exec(-1, n, "lost", 0, 0), Duration.ofMillis(200))
+      RingBufferReader.flux(probe, ProbeFixtureTest::decode, w -> new ProbeFixtureTest.Exec(-1, w.total(), "lost", 0, 0), Duration.ofMillis(200))
           .subscribe(subscriber);
       run = driver.count(2000);
       subscriber.requestUnbounded();

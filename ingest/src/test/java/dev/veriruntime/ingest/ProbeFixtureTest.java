@@ -56,7 +56,7 @@ class ProbeFixtureTest {
 
   @Test
   void failsWhenARequiredProgramIsRefused() {
-    ProbeSpec.Wiring wiring = new ProbeSpec.Wiring("events", "lost", Set.of("fixture_exec", "fixture_optional_fentry"), null);
+    ProbeSpec.Wiring wiring = new ProbeSpec.Wiring("events", null, Set.of("fixture_exec", "fixture_optional_fentry"), null);
     ProbeSpec spec = ProbeSpec.parse("fixture", uncheckedFixtureBytes(), wiring);
     try (Probe probe = Probe.load(spec, ProbeSettings.forCurrentProcess().withRingBufferBytes(1 << 16))) {
       // fentry loads on this host: nothing to assert about refusal.
@@ -77,7 +77,7 @@ class ProbeFixtureTest {
     long[] childPid = new long[1];
     long before = System.nanoTime();
     try (Probe probe = Probe.load(ProbeSpecTest.fixture(), settings)) {
-      StepVerifier.create(RingBufferReader.flux(probe, ProbeFixtureTest::decode, n -> new Exec(-1, n, "lost", 0, 0), Duration.ofSeconds(1))
+      StepVerifier.create(RingBufferReader.flux(probe, ProbeFixtureTest::decode, w -> new Exec(-1, w.total(), "lost", 0, 0), Duration.ofSeconds(1))
               .filter(e -> e.comm().equals(comm)))
           .then(() -> {
             try {

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** Reading a probe description needs no kernel, no root and no libbpf. */
 class ProbeSpecTest {
   static final ProbeSpec.Wiring FIXTURE_WIRING =
-      new ProbeSpec.Wiring("events", "lost", Set.of("fixture_exec"), "ignore_tgid");
+      new ProbeSpec.Wiring("events", new ProbeSpec.LossCounters("lost", 1, 1, 0), Set.of("fixture_exec"), "ignore_tgid");
 
   static byte[] fixtureBytes() throws IOException {
     try (InputStream in = ProbeSpecTest.class.getResourceAsStream("/dev/veriruntime/ingest/kernel/ringbuf_fixture.bpf.o")) {
@@ -64,7 +64,7 @@ class ProbeSpecTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no ring-buffer map 'ring'");
     assertThatThrownBy(() -> ProbeSpec.parse("x", bytes, new ProbeSpec.Wiring("events", null, Set.of("missing"), null)))
         .hasMessageContaining("no program 'missing'");
-    assertThatThrownBy(() -> ProbeSpec.parse("x", bytes, new ProbeSpec.Wiring("events", "gone", Set.of(), null)))
+    assertThatThrownBy(() -> ProbeSpec.parse("x", bytes, new ProbeSpec.Wiring("events", new ProbeSpec.LossCounters("gone", 1, 1, 0), Set.of(), null)))
         .hasMessageContaining("no lost-counter map 'gone'");
   }
 

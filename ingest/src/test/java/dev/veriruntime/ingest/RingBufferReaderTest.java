@@ -71,11 +71,11 @@ class RingBufferReaderTest {
     }
 
     @Override
-    public synchronized long claimLost() {
+    public synchronized long[] claimLost() {
       long total = kernelLost.get();
       long delta = total - claimed;
       claimed = total;
-      return delta;
+      return new long[] {0, delta};
     }
 
     @Override
@@ -100,10 +100,10 @@ class RingBufferReaderTest {
     return RingBufferReader.flux(ring, record -> {
       int value = record.getInt(0);
       if (value < 0) {
-        throw new IllegalArgumentException("bad record " + value);
+        throw new UndecodableRecordException(0, "bad record " + value, null);
       }
       return "r" + value;
-    }, n -> "lost " + n, lostCheck);
+    }, window -> "lost " + window.lost(0) + "/" + window.lost(1), lostCheck);
   }
 
   @Test
@@ -126,9 +126,9 @@ class RingBufferReaderTest {
     ring.kernelLost.set(5);
     StepVerifier.create(read(ring, Duration.ofMillis(20)))
         .expectNext("r0", "r1")
-        .expectNext("lost 5")
+        .expectNext("lost 0/5")
         .then(() -> ring.kernelLost.addAndGet(7))
-        .expectNext("lost 7")
+        .expectNext("lost 0/7")
         .thenCancel()
         .verify(TIMEOUT);
   }
@@ -140,7 +140,7 @@ class RingBufferReaderTest {
     ring.records.add(-1);
     ring.records.add(2);
     StepVerifier.create(read(ring, Duration.ofMillis(20)))
-        .expectNext("r1", "r2", "lost 1")
+        .expectNext("r1", "r2", "lost 1/0")
         .thenCancel()
         .verify(TIMEOUT);
   }
@@ -156,7 +156,7 @@ class RingBufferReaderTest {
         })
         // Buffered, not dropped: it arrives as soon as there is demand, before completion.
         .thenRequest(1)
-        .expectNext("lost 3")
+        .expectNext("lost 0/3")
         .verifyComplete();
   }
 

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       ElfCommand.class,
+      EventsCommand.class,
       JournalCommand.class,
       RefsCommand.class,
       StateCommand.class,

@@ -18,34 +18,38 @@ public final class BpfMaps {
   private BpfMaps() {}
 
   /**
-   * Per-CPU values of a {@code BPF_MAP_TYPE_PERCPU_ARRAY} of {@code __u64}: one per possible CPU
-   * (not online CPU: the kernel returns a slot for every possible one, 8 bytes each).
+   * Per-CPU values of one element of a {@code BPF_MAP_TYPE_PERCPU_ARRAY} (or per-CPU hash) whose
+   * value is a struct of {@code __u64} fields: {@code result[cpu][field]}. The kernel returns a slot
+   * for every possible CPU (not only online ones), each rounded up to 8 bytes.
    *
+   * @param valueLongs number of {@code __u64} fields in the value ({@code value_size / 8})
    * @throws BpfException when the lookup fails (e.g. ENOENT for a key beyond max_entries)
    */
-  public static long[] lookupPerCpuLongs(int mapFd, int key) {
+  public static long[][] lookupPerCpu(int mapFd, int key, int valueLongs) {
     int cpus = possibleCpus();
     byte[] keyBytes = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(key).array();
-    byte[] value = new byte[8 * cpus];
+    byte[] value = new byte[8 * valueLongs * cpus];
     NativeLibraries libs = NativeLibraries.get();
     int result = libs.bpf.bpf_map_lookup_elem(mapFd, keyBytes, value);
     if (result != 0) {
       int errno = result < -1 ? -result : libs.lastErrno();
       throw new BpfException("cannot read per-CPU map element " + key + ": " + Errno.describe(errno), errno);
     }
-    long[] values = new long[cpus];
+    long[][] values = new long[cpus][valueLongs];
     ByteBuffer buffer = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder());
     for (int cpu = 0; cpu < cpus; cpu++) {
-      values[cpu] = buffer.getLong(cpu * 8);
+      for (int field = 0; field < valueLongs; field++) {
+        values[cpu][field] = buffer.getLong((cpu * valueLongs + field) * 8);
+      }
     }
     return values;
   }
 
-  /** Sum over CPUs of {@link #lookupPerCpuLongs(int, int)}. */
-  public static long sumPerCpuLongs(int mapFd, int key) {
+  /** Sum over CPUs of one {@code __u64} field of an element, see {@link #lookupPerCpu}. */
+  public static long sumPerCpu(int mapFd, int key, int valueLongs, int field) {
     long sum = 0;
-    for (long value : lookupPerCpuLongs(mapFd, key)) {
-      sum += value;
+    for (long[] cpu : lookupPerCpu(mapFd, key, valueLongs)) {
+      sum += cpu[field];
     }
     return sum;
   }

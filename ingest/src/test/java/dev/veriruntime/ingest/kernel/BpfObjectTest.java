@@ -85,8 +85,8 @@ class BpfObjectTest {
           assertThat(r[1]).isEqualTo(0x5eed_cafe_f00dL);
           assertThat(r[3]).isEqualTo(40);
         });
-        assertThat(BpfMaps.sumPerCpuLongs(object.mapFd("lost"), 0)).isZero();
-        assertThat(BpfMaps.lookupPerCpuLongs(object.mapFd("lost"), 0)).hasSize(BpfMaps.possibleCpus());
+        assertThat(BpfMaps.sumPerCpu(object.mapFd("lost"), 0, 1, 0)).isZero();
+        assertThat(BpfMaps.lookupPerCpu(object.mapFd("lost"), 0, 1).length).isEqualTo(BpfMaps.possibleCpus());
       }
     }
   }
