@@ -80,10 +80,23 @@ public final class MappingAnalyzer {
    */
   public record FileCheck(String sha256, Verdict verdict, String reason) {}
 
+  /** Device (kernel encoding) and inode naming one file. */
+  public record FileKey(long kernelDev, long inode) {}
+
   /** Verifies the file behind a mapping (once per file: callers cache). */
   @FunctionalInterface
   public interface FileChecker {
     FileCheck check(MemoryMapping mapping);
+
+    /**
+     * The identity of the file behind {@code mapping} as {@code stat} sees it, comparable with the
+     * executable's and the dependency closure's identities. The default takes the maps line's
+     * device and inode; on overlayfs those name the underlying file while {@code stat} names the
+     * overlay's, so implementations that can should {@code stat} {@code /proc/PID/map_files}.
+     */
+    default FileKey identity(MemoryMapping mapping) {
+      return new FileKey(mapping.kernelDev(), mapping.inode());
+    }
   }
 
   /** The scope result and its findings. */
@@ -205,7 +218,8 @@ public final class MappingAnalyzer {
           }
         }
         case MEMFD, DELETED_FILE, FILE -> {
-          boolean isExe = m.kernelDev() == exe.kernelDev() && m.inode() == exe.inode();
+          FileKey id = checker.identity(m);
+          boolean isExe = id.kernelDev() == exe.kernelDev() && id.inode() == exe.inode();
           if (isExe) {
             continue;
           }
@@ -214,7 +228,7 @@ public final class MappingAnalyzer {
             continue;
           }
           files++;
-          judgeFile(pid, m, exe, closure, preloads, checker, failures, unverified, notes);
+          judgeFile(pid, m, id, exe, closure, preloads, checker, failures, unverified, notes);
         }
       }
     }
@@ -266,6 +280,7 @@ public final class MappingAnalyzer {
   private void judgeFile(
       int pid,
       MemoryMapping m,
+      FileKey id,
       ExecutableFacts exe,
       Optional<DependencyClosure> closure,
       Map<String, DependencyClosure> preloads,
@@ -312,11 +327,11 @@ public final class MappingAnalyzer {
               detail));
       return;
     }
-    if (closure.isPresent() && !closure.get().contains(m.kernelDev(), m.inode())) {
+    if (closure.isPresent() && !closure.get().contains(id.kernelDev(), id.inode())) {
       String how = null;
       FindingType type = FindingType.UNEXPECTED_LIBRARY;
       for (Map.Entry<String, DependencyClosure> p : preloads.entrySet()) {
-        Optional<ResolvedLibrary> hit = p.getValue().find(m.kernelDev(), m.inode());
+        Optional<ResolvedLibrary> hit = p.getValue().find(id.kernelDev(), id.inode());
         if (hit.isPresent()) {
           type = FindingType.PRELOADED_LIBRARY;
           how =

@@ -335,6 +335,25 @@ public final class ProcessVerifier {
       closureProblem = envProblem;
     }
     Map<String, MappingAnalyzer.FileCheck> checked = new HashMap<>();
+    MappingAnalyzer.FileChecker checker =
+        new MappingAnalyzer.FileChecker() {
+          @Override
+          public MappingAnalyzer.FileCheck check(MemoryMapping m) {
+            return checked.computeIfAbsent(m.kernelDev() + ":" + m.inode(), k -> checkFile(pid, m));
+          }
+
+          @Override
+          public MappingAnalyzer.FileKey identity(MemoryMapping m) {
+            // stat through map_files: the same view (overlayfs included) as /proc/PID/exe and
+            // paths.
+            try {
+              FileIdentity id = BinaryVerifier.identity(procFs.mapFile(pid, m));
+              return new MappingAnalyzer.FileKey(id.dev(), id.inode());
+            } catch (IOException | RuntimeException e) {
+              return new MappingAnalyzer.FileKey(m.kernelDev(), m.inode());
+            }
+          }
+        };
     MappingAnalyzer.Analysis analysis =
         analyzer.analyze(
             pid,
@@ -343,7 +362,7 @@ public final class ProcessVerifier {
             closure,
             closureProblem == null ? "unknown" : closureProblem,
             preloads,
-            m -> checked.computeIfAbsent(m.kernelDev() + ":" + m.inode(), k -> checkFile(pid, m)));
+            checker);
     run.put(analysis.result());
     analysis.findings().forEach(run::finding);
   }
