@@ -30,15 +30,23 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "state",
     mixinStandardHelpOptions = true,
-    description = {"List every running process with its verdict, coverage and time (ListRuntimeState).",
-        "For now verifies all processes once in-process; the daemon will serve its live state."})
+    description = {
+      "List every running process with its verdict, coverage and time (ListRuntimeState).",
+      "For now verifies all processes once in-process; the daemon will serve its live state."
+    })
 public final class StateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--refs", paramLabel = "FILE", description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
+  @Option(
+      names = "--refs",
+      paramLabel = "FILE",
+      description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
   List<Path> refs = new ArrayList<>();
 
-  @Option(names = "--trusted-key", paramLabel = "PUB", description = "SPKI PEM public key whose signatures are trusted (repeatable)")
+  @Option(
+      names = "--trusted-key",
+      paramLabel = "PUB",
+      description = "SPKI PEM public key whose signatures are trusted (repeatable)")
   List<Path> trustedKeys = new ArrayList<>();
 
   @Option(names = "--json", description = "print the state as JSON")
@@ -52,7 +60,8 @@ public final class StateCommand implements Callable<Integer> {
     try {
       pids = verifier.procFs().pids();
     } catch (IOException e) {
-      throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot list /proc: " + RefsCommand.describe(e));
+      throw new CliException(
+          ExitCodes.INPUT_UNREADABLE, "cannot list /proc: " + RefsCommand.describe(e));
     }
     int exited = 0;
     int kernelThreads = 0;
@@ -77,29 +86,42 @@ public final class StateCommand implements Callable<Integer> {
       root.put("exitedWhileListing", exited);
       RefsCommand.printJson(out, root);
     } else {
-      out.printf("%7s  %-8s  %-24s  %-20s  %s%n", "PID", "VERDICT", "CHECKED", "NOT VERIFIED/FAILED", "EXECUTABLE");
+      out.printf(
+          "%7s  %-8s  %-24s  %-20s  %s%n",
+          "PID", "VERDICT", "CHECKED", "NOT VERIFIED/FAILED", "EXECUTABLE");
       for (ProcessVerification v : state) {
-        String problems = v.coverage().results().values().stream()
-            .filter(r -> r.status() == ScopeStatus.FAILED || r.status() == ScopeStatus.NOT_VERIFIED)
-            .map(StateCommand::shortName).collect(Collectors.joining(","));
-        out.printf("%7d  %-8s  %-24s  %-20s  %s%n", v.pid(), v.verdict(), v.checkedAt(), problems.isEmpty() ? "-" : problems,
+        String problems =
+            v.coverage().results().values().stream()
+                .filter(
+                    r -> r.status() == ScopeStatus.FAILED || r.status() == ScopeStatus.NOT_VERIFIED)
+                .map(StateCommand::shortName)
+                .collect(Collectors.joining(","));
+        out.printf(
+            "%7d  %-8s  %-24s  %-20s  %s%n",
+            v.pid(),
+            v.verdict(),
+            v.checkedAt(),
+            problems.isEmpty() ? "-" : problems,
             v.executable().path());
       }
-      out.printf("%d processes; %d kernel threads skipped; %d exited while listing%n", state.size(), kernelThreads, exited);
+      out.printf(
+          "%d processes; %d kernel threads skipped; %d exited while listing%n",
+          state.size(), kernelThreads, exited);
       out.flush();
     }
     return ExitCodes.OK;
   }
 
   private static String shortName(ScopeResult r) {
-    String s = switch (r.scope()) {
-      case DISK_HASH -> "hash";
-      case ELF_HEADER -> "hdr";
-      case ELF_SECTIONS -> "sect";
-      case MEMORY_MAP -> "map";
-      case MEMORY_CODE -> "code";
-      case SIGNATURE -> "sig";
-    };
+    String s =
+        switch (r.scope()) {
+          case DISK_HASH -> "hash";
+          case ELF_HEADER -> "hdr";
+          case ELF_SECTIONS -> "sect";
+          case MEMORY_MAP -> "map";
+          case MEMORY_CODE -> "code";
+          case SIGNATURE -> "sig";
+        };
     return r.status() == ScopeStatus.FAILED ? s.toUpperCase() + "!" : s;
   }
 }

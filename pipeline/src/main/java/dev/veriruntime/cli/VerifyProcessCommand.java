@@ -37,19 +37,28 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "verify-process",
     mixinStandardHelpOptions = true,
-    description = {"Verify a running process: its executable (through /proc/PID/exe), every executable",
-        "mapping (/proc/PID/maps) and the code in its memory against the mapped files (/proc/PID/mem).",
-        "Exit: 0 VERIFIED, 1 FAILED, 3 UNKNOWN, 4 DEGRADED, 22 no such process; 10-13 input errors."})
+    description = {
+      "Verify a running process: its executable (through /proc/PID/exe), every executable",
+      "mapping (/proc/PID/maps) and the code in its memory against the mapped files"
+          + " (/proc/PID/mem).",
+      "Exit: 0 VERIFIED, 1 FAILED, 3 UNKNOWN, 4 DEGRADED, 22 no such process; 10-13 input errors."
+    })
 public final class VerifyProcessCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "PID", description = "the process to verify")
   String pidArgument;
 
-  @Option(names = "--refs", paramLabel = "FILE", description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
+  @Option(
+      names = "--refs",
+      paramLabel = "FILE",
+      description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
   List<Path> refs = new ArrayList<>();
 
-  @Option(names = "--trusted-key", paramLabel = "PUB", description = "SPKI PEM public key whose signatures are trusted (repeatable)")
+  @Option(
+      names = "--trusted-key",
+      paramLabel = "PUB",
+      description = "SPKI PEM public key whose signatures are trusted (repeatable)")
   List<Path> trustedKeys = new ArrayList<>();
 
   @Option(names = "--json", description = "print the result as JSON")
@@ -67,7 +76,9 @@ public final class VerifyProcessCommand implements Callable<Integer> {
     } catch (NotAUserProcessException e) {
       throw new CliException(ExitCodes.USAGE, e.getMessage());
     } catch (IOException e) {
-      throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot read /proc for process " + pid + ": " + RefsCommand.describe(e));
+      throw new CliException(
+          ExitCodes.INPUT_UNREADABLE,
+          "cannot read /proc for process " + pid + ": " + RefsCommand.describe(e));
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -94,12 +105,16 @@ public final class VerifyProcessCommand implements Callable<Integer> {
   static ProcessVerifier verifier(List<Path> refs, List<Path> trustedKeys) {
     ReferenceStore store;
     try {
-      store = new ReferenceLoader(RefsCommand.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED).loadAll(refs);
+      store =
+          new ReferenceLoader(RefsCommand.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED)
+              .loadAll(refs);
     } catch (ReferenceException e) {
       throw RefsCommand.cliError(e);
     }
-    BinaryVerifier binaries = new BinaryVerifier(store, Clock.systemUTC(), BinaryVerifier.Options.defaults());
-    return new ProcessVerifier(ExecutableVerifier.of(binaries), ProcessPolicy.defaults(), Clock.systemUTC());
+    BinaryVerifier binaries =
+        new BinaryVerifier(store, Clock.systemUTC(), BinaryVerifier.Options.defaults());
+    return new ProcessVerifier(
+        ExecutableVerifier.of(binaries), ProcessPolicy.defaults(), Clock.systemUTC());
   }
 
   static int exitCode(ProcessVerification v) {
@@ -142,11 +157,19 @@ public final class VerifyProcessCommand implements Callable<Integer> {
     root.put("codeBytesCompared", v.codeBytesCompared());
     ObjectNode coverage = root.putObject("coverage");
     for (ScopeResult r : v.coverage().results().values()) {
-      coverage.putObject(r.scope().name()).put("status", r.status().name()).put("reason", r.reason());
+      coverage
+          .putObject(r.scope().name())
+          .put("status", r.status().name())
+          .put("reason", r.reason());
     }
     ArrayNode findings = root.putArray("findings");
     for (Finding f : v.findings()) {
-      ObjectNode o = findings.addObject().put("type", f.type().name()).put("scope", f.scope().name()).put("reason", f.reason());
+      ObjectNode o =
+          findings
+              .addObject()
+              .put("type", f.type().name())
+              .put("scope", f.scope().name())
+              .put("reason", f.reason());
       ObjectNode detail = o.putObject("detail");
       new TreeMap<>(f.detail()).forEach(detail::put);
     }
@@ -154,8 +177,11 @@ public final class VerifyProcessCommand implements Callable<Integer> {
   }
 
   static void printText(PrintWriter out, ProcessVerification v) {
-    out.printf("%s  pid %d  %s%n", v.verdict(), v.pid(), v.executable().path().isEmpty() ? "(executable unreadable)"
-        : v.executable().path());
+    out.printf(
+        "%s  pid %d  %s%n",
+        v.verdict(),
+        v.pid(),
+        v.executable().path().isEmpty() ? "(executable unreadable)" : v.executable().path());
     if (v.executable().sha256() != null) {
       out.printf("  sha256  %s%n", v.executable().sha256());
     }

@@ -17,15 +17,20 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code verify-process} and {@code state} against a live {@code sleep} (root reads other processes). */
+/**
+ * {@code verify-process} and {@code state} against a live {@code sleep} (root reads other
+ * processes).
+ */
 class VerifyProcessCommandTest {
   @TempDir Path dir;
   private Process sleep;
 
   @BeforeEach
   void start() throws Exception {
-    boolean root = Files.readString(Path.of("/proc/self/status")).lines()
-        .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
+    boolean root =
+        Files.readString(Path.of("/proc/self/status"))
+            .lines()
+            .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
     if (!root) {
       if ("1".equals(System.getenv("VERIRUNTIME_REQUIRE_KERNEL_TESTS"))) {
         Assertions.fail("root test required (VERIRUNTIME_REQUIRE_KERNEL_TESTS=1) but not root");
@@ -35,7 +40,9 @@ class VerifyProcessCommandTest {
     sleep = new ProcessBuilder("sleep", "60").start();
     // Wait until the exec happened: /proc/PID/exe names sleep rather than this JVM's child stub.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!Files.readSymbolicLink(Path.of("/proc/" + sleep.pid() + "/exe")).toString().endsWith("/sleep")) {
+    while (!Files.readSymbolicLink(Path.of("/proc/" + sleep.pid() + "/exe"))
+        .toString()
+        .endsWith("/sleep")) {
       assertThat(System.nanoTime()).isLessThan(deadline);
       Thread.onSpinWait();
     }
@@ -49,7 +56,10 @@ class VerifyProcessCommandTest {
   }
 
   private Path signedRefsForEveryMappedFile() throws Exception {
-    assertThat(CliRun.of("refs", "keygen", "--type", "ed25519", "--out", dir.resolve("k").toString()).exitCode()).isZero();
+    assertThat(
+            CliRun.of("refs", "keygen", "--type", "ed25519", "--out", dir.resolve("k").toString())
+                .exitCode())
+        .isZero();
     Set<String> files = new LinkedHashSet<>();
     for (String line : Files.readAllLines(Path.of("/proc/" + sleep.pid() + "/maps"))) {
       String[] f = line.split("\\s+", 6);
@@ -58,7 +68,10 @@ class VerifyProcessCommandTest {
       }
     }
     Path out = dir.resolve("refs.dsse.json");
-    List<String> args = new ArrayList<>(List.of("refs", "sign", "--key", dir.resolve("k.key").toString(), "--out", out.toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "refs", "sign", "--key", dir.resolve("k.key").toString(), "--out", out.toString()));
     files.forEach(f -> args.addAll(List.of("--subject", f)));
     CliRun run = CliRun.of(args.toArray(String[]::new));
     assertThat(run.exitCode()).as(run.err()).isZero();
@@ -68,8 +81,15 @@ class VerifyProcessCommandTest {
   @Test
   void trustedProcessIsVerifiedWithTheVerifyBinaryJsonKeysPlusPid() throws Exception {
     Path refs = signedRefsForEveryMappedFile();
-    CliRun run = CliRun.of("verify-process", Long.toString(sleep.pid()), "--refs", refs.toString(),
-        "--trusted-key", dir.resolve("k.pub").toString(), "--json");
+    CliRun run =
+        CliRun.of(
+            "verify-process",
+            Long.toString(sleep.pid()),
+            "--refs",
+            refs.toString(),
+            "--trusted-key",
+            dir.resolve("k.pub").toString(),
+            "--json");
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(ExitCodes.OK);
     JsonNode json = run.json();
@@ -77,8 +97,10 @@ class VerifyProcessCommandTest {
     assertThat(json.get("verdict").asText()).isEqualTo("VERIFIED");
     assertThat(json.get("path").asText()).endsWith("/sleep");
     assertThat(json.get("sha256").asText()).hasSize(64);
-    assertThat(json.get("coverage").fieldNames()).toIterable().containsExactly(
-        "DISK_HASH", "ELF_HEADER", "ELF_SECTIONS", "MEMORY_MAP", "MEMORY_CODE", "SIGNATURE");
+    assertThat(json.get("coverage").fieldNames())
+        .toIterable()
+        .containsExactly(
+            "DISK_HASH", "ELF_HEADER", "ELF_SECTIONS", "MEMORY_MAP", "MEMORY_CODE", "SIGNATURE");
     json.get("coverage").forEach(s -> assertThat(s.get("status").asText()).isEqualTo("VERIFIED"));
     assertThat(json.get("findings").isArray()).isTrue();
     assertThat(json.get("codeBytesCompared").asLong()).isPositive();
@@ -90,13 +112,16 @@ class VerifyProcessCommandTest {
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.VERDICT_UNKNOWN);
     JsonNode findings = run.json().get("findings");
     assertThat(findings).isNotEmpty();
-    findings.forEach(f -> {
-      assertThat(f.get("type").asText()).isNotEmpty();
-      assertThat(f.get("reason").asText()).isNotEmpty();
-    });
+    findings.forEach(
+        f -> {
+          assertThat(f.get("type").asText()).isNotEmpty();
+          assertThat(f.get("reason").asText()).isNotEmpty();
+        });
 
     CliRun text = CliRun.of("verify-process", Long.toString(sleep.pid()));
-    assertThat(text.out()).startsWith("UNKNOWN  pid " + sleep.pid()).contains("MEMORY_CODE   VERIFIED");
+    assertThat(text.out())
+        .startsWith("UNKNOWN  pid " + sleep.pid())
+        .contains("MEMORY_CODE   VERIFIED");
   }
 
   @Test

@@ -9,4 +9,5 @@ package dev.veriruntime.verifier.process;
  * @param fileByte the byte in the file (0..255), or 0 past end of file, where memory must be zero
  * @param pastEndOfFile true when the byte lies between the end of the file and the end of its page
  */
-public record CodeDifference(long address, long fileOffset, int memoryByte, int fileByte, boolean pastEndOfFile) {}
+public record CodeDifference(
+    long address, long fileOffset, int memoryByte, int fileByte, boolean pastEndOfFile) {}

@@ -25,8 +25,8 @@ import java.util.Optional;
  * <p>Each {@link #advance(long)} re-opens the process's memory and checks that the pid still names
  * the same process (its start time), so a scan spread over minutes never mixes two processes. When
  * the process exits or access is refused the scan ends with {@link
- * dev.veriruntime.verifier.ScopeStatus#NOT_VERIFIED} and the reason; it never ends VERIFIED
- * without having compared every mapping that still exists.
+ * dev.veriruntime.verifier.ScopeStatus#NOT_VERIFIED} and the reason; it never ends VERIFIED without
+ * having compared every mapping that still exists.
  *
  * <p>Thread-safe: {@link #advance} and the accessors are synchronized; one scan is meant to be
  * advanced by one worker at a time.
@@ -56,11 +56,17 @@ public final class CodeScan {
   private long bytesInMapping;
   private long bytesCompared;
   private long toleratedInMapping;
-  private TextRelocations tolerance; // set once a difference shows the current mapping's file has DT_TEXTREL
+  private TextRelocations
+      tolerance; // set once a difference shows the current mapping's file has DT_TEXTREL
   private Finding abort; // process gone or access refused: ends the scan
 
-  private CodeScan(ProcFs procFs, int pid, long startTicks, List<MemoryMapping> mappings,
-      MemoryCodeComparator comparator, ProcessMemory.Opener opener) {
+  private CodeScan(
+      ProcFs procFs,
+      int pid,
+      long startTicks,
+      List<MemoryMapping> mappings,
+      MemoryCodeComparator comparator,
+      ProcessMemory.Opener opener) {
     this.procFs = procFs;
     this.pid = pid;
     this.startTicks = startTicks;
@@ -76,7 +82,8 @@ public final class CodeScan {
    * @throws ProcessGoneException if there is no such process
    * @throws AccessDeniedException if its maps cannot be read
    */
-  public static CodeScan start(ProcFs procFs, int pid, MemoryCodeComparator comparator, ProcessMemory.Opener opener)
+  public static CodeScan start(
+      ProcFs procFs, int pid, MemoryCodeComparator comparator, ProcessMemory.Opener opener)
       throws IOException {
     long ticks = procFs.startTicks(pid);
     return of(procFs, pid, ticks, procFs.maps(pid), comparator, opener);
@@ -86,9 +93,15 @@ public final class CodeScan {
    * A scan of those of {@code mappings} that are executable and file-backed (others are ignored),
    * for the process {@code pid} that started at {@code startTicks}.
    */
-  public static CodeScan of(ProcFs procFs, int pid, long startTicks, List<MemoryMapping> mappings,
-      MemoryCodeComparator comparator, ProcessMemory.Opener opener) {
-    List<MemoryMapping> code = mappings.stream().filter(m -> m.executable() && m.fileBacked()).toList();
+  public static CodeScan of(
+      ProcFs procFs,
+      int pid,
+      long startTicks,
+      List<MemoryMapping> mappings,
+      MemoryCodeComparator comparator,
+      ProcessMemory.Opener opener) {
+    List<MemoryMapping> code =
+        mappings.stream().filter(m -> m.executable() && m.fileBacked()).toList();
     return new CodeScan(procFs, pid, startTicks, code, comparator, opener);
   }
 
@@ -130,7 +143,8 @@ public final class CodeScan {
     long used = 0;
     try {
       if (procFs.startTicks(pid) != startTicks) {
-        throw new ProcessGoneException(pid, "process " + pid + " exited (its pid now names another process)");
+        throw new ProcessGoneException(
+            pid, "process " + pid + " exited (its pid now names another process)");
       }
       try (ProcessMemory memory = opener.open(pid)) {
         while (index < mappings.size() && used < budget) {
@@ -138,16 +152,30 @@ public final class CodeScan {
         }
       }
     } catch (ProcessGoneException e) {
-      abort = new Finding(FindingType.PROCESS_GONE, Scope.MEMORY_CODE,
-          "process exited before its code could be compared: " + e.getMessage(), Map.of("pid", Integer.toString(pid)));
+      abort =
+          new Finding(
+              FindingType.PROCESS_GONE,
+              Scope.MEMORY_CODE,
+              "process exited before its code could be compared: " + e.getMessage(),
+              Map.of("pid", Integer.toString(pid)));
     } catch (AccessDeniedException e) {
-      abort = new Finding(FindingType.READ_REFUSED, Scope.MEMORY_CODE,
-          "reading the memory of process " + pid + " was refused: " + e.getFile()
-              + (e.getReason() == null ? "" : " (" + e.getReason() + ")"),
-          Map.of("pid", Integer.toString(pid), "file", e.getFile()));
+      abort =
+          new Finding(
+              FindingType.READ_REFUSED,
+              Scope.MEMORY_CODE,
+              "reading the memory of process "
+                  + pid
+                  + " was refused: "
+                  + e.getFile()
+                  + (e.getReason() == null ? "" : " (" + e.getReason() + ")"),
+              Map.of("pid", Integer.toString(pid), "file", e.getFile()));
     } catch (IOException e) {
-      abort = new Finding(FindingType.READ_REFUSED, Scope.MEMORY_CODE,
-          "reading the memory of process " + pid + " failed: " + e.getMessage(), Map.of("pid", Integer.toString(pid)));
+      abort =
+          new Finding(
+              FindingType.READ_REFUSED,
+              Scope.MEMORY_CODE,
+              "reading the memory of process " + pid + " failed: " + e.getMessage(),
+              Map.of("pid", Integer.toString(pid)));
     }
     bytesCompared += used;
     return used;
@@ -159,11 +187,24 @@ public final class CodeScan {
     try (ProcFs.MappedFile file = procFs.openMapped(pid, m)) {
       MemoryCodeComparator.Step s;
       try {
-        s = comparator.compare(memory, m, file.channel(), position, budget,
-            tolerance == null ? MemoryCodeComparator.Tolerance.NONE : tolerance::covers);
+        s =
+            comparator.compare(
+                memory,
+                m,
+                file.channel(),
+                position,
+                budget,
+                tolerance == null ? MemoryCodeComparator.Tolerance.NONE : tolerance::covers);
       } catch (UnreadableMemoryException e) {
-        finish(new MappingCodeResult(m, MappingCodeResult.Outcome.MEMORY_UNREADABLE, bytesInMapping,
-            e.getMessage(), Optional.empty(), Optional.empty(), Optional.empty()));
+        finish(
+            new MappingCodeResult(
+                m,
+                MappingCodeResult.Outcome.MEMORY_UNREADABLE,
+                bytesInMapping,
+                e.getMessage(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty()));
         return 0;
       }
       position = s.position();
@@ -173,7 +214,8 @@ public final class CodeScan {
         CodeDifference d = s.difference().get();
         ElfFile elf = readElf(file);
         if (tolerance == null && elf != null && elf.dynamic().textRelocations()) {
-          // The loader wrote relocation targets into this file's code: from here on, accept exactly those bytes.
+          // The loader wrote relocation targets into this file's code: from here on, accept exactly
+          // those bytes.
           tolerance = TextRelocations.read(elf, file.channel());
           if (tolerance.covers(d.fileOffset())) {
             return s.bytesCompared();
@@ -182,25 +224,49 @@ public final class CodeScan {
         finish(classify(m, elf, d));
       } else if (s.done()) {
         if (toleratedInMapping > 0) {
-          finish(new MappingCodeResult(m, MappingCodeResult.Outcome.TEXT_RELOCATIONS, bytesInMapping, String.format(
-              "%d byte(s) of %s differ from the file, all at targets of its %d dynamic relocations (the file has"
-                  + " text relocations, DT_TEXTREL): the loader writes them, so their values cannot be compared with"
-                  + " the file; every other byte matches",
-              toleratedInMapping, m.pathname(), tolerance.size()),
-              Optional.empty(), Optional.empty(), Optional.empty()));
+          finish(
+              new MappingCodeResult(
+                  m,
+                  MappingCodeResult.Outcome.TEXT_RELOCATIONS,
+                  bytesInMapping,
+                  String.format(
+                      "%d byte(s) of %s differ from the file, all at targets of its %d dynamic"
+                          + " relocations (the file has text relocations, DT_TEXTREL): the loader"
+                          + " writes them, so their values cannot be compared with the file; every"
+                          + " other byte matches",
+                      toleratedInMapping, m.pathname(), tolerance.size()),
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty()));
         } else {
-          finish(new MappingCodeResult(m, MappingCodeResult.Outcome.MATCHES, bytesInMapping, "",
-              Optional.empty(), Optional.empty(), Optional.empty()));
+          finish(
+              new MappingCodeResult(
+                  m,
+                  MappingCodeResult.Outcome.MATCHES,
+                  bytesInMapping,
+                  "",
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty()));
         }
       }
       return s.bytesCompared();
     } catch (MappedFileUnavailableException e) {
-      boolean stillMapped = procFs.maps(pid).stream().anyMatch(
-          x -> x.start() == m.start() && x.end() == m.end() && x.inode() == m.inode());
-      finish(new MappingCodeResult(m,
-          stillMapped ? MappingCodeResult.Outcome.FILE_UNAVAILABLE : MappingCodeResult.Outcome.UNMAPPED,
-          bytesInMapping, stillMapped ? e.getMessage() : "unmapped before it was compared",
-          Optional.empty(), Optional.empty(), Optional.empty()));
+      boolean stillMapped =
+          procFs.maps(pid).stream()
+              .anyMatch(
+                  x -> x.start() == m.start() && x.end() == m.end() && x.inode() == m.inode());
+      finish(
+          new MappingCodeResult(
+              m,
+              stillMapped
+                  ? MappingCodeResult.Outcome.FILE_UNAVAILABLE
+                  : MappingCodeResult.Outcome.UNMAPPED,
+              bytesInMapping,
+              stillMapped ? e.getMessage() : "unmapped before it was compared",
+              Optional.empty(),
+              Optional.empty(),
+              Optional.empty()));
       return 0;
     }
   }
@@ -223,26 +289,38 @@ public final class CodeScan {
   }
 
   private MappingCodeResult classify(MemoryMapping m, ElfFile elf, CodeDifference d) {
-    Optional<Section> section = elf == null ? Optional.empty() : elf.sectionAtOffset(d.fileOffset());
+    Optional<Section> section =
+        elf == null ? Optional.empty() : elf.sectionAtOffset(d.fileOffset());
     Optional<String> symbol = elf == null ? Optional.empty() : symbolName(elf, d.fileOffset());
-    String where = String.format("0x%x", d.address())
-        + (section.isPresent() || symbol.isPresent()
-            ? " (" + String.join(", ", section.map(Section::name).stream().toList())
-                + (section.isPresent() && symbol.isPresent() ? " " : "") + symbol.orElse("") + ")"
-            : "");
-    String what = d.pastEndOfFile()
-        ? String.format("memory at %s in %s is 0x%02x past the end of the file, where the kernel maps zeros",
-            where, m.pathname(), d.memoryByte())
-        : String.format("code at %s in %s differs from file offset 0x%x: memory 0x%02x, file 0x%02x",
-            where, m.pathname(), d.fileOffset(), d.memoryByte(), d.fileByte());
+    String where =
+        String.format("0x%x", d.address())
+            + (section.isPresent() || symbol.isPresent()
+                ? " ("
+                    + String.join(", ", section.map(Section::name).stream().toList())
+                    + (section.isPresent() && symbol.isPresent() ? " " : "")
+                    + symbol.orElse("")
+                    + ")"
+                : "");
+    String what =
+        d.pastEndOfFile()
+            ? String.format(
+                "memory at %s in %s is 0x%02x past the end of the file, where the kernel maps"
+                    + " zeros",
+                where, m.pathname(), d.memoryByte())
+            : String.format(
+                "code at %s in %s differs from file offset 0x%x: memory 0x%02x, file 0x%02x",
+                where, m.pathname(), d.fileOffset(), d.memoryByte(), d.fileByte());
     MappingCodeResult.Outcome outcome = MappingCodeResult.Outcome.MODIFIED;
     if (tolerance != null) {
       what += " (outside the targets of the file's text relocations)";
     } else if (elf != null && m.writable() && section.map(s -> !s.isExecutable()).orElse(true)) {
       outcome = MappingCodeResult.Outcome.WRITABLE_DATA_CHANGED;
-      what += "; the mapping is writable and the byte is outside code sections (data in a writable executable segment)";
+      what +=
+          "; the mapping is writable and the byte is outside code sections (data in a writable"
+              + " executable segment)";
     }
-    return new MappingCodeResult(m, outcome, bytesInMapping, what, Optional.of(d), section.map(Section::name), symbol);
+    return new MappingCodeResult(
+        m, outcome, bytesInMapping, what, Optional.of(d), section.map(Section::name), symbol);
   }
 
   private static Optional<String> symbolName(ElfFile elf, long fileOffset) {
@@ -266,54 +344,79 @@ public final class CodeScan {
    * VERIFIED.
    */
   public synchronized ScopeResult result() {
-    List<MappingCodeResult> modified = results.stream()
-        .filter(r -> r.outcome() == MappingCodeResult.Outcome.MODIFIED).toList();
+    List<MappingCodeResult> modified =
+        results.stream().filter(r -> r.outcome() == MappingCodeResult.Outcome.MODIFIED).toList();
     if (!modified.isEmpty()) {
-      return ScopeResult.failed(Scope.MEMORY_CODE, modified.size() + " mapping(s) modified in memory; first: "
-          + modified.get(0).reason());
+      return ScopeResult.failed(
+          Scope.MEMORY_CODE,
+          modified.size() + " mapping(s) modified in memory; first: " + modified.get(0).reason());
     }
     if (abort != null) {
       return ScopeResult.notVerified(Scope.MEMORY_CODE, abort.reason());
     }
     if (index < mappings.size()) {
-      return ScopeResult.notVerified(Scope.MEMORY_CODE, "scan incomplete: " + index + " of " + mappings.size()
-          + " mappings compared (" + bytesCompared + " bytes)");
+      return ScopeResult.notVerified(
+          Scope.MEMORY_CODE,
+          "scan incomplete: "
+              + index
+              + " of "
+              + mappings.size()
+              + " mappings compared ("
+              + bytesCompared
+              + " bytes)");
     }
-    List<MappingCodeResult> unclear = results.stream()
-        .filter(r -> r.outcome() != MappingCodeResult.Outcome.MATCHES && r.outcome() != MappingCodeResult.Outcome.UNMAPPED)
-        .toList();
+    List<MappingCodeResult> unclear =
+        results.stream()
+            .filter(
+                r ->
+                    r.outcome() != MappingCodeResult.Outcome.MATCHES
+                        && r.outcome() != MappingCodeResult.Outcome.UNMAPPED)
+            .toList();
     if (!unclear.isEmpty()) {
-      return ScopeResult.notVerified(Scope.MEMORY_CODE, unclear.size() + " mapping(s) could not be vouched for; first: "
-          + unclear.get(0).reason());
+      return ScopeResult.notVerified(
+          Scope.MEMORY_CODE,
+          unclear.size()
+              + " mapping(s) could not be vouched for; first: "
+              + unclear.get(0).reason());
     }
-    long unmapped = results.stream().filter(r -> r.outcome() == MappingCodeResult.Outcome.UNMAPPED).count();
-    return ScopeResult.verified(Scope.MEMORY_CODE, results.size() - unmapped + " executable mappings, " + bytesCompared
-        + " bytes equal to their files" + (unmapped == 0 ? "" : " (" + unmapped + " unmapped before comparison)"));
+    long unmapped =
+        results.stream().filter(r -> r.outcome() == MappingCodeResult.Outcome.UNMAPPED).count();
+    return ScopeResult.verified(
+        Scope.MEMORY_CODE,
+        results.size()
+            - unmapped
+            + " executable mappings, "
+            + bytesCompared
+            + " bytes equal to their files"
+            + (unmapped == 0 ? "" : " (" + unmapped + " unmapped before comparison)"));
   }
 
   /** One finding per mapping that did not match, plus why the scan ended early if it did. */
   public synchronized List<Finding> findings() {
     List<Finding> out = new ArrayList<>();
     for (MappingCodeResult r : results) {
-      FindingType type = switch (r.outcome()) {
-        case MATCHES, UNMAPPED -> null;
-        case MODIFIED -> FindingType.CODE_MODIFIED;
-        case TEXT_RELOCATIONS -> FindingType.TEXT_RELOCATIONS;
-        case WRITABLE_DATA_CHANGED -> FindingType.WRITABLE_EXECUTABLE_SEGMENT;
-        case FILE_UNAVAILABLE, MEMORY_UNREADABLE -> FindingType.READ_REFUSED;
-      };
+      FindingType type =
+          switch (r.outcome()) {
+            case MATCHES, UNMAPPED -> null;
+            case MODIFIED -> FindingType.CODE_MODIFIED;
+            case TEXT_RELOCATIONS -> FindingType.TEXT_RELOCATIONS;
+            case WRITABLE_DATA_CHANGED -> FindingType.WRITABLE_EXECUTABLE_SEGMENT;
+            case FILE_UNAVAILABLE, MEMORY_UNREADABLE -> FindingType.READ_REFUSED;
+          };
       if (type == null) {
         continue;
       }
       Map<String, String> detail = new LinkedHashMap<>();
       detail.put("path", r.mapping().filePath());
       detail.put("mapping", r.mapping().describe());
-      r.difference().ifPresent(d -> {
-        detail.put("address", String.format("0x%x", d.address()));
-        detail.put("fileOffset", String.format("0x%x", d.fileOffset()));
-        detail.put("memoryByte", String.format("0x%02x", d.memoryByte()));
-        detail.put("fileByte", String.format("0x%02x", d.fileByte()));
-      });
+      r.difference()
+          .ifPresent(
+              d -> {
+                detail.put("address", String.format("0x%x", d.address()));
+                detail.put("fileOffset", String.format("0x%x", d.fileOffset()));
+                detail.put("memoryByte", String.format("0x%02x", d.memoryByte()));
+                detail.put("fileByte", String.format("0x%02x", d.fileByte()));
+              });
       r.section().ifPresent(s -> detail.put("section", s));
       r.symbol().ifPresent(s -> detail.put("symbol", s));
       out.add(new Finding(type, Scope.MEMORY_CODE, r.reason(), detail));

@@ -35,19 +35,20 @@ public interface ExecutableVerifier {
 
   /**
    * A verifier that remembers up to {@code maxEntries} results by file identity (device, inode,
-   * change time, size) and display path, so the libc mapped by every process is hashed once. A
-   * file rewritten in place changes its ctime and so misses the cache. Thread-safe.
+   * change time, size) and display path, so the libc mapped by every process is hashed once. A file
+   * rewritten in place changes its ctime and so misses the cache. Thread-safe.
    */
   static ExecutableVerifier caching(ExecutableVerifier delegate, int maxEntries) {
     record Key(FileIdentity identity, String displayPath) {}
-    Map<Key, BinaryVerification> cache = new LinkedHashMap<>(16, 0.75f, true) {
-      private static final long serialVersionUID = 1L;
+    Map<Key, BinaryVerification> cache =
+        new LinkedHashMap<>(16, 0.75f, true) {
+          private static final long serialVersionUID = 1L;
 
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<Key, BinaryVerification> eldest) {
-        return size() > maxEntries;
-      }
-    };
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<Key, BinaryVerification> eldest) {
+            return size() > maxEntries;
+          }
+        };
     return (file, statPath, displayPath) -> {
       Key key = new Key(BinaryVerifier.identity(statPath), displayPath);
       synchronized (cache) {

@@ -18,8 +18,8 @@ import java.util.Set;
  * Where the dynamic loader looks for libraries on this host, read in pure Java instead of parsing
  * the binary {@code /etc/ld.so.cache}: the directories of {@code /etc/ld.so.conf} (with its {@code
  * include} globs, in order: the cache that {@code ldconfig} builds from them prefers earlier
- * directories), then the loader's built-in default directories, plus the libraries listed in
- * {@code /etc/ld.so.preload}.
+ * directories), then the loader's built-in default directories, plus the libraries listed in {@code
+ * /etc/ld.so.preload}.
  *
  * <p>Immutable and thread-safe.
  *
@@ -28,7 +28,9 @@ import java.util.Set;
  * @param systemPreload entries of {@code /etc/ld.so.preload}, in order
  */
 public record LoaderConfiguration(
-    List<String> configuredDirectories, List<String> defaultDirectories, List<String> systemPreload) {
+    List<String> configuredDirectories,
+    List<String> defaultDirectories,
+    List<String> systemPreload) {
 
   private static final int MAX_INCLUDE_DEPTH = 8;
 
@@ -67,14 +69,15 @@ public record LoaderConfiguration(
 
   /** The loader's built-in directories for {@code machine} (Debian multiarch layout first). */
   public static List<String> defaultDirectories(int machine) {
-    String triplet = switch (machine) {
-      case ElfHeader.EM_X86_64 -> "x86_64-linux-gnu";
-      case ElfHeader.EM_AARCH64 -> "aarch64-linux-gnu";
-      case ElfHeader.EM_386 -> "i386-linux-gnu";
-      case ElfHeader.EM_ARM -> "arm-linux-gnueabihf";
-      case ElfHeader.EM_RISCV -> "riscv64-linux-gnu";
-      default -> null;
-    };
+    String triplet =
+        switch (machine) {
+          case ElfHeader.EM_X86_64 -> "x86_64-linux-gnu";
+          case ElfHeader.EM_AARCH64 -> "aarch64-linux-gnu";
+          case ElfHeader.EM_386 -> "i386-linux-gnu";
+          case ElfHeader.EM_ARM -> "arm-linux-gnueabihf";
+          case ElfHeader.EM_RISCV -> "riscv64-linux-gnu";
+          default -> null;
+        };
     List<String> out = new ArrayList<>();
     if (triplet != null) {
       out.add("/lib/" + triplet);
@@ -84,7 +87,8 @@ public record LoaderConfiguration(
     return out;
   }
 
-  private static void parseConf(Path root, Path file, Set<String> dirs, int depth) throws IOException {
+  private static void parseConf(Path root, Path file, Set<String> dirs, int depth)
+      throws IOException {
     if (depth > MAX_INCLUDE_DEPTH) {
       return;
     }
@@ -109,7 +113,8 @@ public record LoaderConfiguration(
       }
       for (String dir : line.split("[\\s:,=]+")) {
         if (dir.startsWith("/")) {
-          dirs.add(dir.length() > 1 && dir.endsWith("/") ? dir.substring(0, dir.length() - 1) : dir);
+          dirs.add(
+              dir.length() > 1 && dir.endsWith("/") ? dir.substring(0, dir.length() - 1) : dir);
         }
       }
     }
@@ -117,7 +122,8 @@ public record LoaderConfiguration(
 
   /** Files matching a glob whose wildcards are in the last component, sorted as ldconfig does. */
   private static List<Path> glob(Path root, Path relativeTo, String pattern) throws IOException {
-    Path p = pattern.startsWith("/") ? root.resolve(pattern.substring(1)) : relativeTo.resolve(pattern);
+    Path p =
+        pattern.startsWith("/") ? root.resolve(pattern.substring(1)) : relativeTo.resolve(pattern);
     Path dir = p.getParent();
     if (dir == null || !Files.isDirectory(dir)) {
       return List.of();

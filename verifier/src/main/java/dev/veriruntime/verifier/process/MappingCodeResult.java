@@ -30,9 +30,14 @@ public record MappingCodeResult(
     MATCHES,
     /** Code differs from the file: patched in memory. */
     MODIFIED,
-    /** Differs, but the file has text relocations ({@code DT_TEXTREL}): the loader writes code pages. */
+    /**
+     * Differs, but the file has text relocations ({@code DT_TEXTREL}): the loader writes code
+     * pages.
+     */
     TEXT_RELOCATIONS,
-    /** Differs outside code sections of a writable and executable mapping (data in an RWX segment). */
+    /**
+     * Differs outside code sections of a writable and executable mapping (data in an RWX segment).
+     */
     WRITABLE_DATA_CHANGED,
     /** The mapped file could not be opened as itself. */
     FILE_UNAVAILABLE,

@@ -13,8 +13,8 @@ import java.util.Optional;
  *
  * <p>Rules: the mapping's byte at {@code start + i} must equal the file's byte at {@code offset +
  * i} while that lies inside the file. Past the end of the file the kernel maps zeros up to the end
- * of the page and nothing after it (an access there raises SIGBUS, and {@code /proc/PID/mem} refuses
- * it), so there the bytes must be zero until memory stops being readable.
+ * of the page and nothing after it (an access there raises SIGBUS, and {@code /proc/PID/mem}
+ * refuses it), so there the bytes must be zero until memory stops being readable.
  *
  * <p>Thread-safe: all state is in arguments and per-thread direct buffers (two of {@link
  * #chunkSize()} bytes per thread); neither the memory nor the channel is closed here.
@@ -35,8 +35,12 @@ public final class MemoryCodeComparator {
       throw new IllegalArgumentException("chunk size below one page: " + chunkSize);
     }
     this.chunkSize = chunkSize;
-    this.buffers = ThreadLocal.withInitial(
-        () -> new ByteBuffer[] {ByteBuffer.allocateDirect(chunkSize), ByteBuffer.allocateDirect(chunkSize)});
+    this.buffers =
+        ThreadLocal.withInitial(
+            () ->
+                new ByteBuffer[] {
+                  ByteBuffer.allocateDirect(chunkSize), ByteBuffer.allocateDirect(chunkSize)
+                });
   }
 
   public int chunkSize() {
@@ -52,7 +56,11 @@ public final class MemoryCodeComparator {
    * @param difference the first differing byte found by this call that is not tolerated
    * @param toleratedBytes differing bytes this call accepted because the tolerance covers them
    */
-  public record Step(long position, long bytesCompared, boolean done, Optional<CodeDifference> difference,
+  public record Step(
+      long position,
+      long bytesCompared,
+      boolean done,
+      Optional<CodeDifference> difference,
       long toleratedBytes) {
     public Step {
       Objects.requireNonNull(difference, "difference");
@@ -76,7 +84,8 @@ public final class MemoryCodeComparator {
    * @throws UnreadableMemoryException if memory that the file backs cannot be read
    * @throws IOException if the file cannot be read
    */
-  public Step compare(ProcessMemory memory, MemoryMapping mapping, FileChannel file, long position, long maxBytes)
+  public Step compare(
+      ProcessMemory memory, MemoryMapping mapping, FileChannel file, long position, long maxBytes)
       throws IOException {
     return compare(memory, mapping, file, position, maxBytes, Tolerance.NONE);
   }
@@ -85,10 +94,17 @@ public final class MemoryCodeComparator {
    * As {@link #compare(ProcessMemory, MemoryMapping, FileChannel, long, long)}, accepting (and
    * counting) differences at file offsets that {@code tolerance} covers.
    */
-  public Step compare(ProcessMemory memory, MemoryMapping mapping, FileChannel file, long position, long maxBytes,
-      Tolerance tolerance) throws IOException {
+  public Step compare(
+      ProcessMemory memory,
+      MemoryMapping mapping,
+      FileChannel file,
+      long position,
+      long maxBytes,
+      Tolerance tolerance)
+      throws IOException {
     if (position < 0 || maxBytes < 0) {
-      throw new IllegalArgumentException("negative position or budget: " + position + ", " + maxBytes);
+      throw new IllegalArgumentException(
+          "negative position or budget: " + position + ", " + maxBytes);
     }
     long length = mapping.length();
     long fileSize = file.size();
@@ -100,14 +116,23 @@ public final class MemoryCodeComparator {
     long used = 0;
     long tolerated = 0;
     while (pos < length && used < maxBytes) {
-      int want = (int) Math.min(chunkSize, Math.min(maxBytes - used, (pos < inFile ? inFile : length) - pos));
+      int want =
+          (int)
+              Math.min(
+                  chunkSize, Math.min(maxBytes - used, (pos < inFile ? inFile : length) - pos));
       long address = mapping.start() + pos;
       mem.clear().limit(want);
       if (pos < inFile) {
         int got = memory.read(address, mem);
         if (got < want) {
-          throw new UnreadableMemoryException(address + got, "memory at 0x" + Long.toHexString(address + got)
-              + " is not readable although the file backs it (" + mapping.pathname() + ")", null);
+          throw new UnreadableMemoryException(
+              address + got,
+              "memory at 0x"
+                  + Long.toHexString(address + got)
+                  + " is not readable although the file backs it ("
+                  + mapping.pathname()
+                  + ")",
+              null);
         }
         disk.clear().limit(want);
         int fromFile = readFully(file, disk, mapping.offset() + pos);
@@ -121,12 +146,23 @@ public final class MemoryCodeComparator {
         used += mem.limit();
         int base = 0;
         int at;
-        // Vectorized mismatch; after a tolerated byte, continue from the next one in the same chunk.
+        // Vectorized mismatch; after a tolerated byte, continue from the next one in the same
+        // chunk.
         while ((at = mismatch(mem, disk, base)) >= 0) {
           long fileOffset = mapping.offset() + pos + at;
           if (!tolerance.tolerates(fileOffset)) {
-            return new Step(pos + at, used, true, Optional.of(new CodeDifference(
-                mapping.start() + pos + at, fileOffset, mem.get(at) & 0xff, disk.get(at) & 0xff, false)), tolerated);
+            return new Step(
+                pos + at,
+                used,
+                true,
+                Optional.of(
+                    new CodeDifference(
+                        mapping.start() + pos + at,
+                        fileOffset,
+                        mem.get(at) & 0xff,
+                        disk.get(at) & 0xff,
+                        false)),
+                tolerated);
           }
           tolerated++;
           base = at + 1;
@@ -142,8 +178,18 @@ public final class MemoryCodeComparator {
         mem.flip();
         for (int i = 0; i < got; i++) {
           if (mem.get(i) != 0) {
-            return new Step(pos + i, used + got, true, Optional.of(new CodeDifference(
-                mapping.start() + pos + i, mapping.offset() + pos + i, mem.get(i) & 0xff, 0, true)), tolerated);
+            return new Step(
+                pos + i,
+                used + got,
+                true,
+                Optional.of(
+                    new CodeDifference(
+                        mapping.start() + pos + i,
+                        mapping.offset() + pos + i,
+                        mem.get(i) & 0xff,
+                        0,
+                        true)),
+                tolerated);
           }
         }
         used += got;

@@ -66,7 +66,8 @@ public record MemoryMapping(
       throw new IllegalArgumentException("permissions must have 4 characters: " + permissions);
     }
     if (Long.compareUnsigned(end, start) < 0) {
-      throw new IllegalArgumentException("end before start: " + Long.toHexString(start) + "-" + Long.toHexString(end));
+      throw new IllegalArgumentException(
+          "end before start: " + Long.toHexString(start) + "-" + Long.toHexString(end));
     }
   }
 
@@ -93,7 +94,8 @@ public record MemoryMapping(
 
   /** True when a file (deleted, memfd or named) backs the mapping. */
   public boolean fileBacked() {
-    return inode != 0 && (kind() == Kind.FILE || kind() == Kind.DELETED_FILE || kind() == Kind.MEMFD);
+    return inode != 0
+        && (kind() == Kind.FILE || kind() == Kind.DELETED_FILE || kind() == Kind.MEMFD);
   }
 
   /** Device in the kernel's encoding, as in {@link dev.veriruntime.verifier.FileIdentity#dev()}. */
@@ -155,7 +157,9 @@ public record MemoryMapping(
 
   /** The maps line this record was parsed from, re-rendered (for findings and logs). */
   public String describe() {
-    return String.format("%x-%x %s %08x %02x:%02x %d %s", start, end, permissions, offset, devMajor, devMinor, inode, pathname)
+    return String.format(
+            "%x-%x %s %08x %02x:%02x %d %s",
+            start, end, permissions, offset, devMajor, devMinor, inode, pathname)
         .strip();
   }
 }

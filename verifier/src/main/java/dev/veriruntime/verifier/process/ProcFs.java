@@ -148,7 +148,8 @@ public final class ProcFs {
     Path viaMapFiles = mapFile(pid, mapping);
     IOException first;
     try {
-      return new MappedFile(FileChannel.open(viaMapFiles, StandardOpenOption.READ), viaMapFiles, mapping);
+      return new MappedFile(
+          FileChannel.open(viaMapFiles, StandardOpenOption.READ), viaMapFiles, mapping);
     } catch (IOException e) {
       if (!exists(pid)) {
         throw gone(pid, "map_files", e);
@@ -156,8 +157,16 @@ public final class ProcFs {
       first = e;
     }
     if (mapping.kind() != MemoryMapping.Kind.FILE) {
-      throw new MappedFileUnavailableException(mapping, "cannot open " + viaMapFiles + " (" + message(first)
-          + ") and " + mapping.kind().name().toLowerCase().replace('_', ' ') + " has no path to fall back to", first);
+      throw new MappedFileUnavailableException(
+          mapping,
+          "cannot open "
+              + viaMapFiles
+              + " ("
+              + message(first)
+              + ") and "
+              + mapping.kind().name().toLowerCase().replace('_', ' ')
+              + " has no path to fall back to",
+          first);
     }
     Path byPath = Path.of(mapping.filePath());
     FileChannel ch = null;
@@ -170,8 +179,20 @@ public final class ProcFs {
       if (ch != null) {
         ch.close();
       }
-      throw e instanceof MappedFileUnavailableException m ? m : new MappedFileUnavailableException(mapping,
-          "cannot open " + viaMapFiles + " (" + message(first) + ") nor " + byPath + " (" + message(e) + ")", e);
+      throw e instanceof MappedFileUnavailableException m
+          ? m
+          : new MappedFileUnavailableException(
+              mapping,
+              "cannot open "
+                  + viaMapFiles
+                  + " ("
+                  + message(first)
+                  + ") nor "
+                  + byPath
+                  + " ("
+                  + message(e)
+                  + ")",
+              e);
     }
   }
 
@@ -182,8 +203,22 @@ public final class ProcFs {
     long minor = (stDev & 0xffL) | ((stDev >>> 12) & ~0xffL);
     long ino = (Long) a.get("ino");
     if (major != mapping.devMajor() || minor != mapping.devMinor() || ino != mapping.inode()) {
-      throw new MappedFileUnavailableException(mapping, path + " is now inode " + ino + " on " + major + ":" + minor
-          + ", not the mapped inode " + mapping.inode() + " on " + mapping.devMajor() + ":" + mapping.devMinor(), null);
+      throw new MappedFileUnavailableException(
+          mapping,
+          path
+              + " is now inode "
+              + ino
+              + " on "
+              + major
+              + ":"
+              + minor
+              + ", not the mapped inode "
+              + mapping.inode()
+              + " on "
+              + mapping.devMajor()
+              + ":"
+              + mapping.devMinor(),
+          null);
     }
   }
 
@@ -192,7 +227,8 @@ public final class ProcFs {
   }
 
   private ProcessGoneException gone(int pid, String what, IOException cause) {
-    return new ProcessGoneException(pid, "process " + pid + " does not exist (reading /proc/" + pid + "/" + what + ")", cause);
+    return new ProcessGoneException(
+        pid, "process " + pid + " does not exist (reading /proc/" + pid + "/" + what + ")", cause);
   }
 
   private static IOException translate(Path file, IOException e) {
@@ -200,7 +236,8 @@ public final class ProcFs {
       return e;
     }
     if (ProcMemReader.isPermissionError(e)) {
-      AccessDeniedException denied = new AccessDeniedException(file.toString(), null, e.getMessage());
+      AccessDeniedException denied =
+          new AccessDeniedException(file.toString(), null, e.getMessage());
       denied.initCause(e);
       return denied;
     }
@@ -212,7 +249,8 @@ public final class ProcFs {
    *
    * @param statPath a path whose {@code stat} names the same inode (for identity checks)
    */
-  public record MappedFile(FileChannel channel, Path statPath, MemoryMapping mapping) implements AutoCloseable {
+  public record MappedFile(FileChannel channel, Path statPath, MemoryMapping mapping)
+      implements AutoCloseable {
     @Override
     public void close() throws IOException {
       channel.close();

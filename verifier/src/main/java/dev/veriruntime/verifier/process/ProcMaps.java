@@ -28,8 +28,12 @@ public final class ProcMaps {
         continue;
       }
       int finalLine = lineNumber;
-      out.add(parseLine(line).orElseThrow(
-          () -> new IllegalArgumentException("maps line " + finalLine + " is malformed: " + line)));
+      out.add(
+          parseLine(line)
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "maps line " + finalLine + " is malformed: " + line)));
     }
     return List.copyOf(out);
   }
@@ -42,7 +46,12 @@ public final class ProcMaps {
     String offset = token(line, pos);
     String dev = token(line, pos);
     String inode = token(line, pos);
-    if (range == null || perms == null || offset == null || dev == null || inode == null || perms.length() != 4) {
+    if (range == null
+        || perms == null
+        || offset == null
+        || dev == null
+        || inode == null
+        || perms.length() != 4) {
       return Optional.empty();
     }
     int dash = range.indexOf('-');
@@ -61,15 +70,16 @@ public final class ProcMaps {
       if (Long.compareUnsigned(end, start) < 0) {
         return Optional.empty();
       }
-      return Optional.of(new MemoryMapping(
-          start,
-          end,
-          perms,
-          Long.parseUnsignedLong(offset, 16),
-          Integer.parseInt(dev.substring(0, colon), 16),
-          Integer.parseInt(dev.substring(colon + 1), 16),
-          Long.parseUnsignedLong(inode),
-          pathname));
+      return Optional.of(
+          new MemoryMapping(
+              start,
+              end,
+              perms,
+              Long.parseUnsignedLong(offset, 16),
+              Integer.parseInt(dev.substring(0, colon), 16),
+              Integer.parseInt(dev.substring(colon + 1), 16),
+              Long.parseUnsignedLong(inode),
+              pathname));
     } catch (NumberFormatException e) {
       return Optional.empty();
     }

@@ -54,7 +54,8 @@ public final class ProcMemReader implements ProcessMemory {
   public static ProcMemReader open(Path procRoot, int pid) throws IOException {
     Path dir = procRoot.resolve(Integer.toString(pid));
     try {
-      return new ProcMemReader(pid, dir, FileChannel.open(dir.resolve("mem"), StandardOpenOption.READ));
+      return new ProcMemReader(
+          pid, dir, FileChannel.open(dir.resolve("mem"), StandardOpenOption.READ));
     } catch (NoSuchFileException e) {
       throw new ProcessGoneException(pid, "process " + pid + " does not exist", e);
     } catch (IOException e) {
@@ -74,7 +75,8 @@ public final class ProcMemReader implements ProcessMemory {
   public int read(long address, ByteBuffer dst) throws IOException {
     if (address < 0) {
       // Kernel-half addresses: pread takes a signed offset, and user space never maps there.
-      throw new UnreadableMemoryException(address, "address 0x" + Long.toHexString(address) + " is outside user space", null);
+      throw new UnreadableMemoryException(
+          address, "address 0x" + Long.toHexString(address) + " is outside user space", null);
     }
     int total = 0;
     while (dst.hasRemaining()) {
@@ -86,13 +88,21 @@ public final class ProcMemReader implements ProcessMemory {
           return total;
         }
         if (!Files.exists(procDir)) {
-          throw new ProcessGoneException(pid, "process " + pid + " exited while its memory was read", e);
+          throw new ProcessGoneException(
+              pid, "process " + pid + " exited while its memory was read", e);
         }
         if (isPermissionError(e)) {
           throw accessDenied(procDir.resolve("mem"), e);
         }
-        throw new UnreadableMemoryException(address,
-            "memory of process " + pid + " at 0x" + Long.toHexString(address) + " is not readable: " + e.getMessage(), e);
+        throw new UnreadableMemoryException(
+            address,
+            "memory of process "
+                + pid
+                + " at 0x"
+                + Long.toHexString(address)
+                + " is not readable: "
+                + e.getMessage(),
+            e);
       }
       if (n < 0) {
         // The kernel returns 0 bytes once the address space is gone.
@@ -114,11 +124,13 @@ public final class ProcMemReader implements ProcessMemory {
   static boolean isPermissionError(IOException e) {
     String m = e.getMessage();
     return e instanceof AccessDeniedException
-        || (m != null && (m.contains("Permission denied") || m.contains("Operation not permitted")));
+        || (m != null
+            && (m.contains("Permission denied") || m.contains("Operation not permitted")));
   }
 
   private static AccessDeniedException accessDenied(Path file, IOException cause) {
-    AccessDeniedException denied = new AccessDeniedException(file.toString(), null, cause.getMessage());
+    AccessDeniedException denied =
+        new AccessDeniedException(file.toString(), null, cause.getMessage());
     denied.initCause(cause);
     return denied;
   }

@@ -19,7 +19,8 @@ import java.util.stream.Collectors;
  * @param intendedScopes the scopes a verification checks and reports; those left out do not appear
  *     in the coverage
  */
-public record ProcessPolicy(Set<String> allowAnonymousExec, Set<String> allowedLibraries, Set<Scope> intendedScopes) {
+public record ProcessPolicy(
+    Set<String> allowAnonymousExec, Set<String> allowedLibraries, Set<Scope> intendedScopes) {
 
   public ProcessPolicy {
     allowAnonymousExec = normalize(allowAnonymousExec);
@@ -61,6 +62,8 @@ public record ProcessPolicy(Set<String> allowAnonymousExec, Set<String> allowedL
         throw new IllegalArgumentException("not a SHA-256 hex digest: " + d);
       }
     }
-    return digests.stream().map(d -> d.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+    return digests.stream()
+        .map(d -> d.toLowerCase(Locale.ROOT))
+        .collect(Collectors.toUnmodifiableSet());
   }
 }

@@ -50,7 +50,8 @@ public record ProcessVerification(
   /**
    * The executable that runs, as read through {@code /proc/PID/exe}.
    *
-   * @param path its path without {@code " (deleted)"}, or a {@code /memfd:} name; empty if unreadable
+   * @param path its path without {@code " (deleted)"}, or a {@code /memfd:} name; empty if
+   *     unreadable
    * @param identity device, inode, change time and size of the inode that runs; null if unreadable
    * @param sha256 lowercase hex SHA-256 of its bytes; null if unreadable
    */
@@ -69,14 +70,22 @@ public record ProcessVerification(
    * replace the old ones and the verdict is decided again. Used by re-attestation, which re-checks
    * MEMORY_CODE of long-running processes without redoing the other scopes.
    */
-  public ProcessVerification withRecheckedScope(ScopeResult result, List<Finding> scopeFindings, Instant at,
-      long bytesCompared) {
+  public ProcessVerification withRecheckedScope(
+      ScopeResult result, List<Finding> scopeFindings, Instant at, long bytesCompared) {
     Coverage updated = coverage.with(result);
     List<Finding> merged = new ArrayList<>();
     findings.stream().filter(f -> f.scope() != result.scope()).forEach(merged::add);
     scopeFindings.stream().filter(f -> f.scope() == result.scope()).forEach(merged::add);
     merged.sort(Comparator.comparing(Finding::scope));
-    return new ProcessVerification(pid, startTicks, Verdict.decide(updated, executableKnown), executable, updated, merged,
-        at, bytesCompared, executableKnown);
+    return new ProcessVerification(
+        pid,
+        startTicks,
+        Verdict.decide(updated, executableKnown),
+        executable,
+        updated,
+        merged,
+        at,
+        bytesCompared,
+        executableKnown);
   }
 }

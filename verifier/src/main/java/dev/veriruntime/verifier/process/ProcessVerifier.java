@@ -16,7 +16,6 @@ import dev.veriruntime.verifier.elf.MalformedElfException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -46,11 +45,11 @@ import java.util.Optional;
  *
  * <p>Never silent success: a process that exits during verification, or a read the kernel refuses,
  * leaves the scopes not yet checked NOT_VERIFIED with the reason (and a {@link
- * FindingType#PROCESS_GONE} or {@link FindingType#READ_REFUSED} finding), so the verdict is at
- * best DEGRADED.
+ * FindingType#PROCESS_GONE} or {@link FindingType#READ_REFUSED} finding), so the verdict is at best
+ * DEGRADED.
  *
- * <p>Thread-safe: no mutable state besides the cache of mapped-file verifications (by identity),
- * so one instance may verify many processes concurrently.
+ * <p>Thread-safe: no mutable state besides the cache of mapped-file verifications (by identity), so
+ * one instance may verify many processes concurrently.
  *
  * <pre>{@code
  * ProcessVerifier verifier = new ProcessVerifier(
@@ -60,7 +59,9 @@ import java.util.Optional;
  */
 public final class ProcessVerifier {
   private static final ElfReader HEADERS = ElfReader.create();
-  private static final Scope[] BINARY_SCOPES = {Scope.DISK_HASH, Scope.ELF_HEADER, Scope.ELF_SECTIONS, Scope.SIGNATURE};
+  private static final Scope[] BINARY_SCOPES = {
+    Scope.DISK_HASH, Scope.ELF_HEADER, Scope.ELF_SECTIONS, Scope.SIGNATURE
+  };
   private static final int FILE_CACHE_ENTRIES = 4096;
 
   private final ExecutableVerifier executables;
@@ -73,16 +74,24 @@ public final class ProcessVerifier {
 
   /** Verifies host processes through {@code /proc} and {@code /proc/PID/mem}. */
   public ProcessVerifier(ExecutableVerifier executables, ProcessPolicy policy, Clock clock) {
-    this(executables, policy, clock, ProcFs.host(), ProcMemReader::open, new MemoryCodeComparator());
+    this(
+        executables, policy, clock, ProcFs.host(), ProcMemReader::open, new MemoryCodeComparator());
   }
 
   /**
    * @param executables VerifyBinary for open files; wrapped in a cache by file identity
    * @param memory opens a process's memory ({@code ProcMemReader::open})
    */
-  public ProcessVerifier(ExecutableVerifier executables, ProcessPolicy policy, Clock clock, ProcFs procFs,
-      ProcessMemory.Opener memory, MemoryCodeComparator comparator) {
-    this.executables = ExecutableVerifier.caching(Objects.requireNonNull(executables, "executables"), FILE_CACHE_ENTRIES);
+  public ProcessVerifier(
+      ExecutableVerifier executables,
+      ProcessPolicy policy,
+      Clock clock,
+      ProcFs procFs,
+      ProcessMemory.Opener memory,
+      MemoryCodeComparator comparator) {
+    this.executables =
+        ExecutableVerifier.caching(
+            Objects.requireNonNull(executables, "executables"), FILE_CACHE_ENTRIES);
     this.policy = Objects.requireNonNull(policy, "policy");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.procFs = Objects.requireNonNull(procFs, "procFs");
@@ -125,8 +134,13 @@ public final class ProcessVerifier {
     try {
       link = procFs.exeLink(pid);
       if (link.isEmpty()) {
-        throw new NotAUserProcessException("process " + pid + " (" + status.name() + ") is a kernel thread: it has no"
-            + " executable or user memory to verify");
+        throw new NotAUserProcessException(
+            "process "
+                + pid
+                + " ("
+                + status.name()
+                + ") is a kernel thread: it has no"
+                + " executable or user memory to verify");
       }
     } catch (ProcessGoneException e) {
       return run.gone(e, ticks, at);
@@ -182,8 +196,12 @@ public final class ProcessVerifier {
     }
     if (maps.isEmpty()) {
       // An exiting process has released its memory (a zombie) but still has its /proc entry.
-      return run.gone(new ProcessGoneException(pid, "process " + pid + " has no memory mappings (exiting or zombie)"),
-          ticks, at, exe);
+      return run.gone(
+          new ProcessGoneException(
+              pid, "process " + pid + " has no memory mappings (exiting or zombie)"),
+          ticks,
+          at,
+          exe);
     }
 
     if (policy.intends(Scope.MEMORY_MAP)) {
@@ -209,7 +227,8 @@ public final class ProcessVerifier {
 
   /**
    * The MEMORY_CODE result of a completed {@code scan}, failed as well when a tracer is attached
-   * (seen in {@code tracerPidBefore} or in {@code TracerPid} now); adds the findings to {@code out}.
+   * (seen in {@code tracerPidBefore} or in {@code TracerPid} now); adds the findings to {@code
+   * out}.
    */
   public ScopeResult memoryCodeResult(CodeScan scan, int tracerPidBefore, List<Finding> out) {
     ScopeResult code = scan.result();
@@ -222,17 +241,32 @@ public final class ProcessVerifier {
     }
     if (tracer != 0) {
       String who = tracerName(tracer);
-      String reason = "tracer " + tracer + who + " is attached (TracerPid): it can rewrite code and registers at any moment";
-      out.add(new Finding(FindingType.TRACER_ATTACHED, Scope.MEMORY_CODE, reason,
-          Map.of("tracerPid", Integer.toString(tracer), "tracer", who.isEmpty() ? "" : who.substring(2, who.length() - 1))));
-      code = ScopeResult.failed(Scope.MEMORY_CODE, reason + (code.status() == ScopeStatus.FAILED ? "; " + code.reason() : ""));
+      String reason =
+          "tracer "
+              + tracer
+              + who
+              + " is attached (TracerPid): it can rewrite code and registers at any moment";
+      out.add(
+          new Finding(
+              FindingType.TRACER_ATTACHED,
+              Scope.MEMORY_CODE,
+              reason,
+              Map.of(
+                  "tracerPid",
+                  Integer.toString(tracer),
+                  "tracer",
+                  who.isEmpty() ? "" : who.substring(2, who.length() - 1))));
+      code =
+          ScopeResult.failed(
+              Scope.MEMORY_CODE,
+              reason + (code.status() == ScopeStatus.FAILED ? "; " + code.reason() : ""));
     }
     return code;
   }
 
   /**
-   * A resumable MEMORY_CODE scan of {@code pid}, for re-attestation under a byte budget (see
-   * {@link ReattestationPlanner}).
+   * A resumable MEMORY_CODE scan of {@code pid}, for re-attestation under a byte budget (see {@link
+   * ReattestationPlanner}).
    *
    * @throws ProcessGoneException if there is no such process
    */
@@ -240,11 +274,20 @@ public final class ProcessVerifier {
     return CodeScan.start(procFs, pid, comparator, memory);
   }
 
-  private void memoryMap(Run run, int pid, List<MemoryMapping> maps, MappingAnalyzer.ExecutableFacts facts,
-      ElfFile exeElf, String elfProblem, BinaryVerification exe) throws ProcessGoneException {
+  private void memoryMap(
+      Run run,
+      int pid,
+      List<MemoryMapping> maps,
+      MappingAnalyzer.ExecutableFacts facts,
+      ElfFile exeElf,
+      String elfProblem,
+      BinaryVerification exe)
+      throws ProcessGoneException {
     if (facts == null) {
       // The executable could not be read: judge what can be judged without it.
-      facts = new MappingAnalyzer.ExecutableFacts("(unreadable executable)", -1, -1, null, MappingAnalyzer.PathState.UNKNOWN, "");
+      facts =
+          new MappingAnalyzer.ExecutableFacts(
+              "(unreadable executable)", -1, -1, null, MappingAnalyzer.PathState.UNKNOWN, "");
     }
     Map<String, String> env;
     String envProblem = null;
@@ -265,7 +308,11 @@ public final class ProcessVerifier {
       try {
         loader = LoaderConfiguration.read(root, exeElf.header().machine());
       } catch (IOException e) {
-        loader = new LoaderConfiguration(List.of(), LoaderConfiguration.defaultDirectories(exeElf.header().machine()), List.of());
+        loader =
+            new LoaderConfiguration(
+                List.of(),
+                LoaderConfiguration.defaultDirectories(exeElf.header().machine()),
+                List.of());
       }
       DependencyResolver resolver = new DependencyResolver(loader, root);
       List<String> ldLibraryPath = splitPath(env.get("LD_LIBRARY_PATH"), ":;");
@@ -273,19 +320,49 @@ public final class ProcessVerifier {
       List<String> envPreload = splitPath(env.get("LD_PRELOAD"), " :");
       if (!envPreload.isEmpty()) {
         String source = "LD_PRELOAD in the process environment";
-        preloads.put(source, resolver.resolvePreload(envPreload, source, exeElf, facts.path(), ldLibraryPath));
+        preloads.put(
+            source,
+            resolver.resolvePreload(envPreload, source, exeElf, facts.path(), ldLibraryPath));
       }
       if (!loader.systemPreload().isEmpty()) {
         String source = "/etc/ld.so.preload";
-        preloads.put(source, resolver.resolvePreload(loader.systemPreload(), source, exeElf, facts.path(), ldLibraryPath));
+        preloads.put(
+            source,
+            resolver.resolvePreload(
+                loader.systemPreload(), source, exeElf, facts.path(), ldLibraryPath));
       }
     } else if (envProblem != null) {
       closureProblem = envProblem;
     }
     Map<String, MappingAnalyzer.FileCheck> checked = new HashMap<>();
-    MappingAnalyzer.Analysis analysis = analyzer.analyze(pid, maps, facts, closure,
-        closureProblem == null ? "unknown" : closureProblem, preloads,
-        m -> checked.computeIfAbsent(m.kernelDev() + ":" + m.inode(), k -> checkFile(pid, m)));
+    MappingAnalyzer.FileChecker checker =
+        new MappingAnalyzer.FileChecker() {
+          @Override
+          public MappingAnalyzer.FileCheck check(MemoryMapping m) {
+            return checked.computeIfAbsent(m.kernelDev() + ":" + m.inode(), k -> checkFile(pid, m));
+          }
+
+          @Override
+          public MappingAnalyzer.FileKey identity(MemoryMapping m) {
+            // stat through map_files: the same view (overlayfs included) as /proc/PID/exe and
+            // paths.
+            try {
+              FileIdentity id = BinaryVerifier.identity(procFs.mapFile(pid, m));
+              return new MappingAnalyzer.FileKey(id.dev(), id.inode());
+            } catch (IOException | RuntimeException e) {
+              return new MappingAnalyzer.FileKey(m.kernelDev(), m.inode());
+            }
+          }
+        };
+    MappingAnalyzer.Analysis analysis =
+        analyzer.analyze(
+            pid,
+            maps,
+            facts,
+            closure,
+            closureProblem == null ? "unknown" : closureProblem,
+            preloads,
+            checker);
     run.put(analysis.result());
     analysis.findings().forEach(run::finding);
   }
@@ -293,10 +370,15 @@ public final class ProcessVerifier {
   private MappingAnalyzer.FileCheck checkFile(int pid, MemoryMapping m) {
     try (ProcFs.MappedFile file = procFs.openMapped(pid, m)) {
       BinaryVerification v = executables.verify(file.channel(), file.statPath(), m.filePath());
-      String reason = v.coverage().results().values().stream()
-          .filter(r -> r.status() != ScopeStatus.VERIFIED && r.status() != ScopeStatus.NOT_APPLICABLE)
-          .map(r -> r.scope() + " " + r.status() + ": " + r.reason())
-          .findFirst().orElse("");
+      String reason =
+          v.coverage().results().values().stream()
+              .filter(
+                  r ->
+                      r.status() != ScopeStatus.VERIFIED
+                          && r.status() != ScopeStatus.NOT_APPLICABLE)
+              .map(r -> r.scope() + " " + r.status() + ": " + r.reason())
+              .findFirst()
+              .orElse("");
       return new MappingAnalyzer.FileCheck(v.sha256(), v.verdict(), reason);
     } catch (IOException e) {
       return new MappingAnalyzer.FileCheck(null, null, e.getMessage());
@@ -307,24 +389,36 @@ public final class ProcessVerifier {
     FileIdentity id = exe.identity();
     String path = stripDeleted(link);
     if (link.startsWith(MemoryMapping.MEMFD_PREFIX)) {
-      return new MappingAnalyzer.ExecutableFacts(path, id.dev(), id.inode(), exe.sha256(), MappingAnalyzer.PathState.MEMFD, "");
+      return new MappingAnalyzer.ExecutableFacts(
+          path, id.dev(), id.inode(), exe.sha256(), MappingAnalyzer.PathState.MEMFD, "");
     }
     MappingAnalyzer.PathState state;
     String now = "";
     try {
       FileIdentity atPath = BinaryVerifier.identity(Path.of(path));
       if (atPath.dev() == id.dev() && atPath.inode() == id.inode()) {
-        state = link.endsWith(MemoryMapping.DELETED_SUFFIX) ? MappingAnalyzer.PathState.UNKNOWN : MappingAnalyzer.PathState.SAME;
+        state =
+            link.endsWith(MemoryMapping.DELETED_SUFFIX)
+                ? MappingAnalyzer.PathState.UNKNOWN
+                : MappingAnalyzer.PathState.SAME;
       } else {
         state = MappingAnalyzer.PathState.REPLACED;
-        now = "inode " + atPath.inode() + " (dev " + (atPath.dev() >>> 20) + ":" + (atPath.dev() & 0xfffff) + ")";
+        now =
+            "inode "
+                + atPath.inode()
+                + " (dev "
+                + (atPath.dev() >>> 20)
+                + ":"
+                + (atPath.dev() & 0xfffff)
+                + ")";
       }
     } catch (NoSuchFileException e) {
       state = MappingAnalyzer.PathState.DELETED;
     } catch (IOException | RuntimeException e) {
       state = MappingAnalyzer.PathState.UNKNOWN;
     }
-    return new MappingAnalyzer.ExecutableFacts(path, id.dev(), id.inode(), exe.sha256(), state, now);
+    return new MappingAnalyzer.ExecutableFacts(
+        path, id.dev(), id.inode(), exe.sha256(), state, now);
   }
 
   private String tracerName(int tracer) {
@@ -337,7 +431,8 @@ public final class ProcessVerifier {
 
   static String stripDeleted(String link) {
     return link.endsWith(MemoryMapping.DELETED_SUFFIX)
-        ? link.substring(0, link.length() - MemoryMapping.DELETED_SUFFIX.length()) : link;
+        ? link.substring(0, link.length() - MemoryMapping.DELETED_SUFFIX.length())
+        : link;
   }
 
   private static List<String> splitPath(String value, String separators) {
@@ -378,7 +473,12 @@ public final class ProcessVerifier {
       }
       Scope first = Arrays.stream(scopes).filter(policy::intends).findFirst().orElse(null);
       if (first != null) {
-        findings.add(new Finding(FindingType.READ_REFUSED, first, reason, Map.of("pid", Integer.toString(pid), "file", what)));
+        findings.add(
+            new Finding(
+                FindingType.READ_REFUSED,
+                first,
+                reason,
+                Map.of("pid", Integer.toString(pid), "file", what)));
       }
     }
 
@@ -395,8 +495,12 @@ public final class ProcessVerifier {
           first = first == null ? s : first;
         }
       }
-      findings.add(new Finding(FindingType.PROCESS_GONE, first == null ? Scope.MEMORY_CODE : first, reason,
-          Map.of("pid", Integer.toString(pid))));
+      findings.add(
+          new Finding(
+              FindingType.PROCESS_GONE,
+              first == null ? Scope.MEMORY_CODE : first,
+              reason,
+              Map.of("pid", Integer.toString(pid))));
       return finish(ticks, at, exe, 0);
     }
 
@@ -409,11 +513,20 @@ public final class ProcessVerifier {
       boolean referenceFound = exe == null || exe.matchedReference().isPresent();
       List<Finding> ordered = new ArrayList<>(findings);
       ordered.sort(Comparator.comparing(Finding::scope));
-      ProcessVerification.Executable executable = exe == null
-          ? new ProcessVerification.Executable("", null, null)
-          : new ProcessVerification.Executable(exe.path(), exe.identity(), exe.sha256());
-      return new ProcessVerification(pid, ticks, Verdict.decide(coverage, referenceFound), executable, coverage,
-          ordered, at, compared, referenceFound);
+      ProcessVerification.Executable executable =
+          exe == null
+              ? new ProcessVerification.Executable("", null, null)
+              : new ProcessVerification.Executable(exe.path(), exe.identity(), exe.sha256());
+      return new ProcessVerification(
+          pid,
+          ticks,
+          Verdict.decide(coverage, referenceFound),
+          executable,
+          coverage,
+          ordered,
+          at,
+          compared,
+          referenceFound);
     }
   }
 }

@@ -17,9 +17,9 @@ import java.util.Objects;
  *
  * <p>A token bucket refilled at {@code bytesPerSecond} (up to {@code burst} worth of seconds) pays
  * for grants. {@link #plan} orders candidates by staleness (never checked first, then the oldest
- * last check, then pid) and grants each the bytes it still needs until the bucket is empty; the last
- * grant may be partial, which {@link CodeScan} turns into a resumed scan next time. Grants are paid
- * up front; {@link #refund} returns what a grant did not use.
+ * last check, then pid) and grants each the bytes it still needs until the bucket is empty; the
+ * last grant may be partial, which {@link CodeScan} turns into a resumed scan next time. Grants are
+ * paid up front; {@link #refund} returns what a grant did not use.
  *
  * <p>Thread-safe (synchronized); time comes only from the injected {@link Clock}.
  *
@@ -84,9 +84,10 @@ public final class ReattestationPlanner {
   public synchronized List<Grant> plan(Collection<Candidate> candidates) {
     refill();
     List<Candidate> order = new ArrayList<>(candidates);
-    order.sort(Comparator
-        .comparing((Candidate c) -> c.lastCompleted() == null ? Instant.MIN : c.lastCompleted())
-        .thenComparingInt(Candidate::pid));
+    order.sort(
+        Comparator.comparing(
+                (Candidate c) -> c.lastCompleted() == null ? Instant.MIN : c.lastCompleted())
+            .thenComparingInt(Candidate::pid));
     List<Grant> grants = new ArrayList<>();
     for (Candidate c : order) {
       if (tokens < MIN_GRANT) {

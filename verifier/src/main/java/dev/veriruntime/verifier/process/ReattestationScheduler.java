@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Continuous re-attestation of the processes in a {@link RuntimeStateRegistry}: each {@link #tick()}
- * spends the budget a {@link ReattestationPlanner} grants on resumable {@link CodeScan}s; when a
- * scan of a process completes, its MEMORY_CODE result (with a tracer check) replaces the one in the
- * registry and the updated verification is returned, so the caller can report drift found hours
- * after the process started.
+ * Continuous re-attestation of the processes in a {@link RuntimeStateRegistry}: each {@link
+ * #tick()} spends the budget a {@link ReattestationPlanner} grants on resumable {@link CodeScan}s;
+ * when a scan of a process completes, its MEMORY_CODE result (with a tracer check) replaces the one
+ * in the registry and the updated verification is returned, so the caller can report drift found
+ * hours after the process started.
  *
  * <p>Not thread-safe: one scheduler thread (the pipeline's) calls {@link #tick()}. The registry it
  * updates is thread-safe and may be read concurrently.
@@ -30,7 +30,10 @@ public final class ReattestationScheduler {
   private final Map<Integer, CodeScan> scans = new HashMap<>();
   private final Map<Integer, Instant> lastCompleted = new HashMap<>();
 
-  public ReattestationScheduler(ProcessVerifier verifier, ReattestationPlanner planner, RuntimeStateRegistry registry,
+  public ReattestationScheduler(
+      ProcessVerifier verifier,
+      ReattestationPlanner planner,
+      RuntimeStateRegistry registry,
       Clock clock) {
     this.verifier = Objects.requireNonNull(verifier, "verifier");
     this.planner = Objects.requireNonNull(planner, "planner");
@@ -60,15 +63,19 @@ public final class ReattestationScheduler {
           continue;
         }
         if (scan.startTicks() != known.startTicks()) {
-          // The pid was recycled: the registered process is gone; the new one needs a full VerifyProcess.
+          // The pid was recycled: the registered process is gone; the new one needs a full
+          // VerifyProcess.
           forget(known.pid());
           continue;
         }
         scans.put(known.pid(), scan);
       }
-      candidates.add(new ReattestationPlanner.Candidate(known.pid(), known.startTicks(),
-          Math.max(ReattestationPlanner.MIN_GRANT, scan.plannedBytes() - scan.bytesCompared()),
-          lastCompleted.getOrDefault(known.pid(), known.checkedAt())));
+      candidates.add(
+          new ReattestationPlanner.Candidate(
+              known.pid(),
+              known.startTicks(),
+              Math.max(ReattestationPlanner.MIN_GRANT, scan.plannedBytes() - scan.bytesCompared()),
+              lastCompleted.getOrDefault(known.pid(), known.checkedAt())));
     }
     List<ProcessVerification> updated = new ArrayList<>();
     for (ReattestationPlanner.Grant g : planner.plan(candidates)) {
@@ -87,7 +94,8 @@ public final class ReattestationScheduler {
       if (previous == null || previous.startTicks() != scan.startTicks()) {
         continue;
       }
-      ProcessVerification next = previous.withRecheckedScope(code, findings, now, scan.bytesCompared());
+      ProcessVerification next =
+          previous.withRecheckedScope(code, findings, now, scan.bytesCompared());
       registry.record(next);
       updated.add(next);
     }

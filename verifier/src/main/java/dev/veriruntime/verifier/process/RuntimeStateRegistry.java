@@ -27,8 +27,13 @@ public final class RuntimeStateRegistry {
 
   /** Records {@code v} unless a newer verification of the same process is already known. */
   public void record(ProcessVerification v) {
-    byPid.merge(v.pid(), v, (old, fresh) ->
-        old.startTicks() == fresh.startTicks() && old.checkedAt().isAfter(fresh.checkedAt()) ? old : fresh);
+    byPid.merge(
+        v.pid(),
+        v,
+        (old, fresh) ->
+            old.startTicks() == fresh.startTicks() && old.checkedAt().isAfter(fresh.checkedAt())
+                ? old
+                : fresh);
   }
 
   /** Forgets {@code pid} (the process exited). */
@@ -50,7 +55,9 @@ public final class RuntimeStateRegistry {
 
   /** Every known process with its last verdict, coverage and time, by ascending pid. */
   public List<ProcessVerification> snapshot() {
-    return byPid.values().stream().sorted(Comparator.comparingInt(ProcessVerification::pid)).toList();
+    return byPid.values().stream()
+        .sorted(Comparator.comparingInt(ProcessVerification::pid))
+        .toList();
   }
 
   public int size() {

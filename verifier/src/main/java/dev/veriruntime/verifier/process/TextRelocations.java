@@ -13,8 +13,8 @@ import java.util.OptionalLong;
  * DT_TEXTREL}): each dynamic relocation's target, as a file offset, widened to the word size. In
  * memory those bytes legitimately differ from the file; all others must not.
  *
- * <p>The width is the word size (8 bytes for ELF64, 4 for ELF32) whatever the relocation type, so
- * a 4-byte relocation tolerates 4 more bytes than strictly needed. Immutable and thread-safe.
+ * <p>The width is the word size (8 bytes for ELF64, 4 for ELF32) whatever the relocation type, so a
+ * 4-byte relocation tolerates 4 more bytes than strictly needed. Immutable and thread-safe.
  */
 public final class TextRelocations {
   /** Most relocation entries read from one file. */
@@ -40,13 +40,16 @@ public final class TextRelocations {
     long[] out = new long[64];
     int n = 0;
     for (Section s : elf.sections()) {
-      if (!s.isAlloc() || (s.type() != Section.SHT_RELA && s.type() != Section.SHT_REL) || s.size() == 0) {
+      if (!s.isAlloc()
+          || (s.type() != Section.SHT_RELA && s.type() != Section.SHT_REL)
+          || s.size() == 0) {
         continue;
       }
       int entry = s.type() == Section.SHT_RELA ? (is64 ? 24 : 12) : (is64 ? 16 : 8);
       long count = Math.min(s.size() / entry, MAX_ENTRIES - n);
-      ByteBuffer table = ByteBuffer.allocate((int) Math.min(count * entry, Integer.MAX_VALUE - 8))
-          .order(elf.header().byteOrder());
+      ByteBuffer table =
+          ByteBuffer.allocate((int) Math.min(count * entry, Integer.MAX_VALUE - 8))
+              .order(elf.header().byteOrder());
       while (table.hasRemaining() && file.read(table, s.offset() + table.position()) > 0) {
         // positional reads until the table is complete or the file ends
       }

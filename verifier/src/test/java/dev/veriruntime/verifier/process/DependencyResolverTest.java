@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The pure-Java closure against the loader itself ({@code ldd} asks ld.so to trace its loads). */
 class DependencyResolverTest {
-  private static final Pattern LDD_LINE = Pattern.compile("^\\s*(?:\\S+ => )?(/\\S+) \\(0x[0-9a-f]+\\)$");
+  private static final Pattern LDD_LINE =
+      Pattern.compile("^\\s*(?:\\S+ => )?(/\\S+) \\(0x[0-9a-f]+\\)$");
 
   @TempDir Path dir;
 
@@ -31,8 +32,16 @@ class DependencyResolverTest {
   void closureOfHostBinariesEqualsWhatTheLoaderLoads() throws Exception {
     DependencyResolver resolver = new DependencyResolver(LoaderConfiguration.host(), Path.of("/"));
     int compared = 0;
-    for (String bin : List.of("/usr/bin/ls", "/usr/bin/bash", "/usr/bin/openssl", "/usr/bin/ssh", "/usr/bin/python3",
-        "/usr/bin/gdb", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java", "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so")) {
+    for (String bin :
+        List.of(
+            "/usr/bin/ls",
+            "/usr/bin/bash",
+            "/usr/bin/openssl",
+            "/usr/bin/ssh",
+            "/usr/bin/python3",
+            "/usr/bin/gdb",
+            "/usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+            "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so")) {
       Path p = Path.of(bin);
       if (!Files.isRegularFile(p)) {
         continue;
@@ -62,48 +71,73 @@ class DependencyResolverTest {
     Path main = dir.resolve("main.c");
     Files.writeString(main, "int dep(void);\nint main(void) { return dep(); }\n");
     Path withRunpath = dir.resolve("bin-runpath");
-    gcc("-o", withRunpath.toString(), main.toString(), "-L" + lib, "-ldep", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/lib");
+    gcc(
+        "-o",
+        withRunpath.toString(),
+        main.toString(),
+        "-L" + lib,
+        "-ldep",
+        "-Wl,--enable-new-dtags,-rpath,$ORIGIN/lib");
     Path plain = dir.resolve("bin-plain");
     gcc("-o", plain.toString(), main.toString(), "-L" + lib, "-ldep");
 
     DependencyResolver resolver = new DependencyResolver(LoaderConfiguration.host(), Path.of("/"));
-    DependencyClosure viaRunpath = resolver.resolve(ElfReader.create().read(withRunpath), withRunpath.toString(), List.of());
-    assertThat(viaRunpath.libraries()).filteredOn(l -> l.name().equals("libdep.so")).singleElement().satisfies(l -> {
-      assertThat(l.path()).isEqualTo(lib + "/libdep.so");
-      assertThat(l.foundVia()).isEqualTo("RUNPATH of " + withRunpath);
-    });
+    DependencyClosure viaRunpath =
+        resolver.resolve(ElfReader.create().read(withRunpath), withRunpath.toString(), List.of());
+    assertThat(viaRunpath.libraries())
+        .filteredOn(l -> l.name().equals("libdep.so"))
+        .singleElement()
+        .satisfies(
+            l -> {
+              assertThat(l.path()).isEqualTo(lib + "/libdep.so");
+              assertThat(l.foundVia()).isEqualTo("RUNPATH of " + withRunpath);
+            });
 
-    DependencyClosure missing = resolver.resolve(ElfReader.create().read(plain), plain.toString(), List.of());
+    DependencyClosure missing =
+        resolver.resolve(ElfReader.create().read(plain), plain.toString(), List.of());
     assertThat(missing.unresolved()).containsExactly("libdep.so (needed by " + plain + ")");
-    DependencyClosure viaEnv = resolver.resolve(ElfReader.create().read(plain), plain.toString(), List.of(lib.toString()));
-    assertThat(viaEnv.libraries()).filteredOn(l -> l.name().equals("libdep.so")).singleElement()
+    DependencyClosure viaEnv =
+        resolver.resolve(ElfReader.create().read(plain), plain.toString(), List.of(lib.toString()));
+    assertThat(viaEnv.libraries())
+        .filteredOn(l -> l.name().equals("libdep.so"))
+        .singleElement()
         .satisfies(l -> assertThat(l.foundVia()).isEqualTo("LD_LIBRARY_PATH"));
     assertThat(viaEnv.unresolved()).isEmpty();
   }
 
   @Test
   void expandsLoaderVariables() {
-    assertThat(DependencyResolver.expand("$ORIGIN/../lib", "/opt/app/bin/app", ElfHeader.EM_X86_64)).isEqualTo("/opt/app/bin/../lib");
-    assertThat(DependencyResolver.expand("${ORIGIN}:/x/$LIB/$PLATFORM", "/app", ElfHeader.EM_X86_64))
+    assertThat(DependencyResolver.expand("$ORIGIN/../lib", "/opt/app/bin/app", ElfHeader.EM_X86_64))
+        .isEqualTo("/opt/app/bin/../lib");
+    assertThat(
+            DependencyResolver.expand("${ORIGIN}:/x/$LIB/$PLATFORM", "/app", ElfHeader.EM_X86_64))
         .isEqualTo("/:/x/lib/x86_64-linux-gnu/x86_64");
-    assertThat(DependencyResolver.expand("$ORIGIN/lib", "/memfd:x", ElfHeader.EM_X86_64)).isEqualTo("/lib");
+    assertThat(DependencyResolver.expand("$ORIGIN/lib", "/memfd:x", ElfHeader.EM_X86_64))
+        .isEqualTo("/lib");
   }
 
   @Test
   void readsLdSoConfIncludesInOrderAndThePreloadFile() throws IOException {
     Path etc = Files.createDirectories(dir.resolve("etc"));
     Path d = Files.createDirectories(etc.resolve("ld.so.conf.d"));
-    Files.writeString(etc.resolve("ld.so.conf"), "# comment\n/first/dir\ninclude /etc/ld.so.conf.d/*.conf\n/last:/also/last\n");
+    Files.writeString(
+        etc.resolve("ld.so.conf"),
+        "# comment\n/first/dir\ninclude /etc/ld.so.conf.d/*.conf\n/last:/also/last\n");
     Files.writeString(d.resolve("b.conf"), "/from/b # trailing comment\n");
     Files.writeString(d.resolve("a.conf"), "/from/a/\n/first/dir\nhwcap 1 nosegneg\n");
     Files.writeString(d.resolve("ignored.txt"), "/not/included\n");
     Files.writeString(etc.resolve("ld.so.preload"), "/lib/libinject.so libother.so # why\n");
 
     LoaderConfiguration c = LoaderConfiguration.read(dir, ElfHeader.EM_X86_64);
-    assertThat(c.configuredDirectories()).containsExactly("/first/dir", "/from/a", "/from/b", "/last", "/also/last");
+    assertThat(c.configuredDirectories())
+        .containsExactly("/first/dir", "/from/a", "/from/b", "/last", "/also/last");
     assertThat(c.systemPreload()).containsExactly("/lib/libinject.so", "libother.so");
-    assertThat(c.defaultDirectories()).startsWith("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu");
-    assertThat(LoaderConfiguration.read(dir.resolve("nothing"), ElfHeader.EM_AARCH64).configuredDirectories()).isEmpty();
+    assertThat(c.defaultDirectories())
+        .startsWith("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu");
+    assertThat(
+            LoaderConfiguration.read(dir.resolve("nothing"), ElfHeader.EM_AARCH64)
+                .configuredDirectories())
+        .isEmpty();
   }
 
   private static Set<String> ldd(Path binary) throws Exception {

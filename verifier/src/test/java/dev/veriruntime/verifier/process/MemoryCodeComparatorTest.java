@@ -61,8 +61,14 @@ class MemoryCodeComparatorTest {
   void equalBytesMatchAcrossChunks() throws IOException {
     byte[] content = random(5 * PAGE);
     try (FileChannel f = file(content)) {
-      MemoryCodeComparator.Step s = new MemoryCodeComparator(PAGE)
-          .compare(new FakeMemory(content.clone(), content.length), mapping(content.length, 0), f, 0, Long.MAX_VALUE);
+      MemoryCodeComparator.Step s =
+          new MemoryCodeComparator(PAGE)
+              .compare(
+                  new FakeMemory(content.clone(), content.length),
+                  mapping(content.length, 0),
+                  f,
+                  0,
+                  Long.MAX_VALUE);
       assertThat(s.done()).isTrue();
       assertThat(s.difference()).isEmpty();
       assertThat(s.bytesCompared()).isEqualTo(content.length);
@@ -73,12 +79,19 @@ class MemoryCodeComparatorTest {
   @Test
   void firstDifferenceIsReportedWithAddressAndFileOffset() throws IOException {
     byte[] content = random(6 * PAGE);
-    byte[] memory = java.util.Arrays.copyOfRange(content, 2 * PAGE, 6 * PAGE); // mapping at file offset 2 pages
+    byte[] memory =
+        java.util.Arrays.copyOfRange(content, 2 * PAGE, 6 * PAGE); // mapping at file offset 2 pages
     memory[3 * PAGE + 17] ^= 0x5a;
     memory[3 * PAGE + 900] ^= 0x01;
     try (FileChannel f = file(content)) {
-      MemoryCodeComparator.Step s = new MemoryCodeComparator(PAGE)
-          .compare(new FakeMemory(memory, memory.length), mapping(memory.length, 2 * PAGE), f, 0, Long.MAX_VALUE);
+      MemoryCodeComparator.Step s =
+          new MemoryCodeComparator(PAGE)
+              .compare(
+                  new FakeMemory(memory, memory.length),
+                  mapping(memory.length, 2 * PAGE),
+                  f,
+                  0,
+                  Long.MAX_VALUE);
       assertThat(s.done()).isTrue();
       CodeDifference d = s.difference().orElseThrow();
       assertThat(d.address()).isEqualTo(BASE + 3 * PAGE + 17);
@@ -118,15 +131,27 @@ class MemoryCodeComparatorTest {
     System.arraycopy(content, 0, memory, 0, content.length);
     try (FileChannel f = file(content)) {
       // The kernel maps zeros to the end of the page and nothing beyond (SIGBUS there).
-      MemoryCodeComparator.Step clean = new MemoryCodeComparator(PAGE)
-          .compare(new FakeMemory(memory, 2 * PAGE), mapping(memory.length, 0), f, 0, Long.MAX_VALUE);
+      MemoryCodeComparator.Step clean =
+          new MemoryCodeComparator(PAGE)
+              .compare(
+                  new FakeMemory(memory, 2 * PAGE),
+                  mapping(memory.length, 0),
+                  f,
+                  0,
+                  Long.MAX_VALUE);
       assertThat(clean.done()).isTrue();
       assertThat(clean.difference()).isEmpty();
       assertThat(clean.bytesCompared()).isEqualTo(2 * PAGE);
 
       memory[PAGE + 200] = (byte) 0xc3; // code hidden in the zero tail of the last page
-      MemoryCodeComparator.Step hidden = new MemoryCodeComparator(PAGE)
-          .compare(new FakeMemory(memory, 2 * PAGE), mapping(memory.length, 0), f, 0, Long.MAX_VALUE);
+      MemoryCodeComparator.Step hidden =
+          new MemoryCodeComparator(PAGE)
+              .compare(
+                  new FakeMemory(memory, 2 * PAGE),
+                  mapping(memory.length, 0),
+                  f,
+                  0,
+                  Long.MAX_VALUE);
       CodeDifference d = hidden.difference().orElseThrow();
       assertThat(d.pastEndOfFile()).isTrue();
       assertThat(d.address()).isEqualTo(BASE + PAGE + 200);
@@ -139,10 +164,17 @@ class MemoryCodeComparatorTest {
   void unreadableMemoryInsideTheFileIsAnError() throws IOException {
     byte[] content = random(3 * PAGE);
     try (FileChannel f = file(content)) {
-      assertThatThrownBy(() -> new MemoryCodeComparator(PAGE)
-          .compare(new FakeMemory(content, PAGE), mapping(content.length, 0), f, 0, Long.MAX_VALUE))
-          .isInstanceOfSatisfying(UnreadableMemoryException.class,
-              e -> assertThat(e.address()).isEqualTo(BASE + PAGE));
+      assertThatThrownBy(
+              () ->
+                  new MemoryCodeComparator(PAGE)
+                      .compare(
+                          new FakeMemory(content, PAGE),
+                          mapping(content.length, 0),
+                          f,
+                          0,
+                          Long.MAX_VALUE))
+          .isInstanceOfSatisfying(
+              UnreadableMemoryException.class, e -> assertThat(e.address()).isEqualTo(BASE + PAGE));
     }
   }
 
@@ -155,16 +187,31 @@ class MemoryCodeComparatorTest {
     }
     memory[PAGE + 5] ^= 0x22; // another relocated byte, in the next chunk
     try (FileChannel f = file(content)) {
-      MemoryCodeComparator.Tolerance relocations = off -> (off >= 100 && off < 108) || off == PAGE + 5;
-      MemoryCodeComparator.Step clean = new MemoryCodeComparator(PAGE)
-          .compare(new FakeMemory(memory, memory.length), mapping(memory.length, 0), f, 0, Long.MAX_VALUE, relocations);
+      MemoryCodeComparator.Tolerance relocations =
+          off -> (off >= 100 && off < 108) || off == PAGE + 5;
+      MemoryCodeComparator.Step clean =
+          new MemoryCodeComparator(PAGE)
+              .compare(
+                  new FakeMemory(memory, memory.length),
+                  mapping(memory.length, 0),
+                  f,
+                  0,
+                  Long.MAX_VALUE,
+                  relocations);
       assertThat(clean.difference()).isEmpty();
       assertThat(clean.toleratedBytes()).isEqualTo(9);
       assertThat(clean.done()).isTrue();
 
       memory[2 * PAGE + 1] ^= 0x33;
-      MemoryCodeComparator.Step patched = new MemoryCodeComparator(PAGE)
-          .compare(new FakeMemory(memory, memory.length), mapping(memory.length, 0), f, 0, Long.MAX_VALUE, relocations);
+      MemoryCodeComparator.Step patched =
+          new MemoryCodeComparator(PAGE)
+              .compare(
+                  new FakeMemory(memory, memory.length),
+                  mapping(memory.length, 0),
+                  f,
+                  0,
+                  Long.MAX_VALUE,
+                  relocations);
       assertThat(patched.difference().orElseThrow().fileOffset()).isEqualTo(2L * PAGE + 1);
       assertThat(patched.toleratedBytes()).isEqualTo(9);
     }
@@ -172,11 +219,14 @@ class MemoryCodeComparatorTest {
 
   @Test
   void rejectsTinyChunksAndNegativeArguments() throws IOException {
-    assertThatThrownBy(() -> new MemoryCodeComparator(100)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new MemoryCodeComparator(100))
+        .isInstanceOf(IllegalArgumentException.class);
     byte[] content = random(PAGE);
     try (FileChannel f = file(content)) {
-      assertThatThrownBy(() -> new MemoryCodeComparator()
-          .compare(new FakeMemory(content, PAGE), mapping(PAGE, 0), f, -1, 10))
+      assertThatThrownBy(
+              () ->
+                  new MemoryCodeComparator()
+                      .compare(new FakeMemory(content, PAGE), mapping(PAGE, 0), f, -1, 10))
           .isInstanceOf(IllegalArgumentException.class);
     }
   }

@@ -37,8 +37,13 @@ class MemoryCodeThroughputTest {
       bytes += scan.bytesCompared();
       assertThat(scan.result().status()).isEqualTo(ScopeStatus.VERIFIED);
     }
-    System.out.printf("MEMORY_CODE throughput: own JVM pid %d, %d mappings, %.1f MiB per scan, %.0f MiB/s (%.2f GB/s)%n",
-        pid, warm.mappings().size(), warm.bytesCompared() / 1048576.0, bytes / 1048576.0 / (nanos / 1e9),
+    System.out.printf(
+        "MEMORY_CODE throughput: own JVM pid %d, %d mappings, %.1f MiB per scan, %.0f MiB/s (%.2f"
+            + " GB/s)%n",
+        pid,
+        warm.mappings().size(),
+        warm.bytesCompared() / 1048576.0,
+        bytes / 1048576.0 / (nanos / 1e9),
         bytes / (nanos / 1e9) / 1e9);
   }
 }

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** VerifyProcess end to end against live test programs (root). */
 class ProcessVerifierTest {
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-23T08:00:00Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-11-23T08:00:00Z"), ZoneOffset.UTC);
 
   @TempDir Path dir;
 
@@ -46,7 +47,10 @@ class ProcessVerifierTest {
     RootTests.assumeRoot();
   }
 
-  /** A signed store vouching for every executable file the process maps (its executable and libraries). */
+  /**
+   * A signed store vouching for every executable file the process maps (its executable and
+   * libraries).
+   */
   private ReferenceStore signedStoreFor(int pid, Path... extra) throws Exception {
     Set<Path> files = new LinkedHashSet<>();
     for (MemoryMapping m : ProcFs.host().maps(pid)) {
@@ -61,14 +65,20 @@ class ProcessVerifierTest {
     }
     SigningKey key = SigningKey.generate(KeyType.ED25519);
     Path refs = dir.resolve("refs.dsse.json");
-    Files.write(refs, DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, b.build().toJsonBytes(), key).toJsonBytes());
-    return new ReferenceLoader(TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED)
+    Files.write(
+        refs,
+        DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, b.build().toJsonBytes(), key)
+            .toJsonBytes());
+    return new ReferenceLoader(
+            TrustedKeys.of(List.of(key.publicKey())), SignaturePolicy.REQUIRE_TRUSTED)
         .loadAll(List.of(refs));
   }
 
   private static ProcessVerifier verifier(ReferenceStore store, ProcessPolicy policy) {
     return new ProcessVerifier(
-        ExecutableVerifier.of(new BinaryVerifier(store, CLOCK, BinaryVerifier.Options.defaults())), policy, CLOCK);
+        ExecutableVerifier.of(new BinaryVerifier(store, CLOCK, BinaryVerifier.Options.defaults())),
+        policy,
+        CLOCK);
   }
 
   private static ProcessVerifier verifier(ReferenceStore store) {
@@ -109,7 +119,8 @@ class ProcessVerifierTest {
       assertThat(v.verdict()).isEqualTo(Verdict.UNKNOWN);
       assertThat(status(v, Scope.MEMORY_MAP)).isEqualTo(ScopeStatus.NOT_VERIFIED);
       assertThat(status(v, Scope.MEMORY_CODE)).isEqualTo(ScopeStatus.VERIFIED);
-      assertThat(findings(v, FindingType.UNVERIFIED_MAPPING)).extracting(f -> f.detail().get("library"))
+      assertThat(findings(v, FindingType.UNVERIFIED_MAPPING))
+          .extracting(f -> f.detail().get("library"))
           .anySatisfy(lib -> assertThat(lib).contains("libc.so"));
       assertThat(findings(v, FindingType.UNEXPECTED_LIBRARY)).isEmpty();
     }
@@ -128,10 +139,14 @@ class ProcessVerifierTest {
       assertThat(v.verdict()).isEqualTo(Verdict.FAILED);
       assertThat(status(v, Scope.MEMORY_CODE)).isEqualTo(ScopeStatus.FAILED);
       assertThat(status(v, Scope.DISK_HASH)).isEqualTo(ScopeStatus.VERIFIED);
-      assertThat(findings(v, FindingType.CODE_MODIFIED)).singleElement().satisfies(f -> assertThat(f.detail())
-          .containsEntry("address", String.format("0x%x", address))
-          .containsEntry("section", ".text")
-          .containsEntry("symbol", "patch_target+0x1"));
+      assertThat(findings(v, FindingType.CODE_MODIFIED))
+          .singleElement()
+          .satisfies(
+              f ->
+                  assertThat(f.detail())
+                      .containsEntry("address", String.format("0x%x", address))
+                      .containsEntry("section", ".text")
+                      .containsEntry("symbol", "patch_target+0x1"));
     }
   }
 
@@ -147,7 +162,8 @@ class ProcessVerifierTest {
       assertThat(v.executable().sha256()).isEqualTo(sha);
       assertThat(v.executable().path()).isEqualTo(copy.toString());
       assertThat(status(v, Scope.MEMORY_MAP)).isEqualTo(ScopeStatus.FAILED);
-      assertThat(findings(v, FindingType.BINARY_DELETED)).singleElement()
+      assertThat(findings(v, FindingType.BINARY_DELETED))
+          .singleElement()
           .satisfies(f -> assertThat(f.reason()).contains(copy.toString()).contains("was deleted"));
       assertThat(findings(v, FindingType.BINARY_REPLACED)).isEmpty();
       assertThat(status(v, Scope.MEMORY_CODE)).isEqualTo(ScopeStatus.VERIFIED);
@@ -166,7 +182,8 @@ class ProcessVerifierTest {
       ProcessVerification v = verifier(ReferenceStore.empty()).verify(p.pid());
 
       assertThat(v.executable().sha256()).isEqualTo(sha).isNotEqualTo(Sha256.hex(copy));
-      assertThat(findings(v, FindingType.BINARY_REPLACED)).singleElement()
+      assertThat(findings(v, FindingType.BINARY_REPLACED))
+          .singleElement()
           .satisfies(f -> assertThat(f.reason()).contains(copy.toString()).contains("replaced"));
       assertThat(findings(v, FindingType.BINARY_DELETED)).isEmpty();
     }
@@ -175,12 +192,14 @@ class ProcessVerifierTest {
   @Test
   void memfdExecutionIsFoundAndItsContentHashed() throws Exception {
     Path spin = TestPrograms.executable("spin");
-    try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("memfd_exec").toString(), spin.toString())) {
+    try (TestPrograms.Running p =
+        TestPrograms.start(TestPrograms.executable("memfd_exec").toString(), spin.toString())) {
       ProcessVerification v = verifier(ReferenceStore.empty()).verify(p.pid());
 
       assertThat(v.executable().path()).startsWith("/memfd:veriruntime-test");
       assertThat(v.executable().sha256()).isEqualTo(Sha256.hex(spin));
-      assertThat(findings(v, FindingType.MEMFD_EXECUTION)).singleElement()
+      assertThat(findings(v, FindingType.MEMFD_EXECUTION))
+          .singleElement()
           .satisfies(f -> assertThat(f.reason()).contains("memfd").contains(Sha256.hex(spin)));
       assertThat(status(v, Scope.MEMORY_MAP)).isEqualTo(ScopeStatus.FAILED);
       assertThat(status(v, Scope.MEMORY_CODE)).isEqualTo(ScopeStatus.VERIFIED);
@@ -190,15 +209,21 @@ class ProcessVerifierTest {
   @Test
   void ldPreloadLibraryIsNamedWithHowItGotThere() throws Exception {
     Path lib = TestPrograms.library("preload");
-    try (TestPrograms.Running p = TestPrograms.start(Map.of("LD_PRELOAD", lib.toString()),
-        TestPrograms.executable("spin").toString())) {
+    try (TestPrograms.Running p =
+        TestPrograms.start(
+            Map.of("LD_PRELOAD", lib.toString()), TestPrograms.executable("spin").toString())) {
       ProcessVerification v = verifier(ReferenceStore.empty()).verify(p.pid());
 
       assertThat(status(v, Scope.MEMORY_MAP)).isEqualTo(ScopeStatus.FAILED);
-      assertThat(findings(v, FindingType.PRELOADED_LIBRARY)).singleElement().satisfies(f -> {
-        assertThat(f.detail()).containsEntry("library", lib.toString()).containsKey("sha256");
-        assertThat(f.reason()).contains(lib.toString()).contains("LD_PRELOAD");
-      });
+      assertThat(findings(v, FindingType.PRELOADED_LIBRARY))
+          .singleElement()
+          .satisfies(
+              f -> {
+                assertThat(f.detail())
+                    .containsEntry("library", lib.toString())
+                    .containsKey("sha256");
+                assertThat(f.reason()).contains(lib.toString()).contains("LD_PRELOAD");
+              });
       assertThat(findings(v, FindingType.UNEXPECTED_LIBRARY)).isEmpty();
     }
   }
@@ -206,17 +231,26 @@ class ProcessVerifierTest {
   @Test
   void dlopenedLibraryIsUnexpectedUnlessPolicyAllowsItsDigest() throws Exception {
     Path lib = TestPrograms.library("preload");
-    try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString(), lib.toString())) {
+    try (TestPrograms.Running p =
+        TestPrograms.start(TestPrograms.executable("spin").toString(), lib.toString())) {
       ProcessVerification v = verifier(ReferenceStore.empty()).verify(p.pid());
-      assertThat(findings(v, FindingType.UNEXPECTED_LIBRARY)).singleElement().satisfies(f -> {
-        assertThat(f.detail()).containsEntry("library", lib.toString());
-        assertThat(f.reason()).contains("loaded at run time (dlopen)");
-      });
+      assertThat(findings(v, FindingType.UNEXPECTED_LIBRARY))
+          .singleElement()
+          .satisfies(
+              f -> {
+                assertThat(f.detail()).containsEntry("library", lib.toString());
+                assertThat(f.reason()).contains("loaded at run time (dlopen)");
+              });
       assertThat(status(v, Scope.MEMORY_MAP)).isEqualTo(ScopeStatus.FAILED);
 
-      ProcessVerification allowed = verifier(signedStoreFor(p.pid()),
-          ProcessPolicy.defaults().withLibraryAllowed(Sha256.hex(lib))).verify(p.pid());
-      assertThat(status(allowed, Scope.MEMORY_MAP)).as(allowed.coverage().toString()).isEqualTo(ScopeStatus.VERIFIED);
+      ProcessVerification allowed =
+          verifier(
+                  signedStoreFor(p.pid()),
+                  ProcessPolicy.defaults().withLibraryAllowed(Sha256.hex(lib)))
+              .verify(p.pid());
+      assertThat(status(allowed, Scope.MEMORY_MAP))
+          .as(allowed.coverage().toString())
+          .isEqualTo(ScopeStatus.VERIFIED);
       assertThat(allowed.verdict()).isEqualTo(Verdict.VERIFIED);
     }
   }
@@ -227,11 +261,15 @@ class ProcessVerifierTest {
     try (TestPrograms.Running p = TestPrograms.start(rwx.toString())) {
       long address = Long.parseUnsignedLong(p.readyLine()[2].substring(2), 16);
       ProcessVerification v = verifier(ReferenceStore.empty()).verify(p.pid());
-      assertThat(findings(v, FindingType.ANONYMOUS_EXECUTABLE_MEMORY)).singleElement().satisfies(f -> {
-        assertThat(f.detail()).containsEntry("address", "0x" + Long.toHexString(address))
-            .containsEntry("permissions", "rwxp");
-        assertThat(f.reason()).contains("anonymous memory").contains("rwxp");
-      });
+      assertThat(findings(v, FindingType.ANONYMOUS_EXECUTABLE_MEMORY))
+          .singleElement()
+          .satisfies(
+              f -> {
+                assertThat(f.detail())
+                    .containsEntry("address", "0x" + Long.toHexString(address))
+                    .containsEntry("permissions", "rwxp");
+                assertThat(f.reason()).contains("anonymous memory").contains("rwxp");
+              });
       assertThat(status(v, Scope.MEMORY_MAP)).isEqualTo(ScopeStatus.FAILED);
 
       // Allowed by digest, not by name: a copy elsewhere keeps the allowance.
@@ -239,15 +277,18 @@ class ProcessVerifierTest {
       ProcessVerification allowed = verifier(signedStoreFor(p.pid()), jit).verify(p.pid());
       assertThat(findings(allowed, FindingType.ANONYMOUS_EXECUTABLE_MEMORY)).isEmpty();
       assertThat(allowed.verdict()).as(allowed.coverage().toString()).isEqualTo(Verdict.VERIFIED);
-      assertThat(allowed.scope(Scope.MEMORY_MAP).orElseThrow().reason()).contains("allowed by policy");
+      assertThat(allowed.scope(Scope.MEMORY_MAP).orElseThrow().reason())
+          .contains("allowed by policy");
     }
   }
 
   @Test
   void attachedTracerFailsMemoryCode() throws Exception {
     try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
-      Process strace = new ProcessBuilder("strace", "-p", Integer.toString(p.pid()), "-o", "/dev/null")
-          .redirectErrorStream(true).start();
+      Process strace =
+          new ProcessBuilder("strace", "-p", Integer.toString(p.pid()), "-o", "/dev/null")
+              .redirectErrorStream(true)
+              .start();
       try {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (ProcFs.host().status(p.pid()).tracerPid() == 0 && System.nanoTime() < deadline) {
@@ -255,8 +296,13 @@ class ProcessVerifierTest {
         }
         ProcessVerification v = verifier(signedStoreFor(p.pid())).verify(p.pid());
         assertThat(status(v, Scope.MEMORY_CODE)).isEqualTo(ScopeStatus.FAILED);
-        assertThat(findings(v, FindingType.TRACER_ATTACHED)).singleElement().satisfies(f -> assertThat(f.detail())
-            .containsEntry("tracerPid", Long.toString(strace.pid())).containsEntry("tracer", "strace"));
+        assertThat(findings(v, FindingType.TRACER_ATTACHED))
+            .singleElement()
+            .satisfies(
+                f ->
+                    assertThat(f.detail())
+                        .containsEntry("tracerPid", Long.toString(strace.pid()))
+                        .containsEntry("tracer", "strace"));
         assertThat(v.verdict()).isEqualTo(Verdict.FAILED);
       } finally {
         strace.destroy();
@@ -269,17 +315,24 @@ class ProcessVerifierTest {
   void processThatExitsDuringVerificationIsDegraded() throws Exception {
     try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
       ReferenceStore store = signedStoreFor(p.pid());
-      ProcessMemory.Opener killFirst = pid -> {
-        try {
-          p.process().destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return ProcMemReader.open(pid);
-      };
-      ProcessVerifier verifier = new ProcessVerifier(
-          ExecutableVerifier.of(new BinaryVerifier(store, CLOCK, BinaryVerifier.Options.defaults())),
-          ProcessPolicy.defaults(), CLOCK, ProcFs.host(), killFirst, new MemoryCodeComparator());
+      ProcessMemory.Opener killFirst =
+          pid -> {
+            try {
+              p.process().destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return ProcMemReader.open(pid);
+          };
+      ProcessVerifier verifier =
+          new ProcessVerifier(
+              ExecutableVerifier.of(
+                  new BinaryVerifier(store, CLOCK, BinaryVerifier.Options.defaults())),
+              ProcessPolicy.defaults(),
+              CLOCK,
+              ProcFs.host(),
+              killFirst,
+              new MemoryCodeComparator());
 
       ProcessVerification v = verifier.verify(p.pid());
 
@@ -293,17 +346,27 @@ class ProcessVerifierTest {
   @Test
   void refusedMemoryReadIsDegradedWithTheReason() throws Exception {
     try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
-      ProcessMemory.Opener refuse = pid -> {
-        throw new AccessDeniedException("/proc/" + pid + "/mem", null, "Permission denied");
-      };
-      ProcessVerifier verifier = new ProcessVerifier(
-          ExecutableVerifier.of(new BinaryVerifier(signedStoreFor(p.pid()), CLOCK, BinaryVerifier.Options.defaults())),
-          ProcessPolicy.defaults(), CLOCK, ProcFs.host(), refuse, new MemoryCodeComparator());
+      ProcessMemory.Opener refuse =
+          pid -> {
+            throw new AccessDeniedException("/proc/" + pid + "/mem", null, "Permission denied");
+          };
+      ProcessVerifier verifier =
+          new ProcessVerifier(
+              ExecutableVerifier.of(
+                  new BinaryVerifier(
+                      signedStoreFor(p.pid()), CLOCK, BinaryVerifier.Options.defaults())),
+              ProcessPolicy.defaults(),
+              CLOCK,
+              ProcFs.host(),
+              refuse,
+              new MemoryCodeComparator());
 
       ProcessVerification v = verifier.verify(p.pid());
 
       assertThat(v.verdict()).isEqualTo(Verdict.DEGRADED);
-      assertThat(v.scope(Scope.MEMORY_CODE).orElseThrow().reason()).contains("refused").contains("/mem");
+      assertThat(v.scope(Scope.MEMORY_CODE).orElseThrow().reason())
+          .contains("refused")
+          .contains("/mem");
       assertThat(findings(v, FindingType.READ_REFUSED)).hasSize(1);
     }
   }
@@ -311,8 +374,10 @@ class ProcessVerifierTest {
   @Test
   void missingPidAndKernelThreadsAreClearErrors() {
     assertThatThrownBy(() -> verifier(ReferenceStore.empty()).verify(Integer.MAX_VALUE - 1))
-        .isInstanceOf(ProcessGoneException.class).hasMessageContaining("no such process");
+        .isInstanceOf(ProcessGoneException.class)
+        .hasMessageContaining("no such process");
     assertThatThrownBy(() -> verifier(ReferenceStore.empty()).verify(2))
-        .isInstanceOf(NotAUserProcessException.class).hasMessageContaining("kernel thread");
+        .isInstanceOf(NotAUserProcessException.class)
+        .hasMessageContaining("kernel thread");
   }
 }

@@ -28,16 +28,19 @@ class ReattestationPlannerTest {
     MutableClock clock = new MutableClock(T0);
     ReattestationPlanner planner = new ReattestationPlanner(clock, 10 * MB, Duration.ofSeconds(1));
     clock.advance(Duration.ofSeconds(1));
-    List<ReattestationPlanner.Candidate> candidates = List.of(
-        new ReattestationPlanner.Candidate(30, 1, 4 * MB, T0.minusSeconds(10)),
-        new ReattestationPlanner.Candidate(20, 1, 4 * MB, null),
-        new ReattestationPlanner.Candidate(10, 1, 4 * MB, T0.minusSeconds(3600)),
-        new ReattestationPlanner.Candidate(40, 1, 4 * MB, T0.minusSeconds(5)));
+    List<ReattestationPlanner.Candidate> candidates =
+        List.of(
+            new ReattestationPlanner.Candidate(30, 1, 4 * MB, T0.minusSeconds(10)),
+            new ReattestationPlanner.Candidate(20, 1, 4 * MB, null),
+            new ReattestationPlanner.Candidate(10, 1, 4 * MB, T0.minusSeconds(3600)),
+            new ReattestationPlanner.Candidate(40, 1, 4 * MB, T0.minusSeconds(5)));
 
     List<ReattestationPlanner.Grant> grants = planner.plan(candidates);
 
     assertThat(grants).extracting(ReattestationPlanner.Grant::pid).containsExactly(20, 10, 30);
-    assertThat(grants).extracting(ReattestationPlanner.Grant::bytes).containsExactly(4 * MB, 4 * MB, 2 * MB);
+    assertThat(grants)
+        .extracting(ReattestationPlanner.Grant::bytes)
+        .containsExactly(4 * MB, 4 * MB, 2 * MB);
     assertThat(planner.availableBytes()).isZero();
     assertThat(planner.plan(candidates)).isEmpty();
   }
@@ -47,7 +50,8 @@ class ReattestationPlannerTest {
     MutableClock clock = new MutableClock(T0);
     ReattestationPlanner planner = new ReattestationPlanner(clock, MB, Duration.ofSeconds(1));
     clock.advance(Duration.ofSeconds(1));
-    List<ReattestationPlanner.Grant> g = planner.plan(List.of(new ReattestationPlanner.Candidate(1, 1, 10 * MB, null)));
+    List<ReattestationPlanner.Grant> g =
+        planner.plan(List.of(new ReattestationPlanner.Candidate(1, 1, 10 * MB, null)));
     assertThat(g).singleElement().extracting(ReattestationPlanner.Grant::bytes).isEqualTo(MB);
     planner.refund(MB / 2);
     assertThat(planner.availableBytes()).isEqualTo(MB / 2);
@@ -80,13 +84,15 @@ class ReattestationPlannerTest {
     assertThat(spent).isLessThanOrEqualTo(60 * budget);
     assertThat(spent).isGreaterThan(55 * budget);
     for (Instant l : last) {
-      assertThat(l).isAfter(T0.plusSeconds(50)); // each process completed a pass in the last 10 seconds
+      assertThat(l)
+          .isAfter(T0.plusSeconds(50)); // each process completed a pass in the last 10 seconds
     }
   }
 
   @Test
   void rejectsNonPositiveBudget() {
-    assertThatThrownBy(() -> new ReattestationPlanner(new MutableClock(T0), 0, Duration.ofSeconds(1)))
+    assertThatThrownBy(
+            () -> new ReattestationPlanner(new MutableClock(T0), 0, Duration.ofSeconds(1)))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -7,9 +7,9 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * Skip-or-fail switch for tests that need root (to read other processes' memory and map_files)
- * and gcc. The verifier module must not depend on ingest, so this mirrors ingest's KernelTests:
- * skip with the reason printed, or fail when {@code VERIRUNTIME_REQUIRE_KERNEL_TESTS=1}.
+ * Skip-or-fail switch for tests that need root (to read other processes' memory and map_files) and
+ * gcc. The verifier module must not depend on ingest, so this mirrors ingest's KernelTests: skip
+ * with the reason printed, or fail when {@code VERIRUNTIME_REQUIRE_KERNEL_TESTS=1}.
  */
 final class RootTests {
   static final String REQUIRE_ENV = "VERIRUNTIME_REQUIRE_KERNEL_TESTS";

@@ -17,10 +17,21 @@ class RuntimeStateRegistryTest {
   private static final Instant T0 = Instant.parse("2026-11-23T08:00:00Z");
 
   private static ProcessVerification v(int pid, long ticks, Instant at, Verdict verdict) {
-    Coverage c = Coverage.of(verdict == Verdict.FAILED
-        ? ScopeResult.failed(Scope.MEMORY_CODE, "patched") : ScopeResult.verified(Scope.MEMORY_CODE));
-    return new ProcessVerification(pid, ticks, verdict, new ProcessVerification.Executable("/bin/x", null, null), c,
-        List.of(), at, 0, true);
+    Coverage c =
+        Coverage.of(
+            verdict == Verdict.FAILED
+                ? ScopeResult.failed(Scope.MEMORY_CODE, "patched")
+                : ScopeResult.verified(Scope.MEMORY_CODE));
+    return new ProcessVerification(
+        pid,
+        ticks,
+        verdict,
+        new ProcessVerification.Executable("/bin/x", null, null),
+        c,
+        List.of(),
+        at,
+        0,
+        true);
   }
 
   @Test
@@ -47,17 +58,21 @@ class RuntimeStateRegistryTest {
     ExecutorService pool = Executors.newFixedThreadPool(4);
     for (int t = 0; t < 4; t++) {
       int thread = t;
-      pool.submit(() -> {
-        for (int i = 0; i < 2000; i++) {
-          r.record(v(i % 100, 1, T0.plusMillis(i * 4L + thread), Verdict.VERIFIED));
-          r.snapshot();
-        }
-      });
+      pool.submit(
+          () -> {
+            for (int i = 0; i < 2000; i++) {
+              r.record(v(i % 100, 1, T0.plusMillis(i * 4L + thread), Verdict.VERIFIED));
+              r.snapshot();
+            }
+          });
     }
     pool.shutdown();
     assertThat(pool.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
     assertThat(r.size()).isEqualTo(100);
     // The newest write for pid 99 came from i = 1999, thread 3.
-    assertThat(r.get(99)).get().extracting(ProcessVerification::checkedAt).isEqualTo(T0.plusMillis(1999 * 4L + 3));
+    assertThat(r.get(99))
+        .get()
+        .extracting(ProcessVerification::checkedAt)
+        .isEqualTo(T0.plusMillis(1999 * 4L + 3));
   }
 }

@@ -18,8 +18,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds the C test programs in src/test/resources/process with gcc, once per JVM, into a
- * temporary directory, and runs them until they print their "ready" line.
+ * Builds the C test programs in src/test/resources/process with gcc, once per JVM, into a temporary
+ * directory, and runs them until they print their "ready" line.
  */
 final class TestPrograms {
   private static final Map<String, Path> BUILT = new ConcurrentHashMap<>();
@@ -54,7 +54,8 @@ final class TestPrograms {
     return build(name, "lib" + name + ".so", List.of("-shared", "-fPIC"));
   }
 
-  private static synchronized Path build(String source, String output, List<String> flags) throws IOException {
+  private static synchronized Path build(String source, String output, List<String> flags)
+      throws IOException {
     Path done = BUILT.get(output);
     if (done != null) {
       return done;
@@ -89,7 +90,8 @@ final class TestPrograms {
     ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().putAll(env);
     Process p = pb.start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     ExecutorService reader = Executors.newSingleThreadExecutor();
     try {
       Future<String> line = reader.submit(out::readLine);
@@ -101,7 +103,9 @@ final class TestPrograms {
       return new Running(p, ready.split(" "));
     } catch (Exception e) {
       p.destroyForcibly();
-      throw e instanceof IOException io ? io : new IOException("test program " + command[0] + " did not start", e);
+      throw e instanceof IOException io
+          ? io
+          : new IOException("test program " + command[0] + " did not start", e);
     } finally {
       reader.shutdownNow();
     }
