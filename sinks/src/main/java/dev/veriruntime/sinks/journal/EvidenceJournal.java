@@ -69,6 +69,9 @@ public final class EvidenceJournal implements AutoCloseable {
   private boolean lastWasCheckpoint;
   private Instant lastCheckpointTime;
   private boolean closed;
+  private boolean headStale;
+  private boolean forceHead;
+  private IOException housekeepingFailure;
 
   private EvidenceJournal(Path stateDir, JournalOptions options) throws IOException {
     this.options = Objects.requireNonNull(options, "options");
@@ -137,14 +140,33 @@ public final class EvidenceJournal implements AutoCloseable {
   }
 
   /**
-   * Writes everything buffered, forces it to disk, adds a checkpoint or rotates if due, and
-   * replaces the signed head. On failure the buffered records are discarded (the file is cut back to
-   * the last durable record) and the exception is rethrown: the caller counts them as failed.
+   * Writes everything buffered and forces it to disk (one write, one {@code fdatasync}), then adds
+   * a checkpoint or rotates if due and replaces the signed head.
+   *
+   * <p>Throws only if the buffered records could not be made durable: they are then discarded (the
+   * file is cut back to the last durable record) and the caller counts them as failed. Once they
+   * are durable, a failing checkpoint, rotation or head update (e.g. a full disk) does not undo
+   * that; it is kept in {@link #housekeepingFailure()} and retried at the next sync.
    */
   public synchronized void sync() throws IOException {
     ensureOpen();
-    boolean wrote = writePending();
-    boolean signed = lastWasCheckpoint && wrote;
+    if (writePending()) {
+      headStale = true;
+    }
+    try {
+      housekeeping();
+      housekeepingFailure = null;
+    } catch (IOException e) {
+      housekeepingFailure = e;
+    }
+  }
+
+  /** Why the last checkpoint, rotation or head update failed, if it did. */
+  public synchronized Optional<IOException> housekeepingFailure() {
+    return Optional.ofNullable(housekeepingFailure);
+  }
+
+  private void housekeeping() throws IOException {
     Instant now = options.clock().instant();
     boolean checkpointDue =
         recordsSinceCheckpoint >= options.checkpointEveryRecords()
@@ -152,18 +174,21 @@ public final class EvidenceJournal implements AutoCloseable {
                 && !now.isBefore(lastCheckpointTime.plus(options.checkpointInterval())));
     if (checkpointDue || (fileSize >= options.maxFileBytes() && !lastWasCheckpoint && seq > 0)) {
       appendCheckpoint(now);
-      wrote |= writePending();
-      signed = true;
+      writePending();
+      headStale = true;
+      forceHead = true;
     }
     if (fileSize >= options.maxFileBytes()) {
       rotate();
-      signed = true;
+      forceHead = true;
     }
-    if (wrote || headFile == null) {
-      // Forcing the head too would double the fsyncs per batch. The records it names are already
+    if (headStale || headFile == null) {
+      // Forcing the head every batch would double the fsyncs. The records it names are already
       // forced, so a head lost in a crash is only stale (or unreadable until the next start-up,
-      // which rewrites it); it is forced whenever a checkpoint or rotation happened and at open.
-      writeHead(now, signed || headFile == null);
+      // which rewrites it); it is forced after a checkpoint or rotation, at open and at close.
+      writeHead(now, forceHead || headFile == null);
+      headStale = false;
+      forceHead = false;
     }
   }
 
@@ -232,7 +257,11 @@ public final class EvidenceJournal implements AutoCloseable {
       if (!lastWasCheckpoint && seq > 0) {
         appendCheckpoint(options.clock().instant());
       }
+      forceHead = true;
       sync();
+      if (housekeepingFailure != null) {
+        throw housekeepingFailure;
+      }
     } finally {
       closed = true;
       channel.close();
@@ -318,23 +347,45 @@ public final class EvidenceJournal implements AutoCloseable {
   }
 
   private void rotate() throws IOException {
-    channel.close();
+    FileChannel old = channel;
+    long oldSize = fileSize;
     fileIndex++;
-    openFile(true);
+    try {
+      openFile(true);
+    } catch (IOException e) {
+      // Keep appending to the old file; rotation is retried at the next sync.
+      if (channel != old) {
+        channel.close();
+      }
+      fileIndex--;
+      channel = old;
+      fileSize = oldSize;
+      throw e;
+    }
+    old.close();
   }
 
   private void openFile(boolean createNew) throws IOException {
     Path file = dir.resolve(JournalFormat.fileName(fileIndex));
-    channel =
+    FileChannel c =
         createNew
             ? FileChannel.open(
-                file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                StandardOpenOption.READ)
+                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)
             : FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.READ);
-    fileSize = channel.size();
-    if (createNew) {
-      forceDirectory();
+    try {
+      // An empty file left by an earlier failed rotation may be reused; anything else may not.
+      if (createNew && c.size() != 0) {
+        throw new java.nio.file.FileAlreadyExistsException(file + " exists and is not empty");
+      }
+      if (createNew) {
+        forceDirectory();
+      }
+    } catch (IOException e) {
+      c.close();
+      throw e;
     }
+    channel = c;
+    fileSize = c.size();
   }
 
   private void forceDirectory() throws IOException {

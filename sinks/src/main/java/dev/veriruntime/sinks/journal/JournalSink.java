@@ -78,6 +78,8 @@ public final class JournalSink extends BoundedSink {
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
+          // The batch is durable; a failed checkpoint or head update is shown, not counted.
+          journal.housekeepingFailure().ifPresent(this::noteFailure);
         });
   }
 
