@@ -14,7 +14,19 @@ import java.security.MessageDigest;
  */
 abstract class ByteSource {
 
+  /**
+   * Bytes this source will still read or hash. Every legitimate parse touches each byte of the
+   * file a small number of times; overlapping tables could otherwise make the work grow with the
+   * number of sections times the file size.
+   */
+  private long workBudget = Long.MAX_VALUE;
+
   abstract long size();
+
+  /** Caps the total bytes read and hashed from now on. */
+  void limitWork(long bytes) {
+    workBudget = bytes;
+  }
 
   /** Exactly {@code length} bytes at {@code offset}, as a heap buffer in {@code order}. */
   final ByteBuffer read(long offset, int length, ByteOrder order)
@@ -39,6 +51,12 @@ abstract class ByteSource {
       throw new MalformedElfException(String.format(
           "read of 0x%x bytes at offset 0x%x past end of file (size %d)", length, offset, size()));
     }
+    if (length > workBudget) {
+      throw new MalformedElfException(String.format(
+          "reading 0x%x bytes at offset 0x%x exceeds the work limit for a file of %d bytes:"
+              + " tables or sections overlap too much", length, offset, size()));
+    }
+    workBudget -= length;
   }
 
   abstract ByteBuffer readChecked(long offset, int length, ByteOrder order)

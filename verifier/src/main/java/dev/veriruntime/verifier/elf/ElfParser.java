@@ -42,6 +42,9 @@ final class ElfParser {
     this.source = source;
     this.features = features;
     this.size = source.size();
+    // Headers, tables and notes are read about once, section digests hash the loaded part once:
+    // three times the file size is generous for any real file and keeps hostile ones linear.
+    source.limitWork(Math.addExact(Math.multiplyExact(3, size), 16L << 20));
   }
 
   ElfFile parse() throws IOException, MalformedElfException {
@@ -179,11 +182,15 @@ final class ElfParser {
         shstrndx);
   }
 
-  private static void checkEntrySize(String field, int value, int min)
+  /**
+   * The kernel insists on {@code e_phentsize == sizeof(Elf_Phdr)}; holding section headers to the
+   * same rule also bounds both tables to 65,535 * 64 bytes.
+   */
+  private static void checkEntrySize(String field, int value, int expected)
       throws MalformedElfException {
-    if (value < min) {
+    if (value != expected) {
       throw new MalformedElfException(
-          field + " " + value + " is smaller than the " + min + "-byte entry it must hold");
+          field + " " + value + " is not " + expected + " (the size of one entry)");
     }
   }
 
