@@ -29,6 +29,8 @@ public final class ExitCodes {
   public static final int KERNEL_UNSUPPORTED = 20;
   /** The probe could not be loaded or attached. */
   public static final int PROBE_FAILED = 21;
+  /** The state directory, journal or a sink could not be opened. */
+  public static final int STATE_UNWRITABLE = 23;
   /** A process does not exist. */
   public static final int NO_SUCH_PROCESS = 22;
   /** Evidence journal verification found tampering or loss. */

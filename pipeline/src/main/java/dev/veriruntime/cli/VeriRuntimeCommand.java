@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       StateCommand.class,
       VerifyBinaryCommand.class,
       VerifyProcessCommand.class,
+      WatchCommand.class,
     })
 public final class VeriRuntimeCommand implements Runnable {
 
