@@ -20,6 +20,12 @@ import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.elf.ElfHeader;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
+import dev.veriruntime.verifier.process.ExecutableVerifier;
+import dev.veriruntime.verifier.process.ProcessPolicy;
+import dev.veriruntime.verifier.process.ProcessVerifier;
+import dev.veriruntime.verifier.process.ReattestationPlanner;
+import dev.veriruntime.verifier.process.ReattestationScheduler;
+import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -62,6 +68,7 @@ public final class Daemon implements AutoCloseable {
   private final Scheduler largeLane;
   private final Sinks.Empty<Void> stopSignal = Sinks.empty();
   private final List<SecurityEvent> startupReports;
+  private final Reattestation reattestation;
   private final PrintStream err;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -70,7 +77,9 @@ public final class Daemon implements AutoCloseable {
       Policy policy, ReferenceStore references, boolean json, Path stateDir, Path journalDir, boolean journal, boolean scan) {}
 
   private Daemon(Settings settings, Probe probe, List<Sink> sinks, Pipeline pipeline, PipelineMetrics metrics,
-      Scheduler smallLane, Scheduler largeLane, List<SecurityEvent> startupReports, PrintStream err) {
+      Scheduler smallLane, Scheduler largeLane, List<SecurityEvent> startupReports, Reattestation reattestation,
+      PrintStream err) {
+    this.reattestation = reattestation;
     this.settings = settings;
     this.probe = probe;
     this.sinks = sinks;
@@ -181,10 +190,24 @@ public final class Daemon implements AutoCloseable {
         + " files, scopes: " + binaryScopes + ", sinks: " + sinks.stream().map(Sink::name).toList());
     err.flush();
 
+    Reattestation reattestation = null;
+    if (policy.reattestation.enabled) {
+      Set<Scope> processScopes = EnumSet.copyOf(binaryScopes);
+      processScopes.add(Scope.MEMORY_MAP);
+      processScopes.add(Scope.MEMORY_CODE);
+      RuntimeStateRegistry state = new RuntimeStateRegistry();
+      ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier),
+          new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock);
+      ReattestationScheduler budget = new ReattestationScheduler(processes,
+          new ReattestationPlanner(clock, policy.reattestation.bytesPerSecond, Duration.ofSeconds(5)), state, clock);
+      reattestation = new Reattestation(processes, budget, state, table, classifier,
+          Duration.ofSeconds(policy.reattestation.intervalSeconds), 8, Schedulers.newSingle("veriruntime-reattest", true));
+    }
+
     Pipeline pipeline = new Pipeline(new Pipeline.Components(verification, table, classifier, new HashSet<>(policy.jitAllowance),
         ledger, metrics, routes, Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
         Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host));
-    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, err);
+    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, err);
   }
 
   /** Runs until {@link #stop} or {@code duration} (null: no limit). */
@@ -194,7 +217,16 @@ public final class Daemon implements AutoCloseable {
       live = live.take(duration);
     }
     Flux<RuntimeEvent> events = settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
-    pipeline.run(events, Flux.fromIterable(startupReports)).blockLast();
+    Flux<SecurityEvent> reports = Flux.fromIterable(startupReports);
+    if (reattestation != null) {
+      reports = Flux.merge(reports, reattestation.events());
+    }
+    pipeline.run(events, reports)
+        .doOnSubscribe(s -> {
+          err.println("veriruntime: watching (pid " + ProcessHandle.current().pid() + ")");
+          err.flush();
+        })
+        .blockLast();
   }
 
   /** Asks {@link #run} to finish: the stream completes, aggregates and drop counts are flushed. */

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
@@ -64,10 +65,10 @@ public final class ExecutableVerification {
    * The check for the file {@code pid} executed (or mapped) as {@code identity}.
    *
    * @param pid the process, or 0 when the file is known only by path
-   * @param procPath the path that reaches the exact inode while the process lives ({@code
-   *     /proc/PID/exe} or {@code /proc/PID/map_files/...}), or {@code null}
+   * @param procPath computes, on a miss only, the path that reaches the exact inode while the
+   *     process lives ({@code /proc/PID/exe} or {@code /proc/PID/map_files/...}); may give null
    */
-  public Mono<ExecutableCheck> check(String path, FileIdentity identity, String procPath) {
+  public Mono<ExecutableCheck> check(String path, FileIdentity identity, Supplier<String> procPath) {
     return cache
         .get(identity, () -> start(path, identity, procPath), source -> metrics.cache(source.name().toLowerCase()))
         .doOnNext(
@@ -84,13 +85,13 @@ public final class ExecutableVerification {
     cache.invalidate(identity);
   }
 
-  private Mono<ExecutableCheck> start(String path, FileIdentity identity, String procPath) {
-    FileChannel channel = procPath == null || open.get() >= maxOpen ? null : openQuietly(procPath);
-    if (channel != null) {
+  private Mono<ExecutableCheck> start(String path, FileIdentity identity, Supplier<String> procPath) {
+    Opened opened = open.get() >= maxOpen ? null : openExact(procPath.get(), identity);
+    if (opened != null) {
       open.incrementAndGet();
     }
     Scheduler lane = identity.size() >= largeFileBytes ? largeLane : smallLane;
-    return Mono.fromCallable(() -> verifyNow(path, identity, procPath, channel))
+    return Mono.fromCallable(() -> verifyNow(path, identity, opened))
         .subscribeOn(lane)
         .onErrorResume(
             RejectedExecutionException.class,
@@ -100,36 +101,58 @@ public final class ExecutableVerification {
             })
         .doFinally(
             s -> {
-              if (channel != null) {
-                closeQuietly(channel);
+              if (opened != null) {
+                closeQuietly(opened.channel());
                 open.decrementAndGet();
               }
             });
   }
 
-  private ExecutableCheck verifyNow(String path, FileIdentity identity, String procPath, FileChannel channel) {
+  /** A file opened through its /proc path, with the identity it had when opened. */
+  private record Opened(FileChannel channel, FileIdentity identity, String procPath) {}
+
+  private ExecutableCheck verifyNow(String path, FileIdentity identity, Opened opened) {
     try {
-      BinaryVerification v;
-      if (channel != null) {
-        v = verifier.verify(channel, Path.of(procPath), path, identity);
-      } else {
-        v = verifier.verify(Path.of(path), identity);
-      }
+      BinaryVerification v = opened != null
+          ? verifier.verifyOpened(opened.channel(), opened.identity(), path, identity)
+          : verifier.verify(Path.of(path), identity);
       metrics.verdict(v.verdict().name());
       metrics.hashed(v.identity().size());
       return ExecutableCheck.of(v);
     } catch (IOException | RuntimeException e) {
-      String why = channel == null
-          ? "process gone before its executable could be opened, and " + path + " cannot be read: " + e.getMessage()
+      String why = opened == null
+          ? "the running file could not be opened through /proc (process gone, or it executed something else since), and "
+              + path + " no longer holds it: " + e.getMessage()
           : "executable unreadable: " + e.getMessage();
       return ExecutableCheck.unverifiable(path, identity, why);
     }
   }
 
-  private static FileChannel openQuietly(String procPath) {
+  /**
+   * Opens {@code procPath} if it still reaches the very inode the kernel reported: stat, open,
+   * stat again; anything else (process gone, exec'd again, mapping changed) gives null and the
+   * caller falls back to the path, identity-checked.
+   */
+  private static Opened openExact(String procPath, FileIdentity expected) {
+    if (procPath == null) {
+      return null;
+    }
+    Path p = Path.of(procPath);
+    FileChannel ch = null;
     try {
-      return FileChannel.open(Path.of(procPath), StandardOpenOption.READ);
+      if (!expected.equals(BinaryVerifier.identity(p))) {
+        return null;
+      }
+      ch = FileChannel.open(p, StandardOpenOption.READ);
+      if (!expected.equals(BinaryVerifier.identity(p))) {
+        closeQuietly(ch);
+        return null;
+      }
+      return new Opened(ch, expected, procPath);
     } catch (IOException | RuntimeException e) {
+      if (ch != null) {
+        closeQuietly(ch);
+      }
       return null;
     }
   }

@@ -65,7 +65,8 @@ public final class Pipeline {
    * Runs the data path.
    *
    * @param events domain events (start-up scan, then the live probe)
-   * @param reports other security events to deliver (self-integrity, re-attestation, recovery)
+   * @param reports other security events to deliver (self-integrity, re-attestation, recovery);
+   *     like the periodic reporters, they stop when {@code events} completes
    */
   public Flux<SecurityEvent> run(Flux<RuntimeEvent> events, Flux<SecurityEvent> reports) {
     Flux<SecurityEvent> detected = events.transform(track).transform(verify).transform(classify);
@@ -73,7 +74,7 @@ public final class Pipeline {
     return detected
         .publish(
             shared ->
-                Flux.merge(shared, reports, periodic.takeUntilOther(shared.ignoreElements()))
+                Flux.merge(shared, Flux.merge(reports, periodic).takeUntilOther(shared.ignoreElements()))
                     .concatWith(Flux.defer(() -> Flux.fromIterable(drops.report().stream().toList()))))
         .transform(aggregate)
         .transform(sinks);

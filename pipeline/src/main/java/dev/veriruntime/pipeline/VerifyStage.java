@@ -6,7 +6,11 @@ import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.verifier.FileIdentity;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -39,7 +43,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
   private Mono<Observation> observe(RuntimeEvent event) {
     if (event instanceof ExecEvent e) {
       int pid = e.task().tgid();
-      return check(e.file(), "/proc/" + pid + "/exe")
+      return check(e.file(), () -> "/proc/" + pid + "/exe")
           .doOnNext(c -> {
             metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
             if (c.verified()) {
@@ -49,7 +53,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
           .map(c -> new Observation(event, c));
     }
     if (event instanceof ScannedProcess s && s.executable().isPresent()) {
-      return check(s.executable().get(), "/proc/" + s.pid() + "/exe")
+      return check(s.executable().get(), () -> "/proc/" + s.pid() + "/exe")
           .doOnNext(c -> {
             if (c.verified()) {
               table.verified(s.pid(), c.identity(), c.verification().sha256());
@@ -58,19 +62,38 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
           .map(c -> new Observation(event, c));
     }
     if (event instanceof ExecMappingEvent m) {
-      return check(m.file(), mapFilesPath(m)).map(c -> new Observation(event, c));
+      return check(m.file(), () -> mapFilesPath(m.task().tgid(), m.address())).map(c -> new Observation(event, c));
     }
     return Mono.just(new Observation(event, null));
   }
 
-  private Mono<ExecutableCheck> check(ExecutableFile file, String procPath) {
+  private Mono<ExecutableCheck> check(ExecutableFile file, Supplier<String> procPath) {
     FileIdentity id = TrackStage.identity(file.identity());
     return verification.check(file.path(), id, procPath);
   }
 
-  /** {@code /proc/PID/map_files/START-END}: the exact inode behind a mapping, while it exists. */
-  static String mapFilesPath(ExecMappingEvent m) {
-    long end = m.address() + ((m.length() + 4095) & ~4095L);
-    return "/proc/" + m.task().tgid() + "/map_files/" + Long.toHexString(m.address()) + "-" + Long.toHexString(end);
+  /**
+   * {@code /proc/PID/map_files/START-END} of the mapping that contains {@code address} now (read from
+   * {@code /proc/PID/maps}: the kernel may have merged or split the mapping since the mmap), or null.
+   */
+  static String mapFilesPath(int pid, long address) {
+    try (var lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
+      return lines
+          .map(line -> line.substring(0, Math.max(0, line.indexOf(' '))))
+          .filter(range -> {
+            int dash = range.indexOf('-');
+            if (dash < 0) {
+              return false;
+            }
+            long start = Long.parseUnsignedLong(range.substring(0, dash), 16);
+            long end = Long.parseUnsignedLong(range.substring(dash + 1), 16);
+            return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
+          })
+          .findFirst()
+          .map(range -> "/proc/" + pid + "/map_files/" + range)
+          .orElse(null);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 }

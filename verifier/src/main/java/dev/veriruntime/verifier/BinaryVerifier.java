@@ -186,10 +186,36 @@ public final class BinaryVerifier {
         (Long) a.get("dev"), (Long) a.get("ino"), ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS), (Long) a.get("size"));
   }
 
+  /**
+   * Verify an already opened file whose identity the caller established when it opened it, for
+   * example {@code /proc/PID/exe} stat-ed right after opening: the process may exit before the
+   * file is read, and then that path can no longer be stat-ed, but the open file stays readable.
+   *
+   * @param openedIdentity the identity of the file the channel was opened on
+   * @param displayPath reported in the result and used to look references up by path
+   * @param expected identity from the exec event, or {@code null} to skip the check
+   * @throws IOException if the file cannot be read
+   */
+  public BinaryVerification verifyOpened(FileChannel openFile, FileIdentity openedIdentity, String displayPath,
+      FileIdentity expected) throws IOException {
+    return verify(openFile, () -> openedIdentity, displayPath, expected, List.of(displayPath));
+  }
+
+  /** Reads a file's identity; for an open file whose path may vanish, a fixed answer. */
+  private interface IdentityReader {
+    FileIdentity read() throws IOException;
+  }
+
   private BinaryVerification verify(
       FileChannel ch, Path statPath, String displayPath, FileIdentity expected, List<String> lookupPaths) throws IOException {
+    return verify(ch, () -> identity(statPath), displayPath, expected, lookupPaths);
+  }
+
+  private BinaryVerification verify(
+      FileChannel ch, IdentityReader identities, String displayPath, FileIdentity expected, List<String> lookupPaths)
+      throws IOException {
     Instant start = clock.instant();
-    FileIdentity before = identity(statPath);
+    FileIdentity before = identities.read();
     String sha256 = Sha256.hex(ch);
     ByteBuffer head = readHead(ch);
     Optional<Shebang> shebang = Shebang.parse(head.duplicate());
@@ -203,7 +229,7 @@ public final class BinaryVerifier {
         malformed = e;
       }
     }
-    FileIdentity after = identity(statPath);
+    FileIdentity after = identities.read();
 
     Result r = new Result(options.intendedScopes());
     if (expected != null && !expected.equals(before)) {
