@@ -6,6 +6,10 @@ import dev.veriruntime.ingest.event.EventKind;
 import dev.veriruntime.ingest.record.ProbeObjectBtf.Layout;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -207,5 +211,49 @@ class WireFormatBtfTest {
     assertThat(btf.struct("mount").orElseThrow().memberOffsets())
         .containsExactly(Map.entry("mnt_parent", 0), Map.entry("mnt_mountpoint", 8), Map.entry("mnt", 16));
     assertThat(btf.struct("vr_pending_mmap").orElseThrow().size()).isEqualTo(40);
+  }
+
+  @Test
+  void macrosAndEnumsOfTheHeaderMatchJava() throws IOException {
+    // Macros and enum constants leave no trace in BTF, so these are read from the header itself.
+    String header = Files.readString(Path.of("..", "bpf", "veriruntime.h"));
+    assertThat(define(header, "VR_SCHEMA_VERSION")).isEqualTo(WireFormat.SCHEMA_VERSION);
+    assertThat(define(header, "VR_COMM_LEN")).isEqualTo(WireFormat.Header.COMM_LEN);
+    assertThat(define(header, "VR_PATH_LEN")).isEqualTo(WireFormat.Exec.PATH_CAPACITY);
+    assertThat(define(header, "VR_FILENAME_LEN")).isEqualTo(WireFormat.Exec.FILENAME_CAPACITY);
+    assertThat(define(header, "VR_MEMFD_NAME_LEN")).isEqualTo(WireFormat.MemfdCreate.NAME_CAPACITY);
+    assertThat(enumerator(header, "VR_KIND_EXEC")).isEqualTo(EventKind.EXEC.code());
+    assertThat(enumerator(header, "VR_KIND_EXIT")).isEqualTo(EventKind.EXIT.code());
+    assertThat(enumerator(header, "VR_KIND_EXEC_MAPPING")).isEqualTo(EventKind.EXEC_MAPPING.code());
+    assertThat(enumerator(header, "VR_KIND_ANON_EXEC")).isEqualTo(EventKind.ANONYMOUS_EXEC.code());
+    assertThat(enumerator(header, "VR_KIND_INJECTION")).isEqualTo(EventKind.INJECTION.code());
+    assertThat(enumerator(header, "VR_KIND_MEMFD_CREATE")).isEqualTo(EventKind.MEMFD_CREATE.code());
+    assertThat(enumerator(header, "VR_KIND_MAX")).isEqualTo(WireFormat.KIND_MAX);
+    assertThat(enumerator(header, "VR_FILE_MEMFD")).isEqualTo(WireFormat.FILE_MEMFD);
+    assertThat(enumerator(header, "VR_FILE_DELETED")).isEqualTo(WireFormat.FILE_DELETED);
+    assertThat(enumerator(header, "VR_FILE_SETUID")).isEqualTo(WireFormat.FILE_SETUID);
+    assertThat(enumerator(header, "VR_FILE_SETGID")).isEqualTo(WireFormat.FILE_SETGID);
+    assertThat(enumerator(header, "VR_PATH_TRUNCATED")).isEqualTo(WireFormat.PATH_TRUNCATED);
+    assertThat(enumerator(header, "VR_FILENAME_TRUNCATED")).isEqualTo(WireFormat.FILENAME_TRUNCATED);
+    assertThat(enumerator(header, "VR_PATH_UNRESOLVED")).isEqualTo(WireFormat.PATH_UNRESOLVED);
+    assertThat(enumerator(header, "VR_SOURCE_MMAP")).isEqualTo(WireFormat.SOURCE_MMAP);
+    assertThat(enumerator(header, "VR_SOURCE_MPROTECT")).isEqualTo(WireFormat.SOURCE_MPROTECT);
+    assertThat(enumerator(header, "VR_INJECT_PTRACE")).isEqualTo(WireFormat.INJECT_PTRACE);
+    assertThat(enumerator(header, "VR_INJECT_PROCESS_VM_WRITEV"))
+        .isEqualTo(WireFormat.INJECT_PROCESS_VM_WRITEV);
+  }
+
+  private static int define(String header, String name) {
+    return number(header, "#define\\s+" + name + "\\s+(\\d+)", name);
+  }
+
+  private static int enumerator(String header, String name) {
+    return number(header, "\\b" + name + "\\s*=\\s*(\\d+)", name);
+  }
+
+  private static int number(String header, String regex, String name) {
+    Matcher m = Pattern.compile(regex).matcher(header);
+    assertThat(m.find()).as("%s in veriruntime.h", name).isTrue();
+    return Integer.parseInt(m.group(1));
   }
 }
