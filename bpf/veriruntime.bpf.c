@@ -91,6 +91,20 @@ struct {
 	__type(value, struct vr_pending_mprotect);
 } vr_pending_mprotects SEC(".maps");
 
+/* memfd_create arguments between sys_enter and sys_exit, per thread. */
+struct vr_pending_memfd {
+	__u64 name; /* user pointer */
+	__u32 flags;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct vr_pending_memfd);
+} vr_pending_memfds SEC(".maps");
+
 /* Path assembly area: the path is written right to left into the first VR_PATH_LEN bytes; the
  * second half only exists so that masked offset + masked length always stays inside the value. */
 struct vr_scratch {
@@ -117,7 +131,7 @@ struct vr_btf_anchor {
 	struct vr_memfd_create memfd_create;
 	struct vr_counter counter;
 };
-const volatile struct vr_btf_anchor *vr_btf_anchor __attribute__((unused));
+const volatile struct vr_btf_anchor *const volatile vr_btf_anchor __attribute__((unused));
 
 static __always_inline struct vr_counter *counter(__u32 kind)
 {
@@ -164,7 +178,9 @@ static __always_inline __s64 inode_ctime_ns(struct inode *inode)
 {
 	if (bpf_core_field_exists(inode->i_ctime_sec)) {
 		__s64 sec = BPF_CORE_READ(inode, i_ctime_sec);
-		__u32 nsec = BPF_CORE_READ(inode, i_ctime_nsec);
+		/* Multigrain timestamps (6.13+) keep the I_CTIME_QUERIED flag in bit 31 of
+		 * i_ctime_nsec; nanoseconds never reach it, so masking it is always right. */
+		__u32 nsec = BPF_CORE_READ(inode, i_ctime_nsec) & ~(1U << 31);
 		return sec * 1000000000LL + nsec;
 	}
 	if (bpf_core_field_exists(((struct inode___timespec *)inode)->__i_ctime)) {
@@ -225,6 +241,26 @@ struct vr_walk {
 	__u32 complete; /* reached the root of the mount namespace */
 };
 
+/* Prepends "/" and the dentry's name; false (and the walk incomplete) when it does not fit. */
+static __always_inline bool prepend_name(struct vr_scratch *s, struct vr_walk *w,
+					 struct dentry *dentry)
+{
+	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+	__u32 pos = w->pos;
+
+	if (len + 1 > pos || pos >= VR_PATH_LEN) {
+		w->complete = 0;
+		return false;
+	}
+	pos -= len;
+	bpf_probe_read_kernel(&s->buf[pos & (VR_PATH_LEN - 1)], len & (VR_PATH_LEN - 1),
+			      BPF_CORE_READ(dentry, d_name.name));
+	pos -= 1;
+	s->buf[pos & (VR_PATH_LEN - 1)] = '/';
+	w->pos = pos;
+	return true;
+}
+
 /* One step up: either prepend the dentry's name, or cross from a mount's root to where it is
  * mounted. Returns 1 to stop the walk. */
 static long path_step(__u32 index, void *data)
@@ -234,7 +270,6 @@ static long path_step(__u32 index, void *data)
 	struct vr_scratch *s = bpf_map_lookup_elem(&vr_scratch, &zero);
 	struct dentry *d_parent;
 	struct mount *parent;
-	__u32 len, pos;
 
 	if (!s)
 		return 1;
@@ -245,9 +280,15 @@ static long path_step(__u32 index, void *data)
 	d_parent = BPF_CORE_READ(dentry, d_parent);
 	if (dentry == mnt_root || dentry == d_parent) {
 		parent = BPF_CORE_READ(mnt, mnt_parent);
-		if (dentry != mnt_root || parent == mnt) {
-			/* The namespace root, or a pseudo file system (pipe, memfd): done. */
+		if (dentry != mnt_root) {
+			/* A dentry that is its own parent without being the mount's root: a pseudo
+			 * file (memfd, pipe) or a detached tree. Its name is all the path there is. */
 			w->complete = 1;
+			prepend_name(s, w, dentry);
+			return 1;
+		}
+		if (parent == mnt) {
+			w->complete = 1; /* the root of the mount namespace */
 			return 1;
 		}
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
@@ -255,16 +296,8 @@ static long path_step(__u32 index, void *data)
 		w->mnt_root = BPF_CORE_READ(parent, mnt.mnt_root);
 		return 0;
 	}
-	len = BPF_CORE_READ(dentry, d_name.len);
-	pos = w->pos;
-	if (len + 1 > pos || pos >= VR_PATH_LEN)
+	if (!prepend_name(s, w, dentry))
 		return 1;
-	pos -= len;
-	bpf_probe_read_kernel(&s->buf[pos & (VR_PATH_LEN - 1)], len & (VR_PATH_LEN - 1),
-			      BPF_CORE_READ(dentry, d_name.name));
-	pos -= 1;
-	s->buf[pos & (VR_PATH_LEN - 1)] = '/';
-	w->pos = pos;
 	w->dentry = d_parent;
 	return 0;
 }
@@ -643,19 +676,41 @@ int vr_enter_process_vm_writev(struct trace_event_raw_sys_enter *ctx)
 SEC("tp/syscalls/sys_enter_memfd_create")
 int vr_enter_memfd_create(struct trace_event_raw_sys_enter *ctx)
 {
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct vr_pending_memfd m = {};
+
+	if (!vr_trace_injection || ignored(pid_tgid >> 32))
+		return 0;
+	m.name = BPF_CORE_READ(ctx, args[0]);
+	m.flags = BPF_CORE_READ(ctx, args[1]);
+	bpf_map_update_elem(&vr_pending_memfds, &tid, &m, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_memfd_create")
+int vr_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vr_pending_memfd *pm, m;
 	struct vr_memfd_create *e;
 	long n;
 
-	if (!vr_trace_injection || ignored(bpf_get_current_pid_tgid() >> 32))
+	if (!vr_trace_injection)
 		return 0;
+	pm = bpf_map_lookup_elem(&vr_pending_memfds, &tid);
+	if (!pm)
+		return 0;
+	m = *pm;
+	bpf_map_delete_elem(&vr_pending_memfds, &tid);
 	e = reserve(VR_KIND_MEMFD_CREATE, sizeof(*e));
 	if (!e)
 		return 0;
 	fill_header(&e->hdr, VR_KIND_MEMFD_CREATE, sizeof(*e));
-	e->flags = BPF_CORE_READ(ctx, args[1]);
-	e->_pad = 0;
-	n = bpf_probe_read_user_str(e->name, sizeof(e->name),
-				    (const char *)BPF_CORE_READ(ctx, args[0]));
+	e->flags = m.flags;
+	e->fd = BPF_CORE_READ(ctx, ret);
+	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+	n = bpf_probe_read_user_str(e->name, sizeof(e->name), (const char *)m.name);
 	if (n <= 0) {
 		e->name[0] = '\0';
 		n = 1;

@@ -147,12 +147,14 @@ struct vr_injection {
 	__u64 count;      /* ptrace data; remote iovec count for process_vm_writev */
 };
 
-/* 320 bytes. */
+/* 328 bytes. Emitted at syscall exit: the kernel has then faulted the name in, which a
+ * tracepoint cannot do at entry. */
 struct vr_memfd_create {
 	struct vr_header hdr;
 	__u32 flags;    /* MFD_* flags */
+	__s32 fd;       /* the new descriptor, or -errno */
 	__u16 name_len; /* bytes in name, without the NUL */
-	__u16 _pad;
+	__u16 _pad[3];
 	char name[VR_MEMFD_NAME_LEN];
 };
 

@@ -225,7 +225,12 @@ public final class RecordDecoder {
             raw.u16(WireFormat.MemfdCreate.NAME_LEN),
             WireFormat.MemfdCreate.NAME_CAPACITY,
             "name");
-    return new MemfdCreateEvent(time(raw), task(raw), name, raw.s32(WireFormat.MemfdCreate.FLAGS));
+    return new MemfdCreateEvent(
+        time(raw),
+        task(raw),
+        name,
+        raw.s32(WireFormat.MemfdCreate.FLAGS),
+        raw.s32(WireFormat.MemfdCreate.FD));
   }
 
   private static MappingSource source(int code) throws MalformedRecordException {

@@ -144,13 +144,46 @@ public final class WireFormat {
 
   /** {@code struct vr_memfd_create}. */
   public static final class MemfdCreate {
-    public static final int SIZE = 320;
+    public static final int SIZE = 328;
     public static final int FLAGS = 56;
-    public static final int NAME_LEN = 60;
-    public static final int NAME = 64;
+    public static final int FD = 60;
+    public static final int NAME_LEN = 64;
+    public static final int NAME = 72;
     public static final int NAME_CAPACITY = 256;
 
     private MemfdCreate() {}
+  }
+
+  /**
+   * The probe's load-time settings: {@code const volatile} globals in its {@code .rodata} section,
+   * to be written (at these byte offsets of the map's initial value) before the object is loaded.
+   */
+  public static final class Config {
+    /** Name of the ELF section (and, with the object name prefix, of the libbpf map). */
+    public static final String SECTION = ".rodata";
+    /** {@code __u32 vr_agent_tgid}: our own process id; its events are not reported (0: none). */
+    public static final String AGENT_TGID_SYMBOL = "vr_agent_tgid";
+    public static final int AGENT_TGID = 0;
+    /** {@code __u32 vr_trace_mmap}: 0 disables the mmap and mprotect programs' reports. */
+    public static final String TRACE_MMAP_SYMBOL = "vr_trace_mmap";
+    public static final int TRACE_MMAP = 4;
+    /** {@code __u32 vr_trace_injection}: 0 disables ptrace, process_vm_writev, memfd_create. */
+    public static final String TRACE_INJECTION_SYMBOL = "vr_trace_injection";
+    public static final int TRACE_INJECTION = 8;
+
+    private Config() {}
+  }
+
+  /** Names of the probe's maps and of the ring buffer's default size. */
+  public static final class Maps {
+    /** {@code BPF_MAP_TYPE_RINGBUF} carrying every record. */
+    public static final String EVENTS = "vr_events";
+    /** Default ring-buffer size; resize with {@code bpf_map__set_max_entries} before load. */
+    public static final int EVENTS_DEFAULT_BYTES = 16 * 1024 * 1024;
+    /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of {@code struct vr_counter}, key = kind code. */
+    public static final String COUNTERS = "vr_counters";
+
+    private Maps() {}
   }
 
   /** {@code struct vr_counter}: one per kind and CPU in the counters map. */
