@@ -7,7 +7,12 @@
  *   vrcapture OBJECT OUTDIR SECONDS [COMMAND ARGS...]
  *
  * COMMAND, if given, is started once the probe is attached; records of other processes are kept
- * too. Build: cc -O2 -o vrcapture vrcapture.c -lbpf
+ * too. Environment, to exercise the probe's settings and counters:
+ *   VR_AGENT_TGID=N     written into the probe's vr_agent_tgid before load (N's events are ignored)
+ *   VR_RINGBUF_BYTES=N  ring-buffer size set with bpf_map__set_max_entries before load
+ *   VR_STALL=1          do not read the ring buffer until COMMAND ends (forces losses)
+ *   VR_QUIET=1          do not write or print records, only the counters
+ * Build: cc -O2 -o vrcapture vrcapture.c -lbpf
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +29,7 @@
 
 static const char *out_dir;
 static int count;
+static int quiet;
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -31,6 +37,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	char name[512];
 	FILE *f;
 
+	if (quiet) {
+		count++;
+		return 0;
+	}
 	snprintf(name, sizeof(name), "%s/%05d-kind%u.bin", out_dir, count++, h->kind);
 	f = fopen(name, "wb");
 	if (!f || fwrite(data, 1, size, f) != size) {
@@ -73,6 +83,26 @@ int main(int argc, char **argv)
 		perror("open");
 		return 1;
 	}
+	quiet = getenv("VR_QUIET") != NULL;
+	if (getenv("VR_RINGBUF_BYTES"))
+		bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "vr_events"),
+					 strtoul(getenv("VR_RINGBUF_BYTES"), NULL, 0));
+	if (getenv("VR_AGENT_TGID")) {
+		struct bpf_map *rodata = NULL, *m;
+		size_t size;
+
+		bpf_object__for_each_map(m, obj) {
+			if (strstr(bpf_map__name(m), ".rodata"))
+				rodata = m;
+		}
+		/* vr_agent_tgid is at offset 0 of .rodata (WireFormat.Config.AGENT_TGID). */
+		__u32 *values = rodata ? (__u32 *)bpf_map__initial_value(rodata, &size) : NULL;
+		if (!values) {
+			fprintf(stderr, "no .rodata map\n");
+			return 1;
+		}
+		values[0] = strtoul(getenv("VR_AGENT_TGID"), NULL, 0);
+	}
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "load failed\n");
 		return 1;
@@ -98,12 +128,15 @@ int main(int argc, char **argv)
 			_exit(127);
 		}
 	}
+	if (child > 0 && getenv("VR_STALL"))
+		waitpid(child, NULL, 0);
 	end = time(NULL) + atoi(argv[3]);
 	while (time(NULL) < end)
 		ring_buffer__poll(rb, 100);
 	if (child > 0)
 		waitpid(child, NULL, WNOHANG);
 	ring_buffer__consume(rb);
+	fprintf(stderr, "records read: %d\n", count);
 
 	int ncpu = libbpf_num_possible_cpus();
 	struct vr_counter values[ncpu];

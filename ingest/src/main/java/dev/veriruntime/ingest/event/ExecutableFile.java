@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param deleted the file had no links left ({@code nlink == 0})
  * @param path best-effort path rebuilt by walking dentries and mounts in the kernel; relative to
  *     the root of the mount namespace; empty when it could not be resolved. Never an identity.
+ *     Kernel bytes are decoded as UTF-8, invalid sequences becoming U+FFFD.
  * @param pathTruncated leading components of {@link #path()} are missing (too deep or too long)
  */
 public record ExecutableFile(

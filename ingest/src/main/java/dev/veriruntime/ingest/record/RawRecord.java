@@ -31,6 +31,11 @@ final class RawRecord {
     return size;
   }
 
+  /** The same bytes, viewed as a record of {@code newSize} bytes (no copy, no new buffer). */
+  RawRecord resize(int newSize) {
+    return new RawRecord(buffer, base, newSize);
+  }
+
   int u16(int offset) throws MalformedRecordException {
     check(offset, 2);
     return buffer.getShort(base + offset) & 0xFFFF;
@@ -49,11 +54,13 @@ final class RawRecord {
   /** A NUL-terminated string in a fixed array of {@code capacity} bytes (a missing NUL ends it). */
   String cString(int offset, int capacity) throws MalformedRecordException {
     check(offset, capacity);
+    byte[] bytes = new byte[capacity];
+    buffer.get(base + offset, bytes, 0, capacity);
     int length = 0;
-    while (length < capacity && buffer.get(base + offset + length) != 0) {
+    while (length < capacity && bytes[length] != 0) {
       length++;
     }
-    return string(offset, length);
+    return new String(bytes, 0, length, StandardCharsets.UTF_8);
   }
 
   /**

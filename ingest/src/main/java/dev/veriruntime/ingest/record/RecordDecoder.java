@@ -72,7 +72,7 @@ public final class RecordDecoder {
       throw new MalformedRecordException(
           kind + " record truncated: " + available + " of " + expected + " bytes");
     }
-    RawRecord raw = RawRecord.of(buffer, expected);
+    RawRecord raw = header.resize(expected);
     return switch (kind) {
       case EXEC -> exec(raw);
       case EXIT -> exit(raw);

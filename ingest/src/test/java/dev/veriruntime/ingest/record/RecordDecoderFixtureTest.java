@@ -92,6 +92,29 @@ class RecordDecoderFixtureTest {
   }
 
   @Test
+  void pathCrossesMountPoints() throws Exception {
+    ExecEvent exec = (ExecEvent) decode("exec-tmpfs-mount.bin");
+
+    assertThat(exec.file().path()).isEqualTo("/dev/shm/vrtrue");
+    assertThat(exec.file().identity().device()).isEqualTo(FileIdentity.kernelDevice(0, 27));
+    assertThat(exec.file().filesystemMagic()).isEqualTo(0x01021994);
+    assertThat(exec.file().memfd()).as("a tmpfs file is not a memfd").isFalse();
+  }
+
+  @Test
+  void overlongPathsKeepTheirTailAndSaySo() throws Exception {
+    ExecEvent exec = (ExecEvent) decode("exec-deep-truncated.bin");
+
+    assertThat(exec.filenameTruncated()).isTrue();
+    assertThat(exec.filename()).hasSize(255).startsWith("/tmp/vrdeep/component-number-1-");
+    assertThat(exec.file().pathTruncated()).isTrue();
+    assertThat(exec.file().path())
+        .hasSizeLessThan(WireFormat.Exec.PATH_CAPACITY)
+        .startsWith("/component-number-")
+        .endsWith("/component-number-12-abcdefghijklmnopqrstuvwxyz0123456789/t");
+  }
+
+  @Test
   void exitCodesUseTheWaitStatusEncoding() throws Exception {
     ExitEvent normal = (ExitEvent) decode("exit-status-7.bin");
     ExitEvent killed = (ExitEvent) decode("exit-sigkill.bin");

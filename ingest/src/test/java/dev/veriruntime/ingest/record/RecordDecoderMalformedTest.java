@@ -21,6 +21,8 @@ class RecordDecoderMalformedTest {
           "exec-setuid-su.bin",
           "exec-memfd.bin",
           "exec-deleted.bin",
+          "exec-tmpfs-mount.bin",
+          "exec-deep-truncated.bin",
           "exit-status-7.bin",
           "exit-sigkill.bin",
           "mapping-mmap-libc.bin",
