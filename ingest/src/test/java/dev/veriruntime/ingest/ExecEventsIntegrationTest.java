@@ -7,6 +7,7 @@ import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.LostEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.ingest.testing.ExecDriver;
 import dev.veriruntime.ingest.testing.KernelTests;
 import java.nio.file.Files;
 import java.nio.file.Path;

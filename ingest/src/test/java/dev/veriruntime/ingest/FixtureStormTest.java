@@ -2,6 +2,7 @@ package dev.veriruntime.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.ingest.testing.ExecDriver;
 import dev.veriruntime.ingest.testing.KernelTests;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.veriruntime.ingest;
+package dev.veriruntime.ingest.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,16 +14,16 @@ import java.util.concurrent.TimeUnit;
  * exec counts come from outside the probe. The child gets a unique name so its events can be told
  * apart from the machine's other activity.
  */
-final class ExecDriver {
-  final Path driver;
-  final Path child;
+public final class ExecDriver {
+  public final Path driver;
+  public final Path child;
 
   private ExecDriver(Path driver, Path child) {
     this.driver = driver;
     this.child = child;
   }
 
-  static ExecDriver build(Path dir) throws IOException, InterruptedException {
+  public static ExecDriver build(Path dir) throws IOException, InterruptedException {
     Path driver = compile(dir, "exec_driver.c", "exec_driver");
     Path child = compile(dir, "exec_child.c", "vrtc" + ProcessHandle.current().pid());
     return new ExecDriver(driver, child);
@@ -44,13 +44,13 @@ final class ExecDriver {
   }
 
   /** Result of a driver run: child pids (count mode only) and how many execs succeeded or failed. */
-  record Run(List<Long> childPids, long succeeded, long failed) {}
+  public record Run(List<Long> childPids, long succeeded, long failed) {}
 
-  Run count(int n) throws IOException, InterruptedException {
+  public Run count(int n) throws IOException, InterruptedException {
     return run(List.of(driver.toString(), "count", child.toString(), Integer.toString(n)), 120);
   }
 
-  Run storm(int seconds, int workers) throws IOException, InterruptedException {
+  public Run storm(int seconds, int workers) throws IOException, InterruptedException {
     return run(List.of(driver.toString(), "storm", child.toString(), Integer.toString(seconds), Integer.toString(workers)), seconds + 60);
   }
 
