@@ -6,6 +6,7 @@ import dev.veriruntime.ingest.event.EventKind;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.LostEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.ingest.testing.ExecDriver;
 import dev.veriruntime.ingest.testing.KernelTests;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
