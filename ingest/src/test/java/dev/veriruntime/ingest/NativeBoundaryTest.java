@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
 /** One door to native code: only dev.veriruntime.ingest.kernel may touch jnr-ffi. */
 class NativeBoundaryTest {
   private static final JavaClasses PRODUCTION =
-      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.veriruntime");
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          // Only this module's compiled classes: scanning the whole classpath takes many seconds.
+          .importUrl(Probe.class.getProtectionDomain().getCodeSource().getLocation());
 
   @Test
   void onlyTheKernelPackageUsesJnr() {

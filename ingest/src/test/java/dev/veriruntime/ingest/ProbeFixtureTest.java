@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,6 +76,7 @@ class ProbeFixtureTest {
     String comm = binary.getFileName().toString();
     ProbeSettings settings = new ProbeSettings(ProcessHandle.current().pid(), 1 << 16, Map.of("fixture_magic", 77L));
     long[] childPid = new long[1];
+    AtomicReference<Exec> seen = new AtomicReference<>();
     long before = System.nanoTime();
     try (Probe probe = Probe.load(ProbeSpecTest.fixture(), settings)) {
       StepVerifier.create(RingBufferReader.flux(probe, ProbeFixtureTest::decode, w -> new Exec(-1, w.total(), "lost", 0, 0), Duration.ofSeconds(1))
@@ -89,7 +91,8 @@ class ProbeFixtureTest {
             }
           })
           .assertNext(e -> {
-            assertThat(e.tgid()).isEqualTo(childPid[0]);
+            // The event can arrive before start() returns the pid: compare pids after verify().
+            seen.set(e);
             assertThat(e.magic()).isEqualTo(77L);
             // bpf_ktime_get_ns and System.nanoTime are both CLOCK_MONOTONIC: directly comparable.
             assertThat(e.kernelNanos()).isBetween(before, e.receivedNanos());
@@ -97,6 +100,7 @@ class ProbeFixtureTest {
           .then(probe::close)
           .expectComplete()
           .verify(Duration.ofSeconds(10));
+      assertThat(seen.get().tgid()).isEqualTo(childPid[0]);
       assertThat(probe.isClosed()).isTrue();
       probe.close();
       assertThatThrownBy(probe::lostRecords).isInstanceOf(IllegalStateException.class);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import dev.veriruntime.ingest.KernelSupport;
 import dev.veriruntime.ingest.EventSource;
 import dev.veriruntime.ingest.Probe;
@@ -132,7 +133,8 @@ public final class EventsCommand implements Callable<Integer> {
 
   static ObjectMapper mapper() {
     ObjectMapper mapper = EventJson.newMapper();
-    // Paths as plain strings, not file:// URIs.
+    // Optional<ExecutableFile> as the value or null; paths as plain strings, not file:// URIs.
+    mapper.registerModule(new Jdk8Module());
     mapper.registerModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance));
     return mapper;
   }

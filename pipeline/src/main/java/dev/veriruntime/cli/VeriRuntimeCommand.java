@@ -49,7 +49,8 @@ public final class VeriRuntimeCommand implements Runnable {
           cmd.getErr().println("veriruntime: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
           return ex instanceof CliException ce ? ce.exitCode() : ExitCodes.INTERNAL;
         });
-    cli.setExitCodeExceptionMapper(ex -> ex instanceof CliException ce ? ce.exitCode() : ExitCodes.INTERNAL);
+    cli.setExitCodeExceptionMapper(ex -> ex instanceof CliException ce ? ce.exitCode()
+        : ex instanceof CommandLine.ParameterException ? ExitCodes.USAGE : ExitCodes.INTERNAL);
     return cli;
   }
 

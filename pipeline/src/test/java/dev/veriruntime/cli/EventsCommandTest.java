@@ -15,9 +15,17 @@ class EventsCommandTest {
   record Result(int exitCode, String out, String err) {}
 
   static Result run(EventsCommand command, String... args) {
-    CommandLine cli = VeriRuntimeCommand.commandLine();
-    cli.getSubcommands().remove("events");
-    cli.addSubcommand("events", command);
+    CommandLine.IFactory factory = new CommandLine.IFactory() {
+      @Override
+      @SuppressWarnings("unchecked")
+      public <K> K create(Class<K> type) throws Exception {
+        return type == EventsCommand.class ? (K) command : CommandLine.defaultFactory().create(type);
+      }
+    };
+    CommandLine cli = new CommandLine(new VeriRuntimeCommand(), factory);
+    CommandLine production = VeriRuntimeCommand.commandLine();
+    cli.setExecutionExceptionHandler(production.getExecutionExceptionHandler());
+    cli.setExitCodeExceptionMapper(production.getExitCodeExceptionMapper());
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     cli.setOut(new PrintWriter(out));
