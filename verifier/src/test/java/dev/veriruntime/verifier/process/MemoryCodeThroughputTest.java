@@ -19,6 +19,40 @@ class MemoryCodeThroughputTest {
   }
 
   @Test
+  void fullVerificationOfOwnJvmFindsItsJitAndDlopenedLibrariesButNoModifiedCode() throws Exception {
+    int pid = (int) ProcessHandle.current().pid();
+    java.time.Clock clock = java.time.Clock.systemUTC();
+    ProcessVerifier verifier =
+        new ProcessVerifier(
+            ExecutableVerifier.of(
+                new dev.veriruntime.verifier.BinaryVerifier(
+                    dev.veriruntime.verifier.reference.ReferenceStore.empty(),
+                    clock,
+                    dev.veriruntime.verifier.BinaryVerifier.Options.defaults())),
+            ProcessPolicy.defaults(),
+            clock);
+    long t0 = System.nanoTime();
+    ProcessVerification v = verifier.verify(pid);
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(v.scope(dev.veriruntime.verifier.Scope.MEMORY_CODE).orElseThrow().status())
+        .isEqualTo(ScopeStatus.VERIFIED);
+    assertThat(v.findings())
+        .extracting(f -> f.type())
+        .contains(
+            dev.veriruntime.verifier.FindingType.ANONYMOUS_EXECUTABLE_MEMORY,
+            dev.veriruntime.verifier.FindingType.UNEXPECTED_LIBRARY)
+        .doesNotContain(dev.veriruntime.verifier.FindingType.CODE_MODIFIED);
+    assertThat(v.findings())
+        .filteredOn(f -> f.type() == dev.veriruntime.verifier.FindingType.UNEXPECTED_LIBRARY)
+        .extracting(f -> f.detail().get("library"))
+        .anySatisfy(lib -> assertThat(lib).endsWith("/libjvm.so"));
+    System.out.printf(
+        "VerifyProcess of own JVM pid %d: %d ms (hash of every mapped file + %.1f MiB of code"
+            + " compared)%n",
+        pid, millis, v.codeBytesCompared() / 1048576.0);
+  }
+
+  @Test
   void ownJvmCodeEqualsItsFilesAndTheRateIsReported() throws Exception {
     int pid = (int) ProcessHandle.current().pid();
     MemoryCodeComparator comparator = new MemoryCodeComparator();
