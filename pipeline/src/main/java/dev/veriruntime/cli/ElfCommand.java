@@ -202,7 +202,8 @@ public final class ElfCommand implements Callable<Integer> {
     out.printf("  build-id    %s%n", elf.buildId().orElse("(none)"));
     out.printf("  interpreter %s%n", elf.interpreter().orElse("(none)"));
     if (elf.dynamic().present()) {
-      out.printf("  needed      %s%n", String.join(" ", elf.dynamic().needed()));
+      out.printf("  needed      %s%n", elf.dynamic().needed().isEmpty() ? "(none)"
+          : String.join(" ", elf.dynamic().needed()));
       elf.dynamic().soname().ifPresent(s -> out.printf("  soname      %s%n", s));
       if (!elf.dynamic().rpath().isEmpty()) {
         out.printf("  rpath       %s%n", String.join(":", elf.dynamic().rpath()));
