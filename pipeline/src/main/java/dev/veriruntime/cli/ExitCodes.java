@@ -33,6 +33,12 @@ public final class ExitCodes {
   public static final int NO_SUCH_PROCESS = 22;
   /** Evidence journal verification found tampering or loss. */
   public static final int JOURNAL_TAMPERED = 30;
+  /** No VeriRuntime daemon answers on the API socket, or it is overloaded (Core API UNAVAILABLE). */
+  public static final int DAEMON_UNAVAILABLE = 40;
+  /** The daemon refused the caller: its uid/gid is not allowed on the API socket (FORBIDDEN). */
+  public static final int API_FORBIDDEN = 41;
+  /** A Core API subject (file, evidence reference) does not exist (NOT_FOUND). */
+  public static final int NOT_FOUND = 42;
   /** A bug: an unexpected exception. The message says what. */
   public static final int INTERNAL = 70;
 

@@ -12,8 +12,15 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VeriRuntimeCommand.Version.class,
     description = "Is the code running on this host the code we intended to run?",
-    subcommands = {CommandLine.HelpCommand.class, RefsCommand.class, VerifyBinaryCommand.class, ElfCommand.class,
-        VerifyProcessCommand.class, StateCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      ElfCommand.class,
+      JournalCommand.class,
+      RefsCommand.class,
+      StateCommand.class,
+      VerifyBinaryCommand.class,
+      VerifyProcessCommand.class,
+    })
 public final class VeriRuntimeCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -5,18 +5,14 @@ import java.util.Locale;
 /** The signature schemes accepted for reference envelopes. */
 public enum KeyType {
   /** Ed25519 (RFC 8032); signatures are the raw 64 bytes. */
-  ED25519("ed25519", "Ed25519", "Ed25519"),
+  ED25519("ed25519"),
   /** ECDSA over NIST P-256 with SHA-256; signatures are ASN.1 DER {@code SEQUENCE {r, s}}. */
-  ECDSA_P256("ecdsa-p256", "EC", "SHA256withECDSA");
+  ECDSA_P256("ecdsa-p256");
 
   private final String cliName;
-  private final String keyAlgorithm;
-  private final String signatureAlgorithm;
 
-  KeyType(String cliName, String keyAlgorithm, String signatureAlgorithm) {
+  KeyType(String cliName) {
     this.cliName = cliName;
-    this.keyAlgorithm = keyAlgorithm;
-    this.signatureAlgorithm = signatureAlgorithm;
   }
 
   /**
@@ -24,14 +20,6 @@ public enum KeyType {
    */
   public String cliName() {
     return cliName;
-  }
-
-  String keyAlgorithm() {
-    return keyAlgorithm;
-  }
-
-  String signatureAlgorithm() {
-    return signatureAlgorithm;
   }
 
   /**

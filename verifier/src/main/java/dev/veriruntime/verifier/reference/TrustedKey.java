@@ -1,28 +1,28 @@
 package dev.veriruntime.verifier.reference;
 
+import java.io.IOException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.PublicKey;
-import java.security.Signature;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.Objects;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
+import org.bouncycastle.crypto.params.ECPublicKeyParameters;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
+import org.bouncycastle.crypto.util.PublicKeyFactory;
 
 /**
  * A public key whose signatures are trusted, identified by its key id: the lowercase hex SHA-256 of
  * its SubjectPublicKeyInfo DER encoding (the bytes inside a {@code -----BEGIN PUBLIC KEY-----} PEM
- * block). Immutable and thread-safe: each verification uses its own {@link Signature}.
+ * block). Immutable and thread-safe: each verification uses its own BouncyCastle signer.
  */
 public final class TrustedKey {
   static final String PEM_LABEL = "PUBLIC KEY";
 
   private final String keyId;
   private final KeyType type;
-  private final PublicKey publicKey;
+  private final AsymmetricKeyParameter publicKey;
   private final byte[] spki;
 
-  private TrustedKey(String keyId, KeyType type, PublicKey publicKey, byte[] spki) {
+  private TrustedKey(String keyId, KeyType type, AsymmetricKeyParameter publicKey, byte[] spki) {
     this.keyId = keyId;
     this.type = type;
     this.publicKey = publicKey;
@@ -55,16 +55,23 @@ public final class TrustedKey {
           "public key " + origin + " is not a valid SubjectPublicKeyInfo");
     }
     KeyType type = Crypto.keyType(info.getAlgorithm(), origin);
+    AsymmetricKeyParameter key;
     try {
-      PublicKey key =
-          KeyFactory.getInstance(type.keyAlgorithm(), Crypto.bc())
-              .generatePublic(new X509EncodedKeySpec(spki));
-      return new TrustedKey(Crypto.sha256Hex(spki), type, key, spki.clone());
-    } catch (GeneralSecurityException | RuntimeException e) {
+      // For EC keys this also checks that the point lies on the curve.
+      key = PublicKeyFactory.createKey(info);
+    } catch (IOException | RuntimeException e) {
+      key = null;
+    }
+    boolean expected =
+        type == KeyType.ED25519
+            ? key instanceof Ed25519PublicKeyParameters
+            : key instanceof ECPublicKeyParameters;
+    if (!expected) {
       throw new ReferenceException(
           ReferenceException.Kind.KEY_INVALID,
           "public key " + origin + " is not a valid " + type + " key");
     }
+    return new TrustedKey(Crypto.sha256Hex(spki), type, key, spki.clone());
   }
 
   /** Lowercase hex SHA-256 of the SubjectPublicKeyInfo DER. */
@@ -91,14 +98,7 @@ public final class TrustedKey {
    * is malformed for this key type (wrong length, bad DER) is simply not valid: this never throws.
    */
   public boolean verify(byte[] data, byte[] signature) {
-    try {
-      Signature verifier = Signature.getInstance(type.signatureAlgorithm(), Crypto.bc());
-      verifier.initVerify(publicKey);
-      verifier.update(data);
-      return verifier.verify(signature);
-    } catch (GeneralSecurityException | RuntimeException e) {
-      return false;
-    }
+    return Crypto.verify(type, publicKey, data, signature);
   }
 
   @Override

@@ -495,6 +495,63 @@ class ReferenceLoaderTest {
         .isTrue();
   }
 
+  /** OpenSSL reads our key files and accepts our signatures: an independent implementation agrees. */
+  @ParameterizedTest
+  @EnumSource(KeyType.class)
+  void opensslReadsOurKeysAndVerifiesOurSignatures(KeyType type) throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl not installed");
+    SigningKey key = SigningKey.generate(type);
+    Path priv = dir.resolve("ours.key");
+    Path pub = dir.resolve("ours.pub");
+    key.writeNew(priv, pub);
+    Path derived = dir.resolve("derived.pub");
+    run(List.of("openssl", "pkey", "-in", priv.toString(), "-pubout", "-out", derived.toString()));
+    assertThat(Files.readString(derived)).isEqualTo(Files.readString(pub));
+
+    byte[] data = DsseEnvelope.pae(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, manifest().toJsonBytes());
+    Path dataFile = write("data.bin", data);
+    Path sigFile = write("data.sig", key.sign(data));
+    List<String> verify =
+        type == KeyType.ED25519
+            ? List.of("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub.toString(), "-rawin",
+                "-in", dataFile.toString(), "-sigfile", sigFile.toString())
+            : List.of("openssl", "dgst", "-sha256", "-verify", pub.toString(), "-signature",
+                sigFile.toString(), dataFile.toString());
+    run(verify);
+    // The same check must fail for other bytes, or it proves nothing.
+    data[data.length - 1] ^= 1;
+    Files.write(dataFile, data);
+    Process p = new ProcessBuilder(verify).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    assertThat(p.waitFor()).isNotZero();
+  }
+
+  /** PKCS#8 version 2 (public key included), as BouncyCastle and some tools write it, still loads. */
+  @Test
+  void ed25519Pkcs8WithPublicKeyLoads() throws Exception {
+    var seed = new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(new java.security.SecureRandom());
+    byte[] v2 = org.bouncycastle.crypto.util.PrivateKeyInfoFactory.createPrivateKeyInfo(seed).getEncoded();
+    Path file = write("v2.key", PemFiles.encode("PRIVATE KEY", v2).getBytes(StandardCharsets.US_ASCII));
+    SigningKey key = SigningKey.load(file);
+    assertThat(key.publicKey().spki())
+        .isEqualTo(org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory
+            .createSubjectPublicKeyInfo(seed.generatePublicKey()).getEncoded());
+  }
+
+  @Test
+  void ecdsaSignatureMustBeStrictDer() throws Exception {
+    SigningKey key = SigningKey.generate(KeyType.ECDSA_P256);
+    byte[] data = "payload".getBytes(StandardCharsets.UTF_8);
+    byte[] sig = key.sign(data);
+    assertThat(key.publicKey().verify(data, sig)).isTrue();
+    byte[] trailing = java.util.Arrays.copyOf(sig, sig.length + 1);
+    assertThat(key.publicKey().verify(data, trailing)).isFalse();
+    assertThat(key.publicKey().verify(data, new byte[0])).isFalse();
+    assertThat(key.publicKey().verify(data, new byte[64])).isFalse();
+    // RFC 6979: deterministic signatures.
+    assertThat(key.sign(data)).isEqualTo(sig);
+  }
+
   private static void run(List<String> command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
