@@ -111,8 +111,8 @@ public final class ProcessVerifier {
   /**
    * Verifies process {@code pid} now.
    *
-   * @throws ProcessGoneException if there is no process {@code pid} (a process that exits
-   *     <em>during</em> verification is a DEGRADED result instead)
+   * @throws ProcessGoneException if there is no process {@code pid}, or only its zombie (a process
+   *     that exits <em>during</em> verification is a DEGRADED result instead)
    * @throws NotAUserProcessException if {@code pid} is a kernel thread
    * @throws IOException if {@code /proc} itself cannot be read
    */
@@ -130,6 +130,11 @@ public final class ProcessVerifier {
       status = procFs.status(pid);
     } catch (ProcessGoneException e) {
       throw new ProcessGoneException(pid, "no such process: " + pid + " (exited)", e);
+    }
+    if (status.fields().getOrDefault("State", "").startsWith("Z")) {
+      // A zombie has released its memory and executable; only its exit status waits to be reaped.
+      throw new ProcessGoneException(
+          pid, "no such process: " + pid + " (exited; a zombie not yet reaped)");
     }
     try {
       link = procFs.exeLink(pid);
