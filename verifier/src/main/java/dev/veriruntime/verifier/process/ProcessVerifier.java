@@ -89,9 +89,26 @@ public final class ProcessVerifier {
       ProcFs procFs,
       ProcessMemory.Opener memory,
       MemoryCodeComparator comparator) {
-    this.executables =
+    this(
         ExecutableVerifier.caching(
-            Objects.requireNonNull(executables, "executables"), FILE_CACHE_ENTRIES);
+            Objects.requireNonNull(executables, "executables"), FILE_CACHE_ENTRIES),
+        policy,
+        clock,
+        procFs,
+        memory,
+        comparator,
+        true);
+  }
+
+  private ProcessVerifier(
+      ExecutableVerifier cachedExecutables,
+      ProcessPolicy policy,
+      Clock clock,
+      ProcFs procFs,
+      ProcessMemory.Opener memory,
+      MemoryCodeComparator comparator,
+      boolean cached) {
+    this.executables = cachedExecutables;
     this.policy = Objects.requireNonNull(policy, "policy");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.procFs = Objects.requireNonNull(procFs, "procFs");
@@ -102,6 +119,11 @@ public final class ProcessVerifier {
 
   public ProcessPolicy policy() {
     return policy;
+  }
+
+  /** The same verifier (sharing its cache of mapped-file verifications) under another policy. */
+  public ProcessVerifier withPolicy(ProcessPolicy other) {
+    return new ProcessVerifier(executables, other, clock, procFs, memory, comparator, true);
   }
 
   public ProcFs procFs() {

@@ -11,10 +11,10 @@
  * <p>Everything here is pure Java over {@code /proc}: {@code /proc/PID/exe} (the inode that runs),
  * {@code maps}, {@code map_files} (the inode each mapping maps), {@code mem} (through the {@link
  * dev.veriruntime.verifier.process.ProcessMemory} interface), {@code status}, {@code environ}, and
- * {@code /etc/ld.so.conf} for the loader's search path. No native code, no Reactor; time comes
- * from an injected {@link java.time.Clock}. Reading another process's maps, map_files and memory
- * needs ptrace-attach rights (root); without them the affected scopes are NOT_VERIFIED with the
- * reason, never VERIFIED.
+ * {@code /etc/ld.so.conf} for the loader's search path. No native code, no Reactor; time comes from
+ * an injected {@link java.time.Clock}. Reading another process's maps, map_files and memory needs
+ * ptrace-attach rights (root); without them the affected scopes are NOT_VERIFIED with the reason,
+ * never VERIFIED.
  *
  * <pre>{@code
  * BinaryVerifier binaries = new BinaryVerifier(store, clock, BinaryVerifier.Options.defaults());
