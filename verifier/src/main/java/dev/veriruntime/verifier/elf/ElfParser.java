@@ -44,7 +44,8 @@ final class ElfParser {
     this.size = source.size();
     // Headers, tables and notes are read about once, section digests hash the loaded part once:
     // three times the file size is generous for any real file and keeps hostile ones linear.
-    source.limitWork(Math.addExact(Math.multiplyExact(3, size), 16L << 20));
+    long slack = 16L << 20;
+    source.limitWork(size > (Long.MAX_VALUE - slack) / 3 ? Long.MAX_VALUE : 3 * size + slack);
   }
 
   ElfFile parse() throws IOException, MalformedElfException {

@@ -20,8 +20,10 @@ import java.util.Optional;
  * #chunkSize()} bytes per thread); neither the memory nor the channel is closed here.
  */
 public final class MemoryCodeComparator {
-  /** Default size of one read: large enough that system-call cost is noise. */
-  public static final int DEFAULT_CHUNK_SIZE = 1 << 20;
+  /**
+   * Default size of one read: system-call cost is noise, and both buffers stay in a 1 MiB L2 cache.
+   */
+  public static final int DEFAULT_CHUNK_SIZE = 256 << 10;
 
   private final int chunkSize;
   private final ThreadLocal<ByteBuffer[]> buffers;

@@ -1,5 +1,6 @@
 package dev.veriruntime.verifier.process;
 
+import dev.veriruntime.verifier.FileIdentity;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -198,26 +199,20 @@ public final class ProcFs {
 
   private static void checkIdentity(Path path, MemoryMapping mapping) throws IOException {
     Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino");
-    long stDev = (Long) a.get("dev");
-    long major = ((stDev >>> 8) & 0xfffL) | ((stDev >>> 32) & ~0xfffL);
-    long minor = (stDev & 0xffL) | ((stDev >>> 12) & ~0xffL);
+    long dev = FileIdentity.fromStat((Long) a.get("dev"), 0, 0, 0).dev();
     long ino = (Long) a.get("ino");
-    if (major != mapping.devMajor() || minor != mapping.devMinor() || ino != mapping.inode()) {
+    if (dev != mapping.kernelDev() || ino != mapping.inode()) {
       throw new MappedFileUnavailableException(
           mapping,
-          path
-              + " is now inode "
-              + ino
-              + " on "
-              + major
-              + ":"
-              + minor
-              + ", not the mapped inode "
-              + mapping.inode()
-              + " on "
-              + mapping.devMajor()
-              + ":"
-              + mapping.devMinor(),
+          String.format(
+              "%s is now inode %d on %d:%d, not the mapped inode %d on %d:%d",
+              path,
+              ino,
+              dev >>> 20,
+              dev & 0xfffff,
+              mapping.inode(),
+              mapping.devMajor(),
+              mapping.devMinor()),
           null);
     }
   }

@@ -89,9 +89,26 @@ public final class ProcessVerifier {
       ProcFs procFs,
       ProcessMemory.Opener memory,
       MemoryCodeComparator comparator) {
-    this.executables =
+    this(
         ExecutableVerifier.caching(
-            Objects.requireNonNull(executables, "executables"), FILE_CACHE_ENTRIES);
+            Objects.requireNonNull(executables, "executables"), FILE_CACHE_ENTRIES),
+        policy,
+        clock,
+        procFs,
+        memory,
+        comparator,
+        true);
+  }
+
+  private ProcessVerifier(
+      ExecutableVerifier cachedExecutables,
+      ProcessPolicy policy,
+      Clock clock,
+      ProcFs procFs,
+      ProcessMemory.Opener memory,
+      MemoryCodeComparator comparator,
+      boolean cached) {
+    this.executables = cachedExecutables;
     this.policy = Objects.requireNonNull(policy, "policy");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.procFs = Objects.requireNonNull(procFs, "procFs");
@@ -104,6 +121,11 @@ public final class ProcessVerifier {
     return policy;
   }
 
+  /** The same verifier (sharing its cache of mapped-file verifications) under another policy. */
+  public ProcessVerifier withPolicy(ProcessPolicy other) {
+    return new ProcessVerifier(executables, other, clock, procFs, memory, comparator, true);
+  }
+
   public ProcFs procFs() {
     return procFs;
   }
@@ -111,8 +133,8 @@ public final class ProcessVerifier {
   /**
    * Verifies process {@code pid} now.
    *
-   * @throws ProcessGoneException if there is no process {@code pid} (a process that exits
-   *     <em>during</em> verification is a DEGRADED result instead)
+   * @throws ProcessGoneException if there is no process {@code pid}, or only its zombie (a process
+   *     that exits <em>during</em> verification is a DEGRADED result instead)
    * @throws NotAUserProcessException if {@code pid} is a kernel thread
    * @throws IOException if {@code /proc} itself cannot be read
    */
@@ -130,6 +152,11 @@ public final class ProcessVerifier {
       status = procFs.status(pid);
     } catch (ProcessGoneException e) {
       throw new ProcessGoneException(pid, "no such process: " + pid + " (exited)", e);
+    }
+    if (status.fields().getOrDefault("State", "").startsWith("Z")) {
+      // A zombie has released its memory and executable; only its exit status waits to be reaped.
+      throw new ProcessGoneException(
+          pid, "no such process: " + pid + " (exited; a zombie not yet reaped)");
     }
     try {
       link = procFs.exeLink(pid);

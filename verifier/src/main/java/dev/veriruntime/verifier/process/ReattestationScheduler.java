@@ -11,19 +11,21 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Continuous re-attestation of the processes in a {@link RuntimeStateRegistry}: each {@link
  * #tick()} spends the budget a {@link ReattestationPlanner} grants on resumable {@link CodeScan}s;
- * when a scan of a process completes, its MEMORY_CODE result (with a tracer check) replaces the one
- * in the registry and the updated verification is returned, so the caller can report drift found
- * hours after the process started.
+ * when a scan of a process completes, its MEMORY_CODE result (with a tracer check) and a fresh
+ * MEMORY_MAP result replace those in the registry and the updated verification is returned, so the
+ * caller can report drift (patched code, a library injected later) found hours after start.
  *
  * <p>Not thread-safe: one scheduler thread (the pipeline's) calls {@link #tick()}. The registry it
  * updates is thread-safe and may be read concurrently.
  */
 public final class ReattestationScheduler {
   private final ProcessVerifier verifier;
+  private final ProcessVerifier mapOnly;
   private final ReattestationPlanner planner;
   private final RuntimeStateRegistry registry;
   private final Clock clock;
@@ -36,6 +38,8 @@ public final class ReattestationScheduler {
       RuntimeStateRegistry registry,
       Clock clock) {
     this.verifier = Objects.requireNonNull(verifier, "verifier");
+    this.mapOnly =
+        verifier.withPolicy(verifier.policy().withIntendedScopes(Set.of(Scope.MEMORY_MAP)));
     this.planner = Objects.requireNonNull(planner, "planner");
     this.registry = Objects.requireNonNull(registry, "registry");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -96,10 +100,32 @@ public final class ReattestationScheduler {
       }
       ProcessVerification next =
           previous.withRecheckedScope(code, findings, now, scan.bytesCompared());
+      if (previous.coverage().results().containsKey(Scope.MEMORY_MAP)) {
+        next = recheckMemoryMap(next, now);
+      }
       registry.record(next);
       updated.add(next);
     }
     return updated;
+  }
+
+  /**
+   * MEMORY_MAP again, so a library injected (dlopen, ptrace) after the first verification is found
+   * too. Cheap next to the code scan: mapped files are hashed once per identity.
+   */
+  private ProcessVerification recheckMemoryMap(ProcessVerification current, Instant now) {
+    try {
+      ProcessVerification map = mapOnly.verify(current.pid());
+      if (map.startTicks() != current.startTicks()) {
+        return current;
+      }
+      return map.scope(Scope.MEMORY_MAP)
+          .map(r -> current.withRecheckedScope(r, map.findings(), now, current.codeBytesCompared()))
+          .orElse(current);
+    } catch (IOException e) {
+      // Gone or refused: the code result just recorded already says so.
+      return current;
+    }
   }
 
   /** Scans in progress (for metrics). */

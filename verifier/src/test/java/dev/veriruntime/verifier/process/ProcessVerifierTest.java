@@ -372,6 +372,30 @@ class ProcessVerifierTest {
   }
 
   @Test
+  void zombieIsAnExitedProcessNotAKernelThread() throws Exception {
+    // sh forks a child that exits at once and then sleeps without reaping it.
+    Process parent =
+        new ProcessBuilder("/bin/sh", "-c", "sh -c 'exit 0' & echo $!; exec sleep 30").start();
+    try {
+      int child =
+          Integer.parseInt(
+              new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream()))
+                  .readLine()
+                  .strip());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (!ProcFs.host().status(child).fields().get("State").startsWith("Z")) {
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+      assertThatThrownBy(() -> verifier(ReferenceStore.empty()).verify(child))
+          .isInstanceOf(ProcessGoneException.class)
+          .hasMessageContaining("zombie");
+    } finally {
+      parent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void missingPidAndKernelThreadsAreClearErrors() {
     assertThatThrownBy(() -> verifier(ReferenceStore.empty()).verify(Integer.MAX_VALUE - 1))
         .isInstanceOf(ProcessGoneException.class)

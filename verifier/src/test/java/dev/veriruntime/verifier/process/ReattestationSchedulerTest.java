@@ -79,6 +79,54 @@ class ReattestationSchedulerTest {
   }
 
   @Test
+  void libraryLoadedLongAfterStartIsFoundByTheNextPass() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
+    Path lib = TestPrograms.library("preload");
+    try (TestPrograms.Running p =
+        TestPrograms.start(
+            java.util.Map.of("SPIN_LATE_LIB", lib.toString()),
+            TestPrograms.executable("spin").toString())) {
+      ProcessVerifier verifier =
+          new ProcessVerifier(
+              ExecutableVerifier.of(
+                  new BinaryVerifier(
+                      ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults())),
+              ProcessPolicy.defaults(),
+              clock);
+      RuntimeStateRegistry registry = new RuntimeStateRegistry();
+      registry.record(verifier.verify(p.pid()));
+      assertThat(registry.get(p.pid()).orElseThrow().findings())
+          .noneMatch(f -> f.type() == FindingType.UNEXPECTED_LIBRARY);
+      ReattestationScheduler scheduler =
+          new ReattestationScheduler(
+              verifier,
+              new ReattestationPlanner(clock, 64 << 20, Duration.ofSeconds(1)),
+              registry,
+              clock);
+
+      clock.advance(Duration.ofHours(2));
+      new ProcessBuilder("kill", "-USR1", Integer.toString(p.pid())).start().waitFor();
+      assertThat(p.nextLine()).isEqualTo("loaded");
+      clock.advance(Duration.ofSeconds(1));
+      List<ProcessVerification> updates = scheduler.tick();
+
+      assertThat(updates)
+          .singleElement()
+          .satisfies(
+              v -> {
+                assertThat(v.scope(Scope.MEMORY_MAP).orElseThrow().status())
+                    .isEqualTo(ScopeStatus.FAILED);
+                assertThat(v.findings())
+                    .filteredOn(f -> f.type() == FindingType.UNEXPECTED_LIBRARY)
+                    .singleElement()
+                    .satisfies(
+                        f -> assertThat(f.reason()).contains(lib.toString()).contains("dlopen"));
+                assertThat(v.checkedAt()).isEqualTo(clock.instant());
+              });
+    }
+  }
+
+  @Test
   void exitedProcessesAreForgotten() throws Exception {
     MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
     ProcessVerifier verifier =

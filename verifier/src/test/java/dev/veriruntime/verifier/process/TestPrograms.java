@@ -100,7 +100,7 @@ final class TestPrograms {
         p.destroyForcibly();
         throw new IOException("test program " + command[0] + " did not start: " + ready);
       }
-      return new Running(p, ready.split(" "));
+      return new Running(p, ready.split(" "), out);
     } catch (Exception e) {
       p.destroyForcibly();
       throw e instanceof IOException io
@@ -116,9 +116,19 @@ final class TestPrograms {
   }
 
   /** A started test program; close kills it and waits for it. */
-  record Running(Process process, String[] readyLine) implements AutoCloseable {
+  record Running(Process process, String[] readyLine, BufferedReader out) implements AutoCloseable {
     int pid() {
       return (int) process.pid();
+    }
+
+    /** The next line the program prints, waiting at most 10 seconds. */
+    String nextLine() throws Exception {
+      ExecutorService reader = Executors.newSingleThreadExecutor();
+      try {
+        return reader.submit(out::readLine).get(10, TimeUnit.SECONDS);
+      } finally {
+        reader.shutdownNow();
+      }
     }
 
     @Override
