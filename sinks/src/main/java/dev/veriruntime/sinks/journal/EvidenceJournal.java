@@ -205,6 +205,14 @@ public final class EvidenceJournal implements AutoCloseable {
    * found. Cost: a scan of the journal files (lookups are rare; the journal is bounded by rotation).
    */
   public synchronized Optional<Evidence> evidence(String ref) throws IOException {
+    return find(dir, ref);
+  }
+
+  /**
+   * The read-only form of {@link #evidence(String)} for a journal directory this process does not
+   * own (the CLI, an offline copy). Never writes.
+   */
+  public static Optional<Evidence> find(Path journalDir, String ref) throws IOException {
     Objects.requireNonNull(ref, "ref");
     Long wantedSeq = null;
     try {
@@ -213,7 +221,7 @@ public final class EvidenceJournal implements AutoCloseable {
       // an event id
     }
     Evidence found = null;
-    for (Path file : journalFiles(dir)) {
+    for (Path file : journalFiles(journalDir)) {
       for (JournalLine line : JournalLine.readAll(file)) {
         if (!line.terminated()) {
           continue;
