@@ -23,6 +23,8 @@ public final class ExitCodes {
   public static final int SIGNATURE_INVALID = 12;
   /** A key file is missing, malformed or of an unsupported type. */
   public static final int KEY_INVALID = 13;
+  /** An output file cannot be written, or would overwrite a key that already exists. */
+  public static final int OUTPUT_UNWRITABLE = 14;
   /** The probe cannot run here: not root / missing capabilities, no BTF. */
   public static final int KERNEL_UNSUPPORTED = 20;
   /** The probe could not be loaded or attached. */
@@ -31,6 +33,12 @@ public final class ExitCodes {
   public static final int NO_SUCH_PROCESS = 22;
   /** Evidence journal verification found tampering or loss. */
   public static final int JOURNAL_TAMPERED = 30;
+  /** No VeriRuntime daemon answers on the API socket, or it is overloaded (Core API UNAVAILABLE). */
+  public static final int DAEMON_UNAVAILABLE = 40;
+  /** The daemon refused the caller: its uid/gid is not allowed on the API socket (FORBIDDEN). */
+  public static final int API_FORBIDDEN = 41;
+  /** A Core API subject (file, evidence reference) does not exist (NOT_FOUND). */
+  public static final int NOT_FOUND = 42;
   /** A bug: an unexpected exception. The message says what. */
   public static final int INTERNAL = 70;
 

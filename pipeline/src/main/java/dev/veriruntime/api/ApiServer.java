@@ -1,0 +1,631 @@
+package dev.veriruntime.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.veriruntime.api.ApiException.Code;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.PeerCredentials;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.DisposableServer;
+import reactor.netty.NettyPipeline;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.resources.LoopResources;
+
+/**
+ * Serves a {@link CoreApi} as JSON over HTTP/1.1 on a Unix domain socket.
+ *
+ * <pre>{@code
+ * try (ApiServer server = ApiServer.builder(api).socket(ApiServer.DEFAULT_SOCKET).bind()) {
+ *   ... // until the daemon stops
+ * }
+ * }</pre>
+ *
+ * <h2>Routes (all GET; anything else is 405)</h2>
+ *
+ * <pre>
+ * /v1/health                   CoreApi.health()
+ * /v1/state                    CoreApi.listRuntimeState()
+ * /v1/process/{pid}            CoreApi.verifyProcess(pid)
+ * /v1/binary?path=/abs/path    CoreApi.verifyBinary(path)
+ * /v1/binary?identity=DEV:INODE
+ * /v1/evidence/{ref}           CoreApi.getEvidence(ref)
+ * </pre>
+ *
+ * A result is {@code 200} with the JSON tree as body. A failure is {@code {"error": CODE, "message":
+ * "..."}} with the code's {@link Code#httpStatus()}, except 405 (wrong method), 413 (a body was
+ * sent) and 414/431 (oversized request line or headers), which all carry {@code BAD_REQUEST}.
+ *
+ * <h2>Who may connect</h2>
+ *
+ * The socket file is mode 0600 (0660 with {@link Builder#socketGroup}), and every connection's
+ * SO_PEERCRED is checked against a {@link PeerPolicy}; a refused peer gets 403 {@code FORBIDDEN}
+ * on each request, the connection is closed, and {@link #refusedConnections()} counts it.
+ *
+ * <p>The file's mode cannot be set by bind(2) itself (it applies the process umask, which Java
+ * cannot change per call), and chmod after bind leaves a window in which the socket is reachable
+ * with the umask's mode. So the socket is bound inside a fresh 0700 directory next to its final
+ * path, chmod-ed there, and then renamed into place: it is never reachable with a wider mode, and a
+ * stale socket from a crashed daemon is replaced atomically (rename(2)). A live socket, or anything
+ * that is not a socket, is never replaced.
+ *
+ * <h2>Threads and bounds</h2>
+ *
+ * One event-loop thread parses HTTP; API calls run on a bounded elastic scheduler ({@link
+ * Builder#workers}, {@link Builder#queuedCalls}) because verification reads files; a call that
+ * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}, and so does a call refused
+ * because the queue is full. Request line and headers are bounded, bodies are refused, admitted
+ * connections are limited ({@link Builder#maxConnections}, beyond it 503) and idle ones closed. Malformed requests
+ * never stop the server. Thread safe; {@link #close()} is idempotent.
+ */
+public final class ApiServer implements AutoCloseable {
+  public static final Path DEFAULT_SOCKET = Path.of("/run/veriruntime/api.sock");
+
+  static final int MAX_INITIAL_LINE = 8192;
+  static final int MAX_HEADERS = 8192;
+
+  private static final AttributeKey<Refusal> REFUSAL = AttributeKey.valueOf("veriruntime.api.refusal");
+
+  /** Why a connection is not served: FORBIDDEN (peer) or UNAVAILABLE (too many connections). */
+  private record Refusal(Code code, String message) {}
+
+  private final CoreApi api;
+  private final Path socket;
+  private final PeerPolicy policy;
+  private final Duration callTimeout;
+  private final int maxConnections;
+  private final LoopResources loops;
+  private final Scheduler workers;
+  private final DisposableServer server;
+  private final Object socketKey;
+  private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong malformed = new AtomicLong();
+  private final AtomicLong served = new AtomicLong();
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final FileChannel lockChannel;
+
+  private ApiServer(Builder b) throws IOException {
+    this.api = b.api;
+    this.socket = b.socket.toAbsolutePath();
+    this.policy = b.policy;
+    this.callTimeout = b.callTimeout;
+    this.maxConnections = b.maxConnections;
+    if (!Epoll.isAvailable()) {
+      throw new IOException("Unix domain sockets need netty's epoll transport", Epoll.unavailabilityCause());
+    }
+    Path parent = socket.getParent();
+    Files.createDirectories(parent);
+    // Held for the server's life: two daemons starting at once cannot both take a stale socket's
+    // place (probe then rename is not atomic on its own). The lock file is left in place.
+    this.lockChannel = lock(parent.resolve(socket.getFileName() + ".lock"));
+    try {
+      refuseToReplace(socket);
+    } catch (IOException e) {
+      lockChannel.close();
+      throw e;
+    }
+
+    Path staging =
+        Files.createTempDirectory(parent, ".api-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path staged = staging.resolve("s");
+    this.loops = LoopResources.create("veriruntime-api", 1, 1, true);
+    this.workers = Schedulers.newBoundedElastic(b.workers, b.queuedCalls, "veriruntime-api-call", 60, true);
+    DisposableServer bound = null;
+    try {
+      bound =
+          HttpServer.create()
+              .runOn(loops, true)
+              .bindAddress(() -> new DomainSocketAddress(staged.toString()))
+              .httpRequestDecoder(spec -> spec.maxInitialLineLength(MAX_INITIAL_LINE).maxHeaderSize(MAX_HEADERS))
+              .idleTimeout(b.idleTimeout)
+              .readTimeout(b.idleTimeout)
+              .requestTimeout(b.idleTimeout)
+              .maxKeepAliveRequests(100)
+              .doOnChannelInit(
+                  (observer, channel, remote) -> {
+                    admit(channel);
+                    channel.pipeline().addAfter(NettyPipeline.HttpCodec, "veriruntime.api.decodeFailure", new DecodeFailureAnswer());
+                  })
+              .handle(this::handle)
+              .bindNow(Duration.ofSeconds(10));
+      Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString(b.group == null ? "rw-------" : "rw-rw----"));
+      if (b.group != null) {
+        GroupPrincipal group = staged.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(b.group);
+        Files.getFileAttributeView(staged, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+      }
+      // rename(2) replaces a stale socket atomically and keeps the bound inode.
+      Files.move(staged, socket, StandardCopyOption.ATOMIC_MOVE);
+      this.socketKey = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      this.server = bound;
+    } catch (IOException | RuntimeException e) {
+      if (bound != null) {
+        bound.disposeNow();
+      }
+      lockChannel.close();
+      workers.dispose();
+      // No quiet period: nothing is submitted to these loops once the server or pool is gone.
+    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+      throw e;
+    } finally {
+      Files.deleteIfExists(staged);
+      Files.deleteIfExists(staging);
+    }
+    if (b.meters != null) {
+      FunctionCounter.builder("veriruntime.api.peers.refused", refused, AtomicLong::get)
+          .description("API connections refused by peer credentials")
+          .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.requests.malformed", malformed, AtomicLong::get)
+          .description("API requests answered 4xx before reaching the Core API")
+          .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.requests", served, AtomicLong::get)
+          .description("API requests answered")
+          .register(b.meters);
+    }
+  }
+
+  public static Builder builder(CoreApi api) {
+    return new Builder(api);
+  }
+
+  /** The socket this server listens on. */
+  public Path socket() {
+    return socket;
+  }
+
+  /** Connections refused: by the {@link PeerPolicy}, or because too many were open. */
+  public long refusedConnections() {
+    return refused.get();
+  }
+
+  /** Requests answered with an error before reaching the Core API: bad route, pid, method, size. */
+  public long malformedRequests() {
+    return malformed.get();
+  }
+
+  /** Requests answered, whatever the outcome. */
+  public long requests() {
+    return served.get();
+  }
+
+  /**
+   * Stop accepting, remove the socket file (only if it is still ours: a daemon started later may
+   * have replaced it) and release threads. Calls in flight are abandoned.
+   */
+  @Override
+  public void close() {
+    if (closed.getAndSet(true)) {
+      return;
+    }
+    try {
+      Object key = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      if (Objects.equals(key, socketKey)) {
+        Files.deleteIfExists(socket);
+      }
+    } catch (IOException e) {
+      // Already gone, or unreadable: nothing of ours to remove.
+    }
+    server.disposeNow(Duration.ofSeconds(5));
+    workers.dispose();
+    try {
+      lockChannel.close();
+    } catch (IOException e) {
+      // Closing releases the lock whatever happens.
+    }
+    // No quiet period: nothing is submitted to these loops once the server or pool is gone.
+    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+  }
+
+  private static FileChannel lock(Path lockFile) throws IOException {
+    FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      if (channel.tryLock() != null) {
+        return channel;
+      }
+    } catch (OverlappingFileLockException e) {
+      // Held by this JVM: another ApiServer on the same path.
+    }
+    channel.close();
+    throw new IOException("another daemon is listening on " + lockFile.resolveSibling(lockFile.getFileName().toString().replace(".lock", "")) + " (" + lockFile + " is locked)");
+  }
+
+  /** Fails when {@code socket} exists and is anything but a stale socket. */
+  private static void refuseToReplace(Path socket) throws IOException {
+    switch (CoreApis.probe(socket)) {
+      case NOT_RUNNING, STALE_SOCKET -> {}
+      case RUNNING, NO_PERMISSION -> throw new IOException("another daemon is listening on " + socket);
+      case NOT_A_SOCKET -> throw new IOException(socket + " exists and is not a socket; refusing to replace it");
+    }
+  }
+
+  /** Decide once per connection; the answer is given on its first request. */
+  private void admit(Channel channel) {
+    Refusal refusal =
+        channel instanceof EpollDomainSocketChannel unix
+            ? refusalOf(unix)
+            : new Refusal(Code.FORBIDDEN, "not a Unix domain socket connection");
+    // Only admitted peers take a connection slot: refused ones cannot lock out root.
+    if (refusal == null) {
+      if (connections.incrementAndGet() > maxConnections) {
+        refusal = new Refusal(Code.UNAVAILABLE, "too many open connections (" + maxConnections + "), try again");
+      }
+      channel.closeFuture().addListener(f -> connections.decrementAndGet());
+    }
+    if (refusal != null) {
+      refused.incrementAndGet();
+      channel.attr(REFUSAL).set(refusal);
+    }
+  }
+
+  private Refusal refusalOf(EpollDomainSocketChannel channel) {
+    PeerCredentials peer;
+    try {
+      peer = channel.peerCredentials();
+    } catch (IOException e) {
+      return new Refusal(Code.FORBIDDEN, "peer credentials unavailable: " + e.getMessage());
+    }
+    // SO_PEERCRED carries one gid, the peer's effective primary gid.
+    int gid = peer.gids().length == 0 ? -1 : peer.gids()[0];
+    if (policy.allows(peer.uid(), gid)) {
+      return null;
+    }
+    return new Refusal(
+        Code.FORBIDDEN, "peer uid " + peer.uid() + " gid " + gid + " (pid " + peer.pid() + ") is not allowed on this socket");
+  }
+
+  private Mono<Void> handle(HttpServerRequest request, HttpServerResponse response) {
+    served.incrementAndGet();
+    AtomicReference<Refusal> refusal = new AtomicReference<>();
+    request.withConnection(c -> refusal.set(c.channel().attr(REFUSAL).get()));
+    if (refusal.get() != null) {
+      response.keepAlive(false);
+      Refusal r = refusal.get();
+      return send(response, r.code().httpStatus(), ApiJson.error(r.code(), r.message()));
+    }
+    if (!HttpMethod.GET.equals(request.method())) {
+      response.header(HttpHeaderNames.ALLOW, "GET");
+      return malformed(response, 405, "method " + request.method() + " not allowed: the API is read-only, use GET");
+    }
+    if (hasBody(request)) {
+      response.keepAlive(false);
+      return malformed(response, 413, "requests carry no body");
+    }
+    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+    List<String> segments = segments(uri.rawPath());
+    Call call;
+    try {
+      call = route(segments, uri.parameters());
+    } catch (ApiException e) {
+      return malformed(response, e.code().httpStatus(), e.getMessage());
+    }
+    // The call's failure becomes an answer inside the worker: a call that fails after its timeout
+    // then has nothing to report to a cancelled subscriber.
+    return Mono.fromCallable(() -> answer(call))
+        .subscribeOn(workers)
+        .timeout(callTimeout)
+        .onErrorResume(e -> Mono.just(new Answer(errorStatus(e), errorBody(e))))
+        .flatMap(answer -> send(response, answer.status(), answer.body()));
+  }
+
+  private record Answer(int status, JsonNode body) {}
+
+  private Answer answer(Call call) {
+    try {
+      return new Answer(200, call.invoke());
+    } catch (ApiException | RuntimeException e) {
+      return new Answer(errorStatus(e), errorBody(e));
+    }
+  }
+
+  /**
+   * Answers a request the HTTP decoder could not parse (oversized line or headers, garbage) with a
+   * JSON error and closes the connection; reactor-netty's own answer would have no body.
+   */
+  private final class DecodeFailureAnswer extends ChannelInboundHandlerAdapter {
+    private boolean failed;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (failed) {
+        // The decoder skips the rest of a bad message; drop whatever still arrives.
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (!(msg instanceof HttpRequest request) || !request.decoderResult().isFailure()) {
+        ctx.fireChannelRead(msg);
+        return;
+      }
+      failed = true;
+      Throwable cause = request.decoderResult().cause();
+      ReferenceCountUtil.release(msg);
+      served.incrementAndGet();
+      malformed.incrementAndGet();
+      HttpResponseStatus status;
+      String message;
+      if (cause instanceof TooLongHttpLineException) {
+        status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
+        message = "request line longer than " + MAX_INITIAL_LINE + " bytes";
+      } else if (cause instanceof TooLongHttpHeaderException) {
+        status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+        message = "request header larger than " + MAX_HEADERS + " bytes";
+      } else {
+        status = HttpResponseStatus.BAD_REQUEST;
+        message = "malformed HTTP request: " + cause.getMessage();
+      }
+      byte[] body;
+      try {
+        body = ApiJson.mapper().writeValueAsBytes(ApiJson.error(Code.BAD_REQUEST, message));
+      } catch (JsonProcessingException e) {
+        ctx.close();
+        return;
+      }
+      FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+      response.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+          .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
+          .set(HttpHeaderNames.CONNECTION, "close");
+      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  private static boolean hasBody(HttpServerRequest request) {
+    String length = request.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+    return request.requestHeaders().contains(HttpHeaderNames.TRANSFER_ENCODING)
+        || (length != null && !length.trim().equals("0"));
+  }
+
+  @FunctionalInterface
+  private interface Call {
+    JsonNode invoke() throws ApiException;
+  }
+
+  private Call route(List<String> s, Map<String, List<String>> params) throws ApiException {
+    if (s.size() >= 2 && s.get(0).equals("v1")) {
+      String what = s.get(1);
+      if (s.size() == 2 && what.equals("health")) {
+        return api::health;
+      }
+      if (s.size() == 2 && what.equals("state")) {
+        return api::listRuntimeState;
+      }
+      if (s.size() == 3 && what.equals("process")) {
+        int pid = parsePid(s.get(2));
+        return () -> api.verifyProcess(pid);
+      }
+      if (s.size() == 3 && what.equals("evidence")) {
+        String ref = s.get(2);
+        return () -> api.getEvidence(ref);
+      }
+      if (s.size() == 2 && what.equals("binary")) {
+        String target = binaryTarget(params);
+        return () -> api.verifyBinary(target);
+      }
+    }
+    throw new ApiException(
+        Code.NOT_FOUND,
+        "no such route: /" + String.join("/", s) + " (routes: /v1/health, /v1/state, /v1/process/{pid}, /v1/binary?path=|identity=, /v1/evidence/{ref})");
+  }
+
+  private static int parsePid(String text) throws ApiException {
+    try {
+      return Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw new ApiException(Code.BAD_REQUEST, "pid must be a positive integer, got \"" + abbreviate(text) + "\"");
+    }
+  }
+
+  private static String binaryTarget(Map<String, List<String>> params) throws ApiException {
+    List<String> path = params.getOrDefault("path", List.of());
+    List<String> identity = params.getOrDefault("identity", List.of());
+    if (path.size() + identity.size() != 1) {
+      throw new ApiException(Code.BAD_REQUEST, "give exactly one query parameter: path=/absolute/path or identity=DEV:INODE");
+    }
+    if (path.size() == 1) {
+      if (!path.get(0).startsWith("/")) {
+        throw new ApiException(Code.BAD_REQUEST, "path must be absolute, got \"" + abbreviate(path.get(0)) + "\"");
+      }
+      return path.get(0);
+    }
+    if (identity.get(0).startsWith("/")) {
+      throw new ApiException(Code.BAD_REQUEST, "identity must be DEV:INODE; use path= for a path");
+    }
+    return identity.get(0);
+  }
+
+  private static List<String> segments(String rawPath) {
+    // Keep empty segments: "/v1/evidence/" asks for an empty reference, which is a bad request.
+    String path = rawPath.startsWith("/") ? rawPath.substring(1) : rawPath;
+    return Arrays.stream(path.split("/", -1)).map(QueryStringDecoder::decodeComponent).toList();
+  }
+
+  private static String abbreviate(String s) {
+    String shown = s.length() > 64 ? s.substring(0, 64) + "…" : s;
+    return shown.replaceAll("\\p{Cntrl}", "?");
+  }
+
+  private Mono<Void> malformed(HttpServerResponse response, int status, String message) {
+    malformed.incrementAndGet();
+    // 405, 413, 414 and 431 have no code of their own: they are all a bad request.
+    return send(response, status, ApiJson.error(status == 404 ? Code.NOT_FOUND : Code.BAD_REQUEST, message));
+  }
+
+  private static int errorStatus(Throwable e) {
+    if (e instanceof ApiException ae) {
+      return ae.code().httpStatus();
+    }
+    if (e instanceof TimeoutException || e instanceof RejectedExecutionException) {
+      return Code.UNAVAILABLE.httpStatus();
+    }
+    return Code.INTERNAL.httpStatus();
+  }
+
+  private JsonNode errorBody(Throwable e) {
+    if (e instanceof ApiException ae) {
+      return ApiJson.error(ae.code(), ae.getMessage());
+    }
+    if (e instanceof TimeoutException) {
+      return ApiJson.error(Code.UNAVAILABLE, "the call took longer than " + callTimeout.toMillis() + " ms");
+    }
+    if (e instanceof RejectedExecutionException) {
+      return ApiJson.error(Code.UNAVAILABLE, "the daemon is busy: too many calls queued, try again");
+    }
+    return ApiJson.error(Code.INTERNAL, "unexpected failure: " + e);
+  }
+
+  private static Mono<Void> send(HttpServerResponse response, int status, JsonNode body) {
+    byte[] bytes;
+    try {
+      bytes = ApiJson.mapper().writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      return Mono.error(e);
+    }
+    return response
+        .status(HttpResponseStatus.valueOf(status))
+        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(bytes.length))
+        .sendByteArray(Mono.just(bytes))
+        .then();
+  }
+
+  /** Settings of an {@link ApiServer}; {@link #bind()} starts it. Not thread safe. */
+  public static final class Builder {
+    private final CoreApi api;
+    private Path socket = DEFAULT_SOCKET;
+    private PeerPolicy policy = PeerPolicy.rootOnly();
+    private String group;
+    private int workers = 2;
+    private int queuedCalls = 64;
+    private int maxConnections = 64;
+    private Duration callTimeout = Duration.ofSeconds(30);
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private MeterRegistry meters;
+
+    private Builder(CoreApi api) {
+      this.api = Objects.requireNonNull(api, "api");
+    }
+
+    /** Where to listen; default {@link #DEFAULT_SOCKET}. Its directory is created if missing. */
+    public Builder socket(Path socket) {
+      this.socket = Objects.requireNonNull(socket);
+      return this;
+    }
+
+    /** Who may call; default {@link PeerPolicy#rootOnly()}. */
+    public Builder peerPolicy(PeerPolicy policy) {
+      this.policy = Objects.requireNonNull(policy);
+      return this;
+    }
+
+    /**
+     * Make the socket file mode 0660 owned by this group, so that its members can connect at all
+     * (the {@link PeerPolicy} still decides). Default: none, mode 0600.
+     */
+    public Builder socketGroup(String group) {
+      this.group = Optional.ofNullable(group).filter(g -> !g.isBlank()).orElse(null);
+      return this;
+    }
+
+    /** Calls run at once (threads); default 2. */
+    public Builder workers(int workers) {
+      if (workers < 1) {
+        throw new IllegalArgumentException("workers must be at least 1");
+      }
+      this.workers = workers;
+      return this;
+    }
+
+    /** Calls waiting for a worker before new ones are refused with 503; default 64. */
+    public Builder queuedCalls(int queuedCalls) {
+      if (queuedCalls < 1) {
+        throw new IllegalArgumentException("queuedCalls must be at least 1");
+      }
+      this.queuedCalls = queuedCalls;
+      return this;
+    }
+
+    /** Admitted connections open at once; requests on more are answered 503; default 64. */
+    public Builder maxConnections(int maxConnections) {
+      if (maxConnections < 1) {
+        throw new IllegalArgumentException("maxConnections must be at least 1");
+      }
+      this.maxConnections = maxConnections;
+      return this;
+    }
+
+    /** Longest a call may take before the caller gets 503; default 30 s. */
+    public Builder callTimeout(Duration callTimeout) {
+      this.callTimeout = Objects.requireNonNull(callTimeout);
+      return this;
+    }
+
+    /** Idle connections are closed after this; default 30 s. */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = Objects.requireNonNull(idleTimeout);
+      return this;
+    }
+
+    /** Register {@code veriruntime.api.*} counters here; default none. */
+    public Builder meterRegistry(MeterRegistry meters) {
+      this.meters = meters;
+      return this;
+    }
+
+    /**
+     * Bind the socket and start serving.
+     *
+     * @throws IOException when the socket cannot be created, another daemon listens on it, or the
+     *     path is taken by something that is not a socket
+     */
+    public ApiServer bind() throws IOException {
+      return new ApiServer(this);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package dev.veriruntime.pipeline;
+
+import dev.veriruntime.sinks.EventIds;
+import dev.veriruntime.sinks.SecurityEvent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Folds repeats of the same finding into counts. The first occurrence of a key goes out at once
+ * (aggregation never hides it); later occurrences while the key stays active are counted and go out
+ * as one event per window with {@code count} = occurrences in that window. A key that sees no
+ * occurrence for a whole window is forgotten, so its next occurrence is again immediate. Summed over
+ * all emitted events, {@code count} equals the number of occurrences offered.
+ *
+ * <p>Memory is bounded by {@code maxKeys}: when full, a new key's events pass through unaggregated
+ * (more output, nothing hidden). Thread-safe (synchronized; called once per anomaly, not per exec).
+ */
+public final class Aggregator {
+  private final Duration window;
+  private final int maxKeys;
+  private final Map<String, Entry> active = new LinkedHashMap<>();
+
+  public Aggregator(Duration window, int maxKeys) {
+    if (window.isNegative() || window.isZero() || maxKeys < 1) {
+      throw new IllegalArgumentException("window must be positive and maxKeys >= 1");
+    }
+    this.window = window;
+    this.maxKeys = maxKeys;
+  }
+
+  /** The key that decides what counts as "the same": type, executable digest or path, and reason. */
+  public static String keyOf(SecurityEvent e) {
+    String exe = e.exe() == null ? "" : e.exe().sha256() != null ? e.exe().sha256() : e.exe().path();
+    return e.type() + "|" + exe + "|" + e.reason();
+  }
+
+  /** Returns what to emit now for this occurrence: the event itself, or nothing if folded. */
+  public synchronized List<SecurityEvent> offer(SecurityEvent event, Instant now) {
+    String key = keyOf(event);
+    Entry entry = active.get(key);
+    if (entry != null) {
+      entry.add(event, now);
+      return List.of();
+    }
+    if (active.size() < maxKeys) {
+      active.put(key, new Entry(event, now));
+    }
+    return List.of(event);
+  }
+
+  /** Emits folded counts for windows that ended by {@code now} and forgets idle keys. */
+  public synchronized List<SecurityEvent> flushExpired(Instant now) {
+    List<SecurityEvent> out = new ArrayList<>();
+    for (Iterator<Entry> it = active.values().iterator(); it.hasNext(); ) {
+      Entry entry = it.next();
+      if (entry.windowStart.plus(window).isAfter(now)) {
+        continue;
+      }
+      if (entry.count == 0) {
+        it.remove();
+      } else {
+        out.add(entry.fold(now));
+      }
+    }
+    return out;
+  }
+
+  /** Emits every pending count (used at shutdown so no occurrence is lost). */
+  public synchronized List<SecurityEvent> flushAll(Instant now) {
+    List<SecurityEvent> out = new ArrayList<>();
+    for (Entry entry : active.values()) {
+      if (entry.count > 0) {
+        out.add(entry.fold(now));
+      }
+    }
+    active.clear();
+    return out;
+  }
+
+  public synchronized int activeKeys() {
+    return active.size();
+  }
+
+  private static final class Entry {
+    private final SecurityEvent first;
+    private Instant windowStart;
+    private long count;
+    private Instant windowFirst;
+    private Instant windowLast;
+
+    Entry(SecurityEvent first, Instant now) {
+      this.first = first;
+      this.windowStart = now;
+    }
+
+    void add(SecurityEvent e, Instant now) {
+      if (count == 0) {
+        windowFirst = e.firstSeen();
+      }
+      count += e.count();
+      windowLast = e.lastSeen().isAfter(windowFirst) ? e.lastSeen() : windowFirst;
+    }
+
+    SecurityEvent fold(Instant now) {
+      SecurityEvent folded =
+          new SecurityEvent(
+              EventIds.next(now),
+              first.type(),
+              now,
+              first.host(),
+              first.pid(),
+              first.exe(),
+              first.reason(),
+              first.coverage(),
+              count,
+              windowFirst,
+              windowLast,
+              first.findings(),
+              withAggregateOf(first));
+      count = 0;
+      windowStart = now;
+      return folded;
+    }
+
+    private static Map<String, Object> withAggregateOf(SecurityEvent first) {
+      Map<String, Object> details = new LinkedHashMap<>(first.details());
+      details.put("aggregateOf", first.id());
+      return details;
+    }
+  }
+}

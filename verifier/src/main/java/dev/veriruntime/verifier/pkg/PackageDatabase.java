@@ -1,0 +1,147 @@
+package dev.veriruntime.verifier.pkg;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Debian package database's own record of what each package installed: {@code
+ * /var/lib/dpkg/info/PACKAGE.md5sums}, one {@code "MD5  relative/path"} line per file. A file whose
+ * bytes match its package's checksum is what the (signature-checked) package shipped; one that
+ * differs is candidate tampering.
+ *
+ * <p>The checksum is MD5 because that is what dpkg records; it vouches for content only together
+ * with the root-owned database, which is why the SIGNATURE scope is never satisfied by it. Paths
+ * are matched across the merged-/usr aliases ({@code /bin} = {@code /usr/bin}, likewise {@code
+ * /sbin} and {@code /lib*}). Immutable after {@link #load}; thread-safe.
+ */
+public final class PackageDatabase {
+  public static final Path DEFAULT_INFO_DIR = Path.of("/var/lib/dpkg/info");
+  private static final List<String> MERGED = List.of("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/");
+
+  private final Map<String, PackageFile> files;
+  private final int unreadable;
+
+  /** One file a package installed, with the MD5 the package database recorded for it. */
+  public record PackageFile(String path, String md5, String packageName) {}
+
+  /** Outcome of comparing a file with its package record. */
+  public enum Match {
+    /** The bytes match the package's checksum. */
+    MATCHES,
+    /** The file is package-owned but its bytes differ: candidate tampering. */
+    DIFFERS
+  }
+
+  private PackageDatabase(Map<String, PackageFile> files, int unreadable) {
+    this.files = files;
+    this.unreadable = unreadable;
+  }
+
+  /** An empty database (no package manager on this host). */
+  public static PackageDatabase empty() {
+    return new PackageDatabase(Map.of(), 0);
+  }
+
+  /**
+   * Reads every {@code *.md5sums} file under {@code infoDir}; a missing directory gives an empty
+   * database. Malformed lines are skipped; unreadable files are counted ({@link #unreadableFiles}).
+   */
+  public static PackageDatabase load(Path infoDir) throws IOException {
+    if (!Files.isDirectory(infoDir)) {
+      return empty();
+    }
+    Map<String, PackageFile> files = new HashMap<>(1 << 17);
+    int unreadable = 0;
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(infoDir, "*.md5sums")) {
+      for (Path list : dir) {
+        String name = list.getFileName().toString();
+        String pkg = name.substring(0, name.length() - ".md5sums".length());
+        int colon = pkg.indexOf(':');
+        pkg = colon < 0 ? pkg : pkg.substring(0, colon);
+        List<String> lines;
+        try {
+          lines = Files.readAllLines(list, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          unreadable++;
+          continue;
+        }
+        for (String line : lines) {
+          // "<32 hex>  <path>"; paths may contain spaces, so split only at the first separator.
+          if (line.length() < 35 || line.charAt(32) != ' ') {
+            continue;
+          }
+          String md5 = line.substring(0, 32);
+          String rel = line.substring(33).stripLeading();
+          String path = canonical("/" + rel);
+          files.put(path, new PackageFile("/" + rel, md5, pkg));
+        }
+      }
+    }
+    return new PackageDatabase(Map.copyOf(files), unreadable);
+  }
+
+  /** The package record for {@code path} (absolute), across merged-/usr aliases. */
+  public Optional<PackageFile> lookup(String path) {
+    return Optional.ofNullable(files.get(canonical(path)));
+  }
+
+  /**
+   * Compares the bytes of {@code channel} (positional reads from 0; its position is left alone) with the package record for {@code path}; empty if no package owns the path.
+   */
+  public Optional<Match> check(String path, FileChannel channel) throws IOException {
+    Optional<PackageFile> record = lookup(path);
+    if (record.isEmpty()) {
+      return Optional.empty();
+    }
+    String actual = md5(channel);
+    return Optional.of(actual.equalsIgnoreCase(record.get().md5()) ? Match.MATCHES : Match.DIFFERS);
+  }
+
+  public int size() {
+    return files.size();
+  }
+
+  /** {@code *.md5sums} files that could not be read during {@link #load}. */
+  public int unreadableFiles() {
+    return unreadable;
+  }
+
+  static String canonical(String path) {
+    for (String prefix : MERGED) {
+      if (path.startsWith(prefix)) {
+        return "/usr" + path;
+      }
+    }
+    return path;
+  }
+
+  /** MD5 of the whole channel with positional reads: the channel's own position is left alone. */
+  private static String md5(FileChannel channel) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("MD5");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("MD5 is a required JDK algorithm", e);
+    }
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    long pos = 0;
+    int n;
+    while ((n = channel.read(buf.clear(), pos)) > 0) {
+      md.update(buf.flip());
+      pos += n;
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+}

@@ -1,0 +1,61 @@
+package dev.veriruntime.verifier.pkg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PackageDatabaseTest {
+  @TempDir Path dir;
+
+  @Test
+  void matchesAcrossMergedUsrAliasesAndDetectsChangedBytes() throws Exception {
+    Path info = Files.createDirectories(dir.resolve("info"));
+    Path file = dir.resolve("tool");
+    Files.write(file, new byte[] {1, 2, 3});
+    String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {1, 2, 3}));
+    Files.writeString(info.resolve("coreutils.md5sums"), md5 + "  bin/tool\nnot a line\n");
+    Files.writeString(info.resolve("libfoo1:amd64.md5sums"), md5 + "  usr/lib/x86_64-linux-gnu/lib foo.so\n");
+
+    PackageDatabase db = PackageDatabase.load(info);
+
+    assertThat(db.size()).isEqualTo(2);
+    assertThat(db.lookup("/usr/bin/tool")).get().extracting(PackageDatabase.PackageFile::packageName).isEqualTo("coreutils");
+    assertThat(db.lookup("/bin/tool")).isPresent();
+    assertThat(db.lookup("/usr/lib/x86_64-linux-gnu/lib foo.so")).get()
+        .extracting(PackageDatabase.PackageFile::packageName).isEqualTo("libfoo1");
+    assertThat(db.lookup("/usr/bin/other")).isEmpty();
+
+    try (FileChannel ch = FileChannel.open(file)) {
+      assertThat(db.check("/usr/bin/tool", ch)).contains(PackageDatabase.Match.MATCHES);
+    }
+    Files.write(file, new byte[] {1, 2, 4});
+    try (FileChannel ch = FileChannel.open(file)) {
+      assertThat(db.check("/bin/tool", ch)).contains(PackageDatabase.Match.DIFFERS);
+      assertThat(db.check("/usr/bin/none", ch)).isEmpty();
+    }
+  }
+
+  @Test
+  void missingDatabaseIsEmpty() throws IOException {
+    assertThat(PackageDatabase.load(dir.resolve("absent")).size()).isZero();
+  }
+
+  @Test
+  void thisHostsDatabaseVouchesForItsOwnLs() throws IOException {
+    Path ls = Path.of("/usr/bin/ls");
+    if (!Files.isDirectory(PackageDatabase.DEFAULT_INFO_DIR) || !Files.isReadable(ls)) {
+      return; // not a Debian host; covered by the synthetic test above
+    }
+    PackageDatabase db = PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR);
+    try (FileChannel ch = FileChannel.open(ls)) {
+      assertThat(db.check("/usr/bin/ls", ch)).contains(PackageDatabase.Match.MATCHES);
+    }
+  }
+}
