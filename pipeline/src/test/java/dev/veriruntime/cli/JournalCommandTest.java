@@ -97,4 +97,41 @@ class JournalCommandTest {
         .isEqualTo(ExitCodes.JOURNAL_TAMPERED);
     assertThat(out.toString()).contains("UNTRUSTED_KEY");
   }
+
+  @Test
+  void showPrintsTheRecordAndItsSignedCheckpoint() throws Exception {
+    String id = EventJson.mapper().readTree(Files.readAllLines(file()).get(1)).get("event").get("id").asText();
+    assertThat(run("journal", "show", state.toString(), id)).isEqualTo(ExitCodes.OK);
+    assertThat(out.toString())
+        .contains("journal-000001.jsonl line 2, seq 2")
+        .contains("checkpoint:  seq 5")
+        .contains("signature VALID")
+        .contains(id);
+
+    out.getBuffer().setLength(0);
+    assertThat(run("journal", "show", "--json", state.toString(), "3")).isEqualTo(ExitCodes.OK);
+    JsonNode json = EventJson.mapper().readTree(out.toString());
+    assertThat(json.get("evidence").get("seq").asLong()).isEqualTo(3);
+    assertThat(json.get("checkpointSignatureValid").asBoolean()).isTrue();
+  }
+
+  @Test
+  void showUnknownRefIsNotFound() {
+    assertThat(run("journal", "show", state.toString(), "no-such-event")).isEqualTo(ExitCodes.NOT_FOUND);
+    assertThat(err.toString()).contains("no journal record for no-such-event");
+  }
+
+  @Test
+  void showNeverWritesToTheJournal() throws Exception {
+    byte[] before = Files.readAllBytes(file());
+    long filesBefore;
+    try (var s = Files.list(state.resolve("journal"))) {
+      filesBefore = s.count();
+    }
+    run("journal", "show", state.toString(), "1");
+    assertThat(Files.readAllBytes(file())).isEqualTo(before);
+    try (var s = Files.list(state.resolve("journal"))) {
+      assertThat(s.count()).isEqualTo(filesBefore);
+    }
+  }
 }

@@ -34,8 +34,8 @@ import java.util.stream.Stream;
  * signed head that do not chain) is cut, written into the journal as a {@code recovery} record and
  * reported by {@link #recoveryReport()} — never silently.
  *
- * <p>Thread safety: all methods are synchronized; one process must own a state directory (the
- * daemon). {@link #close()} syncs, checkpoints and releases the file.
+ * <p>Thread safety: writing methods are synchronized; {@link #evidence} reads the files without
+ * the lock. One process must own a state directory (the daemon). {@link #close()} syncs, checkpoints and releases the file.
  *
  * <pre>{@code
  * try (EvidenceJournal j = EvidenceJournal.open(stateDir, JournalOptions.defaults())) {
@@ -201,10 +201,20 @@ public final class EvidenceJournal implements AutoCloseable {
 
   /**
    * {@code GetEvidence(ref)}: finds a record by event id or by sequence number (decimal) and returns
-   * it with the hashes and next checkpoint that place it in the chain. Only durable records are
-   * found. Cost: a scan of the journal files (lookups are rare; the journal is bounded by rotation).
+   * it with the hashes and next checkpoint that place it in the chain. Records still buffered
+   * (before the next {@link #sync}) are not found. Cost: a scan of the journal files (lookups are
+   * rare; each file is bounded by rotation).
    */
-  public synchronized Optional<Evidence> evidence(String ref) throws IOException {
+  public Optional<Evidence> evidence(String ref) throws IOException {
+    // Not synchronized: a slow scan must not hold up appends (that would make the sink drop).
+    return find(dir, ref);
+  }
+
+  /**
+   * The read-only form of {@link #evidence(String)} for a journal directory this process does not
+   * own (the CLI, an offline copy). Never writes.
+   */
+  public static Optional<Evidence> find(Path journalDir, String ref) throws IOException {
     Objects.requireNonNull(ref, "ref");
     Long wantedSeq = null;
     try {
@@ -213,7 +223,7 @@ public final class EvidenceJournal implements AutoCloseable {
       // an event id
     }
     Evidence found = null;
-    for (Path file : journalFiles(dir)) {
+    for (Path file : journalFiles(journalDir)) {
       for (JournalLine line : JournalLine.readAll(file)) {
         if (!line.terminated()) {
           continue;

@@ -40,4 +40,8 @@ public record JournalOptions(
   public JournalOptions withClock(Clock newClock) {
     return new JournalOptions(maxFileBytes, checkpointEveryRecords, checkpointInterval, newClock);
   }
+
+  public JournalOptions withCheckpointInterval(Duration interval) {
+    return new JournalOptions(maxFileBytes, checkpointEveryRecords, interval, clock);
+  }
 }

@@ -201,4 +201,83 @@ class EvidenceJournalTest {
       assertThat(j.recoveryReport().orElseThrow().reason()).contains("record(s) lost");
     }
   }
+
+  /** A clock the test moves by hand. */
+  private static final class ManualClock extends java.time.Clock {
+    private java.time.Instant now = JournalFixtures.T0;
+
+    void advance(java.time.Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
+  void aCheckpointIsWrittenOnceTheIntervalHasPassed() throws Exception {
+    ManualClock clock = new ManualClock();
+    JournalOptions opts =
+        options().withClock(clock).withCheckpointInterval(java.time.Duration.ofSeconds(60));
+    try (EvidenceJournal j = EvidenceJournal.open(state, opts)) {
+      j.append(event(0));
+      j.sync();
+      clock.advance(java.time.Duration.ofSeconds(59));
+      j.append(event(1));
+      j.sync();
+      assertThat(j.lastSeq()).isEqualTo(2); // no checkpoint yet
+      clock.advance(java.time.Duration.ofSeconds(1));
+      j.append(event(2));
+      j.sync();
+      assertThat(j.lastSeq()).isEqualTo(4); // event 3 + checkpoint 4
+      Evidence ev = j.evidence("1").orElseThrow();
+      assertThat(ev.checkpoint().seq()).isEqualTo(4);
+      assertThat(ev.checkpoint().checkpoint().time()).isEqualTo(JournalFixtures.T0.plusSeconds(60));
+    }
+  }
+
+  @Test
+  void crashRightAfterRotationRestartsOnTheEmptyFile() throws Exception {
+    JournalOptions small = options().withMaxFileBytes(2048);
+    EvidenceJournal crashed = EvidenceJournal.open(state, small);
+    int i = 0;
+    while (EvidenceJournal.journalFiles(state.resolve("journal")).size() < 2) {
+      crashed.append(event(i++));
+      crashed.sync();
+    }
+    crashed.abandon();
+    assertThat(Files.size(journalFile(state, 2))).isZero();
+    try (EvidenceJournal reopened = EvidenceJournal.open(state, small)) {
+      assertThat(reopened.recoveryReport()).isEmpty();
+      reopened.append(event(1000));
+    }
+    JournalReport report = verify();
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.events()).isEqualTo(i + 1);
+  }
+
+  @Test
+  void aWidenedKeyFileModeIsNarrowedBack() throws Exception {
+    try (EvidenceJournal j = EvidenceJournal.open(state, options())) {
+      // created
+    }
+    Path priv = state.resolve("keys").resolve(NodeKey.PRIVATE_FILE);
+    Files.setPosixFilePermissions(priv, PosixFilePermissions.fromString("rw-r--r--"));
+    try (EvidenceJournal j = EvidenceJournal.open(state, options())) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(priv)))
+          .isEqualTo("rw-------");
+    }
+  }
 }

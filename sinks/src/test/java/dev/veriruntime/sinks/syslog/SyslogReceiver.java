@@ -121,14 +121,17 @@ final class SyslogReceiver implements AutoCloseable {
     thread("accept", () -> {
       while (!closed) {
         SocketChannel conn = server.accept();
+        Thread reader = newThread("read", () -> readFrames(Channels.newInputStream(conn)));
         if (!register(() -> {
-          // Synchronous, unlike close() while our reader is blocked: unix writers get EPIPE at once.
+          // Wake the reader with EOF and let it leave read() before closing: a close() during a
+          // blocked read is deferred by the JDK, and the sender could still write into it.
           conn.shutdownInput();
+          reader.join(2000);
           conn.close();
         })) {
           return;
         }
-        thread("read", () -> readFrames(Channels.newInputStream(conn)));
+        reader.start();
       }
     });
   }
@@ -163,6 +166,10 @@ final class SyslogReceiver implements AutoCloseable {
   }
 
   private void thread(String name, IoRunnable body) {
+    newThread(name, body).start();
+  }
+
+  private Thread newThread(String name, IoRunnable body) {
     Thread t = new Thread(() -> {
       try {
         body.run();
@@ -171,7 +178,7 @@ final class SyslogReceiver implements AutoCloseable {
       }
     }, "syslog-receiver-" + name);
     t.setDaemon(true);
-    t.start();
+    return t;
   }
 
   private void add(String message) {

@@ -86,8 +86,13 @@ public abstract class SinkContractTest {
     gate = new GatedExecutor(true);
   }
 
+  /**
+   * Closes every sink this test created (idempotent). Subclasses whose downstream must outlive the
+   * sinks (a server waiting for keep-alive connections) call it first in their own {@code
+   * AfterEach}, which JUnit runs before this one.
+   */
   @AfterEach
-  void closeAll() {
+  protected final void closeSinks() {
     created.forEach(Sink::close);
     gate.close();
   }
