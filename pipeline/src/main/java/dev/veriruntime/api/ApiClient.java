@@ -16,8 +16,10 @@ import java.util.concurrent.TimeoutException;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.client.PrematureCloseException;
 import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.resources.LoopResources;
+import reactor.util.retry.Retry;
 
 /**
  * The Core API of a running daemon, over its Unix domain socket ({@link ApiServer}). Error
@@ -41,7 +43,10 @@ public final class ApiClient implements CoreApi, AutoCloseable {
     this.socket = socket;
     this.timeout = timeout;
     this.loops = LoopResources.create("veriruntime-api-client", 1, 1, true);
-    this.connections = ConnectionProvider.builder("veriruntime-api-client").maxConnections(4).build();
+    // Idle connections are dropped well before the server's idle timeout (30 s), so the pool never
+    // hands out a connection the server is closing at that moment.
+    this.connections =
+        ConnectionProvider.builder("veriruntime-api-client").maxConnections(4).maxIdleTime(Duration.ofSeconds(10)).build();
     this.http =
         HttpClient.create(connections)
             .runOn(loops, true)
@@ -107,6 +112,9 @@ public final class ApiClient implements CoreApi, AutoCloseable {
     return http.get()
         .uri(uri)
         .responseSingle((response, body) -> body.asByteArray().defaultIfEmpty(new byte[0]).map(bytes -> decode(response.status().code(), bytes)))
+        // A pooled connection closed by the server just as it was reused: the request never ran,
+        // and every route is read-only, so asking once more is safe.
+        .retryWhen(Retry.max(1).filter(e -> e instanceof PrematureCloseException))
         .timeout(timeout)
         .onErrorMap(e -> !(e instanceof ApiException), this::unavailable);
   }
@@ -144,7 +152,8 @@ public final class ApiClient implements CoreApi, AutoCloseable {
     if (cause instanceof TimeoutException) {
       return new ApiException(Code.UNAVAILABLE, "the daemon on " + socket + " did not answer within " + timeout.toMillis() + " ms", cause);
     }
-    return new ApiException(Code.UNAVAILABLE, "no daemon answers on " + socket + ": " + cause.getMessage(), cause);
+    String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    return new ApiException(Code.UNAVAILABLE, "no daemon answers on " + socket + ": " + why, cause);
   }
 
   private JsonNode await(Mono<JsonNode> call) throws ApiException {

@@ -169,7 +169,6 @@ public final class ApiServer implements AutoCloseable {
               .idleTimeout(b.idleTimeout)
               .readTimeout(b.idleTimeout)
               .requestTimeout(b.idleTimeout)
-              .maxKeepAliveRequests(100)
               .doOnChannelInit(
                   (observer, channel, remote) -> {
                     admit(channel);
