@@ -172,7 +172,7 @@ public final class ApiClient implements CoreApi, AutoCloseable {
   @Override
   public void close() {
     connections.disposeLater().block(Duration.ofSeconds(5));
-    // No quiet period: nothing is submitted to these loops once the server or pool is gone.
+    // No quiet period: nothing is submitted to this loop once the server (or pool) is gone.
     loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
   }
 }
