@@ -33,6 +33,8 @@ import reactor.util.retry.Retry;
 public final class ApiClient implements CoreApi, AutoCloseable {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
+  private static final Duration QUIET_PERIOD = Duration.ofMillis(50);
+
   private final Path socket;
   private final Duration timeout;
   private final LoopResources loops;
@@ -172,7 +174,8 @@ public final class ApiClient implements CoreApi, AutoCloseable {
   @Override
   public void close() {
     connections.disposeLater().block(Duration.ofSeconds(5));
-    // No quiet period: nothing is submitted to this loop once the server (or pool) is gone.
-    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+    // A short quiet period: close notifications of the last channels still run; the default 2 s
+    // would make every CLI call that much slower to exit.
+    loops.disposeLater(QUIET_PERIOD, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
   }
 }

@@ -111,6 +111,7 @@ public final class ApiServer implements AutoCloseable {
 
   static final int MAX_INITIAL_LINE = 8192;
   static final int MAX_HEADERS = 8192;
+  private static final Duration QUIET_PERIOD = Duration.ofMillis(50);
 
   private static final AttributeKey<Refusal> REFUSAL = AttributeKey.valueOf("veriruntime.api.refusal");
 
@@ -190,7 +191,7 @@ public final class ApiServer implements AutoCloseable {
         callScheduler.dispose();
       }
       if (loopResources != null) {
-        loopResources.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+        loopResources.disposeLater(QUIET_PERIOD, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
       }
       lockChannel.close();
       throw e;
@@ -266,8 +267,9 @@ public final class ApiServer implements AutoCloseable {
     } catch (IOException e) {
       // Closing releases the lock whatever happens.
     }
-    // No quiet period: nothing is submitted to this loop once the server (or pool) is gone.
-    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+    // A short quiet period: close notifications of the last channels still run; the default 2 s
+    // would only delay the daemon's stop.
+    loops.disposeLater(QUIET_PERIOD, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
   }
 
   private static FileChannel lock(Path lockFile) throws IOException {

@@ -349,7 +349,7 @@ class ApiServerTest {
   void aCallOverItsTimeoutIsUnavailableAndTheWorkerIsReleasedLater() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     local = LocalCoreApi.builder().health(() -> Map.of("status", "ok")).runtimeState(() -> release.await(10, TimeUnit.SECONDS)).build();
-    serve(b -> b.callTimeout(Duration.ofMillis(200)));
+    serve(b -> b.callTimeout(Duration.ofSeconds(1)));
     ApiClient client = client();
     StepVerifier.create(client.get("/v1/state"))
         .expectErrorSatisfies(e -> assertThat(((ApiException) e).code()).isEqualTo(Code.UNAVAILABLE))
