@@ -23,10 +23,14 @@ public final class ExitCodes {
   public static final int SIGNATURE_INVALID = 12;
   /** A key file is missing, malformed or of an unsupported type. */
   public static final int KEY_INVALID = 13;
+  /** An output file cannot be written, or would overwrite a key that already exists. */
+  public static final int OUTPUT_UNWRITABLE = 14;
   /** The probe cannot run here: not root / missing capabilities, no BTF. */
   public static final int KERNEL_UNSUPPORTED = 20;
   /** The probe could not be loaded or attached. */
   public static final int PROBE_FAILED = 21;
+  /** The state directory, journal or a sink could not be opened. */
+  public static final int STATE_UNWRITABLE = 23;
   /** A process does not exist. */
   public static final int NO_SUCH_PROCESS = 22;
   /** Evidence journal verification found tampering or loss. */

@@ -12,7 +12,17 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VeriRuntimeCommand.Version.class,
     description = "Is the code running on this host the code we intended to run?",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      ElfCommand.class,
+      EventsCommand.class,
+      JournalCommand.class,
+      RefsCommand.class,
+      StateCommand.class,
+      VerifyBinaryCommand.class,
+      VerifyProcessCommand.class,
+      WatchCommand.class,
+    })
 public final class VeriRuntimeCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

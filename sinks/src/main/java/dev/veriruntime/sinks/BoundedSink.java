@@ -252,7 +252,16 @@ public abstract class BoundedSink implements Sink {
     failed.addAndGet(size - ok);
     pending.addAndGet(-size);
     completeWaiters();
-    schedule();
+    if (queue.isEmpty()) {
+      // Idle: release the drain instead of hopping threads to find nothing (and so a sink closed
+      // by a completed flush does not schedule onto its disposed scheduler).
+      draining.set(false);
+      if (!queue.isEmpty() && draining.compareAndSet(false, true)) {
+        schedule();
+      }
+    } else {
+      schedule();
+    }
   }
 
   private void failRemaining() {

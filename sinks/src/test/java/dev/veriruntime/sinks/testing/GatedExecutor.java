@@ -35,6 +35,9 @@ public final class GatedExecutor implements Executor, AutoCloseable {
 
   @Override
   public synchronized void execute(Runnable task) {
+    if (thread.isShutdown()) {
+      return; // the test is over; a sink's last drain hop has nothing left to do
+    }
     if (open) {
       thread.execute(task);
     } else {
@@ -60,7 +63,7 @@ public final class GatedExecutor implements Executor, AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     thread.shutdownNow();
   }
 }

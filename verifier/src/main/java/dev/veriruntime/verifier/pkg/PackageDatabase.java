@@ -1,8 +1,7 @@
 package dev.veriruntime.verifier.pkg;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -99,8 +98,7 @@ public final class PackageDatabase {
   }
 
   /**
-   * Compares the bytes readable from {@code channel} (read from position 0, position left
-   * unchanged) with the package record for {@code path}; empty if no package owns the path.
+   * Compares the bytes of {@code channel} (positional reads from 0; its position is left alone) with the package record for {@code path}; empty if no package owns the path.
    */
   public Optional<Match> check(String path, FileChannel channel) throws IOException {
     Optional<PackageFile> record = lookup(path);
@@ -129,6 +127,7 @@ public final class PackageDatabase {
     return path;
   }
 
+  /** MD5 of the whole channel with positional reads: the channel's own position is left alone. */
   private static String md5(FileChannel channel) throws IOException {
     MessageDigest md;
     try {
@@ -136,17 +135,12 @@ public final class PackageDatabase {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("MD5 is a required JDK algorithm", e);
     }
-    byte[] buf = new byte[1 << 16];
-    long pos = channel.position();
-    try (InputStream in = Channels.newInputStream(channel.position(0))) {
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        md.update(buf, 0, n);
-      }
-    } finally {
-      if (channel.isOpen()) {
-        channel.position(pos);
-      }
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    long pos = 0;
+    int n;
+    while ((n = channel.read(buf.clear(), pos)) > 0) {
+      md.update(buf.flip());
+      pos += n;
     }
     return HexFormat.of().formatHex(md.digest());
   }

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Wire records of the VeriRuntime probe: the only contract between the kernel side
+ * (veriruntime.bpf.c) and Java (dev.veriruntime.ingest.record.RecordDecoder).
+ *
+ * Rules that keep both sides honest:
+ *  - every record starts with struct vr_header; `size` is the full record size in bytes;
+ *  - fixed-size structs, explicit padding, no bitfields, native (little-endian) byte order;
+ *  - any change to a layout bumps VR_SCHEMA_VERSION; Java refuses records of another version;
+ *  - WireFormat.java mirrors every offset here and a test checks it against the object's BTF.
+ *
+ * Time: vr_header.ktime_ns is bpf_ktime_get_ns(), i.e. CLOCK_MONOTONIC in nanoseconds (no time
+ * spent in suspend). On Linux, HotSpot's System.nanoTime() reads the same clock, so Java can
+ * compare a record's age with System.nanoTime() directly.
+ */
+#ifndef VERIRUNTIME_H
+#define VERIRUNTIME_H
+
+#define VR_SCHEMA_VERSION 1
+
+#define VR_COMM_LEN 16
+#define VR_PATH_LEN 512     /* dentry-walk path, NUL-terminated, truncated from the left */
+#define VR_FILENAME_LEN 256 /* bprm->filename as passed to execve */
+#define VR_MEMFD_NAME_LEN 256
+
+enum vr_kind {
+	VR_KIND_EXEC = 1,
+	VR_KIND_EXIT = 2,
+	VR_KIND_EXEC_MAPPING = 3,
+	VR_KIND_ANON_EXEC = 4,
+	VR_KIND_INJECTION = 5,
+	VR_KIND_MEMFD_CREATE = 6,
+	VR_KIND_MAX = 8, /* size of the counters map; kinds are < VR_KIND_MAX */
+};
+
+/* vr_file.flags */
+enum vr_file_flag {
+	VR_FILE_MEMFD = 1,   /* name starts with "memfd:" on a shmem/hugetlbfs superblock */
+	VR_FILE_DELETED = 2, /* i_nlink == 0 when the event fired */
+	VR_FILE_SETUID = 4,  /* S_ISUID in i_mode */
+	VR_FILE_SETGID = 8,  /* S_ISGID in i_mode */
+};
+
+/* path_flags of records carrying a dentry-walk path */
+enum vr_path_flag {
+	VR_PATH_TRUNCATED = 1,     /* too deep or too long: leading components are missing */
+	VR_FILENAME_TRUNCATED = 2, /* bprm->filename longer than VR_FILENAME_LEN - 1 */
+	VR_PATH_UNRESOLVED = 4,    /* no struct file could be read: path is empty */
+};
+
+/* vr_exec_mapping.source / vr_anon_exec.source */
+enum vr_map_source {
+	VR_SOURCE_MMAP = 1,
+	VR_SOURCE_MPROTECT = 2,
+};
+
+/* vr_injection.technique */
+enum vr_injection_technique {
+	VR_INJECT_PTRACE = 1,
+	VR_INJECT_PROCESS_VM_WRITEV = 2,
+};
+
+/* 56 bytes. pid is the kernel thread id, tgid the process id; uid/gid are the real ids. */
+struct vr_header {
+	__u16 version;
+	__u16 kind;
+	__u32 size;
+	__u64 ktime_ns;
+	__u32 pid;
+	__u32 tgid;
+	__u32 uid;
+	__u32 gid;
+	__u64 cgroup_id;
+	char comm[VR_COMM_LEN];
+};
+
+/* 48 bytes: what the kernel says a file is (DESIGN: identity comes from the kernel). */
+struct vr_file {
+	__u64 dev;      /* super_block.s_dev, kernel encoding: major << 20 | minor */
+	__u64 ino;
+	__s64 ctime_ns; /* inode change time, seconds * 1e9 + nanoseconds */
+	__s64 size;
+	__u32 nlink;
+	__u32 mode;     /* i_mode: file type and permission bits */
+	__u32 flags;    /* enum vr_file_flag */
+	__u32 magic;    /* super_block.s_magic, e.g. 0x01021994 tmpfs */
+};
+
+/* 896 bytes. Emitted from tp_btf/sched_process_exec after the new image is committed. */
+struct vr_exec {
+	struct vr_header hdr;
+	__u32 ppid;     /* real_parent->tgid */
+	__u32 old_pid;  /* thread id before exec (differs when a non-leader thread execs) */
+	__u32 euid;
+	__u32 egid;
+	struct vr_file file;
+	__u32 path_flags; /* enum vr_path_flag */
+	__u16 path_len;     /* bytes in path, without the NUL */
+	__u16 filename_len; /* bytes in filename, without the NUL */
+	char filename[VR_FILENAME_LEN];
+	char path[VR_PATH_LEN];
+};
+
+/* 64 bytes. Emitted once per process, when the last thread of the group exits. */
+struct vr_exit {
+	struct vr_header hdr;
+	__s32 exit_code; /* task->exit_code: wait(2) status encoding, (code << 8) | signal */
+	__u32 _pad;
+};
+
+/* 664 bytes. A successful file-backed mapping that is executable. */
+struct vr_exec_mapping {
+	struct vr_header hdr;
+	__u64 addr;
+	__u64 len;
+	__u64 offset;   /* file offset in bytes (mmap: off; mprotect: vma pgoff << 12) */
+	__u32 prot;
+	__u32 map_flags; /* mmap flags; 0 for mprotect */
+	__u32 source;    /* enum vr_map_source */
+	__s32 fd;        /* -1 for mprotect */
+	struct vr_file file;
+	__u32 path_flags;
+	__u16 path_len;
+	__u16 _pad;
+	char path[VR_PATH_LEN];
+};
+
+/* 88 bytes. Anonymous memory made executable: mmap(PROT_EXEC, MAP_ANONYMOUS or no file) or
+ * mprotect adding PROT_EXEC to a mapping without a file that was not executable before. */
+struct vr_anon_exec {
+	struct vr_header hdr;
+	__u64 addr;
+	__u64 len;
+	__u32 prot;
+	__u32 map_flags;
+	__u32 source;
+	__u32 _pad;
+};
+
+/* 88 bytes. An attempt, seen at syscall entry, to write into or control another process. */
+struct vr_injection {
+	struct vr_header hdr;
+	__u32 technique;  /* enum vr_injection_technique */
+	__s32 target_pid;
+	__s64 request;    /* ptrace request; 0 for process_vm_writev */
+	__u64 addr;       /* ptrace addr; remote iovec pointer for process_vm_writev */
+	__u64 count;      /* ptrace data; remote iovec count for process_vm_writev */
+};
+
+/* 328 bytes. Emitted at syscall exit: the kernel has then faulted the name in, which a
+ * tracepoint cannot do at entry. */
+struct vr_memfd_create {
+	struct vr_header hdr;
+	__u32 flags;    /* MFD_* flags */
+	__s32 fd;       /* the new descriptor, or -errno */
+	__u16 name_len; /* bytes in name, without the NUL */
+	__u16 _pad[3];
+	char name[VR_MEMFD_NAME_LEN];
+};
+
+/* Value of the per-CPU counters map, indexed by enum vr_kind: Java sums over CPUs. */
+struct vr_counter {
+	__u64 seen; /* records the probe tried to emit */
+	__u64 lost; /* of which bpf_ringbuf_reserve failed: the ring buffer was full */
+};
+
+#endif /* VERIRUNTIME_H */

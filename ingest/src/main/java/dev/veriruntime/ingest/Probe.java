@@ -1,0 +1,294 @@
+package dev.veriruntime.ingest;
+
+import dev.veriruntime.ingest.kernel.BpfException;
+import dev.veriruntime.ingest.kernel.BpfLink;
+import dev.veriruntime.ingest.kernel.BpfLoadException;
+import dev.veriruntime.ingest.kernel.BpfMaps;
+import dev.veriruntime.ingest.kernel.BpfObject;
+import dev.veriruntime.ingest.kernel.BpfProgramInfo;
+import dev.veriruntime.ingest.kernel.BpfRingBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A loaded, attached probe: the live handle for a {@link ProbeSpec}. It owns the kernel objects
+ * (programs, maps, their file descriptors, the links) and the native callbacks of its readers;
+ * {@link #close()} stops its readers, detaches and unloads, exactly once.
+ *
+ * <p>Load policy: a program the kernel refuses to load or attach is reported in {@link
+ * #attachReport()} and left out, unless it is required by the spec's wiring (the exec program),
+ * in which case {@link #load} fails. Optional accelerators (fentry, lsm) therefore degrade
+ * gracefully on kernels that refuse them.
+ *
+ * <p>Thread safety: {@link #attachReport()}, {@link #lostRecords()} and {@link #close()} may be
+ * called from any thread; readers run on their own threads.
+ *
+ * <pre>{@code
+ * try (Probe probe = Probe.load(ProbeSpec.veriRuntime(), ProbeSettings.forCurrentProcess())) {
+ *   System.err.println(probe.attachReport().describe());
+ *   RingBufferReader.events(probe).take(Duration.ofSeconds(10)).subscribe(System.out::println);
+ * }
+ * }</pre>
+ */
+public final class Probe implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Probe.class.getName());
+  private static final String RODATA = ".rodata";
+  private static final int ENOENT = 2;
+
+  private final ProbeSpec spec;
+  private final BpfObject object;
+  private final List<BpfLink> links;
+  private final AttachReport report;
+  private final int ringFd;
+  private final int lostFd;
+  private final List<RingBufferReader<?>> readers = new CopyOnWriteArrayList<>();
+  private boolean closed;
+  private long[] reportedLost = new long[0];
+
+  private Probe(ProbeSpec spec, BpfObject object, List<BpfLink> links, AttachReport report) {
+    this.spec = spec;
+    this.object = object;
+    this.links = links;
+    this.report = report;
+    this.ringFd = object.mapFd(spec.wiring().ringBufferMap());
+    this.lostFd = spec.wiring().lossCounters() == null ? -1 : object.mapFd(spec.wiring().lossCounters().map());
+  }
+
+  /**
+   * Loads the probe into the kernel and attaches every program it can.
+   *
+   * @throws ProbeException when libbpf is missing, the object or a required program is refused,
+   *     or a required program cannot attach; the message is one line with the errno text
+   * @throws IllegalArgumentException when a setting does not exist in the object or does not fit
+   */
+  public static Probe load(ProbeSpec spec, ProbeSettings settings) {
+    Map<String, Long> constants = new HashMap<>(settings.constants());
+    if (spec.wiring().ignoredTgidConstant() != null) {
+      constants.put(spec.wiring().ignoredTgidConstant(), settings.ignoredTgid());
+    }
+    byte[] rodata = spec.rodataWith(constants);
+    Map<String, ProgramAttachment> refused = new LinkedHashMap<>();
+    BpfObject object = null;
+    try {
+      // Each refused optional program costs one reopen: libbpf cannot resume a failed load.
+      for (int attempt = 0; object == null; attempt++) {
+        BpfObject candidate = BpfObject.open(spec.name(), spec.objectBytes());
+        try {
+          for (String program : refused.keySet()) {
+            candidate.setAutoload(program, false);
+          }
+          if (rodata.length > 0) {
+            candidate.setInitialValue(RODATA, rodata);
+          }
+          candidate.setMaxEntries(spec.wiring().ringBufferMap(), settings.ringBufferBytes());
+          candidate.load();
+          object = candidate;
+        } catch (BpfLoadException e) {
+          candidate.close();
+          String failed = e.failedProgram().orElse(null);
+          if (failed == null || spec.isRequired(failed) || refused.containsKey(failed) || attempt > spec.programs().size()) {
+            throw new ProbeException("cannot load probe '" + spec.name() + "': " + e.getMessage(), e);
+          }
+          LOG.log(System.Logger.Level.WARNING, "optional program {0} refused by the kernel, continuing without it: {1}", failed, e.getMessage());
+          refused.put(failed, attachment(spec, failed, ProgramAttachment.Status.LOAD_REFUSED, e, null));
+        } catch (RuntimeException e) {
+          candidate.close();
+          throw e;
+        }
+      }
+      return attachAll(spec, object, refused);
+    } catch (BpfException e) {
+      if (object != null) {
+        object.close();
+      }
+      throw new ProbeException("cannot load probe '" + spec.name() + "': " + e.getMessage(), e);
+    }
+  }
+
+  private static Probe attachAll(ProbeSpec spec, BpfObject object, Map<String, ProgramAttachment> refused) {
+    List<BpfLink> links = new ArrayList<>();
+    List<ProgramAttachment> outcomes = new ArrayList<>();
+    try {
+      for (ProbeSpec.ProgramSpec program : spec.programs()) {
+        if (refused.containsKey(program.name())) {
+          outcomes.add(refused.get(program.name()));
+          continue;
+        }
+        BpfProgramInfo info = object.programInfo(program.name());
+        try {
+          links.add(object.attach(program.name()));
+          outcomes.add(new ProgramAttachment(program.name(), program.section(), ProgramAttachment.Status.ATTACHED,
+              spec.isRequired(program.name()), 0, "", info.id(), info.tag()));
+        } catch (BpfException e) {
+          if (spec.isRequired(program.name())) {
+            throw new ProbeException("cannot attach required program '" + program.name() + "' (" + program.section() + "): " + e.getMessage(), e);
+          }
+          LOG.log(System.Logger.Level.WARNING, "optional program {0} not attached: {1}", program.name(), e.getMessage());
+          outcomes.add(attachment(spec, program.name(), ProgramAttachment.Status.ATTACH_REFUSED, e, info));
+        }
+      }
+      return new Probe(spec, object, links, new AttachReport(outcomes));
+    } catch (RuntimeException e) {
+      links.forEach(BpfLink::close);
+      object.close();
+      throw e;
+    }
+  }
+
+  private static ProgramAttachment attachment(ProbeSpec spec, String program, ProgramAttachment.Status status, BpfException e, BpfProgramInfo info) {
+    String section = spec.programs().stream().filter(p -> p.name().equals(program)).map(ProbeSpec.ProgramSpec::section).findFirst().orElse("?");
+    String error = e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2);
+    if (e.errno() == ENOENT && (section.startsWith("tp/") || section.startsWith("tracepoint/"))) {
+      // libbpf resolves tp/ sections through tracefs; raw_tp/ and tp_btf/ do not need it.
+      error += " (is tracefs mounted at /sys/kernel/tracing?)";
+    }
+    return new ProgramAttachment(program, section, status, spec.isRequired(program), e.errno(), error,
+        info == null ? 0 : info.id(), info == null ? "" : info.tag());
+  }
+
+  public ProbeSpec spec() {
+    return spec;
+  }
+
+  /** What attached and what the kernel refused. */
+  public AttachReport attachReport() {
+    return report;
+  }
+
+  /**
+   * Records the probe could not put in the ring since load, per counter key (for the product probe
+   * the key is the {@code enum vr_kind} code), summed over CPUs. Empty when the spec has no counters.
+   *
+   * @throws IllegalStateException when closed
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the counters cannot be read
+   */
+  public synchronized long[] lostByKey() {
+    requireOpen();
+    ProbeSpec.LossCounters counters = spec.wiring().lossCounters();
+    if (counters == null) {
+      return new long[0];
+    }
+    long[] lost = new long[counters.keys()];
+    for (int key = 0; key < lost.length; key++) {
+      lost[key] = BpfMaps.sumPerCpu(lostFd, key, counters.valueLongs(), counters.lostField());
+    }
+    return lost;
+  }
+
+  /** Sum of {@link #lostByKey()}. */
+  public long lostRecords() {
+    long total = 0;
+    for (long lost : lostByKey()) {
+      total += lost;
+    }
+    return total;
+  }
+
+  /** The ring and loss counters as a {@link RecordSource}, for {@link RingBufferReader}. */
+  RecordSource recordSource() {
+    return source;
+  }
+
+  private final RecordSource source = new RecordSource() {
+    @Override
+    public String name() {
+      return spec.name();
+    }
+
+    @Override
+    public long[] claimLost() {
+      synchronized (Probe.this) {
+        long[] total = lostByKey();
+        if (reportedLost.length != total.length) {
+          reportedLost = new long[total.length];
+        }
+        long[] delta = new long[total.length];
+        for (int key = 0; key < total.length; key++) {
+          delta[key] = total[key] - reportedLost[key];
+        }
+        reportedLost = total;
+        return delta;
+      }
+    }
+
+    @Override
+    public RecordSource.Stream open(BpfRingBuffer.RecordHandler handler) {
+      BpfRingBuffer ring;
+      synchronized (Probe.this) {
+        requireOpen();
+        ring = new BpfRingBuffer(ringFd, handler);
+      }
+      return new RecordSource.Stream() {
+        @Override
+        public int poll(int timeoutMillis) {
+          return ring.poll(timeoutMillis);
+        }
+
+        @Override
+        public int consume() {
+          return ring.consume();
+        }
+
+        @Override
+        public void close() {
+          ring.close();
+        }
+      };
+    }
+
+    @Override
+    public void register(RingBufferReader<?> reader) {
+      synchronized (Probe.this) {
+        requireOpen();
+        if (!readers.isEmpty()) {
+          throw new IllegalStateException("probe '" + spec.name() + "' already has an active reader: records cannot be shared");
+        }
+        readers.add(reader);
+      }
+    }
+
+    @Override
+    public void unregister(RingBufferReader<?> reader) {
+      readers.remove(reader);
+    }
+  };
+
+  public synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Completes every reader (each emits its final loss count), then detaches every program and
+   * closes every descriptor. Idempotent; safe from a shutdown hook.
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+    }
+    // Outside the lock: readers call lostRecords() while finishing.
+    for (RingBufferReader<?> reader : readers) {
+      reader.stopAndJoin();
+    }
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      links.forEach(BpfLink::close);
+      object.close();
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("probe '" + spec.name() + "' is closed");
+    }
+  }
+}

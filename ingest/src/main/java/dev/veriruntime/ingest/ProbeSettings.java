@@ -1,0 +1,39 @@
+package dev.veriruntime.ingest;
+
+import java.util.Map;
+
+/**
+ * Load-time settings of a {@link Probe}.
+ *
+ * @param ignoredTgid process (thread-group) id whose events the probe drops in the kernel: the
+ *     agent itself, so its own reads of /proc and files do not feed back; 0 ignores nothing
+ * @param ringBufferBytes size of the kernel event ring: a power of two, at least one page (4096)
+ * @param constants further {@code const volatile} settings by name, written before load
+ */
+public record ProbeSettings(long ignoredTgid, int ringBufferBytes, Map<String, Long> constants) {
+  /** 8 MiB: about 30,000 exec records of ~256 bytes, over a second of a heavy exec storm. */
+  public static final int DEFAULT_RING_BUFFER_BYTES = 8 << 20;
+
+  public ProbeSettings {
+    if (ringBufferBytes < 4096 || Integer.bitCount(ringBufferBytes) != 1) {
+      throw new IllegalArgumentException("ring buffer size must be a power of two >= 4096, got " + ringBufferBytes);
+    }
+    if (ignoredTgid < 0) {
+      throw new IllegalArgumentException("ignored tgid must be >= 0, got " + ignoredTgid);
+    }
+    constants = Map.copyOf(constants);
+  }
+
+  /** Ignores this JVM's own process, default ring size, no other settings. */
+  public static ProbeSettings forCurrentProcess() {
+    return new ProbeSettings(ProcessHandle.current().pid(), DEFAULT_RING_BUFFER_BYTES, Map.of());
+  }
+
+  public ProbeSettings withRingBufferBytes(int bytes) {
+    return new ProbeSettings(ignoredTgid, bytes, constants);
+  }
+
+  public ProbeSettings withIgnoredTgid(long tgid) {
+    return new ProbeSettings(tgid, ringBufferBytes, constants);
+  }
+}

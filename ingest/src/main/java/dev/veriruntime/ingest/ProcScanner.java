@@ -1,0 +1,170 @@
+package dev.veriruntime.ingest;
+
+import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.FileIdentity;
+import dev.veriruntime.ingest.event.ScannedProcess;
+import dev.veriruntime.ingest.kernel.FileSystemMagic;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
+import reactor.core.publisher.Flux;
+
+/**
+ * Start-up scan of {@code /proc}: the processes that were already running before the probe
+ * attached, as {@link ScannedProcess} events, each with the identity of the file it executes read
+ * through {@code /proc/PID/exe} (the inode that runs, even if its path was since replaced or
+ * deleted).
+ *
+ * <p>Identity encoding matches the probe's: the device is the kernel's {@code s_dev} encoding
+ * ({@code major << 20 | minor}), converted from the glibc {@code st_dev} that Java's {@code
+ * unix:dev} returns; ctime is in nanoseconds.
+ *
+ * <p>Races are normal: a process that exits between listing and reading is skipped and counted in
+ * {@link Scan#vanished()}. Kernel threads are reported with an empty executable (and counted);
+ * processes whose executable we may not read (without root) likewise, counted in {@link
+ * Scan#unreadable()}.
+ *
+ * <p>Stateless and thread-safe; each {@link #scan()} reads /proc afresh.
+ */
+public final class ProcScanner {
+  private final Path proc;
+  private final ToIntFunction<Path> filesystemMagic;
+
+  /** Result of one scan: processes in ascending pid order, plus what could not be fully read. */
+  public record Scan(List<ScannedProcess> processes, int vanished, int kernelThreads, int unreadable) {
+    public Scan {
+      processes = List.copyOf(processes);
+    }
+  }
+
+  public ProcScanner() {
+    this(Path.of("/proc"), path -> FileSystemMagic.of(path).orElse(0));
+  }
+
+  /** For tests: a /proc-shaped directory, and a statfs stand-in. */
+  ProcScanner(Path proc, ToIntFunction<Path> filesystemMagic) {
+    this.proc = proc;
+    this.filesystemMagic = filesystemMagic;
+  }
+
+  /** The scan as events, read when subscribed (cold; every subscription scans again). */
+  public Flux<ScannedProcess> events() {
+    return Flux.defer(() -> Flux.fromIterable(scan().processes()));
+  }
+
+  /**
+   * Reads every numeric entry of /proc once.
+   *
+   * @throws java.io.UncheckedIOException when /proc itself cannot be listed
+   */
+  public Scan scan() {
+    List<Integer> pids = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(proc)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        if (!name.isEmpty() && name.length() < 10 && name.chars().allMatch(Character::isDigit)) {
+          pids.add(Integer.parseInt(name));
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot list " + proc, e);
+    }
+    pids.sort(null);
+    List<ScannedProcess> processes = new ArrayList<>(pids.size());
+    int vanished = 0;
+    int kernelThreads = 0;
+    int unreadable = 0;
+    for (int pid : pids) {
+      Path dir = proc.resolve(Integer.toString(pid));
+      try {
+        ScannedProcess process = read(pid, dir);
+        processes.add(process);
+        if (process.executable().isEmpty()) {
+          if (process.ppid() == 2 || pid == 2) {
+            kernelThreads++;
+          } else {
+            unreadable++;
+          }
+        }
+      } catch (NoSuchFileException e) {
+        vanished++;
+      } catch (IOException | RuntimeException e) {
+        // A process exiting mid-read shows as ESRCH or a short file: vanished if its dir is gone.
+        if (Files.exists(dir)) {
+          unreadable++;
+        } else {
+          vanished++;
+        }
+      }
+    }
+    return new Scan(processes, vanished, kernelThreads, unreadable);
+  }
+
+  /** Throws NoSuchFileException when the process is gone. */
+  private ScannedProcess read(int pid, Path dir) throws IOException {
+    long readAt = System.nanoTime();
+    String stat = Files.readString(dir.resolve("stat"));
+    // comm (field 2) may contain spaces and parentheses: fields are counted after the last ')'.
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+    int ppid = Integer.parseInt(fields[1]);
+    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    int uid = 0;
+    int gid = 0;
+    for (String line : Files.readAllLines(dir.resolve("status"))) {
+      if (line.startsWith("Uid:")) {
+        uid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+      } else if (line.startsWith("Gid:")) {
+        gid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+      }
+    }
+    return new ScannedProcess(readAt, pid, ppid, uid, gid, comm, executable(dir));
+  }
+
+  private Optional<ExecutableFile> executable(Path dir) throws IOException {
+    Path exeLink = dir.resolve("exe");
+    String target;
+    Map<String, Object> attributes;
+    try {
+      target = Files.readSymbolicLink(exeLink).toString();
+      attributes = Files.readAttributes(exeLink, "unix:dev,ino,ctime,size,nlink,mode");
+    } catch (NoSuchFileException e) {
+      if (Files.exists(dir)) {
+        return Optional.empty(); // kernel thread: no mm, so no exe link target
+      }
+      throw e;
+    } catch (AccessDeniedException e) {
+      return Optional.empty();
+    }
+    boolean deletedSuffix = target.endsWith(" (deleted)");
+    String path = deletedSuffix ? target.substring(0, target.length() - " (deleted)".length()) : target;
+    int nlink = (Integer) attributes.get("nlink");
+    FileIdentity identity = new FileIdentity(
+        kernelDev((Long) attributes.get("dev")),
+        (Long) attributes.get("ino"),
+        ((FileTime) attributes.get("ctime")).to(TimeUnit.NANOSECONDS),
+        (Long) attributes.get("size"));
+    return Optional.of(new ExecutableFile(identity, nlink, (Integer) attributes.get("mode"),
+        filesystemMagic.applyAsInt(exeLink), path.startsWith("/memfd:"), deletedSuffix || nlink == 0, path, false));
+  }
+
+  /**
+   * Converts glibc's {@code dev_t} (what {@code stat(2)} returns to user space: major in bits 8-19
+   * and 32-63, minor in bits 0-7 and 20-31) to the kernel's internal {@code dev_t} ({@code
+   * major << 20 | minor}), which is what BPF reads from {@code inode->i_sb->s_dev}.
+   */
+  static long kernelDev(long userDev) {
+    long major = ((userDev >>> 8) & 0xfffL) | ((userDev >>> 32) & 0xfffff000L);
+    long minor = (userDev & 0xffL) | ((userDev >>> 12) & 0xfff00L);
+    return (major << 20) | minor;
+  }
+}

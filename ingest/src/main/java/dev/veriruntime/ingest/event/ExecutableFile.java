@@ -1,0 +1,45 @@
+package dev.veriruntime.ingest.event;
+
+import java.util.Objects;
+
+/**
+ * A file that was executed or mapped executable, as the kernel saw it when the event fired.
+ *
+ * @param identity the kernel identity (device, inode, ctime, size)
+ * @param nlink link count at the time of the event; 0 means the file was already deleted
+ * @param mode {@code i_mode}: file type and permission bits
+ * @param filesystemMagic {@code super_block.s_magic} of the file's filesystem
+ * @param memfd the file is a memfd ({@code memfd_create}), i.e. has no path on any filesystem
+ * @param deleted the file had no links left ({@code nlink == 0})
+ * @param path best-effort path rebuilt by walking dentries and mounts in the kernel; relative to
+ *     the root of the mount namespace; empty when it could not be resolved. Never an identity.
+ * @param pathTruncated leading components of {@link #path()} are missing (too deep or too long)
+ */
+public record ExecutableFile(
+    FileIdentity identity,
+    int nlink,
+    int mode,
+    int filesystemMagic,
+    boolean memfd,
+    boolean deleted,
+    String path,
+    boolean pathTruncated) {
+
+  private static final int S_ISUID = 04000;
+  private static final int S_ISGID = 02000;
+
+  public ExecutableFile {
+    Objects.requireNonNull(identity, "identity");
+    Objects.requireNonNull(path, "path");
+  }
+
+  /** The set-user-ID bit is set. */
+  public boolean setuid() {
+    return (mode & S_ISUID) != 0;
+  }
+
+  /** The set-group-ID bit is set. */
+  public boolean setgid() {
+    return (mode & S_ISGID) != 0;
+  }
+}

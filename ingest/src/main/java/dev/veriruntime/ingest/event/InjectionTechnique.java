@@ -1,0 +1,13 @@
+package dev.veriruntime.ingest.event;
+
+/** How one process tried to control or write into another. */
+public enum InjectionTechnique {
+  PTRACE_ATTACH,
+  PTRACE_SEIZE,
+  PTRACE_POKETEXT,
+  PTRACE_POKEDATA,
+  PTRACE_POKEUSER,
+  PTRACE_SETREGS,
+  PTRACE_SETREGSET,
+  PROCESS_VM_WRITEV
+}

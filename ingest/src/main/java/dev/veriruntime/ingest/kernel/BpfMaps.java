@@ -1,0 +1,91 @@
+package dev.veriruntime.ingest.kernel;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads map elements through {@code bpf_map_lookup_elem}. Stateless and thread-safe; the map file
+ * descriptors stay owned by their {@link BpfObject}.
+ */
+public final class BpfMaps {
+  private static final Path POSSIBLE_CPUS = Path.of("/sys/devices/system/cpu/possible");
+  private static volatile int possibleCpus;
+
+  private BpfMaps() {}
+
+  /**
+   * Per-CPU values of one element of a {@code BPF_MAP_TYPE_PERCPU_ARRAY} (or per-CPU hash) whose
+   * value is a struct of {@code __u64} fields: {@code result[cpu][field]}. The kernel returns a slot
+   * for every possible CPU (not only online ones), each rounded up to 8 bytes.
+   *
+   * @param valueLongs number of {@code __u64} fields in the value ({@code value_size / 8})
+   * @throws BpfException when the lookup fails (e.g. ENOENT for a key beyond max_entries)
+   */
+  public static long[][] lookupPerCpu(int mapFd, int key, int valueLongs) {
+    int cpus = possibleCpus();
+    byte[] keyBytes = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(key).array();
+    byte[] value = new byte[8 * valueLongs * cpus];
+    NativeLibraries libs = NativeLibraries.get();
+    int result = libs.bpf.bpf_map_lookup_elem(mapFd, keyBytes, value);
+    if (result != 0) {
+      int errno = result < -1 ? -result : libs.lastErrno();
+      throw new BpfException("cannot read per-CPU map element " + key + ": " + Errno.describe(errno), errno);
+    }
+    long[][] values = new long[cpus][valueLongs];
+    ByteBuffer buffer = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder());
+    for (int cpu = 0; cpu < cpus; cpu++) {
+      for (int field = 0; field < valueLongs; field++) {
+        values[cpu][field] = buffer.getLong((cpu * valueLongs + field) * 8);
+      }
+    }
+    return values;
+  }
+
+  /** Sum over CPUs of one {@code __u64} field of an element, see {@link #lookupPerCpu}. */
+  public static long sumPerCpu(int mapFd, int key, int valueLongs, int field) {
+    long sum = 0;
+    for (long[] cpu : lookupPerCpu(mapFd, key, valueLongs)) {
+      sum += cpu[field];
+    }
+    return sum;
+  }
+
+  /** Number of possible CPUs, from {@code /sys/devices/system/cpu/possible}. */
+  public static int possibleCpus() {
+    int cached = possibleCpus;
+    if (cached == 0) {
+      try {
+        cached = parseCpuList(Files.readString(POSSIBLE_CPUS));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + POSSIBLE_CPUS, e);
+      }
+      possibleCpus = cached;
+    }
+    return cached;
+  }
+
+  /**
+   * Counts CPUs in a kernel cpu list such as {@code 0-3}, {@code 0,2-5} or {@code 0}. The kernel
+   * sizes per-CPU values by the highest possible CPU + 1, which for the contiguous lists Linux
+   * prints for "possible" equals the count; we return highest + 1 to stay right if it is not.
+   */
+  static int parseCpuList(String list) {
+    int highest = -1;
+    for (String part : list.trim().split(",")) {
+      if (part.isEmpty()) {
+        continue;
+      }
+      int dash = part.indexOf('-');
+      int last = Integer.parseInt(dash < 0 ? part : part.substring(dash + 1));
+      highest = Math.max(highest, last);
+    }
+    if (highest < 0) {
+      throw new IllegalArgumentException("empty CPU list: '" + list + "'");
+    }
+    return highest + 1;
+  }
+}

@@ -1,0 +1,13 @@
+package dev.veriruntime.ingest.kernel;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.types.size_t;
+
+/** The few libc functions the binding needs: libbpf log formatting, filesystem magic. */
+public interface LibC {
+  int vsnprintf(@Out byte[] buffer, @size_t long size, Pointer format, Pointer vaList);
+
+  @jnr.ffi.annotations.SaveError
+  int statfs(String path, @Out byte[] buffer);
+}

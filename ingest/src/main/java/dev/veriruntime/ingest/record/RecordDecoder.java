@@ -1,0 +1,258 @@
+package dev.veriruntime.ingest.record;
+
+import dev.veriruntime.ingest.event.AnonymousExecEvent;
+import dev.veriruntime.ingest.event.EventKind;
+import dev.veriruntime.ingest.event.ExecEvent;
+import dev.veriruntime.ingest.event.ExecMappingEvent;
+import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.ExitEvent;
+import dev.veriruntime.ingest.event.FileIdentity;
+import dev.veriruntime.ingest.event.InjectionEvent;
+import dev.veriruntime.ingest.event.InjectionTechnique;
+import dev.veriruntime.ingest.event.MappingSource;
+import dev.veriruntime.ingest.event.MemfdCreateEvent;
+import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.ingest.event.TaskContext;
+import java.nio.ByteBuffer;
+
+/**
+ * Turns one raw ring-buffer record (bpf/veriruntime.h) into a domain {@link RuntimeEvent}: the one
+ * place where raw records become events.
+ *
+ * <pre>{@code
+ * RecordDecoder decoder = new RecordDecoder();
+ * RuntimeEvent event = decoder.decode(sample); // sample: the bytes libbpf handed to the callback
+ * }</pre>
+ *
+ * <p>The record spans {@code [position, position + vr_header.size)} of the buffer, which may hold
+ * more bytes after it. The buffer's position, limit and byte order are left untouched, and nothing
+ * of the buffer is retained, so a ring-buffer slot may be reused as soon as {@code decode} returns.
+ * Multi-byte fields are read in native byte order.
+ *
+ * <p>Stateless and thread-safe. Any deviation from the wire format (version, kind, size, length
+ * fields, enum codes) raises {@link MalformedRecordException}, never another exception.
+ */
+public final class RecordDecoder {
+
+  public RecordDecoder() {}
+
+  /**
+   * Decodes the record at the buffer's position.
+   *
+   * @throws MalformedRecordException if the record is shorter than its header, has another schema
+   *     version, an unknown kind, a size other than its kind's, or a field out of range
+   */
+  public RuntimeEvent decode(ByteBuffer buffer) throws MalformedRecordException {
+    if (buffer == null) {
+      throw new MalformedRecordException("no record (null buffer)");
+    }
+    int available = buffer.remaining();
+    if (available < WireFormat.Header.SIZE) {
+      throw new MalformedRecordException(
+          "record of " + available + " bytes is shorter than its " + WireFormat.Header.SIZE + "-byte header");
+    }
+    RawRecord header = RawRecord.of(buffer, WireFormat.Header.SIZE);
+    int version = header.u16(WireFormat.Header.VERSION);
+    if (version != WireFormat.SCHEMA_VERSION) {
+      throw new MalformedRecordException(
+          "schema version " + version + ", expected " + WireFormat.SCHEMA_VERSION
+              + " (probe object and decoder come from different builds)");
+    }
+    int kindCode = header.u16(WireFormat.Header.KIND);
+    EventKind kind =
+        EventKind.fromCode(kindCode)
+            .orElseThrow(() -> new MalformedRecordException("unknown record kind " + kindCode));
+    long size = Integer.toUnsignedLong(header.s32(WireFormat.Header.RECORD_SIZE));
+    int expected = expectedSize(kind);
+    if (size != expected) {
+      throw new MalformedRecordException(
+          kind + " record declares " + size + " bytes, its struct has " + expected);
+    }
+    if (available < expected) {
+      throw new MalformedRecordException(
+          kind + " record truncated: " + available + " of " + expected + " bytes");
+    }
+    RawRecord raw = RawRecord.of(buffer, expected);
+    return switch (kind) {
+      case EXEC -> exec(raw);
+      case EXIT -> exit(raw);
+      case EXEC_MAPPING -> execMapping(raw);
+      case ANONYMOUS_EXEC -> anonymousExec(raw);
+      case INJECTION -> injection(raw);
+      case MEMFD_CREATE -> memfdCreate(raw);
+    };
+  }
+
+  /** The size of the C struct for a kind ({@code sizeof(struct vr_*)}). */
+  public static int expectedSize(EventKind kind) {
+    return switch (kind) {
+      case EXEC -> WireFormat.Exec.SIZE;
+      case EXIT -> WireFormat.Exit.SIZE;
+      case EXEC_MAPPING -> WireFormat.ExecMapping.SIZE;
+      case ANONYMOUS_EXEC -> WireFormat.AnonExec.SIZE;
+      case INJECTION -> WireFormat.Injection.SIZE;
+      case MEMFD_CREATE -> WireFormat.MemfdCreate.SIZE;
+    };
+  }
+
+  /** Mirrors C {@code struct vr_header}. */
+  private static TaskContext task(RawRecord raw) throws MalformedRecordException {
+    return new TaskContext(
+        raw.s32(WireFormat.Header.PID),
+        raw.s32(WireFormat.Header.TGID),
+        raw.s32(WireFormat.Header.UID),
+        raw.s32(WireFormat.Header.GID),
+        raw.s64(WireFormat.Header.CGROUP_ID),
+        raw.cString(WireFormat.Header.COMM, WireFormat.Header.COMM_LEN));
+  }
+
+  private static long time(RawRecord raw) throws MalformedRecordException {
+    return raw.s64(WireFormat.Header.KTIME_NS);
+  }
+
+  /** Mirrors C {@code struct vr_exec}. */
+  private static ExecEvent exec(RawRecord raw) throws MalformedRecordException {
+    int pathFlags = raw.s32(WireFormat.Exec.PATH_FLAGS);
+    String filename =
+        raw.sizedString(
+            WireFormat.Exec.FILENAME,
+            raw.u16(WireFormat.Exec.FILENAME_LEN),
+            WireFormat.Exec.FILENAME_CAPACITY,
+            "filename");
+    String path =
+        raw.sizedString(
+            WireFormat.Exec.PATH,
+            raw.u16(WireFormat.Exec.PATH_LEN),
+            WireFormat.Exec.PATH_CAPACITY,
+            "path");
+    return new ExecEvent(
+        time(raw),
+        task(raw),
+        raw.s32(WireFormat.Exec.PPID),
+        raw.s32(WireFormat.Exec.OLD_PID),
+        raw.s32(WireFormat.Exec.EUID),
+        raw.s32(WireFormat.Exec.EGID),
+        filename,
+        (pathFlags & WireFormat.FILENAME_TRUNCATED) != 0,
+        file(raw, WireFormat.Exec.FILE, path, pathFlags));
+  }
+
+  /** Mirrors C {@code struct vr_file} at {@code base}, plus the record's path fields. */
+  private static ExecutableFile file(RawRecord raw, int base, String path, int pathFlags)
+      throws MalformedRecordException {
+    int flags = raw.s32(base + WireFormat.File.FLAGS);
+    FileIdentity identity =
+        new FileIdentity(
+            raw.s64(base + WireFormat.File.DEV),
+            raw.s64(base + WireFormat.File.INO),
+            raw.s64(base + WireFormat.File.CTIME_NS),
+            raw.s64(base + WireFormat.File.FILE_SIZE));
+    return new ExecutableFile(
+        identity,
+        raw.s32(base + WireFormat.File.NLINK),
+        raw.s32(base + WireFormat.File.MODE),
+        raw.s32(base + WireFormat.File.MAGIC),
+        (flags & WireFormat.FILE_MEMFD) != 0,
+        (flags & WireFormat.FILE_DELETED) != 0,
+        path,
+        (pathFlags & WireFormat.PATH_TRUNCATED) != 0);
+  }
+
+  /** Mirrors C {@code struct vr_exit}. */
+  private static ExitEvent exit(RawRecord raw) throws MalformedRecordException {
+    return new ExitEvent(time(raw), task(raw), raw.s32(WireFormat.Exit.EXIT_CODE));
+  }
+
+  /** Mirrors C {@code struct vr_exec_mapping}. */
+  private static ExecMappingEvent execMapping(RawRecord raw) throws MalformedRecordException {
+    int pathFlags = raw.s32(WireFormat.ExecMapping.PATH_FLAGS);
+    String path =
+        raw.sizedString(
+            WireFormat.ExecMapping.PATH,
+            raw.u16(WireFormat.ExecMapping.PATH_LEN),
+            WireFormat.ExecMapping.PATH_CAPACITY,
+            "path");
+    return new ExecMappingEvent(
+        time(raw),
+        task(raw),
+        raw.s64(WireFormat.ExecMapping.ADDR),
+        raw.s64(WireFormat.ExecMapping.LEN),
+        raw.s64(WireFormat.ExecMapping.OFFSET),
+        raw.s32(WireFormat.ExecMapping.PROT),
+        raw.s32(WireFormat.ExecMapping.MAP_FLAGS),
+        source(raw.s32(WireFormat.ExecMapping.SOURCE)),
+        raw.s32(WireFormat.ExecMapping.FD),
+        file(raw, WireFormat.ExecMapping.FILE, path, pathFlags));
+  }
+
+  /** Mirrors C {@code struct vr_anon_exec}. */
+  private static AnonymousExecEvent anonymousExec(RawRecord raw) throws MalformedRecordException {
+    return new AnonymousExecEvent(
+        time(raw),
+        task(raw),
+        raw.s64(WireFormat.AnonExec.ADDR),
+        raw.s64(WireFormat.AnonExec.LEN),
+        raw.s32(WireFormat.AnonExec.PROT),
+        raw.s32(WireFormat.AnonExec.MAP_FLAGS),
+        source(raw.s32(WireFormat.AnonExec.SOURCE)));
+  }
+
+  /** Mirrors C {@code struct vr_injection}. */
+  private static InjectionEvent injection(RawRecord raw) throws MalformedRecordException {
+    int code = raw.s32(WireFormat.Injection.TECHNIQUE);
+    long request = raw.s64(WireFormat.Injection.REQUEST);
+    InjectionTechnique technique =
+        switch (code) {
+          case WireFormat.INJECT_PTRACE -> ptraceTechnique(request);
+          case WireFormat.INJECT_PROCESS_VM_WRITEV -> InjectionTechnique.PROCESS_VM_WRITEV;
+          default -> throw new MalformedRecordException("unknown injection technique " + code);
+        };
+    return new InjectionEvent(
+        time(raw),
+        task(raw),
+        technique,
+        raw.s32(WireFormat.Injection.TARGET_PID),
+        request,
+        raw.s64(WireFormat.Injection.ADDR),
+        raw.s64(WireFormat.Injection.COUNT));
+  }
+
+  /** Mirrors C {@code struct vr_memfd_create}. */
+  private static MemfdCreateEvent memfdCreate(RawRecord raw) throws MalformedRecordException {
+    String name =
+        raw.sizedString(
+            WireFormat.MemfdCreate.NAME,
+            raw.u16(WireFormat.MemfdCreate.NAME_LEN),
+            WireFormat.MemfdCreate.NAME_CAPACITY,
+            "name");
+    return new MemfdCreateEvent(
+        time(raw),
+        task(raw),
+        name,
+        raw.s32(WireFormat.MemfdCreate.FLAGS),
+        raw.s32(WireFormat.MemfdCreate.FD));
+  }
+
+  private static MappingSource source(int code) throws MalformedRecordException {
+    return switch (code) {
+      case WireFormat.SOURCE_MMAP -> MappingSource.MMAP;
+      case WireFormat.SOURCE_MPROTECT -> MappingSource.MPROTECT;
+      default -> throw new MalformedRecordException("unknown mapping source " + code);
+    };
+  }
+
+  /** The ptrace requests the probe reports (linux/ptrace.h); any other is a contract violation. */
+  private static InjectionTechnique ptraceTechnique(long request) throws MalformedRecordException {
+    int code = request == (int) request ? (int) request : -1;
+    return switch (code) {
+      case 4 -> InjectionTechnique.PTRACE_POKETEXT;
+      case 5 -> InjectionTechnique.PTRACE_POKEDATA;
+      case 6 -> InjectionTechnique.PTRACE_POKEUSER;
+      case 13, 15 -> InjectionTechnique.PTRACE_SETREGS; // SETREGS, SETFPREGS
+      case 16 -> InjectionTechnique.PTRACE_ATTACH;
+      case 0x4205 -> InjectionTechnique.PTRACE_SETREGSET;
+      case 0x4206 -> InjectionTechnique.PTRACE_SEIZE;
+      default -> throw new MalformedRecordException("ptrace request " + request + " is not reported by the probe");
+    };
+  }
+}

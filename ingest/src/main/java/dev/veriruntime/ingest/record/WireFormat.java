@@ -1,0 +1,197 @@
+package dev.veriruntime.ingest.record;
+
+/**
+ * The Java view of bpf/veriruntime.h: schema version, record kinds, and the byte offset of every
+ * field the decoder reads. A test ({@code WireFormatBtfTest}) parses the BTF of the committed probe
+ * object and fails if any offset or struct size here differs from what clang laid out, so these
+ * constants cannot drift from the C header silently.
+ *
+ * <p>All multi-byte fields are in the host's byte order (the kernel writes them natively).
+ */
+public final class WireFormat {
+  /** {@code VR_SCHEMA_VERSION}: records with any other {@code vr_header.version} are rejected. */
+  public static final int SCHEMA_VERSION = 1;
+
+  /** Classpath location of the compiled probe inside the ingest jar. */
+  public static final String PROBE_OBJECT_RESOURCE = "/dev/veriruntime/ingest/veriruntime.bpf.o";
+
+  /** {@code VR_FILE_*} bits of {@code vr_file.flags}. */
+  public static final int FILE_MEMFD = 1;
+  public static final int FILE_DELETED = 2;
+  public static final int FILE_SETUID = 4;
+  public static final int FILE_SETGID = 8;
+
+  /** {@code VR_PATH_*} bits of {@code path_flags}. */
+  public static final int PATH_TRUNCATED = 1;
+  public static final int FILENAME_TRUNCATED = 2;
+  public static final int PATH_UNRESOLVED = 4;
+
+  /** {@code enum vr_map_source}. */
+  public static final int SOURCE_MMAP = 1;
+  public static final int SOURCE_MPROTECT = 2;
+
+  /** {@code enum vr_injection_technique}. */
+  public static final int INJECT_PTRACE = 1;
+  public static final int INJECT_PROCESS_VM_WRITEV = 2;
+
+  /** {@code VR_KIND_MAX}: entries in the per-CPU counters map, indexed by kind code. */
+  public static final int KIND_MAX = 8;
+
+  private WireFormat() {}
+
+  /** {@code struct vr_header}: the first bytes of every record. */
+  public static final class Header {
+    public static final int SIZE = 56;
+    public static final int VERSION = 0;
+    public static final int KIND = 2;
+    public static final int RECORD_SIZE = 4;
+    public static final int KTIME_NS = 8;
+    public static final int PID = 16;
+    public static final int TGID = 20;
+    public static final int UID = 24;
+    public static final int GID = 28;
+    public static final int CGROUP_ID = 32;
+    public static final int COMM = 40;
+    public static final int COMM_LEN = 16;
+
+    private Header() {}
+  }
+
+  /** {@code struct vr_file}, embedded in exec and mapping records. */
+  public static final class File {
+    public static final int SIZE = 48;
+    public static final int DEV = 0;
+    public static final int INO = 8;
+    public static final int CTIME_NS = 16;
+    public static final int FILE_SIZE = 24;
+    public static final int NLINK = 32;
+    public static final int MODE = 36;
+    public static final int FLAGS = 40;
+    public static final int MAGIC = 44;
+
+    private File() {}
+  }
+
+  /** {@code struct vr_exec}. */
+  public static final class Exec {
+    public static final int SIZE = 896;
+    public static final int PPID = 56;
+    public static final int OLD_PID = 60;
+    public static final int EUID = 64;
+    public static final int EGID = 68;
+    public static final int FILE = 72;
+    public static final int PATH_FLAGS = 120;
+    public static final int PATH_LEN = 124;
+    public static final int FILENAME_LEN = 126;
+    public static final int FILENAME = 128;
+    public static final int FILENAME_CAPACITY = 256;
+    public static final int PATH = 384;
+    public static final int PATH_CAPACITY = 512;
+
+    private Exec() {}
+  }
+
+  /** {@code struct vr_exit}. */
+  public static final class Exit {
+    public static final int SIZE = 64;
+    public static final int EXIT_CODE = 56;
+
+    private Exit() {}
+  }
+
+  /** {@code struct vr_exec_mapping}. */
+  public static final class ExecMapping {
+    public static final int SIZE = 664;
+    public static final int ADDR = 56;
+    public static final int LEN = 64;
+    public static final int OFFSET = 72;
+    public static final int PROT = 80;
+    public static final int MAP_FLAGS = 84;
+    public static final int SOURCE = 88;
+    public static final int FD = 92;
+    public static final int FILE = 96;
+    public static final int PATH_FLAGS = 144;
+    public static final int PATH_LEN = 148;
+    public static final int PATH = 152;
+    public static final int PATH_CAPACITY = 512;
+
+    private ExecMapping() {}
+  }
+
+  /** {@code struct vr_anon_exec}. */
+  public static final class AnonExec {
+    public static final int SIZE = 88;
+    public static final int ADDR = 56;
+    public static final int LEN = 64;
+    public static final int PROT = 72;
+    public static final int MAP_FLAGS = 76;
+    public static final int SOURCE = 80;
+
+    private AnonExec() {}
+  }
+
+  /** {@code struct vr_injection}. */
+  public static final class Injection {
+    public static final int SIZE = 88;
+    public static final int TECHNIQUE = 56;
+    public static final int TARGET_PID = 60;
+    public static final int REQUEST = 64;
+    public static final int ADDR = 72;
+    public static final int COUNT = 80;
+
+    private Injection() {}
+  }
+
+  /** {@code struct vr_memfd_create}. */
+  public static final class MemfdCreate {
+    public static final int SIZE = 328;
+    public static final int FLAGS = 56;
+    public static final int FD = 60;
+    public static final int NAME_LEN = 64;
+    public static final int NAME = 72;
+    public static final int NAME_CAPACITY = 256;
+
+    private MemfdCreate() {}
+  }
+
+  /**
+   * The probe's load-time settings: {@code const volatile} globals in its {@code .rodata} section,
+   * to be written (at these byte offsets of the map's initial value) before the object is loaded.
+   */
+  public static final class Config {
+    /** Name of the ELF section (and, with the object name prefix, of the libbpf map). */
+    public static final String SECTION = ".rodata";
+    /** {@code __u32 vr_agent_tgid}: our own process id; its events are not reported (0: none). */
+    public static final String AGENT_TGID_SYMBOL = "vr_agent_tgid";
+    public static final int AGENT_TGID = 0;
+    /** {@code __u32 vr_trace_mmap}: 0 disables the mmap and mprotect programs' reports. */
+    public static final String TRACE_MMAP_SYMBOL = "vr_trace_mmap";
+    public static final int TRACE_MMAP = 4;
+    /** {@code __u32 vr_trace_injection}: 0 disables ptrace, process_vm_writev, memfd_create. */
+    public static final String TRACE_INJECTION_SYMBOL = "vr_trace_injection";
+    public static final int TRACE_INJECTION = 8;
+
+    private Config() {}
+  }
+
+  /** Names of the probe's maps and of the ring buffer's default size. */
+  public static final class Maps {
+    /** {@code BPF_MAP_TYPE_RINGBUF} carrying every record. */
+    public static final String EVENTS = "vr_events";
+    /** Default ring-buffer size; resize with {@code bpf_map__set_max_entries} before load. */
+    public static final int EVENTS_DEFAULT_BYTES = 16 * 1024 * 1024;
+    /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of {@code struct vr_counter}, key = kind code. */
+    public static final String COUNTERS = "vr_counters";
+
+    private Maps() {}
+  }
+
+  /** {@code struct vr_counter}: one per kind and CPU in the counters map. */
+  public static final class Counter {
+    public static final int SIZE = 16;
+    public static final int SEEN = 0;
+    public static final int LOST = 8;
+
+    private Counter() {}
+  }
+}

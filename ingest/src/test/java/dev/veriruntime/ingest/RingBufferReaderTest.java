@@ -1,0 +1,172 @@
+package dev.veriruntime.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veriruntime.ingest.kernel.BpfRingBuffer.RecordHandler;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/** Flow control and loss accounting of the reader, over a fake ring (no kernel needed). */
+class RingBufferReaderTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+  /** A ring whose records are ints; poll blocks on an empty queue like ring_buffer__poll does. */
+  static final class FakeRing implements RecordSource {
+    final LinkedBlockingQueue<Integer> records = new LinkedBlockingQueue<>();
+    final AtomicLong kernelLost = new AtomicLong();
+    final AtomicReference<RingBufferReader<?>> active = new AtomicReference<>();
+    long claimed;
+
+    FakeRing produce(int from, int count) {
+      for (int i = from; i < from + count; i++) {
+        records.add(i);
+      }
+      return this;
+    }
+
+    @Override
+    public Stream open(RecordHandler handler) {
+      return new Stream() {
+        @Override
+        public int poll(int timeoutMillis) {
+          try {
+            Integer first = records.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+            return first == null ? 0 : handleFrom(first);
+          } catch (InterruptedException e) {
+            return 0;
+          }
+        }
+
+        @Override
+        public int consume() {
+          Integer first = records.poll();
+          return first == null ? 0 : handleFrom(first);
+        }
+
+        private int handleFrom(Integer first) {
+          int handled = 0;
+          Integer next = first;
+          while (next != null) {
+            handled++;
+            ByteBuffer record = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, next);
+            if (!handler.onRecord(record)) {
+              break;
+            }
+            next = records.poll();
+          }
+          return handled;
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+
+    @Override
+    public synchronized long[] claimLost() {
+      long total = kernelLost.get();
+      long delta = total - claimed;
+      claimed = total;
+      return new long[] {0, delta};
+    }
+
+    @Override
+    public void register(RingBufferReader<?> reader) {
+      if (!active.compareAndSet(null, reader)) {
+        throw new IllegalStateException("already has an active reader");
+      }
+    }
+
+    @Override
+    public void unregister(RingBufferReader<?> reader) {
+      active.compareAndSet(reader, null);
+    }
+
+    @Override
+    public String name() {
+      return "fake";
+    }
+  }
+
+  static Flux<String> read(FakeRing ring, Duration lostCheck) {
+    return RingBufferReader.flux(ring, record -> {
+      int value = record.getInt(0);
+      if (value < 0) {
+        throw new UndecodableRecordException(0, "bad record " + value, null);
+      }
+      return "r" + value;
+    }, window -> "lost " + window.lost(0) + "/" + window.lost(1), lostCheck);
+  }
+
+  @Test
+  void takesRecordsFromTheRingOnlyAgainstDemand() {
+    FakeRing ring = new FakeRing().produce(0, 100);
+    StepVerifier.create(read(ring, Duration.ofHours(1)), 0)
+        .thenRequest(3)
+        .expectNext("r0", "r1", "r2")
+        .then(() -> assertThat(ring.records).hasSize(97))
+        .thenRequest(2)
+        .expectNext("r3", "r4")
+        .then(() -> assertThat(ring.records).hasSize(95))
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void reportsKernelLossesPeriodicallyAsOneEventPerDelta() {
+    FakeRing ring = new FakeRing().produce(0, 2);
+    ring.kernelLost.set(5);
+    StepVerifier.create(read(ring, Duration.ofMillis(20)))
+        .expectNext("r0", "r1")
+        .expectNext("lost 0/5")
+        .then(() -> ring.kernelLost.addAndGet(7))
+        .expectNext("lost 0/7")
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void countsUndecodableRecordsAsLost() {
+    FakeRing ring = new FakeRing();
+    ring.records.add(1);
+    ring.records.add(-1);
+    ring.records.add(2);
+    StepVerifier.create(read(ring, Duration.ofMillis(20)))
+        .expectNext("r1", "r2", "lost 1/0")
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void stopEmitsTheFinalLossReportEvenWithoutDemandAndCompletes() {
+    FakeRing ring = new FakeRing().produce(0, 1);
+    StepVerifier.create(read(ring, Duration.ofHours(1)), 1)
+        .expectNext("r0")
+        .then(() -> {
+          ring.kernelLost.set(3);
+          ring.active.get().stopAndJoin();
+        })
+        // Buffered, not dropped: it arrives as soon as there is demand, before completion.
+        .thenRequest(1)
+        .expectNext("lost 0/3")
+        .verifyComplete();
+  }
+
+  @Test
+  void aSecondConcurrentReaderIsRefused() {
+    FakeRing ring = new FakeRing();
+    Flux<String> events = read(ring, Duration.ofHours(1));
+    StepVerifier.create(events)
+        .then(() -> StepVerifier.create(events).expectError(IllegalStateException.class).verify(TIMEOUT))
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+}

@@ -1,0 +1,142 @@
+package dev.veriruntime.ingest.record;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veriruntime.ingest.event.RuntimeEvent;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Anything that is not a well-formed record gives MalformedRecordException, never another one. */
+class RecordDecoderMalformedTest {
+  private static final List<String> ALL =
+      List.of(
+          "exec-scenario.bin",
+          "exec-setuid-su.bin",
+          "exec-memfd.bin",
+          "exec-deleted.bin",
+          "exit-status-7.bin",
+          "exit-sigkill.bin",
+          "mapping-mmap-libc.bin",
+          "mapping-mprotect-true.bin",
+          "anon-mmap.bin",
+          "anon-mprotect.bin",
+          "injection-ptrace-attach.bin",
+          "injection-ptrace-pokedata.bin",
+          "injection-process-vm-writev.bin",
+          "memfd-create.bin");
+
+  private final RecordDecoder decoder = new RecordDecoder();
+
+  @Test
+  void everyTruncationOfEveryFixtureIsMalformed() {
+    for (String name : ALL) {
+      byte[] record = Fixtures.bytes(name);
+      for (int length = 0; length < record.length; length++) {
+        ByteBuffer truncated = ByteBuffer.wrap(Arrays.copyOf(record, length));
+        assertThatThrownBy(() -> decoder.decode(truncated))
+            .as("%s cut at %d bytes", name, length)
+            .isInstanceOf(MalformedRecordException.class);
+      }
+    }
+  }
+
+  @Test
+  void anotherSchemaVersionIsRejected() {
+    byte[] record = Fixtures.bytes("exit-status-7.bin");
+    putShort(record, WireFormat.Header.VERSION, WireFormat.SCHEMA_VERSION + 1);
+
+    assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(record)))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("schema version 2");
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 7, 8, 0xFFFF})
+  void unknownKindsAreRejected(int kind) {
+    byte[] record = Fixtures.bytes("exit-status-7.bin");
+    putShort(record, WireFormat.Header.KIND, kind);
+
+    assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(record)))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("unknown record kind");
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 63, 65, 896, -1})
+  void aSizeOtherThanTheKindsIsRejected(int size) {
+    byte[] record = Arrays.copyOf(Fixtures.bytes("exit-status-7.bin"), 1024);
+    putInt(record, WireFormat.Header.RECORD_SIZE, size);
+
+    assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(record)))
+        .isInstanceOf(MalformedRecordException.class);
+  }
+
+  @Test
+  void aStringLengthBeyondItsFieldIsRejected() {
+    byte[] record = Fixtures.bytes("exec-scenario.bin");
+    putShort(record, WireFormat.Exec.PATH_LEN, WireFormat.Exec.PATH_CAPACITY);
+
+    assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(record)))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("path length 512");
+  }
+
+  @Test
+  void unknownEnumCodesAreRejected() {
+    byte[] mapping = Fixtures.bytes("anon-mmap.bin");
+    putInt(mapping, WireFormat.AnonExec.SOURCE, 3);
+    byte[] injection = Fixtures.bytes("injection-ptrace-attach.bin");
+    putInt(injection, WireFormat.Injection.REQUEST, 0); // PTRACE_TRACEME: never reported
+
+    assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(mapping)))
+        .isInstanceOf(MalformedRecordException.class);
+    assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(injection)))
+        .isInstanceOf(MalformedRecordException.class);
+  }
+
+  @Test
+  void nullIsMalformedToo() {
+    assertThatThrownBy(() -> decoder.decode(null)).isInstanceOf(MalformedRecordException.class);
+  }
+
+  @Test
+  void randomGarbageNeverEscapesAsAnotherException() {
+    SplittableRandom random = new SplittableRandom(20261123);
+    int decoded = 0;
+    for (int i = 0; i < 5_000; i++) {
+      byte[] garbage = new byte[random.nextInt(1200)];
+      random.nextBytes(garbage);
+      if (garbage.length >= 8 && random.nextBoolean()) {
+        // Make many inputs pass the header checks so the body checks are exercised too.
+        String template = ALL.get(random.nextInt(ALL.size()));
+        byte[] header = Fixtures.bytes(template);
+        garbage = Arrays.copyOf(garbage, Math.max(garbage.length, header.length));
+        System.arraycopy(header, 0, garbage, 0, 8);
+      }
+      try {
+        RuntimeEvent event = decoder.decode(ByteBuffer.wrap(garbage));
+        assertThat(event).isNotNull();
+        decoded++;
+      } catch (MalformedRecordException expected) {
+        assertThat(expected.getMessage()).isNotBlank();
+      }
+    }
+    // Random bodies behind a valid header are mostly decodable: the checks are not vacuous.
+    assertThat(decoded).isGreaterThan(50);
+  }
+
+  private static void putShort(byte[] record, int offset, int value) {
+    ByteBuffer.wrap(record).order(ByteOrder.nativeOrder()).putShort(offset, (short) value);
+  }
+
+  private static void putInt(byte[] record, int offset, int value) {
+    ByteBuffer.wrap(record).order(ByteOrder.nativeOrder()).putInt(offset, value);
+  }
+}

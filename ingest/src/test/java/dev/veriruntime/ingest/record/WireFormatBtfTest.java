@@ -1,0 +1,211 @@
+package dev.veriruntime.ingest.record;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veriruntime.ingest.event.EventKind;
+import dev.veriruntime.ingest.record.ProbeObjectBtf.Layout;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java view of the wire records must be the layout clang actually produced: every offset and
+ * size in {@link WireFormat} is compared with the BTF of the probe object packaged in the jar (the
+ * committed bpf/veriruntime.bpf.o). Every member of each C struct must be known to Java, except
+ * explicit padding, so a field added in C without a decoder change fails here. Needs no root.
+ */
+class WireFormatBtfTest {
+  private static ProbeObjectBtf btf;
+
+  @BeforeAll
+  static void readObject() throws IOException {
+    try (InputStream in = WireFormat.class.getResourceAsStream(WireFormat.PROBE_OBJECT_RESOURCE)) {
+      btf = new ProbeObjectBtf(Objects.requireNonNull(in, "probe object resource").readAllBytes());
+    }
+  }
+
+  private static void assertLayout(String struct, int size, Map<String, Integer> javaOffsets) {
+    Layout layout = btf.struct(struct).orElseThrow(() -> new AssertionError(struct + " not in BTF"));
+    assertThat(layout.size()).as("sizeof(struct %s)", struct).isEqualTo(size);
+    Map<String, Integer> cOffsets = new TreeMap<>(layout.memberOffsets());
+    cOffsets.keySet().removeIf(member -> member.startsWith("_pad"));
+    assertThat(new TreeMap<>(javaOffsets)).as("offsets of struct %s", struct).isEqualTo(cOffsets);
+  }
+
+  @Test
+  void header() {
+    assertLayout(
+        "vr_header",
+        WireFormat.Header.SIZE,
+        Map.of(
+            "version", WireFormat.Header.VERSION,
+            "kind", WireFormat.Header.KIND,
+            "size", WireFormat.Header.RECORD_SIZE,
+            "ktime_ns", WireFormat.Header.KTIME_NS,
+            "pid", WireFormat.Header.PID,
+            "tgid", WireFormat.Header.TGID,
+            "uid", WireFormat.Header.UID,
+            "gid", WireFormat.Header.GID,
+            "cgroup_id", WireFormat.Header.CGROUP_ID,
+            "comm", WireFormat.Header.COMM));
+    assertThat(WireFormat.Header.COMM_LEN)
+        .isEqualTo(WireFormat.Header.SIZE - WireFormat.Header.COMM);
+  }
+
+  @Test
+  void file() {
+    assertLayout(
+        "vr_file",
+        WireFormat.File.SIZE,
+        Map.of(
+            "dev", WireFormat.File.DEV,
+            "ino", WireFormat.File.INO,
+            "ctime_ns", WireFormat.File.CTIME_NS,
+            "size", WireFormat.File.FILE_SIZE,
+            "nlink", WireFormat.File.NLINK,
+            "mode", WireFormat.File.MODE,
+            "flags", WireFormat.File.FLAGS,
+            "magic", WireFormat.File.MAGIC));
+  }
+
+  @Test
+  void exec() {
+    assertLayout(
+        "vr_exec",
+        WireFormat.Exec.SIZE,
+        Map.ofEntries(
+            Map.entry("hdr", 0),
+            Map.entry("ppid", WireFormat.Exec.PPID),
+            Map.entry("old_pid", WireFormat.Exec.OLD_PID),
+            Map.entry("euid", WireFormat.Exec.EUID),
+            Map.entry("egid", WireFormat.Exec.EGID),
+            Map.entry("file", WireFormat.Exec.FILE),
+            Map.entry("path_flags", WireFormat.Exec.PATH_FLAGS),
+            Map.entry("path_len", WireFormat.Exec.PATH_LEN),
+            Map.entry("filename_len", WireFormat.Exec.FILENAME_LEN),
+            Map.entry("filename", WireFormat.Exec.FILENAME),
+            Map.entry("path", WireFormat.Exec.PATH)));
+    assertThat(WireFormat.Exec.PATH - WireFormat.Exec.FILENAME)
+        .isEqualTo(WireFormat.Exec.FILENAME_CAPACITY);
+    assertThat(WireFormat.Exec.SIZE - WireFormat.Exec.PATH).isEqualTo(WireFormat.Exec.PATH_CAPACITY);
+  }
+
+  @Test
+  void exit() {
+    assertLayout("vr_exit", WireFormat.Exit.SIZE, Map.of("hdr", 0, "exit_code", WireFormat.Exit.EXIT_CODE));
+  }
+
+  @Test
+  void execMapping() {
+    assertLayout(
+        "vr_exec_mapping",
+        WireFormat.ExecMapping.SIZE,
+        Map.ofEntries(
+            Map.entry("hdr", 0),
+            Map.entry("addr", WireFormat.ExecMapping.ADDR),
+            Map.entry("len", WireFormat.ExecMapping.LEN),
+            Map.entry("offset", WireFormat.ExecMapping.OFFSET),
+            Map.entry("prot", WireFormat.ExecMapping.PROT),
+            Map.entry("map_flags", WireFormat.ExecMapping.MAP_FLAGS),
+            Map.entry("source", WireFormat.ExecMapping.SOURCE),
+            Map.entry("fd", WireFormat.ExecMapping.FD),
+            Map.entry("file", WireFormat.ExecMapping.FILE),
+            Map.entry("path_flags", WireFormat.ExecMapping.PATH_FLAGS),
+            Map.entry("path_len", WireFormat.ExecMapping.PATH_LEN),
+            Map.entry("path", WireFormat.ExecMapping.PATH)));
+    assertThat(WireFormat.ExecMapping.SIZE - WireFormat.ExecMapping.PATH)
+        .isEqualTo(WireFormat.ExecMapping.PATH_CAPACITY);
+  }
+
+  @Test
+  void anonymousExec() {
+    assertLayout(
+        "vr_anon_exec",
+        WireFormat.AnonExec.SIZE,
+        Map.of(
+            "hdr", 0,
+            "addr", WireFormat.AnonExec.ADDR,
+            "len", WireFormat.AnonExec.LEN,
+            "prot", WireFormat.AnonExec.PROT,
+            "map_flags", WireFormat.AnonExec.MAP_FLAGS,
+            "source", WireFormat.AnonExec.SOURCE));
+  }
+
+  @Test
+  void injection() {
+    assertLayout(
+        "vr_injection",
+        WireFormat.Injection.SIZE,
+        Map.of(
+            "hdr", 0,
+            "technique", WireFormat.Injection.TECHNIQUE,
+            "target_pid", WireFormat.Injection.TARGET_PID,
+            "request", WireFormat.Injection.REQUEST,
+            "addr", WireFormat.Injection.ADDR,
+            "count", WireFormat.Injection.COUNT));
+  }
+
+  @Test
+  void memfdCreate() {
+    assertLayout(
+        "vr_memfd_create",
+        WireFormat.MemfdCreate.SIZE,
+        Map.of(
+            "hdr", 0,
+            "flags", WireFormat.MemfdCreate.FLAGS,
+            "fd", WireFormat.MemfdCreate.FD,
+            "name_len", WireFormat.MemfdCreate.NAME_LEN,
+            "name", WireFormat.MemfdCreate.NAME));
+    assertThat(WireFormat.MemfdCreate.SIZE - WireFormat.MemfdCreate.NAME)
+        .isEqualTo(WireFormat.MemfdCreate.NAME_CAPACITY);
+  }
+
+  @Test
+  void counter() {
+    assertLayout(
+        "vr_counter",
+        WireFormat.Counter.SIZE,
+        Map.of("seen", WireFormat.Counter.SEEN, "lost", WireFormat.Counter.LOST));
+  }
+
+  @Test
+  void decoderSizesAreTheStructSizes() {
+    Map<EventKind, String> structOf =
+        Map.of(
+            EventKind.EXEC, "vr_exec",
+            EventKind.EXIT, "vr_exit",
+            EventKind.EXEC_MAPPING, "vr_exec_mapping",
+            EventKind.ANONYMOUS_EXEC, "vr_anon_exec",
+            EventKind.INJECTION, "vr_injection",
+            EventKind.MEMFD_CREATE, "vr_memfd_create");
+    assertThat(structOf).hasSize(EventKind.values().length);
+    structOf.forEach(
+        (kind, struct) ->
+            assertThat(RecordDecoder.expectedSize(kind))
+                .as(struct)
+                .isEqualTo(btf.struct(struct).orElseThrow().size()));
+  }
+
+  @Test
+  void loadTimeSettingsAreWhereJavaWritesThem() {
+    assertThat(btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.AGENT_TGID_SYMBOL))
+        .contains((long) WireFormat.Config.AGENT_TGID);
+    assertThat(btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_MMAP_SYMBOL))
+        .contains((long) WireFormat.Config.TRACE_MMAP);
+    assertThat(btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_INJECTION_SYMBOL))
+        .contains((long) WireFormat.Config.TRACE_INJECTION);
+  }
+
+  @Test
+  void theParserSeesKernelTypesToo() {
+    // A sanity check of the BTF walk itself: the minimal kernel struct vr_kernel.h declares for
+    // CO-RE, and a map value struct, with their known member lists.
+    assertThat(btf.struct("mount").orElseThrow().memberOffsets())
+        .containsExactly(Map.entry("mnt_parent", 0), Map.entry("mnt_mountpoint", 8), Map.entry("mnt", 16));
+    assertThat(btf.struct("vr_pending_mmap").orElseThrow().size()).isEqualTo(40);
+  }
+}

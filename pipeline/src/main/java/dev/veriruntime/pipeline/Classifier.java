@@ -1,0 +1,125 @@
+package dev.veriruntime.pipeline;
+
+import dev.veriruntime.sinks.EventType;
+import dev.veriruntime.sinks.SecurityEvent;
+import dev.veriruntime.verifier.BinaryVerification;
+import dev.veriruntime.verifier.Finding;
+import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.ScopeStatus;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Stage 4: the one place that turns verdicts into the five event types (DESIGN.md). A VERIFIED
+ * executable yields nothing; UNKNOWN becomes UNKNOWN_EXECUTION; FAILED becomes VERIFY_FAILED;
+ * DEGRADED or unverifiable becomes VERIFICATION_DEGRADED naming the scopes not checked and why.
+ * Runtime observations (anonymous executable memory, injection, fileless or deleted executables)
+ * become RUNTIME_DRIFT. Reasons never contain the pid, so the aggregator folds repeats across
+ * processes. Stateless and thread-safe.
+ */
+public final class Classifier {
+  private final Clock clock;
+  private final String host;
+
+  public Classifier(Clock clock, String host) {
+    this.clock = clock;
+    this.host = host;
+  }
+
+  /**
+   * The event for an executed file or executable mapping, if any.
+   *
+   * @param what "exec" or "mapping", used in the reason
+   */
+  public Optional<SecurityEvent> execution(int pid, String what, ExecutableCheck check) {
+    if (!check.verified()) {
+      return Optional.of(
+          base(EventType.VERIFICATION_DEGRADED, pid, check.path(), check.identity(), null)
+              .reason(what + " of " + check.path() + " could not be verified: " + check.unverifiableReason())
+              .detail("scope", "ALL")
+              .build());
+    }
+    BinaryVerification v = check.verification();
+    EventType type =
+        switch (v.verdict()) {
+          case VERIFIED -> null;
+          case UNKNOWN -> EventType.UNKNOWN_EXECUTION;
+          case FAILED -> EventType.VERIFY_FAILED;
+          case DEGRADED -> EventType.VERIFICATION_DEGRADED;
+        };
+    if (type == null) {
+      return Optional.empty();
+    }
+    SecurityEvent.Builder b = base(type, pid, check.path(), v.identity(), v.sha256());
+    String reason =
+        switch (type) {
+          case UNKNOWN_EXECUTION -> what + " of " + check.path() + ": no trusted reference for sha256 " + v.sha256();
+          case VERIFY_FAILED -> what + " of " + check.path() + " failed verification: " + failedScopes(v);
+          default -> what + " of " + check.path() + " only partly verified: " + unverifiedScopes(v);
+        };
+    b.reason(reason);
+    coverage(b, v);
+    return Optional.of(b.build());
+  }
+
+  /** A RUNTIME_DRIFT event with facts; {@code reason} must not contain the pid. */
+  public SecurityEvent drift(int pid, String exePath, FileIdentity identity, String sha256, String reason, Map<String, ?> facts) {
+    SecurityEvent.Builder b = base(EventType.RUNTIME_DRIFT, pid, exePath, identity, sha256).reason(reason);
+    facts.forEach(b::detail);
+    return b.build();
+  }
+
+  /** A VERIFICATION_DEGRADED event about coverage that is not tied to one file. */
+  public SecurityEvent degraded(Integer pid, String reason, Map<String, ?> facts) {
+    SecurityEvent.Builder b = SecurityEvent.builder(EventType.VERIFICATION_DEGRADED, clock.instant()).host(host).pid(pid).reason(reason);
+    facts.forEach(b::detail);
+    return b.build();
+  }
+
+  /** A SELF_INTEGRITY_FAILURE event. */
+  public SecurityEvent selfIntegrity(String reason, Map<String, ?> facts) {
+    SecurityEvent.Builder b = SecurityEvent.builder(EventType.SELF_INTEGRITY_FAILURE, clock.instant()).host(host).reason(reason);
+    facts.forEach(b::detail);
+    return b.build();
+  }
+
+  private SecurityEvent.Builder base(EventType type, Integer pid, String path, FileIdentity id, String sha256) {
+    SecurityEvent.Builder b = SecurityEvent.builder(type, clock.instant()).host(host).pid(pid);
+    if (path != null) {
+      b.exe(path, id == null ? 0 : id.dev(), id == null ? 0 : id.inode(), sha256);
+    }
+    return b;
+  }
+
+  static void coverage(SecurityEvent.Builder b, BinaryVerification v) {
+    for (ScopeResult r : v.coverage().results().values()) {
+      b.coverage(r.scope().name(), r.status().name(), r.reason());
+    }
+    for (Finding f : v.findings()) {
+      b.finding(f.type().name(), f.scope().name(), f.reason(), f.detail());
+    }
+  }
+
+  private static String failedScopes(BinaryVerification v) {
+    return scopes(v, ScopeStatus.FAILED);
+  }
+
+  private static String unverifiedScopes(BinaryVerification v) {
+    return scopes(v, ScopeStatus.NOT_VERIFIED);
+  }
+
+  private static String scopes(BinaryVerification v, ScopeStatus status) {
+    StringBuilder sb = new StringBuilder();
+    for (ScopeResult r : v.coverage().results().values()) {
+      if (r.status() == status) {
+        if (sb.length() > 0) {
+          sb.append("; ");
+        }
+        sb.append(r.scope()).append(' ').append(status).append(" (").append(r.reason()).append(')');
+      }
+    }
+    return sb.toString();
+  }
+}

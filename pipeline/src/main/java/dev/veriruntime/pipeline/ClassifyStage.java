@@ -1,0 +1,155 @@
+package dev.veriruntime.pipeline;
+
+import dev.veriruntime.ingest.event.AnonymousExecEvent;
+import dev.veriruntime.ingest.event.ExecEvent;
+import dev.veriruntime.ingest.event.ExecMappingEvent;
+import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.InjectionEvent;
+import dev.veriruntime.ingest.event.MappingSource;
+import dev.veriruntime.ingest.event.ScannedProcess;
+import dev.veriruntime.sinks.SecurityEvent;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
+
+/**
+ * Stage 4: observations into security events through the {@link Classifier}. Executed and mapped
+ * files by their verdict; fileless (memfd) and deleted executables, anonymous executable memory
+ * and injection syscalls as RUNTIME_DRIFT. Anonymous executable memory is tolerated only for
+ * executables whose verified SHA-256 is in the JIT allowance, never by name or path.
+ */
+public final class ClassifyStage implements Function<Flux<Observation>, Flux<SecurityEvent>> {
+  private final Classifier classifier;
+  private final ProcessTable table;
+  private final Set<String> jitAllowance;
+  private final PipelineMetrics metrics;
+
+  public ClassifyStage(Classifier classifier, ProcessTable table, Set<String> jitAllowance, PipelineMetrics metrics) {
+    this.classifier = classifier;
+    this.table = table;
+    this.jitAllowance = Set.copyOf(jitAllowance);
+    this.metrics = metrics;
+  }
+
+  @Override
+  public Flux<SecurityEvent> apply(Flux<Observation> observations) {
+    return observations.concatMapIterable(this::classify).doOnNext(e -> metrics.emitted(e.type().name()));
+  }
+
+  List<SecurityEvent> classify(Observation o) {
+    List<SecurityEvent> out = new ArrayList<>();
+    if (o.event() instanceof ExecEvent e) {
+      int pid = e.task().tgid();
+      classifier.execution(pid, "exec", o.check()).map(ev -> withContext(ev, pid)).ifPresent(out::add);
+      fileDrift(pid, "executed", e.file(), o.check()).ifPresent(out::add);
+    } else if (o.event() instanceof ScannedProcess s) {
+      classifier.execution(s.pid(), "running process", o.check()).map(ev -> withContext(ev, s.pid())).ifPresent(out::add);
+      s.executable().flatMap(x -> fileDrift(s.pid(), "runs", x, o.check())).ifPresent(out::add);
+    } else if (o.event() instanceof ExecMappingEvent m) {
+      int pid = m.task().tgid();
+      classifier.execution(pid, "executable mapping", o.check()).map(ev -> withContext(ev, pid)).ifPresent(out::add);
+      fileDrift(pid, "mapped executable", m.file(), o.check()).ifPresent(out::add);
+    } else if (o.event() instanceof AnonymousExecEvent a) {
+      anonymous(a).ifPresent(out::add);
+    } else if (o.event() instanceof InjectionEvent i) {
+      out.add(injection(i));
+    }
+    return out;
+  }
+
+  private Optional<SecurityEvent> fileDrift(int pid, String verb, ExecutableFile file, ExecutableCheck check) {
+    String sha = check != null && check.verified() ? check.verification().sha256() : null;
+    if (file.memfd()) {
+      return Optional.of(classifier.drift(pid, file.path(), TrackStage.identity(file.identity()), sha,
+          "fileless execution: " + verb + " a memfd (" + file.path() + "), code that exists on no file system",
+          Map.of("finding", "MEMFD_EXECUTION")));
+    }
+    if (file.deleted()) {
+      return Optional.of(classifier.drift(pid, file.path(), TrackStage.identity(file.identity()), sha,
+          verb + " a deleted file " + file.path() + " (unlinked while in use)", Map.of("finding", "BINARY_DELETED")));
+    }
+    return Optional.empty();
+  }
+
+  private Optional<SecurityEvent> anonymous(AnonymousExecEvent a) {
+    int pid = a.task().tgid();
+    Optional<ProcessTable.Entry> proc = table.get(pid);
+    String exe = proc.map(ProcessTable.Entry::exePath).orElse("comm " + a.task().comm());
+    String sha = proc.map(ProcessTable.Entry::sha256).orElse(null);
+    if (sha != null && jitAllowance.contains(sha)) {
+      return Optional.empty();
+    }
+    if (a.source() == MappingSource.MPROTECT && fileBacked(pid, a.address())) {
+      return Optional.empty(); // mprotect of a file mapping: covered by the mapping's own verification
+    }
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("finding", "ANONYMOUS_EXECUTABLE_MEMORY");
+    facts.put("address", "0x" + Long.toHexString(a.address()));
+    facts.put("length", a.length());
+    facts.put("source", a.source().name().toLowerCase());
+    facts.put("writable", (a.prot() & 0x2) != 0);
+    String rwx = (a.prot() & 0x2) != 0 ? "writable+executable" : "executable";
+    return Optional.of(classifier.drift(pid, proc.map(ProcessTable.Entry::exePath).orElse(null),
+        proc.map(ProcessTable.Entry::identity).orElse(null), sha,
+        "anonymous " + rwx + " memory created by " + a.source().name().toLowerCase() + " in " + exe
+            + (sha == null ? "" : " (not in the JIT allowance)"),
+        facts));
+  }
+
+  private SecurityEvent injection(InjectionEvent i) {
+    int pid = i.task().tgid();
+    Optional<ProcessTable.Entry> actor = table.get(pid);
+    Optional<ProcessTable.Entry> target = table.get(i.targetPid());
+    String actorExe = actor.map(ProcessTable.Entry::exePath).orElse("comm " + i.task().comm());
+    String targetExe = target.map(ProcessTable.Entry::exePath).orElse("a process");
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("finding", "CODE_INJECTION_ATTEMPT");
+    facts.put("technique", i.technique().name());
+    facts.put("actorPid", pid);
+    facts.put("targetPid", i.targetPid());
+    if (i.address() != 0) {
+      facts.put("address", "0x" + Long.toHexString(i.address()));
+    }
+    return classifier.drift(i.targetPid(), target.map(ProcessTable.Entry::exePath).orElse(null),
+        target.map(ProcessTable.Entry::identity).orElse(null), target.map(ProcessTable.Entry::sha256).orElse(null),
+        i.technique().name().toLowerCase().replace('_', ' ') + " by " + actorExe + " aimed at " + targetExe, facts);
+  }
+
+  private SecurityEvent withContext(SecurityEvent e, int pid) {
+    List<String> chain = table.parentChain(pid, 4);
+    if (chain.isEmpty()) {
+      return e;
+    }
+    Map<String, Object> details = new LinkedHashMap<>(e.details());
+    details.put("parents", chain);
+    return new SecurityEvent(e.id(), e.type(), e.time(), e.host(), e.pid(), e.exe(), e.reason(), e.coverage(),
+        e.count(), e.firstSeen(), e.lastSeen(), e.findings(), details);
+  }
+
+  /** Whether the mapping containing {@code address} in {@code /proc/PID/maps} is backed by a file. */
+  static boolean fileBacked(int pid, long address) {
+    try (var lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
+      return lines.anyMatch(line -> {
+        int dash = line.indexOf('-');
+        int space = line.indexOf(' ');
+        if (dash < 0 || space < dash) {
+          return false;
+        }
+        long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+        long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
+        return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0
+            && line.indexOf('/') > 0 && !line.contains("(deleted)") && !line.contains("/memfd:");
+      });
+    } catch (IOException | RuntimeException e) {
+      return false; // process gone or unreadable: report the memory as anonymous, the safer side
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package dev.veriruntime.pipeline;
+
+import dev.veriruntime.ingest.EventSource;
+import dev.veriruntime.ingest.Probe;
+import dev.veriruntime.ingest.ProbeSettings;
+import dev.veriruntime.ingest.ProbeSpec;
+import dev.veriruntime.ingest.ProcScanner;
+import dev.veriruntime.ingest.ProgramAttachment;
+import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.sinks.SecurityEvent;
+import dev.veriruntime.sinks.Sink;
+import dev.veriruntime.sinks.console.ConsoleSink;
+import dev.veriruntime.sinks.journal.JournalSink;
+import dev.veriruntime.sinks.metrics.PrometheusSink;
+import dev.veriruntime.sinks.syslog.SyslogSink;
+import dev.veriruntime.sinks.webhook.WebhookOptions;
+import dev.veriruntime.sinks.webhook.WebhookPayload;
+import dev.veriruntime.sinks.webhook.WebhookSink;
+import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.elf.ElfHeader;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
+import dev.veriruntime.verifier.reference.ReferenceStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The running agent behind {@code veriruntime watch}: loads the probe, builds the sinks and the
+ * {@link Pipeline} from the {@link Policy}, checks its own integrity, and runs until {@link #stop}
+ * (Ctrl-C, SIGTERM) or the optional duration. Stopping detaches the probe, which completes the
+ * event stream, so pending aggregates and drop counts are flushed before the sinks close.
+ */
+public final class Daemon implements AutoCloseable {
+  private final Settings settings;
+  private final Probe probe;
+  private final List<Sink> sinks;
+  private final Pipeline pipeline;
+  private final PipelineMetrics metrics;
+  private final Scheduler smallLane;
+  private final Scheduler largeLane;
+  private final Sinks.Empty<Void> stopSignal = Sinks.empty();
+  private final List<SecurityEvent> startupReports;
+  private final PrintStream err;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** What the command line decided. */
+  public record Settings(
+      Policy policy, ReferenceStore references, boolean json, Path stateDir, Path journalDir, boolean journal, boolean scan) {}
+
+  private Daemon(Settings settings, Probe probe, List<Sink> sinks, Pipeline pipeline, PipelineMetrics metrics,
+      Scheduler smallLane, Scheduler largeLane, List<SecurityEvent> startupReports, PrintStream err) {
+    this.settings = settings;
+    this.probe = probe;
+    this.sinks = sinks;
+    this.pipeline = pipeline;
+    this.metrics = metrics;
+    this.smallLane = smallLane;
+    this.largeLane = largeLane;
+    this.startupReports = startupReports;
+    this.err = err;
+  }
+
+  /**
+   * Builds everything and loads the probe (attached from here on: execs wait in the kernel ring).
+   *
+   * @throws IOException if the state directory or the journal cannot be opened
+   * @throws dev.veriruntime.ingest.ProbeException if the probe cannot be loaded or attached
+   */
+  public static Daemon start(Settings s, ProbeSettings probeSettings, PrintStream out, PrintStream err) throws IOException {
+    Policy policy = s.policy();
+    String host = hostName();
+    Clock clock = Clock.systemUTC();
+    List<Sink> sinks = new ArrayList<>();
+    List<SecurityEvent> reports = new ArrayList<>();
+    Classifier classifier = new Classifier(clock, host);
+    DropLedger ledger = new DropLedger();
+    Scheduler timer = Schedulers.newSingle("veriruntime-timer", true);
+
+    MeterRegistry registry = new SimpleMeterRegistry();
+    List<SinkStage.Route> routes = new ArrayList<>();
+    try {
+      if (policy.sinks.metricsPort > 0) {
+        PrometheusSink prometheus = PrometheusSink.start("127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
+        registry = prometheus.registry();
+        sinks.add(prometheus);
+        routes.add(SinkStage.route(prometheus, 10_000, 10_000, timer));
+      }
+      if (policy.sinks.console.enabled) {
+        ConsoleSink console = s.json() ? ConsoleSink.jsonLines(out) : ConsoleSink.human(out);
+        sinks.add(console);
+        routes.add(SinkStage.route(console, policy.sinks.console.rate, policy.sinks.console.burst, timer));
+      }
+      if (s.journal() && policy.sinks.journal.enabled) {
+        Files.createDirectories(s.journalDir());
+        restrict(s.journalDir());
+        JournalSink journal = JournalSink.open(s.journalDir());
+        journal.recoveryReport().ifPresent(r -> reports.add(classifier.degraded(null,
+            "evidence journal had a torn tail after a crash: " + r.bytesCut() + " bytes cut from " + r.file()
+                + " after record " + r.lastGoodSeq() + " (partial loss of evidence)",
+            Map.of("check", "journal-recovery", "file", r.file(), "bytesCut", r.bytesCut()))));
+        sinks.add(journal);
+        routes.add(SinkStage.route(journal, policy.sinks.journal.rate, policy.sinks.journal.burst, timer));
+      }
+      if (!policy.sinks.webhook.isBlank()) {
+        WebhookSink webhook = new WebhookSink(WebhookOptions.defaults(URI.create(policy.sinks.webhook), payload(policy.sinks.webhookFormat)));
+        sinks.add(webhook);
+        routes.add(SinkStage.route(webhook, policy.sinks.webhookRate, 20, timer));
+      }
+      if (!policy.sinks.slack.isBlank()) {
+        WebhookSink slack = new WebhookSink(WebhookOptions.defaults(URI.create(policy.sinks.slack), WebhookPayload.SLACK));
+        sinks.add(slack);
+        routes.add(SinkStage.route(slack, Math.min(1, policy.sinks.webhookRate), 10, timer));
+      }
+      if (!policy.sinks.syslog.isBlank()) {
+        SyslogSink syslog = SyslogSink.open(syslogTarget(policy.sinks.syslog), SyslogSink.AUTHPRIV, Schedulers.boundedElastic());
+        sinks.add(syslog);
+        routes.add(SinkStage.route(syslog, policy.sinks.syslogRate, 200, timer));
+      }
+    } catch (IOException | RuntimeException e) {
+      sinks.forEach(Sink::close);
+      throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+    }
+
+    PipelineMetrics metrics = new PipelineMetrics(registry);
+    PackageDatabase packages = policy.packageDatabase ? PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR) : PackageDatabase.empty();
+    Set<Scope> binaryScopes = EnumSet.copyOf(policy.execScopes);
+    binaryScopes.retainAll(BinaryVerifier.BINARY_SCOPES);
+    BinaryVerifier verifier = new BinaryVerifier(s.references(), packages, clock, new BinaryVerifier.Options(binaryScopes, ElfHeader.hostMachine()));
+    Scheduler small = Schedulers.newBoundedElastic(Math.max(1, policy.verification.concurrency), policy.verification.queue, "veriruntime-verify");
+    Scheduler large = Schedulers.newBoundedElastic(1, policy.verification.queue, "veriruntime-verify-large");
+    ExecutableVerification verification = new ExecutableVerification(verifier, policy.verification.cacheEntries, small, large,
+        policy.verification.largeFileBytes, 1024, metrics, ledger);
+    ProcessTable table = new ProcessTable(1 << 20, ledger);
+    GapDetector gaps = new GapDetector(Duration.ofSeconds(1), Duration.ofSeconds(2), timer, System::nanoTime, host);
+
+    // Self-integrity at start: failures are events; what could not be checked is said, not hidden.
+    for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
+      if (c.failed()) {
+        reports.add(classifier.selfIntegrity(c.component() + " " + c.path() + ": " + c.reason(), Map.of("component", c.component())));
+      } else if (!c.ok()) {
+        reports.add(classifier.degraded(null, "self-integrity of " + c.component() + " not checked: " + c.reason(),
+            Map.of("check", "self-integrity", "component", c.component())));
+      }
+    }
+
+    Probe probe;
+    try {
+      probe = Probe.load(ProbeSpec.veriRuntime(), probeSettings);
+    } catch (RuntimeException e) {
+      sinks.forEach(Sink::close);
+      throw e;
+    }
+    for (ProgramAttachment a : probe.attachReport().failed()) {
+      reports.add(classifier.degraded(null, "probe program " + a.program() + " (" + a.section() + ") not attached: " + a.error(),
+          Map.of("check", "probe-attach", "program", a.program())));
+    }
+    err.println("veriruntime: " + probe.attachReport().describe().replace("\n", "\n  "));
+    err.println("veriruntime: references: " + s.references().size() + ", package database: " + packages.size()
+        + " files, scopes: " + binaryScopes + ", sinks: " + sinks.stream().map(Sink::name).toList());
+    err.flush();
+
+    Pipeline pipeline = new Pipeline(new Pipeline.Components(verification, table, classifier, new HashSet<>(policy.jitAllowance),
+        ledger, metrics, routes, Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
+        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host));
+    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, err);
+  }
+
+  /** Runs until {@link #stop} or {@code duration} (null: no limit). */
+  public void run(Duration duration) {
+    Flux<RuntimeEvent> live = EventSource.live(probe).takeUntilOther(stopSignal.asMono());
+    if (duration != null) {
+      live = live.take(duration);
+    }
+    Flux<RuntimeEvent> events = settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
+    pipeline.run(events, Flux.fromIterable(startupReports)).blockLast();
+  }
+
+  /** Asks {@link #run} to finish: the stream completes, aggregates and drop counts are flushed. */
+  public void stop() {
+    stopSignal.tryEmitEmpty();
+  }
+
+  public PipelineMetrics metrics() {
+    return metrics;
+  }
+
+  /** Detaches the probe, flushes and closes every sink. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    probe.close();
+    for (Sink sink : sinks) {
+      try {
+        sink.flush().block(Duration.ofSeconds(5));
+      } catch (RuntimeException e) {
+        err.println("veriruntime: sink " + sink.name() + " did not flush: " + e.getMessage());
+      }
+      sink.close();
+    }
+    smallLane.dispose();
+    largeLane.dispose();
+  }
+
+  static WebhookPayload payload(String format) {
+    return switch (format == null ? "json" : format.toLowerCase()) {
+      case "slack" -> WebhookPayload.SLACK;
+      case "falco" -> WebhookPayload.FALCO;
+      case "json", "event" -> WebhookPayload.EVENT;
+      default -> throw new IllegalArgumentException("webhook format must be json, slack or falco: " + format);
+    };
+  }
+
+  /** udp://HOST:PORT, tcp://HOST:PORT, unix:///PATH (datagram) or unix-stream:///PATH. */
+  static SyslogSink.Target syslogTarget(String address) {
+    URI uri = URI.create(address);
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme();
+    return switch (scheme) {
+      case "udp" -> SyslogSink.Target.udp(uri.getHost(), uri.getPort() < 0 ? 514 : uri.getPort());
+      case "tcp" -> SyslogSink.Target.tcp(uri.getHost(), uri.getPort() < 0 ? 514 : uri.getPort());
+      case "unix" -> SyslogSink.Target.unixDatagram(Path.of(uri.getPath()));
+      case "unix-stream" -> SyslogSink.Target.unixStream(Path.of(uri.getPath()));
+      default -> throw new IllegalArgumentException("syslog address must be udp://, tcp://, unix:// or unix-stream://: " + address);
+    };
+  }
+
+  private static void restrict(Path dir) {
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } catch (IOException | UnsupportedOperationException e) {
+      // best effort: the journal's own files are created 0600
+    }
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return Optional.ofNullable(System.getenv("HOSTNAME")).orElse("localhost");
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package dev.veriruntime.pipeline;
+
+import dev.veriruntime.verifier.BinaryVerification;
+import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.FileIdentity;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Verifies executed files by kernel identity, at most once per identity: cache hits answer at once;
+ * a miss joins a verification already in flight or starts one.
+ *
+ * <p>A new verification opens the file <em>immediately</em>, on the caller's thread, through {@code
+ * /proc/PID/exe}: the exact inode that runs, even if the path was replaced, and it stays readable
+ * after a short-lived process exits. If the process is already gone, the path is used, but only when
+ * its identity still equals the one the kernel reported (the verifier checks), else the result is
+ * an unverifiable {@link ExecutableCheck}. Hashing then runs on one of two injected schedulers:
+ * files of at least {@code largeFileBytes} on their own lane, so a huge file cannot starve small
+ * ones. At most {@code maxOpen} files are held open waiting; beyond that the file is reopened by
+ * path later (still identity-checked). Thread-safe.
+ */
+public final class ExecutableVerification {
+  private final BinaryVerifier verifier;
+  private final IdentityCache<FileIdentity, ExecutableCheck> cache;
+  private final Scheduler smallLane;
+  private final Scheduler largeLane;
+  private final long largeFileBytes;
+  private final int maxOpen;
+  private final AtomicInteger open = new AtomicInteger();
+  private final PipelineMetrics metrics;
+  private final DropLedger ledger;
+
+  public ExecutableVerification(
+      BinaryVerifier verifier,
+      int cacheEntries,
+      Scheduler smallLane,
+      Scheduler largeLane,
+      long largeFileBytes,
+      int maxOpen,
+      PipelineMetrics metrics,
+      DropLedger ledger) {
+    this.verifier = verifier;
+    this.cache = new IdentityCache<>(cacheEntries);
+    this.smallLane = smallLane;
+    this.largeLane = largeLane;
+    this.largeFileBytes = largeFileBytes;
+    this.maxOpen = maxOpen;
+    this.metrics = metrics;
+    this.ledger = ledger;
+  }
+
+  /** A completed check for this identity, if cached. */
+  public java.util.Optional<ExecutableCheck> cached(FileIdentity identity) {
+    return cache.getIfPresent(identity);
+  }
+
+  /**
+   * The check for the file {@code pid} executed (or mapped) as {@code identity}.
+   *
+   * @param pid the process, or 0 when the file is known only by path
+   * @param procPath the path that reaches the exact inode while the process lives ({@code
+   *     /proc/PID/exe} or {@code /proc/PID/map_files/...}), or {@code null}
+   */
+  public Mono<ExecutableCheck> check(String path, FileIdentity identity, String procPath) {
+    return cache
+        .get(identity, () -> start(path, identity, procPath), source -> metrics.cache(source.name().toLowerCase()))
+        .doOnNext(
+            c -> {
+              // Keep only answers about the very inode the kernel named; anything else may succeed later.
+              if (!c.verified() || !c.verification().identity().equals(identity)) {
+                cache.invalidate(identity);
+              }
+            });
+  }
+
+  /** Forget a verdict, for example when the package database changed. */
+  public void invalidate(FileIdentity identity) {
+    cache.invalidate(identity);
+  }
+
+  private Mono<ExecutableCheck> start(String path, FileIdentity identity, String procPath) {
+    FileChannel channel = procPath == null || open.get() >= maxOpen ? null : openQuietly(procPath);
+    if (channel != null) {
+      open.incrementAndGet();
+    }
+    Scheduler lane = identity.size() >= largeFileBytes ? largeLane : smallLane;
+    return Mono.fromCallable(() -> verifyNow(path, identity, procPath, channel))
+        .subscribeOn(lane)
+        .onErrorResume(
+            RejectedExecutionException.class,
+            e -> {
+              ledger.increment("stage.verify.rejected");
+              return Mono.just(ExecutableCheck.unverifiable(path, identity, "verification queue full: " + e.getMessage()));
+            })
+        .doFinally(
+            s -> {
+              if (channel != null) {
+                closeQuietly(channel);
+                open.decrementAndGet();
+              }
+            });
+  }
+
+  private ExecutableCheck verifyNow(String path, FileIdentity identity, String procPath, FileChannel channel) {
+    try {
+      BinaryVerification v;
+      if (channel != null) {
+        v = verifier.verify(channel, Path.of(procPath), path, identity);
+      } else {
+        v = verifier.verify(Path.of(path), identity);
+      }
+      metrics.verdict(v.verdict().name());
+      metrics.hashed(v.identity().size());
+      return ExecutableCheck.of(v);
+    } catch (IOException | RuntimeException e) {
+      String why = channel == null
+          ? "process gone before its executable could be opened, and " + path + " cannot be read: " + e.getMessage()
+          : "executable unreadable: " + e.getMessage();
+      return ExecutableCheck.unverifiable(path, identity, why);
+    }
+  }
+
+  private static FileChannel openQuietly(String procPath) {
+    try {
+      return FileChannel.open(Path.of(procPath), StandardOpenOption.READ);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException ignored) {
+      // read-only channel: nothing to lose
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package dev.veriruntime.pipeline;
+
+import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.sinks.SecurityEvent;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The product's main data path, assembled from named stages:
+ *
+ * <pre>
+ * RuntimeEvent ─track─▶ ─verify─▶ Observation ─classify─▶ SecurityEvent ┐
+ *                         drop reports, heartbeat gaps, other reports ──┴─aggregate─▶ ─sinks─▶
+ * </pre>
+ *
+ * <p>{@link #run} returns the events handed to the sinks (after aggregation). When {@code events}
+ * completes, periodic reporters stop, pending aggregates and a last drop report are flushed, and
+ * the result completes; with a live probe it runs until the probe is closed.
+ *
+ * <pre>{@code
+ * Pipeline p = new Pipeline(components);
+ * p.run(EventSource.live(probe), Flux.empty()).blockLast();
+ * }</pre>
+ */
+public final class Pipeline {
+  private final TrackStage track;
+  private final VerifyStage verify;
+  private final ClassifyStage classify;
+  private final AggregateStage aggregate;
+  private final SinkStage sinks;
+  private final DropReporter drops;
+  private final GapDetector gaps;
+
+  /** Everything the stages share, built once by the daemon (or a test). */
+  public record Components(
+      ExecutableVerification verification,
+      ProcessTable table,
+      Classifier classifier,
+      Set<String> jitAllowance,
+      DropLedger ledger,
+      PipelineMetrics metrics,
+      List<SinkStage.Route> routes,
+      Duration aggregationWindow,
+      int aggregationKeys,
+      Duration dropReportPeriod,
+      int maxInFlight,
+      Scheduler timer,
+      GapDetector gapDetector,
+      String host) {}
+
+  public Pipeline(Components c) {
+    this.track = new TrackStage(c.table(), c.ledger(), c.metrics());
+    this.verify = new VerifyStage(c.verification(), c.table(), c.metrics(), c.maxInFlight());
+    this.classify = new ClassifyStage(c.classifier(), c.table(), c.jitAllowance(), c.metrics());
+    this.aggregate = new AggregateStage(c.aggregationWindow(), c.aggregationKeys(), c.timer());
+    this.sinks = new SinkStage(c.routes(), c.ledger());
+    this.drops = new DropReporter(c.ledger(), sinks, c.dropReportPeriod(), c.timer(), c.host());
+    this.gaps = c.gapDetector();
+  }
+
+  /**
+   * Runs the data path.
+   *
+   * @param events domain events (start-up scan, then the live probe)
+   * @param reports other security events to deliver (self-integrity, re-attestation, recovery)
+   */
+  public Flux<SecurityEvent> run(Flux<RuntimeEvent> events, Flux<SecurityEvent> reports) {
+    Flux<SecurityEvent> detected = events.transform(track).transform(verify).transform(classify);
+    Flux<SecurityEvent> periodic = gaps == null ? drops.reports() : Flux.merge(drops.reports(), gaps.gaps());
+    return detected
+        .publish(
+            shared ->
+                Flux.merge(shared, reports, periodic.takeUntilOther(shared.ignoreElements()))
+                    .concatWith(Flux.defer(() -> Flux.fromIterable(drops.report().stream().toList()))))
+        .transform(aggregate)
+        .transform(sinks);
+  }
+
+  public SinkStage sinkStage() {
+    return sinks;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.veriruntime.pipeline;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The pipeline's meters, with lowercase dotted names (Prometheus shows them with underscores):
+ *
+ * <ul>
+ *   <li>{@code veriruntime.events.in{kind}}: domain events read from the probe and the /proc scan;
+ *   <li>{@code veriruntime.events.lost{kind}}: records the kernel could not store;
+ *   <li>{@code veriruntime.events.dropped{place}}: events a stage or sink could not handle;
+ *   <li>{@code veriruntime.verdicts{verdict}}: binary verdicts computed (cache misses);
+ *   <li>{@code veriruntime.cache.lookups{result=hit|miss|inflight}}: identity cache;
+ *   <li>{@code veriruntime.exec.verdict.latency}: kernel exec timestamp to verdict, with percentiles;
+ *   <li>{@code veriruntime.bytes.hashed}: bytes read for hashing;
+ *   <li>{@code veriruntime.events.emitted{type}}: security events handed to the sinks.
+ * </ul>
+ *
+ * Thread-safe; meters are created once per tag value and cached.
+ */
+public final class PipelineMetrics {
+  private final MeterRegistry registry;
+  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Timer execLatency;
+  private final DistributionSummary bytesHashed;
+
+  public PipelineMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.execLatency =
+        Timer.builder("veriruntime.exec.verdict.latency")
+            .description("kernel exec timestamp to verdict")
+            .publishPercentiles(0.5, 0.99, 0.999)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(10_000))
+            .maximumExpectedValue(Duration.ofSeconds(10))
+            .register(registry);
+    this.bytesHashed =
+        DistributionSummary.builder("veriruntime.bytes.hashed").baseUnit("bytes").register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  private Counter counter(String name, String tag, String value) {
+    return counters.computeIfAbsent(
+        name + '\0' + value, k -> Counter.builder(name).tag(tag, value).register(registry));
+  }
+
+  public void eventIn(String kind) {
+    counter("veriruntime.events.in", "kind", kind).increment();
+  }
+
+  public void lost(String kind, long n) {
+    counter("veriruntime.events.lost", "kind", kind).increment(n);
+  }
+
+  public void dropped(String place, long n) {
+    counter("veriruntime.events.dropped", "place", place).increment(n);
+  }
+
+  public void verdict(String verdict) {
+    counter("veriruntime.verdicts", "verdict", verdict).increment();
+  }
+
+  public void cache(String result) {
+    counter("veriruntime.cache.lookups", "result", result).increment();
+  }
+
+  public void emitted(String type) {
+    counter("veriruntime.events.emitted", "type", type).increment();
+  }
+
+  public void hashed(long bytes) {
+    bytesHashed.record(bytes);
+  }
+
+  public void execLatency(long nanos) {
+    if (nanos >= 0) {
+      execLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  public Timer execLatencyTimer() {
+    return execLatency;
+  }
+}

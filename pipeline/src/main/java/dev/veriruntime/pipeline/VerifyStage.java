@@ -1,0 +1,76 @@
+package dev.veriruntime.pipeline;
+
+import dev.veriruntime.ingest.event.ExecEvent;
+import dev.veriruntime.ingest.event.ExecMappingEvent;
+import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.ingest.event.ScannedProcess;
+import dev.veriruntime.verifier.FileIdentity;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Stages 2 and 3: every event that names a file (exec, executable mapping, scanned process) gets
+ * the {@link ExecutableCheck} of that file by kernel identity, through {@link
+ * ExecutableVerification} (cache, in-flight de-duplication, bounded lanes). At most {@code
+ * maxInFlight} events wait for verification; that bound is the demand this stage signals upstream,
+ * so a slow verifier slows the ring-buffer reader and the kernel counts what it cannot store.
+ * Output order may differ from input order.
+ */
+public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Observation>> {
+  private final ExecutableVerification verification;
+  private final ProcessTable table;
+  private final PipelineMetrics metrics;
+  private final int maxInFlight;
+
+  public VerifyStage(ExecutableVerification verification, ProcessTable table, PipelineMetrics metrics, int maxInFlight) {
+    this.verification = verification;
+    this.table = table;
+    this.metrics = metrics;
+    this.maxInFlight = maxInFlight;
+  }
+
+  @Override
+  public Flux<Observation> apply(Flux<RuntimeEvent> events) {
+    return events.flatMap(this::observe, maxInFlight);
+  }
+
+  private Mono<Observation> observe(RuntimeEvent event) {
+    if (event instanceof ExecEvent e) {
+      int pid = e.task().tgid();
+      return check(e.file(), "/proc/" + pid + "/exe")
+          .doOnNext(c -> {
+            metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
+            if (c.verified()) {
+              table.verified(pid, c.identity(), c.verification().sha256());
+            }
+          })
+          .map(c -> new Observation(event, c));
+    }
+    if (event instanceof ScannedProcess s && s.executable().isPresent()) {
+      return check(s.executable().get(), "/proc/" + s.pid() + "/exe")
+          .doOnNext(c -> {
+            if (c.verified()) {
+              table.verified(s.pid(), c.identity(), c.verification().sha256());
+            }
+          })
+          .map(c -> new Observation(event, c));
+    }
+    if (event instanceof ExecMappingEvent m) {
+      return check(m.file(), mapFilesPath(m)).map(c -> new Observation(event, c));
+    }
+    return Mono.just(new Observation(event, null));
+  }
+
+  private Mono<ExecutableCheck> check(ExecutableFile file, String procPath) {
+    FileIdentity id = TrackStage.identity(file.identity());
+    return verification.check(file.path(), id, procPath);
+  }
+
+  /** {@code /proc/PID/map_files/START-END}: the exact inode behind a mapping, while it exists. */
+  static String mapFilesPath(ExecMappingEvent m) {
+    long end = m.address() + ((m.length() + 4095) & ~4095L);
+    return "/proc/" + m.task().tgid() + "/map_files/" + Long.toHexString(m.address()) + "-" + Long.toHexString(end);
+  }
+}

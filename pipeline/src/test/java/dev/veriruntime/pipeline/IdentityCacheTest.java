@@ -1,0 +1,59 @@
+package dev.veriruntime.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+class IdentityCacheTest {
+
+  @Test
+  void fiveHundredConcurrentRequestsForANewKeyComputeOnce() {
+    IdentityCache<String, String> cache = new IdentityCache<>(100);
+    AtomicInteger computations = new AtomicInteger();
+    Sinks.One<String> gate = Sinks.one();
+    List<IdentityCache.Source> sources = new ArrayList<>();
+
+    List<Mono<String>> requests = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      requests.add(
+          cache.get(
+              "dev:ino",
+              () -> {
+                computations.incrementAndGet();
+                return gate.asMono();
+              },
+              sources::add));
+    }
+    StepVerifier.create(Flux.merge(requests))
+        .then(() -> gate.tryEmitValue("sha"))
+        .expectNextCount(500)
+        .verifyComplete();
+
+    assertThat(computations).hasValue(1);
+    assertThat(sources).containsOnlyOnce(IdentityCache.Source.MISS);
+    assertThat(sources.stream().filter(s -> s == IdentityCache.Source.INFLIGHT)).hasSize(499);
+    assertThat(cache.getIfPresent("dev:ino")).contains("sha");
+  }
+
+  @Test
+  void errorsAreNotCachedAndLruIsBounded() {
+    IdentityCache<String, String> cache = new IdentityCache<>(2);
+    StepVerifier.create(cache.get("a", () -> Mono.error(new IllegalStateException("gone")), s -> {}))
+        .verifyError(IllegalStateException.class);
+    assertThat(cache.getIfPresent("a")).isEmpty();
+
+    for (String k : List.of("a", "b", "c")) {
+      StepVerifier.create(cache.get(k, () -> Mono.just(k.toUpperCase()), s -> {})).expectNext(k.toUpperCase()).verifyComplete();
+    }
+    assertThat(cache.size()).isEqualTo(2);
+    assertThat(cache.getIfPresent("a")).isEmpty();
+    assertThat(cache.getIfPresent("c")).contains("C");
+  }
+}

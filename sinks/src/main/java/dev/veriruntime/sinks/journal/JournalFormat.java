@@ -1,0 +1,70 @@
+package dev.veriruntime.sinks.journal;
+
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The on-disk layout of the evidence journal, shared by the writer ({@link EvidenceJournal}) and
+ * the checker ({@link JournalVerifier}) so they cannot disagree:
+ *
+ * <pre>
+ * &lt;stateDir&gt;/journal/journal-000001.jsonl   records, one JSON line each, hash-chained
+ * &lt;stateDir&gt;/journal/journal-000002.jsonl   the chain continues across rotated files
+ * &lt;stateDir&gt;/journal/journal.head           last durable position, signed (detects tail truncation)
+ * &lt;stateDir&gt;/keys/node.ed25519[.pub]        the node key ({@link NodeKey})
+ * </pre>
+ */
+public final class JournalFormat {
+  /** {@code prev} of the very first record. */
+  public static final String GENESIS = "0".repeat(64);
+  /** Default state directory of the daemon. */
+  public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/veriruntime");
+
+  public static final String JOURNAL_DIR = "journal";
+  public static final String KEY_DIR = "keys";
+  public static final String HEAD_FILE = "journal.head";
+
+  private static final Pattern FILE_NAME = Pattern.compile("journal-(\\d{6,})\\.jsonl");
+
+  private JournalFormat() {}
+
+  /** File name of the {@code index}-th journal file (1-based). */
+  public static String fileName(long index) {
+    return String.format("journal-%06d.jsonl", index);
+  }
+
+  /** The index encoded in a journal file name, or empty if {@code name} is not a journal file. */
+  public static Optional<Long> fileIndex(String name) {
+    Matcher m = FILE_NAME.matcher(name);
+    return m.matches() ? Optional.of(Long.parseLong(m.group(1))) : Optional.empty();
+  }
+
+  /** SHA-256 of {@code bytes[off, off+len)} as lowercase hex. */
+  public static String sha256Hex(byte[] bytes, int off, int len) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      md.update(bytes, off, len);
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /** What a checkpoint at {@code seq} signs. */
+  public static String checkpointMessage(long seq, String prev, Instant time) {
+    return "veriruntime-journal-checkpoint-v1|" + seq + "|" + prev + "|" + time;
+  }
+
+  /** What the head file signs. */
+  public static String headMessage(JournalHead head) {
+    return "veriruntime-journal-head-v1|"
+        + head.file() + "|" + head.offset() + "|" + head.seq() + "|" + head.hash() + "|"
+        + head.time();
+  }
+}

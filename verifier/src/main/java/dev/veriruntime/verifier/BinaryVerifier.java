@@ -1,0 +1,472 @@
+package dev.veriruntime.verifier;
+
+import dev.veriruntime.verifier.elf.ElfCheck;
+import dev.veriruntime.verifier.elf.ElfFile;
+import dev.veriruntime.verifier.elf.ElfHeader;
+import dev.veriruntime.verifier.elf.ElfReader;
+import dev.veriruntime.verifier.elf.ElfStructureVerifier;
+import dev.veriruntime.verifier.elf.MalformedElfException;
+import dev.veriruntime.verifier.elf.Shebang;
+import dev.veriruntime.verifier.hash.Sha256;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
+import dev.veriruntime.verifier.reference.Reference;
+import dev.veriruntime.verifier.reference.ReferenceStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * VerifyBinary: is this file one that a trusted reference vouches for, and is it a sane ELF file
+ * for this host? Checks {@link Scope#DISK_HASH}, {@link Scope#ELF_HEADER}, {@link
+ * Scope#ELF_SECTIONS} and {@link Scope#SIGNATURE} (those intended by {@link Options}) and returns a
+ * {@link BinaryVerification} whose verdict follows {@link Verdict#decide}.
+ *
+ * <p>Rules: the whole-file SHA-256 matching a reference makes DISK_HASH VERIFIED, and SIGNATURE
+ * VERIFIED only if that reference came from a signature-verified envelope (else NOT_VERIFIED, so
+ * the verdict is at best DEGRADED). A reference for the path with another digest makes DISK_HASH
+ * FAILED and, when the reference carries section digests, ELF_SECTIONS FAILED naming the sections
+ * that differ; a signed reference for the path outweighs an unsigned one that matches the digest.
+ * No reference by digest or path makes the verdict UNKNOWN (unless an ELF check
+ * FAILED). A {@code #!} script is hashed like any file; its ELF scopes are NOT_APPLICABLE and name
+ * the interpreter.
+ *
+ * <p>Cost on a cache miss: the file is read once to hash it; the ELF reader then reads only the
+ * headers and tables (from the page cache). Section digests are computed only when a reference for
+ * the path has a different digest, the one case that needs them.
+ *
+ * <p>Pure and thread-safe: no state besides the immutable store, clock and options; channels given
+ * to it are read with positional reads and never closed.
+ *
+ * <pre>{@code
+ * BinaryVerifier verifier = new BinaryVerifier(store, Clock.systemUTC(), BinaryVerifier.Options.defaults());
+ * BinaryVerification v = verifier.verify(Path.of("/usr/bin/ls"));
+ * if (v.verdict() != Verdict.VERIFIED) { ... v.coverage() says which scope and why ... }
+ * }</pre>
+ */
+public final class BinaryVerifier {
+  /** The scopes this verifier can check. */
+  public static final Set<Scope> BINARY_SCOPES =
+      Set.copyOf(EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER, Scope.ELF_SECTIONS, Scope.SIGNATURE));
+
+  private static final ElfReader HEADERS = ElfReader.create();
+  private static final ElfReader WITH_SECTION_DIGESTS = ElfReader.create(ElfReader.Feature.SECTION_DIGESTS);
+  private static final byte[] ELF_MAGIC = {0x7f, 'E', 'L', 'F'};
+
+  /**
+   * What to check.
+   *
+   * @param intendedScopes a non-empty subset of {@link #BINARY_SCOPES}; only these appear in the
+   *     coverage, so leaving out SIGNATURE is how a policy accepts unsigned references
+   * @param expectedMachine the {@code e_machine} a runnable file must have (see {@link
+   *     ElfHeader#hostMachine()})
+   */
+  public record Options(Set<Scope> intendedScopes, int expectedMachine) {
+    public Options {
+      if (intendedScopes.isEmpty() || !BINARY_SCOPES.containsAll(intendedScopes)) {
+        throw new IllegalArgumentException("intended scopes must be a non-empty subset of " + BINARY_SCOPES + ": " + intendedScopes);
+      }
+      intendedScopes = Set.copyOf(intendedScopes);
+    }
+
+    /** All four scopes, expecting this host's machine. */
+    public static Options defaults() {
+      return new Options(BINARY_SCOPES, ElfHeader.hostMachine());
+    }
+  }
+
+  private final ReferenceStore store;
+  private final Clock clock;
+  private final Options options;
+  private final ElfStructureVerifier structure;
+  private final PackageDatabase packages;
+
+  public BinaryVerifier(ReferenceStore store, Clock clock, Options options) {
+    this(store, PackageDatabase.empty(), clock, options);
+  }
+
+  /**
+   * @param packages the package manager's own checksums, consulted only when no reference knows the
+   *     file by digest or path: a match vouches for DISK_HASH (never for SIGNATURE), a mismatch fails it
+   */
+  public BinaryVerifier(ReferenceStore store, PackageDatabase packages, Clock clock, Options options) {
+    this.packages = Objects.requireNonNull(packages, "packages");
+    this.store = Objects.requireNonNull(store, "store");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.options = Objects.requireNonNull(options, "options");
+    this.structure = new ElfStructureVerifier(options.expectedMachine());
+  }
+
+  public ReferenceStore store() {
+    return store;
+  }
+
+  /**
+   * Verify the file at {@code path} (symbolic links followed, as exec does). References are looked up
+   * by the path as given (made absolute) and by its real path.
+   *
+   * @throws IOException if the file is missing, a directory or not a regular file, or cannot be read
+   */
+  public BinaryVerification verify(Path path) throws IOException {
+    return verify(path, null);
+  }
+
+  /**
+   * Verify the file at {@code path}, checking that it is still the file the kernel executed.
+   *
+   * @param expected identity from the exec event, or {@code null} to skip the check
+   * @throws IOException if the file is missing, a directory, or cannot be read
+   */
+  public BinaryVerification verify(Path path, FileIdentity expected) throws IOException {
+    Path real = path.toRealPath();
+    BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
+    if (attrs.isDirectory()) {
+      throw new FileSystemException(path.toString(), null, "is a directory");
+    }
+    if (!attrs.isRegularFile()) {
+      // A device or FIFO is never what exec runs, and /dev/zero would be hashed forever.
+      throw new FileSystemException(path.toString(), null, "not a regular file");
+    }
+    try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ)) {
+      String given = path.toAbsolutePath().normalize().toString();
+      return verify(ch, real, path.toString(), expected, List.of(given, real.toString()));
+    }
+  }
+
+  /**
+   * Verify an already opened file, for example {@code /proc/PID/exe}. The identity is read by
+   * stat-ing {@code displayPath}; when the channel was opened through another path (as for {@code
+   * /proc/PID/exe}, whose stat follows the link to the executed inode even if it was deleted or
+   * replaced), use {@link #verify(FileChannel, Path, String, FileIdentity)}.
+   *
+   * @param displayPath reported in the result and used to look references up by path
+   * @param expected identity from the exec event, or {@code null} to skip the check
+   * @throws IOException if the file cannot be read or stat-ed
+   */
+  public BinaryVerification verify(FileChannel openFile, String displayPath, FileIdentity expected) throws IOException {
+    return verify(openFile, Path.of(displayPath), displayPath, expected);
+  }
+
+  /**
+   * Verify an already opened file whose identity is read from {@code statPath} ({@code
+   * Files.readAttributes(statPath, "unix:dev,ino,ctime,size")}, before and after reading).
+   *
+   * @param statPath the path the channel was opened through, for example {@code /proc/PID/exe}
+   * @param displayPath reported in the result and used to look references up by path
+   * @param expected identity from the exec event, or {@code null} to skip the check
+   * @throws IOException if the file cannot be read or stat-ed
+   */
+  public BinaryVerification verify(FileChannel openFile, Path statPath, String displayPath, FileIdentity expected)
+      throws IOException {
+    return verify(openFile, statPath, displayPath, expected, List.of(displayPath));
+  }
+
+  /** The identity of the file at {@code path}, with {@code st_dev} converted to the kernel encoding. */
+  public static FileIdentity identity(Path path) throws IOException {
+    Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino,ctime,size");
+    return FileIdentity.fromStat(
+        (Long) a.get("dev"), (Long) a.get("ino"), ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS), (Long) a.get("size"));
+  }
+
+  private BinaryVerification verify(
+      FileChannel ch, Path statPath, String displayPath, FileIdentity expected, List<String> lookupPaths) throws IOException {
+    Instant start = clock.instant();
+    FileIdentity before = identity(statPath);
+    String sha256 = Sha256.hex(ch);
+    ByteBuffer head = readHead(ch);
+    Optional<Shebang> shebang = Shebang.parse(head.duplicate());
+    boolean elfMagic = shebang.isEmpty() && startsWith(head, ELF_MAGIC);
+    ElfFile elf = null;
+    MalformedElfException malformed = null;
+    if (elfMagic) {
+      try {
+        elf = HEADERS.read(ch);
+      } catch (MalformedElfException e) {
+        malformed = e;
+      }
+    }
+    FileIdentity after = identity(statPath);
+
+    Result r = new Result(options.intendedScopes());
+    if (expected != null && !expected.equals(before)) {
+      String reason = "file changed since exec: expected " + describe(expected) + ", found " + describe(before);
+      r.finding(new Finding(FindingType.BINARY_REPLACED, Scope.DISK_HASH, reason,
+          Map.of("expected", describe(expected), "actual", describe(before))));
+      r.allNotVerified(reason);
+      return r.build(displayPath, sha256, before, null, start, true);
+    }
+    if (!before.equals(after)) {
+      String reason = "file changed while it was read: " + describe(before) + " became " + describe(after);
+      r.allNotVerified(reason);
+      return r.build(displayPath, sha256, before, null, start, true);
+    }
+
+    // Reference lookup: by digest (signed first, then one registered for this path), else by path.
+    Reference match = pick(store.allBySha256(sha256), lookupPaths);
+    Reference pathRef = null;
+    if (match == null || !match.signed()) {
+      Set<Reference> byPath = new LinkedHashSet<>();
+      for (String p : lookupPaths) {
+        byPath.addAll(store.byPath(p));
+      }
+      Reference signedForPath = byPath.stream().filter(Reference::signed).findFirst().orElse(null);
+      if (match == null) {
+        pathRef = signedForPath != null ? signedForPath : byPath.stream().findFirst().orElse(null);
+      } else if (signedForPath != null && !signedForPath.sha256().equals(sha256)) {
+        // A signed reference for this path names other bytes: an unsigned match does not outweigh it.
+        match = null;
+        pathRef = signedForPath;
+      }
+    }
+
+    // DISK_HASH: references first; the package database only for files no reference knows.
+    PackageVerdict pkg = match == null && pathRef == null ? packageVerdict(ch, lookupPaths) : null;
+    boolean packageVouched = pkg != null;
+    if (match != null) {
+      r.put(ScopeResult.verified(Scope.DISK_HASH, "matches reference " + match.describe()));
+    } else if (pathRef != null) {
+      String reason = "sha256 " + sha256 + " differs from reference " + pathRef.sha256() + " for " + pathRef.describe();
+      r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
+      r.finding(new Finding(FindingType.DIGEST_MISMATCH, Scope.DISK_HASH, reason,
+          Map.of("expected", pathRef.sha256(), "actual", sha256, "referenceFile", pathRef.source().file().toString())));
+    } else if (pkg != null && pkg.matches()) {
+      r.put(ScopeResult.verified(Scope.DISK_HASH, "matches the checksum package " + pkg.file().packageName()
+          + " recorded for " + pkg.file().path()));
+    } else if (pkg != null) {
+      String reason = "differs from the checksum package " + pkg.file().packageName() + " recorded for "
+          + pkg.file().path() + " (candidate tampering)";
+      r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
+      r.finding(new Finding(FindingType.DIGEST_MISMATCH, Scope.DISK_HASH, reason,
+          Map.of("package", pkg.file().packageName(), "expectedMd5", pkg.file().md5(), "actual", sha256)));
+    } else {
+      String reason = "no reference for sha256 " + sha256 + " or path " + displayPath;
+      r.put(ScopeResult.notVerified(Scope.DISK_HASH, reason));
+      r.finding(new Finding(FindingType.UNKNOWN_BINARY, Scope.DISK_HASH, reason, Map.of("sha256", sha256)));
+    }
+
+    // ELF_HEADER and ELF_SECTIONS
+    if (shebang.isPresent()) {
+      ElfCheck script = ElfStructureVerifier.script(Scope.ELF_HEADER, shebang.get());
+      r.put(script.result(), script.findings());
+      r.put(ScopeResult.notApplicable(Scope.ELF_SECTIONS, script.result().reason()));
+    } else if (!elfMagic) {
+      String reason = "neither an ELF file nor a #! script (first bytes " + hexHead(head) + ")";
+      r.put(ScopeResult.notApplicable(Scope.ELF_HEADER, reason));
+      r.put(ScopeResult.notApplicable(Scope.ELF_SECTIONS, reason));
+    } else if (malformed != null) {
+      ElfCheck bad = ElfStructureVerifier.malformed(Scope.ELF_HEADER, malformed);
+      r.put(bad.result(), bad.findings());
+      r.put(ScopeResult.notVerified(Scope.ELF_SECTIONS, "ELF file could not be parsed (see ELF_HEADER)"));
+    } else {
+      ElfCheck header = structure.checkHeader(elf);
+      r.put(header.result(), header.findings());
+      sections(r, ch, elf, match, pathRef);
+    }
+
+    // SIGNATURE
+    if (match != null && match.signed()) {
+      r.put(ScopeResult.verified(Scope.SIGNATURE, "reference signed by key " + match.source().signedByKeyId()
+          + " (" + match.source().file() + ")"));
+    } else if (match != null) {
+      String reason = "reference " + (match.name().isEmpty() ? "sha256:" + match.sha256() : match.name())
+          + " from unsigned manifest " + match.source().file() + " (" + match.source().unsignedBecause() + ")";
+      r.put(ScopeResult.notVerified(Scope.SIGNATURE, reason));
+      r.finding(new Finding(FindingType.UNSIGNED_REFERENCE, Scope.SIGNATURE, reason,
+          Map.of("referenceFile", match.source().file().toString())));
+    } else if (packageVouched) {
+      r.put(ScopeResult.notVerified(Scope.SIGNATURE, "only the package database vouches for this file; its checksums are not signatures"));
+    } else {
+      r.put(ScopeResult.notVerified(Scope.SIGNATURE, "no reference vouches for sha256 " + sha256));
+    }
+    return r.build(displayPath, sha256, before, match != null ? match : pathRef, start,
+        match != null || pathRef != null || packageVouched);
+  }
+
+  private void sections(Result r, FileChannel ch, ElfFile elf, Reference match, Reference pathRef) throws IOException {
+    ElfCheck structural = structure.checkSections(elf);
+    if (structural.result().status() == ScopeStatus.FAILED) {
+      r.put(structural.result(), structural.findings());
+      return;
+    }
+    boolean hasTable = structural.result().status() == ScopeStatus.VERIFIED;
+    if (match != null) {
+      // Equal whole-file digests imply equal bytes in every section.
+      r.put(ScopeResult.verified(Scope.ELF_SECTIONS, (hasTable ? structural.result().reason() : "no section-header table")
+          + "; whole-file digest matches the reference"));
+      return;
+    }
+    if (pathRef == null) {
+      r.put(ScopeResult.notVerified(Scope.ELF_SECTIONS, "no reference to compare section digests with"));
+      return;
+    }
+    if (pathRef.sectionDigests().isEmpty()) {
+      r.put(ScopeResult.notVerified(Scope.ELF_SECTIONS, "reference " + pathRef.describe() + " carries no section digests"));
+      return;
+    }
+    Map<String, String> actual;
+    try {
+      actual = WITH_SECTION_DIGESTS.read(ch).sectionDigests();
+    } catch (MalformedElfException e) {
+      r.put(ScopeResult.notVerified(Scope.ELF_SECTIONS, "section digests could not be computed: " + e.getMessage()));
+      return;
+    }
+    Map<String, String> expected = pathRef.sectionDigests();
+    List<String> differing = new ArrayList<>();
+    for (String name : new TreeSet<>(union(expected.keySet(), actual.keySet()))) {
+      String want = expected.get(name);
+      String got = actual.get(name);
+      if (Objects.equals(want, got)) {
+        continue;
+      }
+      differing.add(name);
+      String what = want == null ? "section " + name + " is not in the reference"
+          : got == null ? "section " + name + " of the reference is missing"
+          : "section " + name + " differs from the reference";
+      r.finding(new Finding(FindingType.SECTION_MISMATCH, Scope.ELF_SECTIONS, what,
+          Map.of("section", name, "expected", want == null ? "absent" : want, "actual", got == null ? "absent" : got)));
+    }
+    if (differing.isEmpty()) {
+      r.put(ScopeResult.verified(Scope.ELF_SECTIONS, "all " + expected.size()
+          + " reference section digests match; the difference lies outside the allocated sections"));
+    } else {
+      r.put(ScopeResult.failed(Scope.ELF_SECTIONS, "sections differ from reference " + pathRef.describe() + ": "
+          + String.join(", ", differing)));
+    }
+  }
+
+  private record PackageVerdict(PackageDatabase.PackageFile file, boolean matches) {}
+
+  private PackageVerdict packageVerdict(FileChannel ch, List<String> lookupPaths) throws IOException {
+    for (String p : lookupPaths) {
+      Optional<PackageDatabase.PackageFile> file = packages.lookup(p);
+      if (file.isPresent()) {
+        Optional<PackageDatabase.Match> m = packages.check(p, ch);
+        return new PackageVerdict(file.get(), m.orElseThrow() == PackageDatabase.Match.MATCHES);
+      }
+    }
+    return null;
+  }
+
+  /** Signed references first (store order), preferring one registered under the looked-up path. */
+  private static Reference pick(List<Reference> candidates, List<String> paths) {
+    if (candidates.isEmpty()) {
+      return null;
+    }
+    boolean signed = candidates.get(0).signed();
+    for (Reference c : candidates) {
+      if (c.signed() != signed) {
+        break;
+      }
+      for (String p : paths) {
+        if (!c.name().isEmpty() && samePath(c.name(), p)) {
+          return c;
+        }
+      }
+    }
+    return candidates.get(0);
+  }
+
+  private static boolean samePath(String name, String path) {
+    return name.equals(path) || (name.startsWith("/") && Path.of(name).normalize().toString().equals(path));
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> u = new LinkedHashSet<>(a);
+    u.addAll(b);
+    return u;
+  }
+
+  private static ByteBuffer readHead(FileChannel ch) throws IOException {
+    ByteBuffer head = ByteBuffer.allocate(Shebang.MAX_LINE);
+    while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
+      // positional reads: the channel's own position is left alone
+    }
+    return head.flip();
+  }
+
+  private static boolean startsWith(ByteBuffer head, byte[] prefix) {
+    if (head.remaining() < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (head.get(head.position() + i) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String hexHead(ByteBuffer head) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < Math.min(4, head.remaining()); i++) {
+      sb.append(String.format("%02x", head.get(head.position() + i)));
+    }
+    return sb.length() == 0 ? "none: empty file" : sb.toString();
+  }
+
+  private static String describe(FileIdentity id) {
+    return "dev " + (id.dev() >>> 20) + ":" + (id.dev() & 0xfffff) + " inode " + id.inode() + " ctime "
+        + Instant.ofEpochSecond(0, id.ctimeNanos()) + " size " + id.size();
+  }
+
+  /** Collects scope results and findings, keeping only intended scopes. */
+  private static final class Result {
+    private final Set<Scope> intended;
+    private final Map<Scope, ScopeResult> results = new EnumMap<>(Scope.class);
+    private final List<Finding> findings = new ArrayList<>();
+
+    Result(Set<Scope> intended) {
+      this.intended = intended;
+    }
+
+    void put(ScopeResult result) {
+      if (intended.contains(result.scope())) {
+        results.put(result.scope(), result);
+      }
+    }
+
+    void put(ScopeResult result, List<Finding> fs) {
+      put(result);
+      fs.forEach(this::finding);
+    }
+
+    void finding(Finding f) {
+      if (intended.contains(f.scope())) {
+        findings.add(f);
+      }
+    }
+
+    void allNotVerified(String reason) {
+      for (Scope s : intended) {
+        results.put(s, ScopeResult.notVerified(s, reason));
+      }
+    }
+
+    BinaryVerification build(String path, String sha256, FileIdentity identity, Reference reference, Instant at,
+        boolean referenceFound) {
+      Coverage coverage = Coverage.of(List.copyOf(results.values()));
+      List<Finding> ordered = new ArrayList<>(findings);
+      ordered.sort(java.util.Comparator.comparing(Finding::scope));
+      return new BinaryVerification(Verdict.decide(coverage, referenceFound), path, sha256, identity, coverage,
+          ordered, reference, at);
+    }
+  }
+}

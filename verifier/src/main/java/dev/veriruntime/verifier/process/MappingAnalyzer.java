@@ -1,0 +1,417 @@
+package dev.veriruntime.verifier.process;
+
+import dev.veriruntime.verifier.Finding;
+import dev.veriruntime.verifier.FindingType;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.Verdict;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The {@link Scope#MEMORY_MAP} check: is every executable mapping of a process a verified file that
+ * belongs there?
+ *
+ * <p>Rules, per executable mapping: {@code [vdso]} and {@code [vsyscall]} are the kernel's own and
+ * accepted; anonymous (including heap and stack), shared-memory and other special executable memory
+ * is {@link FindingType#ANONYMOUS_EXECUTABLE_MEMORY} unless the policy allows it for the
+ * executable's SHA-256; a memfd is {@link FindingType#MEMFD_MAPPING}; a deleted file {@link
+ * FindingType#DELETED_MAPPING}; a file outside the dependency closure is {@link
+ * FindingType#PRELOADED_LIBRARY} (saying whether {@code LD_PRELOAD} or {@code /etc/ld.so.preload}
+ * brought it) or {@link FindingType#UNEXPECTED_LIBRARY} ("loaded at run time (dlopen)") unless the
+ * policy allows its SHA-256; every other mapped file is verified through the {@link FileChecker}
+ * and must not be FAILED (FAILED fails the scope) nor unknown (that leaves it NOT_VERIFIED). The
+ * executable itself is judged once: deleted, replaced by rename, or a memfd.
+ *
+ * <p>Pure apart from the checker it is given; thread-safe.
+ */
+public final class MappingAnalyzer {
+  private static final int MAX_ANONYMOUS_FINDINGS = 32;
+
+  private final ProcessPolicy policy;
+
+  public MappingAnalyzer(ProcessPolicy policy) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+  }
+
+  /** How the executable's path relates to the inode that runs. */
+  public enum PathState {
+    /** The path still names the inode that runs. */
+    SAME,
+    /** The file was unlinked and nothing has its name now. */
+    DELETED,
+    /** The path now names another file (replaced by rename or unlinked and re-created). */
+    REPLACED,
+    /** The executable is a memfd: it never had a path. */
+    MEMFD,
+    /** Could not be determined (for example the path could not be stat-ed). */
+    UNKNOWN
+  }
+
+  /**
+   * What is known about the running executable.
+   *
+   * @param path its path without {@code " (deleted)"} (a {@code /memfd:} name for memfd)
+   * @param kernelDev device of the inode that runs (kernel encoding)
+   * @param inode the inode that runs
+   * @param sha256 its SHA-256 read through {@code /proc/PID/exe}, or null if it could not be read
+   * @param pathState how {@code path} relates to that inode
+   * @param pathNow what the path names now, for REPLACED (else empty)
+   */
+  public record ExecutableFacts(
+      String path, long kernelDev, long inode, String sha256, PathState pathState, String pathNow) {
+    public ExecutableFacts {
+      Objects.requireNonNull(path, "path");
+      Objects.requireNonNull(pathState, "pathState");
+      pathNow = pathNow == null ? "" : pathNow;
+    }
+  }
+
+  /**
+   * What verifying one mapped file found.
+   *
+   * @param sha256 its SHA-256, or null when it could not be read
+   * @param verdict the VerifyBinary verdict, or null when it could not be read
+   * @param reason why it is not VERIFIED (empty when it is)
+   */
+  public record FileCheck(String sha256, Verdict verdict, String reason) {}
+
+  /** Device (kernel encoding) and inode naming one file. */
+  public record FileKey(long kernelDev, long inode) {}
+
+  /** Verifies the file behind a mapping (once per file: callers cache). */
+  @FunctionalInterface
+  public interface FileChecker {
+    FileCheck check(MemoryMapping mapping);
+
+    /**
+     * The identity of the file behind {@code mapping} as {@code stat} sees it, comparable with the
+     * executable's and the dependency closure's identities. The default takes the maps line's
+     * device and inode; on overlayfs those name the underlying file while {@code stat} names the
+     * overlay's, so implementations that can should {@code stat} {@code /proc/PID/map_files}.
+     */
+    default FileKey identity(MemoryMapping mapping) {
+      return new FileKey(mapping.kernelDev(), mapping.inode());
+    }
+  }
+
+  /** The scope result and its findings. */
+  public record Analysis(ScopeResult result, List<Finding> findings) {
+    public Analysis {
+      findings = List.copyOf(findings);
+    }
+  }
+
+  /**
+   * Analyzes {@code mappings}.
+   *
+   * @param closure the executable's dependency closure, or empty when it could not be computed
+   *     ({@code closureProblem} says why; libraries then cannot be judged and the scope is at best
+   *     NOT_VERIFIED)
+   * @param preloads closures of preload lists keyed by their source (for example {@code "LD_PRELOAD
+   *     in the process environment"})
+   */
+  public Analysis analyze(
+      int pid,
+      List<MemoryMapping> mappings,
+      ExecutableFacts exe,
+      Optional<DependencyClosure> closure,
+      String closureProblem,
+      Map<String, DependencyClosure> preloads,
+      FileChecker checker) {
+    List<Finding> failures = new ArrayList<>();
+    List<String> unverified = new ArrayList<>();
+    List<Finding> notes = new ArrayList<>();
+
+    switch (exe.pathState()) {
+      case DELETED ->
+          failures.add(
+              new Finding(
+                  FindingType.BINARY_DELETED,
+                  Scope.MEMORY_MAP,
+                  "executable "
+                      + exe.path()
+                      + " was deleted while process "
+                      + pid
+                      + " runs it (inode "
+                      + exe.inode()
+                      + "); its content was read through /proc/"
+                      + pid
+                      + "/exe",
+                  exeDetail(exe)));
+      case REPLACED ->
+          failures.add(
+              new Finding(
+                  FindingType.BINARY_REPLACED,
+                  Scope.MEMORY_MAP,
+                  "executable "
+                      + exe.path()
+                      + " was replaced while process "
+                      + pid
+                      + " runs it: the path now names "
+                      + exe.pathNow()
+                      + ", the process runs inode "
+                      + exe.inode()
+                      + " (read through /proc/"
+                      + pid
+                      + "/exe)",
+                  exeDetail(exe)));
+      case MEMFD ->
+          failures.add(
+              new Finding(
+                  FindingType.MEMFD_EXECUTION,
+                  Scope.MEMORY_MAP,
+                  "process "
+                      + pid
+                      + " runs a memfd ("
+                      + exe.path()
+                      + "): code that exists in no file system"
+                      + (exe.sha256() == null
+                          ? ""
+                          : "; sha256 " + exe.sha256() + " read through /proc/" + pid + "/exe"),
+                  exeDetail(exe)));
+      case UNKNOWN ->
+          unverified.add(
+              "whether " + exe.path() + " still names the executable that runs is unknown");
+      case SAME -> {}
+    }
+
+    boolean anonAllowed =
+        exe.sha256() != null && policy.allowAnonymousExec().contains(exe.sha256());
+    int anonymous = 0;
+    int files = 0;
+    Map<String, MemoryMapping> seenFiles = new LinkedHashMap<>();
+    for (MemoryMapping m : mappings) {
+      if (!m.executable()) {
+        continue;
+      }
+      switch (m.kind()) {
+        case VDSO, VSYSCALL -> {}
+        case ANONYMOUS, HEAP, STACK, SPECIAL, OTHER_INODE -> {
+          anonymous++;
+          if (!anonAllowed && anonymous <= MAX_ANONYMOUS_FINDINGS) {
+            failures.add(
+                new Finding(
+                    FindingType.ANONYMOUS_EXECUTABLE_MEMORY,
+                    Scope.MEMORY_MAP,
+                    anonymousReason(m)
+                        + " at "
+                        + range(m)
+                        + " ("
+                        + m.length()
+                        + " bytes, "
+                        + m.permissions()
+                        + ") is executable",
+                    Map.of(
+                        "address",
+                        hex(m.start()),
+                        "end",
+                        hex(m.end()),
+                        "permissions",
+                        m.permissions(),
+                        "mapping",
+                        m.describe())));
+          }
+        }
+        case MEMFD, DELETED_FILE, FILE -> {
+          FileKey id = checker.identity(m);
+          boolean isExe = id.kernelDev() == exe.kernelDev() && id.inode() == exe.inode();
+          if (isExe) {
+            continue;
+          }
+          String key = m.kernelDev() + ":" + m.inode();
+          if (seenFiles.putIfAbsent(key, m) != null) {
+            continue;
+          }
+          files++;
+          judgeFile(pid, m, id, exe, closure, preloads, checker, failures, unverified, notes);
+        }
+      }
+    }
+    if (anonymous > MAX_ANONYMOUS_FINDINGS && !anonAllowed) {
+      failures.add(
+          new Finding(
+              FindingType.ANONYMOUS_EXECUTABLE_MEMORY,
+              Scope.MEMORY_MAP,
+              (anonymous - MAX_ANONYMOUS_FINDINGS)
+                  + " more anonymous executable regions not listed",
+              Map.of()));
+    }
+    if (closure.isEmpty()) {
+      unverified.add("dependency closure unknown: " + closureProblem);
+    }
+
+    List<Finding> findings = new ArrayList<>(failures);
+    findings.addAll(notes);
+    ScopeResult result;
+    if (!failures.isEmpty()) {
+      result =
+          ScopeResult.failed(
+              Scope.MEMORY_MAP,
+              failures.size() + " finding(s); first: " + failures.get(0).reason());
+    } else if (!unverified.isEmpty()) {
+      result =
+          ScopeResult.notVerified(
+              Scope.MEMORY_MAP,
+              unverified.size() + " mapping problem(s); first: " + unverified.get(0));
+    } else {
+      result =
+          ScopeResult.verified(
+              Scope.MEMORY_MAP,
+              "executable and "
+                  + files
+                  + " mapped file(s) verified, all in the"
+                  + " dependency closure or allowed"
+                  + (anonymous > 0
+                      ? "; "
+                          + anonymous
+                          + " anonymous executable region(s) allowed"
+                          + " by policy for sha256 "
+                          + exe.sha256()
+                      : ""));
+    }
+    return new Analysis(result, findings);
+  }
+
+  private void judgeFile(
+      int pid,
+      MemoryMapping m,
+      FileKey id,
+      ExecutableFacts exe,
+      Optional<DependencyClosure> closure,
+      Map<String, DependencyClosure> preloads,
+      FileChecker checker,
+      List<Finding> failures,
+      List<String> unverified,
+      List<Finding> notes) {
+    FileCheck check = checker.check(m);
+    String path = m.filePath();
+    Map<String, String> detail = new LinkedHashMap<>();
+    detail.put("library", path);
+    detail.put("address", hex(m.start()));
+    detail.put("mapping", m.describe());
+    if (check.sha256() != null) {
+      detail.put("sha256", check.sha256());
+    }
+    boolean allowed = check.sha256() != null && policy.allowedLibraries().contains(check.sha256());
+
+    if (m.kind() == MemoryMapping.Kind.MEMFD) {
+      failures.add(
+          new Finding(
+              FindingType.MEMFD_MAPPING,
+              Scope.MEMORY_MAP,
+              "executable memfd "
+                  + path
+                  + " mapped at "
+                  + hex(m.start())
+                  + ": code that exists in no file system",
+              detail));
+      return;
+    }
+    if (m.kind() == MemoryMapping.Kind.DELETED_FILE) {
+      failures.add(
+          new Finding(
+              FindingType.DELETED_MAPPING,
+              Scope.MEMORY_MAP,
+              "library "
+                  + path
+                  + " mapped at "
+                  + hex(m.start())
+                  + " was deleted or replaced after it was loaded (inode "
+                  + m.inode()
+                  + ")",
+              detail));
+      return;
+    }
+    if (closure.isPresent() && !closure.get().contains(id.kernelDev(), id.inode())) {
+      String how = null;
+      FindingType type = FindingType.UNEXPECTED_LIBRARY;
+      for (Map.Entry<String, DependencyClosure> p : preloads.entrySet()) {
+        Optional<ResolvedLibrary> hit = p.getValue().find(id.kernelDev(), id.inode());
+        if (hit.isPresent()) {
+          type = FindingType.PRELOADED_LIBRARY;
+          how =
+              hit.get().foundVia().equals(p.getKey())
+                  ? "injected through " + p.getKey()
+                  : "needed by preloaded " + hit.get().neededBy() + " (" + p.getKey() + ")";
+          break;
+        }
+      }
+      if (how == null) {
+        how = "loaded at run time (dlopen)";
+      }
+      detail.put("how", how);
+      String reason =
+          "library " + path + " is outside the dependency closure of " + exe.path() + ": " + how;
+      if (allowed) {
+        notes.add(
+            new Finding(
+                type,
+                Scope.MEMORY_MAP,
+                reason + "; allowed by policy for sha256 " + check.sha256(),
+                detail));
+      } else {
+        failures.add(new Finding(type, Scope.MEMORY_MAP, reason, detail));
+        return;
+      }
+    }
+    if (check.verdict() == Verdict.FAILED) {
+      failures.add(
+          new Finding(
+              FindingType.UNVERIFIED_MAPPING,
+              Scope.MEMORY_MAP,
+              "mapped file " + path + " failed verification: " + check.reason(),
+              detail));
+    } else if (check.verdict() != Verdict.VERIFIED) {
+      String why =
+          check.verdict() == null
+              ? "could not be read: " + check.reason()
+              : "is " + check.verdict() + ": " + check.reason();
+      unverified.add("mapped file " + path + " " + why);
+      notes.add(
+          new Finding(
+              FindingType.UNVERIFIED_MAPPING,
+              Scope.MEMORY_MAP,
+              "mapped file " + path + " " + why,
+              detail));
+    }
+  }
+
+  private static String anonymousReason(MemoryMapping m) {
+    return switch (m.kind()) {
+      case HEAP -> "heap";
+      case STACK -> "stack " + m.pathname();
+      case SPECIAL ->
+          "kernel special mapping "
+              + m.pathname()
+              + (m.pathname().equals("[uprobes]") ? " (uprobes instrument this process)" : "");
+      case OTHER_INODE -> "shared memory (inode " + m.inode() + ")";
+      default -> m.pathname().isEmpty() ? "anonymous memory" : "anonymous memory " + m.pathname();
+    };
+  }
+
+  private static Map<String, String> exeDetail(ExecutableFacts exe) {
+    Map<String, String> d = new LinkedHashMap<>();
+    d.put("path", exe.path());
+    d.put("inode", Long.toString(exe.inode()));
+    if (exe.sha256() != null) {
+      d.put("sha256", exe.sha256());
+    }
+    if (!exe.pathNow().isEmpty()) {
+      d.put("pathNow", exe.pathNow());
+    }
+    return d;
+  }
+
+  private static String range(MemoryMapping m) {
+    return hex(m.start()) + "-" + hex(m.end());
+  }
+
+  static String hex(long v) {
+    return "0x" + Long.toHexString(v);
+  }
+}

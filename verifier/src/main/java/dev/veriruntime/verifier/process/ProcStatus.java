@@ -1,0 +1,65 @@
+package dev.veriruntime.verifier.process;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * The fields of {@code /proc/PID/status} that verification uses, plus every raw field.
+ *
+ * @param name the {@code Name} field (comm: informative only, never used for identity)
+ * @param tracerPid the {@code TracerPid} field: 0 when no tracer is attached
+ * @param realUid the first {@code Uid} value, or -1 when absent
+ * @param fields every {@code Key: value} line, value trimmed
+ */
+public record ProcStatus(String name, int tracerPid, int realUid, Map<String, String> fields) {
+
+  public ProcStatus {
+    fields = Map.copyOf(fields);
+  }
+
+  /** Parses the text of {@code /proc/PID/status}; missing fields get neutral values. */
+  public static ProcStatus parse(String text) {
+    Map<String, String> fields = new LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0) {
+        fields.putIfAbsent(line.substring(0, colon), line.substring(colon + 1).strip());
+      }
+    }
+    String uid = fields.getOrDefault("Uid", "");
+    return new ProcStatus(
+        fields.getOrDefault("Name", ""),
+        intField(fields.get("TracerPid")).orElse(0),
+        uid.isEmpty() ? -1 : intField(uid.split("\\s+")[0]).orElse(-1),
+        fields);
+  }
+
+  private static OptionalInt intField(String value) {
+    try {
+      return value == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(value.strip()));
+    } catch (NumberFormatException e) {
+      return OptionalInt.empty();
+    }
+  }
+
+  /**
+   * Start time of the process in clock ticks since boot: field 22 of {@code /proc/PID/stat}. With
+   * the pid it names one process for the life of the system, so a recycled pid is noticed.
+   *
+   * @throws IllegalArgumentException if {@code statText} is not in the stat format
+   */
+  public static long startTicks(String statText) {
+    // comm (field 2) is in parentheses and may contain spaces and ')': split after the last ')'.
+    int close = statText.lastIndexOf(')');
+    if (close < 0) {
+      throw new IllegalArgumentException("not a /proc/PID/stat line: " + statText);
+    }
+    String[] rest = statText.substring(close + 1).trim().split("\\s+");
+    // rest[0] is field 3 (state), so field 22 is rest[19].
+    if (rest.length < 20) {
+      throw new IllegalArgumentException("too few fields in /proc/PID/stat: " + rest.length);
+    }
+    return Long.parseLong(rest[19]);
+  }
+}

@@ -1,0 +1,115 @@
+package dev.veriruntime.verifier.process;
+
+import dev.veriruntime.verifier.Finding;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.ScopeResult;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Continuous re-attestation of the processes in a {@link RuntimeStateRegistry}: each {@link
+ * #tick()} spends the budget a {@link ReattestationPlanner} grants on resumable {@link CodeScan}s;
+ * when a scan of a process completes, its MEMORY_CODE result (with a tracer check) replaces the one
+ * in the registry and the updated verification is returned, so the caller can report drift found
+ * hours after the process started.
+ *
+ * <p>Not thread-safe: one scheduler thread (the pipeline's) calls {@link #tick()}. The registry it
+ * updates is thread-safe and may be read concurrently.
+ */
+public final class ReattestationScheduler {
+  private final ProcessVerifier verifier;
+  private final ReattestationPlanner planner;
+  private final RuntimeStateRegistry registry;
+  private final Clock clock;
+  private final Map<Integer, CodeScan> scans = new HashMap<>();
+  private final Map<Integer, Instant> lastCompleted = new HashMap<>();
+
+  public ReattestationScheduler(
+      ProcessVerifier verifier,
+      ReattestationPlanner planner,
+      RuntimeStateRegistry registry,
+      Clock clock) {
+    this.verifier = Objects.requireNonNull(verifier, "verifier");
+    this.planner = Objects.requireNonNull(planner, "planner");
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /**
+   * One round: plans with the budget available now, advances the granted scans, and returns the
+   * verifications updated by scans that completed in this round (also recorded in the registry).
+   * Processes that exited are forgotten.
+   */
+  public List<ProcessVerification> tick() {
+    List<ReattestationPlanner.Candidate> candidates = new ArrayList<>();
+    for (ProcessVerification known : registry.snapshot()) {
+      if (!known.coverage().results().containsKey(Scope.MEMORY_CODE)) {
+        continue;
+      }
+      CodeScan scan = scans.get(known.pid());
+      if (scan == null || scan.startTicks() != known.startTicks()) {
+        try {
+          scan = verifier.startCodeScan(known.pid());
+        } catch (ProcessGoneException e) {
+          forget(known.pid());
+          continue;
+        } catch (IOException e) {
+          continue;
+        }
+        if (scan.startTicks() != known.startTicks()) {
+          // The pid was recycled: the registered process is gone; the new one needs a full
+          // VerifyProcess.
+          forget(known.pid());
+          continue;
+        }
+        scans.put(known.pid(), scan);
+      }
+      candidates.add(
+          new ReattestationPlanner.Candidate(
+              known.pid(),
+              known.startTicks(),
+              Math.max(ReattestationPlanner.MIN_GRANT, scan.plannedBytes() - scan.bytesCompared()),
+              lastCompleted.getOrDefault(known.pid(), known.checkedAt())));
+    }
+    List<ProcessVerification> updated = new ArrayList<>();
+    for (ReattestationPlanner.Grant g : planner.plan(candidates)) {
+      CodeScan scan = scans.get(g.pid());
+      long used = scan.advance(g.bytes());
+      planner.refund(g.bytes() - used);
+      if (!scan.complete()) {
+        continue;
+      }
+      scans.remove(g.pid());
+      Instant now = clock.instant();
+      lastCompleted.put(g.pid(), now);
+      List<Finding> findings = new ArrayList<>();
+      ScopeResult code = verifier.memoryCodeResult(scan, 0, findings);
+      ProcessVerification previous = registry.get(g.pid()).orElse(null);
+      if (previous == null || previous.startTicks() != scan.startTicks()) {
+        continue;
+      }
+      ProcessVerification next =
+          previous.withRecheckedScope(code, findings, now, scan.bytesCompared());
+      registry.record(next);
+      updated.add(next);
+    }
+    return updated;
+  }
+
+  /** Scans in progress (for metrics). */
+  public int scansInProgress() {
+    return scans.size();
+  }
+
+  private void forget(int pid) {
+    scans.remove(pid);
+    lastCompleted.remove(pid);
+    registry.forget(pid);
+  }
+}

@@ -1,0 +1,57 @@
+package dev.veriruntime.verifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veriruntime.verifier.elf.ElfHeader;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
+import dev.veriruntime.verifier.reference.ReferenceStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PackageVouchedVerificationTest {
+  @TempDir Path dir;
+
+  private BinaryVerifier verifierFor(Path binary) throws Exception {
+    Path info = Files.createDirectories(dir.resolve("info"));
+    String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(Files.readAllBytes(binary)));
+    Files.writeString(info.resolve("tool.md5sums"), md5 + "  " + binary.toString().substring(1) + "\n");
+    return new BinaryVerifier(
+        ReferenceStore.empty(),
+        PackageDatabase.load(info),
+        Clock.systemUTC(),
+        new BinaryVerifier.Options(EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER, Scope.SIGNATURE), ElfHeader.hostMachine()));
+  }
+
+  @Test
+  void packageChecksumVouchesForDiskHashButNeverForSignature() throws Exception {
+    Path bin = Files.copy(Path.of("/usr/bin/true"), dir.resolve("true"), StandardCopyOption.COPY_ATTRIBUTES);
+    BinaryVerification v = verifierFor(bin).verify(bin);
+
+    assertThat(v.coverage().get(Scope.DISK_HASH).orElseThrow().status()).isEqualTo(ScopeStatus.VERIFIED);
+    assertThat(v.coverage().get(Scope.DISK_HASH).orElseThrow().reason()).contains("package tool");
+    assertThat(v.coverage().get(Scope.SIGNATURE).orElseThrow().status()).isEqualTo(ScopeStatus.NOT_VERIFIED);
+    assertThat(v.verdict()).isEqualTo(Verdict.DEGRADED);
+  }
+
+  @Test
+  void aChangedByteInAPackageOwnedFileFailsAsCandidateTampering() throws Exception {
+    Path bin = Files.copy(Path.of("/usr/bin/true"), dir.resolve("true"), StandardCopyOption.COPY_ATTRIBUTES);
+    BinaryVerifier verifier = verifierFor(bin);
+    byte[] bytes = Files.readAllBytes(bin);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(bin, bytes);
+
+    BinaryVerification v = verifier.verify(bin);
+
+    assertThat(v.verdict()).isEqualTo(Verdict.FAILED);
+    assertThat(v.coverage().get(Scope.DISK_HASH).orElseThrow().reason()).contains("candidate tampering");
+    assertThat(v.findings()).extracting(Finding::type).contains(FindingType.DIGEST_MISMATCH);
+  }
+}

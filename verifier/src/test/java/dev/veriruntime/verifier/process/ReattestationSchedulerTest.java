@@ -1,0 +1,106 @@
+package dev.veriruntime.verifier.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.FindingType;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.ScopeStatus;
+import dev.veriruntime.verifier.Verdict;
+import dev.veriruntime.verifier.reference.ReferenceStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Continuous re-attestation finds a patch made long after the first verification (root). */
+class ReattestationSchedulerTest {
+
+  @BeforeAll
+  static void root() {
+    RootTests.assumeRoot();
+  }
+
+  @Test
+  void patchMadeAnHourAfterStartIsFoundUnderAByteBudget() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
+    Path spin = TestPrograms.executable("spin");
+    try (TestPrograms.Running p = TestPrograms.start(spin.toString())) {
+      ProcessVerifier verifier =
+          new ProcessVerifier(
+              ExecutableVerifier.of(
+                  new BinaryVerifier(
+                      ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults())),
+              ProcessPolicy.defaults(),
+              clock);
+      RuntimeStateRegistry registry = new RuntimeStateRegistry();
+      registry.record(verifier.verify(p.pid()));
+      assertThat(
+              registry.get(p.pid()).orElseThrow().scope(Scope.MEMORY_CODE).orElseThrow().status())
+          .isEqualTo(ScopeStatus.VERIFIED);
+
+      long budget =
+          256 << 10; // 256 KiB per second: a full pass of this process takes several seconds
+      ReattestationPlanner planner = new ReattestationPlanner(clock, budget, Duration.ofSeconds(1));
+      ReattestationScheduler scheduler =
+          new ReattestationScheduler(verifier, planner, registry, clock);
+
+      clock.advance(Duration.ofHours(1));
+      long address = CodeScanTest.symbolAddress(p.pid(), spin, "patch_target") + 2;
+      CodeScanTest.ProcessPatcher.write(p.pid(), address, new byte[] {(byte) 0xeb, (byte) 0xfe});
+
+      List<ProcessVerification> updates = new ArrayList<>();
+      int seconds = 0;
+      while (updates.isEmpty() && seconds < 600) {
+        clock.advance(Duration.ofSeconds(1));
+        updates.addAll(scheduler.tick());
+        seconds++;
+      }
+      assertThat(seconds).as("a pass needs several budget periods").isGreaterThan(1);
+      ProcessVerification now = updates.get(0);
+      assertThat(now.verdict()).isEqualTo(Verdict.FAILED);
+      assertThat(now.checkedAt()).isEqualTo(clock.instant());
+      assertThat(now.findings())
+          .filteredOn(f -> f.type() == FindingType.CODE_MODIFIED)
+          .singleElement()
+          .satisfies(
+              f ->
+                  assertThat(f.detail())
+                      .containsEntry("address", String.format("0x%x", address))
+                      .containsEntry("symbol", "patch_target+0x2"));
+      assertThat(registry.get(p.pid()).orElseThrow()).isEqualTo(now);
+      // Other scopes were not redone: still what the first verification found.
+      assertThat(now.scope(Scope.DISK_HASH))
+          .isEqualTo(registry.get(p.pid()).orElseThrow().scope(Scope.DISK_HASH));
+    }
+  }
+
+  @Test
+  void exitedProcessesAreForgotten() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
+    ProcessVerifier verifier =
+        new ProcessVerifier(
+            ExecutableVerifier.of(
+                new BinaryVerifier(
+                    ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults())),
+            ProcessPolicy.defaults(),
+            clock);
+    RuntimeStateRegistry registry = new RuntimeStateRegistry();
+    try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
+      registry.record(verifier.verify(p.pid()));
+    }
+    ReattestationScheduler scheduler =
+        new ReattestationScheduler(
+            verifier,
+            new ReattestationPlanner(clock, 1 << 20, Duration.ofSeconds(1)),
+            registry,
+            clock);
+    clock.advance(Duration.ofSeconds(1));
+    scheduler.tick();
+    assertThat(registry.size()).isZero();
+    assertThat(scheduler.scansInProgress()).isZero();
+  }
+}
