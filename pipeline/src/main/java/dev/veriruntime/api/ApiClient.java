@@ -16,8 +16,10 @@ import java.util.concurrent.TimeoutException;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.client.PrematureCloseException;
 import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.resources.LoopResources;
+import reactor.util.retry.Retry;
 
 /**
  * The Core API of a running daemon, over its Unix domain socket ({@link ApiServer}). Error
@@ -31,6 +33,8 @@ import reactor.netty.resources.LoopResources;
 public final class ApiClient implements CoreApi, AutoCloseable {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
+  private static final Duration QUIET_PERIOD = Duration.ofMillis(50);
+
   private final Path socket;
   private final Duration timeout;
   private final LoopResources loops;
@@ -41,7 +45,10 @@ public final class ApiClient implements CoreApi, AutoCloseable {
     this.socket = socket;
     this.timeout = timeout;
     this.loops = LoopResources.create("veriruntime-api-client", 1, 1, true);
-    this.connections = ConnectionProvider.builder("veriruntime-api-client").maxConnections(4).build();
+    // Idle connections are dropped well before the server's idle timeout (30 s), so the pool never
+    // hands out a connection the server is closing at that moment.
+    this.connections =
+        ConnectionProvider.builder("veriruntime-api-client").maxConnections(4).maxIdleTime(Duration.ofSeconds(10)).build();
     this.http =
         HttpClient.create(connections)
             .runOn(loops, true)
@@ -107,6 +114,9 @@ public final class ApiClient implements CoreApi, AutoCloseable {
     return http.get()
         .uri(uri)
         .responseSingle((response, body) -> body.asByteArray().defaultIfEmpty(new byte[0]).map(bytes -> decode(response.status().code(), bytes)))
+        // A pooled connection closed by the server just as it was reused: the request never ran,
+        // and every route is read-only, so asking once more is safe.
+        .retryWhen(Retry.max(1).filter(e -> e instanceof PrematureCloseException))
         .timeout(timeout)
         .onErrorMap(e -> !(e instanceof ApiException), this::unavailable);
   }
@@ -144,7 +154,8 @@ public final class ApiClient implements CoreApi, AutoCloseable {
     if (cause instanceof TimeoutException) {
       return new ApiException(Code.UNAVAILABLE, "the daemon on " + socket + " did not answer within " + timeout.toMillis() + " ms", cause);
     }
-    return new ApiException(Code.UNAVAILABLE, "no daemon answers on " + socket + ": " + cause.getMessage(), cause);
+    String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    return new ApiException(Code.UNAVAILABLE, "no daemon answers on " + socket + ": " + why, cause);
   }
 
   private JsonNode await(Mono<JsonNode> call) throws ApiException {
@@ -163,7 +174,8 @@ public final class ApiClient implements CoreApi, AutoCloseable {
   @Override
   public void close() {
     connections.disposeLater().block(Duration.ofSeconds(5));
-    // No quiet period: nothing is submitted to these loops once the server or pool is gone.
-    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+    // A short quiet period: close notifications of the last channels still run; the default 2 s
+    // would make every CLI call that much slower to exit.
+    loops.disposeLater(QUIET_PERIOD, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
   }
 }

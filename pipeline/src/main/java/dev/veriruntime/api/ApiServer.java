@@ -103,14 +103,15 @@ import reactor.netty.resources.LoopResources;
  * Builder#workers}, {@link Builder#queuedCalls}) because verification reads files; a call that
  * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}, and so does a call refused
  * because the queue is full. Request line and headers are bounded, bodies are refused, admitted
- * connections are limited ({@link Builder#maxConnections}, beyond it 503) and idle ones closed. Malformed requests
- * never stop the server. Thread safe; {@link #close()} is idempotent.
+ * connections are limited ({@link Builder#maxConnections}, beyond it 503) and idle or slow ones
+ * closed ({@link Builder#idleTimeout}). Malformed requests never stop the server. Thread safe; {@link #close()} is idempotent.
  */
 public final class ApiServer implements AutoCloseable {
   public static final Path DEFAULT_SOCKET = Path.of("/run/veriruntime/api.sock");
 
   static final int MAX_INITIAL_LINE = 8192;
   static final int MAX_HEADERS = 8192;
+  private static final Duration QUIET_PERIOD = Duration.ofMillis(50);
 
   private static final AttributeKey<Refusal> REFUSAL = AttributeKey.valueOf("veriruntime.api.refusal");
 
@@ -147,29 +148,26 @@ public final class ApiServer implements AutoCloseable {
     // Held for the server's life: two daemons starting at once cannot both take a stale socket's
     // place (probe then rename is not atomic on its own). The lock file is left in place.
     this.lockChannel = lock(parent.resolve(socket.getFileName() + ".lock"));
+    LoopResources loopResources = null;
+    Scheduler callScheduler = null;
+    DisposableServer bound = null;
+    Path staging = null;
+    Path staged = null;
     try {
       refuseToReplace(socket);
-    } catch (IOException e) {
-      lockChannel.close();
-      throw e;
-    }
-
-    Path staging =
-        Files.createTempDirectory(parent, ".api-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Path staged = staging.resolve("s");
-    this.loops = LoopResources.create("veriruntime-api", 1, 1, true);
-    this.workers = Schedulers.newBoundedElastic(b.workers, b.queuedCalls, "veriruntime-api-call", 60, true);
-    DisposableServer bound = null;
-    try {
+      staging = Files.createTempDirectory(parent, ".api-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      staged = staging.resolve("s");
+      String bindPath = staged.toString();
+      loopResources = LoopResources.create("veriruntime-api", 1, 1, true);
+      callScheduler = Schedulers.newBoundedElastic(b.workers, b.queuedCalls, "veriruntime-api-call", 60, true);
       bound =
           HttpServer.create()
-              .runOn(loops, true)
-              .bindAddress(() -> new DomainSocketAddress(staged.toString()))
+              .runOn(loopResources, true)
+              .bindAddress(() -> new DomainSocketAddress(bindPath))
               .httpRequestDecoder(spec -> spec.maxInitialLineLength(MAX_INITIAL_LINE).maxHeaderSize(MAX_HEADERS))
               .idleTimeout(b.idleTimeout)
               .readTimeout(b.idleTimeout)
               .requestTimeout(b.idleTimeout)
-              .maxKeepAliveRequests(100)
               .doOnChannelInit(
                   (observer, channel, remote) -> {
                     admit(channel);
@@ -185,20 +183,29 @@ public final class ApiServer implements AutoCloseable {
       // rename(2) replaces a stale socket atomically and keeps the bound inode.
       Files.move(staged, socket, StandardCopyOption.ATOMIC_MOVE);
       this.socketKey = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-      this.server = bound;
     } catch (IOException | RuntimeException e) {
       if (bound != null) {
         bound.disposeNow();
       }
+      if (callScheduler != null) {
+        callScheduler.dispose();
+      }
+      if (loopResources != null) {
+        loopResources.disposeLater(QUIET_PERIOD, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+      }
       lockChannel.close();
-      workers.dispose();
-      // No quiet period: nothing is submitted to these loops once the server or pool is gone.
-    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
       throw e;
     } finally {
-      Files.deleteIfExists(staged);
-      Files.deleteIfExists(staging);
+      if (staged != null) {
+        Files.deleteIfExists(staged);
+      }
+      if (staging != null) {
+        Files.deleteIfExists(staging);
+      }
     }
+    this.loops = loopResources;
+    this.workers = callScheduler;
+    this.server = bound;
     if (b.meters != null) {
       FunctionCounter.builder("veriruntime.api.peers.refused", refused, AtomicLong::get)
           .description("API connections refused by peer credentials")
@@ -260,8 +267,9 @@ public final class ApiServer implements AutoCloseable {
     } catch (IOException e) {
       // Closing releases the lock whatever happens.
     }
-    // No quiet period: nothing is submitted to these loops once the server or pool is gone.
-    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+    // A short quiet period: close notifications of the last channels still run; the default 2 s
+    // would only delay the daemon's stop.
+    loops.disposeLater(QUIET_PERIOD, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
   }
 
   private static FileChannel lock(Path lockFile) throws IOException {
@@ -606,7 +614,7 @@ public final class ApiServer implements AutoCloseable {
       return this;
     }
 
-    /** Idle connections are closed after this; default 30 s. */
+    /** A connection idle, or a request still being read, this long is closed; default 30 s. */
     public Builder idleTimeout(Duration idleTimeout) {
       this.idleTimeout = Objects.requireNonNull(idleTimeout);
       return this;

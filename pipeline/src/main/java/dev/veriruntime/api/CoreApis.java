@@ -28,15 +28,26 @@ public final class CoreApis {
   /** What is at the socket path. */
   public enum DaemonStatus {
     /** A process accepts connections on the socket. */
-    RUNNING,
+    RUNNING("a daemon is running"),
     /** No file at the socket path. */
-    NOT_RUNNING,
+    NOT_RUNNING("no daemon is running"),
     /** A socket file nobody listens on: a daemon crashed or was killed. */
-    STALE_SOCKET,
+    STALE_SOCKET("no daemon is running (stale socket left by a daemon that stopped)"),
     /** A socket file this user may not connect to (mode 0600, owned by root). */
-    NO_PERMISSION,
+    NO_PERMISSION("a daemon may be running, but this user may not connect to its socket"),
     /** Something other than a socket is at the path. */
-    NOT_A_SOCKET
+    NOT_A_SOCKET("the API socket path is taken by something that is not a socket");
+
+    private final String description;
+
+    DaemonStatus(String description) {
+      this.description = description;
+    }
+
+    /** One line for the CLI, e.g. "no daemon is running". */
+    public String description() {
+      return description;
+    }
   }
 
   /**

@@ -1,0 +1,110 @@
+package dev.veriruntime.api;
+
+import dev.veriruntime.api.ApiException.Code;
+import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.process.NotAUserProcessException;
+import dev.veriruntime.verifier.process.ProcessGoneException;
+import dev.veriruntime.verifier.process.ProcessVerification;
+import dev.veriruntime.verifier.process.ProcessVerifier;
+import dev.veriruntime.verifier.process.RuntimeStateRegistry;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The Core API over the real verifiers: what the daemon serves and what a CLI command runs when no
+ * daemon is up.
+ *
+ * <pre>{@code
+ * LocalCoreApi api = VerifierCoreApi.create(processVerifier, binaryVerifier, registry, journal::evidence, daemon::health);
+ * }</pre>
+ *
+ * <ul>
+ *   <li>VerifyProcess: {@code ProcessVerifier.verify(pid)}; a process that is gone is {@code
+ *       NOT_FOUND}, a kernel thread {@code BAD_REQUEST}.
+ *   <li>VerifyBinary by path: {@code BinaryVerifier.verify(path)}; a missing file is {@code
+ *       NOT_FOUND}, a directory or device {@code BAD_REQUEST}.
+ *   <li>VerifyBinary by {@code DEV:INODE}: Linux cannot open a file by inode, so the identity is
+ *       looked up among the executables of the runtime state; the first process still running it is
+ *       verified through {@code /proc/PID/exe} (the exact inode, even if its path was replaced),
+ *       else its path with the full recorded identity as the expected one. Unknown identities are
+ *       {@code NOT_FOUND}.
+ *   <li>ListRuntimeState: {@code RuntimeStateRegistry.snapshot()}.
+ *   <li>GetEvidence and Health: the given operations; {@code null} leaves them {@code UNAVAILABLE}.
+ * </ul>
+ *
+ * Thread safe when the verifiers and operations are.
+ */
+public final class VerifierCoreApi {
+  private static final Path PROC = Path.of("/proc");
+
+  private VerifierCoreApi() {}
+
+  /**
+   * @param evidence GetEvidence, for example {@code journal::evidence} (an empty Optional is
+   *     NOT_FOUND); {@code null} when the journal is off
+   * @param health Health; {@code null} when there is no daemon to report on
+   */
+  public static LocalCoreApi create(
+      ProcessVerifier processes,
+      BinaryVerifier binaries,
+      RuntimeStateRegistry state,
+      LocalCoreApi.Operation<String> evidence,
+      LocalCoreApi.Query health) {
+    Objects.requireNonNull(processes, "processes");
+    Objects.requireNonNull(binaries, "binaries");
+    Objects.requireNonNull(state, "state");
+    LocalCoreApi.Builder b =
+        LocalCoreApi.builder()
+            // Registration order matters: the specific IOExceptions before FileSystemException.
+            .errorCode(ProcessGoneException.class, Code.NOT_FOUND)
+            .errorCode(NotAUserProcessException.class, Code.BAD_REQUEST)
+            .errorCode(NoSuchFileException.class, Code.NOT_FOUND)
+            .errorCode(FileSystemException.class, Code.BAD_REQUEST)
+            .verifyProcess(processes::verify)
+            .verifyBinary(target -> verifyBinary(binaries, state, target))
+            .runtimeState(state::snapshot);
+    if (evidence != null) {
+      b.evidence(evidence);
+    }
+    if (health != null) {
+      b.health(health);
+    }
+    return b.build();
+  }
+
+  private static Object verifyBinary(BinaryVerifier binaries, RuntimeStateRegistry state, String target)
+      throws IOException, ApiException {
+    if (target.startsWith("/")) {
+      return binaries.verify(Path.of(target));
+    }
+    int colon = target.indexOf(':');
+    long dev = Long.parseLong(target.substring(0, colon));
+    long inode = Long.parseLong(target.substring(colon + 1));
+    List<ProcessVerification> running =
+        state.snapshot().stream()
+            .filter(v -> v.executable().identity() != null)
+            .filter(v -> v.executable().identity().dev() == dev && v.executable().identity().inode() == inode)
+            .toList();
+    for (ProcessVerification v : running) {
+      Path exe = PROC.resolve(Integer.toString(v.pid())).resolve("exe");
+      try (FileChannel ch = FileChannel.open(exe, StandardOpenOption.READ)) {
+        return binaries.verify(ch, exe, v.executable().path(), v.executable().identity());
+      } catch (NoSuchFileException e) {
+        // That process is gone; another may still run the same file.
+      }
+    }
+    if (!running.isEmpty()) {
+      FileIdentity expected = running.get(0).executable().identity();
+      return binaries.verify(Path.of(running.get(0).executable().path()), expected);
+    }
+    throw new ApiException(
+        Code.NOT_FOUND, "no executable with identity " + target + " in the runtime state (give a path instead)");
+  }
+}
