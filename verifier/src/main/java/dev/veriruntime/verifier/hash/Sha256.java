@@ -58,7 +58,10 @@ public final class Sha256 {
     }
   }
 
-  /** Lowercase hex of {@code digest}. */
+  /**
+   * Lowercase hex of {@code digest}: formats a digest, it does not hash (the other {@code hex}
+   * methods hash their file or channel and format the result).
+   */
   public static String hex(byte[] digest) {
     return HEX.formatHex(digest);
   }
@@ -72,10 +75,6 @@ public final class Sha256 {
     MessageDigest md = newDigest();
     md.update(buffer.duplicate());
     return md.digest();
-  }
-
-  public static String hex(ByteBuffer buffer) {
-    return hex(digest(buffer));
   }
 
   /**
