@@ -3,6 +3,7 @@ package dev.veriruntime.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.nio.file.Files;
@@ -71,6 +72,45 @@ class DaemonApiCommandTest {
       assertThat(server.requests()).isEqualTo(1);
       assertThat(remote.err()).contains("no such process: " + missing);
     }
+  }
+
+  @Test
+  void verifyBinaryAndStateGoToTheDaemonButOwnReferencesStayInProcess() throws Exception {
+    String absent = dir.resolve("absent.sock").toString();
+    CliRun local = CliRun.of("verify-binary", "/usr/bin/ls", "--json", "--socket", absent);
+    Path socket = dir.resolve("api.sock");
+    InProcessVerifiers verifiers = InProcessVerifiers.load(List.of(), List.of());
+    RuntimeStateRegistry registry = new RuntimeStateRegistry();
+    registry.record(verifiers.processes().verify((int) ProcessHandle.current().pid()));
+    try (ApiServer server = ApiServer.builder(verifiers.api(registry)).socket(socket).bind()) {
+      CliRun remote = CliRun.of("verify-binary", "/usr/bin/ls", "--json", "--socket", socket.toString());
+      assertThat(server.requests()).isEqualTo(1);
+      assertThat(remote.exitCode()).isEqualTo(local.exitCode()).isEqualTo(ExitCodes.VERDICT_UNKNOWN);
+      assertThat(withoutTime(remote.json())).isEqualTo(withoutTime(local.json()));
+
+      CliRun state = CliRun.of("state", "--json", "--socket", socket.toString());
+      assertThat(server.requests()).isEqualTo(2);
+      assertThat(state.exitCode()).as(state.err()).isZero();
+      assertThat(names(state.json())).as("no in-process listing counters").containsExactly("processes");
+      assertThat(state.json().get("processes")).hasSize(1);
+      assertThat(state.json().get("processes").get(0).get("pid").asText()).isEqualTo(pid);
+
+      CliRun missing = CliRun.of("verify-binary", dir.resolve("missing").toString(), "--socket", socket.toString());
+      missing.refused(ExitCodes.INPUT_UNREADABLE);
+      assertThat(server.requests()).isEqualTo(3);
+
+      Path otherRefs = dir.resolve("refs.json");
+      Files.writeString(otherRefs, "{\"_type\": \"https://in-toto.io/Statement/v1\", \"subject\": [{\"name\": \"/opt/other\", \"digest\": {\"sha256\": \"" + "0".repeat(64) + "\"}}], \"predicateType\": \"x\", \"predicate\": {}}");
+      CliRun own = CliRun.of("verify-binary", "/usr/bin/ls", "--refs", otherRefs.toString(), "--socket", socket.toString());
+      assertThat(server.requests()).as("own references: not the daemon's").isEqualTo(3);
+      assertThat(own.out()).as(own.err()).startsWith("UNKNOWN  /usr/bin/ls");
+    }
+  }
+
+  private static JsonNode withoutTime(JsonNode verdict) {
+    ObjectNode copy = verdict.deepCopy();
+    copy.remove("checkedAt");
+    return copy;
   }
 
   private static ApiServer daemon(Path socket) throws Exception {
