@@ -123,13 +123,20 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
         i.technique().name().toLowerCase().replace('_', ' ') + " by " + actorExe + " aimed at " + targetExe, facts);
   }
 
+  /** Adds the parent chain and the cgroup (which container or service) the process runs in. */
   private SecurityEvent withContext(SecurityEvent e, int pid) {
     List<String> chain = table.parentChain(pid, 4);
-    if (chain.isEmpty()) {
+    long cgroup = table.get(pid).map(ProcessTable.Entry::cgroupId).orElse(0L);
+    if (chain.isEmpty() && cgroup == 0) {
       return e;
     }
     Map<String, Object> details = new LinkedHashMap<>(e.details());
-    details.put("parents", chain);
+    if (!chain.isEmpty()) {
+      details.put("parents", chain);
+    }
+    if (cgroup != 0) {
+      details.put("cgroupId", cgroup);
+    }
     return new SecurityEvent(e.id(), e.type(), e.time(), e.host(), e.pid(), e.exe(), e.reason(), e.coverage(),
         e.count(), e.firstSeen(), e.lastSeen(), e.findings(), details);
   }

@@ -69,6 +69,7 @@ public final class Daemon implements AutoCloseable {
   private final Sinks.Empty<Void> stopSignal = Sinks.empty();
   private final List<SecurityEvent> startupReports;
   private final Reattestation reattestation;
+  private final SelfIntegrityMonitor selfIntegrity;
   private final PrintStream err;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -78,8 +79,9 @@ public final class Daemon implements AutoCloseable {
 
   private Daemon(Settings settings, Probe probe, List<Sink> sinks, Pipeline pipeline, PipelineMetrics metrics,
       Scheduler smallLane, Scheduler largeLane, List<SecurityEvent> startupReports, Reattestation reattestation,
-      PrintStream err) {
+      SelfIntegrityMonitor selfIntegrity, PrintStream err) {
     this.reattestation = reattestation;
+    this.selfIntegrity = selfIntegrity;
     this.settings = settings;
     this.probe = probe;
     this.sinks = sinks;
@@ -207,7 +209,11 @@ public final class Daemon implements AutoCloseable {
     Pipeline pipeline = new Pipeline(new Pipeline.Components(verification, table, classifier, new HashSet<>(policy.jitAllowance),
         ledger, metrics, routes, Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
         Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host));
-    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, err);
+    Map<String, String> tags = new LinkedHashMap<>();
+    probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
+    SelfIntegrityMonitor monitor = new SelfIntegrityMonitor(SelfIntegrity.forThisProcess(packages), tags, classifier,
+        Duration.ofMinutes(5), Schedulers.newSingle("veriruntime-self", true));
+    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, monitor, err);
   }
 
   /** Runs until {@link #stop} or {@code duration} (null: no limit). */
@@ -217,7 +223,7 @@ public final class Daemon implements AutoCloseable {
       live = live.take(duration);
     }
     Flux<RuntimeEvent> events = settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
-    Flux<SecurityEvent> reports = Flux.fromIterable(startupReports);
+    Flux<SecurityEvent> reports = Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events());
     if (reattestation != null) {
       reports = Flux.merge(reports, reattestation.events());
     }
