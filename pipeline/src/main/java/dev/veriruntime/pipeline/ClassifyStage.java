@@ -8,9 +8,6 @@ import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.sinks.SecurityEvent;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,33 +120,29 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
         i.technique().name().toLowerCase().replace('_', ' ') + " by " + actorExe + " aimed at " + targetExe, facts);
   }
 
+  /** Adds the parent chain and the cgroup (which container or service) the process runs in. */
   private SecurityEvent withContext(SecurityEvent e, int pid) {
     List<String> chain = table.parentChain(pid, 4);
-    if (chain.isEmpty()) {
+    long cgroup = table.get(pid).map(ProcessTable.Entry::cgroupId).orElse(0L);
+    if (chain.isEmpty() && cgroup == 0) {
       return e;
     }
     Map<String, Object> details = new LinkedHashMap<>(e.details());
-    details.put("parents", chain);
+    if (!chain.isEmpty()) {
+      details.put("parents", chain);
+    }
+    if (cgroup != 0) {
+      details.put("cgroupId", cgroup);
+    }
     return new SecurityEvent(e.id(), e.type(), e.time(), e.host(), e.pid(), e.exe(), e.reason(), e.coverage(),
         e.count(), e.firstSeen(), e.lastSeen(), e.findings(), details);
   }
 
-  /** Whether the mapping containing {@code address} in {@code /proc/PID/maps} is backed by a file. */
+  /** Whether the mapping containing {@code address} is backed by a named, existing file. */
   static boolean fileBacked(int pid, long address) {
-    try (var lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
-      return lines.anyMatch(line -> {
-        int dash = line.indexOf('-');
-        int space = line.indexOf(' ');
-        if (dash < 0 || space < dash) {
-          return false;
-        }
-        long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-        long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
-        return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0
-            && line.indexOf('/') > 0 && !line.contains("(deleted)") && !line.contains("/memfd:");
-      });
-    } catch (IOException | RuntimeException e) {
-      return false; // process gone or unreadable: report the memory as anonymous, the safer side
-    }
+    // Process gone or unreadable: report the memory as anonymous, the safer side.
+    return ProcessMappings.containing(pid, address)
+        .map(m -> m.kind() == dev.veriruntime.verifier.process.MemoryMapping.Kind.FILE)
+        .orElse(false);
   }
 }

@@ -75,6 +75,7 @@ public final class Daemon implements AutoCloseable {
   private final Sinks.Empty<Void> stopSignal = Sinks.empty();
   private final List<SecurityEvent> startupReports;
   private final Reattestation reattestation;
+  private final SelfIntegrityMonitor selfIntegrity;
   private final PrintStream err;
   private final ApiServer apiServer;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -98,9 +99,10 @@ public final class Daemon implements AutoCloseable {
 
   private Daemon(Settings settings, Probe probe, List<Sink> sinks, Pipeline pipeline, PipelineMetrics metrics,
       Scheduler smallLane, Scheduler largeLane, List<SecurityEvent> startupReports, Reattestation reattestation,
-      PrintStream err, ApiServer apiServer) {
+      SelfIntegrityMonitor selfIntegrity, PrintStream err, ApiServer apiServer) {
     this.apiServer = apiServer;
     this.reattestation = reattestation;
+    this.selfIntegrity = selfIntegrity;
     this.settings = settings;
     this.probe = probe;
     this.sinks = sinks;
@@ -230,6 +232,10 @@ public final class Daemon implements AutoCloseable {
     Pipeline pipeline = new Pipeline(new Pipeline.Components(verification, table, classifier, new HashSet<>(policy.jitAllowance),
         ledger, metrics, routes, Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
         Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host));
+    Map<String, String> tags = new LinkedHashMap<>();
+    probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
+    SelfIntegrityMonitor monitor = new SelfIntegrityMonitor(SelfIntegrity.forThisProcess(packages), tags, classifier,
+        Duration.ofMinutes(5), Schedulers.newSingle("veriruntime-self", true));
     ApiServer apiServer = null;
     if (s.apiSocket() != null) {
       LocalCoreApi api = ControlApi.coreApi(processes, verifier, state, journal, probe, List.copyOf(sinks), ledger,
@@ -245,7 +251,7 @@ public final class Daemon implements AutoCloseable {
       }
       err.flush();
     }
-    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, err, apiServer);
+    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, monitor, err, apiServer);
   }
 
   /** Runs until {@link #stop} or {@code duration} (null: no limit). */
@@ -255,7 +261,7 @@ public final class Daemon implements AutoCloseable {
       live = live.take(duration);
     }
     Flux<RuntimeEvent> events = settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
-    Flux<SecurityEvent> reports = Flux.fromIterable(startupReports);
+    Flux<SecurityEvent> reports = Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events());
     if (reattestation != null) {
       reports = Flux.merge(reports, reattestation.events());
     }

@@ -108,20 +108,53 @@ public final class SelfIntegrity {
   }
 
   /**
-   * Compares the probe programs' tags now with the tags recorded at load: a detached or replaced
-   * program is a failure.
+   * Checks that every probe program attached at load is still attached in this process: each must
+   * still have a BPF link whose program tag (the kernel's hash of the loaded instructions) is the
+   * one recorded at load. Reads the links' {@code /proc/self/fdinfo}; a detached, unloaded or
+   * replaced program is a failure.
+   *
+   * @param tagsAtLoad program name to tag, from the probe's attach report
    */
-  public static Check checkProbe(java.util.Map<String, String> tagsAtLoad, java.util.Map<String, String> tagsNow) {
-    if (tagsAtLoad.equals(tagsNow)) {
-      return Check.ok("probe", "", tagsNow.size() + " programs attached with their load-time tags");
-    }
-    Set<String> changed = new LinkedHashSet<>();
+  public static Check checkProbe(java.util.Map<String, String> tagsAtLoad) {
+    return checkProbe(tagsAtLoad, linkedProgramTags(Path.of("/proc/self")));
+  }
+
+  static Check checkProbe(java.util.Map<String, String> tagsAtLoad, java.util.List<String> linkedTags) {
+    java.util.List<String> remaining = new java.util.ArrayList<>(linkedTags);
+    Set<String> missing = new LinkedHashSet<>();
     tagsAtLoad.forEach((name, tag) -> {
-      if (!tag.equals(tagsNow.get(name))) {
-        changed.add(name + (tagsNow.containsKey(name) ? " (tag changed)" : " (gone)"));
+      if (!remaining.remove(tag)) {
+        missing.add(name);
       }
     });
-    return Check.failed("probe", "", "probe programs changed since load: " + String.join(", ", changed));
+    if (missing.isEmpty()) {
+      return Check.ok("probe", "", tagsAtLoad.size() + " programs still attached with their load-time tags");
+    }
+    return Check.failed("probe", "", "probe programs no longer attached with their load-time tags: " + String.join(", ", missing));
+  }
+
+  /** Program tags of the BPF links this process holds ({@code anon_inode:bpf_link} descriptors). */
+  static java.util.List<String> linkedProgramTags(Path proc) {
+    java.util.List<String> tags = new java.util.ArrayList<>();
+    try (var fds = Files.list(proc.resolve("fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          if (!Files.readSymbolicLink(fd).toString().equals("anon_inode:bpf_link")) {
+            continue;
+          }
+          for (String line : Files.readAllLines(proc.resolve("fdinfo").resolve(fd.getFileName()))) {
+            if (line.startsWith("prog_tag:")) {
+              tags.add(line.substring("prog_tag:".length()).trim());
+            }
+          }
+        } catch (IOException e) {
+          // closed meanwhile: not a link we hold
+        }
+      }
+    } catch (IOException e) {
+      return tags;
+    }
+    return tags;
   }
 
   static Optional<Path> runningJar() {
@@ -140,10 +173,9 @@ public final class SelfIntegrity {
   static List<Path> selfMappedLibraries() {
     Set<Path> libs = new LinkedHashSet<>();
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-        int slash = line.indexOf('/');
-        if (slash > 0 && line.contains(".so")) {
-          libs.add(Path.of(line.substring(slash).trim()));
+      for (var m : dev.veriruntime.verifier.process.ProcMaps.parse(Files.readString(Path.of("/proc/self/maps")))) {
+        if (m.fileBacked() && m.filePath().contains(".so")) {
+          libs.add(Path.of(m.filePath()));
         }
       }
     } catch (IOException e) {

@@ -50,10 +50,15 @@ class SelfIntegrityTest {
   }
 
   @Test
-  void probeTagsChangedOrGoneFail() {
-    assertThat(SelfIntegrity.checkProbe(Map.of("a", "t1"), Map.of("a", "t1")).ok()).isTrue();
-    SelfIntegrity.Check c = SelfIntegrity.checkProbe(Map.of("a", "t1", "b", "t2"), Map.of("a", "t9"));
+  void probeProgramsMustStillBeLinkedWithTheirLoadTimeTags() {
+    assertThat(SelfIntegrity.checkProbe(Map.of("a", "t1", "b", "t1"), List.of("t1", "t1", "t9")).ok()).isTrue();
+    SelfIntegrity.Check c = SelfIntegrity.checkProbe(Map.of("a", "t1", "b", "t2"), List.of("t1"));
     assertThat(c.failed()).isTrue();
-    assertThat(c.reason()).contains("a (tag changed)").contains("b (gone)");
+    assertThat(c.reason()).contains("b").doesNotContain("a,");
+  }
+
+  @Test
+  void aProcessWithoutBpfLinksHasNoTags() {
+    assertThat(SelfIntegrity.linkedProgramTags(Path.of("/proc/self"))).isEmpty();
   }
 }

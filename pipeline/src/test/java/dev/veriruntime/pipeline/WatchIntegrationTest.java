@@ -69,6 +69,10 @@ class WatchIntegrationTest {
     assertThat(unknown.stream().mapToLong(e -> e.path("count").asLong()).sum() + lostExecs).isEqualTo(run.succeeded());
     assertThat(unknown.size()).as("folded, not one event per exec").isLessThan(50);
     assertThat(events).noneMatch(e -> e.path("exe").path("path").asText().equals("/usr/bin/true"));
+    assertThat(events).as("probe links and tags checked one second after start")
+        .noneMatch(e -> "SELF_INTEGRITY_FAILURE".equals(e.path("type").asText()));
+    var latency = daemon.metrics().execLatencyTimer().takeSnapshot();
+    System.out.printf("exec->verdict latency over %d execs: %s%n", latency.count(), java.util.Arrays.toString(latency.percentileValues()));
   }
 
   private void awaitEvent(ByteArrayOutputStream buffer, Predicate<JsonNode> wanted) throws Exception {
