@@ -7,6 +7,7 @@ import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.VerdictJson;
 import dev.veriruntime.verifier.process.ProcessVerification;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,6 +78,12 @@ public final class VerifyProcessCommand implements Callable<Integer> {
     } catch (ApiException e) {
       if (e.code() == ApiException.Code.NOT_FOUND) {
         throw new CliException(ExitCodes.NO_SUCH_PROCESS, "no such process: " + pid);
+      }
+      if (e.code() == ApiException.Code.INTERNAL && e.getCause() instanceof IOException io) {
+        // In-process only (a remote error carries no cause): /proc itself could not be read.
+        throw new CliException(
+            ExitCodes.INPUT_UNREADABLE,
+            "cannot read /proc for process " + pid + ": " + RefsCommand.describe(io));
       }
       throw e.toCliException();
     }
