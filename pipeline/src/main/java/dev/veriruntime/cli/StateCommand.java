@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -42,43 +43,25 @@ import picocli.CommandLine.Spec;
 public final class StateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--refs",
-      paramLabel = "FILE",
-      description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
-  List<Path> refs = new ArrayList<>();
 
-  @Option(
-      names = "--trusted-key",
-      paramLabel = "PUB",
-      description = "SPKI PEM public key whose signatures are trusted (repeatable)")
-  List<Path> trustedKeys = new ArrayList<>();
 
-  @Option(names = "--json", description = "print the state as JSON")
-  boolean json;
 
-  @Option(
-      names = "--socket",
-      paramLabel = "PATH",
-      description =
-          "the daemon's API socket; without a daemon there, list in this process (default:"
-              + " ${DEFAULT-VALUE}). Ignored with --refs/--trusted-key.")
-  Path socket = ApiServer.DEFAULT_SOCKET;
+  @Mixin VerifierOptions options;
 
   /** What the in-process listing skipped; stays null when the daemon answered. */
   private Map<String, Integer> skipped;
 
   @Override
   public Integer call() {
-    boolean ownReferences = !refs.isEmpty() || !trustedKeys.isEmpty();
+    boolean ownReferences = options.ownReferences();
     JsonNode processes;
     try {
-      processes = VerdictOutput.call(socket, ownReferences, this::listInProcess, api -> api.listRuntimeState());
+      processes = VerdictOutput.call(options.socket, ownReferences, this::listInProcess, api -> api.listRuntimeState());
     } catch (ApiException e) {
       throw e.toCliException();
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (options.json) {
       ObjectNode root = RefsCommand.JSON.createObjectNode();
       root.set("processes", processes);
       if (skipped != null) {
@@ -124,7 +107,7 @@ public final class StateCommand implements Callable<Integer> {
 
   /** Verifies every process once into a fresh registry and serves it. */
   private LocalCoreApi listInProcess() {
-    InProcessVerifiers verifiers = InProcessVerifiers.load(refs, trustedKeys);
+    InProcessVerifiers verifiers = options.loadVerifiers();
     RuntimeStateRegistry registry = new RuntimeStateRegistry();
     List<Integer> pids;
     try {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -38,41 +39,23 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "PATH", description = "the file to verify")
   Path path;
 
-  @Option(
-      names = "--refs",
-      paramLabel = "FILE",
-      description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
-  List<Path> refs = new ArrayList<>();
 
-  @Option(
-      names = "--trusted-key",
-      paramLabel = "PUB",
-      description = "SPKI PEM public key whose signatures are trusted (repeatable)")
-  List<Path> trustedKeys = new ArrayList<>();
 
-  @Option(names = "--json", description = "print the result as JSON")
-  boolean json;
 
-  @Option(
-      names = "--socket",
-      paramLabel = "PATH",
-      description =
-          "the daemon's API socket; without a daemon there, verify in this process (default:"
-              + " ${DEFAULT-VALUE}). Ignored with --refs/--trusted-key.")
-  Path socket = ApiServer.DEFAULT_SOCKET;
+  @Mixin VerifierOptions options;
 
   @Override
   public Integer call() {
     // Absolute here: the daemon does not share this shell's working directory.
     String target = path.toAbsolutePath().normalize().toString();
-    boolean ownReferences = !refs.isEmpty() || !trustedKeys.isEmpty();
+    boolean ownReferences = options.ownReferences();
     JsonNode v;
     try {
       v =
           VerdictOutput.call(
-              socket,
+              options.socket,
               ownReferences,
-              () -> InProcessVerifiers.load(refs, trustedKeys).api(new RuntimeStateRegistry()),
+              () -> options.loadVerifiers().api(new RuntimeStateRegistry()),
               api -> api.verifyBinary(target));
     } catch (ApiException e) {
       // Past argument validation, NOT_FOUND and BAD_REQUEST are about the file: missing, a
@@ -84,7 +67,7 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
       throw e.toCliException();
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (options.json) {
       RefsCommand.printJson(out, v);
     } else {
       VerdictOutput.printText(out, v);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -40,40 +41,22 @@ public final class VerifyProcessCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "PID", description = "the process to verify")
   String pidArgument;
 
-  @Option(
-      names = "--refs",
-      paramLabel = "FILE",
-      description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
-  List<Path> refs = new ArrayList<>();
 
-  @Option(
-      names = "--trusted-key",
-      paramLabel = "PUB",
-      description = "SPKI PEM public key whose signatures are trusted (repeatable)")
-  List<Path> trustedKeys = new ArrayList<>();
 
-  @Option(names = "--json", description = "print the result as JSON")
-  boolean json;
 
-  @Option(
-      names = "--socket",
-      paramLabel = "PATH",
-      description =
-          "the daemon's API socket; without a daemon there, verify in this process (default:"
-              + " ${DEFAULT-VALUE}). Ignored with --refs/--trusted-key.")
-  Path socket = ApiServer.DEFAULT_SOCKET;
+  @Mixin VerifierOptions options;
 
   @Override
   public Integer call() {
     int pid = parsePid(pidArgument);
-    boolean ownReferences = !refs.isEmpty() || !trustedKeys.isEmpty();
+    boolean ownReferences = options.ownReferences();
     JsonNode v;
     try {
       v =
           VerdictOutput.call(
-              socket,
+              options.socket,
               ownReferences,
-              () -> InProcessVerifiers.load(refs, trustedKeys).api(new RuntimeStateRegistry()),
+              () -> options.loadVerifiers().api(new RuntimeStateRegistry()),
               api -> api.verifyProcess(pid));
     } catch (ApiException e) {
       if (e.code() == ApiException.Code.NOT_FOUND) {
@@ -88,7 +71,7 @@ public final class VerifyProcessCommand implements Callable<Integer> {
       throw e.toCliException();
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (options.json) {
       RefsCommand.printJson(out, v);
     } else {
       VerdictOutput.printText(out, v);
