@@ -28,8 +28,11 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
   private final ProcessTable table;
   private final Set<String> jitAllowance;
   private final PipelineMetrics metrics;
+  private final DropLedger ledger;
 
-  public ClassifyStage(Classifier classifier, ProcessTable table, Set<String> jitAllowance, PipelineMetrics metrics) {
+  public ClassifyStage(Classifier classifier, ProcessTable table, Set<String> jitAllowance, PipelineMetrics metrics,
+      DropLedger ledger) {
+    this.ledger = ledger;
     this.classifier = classifier;
     this.table = table;
     this.jitAllowance = Set.copyOf(jitAllowance);
@@ -38,7 +41,20 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
 
   @Override
   public Flux<SecurityEvent> apply(Flux<Observation> observations) {
-    return observations.concatMapIterable(this::classify).doOnNext(e -> metrics.emitted(e.type().name()));
+    return observations.concatMapIterable(this::classifySafely).doOnNext(e -> metrics.emitted(e.type().name()));
+  }
+
+  /**
+   * A bug in classification must not stop the agent: the observation is counted as not handled
+   * (reported as VERIFICATION_DEGRADED by the drop reporter) and the stream goes on.
+   */
+  private List<SecurityEvent> classifySafely(Observation o) {
+    try {
+      return classify(o);
+    } catch (RuntimeException e) {
+      ledger.increment("stage.classify.error");
+      return List.of();
+    }
   }
 
   List<SecurityEvent> classify(Observation o) {
@@ -47,7 +63,7 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
       int pid = e.task().tgid();
       classifier.execution(pid, "exec", o.check()).map(ev -> withContext(ev, pid)).ifPresent(out::add);
       fileDrift(pid, "executed", e.file(), o.check()).ifPresent(out::add);
-    } else if (o.event() instanceof ScannedProcess s) {
+    } else if (o.event() instanceof ScannedProcess s && o.check() != null) {
       classifier.execution(s.pid(), "running process", o.check()).map(ev -> withContext(ev, s.pid())).ifPresent(out::add);
       s.executable().flatMap(x -> fileDrift(s.pid(), "runs", x, o.check())).ifPresent(out::add);
     } else if (o.event() instanceof ExecMappingEvent m) {

@@ -54,7 +54,7 @@ public final class Pipeline {
   public Pipeline(Components c) {
     this.track = new TrackStage(c.table(), c.ledger(), c.metrics());
     this.verify = new VerifyStage(c.verification(), c.table(), c.metrics(), c.maxInFlight());
-    this.classify = new ClassifyStage(c.classifier(), c.table(), c.jitAllowance(), c.metrics());
+    this.classify = new ClassifyStage(c.classifier(), c.table(), c.jitAllowance(), c.metrics(), c.ledger());
     this.aggregate = new AggregateStage(c.aggregationWindow(), c.aggregationKeys(), c.timer());
     this.sinks = new SinkStage(c.routes(), c.ledger());
     this.drops = new DropReporter(c.ledger(), sinks, c.dropReportPeriod(), c.timer(), c.host());

@@ -39,7 +39,7 @@ class WatchIntegrationTest {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
     Daemon daemon = Daemon.start(
-        new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, dir, false, false),
+        new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, dir, false, true),
         ProbeSettings.forCurrentProcess(), out, System.err);
     Thread runner = new Thread(() -> daemon.run(null), "watch-under-test");
     runner.start();
