@@ -53,6 +53,7 @@ class DetectionScenariosTest {
   private static Path memfdExec;
   private static Path rwx;
   private static Path ptraceAttach;
+  private static Path deletedExec;
   private static Path preload;
   private static EventLines events;
   private static Daemon daemon;
@@ -73,6 +74,7 @@ class DetectionScenariosTest {
     memfdExec = compile(build, "memfd_exec", "memfd_exec");
     rwx = compile(build, "rwx", "rwx");
     ptraceAttach = compile(build, "ptrace_attach", "ptrace_attach");
+    deletedExec = compile(build, "deleted_exec", "deleted_exec");
     preload = compile(build, "preload", "libpreload.so", "-shared", "-fPIC");
 
     Policy policy = Policy.defaults();
@@ -150,6 +152,25 @@ class DetectionScenariosTest {
     assertThat(reason(drift)).contains("executed a memfd (").contains("memfd:veriruntime-scenario");
     assertThat(drift.path("details").path("finding").asText()).isEqualTo("MEMFD_EXECUTION");
     assertThat(reason(unknown)).startsWith("exec of ").contains("no trusted reference");
+  }
+
+  @Test
+  void binaryUnlinkedBeforeItIsExecutedIsRuntimeDriftAndItsContentUnknown() throws Exception {
+    Path dropper = copyOf(deletedExec, tmpDir.resolve("dropper"));
+    Path payload = copyOf(sleeper, tmpDir.resolve("dropped-payload"));
+    Process p = start(Map.of(), dropper.toString(), payload.toString());
+    awaitReady(p);
+    long pid = p.pid();
+    assertThat(payload).as("the dropper removed its payload").doesNotExist();
+
+    JsonNode drift = await("RUNTIME_DRIFT deleted file in pid " + pid,
+        ev -> is(ev, "RUNTIME_DRIFT") && ev.path("pid").asLong() == pid && reason(ev).contains("deleted file"));
+    JsonNode unknown = await("UNKNOWN_EXECUTION of the deleted payload in pid " + pid,
+        ev -> is(ev, "UNKNOWN_EXECUTION") && ev.path("pid").asLong() == pid && exe(ev).equals(payload.toString()));
+
+    assertThat(reason(drift)).isEqualTo("executed a deleted file " + payload + " (unlinked while in use)");
+    assertThat(drift.path("details").path("finding").asText()).isEqualTo("BINARY_DELETED");
+    assertThat(reason(unknown)).startsWith("exec of " + payload + ": no trusted reference");
   }
 
   @Test
