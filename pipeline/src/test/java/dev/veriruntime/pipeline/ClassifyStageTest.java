@@ -1,0 +1,68 @@
+package dev.veriruntime.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veriruntime.ingest.event.AnonymousExecEvent;
+import dev.veriruntime.ingest.event.MappingSource;
+import dev.veriruntime.ingest.event.TaskContext;
+import dev.veriruntime.sinks.EventType;
+import dev.veriruntime.sinks.SecurityEvent;
+import dev.veriruntime.verifier.BinaryVerification;
+import dev.veriruntime.verifier.Coverage;
+import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.Verdict;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The JIT allowance must not depend on whether the executable's check finished first. */
+class ClassifyStageTest {
+  private static final String JIT_SHA = "a".repeat(64);
+  private final FileIdentity id = new FileIdentity(1, 2, 3, 4);
+  private final ProcessTable table = new ProcessTable(100, new DropLedger());
+  private final ClassifyStage stage = new ClassifyStage(
+      new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"), table, Set.of(JIT_SHA),
+      new PipelineMetrics(new SimpleMeterRegistry()));
+
+  private final AnonymousExecEvent rwx = new AnonymousExecEvent(0, new TaskContext(42, 42, 0, 0, 0, "jit"),
+      0x7f0000000000L, 4096, 0x7, 0x22, MappingSource.MMAP);
+
+  private ExecutableCheck checkOf(String sha) {
+    return ExecutableCheck.of(new BinaryVerification(Verdict.UNKNOWN, "/opt/jit", sha, id,
+        Coverage.of(ScopeResult.notVerified(Scope.DISK_HASH, "no reference")), List.of(), null, Instant.EPOCH));
+  }
+
+  @Test
+  void allowedJitWhoseDigestIsNotInTheTableYetIsToleratedThroughTheCheckThatCameAlong() {
+    table.started(new ProcessTable.Entry(42, 1, "/opt/jit", id, 0, "jit", null));
+
+    assertThat(stage.classify(new Observation(rwx, checkOf(JIT_SHA)))).isEmpty();
+  }
+
+  @Test
+  void executableOutsideTheAllowanceIsDriftWithOrWithoutTheDigest() {
+    table.started(new ProcessTable.Entry(42, 1, "/opt/jit", id, 0, "jit", null));
+
+    List<SecurityEvent> withCheck = stage.classify(new Observation(rwx, checkOf("b".repeat(64))));
+    List<SecurityEvent> without = stage.classify(new Observation(rwx, null));
+
+    assertThat(withCheck).singleElement().satisfies(e -> {
+      assertThat(e.type()).isEqualTo(EventType.RUNTIME_DRIFT);
+      assertThat(e.reason()).isEqualTo("anonymous writable+executable memory created by mmap in /opt/jit (not in the JIT allowance)");
+    });
+    assertThat(without).singleElement().extracting(SecurityEvent::type).isEqualTo(EventType.RUNTIME_DRIFT);
+  }
+
+  @Test
+  void digestAlreadyInTheTableDecidesWithoutACheck() {
+    table.started(new ProcessTable.Entry(42, 1, "/opt/jit", id, 0, "jit", JIT_SHA));
+
+    assertThat(stage.classify(new Observation(rwx, null))).isEmpty();
+  }
+}
