@@ -1,6 +1,7 @@
 package dev.veriruntime.api;
 
 import dev.veriruntime.api.ApiException.Code;
+import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.process.NotAUserProcessException;
@@ -39,7 +40,8 @@ import java.util.Objects;
  *   <li>GetEvidence and Health: the given operations; {@code null} leaves them {@code UNAVAILABLE}.
  * </ul>
  *
- * Thread safe when the verifiers and operations are.
+ * Verdicts have the shape of {@link VerdictJson} (docs/api.md); the state is an array of {@link
+ * VerdictJson#process} objects. Thread safe when the verifiers and operations are.
  */
 public final class VerifierCoreApi {
   private static final Path PROC = Path.of("/proc");
@@ -67,9 +69,9 @@ public final class VerifierCoreApi {
             .errorCode(NotAUserProcessException.class, Code.BAD_REQUEST)
             .errorCode(NoSuchFileException.class, Code.NOT_FOUND)
             .errorCode(FileSystemException.class, Code.BAD_REQUEST)
-            .verifyProcess(processes::verify)
-            .verifyBinary(target -> verifyBinary(binaries, state, target))
-            .runtimeState(state::snapshot);
+            .verifyProcess(pid -> VerdictJson.process(processes.verify(pid)))
+            .verifyBinary(target -> VerdictJson.binary(verifyBinary(binaries, state, target)))
+            .runtimeState(() -> VerdictJson.processes(state.snapshot()));
     if (evidence != null) {
       b.evidence(evidence);
     }
@@ -79,7 +81,7 @@ public final class VerifierCoreApi {
     return b.build();
   }
 
-  private static Object verifyBinary(BinaryVerifier binaries, RuntimeStateRegistry state, String target)
+  private static BinaryVerification verifyBinary(BinaryVerifier binaries, RuntimeStateRegistry state, String target)
       throws IOException, ApiException {
     if (target.startsWith("/")) {
       return binaries.verify(Path.of(target));

@@ -1,27 +1,20 @@
 package dev.veriruntime.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veriruntime.api.ApiException;
+import dev.veriruntime.api.ApiServer;
+import dev.veriruntime.api.VerdictJson;
 import dev.veriruntime.verifier.BinaryVerification;
-import dev.veriruntime.verifier.BinaryVerifier;
-import dev.veriruntime.verifier.Finding;
-import dev.veriruntime.verifier.ScopeResult;
-import dev.veriruntime.verifier.reference.Reference;
-import dev.veriruntime.verifier.reference.ReferenceException;
-import dev.veriruntime.verifier.reference.ReferenceLoader;
-import dev.veriruntime.verifier.reference.ReferenceStore;
-import dev.veriruntime.verifier.reference.SignaturePolicy;
-import java.io.IOException;
+import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.io.PrintWriter;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -29,6 +22,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code veriruntime verify-binary PATH}: the VerifyBinary operation from the command line. Exit
  * code is the verdict (VERIFIED 0, FAILED 1, UNKNOWN 3, DEGRADED 4) or an input error (10-13).
+ * Without --refs/--trusted-key it asks the running daemon when there is one (its references), else
+ * verifies in this process; with them it always verifies in this process.
  */
 @Command(
     name = "verify-binary",
@@ -44,122 +39,56 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "PATH", description = "the file to verify")
   Path path;
 
-  @Option(
-      names = "--refs",
-      paramLabel = "FILE",
-      description = "reference file: DSSE envelope(s) or plain statement (repeatable)")
-  List<Path> refs = new ArrayList<>();
 
-  @Option(
-      names = "--trusted-key",
-      paramLabel = "PUB",
-      description = "SPKI PEM public key whose signatures are trusted (repeatable)")
-  List<Path> trustedKeys = new ArrayList<>();
 
-  @Option(names = "--json", description = "print the result as JSON")
-  boolean json;
+
+  @Mixin VerifierOptions options;
 
   @Override
   public Integer call() {
-    ReferenceStore store;
-    try {
-      store =
-          new ReferenceLoader(RefsCommand.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED)
-              .loadAll(refs);
-    } catch (ReferenceException e) {
-      throw RefsCommand.cliError(e);
-    }
-    BinaryVerification v;
+    // Absolute here: the daemon does not share this shell's working directory.
+    String target = path.toAbsolutePath().normalize().toString();
+    boolean ownReferences = options.ownReferences();
+    JsonNode v;
     try {
       v =
-          new BinaryVerifier(store, Clock.systemUTC(), BinaryVerifier.Options.defaults())
-              .verify(path);
-    } catch (FileSystemException e) {
-      throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot read " + path + ": " + reason(e));
-    } catch (IOException e) {
-      throw new CliException(
-          ExitCodes.INPUT_UNREADABLE, "cannot read " + path + ": " + RefsCommand.describe(e));
+          VerdictOutput.call(
+              options.socket,
+              ownReferences,
+              () -> options.loadVerifiers().api(new RuntimeStateRegistry()),
+              api -> api.verifyBinary(target));
+    } catch (ApiException e) {
+      // Past argument validation, NOT_FOUND and BAD_REQUEST are about the file: missing, a
+      // directory, a device, unreadable.
+      if (e.code() == ApiException.Code.NOT_FOUND || e.code() == ApiException.Code.BAD_REQUEST) {
+        throw new CliException(
+            ExitCodes.INPUT_UNREADABLE, "cannot read " + target + ": " + withoutSubject(e.getMessage(), target));
+      }
+      throw e.toCliException();
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      RefsCommand.printJson(out, toJson(v));
+    if (options.json) {
+      RefsCommand.printJson(out, v);
     } else {
-      printText(out, v);
+      VerdictOutput.printText(out, v);
     }
-    return exitCode(v);
+    return VerdictOutput.exitCode(v);
   }
 
-  private static String reason(FileSystemException e) {
-    return e.getReason() != null ? e.getReason() : RefsCommand.describe(e);
-  }
-
-  /** The exit code for a verdict. */
-  static int exitCode(BinaryVerification v) {
-    return switch (v.verdict()) {
-      case VERIFIED -> ExitCodes.OK;
-      case FAILED -> ExitCodes.VERDICT_FAILED;
-      case UNKNOWN -> ExitCodes.VERDICT_UNKNOWN;
-      case DEGRADED -> ExitCodes.VERDICT_DEGRADED;
-    };
+  /** "/x: /x: not a regular file" (API subject, then the file system's own) reads "not a regular file". */
+  private static String withoutSubject(String message, String target) {
+    String m = message == null ? "" : message;
+    while (m.startsWith(target + ": ")) {
+      m = m.substring(target.length() + 2);
+    }
+    return m;
   }
 
   /**
-   * The JSON form of a verification (schema in docs/references.md): {@code verdict}, {@code path},
-   * {@code sha256}, {@code identity}, {@code checkedAt}, {@code coverage} (scope to {@code {status,
-   * reason}}), {@code findings} ({@code [{type, scope, reason, detail}]}) and {@code reference}.
+   * The JSON form of a verification ({@link VerdictJson#binary}; schema in docs/api.md and
+   * docs/references.md).
    */
   public static ObjectNode toJson(BinaryVerification v) {
-    ObjectNode root = RefsCommand.JSON.createObjectNode();
-    root.put("verdict", v.verdict().name());
-    root.put("path", v.path());
-    root.put("sha256", v.sha256());
-    ObjectNode id = root.putObject("identity");
-    id.put("dev", v.identity().dev())
-        .put("inode", v.identity().inode())
-        .put("ctimeNanos", v.identity().ctimeNanos())
-        .put("size", v.identity().size());
-    root.put("checkedAt", v.checkedAt().toString());
-    ObjectNode coverage = root.putObject("coverage");
-    for (ScopeResult r : v.coverage().results().values()) {
-      coverage
-          .putObject(r.scope().name())
-          .put("status", r.status().name())
-          .put("reason", r.reason());
-    }
-    ArrayNode findings = root.putArray("findings");
-    for (Finding f : v.findings()) {
-      ObjectNode o =
-          findings
-              .addObject()
-              .put("type", f.type().name())
-              .put("scope", f.scope().name())
-              .put("reason", f.reason());
-      ObjectNode detail = o.putObject("detail");
-      new TreeMap<>(f.detail()).forEach(detail::put);
-    }
-    Reference ref = v.reference();
-    if (ref == null) {
-      root.putNull("reference");
-    } else {
-      root.putObject("reference")
-          .put("name", ref.name())
-          .put("sha256", ref.sha256())
-          .put("file", ref.source().file().toString())
-          .put("predicateType", ref.source().predicateType())
-          .put("signedBy", ref.source().signedByKeyId());
-    }
-    return root;
-  }
-
-  private static void printText(PrintWriter out, BinaryVerification v) {
-    out.printf("%s  %s%n", v.verdict(), v.path());
-    out.printf("  sha256  %s%n", v.sha256());
-    for (ScopeResult r : v.coverage().results().values()) {
-      out.printf("  %-13s %-14s %s%n", r.scope(), r.status(), r.reason());
-    }
-    for (Finding f : v.findings()) {
-      out.printf("  finding %s [%s]: %s%n", f.type(), f.scope(), f.reason());
-    }
-    out.flush();
+    return VerdictJson.binary(v);
   }
 }

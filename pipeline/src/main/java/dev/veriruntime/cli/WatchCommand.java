@@ -1,5 +1,6 @@
 package dev.veriruntime.cli;
 
+import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.ingest.KernelSupport;
 import dev.veriruntime.ingest.ProbeException;
 import dev.veriruntime.ingest.ProbeSettings;
@@ -82,6 +83,13 @@ public final class WatchCommand implements Callable<Integer> {
       description = "Stop after D (e.g. 30s, 5m); default: run until stopped.")
   Duration duration;
 
+  @Option(names = "--socket", paramLabel = "PATH",
+      description = "Serve the control API (verify-process, verify-binary, state, health) on this Unix socket, mode 0600 (default: ${DEFAULT-VALUE}).")
+  Path socket = ApiServer.DEFAULT_SOCKET;
+
+  @Option(names = "--no-api", description = "Do not serve the control API.")
+  boolean noApi;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -101,7 +109,8 @@ public final class WatchCommand implements Callable<Integer> {
     PrintStream out = System.out;
     PrintStream err = System.err;
     Daemon.Settings settings = new Daemon.Settings(
-        policy, store, json, stateDir, journalDir == null ? stateDir : journalDir, !noJournal, !noScan);
+        policy, store, json, stateDir, journalDir == null ? stateDir : journalDir, !noJournal, !noScan,
+        noApi ? null : socket);
     Daemon daemon;
     try {
       daemon = Daemon.start(settings, ProbeSettings.forCurrentProcess(), out, err);

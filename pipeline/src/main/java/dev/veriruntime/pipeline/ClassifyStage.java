@@ -8,9 +8,6 @@ import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.sinks.SecurityEvent;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -143,22 +140,11 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
         e.count(), e.firstSeen(), e.lastSeen(), e.findings(), details);
   }
 
-  /** Whether the mapping containing {@code address} in {@code /proc/PID/maps} is backed by a file. */
+  /** Whether the mapping containing {@code address} is backed by a named, existing file. */
   static boolean fileBacked(int pid, long address) {
-    try (var lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
-      return lines.anyMatch(line -> {
-        int dash = line.indexOf('-');
-        int space = line.indexOf(' ');
-        if (dash < 0 || space < dash) {
-          return false;
-        }
-        long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-        long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
-        return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0
-            && line.indexOf('/') > 0 && !line.contains("(deleted)") && !line.contains("/memfd:");
-      });
-    } catch (IOException | RuntimeException e) {
-      return false; // process gone or unreadable: report the memory as anonymous, the safer side
-    }
+    // Process gone or unreadable: report the memory as anonymous, the safer side.
+    return ProcessMappings.containing(pid, address)
+        .map(m -> m.kind() == dev.veriruntime.verifier.process.MemoryMapping.Kind.FILE)
+        .orElse(false);
   }
 }

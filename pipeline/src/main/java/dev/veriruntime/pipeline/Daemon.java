@@ -1,5 +1,7 @@
 package dev.veriruntime.pipeline;
 
+import dev.veriruntime.api.ApiServer;
+import dev.veriruntime.api.LocalCoreApi;
 import dev.veriruntime.ingest.EventSource;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProbeSettings;
@@ -57,6 +59,10 @@ import reactor.core.scheduler.Schedulers;
  * {@link Pipeline} from the {@link Policy}, checks its own integrity, and runs until {@link #stop}
  * (Ctrl-C, SIGTERM) or the optional duration. Stopping detaches the probe, which completes the
  * event stream, so pending aggregates and drop counts are flushed before the sinks close.
+ *
+ * <p>With {@link Settings#apiSocket} set it also serves the Core API ({@code dev.veriruntime.api})
+ * on that Unix socket over its own verifiers, runtime state, journal and counters; a socket that
+ * cannot be bound is a {@code VERIFICATION_DEGRADED} startup report, not a failure to start.
  */
 public final class Daemon implements AutoCloseable {
   private final Settings settings;
@@ -71,15 +77,30 @@ public final class Daemon implements AutoCloseable {
   private final Reattestation reattestation;
   private final SelfIntegrityMonitor selfIntegrity;
   private final PrintStream err;
+  private final ApiServer apiServer;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  /** What the command line decided. */
+  /**
+   * What the command line decided.
+   *
+   * @param apiSocket where to serve the control API ({@code ApiServer.DEFAULT_SOCKET} for {@code
+   *     watch}); null: no control API
+   */
   public record Settings(
-      Policy policy, ReferenceStore references, boolean json, Path stateDir, Path journalDir, boolean journal, boolean scan) {}
+      Policy policy, ReferenceStore references, boolean json, Path stateDir, Path journalDir, boolean journal, boolean scan,
+      Path apiSocket) {
+
+    /** Settings without a control API. */
+    public Settings(Policy policy, ReferenceStore references, boolean json, Path stateDir, Path journalDir, boolean journal,
+        boolean scan) {
+      this(policy, references, json, stateDir, journalDir, journal, scan, null);
+    }
+  }
 
   private Daemon(Settings settings, Probe probe, List<Sink> sinks, Pipeline pipeline, PipelineMetrics metrics,
       Scheduler smallLane, Scheduler largeLane, List<SecurityEvent> startupReports, Reattestation reattestation,
-      SelfIntegrityMonitor selfIntegrity, PrintStream err) {
+      SelfIntegrityMonitor selfIntegrity, PrintStream err, ApiServer apiServer) {
+    this.apiServer = apiServer;
     this.reattestation = reattestation;
     this.selfIntegrity = selfIntegrity;
     this.settings = settings;
@@ -111,6 +132,7 @@ public final class Daemon implements AutoCloseable {
 
     MeterRegistry registry = new SimpleMeterRegistry();
     List<SinkStage.Route> routes = new ArrayList<>();
+    JournalSink journal = null;
     try {
       if (policy.sinks.metricsPort > 0) {
         PrometheusSink prometheus = PrometheusSink.start("127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
@@ -126,7 +148,7 @@ public final class Daemon implements AutoCloseable {
       if (s.journal() && policy.sinks.journal.enabled) {
         Files.createDirectories(s.journalDir());
         restrict(s.journalDir());
-        JournalSink journal = JournalSink.open(s.journalDir());
+        journal = JournalSink.open(s.journalDir());
         journal.recoveryReport().ifPresent(r -> reports.add(classifier.degraded(null,
             "evidence journal had a torn tail after a crash: " + r.bytesCut() + " bytes cut from " + r.file()
                 + " after record " + r.lastGoodSeq() + " (partial loss of evidence)",
@@ -192,14 +214,15 @@ public final class Daemon implements AutoCloseable {
         + " files, scopes: " + binaryScopes + ", sinks: " + sinks.stream().map(Sink::name).toList());
     err.flush();
 
+    // Built even without re-attestation: the control API verifies processes on request.
+    Set<Scope> processScopes = EnumSet.copyOf(binaryScopes);
+    processScopes.add(Scope.MEMORY_MAP);
+    processScopes.add(Scope.MEMORY_CODE);
+    RuntimeStateRegistry state = new RuntimeStateRegistry();
+    ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier),
+        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock);
     Reattestation reattestation = null;
     if (policy.reattestation.enabled) {
-      Set<Scope> processScopes = EnumSet.copyOf(binaryScopes);
-      processScopes.add(Scope.MEMORY_MAP);
-      processScopes.add(Scope.MEMORY_CODE);
-      RuntimeStateRegistry state = new RuntimeStateRegistry();
-      ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier),
-          new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock);
       ReattestationScheduler budget = new ReattestationScheduler(processes,
           new ReattestationPlanner(clock, policy.reattestation.bytesPerSecond, Duration.ofSeconds(5)), state, clock);
       reattestation = new Reattestation(processes, budget, state, table, classifier,
@@ -213,7 +236,22 @@ public final class Daemon implements AutoCloseable {
     probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
     SelfIntegrityMonitor monitor = new SelfIntegrityMonitor(SelfIntegrity.forThisProcess(packages), tags, classifier,
         Duration.ofMinutes(5), Schedulers.newSingle("veriruntime-self", true));
-    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, monitor, err);
+    ApiServer apiServer = null;
+    if (s.apiSocket() != null) {
+      LocalCoreApi api = ControlApi.coreApi(processes, verifier, state, journal, probe, List.copyOf(sinks), ledger,
+          s.references().size(), clock);
+      try {
+        apiServer = ControlApi.serve(api, s.apiSocket());
+        err.println("veriruntime: control API on " + apiServer.socket());
+      } catch (IOException | RuntimeException e) {
+        // The API is for operators; watching goes on without it, and the gap is reported.
+        String why = "control API not available: " + s.apiSocket() + ": " + e.getMessage();
+        err.println("veriruntime: " + why);
+        reports.add(classifier.degraded(null, why, Map.of("check", "control-api", "socket", s.apiSocket().toString())));
+      }
+      err.flush();
+    }
+    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, monitor, err, apiServer);
   }
 
   /** Runs until {@link #stop} or {@code duration} (null: no limit). */
@@ -244,11 +282,15 @@ public final class Daemon implements AutoCloseable {
     return metrics;
   }
 
-  /** Detaches the probe, flushes and closes every sink. Idempotent. */
+  /** Stops the control API, detaches the probe, flushes and closes every sink. Idempotent. */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    if (apiServer != null) {
+      // First, so that no caller is answered from a daemon that is half torn down.
+      apiServer.close();
     }
     probe.close();
     for (Sink sink : sinks) {

@@ -173,10 +173,9 @@ public final class SelfIntegrity {
   static List<Path> selfMappedLibraries() {
     Set<Path> libs = new LinkedHashSet<>();
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-        int slash = line.indexOf('/');
-        if (slash > 0 && line.contains(".so")) {
-          libs.add(Path.of(line.substring(slash).trim()));
+      for (var m : dev.veriruntime.verifier.process.ProcMaps.parse(Files.readString(Path.of("/proc/self/maps")))) {
+        if (m.fileBacked() && m.filePath().contains(".so")) {
+          libs.add(Path.of(m.filePath()));
         }
       }
     } catch (IOException e) {

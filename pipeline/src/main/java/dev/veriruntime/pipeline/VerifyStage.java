@@ -7,9 +7,6 @@ import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.verifier.FileIdentity;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
@@ -86,27 +83,12 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
   }
 
   /**
-   * {@code /proc/PID/map_files/START-END} of the mapping that contains {@code address} now (read from
-   * {@code /proc/PID/maps}: the kernel may have merged or split the mapping since the mmap), or null.
+   * {@code /proc/PID/map_files/START-END} of the mapping that contains {@code address} now (the
+   * kernel may have merged or split it since the mmap), or null when there is none.
    */
   static String mapFilesPath(int pid, long address) {
-    try (var lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
-      return lines
-          .map(line -> line.substring(0, Math.max(0, line.indexOf(' '))))
-          .filter(range -> {
-            int dash = range.indexOf('-');
-            if (dash < 0) {
-              return false;
-            }
-            long start = Long.parseUnsignedLong(range.substring(0, dash), 16);
-            long end = Long.parseUnsignedLong(range.substring(dash + 1), 16);
-            return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
-          })
-          .findFirst()
-          .map(range -> "/proc/" + pid + "/map_files/" + range)
-          .orElse(null);
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
+    return ProcessMappings.containing(pid, address)
+        .map(m -> "/proc/" + pid + "/map_files/" + m.mapFilesName())
+        .orElse(null);
   }
 }

@@ -28,7 +28,8 @@ class AgentGapIntegrationTest {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process agent = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
             "dev.veriruntime.cli.VeriRuntimeCommand", "watch", "--json", "--no-scan", "--state-dir", dir.toString(),
-            "--duration", "120s")
+            // Not the host's /run/veriruntime: the agent is killed, which leaves its socket behind.
+            "--socket", dir.resolve("api.sock").toString(), "--duration", "120s")
         .start();
     CompletableFuture<Void> watching = new CompletableFuture<>();
     Thread errors = new Thread(() -> {
