@@ -71,7 +71,7 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
       classifier.execution(pid, "executable mapping", o.check()).map(ev -> withContext(ev, pid)).ifPresent(out::add);
       fileDrift(pid, "mapped executable", m.file(), o.check()).ifPresent(out::add);
     } else if (o.event() instanceof AnonymousExecEvent a) {
-      anonymous(a).ifPresent(out::add);
+      anonymous(a, o.check()).ifPresent(out::add);
     } else if (o.event() instanceof InjectionEvent i) {
       out.add(injection(i));
     }
@@ -92,11 +92,13 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     return Optional.empty();
   }
 
-  private Optional<SecurityEvent> anonymous(AnonymousExecEvent a) {
+  /** {@code check}: the process's executable, when its digest was not in the table yet; may be null. */
+  private Optional<SecurityEvent> anonymous(AnonymousExecEvent a, ExecutableCheck check) {
     int pid = a.task().tgid();
     Optional<ProcessTable.Entry> proc = table.get(pid);
     String exe = proc.map(ProcessTable.Entry::exePath).orElse("comm " + a.task().comm());
-    String sha = proc.map(ProcessTable.Entry::sha256).orElse(null);
+    String sha = proc.map(ProcessTable.Entry::sha256)
+        .orElse(proc.isPresent() && check != null && check.verified() ? check.verification().sha256() : null);
     if (sha != null && jitAllowance.contains(sha)) {
       return Optional.empty();
     }

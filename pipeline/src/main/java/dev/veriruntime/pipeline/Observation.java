@@ -4,8 +4,10 @@ import dev.veriruntime.ingest.event.RuntimeEvent;
 import java.util.Objects;
 
 /**
- * A domain event with the verification of the file it executed or mapped, when it names one;
- * {@code check} is null for events about no file (exit, anonymous memory, injection...).
+ * A domain event with the verification of the file it executed or mapped, when it names one. For
+ * anonymous executable memory, {@code check} is the process's own executable when its digest was not
+ * known yet (so the JIT allowance can apply), else null; null for other events about no file (exit,
+ * injection...).
  */
 public record Observation(RuntimeEvent event, ExecutableCheck check) {
   public Observation {

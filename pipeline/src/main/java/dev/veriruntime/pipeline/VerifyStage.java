@@ -1,5 +1,6 @@
 package dev.veriruntime.pipeline;
 
+import dev.veriruntime.ingest.event.AnonymousExecEvent;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
@@ -14,9 +15,11 @@ import reactor.core.publisher.Mono;
 /**
  * Stages 2 and 3: every event that names a file (exec, executable mapping, scanned process) gets
  * the {@link ExecutableCheck} of that file by kernel identity, through {@link
- * ExecutableVerification} (cache, in-flight de-duplication, bounded lanes). At most {@code
- * maxInFlight} events wait for verification; that bound is the demand this stage signals upstream,
- * so a slow verifier slows the ring-buffer reader and the kernel counts what it cannot store.
+ * ExecutableVerification} (cache, in-flight de-duplication, bounded lanes); anonymous executable
+ * memory of a process whose executable's digest is not known yet waits for that same check. At
+ * most {@code maxInFlight} events wait for verification; that bound is the demand this stage
+ * signals upstream, so a slow verifier slows the ring-buffer reader and the kernel counts what it
+ * cannot store.
  * Output order may differ from input order.
  */
 public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Observation>> {
@@ -60,6 +63,16 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
     }
     if (event instanceof ExecMappingEvent m) {
       return check(m.file(), () -> mapFilesPath(m.task().tgid(), m.address())).map(c -> new Observation(event, c));
+    }
+    if (event instanceof AnonymousExecEvent a) {
+      // A JIT maps its code right after exec, usually before its executable's check is done; the JIT
+      // allowance is by digest, so wait for that check (cached or in flight, never a second hash).
+      int pid = a.task().tgid();
+      ProcessTable.Entry proc = table.get(pid).orElse(null);
+      if (proc != null && proc.sha256() == null && proc.identity() != null) {
+        return verification.check(proc.exePath(), proc.identity(), () -> "/proc/" + pid + "/exe")
+            .map(c -> new Observation(event, c));
+      }
     }
     return Mono.just(new Observation(event, null));
   }

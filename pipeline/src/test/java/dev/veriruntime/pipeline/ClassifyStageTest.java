@@ -8,43 +8,71 @@ import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.TaskContext;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
+import dev.veriruntime.verifier.BinaryVerification;
+import dev.veriruntime.verifier.Coverage;
 import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.Verdict;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
+/** Classification rules; the JIT allowance must not depend on whether the executable's check finished first. */
 class ClassifyStageTest {
+  private static final String JIT_SHA = "a".repeat(64);
+  private final FileIdentity id = new FileIdentity(1, 2, 3, 4);
   private final DropLedger ledger = new DropLedger();
   private final ProcessTable table = new ProcessTable(100, ledger);
+  private final ClassifyStage stage = new ClassifyStage(
+      new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"), table, Set.of(JIT_SHA),
+      new PipelineMetrics(new SimpleMeterRegistry()), ledger);
 
-  private ClassifyStage stage(Set<String> jitAllowance) {
-    return new ClassifyStage(new Classifier(Clock.systemUTC(), "h"), table, jitAllowance,
-        new PipelineMetrics(new SimpleMeterRegistry()), ledger);
+  private final AnonymousExecEvent rwx = new AnonymousExecEvent(0, new TaskContext(42, 42, 0, 0, 0, "jit"),
+      0x7f0000000000L, 4096, 0x7, 0x22, MappingSource.MMAP);
+
+  private ExecutableCheck checkOf(String sha) {
+    return ExecutableCheck.of(new BinaryVerification(Verdict.UNKNOWN, "/opt/jit", sha, id,
+        Coverage.of(ScopeResult.notVerified(Scope.DISK_HASH, "no reference")), List.of(), null, Instant.EPOCH));
+  }
+
+  @Test
+  void allowedJitWhoseDigestIsNotInTheTableYetIsToleratedThroughTheCheckThatCameAlong() {
+    table.started(new ProcessTable.Entry(42, 1, "/opt/jit", id, 0, "jit", null));
+
+    assertThat(stage.classify(new Observation(rwx, checkOf(JIT_SHA)))).isEmpty();
+  }
+
+  @Test
+  void executableOutsideTheAllowanceIsDriftWithOrWithoutTheDigest() {
+    table.started(new ProcessTable.Entry(42, 1, "/opt/jit", id, 0, "jit", null));
+
+    List<SecurityEvent> withCheck = stage.classify(new Observation(rwx, checkOf("b".repeat(64))));
+    List<SecurityEvent> without = stage.classify(new Observation(rwx, null));
+
+    assertThat(withCheck).singleElement().satisfies(e -> {
+      assertThat(e.type()).isEqualTo(EventType.RUNTIME_DRIFT);
+      assertThat(e.reason()).isEqualTo("anonymous writable+executable memory created by mmap in /opt/jit (not in the JIT allowance)");
+    });
+    assertThat(without).singleElement().extracting(SecurityEvent::type).isEqualTo(EventType.RUNTIME_DRIFT);
+  }
+
+  @Test
+  void digestAlreadyInTheTableDecidesWithoutACheck() {
+    table.started(new ProcessTable.Entry(42, 1, "/opt/jit", id, 0, "jit", JIT_SHA));
+
+    assertThat(stage.classify(new Observation(rwx, null))).isEmpty();
   }
 
   @Test
   void aKernelThreadFromTheStartupScanIsNoEventAndNoError() {
     ScannedProcess kthread = new ScannedProcess(0, 2, 0, 0, 0, "kthreadd", Optional.empty());
-    assertThat(stage(Set.of()).classify(new Observation(kthread, null))).isEmpty();
+    assertThat(stage.classify(new Observation(kthread, null))).isEmpty();
     assertThat(ledger.drain()).isEmpty();
-  }
-
-  @Test
-  void anonymousWritableExecutableMemoryIsDriftUnlessTheVerifiedExecutableIsAllowed() {
-    table.started(new ProcessTable.Entry(900_001, 1, "/usr/bin/jit", new FileIdentity(1, 2, 3, 4), 7, "jit", null));
-    table.verified(900_001, new FileIdentity(1, 2, 3, 4), "ab".repeat(32));
-    AnonymousExecEvent rwx = new AnonymousExecEvent(0, new TaskContext(900_001, 900_001, 0, 0, 7, "jit"),
-        0x7f0000000000L, 4096, 0x7, 0x22, MappingSource.MMAP);
-
-    List<SecurityEvent> events = stage(Set.of()).classify(new Observation(rwx, null));
-    assertThat(events).singleElement().satisfies(e -> {
-      assertThat(e.type()).isEqualTo(EventType.RUNTIME_DRIFT);
-      assertThat(e.reason()).contains("anonymous writable+executable memory").contains("/usr/bin/jit").doesNotContain("900001");
-    });
-    assertThat(stage(Set.of("ab".repeat(32))).classify(new Observation(rwx, null))).isEmpty();
-    assertThat(stage(Set.of("cd".repeat(32))).classify(new Observation(rwx, null))).hasSize(1);
   }
 }
