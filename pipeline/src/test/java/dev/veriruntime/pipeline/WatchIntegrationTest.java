@@ -66,7 +66,15 @@ class WatchIntegrationTest {
     assertThat(unknown).isNotEmpty();
     assertThat(unknown.get(0).path("count").asLong()).isEqualTo(1);
     assertThat(unknown.get(0).path("reason").asText()).contains("no trusted reference");
-    assertThat(unknown.stream().mapToLong(e -> e.path("count").asLong()).sum() + lostExecs).isEqualTo(run.succeeded());
+    long counted = unknown.stream().mapToLong(e -> e.path("count").asLong()).sum();
+    // The kernel's lost counters cover every process on the host, not only ours: with no loss the
+    // counts must add up exactly; with loss, every exec is either counted or within the lost ones.
+    if (lostExecs == 0) {
+      assertThat(counted).isEqualTo(run.succeeded());
+    } else {
+      assertThat(counted).isLessThanOrEqualTo(run.succeeded());
+      assertThat(counted + lostExecs).isGreaterThanOrEqualTo(run.succeeded());
+    }
     assertThat(unknown.size()).as("folded, not one event per exec").isLessThan(50);
     assertThat(events).noneMatch(e -> e.path("exe").path("path").asText().equals("/usr/bin/true"));
     assertThat(events).as("probe links and tags checked one second after start")
