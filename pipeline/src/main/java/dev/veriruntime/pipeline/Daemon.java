@@ -124,57 +124,16 @@ public final class Daemon implements AutoCloseable {
     Policy policy = s.policy();
     String host = hostName();
     Clock clock = Clock.systemUTC();
-    List<Sink> sinks = new ArrayList<>();
     List<SecurityEvent> reports = new ArrayList<>();
     Classifier classifier = new Classifier(clock, host);
     DropLedger ledger = new DropLedger();
     Scheduler timer = Schedulers.newSingle("veriruntime-timer", true);
 
-    MeterRegistry registry = new SimpleMeterRegistry();
-    List<SinkStage.Route> routes = new ArrayList<>();
-    JournalSink journal = null;
-    try {
-      if (policy.sinks.metricsPort > 0) {
-        PrometheusSink prometheus = PrometheusSink.start("127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
-        registry = prometheus.registry();
-        sinks.add(prometheus);
-        routes.add(SinkStage.route(prometheus, 10_000, 10_000, timer));
-      }
-      if (policy.sinks.console.enabled) {
-        ConsoleSink console = s.json() ? ConsoleSink.jsonLines(out) : ConsoleSink.human(out);
-        sinks.add(console);
-        routes.add(SinkStage.route(console, policy.sinks.console.rate, policy.sinks.console.burst, timer));
-      }
-      if (s.journal() && policy.sinks.journal.enabled) {
-        Files.createDirectories(s.journalDir());
-        restrict(s.journalDir());
-        journal = JournalSink.open(s.journalDir());
-        journal.recoveryReport().ifPresent(r -> reports.add(classifier.degraded(null,
-            "evidence journal had a torn tail after a crash: " + r.bytesCut() + " bytes cut from " + r.file()
-                + " after record " + r.lastGoodSeq() + " (partial loss of evidence)",
-            Map.of("check", "journal-recovery", "file", r.file(), "bytesCut", r.bytesCut()))));
-        sinks.add(journal);
-        routes.add(SinkStage.route(journal, policy.sinks.journal.rate, policy.sinks.journal.burst, timer));
-      }
-      if (!policy.sinks.webhook.isBlank()) {
-        WebhookSink webhook = new WebhookSink(WebhookOptions.defaults(URI.create(policy.sinks.webhook), payload(policy.sinks.webhookFormat)));
-        sinks.add(webhook);
-        routes.add(SinkStage.route(webhook, policy.sinks.webhookRate, 20, timer));
-      }
-      if (!policy.sinks.slack.isBlank()) {
-        WebhookSink slack = new WebhookSink(WebhookOptions.defaults(URI.create(policy.sinks.slack), WebhookPayload.SLACK));
-        sinks.add(slack);
-        routes.add(SinkStage.route(slack, Math.min(1, policy.sinks.webhookRate), 10, timer));
-      }
-      if (!policy.sinks.syslog.isBlank()) {
-        SyslogSink syslog = SyslogSink.open(syslogTarget(policy.sinks.syslog), SyslogSink.AUTHPRIV, Schedulers.boundedElastic());
-        sinks.add(syslog);
-        routes.add(SinkStage.route(syslog, policy.sinks.syslogRate, 200, timer));
-      }
-    } catch (IOException | RuntimeException e) {
-      sinks.forEach(Sink::close);
-      throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
-    }
+    Outputs outputs = Outputs.open(policy, s, out, timer, classifier, reports);
+    List<Sink> sinks = outputs.sinks();
+    List<SinkStage.Route> routes = outputs.routes();
+    JournalSink journal = outputs.journal();
+    MeterRegistry registry = outputs.registry();
 
     PipelineMetrics metrics = new PipelineMetrics(registry);
     PackageDatabase packages = policy.packageDatabase ? PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR) : PackageDatabase.empty();
@@ -303,6 +262,60 @@ public final class Daemon implements AutoCloseable {
     }
     smallLane.dispose();
     largeLane.dispose();
+  }
+
+  /** The sinks the policy asks for, each behind its rate; the meter registry they expose, if any. */
+  private record Outputs(List<Sink> sinks, List<SinkStage.Route> routes, JournalSink journal, MeterRegistry registry) {
+    static Outputs open(Policy policy, Settings s, PrintStream out, Scheduler timer, Classifier classifier,
+        List<SecurityEvent> reports) throws IOException {
+      List<Sink> sinks = new ArrayList<>();
+      List<SinkStage.Route> routes = new ArrayList<>();
+      MeterRegistry registry = new SimpleMeterRegistry();
+      JournalSink journal = null;
+      try {
+        if (policy.sinks.metricsPort > 0) {
+          PrometheusSink prometheus = PrometheusSink.start("127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
+          registry = prometheus.registry();
+          sinks.add(prometheus);
+          routes.add(SinkStage.route(prometheus, 10_000, 10_000, timer));
+        }
+        if (policy.sinks.console.enabled) {
+          ConsoleSink console = s.json() ? ConsoleSink.jsonLines(out) : ConsoleSink.human(out);
+          sinks.add(console);
+          routes.add(SinkStage.route(console, policy.sinks.console.rate, policy.sinks.console.burst, timer));
+        }
+        if (s.journal() && policy.sinks.journal.enabled) {
+          Files.createDirectories(s.journalDir());
+          restrict(s.journalDir());
+          journal = JournalSink.open(s.journalDir());
+          journal.recoveryReport().ifPresent(r -> reports.add(classifier.degraded(null,
+              "evidence journal had a torn tail after a crash: " + r.bytesCut() + " bytes cut from " + r.file()
+                  + " after record " + r.lastGoodSeq() + " (partial loss of evidence)",
+              Map.of("check", "journal-recovery", "file", r.file(), "bytesCut", r.bytesCut()))));
+          sinks.add(journal);
+          routes.add(SinkStage.route(journal, policy.sinks.journal.rate, policy.sinks.journal.burst, timer));
+        }
+        if (!policy.sinks.webhook.isBlank()) {
+          WebhookSink webhook = new WebhookSink(WebhookOptions.defaults(URI.create(policy.sinks.webhook), payload(policy.sinks.webhookFormat)));
+          sinks.add(webhook);
+          routes.add(SinkStage.route(webhook, policy.sinks.webhookRate, 20, timer));
+        }
+        if (!policy.sinks.slack.isBlank()) {
+          WebhookSink slack = new WebhookSink(WebhookOptions.defaults(URI.create(policy.sinks.slack), WebhookPayload.SLACK));
+          sinks.add(slack);
+          routes.add(SinkStage.route(slack, Math.min(1, policy.sinks.webhookRate), 10, timer));
+        }
+        if (!policy.sinks.syslog.isBlank()) {
+          SyslogSink syslog = SyslogSink.open(syslogTarget(policy.sinks.syslog), SyslogSink.AUTHPRIV, Schedulers.boundedElastic());
+          sinks.add(syslog);
+          routes.add(SinkStage.route(syslog, policy.sinks.syslogRate, 200, timer));
+        }
+      } catch (IOException | RuntimeException e) {
+        sinks.forEach(Sink::close);
+        throw e;
+      }
+      return new Outputs(sinks, routes, journal, registry);
+    }
   }
 
   static WebhookPayload payload(String format) {
