@@ -27,24 +27,29 @@ final class ExecStormReport {
         .append(machine.get("loadavgEnd")).append(" |\n\n");
     b.append("Command: `").append(command).append("`\n\n");
     b.append(f("Settings: %s s storms, %s off/on pairs, %s distinct child binaries (one driver each, %s exec loop(s) per driver), "
-        + "%s s settle after the agent says it is watching.%n%n", settings.get("seconds"), settings.get("pairs"),
-        settings.get("binaries"), settings.get("workersPerBinary"), settings.get("settleSeconds")));
+        + "%s s settle after the agent says it is watching; after each agent-on storm, %s sequential execs of "
+        + "child-0 (already verified: a cached identity) measure latency without a queue (\"calm\").%n%n",
+        settings.get("seconds"), settings.get("pairs"), settings.get("binaries"), settings.get("workersPerBinary"),
+        settings.get("settleSeconds"), settings.get("calmExecs")));
 
     b.append("## Rounds\n\n");
     b.append("| round | agent | execs | failed | exec/s | agent CPU s | CPU s per 1k execs | peak RSS MiB "
-        + "| exec events seen | lost (kernel) | lost in DEGRADED reports | dropped | unaccounted ≥ "
-        + "| verdicts | cache hit/miss | p50 ms | p99 ms | p99.9 ms | max ms (since agent start) |\n");
-    b.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
+        + "| exec events seen | lost exec (kernel) | lost all kinds (kernel) | lost in DEGRADED reports | dropped "
+        + "| unaccounted ≥ | verdicts | cache hit/miss | p50 ms | p99 ms | p99.9 ms | calm p50 / p99 / p99.9 ms "
+        + "| max ms (agent life) |\n");
+    b.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|\n");
     for (Round r : rounds) {
       b.append(f("| %d | %s | %d | %d | %.0f |", r.index(), r.agent() ? "on" : "off", r.execs(), r.failed(), r.execsPerSecond()));
       AgentRound a = r.agentRound();
       if (a == null) {
-        b.append(" | | | | | | | | | | | | | |\n");
+        b.append(" | | | | | | | | | | | | | | | |\n");
       } else {
-        b.append(f(" %.2f | %.3f | %.0f | %d | %d | %d | %d | %d | %d | %d/%d | %.3f | %.3f | %.3f | %.3f |%n",
-            a.cpuSeconds(), a.cpuSecondsPer1000Execs(), a.peakRssKiB() / 1024.0, a.execEventsSeen(), a.lostKernel(),
-            a.lostInDegradedReports(), a.dropped(), a.unaccountedAtLeast(), a.latencyCount(), a.cacheHits(),
-            a.cacheMisses(), a.p50Ms(), a.p99Ms(), a.p999Ms(), a.maxMs()));
+        b.append(f(" %.2f | %.3f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d/%d | %.3f | %.3f | %.3f "
+            + "| %.3f / %.3f / %.3f | %.3f |%n",
+            a.cpuSeconds(), a.cpuSecondsPer1000Execs(), a.peakRssKiB() / 1024.0, a.execEventsSeen(),
+            a.lostKernelExec(), a.lostKernel(), a.lostInDegradedReports(), a.dropped(), a.unaccountedAtLeast(),
+            a.latencyCount(), a.cacheHits(), a.cacheMisses(), a.p50Ms(), a.p99Ms(), a.p999Ms(), a.calmP50Ms(),
+            a.calmP99Ms(), a.calmP999Ms(), a.maxMs()));
       }
     }
     b.append("\n## Against the targets of issue 8\n\n");
@@ -57,11 +62,15 @@ final class ExecStormReport {
         s.cpuPercentPer1000ExecsPerSecond() <= ExecStorm.TARGET_CPU_PERCENT_PER_KEXEC));
     b.append(row("agent peak RSS (VmHWM, worst round)", f("%.0f MiB", s.peakRssMiB()),
         "≤ " + (int) ExecStorm.TARGET_RSS_MIB + " MiB", s.peakRssMiB() <= ExecStorm.TARGET_RSS_MIB));
-    b.append(row("exec → verdict p50 / p99 / p99.9 (worst round)",
+    b.append(row("exec → verdict, cached identity, calm (sequential execs after the storm; worst round) p50 / p99 / p99.9",
+        f("%.3f / %.3f / %.3f ms", s.calmP50MsWorst(), s.calmP99MsWorst(), s.calmP999MsWorst()),
+        "p99 ≤ " + ExecStorm.TARGET_P99_MS + " ms", s.calmP99MsWorst() <= ExecStorm.TARGET_P99_MS));
+    b.append(row("exec → verdict during the storm (queueing included; worst round) p50 / p99 / p99.9",
         f("%.3f / %.3f / %.3f ms", s.p50MsWorst(), s.p99MsWorst(), s.p999MsWorst()),
-        "p99 ≤ " + ExecStorm.TARGET_P99_MS + " ms", s.p99MsWorst() <= ExecStorm.TARGET_P99_MS));
-    b.append(row(f("loss reported (kernel) vs %d execs performed with the agent on", s.execsPerformedOn()),
-        f("%d (%.4f %%)", s.lostReported(), 100 * s.lossFraction()), "reported, not silent", true));
+        "(p99 ≤ " + ExecStorm.TARGET_P99_MS + " ms)", s.p99MsWorst() <= ExecStorm.TARGET_P99_MS));
+    b.append(row(f("exec events lost (reported by the kernel) vs %d execs performed with the agent on; all kinds: %d",
+        s.execsPerformedOn(), s.lostAllKinds()),
+        f("%d (%.2f %%)", s.lostExec(), 100 * s.lossFraction()), "reported, not silent", true));
     b.append(row("unaccounted loss (execs performed − exec events seen − exec loss reported, lower bound)",
         Long.toString(s.unaccountedAtLeast()), "0", s.unaccountedAtLeast() == 0));
     b.append(row(f("SHA-256 JDK MessageDigest ÷ openssl speed, 16 KiB blocks (%.2f vs %.2f GB/s)",
