@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end exec-storm harness in one command (see benchmarks/README.md, "Exec storm").
 # Builds the jars if they are missing, then runs dev.veriruntime.benchmarks.ExecStorm as root.
-# Options pass through: --seconds S --pairs N --binaries K --workers W --port P --out DIR.
+# Options pass through: --seconds S --pairs N --binaries K --workers W --port P --out DIR,
+# and --peer CMD --peer-setup CMD --peer-teardown CMD for a peer comparison (README: fapolicyd).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -16,6 +17,8 @@ if [ ! -f pipeline/target/veriruntime.jar ] || [ ! -f benchmarks/target/benchmar
   echo "exec-storm: building the jars (mvn -B -q -o -DskipTests package)..." >&2
   mvn -B -q -o -DskipTests package >&2
 fi
+recorded="benchmarks/exec-storm.sh"
+for arg in "$@"; do recorded+=" $(printf '%q' "$arg")"; done
 exec java -Xmx512m -cp benchmarks/target/benchmarks.jar dev.veriruntime.benchmarks.ExecStorm \
   --root "$root" --agent-jar pipeline/target/veriruntime.jar --out benchmarks/results \
-  --command "benchmarks/exec-storm.sh${*:+ $*}" "$@"
+  --command "$recorded" "$@"

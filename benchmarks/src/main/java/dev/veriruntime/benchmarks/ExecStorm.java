@@ -103,6 +103,20 @@ public final class ExecStorm implements Callable<Integer> {
   @Option(names = "--sha-mib", description = "Size of the file Sha256.digest hashes (default: ${DEFAULT-VALUE}).")
   int shaMiB = 256;
 
+  @Option(names = "--peer", paramLabel = "CMD", description = "A peer to compare with (e.g. 'fapolicyd --permissive --debug-deny'): "
+      + "after the agent's pairs, as many off/peer pairs, same storm. Split on spaces.")
+  String peerCommand;
+
+  @Option(names = "--peer-ready", paramLabel = "TEXT", description = "Text the peer prints once it is ready (default: ${DEFAULT-VALUE}).")
+  String peerReady = "Starting to listen for events";
+
+  @Option(names = "--peer-setup", paramLabel = "CMD", description = "Run with the directory of the binaries appended, before the peer rounds "
+      + "(e.g. 'fapolicyd-cli --file add').")
+  String peerSetup;
+
+  @Option(names = "--peer-teardown", paramLabel = "CMD", description = "Run with the directory of the binaries appended, after the peer rounds.")
+  String peerTeardown;
+
   @Option(names = "--command", description = "The command line to record in the results (set by exec-storm.sh).")
   String commandLine;
 
@@ -117,7 +131,7 @@ public final class ExecStorm implements Callable<Integer> {
 
   /** One storm: what the drivers counted, and the agent's side when it ran. */
   record Round(int index, boolean agent, long execs, long failed, double seconds, double execsPerSecond,
-      AgentRound agentRound) {}
+      AgentRound agentRound, PeerRound peerRound) {}
 
   /**
    * The agent's numbers for one round. Counters, and the latency percentiles (computed from the
@@ -130,6 +144,9 @@ public final class ExecStorm implements Callable<Integer> {
       long execEventsSeen, long lostKernel, long lostKernelExec, long dropped, long lostInDegradedReports,
       long unaccountedAtLeast, long latencyCount, double p50Ms, double p99Ms, double p999Ms, double maxMs,
       long cacheHits, long cacheMisses, long calmExecs, double calmP50Ms, double calmP99Ms, double calmP999Ms) {}
+
+  /** A peer's numbers for one round: CPU over the storm (utime+stime of its main process) and peak RSS. */
+  record PeerRound(String command, double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB) {}
 
   record Sha(double opensslGBps, double jdkBlocksGBps, double jdkFileGBps, int fileMiB,
       double ratioBlocks, double ratioFile) {}
@@ -153,9 +170,25 @@ public final class ExecStorm implements Callable<Integer> {
         rounds.add(offRound(rounds.size() + 1, driver, children));
         rounds.add(onRound(rounds.size() + 1, driver, children));
       }
+      List<Round> peerRounds = new ArrayList<>();
+      if (peerCommand != null) {
+        if (peerSetup != null) {
+          run(withDirectory(peerSetup));
+        }
+        try {
+          for (int p = 0; p < pairs; p++) {
+            peerRounds.add(offRound(rounds.size() + peerRounds.size() + 1, driver, children));
+            peerRounds.add(peerRound(rounds.size() + peerRounds.size() + 1, driver, children));
+          }
+        } finally {
+          if (peerTeardown != null) {
+            run(withDirectory(peerTeardown));
+          }
+        }
+      }
       Sha sha = sha256();
       machine.put("loadavgEnd", loadAverage());
-      write(started, machine, rounds, sha);
+      write(started, machine, rounds, peerRounds, sha);
       return 0;
     } finally {
       deleteTree(work);
@@ -214,7 +247,7 @@ public final class ExecStorm implements Callable<Integer> {
   private Round offRound(int index, Path driver, List<Path> children) throws IOException, InterruptedException {
     log("round " + index + ": agent off, storm " + seconds + " s");
     long[] c = storm(driver, children, seconds);
-    Round r = new Round(index, false, c[0], c[1], seconds, c[0] / seconds, null);
+    Round r = new Round(index, false, c[0], c[1], seconds, c[0] / seconds, null, null);
     log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s", c[0], r.execsPerSecond));
     return r;
   }
@@ -259,7 +292,7 @@ public final class ExecStorm implements Callable<Integer> {
           delta(before, after, "veriruntime_cache_lookups_total", "result", "miss"),
           calmOk, quantileMs(after, calmAfter, 0.5, maxMs), quantileMs(after, calmAfter, 0.99, maxMs),
           quantileMs(after, calmAfter, 0.999, maxMs));
-      Round r = new Round(index, true, c[0], c[1], seconds, c[0] / seconds, a);
+      Round r = new Round(index, true, c[0], c[1], seconds, c[0] / seconds, a, null);
       log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"
           + " %d exec events seen, %d lost (%d exec), p50/p99/p999 %.3f/%.3f/%.3f ms; calm p50/p99/p999 %.3f/%.3f/%.3f ms",
           c[0], r.execsPerSecond, cpu, a.cpuSecondsPer1000Execs, hwm / 1024, seen, a.lostKernel, lostExec,
@@ -272,8 +305,43 @@ public final class ExecStorm implements Callable<Integer> {
     }
   }
 
-  /** Copies the agent's stderr to a file and returns once it says it is watching. */
+  private List<String> withDirectory(String command) {
+    List<String> c = new ArrayList<>(List.of(command.strip().split("\\s+")));
+    c.add(work.toString());
+    return c;
+  }
+
+  private Round peerRound(int index, Path driver, List<Path> children) throws Exception {
+    log("round " + index + ": peer on (" + peerCommand + "), storm " + seconds + " s");
+    Path output = work.resolve("peer-" + index + ".log");
+    Process peer = new ProcessBuilder(peerCommand.strip().split("\\s+")).redirectErrorStream(true).start();
+    try {
+      awaitLine(peer, output, peerReady);
+      Thread.sleep(Math.round(settle * 1000));
+      long ticks0 = cpuTicks(peer.pid());
+      long[] c = storm(driver, children, seconds);
+      long ticks1 = cpuTicks(peer.pid());
+      long hwm = peakRssKiB(peer.pid());
+      stop(peer);
+      double cpu = (ticks1 - ticks0) / (double) clockTicks;
+      PeerRound pr = new PeerRound(peerCommand, cpu, c[0] == 0 ? Double.NaN : cpu / (c[0] / 1000.0), hwm);
+      Round r = new Round(index, false, c[0], c[1], seconds, c[0] / seconds, null, pr);
+      log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, peer %.2f CPU s (%.3f per 1k execs), peak RSS %d MiB",
+          c[0], r.execsPerSecond, cpu, pr.cpuSecondsPer1000Execs, hwm / 1024));
+      return r;
+    } finally {
+      if (peer.isAlive()) {
+        peer.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   private void awaitWatching(Process agent, Path stderrCopy) throws InterruptedException, IOException {
+    awaitLine(agent, stderrCopy, WATCHING);
+  }
+
+  /** Copies the agent's stderr to a file and returns once it says it is watching. */
+  private void awaitLine(Process agent, Path stderrCopy, String ready) throws InterruptedException, IOException {
     CountDownLatch watching = new CountDownLatch(1);
     Thread reader = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(agent.getErrorStream(), StandardCharsets.UTF_8));
@@ -282,7 +350,7 @@ public final class ExecStorm implements Callable<Integer> {
         while ((line = in.readLine()) != null) {
           copy.println(line);
           copy.flush();
-          if (line.contains(WATCHING)) {
+          if (line.contains(ready)) {
             watching.countDown();
           }
         }
@@ -297,7 +365,7 @@ public final class ExecStorm implements Callable<Integer> {
       if (!agent.isAlive() || System.nanoTime() > deadline) {
         agent.destroyForcibly();
         reader.join(2000);
-        throw new IllegalStateException("the agent did not start watching (exit "
+        throw new IllegalStateException("no '" + ready + "' line (exit "
             + (agent.isAlive() ? "none" : agent.exitValue()) + "): " + tail(stderrCopy));
       }
     }
@@ -469,7 +537,8 @@ public final class ExecStorm implements Callable<Integer> {
     return f[0] + " " + f[1] + " " + f[2];
   }
 
-  private void write(Instant started, Map<String, Object> machine, List<Round> rounds, Sha sha) throws IOException {
+  private void write(Instant started, Map<String, Object> machine, List<Round> rounds, List<Round> peerRounds, Sha sha)
+      throws IOException {
     Files.createDirectories(out);
     Summary s = Summary.of(rounds, sha);
     Map<String, Object> doc = new LinkedHashMap<>();
@@ -485,10 +554,13 @@ public final class ExecStorm implements Callable<Integer> {
     settings.put("calmExecs", calmExecs);
     doc.put("settings", settings);
     doc.put("rounds", rounds);
+    if (!peerRounds.isEmpty()) {
+      doc.put("peerRounds", peerRounds);
+    }
     doc.put("sha256", sha);
     doc.put("summary", s);
     json.writeValue(out.resolve("exec-storm.json").toFile(), doc);
-    Files.writeString(out.resolve("exec-storm.md"), ExecStormReport.markdown(started, command(), machine, settings, rounds, sha, s));
+    Files.writeString(out.resolve("exec-storm.md"), ExecStormReport.markdown(started, command(), machine, settings, rounds, peerRounds, sha, s));
     log("wrote " + out.resolve("exec-storm.json") + " and " + out.resolve("exec-storm.md"));
   }
 
