@@ -8,7 +8,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -316,7 +315,7 @@ public final class ExecStorm implements Callable<Integer> {
     Path output = work.resolve("peer-" + index + ".log");
     Process peer = new ProcessBuilder(peerCommand.strip().split("\\s+")).redirectErrorStream(true).start();
     try {
-      awaitLine(peer, output, peerReady);
+      awaitLine(peer, output, peerReady, true);
       Thread.sleep(Math.round(settle * 1000));
       long ticks0 = cpuTicks(peer.pid());
       long[] c = storm(driver, children, seconds);
@@ -337,14 +336,21 @@ public final class ExecStorm implements Callable<Integer> {
   }
 
   private void awaitWatching(Process agent, Path stderrCopy) throws InterruptedException, IOException {
-    awaitLine(agent, stderrCopy, WATCHING);
+    awaitLine(agent, stderrCopy, WATCHING, false);
   }
 
-  /** Copies the agent's stderr to a file and returns once it says it is watching. */
-  private void awaitLine(Process agent, Path stderrCopy, String ready) throws InterruptedException, IOException {
+  /**
+   * Copies the process's diagnostics (stderr, or the merged output of a peer) to a file, for as
+   * long as it runs, so that its pipe never fills; returns once a line contains {@code ready}.
+   */
+  private void awaitLine(Process agent, Path stderrCopy, String ready, boolean merged)
+      throws InterruptedException, IOException {
     CountDownLatch watching = new CountDownLatch(1);
     Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(agent.getErrorStream(), StandardCharsets.UTF_8));
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(
+               // a peer runs with stderr merged into stdout; the agent keeps stdout for its events
+               merged ? agent.getInputStream() : agent.getErrorStream(),
+               StandardCharsets.UTF_8));
            PrintWriter copy = new PrintWriter(Files.newBufferedWriter(stderrCopy))) {
         String line;
         while ((line = in.readLine()) != null) {
@@ -354,8 +360,8 @@ public final class ExecStorm implements Callable<Integer> {
             watching.countDown();
           }
         }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      } catch (IOException closed) {
+        // Process closes the pipe once the process has exited: the copy ends there
       }
     }, "agent-stderr");
     reader.setDaemon(true);
