@@ -1,0 +1,647 @@
+package dev.veriruntime.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.veriruntime.verifier.hash.Sha256;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.http.HttpClient;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The end-to-end exec-storm harness: the cost of {@code veriruntime watch} on a host that execs as
+ * fast as it can, measured as ratios within one run (agent off vs on, JDK vs OpenSSL) so that a
+ * busy shared machine moves both sides of each ratio alike.
+ *
+ * <p>It compiles the ingest tests' {@code exec_driver.c} and K distinct child binaries (one
+ * compiled {@code exec_child.c}, copied K times with a different trailer so that each copy has its
+ * own SHA-256), then alternates rounds: agent off → storm; agent on (a fresh {@code watch}
+ * subprocess, started, settled, measured through {@code /proc} and its Prometheus endpoint, then
+ * stopped with SIGTERM) → the same storm. A storm is K drivers running {@code storm CHILD_i S W} at
+ * once; each driver counts the execs that exited 0, independently of the agent. Last comes SHA-256
+ * throughput of the JDK against {@code openssl speed}. Results go to {@code exec-storm.json} and
+ * {@code exec-storm.md} in the output directory.
+ *
+ * <p>Needs root (the agent loads the probe), gcc and openssl. Not thread-safe; one run per JVM.
+ *
+ * <pre>{@code
+ * java -cp benchmarks/target/benchmarks.jar dev.veriruntime.benchmarks.ExecStorm \
+ *     --seconds 10 --pairs 3 --binaries 8 --agent-jar pipeline/target/veriruntime.jar
+ * }</pre>
+ */
+@Command(name = "exec-storm", mixinStandardHelpOptions = true,
+    description = "Exec throughput, CPU, RSS, loss and latency of `veriruntime watch` under an exec storm.")
+public final class ExecStorm implements Callable<Integer> {
+  private static final String DRIVER_SOURCE = "ingest/src/test/resources/dev/veriruntime/ingest/testing/exec/exec_driver.c";
+  private static final String CHILD_SOURCE = "ingest/src/test/resources/dev/veriruntime/ingest/testing/exec/exec_child.c";
+  private static final String WATCHING = "veriruntime: watching";
+  private static final String LATENCY = "veriruntime_exec_verdict_latency_seconds";
+
+  // Targets from issue 8: reported against, never asserted.
+  static final double TARGET_THROUGHPUT_RATIO = 0.97;
+  static final double TARGET_P99_MS = 1.0;
+  static final double TARGET_SHA_RATIO = 0.9;
+  static final double TARGET_CPU_PERCENT_PER_KEXEC = 3.0;
+  static final double TARGET_RSS_MIB = 256;
+
+  @Option(names = "--seconds", description = "Storm length per round (default: ${DEFAULT-VALUE}).")
+  double seconds = 10;
+
+  @Option(names = "--pairs", description = "Off/on round pairs (default: ${DEFAULT-VALUE}).")
+  int pairs = 3;
+
+  @Option(names = "--binaries", description = "Distinct child binaries K, one driver each (default: ${DEFAULT-VALUE}).")
+  int binaries = 8;
+
+  @Option(names = "--workers", description = "Exec loops per driver (default: ${DEFAULT-VALUE}).")
+  int workers = 1;
+
+  @Option(names = "--settle", description = "Seconds between the agent's 'watching' line and the storm (default: ${DEFAULT-VALUE}).")
+  double settle = 2;
+
+  @Option(names = "--calm-execs", description = "Sequential execs of one cached binary after each storm, for latency without queueing (default: ${DEFAULT-VALUE}).")
+  int calmExecs = 500;
+
+  @Option(names = "--port", description = "Agent metrics port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+  int port = 19465;
+
+  @Option(names = "--root", description = "Repository root, for the C sources (default: ${DEFAULT-VALUE}).")
+  Path root = Path.of(".");
+
+  @Option(names = "--agent-jar", description = "The agent's shaded jar (default: ${DEFAULT-VALUE}).")
+  Path agentJar = Path.of("pipeline/target/veriruntime.jar");
+
+  @Option(names = "--out", description = "Directory for exec-storm.json and exec-storm.md (default: ${DEFAULT-VALUE}).")
+  Path out = Path.of("benchmarks/results");
+
+  @Option(names = "--sha-mib", description = "Size of the file Sha256.digest hashes (default: ${DEFAULT-VALUE}).")
+  int shaMiB = 256;
+
+  @Option(names = "--peer", paramLabel = "CMD", description = "A peer to compare with (e.g. 'fapolicyd --permissive --debug-deny'): "
+      + "after the agent's pairs, as many off/peer pairs, same storm. Split on spaces.")
+  String peerCommand;
+
+  @Option(names = "--peer-ready", paramLabel = "TEXT", description = "Text the peer prints once it is ready (default: ${DEFAULT-VALUE}).")
+  String peerReady = "Starting to listen for events";
+
+  @Option(names = "--peer-setup", paramLabel = "CMD", description = "Run with the directory of the binaries appended, before the peer rounds "
+      + "(e.g. 'fapolicyd-cli --file add').")
+  String peerSetup;
+
+  @Option(names = "--peer-teardown", paramLabel = "CMD", description = "Run with the directory of the binaries appended, after the peer rounds.")
+  String peerTeardown;
+
+  @Option(names = "--command", description = "The command line to record in the results (set by exec-storm.sh).")
+  String commandLine;
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private long clockTicks;
+  private Path work;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ExecStorm()).execute(args));
+  }
+
+  /** One storm: what the drivers counted, and the agent's side when it ran. */
+  record Round(int index, boolean agent, long execs, long failed, double seconds, double execsPerSecond,
+      AgentRound agentRound, PeerRound peerRound) {}
+
+  /**
+   * The agent's numbers for one round. Counters, and the latency percentiles (computed from the
+   * histogram buckets), are deltas from just before the storm to the end of the drain; maxMs is the
+   * agent's own decaying maximum. The calm figures are the latency of {@code calmExecs} sequential
+   * execs of one binary the agent has already verified, run after the storm has drained: a cached
+   * identity without a queue in front of it.
+   */
+  record AgentRound(double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB,
+      long execEventsSeen, long lostKernel, long lostKernelExec, long dropped, long lostInDegradedReports,
+      long unaccountedAtLeast, long latencyCount, double p50Ms, double p99Ms, double p999Ms, double maxMs,
+      long cacheHits, long cacheMisses, long calmExecs, double calmP50Ms, double calmP99Ms, double calmP999Ms) {}
+
+  /** A peer's numbers for one round: CPU over the storm (utime+stime of its main process) and peak RSS. */
+  record PeerRound(String command, double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB) {}
+
+  record Sha(double opensslGBps, double jdkBlocksGBps, double jdkFileGBps, int fileMiB,
+      double ratioBlocks, double ratioFile) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (binaries < 1 || binaries > 64 || workers < 1 || workers > 64 || pairs < 1 || seconds <= 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--binaries/--workers in 1..64, --pairs ≥ 1, --seconds > 0");
+    }
+    Instant started = Instant.now();
+    Map<String, Object> machine = machine();
+    clockTicks = Long.parseLong(run(List.of("getconf", "CLK_TCK")).strip());
+    work = Files.createTempDirectory("veriruntime-exec-storm-");
+    try {
+      Path driver = build();
+      List<Path> children = children();
+      log("warm-up storm (1 s, not recorded)");
+      storm(driver, children, 1);
+      List<Round> rounds = new ArrayList<>();
+      for (int p = 0; p < pairs; p++) {
+        rounds.add(offRound(rounds.size() + 1, driver, children));
+        rounds.add(onRound(rounds.size() + 1, driver, children));
+      }
+      List<Round> peerRounds = new ArrayList<>();
+      if (peerCommand != null) {
+        if (peerSetup != null) {
+          run(withDirectory(peerSetup));
+        }
+        try {
+          for (int p = 0; p < pairs; p++) {
+            peerRounds.add(offRound(rounds.size() + peerRounds.size() + 1, driver, children));
+            peerRounds.add(peerRound(rounds.size() + peerRounds.size() + 1, driver, children));
+          }
+        } finally {
+          if (peerTeardown != null) {
+            run(withDirectory(peerTeardown));
+          }
+        }
+      }
+      Sha sha = sha256();
+      machine.put("loadavgEnd", loadAverage());
+      write(started, machine, rounds, peerRounds, sha);
+      return 0;
+    } finally {
+      deleteTree(work);
+    }
+  }
+
+  private Path build() throws IOException, InterruptedException {
+    Path driver = work.resolve("exec_driver");
+    Path child = work.resolve("exec_child");
+    run(List.of("gcc", "-O2", "-o", driver.toString(), root.resolve(DRIVER_SOURCE).toString()));
+    run(List.of("gcc", "-O2", "-o", child.toString(), root.resolve(CHILD_SOURCE).toString()));
+    return driver;
+  }
+
+  /** K copies of the child, each with its own trailer: distinct files and distinct digests. */
+  private List<Path> children() throws IOException, InterruptedException {
+    byte[] base = Files.readAllBytes(work.resolve("exec_child"));
+    List<Path> out = new ArrayList<>();
+    for (int i = 0; i < binaries; i++) {
+      Path p = work.resolve("child-" + i);
+      byte[] trailer = ("veriruntime exec-storm child " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] bytes = Arrays.copyOf(base, base.length + trailer.length);
+      System.arraycopy(trailer, 0, bytes, base.length, trailer.length);
+      Files.write(p, bytes);
+      p.toFile().setExecutable(true, false);
+      out.add(p);
+    }
+    String check = run(List.of(work.resolve("exec_driver").toString(), "count", out.get(0).toString(), "1"));
+    if (!check.strip().endsWith("done 1 0")) {
+      throw new IllegalStateException("the driver could not run a child: " + check.strip());
+    }
+    return out;
+  }
+
+  /** Runs the K drivers at once and sums their counts: {succeeded, failed}. */
+  private long[] storm(Path driver, List<Path> children, double secs) throws IOException, InterruptedException {
+    List<Process> drivers = new ArrayList<>();
+    for (Path child : children) {
+      drivers.add(new ProcessBuilder(driver.toString(), "storm", child.toString(), Double.toString(secs),
+          Integer.toString(workers)).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+    }
+    long ok = 0;
+    long failed = 0;
+    for (Process d : drivers) {
+      String output = new String(d.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+      if (!d.waitFor(Math.round(secs) + 60, TimeUnit.SECONDS) || d.exitValue() != 0 || !output.startsWith("done ")) {
+        throw new IllegalStateException("driver failed: " + output);
+      }
+      String[] f = output.split("\\s+");
+      ok += Long.parseLong(f[1]);
+      failed += Long.parseLong(f[2]);
+    }
+    return new long[] {ok, failed};
+  }
+
+  private Round offRound(int index, Path driver, List<Path> children) throws IOException, InterruptedException {
+    log("round " + index + ": agent off, storm " + seconds + " s");
+    long[] c = storm(driver, children, seconds);
+    Round r = new Round(index, false, c[0], c[1], seconds, c[0] / seconds, null, null);
+    log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s", c[0], r.execsPerSecond));
+    return r;
+  }
+
+  private Round onRound(int index, Path driver, List<Path> children) throws Exception {
+    log("round " + index + ": agent on, storm " + seconds + " s");
+    Path stdout = work.resolve("agent-" + index + ".jsonl");
+    Path stderr = work.resolve("agent-" + index + ".err");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process agent = new ProcessBuilder(java, "-jar", agentJar.toString(), "watch", "--json", "--no-journal",
+        "--no-scan", "--metrics-port", Integer.toString(port), "--state-dir", work.resolve("state").toString())
+        .redirectOutput(stdout.toFile())
+        .start();
+    try {
+      awaitWatching(agent, stderr);
+      Thread.sleep(Math.round(settle * 1000));
+      PrometheusScrape before = PrometheusScrape.fetch(http, port);
+      long ticks0 = cpuTicks(agent.pid());
+      long[] c = storm(driver, children, seconds);
+      PrometheusScrape after = drain();
+      long ticks1 = cpuTicks(agent.pid());
+      long hwm = peakRssKiB(agent.pid());
+      String calm = run(List.of(driver.toString(), "count", children.get(0).toString(), Integer.toString(calmExecs)));
+      long calmOk = Long.parseLong(calm.strip().substring(calm.strip().lastIndexOf('\n') + 1).split("\\s+")[1]);
+      PrometheusScrape calmAfter = drain();
+      double maxMs = calmAfter.sum(LATENCY + "_max") * 1000;
+      stop(agent);
+      double cpu = (ticks1 - ticks0) / (double) clockTicks;
+      long seen = delta(before, after, "veriruntime_events_in_total", "kind", "ExecEvent");
+      long lostExec = delta(before, after, "veriruntime_events_lost_total", "kind", "exec");
+      long performed = c[0] + c[1] + binaries; // each driver is one exec as well
+      AgentRound a = new AgentRound(cpu, c[0] == 0 ? Double.NaN : cpu / (c[0] / 1000.0), hwm, seen,
+          Math.round(after.sum("veriruntime_events_lost_total") - before.sum("veriruntime_events_lost_total")),
+          lostExec,
+          Math.round(after.sum("veriruntime_events_dropped_total") - before.sum("veriruntime_events_dropped_total")),
+          lostInDegradedReports(stdout),
+          Math.max(0, performed - seen - lostExec),
+          delta(before, after, LATENCY + "_count", null, null),
+          quantileMs(before, after, 0.5, maxMs), quantileMs(before, after, 0.99, maxMs),
+          quantileMs(before, after, 0.999, maxMs), maxMs,
+          delta(before, after, "veriruntime_cache_lookups_total", "result", "hit"),
+          delta(before, after, "veriruntime_cache_lookups_total", "result", "miss"),
+          calmOk, quantileMs(after, calmAfter, 0.5, maxMs), quantileMs(after, calmAfter, 0.99, maxMs),
+          quantileMs(after, calmAfter, 0.999, maxMs));
+      Round r = new Round(index, true, c[0], c[1], seconds, c[0] / seconds, a, null);
+      log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"
+          + " %d exec events seen, %d lost (%d exec), p50/p99/p999 %.3f/%.3f/%.3f ms; calm p50/p99/p999 %.3f/%.3f/%.3f ms",
+          c[0], r.execsPerSecond, cpu, a.cpuSecondsPer1000Execs, hwm / 1024, seen, a.lostKernel, lostExec,
+          a.p50Ms, a.p99Ms, a.p999Ms, a.calmP50Ms, a.calmP99Ms, a.calmP999Ms));
+      return r;
+    } finally {
+      if (agent.isAlive()) {
+        agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private List<String> withDirectory(String command) {
+    List<String> c = new ArrayList<>(List.of(command.strip().split("\\s+")));
+    c.add(work.toString());
+    return c;
+  }
+
+  private Round peerRound(int index, Path driver, List<Path> children) throws Exception {
+    log("round " + index + ": peer on (" + peerCommand + "), storm " + seconds + " s");
+    Path output = work.resolve("peer-" + index + ".log");
+    Process peer = new ProcessBuilder(peerCommand.strip().split("\\s+")).redirectErrorStream(true).start();
+    try {
+      awaitLine(peer, output, peerReady, true);
+      Thread.sleep(Math.round(settle * 1000));
+      long ticks0 = cpuTicks(peer.pid());
+      long[] c = storm(driver, children, seconds);
+      long ticks1 = cpuTicks(peer.pid());
+      long hwm = peakRssKiB(peer.pid());
+      stop(peer);
+      double cpu = (ticks1 - ticks0) / (double) clockTicks;
+      PeerRound pr = new PeerRound(peerCommand, cpu, c[0] == 0 ? Double.NaN : cpu / (c[0] / 1000.0), hwm);
+      Round r = new Round(index, false, c[0], c[1], seconds, c[0] / seconds, null, pr);
+      log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, peer %.2f CPU s (%.3f per 1k execs), peak RSS %d MiB",
+          c[0], r.execsPerSecond, cpu, pr.cpuSecondsPer1000Execs, hwm / 1024));
+      return r;
+    } finally {
+      if (peer.isAlive()) {
+        peer.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private void awaitWatching(Process agent, Path stderrCopy) throws InterruptedException, IOException {
+    awaitLine(agent, stderrCopy, WATCHING, false);
+  }
+
+  /**
+   * Copies the process's diagnostics (stderr, or the merged output of a peer) to a file, for as
+   * long as it runs, so that its pipe never fills; returns once a line contains {@code ready}.
+   */
+  private void awaitLine(Process agent, Path stderrCopy, String ready, boolean merged)
+      throws InterruptedException, IOException {
+    CountDownLatch watching = new CountDownLatch(1);
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(
+               // a peer runs with stderr merged into stdout; the agent keeps stdout for its events
+               merged ? agent.getInputStream() : agent.getErrorStream(),
+               StandardCharsets.UTF_8));
+           PrintWriter copy = new PrintWriter(Files.newBufferedWriter(stderrCopy))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          copy.println(line);
+          copy.flush();
+          if (line.contains(ready)) {
+            watching.countDown();
+          }
+        }
+      } catch (IOException closed) {
+        // Process closes the pipe once the process has exited: the copy ends there
+      }
+    }, "agent-stderr");
+    reader.setDaemon(true);
+    reader.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (!watching.await(200, TimeUnit.MILLISECONDS)) {
+      if (!agent.isAlive() || System.nanoTime() > deadline) {
+        agent.destroyForcibly();
+        reader.join(2000);
+        throw new IllegalStateException("no '" + ready + "' line (exit "
+            + (agent.isAlive() ? "none" : agent.exitValue()) + "): " + tail(stderrCopy));
+      }
+    }
+  }
+
+  /**
+   * Waits until the agent's verdict count stops moving (two scrapes 250 ms apart agree) or ten
+   * seconds pass, so that the counters and the CPU time include all the work the storm caused.
+   */
+  private PrometheusScrape drain() throws IOException, InterruptedException {
+    PrometheusScrape last = PrometheusScrape.fetch(http, port);
+    double previous = -1;
+    int still = 0;
+    for (int i = 0; i < 40 && still < 2; i++) {
+      double latencies = last.sum(LATENCY + "_count");
+      still = latencies == previous ? still + 1 : 0;
+      previous = latencies;
+      Thread.sleep(250);
+      last = PrometheusScrape.fetch(http, port);
+    }
+    return last;
+  }
+
+  private static void stop(Process agent) throws InterruptedException {
+    agent.destroy(); // SIGTERM: the agent detaches the probe and flushes its sinks
+    if (!agent.waitFor(30, TimeUnit.SECONDS)) {
+      agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** utime + stime of all the process's threads, in clock ticks ({@code proc(5)}, fields 14 and 15). */
+  static long cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  static long peakRssKiB(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.substring(6).strip().split("\\s+")[0]);
+      }
+    }
+    throw new IOException("no VmHWM in /proc/" + pid + "/status");
+  }
+
+  /** Sum of {@code details.lost["kernel.*"]} over the VERIFICATION_DEGRADED lines of the agent's stdout. */
+  private long lostInDegradedReports(Path stdout) throws IOException {
+    long lost = 0;
+    try (Stream<String> lines = Files.lines(stdout)) {
+      for (String line : (Iterable<String>) lines::iterator) {
+        if (!line.contains("VERIFICATION_DEGRADED")) {
+          continue;
+        }
+        JsonNode event;
+        try {
+          event = json.readTree(line);
+        } catch (IOException notJson) {
+          continue;
+        }
+        JsonNode details = event.path("details").path("lost");
+        for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) details::fields) {
+          if (e.getKey().startsWith("kernel.")) {
+            lost += e.getValue().asLong();
+          }
+        }
+      }
+    }
+    return lost;
+  }
+
+  private static long delta(PrometheusScrape before, PrometheusScrape after, String name, String label, String value) {
+    if (label == null) {
+      return Math.round(after.sum(name) - before.sum(name));
+    }
+    return Math.round(after.value(name, label, value).orElse(0) - before.value(name, label, value).orElse(0));
+  }
+
+  /**
+   * From the histogram buckets' deltas between two scrapes (the agent exports no client-side
+   * percentiles), capped by the observed maximum since interpolation inside the top bucket can
+   * overshoot it.
+   */
+  private static double quantileMs(PrometheusScrape before, PrometheusScrape after, double q, double maxMs) {
+    return Math.min(PrometheusScrape.histogramQuantile(before, after, LATENCY, q) * 1000, maxMs);
+  }
+
+  private Sha sha256() throws Exception {
+    log("SHA-256: openssl speed -seconds 3 -evp sha256");
+    double openssl = opensslSpeed16k(run(List.of("openssl", "speed", "-seconds", "3", "-evp", "sha256")));
+    log("SHA-256: JDK MessageDigest, 16 KiB blocks, 3 s");
+    double blocks = jdkBlocks(3);
+    log("SHA-256: Sha256.digest on a " + shaMiB + " MiB file, best of 3");
+    Path file = work.resolve("sha256.bin");
+    Sha256VsOpenssl.fill(file, (long) shaMiB << 20, new Random(42));
+    double best = Double.MAX_VALUE;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      Sha256.digest(ch); // page cache and JIT
+      for (int r = 0; r < 3; r++) {
+        long t0 = System.nanoTime();
+        Sha256.digest(ch);
+        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+      }
+    }
+    Files.delete(file);
+    double fileGBps = ((long) shaMiB << 20) / 1e9 / best;
+    return new Sha(openssl / 1e9, blocks / 1e9, fileGBps, shaMiB, blocks / openssl, fileGBps * 1e9 / openssl);
+  }
+
+  /** Bytes/s in the 16384-byte column of {@code openssl speed} output ("1506235.73k" = 1000s of bytes/s). */
+  static double opensslSpeed16k(String output) {
+    List<String> header = null;
+    for (String line : output.split("\n")) {
+      List<String> t = List.of(line.strip().split("\\s+"));
+      if (!t.isEmpty() && t.get(0).equals("type")) {
+        header = t;
+      } else if (header != null && !t.isEmpty() && t.get(0).startsWith("sha256")) {
+        int column = 1 + (header.subList(1, header.size()).indexOf("16384") / 2); // "16384 bytes" is two tokens
+        if (header.indexOf("16384") < 0 || column >= t.size()) {
+          break;
+        }
+        return Double.parseDouble(t.get(column).replace("k", "")) * 1000;
+      }
+    }
+    throw new IllegalStateException("no 16384-byte sha256 column in openssl speed output:\n" + output);
+  }
+
+  /** Bytes/s of MessageDigest over one 16 KiB block, for the same shape of work as openssl speed. */
+  private static double jdkBlocks(double secs) {
+    byte[] block = new byte[16384];
+    new Random(7).nextBytes(block);
+    MessageDigest md = Sha256.newDigest();
+    byte[] sink = new byte[32];
+    long warmEnd = System.nanoTime() + 1_000_000_000L;
+    while (System.nanoTime() < warmEnd) {
+      md.update(block);
+      sink = md.digest();
+    }
+    long n = 0;
+    long t0 = System.nanoTime();
+    long end = t0 + (long) (secs * 1e9);
+    long now;
+    do {
+      md.update(block);
+      sink = md.digest();
+      n++;
+    } while ((now = System.nanoTime()) < end);
+    if (sink[0] == 42 && sink[1] == 42 && sink[2] == 42) {
+      System.err.print(""); // keeps the digest alive for the JIT
+    }
+    return n * (double) block.length / ((now - t0) / 1e9);
+  }
+
+  private static Map<String, Object> machine() throws IOException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("nproc", Runtime.getRuntime().availableProcessors());
+    m.put("model", Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+        .filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).strip())
+        .findFirst().orElse("unknown"));
+    m.put("kernel", Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip());
+    m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    m.put("loadavgStart", loadAverage());
+    return m;
+  }
+
+  /** The 1, 5 and 15 minute load averages. */
+  private static String loadAverage() throws IOException {
+    String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split(" ");
+    return f[0] + " " + f[1] + " " + f[2];
+  }
+
+  private void write(Instant started, Map<String, Object> machine, List<Round> rounds, List<Round> peerRounds, Sha sha)
+      throws IOException {
+    Files.createDirectories(out);
+    Summary s = Summary.of(rounds, sha);
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("started", started.toString());
+    doc.put("command", command());
+    doc.put("machine", machine);
+    Map<String, Object> settings = new LinkedHashMap<>();
+    settings.put("seconds", seconds);
+    settings.put("pairs", pairs);
+    settings.put("binaries", binaries);
+    settings.put("workersPerBinary", workers);
+    settings.put("settleSeconds", settle);
+    settings.put("calmExecs", calmExecs);
+    doc.put("settings", settings);
+    doc.put("rounds", rounds);
+    if (!peerRounds.isEmpty()) {
+      doc.put("peerRounds", peerRounds);
+    }
+    doc.put("sha256", sha);
+    doc.put("summary", s);
+    json.writeValue(out.resolve("exec-storm.json").toFile(), doc);
+    Files.writeString(out.resolve("exec-storm.md"), ExecStormReport.markdown(started, command(), machine, settings, rounds, peerRounds, sha, s));
+    log("wrote " + out.resolve("exec-storm.json") + " and " + out.resolve("exec-storm.md"));
+  }
+
+  private String command() {
+    return commandLine != null ? commandLine
+        : "java -cp benchmarks/target/benchmarks.jar dev.veriruntime.benchmarks.ExecStorm --seconds " + seconds
+            + " --pairs " + pairs + " --binaries " + binaries;
+  }
+
+  /** The ratios and worst cases the report compares with the targets. */
+  record Summary(double throughputRatioMedian, List<Double> throughputRatios, double cpuPercentPer1000ExecsPerSecond,
+      double peakRssMiB, long execsPerformedOn, long lostExec, long lostAllKinds, long unaccountedAtLeast,
+      double lossFraction, double p50MsWorst, double p99MsWorst, double p999MsWorst, double calmP50MsWorst,
+      double calmP99MsWorst, double calmP999MsWorst, double shaRatioBlocks, double shaRatioFile) {
+
+    static Summary of(List<Round> rounds, Sha sha) {
+      List<Double> ratios = new ArrayList<>();
+      for (int i = 0; i + 1 < rounds.size(); i += 2) {
+        ratios.add(rounds.get(i + 1).execsPerSecond / rounds.get(i).execsPerSecond);
+      }
+      List<AgentRound> on = rounds.stream().filter(Round::agent).map(Round::agentRound).toList();
+      long performed = rounds.stream().filter(Round::agent).mapToLong(Round::execs).sum();
+      long lostExec = on.stream().mapToLong(AgentRound::lostKernelExec).sum();
+      long lost = on.stream().mapToLong(a -> Math.max(a.lostKernel, a.lostInDegradedReports)).sum();
+      return new Summary(median(ratios), ratios,
+          100 * median(on.stream().map(AgentRound::cpuSecondsPer1000Execs).toList()),
+          on.stream().mapToLong(AgentRound::peakRssKiB).max().orElse(0) / 1024.0,
+          performed, lostExec, lost, on.stream().mapToLong(AgentRound::unaccountedAtLeast).sum(),
+          performed == 0 ? 0 : lostExec / (double) performed,
+          worst(on, AgentRound::p50Ms), worst(on, AgentRound::p99Ms), worst(on, AgentRound::p999Ms),
+          worst(on, AgentRound::calmP50Ms), worst(on, AgentRound::calmP99Ms), worst(on, AgentRound::calmP999Ms),
+          sha.ratioBlocks, sha.ratioFile);
+    }
+
+    private static double worst(List<AgentRound> on, java.util.function.ToDoubleFunction<AgentRound> f) {
+      return on.stream().mapToDouble(f).max().orElse(Double.NaN);
+    }
+
+    static double median(List<Double> xs) {
+      List<Double> s = xs.stream().sorted(Comparator.naturalOrder()).toList();
+      if (s.isEmpty()) {
+        return Double.NaN;
+      }
+      int m = s.size() / 2;
+      return s.size() % 2 == 1 ? s.get(m) : (s.get(m - 1) + s.get(m)) / 2;
+    }
+  }
+
+  private static String run(List<String> command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IOException(String.join(" ", command) + " failed: " + output.strip());
+    }
+    return output;
+  }
+
+  private static String tail(Path file) {
+    try {
+      List<String> lines = Files.readAllLines(file);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 10), lines.size()));
+    } catch (IOException e) {
+      return "(no stderr: " + e.getMessage() + ")";
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private static void log(String message) {
+    System.err.println("exec-storm: " + message);
+  }
+}

@@ -1,0 +1,40 @@
+package dev.veriruntime.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ExecStormTest {
+  @Test
+  void readsThe16KiBColumnOfOpensslSpeed() {
+    String output = """
+        Doing sha256 for 3s on 16 size blocks: 1 sha256's in 3.00s
+        version: 3.0.22
+        The 'numbers' are in 1000s of bytes per second processed.
+        type             16 bytes     64 bytes    256 bytes   1024 bytes   8192 bytes  16384 bytes
+        sha256           85697.09k   311500.22k   718871.77k  1154203.83k  1478288.20k  1506235.73k
+        """;
+    assertThat(ExecStorm.opensslSpeed16k(output)).isEqualTo(1_506_235_730.0, org.assertj.core.api.Assertions.within(1.0));
+  }
+
+  @Test
+  void refusesOutputWithoutTheColumn() {
+    assertThatThrownBy(() -> ExecStorm.opensslSpeed16k("sha256 1.0k\n")).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void readsThisProcessFromProc() throws Exception {
+    long pid = ProcessHandle.current().pid();
+    assertThat(ExecStorm.cpuTicks(pid)).isPositive();
+    assertThat(ExecStorm.peakRssKiB(pid)).isGreaterThan(1024);
+  }
+
+  @Test
+  void medianOfPairs() {
+    assertThat(ExecStorm.Summary.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
+    assertThat(ExecStorm.Summary.median(List.of(4.0, 1.0))).isEqualTo(2.5);
+    assertThat(ExecStorm.Summary.median(List.of())).isNaN();
+  }
+}
