@@ -3,6 +3,8 @@ package dev.veriruntime.cli;
 import dev.veriruntime.api.LocalCoreApi;
 import dev.veriruntime.api.VerifierCoreApi;
 import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
+import java.io.IOException;
 import dev.veriruntime.verifier.process.ExecutableVerifier;
 import dev.veriruntime.verifier.process.ProcessPolicy;
 import dev.veriruntime.verifier.process.ProcessVerifier;
@@ -23,6 +25,14 @@ import java.util.List;
 record InProcessVerifiers(BinaryVerifier binaries, ProcessVerifier processes) {
 
   static InProcessVerifiers load(List<Path> refs, List<Path> trustedKeys) {
+    return load(refs, trustedKeys, true);
+  }
+
+  /**
+   * @param packageDatabase also accept package-owned files that match the package database's
+   *     checksums, as the daemon's embedded default does
+   */
+  static InProcessVerifiers load(List<Path> refs, List<Path> trustedKeys, boolean packageDatabase) {
     ReferenceStore store;
     try {
       store =
@@ -31,8 +41,14 @@ record InProcessVerifiers(BinaryVerifier binaries, ProcessVerifier processes) {
     } catch (ReferenceException e) {
       throw RefsCommand.cliError(e);
     }
+    PackageDatabase packages;
+    try {
+      packages = packageDatabase ? PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR) : PackageDatabase.empty();
+    } catch (IOException e) {
+      throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot read the package database: " + e.getMessage(), e);
+    }
     BinaryVerifier binaries =
-        new BinaryVerifier(store, Clock.systemUTC(), BinaryVerifier.Options.defaults());
+        new BinaryVerifier(store, packages, Clock.systemUTC(), BinaryVerifier.Options.defaults());
     return new InProcessVerifiers(
         binaries,
         new ProcessVerifier(

@@ -35,12 +35,17 @@ public final class VerifierOptions {
               + " ${DEFAULT-VALUE}). Ignored with --refs/--trusted-key.")
   Path socket = ApiServer.DEFAULT_SOCKET;
 
-  /** True when the caller named references, so the answer must come from this process. */
+  @Option(
+      names = "--no-package-database",
+      description = "do not accept package-owned files on the strength of the package database's checksums")
+  boolean noPackageDatabase;
+
+  /** True when the caller chose its own trust, so the answer must come from this process. */
   boolean ownReferences() {
-    return !refs.isEmpty() || !trustedKeys.isEmpty();
+    return !refs.isEmpty() || !trustedKeys.isEmpty() || noPackageDatabase;
   }
 
   InProcessVerifiers loadVerifiers() {
-    return InProcessVerifiers.load(refs, trustedKeys);
+    return InProcessVerifiers.load(refs, trustedKeys, !noPackageDatabase);
   }
 }
