@@ -39,6 +39,14 @@ public record BinaryVerification(
     findings = List.copyOf(findings);
   }
 
+  /**
+   * Whether anything trusted knows this file: a reference (by digest or path) or the package
+   * database. False exactly when the verdict is {@link Verdict#UNKNOWN}.
+   */
+  public boolean known() {
+    return verdict != Verdict.UNKNOWN;
+  }
+
   public Optional<Reference> matchedReference() {
     return Optional.ofNullable(reference);
   }

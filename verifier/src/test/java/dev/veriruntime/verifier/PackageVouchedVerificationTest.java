@@ -38,6 +38,26 @@ class PackageVouchedVerificationTest {
     assertThat(v.coverage().get(Scope.DISK_HASH).orElseThrow().reason()).contains("package tool");
     assertThat(v.coverage().get(Scope.SIGNATURE).orElseThrow().status()).isEqualTo(ScopeStatus.NOT_VERIFIED);
     assertThat(v.verdict()).isEqualTo(Verdict.DEGRADED);
+    assertThat(v.known()).as("known without a Reference object: the package database vouched").isTrue();
+  }
+
+  @Test
+  void aProcessRunningAPackageVouchedBinaryIsNotUnknown() throws Exception {
+    Path bin = Files.copy(Path.of("/usr/bin/sleep"), dir.resolve("sleep"), StandardCopyOption.COPY_ATTRIBUTES);
+    BinaryVerifier verifier = verifierFor(bin);
+    Process p = new ProcessBuilder(bin.toString(), "30").start();
+    try {
+      var pv = new dev.veriruntime.verifier.process.ProcessVerifier(
+          dev.veriruntime.verifier.process.ExecutableVerifier.of(verifier),
+          dev.veriruntime.verifier.process.ProcessPolicy.defaults()
+              .withIntendedScopes(EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER)),
+          Clock.systemUTC());
+      var result = pv.verify((int) p.pid());
+      assertThat(result.coverage().get(Scope.DISK_HASH).orElseThrow().status()).isEqualTo(ScopeStatus.VERIFIED);
+      assertThat(result.verdict()).isEqualTo(Verdict.VERIFIED);
+    } finally {
+      p.destroyForcibly().waitFor();
+    }
   }
 
   @Test

@@ -537,7 +537,7 @@ public final class ProcessVerifier {
       }
       Coverage coverage = Coverage.of(List.copyOf(results.values()));
       // Without the executable's digest nothing says "unknown": what is missing is coverage.
-      boolean referenceFound = exe == null || exe.matchedReference().isPresent();
+      boolean referenceFound = exe == null || exe.known();
       List<Finding> ordered = new ArrayList<>(findings);
       ordered.sort(Comparator.comparing(Finding::scope));
       ProcessVerification.Executable executable =
