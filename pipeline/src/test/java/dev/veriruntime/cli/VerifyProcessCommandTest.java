@@ -108,7 +108,8 @@ class VerifyProcessCommandTest {
 
   @Test
   void unknownProcessExitsThreeAndFindingsCarryTypeAndReason() {
-    CliRun run = CliRun.of("verify-process", Long.toString(sleep.pid()), "--json");
+    // Without references and without the package database nothing knows /usr/bin/sleep.
+    CliRun run = CliRun.of("verify-process", Long.toString(sleep.pid()), "--json", "--no-package-database");
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.VERDICT_UNKNOWN);
     JsonNode findings = run.json().get("findings");
     assertThat(findings).isNotEmpty();
@@ -118,7 +119,7 @@ class VerifyProcessCommandTest {
           assertThat(f.get("reason").asText()).isNotEmpty();
         });
 
-    CliRun text = CliRun.of("verify-process", Long.toString(sleep.pid()));
+    CliRun text = CliRun.of("verify-process", Long.toString(sleep.pid()), "--no-package-database");
     assertThat(text.out())
         .startsWith("UNKNOWN  pid " + sleep.pid())
         .contains("MEMORY_CODE   VERIFIED");
@@ -134,7 +135,7 @@ class VerifyProcessCommandTest {
 
   @Test
   void stateListsRunningProcessesWithVerdictCoverageAndTime() {
-    CliRun run = CliRun.of("state", "--json");
+    CliRun run = CliRun.of("state", "--json", "--no-package-database");
     assertThat(run.exitCode()).as(run.err()).isZero();
     JsonNode processes = run.json().get("processes");
     JsonNode mine = null;
