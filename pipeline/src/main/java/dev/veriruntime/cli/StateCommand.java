@@ -43,9 +43,6 @@ import picocli.CommandLine.Spec;
 public final class StateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-
-
-
   @Mixin VerifierOptions options;
 
   /** What the in-process listing skipped; stays null when the daemon answered. */

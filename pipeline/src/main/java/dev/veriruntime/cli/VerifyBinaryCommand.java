@@ -39,9 +39,6 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "PATH", description = "the file to verify")
   Path path;
 
-
-
-
   @Mixin VerifierOptions options;
 
   @Override

@@ -41,9 +41,6 @@ public final class VerifyProcessCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "PID", description = "the process to verify")
   String pidArgument;
 
-
-
-
   @Mixin VerifierOptions options;
 
   @Override
