@@ -190,7 +190,8 @@ public final class Daemon implements AutoCloseable {
 
     Pipeline pipeline = new Pipeline(new Pipeline.Components(verification, table, classifier, new HashSet<>(policy.jitAllowance),
         ledger, metrics, routes, Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
-        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host));
+        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host,
+        ProbeMappingFilter.of(probe, registry, err)));
     Map<String, String> tags = new LinkedHashMap<>();
     probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
     SelfIntegrityMonitor monitor = new SelfIntegrityMonitor(SelfIntegrity.forThisProcess(packages), tags, classifier,
