@@ -25,6 +25,13 @@ const volatile __u32 vr_trace_injection = 1;
 #define VR_RINGBUF_DEFAULT_BYTES (16 * 1024 * 1024)
 #define VR_PATH_DEPTH 48 /* dentries plus mount crossings walked per path */
 #define VR_PENDING_MAX 16384
+
+/* Wake-ups: an exit record is only bookkeeping for the agent, so it never wakes the reader (which
+ * picks quiet records up with the next wake-up, or after its poll timeout). That halves the
+ * wake-ups of an exec storm. Every other record wakes the reader unconditionally: the kernel's
+ * default ("only if the reader has consumed everything") would stay silent behind a quiet record. */
+#define VR_QUIET BPF_RB_NO_WAKEUP
+#define VR_WAKE BPF_RB_FORCE_WAKEUP
 #define VR_VERIFIED_MAX 8192
 
 #define PROT_EXEC 0x4
@@ -447,7 +454,7 @@ int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		e->path_len = 0;
 		e->path_flags |= VR_PATH_UNRESOLVED;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
 
@@ -475,7 +482,7 @@ int vr_exit(struct trace_event_raw_sched_process_exit *ctx)
 	task = (struct task_struct *)bpf_get_current_task();
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->_pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_QUIET);
 	return 0;
 }
 
@@ -533,7 +540,7 @@ int vr_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 		a->map_flags = m.flags;
 		a->source = VR_SOURCE_MMAP;
 		a->_pad = 0;
-		bpf_ringbuf_submit(a, 0);
+		bpf_ringbuf_submit(a, VR_WAKE);
 		return 0;
 	}
 	if (f && verified_mapping(f))
@@ -563,7 +570,7 @@ int vr_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 		e->path_len = 0;
 		e->path_flags = VR_PATH_UNRESOLVED;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
 
@@ -643,7 +650,7 @@ int vr_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
 		a->map_flags = 0;
 		a->source = VR_SOURCE_MPROTECT;
 		a->_pad = 0;
-		bpf_ringbuf_submit(a, 0);
+		bpf_ringbuf_submit(a, VR_WAKE);
 		return 0;
 	}
 
@@ -663,7 +670,7 @@ int vr_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
 	e->_pad = 0;
 	fill_file(&e->file, f);
 	e->path_len = resolve_path(f, e->path, &e->path_flags);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
 
@@ -680,7 +687,7 @@ static __always_inline void emit_injection(__u32 technique, __s32 target, __s64 
 	e->request = request;
 	e->addr = addr;
 	e->count = count;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 }
 
 SEC("tp/syscalls/sys_enter_ptrace")
@@ -765,6 +772,6 @@ int vr_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
 		n = 1;
 	}
 	e->name_len = n - 1;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
