@@ -3,6 +3,7 @@ package dev.veriruntime.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veriruntime.api.ApiServer;
+import dev.veriruntime.api.CoreApis;
 import dev.veriruntime.cli.DemoReport.Alert;
 import dev.veriruntime.cli.DemoReport.Outcome;
 import dev.veriruntime.cli.DemoReport.Status;
@@ -101,44 +102,50 @@ public final class DemoCommand implements Callable<Integer> {
     Tally tally = new Tally();
     ByteArrayOutputStream agentLog = new ByteArrayOutputStream();
     AtomicReference<Throwable> agentFailure = new AtomicReference<>();
+    AtomicReference<Daemon> agent = new AtomicReference<>();
     try (DemoWorkspace ws = DemoWorkspace.create()) {
-      AlertFeed feed = new AlertFeed();
-      say(out, "VeriRuntime demo: harmless scenarios against a live agent; the alerts about them are shown as they arrive.%n");
-      say(out, "Starting an agent in this process (embedded default policy, state in %s, no journal)...%n", ws.dir());
-      if (Files.exists(ApiServer.DEFAULT_SOCKET)) {
-        say(out, "(A daemon's API socket is at %s, but the Core API streams no events: the demo loads its own probe beside it.)%n",
-            ApiServer.DEFAULT_SOCKET);
-      }
-      Daemon daemon = startAgent(ws, feed, agentLog);
-      Thread runner = new Thread(() -> {
-        try {
-          daemon.run(null);
-        } catch (RuntimeException | Error e) {
-          agentFailure.set(e);
-        }
-      }, "veriruntime-demo-agent");
-      // Ctrl-C: no unknown binary of ours may outlive the demo, nor its files.
+      // Ctrl-C or SIGTERM.
       Thread cleaner = new Thread(() -> {
-        daemon.stop();
+        // The workspace first: whatever happens to the agent, no unknown binary of ours may
+        // outlive the demo, nor its files.
         try {
           ws.close();
-        } catch (IOException e) {
-          // exiting anyway; the directory is private and under java.io.tmpdir
+        } catch (IOException | RuntimeException e) {
+          System.err.println("veriruntime: demo clean-up incomplete: " + e.getMessage());
         }
+        Optional.ofNullable(agent.get()).ifPresent(Daemon::stop);
       }, "veriruntime-demo-cleanup");
       Runtime.getRuntime().addShutdownHook(cleaner);
       try {
+        AlertFeed feed = new AlertFeed();
+        say(out, "VeriRuntime demo: harmless scenarios against a live agent; the alerts about them are shown as they arrive.%n");
+        say(out, "Starting an agent in this process (embedded default policy, state in %s, no journal)...%n", ws.dir());
+        if (CoreApis.probe(ApiServer.DEFAULT_SOCKET) == CoreApis.DaemonStatus.RUNNING) {
+          say(out, "(A daemon answers on %s, but the Core API streams no events: the demo loads its own probe beside it.)%n",
+              ApiServer.DEFAULT_SOCKET);
+        }
+        Daemon daemon = startAgent(ws, feed, agentLog);
+        agent.set(daemon);
+        Thread runner = new Thread(() -> {
+          try {
+            daemon.run(null);
+          } catch (RuntimeException | Error e) {
+            agentFailure.set(e);
+          }
+        }, "veriruntime-demo-agent");
         runner.start();
-        say(out, "Agent ready after %d ms (probe attached, pid %d).%n", millis(System.nanoTime() - started),
-            ProcessHandle.current().pid());
-        List<DemoScenario> scenarios = DemoScenario.standard(ws);
-        for (int i = 0; i < scenarios.size(); i++) {
-          outcomes.add(run(i + 1, scenarios.size(), scenarios.get(i), feed, ws, tally, out));
+        try {
+          say(out, "Agent ready after %d ms.%n", millis(System.nanoTime() - started));
+          List<DemoScenario> scenarios = DemoScenario.standard(ws);
+          for (int i = 0; i < scenarios.size(); i++) {
+            outcomes.add(run(i + 1, scenarios.size(), scenarios.get(i), feed, ws, tally, out));
+          }
+        } finally {
+          daemon.stop();
+          runner.join(Duration.ofSeconds(10).toMillis());
+          daemon.close();
         }
       } finally {
-        daemon.stop();
-        runner.join(Duration.ofSeconds(10).toMillis());
-        daemon.close();
         try {
           Runtime.getRuntime().removeShutdownHook(cleaner);
         } catch (IllegalStateException shuttingDown) {
@@ -170,13 +177,12 @@ public final class DemoCommand implements Callable<Integer> {
     say(out, "%s", DemoReport.header(number, total, s.title(), s.action(), s.expected()));
     Outcome outcome;
     if (s.unavailable() != null) {
-      outcome = new Outcome(number, s.name(), s.title(), s.expected(), Status.SKIPPED, null, List.of(), s.unavailable());
+      outcome = outcome(number, s, Status.SKIPPED, null, List.of(), s.unavailable());
     } else {
       try {
         outcome = await(number, s, s.launcher().launch(), feed, tally, out);
       } catch (IOException e) {
-        outcome = new Outcome(number, s.name(), s.title(), s.expected(), Status.MISSING, null, List.of(),
-            "could not run the scenario: " + e.getMessage());
+        outcome = outcome(number, s, Status.MISSING, null, List.of(), "could not run the scenario: " + e.getMessage());
       } finally {
         ws.stopProcesses();
       }
@@ -210,23 +216,25 @@ public final class DemoCommand implements Callable<Integer> {
         tally.count(e);
       }
     }
-    String waited = timeout.toSeconds() + " s";
+    String waited = timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms";
     if (launch.silent()) {
       if (awaited == null) {
-        return new Outcome(number, s.name(), s.title(), s.expected(), Status.MISSING, null, seen,
+        return outcome(number, s, Status.MISSING, null, seen,
             "the marker's alert did not arrive within " + waited + ", so silence proves nothing");
       }
       String marker = "the marker's alert arrived " + awaited.latencyMillis() + " ms after " + DemoScenario.TRUE + " started";
       return seen.isEmpty()
-          ? new Outcome(number, s.name(), s.title(), s.expected(), Status.PASS, null, seen,
+          ? outcome(number, s, Status.PASS, null, seen,
               "no alert about " + DemoScenario.TRUE + " (" + marker + ", and " + GRACE.toMillis() + " ms more passed)")
-          : new Outcome(number, s.name(), s.title(), s.expected(), Status.UNEXPECTED, null, seen,
-              seen.size() + " alert(s) about a binary that should be trusted");
+          : outcome(number, s, Status.UNEXPECTED, null, seen, seen.size() + " alert(s) about a binary that should be trusted");
     }
     return awaited != null
-        ? new Outcome(number, s.name(), s.title(), s.expected(), Status.PASS, awaited, seen, "")
-        : new Outcome(number, s.name(), s.title(), s.expected(), Status.MISSING, null, seen,
-            "no " + s.expected() + " within " + waited);
+        ? outcome(number, s, Status.PASS, awaited, seen, "")
+        : outcome(number, s, Status.MISSING, null, seen, "no " + s.expected() + " within " + waited);
+  }
+
+  private static Outcome outcome(int number, DemoScenario s, Status status, Alert alert, List<Alert> seen, String note) {
+    return new Outcome(number, s.name(), s.title(), s.expected(), status, alert, seen, note);
   }
 
   private static Daemon startAgent(DemoWorkspace ws, AlertFeed feed, ByteArrayOutputStream log) throws IOException {
