@@ -41,6 +41,8 @@ public final class ExitCodes {
   public static final int API_FORBIDDEN = 41;
   /** A Core API subject (file, evidence reference) does not exist (NOT_FOUND). */
   public static final int NOT_FOUND = 42;
+  /** {@code veriruntime demo}: an expected alert did not arrive, or one came where none was expected. */
+  public static final int DEMO_FAILED = 50;
   /** A bug: an unexpected exception. The message says what. */
   public static final int INTERNAL = 70;
 
