@@ -308,8 +308,7 @@ final class ExecutableScanner {
   }
 
   private static boolean executable(Path file) throws IOException {
-    Set<PosixFilePermission> mode =
-        Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
+    Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
     return mode.stream().anyMatch(EXECUTE::contains);
   }
 }

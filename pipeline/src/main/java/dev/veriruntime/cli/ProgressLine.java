@@ -8,9 +8,9 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * A one-line progress bar for a scan, redrawn in place on a terminal with {@code \r}: files done
- * of total, files/s, MB/s and the time left. Lines are at most {@link #WIDTH} characters so that
- * they never wrap on an 80-column terminal. Not thread-safe: one drawing thread.
+ * A one-line progress bar for a scan, redrawn in place on a terminal with {@code \r}: files done of
+ * total, files/s, MB/s and the time left. Lines are at most {@link #WIDTH} characters so that they
+ * never wrap on an 80-column terminal. Not thread-safe: one drawing thread.
  */
 final class ProgressLine {
   static final int WIDTH = 79;

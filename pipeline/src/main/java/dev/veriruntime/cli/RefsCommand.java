@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -282,6 +283,26 @@ public final class RefsCommand implements Runnable {
   static final class Verify implements Callable<Integer> {
     @Spec CommandSpec spec;
 
+    @Mixin SignedFile input;
+
+    @Override
+    public Integer call() {
+      List<LoadedStatement> loaded = input.load();
+      PrintWriter out = spec.commandLine().getOut();
+      if (input.json) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("file", input.file.toString());
+        statementsJson(root.putArray("statements"), loaded);
+        printJson(out, root);
+      } else {
+        printStatements(out, input.file, loaded);
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  /** A reference file every statement of which a trusted key must sign: verify and import. */
+  static final class SignedFile {
     @Parameters(
         index = "0",
         paramLabel = "FILE",
@@ -298,23 +319,15 @@ public final class RefsCommand implements Runnable {
     @Option(names = "--json", description = "print the result as JSON")
     boolean json;
 
-    @Override
-    public Integer call() {
-      List<LoadedStatement> loaded = load(file, trustedKeys, SignaturePolicy.REQUIRE_TRUSTED);
-      PrintWriter out = spec.commandLine().getOut();
-      if (json) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("file", file.toString());
-        statementsJson(root.putArray("statements"), loaded);
-        printJson(out, root);
-      } else {
-        printStatements(out, file, loaded);
-      }
-      return ExitCodes.OK;
+    /** Every statement in the file; refused (12) unless a trusted key signed each one. */
+    List<LoadedStatement> load() {
+      return RefsCommand.load(file, trustedKeys, SignaturePolicy.REQUIRE_TRUSTED);
     }
   }
 
-  /** Each statement's signer and subjects, one line a subject, as {@code refs verify} prints them. */
+  /**
+   * Each statement's signer and subjects, one line a subject, as {@code refs verify} prints them.
+   */
   static void printStatements(PrintWriter out, Path file, List<LoadedStatement> loaded) {
     for (LoadedStatement s : loaded) {
       out.printf(
@@ -399,8 +412,8 @@ public final class RefsCommand implements Runnable {
   }
 
   /**
-   * Fails early, before long work, when {@code target} cannot be an output file: it is a
-   * directory, or its directory does not exist.
+   * Fails early, before long work, when {@code target} cannot be an output file: it is a directory,
+   * or its directory does not exist.
    */
   static void checkWritable(Path target) {
     Path abs = target.toAbsolutePath();

@@ -22,17 +22,17 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code refs diff A B}: which subject names B adds, removes or gives another digest compared
- * with A, and for ELF files which sections changed. Subjects without a name are keyed by digest.
+ * {@code refs diff A B}: which subject names B adds, removes or gives another digest compared with
+ * A, and for ELF files which sections changed. Subjects without a name are keyed by digest.
  */
 @Command(
     name = "diff",
     mixinStandardHelpOptions = true,
     description = {
-      "Compare two reference files by subject name: added, removed and changed digests (with the ELF",
-      "sections that differ). Signatures are checked only against --trusted-key keys given.",
-      "Exit codes: 0 compared (with or without differences), 10 unreadable, 11 malformed, 12 a trusted",
-      "key's signature does not verify, 13 bad key."
+      "Compare two reference files by subject name: added, removed and changed digests, with",
+      "the ELF sections that differ. Signatures are checked only with the --trusted-key given.",
+      "Exit codes: 0 compared (with or without differences), 10 unreadable, 11 malformed,",
+      "12 a trusted key's signature does not verify, 13 bad key."
     })
 final class RefsDiffCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -68,7 +68,8 @@ final class RefsDiffCommand implements Callable<Integer> {
   public Integer call() {
     SortedMap<String, List<Reference>> before = byName(a);
     SortedMap<String, List<Reference>> after = byName(b);
-    ObjectNode root = RefsCommand.JSON.createObjectNode().put("a", a.toString()).put("b", b.toString());
+    ObjectNode root =
+        RefsCommand.JSON.createObjectNode().put("a", a.toString()).put("b", b.toString());
     ArrayNode added = root.putArray("added");
     ArrayNode removed = root.putArray("removed");
     ArrayNode changed = root.putArray("changed");
@@ -124,8 +125,8 @@ final class RefsDiffCommand implements Callable<Integer> {
   }
 
   /**
-   * Sections whose digest differs, is new or is gone, when each side has one reference with
-   * section digests; otherwise none can be named.
+   * Sections whose digest differs, is new or is gone, when each side has one reference with section
+   * digests; otherwise none can be named.
    */
   private static Set<String> changedSections(List<Reference> before, List<Reference> after) {
     Set<String> out = new TreeSet<>();

@@ -4,16 +4,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veriruntime.verifier.reference.LoadedStatement;
 import dev.veriruntime.verifier.reference.ReferenceException;
 import dev.veriruntime.verifier.reference.ReferenceLoader;
-import dev.veriruntime.verifier.reference.SignaturePolicy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -25,37 +23,28 @@ import picocli.CommandLine.Spec;
     name = "import",
     mixinStandardHelpOptions = true,
     description = {
-      "Check that every statement in FILE (DSSE envelope(s), e.g. SLSA provenance .intoto.jsonl) is",
-      "signed by a trusted key and list the subjects that become references. With --out, add the",
-      "envelopes as they are (still signed) to a reference file for watch --refs / verify-binary --refs.",
-      "Exit codes: 0 imported, 10 unreadable, 11 malformed or no sha256 subject, 12 signature invalid or",
-      "not by a trusted key, 13 bad key, 14 output not writable."
+      "Check that every statement in FILE (DSSE envelope(s), e.g. SLSA provenance .intoto.jsonl)",
+      "is signed by a trusted key and list the subjects that become references. With --out, add",
+      "the envelopes as they are (still signed) to a reference file for watch --refs.",
+      "Exit codes: 0 imported, 10 unreadable, 11 malformed or no sha256 subject,",
+      "12 signature invalid or not by a trusted key, 13 bad key, 14 output not writable."
     })
 final class RefsImportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "FILE", description = "DSSE envelope(s): one JSON object or JSON Lines")
-  Path file;
-
-  @Option(
-      names = "--trusted-key",
-      required = true,
-      paramLabel = "PUB",
-      description = "SPKI PEM public key whose signatures are trusted (repeatable)")
-  List<Path> trustedKeys = new ArrayList<>();
+  @Mixin RefsCommand.SignedFile input;
 
   @Option(
       names = "--out",
       paramLabel = "FILE",
-      description = "reference file to add the envelopes to (created if missing, kept as JSON Lines)")
+      description =
+          "reference file to add the envelopes to (created if missing, kept as JSON Lines)")
   Path out;
-
-  @Option(names = "--json", description = "print the result as JSON")
-  boolean json;
 
   @Override
   public Integer call() {
-    List<LoadedStatement> loaded = RefsCommand.load(file, trustedKeys, SignaturePolicy.REQUIRE_TRUSTED);
+    Path file = input.file;
+    List<LoadedStatement> loaded = input.load();
     int subjects = loaded.stream().mapToInt(s -> s.references().size()).sum();
     if (subjects == 0) {
       throw new CliException(
@@ -71,7 +60,7 @@ final class RefsImportCommand implements Callable<Integer> {
       }
     }
     PrintWriter o = spec.commandLine().getOut();
-    if (json) {
+    if (input.json) {
       ObjectNode root = RefsCommand.JSON.createObjectNode();
       root.put("file", file.toString())
           .put("out", out == null ? null : out.toString())

@@ -30,8 +30,8 @@ import picocli.CommandLine.Spec;
     description = {
       "List the subjects of reference files: name, sha256, section digests, signer key id.",
       "Without --trusted-key signatures are not checked and signers are shown as claimed.",
-      "Exit codes: 0 listed, 10 unreadable, 11 malformed, 12 a trusted key's signature does not verify,",
-      "13 bad key."
+      "Exit codes: 0 listed, 10 unreadable, 11 malformed, 12 a trusted key's signature does",
+      "not verify, 13 bad key."
     })
 final class RefsListCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -57,7 +57,8 @@ final class RefsListCommand implements Callable<Integer> {
     ObjectNode root = RefsCommand.JSON.createObjectNode();
     ArrayNode subjects = root.putArray("subjects");
     for (Path file : files) {
-      List<LoadedStatement> loaded = RefsCommand.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED);
+      List<LoadedStatement> loaded =
+          RefsCommand.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED);
       List<JsonNode> documents;
       try {
         documents = ReferenceLoader.readDocuments(file);
@@ -109,7 +110,8 @@ final class RefsListCommand implements Callable<Integer> {
     }
     List<String> claimed = new ArrayList<>();
     try {
-      for (DsseEnvelope.Signature sig : DsseEnvelope.fromJson(document, file.toString()).signatures()) {
+      for (DsseEnvelope.Signature sig :
+          DsseEnvelope.fromJson(document, file.toString()).signatures()) {
         claimed.add(sig.keyId().isEmpty() ? "(no keyid)" : sig.keyId());
       }
     } catch (ReferenceException e) {

@@ -57,9 +57,6 @@ abstract class RefsScanCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "no progress bar, even on a terminal")
   boolean noProgress;
 
-  @Option(names = "--progress", hidden = true, description = "draw the progress bar anyway")
-  boolean forceProgress;
-
   @Option(
       names = "--threads",
       paramLabel = "N",
@@ -83,7 +80,8 @@ abstract class RefsScanCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (threads < 1 || threads > 1024) {
-      throw new CliException(ExitCodes.USAGE, "--threads must be between 1 and 1024, not " + threads);
+      throw new CliException(
+          ExitCodes.USAGE, "--threads must be between 1 and 1024, not " + threads);
     }
     SigningKey signingKey;
     try {
@@ -96,10 +94,13 @@ abstract class RefsScanCommand implements Callable<Integer> {
     try {
       roots = ExecutableScanner.resolveRoots(requestedRoots());
     } catch (IOException e) {
-      throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot resolve " + requestedRoots() + ": " + RefsCommand.describe(e));
+      throw new CliException(
+          ExitCodes.INPUT_UNREADABLE,
+          "cannot resolve " + requestedRoots() + ": " + RefsCommand.describe(e));
     }
     if (!roots.missing().isEmpty() && !skipMissingRoots()) {
-      throw new CliException(ExitCodes.INPUT_UNREADABLE, roots.missing().get(0) + " does not exist");
+      throw new CliException(
+          ExitCodes.INPUT_UNREADABLE, roots.missing().get(0) + " does not exist");
     }
     if (roots.roots().isEmpty()) {
       throw new CliException(ExitCodes.INPUT_UNREADABLE, "none of " + requestedRoots() + " exists");
@@ -111,13 +112,17 @@ abstract class RefsScanCommand implements Callable<Integer> {
     if (result.included().isEmpty() && result.tamperCandidates().isEmpty()) {
       throw new CliException(
           ExitCodes.INPUT_UNREADABLE,
-          "found no ELF files or executable scripts under " + joined(roots.roots()) + "; nothing written");
+          "found no ELF files or executable scripts under "
+              + joined(roots.roots())
+              + "; nothing written");
     }
     boolean written = !result.included().isEmpty();
     if (written) {
       ManifestBuilder builder = new ManifestBuilder(ManifestPredicate.TYPE);
       result.included().forEach(builder::add);
-      write(DsseEnvelope.sign(DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, builder.build().toJsonBytes(), signingKey));
+      write(
+          DsseEnvelope.sign(
+              DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, builder.build().toJsonBytes(), signingKey));
     }
     if (json) {
       RefsCommand.printJson(o, summaryJson(result, roots, packages, signingKey, written));
@@ -142,12 +147,14 @@ abstract class RefsScanCommand implements Callable<Integer> {
   }
 
   private ExecutableScanner.Result scan(ExecutableScanner scanner, List<Path> roots) {
-    boolean progress = forceProgress || (!json && !noProgress && ProgressLine.stderrIsTerminal());
-    ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "veriruntime-scan-list");
-      t.setDaemon(true);
-      return t;
-    });
+    boolean progress = !json && !noProgress && ProgressLine.stderrIsTerminal();
+    ExecutorService runner =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "veriruntime-scan");
+              t.setDaemon(true);
+              return t;
+            });
     ProgressLine line = new ProgressLine(spec.commandLine().getErr());
     try {
       Future<ExecutableScanner.Result> running = runner.submit(() -> scanner.scan(roots));
@@ -225,7 +232,8 @@ abstract class RefsScanCommand implements Callable<Integer> {
     o.flush();
   }
 
-  private static void listProblems(PrintWriter o, String title, List<ExecutableScanner.Problem> problems) {
+  private static void listProblems(
+      PrintWriter o, String title, List<ExecutableScanner.Problem> problems) {
     if (problems.isEmpty()) {
       return;
     }
@@ -301,24 +309,24 @@ abstract class RefsScanCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Sign a manifest of this host's executables as trusted references.",
-        "Scans ELF files and executable #! scripts under the standard system directories (or each --path),",
-        "without following symbolic links. A file owned by a Debian package is included only if its bytes",
-        "match the package's checksum; one that differs is reported as candidate tampering, left out, and",
-        "the exit code is 5. Files no package owns are trusted as they are on disk now.",
-        "Exit codes: 0 done, 5 done with tamper candidates, 2 usage, 10 nothing to scan, 13 bad key,",
-        "14 output not writable."
+        "Scans ELF files and executable #! scripts under the standard system directories (or",
+        "each --path), never following symbolic links. A file a Debian package owns is included",
+        "only if its bytes match the package's checksum; one that differs is reported as candidate",
+        "tampering and left out. Files no package owns are trusted as they are on disk now.",
+        "Exit codes: 0 done, 5 done with tamper candidates, 2 usage, 10 nothing to scan,",
+        "13 bad key, 14 output not writable."
       })
   static final class Baseline extends RefsScanCommand {
     static final List<Path> DEFAULT_ROOTS =
         List.of(
-            "/usr/bin",
-            "/usr/sbin",
-            "/usr/lib",
-            "/usr/libexec",
-            "/usr/local/bin",
-            "/usr/local/sbin",
-            "/usr/local/lib",
-            "/opt")
+                "/usr/bin",
+                "/usr/sbin",
+                "/usr/lib",
+                "/usr/libexec",
+                "/usr/local/bin",
+                "/usr/local/sbin",
+                "/usr/local/lib",
+                "/opt")
             .stream()
             .map(Path::of)
             .toList();
@@ -355,11 +363,11 @@ abstract class RefsScanCommand implements Callable<Integer> {
       name = "add",
       mixinStandardHelpOptions = true,
       description = {
-        "Sign a manifest of build outputs: every ELF file and executable #! script under each --dir.",
-        "No package cross-check: what is in DIR now is trusted. With --append the new envelope is added",
-        "to FILE (JSON Lines) instead of replacing it.",
-        "Exit codes: 0 done, 2 usage, 10 DIR missing or no executables, 11 FILE malformed (--append),",
-        "13 bad key, 14 output not writable."
+        "Sign a manifest of build outputs: every ELF file and executable #! script under each",
+        "--dir. No package cross-check: what is in DIR now is trusted. With --append the new",
+        "envelope is added to FILE (as JSON Lines) instead of replacing it.",
+        "Exit codes: 0 done, 2 usage, 10 DIR missing or no executables, 11 FILE malformed",
+        "(--append), 13 bad key, 14 output not writable."
       })
   static final class Add extends RefsScanCommand {
     @Option(

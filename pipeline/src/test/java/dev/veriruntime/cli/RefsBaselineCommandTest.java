@@ -39,7 +39,8 @@ class RefsBaselineCommandTest {
 
   @BeforeEach
   void keys() {
-    assertThat(CliRun.of("refs", "keygen", "--type", "ed25519", "--out", p("k").toString()).exitCode())
+    assertThat(
+            CliRun.of("refs", "keygen", "--type", "ed25519", "--out", p("k").toString()).exitCode())
         .isZero();
   }
 
@@ -69,23 +70,35 @@ class RefsBaselineCommandTest {
     byte[] changed = Files.readAllBytes(TRUE);
     changed[changed.length / 2] ^= 0x01;
     Files.write(bin.resolve("tampered-true"), changed);
-    Files.setPosixFilePermissions(bin.resolve("tampered-true"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        bin.resolve("tampered-true"), PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.writeString(bin.resolve("hello.sh"), "#!/bin/sh\necho hello\n");
-    Files.setPosixFilePermissions(bin.resolve("hello.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        bin.resolve("hello.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.writeString(bin.resolve("not-exec.sh"), "#!/bin/sh\necho no\n");
     Path lib = Files.createDirectories(tree.resolve("lib"));
     Files.copy(TRUE, lib.resolve("libtrue.so"));
-    Files.setPosixFilePermissions(lib.resolve("libtrue.so"), PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(
+        lib.resolve("libtrue.so"), PosixFilePermissions.fromString("rw-r--r--"));
     Files.writeString(lib.resolve("README.txt"), "just text\n");
     Files.createSymbolicLink(bin.resolve("ls-link"), Path.of("/usr/bin/ls"));
     Files.createSymbolicLink(bin.resolve("dangling"), Path.of("/nonexistent/target"));
-    assertThat(new ProcessBuilder("mkfifo", bin.resolve("fifo").toString()).start().waitFor()).isZero();
+    assertThat(new ProcessBuilder("mkfifo", bin.resolve("fifo").toString()).start().waitFor())
+        .isZero();
 
-    String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(Files.readAllBytes(TRUE)));
+    String md5 =
+        HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(Files.readAllBytes(TRUE)));
     dpkgInfo = Files.createDirectories(p("dpkg-info"));
     Files.writeString(
         dpkgInfo.resolve("coreutils.md5sums"),
-        md5 + "  " + rel(bin.resolve("pkg-true")) + "\n" + md5 + "  " + rel(bin.resolve("tampered-true")) + "\n");
+        md5
+            + "  "
+            + rel(bin.resolve("pkg-true"))
+            + "\n"
+            + md5
+            + "  "
+            + rel(bin.resolve("tampered-true"))
+            + "\n");
   }
 
   /** A dpkg md5sums path: relative to /, as the package database writes it. */
@@ -102,31 +115,62 @@ class RefsBaselineCommandTest {
     deep = Files.createDirectories(tree.resolve("deep"));
     String component = "d".repeat(250);
     String script =
-        "cd \"$1\" && for i in $(seq 1 18); do mkdir " + component + " && cd -P " + component
+        "cd \"$1\" && for i in $(seq 1 18); do mkdir "
+            + component
+            + " && cd -P "
+            + component
             + " || exit 1; done && cp /usr/bin/true hidden-true";
-    Process mk = new ProcessBuilder("sh", "-c", script, "sh", deep.toString()).redirectErrorStream(true).start();
+    Process mk =
+        new ProcessBuilder("sh", "-c", script, "sh", deep.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(mk.getInputStream().readAllBytes());
     assertThat(mk.waitFor()).as(out).isZero();
     return deep;
   }
 
   private CliRun baseline(String... extra) {
-    List<String> args = new ArrayList<>(List.of(
-        "refs", "baseline", "--path", tree.toString(), "--key", p("k.key").toString(),
-        "--out", p("base.json").toString(), "--dpkg-info", dpkgInfo.toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "refs",
+                "baseline",
+                "--path",
+                tree.toString(),
+                "--key",
+                p("k.key").toString(),
+                "--out",
+                p("base.json").toString(),
+                "--dpkg-info",
+                dpkgInfo.toString()));
     args.addAll(List.of(extra));
     return CliRun.of(args.toArray(String[]::new));
   }
 
+  /** {@code refs baseline --path ROOT --key KEY --out OUT}, with the real package database. */
+  private CliRun baselineOf(Path root, String key, String out) {
+    return CliRun.of(
+        "refs",
+        "baseline",
+        "--path",
+        root.toString(),
+        "--key",
+        p(key).toString(),
+        "--out",
+        p(out).toString());
+  }
+
   private Map<String, Reference> signedReferences(Path file) throws Exception {
     List<LoadedStatement> loaded =
-        new ReferenceLoader(TrustedKeys.load(List.of(p("k.pub"))), SignaturePolicy.REQUIRE_TRUSTED).load(file);
+        new ReferenceLoader(TrustedKeys.load(List.of(p("k.pub"))), SignaturePolicy.REQUIRE_TRUSTED)
+            .load(file);
     assertThat(loaded).hasSize(1);
     return loaded.get(0).references().stream().collect(Collectors.toMap(Reference::name, r -> r));
   }
 
   @Test
-  void includesExecutablesRefusesTamperedPackageFilesAndCountsUnreadableDirectories() throws Exception {
+  void includesExecutablesRefusesTamperedPackageFilesAndCountsUnreadableDirectories()
+      throws Exception {
     buildTree();
     unlistableDirectory();
     Path bin = tree.resolve("bin").toRealPath();
@@ -146,9 +190,12 @@ class RefsBaselineCommandTest {
     assertThat(s.get("included").asInt()).isEqualTo(4);
     assertThat(s.get("notPackageOwned").asInt()).isEqualTo(3);
     assertThat(s.get("unreadable")).hasSize(1);
-    assertThat(s.get("unreadable").get(0).get("path").asText()).startsWith(deep.toRealPath().toString() + "/ddd");
-    assertThat(s.get("unreadable").get(0).get("reason").asText()).containsIgnoringCase("name too long");
-    assertThat(s.get("bytesHashed").asLong()).isEqualTo(4 * Files.size(TRUE) + Files.size(bin.resolve("hello.sh")));
+    assertThat(s.get("unreadable").get(0).get("path").asText())
+        .startsWith(deep.toRealPath().toString() + "/ddd");
+    assertThat(s.get("unreadable").get(0).get("reason").asText())
+        .containsIgnoringCase("name too long");
+    assertThat(s.get("bytesHashed").asLong())
+        .isEqualTo(4 * Files.size(TRUE) + Files.size(bin.resolve("hello.sh")));
 
     Map<String, Reference> refs = signedReferences(p("base.json"));
     assertThat(refs.keySet())
@@ -191,7 +238,9 @@ class RefsBaselineCommandTest {
 
     // The same tree twice, once through a symbolic link: one root, each file once.
     Files.createSymbolicLink(p("alias"), tree);
-    CliRun twice = baseline("--json", "--path", p("alias").toString(), "--path", tree.resolve("bin").toString());
+    CliRun twice =
+        baseline(
+            "--json", "--path", p("alias").toString(), "--path", tree.resolve("bin").toString());
     assertThat(twice.exitCode()).as(twice.err()).isZero();
     assertThat(twice.json().get("roots")).hasSize(1);
     assertThat(twice.json().get("included").asInt()).isEqualTo(4);
@@ -201,34 +250,34 @@ class RefsBaselineCommandTest {
   void badInputIsRefusedWithOneLineAndItsExitCode() throws Exception {
     buildTree();
     baseline("--threads", "0").refused(ExitCodes.USAGE);
-    CliRun.of("refs", "baseline", "--path", p("nope").toString(), "--key", p("k.key").toString(),
-            "--out", p("o.json").toString())
-        .refused(ExitCodes.INPUT_UNREADABLE);
-    CliRun.of("refs", "baseline", "--path", tree.toString(), "--key", p("missing.key").toString(),
-            "--out", p("o.json").toString())
-        .refused(ExitCodes.KEY_INVALID);
-    CliRun.of("refs", "baseline", "--path", tree.toString(), "--key", p("k.key").toString(),
-            "--out", p("no-such-dir/o.json").toString())
-        .refused(ExitCodes.OUTPUT_UNWRITABLE);
+    baselineOf(p("nope"), "k.key", "o.json").refused(ExitCodes.INPUT_UNREADABLE);
+    baselineOf(tree, "missing.key", "o.json").refused(ExitCodes.KEY_INVALID);
+    baselineOf(tree, "k.key", "no-such-dir/o.json").refused(ExitCodes.OUTPUT_UNWRITABLE);
     Path empty = Files.createDirectories(p("empty"));
     Files.writeString(empty.resolve("notes.txt"), "nothing to run\n");
-    CliRun.of("refs", "baseline", "--path", empty.toString(), "--key", p("k.key").toString(),
-            "--out", p("o.json").toString())
-        .refused(ExitCodes.INPUT_UNREADABLE);
+    baselineOf(empty, "k.key", "o.json").refused(ExitCodes.INPUT_UNREADABLE);
     assertThat(Files.exists(p("o.json"))).isFalse();
   }
 
   @Test
   void progressLineShowsCountsRatesAndTimeLeftWithinEightyColumns() {
     String line =
-        ProgressLine.format(new ExecutableScanner.Progress(200, 200, 50, 25_000_000, Duration.ofSeconds(5)));
-    assertThat(line).contains("50/200 files").contains("10 files/s").contains("5.0 MB/s").contains("ETA 0:15");
+        ProgressLine.format(
+            new ExecutableScanner.Progress(200, 200, 50, 25_000_000, Duration.ofSeconds(5)));
+    assertThat(line)
+        .contains("50/200 files")
+        .contains("10 files/s")
+        .contains("5.0 MB/s")
+        .contains("ETA 0:15");
     assertThat(line).startsWith("[####------------]");
     String huge =
         ProgressLine.format(
-            new ExecutableScanner.Progress(9_999_999, 9_999_999, 1, 999_999_999_999L, Duration.ofMillis(1)));
+            new ExecutableScanner.Progress(
+                9_999_999, 9_999_999, 1, 999_999_999_999L, Duration.ofMillis(1)));
     assertThat(huge.length()).isLessThanOrEqualTo(ProgressLine.WIDTH);
-    assertThat(ProgressLine.format(new ExecutableScanner.Progress(1234, -1, 0, 0, Duration.ofSeconds(1))))
+    assertThat(
+            ProgressLine.format(
+                new ExecutableScanner.Progress(1234, -1, 0, 0, Duration.ofSeconds(1))))
         .isEqualTo("listing files: 1234 found");
     assertThat(ProgressLine.clock(Duration.ofSeconds(3725))).isEqualTo("1:02:05");
   }

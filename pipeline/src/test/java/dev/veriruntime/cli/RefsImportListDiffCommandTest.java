@@ -31,10 +31,13 @@ class RefsImportListDiffCommandTest {
 
   @BeforeEach
   void keys() {
-    CliRun ci = CliRun.of("refs", "keygen", "--type", "ecdsa-p256", "--out", p("ci").toString(), "--json");
+    CliRun ci =
+        CliRun.of("refs", "keygen", "--type", "ecdsa-p256", "--out", p("ci").toString(), "--json");
     assertThat(ci.exitCode()).as(ci.err()).isZero();
     ciKeyId = ci.json().get("keyId").asText();
-    assertThat(CliRun.of("refs", "keygen", "--type", "ed25519", "--out", p("other").toString()).exitCode())
+    assertThat(
+            CliRun.of("refs", "keygen", "--type", "ed25519", "--out", p("other").toString())
+                .exitCode())
         .isZero();
   }
 
@@ -56,13 +59,36 @@ class RefsImportListDiffCommandTest {
             .formatted(digestA, digestB);
     Files.writeString(p(name + ".json"), slsa);
     Path signed = p(name + ".dsse.json");
-    CliRun sign = CliRun.of("refs", "sign", "--key", p("ci.key").toString(), "--out", signed.toString(), p(name + ".json").toString());
+    CliRun sign =
+        CliRun.of(
+            "refs",
+            "sign",
+            "--key",
+            p("ci.key").toString(),
+            "--out",
+            signed.toString(),
+            p(name + ".json").toString());
     assertThat(sign.exitCode()).as(sign.err()).isZero();
     return signed;
   }
 
   private List<LoadedStatement> loadSigned(Path file) throws Exception {
-    return new ReferenceLoader(TrustedKeys.load(List.of(p("ci.pub"))), SignaturePolicy.REQUIRE_TRUSTED).load(file);
+    return new ReferenceLoader(
+            TrustedKeys.load(List.of(p("ci.pub"))), SignaturePolicy.REQUIRE_TRUSTED)
+        .load(file);
+  }
+
+  /** {@code refs import FILE --trusted-key KEY.pub --out STORE --json}. */
+  private CliRun importInto(Path store, Path file, String key) {
+    return CliRun.of(
+        "refs",
+        "import",
+        file.toString(),
+        "--trusted-key",
+        p(key + ".pub").toString(),
+        "--out",
+        store.toString(),
+        "--json");
   }
 
   @Test
@@ -70,31 +96,32 @@ class RefsImportListDiffCommandTest {
     Path provenance = signedProvenance("slsa", "ab".repeat(32), "cd".repeat(32));
     Path store = p("store.jsonl");
 
-    CliRun dry = CliRun.of("refs", "import", provenance.toString(), "--trusted-key", p("ci.pub").toString());
+    CliRun dry =
+        CliRun.of("refs", "import", provenance.toString(), "--trusted-key", p("ci.pub").toString());
     assertThat(dry.exitCode()).as(dry.err()).isZero();
     assertThat(dry.out()).contains("signature OK").contains("nothing written");
     assertThat(Files.exists(store)).isFalse();
 
-    CliRun first = CliRun.of("refs", "import", provenance.toString(), "--trusted-key", p("ci.pub").toString(),
-        "--out", store.toString(), "--json");
+    CliRun first = importInto(store, provenance, "ci");
     assertThat(first.exitCode()).as(first.err()).isZero();
     assertThat(first.json().get("subjects").asInt()).isEqualTo(2);
     assertThat(first.json().get("added").asInt()).isEqualTo(1);
     List<LoadedStatement> loaded = loadSigned(store);
     assertThat(loaded).hasSize(1);
     assertThat(loaded.get(0).source().signedByKeyId()).isEqualTo(ciKeyId);
-    assertThat(loaded.get(0).references()).extracting(Reference::name).containsExactly("app", "libapp.so");
+    assertThat(loaded.get(0).references())
+        .extracting(Reference::name)
+        .containsExactly("app", "libapp.so");
 
-    CliRun again = CliRun.of("refs", "import", provenance.toString(), "--trusted-key", p("ci.pub").toString(),
-        "--out", store.toString(), "--json");
-    assertThat(again.json().get("added").asInt()).isZero();
+    assertThat(importInto(store, provenance, "ci").json().get("added").asInt()).isZero();
     assertThat(loadSigned(store)).hasSize(1);
 
     Path second = signedProvenance("slsa2", "ef".repeat(32), "cd".repeat(32));
-    CliRun.of("refs", "import", second.toString(), "--trusted-key", p("ci.pub").toString(), "--out", store.toString());
+    assertThat(importInto(store, second, "ci").exitCode()).isZero();
     assertThat(loadSigned(store)).hasSize(2);
     assertThat(Files.readAllLines(store)).as("JSON Lines, one envelope a line").hasSize(2);
-    CliRun verify = CliRun.of("refs", "verify", store.toString(), "--trusted-key", p("ci.pub").toString());
+    CliRun verify =
+        CliRun.of("refs", "verify", store.toString(), "--trusted-key", p("ci.pub").toString());
     assertThat(verify.exitCode()).as(verify.err()).isZero();
   }
 
@@ -102,35 +129,25 @@ class RefsImportListDiffCommandTest {
   void importRefusesWrongKeysTamperingUnsignedAndMissingInput() throws Exception {
     Path provenance = signedProvenance("slsa", "ab".repeat(32), "cd".repeat(32));
     Path store = p("store.jsonl");
-    String ci = p("ci.pub").toString();
 
-    assertThat(
-            CliRun.of("refs", "import", provenance.toString(), "--trusted-key", p("other.pub").toString(),
-                    "--out", store.toString())
-                .refused(ExitCodes.SIGNATURE_INVALID)
-                .err())
+    assertThat(importInto(store, provenance, "other").refused(ExitCodes.SIGNATURE_INVALID).err())
         .contains("not signed by a trusted key");
 
     ObjectNode env = (ObjectNode) JSON.readTree(provenance.toFile());
-    String payload = new String(Base64.getDecoder().decode(env.get("payload").asText()), StandardCharsets.UTF_8);
+    String payload =
+        new String(Base64.getDecoder().decode(env.get("payload").asText()), StandardCharsets.UTF_8);
+    byte[] altered =
+        payload.replace("ab".repeat(32), "ba".repeat(32)).getBytes(StandardCharsets.UTF_8);
     Files.writeString(
         p("tampered.json"),
-        env.deepCopy()
-            .put("payload", Base64.getEncoder().encodeToString(
-                payload.replace("ab".repeat(32), "ba".repeat(32)).getBytes(StandardCharsets.UTF_8)))
-            .toString());
+        env.deepCopy().put("payload", Base64.getEncoder().encodeToString(altered)).toString());
     assertThat(
-            CliRun.of("refs", "import", p("tampered.json").toString(), "--trusted-key", ci, "--out", store.toString())
-                .refused(ExitCodes.SIGNATURE_INVALID)
-                .err())
+            importInto(store, p("tampered.json"), "ci").refused(ExitCodes.SIGNATURE_INVALID).err())
         .contains("does not verify");
 
-    CliRun.of("refs", "import", p("slsa.json").toString(), "--trusted-key", ci, "--out", store.toString())
-        .refused(ExitCodes.SIGNATURE_INVALID);
-    CliRun.of("refs", "import", p("missing.json").toString(), "--trusted-key", ci)
-        .refused(ExitCodes.INPUT_UNREADABLE);
-    CliRun.of("refs", "import", provenance.toString(), "--trusted-key", p("missing.pub").toString())
-        .refused(ExitCodes.KEY_INVALID);
+    importInto(store, p("slsa.json"), "ci").refused(ExitCodes.SIGNATURE_INVALID);
+    importInto(store, p("missing.json"), "ci").refused(ExitCodes.INPUT_UNREADABLE);
+    importInto(store, provenance, "missing").refused(ExitCodes.KEY_INVALID);
     assertThat(Files.exists(store)).as("nothing refused was written").isFalse();
   }
 
@@ -148,7 +165,16 @@ class RefsImportListDiffCommandTest {
   }
 
   private CliRun add(Path outputs, String out, String... extra) {
-    String[] args = {"refs", "add", "--dir", outputs.toString(), "--key", p("ci.key").toString(), "--out", p(out).toString()};
+    String[] args = {
+      "refs",
+      "add",
+      "--dir",
+      outputs.toString(),
+      "--key",
+      p("ci.key").toString(),
+      "--out",
+      p(out).toString()
+    };
     String[] all = new String[args.length + extra.length];
     System.arraycopy(args, 0, all, 0, args.length);
     System.arraycopy(extra, 0, all, args.length, extra.length);
@@ -168,10 +194,11 @@ class RefsImportListDiffCommandTest {
     assertThat(second.exitCode()).as(second.err()).isZero();
     List<LoadedStatement> loaded = loadSigned(p("build.jsonl"));
     assertThat(loaded).hasSize(2);
-    assertThat(loaded.get(1).references()).extracting(Reference::name).contains(outputs.resolve("new.sh").toString());
+    assertThat(loaded.get(1).references())
+        .extracting(Reference::name)
+        .contains(outputs.resolve("new.sh").toString());
 
-    CliRun.of("refs", "add", "--dir", p("absent").toString(), "--key", p("ci.key").toString(), "--out", p("x").toString())
-        .refused(ExitCodes.INPUT_UNREADABLE);
+    add(p("absent"), "x").refused(ExitCodes.INPUT_UNREADABLE);
     Files.writeString(p("junk.jsonl"), "{ not json");
     add(outputs, "junk.jsonl", "--append").refused(ExitCodes.INPUT_MALFORMED);
   }
@@ -183,7 +210,10 @@ class RefsImportListDiffCommandTest {
 
     Path tool = outputs.resolve("tool");
     Section text =
-        ElfReader.create().read(tool).sections().stream().filter(s -> s.name().equals(".text")).findFirst().orElseThrow();
+        ElfReader.create().read(tool).sections().stream()
+            .filter(s -> s.name().equals(".text"))
+            .findFirst()
+            .orElseThrow();
     byte[] bytes = Files.readAllBytes(tool);
     bytes[(int) (text.offset() + text.size() / 2)] ^= 0x01;
     Files.write(tool, bytes);
@@ -191,7 +221,8 @@ class RefsImportListDiffCommandTest {
     script(outputs.resolve("new.sh"));
     assertThat(add(outputs, "b.json").exitCode()).isZero();
 
-    CliRun diff = CliRun.of("refs", "diff", p("a.json").toString(), p("b.json").toString(), "--json");
+    CliRun diff =
+        CliRun.of("refs", "diff", p("a.json").toString(), p("b.json").toString(), "--json");
     assertThat(diff.exitCode()).as(diff.err()).isZero();
     JsonNode d = diff.json();
     assertThat(d.get("added")).hasSize(1);
@@ -204,11 +235,20 @@ class RefsImportListDiffCommandTest {
     assertThat(d.get("unchanged").asInt()).isZero();
 
     CliRun text1 = CliRun.of("refs", "diff", p("a.json").toString(), p("b.json").toString());
-    assertThat(text1.out()).contains("+ " + outputs.resolve("new.sh")).contains("sections: .text")
+    assertThat(text1.out())
+        .contains("+ " + outputs.resolve("new.sh"))
+        .contains("sections: .text")
         .contains("1 added, 1 removed, 1 changed, 0 unchanged");
-    CliRun same = CliRun.of("refs", "diff", p("a.json").toString(), p("a.json").toString(), "--json");
+    CliRun same =
+        CliRun.of("refs", "diff", p("a.json").toString(), p("a.json").toString(), "--json");
     assertThat(same.json().get("changed")).isEmpty();
     assertThat(same.json().get("unchanged").asInt()).isEqualTo(2);
+  }
+
+  /** {@code refs list FILE --trusted-key KEY.pub --json}. */
+  private CliRun listWith(Path file, String key) {
+    return CliRun.of(
+        "refs", "list", file.toString(), "--trusted-key", p(key + ".pub").toString(), "--json");
   }
 
   @Test
@@ -220,16 +260,17 @@ class RefsImportListDiffCommandTest {
     assertThat(unchecked.exitCode()).as(unchecked.err()).isZero();
     JsonNode subjects = unchecked.json().get("subjects");
     assertThat(unchecked.json().get("count").asInt()).isEqualTo(2);
-    JsonNode tool = subjects.get(1).get("name").asText().endsWith("/tool") ? subjects.get(1) : subjects.get(0);
+    JsonNode tool =
+        subjects.get(1).get("name").asText().endsWith("/tool") ? subjects.get(1) : subjects.get(0);
     assertThat(tool.get("sections").asInt()).isGreaterThan(5);
     assertThat(tool.get("signer").asText()).isEqualTo(ciKeyId);
     assertThat(tool.get("signatureVerified").asBoolean()).isFalse();
 
-    CliRun checked = CliRun.of("refs", "list", p("m.json").toString(), "--trusted-key", p("ci.pub").toString(), "--json");
+    CliRun checked = listWith(p("m.json"), "ci");
     assertThat(checked.json().at("/subjects/0/signatureVerified").asBoolean()).isTrue();
     assertThat(CliRun.of("refs", "list", p("m.json").toString()).out()).contains("NOT verified");
 
-    CliRun otherKey = CliRun.of("refs", "list", p("m.json").toString(), "--trusted-key", p("other.pub").toString(), "--json");
+    CliRun otherKey = listWith(p("m.json"), "other");
     assertThat(otherKey.exitCode()).as(otherKey.err()).isZero();
     assertThat(otherKey.json().at("/subjects/0/signatureVerified").asBoolean()).isFalse();
 
@@ -238,8 +279,7 @@ class RefsImportListDiffCommandTest {
     sig[sig.length / 2] ^= 0x10;
     ((ObjectNode) env.get("signatures").get(0)).put("sig", Base64.getEncoder().encodeToString(sig));
     Files.writeString(p("bad-sig.json"), env.toString());
-    CliRun.of("refs", "list", p("bad-sig.json").toString(), "--trusted-key", p("ci.pub").toString())
-        .refused(ExitCodes.SIGNATURE_INVALID);
+    listWith(p("bad-sig.json"), "ci").refused(ExitCodes.SIGNATURE_INVALID);
     CliRun.of("refs", "list", p("nope.json").toString()).refused(ExitCodes.INPUT_UNREADABLE);
   }
 }

@@ -110,7 +110,8 @@ public final class ManifestBuilder {
   public static Entry describe(String name, FileChannel channel)
       throws IOException, MalformedElfException {
     String sha256 = Sha256.hex(channel);
-    return new Entry(name, sha256, startsWithElfMagic(channel) ? facts(READER.read(channel)) : null);
+    return new Entry(
+        name, sha256, startsWithElfMagic(channel) ? facts(READER.read(channel)) : null);
   }
 
   /**
