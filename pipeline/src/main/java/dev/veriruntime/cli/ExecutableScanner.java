@@ -18,10 +18,12 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -243,12 +245,21 @@ final class ExecutableScanner {
   /** Hashes every candidate on the pool; outcome {@code i} belongs to candidate {@code i}. */
   private Outcome[] hashAll(List<Candidate> candidates) throws InterruptedException {
     Outcome[] outcomes = new Outcome[candidates.size()];
+    // Work in a fixed shuffled order: in path order the large binaries of /usr/bin come first and
+    // the long tail of small library files last, so the rate (and the time left shown from it)
+    // would swing; mixed, it holds from the start. Results still land in path order.
+    List<Integer> order = new ArrayList<>(outcomes.length);
+    for (int i = 0; i < outcomes.length; i++) {
+      order.add(i);
+    }
+    Collections.shuffle(order, new Random(outcomes.length));
     AtomicInteger next = new AtomicInteger();
     Runnable worker =
         () -> {
-          for (int i = next.getAndIncrement();
-              i < outcomes.length && !Thread.currentThread().isInterrupted();
-              i = next.getAndIncrement()) {
+          for (int k = next.getAndIncrement();
+              k < outcomes.length && !Thread.currentThread().isInterrupted();
+              k = next.getAndIncrement()) {
+            int i = order.get(k);
             outcomes[i] = examine(candidates.get(i));
             done.incrementAndGet();
           }
