@@ -373,16 +373,17 @@ class ProcessVerifierTest {
 
   @Test
   void zombieIsAnExitedProcessNotAKernelThread() throws Exception {
-    // sh forks a child that exits at once and then sleeps without reaping it.
+    // sh forks a child and becomes sleep, which never reaps it. The child exits only after the
+    // exec: a child that exits at once may be reaped by sh itself, and then there is no zombie.
     Process parent =
-        new ProcessBuilder("/bin/sh", "-c", "sh -c 'exit 0' & echo $!; exec sleep 30").start();
+        new ProcessBuilder("/bin/sh", "-c", "sh -c 'sleep 1; exit 0' & echo $!; exec sleep 30").start();
     try {
       int child =
           Integer.parseInt(
               new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream()))
                   .readLine()
                   .strip());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
       while (!ProcFs.host().status(child).fields().get("State").startsWith("Z")) {
         assertThat(System.nanoTime()).isLessThan(deadline);
         Thread.onSpinWait();
