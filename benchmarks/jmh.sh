@@ -4,7 +4,8 @@
 # class's baseline, machine and load average) with JmhReport. See benchmarks/README.md.
 #   benchmarks/jmh.sh                                   # every benchmark
 #   benchmarks/jmh.sh CacheHitBenchmark ElfParseBenchmark
-# JMH_OUT=FILE sets the markdown file (default benchmarks/results/jmh.md).
+# JMH_OUT=FILE sets the markdown file (default benchmarks/results/jmh.md); JMH's own JSON goes
+# beside it (jmh.json), so the page can be rendered again with JmhReport.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -13,8 +14,8 @@ if [ ! -f benchmarks/target/benchmarks.jar ]; then
   mvn -B -q -o -pl benchmarks -am -DskipTests package >&2
 fi
 out=${JMH_OUT:-benchmarks/results/jmh.md}
-json=$(mktemp --suffix=.json)
-trap 'rm -f "$json"' EXIT
+json=${out%.md}.json
+mkdir -p "$(dirname "$out")"
 recorded="benchmarks/jmh.sh"
 for arg in "$@"; do recorded+=" $(printf '%q' "$arg")"; done
 start=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -705,7 +705,7 @@ public final class ExecStorm implements Callable<Integer> {
     json.writeValue(out.resolve("exec-storm.json").toFile(), doc);
     List<String> plots = List.of();
     try {
-      plots = ExecStormPlots.write(out, rounds, peerRounds, peerCommand == null ? "" : peerCommand.strip().split("\\s+")[0]);
+      plots = ExecStormPlots.write(out, rounds, peerRounds, peerName(peerCommand));
     } catch (IOException | RuntimeException | Error e) {
       // No fonts or no Java2D on this machine: the numbers are written all the same.
       log("plots not written: " + e);
@@ -730,6 +730,20 @@ public final class ExecStorm implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /** The peer's program for a legend: the first word of its command that is neither a wrapper nor an option. */
+  static String peerName(String command) {
+    if (command == null) {
+      return "";
+    }
+    for (String word : command.strip().split("\\s+")) {
+      String name = Path.of(word).getFileName().toString();
+      if (!word.startsWith("-") && !List.of("stdbuf", "env", "nice", "taskset", "sudo").contains(name)) {
+        return name;
+      }
+    }
+    return command.strip();
   }
 
   private String command() {

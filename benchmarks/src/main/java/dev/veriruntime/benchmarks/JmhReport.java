@@ -128,6 +128,9 @@ public final class JmhReport implements Callable<Integer> {
     String currentClass = null;
     for (Result r : results) {
       if (!r.className().equals(currentClass)) {
+        if (currentClass != null) {
+          b.append('\n');
+        }
         currentClass = r.className();
         b.append("## ").append(r.simpleClass()).append("\n\n");
         b.append("| benchmark | params | score | ± error | unit | throughput | time ÷ baseline |\n");

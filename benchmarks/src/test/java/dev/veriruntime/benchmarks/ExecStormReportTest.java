@@ -50,14 +50,20 @@ class ExecStormReportTest {
     return r;
   }
 
-  static ExecStormReport.Run run(List<Round> rounds, List<Round> peerRounds) {
+  /** What {@code ExecStorm.machine()} gives, with fixed values. */
+  static Map<String, Object> machine(String loadavgStart, String loadavgEnd) {
     Map<String, Object> machine = new LinkedHashMap<>();
     machine.put("nproc", 2);
     machine.put("model", "AMD EPYC");
     machine.put("kernel", "6.1.0");
     machine.put("java", "OpenJDK 17");
-    machine.put("loadavgStart", "0.50 0.40 0.30");
-    machine.put("loadavgEnd", "1.50 0.90 0.50");
+    machine.put("loadavgStart", loadavgStart);
+    machine.put("loadavgEnd", loadavgEnd);
+    return machine;
+  }
+
+  static ExecStormReport.Run run(List<Round> rounds, List<Round> peerRounds) {
+    Map<String, Object> machine = machine("0.50 0.40 0.30", "1.50 0.90 0.50");
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("seconds", 10.0);
     settings.put("pairs", 2);

@@ -3,7 +3,6 @@ package dev.veriruntime.benchmarks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -56,16 +55,10 @@ class JmhReportTest {
 
   @Test
   void markdownHasTheMachineOneTablePerClassAndTheRatios() throws Exception {
-    Map<String, Object> machine = new LinkedHashMap<>();
-    machine.put("nproc", 2);
-    machine.put("model", "AMD EPYC");
-    machine.put("kernel", "6.1");
-    machine.put("java", "OpenJDK 17");
-    machine.put("loadavgStart", "1.00 0.50 0.20");
-    machine.put("loadavgEnd", "2.00 1.00 0.40");
+    Map<String, Object> machine = ExecStormReportTest.machine("1.00 0.50 0.20", "2.00 1.00 0.40");
     String md = JmhReport.markdown(JmhReport.parse(JSON), machine, "benchmarks/jmh.sh", r -> r.method().equals("headers") ? 2_000_000 : -1);
     assertThat(md).contains("| load average at start / end | 1.00 0.50 0.20 / 2.00 1.00 0.40 |",
-        "## ElfParseBenchmark", "## CacheHitBenchmark", "## RecordDecodeBenchmark",
+        "## ElfParseBenchmark", "|\n\n## CacheHitBenchmark", "## RecordDecodeBenchmark",
         "| headers | file=libc | 0.0200 | 0.0010 | ms/op | 100000 MB/s | 0.10 |",
         "| checkHit |  | 121 | 3.20 | ns/op | 8.30 M/s | 12.05 |",
         "| hashMapBaseline |  | 10.00 |  | ns/op | 100.00 M/s |  |",
