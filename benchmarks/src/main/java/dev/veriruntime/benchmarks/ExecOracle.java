@@ -108,7 +108,9 @@ final class ExecOracle implements AutoCloseable {
    * @throws IOException if it did not exit within 30 s
    */
   Counts stop() throws IOException, InterruptedException {
-    process.destroy();
+    // Not Process.destroy(): it also closes our end of bpftrace's stdout, and bpftrace then dies of
+    // SIGPIPE while it prints its maps. The handle sends SIGTERM and leaves the pipes alone.
+    process.toHandle().destroy();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       throw new IOException("bpftrace did not exit within 30 s of SIGTERM");

@@ -807,12 +807,14 @@ public final class ExecStorm implements Callable<Integer> {
    * The ratios and worst cases the report compares with the targets, for one agent configuration:
    * throughput from the pairs at {@code max} (else the first level: {@code throughputLevel}); CPU
    * per 1,000 exec/s from the worst level's median ({@code cpuLevel}); latency, RSS and loss over
-   * every on round. {@code unaccountedVsOracle} is -1 when a round had no oracle.
+   * every on round. {@code unaccountedVsOracle} and {@code oracleStormMismatch} (how far bpftrace's
+   * count of the children's execs is from the drivers' count, summed over on rounds) are -1 when a
+   * round had no oracle.
    */
   record Summary(String config, double throughputRatioMedian, List<Double> throughputRatios, String throughputLevel,
       double cpuPercentPer1000ExecsPerSecond, String cpuLevel, double peakRssMiB, long execsPerformedOn, long lostExec,
       long lostAllKinds, long unaccountedAtLeast, double lossFraction, long oracleStormExecsOn, long oracleAllExecsOn,
-      long execEventsSeenOn, long unaccountedVsOracle, double p50MsWorst, double p99MsWorst, double p999MsWorst,
+      long execEventsSeenOn, long unaccountedVsOracle, long oracleStormMismatch, long driverExecsOn, double p50MsWorst, double p99MsWorst, double p999MsWorst,
       double calmP50MsWorst, double calmP99MsWorst, double calmP999MsWorst, double shaRatioBlocks, double shaRatioFile) {
 
     /** {@code rounds}: this configuration's (off, on) pairs. */
@@ -831,6 +833,8 @@ public final class ExecStorm implements Callable<Integer> {
       boolean oracle = !onRounds.isEmpty() && onRounds.stream().allMatch(r -> r.oracle() != null);
       long unaccountedVsOracle = oracle ? onRounds.stream().mapToLong(r -> Math.max(0,
           r.oracle().allExecs() - r.agentRound().execEventsSeen() - r.agentRound().lostKernelExec())).sum() : -1;
+      // The oracle checks itself: its count of the children's execs must equal the drivers' count.
+      long mismatch = oracle ? onRounds.stream().mapToLong(r -> Math.abs(r.oracle().stormExecs() - r.execs() - r.failed())).sum() : -1;
       return new Summary(config,
           throughput == null ? Double.NaN : throughput.throughputRatioMedian(),
           throughput == null ? List.of() : throughput.throughputRatios(),
@@ -842,7 +846,8 @@ public final class ExecStorm implements Callable<Integer> {
           performed == 0 ? 0 : lostExec / (double) performed,
           oracle ? onRounds.stream().mapToLong(r -> r.oracle().stormExecs()).sum() : -1,
           oracle ? onRounds.stream().mapToLong(r -> r.oracle().allExecs()).sum() : -1,
-          on.stream().mapToLong(AgentRound::execEventsSeen).sum(), unaccountedVsOracle,
+          on.stream().mapToLong(AgentRound::execEventsSeen).sum(), unaccountedVsOracle, mismatch,
+          onRounds.stream().mapToLong(r -> r.execs() + r.failed()).sum(),
           worst(on, AgentRound::p50Ms), worst(on, AgentRound::p99Ms), worst(on, AgentRound::p999Ms),
           worst(on, AgentRound::calmP50Ms), worst(on, AgentRound::calmP99Ms), worst(on, AgentRound::calmP999Ms),
           sha.ratioBlocks, sha.ratioFile);

@@ -21,6 +21,7 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
@@ -44,6 +45,12 @@ import org.jfree.data.xy.XYSeriesCollection;
 final class ExecStormPlots {
   static final String LATENCY_CDF = "latency-cdf.png";
   static final String THROUGHPUT_RATIO = "throughput-ratio.png";
+
+  /** Distinct on white and for the common colour blindnesses (Okabe–Ito), then darker repeats. */
+  private static final Color[] PALETTE = {
+    new Color(0x00, 0x72, 0xB2), new Color(0xD5, 0x5E, 0x00), new Color(0x00, 0x9E, 0x73), new Color(0xCC, 0x79, 0xA7),
+    new Color(0x56, 0xB4, 0xE9), new Color(0xE6, 0x9F, 0x00), new Color(0x00, 0x00, 0x00), new Color(0x99, 0x99, 0x99)
+  };
 
   private ExecStormPlots() {}
 
@@ -123,6 +130,7 @@ final class ExecStormPlots {
     XYPlot plot = chart.getXYPlot();
     LogAxis x = new LogAxis("milliseconds (log scale)");
     x.setBase(10);
+    x.setTickUnit(new NumberTickUnit(1)); // one tick per decade (the unit is in log space)
     x.setNumberFormatOverride(new DecimalFormat("0.###"));
     x.setSmallestValue(1e-3);
     plot.setDomainAxis(x);
@@ -131,10 +139,11 @@ final class ExecStormPlots {
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
     for (int i = 0; i < data.getSeriesCount(); i++) {
       renderer.setSeriesStroke(i, new BasicStroke(2f));
+      renderer.setSeriesPaint(i, color(i));
     }
     plot.setRenderer(renderer);
-    plot.addDomainMarker(marker(ExecStorm.TARGET_P99_MS, "1 ms"));
-    plot.addRangeMarker(marker(0.99, "p99"));
+    plot.addDomainMarker(marker(ExecStorm.TARGET_P99_MS, "1 ms", false));
+    plot.addRangeMarker(marker(0.99, "p99", true));
     style(chart);
     return chart;
   }
@@ -147,8 +156,11 @@ final class ExecStormPlots {
     CategoryPlot plot = chart.getCategoryPlot();
     double top = bars.stream().mapToDouble(Bar::ratio).filter(Double::isFinite).max().orElse(1);
     plot.getRangeAxis().setRange(0, Math.max(1.1, top * 1.1));
-    plot.addRangeMarker(marker(ExecStorm.TARGET_THROUGHPUT_RATIO, "target " + ExecStorm.TARGET_THROUGHPUT_RATIO));
+    plot.addRangeMarker(marker(ExecStorm.TARGET_THROUGHPUT_RATIO, "target " + ExecStorm.TARGET_THROUGHPUT_RATIO, true));
     BarRenderer renderer = (BarRenderer) plot.getRenderer();
+    for (int i = 0; i < data.getRowCount(); i++) {
+      renderer.setSeriesPaint(i, color(i));
+    }
     renderer.setBarPainter(new StandardBarPainter());
     renderer.setShadowVisible(false);
     renderer.setDefaultItemLabelGenerator(new org.jfree.chart.labels.StandardCategoryItemLabelGenerator("{2}",
@@ -158,14 +170,26 @@ final class ExecStormPlots {
     return chart;
   }
 
-  private static ValueMarker marker(double value, String label) {
+  private static Color color(int series) {
+    Color c = PALETTE[series % PALETTE.length];
+    return series < PALETTE.length ? c : c.darker();
+  }
+
+  /** A dashed red line; a horizontal one is labelled above its right end, a vertical one right of its top. */
+  private static ValueMarker marker(double value, String label, boolean horizontal) {
     ValueMarker m = new ValueMarker(value, Color.RED.darker(),
         new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
     m.setLabel(label);
-    m.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+    m.setLabelFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
     m.setLabelPaint(Color.RED.darker());
-    m.setLabelAnchor(RectangleAnchor.TOP_LEFT);
-    m.setLabelTextAnchor(TextAnchor.TOP_RIGHT);
+    m.setLabelBackgroundColor(new Color(255, 255, 255, 0));
+    if (horizontal) {
+      m.setLabelAnchor(RectangleAnchor.RIGHT);
+      m.setLabelTextAnchor(TextAnchor.BOTTOM_RIGHT);
+    } else {
+      m.setLabelAnchor(RectangleAnchor.TOP);
+      m.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+    }
     return m;
   }
 

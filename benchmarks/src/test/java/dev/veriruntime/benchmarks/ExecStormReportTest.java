@@ -95,6 +95,17 @@ class ExecStormReportTest {
     // bpftrace saw 9860 + 9700 + 5020 execs on the host; the agent 9850 + 9650 + 5010, none reported lost
     assertThat(lean.oracleAllExecsOn()).isEqualTo(24_580);
     assertThat(lean.unaccountedVsOracle()).isEqualTo(10 + 50 + 10);
+    assertThat(lean.oracleStormMismatch()).isZero();
+  }
+
+  @Test
+  void anOracleThatMissedStormExecsIsNotTakenForNoLoss() {
+    List<Round> r = List.of(off(1, ExecStorm.LEAN, RatePlan.MAX, 100, null),
+        on(2, ExecStorm.LEAN, RatePlan.MAX, 100, agent(0.2, 100, 0, 1, 1), new ExecOracle.Counts(0, 0)));
+    Summary s = Summary.of(ExecStorm.LEAN, r, SHA);
+    assertThat(s.oracleStormMismatch()).isEqualTo(100);
+    assertThat(ExecStormReport.targetsTable(List.of(s), SHA))
+        .contains("| oracle inconsistent: bpftrace counted 0 storm execs, the drivers 100 |");
   }
 
   @Test
