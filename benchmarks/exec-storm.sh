@@ -2,7 +2,10 @@
 # The end-to-end exec-storm harness in one command (see benchmarks/README.md, "Exec storm").
 # Builds the jars if they are missing, then runs dev.veriruntime.benchmarks.ExecStorm as root.
 # Options pass through: --seconds S --pairs N --binaries K --workers W --port P --out DIR,
-# and --peer CMD --peer-setup CMD --peer-teardown CMD for a peer comparison (README: fapolicyd).
+# --rate max,500,1000 (load levels), --agent-args ARGS (repeatable: one agent configuration each),
+# --no-oracle (no bpftrace), and --peer CMD --peer-setup CMD --peer-teardown CMD for a peer
+# comparison (README: fapolicyd). Without --out, the results go to benchmarks/results and the
+# exec-storm section of README.md is rewritten with them.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -18,7 +21,12 @@ if [ ! -f pipeline/target/veriruntime.jar ] || [ ! -f benchmarks/target/benchmar
   mvn -B -q -o -DskipTests package >&2
 fi
 recorded="benchmarks/exec-storm.sh"
-for arg in "$@"; do recorded+=" $(printf '%q' "$arg")"; done
+defaults=(--out benchmarks/results --readme README.md)
+for arg in "$@"; do
+  recorded+=" $(printf '%q' "$arg")"
+  case "$arg" in --out|--out=*) defaults=() ;; esac
+done
+command -v bpftrace >/dev/null || echo "exec-storm: bpftrace not found: no independent exec count (apt-get install -y bpftrace)" >&2
 exec java -Xmx512m -cp benchmarks/target/benchmarks.jar dev.veriruntime.benchmarks.ExecStorm \
-  --root "$root" --agent-jar pipeline/target/veriruntime.jar --out benchmarks/results \
+  --root "$root" --agent-jar pipeline/target/veriruntime.jar "${defaults[@]}" \
   --command "$recorded" "$@"

@@ -43,9 +43,12 @@ import picocli.CommandLine.Option;
  * own SHA-256), then alternates rounds: agent off → storm; agent on (a fresh {@code watch}
  * subprocess, started, settled, measured through {@code /proc} and its Prometheus endpoint, then
  * stopped with SIGTERM) → the same storm. A storm is K drivers running {@code storm CHILD_i S W} at
- * once; each driver counts the execs that exited 0, independently of the agent. Last comes SHA-256
- * throughput of the JDK against {@code openssl speed}. Results go to {@code exec-storm.json} and
- * {@code exec-storm.md} in the output directory.
+ * once; each driver counts the execs that exited 0, independently of the agent. Rounds run per
+ * agent configuration ({@code --agent-args}) and per load level ({@code --rate}: as fast as
+ * possible, or a fixed total exec/s paced by the drivers); {@code bpftrace}, when present, counts
+ * the execs of every round as an oracle independent of both. Last comes SHA-256 throughput of the
+ * JDK against {@code openssl speed}. Results go to {@code exec-storm.json}, {@code exec-storm.md}
+ * and two PNG plots in the output directory, and optionally into a README section.
  *
  * <p>Needs root (the agent loads the probe), gcc and openssl. Not thread-safe; one run per JVM.
  *
@@ -119,18 +122,51 @@ public final class ExecStorm implements Callable<Integer> {
   @Option(names = "--command", description = "The command line to record in the results (set by exec-storm.sh).")
   String commandLine;
 
+  @Option(names = "--rate", split = ",", paramLabel = "R", description = "Load levels, comma-separated: 'max' (every driver "
+      + "execs as fast as it can) or a total exec/s that the drivers pace; each level gets --pairs off/on pairs "
+      + "(default: ${DEFAULT-VALUE}).")
+  List<String> rates = new ArrayList<>(List.of("max"));
+
+  @Option(names = "--agent-args", paramLabel = "ARGS", description = "Extra `watch` arguments of one agent configuration, "
+      + "split on spaces; repeatable, one set of rounds each; 'default' for none (watch's defaults: journal, start-up scan, "
+      + "control API). Default: '--no-journal --no-scan' and 'default'.")
+  List<String> agentConfigs = new ArrayList<>(List.of(LEAN, DEFAULTS));
+
+  @Option(names = "--no-oracle", description = "Do not count execs with bpftrace.")
+  boolean noOracle;
+
+  @Option(names = "--readme", paramLabel = "FILE", description = "Also rewrite the part of FILE between "
+      + ExecStormReport.README_BEGIN + " and " + ExecStormReport.README_END + " with this run's summary.")
+  Path readme;
+
+  static final String LEAN = "--no-journal --no-scan";
+  static final String DEFAULTS = "default";
+
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private long clockTicks;
   private Path work;
+  private boolean oracle;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new ExecStorm()).execute(args));
   }
 
-  /** One storm: what the drivers counted, and the agent's side when it ran. */
-  record Round(int index, boolean agent, long execs, long failed, double seconds, double execsPerSecond,
-      AgentRound agentRound, PeerRound peerRound) {}
+  /**
+   * One storm: what the drivers counted, and the agent's (or the peer's) side when it ran. An off
+   * round carries the configuration of the on round it is paired with.
+   *
+   * @param config the agent's extra arguments ({@link #DEFAULTS} for none), or "peer"
+   * @param targetRate total exec/s the drivers paced, or {@link RatePlan#MAX}
+   * @param late execs that started over 1 ms after they were due (fixed rate only)
+   * @param due execs due at the fixed rate (0 at max)
+   * @param oracle bpftrace's counts over the round, or null without the oracle
+   */
+  record Round(int index, String config, double targetRate, boolean agent, long execs, long failed, long late, long due,
+      double seconds, double execsPerSecond, AgentRound agentRound, PeerRound peerRound, ExecOracle.Counts oracle) {}
+
+  /** What the K drivers counted in one storm. */
+  record StormCounts(long ok, long failed, long late, long due) {}
 
   /**
    * The agent's numbers for one round. Counters, and the latency percentiles (computed from the
@@ -142,7 +178,8 @@ public final class ExecStorm implements Callable<Integer> {
   record AgentRound(double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB,
       long execEventsSeen, long lostKernel, long lostKernelExec, long dropped, long lostInDegradedReports,
       long unaccountedAtLeast, long latencyCount, double p50Ms, double p99Ms, double p999Ms, double maxMs,
-      long cacheHits, long cacheMisses, long calmExecs, double calmP50Ms, double calmP99Ms, double calmP999Ms) {}
+      long cacheHits, long cacheMisses, long calmExecs, double calmP50Ms, double calmP99Ms, double calmP999Ms,
+      LatencyHistogram stormHistogram, LatencyHistogram calmHistogram) {}
 
   /** A peer's numbers for one round: CPU over the storm (utime+stime of its main process) and peak RSS. */
   record PeerRound(String command, double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB) {}
@@ -152,8 +189,15 @@ public final class ExecStorm implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (binaries < 1 || binaries > 64 || workers < 1 || workers > 64 || pairs < 1 || seconds <= 0) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--binaries/--workers in 1..64, --pairs ≥ 1, --seconds > 0");
+    if (binaries < 1 || binaries > 64 || workers < 1 || workers > 64 || pairs < 1 || seconds <= 0 || agentConfigs.isEmpty()) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--binaries/--workers in 1..64, --pairs ≥ 1, --seconds > 0, at least one --agent-args");
+    }
+    List<Double> levels;
+    try {
+      levels = RatePlan.parseLevels(rates);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
     Instant started = Instant.now();
     Map<String, Object> machine = machine();
@@ -162,12 +206,18 @@ public final class ExecStorm implements Callable<Integer> {
     try {
       Path driver = build();
       List<Path> children = children();
+      String oracleNote = oracleNote();
+      log("exec oracle: " + oracleNote);
       log("warm-up storm (1 s, not recorded)");
-      storm(driver, children, 1);
+      storm(driver, children, 1, RatePlan.MAX);
       List<Round> rounds = new ArrayList<>();
-      for (int p = 0; p < pairs; p++) {
-        rounds.add(offRound(rounds.size() + 1, driver, children));
-        rounds.add(onRound(rounds.size() + 1, driver, children));
+      for (String config : agentConfigs) {
+        for (double level : levels) {
+          for (int p = 0; p < pairs; p++) {
+            rounds.add(offRound(rounds.size() + 1, config, level, driver, children));
+            rounds.add(onRound(rounds.size() + 1, config, level, driver, children));
+          }
+        }
       }
       List<Round> peerRounds = new ArrayList<>();
       if (peerCommand != null) {
@@ -175,9 +225,11 @@ public final class ExecStorm implements Callable<Integer> {
           run(withDirectory(peerSetup));
         }
         try {
-          for (int p = 0; p < pairs; p++) {
-            peerRounds.add(offRound(rounds.size() + peerRounds.size() + 1, driver, children));
-            peerRounds.add(peerRound(rounds.size() + peerRounds.size() + 1, driver, children));
+          for (double level : levels) {
+            for (int p = 0; p < pairs; p++) {
+              peerRounds.add(offRound(rounds.size() + peerRounds.size() + 1, "peer", level, driver, children));
+              peerRounds.add(peerRound(rounds.size() + peerRounds.size() + 1, level, driver, children));
+            }
           }
         } finally {
           if (peerTeardown != null) {
@@ -187,11 +239,22 @@ public final class ExecStorm implements Callable<Integer> {
       }
       Sha sha = sha256();
       machine.put("loadavgEnd", loadAverage());
-      write(started, machine, rounds, peerRounds, sha);
+      write(started, machine, levels, oracleNote, rounds, peerRounds, sha);
       return 0;
     } finally {
       deleteTree(work);
     }
+  }
+
+  /** Whether bpftrace counts execs in this run, and if not, why. */
+  private String oracleNote() {
+    if (noOracle) {
+      oracle = false;
+      return "off (--no-oracle)";
+    }
+    java.util.Optional<String> why = ExecOracle.unavailableReason(work.resolve("bpftrace-check.err"));
+    oracle = why.isEmpty();
+    return why.map(w -> "unavailable: " + w).orElse("bpftrace, tracepoint:sched:sched_process_exec");
   }
 
   private Path build() throws IOException, InterruptedException {
@@ -222,15 +285,23 @@ public final class ExecStorm implements Callable<Integer> {
     return out;
   }
 
-  /** Runs the K drivers at once and sums their counts: {succeeded, failed}. */
-  private long[] storm(Path driver, List<Path> children, double secs) throws IOException, InterruptedException {
+  /**
+   * Runs the K drivers at once and sums their counts: as fast as possible ({@code storm}, W loops
+   * each) or at a fixed total rate ({@code rate}, each driver R/K per second).
+   */
+  private StormCounts storm(Path driver, List<Path> children, double secs, double totalRate)
+      throws IOException, InterruptedException {
     List<Process> drivers = new ArrayList<>();
     for (Path child : children) {
-      drivers.add(new ProcessBuilder(driver.toString(), "storm", child.toString(), Double.toString(secs),
-          Integer.toString(workers)).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+      List<String> command = totalRate == RatePlan.MAX
+          ? List.of(driver.toString(), "storm", child.toString(), Double.toString(secs), Integer.toString(workers))
+          : List.of(driver.toString(), "rate", child.toString(), Double.toString(secs),
+              Double.toString(RatePlan.perDriver(totalRate, children.size())));
+      drivers.add(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
     }
     long ok = 0;
     long failed = 0;
+    long late = 0;
     for (Process d : drivers) {
       String output = new String(d.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
       if (!d.waitFor(Math.round(secs) + 60, TimeUnit.SECONDS) || d.exitValue() != 0 || !output.startsWith("done ")) {
@@ -239,35 +310,65 @@ public final class ExecStorm implements Callable<Integer> {
       String[] f = output.split("\\s+");
       ok += Long.parseLong(f[1]);
       failed += Long.parseLong(f[2]);
+      late += f.length > 3 ? Long.parseLong(f[3]) : 0;
     }
-    return new long[] {ok, failed};
+    long due = totalRate == RatePlan.MAX ? 0 : RatePlan.due(totalRate, children.size(), secs);
+    return new StormCounts(ok, failed, late, due);
   }
 
-  private Round offRound(int index, Path driver, List<Path> children) throws IOException, InterruptedException {
-    log("round " + index + ": agent off, storm " + seconds + " s");
-    long[] c = storm(driver, children, seconds);
-    Round r = new Round(index, false, c[0], c[1], seconds, c[0] / seconds, null, null);
-    log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s", c[0], r.execsPerSecond));
+  /** The storm, counted by bpftrace too when the oracle is on. */
+  private record Counted(StormCounts storm, ExecOracle.Counts oracle) {}
+
+  private Counted countedStorm(Path driver, List<Path> children, double level, int index) throws Exception {
+    ExecOracle o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err")) : null;
+    try {
+      StormCounts c = storm(driver, children, seconds, level);
+      return new Counted(c, o == null ? null : o.stop());
+    } finally {
+      if (o != null) {
+        o.close();
+      }
+    }
+  }
+
+  private Round offRound(int index, String config, double level, Path driver, List<Path> children) throws Exception {
+    log("round " + index + ": off, storm " + seconds + " s at " + RatePlan.label(level));
+    Counted counted = countedStorm(driver, children, level, index);
+    StormCounts c = counted.storm();
+    Round r = new Round(index, config, level, false, c.ok(), c.failed(), c.late(), c.due(), seconds, c.ok() / seconds,
+        null, null, counted.oracle());
+    log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s%s", c.ok(), r.execsPerSecond, oracleLog(counted.oracle())));
     return r;
   }
 
-  private Round onRound(int index, Path driver, List<Path> children) throws Exception {
-    log("round " + index + ": agent on, storm " + seconds + " s");
+  private static String oracleLog(ExecOracle.Counts o) {
+    return o == null ? "" : String.format(Locale.ROOT, "; bpftrace: %d storm execs, %d on the host", o.stormExecs(), o.allExecs());
+  }
+
+  private Round onRound(int index, String config, double level, Path driver, List<Path> children) throws Exception {
+    log("round " + index + ": agent on (" + ExecStormReport.configLabel(config) + "), storm " + seconds + " s at "
+        + RatePlan.label(level));
     Path stdout = work.resolve("agent-" + index + ".jsonl");
     Path stderr = work.resolve("agent-" + index + ".err");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process agent = new ProcessBuilder(java, "-jar", agentJar.toString(), "watch", "--json", "--no-journal",
-        "--no-scan", "--metrics-port", Integer.toString(port), "--state-dir", work.resolve("state").toString())
+    List<String> command = new ArrayList<>(List.of(java, "-jar", agentJar.toString(), "watch", "--json",
+        "--metrics-port", Integer.toString(port), "--state-dir", work.resolve("state-" + index).toString()));
+    command.addAll(agentArguments(config));
+    Process agent = new ProcessBuilder(command)
         .redirectOutput(stdout.toFile())
         .start();
+    ExecOracle o = null;
     try {
       awaitWatching(agent, stderr);
       Thread.sleep(Math.round(settle * 1000));
+      awaitQuiet();
+      o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err")) : null;
       PrometheusScrape before = PrometheusScrape.fetch(http, port);
       long ticks0 = cpuTicks(agent.pid());
-      long[] c = storm(driver, children, seconds);
+      StormCounts c = storm(driver, children, seconds, level);
       PrometheusScrape after = drain();
       long ticks1 = cpuTicks(agent.pid());
+      ExecOracle.Counts counts = o == null ? null : o.stop();
       long hwm = peakRssKiB(agent.pid());
       String calm = run(List.of(driver.toString(), "count", children.get(0).toString(), Integer.toString(calmExecs)));
       long calmOk = Long.parseLong(calm.strip().substring(calm.strip().lastIndexOf('\n') + 1).split("\\s+")[1]);
@@ -277,30 +378,55 @@ public final class ExecStorm implements Callable<Integer> {
       double cpu = (ticks1 - ticks0) / (double) clockTicks;
       long seen = delta(before, after, "veriruntime_events_in_total", "kind", "ExecEvent");
       long lostExec = delta(before, after, "veriruntime_events_lost_total", "kind", "exec");
-      long performed = c[0] + c[1] + binaries; // each driver is one exec as well
-      AgentRound a = new AgentRound(cpu, c[0] == 0 ? Double.NaN : cpu / (c[0] / 1000.0), hwm, seen,
+      long performed = c.ok() + c.failed() + binaries; // each driver is one exec as well
+      LatencyHistogram storm = PrometheusScrape.histogramDelta(before, after, LATENCY);
+      LatencyHistogram calmHistogram = PrometheusScrape.histogramDelta(after, calmAfter, LATENCY);
+      AgentRound a = new AgentRound(cpu, c.ok() == 0 ? Double.NaN : cpu / (c.ok() / 1000.0), hwm, seen,
           Math.round(after.sum("veriruntime_events_lost_total") - before.sum("veriruntime_events_lost_total")),
           lostExec,
           Math.round(after.sum("veriruntime_events_dropped_total") - before.sum("veriruntime_events_dropped_total")),
           lostInDegradedReports(stdout),
           Math.max(0, performed - seen - lostExec),
           delta(before, after, LATENCY + "_count", null, null),
-          quantileMs(before, after, 0.5, maxMs), quantileMs(before, after, 0.99, maxMs),
-          quantileMs(before, after, 0.999, maxMs), maxMs,
+          quantileMs(storm, 0.5, maxMs), quantileMs(storm, 0.99, maxMs), quantileMs(storm, 0.999, maxMs), maxMs,
           delta(before, after, "veriruntime_cache_lookups_total", "result", "hit"),
           delta(before, after, "veriruntime_cache_lookups_total", "result", "miss"),
-          calmOk, quantileMs(after, calmAfter, 0.5, maxMs), quantileMs(after, calmAfter, 0.99, maxMs),
-          quantileMs(after, calmAfter, 0.999, maxMs));
-      Round r = new Round(index, true, c[0], c[1], seconds, c[0] / seconds, a, null);
+          calmOk, quantileMs(calmHistogram, 0.5, maxMs), quantileMs(calmHistogram, 0.99, maxMs),
+          quantileMs(calmHistogram, 0.999, maxMs), storm, calmHistogram);
+      Round r = new Round(index, config, level, true, c.ok(), c.failed(), c.late(), c.due(), seconds, c.ok() / seconds,
+          a, null, counts);
       log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"
-          + " %d exec events seen, %d lost (%d exec), p50/p99/p999 %.3f/%.3f/%.3f ms; calm p50/p99/p999 %.3f/%.3f/%.3f ms",
-          c[0], r.execsPerSecond, cpu, a.cpuSecondsPer1000Execs, hwm / 1024, seen, a.lostKernel, lostExec,
-          a.p50Ms, a.p99Ms, a.p999Ms, a.calmP50Ms, a.calmP99Ms, a.calmP999Ms));
+          + " %d exec events seen, %d lost (%d exec), p50/p99/p999 %.3f/%.3f/%.3f ms; calm p50/p99/p999 %.3f/%.3f/%.3f ms%s",
+          c.ok(), r.execsPerSecond, cpu, a.cpuSecondsPer1000Execs, hwm / 1024, seen, a.lostKernel, lostExec,
+          a.p50Ms, a.p99Ms, a.p999Ms, a.calmP50Ms, a.calmP99Ms, a.calmP999Ms, oracleLog(counts)));
       return r;
     } finally {
+      if (o != null) {
+        o.close();
+      }
       if (agent.isAlive()) {
         agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
+    }
+  }
+
+  /** The extra {@code watch} arguments of a configuration: none for {@link #DEFAULTS}. */
+  static List<String> agentArguments(String config) {
+    String c = config.strip();
+    return c.isEmpty() || c.equals(DEFAULTS) ? List.of() : List.of(c.split("\\s+"));
+  }
+
+  /**
+   * Waits (at most 30 s) until the agent's verdict count stops moving: with the start-up scan on,
+   * the agent hashes every running binary first, and that work belongs to no storm.
+   */
+  private void awaitQuiet() throws IOException, InterruptedException {
+    double previous = -1;
+    for (int i = 0, still = 0; i < 60 && still < 2; i++) {
+      double verdicts = PrometheusScrape.fetch(http, port).sum("veriruntime_verdicts_total");
+      still = verdicts == previous ? still + 1 : 0;
+      previous = verdicts;
+      Thread.sleep(500);
     }
   }
 
@@ -310,23 +436,25 @@ public final class ExecStorm implements Callable<Integer> {
     return c;
   }
 
-  private Round peerRound(int index, Path driver, List<Path> children) throws Exception {
-    log("round " + index + ": peer on (" + peerCommand + "), storm " + seconds + " s");
+  private Round peerRound(int index, double level, Path driver, List<Path> children) throws Exception {
+    log("round " + index + ": peer on (" + peerCommand + "), storm " + seconds + " s at " + RatePlan.label(level));
     Path output = work.resolve("peer-" + index + ".log");
     Process peer = new ProcessBuilder(peerCommand.strip().split("\\s+")).redirectErrorStream(true).start();
     try {
       awaitLine(peer, output, peerReady, true);
       Thread.sleep(Math.round(settle * 1000));
       long ticks0 = cpuTicks(peer.pid());
-      long[] c = storm(driver, children, seconds);
+      Counted counted = countedStorm(driver, children, level, index);
+      StormCounts c = counted.storm();
       long ticks1 = cpuTicks(peer.pid());
       long hwm = peakRssKiB(peer.pid());
       stop(peer);
       double cpu = (ticks1 - ticks0) / (double) clockTicks;
-      PeerRound pr = new PeerRound(peerCommand, cpu, c[0] == 0 ? Double.NaN : cpu / (c[0] / 1000.0), hwm);
-      Round r = new Round(index, false, c[0], c[1], seconds, c[0] / seconds, null, pr);
-      log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, peer %.2f CPU s (%.3f per 1k execs), peak RSS %d MiB",
-          c[0], r.execsPerSecond, cpu, pr.cpuSecondsPer1000Execs, hwm / 1024));
+      PeerRound pr = new PeerRound(peerCommand, cpu, c.ok() == 0 ? Double.NaN : cpu / (c.ok() / 1000.0), hwm);
+      Round r = new Round(index, "peer", level, false, c.ok(), c.failed(), c.late(), c.due(), seconds, c.ok() / seconds,
+          null, pr, counted.oracle());
+      log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, peer %.2f CPU s (%.3f per 1k execs), peak RSS %d MiB%s",
+          c.ok(), r.execsPerSecond, cpu, pr.cpuSecondsPer1000Execs, hwm / 1024, oracleLog(counted.oracle())));
       return r;
     } finally {
       if (peer.isAlive()) {
@@ -455,8 +583,8 @@ public final class ExecStorm implements Callable<Integer> {
    * percentiles), capped by the observed maximum since interpolation inside the top bucket can
    * overshoot it.
    */
-  private static double quantileMs(PrometheusScrape before, PrometheusScrape after, double q, double maxMs) {
-    return Math.min(PrometheusScrape.histogramQuantile(before, after, LATENCY, q) * 1000, maxMs);
+  private static double quantileMs(LatencyHistogram h, double q, double maxMs) {
+    return Math.min(h.quantileSeconds(q) * 1000, maxMs);
   }
 
   private Sha sha256() throws Exception {
@@ -525,7 +653,7 @@ public final class ExecStorm implements Callable<Integer> {
     return n * (double) block.length / ((now - t0) / 1e9);
   }
 
-  private static Map<String, Object> machine() throws IOException {
+  static Map<String, Object> machine() throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("nproc", Runtime.getRuntime().availableProcessors());
     m.put("model", Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
@@ -538,15 +666,20 @@ public final class ExecStorm implements Callable<Integer> {
   }
 
   /** The 1, 5 and 15 minute load averages. */
-  private static String loadAverage() throws IOException {
+  static String loadAverage() throws IOException {
     String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split(" ");
     return f[0] + " " + f[1] + " " + f[2];
   }
 
-  private void write(Instant started, Map<String, Object> machine, List<Round> rounds, List<Round> peerRounds, Sha sha)
-      throws IOException {
+  private void write(Instant started, Map<String, Object> machine, List<Double> levels, String oracleNote,
+      List<Round> rounds, List<Round> peerRounds, Sha sha) throws IOException {
     Files.createDirectories(out);
-    Summary s = Summary.of(rounds, sha);
+    List<Summary> summaries = new ArrayList<>();
+    for (String config : agentConfigs) {
+      summaries.add(Summary.of(config, rounds.stream().filter(r -> r.config().equals(config)).toList(), sha));
+    }
+    List<LevelSummary> byLevel = new ArrayList<>(LevelSummary.of(rounds));
+    byLevel.addAll(LevelSummary.of(peerRounds));
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("started", started.toString());
     doc.put("command", command());
@@ -558,16 +691,59 @@ public final class ExecStorm implements Callable<Integer> {
     settings.put("workersPerBinary", workers);
     settings.put("settleSeconds", settle);
     settings.put("calmExecs", calmExecs);
+    settings.put("levels", levels.stream().map(RatePlan::label).toList());
+    settings.put("agentConfigs", agentConfigs);
+    settings.put("oracle", oracleNote);
     doc.put("settings", settings);
     doc.put("rounds", rounds);
     if (!peerRounds.isEmpty()) {
       doc.put("peerRounds", peerRounds);
     }
     doc.put("sha256", sha);
-    doc.put("summary", s);
+    doc.put("summaries", summaries);
+    doc.put("byLevel", byLevel);
     json.writeValue(out.resolve("exec-storm.json").toFile(), doc);
-    Files.writeString(out.resolve("exec-storm.md"), ExecStormReport.markdown(started, command(), machine, settings, rounds, peerRounds, sha, s));
-    log("wrote " + out.resolve("exec-storm.json") + " and " + out.resolve("exec-storm.md"));
+    List<String> plots = List.of();
+    try {
+      plots = ExecStormPlots.write(out, rounds, peerRounds, peerName(peerCommand));
+    } catch (IOException | RuntimeException | Error e) {
+      // No fonts or no Java2D on this machine: the numbers are written all the same.
+      log("plots not written: " + e);
+    }
+    ExecStormReport.Run run = new ExecStormReport.Run(started, command(), machine, settings, rounds, peerRounds, sha,
+        summaries, byLevel, plots);
+    Files.writeString(out.resolve("exec-storm.md"), ExecStormReport.markdown(run));
+    log("wrote " + out.resolve("exec-storm.json") + ", " + out.resolve("exec-storm.md") + (plots.isEmpty() ? "" : " and " + plots));
+    if (readme != null) {
+      if (!Files.isRegularFile(readme)) {
+        log("no " + readme + ": README section not written");
+      } else {
+        String text = Files.readString(readme);
+        String relative = readme.toAbsolutePath().getParent().relativize(out.toAbsolutePath()).toString();
+        java.util.Optional<String> updated = ExecStormReport.replaceReadmeSection(text,
+            ExecStormReport.readmeSection(run, relative.isEmpty() ? "." : relative));
+        if (updated.isPresent()) {
+          Files.writeString(readme, updated.get());
+          log("updated the exec-storm section of " + readme);
+        } else {
+          log(readme + " has no " + ExecStormReport.README_BEGIN + " ... " + ExecStormReport.README_END + " markers: not updated");
+        }
+      }
+    }
+  }
+
+  /** The peer's program for a legend: the first word of its command that is neither a wrapper nor an option. */
+  static String peerName(String command) {
+    if (command == null) {
+      return "";
+    }
+    for (String word : command.strip().split("\\s+")) {
+      String name = Path.of(word).getFileName().toString();
+      if (!word.startsWith("-") && !List.of("stdbuf", "env", "nice", "taskset", "sudo").contains(name)) {
+        return name;
+      }
+    }
+    return command.strip();
   }
 
   private String command() {
@@ -576,32 +752,108 @@ public final class ExecStorm implements Callable<Integer> {
             + " --pairs " + pairs + " --binaries " + binaries;
   }
 
-  /** The ratios and worst cases the report compares with the targets. */
-  record Summary(double throughputRatioMedian, List<Double> throughputRatios, double cpuPercentPer1000ExecsPerSecond,
-      double peakRssMiB, long execsPerformedOn, long lostExec, long lostAllKinds, long unaccountedAtLeast,
-      double lossFraction, double p50MsWorst, double p99MsWorst, double p999MsWorst, double calmP50MsWorst,
-      double calmP99MsWorst, double calmP999MsWorst, double shaRatioBlocks, double shaRatioFile) {
+  /** On ÷ off exec/s of each consecutive (off, on) pair. */
+  static List<Double> pairRatios(List<Round> rounds) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i + 1 < rounds.size(); i += 2) {
+      ratios.add(rounds.get(i + 1).execsPerSecond() / rounds.get(i).execsPerSecond());
+    }
+    return ratios;
+  }
 
-    static Summary of(List<Round> rounds, Sha sha) {
-      List<Double> ratios = new ArrayList<>();
+  /**
+   * One configuration (or the peer) at one load level: the pairs' ratios, the on rounds' medians
+   * and worst cases. Latency fields are NaN for the peer.
+   */
+  record LevelSummary(String config, double targetRate, List<Double> throughputRatios, double throughputRatioMedian,
+      double execsPerSecondOnMedian, long late, long due, double cpuSecondsPer1000ExecsMedian,
+      double cpuPercentOfCoreMedian, double peakRssMiB, double p50MsWorst, double p99MsWorst, double p999MsWorst,
+      double calmP99MsWorst) {
+
+    /** One summary per (configuration, level), in the order the rounds ran; rounds come in (off, on) pairs. */
+    static List<LevelSummary> of(List<Round> rounds) {
+      Map<String, List<Round>> groups = new LinkedHashMap<>();
       for (int i = 0; i + 1 < rounds.size(); i += 2) {
-        ratios.add(rounds.get(i + 1).execsPerSecond / rounds.get(i).execsPerSecond);
+        Round on = rounds.get(i + 1);
+        groups.computeIfAbsent(on.config() + '\0' + on.targetRate(), k -> new ArrayList<>())
+            .addAll(List.of(rounds.get(i), on));
       }
-      List<AgentRound> on = rounds.stream().filter(Round::agent).map(Round::agentRound).toList();
-      long performed = rounds.stream().filter(Round::agent).mapToLong(Round::execs).sum();
+      List<LevelSummary> out = new ArrayList<>();
+      for (List<Round> g : groups.values()) {
+        Round first = g.get(1);
+        List<Round> on = g.stream().filter(r -> r.agentRound() != null || r.peerRound() != null).toList();
+        List<Double> ratios = pairRatios(g);
+        java.util.function.ToDoubleFunction<Round> cpu = r -> r.agentRound() != null
+            ? r.agentRound().cpuSecondsPer1000Execs() : r.peerRound().cpuSecondsPer1000Execs();
+        java.util.function.ToDoubleFunction<Round> cpuSeconds = r -> r.agentRound() != null
+            ? r.agentRound().cpuSeconds() : r.peerRound().cpuSeconds();
+        java.util.function.ToLongFunction<Round> rss = r -> r.agentRound() != null
+            ? r.agentRound().peakRssKiB() : r.peerRound().peakRssKiB();
+        List<AgentRound> agent = on.stream().map(Round::agentRound).filter(java.util.Objects::nonNull).toList();
+        out.add(new LevelSummary(first.config(), first.targetRate(), ratios, Summary.median(ratios),
+            Summary.median(on.stream().map(Round::execsPerSecond).toList()),
+            on.stream().mapToLong(Round::late).sum(), on.stream().mapToLong(Round::due).sum(),
+            Summary.median(on.stream().map(r -> cpu.applyAsDouble(r)).toList()),
+            Summary.median(on.stream().map(r -> 100 * cpuSeconds.applyAsDouble(r) / r.seconds()).toList()),
+            on.stream().mapToLong(rss).max().orElse(0) / 1024.0,
+            Summary.worst(agent, AgentRound::p50Ms), Summary.worst(agent, AgentRound::p99Ms),
+            Summary.worst(agent, AgentRound::p999Ms), Summary.worst(agent, AgentRound::calmP99Ms)));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * The ratios and worst cases the report compares with the targets, for one agent configuration:
+   * throughput from the pairs at {@code max} (else the first level: {@code throughputLevel}); CPU
+   * per 1,000 exec/s from the worst level's median ({@code cpuLevel}); latency, RSS and loss over
+   * every on round. {@code unaccountedVsOracle} and {@code oracleStormMismatch} (how far bpftrace's
+   * count of the children's execs is from the drivers' count, summed over on rounds) are -1 when a
+   * round had no oracle.
+   */
+  record Summary(String config, double throughputRatioMedian, List<Double> throughputRatios, String throughputLevel,
+      double cpuPercentPer1000ExecsPerSecond, String cpuLevel, double peakRssMiB, long execsPerformedOn, long lostExec,
+      long lostAllKinds, long unaccountedAtLeast, double lossFraction, long oracleStormExecsOn, long oracleAllExecsOn,
+      long execEventsSeenOn, long unaccountedVsOracle, long oracleStormMismatch, long driverExecsOn, double p50MsWorst, double p99MsWorst, double p999MsWorst,
+      double calmP50MsWorst, double calmP99MsWorst, double calmP999MsWorst, double shaRatioBlocks, double shaRatioFile) {
+
+    /** {@code rounds}: this configuration's (off, on) pairs. */
+    static Summary of(String config, List<Round> rounds, Sha sha) {
+      List<LevelSummary> levels = LevelSummary.of(rounds);
+      LevelSummary throughput = levels.stream().filter(l -> l.targetRate() == RatePlan.MAX).findFirst()
+          .orElse(levels.isEmpty() ? null : levels.get(0));
+      LevelSummary cpu = levels.stream()
+          .max(Comparator.comparingDouble(l -> Double.isNaN(l.cpuSecondsPer1000ExecsMedian()) ? -1 : l.cpuSecondsPer1000ExecsMedian()))
+          .orElse(null);
+      List<Round> onRounds = rounds.stream().filter(Round::agent).toList();
+      List<AgentRound> on = onRounds.stream().map(Round::agentRound).toList();
+      long performed = onRounds.stream().mapToLong(Round::execs).sum();
       long lostExec = on.stream().mapToLong(AgentRound::lostKernelExec).sum();
       long lost = on.stream().mapToLong(a -> Math.max(a.lostKernel, a.lostInDegradedReports)).sum();
-      return new Summary(median(ratios), ratios,
-          100 * median(on.stream().map(AgentRound::cpuSecondsPer1000Execs).toList()),
+      boolean oracle = !onRounds.isEmpty() && onRounds.stream().allMatch(r -> r.oracle() != null);
+      long unaccountedVsOracle = oracle ? onRounds.stream().mapToLong(r -> Math.max(0,
+          r.oracle().allExecs() - r.agentRound().execEventsSeen() - r.agentRound().lostKernelExec())).sum() : -1;
+      // The oracle checks itself: its count of the children's execs must equal the drivers' count.
+      long mismatch = oracle ? onRounds.stream().mapToLong(r -> Math.abs(r.oracle().stormExecs() - r.execs() - r.failed())).sum() : -1;
+      return new Summary(config,
+          throughput == null ? Double.NaN : throughput.throughputRatioMedian(),
+          throughput == null ? List.of() : throughput.throughputRatios(),
+          throughput == null ? "" : RatePlan.label(throughput.targetRate()),
+          cpu == null ? Double.NaN : 100 * cpu.cpuSecondsPer1000ExecsMedian(),
+          cpu == null ? "" : RatePlan.label(cpu.targetRate()),
           on.stream().mapToLong(AgentRound::peakRssKiB).max().orElse(0) / 1024.0,
           performed, lostExec, lost, on.stream().mapToLong(AgentRound::unaccountedAtLeast).sum(),
           performed == 0 ? 0 : lostExec / (double) performed,
+          oracle ? onRounds.stream().mapToLong(r -> r.oracle().stormExecs()).sum() : -1,
+          oracle ? onRounds.stream().mapToLong(r -> r.oracle().allExecs()).sum() : -1,
+          on.stream().mapToLong(AgentRound::execEventsSeen).sum(), unaccountedVsOracle, mismatch,
+          onRounds.stream().mapToLong(r -> r.execs() + r.failed()).sum(),
           worst(on, AgentRound::p50Ms), worst(on, AgentRound::p99Ms), worst(on, AgentRound::p999Ms),
           worst(on, AgentRound::calmP50Ms), worst(on, AgentRound::calmP99Ms), worst(on, AgentRound::calmP999Ms),
           sha.ratioBlocks, sha.ratioFile);
     }
 
-    private static double worst(List<AgentRound> on, java.util.function.ToDoubleFunction<AgentRound> f) {
+    static double worst(List<AgentRound> on, java.util.function.ToDoubleFunction<AgentRound> f) {
       return on.stream().mapToDouble(f).max().orElse(Double.NaN);
     }
 

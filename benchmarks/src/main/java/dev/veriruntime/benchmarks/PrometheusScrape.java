@@ -93,38 +93,38 @@ public final class PrometheusScrape {
   }
 
   /**
+   * What a histogram received between two scrapes: the deltas of its cumulative {@code
+   * name_bucket{le}} counts; the total is the delta of the {@code +Inf} bucket.
+   */
+  public static LatencyHistogram histogramDelta(PrometheusScrape before, PrometheusScrape after, String name) {
+    TreeMap<Double, Long> cumulative = new TreeMap<>();
+    for (Sample s : after.samples) {
+      if (s.name.equals(name + "_bucket") && s.labels.containsKey("le")) {
+        double earlier = before.value(s.name, "le", s.labels.get("le")).orElse(0);
+        cumulative.put(parseBound(s.labels.get("le")), Math.round(s.value - earlier));
+      }
+    }
+    if (cumulative.isEmpty()) {
+      return LatencyHistogram.empty();
+    }
+    long total = cumulative.lastEntry().getValue();
+    List<LatencyHistogram.Bucket> finite = new ArrayList<>();
+    cumulative.forEach((le, c) -> {
+      if (!le.isInfinite()) {
+        finite.add(new LatencyHistogram.Bucket(le, c));
+      }
+    });
+    return new LatencyHistogram(finite, Math.max(total, finite.isEmpty() ? 0 : finite.get(finite.size() - 1).cumulative()));
+  }
+
+  /**
    * The {@code q} quantile of the observations a histogram received between two scrapes, from the
    * deltas of its cumulative {@code name_bucket{le}} counts, interpolated linearly inside the bucket
    * that holds it (what PromQL's {@code histogram_quantile} does). NaN when nothing was observed;
    * the last finite bound when the quantile falls in the {@code +Inf} bucket.
    */
   public static double histogramQuantile(PrometheusScrape before, PrometheusScrape after, String name, double q) {
-    TreeMap<Double, Double> cumulative = new TreeMap<>();
-    for (Sample s : after.samples) {
-      if (s.name.equals(name + "_bucket") && s.labels.containsKey("le")) {
-        double le = parseBound(s.labels.get("le"));
-        double earlier = before.value(s.name, "le", s.labels.get("le")).orElse(0);
-        cumulative.put(le, s.value - earlier);
-      }
-    }
-    if (cumulative.isEmpty() || cumulative.lastEntry().getValue() <= 0) {
-      return Double.NaN;
-    }
-    double rank = q * cumulative.lastEntry().getValue();
-    double lowerBound = 0;
-    double lowerCount = 0;
-    for (Map.Entry<Double, Double> b : cumulative.entrySet()) {
-      if (b.getValue() >= rank) {
-        if (b.getKey().isInfinite()) {
-          return lowerBound;
-        }
-        double inBucket = b.getValue() - lowerCount;
-        return inBucket <= 0 ? b.getKey() : lowerBound + (b.getKey() - lowerBound) * (rank - lowerCount) / inBucket;
-      }
-      lowerBound = b.getKey();
-      lowerCount = b.getValue();
-    }
-    return lowerBound;
+    return histogramDelta(before, after, name).quantileSeconds(q);
   }
 
   private static double parseBound(String le) {

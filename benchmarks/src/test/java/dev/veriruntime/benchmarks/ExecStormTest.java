@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 class ExecStormTest {
   @Test
@@ -29,6 +30,33 @@ class ExecStormTest {
     long pid = ProcessHandle.current().pid();
     assertThat(ExecStorm.cpuTicks(pid)).isPositive();
     assertThat(ExecStorm.peakRssKiB(pid)).isGreaterThan(1024);
+  }
+
+  @Test
+  void defaultsAreBothConfigurationsAtMaxAndAnOptionReplacesThem() {
+    ExecStorm defaults = new ExecStorm();
+    new CommandLine(defaults).parseArgs();
+    assertThat(defaults.agentConfigs).containsExactly("--no-journal --no-scan", "default");
+    assertThat(defaults.rates).containsExactly("max");
+
+    ExecStorm given = new ExecStorm();
+    new CommandLine(given).parseArgs("--agent-args", "default", "--rate", "500,1000", "--rate", "max");
+    assertThat(given.agentConfigs).containsExactly("default");
+    assertThat(given.rates).containsExactly("500", "1000", "max");
+  }
+
+  @Test
+  void aBadRateIsAUsageError() {
+    int exit = new CommandLine(new ExecStorm()).setErr(new java.io.PrintWriter(new java.io.StringWriter()))
+        .execute("--rate", "fast");
+    assertThat(exit).isEqualTo(2);
+  }
+
+  @Test
+  void thePeerIsNamedByItsProgramNotItsWrapper() {
+    assertThat(ExecStorm.peerName("stdbuf -oL -eL fapolicyd --permissive --debug-deny")).isEqualTo("fapolicyd");
+    assertThat(ExecStorm.peerName("/usr/sbin/fapolicyd --debug")).isEqualTo("fapolicyd");
+    assertThat(ExecStorm.peerName(null)).isEmpty();
   }
 
   @Test

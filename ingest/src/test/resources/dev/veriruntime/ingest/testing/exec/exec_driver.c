@@ -3,6 +3,9 @@
  * the probe, how many execs succeeded.
  *   exec_driver count <child> <n>          runs the child n times, prints each child pid, then "done <ok> <failed>"
  *   exec_driver storm <child> <seconds> <w> w workers exec in a loop for the given time, prints "done <ok> <failed>"
+ *   exec_driver rate <child> <seconds> <r>  one loop execs at r per second for the given time (the n-th exec is due
+ *                                           at start + n/r; a late one runs at once, without skipping), prints
+ *                                           "done <ok> <failed> <late>", late = execs started over 1 ms after due
  * A child exit status of 0 proves its exec happened.
  */
 #include <stdio.h>
@@ -91,6 +94,37 @@ int main(int argc, char **argv)
 		printf("done %ld %ld\n", ok, failed);
 		return 0;
 	}
-	fprintf(stderr, "usage: exec_driver count <child> <n> | storm <child> <seconds> <workers>\n");
+	if (argc >= 5 && strcmp(argv[1], "rate") == 0) {
+		double seconds = atof(argv[3]);
+		double rate = atof(argv[4]);
+		if (!(rate > 0) || !(seconds > 0))
+			return 2;
+		long ok = 0, failed = 0, late = 0;
+		double start = now();
+		/* An absolute schedule, so that the time an exec takes does not lower the rate. */
+		for (long n = 0;; n++) {
+			double due = start + n / rate;
+			if (due >= start + seconds)
+				break;
+			double t = now();
+			if (t < due) {
+				struct timespec ts;
+				ts.tv_sec = (time_t)due;
+				ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
+				while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+					;
+			} else if (t - due > 0.001) {
+				late++;
+			}
+			pid_t pid;
+			if (run_once(argv[2], &pid) == 0)
+				ok++;
+			else
+				failed++;
+		}
+		printf("done %ld %ld %ld\n", ok, failed, late);
+		return 0;
+	}
+	fprintf(stderr, "usage: exec_driver count <child> <n> | storm <child> <seconds> <workers> | rate <child> <seconds> <per-second>\n");
 	return 2;
 }
