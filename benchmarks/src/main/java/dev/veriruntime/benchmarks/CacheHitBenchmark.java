@@ -29,10 +29,11 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * The verification of an exec whose file identity was verified before: the path every exec of a
- * build tool takes after its first. {@code checkHit} is what {@code VerifyStage} calls per exec
- * ({@link ExecutableVerification#check}: LRU lookup, cache metric, the Mono around the answer,
- * subscribed), {@code cachedLookup} the bare LRU lookup without metric or Mono, and {@code
- * hashMapBaseline} a {@link ConcurrentHashMap} lookup of the same key: the least a cache can cost.
+ * build tool takes after its first. {@code hit} is what {@code VerifyStage} calls per exec
+ * ({@link ExecutableVerification#hit}: LRU lookup and cache metric, answered in place), {@code
+ * checkHit} the general {@link ExecutableVerification#check} on the same identity (lookup, metric,
+ * the Mono around the answer, subscribed: what every cached exec cost before the in-place path),
+ * and {@code hashMapBaseline} a {@link ConcurrentHashMap} lookup of the same key: the least a cache can cost.
  *
  * <p>Nanoseconds per operation (overrides the base class's milliseconds: one lookup is far below
  * a millisecond). Run: {@code java -jar benchmarks/target/benchmarks.jar CacheHitBenchmark}.
@@ -59,7 +60,7 @@ public class CacheHitBenchmark extends AbstractBenchmark {
         new PipelineMetrics(new SimpleMeterRegistry()), new DropLedger());
     identity = BinaryVerifier.identity(Path.of(BINARY));
     ExecutableCheck first = verification.check(BINARY, identity, () -> null).block();
-    if (first == null || !first.verified() || verification.cached(identity).isEmpty()) {
+    if (first == null || !first.verified() || verification.hit(identity).isEmpty()) {
       throw new IllegalStateException(BINARY + " was not verified and cached: " + first);
     }
     baseline.put(identity, first);
@@ -76,8 +77,8 @@ public class CacheHitBenchmark extends AbstractBenchmark {
   }
 
   @Benchmark
-  public Optional<ExecutableCheck> cachedLookup() {
-    return verification.cached(identity);
+  public Optional<ExecutableCheck> hit() {
+    return verification.hit(identity);
   }
 
   @Benchmark

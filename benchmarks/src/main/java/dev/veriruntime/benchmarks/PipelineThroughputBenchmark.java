@@ -7,6 +7,7 @@ import dev.veriruntime.ingest.event.TaskContext;
 import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.pipeline.DropLedger;
 import dev.veriruntime.pipeline.ExecutableVerification;
+import dev.veriruntime.pipeline.MappingFilter;
 import dev.veriruntime.pipeline.Pipeline;
 import dev.veriruntime.pipeline.PipelineMetrics;
 import dev.veriruntime.pipeline.Policy;
@@ -99,7 +100,7 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
         new Classifier(Clock.systemUTC(), "bench"), new HashSet<>(policy.jitAllowance), ledger, metrics,
         List.of(SinkStage.route(sink, 1e12, Integer.MAX_VALUE, timer)),
         Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
-        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, null, "bench"));
+        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, null, "bench", MappingFilter.NONE));
 
     FileIdentity[] ids = new FileIdentity[BINARIES.size()];
     for (int i = 0; i < ids.length; i++) {
@@ -114,7 +115,7 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
     // Verify each binary once: from here on every exec is a cache hit.
     pipeline.run(Flux.fromArray(events).take(ids.length), Flux.empty()).blockLast();
     for (FileIdentity id : ids) {
-      var check = verification.cached(id).orElseThrow(() -> new IllegalStateException("not cached: " + id));
+      var check = verification.hit(id).orElseThrow(() -> new IllegalStateException("not cached: " + id));
       boolean vouched = check.verification().verdict() == dev.veriruntime.verifier.Verdict.VERIFIED;
       if (vouched != verdict.equals("verified")) {
         throw new IllegalStateException("verdict=" + verdict + " but " + check.path() + " is " + check.verification().verdict());
