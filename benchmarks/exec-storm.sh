@@ -28,5 +28,5 @@ for arg in "$@"; do
 done
 command -v bpftrace >/dev/null || echo "exec-storm: bpftrace not found: no independent exec count (apt-get install -y bpftrace)" >&2
 exec java -Xmx512m -cp benchmarks/target/benchmarks.jar dev.veriruntime.benchmarks.ExecStorm \
-  --root "$root" --agent-jar pipeline/target/veriruntime.jar "${defaults[@]}" \
+  --root "$root" --agent bin/veriruntime "${defaults[@]}" \
   --command "$recorded" "$@"

@@ -54,7 +54,7 @@ import picocli.CommandLine.Option;
  *
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar dev.veriruntime.benchmarks.ExecStorm \
- *     --seconds 10 --pairs 3 --binaries 8 --agent-jar pipeline/target/veriruntime.jar
+ *     --seconds 10 --pairs 3 --binaries 8 --agent bin/veriruntime
  * }</pre>
  */
 @Command(name = "exec-storm", mixinStandardHelpOptions = true,
@@ -96,8 +96,14 @@ public final class ExecStorm implements Callable<Integer> {
   @Option(names = "--root", description = "Repository root, for the C sources (default: ${DEFAULT-VALUE}).")
   Path root = Path.of(".");
 
-  @Option(names = "--agent-jar", description = "The agent's shaded jar (default: ${DEFAULT-VALUE}).")
-  Path agentJar = Path.of("pipeline/target/veriruntime.jar");
+  @Option(names = "--agent", description = "The agent's launcher, run as `AGENT watch ...` with its default JVM"
+      + " options (default: ${DEFAULT-VALUE}).")
+  Path agentLauncher = Path.of("bin/veriruntime");
+
+  @Option(names = "--agent-warmup", description = "Seconds of unrecorded storm with each fresh agent before the"
+      + " measured one: a long-running agent has compiled its hot path long before; its CPU is reported apart"
+      + " (default: ${DEFAULT-VALUE}).")
+  double agentWarmup = 5;
 
   @Option(names = "--out", description = "Directory for exec-storm.json and exec-storm.md (default: ${DEFAULT-VALUE}).")
   Path out = Path.of("benchmarks/results");
@@ -179,7 +185,7 @@ public final class ExecStorm implements Callable<Integer> {
       long execEventsSeen, long lostKernel, long lostKernelExec, long dropped, long lostInDegradedReports,
       long unaccountedAtLeast, long latencyCount, double p50Ms, double p99Ms, double p999Ms, double maxMs,
       long cacheHits, long cacheMisses, long calmExecs, double calmP50Ms, double calmP99Ms, double calmP999Ms,
-      LatencyHistogram stormHistogram, LatencyHistogram calmHistogram) {}
+      LatencyHistogram stormHistogram, LatencyHistogram calmHistogram, double warmupCpuSecondsPer1000Execs) {}
 
   /** A peer's numbers for one round: CPU over the storm (utime+stime of its main process) and peak RSS. */
   record PeerRound(String command, double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB) {}
@@ -350,18 +356,27 @@ public final class ExecStorm implements Callable<Integer> {
         + RatePlan.label(level));
     Path stdout = work.resolve("agent-" + index + ".jsonl");
     Path stderr = work.resolve("agent-" + index + ".err");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-jar", agentJar.toString(), "watch", "--json",
+    List<String> command = new ArrayList<>(List.of(agentLauncher.toString(), "watch", "--json",
         "--metrics-port", Integer.toString(port), "--state-dir", work.resolve("state-" + index).toString()));
     command.addAll(agentArguments(config));
-    Process agent = new ProcessBuilder(command)
-        .redirectOutput(stdout.toFile())
-        .start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(stdout.toFile());
+    builder.environment().remove("VERIRUNTIME_JAVA_OPTS");
+    Process agent = builder.start();
     ExecOracle o = null;
     try {
       awaitWatching(agent, stderr);
       Thread.sleep(Math.round(settle * 1000));
       awaitQuiet();
+      double warmupCpuPer1000 = Double.NaN;
+      if (agentWarmup > 0) {
+        long w0 = cpuTicks(agent.pid());
+        StormCounts warm = storm(driver, children, agentWarmup, level);
+        drain();
+        warmupCpuPer1000 = warm.ok() == 0 ? Double.NaN
+            : (cpuTicks(agent.pid()) - w0) / (double) clockTicks / (warm.ok() / 1000.0);
+        log(String.format(Locale.ROOT, "  warm-up storm %.0f s (not recorded): %d execs, agent %.3f CPU s per 1k execs",
+            agentWarmup, warm.ok(), warmupCpuPer1000));
+      }
       o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err")) : null;
       PrometheusScrape before = PrometheusScrape.fetch(http, port);
       long ticks0 = cpuTicks(agent.pid());
@@ -392,7 +407,7 @@ public final class ExecStorm implements Callable<Integer> {
           delta(before, after, "veriruntime_cache_lookups_total", "result", "hit"),
           delta(before, after, "veriruntime_cache_lookups_total", "result", "miss"),
           calmOk, quantileMs(calmHistogram, 0.5, maxMs), quantileMs(calmHistogram, 0.99, maxMs),
-          quantileMs(calmHistogram, 0.999, maxMs), storm, calmHistogram);
+          quantileMs(calmHistogram, 0.999, maxMs), storm, calmHistogram, warmupCpuPer1000);
       Round r = new Round(index, config, level, true, c.ok(), c.failed(), c.late(), c.due(), seconds, c.ok() / seconds,
           a, null, counts);
       log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"

@@ -187,22 +187,22 @@ final class ExecStormReport {
 
   static String roundsTable(List<Round> rounds) {
     StringBuilder b = new StringBuilder();
-    b.append("| round | configuration | load | agent | execs | failed | late | exec/s | agent CPU s | CPU s per 1k execs "
+    b.append("| round | configuration | load | agent | execs | failed | late | exec/s | agent CPU s | CPU s per 1k execs | warm-up CPU s per 1k "
         + "| peak RSS MiB | exec events seen | lost exec (kernel) | lost all kinds (kernel) | lost in DEGRADED reports "
         + "| dropped | unaccounted ≥ | verdicts | cache hit/miss | p50 ms | p99 ms | p99.9 ms | calm p50 / p99 / p99.9 ms "
         + "| max ms (agent life) |\n");
-    b.append("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|\n");
+    b.append("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|\n");
     for (Round r : rounds) {
       b.append(f("| %d | %s | %s | %s | %d | %d | %s | %.0f |", r.index(), configLabel(r.config()),
           RatePlan.label(r.targetRate()), r.agent() ? "on" : "off", r.execs(), r.failed(),
           r.targetRate() == RatePlan.MAX ? "" : Long.toString(r.late()), r.execsPerSecond()));
       AgentRound a = r.agentRound();
       if (a == null) {
-        b.append(" | | | | | | | | | | | | | | | |\n");
+        b.append(" | | | | | | | | | | | | | | | | |\n");
       } else {
-        b.append(f(" %.2f | %.3f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d/%d | %.3f | %.3f | %.3f "
+        b.append(f(" %.2f | %.3f | %.3f | %.0f | %d | %d | %d | %d | %d | %d | %d | %d/%d | %.3f | %.3f | %.3f "
             + "| %.3f / %.3f / %.3f | %.3f |%n",
-            a.cpuSeconds(), a.cpuSecondsPer1000Execs(), a.peakRssKiB() / 1024.0, a.execEventsSeen(),
+            a.cpuSeconds(), a.cpuSecondsPer1000Execs(), a.warmupCpuSecondsPer1000Execs(), a.peakRssKiB() / 1024.0, a.execEventsSeen(),
             a.lostKernelExec(), a.lostKernel(), a.lostInDegradedReports(), a.dropped(), a.unaccountedAtLeast(),
             a.latencyCount(), a.cacheHits(), a.cacheMisses(), a.p50Ms(), a.p99Ms(), a.p999Ms(), a.calmP50Ms(),
             a.calmP99Ms(), a.calmP999Ms(), a.maxMs()));

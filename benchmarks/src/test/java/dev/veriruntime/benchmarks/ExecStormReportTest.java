@@ -23,7 +23,7 @@ class ExecStormReportTest {
     LatencyHistogram storm = new LatencyHistogram(List.of(new Bucket(0.0005, 50), new Bucket(0.002, 100)), 100);
     LatencyHistogram calm = new LatencyHistogram(List.of(new Bucket(0.0001, 0), new Bucket(0.0005, 10)), 10);
     return new AgentRound(cpuPer1k * 10, cpuPer1k, 200 * 1024, seen, lostExec, lostExec, 0, lostExec, 0, 100,
-        0.4, p99Ms, p99Ms, p99Ms, 99, 1, 10, 0.2, calmP99Ms, calmP99Ms, storm, calm);
+        0.4, p99Ms, p99Ms, p99Ms, 99, 1, 10, 0.2, calmP99Ms, calmP99Ms, storm, calm, cpuPer1k * 2);
   }
 
   static Round off(int index, String config, double rate, long execs, ExecOracle.Counts oracle) {
