@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +59,24 @@ class PackageVouchedVerificationTest {
     } finally {
       p.destroyForcibly().waitFor();
     }
+  }
+
+  @Test
+  void eachVerificationReadsTheCurrentSnapshotOfAReplaceablePackageDatabase() throws Exception {
+    Path bin = Files.copy(Path.of("/usr/bin/true"), dir.resolve("true"), StandardCopyOption.COPY_ATTRIBUTES);
+    Path info = Files.createDirectories(dir.resolve("info"));
+    Files.writeString(info.resolve("tool.md5sums"), "0".repeat(32) + "  " + bin.toString().substring(1) + "\n");
+    AtomicReference<PackageDatabase> current = new AtomicReference<>(PackageDatabase.load(info));
+    BinaryVerifier verifier = new BinaryVerifier(ReferenceStore.empty(), current::get, Clock.systemUTC(),
+        new BinaryVerifier.Options(EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER), ElfHeader.hostMachine()));
+
+    assertThat(verifier.verify(bin).verdict()).isEqualTo(Verdict.FAILED);
+
+    String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(Files.readAllBytes(bin)));
+    Files.writeString(info.resolve("tool.md5sums"), md5 + "  " + bin.toString().substring(1) + "\n");
+    current.set(PackageDatabase.load(info));
+
+    assertThat(verifier.verify(bin).verdict()).isEqualTo(Verdict.VERIFIED);
   }
 
   @Test

@@ -64,7 +64,7 @@ public final class ProcessVerifier {
   };
   private static final int FILE_CACHE_ENTRIES = 4096;
 
-  private final ExecutableVerifier executables;
+  private final ExecutableVerifier.Caching executables;
   private final ProcessPolicy policy;
   private final Clock clock;
   private final ProcFs procFs;
@@ -101,7 +101,7 @@ public final class ProcessVerifier {
   }
 
   private ProcessVerifier(
-      ExecutableVerifier cachedExecutables,
+      ExecutableVerifier.Caching cachedExecutables,
       ProcessPolicy policy,
       Clock clock,
       ProcFs procFs,
@@ -128,6 +128,14 @@ public final class ProcessVerifier {
 
   public ProcFs procFs() {
     return procFs;
+  }
+
+  /**
+   * Forgets the remembered verifications of executables and mapped files (shared with every {@link
+   * #withPolicy} sibling): what vouches for them changed, for example the package database.
+   */
+  public void forgetFileVerifications() {
+    executables.clear();
   }
 
   /**
