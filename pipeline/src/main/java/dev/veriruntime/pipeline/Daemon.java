@@ -190,8 +190,10 @@ public final class Daemon implements AutoCloseable {
     processScopes.add(Scope.MEMORY_MAP);
     processScopes.add(Scope.MEMORY_CODE);
     RuntimeStateRegistry state = new RuntimeStateRegistry();
+    PreviousPackageVersions previousVersions = new PreviousPackageVersions(policy.verification.cacheEntries);
     ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier),
-        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock);
+        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock)
+        .withSupersededFiles(previousVersions);
     Reattestation reattestation = null;
     if (policy.reattestation.enabled) {
       ReattestationScheduler budget = new ReattestationScheduler(processes,
@@ -223,8 +225,8 @@ public final class Daemon implements AutoCloseable {
       err.flush();
     }
     Flux<SecurityEvent> packageReports = livePackages == null ? Flux.empty()
-        : livePackages.reloads().transform(new PackageRevalidation(verification, table, processes, state, classifier, metrics,
-            line -> {
+        : livePackages.reloads().transform(new PackageRevalidation(verification, table, processes, state, previousVersions,
+            classifier, metrics, line -> {
               err.println("veriruntime: " + line);
               err.flush();
             }));

@@ -2,6 +2,9 @@ package dev.veriruntime.pipeline;
 
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.ScopeStatus;
 import dev.veriruntime.verifier.Verdict;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
 import dev.veriruntime.verifier.process.ProcessVerifier;
@@ -29,7 +32,10 @@ import reactor.core.publisher.Flux;
  *       VERIFY_FAILED} for a file that differs from its new record); its runtime state is forgotten,
  *       so re-attestation records a fresh one;
  *   <li>a process whose path now holds another inode runs the previous version of the file; it is
- *       counted, not checked against the new record, which describes other bytes.
+ *       counted, not checked against the new record, which describes other bytes. Files verified
+ *       before the reload that the path no longer holds become {@link PreviousPackageVersions}, so
+ *       re-attestation notes such processes instead of reporting a replaced executable or a deleted
+ *       library until they restart.
  * </ol>
  *
  * A reload that failed becomes one {@code VERIFICATION_DEGRADED}. Every reload is one informational
@@ -42,13 +48,16 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
   private final ProcessTable table;
   private final ProcessVerifier processes;
   private final RuntimeStateRegistry state;
+  private final PreviousPackageVersions previousVersions;
   private final Classifier classifier;
   private final PipelineMetrics metrics;
   private final Consumer<String> log;
 
   /** @param log receives one line per reload (informational, not an event) */
   public PackageRevalidation(ExecutableVerification verification, ProcessTable table, ProcessVerifier processes,
-      RuntimeStateRegistry state, Classifier classifier, PipelineMetrics metrics, Consumer<String> log) {
+      RuntimeStateRegistry state, PreviousPackageVersions previousVersions, Classifier classifier, PipelineMetrics metrics,
+      Consumer<String> log) {
+    this.previousVersions = previousVersions;
     this.verification = verification;
     this.table = table;
     this.processes = processes;
@@ -74,13 +83,18 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
     if (!changes.isEmpty()) {
       processes.forgetFileVerifications();
     }
+    for (ExecutableCheck c : dropped) {
+      if (diskHashVerified(c) && !holds(c.path(), c.identity())) {
+        previousVersions.add(c.path(), c.verification().sha256());
+      }
+    }
     List<ProcessTable.Entry> current = new ArrayList<>();
     int previousVersion = 0;
     for (ProcessTable.Entry e : table.snapshot()) {
       if (e.identity() == null || !changes.affects(e.exePath())) {
         continue;
       }
-      if (runsWhatThePathHolds(e)) {
+      if (holds(e.exePath(), e.identity())) {
         current.add(e);
       } else {
         previousVersion++;
@@ -107,12 +121,18 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
     return classifier.execution(e.pid(), "running process", c);
   }
 
-  private static boolean runsWhatThePathHolds(ProcessTable.Entry e) {
+  /** Whether {@code path} still names the file with {@code identity}. */
+  private static boolean holds(String path, FileIdentity identity) {
     try {
-      return e.identity().equals(BinaryVerifier.identity(Path.of(e.exePath())));
+      return identity.equals(BinaryVerifier.identity(Path.of(path)));
     } catch (IOException | RuntimeException gone) {
       return false; // removed with its package, or unreadable: not the file the new record describes
     }
+  }
+
+  private static boolean diskHashVerified(ExecutableCheck c) {
+    return c.verified() && c.verification().coverage().get(Scope.DISK_HASH)
+        .map(r -> r.status() == ScopeStatus.VERIFIED).orElse(false);
   }
 
   private static String describe(LivePackageDatabase.Reload r, List<ExecutableCheck> dropped, int rechecked,

@@ -56,6 +56,7 @@ class PackageRevalidationTest {
   private final RuntimeStateRegistry state = new RuntimeStateRegistry();
   private final ProcessTable table = new ProcessTable(64, new DropLedger());
   private final Classifier classifier = new Classifier(Clock.systemUTC(), "host");
+  private final PreviousPackageVersions previousVersions = new PreviousPackageVersions(16);
   private Path info;
   private AtomicReference<PackageDatabase> current;
   private ExecutableVerification verification;
@@ -71,7 +72,7 @@ class PackageRevalidationTest {
     verification = new ExecutableVerification(verifier, 100, Schedulers.immediate(), Schedulers.immediate(), 64L << 20, 16,
         metrics, new DropLedger());
     ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier), ProcessPolicy.defaults(), Clock.systemUTC());
-    revalidation = new PackageRevalidation(verification, table, processes, state, classifier, metrics, log::add);
+    revalidation = new PackageRevalidation(verification, table, processes, state, previousVersions, classifier, metrics, log::add);
   }
 
   @Test
@@ -86,6 +87,7 @@ class PackageRevalidationTest {
     PackageDatabase before = database(records);
     current.set(before);
     FileIdentity previousVersion = BinaryVerifier.identity(previous);
+    String previousSha256 = sha256(previous);
     for (Path p : List.of(tool, tampered, previous, unrelated)) {
       assertThat(verification.check(p.toString(), BinaryVerifier.identity(p), () -> null).block()).isNotNull();
     }
@@ -118,6 +120,8 @@ class PackageRevalidationTest {
         .extracting(c -> c.verification().verdict()).isEqualTo(Verdict.VERIFIED);
     assertThat(verification.cached(BinaryVerifier.identity(unrelated))).as("record unchanged: still cached").isPresent();
     assertThat(verification.cached(previousVersion)).as("dropped, not verified again").isEmpty();
+    assertThat(previousVersions.contains(previous.toString(), previousSha256)).as("runs on as the previous version").isTrue();
+    assertThat(previousVersions.size()).as("only files the path no longer holds").isEqualTo(1);
     assertThat(table.get(PID_TOOL)).get().extracting(ProcessTable.Entry::sha256).isNotNull();
     assertThat(state.get(PID_TOOL)).as("re-attestation records a fresh state").isEmpty();
     assertThat(state.get(PID_PREVIOUS)).isPresent();
@@ -164,6 +168,10 @@ class PackageRevalidationTest {
   private static ProcessVerification runtimeState(int pid) {
     return new ProcessVerification(pid, 1, Verdict.FAILED, new ProcessVerification.Executable("/x", null, null),
         Coverage.of(ScopeResult.failed(Scope.DISK_HASH, "differs")), List.of(), java.time.Instant.now(), 0, true);
+  }
+
+  private static String sha256(Path p) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
   }
 
   private static String md5(Path p) throws Exception {
