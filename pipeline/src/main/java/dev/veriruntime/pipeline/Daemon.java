@@ -61,6 +61,9 @@ import reactor.core.scheduler.Schedulers;
  * (Ctrl-C, SIGTERM) or the optional duration. Stopping detaches the probe, which completes the
  * event stream, so pending aggregates and drop counts are flushed before the sinks close.
  *
+ * <p>With the package database trusted, it is a {@link LivePackageDatabase}: reloaded after the
+ * package manager changes it, each reload re-validated by {@link PackageRevalidation}.
+ *
  * <p>With {@link Settings#apiSocket} set it also serves the Core API ({@code dev.veriruntime.api})
  * on that Unix socket over its own verifiers, runtime state, journal and counters; a socket that
  * cannot be bound is a {@code VERIFICATION_DEGRADED} startup report, not a failure to start.
