@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.test.StepVerifier;
@@ -26,23 +26,35 @@ class LivePackageDatabaseTest {
 
   @TempDir Path dir;
 
+  private final AtomicInteger signature = new AtomicInteger();
+  private final AtomicInteger loads = new AtomicInteger();
+  private final AtomicBoolean broken = new AtomicBoolean();
+  private final VirtualTimeScheduler time = VirtualTimeScheduler.create();
+  private Path info;
+  private LivePackageDatabase live;
+
+  /** A database of one package whose loads are counted and can be made to fail. */
+  @BeforeEach
+  void setUp() throws IOException {
+    info = Files.createDirectories(dir.resolve("info"));
+    install("tool", A, "usr/bin/tool");
+    live = new LivePackageDatabase(signature::get, () -> {
+      loads.incrementAndGet();
+      if (broken.get()) {
+        throw new IOException("Permission denied");
+      }
+      return PackageDatabase.load(info);
+    }, POLL, QUIET, time);
+  }
+
   /** Writes a package's md5sums the way dpkg does: into a temporary file, then renamed into place. */
-  private void install(Path info, String pkg, String md5, String path) throws IOException {
+  private void install(String pkg, String md5, String path) throws IOException {
     Path tmp = Files.writeString(dir.resolve(pkg + ".tmp"), md5 + "  " + path + "\n");
     Files.move(tmp, info.resolve(pkg + ".md5sums"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   @Test
   void aChangeIsReloadedOnceTheDatabaseHasBeenQuietAndNotBefore() throws Exception {
-    Path info = Files.createDirectories(dir.resolve("info"));
-    install(info, "tool", A, "usr/bin/tool");
-    AtomicInteger signature = new AtomicInteger();
-    AtomicInteger loads = new AtomicInteger();
-    VirtualTimeScheduler time = VirtualTimeScheduler.create();
-    LivePackageDatabase live = new LivePackageDatabase(signature::get, () -> {
-      loads.incrementAndGet();
-      return PackageDatabase.load(info);
-    }, POLL, QUIET, time);
     assertThat(loads).hasValue(1);
 
     StepVerifier.withVirtualTime(live::reloads, () -> time, Long.MAX_VALUE)
@@ -51,13 +63,13 @@ class LivePackageDatabaseTest {
         .then(() -> {
           // dpkg at work: the first package...
           signature.incrementAndGet();
-          uncheck(() -> install(info, "tool", B, "usr/bin/tool"));
+          uncheck(() -> install("tool", B, "usr/bin/tool"));
         })
         .thenAwait(Duration.ofMillis(1500))
         // ...and the next one before the quiet period is over postpones the reload.
         .then(() -> {
           signature.incrementAndGet();
-          uncheck(() -> install(info, "other", A, "usr/bin/other"));
+          uncheck(() -> install("other", A, "usr/bin/other"));
         })
         .expectNoEvent(Duration.ofSeconds(2))
         .then(() -> assertThat(loads).as("the quiet period started again").hasValue(1))
@@ -77,17 +89,6 @@ class LivePackageDatabaseTest {
 
   @Test
   void aSnapshotThatCannotBeLoadedKeepsThePreviousOneInUse() throws Exception {
-    Path info = Files.createDirectories(dir.resolve("info"));
-    install(info, "tool", A, "usr/bin/tool");
-    AtomicInteger signature = new AtomicInteger();
-    AtomicBoolean broken = new AtomicBoolean();
-    VirtualTimeScheduler time = VirtualTimeScheduler.create();
-    LivePackageDatabase live = new LivePackageDatabase(signature::get, () -> {
-      if (broken.get()) {
-        throw new IOException("Permission denied");
-      }
-      return PackageDatabase.load(info);
-    }, POLL, QUIET, time);
     PackageDatabase first = live.get();
 
     StepVerifier.withVirtualTime(live::reloads, () -> time, Long.MAX_VALUE)
@@ -104,7 +105,7 @@ class LivePackageDatabaseTest {
         .then(() -> {
           broken.set(false);
           signature.incrementAndGet();
-          uncheck(() -> install(info, "tool", B, "usr/bin/tool"));
+          uncheck(() -> install("tool", B, "usr/bin/tool"));
         })
         .thenAwait(Duration.ofSeconds(4))
         .assertNext(r -> assertThat(r.changes().paths()).containsExactly("/usr/bin/tool"))
@@ -115,7 +116,6 @@ class LivePackageDatabaseTest {
 
   @Test
   void signatureFollowsTheInfoDirectoryAndTheStatusFileBesideIt() throws Exception {
-    Path info = Files.createDirectories(dir.resolve("info"));
     Path status = Files.writeString(dir.resolve("status"), "Package: tool\n");
     Files.setLastModifiedTime(info, FileTime.from(Instant.parse("2024-01-01T00:00:00Z")));
     Files.setLastModifiedTime(status, FileTime.from(Instant.parse("2024-01-01T00:00:00Z")));
@@ -134,9 +134,6 @@ class LivePackageDatabaseTest {
 
   @Test
   void openReadsTheDpkgInfoDirectoryAndAMissingOneIsEmpty() throws Exception {
-    Path info = Files.createDirectories(dir.resolve("info"));
-    install(info, "tool", A, "usr/bin/tool");
-
     assertThat(LivePackageDatabase.open(info, POLL, QUIET, VirtualTimeScheduler.create()).get().size()).isEqualTo(1);
     assertThat(LivePackageDatabase.open(dir.resolve("absent"), POLL, QUIET, VirtualTimeScheduler.create()).get().size()).isZero();
   }

@@ -8,7 +8,6 @@ import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.testing.KernelTests;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,7 +54,7 @@ class PackageUpgradeIntegrationTest {
     policy.sinks.console.burst = 10_000;
     EventLines events = new EventLines();
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    PrintStream err = new PrintStream(new Tee(log, System.err), true, StandardCharsets.UTF_8);
+    PrintStream err = new PrintStream(log, true, StandardCharsets.UTF_8);
     Daemon daemon = Daemon.start(new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, dir, false, false),
         ProbeSettings.forCurrentProcess(), new PrintStream(events, true, StandardCharsets.UTF_8), err);
     Thread runner = new Thread(() -> daemon.run(null), "package-upgrade-agent");
@@ -89,6 +88,7 @@ class PackageUpgradeIntegrationTest {
       daemon.stop();
       runner.join(WAIT.toMillis());
       daemon.close();
+      System.err.print(log.toString(StandardCharsets.UTF_8));
     }
 
     // Pending aggregates were flushed at stop: every exec of tool that raised an event is counted.
@@ -125,28 +125,5 @@ class PackageUpgradeIntegrationTest {
       Thread.sleep(50); // waiting on the real kernel and the daemon's real clock, not on a Reactor timer
     }
     fail("no " + what + " within " + WAIT.toSeconds() + " s");
-  }
-
-  /** Keeps the daemon's log lines for the assertions and still shows them. */
-  private static final class Tee extends OutputStream {
-    private final OutputStream a;
-    private final OutputStream b;
-
-    Tee(OutputStream a, OutputStream b) {
-      this.a = a;
-      this.b = b;
-    }
-
-    @Override
-    public synchronized void write(int c) throws java.io.IOException {
-      a.write(c);
-      b.write(c);
-    }
-
-    @Override
-    public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
-      a.write(buf, off, len);
-      b.write(buf, off, len);
-    }
   }
 }

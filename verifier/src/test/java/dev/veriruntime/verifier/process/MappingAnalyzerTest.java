@@ -257,16 +257,7 @@ class MappingAnalyzerTest {
             (path.equals("/usr/bin/app") && sha.equals(EXE_SHA))
                 || (path.equals("/usr/lib/libold.so") && sha.equals("c".repeat(64)));
 
-    MappingAnalyzer.Analysis a =
-        new MappingAnalyzer(ProcessPolicy.defaults(), upgraded)
-            .analyze(
-                7,
-                maps,
-                exe(MappingAnalyzer.PathState.REPLACED),
-                Optional.of(CLOSURE),
-                "",
-                Map.of(),
-                ALL_VERIFIED);
+    MappingAnalyzer.Analysis a = replacedExecutable(maps, upgraded);
 
     assertThat(a.result().status()).as(a.result().reason()).isEqualTo(ScopeStatus.VERIFIED);
     assertThat(types(a))
@@ -275,20 +266,23 @@ class MappingAnalyzerTest {
     assertThat(a.findings().get(0).reason()).contains("/usr/bin/app", "until restarted");
     assertThat(a.findings().get(1).reason()).contains("/usr/lib/libold.so");
 
-    SupersededFiles otherBytes = (path, sha) -> false;
-    MappingAnalyzer.Analysis tampered =
-        new MappingAnalyzer(ProcessPolicy.defaults(), otherBytes)
-            .analyze(
-                7,
-                maps,
-                exe(MappingAnalyzer.PathState.REPLACED),
-                Optional.of(CLOSURE),
-                "",
-                Map.of(),
-                ALL_VERIFIED);
+    MappingAnalyzer.Analysis tampered = replacedExecutable(maps, (path, sha) -> false);
     assertThat(types(tampered))
         .containsExactly(FindingType.BINARY_REPLACED, FindingType.DELETED_MAPPING);
     assertThat(tampered.result().status()).isEqualTo(ScopeStatus.FAILED);
+  }
+
+  private static MappingAnalyzer.Analysis replacedExecutable(
+      List<MemoryMapping> maps, SupersededFiles superseded) {
+    return new MappingAnalyzer(ProcessPolicy.defaults(), superseded)
+        .analyze(
+            7,
+            maps,
+            exe(MappingAnalyzer.PathState.REPLACED),
+            Optional.of(CLOSURE),
+            "",
+            Map.of(),
+            ALL_VERIFIED);
   }
 
   @Test
