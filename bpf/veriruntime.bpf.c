@@ -26,6 +26,14 @@ const volatile __u32 vr_trace_injection = 1;
 #define VR_PATH_DEPTH 48 /* dentries plus mount crossings walked per path */
 #define VR_PENDING_MAX 16384
 
+/* Wake-ups: an exit record is only bookkeeping for the agent, so it never wakes the reader (which
+ * picks quiet records up with the next wake-up, or after its poll timeout). That halves the
+ * wake-ups of an exec storm. Every other record wakes the reader unconditionally: the kernel's
+ * default ("only if the reader has consumed everything") would stay silent behind a quiet record. */
+#define VR_QUIET BPF_RB_NO_WAKEUP
+#define VR_WAKE BPF_RB_FORCE_WAKEUP
+#define VR_VERIFIED_MAX 8192
+
 #define PROT_EXEC 0x4
 #define MAP_ANONYMOUS 0x20
 #define VM_EXEC 0x4
@@ -91,6 +99,26 @@ struct {
 	__type(value, struct vr_pending_mprotect);
 } vr_pending_mprotects SEC(".maps");
 
+/* Files the agent has verified (VERIFIED, nothing to report). An mmap of one of them, still
+ * linked and not a memfd, is counted in vr_filtered instead of reported: most executable
+ * mappings on a busy host are the same few libraries, and each record costs the agent far more
+ * than this lookup. The identity includes ctime and size, so a changed file is a new key. LRU:
+ * the agent never has to evict, and an evicted file is just reported again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VR_VERIFIED_MAX);
+	__type(key, struct vr_file_key);
+	__type(value, __u32);
+} vr_verified_files SEC(".maps");
+
+/* Executable mappings not reported because vr_verified_files vouched for the file. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} vr_filtered SEC(".maps");
+
 /* memfd_create arguments between sys_enter and sys_exit, per thread. */
 struct vr_pending_memfd {
 	__u64 name; /* user pointer */
@@ -123,6 +151,7 @@ struct {
 struct vr_btf_anchor {
 	struct vr_header header;
 	struct vr_file file;
+	struct vr_file_key file_key;
 	struct vr_exec exec;
 	struct vr_exit exit;
 	struct vr_exec_mapping exec_mapping;
@@ -230,6 +259,31 @@ static __always_inline void fill_file(struct vr_file *out, struct file *f)
 	if (is_memfd(f, out->magic))
 		flags |= VR_FILE_MEMFD;
 	out->flags = flags;
+}
+
+/* The mapped file is one the agent verified and nothing about it calls for a report. */
+static __always_inline bool verified_mapping(struct file *f)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct vr_file_key key = {};
+	__u32 zero = 0;
+	__u64 *filtered;
+
+	if (BPF_CORE_READ(inode, i_nlink) == 0)
+		return false;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	key.ctime_ns = inode_ctime_ns(inode);
+	key.size = BPF_CORE_READ(inode, i_size);
+	if (!bpf_map_lookup_elem(&vr_verified_files, &key))
+		return false;
+	/* A memfd is never verified by the agent, but its key could collide in principle: check. */
+	if (is_memfd(f, (__u32)BPF_CORE_READ(inode, i_sb, s_magic)))
+		return false;
+	filtered = bpf_map_lookup_elem(&vr_filtered, &zero);
+	if (filtered)
+		*filtered += 1;
+	return true;
 }
 
 /* State of one path walk, shared with the bpf_loop callback. */
@@ -400,7 +454,7 @@ int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		e->path_len = 0;
 		e->path_flags |= VR_PATH_UNRESOLVED;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
 
@@ -428,7 +482,7 @@ int vr_exit(struct trace_event_raw_sched_process_exit *ctx)
 	task = (struct task_struct *)bpf_get_current_task();
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->_pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_QUIET);
 	return 0;
 }
 
@@ -486,9 +540,11 @@ int vr_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 		a->map_flags = m.flags;
 		a->source = VR_SOURCE_MMAP;
 		a->_pad = 0;
-		bpf_ringbuf_submit(a, 0);
+		bpf_ringbuf_submit(a, VR_WAKE);
 		return 0;
 	}
+	if (f && verified_mapping(f))
+		return 0;
 
 	struct vr_exec_mapping *e = reserve(VR_KIND_EXEC_MAPPING, sizeof(*e));
 
@@ -514,7 +570,7 @@ int vr_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 		e->path_len = 0;
 		e->path_flags = VR_PATH_UNRESOLVED;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
 
@@ -594,7 +650,7 @@ int vr_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
 		a->map_flags = 0;
 		a->source = VR_SOURCE_MPROTECT;
 		a->_pad = 0;
-		bpf_ringbuf_submit(a, 0);
+		bpf_ringbuf_submit(a, VR_WAKE);
 		return 0;
 	}
 
@@ -614,7 +670,7 @@ int vr_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
 	e->_pad = 0;
 	fill_file(&e->file, f);
 	e->path_len = resolve_path(f, e->path, &e->path_flags);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
 
@@ -631,7 +687,7 @@ static __always_inline void emit_injection(__u32 technique, __s32 target, __s64 
 	e->request = request;
 	e->addr = addr;
 	e->count = count;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 }
 
 SEC("tp/syscalls/sys_enter_ptrace")
@@ -716,6 +772,6 @@ int vr_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
 		n = 1;
 	}
 	e->name_len = n - 1;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }

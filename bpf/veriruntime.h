@@ -159,6 +159,15 @@ struct vr_memfd_create {
 };
 
 /* Value of the per-CPU counters map, indexed by enum vr_kind: Java sums over CPUs. */
+/* Key of vr_verified_files: the identity part of struct vr_file. The agent writes it, so its layout
+ * is a contract like the records' (WireFormat mirrors it, the BTF test checks it). */
+struct vr_file_key {
+	__u64 dev;
+	__u64 ino;
+	__s64 ctime_ns;
+	__s64 size;
+};
+
 struct vr_counter {
 	__u64 seen; /* records the probe tried to emit */
 	__u64 lost; /* of which bpf_ringbuf_reserve failed: the ring buffer was full */

@@ -1,5 +1,6 @@
 package dev.veriruntime.ingest;
 
+import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.kernel.BpfException;
 import dev.veriruntime.ingest.kernel.BpfLink;
 import dev.veriruntime.ingest.kernel.BpfLoadException;
@@ -7,6 +8,8 @@ import dev.veriruntime.ingest.kernel.BpfMaps;
 import dev.veriruntime.ingest.kernel.BpfObject;
 import dev.veriruntime.ingest.kernel.BpfProgramInfo;
 import dev.veriruntime.ingest.kernel.BpfRingBuffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -45,6 +48,8 @@ public final class Probe implements AutoCloseable {
   private final AttachReport report;
   private final int ringFd;
   private final int lostFd;
+  private final int verifiedFilesFd;
+  private final int filteredFd;
   private final List<RingBufferReader<?>> readers = new CopyOnWriteArrayList<>();
   private boolean closed;
   private long[] reportedLost = new long[0];
@@ -56,6 +61,9 @@ public final class Probe implements AutoCloseable {
     this.report = report;
     this.ringFd = object.mapFd(spec.wiring().ringBufferMap());
     this.lostFd = spec.wiring().lossCounters() == null ? -1 : object.mapFd(spec.wiring().lossCounters().map());
+    ProbeSpec.MappingFilter filter = spec.wiring().mappingFilter();
+    this.verifiedFilesFd = filter == null ? -1 : object.mapFd(filter.verifiedFilesMap());
+    this.filteredFd = filter == null ? -1 : object.mapFd(filter.filteredCounter());
   }
 
   /**
@@ -177,6 +185,43 @@ public final class Probe implements AutoCloseable {
       lost[key] = BpfMaps.sumPerCpu(lostFd, key, counters.valueLongs(), counters.lostField());
     }
     return lost;
+  }
+
+  /**
+   * Lets the probe skip executable mappings of {@code file} from now on (it counts them in {@link
+   * #filteredMappings()} instead): call it only for a file whose mappings need no report. The
+   * probe still reports the file if it is deleted or a memfd, and any change to the file changes
+   * its identity (ctime, size), so a modified file is reported again. The kernel keeps the most
+   * recently used entries (an evicted file is simply reported again).
+   *
+   * @return false when this probe has no mapping filter
+   * @throws IllegalStateException when closed
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses the update
+   */
+  public synchronized boolean skipMappingsOf(FileIdentity file) {
+    requireOpen();
+    if (verifiedFilesFd < 0) {
+      return false;
+    }
+    byte[] key = ByteBuffer.allocate(spec.wiring().mappingFilter().keySize()).order(ByteOrder.nativeOrder())
+        .putLong(file.device()).putLong(file.inode()).putLong(file.ctimeNanos()).putLong(file.size()).array();
+    BpfMaps.update(verifiedFilesFd, key, new byte[4]);
+    return true;
+  }
+
+  /**
+   * Forgets every file given to {@link #skipMappingsOf}: all executable mappings are reported again
+   * (for example after the trusted references changed). Returns how many files were forgotten.
+   */
+  public synchronized int reportAllMappings() {
+    requireOpen();
+    return verifiedFilesFd < 0 ? 0 : BpfMaps.clear(verifiedFilesFd, spec.wiring().mappingFilter().keySize());
+  }
+
+  /** Executable mappings the probe did not report because of {@link #skipMappingsOf}, since load. */
+  public synchronized long filteredMappings() {
+    requireOpen();
+    return filteredFd < 0 ? 0 : BpfMaps.sumPerCpu(filteredFd, 0, 1, 0);
   }
 
   /** Sum of {@link #lostByKey()}. */

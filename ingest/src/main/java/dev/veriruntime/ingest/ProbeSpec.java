@@ -30,7 +30,8 @@ public final class ProbeSpec {
 
   /** Wiring of the product probe; names are those of {@code bpf/veriruntime.bpf.c}. */
   public static final Wiring VERIRUNTIME_WIRING = new Wiring(
-      "vr_events", new LossCounters("vr_counters", 8, 2, 1), Set.of("vr_exec"), "vr_agent_tgid");
+      "vr_events", new LossCounters("vr_counters", 8, 2, 1), Set.of("vr_exec"), "vr_agent_tgid",
+      new MappingFilter("vr_verified_files", 32, "vr_filtered"));
 
   /** A program: its function name and the ELF section that says where it attaches. */
   public record ProgramSpec(String name, String section) {}
@@ -58,6 +59,18 @@ public final class ProbeSpec {
   }
 
   /**
+   * Kernel-side filtering of executable mappings: a hash map of file identities the agent has
+   * verified ({@code struct vr_file_key}: dev, ino, ctime_ns, size as {@code __u64}), whose mmaps
+   * the probe counts in a one-element per-CPU {@code __u64} array instead of reporting.
+   */
+  public record MappingFilter(String verifiedFilesMap, int keySize, String filteredCounter) {
+    public MappingFilter {
+      Objects.requireNonNull(verifiedFilesMap, "verifiedFilesMap");
+      Objects.requireNonNull(filteredCounter, "filteredCounter");
+    }
+  }
+
+  /**
    * What the loader must know beyond the ELF.
    *
    * @param ringBufferMap the {@code BPF_MAP_TYPE_RINGBUF} map carrying records
@@ -65,11 +78,18 @@ public final class ProbeSpec {
    * @param requiredPrograms programs whose load or attach failure fails the whole probe; others are
    *     optional and only reported
    * @param ignoredTgidConstant the {@code .rodata} setting holding the agent's own tgid, or null
+   * @param mappingFilter the probe's verified-file filter, or null when it has none
    */
-  public record Wiring(String ringBufferMap, LossCounters lossCounters, Set<String> requiredPrograms, String ignoredTgidConstant) {
+  public record Wiring(String ringBufferMap, LossCounters lossCounters, Set<String> requiredPrograms, String ignoredTgidConstant,
+      MappingFilter mappingFilter) {
     public Wiring {
       Objects.requireNonNull(ringBufferMap, "ringBufferMap");
       requiredPrograms = Set.copyOf(requiredPrograms);
+    }
+
+    /** A probe without a mapping filter. */
+    public Wiring(String ringBufferMap, LossCounters lossCounters, Set<String> requiredPrograms, String ignoredTgidConstant) {
+      this(ringBufferMap, lossCounters, requiredPrograms, ignoredTgidConstant, null);
     }
   }
 
@@ -124,6 +144,13 @@ public final class ProbeSpec {
       throw new IllegalArgumentException("object has no lost-counter map '" + wiring.lossCounters().map() + "'; maps: " + file.maps);
     }
     List<String> programNames = file.programs.stream().map(ProgramSpec::name).toList();
+    if (wiring.mappingFilter() != null) {
+      for (String map : List.of(wiring.mappingFilter().verifiedFilesMap(), wiring.mappingFilter().filteredCounter())) {
+        if (!file.maps.contains(map)) {
+          throw new IllegalArgumentException("object has no mapping-filter map '" + map + "'; maps: " + file.maps);
+        }
+      }
+    }
     for (String required : wiring.requiredPrograms()) {
       if (!programNames.contains(required)) {
         throw new IllegalArgumentException("object has no program '" + required + "'; programs: " + programNames);

@@ -12,7 +12,9 @@ import reactor.core.publisher.FluxSink;
 /**
  * Turns a probe's kernel ring buffer into a {@link Flux}: one dedicated platform thread per
  * subscription polls the ring (100 ms timeout), consumes every available record in a batch, and
- * decodes each one inside libbpf's callback, where the record memory is valid.
+ * decodes each one inside libbpf's callback, where the record memory is valid. A record the probe
+ * submitted without a wake-up is consumed with the next one that wakes the reader, or when the
+ * poll times out, so it waits at most the poll timeout.
  *
  * <h2>Backpressure (the rule)</h2>
  * Records are taken from the ring only against downstream demand. When downstream is slow the
@@ -123,7 +125,10 @@ public final class RingBufferReader<T> {
           continue;
         }
         int waitMillis = (int) Math.max(1, Math.min(POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextLostCheck - now)));
-        ring.poll(waitMillis);
+        if (ring.poll(waitMillis) == 0) {
+          // Quiet records (see the probe's VR_QUIET) wake nobody: take them when the wait ran out.
+          ring.consume();
+        }
       }
       if (!sink.isCancelled()) {
         // Closing: hand over what is already in the ring while there is demand (bounded rounds, as

@@ -21,6 +21,8 @@ class RingBufferReaderTest {
   /** A ring whose records are ints; poll blocks on an empty queue like ring_buffer__poll does. */
   static final class FakeRing implements RecordSource {
     final LinkedBlockingQueue<Integer> records = new LinkedBlockingQueue<>();
+    /** Records submitted without a wake-up: poll does not return for them, consume takes them. */
+    final LinkedBlockingQueue<Integer> quiet = new LinkedBlockingQueue<>();
     final AtomicLong kernelLost = new AtomicLong();
     final AtomicReference<RingBufferReader<?>> active = new AtomicReference<>();
     long claimed;
@@ -47,7 +49,11 @@ class RingBufferReaderTest {
 
         @Override
         public int consume() {
-          Integer first = records.poll();
+          Integer first = quiet.poll();
+          if (first != null) {
+            return handleFrom(first);
+          }
+          first = records.poll();
           return first == null ? 0 : handleFrom(first);
         }
 
@@ -116,6 +122,16 @@ class RingBufferReaderTest {
         .thenRequest(2)
         .expectNext("r3", "r4")
         .then(() -> assertThat(ring.records).hasSize(95))
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aRecordThatWokeNobodyIsTakenWhenThePollTimesOut() {
+    FakeRing ring = new FakeRing();
+    ring.quiet.add(7);
+    StepVerifier.create(read(ring, Duration.ofHours(1)))
+        .expectNext("r7")
         .thenCancel()
         .verify(TIMEOUT);
   }

@@ -15,6 +15,12 @@ public final class ExitCodes {
   public static final int VERDICT_UNKNOWN = 3;
   /** A verify command ran and the verdict was DEGRADED. */
   public static final int VERDICT_DEGRADED = 4;
+  /**
+   * The command completed and wrote its output, but found something to look at: {@code refs
+   * baseline} found package-owned files whose bytes differ from their package's checksum
+   * (candidate tampering, left out of the output).
+   */
+  public static final int FINDINGS = 5;
   /** An input file is missing, is a directory, or cannot be read. */
   public static final int INPUT_UNREADABLE = 10;
   /** An input file is malformed (not ELF, bad JSON, bad envelope...). */
@@ -41,6 +47,8 @@ public final class ExitCodes {
   public static final int API_FORBIDDEN = 41;
   /** A Core API subject (file, evidence reference) does not exist (NOT_FOUND). */
   public static final int NOT_FOUND = 42;
+  /** {@code veriruntime demo}: an expected alert did not arrive, or one came where none was expected. */
+  public static final int DEMO_FAILED = 50;
   /** A bug: an unexpected exception. The message says what. */
   public static final int INTERNAL = 70;
 

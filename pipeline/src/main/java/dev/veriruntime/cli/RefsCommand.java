@@ -1,6 +1,8 @@
 package dev.veriruntime.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,6 +21,7 @@ import dev.veriruntime.verifier.reference.TrustedKeys;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -31,6 +34,7 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -38,16 +42,28 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code veriruntime refs keygen|sign|verify}: make signing keys, sign reference statements, and
- * check signed reference files. Formats are described in docs/references.md.
+ * check signed reference files; {@code baseline|add} ({@link RefsScanCommand}) sign manifests of
+ * whole directories, {@code import|list|diff} read statements made elsewhere. Formats, trust
+ * decisions and exit codes are described in docs/references.md.
  */
 @Command(
     name = "refs",
     mixinStandardHelpOptions = true,
     description =
         "Create and check signed reference statements (in-toto Statement v1 in a DSSE envelope).",
-    subcommands = {RefsCommand.Keygen.class, RefsCommand.Sign.class, RefsCommand.Verify.class})
+    subcommands = {
+      RefsCommand.Keygen.class,
+      RefsCommand.Sign.class,
+      RefsCommand.Verify.class,
+      RefsScanCommand.Baseline.class,
+      RefsScanCommand.Add.class,
+      RefsImportCommand.class,
+      RefsListCommand.class,
+      RefsDiffCommand.class
+    })
 public final class RefsCommand implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectWriter COMPACT = new ObjectMapper().writer();
 
   @Spec CommandSpec spec;
 
@@ -267,6 +283,26 @@ public final class RefsCommand implements Runnable {
   static final class Verify implements Callable<Integer> {
     @Spec CommandSpec spec;
 
+    @Mixin SignedFile input;
+
+    @Override
+    public Integer call() {
+      List<LoadedStatement> loaded = input.load();
+      PrintWriter out = spec.commandLine().getOut();
+      if (input.json) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("file", input.file.toString());
+        statementsJson(root.putArray("statements"), loaded);
+        printJson(out, root);
+      } else {
+        printStatements(out, input.file, loaded);
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  /** A reference file every statement of which a trusted key must sign: verify and import. */
+  static final class SignedFile {
     @Parameters(
         index = "0",
         paramLabel = "FILE",
@@ -283,58 +319,113 @@ public final class RefsCommand implements Runnable {
     @Option(names = "--json", description = "print the result as JSON")
     boolean json;
 
-    @Override
-    public Integer call() {
-      List<LoadedStatement> loaded;
-      try {
-        loaded =
-            new ReferenceLoader(trustedKeys(trustedKeys), SignaturePolicy.REQUIRE_TRUSTED)
-                .load(file);
-      } catch (ReferenceException e) {
-        throw cliError(e);
+    /** Every statement in the file; refused (12) unless a trusted key signed each one. */
+    List<LoadedStatement> load() {
+      return RefsCommand.load(file, trustedKeys, SignaturePolicy.REQUIRE_TRUSTED);
+    }
+  }
+
+  /**
+   * Each statement's signer and subjects, one line a subject, as {@code refs verify} prints them.
+   */
+  static void printStatements(PrintWriter out, Path file, List<LoadedStatement> loaded) {
+    for (LoadedStatement s : loaded) {
+      out.printf(
+          "%s: signature OK, signed by %s%n  predicateType %s%n",
+          file, s.source().signedByKeyId(), s.statement().predicateType());
+      for (Reference r : s.references()) {
+        out.printf(
+            "  %s  %s%s%n",
+            r.sha256(),
+            r.name().isEmpty() ? "(no name)" : r.name(),
+            r.sectionDigests().isEmpty()
+                ? ""
+                : "  [" + r.sectionDigests().size() + " section digests]");
       }
-      PrintWriter out = spec.commandLine().getOut();
-      if (json) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("file", file.toString());
-        ArrayNode statements = root.putArray("statements");
-        for (LoadedStatement s : loaded) {
-          ObjectNode st = statements.addObject();
-          st.put("signedBy", s.source().signedByKeyId());
-          st.put("predicateType", s.statement().predicateType());
-          st.put("payloadSha256", s.source().payloadSha256());
-          st.put("skippedSubjects", s.skippedSubjects());
-          ArrayNode subj = st.putArray("subjects");
-          for (Reference r : s.references()) {
-            ObjectNode o = subj.addObject().put("name", r.name()).put("sha256", r.sha256());
-            ObjectNode sections = o.putObject("sections");
-            new TreeMap<>(r.sectionDigests()).forEach(sections::put);
-            ObjectNode elf = o.putObject("elf");
-            new TreeMap<>(r.elfFacts()).forEach(elf::put);
-          }
-        }
-        printJson(out, root);
-      } else {
-        for (LoadedStatement s : loaded) {
-          out.printf(
-              "%s: signature OK, signed by %s%n  predicateType %s%n",
-              file, s.source().signedByKeyId(), s.statement().predicateType());
-          for (Reference r : s.references()) {
-            out.printf(
-                "  %s  %s%s%n",
-                r.sha256(),
-                r.name().isEmpty() ? "(no name)" : r.name(),
-                r.sectionDigests().isEmpty()
-                    ? ""
-                    : "  [" + r.sectionDigests().size() + " section digests]");
-          }
-          if (s.skippedSubjects() > 0) {
-            out.printf("  (%d subject(s) without a sha256 digest ignored)%n", s.skippedSubjects());
-          }
-        }
-        out.flush();
+      if (s.skippedSubjects() > 0) {
+        out.printf("  (%d subject(s) without a sha256 digest ignored)%n", s.skippedSubjects());
       }
-      return ExitCodes.OK;
+    }
+    out.flush();
+  }
+
+  /** Each statement with its signer and subjects, as {@code refs verify --json} prints them. */
+  static void statementsJson(ArrayNode into, List<LoadedStatement> loaded) {
+    for (LoadedStatement s : loaded) {
+      ObjectNode st = into.addObject();
+      st.put("signedBy", s.source().signedByKeyId());
+      st.put("predicateType", s.statement().predicateType());
+      st.put("payloadSha256", s.source().payloadSha256());
+      st.put("skippedSubjects", s.skippedSubjects());
+      ArrayNode subj = st.putArray("subjects");
+      for (Reference r : s.references()) {
+        ObjectNode o = subj.addObject().put("name", r.name()).put("sha256", r.sha256());
+        ObjectNode sections = o.putObject("sections");
+        new TreeMap<>(r.sectionDigests()).forEach(sections::put);
+        ObjectNode elf = o.putObject("elf");
+        new TreeMap<>(r.elfFacts()).forEach(elf::put);
+      }
+    }
+  }
+
+  /** Every statement in {@code file}, read under {@code policy} with these trusted keys. */
+  static List<LoadedStatement> load(Path file, List<Path> keys, SignaturePolicy policy) {
+    try {
+      return new ReferenceLoader(trustedKeys(keys), policy).load(file);
+    } catch (ReferenceException e) {
+      throw cliError(e);
+    }
+  }
+
+  /**
+   * Adds {@code documents} (envelopes) to the reference file {@code target}, creating it if need
+   * be, and rewrites it as JSON Lines; a document already there is not added twice.
+   *
+   * @return how many documents were added
+   */
+  static int mergeInto(Path target, List<JsonNode> documents) {
+    List<JsonNode> all = new ArrayList<>();
+    try {
+      if (Files.exists(target)) {
+        all.addAll(ReferenceLoader.readDocuments(target));
+      }
+    } catch (ReferenceException e) {
+      throw cliError(e);
+    }
+    int added = 0;
+    for (JsonNode d : documents) {
+      if (!all.contains(d)) {
+        all.add(d);
+        added++;
+      }
+    }
+    StringBuilder lines = new StringBuilder();
+    try {
+      for (JsonNode d : all) {
+        lines.append(COMPACT.writeValueAsString(d)).append('\n');
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    writeAtomically(target, lines.toString().getBytes(StandardCharsets.UTF_8));
+    return added;
+  }
+
+  /**
+   * Fails early, before long work, when {@code target} cannot be an output file: it is a directory,
+   * or its directory does not exist.
+   */
+  static void checkWritable(Path target) {
+    Path abs = target.toAbsolutePath();
+    if (Files.isDirectory(abs)) {
+      throw new CliException(
+          ExitCodes.OUTPUT_UNWRITABLE, "cannot write " + target + ": it is a directory");
+    }
+    Path parent = abs.getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new CliException(
+          ExitCodes.OUTPUT_UNWRITABLE,
+          "cannot write " + target + ": directory " + parent + " does not exist");
     }
   }
 
@@ -345,10 +436,7 @@ public final class RefsCommand implements Runnable {
     Path abs = target.toAbsolutePath();
     Path tmp = null;
     try {
-      if (Files.isDirectory(abs)) {
-        throw new CliException(
-            ExitCodes.OUTPUT_UNWRITABLE, "cannot write " + target + ": it is a directory");
-      }
+      checkWritable(target);
       // createTempFile alone would make the file 0600; an envelope is public, so 0644 less umask.
       tmp =
           Files.createTempFile(

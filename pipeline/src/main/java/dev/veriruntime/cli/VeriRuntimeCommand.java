@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "Is the code running on this host the code we intended to run?",
     subcommands = {
       CommandLine.HelpCommand.class,
+      DemoCommand.class,
       ElfCommand.class,
       EventsCommand.class,
       JournalCommand.class,

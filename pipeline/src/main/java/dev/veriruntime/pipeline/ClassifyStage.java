@@ -29,10 +29,12 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
   private final Set<String> jitAllowance;
   private final PipelineMetrics metrics;
   private final DropLedger ledger;
+  private final MappingFilter mappingFilter;
 
   public ClassifyStage(Classifier classifier, ProcessTable table, Set<String> jitAllowance, PipelineMetrics metrics,
-      DropLedger ledger) {
+      DropLedger ledger, MappingFilter mappingFilter) {
     this.ledger = ledger;
+    this.mappingFilter = mappingFilter;
     this.classifier = classifier;
     this.table = table;
     this.jitAllowance = Set.copyOf(jitAllowance);
@@ -70,6 +72,10 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
       int pid = m.task().tgid();
       classifier.execution(pid, "executable mapping", o.check()).map(ev -> withContext(ev, pid)).ifPresent(out::add);
       fileDrift(pid, "mapped executable", m.file(), o.check()).ifPresent(out::add);
+      if (out.isEmpty() && m.source() == MappingSource.MMAP && !m.file().deleted() && !m.file().memfd()) {
+        // Nothing to say about this file: let the probe count its next mappings instead of sending them.
+        mappingFilter.skip(m.file().identity());
+      }
     } else if (o.event() instanceof AnonymousExecEvent a) {
       anonymous(a, o.check()).ifPresent(out::add);
     } else if (o.event() instanceof InjectionEvent i) {

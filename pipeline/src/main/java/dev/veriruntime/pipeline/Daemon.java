@@ -205,9 +205,11 @@ public final class Daemon implements AutoCloseable {
           Duration.ofSeconds(policy.reattestation.intervalSeconds), 8, Schedulers.newSingle("veriruntime-reattest", true));
     }
 
+    MappingFilter mappingFilter = ProbeMappingFilter.of(probe, registry, err);
     Pipeline pipeline = new Pipeline(new Pipeline.Components(verification, table, classifier, new HashSet<>(policy.jitAllowance),
         ledger, metrics, routes, Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
-        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host));
+        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host,
+        mappingFilter));
     Map<String, String> tags = new LinkedHashMap<>();
     probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
     SelfIntegrityMonitor monitor = new SelfIntegrityMonitor(SelfIntegrity.forThisProcess(packages), tags, classifier,
@@ -228,8 +230,8 @@ public final class Daemon implements AutoCloseable {
       err.flush();
     }
     Flux<SecurityEvent> packageReports = livePackages == null ? Flux.empty()
-        : livePackages.reloads().transform(new PackageRevalidation(verification, table, processes, state, previousVersions,
-            classifier, metrics, line -> {
+        : livePackages.reloads().transform(new PackageRevalidation(verification, mappingFilter, table, processes, state,
+            previousVersions, classifier, metrics, line -> {
               err.println("veriruntime: " + line);
               err.flush();
             }));

@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -58,9 +59,13 @@ public final class ExecutableVerification {
     this.ledger = ledger;
   }
 
-  /** A completed check for this identity, if cached. */
-  public java.util.Optional<ExecutableCheck> cached(FileIdentity identity) {
-    return cache.getIfPresent(identity);
+  /** A completed check for this identity, counted as a cache hit; empty when it must be computed. */
+  public Optional<ExecutableCheck> hit(FileIdentity identity) {
+    Optional<ExecutableCheck> c = cache.getIfPresent(identity);
+    if (c.isPresent()) {
+      metrics.cache("hit");
+    }
+    return c;
   }
 
   /**

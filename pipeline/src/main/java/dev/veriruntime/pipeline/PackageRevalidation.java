@@ -26,7 +26,8 @@ import reactor.core.publisher.Flux;
  *
  * <ol>
  *   <li>cached verdicts of files whose package record changed are dropped, here and in the process
- *       verifier: the next exec or mapping of such a file is verified against the new snapshot;
+ *       verifier, and the probe's mapping filter reports every file again: the next exec or mapping
+ *       of such a file is verified against the new snapshot;
  *   <li>every tracked process that runs such a file is verified again now, if the path still holds
  *       the very inode it runs: a match is quiet, anything else is reported again as usual ({@code
  *       VERIFY_FAILED} for a file that differs from its new record); its runtime state is forgotten,
@@ -45,6 +46,7 @@ import reactor.core.publisher.Flux;
  */
 public final class PackageRevalidation implements Function<Flux<LivePackageDatabase.Reload>, Flux<SecurityEvent>> {
   private final ExecutableVerification verification;
+  private final MappingFilter mappingFilter;
   private final ProcessTable table;
   private final ProcessVerifier processes;
   private final RuntimeStateRegistry state;
@@ -54,11 +56,13 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
   private final Consumer<String> log;
 
   /** @param log receives one line per reload (informational, not an event) */
-  public PackageRevalidation(ExecutableVerification verification, ProcessTable table, ProcessVerifier processes,
+  public PackageRevalidation(ExecutableVerification verification, MappingFilter mappingFilter, ProcessTable table,
+      ProcessVerifier processes,
       RuntimeStateRegistry state, PreviousPackageVersions previousVersions, Classifier classifier, PipelineMetrics metrics,
       Consumer<String> log) {
     this.previousVersions = previousVersions;
     this.verification = verification;
+    this.mappingFilter = mappingFilter;
     this.table = table;
     this.processes = processes;
     this.state = state;
@@ -82,6 +86,8 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
     List<ExecutableCheck> dropped = changes.isEmpty() ? List.of() : verification.invalidateIf(c -> changes.affects(c.path()));
     if (!changes.isEmpty()) {
       processes.forgetFileVerifications();
+      // The kernel skips mappings of files verified under the old records; it forgets them all.
+      mappingFilter.reset();
     }
     for (ExecutableCheck c : dropped) {
       if (diskHashVerified(c) && !holds(c.path(), c.identity())) {

@@ -49,12 +49,13 @@ public final class Pipeline {
       int maxInFlight,
       Scheduler timer,
       GapDetector gapDetector,
-      String host) {}
+      String host,
+      MappingFilter mappingFilter) {}
 
   public Pipeline(Components c) {
     this.track = new TrackStage(c.table(), c.ledger(), c.metrics());
     this.verify = new VerifyStage(c.verification(), c.table(), c.metrics(), c.maxInFlight());
-    this.classify = new ClassifyStage(c.classifier(), c.table(), c.jitAllowance(), c.metrics(), c.ledger());
+    this.classify = new ClassifyStage(c.classifier(), c.table(), c.jitAllowance(), c.metrics(), c.ledger(), c.mappingFilter());
     this.aggregate = new AggregateStage(c.aggregationWindow(), c.aggregationKeys(), c.timer());
     this.sinks = new SinkStage(c.routes(), c.ledger());
     this.drops = new DropReporter(c.ledger(), sinks, c.dropReportPeriod(), c.timer(), c.host());

@@ -7,6 +7,7 @@ import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.verifier.FileIdentity;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
@@ -40,29 +41,32 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
     return events.flatMap(this::observe, maxInFlight);
   }
 
+  /**
+   * The observation of one event. A cached verdict is answered with {@code Mono.just}, which
+   * {@code flatMap} emits in place without subscribing to anything: most events of a busy host are
+   * execs and mappings of files already verified, and that path must cost next to nothing.
+   */
   private Mono<Observation> observe(RuntimeEvent event) {
     if (event instanceof ExecEvent e) {
       int pid = e.task().tgid();
-      return check(e.file(), () -> "/proc/" + pid + "/exe")
-          .doOnNext(c -> {
-            metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
-            if (c.verified()) {
-              table.verified(pid, c.identity(), c.verification().sha256());
-            }
-          })
-          .map(c -> new Observation(event, c));
+      return check(e.file(), () -> "/proc/" + pid + "/exe", c -> {
+        metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
+        if (c.verified()) {
+          table.verified(pid, c.identity(), c.verification().sha256());
+        }
+        return new Observation(event, c);
+      });
     }
     if (event instanceof ScannedProcess s && s.executable().isPresent()) {
-      return check(s.executable().get(), () -> "/proc/" + s.pid() + "/exe")
-          .doOnNext(c -> {
-            if (c.verified()) {
-              table.verified(s.pid(), c.identity(), c.verification().sha256());
-            }
-          })
-          .map(c -> new Observation(event, c));
+      return check(s.executable().get(), () -> "/proc/" + s.pid() + "/exe", c -> {
+        if (c.verified()) {
+          table.verified(s.pid(), c.identity(), c.verification().sha256());
+        }
+        return new Observation(event, c);
+      });
     }
     if (event instanceof ExecMappingEvent m) {
-      return check(m.file(), () -> mapFilesPath(m.task().tgid(), m.address())).map(c -> new Observation(event, c));
+      return check(m.file(), () -> mapFilesPath(m.task().tgid(), m.address()), c -> new Observation(event, c));
     }
     if (event instanceof AnonymousExecEvent a) {
       // A JIT maps its code right after exec, usually before its executable's check is done; the JIT
@@ -77,9 +81,13 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
     return Mono.just(new Observation(event, null));
   }
 
-  private Mono<ExecutableCheck> check(ExecutableFile file, Supplier<String> procPath) {
+  private Mono<Observation> check(ExecutableFile file, Supplier<String> procPath, Function<ExecutableCheck, Observation> then) {
     FileIdentity id = TrackStage.identity(file.identity());
-    return verification.check(file.path(), id, procPath);
+    Optional<ExecutableCheck> hit = verification.hit(id);
+    if (hit.isPresent()) {
+      return Mono.just(then.apply(hit.get()));
+    }
+    return verification.check(file.path(), id, procPath).map(then);
   }
 
   /**

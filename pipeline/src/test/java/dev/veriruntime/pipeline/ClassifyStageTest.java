@@ -3,6 +3,8 @@ package dev.veriruntime.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.event.AnonymousExecEvent;
+import dev.veriruntime.ingest.event.ExecMappingEvent;
+import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.TaskContext;
@@ -18,6 +20,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -29,9 +32,21 @@ class ClassifyStageTest {
   private final FileIdentity id = new FileIdentity(1, 2, 3, 4);
   private final DropLedger ledger = new DropLedger();
   private final ProcessTable table = new ProcessTable(100, ledger);
+  private final List<dev.veriruntime.ingest.event.FileIdentity> skipped = new ArrayList<>();
   private final ClassifyStage stage = new ClassifyStage(
       new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"), table, Set.of(JIT_SHA),
-      new PipelineMetrics(new SimpleMeterRegistry()), ledger);
+      new PipelineMetrics(new SimpleMeterRegistry()), ledger,
+      new MappingFilter() {
+        @Override
+        public void skip(dev.veriruntime.ingest.event.FileIdentity file) {
+          skipped.add(file);
+        }
+
+        @Override
+        public void reset() {
+          skipped.clear();
+        }
+      });
 
   private final AnonymousExecEvent rwx = new AnonymousExecEvent(0, new TaskContext(42, 42, 0, 0, 0, "jit"),
       0x7f0000000000L, 4096, 0x7, 0x22, MappingSource.MMAP);
@@ -39,6 +54,32 @@ class ClassifyStageTest {
   private ExecutableCheck checkOf(String sha) {
     return ExecutableCheck.of(new BinaryVerification(Verdict.UNKNOWN, "/opt/jit", sha, id,
         Coverage.of(ScopeResult.notVerified(Scope.DISK_HASH, "no reference")), List.of(), null, Instant.EPOCH));
+  }
+
+  private ExecMappingEvent mapping(MappingSource source, boolean deleted) {
+    ExecutableFile file = new ExecutableFile(new dev.veriruntime.ingest.event.FileIdentity(1, 2, 3, 4), deleted ? 0 : 1,
+        0100755, 0xEF53, false, deleted, "/usr/lib/libx.so", false);
+    return new ExecMappingEvent(0, new TaskContext(42, 42, 0, 0, 0, "app"), 0x7f0000000000L, 4096, 0, 0x5, 0x2,
+        source, 3, file);
+  }
+
+  private ExecutableCheck checkOf(Verdict verdict) {
+    return ExecutableCheck.of(new BinaryVerification(verdict, "/usr/lib/libx.so", "b".repeat(64), id,
+        Coverage.of(verdict == Verdict.VERIFIED ? ScopeResult.verified(Scope.DISK_HASH, "reference")
+            : ScopeResult.notVerified(Scope.DISK_HASH, "no reference")), List.of(), null, Instant.EPOCH));
+  }
+
+  @Test
+  void onlyAnMmapOfAVerifiedFileWithNothingToReportIsHandedToTheKernelFilter() {
+    ExecMappingEvent mmap = mapping(MappingSource.MMAP, false);
+    assertThat(stage.classify(new Observation(mmap, checkOf(Verdict.VERIFIED)))).isEmpty();
+    assertThat(skipped).containsExactly(mmap.file().identity());
+
+    skipped.clear();
+    assertThat(stage.classify(new Observation(mmap, checkOf(Verdict.UNKNOWN)))).hasSize(1);
+    assertThat(stage.classify(new Observation(mapping(MappingSource.MMAP, true), checkOf(Verdict.VERIFIED)))).hasSize(1);
+    assertThat(stage.classify(new Observation(mapping(MappingSource.MPROTECT, false), checkOf(Verdict.VERIFIED)))).isEmpty();
+    assertThat(skipped).as("unknown, deleted, or made executable by mprotect").isEmpty();
   }
 
   @Test

@@ -53,7 +53,8 @@ class ExecutableVerificationTest {
     assertThat(registry.counter("veriruntime.verdicts", "verdict", "UNKNOWN").count()).isEqualTo(1.0);
     assertThat(registry.counter("veriruntime.cache.lookups", "result", "miss").count()).isEqualTo(1.0);
     assertThat(registry.counter("veriruntime.cache.lookups", "result", "inflight").count()).isEqualTo(499.0);
-    assertThat(service.cached(id)).isPresent();
+    assertThat(service.hit(id)).isPresent();
+    assertThat(registry.counter("veriruntime.cache.lookups", "result", "hit").count()).isEqualTo(1.0);
   }
 
   @Test
@@ -72,7 +73,7 @@ class ExecutableVerificationTest {
               assertThat(c.verification().coverage().toString()).contains("file changed since exec");
             })
         .verifyComplete();
-    assertThat(service.cached(executed)).isEmpty();
+    assertThat(service.hit(executed)).isEmpty();
   }
 
   @Test

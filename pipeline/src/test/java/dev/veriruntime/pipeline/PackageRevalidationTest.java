@@ -30,6 +30,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,16 @@ class PackageRevalidationTest {
   private final ProcessTable table = new ProcessTable(64, new DropLedger());
   private final Classifier classifier = new Classifier(Clock.systemUTC(), "host");
   private final PreviousPackageVersions previousVersions = new PreviousPackageVersions(16);
+  private final AtomicInteger filterResets = new AtomicInteger();
+  private final MappingFilter mappingFilter = new MappingFilter() {
+    @Override
+    public void skip(dev.veriruntime.ingest.event.FileIdentity file) {}
+
+    @Override
+    public void reset() {
+      filterResets.incrementAndGet();
+    }
+  };
   private Path info;
   private AtomicReference<PackageDatabase> current;
   private ExecutableVerification verification;
@@ -72,7 +83,8 @@ class PackageRevalidationTest {
     verification = new ExecutableVerification(verifier, 100, Schedulers.immediate(), Schedulers.immediate(), 64L << 20, 16,
         metrics, new DropLedger());
     ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier), ProcessPolicy.defaults(), Clock.systemUTC());
-    revalidation = new PackageRevalidation(verification, table, processes, state, previousVersions, classifier, metrics, log::add);
+    revalidation = new PackageRevalidation(verification, mappingFilter, table, processes, state, previousVersions, classifier,
+        metrics, log::add);
   }
 
   @Test
@@ -116,15 +128,16 @@ class PackageRevalidationTest {
         })
         .verifyComplete();
 
-    assertThat(verification.cached(BinaryVerifier.identity(tool))).get()
+    assertThat(verification.hit(BinaryVerifier.identity(tool))).get()
         .extracting(c -> c.verification().verdict()).isEqualTo(Verdict.VERIFIED);
-    assertThat(verification.cached(BinaryVerifier.identity(unrelated))).as("record unchanged: still cached").isPresent();
-    assertThat(verification.cached(previousVersion)).as("dropped, not verified again").isEmpty();
+    assertThat(verification.hit(BinaryVerifier.identity(unrelated))).as("record unchanged: still cached").isPresent();
+    assertThat(verification.hit(previousVersion)).as("dropped, not verified again").isEmpty();
     assertThat(previousVersions.contains(previous.toString(), previousSha256)).as("runs on as the previous version").isTrue();
     assertThat(previousVersions.size()).as("only files the path no longer holds").isEqualTo(1);
     assertThat(table.get(PID_TOOL)).get().extracting(ProcessTable.Entry::sha256).isNotNull();
     assertThat(state.get(PID_TOOL)).as("re-attestation records a fresh state").isEmpty();
     assertThat(state.get(PID_PREVIOUS)).isPresent();
+    assertThat(filterResets).as("the kernel reports mappings of verified files again").hasValue(1);
     assertThat(meters.counter("veriruntime.package.database.reloads").count()).isEqualTo(1.0);
     assertThat(meters.counter("veriruntime.package.database.files.changed").count()).isEqualTo(3.0);
     assertThat(log).singleElement().asString()
@@ -145,6 +158,7 @@ class PackageRevalidationTest {
         })
         .verifyComplete();
     assertThat(meters.counter("veriruntime.package.database.reloads").count()).isZero();
+    assertThat(filterResets).hasValue(0);
   }
 
   private Path copy(String from, String to) throws Exception {

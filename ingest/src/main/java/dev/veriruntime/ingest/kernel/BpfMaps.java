@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Reads map elements through {@code bpf_map_lookup_elem}. Stateless and thread-safe; the map file
+ * Reads and writes map elements through {@code bpf_map_*_elem}. Stateless and thread-safe; the map file
  * descriptors stay owned by their {@link BpfObject}.
  */
 public final class BpfMaps {
@@ -43,6 +43,32 @@ public final class BpfMaps {
       }
     }
     return values;
+  }
+
+  /** Creates or replaces one element of a hash map. */
+  public static void update(int mapFd, byte[] key, byte[] value) {
+    NativeLibraries libs = NativeLibraries.get();
+    check(libs, libs.bpf.bpf_map_update_elem(mapFd, key, value, 0 /* BPF_ANY */), "cannot write map element");
+  }
+
+  /** Deletes every element of a hash map whose keys are {@code keySize} bytes; returns how many. */
+  public static int clear(int mapFd, int keySize) {
+    NativeLibraries libs = NativeLibraries.get();
+    byte[] key = new byte[keySize];
+    int deleted = 0;
+    // Always ask for the first key: deleting the current one would make "next of current" restart.
+    while (libs.bpf.bpf_map_get_next_key(mapFd, null, key) == 0) {
+      check(libs, libs.bpf.bpf_map_delete_elem(mapFd, key), "cannot delete map element");
+      deleted++;
+    }
+    return deleted;
+  }
+
+  private static void check(NativeLibraries libs, int result, String what) {
+    if (result != 0) {
+      int errno = result < -1 ? -result : libs.lastErrno();
+      throw new BpfException(what + ": " + Errno.describe(errno), errno);
+    }
   }
 
   /** Sum over CPUs of one {@code __u64} field of an element, see {@link #lookupPerCpu}. */

@@ -136,6 +136,9 @@ public final class BpfObject implements AutoCloseable {
       result = libs.bpf.bpf_object__load(object);
     } finally {
       LibBpfLog.stopCapture();
+      // For CO-RE, libbpf parsed the kernel's whole BTF (tens of MB) and has freed it by now, but
+      // glibc keeps freed memory resident in its arena; hand it back to the system.
+      libs.libc.malloc_trim(0);
     }
     if (result != 0) {
       int errno = Math.abs(result);

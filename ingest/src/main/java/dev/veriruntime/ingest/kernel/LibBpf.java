@@ -67,6 +67,15 @@ public interface LibBpf {
   int bpf_map_lookup_elem(int fd, @In byte[] key, @Out byte[] value);
 
   @SaveError
+  int bpf_map_update_elem(int fd, @In byte[] key, @In byte[] value, long flags);
+
+  @SaveError
+  int bpf_map_delete_elem(int fd, @In byte[] key);
+
+  @SaveError
+  int bpf_map_get_next_key(int fd, @In byte[] key, @Out byte[] nextKey);
+
+  @SaveError
   int bpf_obj_get_info_by_fd(int fd, @In @Out byte[] info, @In @Out int[] infoLength);
 
   @SaveError

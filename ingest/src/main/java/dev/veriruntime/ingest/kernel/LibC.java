@@ -10,4 +10,7 @@ public interface LibC {
 
   @jnr.ffi.annotations.SaveError
   int statfs(String path, @Out byte[] buffer);
+
+  /** glibc: returns free heap memory to the system; 1 if any was released. */
+  int malloc_trim(@size_t long pad);
 }

@@ -182,8 +182,23 @@ public final class WireFormat {
     public static final int EVENTS_DEFAULT_BYTES = 16 * 1024 * 1024;
     /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of {@code struct vr_counter}, key = kind code. */
     public static final String COUNTERS = "vr_counters";
+    /** {@code BPF_MAP_TYPE_LRU_HASH}, key {@code struct vr_file_key}: files whose mmaps are not reported. */
+    public static final String VERIFIED_FILES = "vr_verified_files";
+    /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of one {@code __u64}: mmaps skipped because of it. */
+    public static final String FILTERED = "vr_filtered";
 
     private Maps() {}
+  }
+
+  /** {@code struct vr_file_key}: the key the agent writes into {@link Maps#VERIFIED_FILES}. */
+  public static final class FileKey {
+    public static final int SIZE = 32;
+    public static final int DEV = 0;
+    public static final int INO = 8;
+    public static final int CTIME_NS = 16;
+    public static final int FILE_SIZE = 24;
+
+    private FileKey() {}
   }
 
   /** {@code struct vr_counter}: one per kind and CPU in the counters map. */

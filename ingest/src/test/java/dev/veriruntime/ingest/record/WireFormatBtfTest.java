@@ -177,6 +177,18 @@ class WireFormatBtfTest {
   }
 
   @Test
+  void fileKey() {
+    assertLayout(
+        "vr_file_key",
+        WireFormat.FileKey.SIZE,
+        Map.of(
+            "dev", WireFormat.FileKey.DEV,
+            "ino", WireFormat.FileKey.INO,
+            "ctime_ns", WireFormat.FileKey.CTIME_NS,
+            "size", WireFormat.FileKey.FILE_SIZE));
+  }
+
+  @Test
   void decoderSizesAreTheStructSizes() {
     Map<EventKind, String> structOf =
         Map.of(

@@ -527,19 +527,16 @@ final class ElfParser {
 
   private Optional<String> readBuildId(List<ProgramHeader> segments, List<Section> sections)
       throws IOException, MalformedElfException {
-    boolean anyNoteSegment = false;
+    // The loader's view first; then the sections, since a linker may leave the GNU note outside
+    // every PT_NOTE (Go binaries cover only .note.go.buildid), where readelf still finds it.
     for (ProgramHeader p : segments) {
       if (p.type() == ProgramHeader.PT_NOTE) {
-        anyNoteSegment = true;
         Optional<String> id = scanNotes("segment " + p.index() + " (NOTE)", p.offset(),
             p.fileSize(), p.align());
         if (id.isPresent()) {
           return id;
         }
       }
-    }
-    if (anyNoteSegment) {
-      return Optional.empty();
     }
     for (Section s : sections) {
       if (s.type() == Section.SHT_NOTE) {

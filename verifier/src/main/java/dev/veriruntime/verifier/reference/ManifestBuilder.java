@@ -62,15 +62,14 @@ public final class ManifestBuilder {
         throw new ReferenceException(
             ReferenceException.Kind.UNREADABLE, "subject " + file + " is not a regular file");
       }
-      String name = real.toString();
       try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ)) {
-        String sha256 = Sha256.hex(ch);
-        subjects.put(name, new InTotoStatement.Subject(name, Map.of("sha256", sha256)));
-        if (ManifestPredicate.TYPE.equals(predicateType) && startsWithElfMagic(ch)) {
-          facts.put(name, facts(READER.read(ch)));
-        }
+        String name = real.toString();
+        // Only a manifest records ELF facts: other predicate types do not parse the file at all.
+        return add(
+            ManifestPredicate.TYPE.equals(predicateType)
+                ? describe(name, ch)
+                : new Entry(name, Sha256.hex(ch), null));
       }
-      return this;
     } catch (NoSuchFileException e) {
       throw new ReferenceException(
           ReferenceException.Kind.UNREADABLE, "subject " + file + " does not exist");
@@ -90,6 +89,47 @@ public final class ManifestBuilder {
   }
 
   /**
+   * What a manifest records about one file: its subject name, whole-file SHA-256 and, for ELF
+   * files, section digests and ELF facts ({@code elf} is null for anything else). Made by {@link
+   * #describe}, so that many files can be hashed on many threads and added to one builder after.
+   */
+  public record Entry(String name, String sha256, ManifestPredicate.FileFacts elf) {
+    public Entry {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(sha256, "sha256");
+    }
+  }
+
+  /**
+   * Hash the file behind {@code channel} (positional reads; the channel is not closed) into an
+   * entry named {@code name}. Touches no builder state: safe to call from any number of threads.
+   *
+   * @throws IOException if the file cannot be read
+   * @throws MalformedElfException if it starts with the ELF magic but is not a well-formed ELF file
+   */
+  public static Entry describe(String name, FileChannel channel)
+      throws IOException, MalformedElfException {
+    String sha256 = Sha256.hex(channel);
+    return new Entry(
+        name, sha256, startsWithElfMagic(channel) ? facts(READER.read(channel)) : null);
+  }
+
+  /**
+   * Add an entry made by {@link #describe}; its ELF facts are recorded only for manifests ({@link
+   * ManifestPredicate#TYPE}). Adding the same name twice keeps the last.
+   */
+  public ManifestBuilder add(Entry entry) {
+    String name = entry.name();
+    subjects.put(name, new InTotoStatement.Subject(name, Map.of("sha256", entry.sha256())));
+    if (entry.elf() != null && ManifestPredicate.TYPE.equals(predicateType)) {
+      facts.put(name, entry.elf());
+    } else {
+      facts.remove(name);
+    }
+    return this;
+  }
+
+  /**
    * The ELF facts a manifest records; {@link dev.veriruntime.verifier.BinaryVerifier} reads the
    * same keys.
    */
@@ -104,11 +144,24 @@ public final class ManifestBuilder {
   }
 
   private static boolean startsWithElfMagic(FileChannel ch) throws IOException {
-    ByteBuffer head = ByteBuffer.allocate(4);
+    ByteBuffer head = ByteBuffer.allocate(ELF_MAGIC.length);
     while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
       // positional reads until 4 bytes or end of file
     }
-    return head.position() == 4 && java.util.Arrays.equals(head.array(), ELF_MAGIC);
+    return startsWithElfMagic(head.flip());
+  }
+
+  /** Whether the remaining bytes of {@code head} start with the ELF magic; position unchanged. */
+  public static boolean startsWithElfMagic(ByteBuffer head) {
+    if (head.remaining() < ELF_MAGIC.length) {
+      return false;
+    }
+    for (int i = 0; i < ELF_MAGIC.length; i++) {
+      if (head.get(head.position() + i) != ELF_MAGIC[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   public InTotoStatement build() {

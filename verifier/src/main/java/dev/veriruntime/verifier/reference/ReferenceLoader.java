@@ -102,6 +102,17 @@ public final class ReferenceLoader {
     return bytes;
   }
 
+  /**
+   * The JSON documents of a reference file, parsed but not checked (no signature, no statement
+   * validation): for tools that copy or inspect envelopes as they are, after {@link #load} has
+   * accepted the file.
+   *
+   * @throws ReferenceException UNREADABLE as for {@link #load}; MALFORMED if it is not JSON
+   */
+  public static List<JsonNode> readDocuments(Path file) throws ReferenceException {
+    return parse(read(file), file);
+  }
+
   private LoadedStatement loadDocument(JsonNode doc, Path file, String where)
       throws ReferenceException {
     if (doc.isObject() && doc.has("payloadType")) {

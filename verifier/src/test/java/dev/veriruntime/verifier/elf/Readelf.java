@@ -29,7 +29,7 @@ record Readelf(
           + " ([0-9a-f]{6,}) ([0-9a-f]{6,}) [0-9a-f]{2} .*$");
   private static final Pattern SEGMENT = Pattern.compile(
       "^\\s+(\\S+)\\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+)"
-          + " (.{3}) 0x([0-9a-f]+)$");
+          + " (.{3}) (?:0x)?([0-9a-f]+)$"); // readelf prints an alignment of 0 without 0x
   private static final Pattern INTERP =
       Pattern.compile("\\[Requesting program interpreter: (.*)\\]");
   private static final Pattern DYN = Pattern.compile(

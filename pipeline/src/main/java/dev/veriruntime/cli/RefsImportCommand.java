@@ -1,0 +1,86 @@
+package dev.veriruntime.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veriruntime.verifier.reference.LoadedStatement;
+import dev.veriruntime.verifier.reference.ReferenceException;
+import dev.veriruntime.verifier.reference.ReferenceLoader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code refs import}: take in-toto statements made elsewhere (SLSA provenance from a build server,
+ * another host's baseline) after checking that a trusted key signed every one, and add them, as
+ * signed, to a reference file that {@code watch --refs} reads.
+ */
+@Command(
+    name = "import",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Check that every statement in FILE (DSSE envelope(s), e.g. SLSA provenance .intoto.jsonl)",
+      "is signed by a trusted key and list the subjects that become references. With --out, add",
+      "the envelopes as they are (still signed) to a reference file for watch --refs.",
+      "Exit codes: 0 imported, 10 unreadable, 11 malformed or no sha256 subject,",
+      "12 signature invalid or not by a trusted key, 13 bad key, 14 output not writable."
+    })
+final class RefsImportCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin RefsCommand.SignedFile input;
+
+  @Option(
+      names = "--out",
+      paramLabel = "FILE",
+      description =
+          "reference file to add the envelopes to (created if missing, kept as JSON Lines)")
+  Path out;
+
+  @Override
+  public Integer call() {
+    Path file = input.file;
+    List<LoadedStatement> loaded = input.load();
+    int subjects = loaded.stream().mapToInt(s -> s.references().size()).sum();
+    if (subjects == 0) {
+      throw new CliException(
+          ExitCodes.INPUT_MALFORMED, file + ": no subject has a sha256 digest; nothing to import");
+    }
+    int added = 0;
+    if (out != null) {
+      RefsCommand.checkWritable(out);
+      try {
+        added = RefsCommand.mergeInto(out, ReferenceLoader.readDocuments(file));
+      } catch (ReferenceException e) {
+        throw RefsCommand.cliError(e);
+      }
+    }
+    PrintWriter o = spec.commandLine().getOut();
+    if (input.json) {
+      ObjectNode root = RefsCommand.JSON.createObjectNode();
+      root.put("file", file.toString())
+          .put("out", out == null ? null : out.toString())
+          .put("subjects", subjects)
+          .put("added", added);
+      RefsCommand.statementsJson(root.putArray("statements"), loaded);
+      RefsCommand.printJson(o, root);
+    } else {
+      RefsCommand.printStatements(o, file, loaded);
+      if (out == null) {
+        o.printf(
+            "%d subject(s) from %d signed statement(s); nothing written (give --out FILE)%n",
+            subjects, loaded.size());
+      } else {
+        o.printf(
+            "imported %d subject(s) from %d signed statement(s) into %s (%d new envelope(s))%n",
+            subjects, loaded.size(), out, added);
+      }
+      o.flush();
+    }
+    return ExitCodes.OK;
+  }
+}
