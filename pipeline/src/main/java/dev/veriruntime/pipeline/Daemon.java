@@ -49,6 +49,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
@@ -60,11 +61,18 @@ import reactor.core.scheduler.Schedulers;
  * (Ctrl-C, SIGTERM) or the optional duration. Stopping detaches the probe, which completes the
  * event stream, so pending aggregates and drop counts are flushed before the sinks close.
  *
+ * <p>With the package database trusted, it is a {@link LivePackageDatabase}: reloaded after the
+ * package manager changes it, each reload re-validated by {@link PackageRevalidation}.
+ *
  * <p>With {@link Settings#apiSocket} set it also serves the Core API ({@code dev.veriruntime.api})
  * on that Unix socket over its own verifiers, runtime state, journal and counters; a socket that
  * cannot be bound is a {@code VERIFICATION_DEGRADED} startup report, not a failure to start.
  */
 public final class Daemon implements AutoCloseable {
+  /** How often the package database's signature is read: two stat calls. */
+  private static final Duration PACKAGE_POLL = Duration.ofSeconds(1);
+  /** dpkg writes one package after another; reload once it has been quiet this long. */
+  private static final Duration PACKAGE_QUIET = Duration.ofSeconds(2);
   private final Settings settings;
   private final Probe probe;
   private final List<Sink> sinks;
@@ -76,6 +84,7 @@ public final class Daemon implements AutoCloseable {
   private final List<SecurityEvent> startupReports;
   private final Reattestation reattestation;
   private final SelfIntegrityMonitor selfIntegrity;
+  private final Flux<SecurityEvent> packageReports;
   private final PrintStream err;
   private final ApiServer apiServer;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -99,8 +108,9 @@ public final class Daemon implements AutoCloseable {
 
   private Daemon(Settings settings, Probe probe, List<Sink> sinks, Pipeline pipeline, PipelineMetrics metrics,
       Scheduler smallLane, Scheduler largeLane, List<SecurityEvent> startupReports, Reattestation reattestation,
-      SelfIntegrityMonitor selfIntegrity, PrintStream err, ApiServer apiServer) {
+      SelfIntegrityMonitor selfIntegrity, Flux<SecurityEvent> packageReports, PrintStream err, ApiServer apiServer) {
     this.apiServer = apiServer;
+    this.packageReports = packageReports;
     this.reattestation = reattestation;
     this.selfIntegrity = selfIntegrity;
     this.settings = settings;
@@ -136,7 +146,12 @@ public final class Daemon implements AutoCloseable {
     MeterRegistry registry = outputs.registry();
 
     PipelineMetrics metrics = new PipelineMetrics(registry);
-    PackageDatabase packages = policy.packageDatabase ? PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR) : PackageDatabase.empty();
+    PackageDatabase none = PackageDatabase.empty();
+    LivePackageDatabase livePackages = policy.packageDatabase
+        ? LivePackageDatabase.open(Path.of(policy.packageDatabaseDir), PACKAGE_POLL, PACKAGE_QUIET,
+            Schedulers.newSingle("veriruntime-packages", true))
+        : null;
+    Supplier<PackageDatabase> packages = livePackages != null ? livePackages : () -> none;
     Set<Scope> binaryScopes = EnumSet.copyOf(policy.execScopes);
     binaryScopes.retainAll(BinaryVerifier.BINARY_SCOPES);
     BinaryVerifier verifier = new BinaryVerifier(s.references(), packages, clock, new BinaryVerifier.Options(binaryScopes, ElfHeader.hostMachine()));
@@ -169,7 +184,7 @@ public final class Daemon implements AutoCloseable {
           Map.of("check", "probe-attach", "program", a.program())));
     }
     err.println("veriruntime: " + probe.attachReport().describe().replace("\n", "\n  "));
-    err.println("veriruntime: references: " + s.references().size() + ", package database: " + packages.size()
+    err.println("veriruntime: references: " + s.references().size() + ", package database: " + packages.get().size()
         + " files, scopes: " + binaryScopes + ", sinks: " + sinks.stream().map(Sink::name).toList());
     err.flush();
 
@@ -178,8 +193,10 @@ public final class Daemon implements AutoCloseable {
     processScopes.add(Scope.MEMORY_MAP);
     processScopes.add(Scope.MEMORY_CODE);
     RuntimeStateRegistry state = new RuntimeStateRegistry();
+    PreviousPackageVersions previousVersions = new PreviousPackageVersions(policy.verification.cacheEntries);
     ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier),
-        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock);
+        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock)
+        .withSupersededFiles(previousVersions);
     Reattestation reattestation = null;
     if (policy.reattestation.enabled) {
       ReattestationScheduler budget = new ReattestationScheduler(processes,
@@ -188,10 +205,11 @@ public final class Daemon implements AutoCloseable {
           Duration.ofSeconds(policy.reattestation.intervalSeconds), 8, Schedulers.newSingle("veriruntime-reattest", true));
     }
 
+    MappingFilter mappingFilter = ProbeMappingFilter.of(probe, registry, err);
     Pipeline pipeline = new Pipeline(new Pipeline.Components(verification, table, classifier, new HashSet<>(policy.jitAllowance),
         ledger, metrics, routes, Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
         Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host,
-        ProbeMappingFilter.of(probe, registry, err)));
+        mappingFilter));
     Map<String, String> tags = new LinkedHashMap<>();
     probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
     SelfIntegrityMonitor monitor = new SelfIntegrityMonitor(SelfIntegrity.forThisProcess(packages), tags, classifier,
@@ -211,7 +229,14 @@ public final class Daemon implements AutoCloseable {
       }
       err.flush();
     }
-    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, monitor, err, apiServer);
+    Flux<SecurityEvent> packageReports = livePackages == null ? Flux.empty()
+        : livePackages.reloads().transform(new PackageRevalidation(verification, mappingFilter, table, processes, state,
+            previousVersions, classifier, metrics, line -> {
+              err.println("veriruntime: " + line);
+              err.flush();
+            }));
+    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, monitor, packageReports, err,
+        apiServer);
   }
 
   /** Runs until {@link #stop} or {@code duration} (null: no limit). */
@@ -221,7 +246,7 @@ public final class Daemon implements AutoCloseable {
       live = live.take(duration);
     }
     Flux<RuntimeEvent> events = settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
-    Flux<SecurityEvent> reports = Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events());
+    Flux<SecurityEvent> reports = Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events(), packageReports);
     if (reattestation != null) {
       reports = Flux.merge(reports, reattestation.events());
     }

@@ -7,9 +7,11 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -88,6 +90,14 @@ public final class ExecutableVerification {
   /** Forget a verdict, for example when the package database changed. */
   public void invalidate(FileIdentity identity) {
     cache.invalidate(identity);
+  }
+
+  /**
+   * Forgets the cached checks for which {@code test} holds, for example those of files whose package
+   * record changed, and returns them; checks in flight now answer but are not cached.
+   */
+  public List<ExecutableCheck> invalidateIf(Predicate<ExecutableCheck> test) {
+    return cache.invalidateIf(test);
   }
 
   private Mono<ExecutableCheck> start(String path, FileIdentity identity, Supplier<String> procPath) {

@@ -1,10 +1,13 @@
 package dev.veriruntime.pipeline;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 
@@ -12,7 +15,9 @@ import reactor.core.publisher.Mono;
  * Results by kernel identity, with in-flight de-duplication: while the result for a key is being
  * computed, every further request for that key joins the same computation, so 500 concurrent
  * execs of a new binary cause one hash. Completed results are kept in an LRU of {@code capacity}
- * entries. Errors are not cached: the next request computes again. Thread-safe.
+ * entries. Errors are not cached: the next request computes again. After {@link #invalidateIf},
+ * computations that were already running still answer their callers but are not cached, since they
+ * may have used what the invalidation was about. Thread-safe.
  *
  * @param <K> key, normally {@code FileIdentity} (dev, inode, ctime, size)
  * @param <V> result
@@ -20,6 +25,8 @@ import reactor.core.publisher.Mono;
 public final class IdentityCache<K, V> {
   private final Map<K, V> done;
   private final ConcurrentHashMap<K, Mono<V>> inflight = new ConcurrentHashMap<>();
+  /** Bumped by {@link #invalidateIf}; guarded by {@code done}. */
+  private long generation;
 
   /** Where a result came from, for metrics. */
   public enum Source {
@@ -63,11 +70,17 @@ public final class IdentityCache<K, V> {
             key,
             k -> {
               created[0] = true;
+              long startedIn;
+              synchronized (done) {
+                startedIn = generation;
+              }
               return Mono.defer(compute)
                   .doOnNext(
                       v -> {
                         synchronized (done) {
-                          done.put(k, v);
+                          if (generation == startedIn) {
+                            done.put(k, v);
+                          }
                         }
                       })
                   .doFinally(signal -> inflight.remove(k))
@@ -81,6 +94,19 @@ public final class IdentityCache<K, V> {
     synchronized (done) {
       done.remove(key);
     }
+  }
+
+  /**
+   * Forgets every completed result for which {@code test} holds and returns them; results being
+   * computed now are not cached when they complete.
+   */
+  public List<V> invalidateIf(Predicate<? super V> test) {
+    List<V> removed = new ArrayList<>();
+    synchronized (done) {
+      generation++;
+      done.values().removeIf(v -> test.test(v) && removed.add(v));
+    }
+    return removed;
   }
 
   public int size() {

@@ -19,7 +19,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code veriruntime.cache.lookups{result=hit|miss|inflight}}: identity cache;
  *   <li>{@code veriruntime.exec.verdict.latency}: kernel exec timestamp to verdict, with percentiles;
  *   <li>{@code veriruntime.bytes.hashed}: bytes read for hashing;
- *   <li>{@code veriruntime.events.emitted{type}}: security events handed to the sinks.
+ *   <li>{@code veriruntime.events.emitted{type}}: security events handed to the sinks;
+ *   <li>{@code veriruntime.package.database.reloads}: new package-database snapshots taken after the
+ *       package manager changed it;
+ *   <li>{@code veriruntime.package.database.files.changed}: file records those reloads added, removed
+ *       or changed.
  * </ul>
  *
  * Thread-safe; meters are created once per tag value and cached.
@@ -29,6 +33,8 @@ public final class PipelineMetrics {
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer execLatency;
   private final DistributionSummary bytesHashed;
+  private final Counter packageReloads;
+  private final Counter packageFilesChanged;
 
   public PipelineMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -42,6 +48,10 @@ public final class PipelineMetrics {
             .register(registry);
     this.bytesHashed =
         DistributionSummary.builder("veriruntime.bytes.hashed").baseUnit("bytes").register(registry);
+    this.packageReloads = Counter.builder("veriruntime.package.database.reloads")
+        .description("package database snapshots reloaded after the package manager changed it").register(registry);
+    this.packageFilesChanged = Counter.builder("veriruntime.package.database.files.changed")
+        .description("file records added, removed or changed by package database reloads").register(registry);
   }
 
   public MeterRegistry registry() {
@@ -75,6 +85,11 @@ public final class PipelineMetrics {
 
   public void emitted(String type) {
     counter("veriruntime.events.emitted", "type", type).increment();
+  }
+
+  public void packageDatabaseReloaded(int filesChanged) {
+    packageReloads.increment();
+    packageFilesChanged.increment(filesChanged);
   }
 
   public void hashed(long bytes) {

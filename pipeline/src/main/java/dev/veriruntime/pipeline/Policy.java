@@ -33,6 +33,11 @@ public final class Policy {
    * checksum ({@code /var/lib/dpkg/info/*.md5sums}): the embedded default's source of trust.
    */
   public boolean packageDatabase = true;
+  /**
+   * Where the package database lives (dpkg's info directory). Watched while the agent runs: after
+   * the package manager changes it, a new snapshot is loaded and what changed is verified again.
+   */
+  public String packageDatabaseDir = "/var/lib/dpkg/info";
   /** Scopes intended for every executed binary. */
   public Set<Scope> execScopes = EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER);
   /** Executables (by SHA-256, never by name) allowed to create anonymous executable memory (JITs). */

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * {@link #checkProbe}. Pure apart from reading files; thread-safe.
  */
 public final class SelfIntegrity {
-  private final PackageDatabase packages;
+  private final Supplier<PackageDatabase> packages;
   private final Optional<Path> agentJar;
   private final Supplier<List<Path>> mappedLibraries;
 
@@ -42,14 +42,15 @@ public final class SelfIntegrity {
     }
   }
 
-  public SelfIntegrity(PackageDatabase packages, Optional<Path> agentJar, Supplier<List<Path>> mappedLibraries) {
+  /** @param packages the package database snapshot in use (it may be reloaded after an upgrade) */
+  public SelfIntegrity(Supplier<PackageDatabase> packages, Optional<Path> agentJar, Supplier<List<Path>> mappedLibraries) {
     this.packages = packages;
     this.agentJar = agentJar;
     this.mappedLibraries = mappedLibraries;
   }
 
   /** For the running agent: its own jar and the libraries mapped into this JVM. */
-  public static SelfIntegrity forThisProcess(PackageDatabase packages) {
+  public static SelfIntegrity forThisProcess(Supplier<PackageDatabase> packages) {
     return new SelfIntegrity(packages, runningJar(), SelfIntegrity::selfMappedLibraries);
   }
 
@@ -93,6 +94,7 @@ public final class SelfIntegrity {
   }
 
   Check checkPackaged(String component, Path file) {
+    PackageDatabase packages = this.packages.get();
     try (FileChannel ch = FileChannel.open(file)) {
       Optional<PackageDatabase.Match> match = packages.check(file.toString(), ch);
       if (match.isEmpty()) {

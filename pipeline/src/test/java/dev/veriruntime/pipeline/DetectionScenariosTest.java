@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.testing.KernelTests;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +24,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -364,37 +360,6 @@ class DetectionScenariosTest {
       for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
-    }
-  }
-
-  /** The console's JSON lines, parsed as they are written; other lines are ignored. Thread-safe. */
-  private static final class EventLines extends OutputStream {
-    private final ObjectMapper json = new ObjectMapper();
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-    private final List<JsonNode> parsed = new CopyOnWriteArrayList<>();
-
-    @Override
-    public synchronized void write(int b) throws IOException {
-      if (b != '\n') {
-        line.write(b);
-        return;
-      }
-      String text = line.toString(StandardCharsets.UTF_8);
-      line.reset();
-      if (text.startsWith("{")) {
-        parsed.add(json.readTree(text));
-      }
-    }
-
-    @Override
-    public synchronized void write(byte[] b, int off, int len) throws IOException {
-      for (int i = off; i < off + len; i++) {
-        write(b[i]);
-      }
-    }
-
-    List<JsonNode> all() {
-      return List.copyOf(parsed);
     }
   }
 }

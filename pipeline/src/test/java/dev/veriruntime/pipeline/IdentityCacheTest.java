@@ -56,4 +56,26 @@ class IdentityCacheTest {
     assertThat(cache.getIfPresent("a")).isEmpty();
     assertThat(cache.getIfPresent("c")).contains("C");
   }
+
+  @Test
+  void invalidateIfDropsMatchingResultsAndDoesNotCacheWhatWasInFlight() {
+    IdentityCache<String, String> cache = new IdentityCache<>(10);
+    for (String k : List.of("a", "b")) {
+      cache.get(k, () -> Mono.just("/usr/bin/" + k), s -> {}).block();
+    }
+    Sinks.One<String> slow = Sinks.one();
+    Mono<String> inflight = cache.get("c", slow::asMono, s -> {});
+
+    StepVerifier.create(inflight)
+        .then(() -> assertThat(cache.invalidateIf(v -> v.endsWith("/a"))).containsExactly("/usr/bin/a"))
+        .then(() -> slow.tryEmitValue("/usr/bin/c"))
+        .expectNext("/usr/bin/c")
+        .verifyComplete();
+
+    assertThat(cache.getIfPresent("a")).isEmpty();
+    assertThat(cache.getIfPresent("b")).contains("/usr/bin/b");
+    assertThat(cache.getIfPresent("c")).as("computed before the invalidation finished after it").isEmpty();
+    cache.get("c", () -> Mono.just("/usr/bin/c"), s -> {}).block();
+    assertThat(cache.getIfPresent("c")).contains("/usr/bin/c");
+  }
 }

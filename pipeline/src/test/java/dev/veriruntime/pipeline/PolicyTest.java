@@ -17,6 +17,7 @@ class PolicyTest {
   void embeddedDefaultTrustsThePackageDatabaseAndChecksHashAndHeader() {
     Policy p = Policy.defaults();
     assertThat(p.packageDatabase).isTrue();
+    assertThat(p.packageDatabaseDir).isEqualTo("/var/lib/dpkg/info");
     assertThat(p.execScopes).containsExactlyInAnyOrder(Scope.DISK_HASH, Scope.ELF_HEADER);
     assertThat(p.sinks.console.enabled).isTrue();
     assertThat(p.aggregation.windowSeconds).isEqualTo(10);
@@ -36,9 +37,10 @@ class PolicyTest {
   @Test
   void jsonIsAcceptedToo() throws IOException {
     Path f = dir.resolve("p.json");
-    Files.writeString(f, "{\"package-database\": false, \"aggregation\": {\"window-seconds\": 3}}");
+    Files.writeString(f, "{\"package-database\": false, \"package-database-dir\": \"/srv/info\", \"aggregation\": {\"window-seconds\": 3}}");
     Policy p = Policy.load(f);
     assertThat(p.packageDatabase).isFalse();
+    assertThat(p.packageDatabaseDir).isEqualTo("/srv/info");
     assertThat(p.aggregation.windowSeconds).isEqualTo(3);
   }
 

@@ -20,7 +20,7 @@ class SelfIntegrityTest {
     Path jar = dir.resolve("veriruntime.jar");
     Files.write(jar, new byte[] {'P', 'K', 3, 4, 9});
     Files.writeString(dir.resolve("veriruntime.jar.sha256"), Sha256.hex(jar) + "\n");
-    SelfIntegrity si = new SelfIntegrity(PackageDatabase.empty(), Optional.of(jar), List::of);
+    SelfIntegrity si = new SelfIntegrity(PackageDatabase::empty, Optional.of(jar), List::of);
     assertThat(si.checkJar().ok()).isTrue();
 
     Files.write(jar, new byte[] {'P', 'K', 3, 4, 8});
@@ -33,7 +33,7 @@ class SelfIntegrityTest {
   void missingManifestIsUncheckedNotPassed() throws Exception {
     Path jar = dir.resolve("veriruntime.jar");
     Files.write(jar, new byte[] {1});
-    SelfIntegrity.Check c = new SelfIntegrity(PackageDatabase.empty(), Optional.of(jar), List::of).checkJar();
+    SelfIntegrity.Check c = new SelfIntegrity(PackageDatabase::empty, Optional.of(jar), List::of).checkJar();
     assertThat(c.ok()).isFalse();
     assertThat(c.failed()).isFalse();
     assertThat(c.reason()).contains("no self-manifest");
@@ -42,7 +42,7 @@ class SelfIntegrityTest {
   @Test
   void thisJvmIsCheckedAgainstThePackageDatabase() throws Exception {
     PackageDatabase db = PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR);
-    List<SelfIntegrity.Check> checks = SelfIntegrity.forThisProcess(db).checkAll();
+    List<SelfIntegrity.Check> checks = SelfIntegrity.forThisProcess(() -> db).checkAll();
     assertThat(checks).extracting(SelfIntegrity.Check::component).contains("jvm", "libjvm");
     if (db.size() > 0) {
       assertThat(checks).filteredOn(c -> c.component().equals("libjvm")).allMatch(SelfIntegrity.Check::ok);

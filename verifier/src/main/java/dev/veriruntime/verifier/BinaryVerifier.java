@@ -33,6 +33,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * VerifyBinary: is this file one that a trusted reference vouches for, and is it a sane ELF file
@@ -53,8 +54,9 @@ import java.util.concurrent.TimeUnit;
  * headers and tables (from the page cache). Section digests are computed only when a reference for
  * the path has a different digest, the one case that needs them.
  *
- * <p>Pure and thread-safe: no state besides the immutable store, clock and options; channels given
- * to it are read with positional reads and never closed.
+ * <p>Pure and thread-safe: no state besides the immutable store, clock and options, and the package
+ * database, which a caller may swap for a newer snapshot (each verification uses one); channels
+ * given to it are read with positional reads and never closed.
  *
  * <pre>{@code
  * BinaryVerifier verifier = new BinaryVerifier(store, Clock.systemUTC(), BinaryVerifier.Options.defaults());
@@ -97,7 +99,7 @@ public final class BinaryVerifier {
   private final Clock clock;
   private final Options options;
   private final ElfStructureVerifier structure;
-  private final PackageDatabase packages;
+  private final Supplier<PackageDatabase> packages;
 
   public BinaryVerifier(ReferenceStore store, Clock clock, Options options) {
     this(store, PackageDatabase.empty(), clock, options);
@@ -108,6 +110,16 @@ public final class BinaryVerifier {
    *     file by digest or path: a match vouches for DISK_HASH (never for SIGNATURE), a mismatch fails it
    */
   public BinaryVerifier(ReferenceStore store, PackageDatabase packages, Clock clock, Options options) {
+    this(store, constant(Objects.requireNonNull(packages, "packages")), clock, options);
+  }
+
+  /**
+   * A verifier over a package database that may be replaced while it runs (after a package upgrade):
+   * each verification reads {@code packages} once and uses that snapshot throughout.
+   *
+   * @param packages the current snapshot; must be thread-safe and never give null
+   */
+  public BinaryVerifier(ReferenceStore store, Supplier<PackageDatabase> packages, Clock clock, Options options) {
     this.packages = Objects.requireNonNull(packages, "packages");
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -264,7 +276,7 @@ public final class BinaryVerifier {
     }
 
     // DISK_HASH: references first; the package database only for files no reference knows.
-    PackageVerdict pkg = match == null && pathRef == null ? packageVerdict(ch, lookupPaths) : null;
+    PackageVerdict pkg = match == null && pathRef == null ? packageVerdict(packages.get(), ch, lookupPaths) : null;
     boolean packageVouched = pkg != null;
     if (match != null) {
       r.put(ScopeResult.verified(Scope.DISK_HASH, "matches reference " + match.describe()));
@@ -380,7 +392,12 @@ public final class BinaryVerifier {
 
   private record PackageVerdict(PackageDatabase.PackageFile file, boolean matches) {}
 
-  private PackageVerdict packageVerdict(FileChannel ch, List<String> lookupPaths) throws IOException {
+  private static Supplier<PackageDatabase> constant(PackageDatabase packages) {
+    return () -> packages;
+  }
+
+  private static PackageVerdict packageVerdict(PackageDatabase packages, FileChannel ch, List<String> lookupPaths)
+      throws IOException {
     for (String p : lookupPaths) {
       Optional<PackageDatabase.PackageFile> file = packages.lookup(p);
       if (file.isPresent()) {

@@ -27,5 +27,7 @@ public enum FindingType {
   TRACER_ATTACHED,
   CODE_MODIFIED,
   PROCESS_GONE,
-  READ_REFUSED
+  READ_REFUSED,
+  /** A note, not a failure: runs or maps the previous version of an upgraded package's file. */
+  PREVIOUS_PACKAGE_VERSION
 }

@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,6 +56,56 @@ class PackageVouchedVerificationTest {
       var result = pv.verify((int) p.pid());
       assertThat(result.coverage().get(Scope.DISK_HASH).orElseThrow().status()).isEqualTo(ScopeStatus.VERIFIED);
       assertThat(result.verdict()).isEqualTo(Verdict.VERIFIED);
+    } finally {
+      p.destroyForcibly().waitFor();
+    }
+  }
+
+  @Test
+  void eachVerificationReadsTheCurrentSnapshotOfAReplaceablePackageDatabase() throws Exception {
+    Path bin = Files.copy(Path.of("/usr/bin/true"), dir.resolve("true"), StandardCopyOption.COPY_ATTRIBUTES);
+    Path info = Files.createDirectories(dir.resolve("info"));
+    Files.writeString(info.resolve("tool.md5sums"), "0".repeat(32) + "  " + bin.toString().substring(1) + "\n");
+    AtomicReference<PackageDatabase> current = new AtomicReference<>(PackageDatabase.load(info));
+    BinaryVerifier verifier = new BinaryVerifier(ReferenceStore.empty(), current::get, Clock.systemUTC(),
+        new BinaryVerifier.Options(EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER), ElfHeader.hostMachine()));
+
+    assertThat(verifier.verify(bin).verdict()).isEqualTo(Verdict.FAILED);
+
+    String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(Files.readAllBytes(bin)));
+    Files.writeString(info.resolve("tool.md5sums"), md5 + "  " + bin.toString().substring(1) + "\n");
+    current.set(PackageDatabase.load(info));
+
+    assertThat(verifier.verify(bin).verdict()).isEqualTo(Verdict.VERIFIED);
+  }
+
+  @Test
+  void aProcessStillRunningThePreviousVersionOfAnUpgradedFileIsNotedNotFailed() throws Exception {
+    Path bin = Files.copy(Path.of("/usr/bin/sleep"), dir.resolve("svc"), StandardCopyOption.COPY_ATTRIBUTES);
+    byte[] previous = Files.readAllBytes(bin);
+    String previousSha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(previous));
+    Process p = new ProcessBuilder(bin.toString(), "30").start();
+    try {
+      // The upgrade: the new version renamed into place, its record written.
+      Path next = Files.write(dir.resolve("svc.dpkg-new"), java.util.Arrays.copyOf(previous, previous.length + 1));
+      Files.move(next, bin, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      var intended = EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER, Scope.MEMORY_MAP);
+      var processes = new dev.veriruntime.verifier.process.ProcessVerifier(
+          dev.veriruntime.verifier.process.ExecutableVerifier.of(verifierFor(bin)),
+          dev.veriruntime.verifier.process.ProcessPolicy.defaults().withIntendedScopes(intended), Clock.systemUTC());
+
+      var unexplained = processes.verify((int) p.pid());
+      assertThat(unexplained.scope(Scope.DISK_HASH).orElseThrow().status()).isEqualTo(ScopeStatus.FAILED);
+      assertThat(unexplained.findings()).extracting(Finding::type).contains(FindingType.BINARY_REPLACED);
+
+      var explained = processes
+          .withSupersededFiles((path, sha256) -> path.equals(bin.toString()) && sha256.equals(previousSha256))
+          .verify((int) p.pid());
+      assertThat(explained.scope(Scope.DISK_HASH).orElseThrow().status()).isEqualTo(ScopeStatus.VERIFIED);
+      assertThat(explained.scope(Scope.DISK_HASH).orElseThrow().reason()).contains("previous version");
+      assertThat(explained.findings()).extracting(Finding::type)
+          .contains(FindingType.PREVIOUS_PACKAGE_VERSION)
+          .doesNotContain(FindingType.BINARY_REPLACED, FindingType.DIGEST_MISMATCH);
     } finally {
       p.destroyForcibly().waitFor();
     }

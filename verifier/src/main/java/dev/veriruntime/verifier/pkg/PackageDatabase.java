@@ -9,11 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The Debian package database's own record of what each package installed: {@code
@@ -24,7 +27,8 @@ import java.util.Optional;
  * <p>The checksum is MD5 because that is what dpkg records; it vouches for content only together
  * with the root-owned database, which is why the SIGNATURE scope is never satisfied by it. Paths
  * are matched across the merged-/usr aliases ({@code /bin} = {@code /usr/bin}, likewise {@code
- * /sbin} and {@code /lib*}). Immutable after {@link #load}; thread-safe.
+ * /sbin} and {@code /lib*}). Immutable after {@link #load}; thread-safe. When the package manager
+ * changes the database, load a new snapshot and compare it with {@link #changesFrom}.
  */
 public final class PackageDatabase {
   public static final Path DEFAULT_INFO_DIR = Path.of("/var/lib/dpkg/info");
@@ -35,6 +39,31 @@ public final class PackageDatabase {
 
   /** One file a package installed, with the MD5 the package database recorded for it. */
   public record PackageFile(String path, String md5, String packageName) {}
+
+  /**
+   * What differs between two snapshots of the database: files whose record was added, removed or
+   * given another checksum, and the packages they belong to (in either snapshot).
+   *
+   * @param paths canonical paths (merged-/usr aliases resolved to {@code /usr/...}), sorted
+   */
+  public record Changes(Set<String> paths, Set<String> packages) {
+    /** Nothing changed. */
+    public static final Changes NONE = new Changes(Set.of(), Set.of());
+
+    public Changes {
+      paths = Collections.unmodifiableSet(new TreeSet<>(paths));
+      packages = Collections.unmodifiableSet(new TreeSet<>(packages));
+    }
+
+    /** True if the record for {@code path} (absolute, any merged-/usr alias) changed. */
+    public boolean affects(String path) {
+      return path != null && paths.contains(canonical(path));
+    }
+
+    public boolean isEmpty() {
+      return paths.isEmpty();
+    }
+  }
 
   /** Outcome of comparing a file with its package record. */
   public enum Match {
@@ -111,6 +140,32 @@ public final class PackageDatabase {
 
   public int size() {
     return files.size();
+  }
+
+  /**
+   * What changed from {@code older} to this snapshot: a record added, removed, or with another
+   * checksum. A file that merely moved to another package with the same checksum is not a change.
+   */
+  public Changes changesFrom(PackageDatabase older) {
+    Set<String> paths = new TreeSet<>();
+    Set<String> packages = new TreeSet<>();
+    files.forEach((path, now) -> {
+      PackageFile before = older.files.get(path);
+      if (before == null || !before.md5().equalsIgnoreCase(now.md5())) {
+        paths.add(path);
+        packages.add(now.packageName());
+        if (before != null) {
+          packages.add(before.packageName());
+        }
+      }
+    });
+    older.files.forEach((path, before) -> {
+      if (!files.containsKey(path)) {
+        paths.add(path);
+        packages.add(before.packageName());
+      }
+    });
+    return new Changes(paths, packages);
   }
 
   /** {@code *.md5sums} files that could not be read during {@link #load}. */

@@ -33,12 +33,18 @@ public interface ExecutableVerifier {
     return (file, statPath, displayPath) -> verifier.verify(file, statPath, displayPath, null);
   }
 
+  /** An {@link ExecutableVerifier} that remembers its results; thread-safe. */
+  interface Caching extends ExecutableVerifier {
+    /** Forgets every remembered result, for example because the package database changed. */
+    void clear();
+  }
+
   /**
    * A verifier that remembers up to {@code maxEntries} results by file identity (device, inode,
    * change time, size) and display path, so the libc mapped by every process is hashed once. A file
    * rewritten in place changes its ctime and so misses the cache. Thread-safe.
    */
-  static ExecutableVerifier caching(ExecutableVerifier delegate, int maxEntries) {
+  static Caching caching(ExecutableVerifier delegate, int maxEntries) {
     record Key(FileIdentity identity, String displayPath) {}
     Map<Key, BinaryVerification> cache =
         new LinkedHashMap<>(16, 0.75f, true) {
@@ -49,21 +55,31 @@ public interface ExecutableVerifier {
             return size() > maxEntries;
           }
         };
-    return (file, statPath, displayPath) -> {
-      Key key = new Key(BinaryVerifier.identity(statPath), displayPath);
-      synchronized (cache) {
-        BinaryVerification hit = cache.get(key);
-        if (hit != null) {
-          return hit;
-        }
-      }
-      BinaryVerification fresh = delegate.verify(file, statPath, displayPath);
-      if (fresh.identity().equals(key.identity())) {
+    return new Caching() {
+      @Override
+      public BinaryVerification verify(FileChannel file, Path statPath, String displayPath) throws IOException {
+        Key key = new Key(BinaryVerifier.identity(statPath), displayPath);
         synchronized (cache) {
-          cache.put(key, fresh);
+          BinaryVerification hit = cache.get(key);
+          if (hit != null) {
+            return hit;
+          }
+        }
+        BinaryVerification fresh = delegate.verify(file, statPath, displayPath);
+        if (fresh.identity().equals(key.identity())) {
+          synchronized (cache) {
+            cache.put(key, fresh);
+          }
+        }
+        return fresh;
+      }
+
+      @Override
+      public void clear() {
+        synchronized (cache) {
+          cache.clear();
         }
       }
-      return fresh;
     };
   }
 }

@@ -25,7 +25,9 @@ import java.util.Optional;
  * brought it) or {@link FindingType#UNEXPECTED_LIBRARY} ("loaded at run time (dlopen)") unless the
  * policy allows its SHA-256; every other mapped file is verified through the {@link FileChecker}
  * and must not be FAILED (FAILED fails the scope) nor unknown (that leaves it NOT_VERIFIED). The
- * executable itself is judged once: deleted, replaced by rename, or a memfd.
+ * executable itself is judged once: deleted, replaced by rename, or a memfd. A deleted or replaced
+ * executable or library that is one of the {@link SupersededFiles} (the previous version of an
+ * upgraded package's file) is a {@link FindingType#PREVIOUS_PACKAGE_VERSION} note, not a failure.
  *
  * <p>Pure apart from the checker it is given; thread-safe.
  */
@@ -33,9 +35,15 @@ public final class MappingAnalyzer {
   private static final int MAX_ANONYMOUS_FINDINGS = 32;
 
   private final ProcessPolicy policy;
+  private final SupersededFiles superseded;
 
   public MappingAnalyzer(ProcessPolicy policy) {
+    this(policy, SupersededFiles.NONE);
+  }
+
+  public MappingAnalyzer(ProcessPolicy policy, SupersededFiles superseded) {
     this.policy = Objects.requireNonNull(policy, "policy");
+    this.superseded = Objects.requireNonNull(superseded, "superseded");
   }
 
   /** How the executable's path relates to the inode that runs. */
@@ -68,6 +76,11 @@ public final class MappingAnalyzer {
       Objects.requireNonNull(path, "path");
       Objects.requireNonNull(pathState, "pathState");
       pathNow = pathNow == null ? "" : pathNow;
+    }
+
+    /** The path no longer names the inode that runs: it was deleted or replaced. */
+    public boolean replacedOrDeleted() {
+      return pathState == PathState.DELETED || pathState == PathState.REPLACED;
     }
   }
 
@@ -127,57 +140,72 @@ public final class MappingAnalyzer {
     List<String> unverified = new ArrayList<>();
     List<Finding> notes = new ArrayList<>();
 
-    switch (exe.pathState()) {
-      case DELETED ->
-          failures.add(
-              new Finding(
-                  FindingType.BINARY_DELETED,
-                  Scope.MEMORY_MAP,
-                  "executable "
-                      + exe.path()
-                      + " was deleted while process "
-                      + pid
-                      + " runs it (inode "
-                      + exe.inode()
-                      + "); its content was read through /proc/"
-                      + pid
-                      + "/exe",
-                  exeDetail(exe)));
-      case REPLACED ->
-          failures.add(
-              new Finding(
-                  FindingType.BINARY_REPLACED,
-                  Scope.MEMORY_MAP,
-                  "executable "
-                      + exe.path()
-                      + " was replaced while process "
-                      + pid
-                      + " runs it: the path now names "
-                      + exe.pathNow()
-                      + ", the process runs inode "
-                      + exe.inode()
-                      + " (read through /proc/"
-                      + pid
-                      + "/exe)",
-                  exeDetail(exe)));
-      case MEMFD ->
-          failures.add(
-              new Finding(
-                  FindingType.MEMFD_EXECUTION,
-                  Scope.MEMORY_MAP,
-                  "process "
-                      + pid
-                      + " runs a memfd ("
-                      + exe.path()
-                      + "): code that exists in no file system"
-                      + (exe.sha256() == null
-                          ? ""
-                          : "; sha256 " + exe.sha256() + " read through /proc/" + pid + "/exe"),
-                  exeDetail(exe)));
-      case UNKNOWN ->
-          unverified.add(
-              "whether " + exe.path() + " still names the executable that runs is unknown");
-      case SAME -> {}
+    if (exe.replacedOrDeleted() && exe.sha256() != null && superseded.contains(exe.path(), exe.sha256())) {
+      notes.add(
+          new Finding(
+              FindingType.PREVIOUS_PACKAGE_VERSION,
+              Scope.MEMORY_MAP,
+              "executable "
+                  + exe.path()
+                  + " was replaced by a package upgrade while process "
+                  + pid
+                  + " runs it: it runs the previous version (sha256 "
+                  + exe.sha256()
+                  + ") until restarted",
+              exeDetail(exe)));
+    } else {
+      switch (exe.pathState()) {
+        case DELETED ->
+            failures.add(
+                new Finding(
+                    FindingType.BINARY_DELETED,
+                    Scope.MEMORY_MAP,
+                    "executable "
+                        + exe.path()
+                        + " was deleted while process "
+                        + pid
+                        + " runs it (inode "
+                        + exe.inode()
+                        + "); its content was read through /proc/"
+                        + pid
+                        + "/exe",
+                    exeDetail(exe)));
+        case REPLACED ->
+            failures.add(
+                new Finding(
+                    FindingType.BINARY_REPLACED,
+                    Scope.MEMORY_MAP,
+                    "executable "
+                        + exe.path()
+                        + " was replaced while process "
+                        + pid
+                        + " runs it: the path now names "
+                        + exe.pathNow()
+                        + ", the process runs inode "
+                        + exe.inode()
+                        + " (read through /proc/"
+                        + pid
+                        + "/exe)",
+                    exeDetail(exe)));
+        case MEMFD ->
+            failures.add(
+                new Finding(
+                    FindingType.MEMFD_EXECUTION,
+                    Scope.MEMORY_MAP,
+                    "process "
+                        + pid
+                        + " runs a memfd ("
+                        + exe.path()
+                        + "): code that exists in no file system"
+                        + (exe.sha256() == null
+                            ? ""
+                            : "; sha256 " + exe.sha256() + " read through /proc/" + pid + "/exe"),
+                    exeDetail(exe)));
+        case UNKNOWN ->
+            unverified.add(
+                "whether " + exe.path() + " still names the executable that runs is unknown");
+        case SAME -> {}
+      }
     }
 
     boolean anonAllowed =
@@ -309,6 +337,22 @@ public final class MappingAnalyzer {
                   + " mapped at "
                   + hex(m.start())
                   + ": code that exists in no file system",
+              detail));
+      return;
+    }
+    if (m.kind() == MemoryMapping.Kind.DELETED_FILE
+        && check.sha256() != null
+        && superseded.contains(path, check.sha256())) {
+      notes.add(
+          new Finding(
+              FindingType.PREVIOUS_PACKAGE_VERSION,
+              Scope.MEMORY_MAP,
+              "library "
+                  + path
+                  + " mapped at "
+                  + hex(m.start())
+                  + " is the previous version of an upgraded package's file, in use until"
+                  + " the process restarts",
               detail));
       return;
     }

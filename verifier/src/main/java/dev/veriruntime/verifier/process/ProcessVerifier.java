@@ -43,6 +43,10 @@ import java.util.Optional;
  * {@link Scope#MEMORY_CODE} with a full {@link CodeScan}, failed as well when a tracer is attached
  * ({@code TracerPid}), since a tracer can rewrite code at any moment.
  *
+ * <p>A process that runs the previous version of an upgraded package's file (one of the {@link
+ * SupersededFiles} given with {@link #withSupersededFiles}) is not drift: DISK_HASH says so instead
+ * of comparing those bytes with the new package record, and MEMORY_MAP notes it.
+ *
  * <p>Never silent success: a process that exits during verification, or a read the kernel refuses,
  * leaves the scopes not yet checked NOT_VERIFIED with the reason (and a {@link
  * FindingType#PROCESS_GONE} or {@link FindingType#READ_REFUSED} finding), so the verdict is at best
@@ -64,13 +68,14 @@ public final class ProcessVerifier {
   };
   private static final int FILE_CACHE_ENTRIES = 4096;
 
-  private final ExecutableVerifier executables;
+  private final ExecutableVerifier.Caching executables;
   private final ProcessPolicy policy;
   private final Clock clock;
   private final ProcFs procFs;
   private final ProcessMemory.Opener memory;
   private final MemoryCodeComparator comparator;
   private final MappingAnalyzer analyzer;
+  private final SupersededFiles superseded;
 
   /** Verifies host processes through {@code /proc} and {@code /proc/PID/mem}. */
   public ProcessVerifier(ExecutableVerifier executables, ProcessPolicy policy, Clock clock) {
@@ -97,24 +102,25 @@ public final class ProcessVerifier {
         procFs,
         memory,
         comparator,
-        true);
+        SupersededFiles.NONE);
   }
 
   private ProcessVerifier(
-      ExecutableVerifier cachedExecutables,
+      ExecutableVerifier.Caching cachedExecutables,
       ProcessPolicy policy,
       Clock clock,
       ProcFs procFs,
       ProcessMemory.Opener memory,
       MemoryCodeComparator comparator,
-      boolean cached) {
+      SupersededFiles superseded) {
+    this.superseded = Objects.requireNonNull(superseded, "superseded");
     this.executables = cachedExecutables;
     this.policy = Objects.requireNonNull(policy, "policy");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.procFs = Objects.requireNonNull(procFs, "procFs");
     this.memory = Objects.requireNonNull(memory, "memory");
     this.comparator = Objects.requireNonNull(comparator, "comparator");
-    this.analyzer = new MappingAnalyzer(policy);
+    this.analyzer = new MappingAnalyzer(policy, superseded);
   }
 
   public ProcessPolicy policy() {
@@ -123,11 +129,27 @@ public final class ProcessVerifier {
 
   /** The same verifier (sharing its cache of mapped-file verifications) under another policy. */
   public ProcessVerifier withPolicy(ProcessPolicy other) {
-    return new ProcessVerifier(executables, other, clock, procFs, memory, comparator, true);
+    return new ProcessVerifier(executables, other, clock, procFs, memory, comparator, superseded);
+  }
+
+  /**
+   * The same verifier (sharing its cache) that knows which files package upgrades replaced, so a
+   * process still running the previous version is noted rather than reported.
+   */
+  public ProcessVerifier withSupersededFiles(SupersededFiles files) {
+    return new ProcessVerifier(executables, policy, clock, procFs, memory, comparator, files);
   }
 
   public ProcFs procFs() {
     return procFs;
+  }
+
+  /**
+   * Forgets the remembered verifications of executables and mapped files (shared with every {@link
+   * #withPolicy} sibling): what vouches for them changed, for example the package database.
+   */
+  public void forgetFileVerifications() {
+    executables.clear();
   }
 
   /**
@@ -204,11 +226,19 @@ public final class ProcessVerifier {
       }
     }
     if (exe != null) {
+      boolean previousVersion = previousPackageVersion(facts);
       for (Scope s : BINARY_SCOPES) {
-        Optional<ScopeResult> r = exe.scope(s);
-        run.put(r.orElse(ScopeResult.notVerified(s, "not checked by the binary verifier")));
+        ScopeResult r = exe.scope(s).orElse(ScopeResult.notVerified(s, "not checked by the binary verifier"));
+        if (previousVersion && s == Scope.DISK_HASH && r.status() == ScopeStatus.FAILED) {
+          // The package record now describes the new version; these bytes were verified before the upgrade.
+          r = ScopeResult.verified(Scope.DISK_HASH, "the previous version of " + facts.path()
+              + ", verified before a package upgrade replaced it; runs until the process restarts");
+        }
+        run.put(r);
       }
-      exe.findings().forEach(run::finding);
+      exe.findings().stream()
+          .filter(f -> !(previousVersion && f.scope() == Scope.DISK_HASH && f.type() == FindingType.DIGEST_MISMATCH))
+          .forEach(run::finding);
     }
 
     // MEMORY_MAP and MEMORY_CODE both start from the maps.
@@ -410,6 +440,13 @@ public final class ProcessVerifier {
     } catch (IOException e) {
       return new MappingAnalyzer.FileCheck(null, null, e.getMessage());
     }
+  }
+
+  private boolean previousPackageVersion(MappingAnalyzer.ExecutableFacts facts) {
+    return facts != null
+        && facts.replacedOrDeleted()
+        && facts.sha256() != null
+        && superseded.contains(facts.path(), facts.sha256());
   }
 
   private MappingAnalyzer.ExecutableFacts facts(String link, BinaryVerification exe) {

@@ -43,6 +43,33 @@ class PackageDatabaseTest {
   }
 
   @Test
+  void changesNameAddedRemovedAndReChecksummedRecordsAcrossAliases() throws Exception {
+    Path info = Files.createDirectories(dir.resolve("info"));
+    String a = "0".repeat(32);
+    String b = "1".repeat(32);
+    Files.writeString(info.resolve("tool.md5sums"), a + "  bin/tool\n" + a + "  usr/share/doc/tool/README\n");
+    Files.writeString(info.resolve("old.md5sums"), a + "  usr/bin/old\n");
+    Files.writeString(info.resolve("moved.md5sums"), a + "  usr/bin/moved\n");
+    PackageDatabase before = PackageDatabase.load(info);
+
+    Files.writeString(info.resolve("tool.md5sums"), b.toUpperCase() + "  bin/tool\n" + a + "  usr/share/doc/tool/README\n"
+        + a + "  usr/bin/tool-new\n");
+    Files.delete(info.resolve("old.md5sums"));
+    Files.delete(info.resolve("moved.md5sums"));
+    Files.writeString(info.resolve("other.md5sums"), a + "  usr/bin/moved\n");
+    PackageDatabase after = PackageDatabase.load(info);
+
+    PackageDatabase.Changes changes = after.changesFrom(before);
+    assertThat(changes.paths()).containsExactly("/usr/bin/old", "/usr/bin/tool", "/usr/bin/tool-new");
+    assertThat(changes.packages()).containsExactly("old", "tool");
+    assertThat(changes.affects("/bin/tool")).as("merged-/usr alias").isTrue();
+    assertThat(changes.affects("/usr/bin/moved")).as("same checksum, other package").isFalse();
+    assertThat(changes.affects("/usr/share/doc/tool/README")).isFalse();
+    assertThat(before.changesFrom(before).isEmpty()).isTrue();
+    assertThat(before.lookup("/usr/bin/tool")).get().extracting(PackageDatabase.PackageFile::md5).isEqualTo(a);
+  }
+
+  @Test
   void missingDatabaseIsEmpty() throws IOException {
     assertThat(PackageDatabase.load(dir.resolve("absent")).size()).isZero();
   }

@@ -249,6 +249,43 @@ class MappingAnalyzerTest {
   }
 
   @Test
+  void previousVersionsOfUpgradedPackageFilesAreNotedNotFailed() {
+    MemoryMapping oldLib = map("70000-71000 r-xp 00001000 fe:00 88 /usr/lib/libold.so (deleted)");
+    List<MemoryMapping> maps = List.of(EXE_TEXT, LIBC, LD, oldLib);
+    SupersededFiles upgraded =
+        (path, sha) ->
+            (path.equals("/usr/bin/app") && sha.equals(EXE_SHA))
+                || (path.equals("/usr/lib/libold.so") && sha.equals("c".repeat(64)));
+
+    MappingAnalyzer.Analysis a = replacedExecutable(maps, upgraded);
+
+    assertThat(a.result().status()).as(a.result().reason()).isEqualTo(ScopeStatus.VERIFIED);
+    assertThat(types(a))
+        .containsExactly(
+            FindingType.PREVIOUS_PACKAGE_VERSION, FindingType.PREVIOUS_PACKAGE_VERSION);
+    assertThat(a.findings().get(0).reason()).contains("/usr/bin/app", "until restarted");
+    assertThat(a.findings().get(1).reason()).contains("/usr/lib/libold.so");
+
+    MappingAnalyzer.Analysis tampered = replacedExecutable(maps, (path, sha) -> false);
+    assertThat(types(tampered))
+        .containsExactly(FindingType.BINARY_REPLACED, FindingType.DELETED_MAPPING);
+    assertThat(tampered.result().status()).isEqualTo(ScopeStatus.FAILED);
+  }
+
+  private static MappingAnalyzer.Analysis replacedExecutable(
+      List<MemoryMapping> maps, SupersededFiles superseded) {
+    return new MappingAnalyzer(ProcessPolicy.defaults(), superseded)
+        .analyze(
+            7,
+            maps,
+            exe(MappingAnalyzer.PathState.REPLACED),
+            Optional.of(CLOSURE),
+            "",
+            Map.of(),
+            ALL_VERIFIED);
+  }
+
+  @Test
   void failedLibraryFailsAndUnknownOrUnreadableLibraryLeavesTheScopeNotVerified() {
     MappingAnalyzer.FileChecker failing =
         m ->
