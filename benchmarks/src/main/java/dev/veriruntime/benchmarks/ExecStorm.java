@@ -103,7 +103,7 @@ public final class ExecStorm implements Callable<Integer> {
   @Option(names = "--agent-warmup", description = "Seconds of unrecorded storm with each fresh agent before the"
       + " measured one: a long-running agent has compiled its hot path long before; its CPU is reported apart"
       + " (default: ${DEFAULT-VALUE}).")
-  double agentWarmup = 5;
+  double agentWarmup = 20;
 
   @Option(names = "--out", description = "Directory for exec-storm.json and exec-storm.md (default: ${DEFAULT-VALUE}).")
   Path out = Path.of("benchmarks/results");
