@@ -179,7 +179,7 @@ public final class Daemon implements AutoCloseable {
     processScopes.add(Scope.MEMORY_CODE);
     RuntimeStateRegistry state = new RuntimeStateRegistry();
     ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier),
-        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock);
+        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes, policy.acceptVerifiedDlopen), clock);
     Reattestation reattestation = null;
     if (policy.reattestation.enabled) {
       ReattestationScheduler budget = new ReattestationScheduler(processes,

@@ -37,6 +37,12 @@ public final class Policy {
   public Set<Scope> execScopes = EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER);
   /** Executables (by SHA-256, never by name) allowed to create anonymous executable memory (JITs). */
   public List<String> jitAllowance = new ArrayList<>();
+  /**
+   * Accept a library loaded at run time (dlopen, outside the executable's dependency closure) when
+   * the library itself is verified: plug-ins of JVMs, NSS, PAM, iconv. An unknown or failed library
+   * is reported either way; false reports every library outside the closure.
+   */
+  public boolean acceptVerifiedDlopen = true;
   public Verification verification = new Verification();
   public Reattestation reattestation = new Reattestation();
   public Aggregation aggregation = new Aggregation();

@@ -94,15 +94,20 @@ public final class Reattestation {
       Map<String, Object> facts = new LinkedHashMap<>();
       facts.put("scope", scope.name());
       facts.put("check", "re-attestation");
-      List<String> findings = v.findings().stream().filter(f -> f.scope() == scope).map(Finding::reason).toList();
+      List<Finding> findings = v.findings().stream().filter(f -> f.scope() == scope).toList();
       if (!findings.isEmpty()) {
-        facts.put("findings", findings);
+        // The same key as drift seen live (BINARY_DELETED, CODE_MODIFIED...): the finding the
+        // scope's reason quotes ("first: ..."); all of them go out as the event's findings.
+        String why = r.get().reason();
+        Finding quoted = findings.stream().filter(f -> why.contains(f.reason())).findFirst().orElse(findings.get(0));
+        facts.put("finding", quoted.type().name());
       }
       if (r.get().status() == ScopeStatus.FAILED) {
         out.add(classifier.drift(v.pid(), exe, v.executable().identity(), v.executable().sha256(),
-            "running process " + exe + ": " + scope + " failed: " + r.get().reason(), facts));
+            "running process " + exe + ": " + scope + " failed: " + r.get().reason(), facts, findings));
       } else if (r.get().status() == ScopeStatus.NOT_VERIFIED && scope == Scope.MEMORY_CODE) {
-        out.add(classifier.degraded(v.pid(), "running process " + exe + ": " + scope + " not verified: " + r.get().reason(), facts));
+        out.add(classifier.degraded(v.pid(), "running process " + exe + ": " + scope + " not verified: " + r.get().reason(), facts,
+            findings));
       }
     }
     return out;
