@@ -5,6 +5,7 @@ import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.FindingType;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.ScopeStatus;
 import java.time.Clock;
@@ -56,7 +57,7 @@ public final class Classifier {
     SecurityEvent.Builder b = base(type, pid, check.path(), v.identity(), v.sha256());
     String reason =
         switch (type) {
-          case UNKNOWN_EXECUTION -> what + " of " + check.path() + ": no trusted reference for sha256 " + v.sha256();
+          case UNKNOWN_EXECUTION -> what + " of " + check.path() + ": no trusted reference for sha256 " + v.sha256() + copyOf(v);
           case VERIFY_FAILED -> what + " of " + check.path() + " failed verification: " + failedScopes(v);
           default -> what + " of " + check.path() + " only partly verified: " + unverifiedScopes(v);
         };
@@ -118,6 +119,15 @@ public final class Classifier {
 
   private static void finding(SecurityEvent.Builder b, Finding f) {
     b.finding(f.type().name(), f.scope().name(), f.reason(), f.detail());
+  }
+
+  /** "; a copy of package file /usr/bin/nc (netcat-openbsd)" for a masquerade, else empty. */
+  private static String copyOf(BinaryVerification v) {
+    return v.findings().stream()
+        .filter(f -> f.type() == FindingType.PACKAGE_FILE_COPY)
+        .findFirst()
+        .map(f -> "; a copy of package file " + f.detail().get("packageFile") + " (" + f.detail().get("package") + ")")
+        .orElse("");
   }
 
   private static String failedScopes(BinaryVerification v) {

@@ -515,8 +515,11 @@ class DetectionScenariosTest {
     Process p = exited(start(Map.of(), masquerade.toString()));
 
     JsonNode e = await("UNKNOWN_EXECUTION of " + masquerade, ev -> is(ev, "UNKNOWN_EXECUTION") && ev.path("pid").asLong() == p.pid());
-    // The package database vouches for /usr/bin/true at its own path, never for its bytes elsewhere.
-    assertThat(reason(e)).isEqualTo("exec of " + masquerade + ": no trusted reference for sha256 " + sha256(Path.of("/usr/bin/true")));
+    // The package database vouches for /usr/bin/true at its own path, never for its bytes elsewhere;
+    // the event says what the unknown file is a copy of.
+    assertThat(reason(e)).startsWith("exec of " + masquerade + ": no trusted reference for sha256 " + sha256(Path.of("/usr/bin/true")))
+        .matches(".*; a copy of package file (/usr)?/bin/true \\(coreutils\\)");
+    assertThat(e.path("findings")).extracting(f -> f.path("type").asText()).contains("PACKAGE_FILE_COPY");
   }
 
   @Test

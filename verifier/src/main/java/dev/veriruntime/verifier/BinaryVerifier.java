@@ -286,6 +286,15 @@ public final class BinaryVerifier {
       String reason = "no reference for sha256 " + sha256 + " or path " + displayPath;
       r.put(ScopeResult.notVerified(Scope.DISK_HASH, reason));
       r.finding(new Finding(FindingType.UNKNOWN_BINARY, Scope.DISK_HASH, reason, Map.of("sha256", sha256)));
+      // The package vouches for its command only at the package's path; a copy elsewhere stays
+      // unknown, but saying what it is a copy of turns a bare digest into a masquerade.
+      Optional<PackageDatabase.PackageFile> original = packages.executableWithSameContent(ch);
+      if (original.isPresent()) {
+        PackageDatabase.PackageFile o = original.get();
+        r.finding(new Finding(FindingType.PACKAGE_FILE_COPY, Scope.DISK_HASH,
+            "same bytes as " + o.path() + " of package " + o.packageName() + ", at a path no package owns",
+            Map.of("packageFile", o.path(), "package", o.packageName())));
+      }
     }
 
     // ELF_HEADER and ELF_SECTIONS
