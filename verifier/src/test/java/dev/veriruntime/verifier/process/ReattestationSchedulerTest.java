@@ -127,6 +127,39 @@ class ReattestationSchedulerTest {
   }
 
   @Test
+  void aProcessThatExitsDuringItsPassIsForgottenNotReported() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
+    ProcessVerifier verifier =
+        new ProcessVerifier(
+            ExecutableVerifier.of(
+                new BinaryVerifier(
+                    ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults())),
+            ProcessPolicy.defaults(),
+            clock);
+    RuntimeStateRegistry registry = new RuntimeStateRegistry();
+    // One page per second: the pass is still going when the process exits.
+    ReattestationScheduler scheduler =
+        new ReattestationScheduler(
+            verifier,
+            new ReattestationPlanner(clock, ReattestationPlanner.MIN_GRANT, Duration.ofSeconds(1)),
+            registry,
+            clock);
+    int pid;
+    try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
+      pid = p.pid();
+      registry.record(verifier.verify(pid));
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(scheduler.tick()).isEmpty();
+      assertThat(scheduler.scansInProgress()).as("a pass under way").isOne();
+    }
+    clock.advance(Duration.ofSeconds(1));
+
+    assertThat(scheduler.tick()).as("no update for the exited process").isEmpty();
+    assertThat(registry.get(pid)).isEmpty();
+    assertThat(scheduler.scansInProgress()).isZero();
+  }
+
+  @Test
   void exitedProcessesAreForgotten() throws Exception {
     MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
     ProcessVerifier verifier =
