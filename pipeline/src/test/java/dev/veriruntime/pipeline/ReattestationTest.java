@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
+import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.Coverage;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.Finding;
@@ -11,22 +12,26 @@ import dev.veriruntime.verifier.FindingType;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.Verdict;
+import dev.veriruntime.verifier.process.ExecutableVerifier;
 import dev.veriruntime.verifier.process.ProcessPolicy;
 import dev.veriruntime.verifier.process.ProcessVerification;
 import dev.veriruntime.verifier.process.ProcessVerifier;
 import dev.veriruntime.verifier.process.ReattestationPlanner;
 import dev.veriruntime.verifier.process.ReattestationScheduler;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
+import dev.veriruntime.verifier.reference.ReferenceStore;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import reactor.core.scheduler.Schedulers;
 
-/** Which events one re-verified process warrants, and what they carry (no /proc needed). */
+/** Which events re-verified processes warrant, and what they carry. */
 class ReattestationTest {
   private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-23T08:00:00Z"), ZoneOffset.UTC);
   private static final ProcessVerification.Executable EXE =
@@ -43,6 +48,39 @@ class ReattestationTest {
         new ReattestationScheduler(verifier, new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)), registry, CLOCK),
         registry, new ProcessTable(16, new DropLedger()), new Classifier(CLOCK, "host"), Duration.ofSeconds(1), 8,
         Schedulers.immediate());
+  }
+
+  @Test
+  void aProcessThatEndsWhileARoundVerifiesItIsDroppedNotReported() throws Exception {
+    Process sleep = new ProcessBuilder("/usr/bin/sleep", "30").start();
+    try {
+      int pid = (int) sleep.pid();
+      String exe = Path.of("/proc/" + pid + "/exe").toRealPath().toString();
+      BinaryVerifier binaries = new BinaryVerifier(ReferenceStore.empty(), CLOCK, BinaryVerifier.Options.defaults());
+      ExecutableVerifier endAtFirstLibrary = (file, stat, path) -> {
+        if (!path.equals(exe)) {
+          try {
+            sleep.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return binaries.verify(file, stat, path, null);
+      };
+      ProcessVerifier verifier = new ProcessVerifier(endAtFirstLibrary, ProcessPolicy.defaults(), CLOCK);
+      RuntimeStateRegistry registry = new RuntimeStateRegistry();
+      ProcessTable table = new ProcessTable(16, new DropLedger());
+      table.started(new ProcessTable.Entry(pid, 1, exe, null, 0, "sleep", null));
+      Reattestation round = new Reattestation(verifier,
+          new ReattestationScheduler(verifier, new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)), registry, CLOCK),
+          registry, table, new Classifier(CLOCK, "host"), Duration.ofSeconds(1), 8, Schedulers.immediate());
+
+      assertThat(round.round()).as("nothing left unchecked in a process that is gone").isEmpty();
+      assertThat(registry.get(pid)).isEmpty();
+      assertThat(table.snapshot()).noneMatch(e -> e.pid() == pid);
+    } finally {
+      sleep.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
   }
 
   private static ProcessVerification verification(List<ScopeResult> results, List<Finding> findings) {

@@ -137,12 +137,8 @@ public final class ReattestationScheduler {
 
   /** Whether the process {@code scan} compared has exited: gone, a zombie, or its pid reused. */
   private boolean exited(CodeScan scan) {
-    ProcFs procFs = verifier.procFs();
     try {
-      return procFs.startTicks(scan.pid()) != scan.startTicks()
-          || procFs.status(scan.pid()).fields().getOrDefault("State", "").startsWith("Z");
-    } catch (ProcessGoneException e) {
-      return true;
+      return !verifier.procFs().stillRuns(scan.pid(), scan.startTicks());
     } catch (IOException e) {
       return false; // unreadable, not gone: the NOT_VERIFIED result stands and is reported
     }
