@@ -1,5 +1,6 @@
 package dev.veriruntime.pipeline;
 
+import com.fasterxml.jackson.annotation.JsonMerge;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -43,10 +44,11 @@ public final class Policy {
    * is reported either way; false reports every library outside the closure.
    */
   public boolean acceptVerifiedDlopen = true;
-  public Verification verification = new Verification();
-  public Reattestation reattestation = new Reattestation();
-  public Aggregation aggregation = new Aggregation();
-  public Sinks sinks = new Sinks();
+  // @JsonMerge: a file that names one key of a section keeps the section's other defaults.
+  @JsonMerge public Verification verification = new Verification();
+  @JsonMerge public Reattestation reattestation = new Reattestation();
+  @JsonMerge public Aggregation aggregation = new Aggregation();
+  @JsonMerge public Sinks sinks = new Sinks();
 
   /** Bounded parallel verification. */
   public static final class Verification {
@@ -79,8 +81,8 @@ public final class Policy {
 
   /** Outputs and their rates (events per second, burst). */
   public static final class Sinks {
-    public Output console = new Output(true, 50, 200);
-    public Output journal = new Output(true, 1_000, 5_000);
+    @JsonMerge public Output console = new Output(true, 50, 200);
+    @JsonMerge public Output journal = new Output(true, 1_000, 5_000);
     /** Webhook URL (JSON, Slack or Falco format); off when empty. */
     public String webhook = "";
     public String webhookFormat = "json";
