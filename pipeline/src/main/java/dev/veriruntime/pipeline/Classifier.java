@@ -5,9 +5,11 @@ import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.FindingType;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.ScopeStatus;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -55,7 +57,7 @@ public final class Classifier {
     SecurityEvent.Builder b = base(type, pid, check.path(), v.identity(), v.sha256());
     String reason =
         switch (type) {
-          case UNKNOWN_EXECUTION -> what + " of " + check.path() + ": no trusted reference for sha256 " + v.sha256();
+          case UNKNOWN_EXECUTION -> what + " of " + check.path() + ": no trusted reference for sha256 " + v.sha256() + copyOf(v);
           case VERIFY_FAILED -> what + " of " + check.path() + " failed verification: " + failedScopes(v);
           default -> what + " of " + check.path() + " only partly verified: " + unverifiedScopes(v);
         };
@@ -66,15 +68,28 @@ public final class Classifier {
 
   /** A RUNTIME_DRIFT event with facts; {@code reason} must not contain the pid. */
   public SecurityEvent drift(int pid, String exePath, FileIdentity identity, String sha256, String reason, Map<String, ?> facts) {
+    return drift(pid, exePath, identity, sha256, reason, facts, List.of());
+  }
+
+  /** A RUNTIME_DRIFT event with facts and the verifier's findings behind it (a re-verified process). */
+  public SecurityEvent drift(int pid, String exePath, FileIdentity identity, String sha256, String reason, Map<String, ?> facts,
+      List<Finding> findings) {
     SecurityEvent.Builder b = base(EventType.RUNTIME_DRIFT, pid, exePath, identity, sha256).reason(reason);
     facts.forEach(b::detail);
+    findings.forEach(f -> finding(b, f));
     return b.build();
   }
 
   /** A VERIFICATION_DEGRADED event about coverage that is not tied to one file. */
   public SecurityEvent degraded(Integer pid, String reason, Map<String, ?> facts) {
+    return degraded(pid, reason, facts, List.of());
+  }
+
+  /** A VERIFICATION_DEGRADED event with the verifier's findings that explain it. */
+  public SecurityEvent degraded(Integer pid, String reason, Map<String, ?> facts, List<Finding> findings) {
     SecurityEvent.Builder b = SecurityEvent.builder(EventType.VERIFICATION_DEGRADED, clock.instant()).host(host).pid(pid).reason(reason);
     facts.forEach(b::detail);
+    findings.forEach(f -> finding(b, f));
     return b.build();
   }
 
@@ -98,8 +113,21 @@ public final class Classifier {
       b.coverage(r.scope().name(), r.status().name(), r.reason());
     }
     for (Finding f : v.findings()) {
-      b.finding(f.type().name(), f.scope().name(), f.reason(), f.detail());
+      finding(b, f);
     }
+  }
+
+  private static void finding(SecurityEvent.Builder b, Finding f) {
+    b.finding(f.type().name(), f.scope().name(), f.reason(), f.detail());
+  }
+
+  /** "; a copy of package file /usr/bin/nc (netcat-openbsd)" for a masquerade, else empty. */
+  private static String copyOf(BinaryVerification v) {
+    return v.findings().stream()
+        .filter(f -> f.type() == FindingType.PACKAGE_FILE_COPY)
+        .findFirst()
+        .map(f -> "; a copy of package file " + f.detail().get("packageFile") + " (" + f.detail().get("package") + ")")
+        .orElse("");
   }
 
   private static String failedScopes(BinaryVerification v) {

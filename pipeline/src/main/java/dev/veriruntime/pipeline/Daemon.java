@@ -195,7 +195,7 @@ public final class Daemon implements AutoCloseable {
     RuntimeStateRegistry state = new RuntimeStateRegistry();
     PreviousPackageVersions previousVersions = new PreviousPackageVersions(policy.verification.cacheEntries);
     ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier),
-        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes), clock)
+        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes, policy.acceptVerifiedDlopen), clock)
         .withSupersededFiles(previousVersions);
     Reattestation reattestation = null;
     if (policy.reattestation.enabled) {

@@ -1,5 +1,6 @@
 package dev.veriruntime.pipeline;
 
+import com.fasterxml.jackson.annotation.JsonMerge;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -42,10 +43,17 @@ public final class Policy {
   public Set<Scope> execScopes = EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER);
   /** Executables (by SHA-256, never by name) allowed to create anonymous executable memory (JITs). */
   public List<String> jitAllowance = new ArrayList<>();
-  public Verification verification = new Verification();
-  public Reattestation reattestation = new Reattestation();
-  public Aggregation aggregation = new Aggregation();
-  public Sinks sinks = new Sinks();
+  /**
+   * Accept a library loaded at run time (dlopen, outside the executable's dependency closure) when
+   * the library itself is verified: plug-ins of JVMs, NSS, PAM, iconv. An unknown or failed library
+   * is reported either way; false reports every library outside the closure.
+   */
+  public boolean acceptVerifiedDlopen = true;
+  // @JsonMerge: a file that names one key of a section keeps the section's other defaults.
+  @JsonMerge public Verification verification = new Verification();
+  @JsonMerge public Reattestation reattestation = new Reattestation();
+  @JsonMerge public Aggregation aggregation = new Aggregation();
+  @JsonMerge public Sinks sinks = new Sinks();
 
   /** Bounded parallel verification. */
   public static final class Verification {
@@ -78,8 +86,8 @@ public final class Policy {
 
   /** Outputs and their rates (events per second, burst). */
   public static final class Sinks {
-    public Output console = new Output(true, 50, 200);
-    public Output journal = new Output(true, 1_000, 5_000);
+    @JsonMerge public Output console = new Output(true, 50, 200);
+    @JsonMerge public Output journal = new Output(true, 1_000, 5_000);
     /** Webhook URL (JSON, Slack or Falco format); off when empty. */
     public String webhook = "";
     public String webhookFormat = "json";

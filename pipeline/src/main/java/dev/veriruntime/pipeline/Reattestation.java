@@ -1,7 +1,9 @@
 package dev.veriruntime.pipeline;
 
+import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.verifier.Finding;
+import dev.veriruntime.verifier.FindingType;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.ScopeStatus;
@@ -25,7 +27,8 @@ import reactor.core.scheduler.Scheduler;
  * {@code perRound} tracked processes not yet in the {@link RuntimeStateRegistry}; every second the
  * {@link ReattestationScheduler} spends its byte budget re-comparing code of known processes.
  * MEMORY_CODE or MEMORY_MAP failures become RUNTIME_DRIFT; a memory comparison that could not be
- * made becomes VERIFICATION_DEGRADED. All work runs on the one injected single-thread scheduler.
+ * made becomes VERIFICATION_DEGRADED, unless the process simply ended meanwhile (a process that is
+ * gone has no code left to check). All work runs on the one injected single-thread scheduler.
  */
 public final class Reattestation {
   private final ProcessVerifier verifier;
@@ -70,6 +73,13 @@ public final class Reattestation {
       }
       try {
         ProcessVerification v = verifier.verify(e.pid());
+        if (v.findings().stream().anyMatch(f -> f.type() == FindingType.PROCESS_GONE)) {
+          // Ended while it was being verified: what failed before it ended is still drift; what
+          // could not be checked after it ended is no gap (its exec was verified when it happened).
+          table.exited(e.pid());
+          events(v).stream().filter(ev -> ev.type() == EventType.RUNTIME_DRIFT).forEach(out::add);
+          continue;
+        }
         registry.record(v);
         out.addAll(events(v));
         done++;
@@ -94,15 +104,20 @@ public final class Reattestation {
       Map<String, Object> facts = new LinkedHashMap<>();
       facts.put("scope", scope.name());
       facts.put("check", "re-attestation");
-      List<String> findings = v.findings().stream().filter(f -> f.scope() == scope).map(Finding::reason).toList();
+      List<Finding> findings = v.findings().stream().filter(f -> f.scope() == scope).toList();
       if (!findings.isEmpty()) {
-        facts.put("findings", findings);
+        // The same key as drift seen live (BINARY_DELETED, CODE_MODIFIED...): the finding the
+        // scope's reason quotes ("first: ..."); all of them go out as the event's findings.
+        String why = r.get().reason();
+        Finding quoted = findings.stream().filter(f -> why.contains(f.reason())).findFirst().orElse(findings.get(0));
+        facts.put("finding", quoted.type().name());
       }
       if (r.get().status() == ScopeStatus.FAILED) {
         out.add(classifier.drift(v.pid(), exe, v.executable().identity(), v.executable().sha256(),
-            "running process " + exe + ": " + scope + " failed: " + r.get().reason(), facts));
+            "running process " + exe + ": " + scope + " failed: " + r.get().reason(), facts, findings));
       } else if (r.get().status() == ScopeStatus.NOT_VERIFIED && scope == Scope.MEMORY_CODE) {
-        out.add(classifier.degraded(v.pid(), "running process " + exe + ": " + scope + " not verified: " + r.get().reason(), facts));
+        out.add(classifier.degraded(v.pid(), "running process " + exe + ": " + scope + " not verified: " + r.get().reason(), facts,
+            findings));
       }
     }
     return out;

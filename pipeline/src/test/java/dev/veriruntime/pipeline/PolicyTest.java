@@ -35,6 +35,19 @@ class PolicyTest {
   }
 
   @Test
+  void aRateGivenForOneSinkKeepsThatSinkOn() throws IOException {
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(f, "sinks:\n  console: {rate: 10000, burst: 10000}\nreattestation: {interval-seconds: 1}\n");
+    Policy p = Policy.load(f);
+    assertThat(p.sinks.console.enabled).as("not named, so still the default").isTrue();
+    assertThat(p.sinks.console.rate).isEqualTo(10_000);
+    assertThat(p.sinks.journal.enabled).isTrue();
+    assertThat(p.reattestation.enabled).isTrue();
+    assertThat(p.reattestation.bytesPerSecond).isEqualTo(32L << 20);
+    assertThat(p.reattestation.intervalSeconds).isEqualTo(1);
+  }
+
+  @Test
   void jsonIsAcceptedToo() throws IOException {
     Path f = dir.resolve("p.json");
     Files.writeString(f, "{\"package-database\": false, \"package-database-dir\": \"/srv/info\", \"aggregation\": {\"window-seconds\": 3}}");

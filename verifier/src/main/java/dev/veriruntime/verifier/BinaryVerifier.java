@@ -276,7 +276,8 @@ public final class BinaryVerifier {
     }
 
     // DISK_HASH: references first; the package database only for files no reference knows.
-    PackageVerdict pkg = match == null && pathRef == null ? packageVerdict(packages.get(), ch, lookupPaths) : null;
+    PackageDatabase db = packages.get(); // one snapshot for the whole verification
+    PackageVerdict pkg = match == null && pathRef == null ? packageVerdict(db, ch, lookupPaths) : null;
     boolean packageVouched = pkg != null;
     if (match != null) {
       r.put(ScopeResult.verified(Scope.DISK_HASH, "matches reference " + match.describe()));
@@ -298,6 +299,15 @@ public final class BinaryVerifier {
       String reason = "no reference for sha256 " + sha256 + " or path " + displayPath;
       r.put(ScopeResult.notVerified(Scope.DISK_HASH, reason));
       r.finding(new Finding(FindingType.UNKNOWN_BINARY, Scope.DISK_HASH, reason, Map.of("sha256", sha256)));
+      // The package vouches for its command only at the package's path; a copy elsewhere stays
+      // unknown, but saying what it is a copy of turns a bare digest into a masquerade.
+      Optional<PackageDatabase.PackageFile> original = db.executableWithSameContent(ch);
+      if (original.isPresent()) {
+        PackageDatabase.PackageFile o = original.get();
+        r.finding(new Finding(FindingType.PACKAGE_FILE_COPY, Scope.DISK_HASH,
+            "same bytes as " + o.path() + " of package " + o.packageName() + ", at a path no package owns",
+            Map.of("packageFile", o.path(), "package", o.packageName())));
+      }
     }
 
     // ELF_HEADER and ELF_SECTIONS

@@ -5,6 +5,8 @@ public enum FindingType {
   // Disk and ELF structure
   DIGEST_MISMATCH,
   UNKNOWN_BINARY,
+  /** An unknown file whose bytes are a package command's: a copy under another name. */
+  PACKAGE_FILE_COPY,
   MALFORMED_ELF,
   WRONG_MACHINE,
   WRITABLE_EXECUTABLE_SEGMENT,

@@ -112,6 +112,25 @@ class PackageVouchedVerificationTest {
   }
 
   @Test
+  void aPackageCommandCopiedUnderAnotherNameIsUnknownAndSaysWhatItCopies() throws Exception {
+    Path bin = Files.copy(Path.of("/usr/bin/true"), Files.createDirectories(dir.resolve("bin")).resolve("true"));
+    BinaryVerifier verifier = verifierFor(bin);
+    Path masquerade = Files.copy(bin, Files.createDirectories(dir.resolve("tmp")).resolve("sshd"));
+
+    BinaryVerification v = verifier.verify(masquerade);
+
+    assertThat(v.verdict()).isEqualTo(Verdict.UNKNOWN);
+    assertThat(v.findings()).filteredOn(f -> f.type() == FindingType.PACKAGE_FILE_COPY).singleElement()
+        .satisfies(f -> {
+          assertThat(f.reason()).isEqualTo("same bytes as " + bin + " of package tool, at a path no package owns");
+          assertThat(f.detail()).containsEntry("packageFile", bin.toString()).containsEntry("package", "tool");
+        });
+
+    Files.write(masquerade, new byte[] {0x7f, 'E', 'L', 'F'});
+    assertThat(verifier.verify(masquerade).findings()).extracting(Finding::type).doesNotContain(FindingType.PACKAGE_FILE_COPY);
+  }
+
+  @Test
   void aChangedByteInAPackageOwnedFileFailsAsCandidateTampering() throws Exception {
     Path bin = Files.copy(Path.of("/usr/bin/true"), dir.resolve("true"), StandardCopyOption.COPY_ATTRIBUTES);
     BinaryVerifier verifier = verifierFor(bin);

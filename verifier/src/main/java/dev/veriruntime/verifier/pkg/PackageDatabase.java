@@ -10,9 +10,12 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -29,12 +32,22 @@ import java.util.TreeSet;
  * are matched across the merged-/usr aliases ({@code /bin} = {@code /usr/bin}, likewise {@code
  * /sbin} and {@code /lib*}). Immutable after {@link #load}; thread-safe. When the package manager
  * changes the database, load a new snapshot and compare it with {@link #changesFrom}.
+ *
+ * <p>Package executables (files in a {@code bin} or {@code sbin} directory) are also indexed by
+ * checksum, so that {@link #executableWithSameContent} can tell that an unknown file is a package
+ * command copied under another name (a masquerade: {@code cp /usr/bin/nc /tmp/sshd}). Their sizes
+ * on disk, read once at load, spare most unknown files that second digest.
  */
 public final class PackageDatabase {
   public static final Path DEFAULT_INFO_DIR = Path.of("/var/lib/dpkg/info");
+  private static final Comparator<PackageFile> SHORTEST_PATH =
+      Comparator.comparingInt((PackageFile f) -> f.path().length()).thenComparing(PackageFile::path);
   private static final List<String> MERGED = List.of("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/");
 
   private final Map<String, PackageFile> files;
+  private final Map<String, PackageFile> executablesByMd5;
+  /** Sizes of the package executables on disk; null when one could not be read (then always hash). */
+  private final Set<Long> executableSizes;
   private final int unreadable;
 
   /** One file a package installed, with the MD5 the package database recorded for it. */
@@ -76,6 +89,23 @@ public final class PackageDatabase {
   private PackageDatabase(Map<String, PackageFile> files, int unreadable) {
     this.files = files;
     this.unreadable = unreadable;
+    Map<String, PackageFile> byMd5 = new HashMap<>();
+    Set<Long> sizes = new HashSet<>();
+    boolean allSizes = true;
+    for (PackageFile f : files.values()) {
+      if (!isExecutablePath(f.path())) {
+        continue;
+      }
+      // Identical commands (perl and perl5.36.0): name the shortest path, whatever the load order.
+      byMd5.merge(f.md5().toLowerCase(Locale.ROOT), f, (a, b) -> SHORTEST_PATH.compare(a, b) <= 0 ? a : b);
+      try {
+        sizes.add(Files.size(Path.of(f.path())));
+      } catch (IOException | RuntimeException e) {
+        allSizes = false;
+      }
+    }
+    this.executablesByMd5 = Map.copyOf(byMd5);
+    this.executableSizes = allSizes ? Set.copyOf(sizes) : null;
   }
 
   /** An empty database (no package manager on this host). */
@@ -138,6 +168,18 @@ public final class PackageDatabase {
     return Optional.of(actual.equalsIgnoreCase(record.get().md5()) ? Match.MATCHES : Match.DIFFERS);
   }
 
+  /**
+   * The package executable whose recorded checksum equals the bytes of {@code channel} (positional
+   * reads; its position is left alone), if any: for a file that no package owns at its own path,
+   * this says which package command it is a copy of.
+   */
+  public Optional<PackageFile> executableWithSameContent(FileChannel channel) throws IOException {
+    if (executablesByMd5.isEmpty() || (executableSizes != null && !executableSizes.contains(channel.size()))) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(executablesByMd5.get(md5(channel)));
+  }
+
   public int size() {
     return files.size();
   }
@@ -171,6 +213,11 @@ public final class PackageDatabase {
   /** {@code *.md5sums} files that could not be read during {@link #load}. */
   public int unreadableFiles() {
     return unreadable;
+  }
+
+  private static boolean isExecutablePath(String path) {
+    int slash = path.lastIndexOf('/');
+    return slash > 0 && (path.startsWith("/bin/", slash - 4) || path.startsWith("/sbin/", slash - 5));
   }
 
   static String canonical(String path) {

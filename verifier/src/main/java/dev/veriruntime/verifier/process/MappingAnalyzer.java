@@ -23,11 +23,13 @@ import java.util.Optional;
  * FindingType#DELETED_MAPPING}; a file outside the dependency closure is {@link
  * FindingType#PRELOADED_LIBRARY} (saying whether {@code LD_PRELOAD} or {@code /etc/ld.so.preload}
  * brought it) or {@link FindingType#UNEXPECTED_LIBRARY} ("loaded at run time (dlopen)") unless the
- * policy allows its SHA-256; every other mapped file is verified through the {@link FileChecker}
- * and must not be FAILED (FAILED fails the scope) nor unknown (that leaves it NOT_VERIFIED). The
- * executable itself is judged once: deleted, replaced by rename, or a memfd. A deleted or replaced
- * executable or library that is one of the {@link SupersededFiles} (the previous version of an
- * upgraded package's file) is a {@link FindingType#PREVIOUS_PACKAGE_VERSION} note, not a failure.
+ * policy allows its SHA-256 (or, for dlopen only, {@link ProcessPolicy#acceptVerifiedDlopen()}
+ * and the library itself is VERIFIED); every other mapped file is verified through the {@link
+ * FileChecker} and must not be FAILED (FAILED fails the scope) nor unknown (that leaves it
+ * NOT_VERIFIED). The executable itself is judged once: deleted, replaced by rename, or a memfd.
+ * A deleted or replaced executable or library that is one of the {@link SupersededFiles} (the
+ * previous version of an upgraded package's file) is a {@link FindingType#PREVIOUS_PACKAGE_VERSION}
+ * note, not a failure.
  *
  * <p>Pure apart from the checker it is given; thread-safe.
  */
@@ -391,12 +393,23 @@ public final class MappingAnalyzer {
       detail.put("how", how);
       String reason =
           "library " + path + " is outside the dependency closure of " + exe.path() + ": " + how;
+      boolean verifiedPlugin =
+          type == FindingType.UNEXPECTED_LIBRARY
+              && policy.acceptVerifiedDlopen()
+              && check.verdict() == Verdict.VERIFIED;
       if (allowed) {
         notes.add(
             new Finding(
                 type,
                 Scope.MEMORY_MAP,
                 reason + "; allowed by policy for sha256 " + check.sha256(),
+                detail));
+      } else if (verifiedPlugin) {
+        notes.add(
+            new Finding(
+                type,
+                Scope.MEMORY_MAP,
+                reason + "; accepted by policy: the library itself is verified",
                 detail));
       } else {
         failures.add(new Finding(type, Scope.MEMORY_MAP, reason, detail));

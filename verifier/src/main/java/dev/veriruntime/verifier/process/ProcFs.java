@@ -97,6 +97,20 @@ public final class ProcFs {
     return ProcStatus.startTicks(readString(pid, "stat"));
   }
 
+  /**
+   * Whether {@code pid} still names the process that started at {@code startTicks} and that process
+   * has not exited (a zombie has: its memory and files are released).
+   *
+   * @throws IOException if {@code /proc} cannot be read for another reason than the process's end
+   */
+  public boolean stillRuns(int pid, long startTicks) throws IOException {
+    try {
+      return startTicks(pid) == startTicks && !status(pid).fields().getOrDefault("State", "").startsWith("Z");
+    } catch (ProcessGoneException e) {
+      return false;
+    }
+  }
+
   /** {@code /proc/PID/environ} as a map (first value wins for a repeated name, as getenv does). */
   public Map<String, String> environ(int pid) throws IOException {
     Map<String, String> env = new LinkedHashMap<>();

@@ -18,9 +18,17 @@ import java.util.stream.Collectors;
  *     dependency closure (plug-ins loaded with dlopen, a sanctioned LD_PRELOAD)
  * @param intendedScopes the scopes a verification checks and reports; those left out do not appear
  *     in the coverage
+ * @param acceptVerifiedDlopen whether a library loaded at run time (dlopen: outside the dependency
+ *     closure and not brought by a preload list) is accepted when the library itself is VERIFIED
+ *     (a reference or the package database vouches for its bytes): plug-in loading by JVMs, NSS,
+ *     PAM and iconv is then not drift, while an unknown or failed library still is. Preloaded
+ *     libraries are never accepted this way. {@link #defaults()} is strict (false).
  */
 public record ProcessPolicy(
-    Set<String> allowAnonymousExec, Set<String> allowedLibraries, Set<Scope> intendedScopes) {
+    Set<String> allowAnonymousExec,
+    Set<String> allowedLibraries,
+    Set<Scope> intendedScopes,
+    boolean acceptVerifiedDlopen) {
 
   public ProcessPolicy {
     allowAnonymousExec = normalize(allowAnonymousExec);
@@ -31,6 +39,12 @@ public record ProcessPolicy(
     intendedScopes = Set.copyOf(intendedScopes);
   }
 
+  /** A strict policy: every library outside the dependency closure needs its digest allowed. */
+  public ProcessPolicy(
+      Set<String> allowAnonymousExec, Set<String> allowedLibraries, Set<Scope> intendedScopes) {
+    this(allowAnonymousExec, allowedLibraries, intendedScopes, false);
+  }
+
   /** All six scopes, no exceptions. */
   public static ProcessPolicy defaults() {
     return new ProcessPolicy(Set.of(), Set.of(), EnumSet.allOf(Scope.class));
@@ -39,17 +53,22 @@ public record ProcessPolicy(
   public ProcessPolicy withAnonymousExecAllowedFor(String executableSha256) {
     Set<String> s = new java.util.HashSet<>(allowAnonymousExec);
     s.add(executableSha256);
-    return new ProcessPolicy(s, allowedLibraries, intendedScopes);
+    return new ProcessPolicy(s, allowedLibraries, intendedScopes, acceptVerifiedDlopen);
   }
 
   public ProcessPolicy withLibraryAllowed(String librarySha256) {
     Set<String> s = new java.util.HashSet<>(allowedLibraries);
     s.add(librarySha256);
-    return new ProcessPolicy(allowAnonymousExec, s, intendedScopes);
+    return new ProcessPolicy(allowAnonymousExec, s, intendedScopes, acceptVerifiedDlopen);
   }
 
   public ProcessPolicy withIntendedScopes(Set<Scope> scopes) {
-    return new ProcessPolicy(allowAnonymousExec, allowedLibraries, scopes);
+    return new ProcessPolicy(allowAnonymousExec, allowedLibraries, scopes, acceptVerifiedDlopen);
+  }
+
+  /** The same policy, accepting libraries loaded at run time that are themselves VERIFIED. */
+  public ProcessPolicy withVerifiedDlopenAccepted(boolean accept) {
+    return new ProcessPolicy(allowAnonymousExec, allowedLibraries, intendedScopes, accept);
   }
 
   public boolean intends(Scope scope) {

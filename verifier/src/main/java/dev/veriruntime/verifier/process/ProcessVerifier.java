@@ -263,7 +263,7 @@ public final class ProcessVerifier {
 
     if (policy.intends(Scope.MEMORY_MAP)) {
       try {
-        memoryMap(run, pid, maps, facts, exeElf, elfProblem, exe);
+        memoryMap(run, pid, ticks, maps, facts, exeElf, elfProblem, exe);
       } catch (ProcessGoneException e) {
         return run.gone(e, ticks, at, exe);
       }
@@ -334,6 +334,7 @@ public final class ProcessVerifier {
   private void memoryMap(
       Run run,
       int pid,
+      long ticks,
       List<MemoryMapping> maps,
       MappingAnalyzer.ExecutableFacts facts,
       ElfFile exeElf,
@@ -420,6 +421,17 @@ public final class ProcessVerifier {
             closureProblem == null ? "unknown" : closureProblem,
             preloads,
             checker);
+    // The closure was resolved under /proc/PID/root and the files opened through map_files: had the
+    // process ended meanwhile, those reads failed and the analysis would blame its own libraries.
+    boolean runs;
+    try {
+      runs = procFs.stillRuns(pid, ticks);
+    } catch (IOException e) {
+      runs = procFs.exists(pid);
+    }
+    if (!runs) {
+      throw new ProcessGoneException(pid, "process " + pid + " exited while its memory map was checked");
+    }
     run.put(analysis.result());
     analysis.findings().forEach(run::finding);
   }

@@ -3,6 +3,7 @@ package dev.veriruntime.verifier.process;
 import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.ScopeStatus;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -94,6 +95,12 @@ public final class ReattestationScheduler {
       lastCompleted.put(g.pid(), now);
       List<Finding> findings = new ArrayList<>();
       ScopeResult code = verifier.memoryCodeResult(scan, 0, findings);
+      if (code.status() != ScopeStatus.VERIFIED && exited(scan)) {
+        // A re-check cut short because the process ended leaves nothing running unchecked: it is
+        // forgotten, as when a pass finds the process gone before it starts, not reported.
+        forget(g.pid());
+        continue;
+      }
       ProcessVerification previous = registry.get(g.pid()).orElse(null);
       if (previous == null || previous.startTicks() != scan.startTicks()) {
         continue;
@@ -125,6 +132,15 @@ public final class ReattestationScheduler {
     } catch (IOException e) {
       // Gone or refused: the code result just recorded already says so.
       return current;
+    }
+  }
+
+  /** Whether the process {@code scan} compared has exited: gone, a zombie, or its pid reused. */
+  private boolean exited(CodeScan scan) {
+    try {
+      return !verifier.procFs().stillRuns(scan.pid(), scan.startTicks());
+    } catch (IOException e) {
+      return false; // unreadable, not gone: the NOT_VERIFIED result stands and is reported
     }
   }
 

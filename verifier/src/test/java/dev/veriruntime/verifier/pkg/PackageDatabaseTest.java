@@ -70,6 +70,34 @@ class PackageDatabaseTest {
   }
 
   @Test
+  void findsThePackageCommandAnUnknownFileIsACopyOf() throws Exception {
+    Path info = Files.createDirectories(dir.resolve("info"));
+    Path tool = Files.write(Files.createDirectories(dir.resolve("usr/bin")).resolve("tool"), new byte[] {1, 2, 3});
+    Path twin = Files.write(dir.resolve("usr/bin/tool-1.0"), new byte[] {1, 2, 3});
+    Path doc = Files.write(Files.createDirectories(dir.resolve("usr/share/doc")).resolve("readme"), new byte[] {4, 5});
+    String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {1, 2, 3}));
+    String docMd5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {4, 5}));
+    Files.writeString(info.resolve("tool.md5sums"),
+        md5 + "  " + twin.toString().substring(1) + "\n" + md5 + "  " + tool.toString().substring(1) + "\n"
+            + docMd5 + "  " + doc.toString().substring(1) + "\n");
+    PackageDatabase db = PackageDatabase.load(info);
+
+    Path copy = Files.write(dir.resolve("sshd"), new byte[] {1, 2, 3});
+    try (FileChannel ch = FileChannel.open(copy)) {
+      assertThat(db.executableWithSameContent(ch)).get().extracting(PackageDatabase.PackageFile::path)
+          .as("the shorter of two identical commands").isEqualTo(tool.toString());
+    }
+    Path docCopy = Files.write(dir.resolve("notes"), new byte[] {4, 5});
+    try (FileChannel ch = FileChannel.open(docCopy)) {
+      assertThat(db.executableWithSameContent(ch)).as("only commands (bin, sbin) are indexed").isEmpty();
+    }
+    Path other = Files.write(dir.resolve("other"), new byte[] {1, 2, 4});
+    try (FileChannel ch = FileChannel.open(other)) {
+      assertThat(db.executableWithSameContent(ch)).isEmpty();
+    }
+  }
+
+  @Test
   void missingDatabaseIsEmpty() throws IOException {
     assertThat(PackageDatabase.load(dir.resolve("absent")).size()).isZero();
   }

@@ -151,6 +151,54 @@ class MappingAnalyzerTest {
   }
 
   @Test
+  void acceptingVerifiedDlopenAcceptsOnlyVerifiedLibrariesThatNoPreloadBrought() {
+    ProcessPolicy lenient = ProcessPolicy.defaults().withVerifiedDlopenAccepted(true);
+    List<MemoryMapping> maps = List.of(EXE_TEXT, LIBC, PLUGIN);
+
+    MappingAnalyzer.Analysis verified =
+        analyze(lenient, maps, MappingAnalyzer.PathState.SAME, Map.of(), ALL_VERIFIED);
+    assertThat(verified.result().status())
+        .as(verified.result().reason())
+        .isEqualTo(ScopeStatus.VERIFIED);
+    // Still said, as a note that does not fail the scope.
+    assertThat(verified.findings())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.type()).isEqualTo(FindingType.UNEXPECTED_LIBRARY);
+              assertThat(f.reason())
+                  .contains("loaded at run time (dlopen)")
+                  .endsWith("accepted by policy: the library itself is verified");
+            });
+
+    MappingAnalyzer.FileChecker unknownPlugin =
+        m ->
+            m.inode() == 30
+                ? new MappingAnalyzer.FileCheck(LIB_SHA, Verdict.UNKNOWN, "DISK_HASH NOT_VERIFIED")
+                : new MappingAnalyzer.FileCheck("c".repeat(64), Verdict.VERIFIED, "");
+    MappingAnalyzer.Analysis unknown =
+        analyze(lenient, maps, MappingAnalyzer.PathState.SAME, Map.of(), unknownPlugin);
+    assertThat(unknown.result().status()).isEqualTo(ScopeStatus.FAILED);
+    assertThat(types(unknown)).containsExactly(FindingType.UNEXPECTED_LIBRARY);
+
+    DependencyClosure preloaded =
+        new DependencyClosure(
+            List.of(
+                new ResolvedLibrary(
+                    "/opt/app/plugin.so", "/opt/app/plugin.so", DEV, 30, "/usr/bin/app", "LD_PRELOAD")),
+            List.of());
+    MappingAnalyzer.Analysis preload =
+        analyze(
+            lenient,
+            maps,
+            MappingAnalyzer.PathState.SAME,
+            Map.of("LD_PRELOAD", preloaded),
+            ALL_VERIFIED);
+    assertThat(preload.result().status()).isEqualTo(ScopeStatus.FAILED);
+    assertThat(types(preload)).containsExactly(FindingType.PRELOADED_LIBRARY);
+  }
+
+  @Test
   void policyAllowsExtraLibrariesAndAnonymousCodeOnlyByDigest() {
     MemoryMapping jit = map("20000-30000 rwxp 00000000 00:00 0");
     List<MemoryMapping> maps = List.of(EXE_TEXT, LIBC, PLUGIN, jit);

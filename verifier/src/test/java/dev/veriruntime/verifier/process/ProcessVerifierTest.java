@@ -344,6 +344,39 @@ class ProcessVerifierTest {
   }
 
   @Test
+  void processThatExitsWhileItsMapIsCheckedIsDegradedNotBlamedForItsLibraries() throws Exception {
+    try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
+      ReferenceStore store = signedStoreFor(p.pid());
+      BinaryVerifier binaries = new BinaryVerifier(store, CLOCK, BinaryVerifier.Options.defaults());
+      Path exe = Path.of(ProcFs.host().exeLink(p.pid()).orElseThrow());
+      ExecutableVerifier killAtFirstLibrary =
+          (file, statPath, displayPath) -> {
+            if (!displayPath.equals(exe.toString())) {
+              try {
+                p.process().destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            return binaries.verify(file, statPath, displayPath, null);
+          };
+      ProcessVerifier verifier =
+          new ProcessVerifier(killAtFirstLibrary, ProcessPolicy.defaults(), CLOCK);
+
+      ProcessVerification v = verifier.verify(p.pid());
+
+      assertThat(v.verdict()).isEqualTo(Verdict.DEGRADED);
+      assertThat(status(v, Scope.MEMORY_MAP)).isEqualTo(ScopeStatus.NOT_VERIFIED);
+      assertThat(v.scope(Scope.MEMORY_MAP).orElseThrow().reason())
+          .contains("exited while its memory map was checked");
+      assertThat(findings(v, FindingType.PROCESS_GONE)).hasSize(1);
+      assertThat(v.findings())
+          .as("no library blamed for what the process's end made unreadable")
+          .noneMatch(f -> f.scope() == Scope.MEMORY_MAP && f.type() != FindingType.PROCESS_GONE);
+    }
+  }
+
+  @Test
   void refusedMemoryReadIsDegradedWithTheReason() throws Exception {
     try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
       ProcessMemory.Opener refuse =

@@ -24,18 +24,21 @@ class ReattestationSchedulerTest {
     RootTests.assumeRoot();
   }
 
+  /** VerifyProcess without references (the scans compare memory with files, which needs none). */
+  private static ProcessVerifier verifier(MutableClock clock) {
+    return new ProcessVerifier(
+        ExecutableVerifier.of(
+            new BinaryVerifier(ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults())),
+        ProcessPolicy.defaults(),
+        clock);
+  }
+
   @Test
   void patchMadeAnHourAfterStartIsFoundUnderAByteBudget() throws Exception {
     MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
     Path spin = TestPrograms.executable("spin");
     try (TestPrograms.Running p = TestPrograms.start(spin.toString())) {
-      ProcessVerifier verifier =
-          new ProcessVerifier(
-              ExecutableVerifier.of(
-                  new BinaryVerifier(
-                      ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults())),
-              ProcessPolicy.defaults(),
-              clock);
+      ProcessVerifier verifier = verifier(clock);
       RuntimeStateRegistry registry = new RuntimeStateRegistry();
       registry.record(verifier.verify(p.pid()));
       assertThat(
@@ -86,13 +89,7 @@ class ReattestationSchedulerTest {
         TestPrograms.start(
             java.util.Map.of("SPIN_LATE_LIB", lib.toString()),
             TestPrograms.executable("spin").toString())) {
-      ProcessVerifier verifier =
-          new ProcessVerifier(
-              ExecutableVerifier.of(
-                  new BinaryVerifier(
-                      ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults())),
-              ProcessPolicy.defaults(),
-              clock);
+      ProcessVerifier verifier = verifier(clock);
       RuntimeStateRegistry registry = new RuntimeStateRegistry();
       registry.record(verifier.verify(p.pid()));
       assertThat(registry.get(p.pid()).orElseThrow().findings())
@@ -127,15 +124,36 @@ class ReattestationSchedulerTest {
   }
 
   @Test
+  void aProcessThatExitsDuringItsPassIsForgottenNotReported() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
+    ProcessVerifier verifier = verifier(clock);
+    RuntimeStateRegistry registry = new RuntimeStateRegistry();
+    // One page per second: the pass is still going when the process exits.
+    ReattestationScheduler scheduler =
+        new ReattestationScheduler(
+            verifier,
+            new ReattestationPlanner(clock, ReattestationPlanner.MIN_GRANT, Duration.ofSeconds(1)),
+            registry,
+            clock);
+    int pid;
+    try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
+      pid = p.pid();
+      registry.record(verifier.verify(pid));
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(scheduler.tick()).isEmpty();
+      assertThat(scheduler.scansInProgress()).as("a pass under way").isOne();
+    }
+    clock.advance(Duration.ofSeconds(1));
+
+    assertThat(scheduler.tick()).as("no update for the exited process").isEmpty();
+    assertThat(registry.get(pid)).isEmpty();
+    assertThat(scheduler.scansInProgress()).isZero();
+  }
+
+  @Test
   void exitedProcessesAreForgotten() throws Exception {
     MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
-    ProcessVerifier verifier =
-        new ProcessVerifier(
-            ExecutableVerifier.of(
-                new BinaryVerifier(
-                    ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults())),
-            ProcessPolicy.defaults(),
-            clock);
+    ProcessVerifier verifier = verifier(clock);
     RuntimeStateRegistry registry = new RuntimeStateRegistry();
     try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
       registry.record(verifier.verify(p.pid()));
