@@ -31,12 +31,13 @@ class Sha256Test {
         .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   }
 
-  /** Sizes around the 1 MiB buffer and 64 MiB mapping boundaries, against an in-memory digest. */
+  /** Sizes around the 1 MiB buffer and 16 MiB mapping boundaries, against an in-memory digest. */
   @Test
   void fileChannelAndMappedDigestsEqualTheInMemoryDigest() throws Exception {
     Random random = new Random(7);
     int mib = 1 << 20;
-    for (int size : new int[] {0, 1, 4095, mib - 1, mib, mib + 1, 3 * mib + 17}) {
+    int chunk = (int) Sha256.MAP_CHUNK;
+    for (int size : new int[] {0, 1, 4095, mib - 1, mib, mib + 1, 3 * mib + 17, chunk, chunk + 1, 2 * chunk + 4097}) {
       byte[] data = new byte[size];
       random.nextBytes(data);
       Path file = Files.write(tmp.resolve("f" + size), data);
@@ -48,6 +49,19 @@ class Sha256Test {
       }
       assertThat(Sha256.hex(file)).isEqualTo(expected);
       assertThat(Sha256.hex(Sha256.digest(ByteBuffer.wrap(data)))).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void noMappingOfAHashedFileOutlivesTheHash() throws Exception {
+    assertThat(Unmapper.available()).as("mappings are released at once on this JDK").isTrue();
+    byte[] data = new byte[(int) (2 * Sha256.MAP_CHUNK + 12345)];
+    new Random(3).nextBytes(data);
+    Path file = Files.write(tmp.resolve("big-unmapped"), data);
+    try (FileChannel ch = FileChannel.open(file)) {
+      assertThat(Sha256.hex(ch)).isEqualTo(Sha256.hex(Sha256.digest(data)));
+      // Without the release, the chunks stay mapped (and resident) until a garbage collection.
+      assertThat(Files.readAllLines(Path.of("/proc/self/maps"))).noneMatch(l -> l.endsWith(file.toString()));
     }
   }
 
