@@ -371,18 +371,24 @@ public final class ExecStorm implements Callable<Integer> {
       if (agentWarmup > 0) {
         long w0 = cpuTicks(agent.pid());
         StormCounts warm = storm(driver, children, agentWarmup, level);
-        drain();
+        awaitIdle(agent.pid());
         warmupCpuPer1000 = warm.ok() == 0 ? Double.NaN
             : (cpuTicks(agent.pid()) - w0) / (double) clockTicks / (warm.ok() / 1000.0);
+        drain();
         log(String.format(Locale.ROOT, "  warm-up storm %.0f s (not recorded): %d execs, agent %.3f CPU s per 1k execs",
             agentWarmup, warm.ok(), warmupCpuPer1000));
       }
       o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err")) : null;
+      // bpftrace is an exec like any other: the agent verifies it (and its large LLVM library)
+      // before the measured storm, not during it.
+      awaitIdle(agent.pid());
       PrometheusScrape before = PrometheusScrape.fetch(http, port);
       long ticks0 = cpuTicks(agent.pid());
       StormCounts c = storm(driver, children, seconds, level);
-      PrometheusScrape after = drain();
+      awaitIdle(agent.pid());
+      // CPU before the scrapes: rendering the metrics page costs the agent ~0.1 s each, and is ours.
       long ticks1 = cpuTicks(agent.pid());
+      PrometheusScrape after = drain();
       ExecOracle.Counts counts = o == null ? null : o.stop();
       long hwm = peakRssKiB(agent.pid());
       String calm = run(List.of(driver.toString(), "count", children.get(0).toString(), Integer.toString(calmExecs)));
@@ -536,6 +542,22 @@ public final class ExecStorm implements Callable<Integer> {
       last = PrometheusScrape.fetch(http, port);
     }
     return last;
+  }
+
+  /**
+   * Waits (at most 20 s) until the agent uses at most 4 % of a core over half a second: the storm's
+   * backlog is processed and nothing else is being verified.
+   */
+  private void awaitIdle(long pid) throws IOException, InterruptedException {
+    long previous = cpuTicks(pid);
+    for (int i = 0; i < 40; i++) {
+      Thread.sleep(500);
+      long now = cpuTicks(pid);
+      if (now - previous <= Math.max(1, clockTicks / 50)) {
+        return;
+      }
+      previous = now;
+    }
   }
 
   private static void stop(Process agent) throws InterruptedException {
