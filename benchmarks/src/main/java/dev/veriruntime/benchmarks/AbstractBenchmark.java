@@ -16,7 +16,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>One fork keeps a run short on a shared 2-core machine; JIT and page-cache noise is what the
  * three warm-up iterations are for. Compare numbers within one run (ratios), not across days.
  */
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseParallelGC"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseParallelGC"})
 @Warmup(iterations = 3, time = 2, timeUnit = TimeUnit.SECONDS)
 @Measurement(iterations = 5, time = 2, timeUnit = TimeUnit.SECONDS)
 @BenchmarkMode(Mode.AverageTime)

@@ -48,8 +48,12 @@ public class ElfParseBenchmark extends AbstractBenchmark {
   public static Path pathOf(String name) {
     return switch (name) {
       case "ls" -> Path.of("/usr/bin/ls");
-      case "libc" -> firstExisting("/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6",
-          "/usr/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib64/libc.so.6");
+      case "libc" ->
+          firstExisting(
+              "/usr/lib/x86_64-linux-gnu/libc.so.6",
+              "/lib/x86_64-linux-gnu/libc.so.6",
+              "/usr/lib/aarch64-linux-gnu/libc.so.6",
+              "/usr/lib64/libc.so.6");
       case "libjvm" -> Path.of(System.getProperty("java.home"), "lib", "server", "libjvm.so");
       default -> throw new IllegalArgumentException("unknown file " + name + " (ls, libc, libjvm)");
     };

@@ -24,8 +24,14 @@ import java.util.concurrent.TimeUnit;
 final class ExecOracle implements AutoCloseable {
   /** Command names of the storm's children start with this (see {@code ExecStorm#children}). */
   static final String CHILD_PREFIX = "child-";
-  static final String PROGRAM = "BEGIN { printf(\"ready\\n\"); } tracepoint:sched:sched_process_exec { @all = count(); "
-      + "if (strncmp(comm, \"" + CHILD_PREFIX + "\", " + CHILD_PREFIX.length() + ") == 0) { @storm = count(); } }";
+
+  static final String PROGRAM =
+      "BEGIN { printf(\"ready\\n\"); } tracepoint:sched:sched_process_exec { @all = count(); "
+          + "if (strncmp(comm, \""
+          + CHILD_PREFIX
+          + "\", "
+          + CHILD_PREFIX.length()
+          + ") == 0) { @storm = count(); } }";
 
   /** Execs counted in one window. */
   record Counts(long allExecs, long stormExecs) {}
@@ -60,34 +66,41 @@ final class ExecOracle implements AutoCloseable {
    * Starts bpftrace and waits (at most 60 s) until its probes are attached; its stderr goes to
    * {@code stderrFile}.
    *
-   * @throws IOException if bpftrace cannot be started or exits before it is ready (message: its stderr)
+   * @throws IOException if bpftrace cannot be started or exits before it is ready (message: its
+   *     stderr)
    */
   static ExecOracle start(Path stderrFile) throws IOException, InterruptedException {
     Process p;
     try {
-      p = new ProcessBuilder("bpftrace", "-f", "json", "-e", PROGRAM)
-          .redirectError(stderrFile.toFile())
-          .start();
+      p =
+          new ProcessBuilder("bpftrace", "-f", "json", "-e", PROGRAM)
+              .redirectError(stderrFile.toFile())
+              .start();
     } catch (IOException e) {
       throw new IOException("bpftrace not available: " + e.getMessage(), e);
     }
     CountDownLatch ready = new CountDownLatch(1);
     List<String> lines = new ArrayList<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = in.readLine()) != null) {
-          synchronized (lines) {
-            lines.add(line);
-          }
-          if (line.contains("\"ready")) {
-            ready.countDown();
-          }
-        }
-      } catch (IOException closed) {
-        // the process has exited: its output ends here
-      }
-    }, "bpftrace-stdout");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                  synchronized (lines) {
+                    lines.add(line);
+                  }
+                  if (line.contains("\"ready")) {
+                    ready.countDown();
+                  }
+                }
+              } catch (IOException closed) {
+                // the process has exited: its output ends here
+              }
+            },
+            "bpftrace-stdout");
     reader.setDaemon(true);
     reader.start();
     ExecOracle oracle = new ExecOracle(p, lines, reader);
@@ -96,7 +109,8 @@ final class ExecOracle implements AutoCloseable {
       if (!p.isAlive() || System.nanoTime() > deadline) {
         p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         String err = Files.exists(stderrFile) ? Files.readString(stderrFile).strip() : "";
-        throw new IOException("bpftrace did not start (exit " + (p.isAlive() ? "none" : p.exitValue()) + "): " + err);
+        throw new IOException(
+            "bpftrace did not start (exit " + (p.isAlive() ? "none" : p.exitValue()) + "): " + err);
       }
     }
     return oracle;

@@ -57,11 +57,16 @@ import picocli.CommandLine.Option;
  *     --seconds 10 --pairs 3 --binaries 8 --agent bin/veriruntime
  * }</pre>
  */
-@Command(name = "exec-storm", mixinStandardHelpOptions = true,
-    description = "Exec throughput, CPU, RSS, loss and latency of `veriruntime watch` under an exec storm.")
+@Command(
+    name = "exec-storm",
+    mixinStandardHelpOptions = true,
+    description =
+        "Exec throughput, CPU, RSS, loss and latency of `veriruntime watch` under an exec storm.")
 public final class ExecStorm implements Callable<Integer> {
-  private static final String DRIVER_SOURCE = "ingest/src/test/resources/dev/veriruntime/ingest/testing/exec/exec_driver.c";
-  private static final String CHILD_SOURCE = "ingest/src/test/resources/dev/veriruntime/ingest/testing/exec/exec_child.c";
+  private static final String DRIVER_SOURCE =
+      "ingest/src/test/resources/dev/veriruntime/ingest/testing/exec/exec_driver.c";
+  private static final String CHILD_SOURCE =
+      "ingest/src/test/resources/dev/veriruntime/ingest/testing/exec/exec_child.c";
   private static final String WATCHING = "veriruntime: watching";
   private static final String LATENCY = "veriruntime_exec_verdict_latency_seconds";
 
@@ -78,77 +83,132 @@ public final class ExecStorm implements Callable<Integer> {
   @Option(names = "--pairs", description = "Off/on round pairs (default: ${DEFAULT-VALUE}).")
   int pairs = 3;
 
-  @Option(names = "--binaries", description = "Distinct child binaries K, one driver each (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--binaries",
+      description = "Distinct child binaries K, one driver each (default: ${DEFAULT-VALUE}).")
   int binaries = 8;
 
   @Option(names = "--workers", description = "Exec loops per driver (default: ${DEFAULT-VALUE}).")
   int workers = 1;
 
-  @Option(names = "--settle", description = "Seconds between the agent's 'watching' line and the storm (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--settle",
+      description =
+          "Seconds between the agent's 'watching' line and the storm (default: ${DEFAULT-VALUE}).")
   double settle = 2;
 
-  @Option(names = "--calm-execs", description = "Sequential execs of one cached binary after each storm, for latency without queueing (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--calm-execs",
+      description =
+          "Sequential execs of one cached binary after each storm, for latency without queueing (default: ${DEFAULT-VALUE}).")
   int calmExecs = 500;
 
-  @Option(names = "--port", description = "Agent metrics port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      description = "Agent metrics port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
   int port = 19465;
 
-  @Option(names = "--root", description = "Repository root, for the C sources (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--root",
+      description = "Repository root, for the C sources (default: ${DEFAULT-VALUE}).")
   Path root = Path.of(".");
 
-  @Option(names = "--agent", description = "The agent's launcher, run as `AGENT watch ...` with its default JVM"
-      + " options (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--agent",
+      description =
+          "The agent's launcher, run as `AGENT watch ...` with its default JVM"
+              + " options (default: ${DEFAULT-VALUE}).")
   Path agentLauncher = Path.of("bin/veriruntime");
 
-  @Option(names = "--agent-warmup", description = "Seconds of unrecorded storm with each fresh agent before the"
-      + " measured one: a long-running agent has compiled its hot path long before; its CPU is reported apart"
-      + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--agent-warmup",
+      description =
+          "Seconds of unrecorded storm with each fresh agent before the"
+              + " measured one: a long-running agent has compiled its hot path long before; its CPU is reported apart"
+              + " (default: ${DEFAULT-VALUE}).")
   double agentWarmup = 20;
 
-  @Option(names = "--out", description = "Directory for exec-storm.json and exec-storm.md (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--out",
+      description = "Directory for exec-storm.json and exec-storm.md (default: ${DEFAULT-VALUE}).")
   Path out = Path.of("benchmarks/results");
 
-  @Option(names = "--sha-mib", description = "Size of the file Sha256.digest hashes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sha-mib",
+      description = "Size of the file Sha256.digest hashes (default: ${DEFAULT-VALUE}).")
   int shaMiB = 256;
 
-  @Option(names = "--peer", paramLabel = "CMD", description = "A peer to compare with (e.g. 'fapolicyd --permissive --debug-deny'): "
-      + "after the agent's pairs, as many off/peer pairs, same storm. Split on spaces.")
+  @Option(
+      names = "--peer",
+      paramLabel = "CMD",
+      description =
+          "A peer to compare with (e.g. 'fapolicyd --permissive --debug-deny'): "
+              + "after the agent's pairs, as many off/peer pairs, same storm. Split on spaces.")
   String peerCommand;
 
-  @Option(names = "--peer-ready", paramLabel = "TEXT", description = "Text the peer prints once it is ready (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--peer-ready",
+      paramLabel = "TEXT",
+      description = "Text the peer prints once it is ready (default: ${DEFAULT-VALUE}).")
   String peerReady = "Starting to listen for events";
 
-  @Option(names = "--peer-setup", paramLabel = "CMD", description = "Run with the directory of the binaries appended, before the peer rounds "
-      + "(e.g. 'fapolicyd-cli --file add').")
+  @Option(
+      names = "--peer-setup",
+      paramLabel = "CMD",
+      description =
+          "Run with the directory of the binaries appended, before the peer rounds "
+              + "(e.g. 'fapolicyd-cli --file add').")
   String peerSetup;
 
-  @Option(names = "--peer-teardown", paramLabel = "CMD", description = "Run with the directory of the binaries appended, after the peer rounds.")
+  @Option(
+      names = "--peer-teardown",
+      paramLabel = "CMD",
+      description = "Run with the directory of the binaries appended, after the peer rounds.")
   String peerTeardown;
 
-  @Option(names = "--command", description = "The command line to record in the results (set by exec-storm.sh).")
+  @Option(
+      names = "--command",
+      description = "The command line to record in the results (set by exec-storm.sh).")
   String commandLine;
 
-  @Option(names = "--rate", split = ",", paramLabel = "R", description = "Load levels, comma-separated: 'max' (every driver "
-      + "execs as fast as it can) or a total exec/s that the drivers pace; each level gets --pairs off/on pairs "
-      + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      split = ",",
+      paramLabel = "R",
+      description =
+          "Load levels, comma-separated: 'max' (every driver "
+              + "execs as fast as it can) or a total exec/s that the drivers pace; each level gets --pairs off/on pairs "
+              + "(default: ${DEFAULT-VALUE}).")
   List<String> rates = new ArrayList<>(List.of("max"));
 
-  @Option(names = "--agent-args", paramLabel = "ARGS", description = "Extra `watch` arguments of one agent configuration, "
-      + "split on spaces; repeatable, one set of rounds each; 'default' for none (watch's defaults: journal, start-up scan, "
-      + "control API). Default: '--no-journal --no-scan' and 'default'.")
+  @Option(
+      names = "--agent-args",
+      paramLabel = "ARGS",
+      description =
+          "Extra `watch` arguments of one agent configuration, "
+              + "split on spaces; repeatable, one set of rounds each; 'default' for none (watch's defaults: journal, start-up scan, "
+              + "control API). Default: '--no-journal --no-scan' and 'default'.")
   List<String> agentConfigs = new ArrayList<>(List.of(LEAN, DEFAULTS));
 
   @Option(names = "--no-oracle", description = "Do not count execs with bpftrace.")
   boolean noOracle;
 
-  @Option(names = "--readme", paramLabel = "FILE", description = "Also rewrite the part of FILE between "
-      + ExecStormReport.README_BEGIN + " and " + ExecStormReport.README_END + " with this run's summary.")
+  @Option(
+      names = "--readme",
+      paramLabel = "FILE",
+      description =
+          "Also rewrite the part of FILE between "
+              + ExecStormReport.README_BEGIN
+              + " and "
+              + ExecStormReport.README_END
+              + " with this run's summary.")
   Path readme;
 
   static final String LEAN = "--no-journal --no-scan";
   static final String DEFAULTS = "default";
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private long clockTicks;
   private Path work;
@@ -168,8 +228,20 @@ public final class ExecStorm implements Callable<Integer> {
    * @param due execs due at the fixed rate (0 at max)
    * @param oracle bpftrace's counts over the round, or null without the oracle
    */
-  record Round(int index, String config, double targetRate, boolean agent, long execs, long failed, long late, long due,
-      double seconds, double execsPerSecond, AgentRound agentRound, PeerRound peerRound, ExecOracle.Counts oracle) {}
+  record Round(
+      int index,
+      String config,
+      double targetRate,
+      boolean agent,
+      long execs,
+      long failed,
+      long late,
+      long due,
+      double seconds,
+      double execsPerSecond,
+      AgentRound agentRound,
+      PeerRound peerRound,
+      ExecOracle.Counts oracle) {}
 
   /** What the K drivers counted in one storm. */
   record StormCounts(long ok, long failed, long late, long due) {}
@@ -181,22 +253,57 @@ public final class ExecStorm implements Callable<Integer> {
    * execs of one binary the agent has already verified, run after the storm has drained: a cached
    * identity without a queue in front of it.
    */
-  record AgentRound(double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB,
-      long execEventsSeen, long lostKernel, long lostKernelExec, long dropped, long lostInDegradedReports,
-      long unaccountedAtLeast, long latencyCount, double p50Ms, double p99Ms, double p999Ms, double maxMs,
-      long cacheHits, long cacheMisses, long calmExecs, double calmP50Ms, double calmP99Ms, double calmP999Ms,
-      LatencyHistogram stormHistogram, LatencyHistogram calmHistogram, double warmupCpuSecondsPer1000Execs) {}
+  record AgentRound(
+      double cpuSeconds,
+      double cpuSecondsPer1000Execs,
+      long peakRssKiB,
+      long execEventsSeen,
+      long lostKernel,
+      long lostKernelExec,
+      long dropped,
+      long lostInDegradedReports,
+      long unaccountedAtLeast,
+      long latencyCount,
+      double p50Ms,
+      double p99Ms,
+      double p999Ms,
+      double maxMs,
+      long cacheHits,
+      long cacheMisses,
+      long calmExecs,
+      double calmP50Ms,
+      double calmP99Ms,
+      double calmP999Ms,
+      LatencyHistogram stormHistogram,
+      LatencyHistogram calmHistogram,
+      double warmupCpuSecondsPer1000Execs) {}
 
-  /** A peer's numbers for one round: CPU over the storm (utime+stime of its main process) and peak RSS. */
-  record PeerRound(String command, double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB) {}
+  /**
+   * A peer's numbers for one round: CPU over the storm (utime+stime of its main process) and peak
+   * RSS.
+   */
+  record PeerRound(
+      String command, double cpuSeconds, double cpuSecondsPer1000Execs, long peakRssKiB) {}
 
-  record Sha(double opensslGBps, double jdkBlocksGBps, double jdkFileGBps, int fileMiB,
-      double ratioBlocks, double ratioFile) {}
+  record Sha(
+      double opensslGBps,
+      double jdkBlocksGBps,
+      double jdkFileGBps,
+      int fileMiB,
+      double ratioBlocks,
+      double ratioFile) {}
 
   @Override
   public Integer call() throws Exception {
-    if (binaries < 1 || binaries > 64 || workers < 1 || workers > 64 || pairs < 1 || seconds <= 0 || agentConfigs.isEmpty()) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
+    if (binaries < 1
+        || binaries > 64
+        || workers < 1
+        || workers > 64
+        || pairs < 1
+        || seconds <= 0
+        || agentConfigs.isEmpty()) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this),
           "--binaries/--workers in 1..64, --pairs ≥ 1, --seconds > 0, at least one --agent-args");
     }
     List<Double> levels;
@@ -233,8 +340,10 @@ public final class ExecStorm implements Callable<Integer> {
         try {
           for (double level : levels) {
             for (int p = 0; p < pairs; p++) {
-              peerRounds.add(offRound(rounds.size() + peerRounds.size() + 1, "peer", level, driver, children));
-              peerRounds.add(peerRound(rounds.size() + peerRounds.size() + 1, level, driver, children));
+              peerRounds.add(
+                  offRound(rounds.size() + peerRounds.size() + 1, "peer", level, driver, children));
+              peerRounds.add(
+                  peerRound(rounds.size() + peerRounds.size() + 1, level, driver, children));
             }
           }
         } finally {
@@ -258,9 +367,11 @@ public final class ExecStorm implements Callable<Integer> {
       oracle = false;
       return "off (--no-oracle)";
     }
-    java.util.Optional<String> why = ExecOracle.unavailableReason(work.resolve("bpftrace-check.err"));
+    java.util.Optional<String> why =
+        ExecOracle.unavailableReason(work.resolve("bpftrace-check.err"));
     oracle = why.isEmpty();
-    return why.map(w -> "unavailable: " + w).orElse("bpftrace, tracepoint:sched:sched_process_exec");
+    return why.map(w -> "unavailable: " + w)
+        .orElse("bpftrace, tracepoint:sched:sched_process_exec");
   }
 
   private Path build() throws IOException, InterruptedException {
@@ -277,14 +388,16 @@ public final class ExecStorm implements Callable<Integer> {
     List<Path> out = new ArrayList<>();
     for (int i = 0; i < binaries; i++) {
       Path p = work.resolve("child-" + i);
-      byte[] trailer = ("veriruntime exec-storm child " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] trailer =
+          ("veriruntime exec-storm child " + i + "\n").getBytes(StandardCharsets.US_ASCII);
       byte[] bytes = Arrays.copyOf(base, base.length + trailer.length);
       System.arraycopy(trailer, 0, bytes, base.length, trailer.length);
       Files.write(p, bytes);
       p.toFile().setExecutable(true, false);
       out.add(p);
     }
-    String check = run(List.of(work.resolve("exec_driver").toString(), "count", out.get(0).toString(), "1"));
+    String check =
+        run(List.of(work.resolve("exec_driver").toString(), "count", out.get(0).toString(), "1"));
     if (!check.strip().endsWith("done 1 0")) {
       throw new IllegalStateException("the driver could not run a child: " + check.strip());
     }
@@ -299,18 +412,32 @@ public final class ExecStorm implements Callable<Integer> {
       throws IOException, InterruptedException {
     List<Process> drivers = new ArrayList<>();
     for (Path child : children) {
-      List<String> command = totalRate == RatePlan.MAX
-          ? List.of(driver.toString(), "storm", child.toString(), Double.toString(secs), Integer.toString(workers))
-          : List.of(driver.toString(), "rate", child.toString(), Double.toString(secs),
-              Double.toString(RatePlan.perDriver(totalRate, children.size())));
-      drivers.add(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+      List<String> command =
+          totalRate == RatePlan.MAX
+              ? List.of(
+                  driver.toString(),
+                  "storm",
+                  child.toString(),
+                  Double.toString(secs),
+                  Integer.toString(workers))
+              : List.of(
+                  driver.toString(),
+                  "rate",
+                  child.toString(),
+                  Double.toString(secs),
+                  Double.toString(RatePlan.perDriver(totalRate, children.size())));
+      drivers.add(
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
     }
     long ok = 0;
     long failed = 0;
     long late = 0;
     for (Process d : drivers) {
-      String output = new String(d.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
-      if (!d.waitFor(Math.round(secs) + 60, TimeUnit.SECONDS) || d.exitValue() != 0 || !output.startsWith("done ")) {
+      String output =
+          new String(d.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+      if (!d.waitFor(Math.round(secs) + 60, TimeUnit.SECONDS)
+          || d.exitValue() != 0
+          || !output.startsWith("done ")) {
         throw new IllegalStateException("driver failed: " + output);
       }
       String[] f = output.split("\\s+");
@@ -325,7 +452,8 @@ public final class ExecStorm implements Callable<Integer> {
   /** The storm, counted by bpftrace too when the oracle is on. */
   private record Counted(StormCounts storm, ExecOracle.Counts oracle) {}
 
-  private Counted countedStorm(Path driver, List<Path> children, double level, int index) throws Exception {
+  private Counted countedStorm(Path driver, List<Path> children, double level, int index)
+      throws Exception {
     ExecOracle o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err")) : null;
     try {
       StormCounts c = storm(driver, children, seconds, level);
@@ -337,27 +465,69 @@ public final class ExecStorm implements Callable<Integer> {
     }
   }
 
-  private Round offRound(int index, String config, double level, Path driver, List<Path> children) throws Exception {
+  private Round offRound(int index, String config, double level, Path driver, List<Path> children)
+      throws Exception {
     log("round " + index + ": off, storm " + seconds + " s at " + RatePlan.label(level));
     Counted counted = countedStorm(driver, children, level, index);
     StormCounts c = counted.storm();
-    Round r = new Round(index, config, level, false, c.ok(), c.failed(), c.late(), c.due(), seconds, c.ok() / seconds,
-        null, null, counted.oracle());
-    log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s%s", c.ok(), r.execsPerSecond, oracleLog(counted.oracle())));
+    Round r =
+        new Round(
+            index,
+            config,
+            level,
+            false,
+            c.ok(),
+            c.failed(),
+            c.late(),
+            c.due(),
+            seconds,
+            c.ok() / seconds,
+            null,
+            null,
+            counted.oracle());
+    log(
+        String.format(
+            Locale.ROOT,
+            "  %d execs, %.0f exec/s%s",
+            c.ok(),
+            r.execsPerSecond,
+            oracleLog(counted.oracle())));
     return r;
   }
 
   private static String oracleLog(ExecOracle.Counts o) {
-    return o == null ? "" : String.format(Locale.ROOT, "; bpftrace: %d storm execs, %d on the host", o.stormExecs(), o.allExecs());
+    return o == null
+        ? ""
+        : String.format(
+            Locale.ROOT,
+            "; bpftrace: %d storm execs, %d on the host",
+            o.stormExecs(),
+            o.allExecs());
   }
 
-  private Round onRound(int index, String config, double level, Path driver, List<Path> children) throws Exception {
-    log("round " + index + ": agent on (" + ExecStormReport.configLabel(config) + "), storm " + seconds + " s at "
-        + RatePlan.label(level));
+  private Round onRound(int index, String config, double level, Path driver, List<Path> children)
+      throws Exception {
+    log(
+        "round "
+            + index
+            + ": agent on ("
+            + ExecStormReport.configLabel(config)
+            + "), storm "
+            + seconds
+            + " s at "
+            + RatePlan.label(level));
     Path stdout = work.resolve("agent-" + index + ".jsonl");
     Path stderr = work.resolve("agent-" + index + ".err");
-    List<String> command = new ArrayList<>(List.of(agentLauncher.toString(), "watch", "--json",
-        "--metrics-port", Integer.toString(port), "--state-dir", work.resolve("state-" + index).toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                agentLauncher.toString(),
+                "watch",
+                "--json",
+                "--metrics-port",
+                Integer.toString(port),
+                "--state-dir",
+                work.resolve("state-" + index).toString()));
     command.addAll(agentArguments(config));
     ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(stdout.toFile());
     builder.environment().remove("VERIRUNTIME_JAVA_OPTS");
@@ -372,11 +542,18 @@ public final class ExecStorm implements Callable<Integer> {
         long w0 = cpuTicks(agent.pid());
         StormCounts warm = storm(driver, children, agentWarmup, level);
         awaitIdle(agent.pid());
-        warmupCpuPer1000 = warm.ok() == 0 ? Double.NaN
-            : (cpuTicks(agent.pid()) - w0) / (double) clockTicks / (warm.ok() / 1000.0);
+        warmupCpuPer1000 =
+            warm.ok() == 0
+                ? Double.NaN
+                : (cpuTicks(agent.pid()) - w0) / (double) clockTicks / (warm.ok() / 1000.0);
         drain();
-        log(String.format(Locale.ROOT, "  warm-up storm %.0f s (not recorded): %d execs, agent %.3f CPU s per 1k execs",
-            agentWarmup, warm.ok(), warmupCpuPer1000));
+        log(
+            String.format(
+                Locale.ROOT,
+                "  warm-up storm %.0f s (not recorded): %d execs, agent %.3f CPU s per 1k execs",
+                agentWarmup,
+                warm.ok(),
+                warmupCpuPer1000));
       }
       o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err")) : null;
       // bpftrace is an exec like any other: the agent verifies it (and its large LLVM library)
@@ -386,13 +563,22 @@ public final class ExecStorm implements Callable<Integer> {
       long ticks0 = cpuTicks(agent.pid());
       StormCounts c = storm(driver, children, seconds, level);
       awaitIdle(agent.pid());
-      // CPU before the scrapes: rendering the metrics page costs the agent ~0.1 s each, and is ours.
+      // CPU before the scrapes: rendering the metrics page costs the agent ~0.1 s each, and is
+      // ours.
       long ticks1 = cpuTicks(agent.pid());
       PrometheusScrape after = drain();
       ExecOracle.Counts counts = o == null ? null : o.stop();
       long hwm = peakRssKiB(agent.pid());
-      String calm = run(List.of(driver.toString(), "count", children.get(0).toString(), Integer.toString(calmExecs)));
-      long calmOk = Long.parseLong(calm.strip().substring(calm.strip().lastIndexOf('\n') + 1).split("\\s+")[1]);
+      String calm =
+          run(
+              List.of(
+                  driver.toString(),
+                  "count",
+                  children.get(0).toString(),
+                  Integer.toString(calmExecs)));
+      long calmOk =
+          Long.parseLong(
+              calm.strip().substring(calm.strip().lastIndexOf('\n') + 1).split("\\s+")[1]);
       PrometheusScrape calmAfter = drain();
       double maxMs = calmAfter.sum(LATENCY + "_max") * 1000;
       stop(agent);
@@ -402,24 +588,70 @@ public final class ExecStorm implements Callable<Integer> {
       long performed = c.ok() + c.failed() + binaries; // each driver is one exec as well
       LatencyHistogram storm = PrometheusScrape.histogramDelta(before, after, LATENCY);
       LatencyHistogram calmHistogram = PrometheusScrape.histogramDelta(after, calmAfter, LATENCY);
-      AgentRound a = new AgentRound(cpu, c.ok() == 0 ? Double.NaN : cpu / (c.ok() / 1000.0), hwm, seen,
-          Math.round(after.sum("veriruntime_events_lost_total") - before.sum("veriruntime_events_lost_total")),
-          lostExec,
-          Math.round(after.sum("veriruntime_events_dropped_total") - before.sum("veriruntime_events_dropped_total")),
-          lostInDegradedReports(stdout),
-          Math.max(0, performed - seen - lostExec),
-          delta(before, after, LATENCY + "_count", null, null),
-          quantileMs(storm, 0.5, maxMs), quantileMs(storm, 0.99, maxMs), quantileMs(storm, 0.999, maxMs), maxMs,
-          delta(before, after, "veriruntime_cache_lookups_total", "result", "hit"),
-          delta(before, after, "veriruntime_cache_lookups_total", "result", "miss"),
-          calmOk, quantileMs(calmHistogram, 0.5, maxMs), quantileMs(calmHistogram, 0.99, maxMs),
-          quantileMs(calmHistogram, 0.999, maxMs), storm, calmHistogram, warmupCpuPer1000);
-      Round r = new Round(index, config, level, true, c.ok(), c.failed(), c.late(), c.due(), seconds, c.ok() / seconds,
-          a, null, counts);
-      log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"
-          + " %d exec events seen, %d lost (%d exec), p50/p99/p999 %.3f/%.3f/%.3f ms; calm p50/p99/p999 %.3f/%.3f/%.3f ms%s",
-          c.ok(), r.execsPerSecond, cpu, a.cpuSecondsPer1000Execs, hwm / 1024, seen, a.lostKernel, lostExec,
-          a.p50Ms, a.p99Ms, a.p999Ms, a.calmP50Ms, a.calmP99Ms, a.calmP999Ms, oracleLog(counts)));
+      AgentRound a =
+          new AgentRound(
+              cpu,
+              c.ok() == 0 ? Double.NaN : cpu / (c.ok() / 1000.0),
+              hwm,
+              seen,
+              Math.round(
+                  after.sum("veriruntime_events_lost_total")
+                      - before.sum("veriruntime_events_lost_total")),
+              lostExec,
+              Math.round(
+                  after.sum("veriruntime_events_dropped_total")
+                      - before.sum("veriruntime_events_dropped_total")),
+              lostInDegradedReports(stdout),
+              Math.max(0, performed - seen - lostExec),
+              delta(before, after, LATENCY + "_count", null, null),
+              quantileMs(storm, 0.5, maxMs),
+              quantileMs(storm, 0.99, maxMs),
+              quantileMs(storm, 0.999, maxMs),
+              maxMs,
+              delta(before, after, "veriruntime_cache_lookups_total", "result", "hit"),
+              delta(before, after, "veriruntime_cache_lookups_total", "result", "miss"),
+              calmOk,
+              quantileMs(calmHistogram, 0.5, maxMs),
+              quantileMs(calmHistogram, 0.99, maxMs),
+              quantileMs(calmHistogram, 0.999, maxMs),
+              storm,
+              calmHistogram,
+              warmupCpuPer1000);
+      Round r =
+          new Round(
+              index,
+              config,
+              level,
+              true,
+              c.ok(),
+              c.failed(),
+              c.late(),
+              c.due(),
+              seconds,
+              c.ok() / seconds,
+              a,
+              null,
+              counts);
+      log(
+          String.format(
+              Locale.ROOT,
+              "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"
+                  + " %d exec events seen, %d lost (%d exec), p50/p99/p999 %.3f/%.3f/%.3f ms; calm p50/p99/p999 %.3f/%.3f/%.3f ms%s",
+              c.ok(),
+              r.execsPerSecond,
+              cpu,
+              a.cpuSecondsPer1000Execs,
+              hwm / 1024,
+              seen,
+              a.lostKernel,
+              lostExec,
+              a.p50Ms,
+              a.p99Ms,
+              a.p999Ms,
+              a.calmP50Ms,
+              a.calmP99Ms,
+              a.calmP999Ms,
+              oracleLog(counts)));
       return r;
     } finally {
       if (o != null) {
@@ -457,10 +689,20 @@ public final class ExecStorm implements Callable<Integer> {
     return c;
   }
 
-  private Round peerRound(int index, double level, Path driver, List<Path> children) throws Exception {
-    log("round " + index + ": peer on (" + peerCommand + "), storm " + seconds + " s at " + RatePlan.label(level));
+  private Round peerRound(int index, double level, Path driver, List<Path> children)
+      throws Exception {
+    log(
+        "round "
+            + index
+            + ": peer on ("
+            + peerCommand
+            + "), storm "
+            + seconds
+            + " s at "
+            + RatePlan.label(level));
     Path output = work.resolve("peer-" + index + ".log");
-    Process peer = new ProcessBuilder(peerCommand.strip().split("\\s+")).redirectErrorStream(true).start();
+    Process peer =
+        new ProcessBuilder(peerCommand.strip().split("\\s+")).redirectErrorStream(true).start();
     try {
       awaitLine(peer, output, peerReady, true);
       Thread.sleep(Math.round(settle * 1000));
@@ -471,11 +713,33 @@ public final class ExecStorm implements Callable<Integer> {
       long hwm = peakRssKiB(peer.pid());
       stop(peer);
       double cpu = (ticks1 - ticks0) / (double) clockTicks;
-      PeerRound pr = new PeerRound(peerCommand, cpu, c.ok() == 0 ? Double.NaN : cpu / (c.ok() / 1000.0), hwm);
-      Round r = new Round(index, "peer", level, false, c.ok(), c.failed(), c.late(), c.due(), seconds, c.ok() / seconds,
-          null, pr, counted.oracle());
-      log(String.format(Locale.ROOT, "  %d execs, %.0f exec/s, peer %.2f CPU s (%.3f per 1k execs), peak RSS %d MiB%s",
-          c.ok(), r.execsPerSecond, cpu, pr.cpuSecondsPer1000Execs, hwm / 1024, oracleLog(counted.oracle())));
+      PeerRound pr =
+          new PeerRound(peerCommand, cpu, c.ok() == 0 ? Double.NaN : cpu / (c.ok() / 1000.0), hwm);
+      Round r =
+          new Round(
+              index,
+              "peer",
+              level,
+              false,
+              c.ok(),
+              c.failed(),
+              c.late(),
+              c.due(),
+              seconds,
+              c.ok() / seconds,
+              null,
+              pr,
+              counted.oracle());
+      log(
+          String.format(
+              Locale.ROOT,
+              "  %d execs, %.0f exec/s, peer %.2f CPU s (%.3f per 1k execs), peak RSS %d MiB%s",
+              c.ok(),
+              r.execsPerSecond,
+              cpu,
+              pr.cpuSecondsPer1000Execs,
+              hwm / 1024,
+              oracleLog(counted.oracle())));
       return r;
     } finally {
       if (peer.isAlive()) {
@@ -484,7 +748,8 @@ public final class ExecStorm implements Callable<Integer> {
     }
   }
 
-  private void awaitWatching(Process agent, Path stderrCopy) throws InterruptedException, IOException {
+  private void awaitWatching(Process agent, Path stderrCopy)
+      throws InterruptedException, IOException {
     awaitLine(agent, stderrCopy, WATCHING, false);
   }
 
@@ -495,24 +760,30 @@ public final class ExecStorm implements Callable<Integer> {
   private void awaitLine(Process agent, Path stderrCopy, String ready, boolean merged)
       throws InterruptedException, IOException {
     CountDownLatch watching = new CountDownLatch(1);
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(
-               // a peer runs with stderr merged into stdout; the agent keeps stdout for its events
-               merged ? agent.getInputStream() : agent.getErrorStream(),
-               StandardCharsets.UTF_8));
-           PrintWriter copy = new PrintWriter(Files.newBufferedWriter(stderrCopy))) {
-        String line;
-        while ((line = in.readLine()) != null) {
-          copy.println(line);
-          copy.flush();
-          if (line.contains(ready)) {
-            watching.countDown();
-          }
-        }
-      } catch (IOException closed) {
-        // Process closes the pipe once the process has exited: the copy ends there
-      }
-    }, "agent-stderr");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                      new BufferedReader(
+                          new InputStreamReader(
+                              // a peer runs with stderr merged into stdout; the agent keeps stdout
+                              // for its events
+                              merged ? agent.getInputStream() : agent.getErrorStream(),
+                              StandardCharsets.UTF_8));
+                  PrintWriter copy = new PrintWriter(Files.newBufferedWriter(stderrCopy))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                  copy.println(line);
+                  copy.flush();
+                  if (line.contains(ready)) {
+                    watching.countDown();
+                  }
+                }
+              } catch (IOException closed) {
+                // Process closes the pipe once the process has exited: the copy ends there
+              }
+            },
+            "agent-stderr");
     reader.setDaemon(true);
     reader.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
@@ -520,8 +791,13 @@ public final class ExecStorm implements Callable<Integer> {
       if (!agent.isAlive() || System.nanoTime() > deadline) {
         agent.destroyForcibly();
         reader.join(2000);
-        throw new IllegalStateException("no '" + ready + "' line (exit "
-            + (agent.isAlive() ? "none" : agent.exitValue()) + "): " + tail(stderrCopy));
+        throw new IllegalStateException(
+            "no '"
+                + ready
+                + "' line (exit "
+                + (agent.isAlive() ? "none" : agent.exitValue())
+                + "): "
+                + tail(stderrCopy));
       }
     }
   }
@@ -567,7 +843,9 @@ public final class ExecStorm implements Callable<Integer> {
     }
   }
 
-  /** utime + stime of all the process's threads, in clock ticks ({@code proc(5)}, fields 14 and 15). */
+  /**
+   * utime + stime of all the process's threads, in clock ticks ({@code proc(5)}, fields 14 and 15).
+   */
   static long cpuTicks(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -583,7 +861,10 @@ public final class ExecStorm implements Callable<Integer> {
     throw new IOException("no VmHWM in /proc/" + pid + "/status");
   }
 
-  /** Sum of {@code details.lost["kernel.*"]} over the VERIFICATION_DEGRADED lines of the agent's stdout. */
+  /**
+   * Sum of {@code details.lost["kernel.*"]} over the VERIFICATION_DEGRADED lines of the agent's
+   * stdout.
+   */
   private long lostInDegradedReports(Path stdout) throws IOException {
     long lost = 0;
     try (Stream<String> lines = Files.lines(stdout)) {
@@ -598,7 +879,8 @@ public final class ExecStorm implements Callable<Integer> {
           continue;
         }
         JsonNode details = event.path("details").path("lost");
-        for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) details::fields) {
+        for (Map.Entry<String, JsonNode> e :
+            (Iterable<Map.Entry<String, JsonNode>>) details::fields) {
           if (e.getKey().startsWith("kernel.")) {
             lost += e.getValue().asLong();
           }
@@ -608,11 +890,13 @@ public final class ExecStorm implements Callable<Integer> {
     return lost;
   }
 
-  private static long delta(PrometheusScrape before, PrometheusScrape after, String name, String label, String value) {
+  private static long delta(
+      PrometheusScrape before, PrometheusScrape after, String name, String label, String value) {
     if (label == null) {
       return Math.round(after.sum(name) - before.sum(name));
     }
-    return Math.round(after.value(name, label, value).orElse(0) - before.value(name, label, value).orElse(0));
+    return Math.round(
+        after.value(name, label, value).orElse(0) - before.value(name, label, value).orElse(0));
   }
 
   /**
@@ -626,7 +910,8 @@ public final class ExecStorm implements Callable<Integer> {
 
   private Sha sha256() throws Exception {
     log("SHA-256: openssl speed -seconds 3 -evp sha256");
-    double openssl = opensslSpeed16k(run(List.of("openssl", "speed", "-seconds", "3", "-evp", "sha256")));
+    double openssl =
+        opensslSpeed16k(run(List.of("openssl", "speed", "-seconds", "3", "-evp", "sha256")));
     log("SHA-256: JDK MessageDigest, 16 KiB blocks, 3 s");
     double blocks = jdkBlocks(3);
     log("SHA-256: Sha256.digest on a " + shaMiB + " MiB file, best of 3");
@@ -643,10 +928,14 @@ public final class ExecStorm implements Callable<Integer> {
     }
     Files.delete(file);
     double fileGBps = ((long) shaMiB << 20) / 1e9 / best;
-    return new Sha(openssl / 1e9, blocks / 1e9, fileGBps, shaMiB, blocks / openssl, fileGBps * 1e9 / openssl);
+    return new Sha(
+        openssl / 1e9, blocks / 1e9, fileGBps, shaMiB, blocks / openssl, fileGBps * 1e9 / openssl);
   }
 
-  /** Bytes/s in the 16384-byte column of {@code openssl speed} output ("1506235.73k" = 1000s of bytes/s). */
+  /**
+   * Bytes/s in the 16384-byte column of {@code openssl speed} output ("1506235.73k" = 1000s of
+   * bytes/s).
+   */
   static double opensslSpeed16k(String output) {
     List<String> header = null;
     for (String line : output.split("\n")) {
@@ -654,17 +943,23 @@ public final class ExecStorm implements Callable<Integer> {
       if (!t.isEmpty() && t.get(0).equals("type")) {
         header = t;
       } else if (header != null && !t.isEmpty() && t.get(0).startsWith("sha256")) {
-        int column = 1 + (header.subList(1, header.size()).indexOf("16384") / 2); // "16384 bytes" is two tokens
+        int column =
+            1
+                + (header.subList(1, header.size()).indexOf("16384")
+                    / 2); // "16384 bytes" is two tokens
         if (header.indexOf("16384") < 0 || column >= t.size()) {
           break;
         }
         return Double.parseDouble(t.get(column).replace("k", "")) * 1000;
       }
     }
-    throw new IllegalStateException("no 16384-byte sha256 column in openssl speed output:\n" + output);
+    throw new IllegalStateException(
+        "no 16384-byte sha256 column in openssl speed output:\n" + output);
   }
 
-  /** Bytes/s of MessageDigest over one 16 KiB block, for the same shape of work as openssl speed. */
+  /**
+   * Bytes/s of MessageDigest over one 16 KiB block, for the same shape of work as openssl speed.
+   */
   private static double jdkBlocks(double secs) {
     byte[] block = new byte[16384];
     new Random(7).nextBytes(block);
@@ -693,9 +988,13 @@ public final class ExecStorm implements Callable<Integer> {
   static Map<String, Object> machine() throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("nproc", Runtime.getRuntime().availableProcessors());
-    m.put("model", Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-        .filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).strip())
-        .findFirst().orElse("unknown"));
+    m.put(
+        "model",
+        Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+            .filter(l -> l.startsWith("model name"))
+            .map(l -> l.substring(l.indexOf(':') + 1).strip())
+            .findFirst()
+            .orElse("unknown"));
     m.put("kernel", Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip());
     m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     m.put("loadavgStart", loadAverage());
@@ -708,12 +1007,20 @@ public final class ExecStorm implements Callable<Integer> {
     return f[0] + " " + f[1] + " " + f[2];
   }
 
-  private void write(Instant started, Map<String, Object> machine, List<Double> levels, String oracleNote,
-      List<Round> rounds, List<Round> peerRounds, Sha sha) throws IOException {
+  private void write(
+      Instant started,
+      Map<String, Object> machine,
+      List<Double> levels,
+      String oracleNote,
+      List<Round> rounds,
+      List<Round> peerRounds,
+      Sha sha)
+      throws IOException {
     Files.createDirectories(out);
     List<Summary> summaries = new ArrayList<>();
     for (String config : agentConfigs) {
-      summaries.add(Summary.of(config, rounds.stream().filter(r -> r.config().equals(config)).toList(), sha));
+      summaries.add(
+          Summary.of(config, rounds.stream().filter(r -> r.config().equals(config)).toList(), sha));
     }
     List<LevelSummary> byLevel = new ArrayList<>(LevelSummary.of(rounds));
     byLevel.addAll(LevelSummary.of(peerRounds));
@@ -747,36 +1054,63 @@ public final class ExecStorm implements Callable<Integer> {
       // No fonts or no Java2D on this machine: the numbers are written all the same.
       log("plots not written: " + e);
     }
-    ExecStormReport.Run run = new ExecStormReport.Run(started, command(), machine, settings, rounds, peerRounds, sha,
-        summaries, byLevel, plots);
+    ExecStormReport.Run run =
+        new ExecStormReport.Run(
+            started,
+            command(),
+            machine,
+            settings,
+            rounds,
+            peerRounds,
+            sha,
+            summaries,
+            byLevel,
+            plots);
     Files.writeString(out.resolve("exec-storm.md"), ExecStormReport.markdown(run));
-    log("wrote " + out.resolve("exec-storm.json") + ", " + out.resolve("exec-storm.md") + (plots.isEmpty() ? "" : " and " + plots));
+    log(
+        "wrote "
+            + out.resolve("exec-storm.json")
+            + ", "
+            + out.resolve("exec-storm.md")
+            + (plots.isEmpty() ? "" : " and " + plots));
     if (readme != null) {
       if (!Files.isRegularFile(readme)) {
         log("no " + readme + ": README section not written");
       } else {
         String text = Files.readString(readme);
-        String relative = readme.toAbsolutePath().getParent().relativize(out.toAbsolutePath()).toString();
-        java.util.Optional<String> updated = ExecStormReport.replaceReadmeSection(text,
-            ExecStormReport.readmeSection(run, relative.isEmpty() ? "." : relative));
+        String relative =
+            readme.toAbsolutePath().getParent().relativize(out.toAbsolutePath()).toString();
+        java.util.Optional<String> updated =
+            ExecStormReport.replaceReadmeSection(
+                text, ExecStormReport.readmeSection(run, relative.isEmpty() ? "." : relative));
         if (updated.isPresent()) {
           Files.writeString(readme, updated.get());
           log("updated the exec-storm section of " + readme);
         } else {
-          log(readme + " has no " + ExecStormReport.README_BEGIN + " ... " + ExecStormReport.README_END + " markers: not updated");
+          log(
+              readme
+                  + " has no "
+                  + ExecStormReport.README_BEGIN
+                  + " ... "
+                  + ExecStormReport.README_END
+                  + " markers: not updated");
         }
       }
     }
   }
 
-  /** The peer's program for a legend: the first word of its command that is neither a wrapper nor an option. */
+  /**
+   * The peer's program for a legend: the first word of its command that is neither a wrapper nor an
+   * option.
+   */
   static String peerName(String command) {
     if (command == null) {
       return "";
     }
     for (String word : command.strip().split("\\s+")) {
       String name = Path.of(word).getFileName().toString();
-      if (!word.startsWith("-") && !List.of("stdbuf", "env", "nice", "taskset", "sudo").contains(name)) {
+      if (!word.startsWith("-")
+          && !List.of("stdbuf", "env", "nice", "taskset", "sudo").contains(name)) {
         return name;
       }
     }
@@ -784,9 +1118,14 @@ public final class ExecStorm implements Callable<Integer> {
   }
 
   private String command() {
-    return commandLine != null ? commandLine
-        : "java -cp benchmarks/target/benchmarks.jar dev.veriruntime.benchmarks.ExecStorm --seconds " + seconds
-            + " --pairs " + pairs + " --binaries " + binaries;
+    return commandLine != null
+        ? commandLine
+        : "java -cp benchmarks/target/benchmarks.jar dev.veriruntime.benchmarks.ExecStorm --seconds "
+            + seconds
+            + " --pairs "
+            + pairs
+            + " --binaries "
+            + binaries;
   }
 
   /** On ÷ off exec/s of each consecutive (off, on) pair. */
@@ -802,39 +1141,68 @@ public final class ExecStorm implements Callable<Integer> {
    * One configuration (or the peer) at one load level: the pairs' ratios, the on rounds' medians
    * and worst cases. Latency fields are NaN for the peer.
    */
-  record LevelSummary(String config, double targetRate, List<Double> throughputRatios, double throughputRatioMedian,
-      double execsPerSecondOnMedian, long late, long due, double cpuSecondsPer1000ExecsMedian,
-      double cpuPercentOfCoreMedian, double peakRssMiB, double p50MsWorst, double p99MsWorst, double p999MsWorst,
+  record LevelSummary(
+      String config,
+      double targetRate,
+      List<Double> throughputRatios,
+      double throughputRatioMedian,
+      double execsPerSecondOnMedian,
+      long late,
+      long due,
+      double cpuSecondsPer1000ExecsMedian,
+      double cpuPercentOfCoreMedian,
+      double peakRssMiB,
+      double p50MsWorst,
+      double p99MsWorst,
+      double p999MsWorst,
       double calmP99MsWorst) {
 
-    /** One summary per (configuration, level), in the order the rounds ran; rounds come in (off, on) pairs. */
+    /**
+     * One summary per (configuration, level), in the order the rounds ran; rounds come in (off, on)
+     * pairs.
+     */
     static List<LevelSummary> of(List<Round> rounds) {
       Map<String, List<Round>> groups = new LinkedHashMap<>();
       for (int i = 0; i + 1 < rounds.size(); i += 2) {
         Round on = rounds.get(i + 1);
-        groups.computeIfAbsent(on.config() + '\0' + on.targetRate(), k -> new ArrayList<>())
+        groups
+            .computeIfAbsent(on.config() + '\0' + on.targetRate(), k -> new ArrayList<>())
             .addAll(List.of(rounds.get(i), on));
       }
       List<LevelSummary> out = new ArrayList<>();
       for (List<Round> g : groups.values()) {
         Round first = g.get(1);
-        List<Round> on = g.stream().filter(r -> r.agentRound() != null || r.peerRound() != null).toList();
+        List<Round> on =
+            g.stream().filter(r -> r.agentRound() != null || r.peerRound() != null).toList();
         List<Double> ratios = pairRatios(g);
-        java.util.function.ToDoubleFunction<Round> cpu = r -> r.agentRound() != null
-            ? r.agentRound().cpuSecondsPer1000Execs() : r.peerRound().cpuSecondsPer1000Execs();
-        java.util.function.ToDoubleFunction<Round> cpuSeconds = r -> r.agentRound() != null
-            ? r.agentRound().cpuSeconds() : r.peerRound().cpuSeconds();
-        java.util.function.ToLongFunction<Round> rss = r -> r.agentRound() != null
-            ? r.agentRound().peakRssKiB() : r.peerRound().peakRssKiB();
-        List<AgentRound> agent = on.stream().map(Round::agentRound).filter(java.util.Objects::nonNull).toList();
-        out.add(new LevelSummary(first.config(), first.targetRate(), ratios, Summary.median(ratios),
-            Summary.median(on.stream().map(Round::execsPerSecond).toList()),
-            on.stream().mapToLong(Round::late).sum(), on.stream().mapToLong(Round::due).sum(),
-            Summary.median(on.stream().map(r -> cpu.applyAsDouble(r)).toList()),
-            Summary.median(on.stream().map(r -> 100 * cpuSeconds.applyAsDouble(r) / r.seconds()).toList()),
-            on.stream().mapToLong(rss).max().orElse(0) / 1024.0,
-            Summary.worst(agent, AgentRound::p50Ms), Summary.worst(agent, AgentRound::p99Ms),
-            Summary.worst(agent, AgentRound::p999Ms), Summary.worst(agent, AgentRound::calmP99Ms)));
+        java.util.function.ToDoubleFunction<Round> cpu =
+            r ->
+                r.agentRound() != null
+                    ? r.agentRound().cpuSecondsPer1000Execs()
+                    : r.peerRound().cpuSecondsPer1000Execs();
+        java.util.function.ToDoubleFunction<Round> cpuSeconds =
+            r -> r.agentRound() != null ? r.agentRound().cpuSeconds() : r.peerRound().cpuSeconds();
+        java.util.function.ToLongFunction<Round> rss =
+            r -> r.agentRound() != null ? r.agentRound().peakRssKiB() : r.peerRound().peakRssKiB();
+        List<AgentRound> agent =
+            on.stream().map(Round::agentRound).filter(java.util.Objects::nonNull).toList();
+        out.add(
+            new LevelSummary(
+                first.config(),
+                first.targetRate(),
+                ratios,
+                Summary.median(ratios),
+                Summary.median(on.stream().map(Round::execsPerSecond).toList()),
+                on.stream().mapToLong(Round::late).sum(),
+                on.stream().mapToLong(Round::due).sum(),
+                Summary.median(on.stream().map(r -> cpu.applyAsDouble(r)).toList()),
+                Summary.median(
+                    on.stream().map(r -> 100 * cpuSeconds.applyAsDouble(r) / r.seconds()).toList()),
+                on.stream().mapToLong(rss).max().orElse(0) / 1024.0,
+                Summary.worst(agent, AgentRound::p50Ms),
+                Summary.worst(agent, AgentRound::p99Ms),
+                Summary.worst(agent, AgentRound::p999Ms),
+                Summary.worst(agent, AgentRound::calmP99Ms)));
       }
       return out;
     }
@@ -848,46 +1216,103 @@ public final class ExecStorm implements Callable<Integer> {
    * count of the children's execs is from the drivers' count, summed over on rounds) are -1 when a
    * round had no oracle.
    */
-  record Summary(String config, double throughputRatioMedian, List<Double> throughputRatios, String throughputLevel,
-      double cpuPercentPer1000ExecsPerSecond, String cpuLevel, double peakRssMiB, long execsPerformedOn, long lostExec,
-      long lostAllKinds, long unaccountedAtLeast, double lossFraction, long oracleStormExecsOn, long oracleAllExecsOn,
-      long execEventsSeenOn, long unaccountedVsOracle, long oracleStormMismatch, long driverExecsOn, double p50MsWorst, double p99MsWorst, double p999MsWorst,
-      double calmP50MsWorst, double calmP99MsWorst, double calmP999MsWorst, double shaRatioBlocks, double shaRatioFile) {
+  record Summary(
+      String config,
+      double throughputRatioMedian,
+      List<Double> throughputRatios,
+      String throughputLevel,
+      double cpuPercentPer1000ExecsPerSecond,
+      String cpuLevel,
+      double peakRssMiB,
+      long execsPerformedOn,
+      long lostExec,
+      long lostAllKinds,
+      long unaccountedAtLeast,
+      double lossFraction,
+      long oracleStormExecsOn,
+      long oracleAllExecsOn,
+      long execEventsSeenOn,
+      long unaccountedVsOracle,
+      long oracleStormMismatch,
+      long driverExecsOn,
+      double p50MsWorst,
+      double p99MsWorst,
+      double p999MsWorst,
+      double calmP50MsWorst,
+      double calmP99MsWorst,
+      double calmP999MsWorst,
+      double shaRatioBlocks,
+      double shaRatioFile) {
 
     /** {@code rounds}: this configuration's (off, on) pairs. */
     static Summary of(String config, List<Round> rounds, Sha sha) {
       List<LevelSummary> levels = LevelSummary.of(rounds);
-      LevelSummary throughput = levels.stream().filter(l -> l.targetRate() == RatePlan.MAX).findFirst()
-          .orElse(levels.isEmpty() ? null : levels.get(0));
-      LevelSummary cpu = levels.stream()
-          .max(Comparator.comparingDouble(l -> Double.isNaN(l.cpuSecondsPer1000ExecsMedian()) ? -1 : l.cpuSecondsPer1000ExecsMedian()))
-          .orElse(null);
+      LevelSummary throughput =
+          levels.stream()
+              .filter(l -> l.targetRate() == RatePlan.MAX)
+              .findFirst()
+              .orElse(levels.isEmpty() ? null : levels.get(0));
+      LevelSummary cpu =
+          levels.stream()
+              .max(
+                  Comparator.comparingDouble(
+                      l ->
+                          Double.isNaN(l.cpuSecondsPer1000ExecsMedian())
+                              ? -1
+                              : l.cpuSecondsPer1000ExecsMedian()))
+              .orElse(null);
       List<Round> onRounds = rounds.stream().filter(Round::agent).toList();
       List<AgentRound> on = onRounds.stream().map(Round::agentRound).toList();
       long performed = onRounds.stream().mapToLong(Round::execs).sum();
       long lostExec = on.stream().mapToLong(AgentRound::lostKernelExec).sum();
       long lost = on.stream().mapToLong(a -> Math.max(a.lostKernel, a.lostInDegradedReports)).sum();
       boolean oracle = !onRounds.isEmpty() && onRounds.stream().allMatch(r -> r.oracle() != null);
-      long unaccountedVsOracle = oracle ? onRounds.stream().mapToLong(r -> Math.max(0,
-          r.oracle().allExecs() - r.agentRound().execEventsSeen() - r.agentRound().lostKernelExec())).sum() : -1;
+      long unaccountedVsOracle =
+          oracle
+              ? onRounds.stream()
+                  .mapToLong(
+                      r ->
+                          Math.max(
+                              0,
+                              r.oracle().allExecs()
+                                  - r.agentRound().execEventsSeen()
+                                  - r.agentRound().lostKernelExec()))
+                  .sum()
+              : -1;
       // The oracle checks itself: its count of the children's execs must equal the drivers' count.
-      long mismatch = oracle ? onRounds.stream().mapToLong(r -> Math.abs(r.oracle().stormExecs() - r.execs() - r.failed())).sum() : -1;
-      return new Summary(config,
+      long mismatch =
+          oracle
+              ? onRounds.stream()
+                  .mapToLong(r -> Math.abs(r.oracle().stormExecs() - r.execs() - r.failed()))
+                  .sum()
+              : -1;
+      return new Summary(
+          config,
           throughput == null ? Double.NaN : throughput.throughputRatioMedian(),
           throughput == null ? List.of() : throughput.throughputRatios(),
           throughput == null ? "" : RatePlan.label(throughput.targetRate()),
           cpu == null ? Double.NaN : 100 * cpu.cpuSecondsPer1000ExecsMedian(),
           cpu == null ? "" : RatePlan.label(cpu.targetRate()),
           on.stream().mapToLong(AgentRound::peakRssKiB).max().orElse(0) / 1024.0,
-          performed, lostExec, lost, on.stream().mapToLong(AgentRound::unaccountedAtLeast).sum(),
+          performed,
+          lostExec,
+          lost,
+          on.stream().mapToLong(AgentRound::unaccountedAtLeast).sum(),
           performed == 0 ? 0 : lostExec / (double) performed,
           oracle ? onRounds.stream().mapToLong(r -> r.oracle().stormExecs()).sum() : -1,
           oracle ? onRounds.stream().mapToLong(r -> r.oracle().allExecs()).sum() : -1,
-          on.stream().mapToLong(AgentRound::execEventsSeen).sum(), unaccountedVsOracle, mismatch,
+          on.stream().mapToLong(AgentRound::execEventsSeen).sum(),
+          unaccountedVsOracle,
+          mismatch,
           onRounds.stream().mapToLong(r -> r.execs() + r.failed()).sum(),
-          worst(on, AgentRound::p50Ms), worst(on, AgentRound::p99Ms), worst(on, AgentRound::p999Ms),
-          worst(on, AgentRound::calmP50Ms), worst(on, AgentRound::calmP99Ms), worst(on, AgentRound::calmP999Ms),
-          sha.ratioBlocks, sha.ratioFile);
+          worst(on, AgentRound::p50Ms),
+          worst(on, AgentRound::p99Ms),
+          worst(on, AgentRound::p999Ms),
+          worst(on, AgentRound::calmP50Ms),
+          worst(on, AgentRound::calmP99Ms),
+          worst(on, AgentRound::calmP999Ms),
+          sha.ratioBlocks,
+          sha.ratioFile);
     }
 
     static double worst(List<AgentRound> on, java.util.function.ToDoubleFunction<AgentRound> f) {

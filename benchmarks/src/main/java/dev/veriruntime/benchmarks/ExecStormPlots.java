@@ -39,8 +39,8 @@ import org.jfree.data.xy.XYSeriesCollection;
  * The exec-storm run as two PNG files, rendered headless with JFreeChart: {@code latency-cdf.png}
  * (exec → verdict CDF per agent-on round from its histogram buckets, during the storm on the left
  * and for the calm sequential execs on the right, log-scale milliseconds) and {@code
- * throughput-ratio.png} (exec/s on ÷ off per pair, each agent configuration and the peer, with
- * the 0.97 target). The data preparation ({@link #cdfSeries}, {@link #ratioBars}) is pure.
+ * throughput-ratio.png} (exec/s on ÷ off per pair, each agent configuration and the peer, with the
+ * 0.97 target). The data preparation ({@link #cdfSeries}, {@link #ratioBars}) is pure.
  */
 final class ExecStormPlots {
   static final String LATENCY_CDF = "latency-cdf.png";
@@ -48,8 +48,10 @@ final class ExecStormPlots {
 
   /** Distinct on white and for the common colour blindnesses (Okabe–Ito), then darker repeats. */
   private static final Color[] PALETTE = {
-    new Color(0x00, 0x72, 0xB2), new Color(0xD5, 0x5E, 0x00), new Color(0x00, 0x9E, 0x73), new Color(0xCC, 0x79, 0xA7),
-    new Color(0x56, 0xB4, 0xE9), new Color(0xE6, 0x9F, 0x00), new Color(0x00, 0x00, 0x00), new Color(0x99, 0x99, 0x99)
+    new Color(0x00, 0x72, 0xB2), new Color(0xD5, 0x5E, 0x00), new Color(0x00, 0x9E, 0x73),
+        new Color(0xCC, 0x79, 0xA7),
+    new Color(0x56, 0xB4, 0xE9), new Color(0xE6, 0x9F, 0x00), new Color(0x00, 0x00, 0x00),
+        new Color(0x99, 0x99, 0x99)
   };
 
   private ExecStormPlots() {}
@@ -58,14 +60,17 @@ final class ExecStormPlots {
   record Bar(String series, String category, double ratio) {}
 
   /** Writes both PNG files into {@code dir}; returns their names. */
-  static List<String> write(Path dir, List<Round> rounds, List<Round> peerRounds, String peerName) throws IOException {
+  static List<String> write(Path dir, List<Round> rounds, List<Round> peerRounds, String peerName)
+      throws IOException {
     System.setProperty("java.awt.headless", "true");
     BufferedImage cdf = new BufferedImage(1600, 700, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = cdf.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
     cdfChart("exec → verdict during the storm", cdfSeries(rounds, a -> a.stormHistogram()))
         .draw(g, new Rectangle2D.Double(0, 0, 800, 700));
-    cdfChart("exec → verdict, calm (cached identity, sequential execs)", cdfSeries(rounds, a -> a.calmHistogram()))
+    cdfChart(
+            "exec → verdict, calm (cached identity, sequential execs)",
+            cdfSeries(rounds, a -> a.calmHistogram()))
         .draw(g, new Rectangle2D.Double(800, 0, 800, 700));
     g.dispose();
     ImageIO.write(cdf, "png", dir.resolve(LATENCY_CDF).toFile());
@@ -73,15 +78,16 @@ final class ExecStormPlots {
     BufferedImage bars = new BufferedImage(1200, 650, BufferedImage.TYPE_INT_RGB);
     g = bars.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    ratioChart(ratioBars(rounds, peerRounds, peerName)).draw(g, new Rectangle2D.Double(0, 0, 1200, 650));
+    ratioChart(ratioBars(rounds, peerRounds, peerName))
+        .draw(g, new Rectangle2D.Double(0, 0, 1200, 650));
     g.dispose();
     ImageIO.write(bars, "png", dir.resolve(THROUGHPUT_RATIO).toFile());
     return List.of(LATENCY_CDF, THROUGHPUT_RATIO);
   }
 
   /** Round label → CDF points, for every agent-on round with observations. */
-  static Map<String, List<LatencyHistogram.CdfPoint>> cdfSeries(List<Round> rounds,
-      Function<ExecStorm.AgentRound, LatencyHistogram> which) {
+  static Map<String, List<LatencyHistogram.CdfPoint>> cdfSeries(
+      List<Round> rounds, Function<ExecStorm.AgentRound, LatencyHistogram> which) {
     Map<String, List<LatencyHistogram.CdfPoint>> out = new LinkedHashMap<>();
     for (Round r : rounds) {
       if (r.agentRound() == null || which.apply(r.agentRound()) == null) {
@@ -89,7 +95,13 @@ final class ExecStormPlots {
       }
       List<LatencyHistogram.CdfPoint> points = which.apply(r.agentRound()).cdf();
       if (!points.isEmpty()) {
-        out.put("round " + r.index() + ": " + ExecStormReport.configLabel(r.config()) + ", " + RatePlan.label(r.targetRate()),
+        out.put(
+            "round "
+                + r.index()
+                + ": "
+                + ExecStormReport.configLabel(r.config())
+                + ", "
+                + RatePlan.label(r.targetRate()),
             points);
       }
     }
@@ -114,19 +126,33 @@ final class ExecStormPlots {
       Round on = rounds.get(i + 1);
       String s = series.apply(on);
       int n = pairNumbers.merge(s + '\0' + on.targetRate(), 1, Integer::sum);
-      out.add(new Bar(s, RatePlan.label(on.targetRate()) + " #" + n, on.execsPerSecond() / off.execsPerSecond()));
+      out.add(
+          new Bar(
+              s,
+              RatePlan.label(on.targetRate()) + " #" + n,
+              on.execsPerSecond() / off.execsPerSecond()));
     }
   }
 
-  private static JFreeChart cdfChart(String title, Map<String, List<LatencyHistogram.CdfPoint>> series) {
+  private static JFreeChart cdfChart(
+      String title, Map<String, List<LatencyHistogram.CdfPoint>> series) {
     XYSeriesCollection data = new XYSeriesCollection();
-    series.forEach((name, points) -> {
-      XYSeries s = new XYSeries(name, false, true);
-      points.forEach(p -> s.add(p.ms(), p.fraction()));
-      data.addSeries(s);
-    });
-    JFreeChart chart = ChartFactory.createXYLineChart(title, "milliseconds (log scale)", "fraction of execs ≤ x",
-        data, PlotOrientation.VERTICAL, true, false, false);
+    series.forEach(
+        (name, points) -> {
+          XYSeries s = new XYSeries(name, false, true);
+          points.forEach(p -> s.add(p.ms(), p.fraction()));
+          data.addSeries(s);
+        });
+    JFreeChart chart =
+        ChartFactory.createXYLineChart(
+            title,
+            "milliseconds (log scale)",
+            "fraction of execs ≤ x",
+            data,
+            PlotOrientation.VERTICAL,
+            true,
+            false,
+            false);
     XYPlot plot = chart.getXYPlot();
     LogAxis x = new LogAxis("milliseconds (log scale)");
     x.setBase(10);
@@ -151,20 +177,33 @@ final class ExecStormPlots {
   private static JFreeChart ratioChart(List<Bar> bars) {
     DefaultCategoryDataset data = new DefaultCategoryDataset();
     bars.forEach(b -> data.addValue(b.ratio(), b.series(), b.category()));
-    JFreeChart chart = ChartFactory.createBarChart("exec/s with the agent (or peer) on ÷ off, same storm, same run",
-        "load and pair", "exec/s on ÷ off", data, PlotOrientation.VERTICAL, true, false, false);
+    JFreeChart chart =
+        ChartFactory.createBarChart(
+            "exec/s with the agent (or peer) on ÷ off, same storm, same run",
+            "load and pair",
+            "exec/s on ÷ off",
+            data,
+            PlotOrientation.VERTICAL,
+            true,
+            false,
+            false);
     CategoryPlot plot = chart.getCategoryPlot();
     double top = bars.stream().mapToDouble(Bar::ratio).filter(Double::isFinite).max().orElse(1);
     plot.getRangeAxis().setRange(0, Math.max(1.1, top * 1.1));
-    plot.addRangeMarker(marker(ExecStorm.TARGET_THROUGHPUT_RATIO, "target " + ExecStorm.TARGET_THROUGHPUT_RATIO, true));
+    plot.addRangeMarker(
+        marker(
+            ExecStorm.TARGET_THROUGHPUT_RATIO,
+            "target " + ExecStorm.TARGET_THROUGHPUT_RATIO,
+            true));
     BarRenderer renderer = (BarRenderer) plot.getRenderer();
     for (int i = 0; i < data.getRowCount(); i++) {
       renderer.setSeriesPaint(i, color(i));
     }
     renderer.setBarPainter(new StandardBarPainter());
     renderer.setShadowVisible(false);
-    renderer.setDefaultItemLabelGenerator(new org.jfree.chart.labels.StandardCategoryItemLabelGenerator("{2}",
-        new DecimalFormat("0.00")));
+    renderer.setDefaultItemLabelGenerator(
+        new org.jfree.chart.labels.StandardCategoryItemLabelGenerator(
+            "{2}", new DecimalFormat("0.00")));
     renderer.setDefaultItemLabelsVisible(true);
     style(chart);
     return chart;
@@ -175,10 +214,17 @@ final class ExecStormPlots {
     return series < PALETTE.length ? c : c.darker();
   }
 
-  /** A dashed red line; a horizontal one is labelled above its right end, a vertical one right of its top. */
+  /**
+   * A dashed red line; a horizontal one is labelled above its right end, a vertical one right of
+   * its top.
+   */
   private static ValueMarker marker(double value, String label, boolean horizontal) {
-    ValueMarker m = new ValueMarker(value, Color.RED.darker(),
-        new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+    ValueMarker m =
+        new ValueMarker(
+            value,
+            Color.RED.darker(),
+            new BasicStroke(
+                1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
     m.setLabel(label);
     m.setLabelFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
     m.setLabelPaint(Color.RED.darker());

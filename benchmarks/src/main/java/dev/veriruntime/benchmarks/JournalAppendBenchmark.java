@@ -29,13 +29,13 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * {@link EvidenceJournal} appends at the journal sink's default batch size ({@value
- * JournalSink#DEFAULT_BATCH} records, then one {@code sync}: one write and one {@code fdatasync},
- * a signed head, a signed checkpoint every 1,000 records), default options, on the file system of
- * {@code java.io.tmpdir} (a disk here, not tmpfs: check with {@code df -T /tmp}, since fdatasync
- * on tmpfs costs nothing). {@code rawWriteBaseline} writes the very bytes the journal wrote for a
+ * JournalSink#DEFAULT_BATCH} records, then one {@code sync}: one write and one {@code fdatasync}, a
+ * signed head, a signed checkpoint every 1,000 records), default options, on the file system of
+ * {@code java.io.tmpdir} (a disk here, not tmpfs: check with {@code df -T /tmp}, since fdatasync on
+ * tmpfs costs nothing). {@code rawWriteBaseline} writes the very bytes the journal wrote for a
  * batch (captured at setup) with a positional {@link FileChannel} write and one {@code
- * force(false)} per batch, rewinding at the journal's 64 MiB rotation size: the disk's share of
- * the cost; the rest is serialisation, chaining hashes and signatures.
+ * force(false)} per batch, rewinding at the journal's 64 MiB rotation size: the disk's share of the
+ * cost; the rest is serialisation, chaining hashes and signatures.
  *
  * <p>Microseconds per record (overrides the base class's milliseconds); records/s = 10⁶ ÷ score.
  * Run: {@code java -jar benchmarks/target/benchmarks.jar JournalAppendBenchmark}.
@@ -64,7 +64,9 @@ public class JournalAppendBenchmark extends AbstractBenchmark {
     rotateAt = options.maxFileBytes();
     batchBytes = ByteBuffer.wrap(oneBatchAsWritten(dir.resolve("sample"), options));
     journal = EvidenceJournal.open(dir.resolve("state"), options);
-    raw = FileChannel.open(dir.resolve("raw.jsonl"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    raw =
+        FileChannel.open(
+            dir.resolve("raw.jsonl"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
   }
 
   @TearDown(Level.Trial)
@@ -104,13 +106,19 @@ public class JournalAppendBenchmark extends AbstractBenchmark {
     return rawPosition;
   }
 
-  /** The bytes a fresh journal appends for one batch of {@link #events}: the baseline writes the same. */
+  /**
+   * The bytes a fresh journal appends for one batch of {@link #events}: the baseline writes the
+   * same.
+   */
   private byte[] oneBatchAsWritten(Path stateDir, JournalOptions options) throws IOException {
     try (EvidenceJournal sample = EvidenceJournal.open(stateDir, options)) {
       Path file;
       try (Stream<Path> files = Files.list(sample.directory())) {
-        file = files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).findFirst()
-            .orElseThrow(() -> new IOException("no journal file in " + sample.directory()));
+        file =
+            files
+                .filter(p -> p.getFileName().toString().endsWith(".jsonl"))
+                .findFirst()
+                .orElseThrow(() -> new IOException("no journal file in " + sample.directory()));
       }
       long before = Files.size(file);
       for (SecurityEvent e : events) {
@@ -126,7 +134,10 @@ public class JournalAppendBenchmark extends AbstractBenchmark {
     }
   }
 
-  /** An UNKNOWN_EXECUTION as the classifier builds it, with the details a build server's exec carries. */
+  /**
+   * An UNKNOWN_EXECUTION as the classifier builds it, with the details a build server's exec
+   * carries.
+   */
   private static SecurityEvent event(int i) {
     String sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
     String path = "/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus";

@@ -7,8 +7,8 @@ import java.util.TreeSet;
 /**
  * The observations one latency histogram received in a window: its finite bucket bounds with the
  * cumulative counts (Prometheus {@code le} semantics: observations ≤ the bound) and the total,
- * which also counts what fell above the last finite bound. Quantiles and the CDF are read from
- * the buckets, as PromQL's {@code histogram_quantile} does. Immutable.
+ * which also counts what fell above the last finite bound. Quantiles and the CDF are read from the
+ * buckets, as PromQL's {@code histogram_quantile} does. Immutable.
  *
  * @param buckets finite bounds in increasing order, with non-decreasing cumulative counts
  * @param total every observation, including the {@code +Inf} bucket
@@ -42,7 +42,9 @@ public record LatencyHistogram(List<Bucket> buckets, long total) {
     for (Bucket b : buckets) {
       if (b.cumulative >= rank) {
         long inBucket = b.cumulative - lowerCount;
-        return inBucket <= 0 ? b.leSeconds : lowerBound + (b.leSeconds - lowerBound) * (rank - lowerCount) / inBucket;
+        return inBucket <= 0
+            ? b.leSeconds
+            : lowerBound + (b.leSeconds - lowerBound) * (rank - lowerCount) / inBucket;
       }
       lowerBound = b.leSeconds;
       lowerCount = b.cumulative;
@@ -96,7 +98,10 @@ public record LatencyHistogram(List<Bucket> buckets, long total) {
     return new LatencyHistogram(merged, total);
   }
 
-  /** Observations ≤ {@code le} as far as the buckets tell: the count at the largest bound ≤ {@code le}. */
+  /**
+   * Observations ≤ {@code le} as far as the buckets tell: the count at the largest bound ≤ {@code
+   * le}.
+   */
   long cumulativeAt(double le) {
     long c = 0;
     for (Bucket b : buckets) {

@@ -53,20 +53,21 @@ import reactor.core.scheduler.Schedulers;
  * builds it from the default policy) on synthetic exec events of four already-verified binaries,
  * the steady state of a build server: every exec a cache hit. The sink is a counting no-op, so the
  * number is the pipeline's own cost per event. {@code verdict=unknown}: no references and no
- * package database, so every exec is an UNKNOWN_EXECUTION that the aggregator folds;
- * {@code verdict=verified}: the package database vouches for the binaries, so no event reaches the
- * sink. {@code identityStagesBaseline} runs the same number of events through a Flux of the same
- * shape with pass-through stages: what Reactor itself costs.
+ * package database, so every exec is an UNKNOWN_EXECUTION that the aggregator folds; {@code
+ * verdict=verified}: the package database vouches for the binaries, so no event reaches the sink.
+ * {@code identityStagesBaseline} runs the same number of events through a Flux of the same shape
+ * with pass-through stages: what Reactor itself costs.
  *
- * <p>Microseconds per event (each operation is {@value #EVENTS} events; overrides the base
- * class's milliseconds); events/s = 10⁶ ÷ score. Run: {@code java -jar
- * benchmarks/target/benchmarks.jar PipelineThroughputBenchmark}.
+ * <p>Microseconds per event (each operation is {@value #EVENTS} events; overrides the base class's
+ * milliseconds); events/s = 10⁶ ÷ score. Run: {@code java -jar benchmarks/target/benchmarks.jar
+ * PipelineThroughputBenchmark}.
  */
 @State(Scope.Benchmark)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class PipelineThroughputBenchmark extends AbstractBenchmark {
   static final int EVENTS = 10_000;
-  private static final List<String> BINARIES = List.of("/usr/bin/ls", "/usr/bin/cat", "/usr/bin/env", "/usr/bin/true");
+  private static final List<String> BINARIES =
+      List.of("/usr/bin/ls", "/usr/bin/cat", "/usr/bin/env", "/usr/bin/true");
 
   @Param({"unknown", "verified"})
   public String verdict;
@@ -81,26 +82,54 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
   @Setup(Level.Trial)
   public void build() throws IOException {
     Policy policy = Policy.defaults();
-    PackageDatabase packages = switch (verdict) {
-      case "unknown" -> PackageDatabase.empty();
-      case "verified" -> PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR);
-      default -> throw new IllegalArgumentException("verdict: unknown or verified");
-    };
+    PackageDatabase packages =
+        switch (verdict) {
+          case "unknown" -> PackageDatabase.empty();
+          case "verified" -> PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR);
+          default -> throw new IllegalArgumentException("verdict: unknown or verified");
+        };
     Set<dev.veriruntime.verifier.Scope> scopes = EnumSet.copyOf(policy.execScopes);
     scopes.retainAll(BinaryVerifier.BINARY_SCOPES);
-    BinaryVerifier verifier = new BinaryVerifier(ReferenceStore.empty(), packages, Clock.systemUTC(),
-        new BinaryVerifier.Options(scopes, ElfHeader.hostMachine()));
+    BinaryVerifier verifier =
+        new BinaryVerifier(
+            ReferenceStore.empty(),
+            packages,
+            Clock.systemUTC(),
+            new BinaryVerifier.Options(scopes, ElfHeader.hostMachine()));
     timer = Schedulers.newSingle("bench-timer", true);
-    lanes = Schedulers.newBoundedElastic(policy.verification.concurrency, policy.verification.queue, "bench-verify");
+    lanes =
+        Schedulers.newBoundedElastic(
+            policy.verification.concurrency, policy.verification.queue, "bench-verify");
     DropLedger ledger = new DropLedger();
     PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry());
-    ExecutableVerification verification = new ExecutableVerification(verifier, policy.verification.cacheEntries, lanes,
-        lanes, policy.verification.largeFileBytes, 1024, metrics, ledger);
-    pipeline = new Pipeline(new Pipeline.Components(verification, new ProcessTable(1 << 20, ledger),
-        new Classifier(Clock.systemUTC(), "bench"), new HashSet<>(policy.jitAllowance), ledger, metrics,
-        List.of(SinkStage.route(sink, 1e12, Integer.MAX_VALUE, timer)),
-        Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
-        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, null, "bench", MappingFilter.NONE));
+    ExecutableVerification verification =
+        new ExecutableVerification(
+            verifier,
+            policy.verification.cacheEntries,
+            lanes,
+            lanes,
+            policy.verification.largeFileBytes,
+            1024,
+            metrics,
+            ledger);
+    pipeline =
+        new Pipeline(
+            new Pipeline.Components(
+                verification,
+                new ProcessTable(1 << 20, ledger),
+                new Classifier(Clock.systemUTC(), "bench"),
+                new HashSet<>(policy.jitAllowance),
+                ledger,
+                metrics,
+                List.of(SinkStage.route(sink, 1e12, Integer.MAX_VALUE, timer)),
+                Duration.ofSeconds(policy.aggregation.windowSeconds),
+                policy.aggregation.maxKeys,
+                Duration.ofSeconds(policy.aggregation.dropReportSeconds),
+                policy.verification.queue,
+                timer,
+                null,
+                "bench",
+                MappingFilter.NONE));
 
     FileIdentity[] ids = new FileIdentity[BINARIES.size()];
     for (int i = 0; i < ids.length; i++) {
@@ -115,13 +144,24 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
     // Verify each binary once: from here on every exec is a cache hit.
     pipeline.run(Flux.fromArray(events).take(ids.length), Flux.empty()).blockLast();
     for (FileIdentity id : ids) {
-      var check = verification.hit(id).orElseThrow(() -> new IllegalStateException("not cached: " + id));
+      var check =
+          verification.hit(id).orElseThrow(() -> new IllegalStateException("not cached: " + id));
       boolean vouched = check.verification().verdict() == dev.veriruntime.verifier.Verdict.VERIFIED;
       if (vouched != verdict.equals("verified")) {
-        throw new IllegalStateException("verdict=" + verdict + " but " + check.path() + " is " + check.verification().verdict());
+        throw new IllegalStateException(
+            "verdict="
+                + verdict
+                + " but "
+                + check.path()
+                + " is "
+                + check.verification().verdict());
       }
     }
-    constant = SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, Instant.now()).host("bench").reason("baseline").build();
+    constant =
+        SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, Instant.now())
+            .host("bench")
+            .reason("baseline")
+            .build();
   }
 
   @TearDown(Level.Trial)
@@ -143,17 +183,38 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
     Function<Flux<RuntimeEvent>, Flux<RuntimeEvent>> verify = Function.identity();
     Function<Flux<SecurityEvent>, Flux<SecurityEvent>> aggregate = Function.identity();
     Function<Flux<SecurityEvent>, Flux<SecurityEvent>> sinks = f -> f.doOnNext(sink::emit);
-    return Flux.fromArray(events).transform(track).transform(verify).map(e -> constant)
-        .transform(aggregate).transform(sinks).blockLast();
+    return Flux.fromArray(events)
+        .transform(track)
+        .transform(verify)
+        .map(e -> constant)
+        .transform(aggregate)
+        .transform(sinks)
+        .blockLast();
   }
 
   private static ExecEvent exec(long kernelTimeNanos, int pid, String path, FileIdentity id) {
-    ExecutableFile file = new ExecutableFile(
-        new dev.veriruntime.ingest.event.FileIdentity(id.dev(), id.inode(), id.ctimeNanos(), id.size()),
-        1, 0100755, 0xEF53, false, false, path, false);
+    ExecutableFile file =
+        new ExecutableFile(
+            new dev.veriruntime.ingest.event.FileIdentity(
+                id.dev(), id.inode(), id.ctimeNanos(), id.size()),
+            1,
+            0100755,
+            0xEF53,
+            false,
+            false,
+            path,
+            false);
     String comm = path.substring(path.lastIndexOf('/') + 1);
-    return new ExecEvent(kernelTimeNanos, new TaskContext(pid, pid, 1000, 1000, 4242, comm), 9_999, pid, 1000, 1000,
-        path, false, file);
+    return new ExecEvent(
+        kernelTimeNanos,
+        new TaskContext(pid, pid, 1000, 1000, 4242, comm),
+        9_999,
+        pid,
+        1000,
+        1000,
+        path,
+        false,
+        file);
   }
 
   /** Counts what reaches it and keeps nothing. */

@@ -32,10 +32,12 @@ public final class PrometheusScrape {
    *
    * @throws IOException if the endpoint does not answer 200 within five seconds
    */
-  public static PrometheusScrape fetch(HttpClient client, int port) throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-        .timeout(Duration.ofSeconds(5))
-        .build();
+  public static PrometheusScrape fetch(HttpClient client, int port)
+      throws IOException, InterruptedException {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+            .timeout(Duration.ofSeconds(5))
+            .build();
     HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
       throw new IOException("metrics endpoint answered " + response.statusCode());
@@ -64,7 +66,8 @@ public final class PrometheusScrape {
         for (String pair : line.substring(brace + 1, close).split(",")) {
           int eq = pair.indexOf('=');
           if (eq > 0) {
-            labels.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip().replace("\"", ""));
+            labels.put(
+                pair.substring(0, eq).strip(), pair.substring(eq + 1).strip().replace("\"", ""));
           }
         }
       } else {
@@ -96,7 +99,8 @@ public final class PrometheusScrape {
    * What a histogram received between two scrapes: the deltas of its cumulative {@code
    * name_bucket{le}} counts; the total is the delta of the {@code +Inf} bucket.
    */
-  public static LatencyHistogram histogramDelta(PrometheusScrape before, PrometheusScrape after, String name) {
+  public static LatencyHistogram histogramDelta(
+      PrometheusScrape before, PrometheusScrape after, String name) {
     TreeMap<Double, Long> cumulative = new TreeMap<>();
     for (Sample s : after.samples) {
       if (s.name.equals(name + "_bucket") && s.labels.containsKey("le")) {
@@ -109,21 +113,24 @@ public final class PrometheusScrape {
     }
     long total = cumulative.lastEntry().getValue();
     List<LatencyHistogram.Bucket> finite = new ArrayList<>();
-    cumulative.forEach((le, c) -> {
-      if (!le.isInfinite()) {
-        finite.add(new LatencyHistogram.Bucket(le, c));
-      }
-    });
-    return new LatencyHistogram(finite, Math.max(total, finite.isEmpty() ? 0 : finite.get(finite.size() - 1).cumulative()));
+    cumulative.forEach(
+        (le, c) -> {
+          if (!le.isInfinite()) {
+            finite.add(new LatencyHistogram.Bucket(le, c));
+          }
+        });
+    return new LatencyHistogram(
+        finite, Math.max(total, finite.isEmpty() ? 0 : finite.get(finite.size() - 1).cumulative()));
   }
 
   /**
    * The {@code q} quantile of the observations a histogram received between two scrapes, from the
-   * deltas of its cumulative {@code name_bucket{le}} counts, interpolated linearly inside the bucket
-   * that holds it (what PromQL's {@code histogram_quantile} does). NaN when nothing was observed;
-   * the last finite bound when the quantile falls in the {@code +Inf} bucket.
+   * deltas of its cumulative {@code name_bucket{le}} counts, interpolated linearly inside the
+   * bucket that holds it (what PromQL's {@code histogram_quantile} does). NaN when nothing was
+   * observed; the last finite bound when the quantile falls in the {@code +Inf} bucket.
    */
-  public static double histogramQuantile(PrometheusScrape before, PrometheusScrape after, String name, double q) {
+  public static double histogramQuantile(
+      PrometheusScrape before, PrometheusScrape after, String name, double q) {
     return histogramDelta(before, after, name).quantileSeconds(q);
   }
 

@@ -34,7 +34,8 @@ final class RatePlan {
       try {
         r = Double.parseDouble(s);
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--rate: '" + v + "' is neither 'max' nor a number of exec/s");
+        throw new IllegalArgumentException(
+            "--rate: '" + v + "' is neither 'max' nor a number of exec/s");
       }
       if (!(r > 0) || Double.isInfinite(r)) {
         throw new IllegalArgumentException("--rate: " + v + " must be > 0 exec/s");
@@ -53,8 +54,8 @@ final class RatePlan {
   }
 
   /**
-   * Execs one driver has due in {@code seconds} at {@code rate}: the n ≥ 0 with n / rate <
-   * seconds, i.e. ⌈rate·seconds⌉ (a product within 10⁻⁹ of an integer counts as that integer).
+   * Execs one driver has due in {@code seconds} at {@code rate}: the n ≥ 0 with n / rate < seconds,
+   * i.e. ⌈rate·seconds⌉ (a product within 10⁻⁹ of an integer counts as that integer).
    */
   static long duePerDriver(double rate, double seconds) {
     return (long) Math.ceil(rate * seconds - 1e-9);
@@ -70,6 +71,9 @@ final class RatePlan {
     if (rate == MAX) {
       return "max";
     }
-    return (rate == Math.rint(rate) ? String.format(Locale.ROOT, "%.0f", rate) : String.format(Locale.ROOT, "%.1f", rate)) + "/s";
+    return (rate == Math.rint(rate)
+            ? String.format(Locale.ROOT, "%.0f", rate)
+            : String.format(Locale.ROOT, "%.1f", rate))
+        + "/s";
   }
 }

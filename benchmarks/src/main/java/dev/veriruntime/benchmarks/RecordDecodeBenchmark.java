@@ -75,7 +75,8 @@ public class RecordDecodeBenchmark extends AbstractBenchmark {
     for (EventKind kind : pattern) {
       bytes += RecordDecoder.expectedSize(kind);
     }
-    mix = ByteBuffer.allocateDirect(bytes * (BATCH / pattern.length)).order(ByteOrder.nativeOrder());
+    mix =
+        ByteBuffer.allocateDirect(bytes * (BATCH / pattern.length)).order(ByteOrder.nativeOrder());
     mixOffsets = new int[BATCH];
     for (int i = 0; i < BATCH; i++) {
       mixOffsets[i] = mix.position();
@@ -131,8 +132,16 @@ public class RecordDecodeBenchmark extends AbstractBenchmark {
         b.putInt(WireFormat.Exec.PPID, 18901);
         b.putInt(WireFormat.Exec.OLD_PID, 18902);
         file(b, WireFormat.Exec.FILE);
-        text(b, WireFormat.Exec.FILENAME, WireFormat.Exec.FILENAME_LEN, "/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus");
-        text(b, WireFormat.Exec.PATH, WireFormat.Exec.PATH_LEN, "/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus");
+        text(
+            b,
+            WireFormat.Exec.FILENAME,
+            WireFormat.Exec.FILENAME_LEN,
+            "/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus");
+        text(
+            b,
+            WireFormat.Exec.PATH,
+            WireFormat.Exec.PATH_LEN,
+            "/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus");
       }
       case EXEC_MAPPING -> {
         b.putLong(WireFormat.ExecMapping.ADDR, 0x7fa0f4195000L);
@@ -143,7 +152,11 @@ public class RecordDecodeBenchmark extends AbstractBenchmark {
         b.putInt(WireFormat.ExecMapping.SOURCE, WireFormat.SOURCE_MMAP);
         b.putInt(WireFormat.ExecMapping.FD, 3);
         file(b, WireFormat.ExecMapping.FILE);
-        text(b, WireFormat.ExecMapping.PATH, WireFormat.ExecMapping.PATH_LEN, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+        text(
+            b,
+            WireFormat.ExecMapping.PATH,
+            WireFormat.ExecMapping.PATH_LEN,
+            "/usr/lib/x86_64-linux-gnu/libc.so.6");
       }
       case EXIT -> b.putInt(WireFormat.Exit.EXIT_CODE, 0);
       default -> throw new IllegalArgumentException("not in the mix: " + kind);

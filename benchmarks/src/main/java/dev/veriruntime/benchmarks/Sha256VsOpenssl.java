@@ -13,11 +13,11 @@ import java.util.concurrent.TimeUnit;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 
 /**
- * Times {@code openssl dgst -sha256} and {@link Sha256} on the same file in the same run and
- * prints the ratio (VeriRuntime's target: at least 0.9 of openssl). The file (512 MiB by default)
- * is created in /tmp, read once into the page cache, and deleted afterwards; each contender runs
- * several rounds, interleaved, and the best round counts, which filters out neighbours on a
- * shared machine better than a mean would.
+ * Times {@code openssl dgst -sha256} and {@link Sha256} on the same file in the same run and prints
+ * the ratio (VeriRuntime's target: at least 0.9 of openssl). The file (512 MiB by default) is
+ * created in /tmp, read once into the page cache, and deleted afterwards; each contender runs
+ * several rounds, interleaved, and the best round counts, which filters out neighbours on a shared
+ * machine better than a mean would.
  *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar
  * dev.veriruntime.benchmarks.Sha256VsOpenssl [sizeMiB] [rounds]}
@@ -62,10 +62,17 @@ public final class Sha256VsOpenssl {
       }
       double gb = size / 1e9;
       System.out.printf("SHA-256 of %d MiB (page cache), best of %d rounds%n", sizeMiB, rounds);
-      System.out.printf("  openssl dgst -sha256      %6.3f s  %5.2f GB/s  1.00x%n", openssl, gb / openssl);
-      System.out.printf("  Sha256.digest (mappings)  %6.3f s  %5.2f GB/s  %.2fx openssl%n", mapped, gb / mapped, openssl / mapped);
-      System.out.printf("  Sha256 1 MiB reads        %6.3f s  %5.2f GB/s  %.2fx openssl%n", reads, gb / reads, openssl / reads);
-      System.out.printf("  BouncyCastle SHA256Digest %6.3f s  %5.2f GB/s  %.2fx openssl%n", bc, gb / bc, openssl / bc);
+      System.out.printf(
+          "  openssl dgst -sha256      %6.3f s  %5.2f GB/s  1.00x%n", openssl, gb / openssl);
+      System.out.printf(
+          "  Sha256.digest (mappings)  %6.3f s  %5.2f GB/s  %.2fx openssl%n",
+          mapped, gb / mapped, openssl / mapped);
+      System.out.printf(
+          "  Sha256 1 MiB reads        %6.3f s  %5.2f GB/s  %.2fx openssl%n",
+          reads, gb / reads, openssl / reads);
+      System.out.printf(
+          "  BouncyCastle SHA256Digest %6.3f s  %5.2f GB/s  %.2fx openssl%n",
+          bc, gb / bc, openssl / bc);
     } finally {
       Files.deleteIfExists(file);
     }
@@ -74,8 +81,12 @@ public final class Sha256VsOpenssl {
   /** Writes {@code size} pseudo-random bytes (incompressible, deterministic for a seed). */
   static void fill(Path file, long size, Random random) throws IOException {
     byte[] chunk = new byte[1 << 20];
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.CREATE)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            file,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.CREATE)) {
       for (long done = 0; done < size; done += chunk.length) {
         random.nextBytes(chunk);
         ByteBuffer b = ByteBuffer.wrap(chunk, 0, (int) Math.min(chunk.length, size - done));
@@ -87,9 +98,10 @@ public final class Sha256VsOpenssl {
   }
 
   private static String openssl(Path file) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("openssl", "dgst", "-sha256", "-r", file.toString())
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start();
+    Process p =
+        new ProcessBuilder("openssl", "dgst", "-sha256", "-r", file.toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
     if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
       throw new IOException("openssl failed: " + out);

@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 class ExecOracleTest {
   @Test
   void readsBothCountsFromBpftraceJsonOutput() {
-    String output = """
+    String output =
+        """
         {"type": "attached_probes", "data": {"probes": 2}}
         {"type": "printf", "data": "ready\\n"}
 
@@ -26,6 +27,7 @@ class ExecOracleTest {
 
   @Test
   void countsTheChildrenByTheirCommandName() {
-    assertThat(ExecOracle.PROGRAM).contains("tracepoint:sched:sched_process_exec", "strncmp(comm, \"child-\", 6)");
+    assertThat(ExecOracle.PROGRAM)
+        .contains("tracepoint:sched:sched_process_exec", "strncmp(comm, \"child-\", 6)");
   }
 }

@@ -14,22 +14,49 @@ import org.junit.jupiter.api.io.TempDir;
 class ExecStormPlotsTest {
   @Test
   void oneCdfSeriesPerAgentOnRound() {
-    var series = ExecStormPlots.cdfSeries(ExecStormReportTest.rounds(), ExecStorm.AgentRound::stormHistogram);
-    assertThat(series.keySet()).containsExactly("round 2: --no-journal --no-scan, max", "round 4: --no-journal --no-scan, max",
-        "round 6: --no-journal --no-scan, 500/s", "round 8: defaults, max");
+    var series =
+        ExecStormPlots.cdfSeries(
+            ExecStormReportTest.rounds(), ExecStorm.AgentRound::stormHistogram);
+    assertThat(series.keySet())
+        .containsExactly(
+            "round 2: --no-journal --no-scan, max",
+            "round 4: --no-journal --no-scan, max",
+            "round 6: --no-journal --no-scan, 500/s",
+            "round 8: defaults, max");
     assertThat(series.get("round 2: --no-journal --no-scan, max"))
-        .containsExactly(new LatencyHistogram.CdfPoint(0.5, 0.5), new LatencyHistogram.CdfPoint(2.0, 1.0));
+        .containsExactly(
+            new LatencyHistogram.CdfPoint(0.5, 0.5), new LatencyHistogram.CdfPoint(2.0, 1.0));
   }
 
   @Test
   void oneBarPerPairNumberedWithinItsSeriesAndLoad() {
-    List<Round> peer = List.of(ExecStormReportTest.off(9, "peer", RatePlan.MAX, 10_000, null),
-        new Round(10, "peer", RatePlan.MAX, false, 6_000, 0, 0, 0, 10, 600, null,
-            new ExecStorm.PeerRound("fapolicyd", 3, 0.5, 1024), null));
-    List<ExecStormPlots.Bar> bars = ExecStormPlots.ratioBars(ExecStormReportTest.rounds(), peer, "fapolicyd");
-    assertThat(bars).extracting(b -> b.series() + " | " + b.category()).containsExactly(
-        "VeriRuntime --no-journal --no-scan | max #1", "VeriRuntime --no-journal --no-scan | max #2",
-        "VeriRuntime --no-journal --no-scan | 500/s #1", "VeriRuntime defaults | max #1", "peer fapolicyd | max #1");
+    List<Round> peer =
+        List.of(
+            ExecStormReportTest.off(9, "peer", RatePlan.MAX, 10_000, null),
+            new Round(
+                10,
+                "peer",
+                RatePlan.MAX,
+                false,
+                6_000,
+                0,
+                0,
+                0,
+                10,
+                600,
+                null,
+                new ExecStorm.PeerRound("fapolicyd", 3, 0.5, 1024),
+                null));
+    List<ExecStormPlots.Bar> bars =
+        ExecStormPlots.ratioBars(ExecStormReportTest.rounds(), peer, "fapolicyd");
+    assertThat(bars)
+        .extracting(b -> b.series() + " | " + b.category())
+        .containsExactly(
+            "VeriRuntime --no-journal --no-scan | max #1",
+            "VeriRuntime --no-journal --no-scan | max #2",
+            "VeriRuntime --no-journal --no-scan | 500/s #1",
+            "VeriRuntime defaults | max #1",
+            "peer fapolicyd | max #1");
     assertThat(bars.get(1).ratio()).isEqualTo(0.96, org.assertj.core.api.Assertions.within(1e-9));
     assertThat(bars.get(4).ratio()).isEqualTo(0.6, org.assertj.core.api.Assertions.within(1e-9));
   }

@@ -10,19 +10,22 @@ import picocli.CommandLine;
 class ExecStormTest {
   @Test
   void readsThe16KiBColumnOfOpensslSpeed() {
-    String output = """
+    String output =
+        """
         Doing sha256 for 3s on 16 size blocks: 1 sha256's in 3.00s
         version: 3.0.22
         The 'numbers' are in 1000s of bytes per second processed.
         type             16 bytes     64 bytes    256 bytes   1024 bytes   8192 bytes  16384 bytes
         sha256           85697.09k   311500.22k   718871.77k  1154203.83k  1478288.20k  1506235.73k
         """;
-    assertThat(ExecStorm.opensslSpeed16k(output)).isEqualTo(1_506_235_730.0, org.assertj.core.api.Assertions.within(1.0));
+    assertThat(ExecStorm.opensslSpeed16k(output))
+        .isEqualTo(1_506_235_730.0, org.assertj.core.api.Assertions.within(1.0));
   }
 
   @Test
   void refusesOutputWithoutTheColumn() {
-    assertThatThrownBy(() -> ExecStorm.opensslSpeed16k("sha256 1.0k\n")).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> ExecStorm.opensslSpeed16k("sha256 1.0k\n"))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
@@ -40,21 +43,25 @@ class ExecStormTest {
     assertThat(defaults.rates).containsExactly("max");
 
     ExecStorm given = new ExecStorm();
-    new CommandLine(given).parseArgs("--agent-args", "default", "--rate", "500,1000", "--rate", "max");
+    new CommandLine(given)
+        .parseArgs("--agent-args", "default", "--rate", "500,1000", "--rate", "max");
     assertThat(given.agentConfigs).containsExactly("default");
     assertThat(given.rates).containsExactly("500", "1000", "max");
   }
 
   @Test
   void aBadRateIsAUsageError() {
-    int exit = new CommandLine(new ExecStorm()).setErr(new java.io.PrintWriter(new java.io.StringWriter()))
-        .execute("--rate", "fast");
+    int exit =
+        new CommandLine(new ExecStorm())
+            .setErr(new java.io.PrintWriter(new java.io.StringWriter()))
+            .execute("--rate", "fast");
     assertThat(exit).isEqualTo(2);
   }
 
   @Test
   void thePeerIsNamedByItsProgramNotItsWrapper() {
-    assertThat(ExecStorm.peerName("stdbuf -oL -eL fapolicyd --permissive --debug-deny")).isEqualTo("fapolicyd");
+    assertThat(ExecStorm.peerName("stdbuf -oL -eL fapolicyd --permissive --debug-deny"))
+        .isEqualTo("fapolicyd");
     assertThat(ExecStorm.peerName("/usr/sbin/fapolicyd --debug")).isEqualTo("fapolicyd");
     assertThat(ExecStorm.peerName(null)).isEmpty();
   }

@@ -8,7 +8,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class JmhReportTest {
-  private static final String JSON = """
+  private static final String JSON =
+      """
       [
         {"benchmark": "dev.veriruntime.benchmarks.ElfParseBenchmark.headers", "mode": "avgt", "params": {"file": "libc"},
          "primaryMetric": {"score": 0.02, "scoreError": 0.001, "scoreUnit": "ms/op"}},
@@ -48,7 +49,9 @@ class JmhReportTest {
 
   @Test
   void throughputInMegabytesPerSecondWhenTheOperationReadsAFile() {
-    JmhReport.Result r = new JmhReport.Result("x.ElfParseBenchmark", "headers", Map.of("file", "libc"), 0.02, 0, "ms/op");
+    JmhReport.Result r =
+        new JmhReport.Result(
+            "x.ElfParseBenchmark", "headers", Map.of("file", "libc"), 0.02, 0, "ms/op");
     assertThat(JmhReport.throughput(r, 2_000_000)).isEqualTo("100000 MB/s");
     assertThat(JmhReport.throughput(r, -1)).isEqualTo("50.0 k/s");
   }
@@ -56,12 +59,21 @@ class JmhReportTest {
   @Test
   void markdownHasTheMachineOneTablePerClassAndTheRatios() throws Exception {
     Map<String, Object> machine = ExecStormReportTest.machine("1.00 0.50 0.20", "2.00 1.00 0.40");
-    String md = JmhReport.markdown(JmhReport.parse(JSON), machine, "benchmarks/jmh.sh", r -> r.method().equals("headers") ? 2_000_000 : -1);
-    assertThat(md).contains("| load average at start / end | 1.00 0.50 0.20 / 2.00 1.00 0.40 |",
-        "## ElfParseBenchmark", "|\n\n## CacheHitBenchmark", "## RecordDecodeBenchmark",
-        "| headers | file=libc | 0.0200 | 0.0010 | ms/op | 100000 MB/s | 0.10 |",
-        "| checkHit |  | 121 | 3.20 | ns/op | 8.30 M/s | 12.05 |",
-        "| hashMapBaseline |  | 10.00 |  | ns/op | 100.00 M/s |  |",
-        "| decodeMix |  | 2000000 | 1000 | ops/s | 2.00 M/s | 4.00 |");
+    String md =
+        JmhReport.markdown(
+            JmhReport.parse(JSON),
+            machine,
+            "benchmarks/jmh.sh",
+            r -> r.method().equals("headers") ? 2_000_000 : -1);
+    assertThat(md)
+        .contains(
+            "| load average at start / end | 1.00 0.50 0.20 / 2.00 1.00 0.40 |",
+            "## ElfParseBenchmark",
+            "|\n\n## CacheHitBenchmark",
+            "## RecordDecodeBenchmark",
+            "| headers | file=libc | 0.0200 | 0.0010 | ms/op | 100000 MB/s | 0.10 |",
+            "| checkHit |  | 121 | 3.20 | ns/op | 8.30 M/s | 12.05 |",
+            "| hashMapBaseline |  | 10.00 |  | ns/op | 100.00 M/s |  |",
+            "| decodeMix |  | 2000000 | 1000 | ops/s | 2.00 M/s | 4.00 |");
   }
 }

@@ -6,7 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 import org.junit.jupiter.api.Test;
 
 class PrometheusScrapeTest {
-  private static final String BEFORE = """
+  private static final String BEFORE =
+      """
       # HELP veriruntime_events_lost_total records the kernel could not store
       # TYPE veriruntime_events_lost_total counter
       veriruntime_events_lost_total{kind="exec"} 2.0
@@ -18,7 +19,8 @@ class PrometheusScrapeTest {
       lat_seconds_count 10
       """;
 
-  private static final String AFTER = """
+  private static final String AFTER =
+      """
       veriruntime_events_lost_total{kind="exec"} 5.0
       veriruntime_events_lost_total{kind="mmap"} 7.0
       veriruntime_events_in_total{kind="ExecEvent"} 110.0
@@ -50,10 +52,14 @@ class PrometheusScrapeTest {
     PrometheusScrape before = PrometheusScrape.parse(BEFORE);
     PrometheusScrape after = PrometheusScrape.parse(AFTER);
     // 100 new observations: 50 ≤ 1 ms, 40 in (1, 2] ms, 9 in (2, 4] ms, 1 above 4 ms
-    assertThat(PrometheusScrape.histogramQuantile(before, after, "lat_seconds", 0.5)).isCloseTo(0.001, within(1e-12));
-    assertThat(PrometheusScrape.histogramQuantile(before, after, "lat_seconds", 0.7)).isCloseTo(0.0015, within(1e-12));
-    assertThat(PrometheusScrape.histogramQuantile(before, after, "lat_seconds", 0.99)).isCloseTo(0.004, within(1e-12));
-    assertThat(PrometheusScrape.histogramQuantile(before, after, "lat_seconds", 0.999)).isEqualTo(0.004);
+    assertThat(PrometheusScrape.histogramQuantile(before, after, "lat_seconds", 0.5))
+        .isCloseTo(0.001, within(1e-12));
+    assertThat(PrometheusScrape.histogramQuantile(before, after, "lat_seconds", 0.7))
+        .isCloseTo(0.0015, within(1e-12));
+    assertThat(PrometheusScrape.histogramQuantile(before, after, "lat_seconds", 0.99))
+        .isCloseTo(0.004, within(1e-12));
+    assertThat(PrometheusScrape.histogramQuantile(before, after, "lat_seconds", 0.999))
+        .isEqualTo(0.004);
   }
 
   @Test

@@ -20,8 +20,16 @@ public record AttachReport(List<ProgramAttachment> programs) {
   /** Multi-line human summary, one program per line, e.g. for stderr. */
   public String describe() {
     return programs.stream()
-        .map(p -> (p.attached() ? "attached  " : "refused   ") + p.program() + " (" + p.section() + ")"
-            + (p.attached() ? " id " + p.kernelId() + " tag " + p.tag() : ": " + p.status() + " " + p.error()))
+        .map(
+            p ->
+                (p.attached() ? "attached  " : "refused   ")
+                    + p.program()
+                    + " ("
+                    + p.section()
+                    + ")"
+                    + (p.attached()
+                        ? " id " + p.kernelId() + " tag " + p.tag()
+                        : ": " + p.status() + " " + p.error()))
         .collect(Collectors.joining("\n"));
   }
 }

@@ -38,7 +38,8 @@ final class BpfObjectFile {
     try {
       return parseChecked(elf);
     } catch (IndexOutOfBoundsException | BufferUnderflowException | NegativeArraySizeException e) {
-      throw new IllegalArgumentException("malformed BPF object: an offset points outside the file", e);
+      throw new IllegalArgumentException(
+          "malformed BPF object: an offset points outside the file", e);
     }
   }
 
@@ -48,35 +49,48 @@ final class BpfObjectFile {
       throw new IllegalArgumentException("not an ELF file");
     }
     if (elf[4] != 2 || elf[5] != 1) {
-      throw new IllegalArgumentException("not a 64-bit little-endian ELF file (BPF objects for x86_64/arm64 are)");
+      throw new IllegalArgumentException(
+          "not a 64-bit little-endian ELF file (BPF objects for x86_64/arm64 are)");
     }
     if (Short.toUnsignedInt(buffer.getShort(0x12)) != EM_BPF) {
-      throw new IllegalArgumentException("ELF machine is not BPF (e_machine " + buffer.getShort(0x12) + ")");
+      throw new IllegalArgumentException(
+          "ELF machine is not BPF (e_machine " + buffer.getShort(0x12) + ")");
     }
     long shoff = buffer.getLong(0x28);
     int shentsize = Short.toUnsignedInt(buffer.getShort(0x3a));
     int shnum = Short.toUnsignedInt(buffer.getShort(0x3c));
     int shstrndx = Short.toUnsignedInt(buffer.getShort(0x3e));
-    if (shentsize < 64 || shoff < 0 || shoff + (long) shnum * shentsize > elf.length || shstrndx >= shnum) {
-      throw new IllegalArgumentException("malformed BPF object: section header table out of bounds");
+    if (shentsize < 64
+        || shoff < 0
+        || shoff + (long) shnum * shentsize > elf.length
+        || shstrndx >= shnum) {
+      throw new IllegalArgumentException(
+          "malformed BPF object: section header table out of bounds");
     }
     long[][] raw = new long[shnum][];
     for (int i = 0; i < shnum; i++) {
       int base = Math.toIntExact(shoff + (long) i * shentsize);
-      raw[i] = new long[] {
-        Integer.toUnsignedLong(buffer.getInt(base)), buffer.getInt(base + 4), buffer.getLong(base + 8),
-        buffer.getLong(base + 24), buffer.getLong(base + 32), buffer.getInt(base + 40)
-      };
+      raw[i] =
+          new long[] {
+            Integer.toUnsignedLong(buffer.getInt(base)), buffer.getInt(base + 4),
+                buffer.getLong(base + 8),
+            buffer.getLong(base + 24), buffer.getLong(base + 32), buffer.getInt(base + 40)
+          };
     }
     long[] shstr = raw[shstrndx];
     List<Section> sections = new ArrayList<>(shnum);
     for (long[] s : raw) {
-      sections.add(new Section(string(elf, shstr[3], shstr[4], s[0]), (int) s[1], s[2], s[3], s[4], (int) s[5]));
+      sections.add(
+          new Section(
+              string(elf, shstr[3], shstr[4], s[0]), (int) s[1], s[2], s[3], s[4], (int) s[5]));
     }
     BpfObjectFile file = new BpfObjectFile();
     for (Section section : sections) {
       if (section.name().equals(".rodata")) {
-        file.rodata = section.type() == SHT_NOBITS ? new byte[Math.toIntExact(section.size())] : slice(elf, section);
+        file.rodata =
+            section.type() == SHT_NOBITS
+                ? new byte[Math.toIntExact(section.size())]
+                : slice(elf, section);
       }
     }
     for (Section symtab : sections) {
@@ -98,13 +112,17 @@ final class BpfObjectFile {
         int type = info & 0xf;
         int binding = info >> 4;
         String name = string(elf, strtab.offset(), strtab.size(), nameOffset);
-        if (type == STT_FUNC && binding == STB_GLOBAL && (home.flags() & SHF_EXECINSTR) != 0 && !home.name().equals(".text")) {
+        if (type == STT_FUNC
+            && binding == STB_GLOBAL
+            && (home.flags() & SHF_EXECINSTR) != 0
+            && !home.name().equals(".text")) {
           file.programs.add(new ProbeSpec.ProgramSpec(name, home.name()));
         } else if (type == STT_OBJECT && home.name().equals(".maps")) {
           file.maps.add(name);
         } else if (type == STT_OBJECT && home.name().equals(".rodata")) {
           if (value < 0 || size <= 0 || value + size > file.rodata.length) {
-            throw new IllegalArgumentException("malformed BPF object: .rodata symbol '" + name + "' out of bounds");
+            throw new IllegalArgumentException(
+                "malformed BPF object: .rodata symbol '" + name + "' out of bounds");
           }
           file.constants.put(name, new ProbeSpec.ConstantSpec(name, (int) value, (int) size));
         }
@@ -117,7 +135,8 @@ final class BpfObjectFile {
     int from = Math.toIntExact(section.offset());
     int to = Math.toIntExact(section.offset() + section.size());
     if (from < 0 || to > elf.length || from > to) {
-      throw new IllegalArgumentException("malformed BPF object: section " + section.name() + " out of bounds");
+      throw new IllegalArgumentException(
+          "malformed BPF object: section " + section.name() + " out of bounds");
     }
     return java.util.Arrays.copyOfRange(elf, from, to);
   }

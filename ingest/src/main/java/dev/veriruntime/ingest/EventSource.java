@@ -33,8 +33,8 @@ public final class EventSource {
   private EventSource() {}
 
   /**
-   * Decoded events from the probe's ring with the reader contract of {@link RingBufferReader}
-   * (one subscriber at a time, demand-driven, losses reported every second and at completion).
+   * Decoded events from the probe's ring with the reader contract of {@link RingBufferReader} (one
+   * subscriber at a time, demand-driven, losses reported every second and at completion).
    */
   public static Flux<RuntimeEvent> live(Probe probe) {
     return live(probe, RingBufferReader.DEFAULT_LOST_CHECK_INTERVAL);
@@ -71,11 +71,16 @@ public final class EventSource {
     if (record.remaining() < 4) {
       return EventKind.EXEC;
     }
-    int code = Short.toUnsignedInt(record.duplicate().order(ByteOrder.nativeOrder()).getShort(record.position() + 2));
+    int code =
+        Short.toUnsignedInt(
+            record.duplicate().order(ByteOrder.nativeOrder()).getShort(record.position() + 2));
     return EventKind.fromCode(code).orElse(EventKind.EXEC);
   }
 
-  /** Counter keys are {@code enum vr_kind} codes; a key that is no kind is counted as EXEC (see {@link #decoder()}). */
+  /**
+   * Counter keys are {@code enum vr_kind} codes; a key that is no kind is counted as EXEC (see
+   * {@link #decoder()}).
+   */
   static LostEvent lostEvent(LossWindow window) {
     Map<EventKind, Long> byKind = new EnumMap<>(EventKind.class);
     long[] lost = window.lostByKey();

@@ -20,15 +20,22 @@ public final class KernelSupport {
       return Optional.of("the probe needs Linux; this is " + System.getProperty("os.name"));
     }
     if (!Files.isReadable(BTF)) {
-      return Optional.of("kernel BTF is missing (" + BTF + " not readable): a kernel with CONFIG_DEBUG_INFO_BTF=y is required");
+      return Optional.of(
+          "kernel BTF is missing ("
+              + BTF
+              + " not readable): a kernel with CONFIG_DEBUG_INFO_BTF=y is required");
     }
     if (!hasBpfPrivilege()) {
-      return Optional.of("loading the probe needs root or CAP_BPF+CAP_PERFMON (effective capabilities lack them)");
+      return Optional.of(
+          "loading the probe needs root or CAP_BPF+CAP_PERFMON (effective capabilities lack them)");
     }
     return Optional.empty();
   }
 
-  /** Reads CapEff from /proc/self/status: CAP_SYS_ADMIN (21) or both CAP_BPF (39) and CAP_PERFMON (38). */
+  /**
+   * Reads CapEff from /proc/self/status: CAP_SYS_ADMIN (21) or both CAP_BPF (39) and CAP_PERFMON
+   * (38).
+   */
   static boolean hasBpfPrivilege() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

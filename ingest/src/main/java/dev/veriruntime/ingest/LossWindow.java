@@ -31,16 +31,27 @@ public record LossWindow(long startNanos, long endNanos, long[] lostByKey) {
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof LossWindow w && w.startNanos == startNanos && w.endNanos == endNanos && Arrays.equals(w.lostByKey, lostByKey);
+    return other instanceof LossWindow w
+        && w.startNanos == startNanos
+        && w.endNanos == endNanos
+        && Arrays.equals(w.lostByKey, lostByKey);
   }
 
   @Override
   public int hashCode() {
-    return Long.hashCode(startNanos) * 31 + Long.hashCode(endNanos) * 17 + Arrays.hashCode(lostByKey);
+    return Long.hashCode(startNanos) * 31
+        + Long.hashCode(endNanos) * 17
+        + Arrays.hashCode(lostByKey);
   }
 
   @Override
   public String toString() {
-    return "LossWindow[" + startNanos + ".." + endNanos + ", lost=" + Arrays.toString(lostByKey) + "]";
+    return "LossWindow["
+        + startNanos
+        + ".."
+        + endNanos
+        + ", lost="
+        + Arrays.toString(lostByKey)
+        + "]";
   }
 }

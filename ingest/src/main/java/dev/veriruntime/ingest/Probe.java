@@ -23,9 +23,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@link #close()} stops its readers, detaches and unloads, exactly once.
  *
  * <p>Load policy: a program the kernel refuses to load or attach is reported in {@link
- * #attachReport()} and left out, unless it is required by the spec's wiring (the exec program),
- * in which case {@link #load} fails. Optional accelerators (fentry, lsm) therefore degrade
- * gracefully on kernels that refuse them.
+ * #attachReport()} and left out, unless it is required by the spec's wiring (the exec program), in
+ * which case {@link #load} fails. Optional accelerators (fentry, lsm) therefore degrade gracefully
+ * on kernels that refuse them.
  *
  * <p>Thread safety: {@link #attachReport()}, {@link #lostRecords()} and {@link #close()} may be
  * called from any thread; readers run on their own threads.
@@ -60,7 +60,10 @@ public final class Probe implements AutoCloseable {
     this.links = links;
     this.report = report;
     this.ringFd = object.mapFd(spec.wiring().ringBufferMap());
-    this.lostFd = spec.wiring().lossCounters() == null ? -1 : object.mapFd(spec.wiring().lossCounters().map());
+    this.lostFd =
+        spec.wiring().lossCounters() == null
+            ? -1
+            : object.mapFd(spec.wiring().lossCounters().map());
     ProbeSpec.MappingFilter filter = spec.wiring().mappingFilter();
     this.verifiedFilesFd = filter == null ? -1 : object.mapFd(filter.verifiedFilesMap());
     this.filteredFd = filter == null ? -1 : object.mapFd(filter.filteredCounter());
@@ -69,8 +72,8 @@ public final class Probe implements AutoCloseable {
   /**
    * Loads the probe into the kernel and attaches every program it can.
    *
-   * @throws ProbeException when libbpf is missing, the object or a required program is refused,
-   *     or a required program cannot attach; the message is one line with the errno text
+   * @throws ProbeException when libbpf is missing, the object or a required program is refused, or
+   *     a required program cannot attach; the message is one line with the errno text
    * @throws IllegalArgumentException when a setting does not exist in the object or does not fit
    */
   public static Probe load(ProbeSpec spec, ProbeSettings settings) {
@@ -98,11 +101,20 @@ public final class Probe implements AutoCloseable {
         } catch (BpfLoadException e) {
           candidate.close();
           String failed = e.failedProgram().orElse(null);
-          if (failed == null || spec.isRequired(failed) || refused.containsKey(failed) || attempt > spec.programs().size()) {
-            throw new ProbeException("cannot load probe '" + spec.name() + "': " + e.getMessage(), e);
+          if (failed == null
+              || spec.isRequired(failed)
+              || refused.containsKey(failed)
+              || attempt > spec.programs().size()) {
+            throw new ProbeException(
+                "cannot load probe '" + spec.name() + "': " + e.getMessage(), e);
           }
-          LOG.log(System.Logger.Level.WARNING, "optional program {0} refused by the kernel, continuing without it: {1}", failed, e.getMessage());
-          refused.put(failed, attachment(spec, failed, ProgramAttachment.Status.LOAD_REFUSED, e, null));
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "optional program {0} refused by the kernel, continuing without it: {1}",
+              failed,
+              e.getMessage());
+          refused.put(
+              failed, attachment(spec, failed, ProgramAttachment.Status.LOAD_REFUSED, e, null));
         } catch (RuntimeException e) {
           candidate.close();
           throw e;
@@ -117,7 +129,8 @@ public final class Probe implements AutoCloseable {
     }
   }
 
-  private static Probe attachAll(ProbeSpec spec, BpfObject object, Map<String, ProgramAttachment> refused) {
+  private static Probe attachAll(
+      ProbeSpec spec, BpfObject object, Map<String, ProgramAttachment> refused) {
     List<BpfLink> links = new ArrayList<>();
     List<ProgramAttachment> outcomes = new ArrayList<>();
     try {
@@ -129,14 +142,34 @@ public final class Probe implements AutoCloseable {
         BpfProgramInfo info = object.programInfo(program.name());
         try {
           links.add(object.attach(program.name()));
-          outcomes.add(new ProgramAttachment(program.name(), program.section(), ProgramAttachment.Status.ATTACHED,
-              spec.isRequired(program.name()), 0, "", info.id(), info.tag()));
+          outcomes.add(
+              new ProgramAttachment(
+                  program.name(),
+                  program.section(),
+                  ProgramAttachment.Status.ATTACHED,
+                  spec.isRequired(program.name()),
+                  0,
+                  "",
+                  info.id(),
+                  info.tag()));
         } catch (BpfException e) {
           if (spec.isRequired(program.name())) {
-            throw new ProbeException("cannot attach required program '" + program.name() + "' (" + program.section() + "): " + e.getMessage(), e);
+            throw new ProbeException(
+                "cannot attach required program '"
+                    + program.name()
+                    + "' ("
+                    + program.section()
+                    + "): "
+                    + e.getMessage(),
+                e);
           }
-          LOG.log(System.Logger.Level.WARNING, "optional program {0} not attached: {1}", program.name(), e.getMessage());
-          outcomes.add(attachment(spec, program.name(), ProgramAttachment.Status.ATTACH_REFUSED, e, info));
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "optional program {0} not attached: {1}",
+              program.name(),
+              e.getMessage());
+          outcomes.add(
+              attachment(spec, program.name(), ProgramAttachment.Status.ATTACH_REFUSED, e, info));
         }
       }
       return new Probe(spec, object, links, new AttachReport(outcomes));
@@ -147,15 +180,32 @@ public final class Probe implements AutoCloseable {
     }
   }
 
-  private static ProgramAttachment attachment(ProbeSpec spec, String program, ProgramAttachment.Status status, BpfException e, BpfProgramInfo info) {
-    String section = spec.programs().stream().filter(p -> p.name().equals(program)).map(ProbeSpec.ProgramSpec::section).findFirst().orElse("?");
+  private static ProgramAttachment attachment(
+      ProbeSpec spec,
+      String program,
+      ProgramAttachment.Status status,
+      BpfException e,
+      BpfProgramInfo info) {
+    String section =
+        spec.programs().stream()
+            .filter(p -> p.name().equals(program))
+            .map(ProbeSpec.ProgramSpec::section)
+            .findFirst()
+            .orElse("?");
     String error = e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2);
     if (e.errno() == ENOENT && (section.startsWith("tp/") || section.startsWith("tracepoint/"))) {
       // libbpf resolves tp/ sections through tracefs; raw_tp/ and tp_btf/ do not need it.
       error += " (is tracefs mounted at /sys/kernel/tracing?)";
     }
-    return new ProgramAttachment(program, section, status, spec.isRequired(program), e.errno(), error,
-        info == null ? 0 : info.id(), info == null ? "" : info.tag());
+    return new ProgramAttachment(
+        program,
+        section,
+        status,
+        spec.isRequired(program),
+        e.errno(),
+        error,
+        info == null ? 0 : info.id(),
+        info == null ? "" : info.tag());
   }
 
   public ProbeSpec spec() {
@@ -169,7 +219,8 @@ public final class Probe implements AutoCloseable {
 
   /**
    * Records the probe could not put in the ring since load, per counter key (for the product probe
-   * the key is the {@code enum vr_kind} code), summed over CPUs. Empty when the spec has no counters.
+   * the key is the {@code enum vr_kind} code), summed over CPUs. Empty when the spec has no
+   * counters.
    *
    * @throws IllegalStateException when closed
    * @throws dev.veriruntime.ingest.kernel.BpfException when the counters cannot be read
@@ -189,9 +240,9 @@ public final class Probe implements AutoCloseable {
 
   /**
    * Lets the probe skip executable mappings of {@code file} from now on (it counts them in {@link
-   * #filteredMappings()} instead): call it only for a file whose mappings need no report. The
-   * probe still reports the file if it is deleted or a memfd, and any change to the file changes
-   * its identity (ctime, size), so a modified file is reported again. The kernel keeps the most
+   * #filteredMappings()} instead): call it only for a file whose mappings need no report. The probe
+   * still reports the file if it is deleted or a memfd, and any change to the file changes its
+   * identity (ctime, size), so a modified file is reported again. The kernel keeps the most
    * recently used entries (an evicted file is simply reported again).
    *
    * @return false when this probe has no mapping filter
@@ -203,8 +254,14 @@ public final class Probe implements AutoCloseable {
     if (verifiedFilesFd < 0) {
       return false;
     }
-    byte[] key = ByteBuffer.allocate(spec.wiring().mappingFilter().keySize()).order(ByteOrder.nativeOrder())
-        .putLong(file.device()).putLong(file.inode()).putLong(file.ctimeNanos()).putLong(file.size()).array();
+    byte[] key =
+        ByteBuffer.allocate(spec.wiring().mappingFilter().keySize())
+            .order(ByteOrder.nativeOrder())
+            .putLong(file.device())
+            .putLong(file.inode())
+            .putLong(file.ctimeNanos())
+            .putLong(file.size())
+            .array();
     BpfMaps.update(verifiedFilesFd, key, new byte[4]);
     return true;
   }
@@ -215,10 +272,14 @@ public final class Probe implements AutoCloseable {
    */
   public synchronized int reportAllMappings() {
     requireOpen();
-    return verifiedFilesFd < 0 ? 0 : BpfMaps.clear(verifiedFilesFd, spec.wiring().mappingFilter().keySize());
+    return verifiedFilesFd < 0
+        ? 0
+        : BpfMaps.clear(verifiedFilesFd, spec.wiring().mappingFilter().keySize());
   }
 
-  /** Executable mappings the probe did not report because of {@link #skipMappingsOf}, since load. */
+  /**
+   * Executable mappings the probe did not report because of {@link #skipMappingsOf}, since load.
+   */
   public synchronized long filteredMappings() {
     requireOpen();
     return filteredFd < 0 ? 0 : BpfMaps.sumPerCpu(filteredFd, 0, 1, 0);
@@ -238,69 +299,73 @@ public final class Probe implements AutoCloseable {
     return source;
   }
 
-  private final RecordSource source = new RecordSource() {
-    @Override
-    public String name() {
-      return spec.name();
-    }
-
-    @Override
-    public long[] claimLost() {
-      synchronized (Probe.this) {
-        long[] total = lostByKey();
-        if (reportedLost.length != total.length) {
-          reportedLost = new long[total.length];
-        }
-        long[] delta = new long[total.length];
-        for (int key = 0; key < total.length; key++) {
-          delta[key] = total[key] - reportedLost[key];
-        }
-        reportedLost = total;
-        return delta;
-      }
-    }
-
-    @Override
-    public RecordSource.Stream open(BpfRingBuffer.RecordHandler handler) {
-      BpfRingBuffer ring;
-      synchronized (Probe.this) {
-        requireOpen();
-        ring = new BpfRingBuffer(ringFd, handler);
-      }
-      return new RecordSource.Stream() {
+  private final RecordSource source =
+      new RecordSource() {
         @Override
-        public int poll(int timeoutMillis) {
-          return ring.poll(timeoutMillis);
+        public String name() {
+          return spec.name();
         }
 
         @Override
-        public int consume() {
-          return ring.consume();
+        public long[] claimLost() {
+          synchronized (Probe.this) {
+            long[] total = lostByKey();
+            if (reportedLost.length != total.length) {
+              reportedLost = new long[total.length];
+            }
+            long[] delta = new long[total.length];
+            for (int key = 0; key < total.length; key++) {
+              delta[key] = total[key] - reportedLost[key];
+            }
+            reportedLost = total;
+            return delta;
+          }
         }
 
         @Override
-        public void close() {
-          ring.close();
+        public RecordSource.Stream open(BpfRingBuffer.RecordHandler handler) {
+          BpfRingBuffer ring;
+          synchronized (Probe.this) {
+            requireOpen();
+            ring = new BpfRingBuffer(ringFd, handler);
+          }
+          return new RecordSource.Stream() {
+            @Override
+            public int poll(int timeoutMillis) {
+              return ring.poll(timeoutMillis);
+            }
+
+            @Override
+            public int consume() {
+              return ring.consume();
+            }
+
+            @Override
+            public void close() {
+              ring.close();
+            }
+          };
+        }
+
+        @Override
+        public void register(RingBufferReader<?> reader) {
+          synchronized (Probe.this) {
+            requireOpen();
+            if (!readers.isEmpty()) {
+              throw new IllegalStateException(
+                  "probe '"
+                      + spec.name()
+                      + "' already has an active reader: records cannot be shared");
+            }
+            readers.add(reader);
+          }
+        }
+
+        @Override
+        public void unregister(RingBufferReader<?> reader) {
+          readers.remove(reader);
         }
       };
-    }
-
-    @Override
-    public void register(RingBufferReader<?> reader) {
-      synchronized (Probe.this) {
-        requireOpen();
-        if (!readers.isEmpty()) {
-          throw new IllegalStateException("probe '" + spec.name() + "' already has an active reader: records cannot be shared");
-        }
-        readers.add(reader);
-      }
-    }
-
-    @Override
-    public void unregister(RingBufferReader<?> reader) {
-      readers.remove(reader);
-    }
-  };
 
   public synchronized boolean isClosed() {
     return closed;

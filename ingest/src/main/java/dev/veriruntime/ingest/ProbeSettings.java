@@ -16,7 +16,8 @@ public record ProbeSettings(long ignoredTgid, int ringBufferBytes, Map<String, L
 
   public ProbeSettings {
     if (ringBufferBytes < 4096 || Integer.bitCount(ringBufferBytes) != 1) {
-      throw new IllegalArgumentException("ring buffer size must be a power of two >= 4096, got " + ringBufferBytes);
+      throw new IllegalArgumentException(
+          "ring buffer size must be a power of two >= 4096, got " + ringBufferBytes);
     }
     if (ignoredTgid < 0) {
       throw new IllegalArgumentException("ignored tgid must be >= 0, got " + ignoredTgid);

@@ -11,10 +11,10 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A pure description of a BPF probe: its ELF bytes, the programs and maps it declares, its
- * {@code const volatile} settings (from {@code .rodata}), and the wiring the loader needs (which
- * map is the event ring, which counts losses, which programs must attach). Reading a spec needs no
- * kernel, no privilege and no native library; {@link Probe#load} turns it into a live handle.
+ * A pure description of a BPF probe: its ELF bytes, the programs and maps it declares, its {@code
+ * const volatile} settings (from {@code .rodata}), and the wiring the loader needs (which map is
+ * the event ring, which counts losses, which programs must attach). Reading a spec needs no kernel,
+ * no privilege and no native library; {@link Probe#load} turns it into a live handle.
  *
  * <p>Immutable and thread-safe. Accessors return copies of byte arrays.
  *
@@ -29,9 +29,13 @@ public final class ProbeSpec {
   public static final String RESOURCE = "/dev/veriruntime/ingest/veriruntime.bpf.o";
 
   /** Wiring of the product probe; names are those of {@code bpf/veriruntime.bpf.c}. */
-  public static final Wiring VERIRUNTIME_WIRING = new Wiring(
-      "vr_events", new LossCounters("vr_counters", 8, 2, 1), Set.of("vr_exec"), "vr_agent_tgid",
-      new MappingFilter("vr_verified_files", 32, "vr_filtered"));
+  public static final Wiring VERIRUNTIME_WIRING =
+      new Wiring(
+          "vr_events",
+          new LossCounters("vr_counters", 8, 2, 1),
+          Set.of("vr_exec"),
+          "vr_agent_tgid",
+          new MappingFilter("vr_verified_files", 32, "vr_filtered"));
 
   /** A program: its function name and the ELF section that says where it attaches. */
   public record ProgramSpec(String name, String section) {}
@@ -53,7 +57,13 @@ public final class ProbeSpec {
     public LossCounters {
       Objects.requireNonNull(map, "map");
       if (keys < 1 || valueLongs < 1 || lostField < 0 || lostField >= valueLongs) {
-        throw new IllegalArgumentException("inconsistent loss counters: " + keys + " keys, " + valueLongs + " fields, lost field " + lostField);
+        throw new IllegalArgumentException(
+            "inconsistent loss counters: "
+                + keys
+                + " keys, "
+                + valueLongs
+                + " fields, lost field "
+                + lostField);
       }
     }
   }
@@ -80,7 +90,11 @@ public final class ProbeSpec {
    * @param ignoredTgidConstant the {@code .rodata} setting holding the agent's own tgid, or null
    * @param mappingFilter the probe's verified-file filter, or null when it has none
    */
-  public record Wiring(String ringBufferMap, LossCounters lossCounters, Set<String> requiredPrograms, String ignoredTgidConstant,
+  public record Wiring(
+      String ringBufferMap,
+      LossCounters lossCounters,
+      Set<String> requiredPrograms,
+      String ignoredTgidConstant,
       MappingFilter mappingFilter) {
     public Wiring {
       Objects.requireNonNull(ringBufferMap, "ringBufferMap");
@@ -88,7 +102,11 @@ public final class ProbeSpec {
     }
 
     /** A probe without a mapping filter. */
-    public Wiring(String ringBufferMap, LossCounters lossCounters, Set<String> requiredPrograms, String ignoredTgidConstant) {
+    public Wiring(
+        String ringBufferMap,
+        LossCounters lossCounters,
+        Set<String> requiredPrograms,
+        String ignoredTgidConstant) {
       this(ringBufferMap, lossCounters, requiredPrograms, ignoredTgidConstant, null);
     }
   }
@@ -119,45 +137,63 @@ public final class ProbeSpec {
   public static ProbeSpec veriRuntime() {
     try (InputStream in = ProbeSpec.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("probe object " + RESOURCE + " is not on the classpath (build bpf/ first)");
+        throw new IllegalStateException(
+            "probe object " + RESOURCE + " is not on the classpath (build bpf/ first)");
       }
       return parse("veriruntime", in.readAllBytes(), VERIRUNTIME_WIRING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + RESOURCE, e);
     } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("probe object " + RESOURCE + " is unusable: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "probe object " + RESOURCE + " is unusable: " + e.getMessage(), e);
     }
   }
 
   /**
    * Parses an object and checks the wiring against it.
    *
-   * @param name object name shown by libbpf and in reports (at most 15 characters are kept by the kernel)
+   * @param name object name shown by libbpf and in reports (at most 15 characters are kept by the
+   *     kernel)
    * @throws IllegalArgumentException when the ELF is malformed or the wiring names something absent
    */
   public static ProbeSpec parse(String name, byte[] object, Wiring wiring) {
     BpfObjectFile file = BpfObjectFile.parse(object);
     if (!file.maps.contains(wiring.ringBufferMap())) {
-      throw new IllegalArgumentException("object has no ring-buffer map '" + wiring.ringBufferMap() + "'; maps: " + file.maps);
+      throw new IllegalArgumentException(
+          "object has no ring-buffer map '" + wiring.ringBufferMap() + "'; maps: " + file.maps);
     }
     if (wiring.lossCounters() != null && !file.maps.contains(wiring.lossCounters().map())) {
-      throw new IllegalArgumentException("object has no lost-counter map '" + wiring.lossCounters().map() + "'; maps: " + file.maps);
+      throw new IllegalArgumentException(
+          "object has no lost-counter map '"
+              + wiring.lossCounters().map()
+              + "'; maps: "
+              + file.maps);
     }
     List<String> programNames = file.programs.stream().map(ProgramSpec::name).toList();
     if (wiring.mappingFilter() != null) {
-      for (String map : List.of(wiring.mappingFilter().verifiedFilesMap(), wiring.mappingFilter().filteredCounter())) {
+      for (String map :
+          List.of(
+              wiring.mappingFilter().verifiedFilesMap(),
+              wiring.mappingFilter().filteredCounter())) {
         if (!file.maps.contains(map)) {
-          throw new IllegalArgumentException("object has no mapping-filter map '" + map + "'; maps: " + file.maps);
+          throw new IllegalArgumentException(
+              "object has no mapping-filter map '" + map + "'; maps: " + file.maps);
         }
       }
     }
     for (String required : wiring.requiredPrograms()) {
       if (!programNames.contains(required)) {
-        throw new IllegalArgumentException("object has no program '" + required + "'; programs: " + programNames);
+        throw new IllegalArgumentException(
+            "object has no program '" + required + "'; programs: " + programNames);
       }
     }
-    if (wiring.ignoredTgidConstant() != null && !file.constants.containsKey(wiring.ignoredTgidConstant())) {
-      throw new IllegalArgumentException("object has no setting '" + wiring.ignoredTgidConstant() + "'; settings: " + file.constants.keySet());
+    if (wiring.ignoredTgidConstant() != null
+        && !file.constants.containsKey(wiring.ignoredTgidConstant())) {
+      throw new IllegalArgumentException(
+          "object has no setting '"
+              + wiring.ignoredTgidConstant()
+              + "'; settings: "
+              + file.constants.keySet());
     }
     return new ProbeSpec(name, object.clone(), file, wiring);
   }
@@ -207,32 +243,45 @@ public final class ProbeSpec {
   byte[] rodataWith(Map<String, Long> values) {
     byte[] image = rodata.clone();
     ByteBuffer buffer = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-    values.forEach((setting, value) -> {
-      ConstantSpec constant = constants.get(setting);
-      if (constant == null) {
-        throw new IllegalArgumentException("probe has no setting '" + setting + "'; settings: " + constants.keySet());
-      }
-      switch (constant.size()) {
-        case 1 -> buffer.put(constant.offset(), (byte) checkedFit(setting, value, 8));
-        case 2 -> buffer.putShort(constant.offset(), (short) checkedFit(setting, value, 16));
-        case 4 -> buffer.putInt(constant.offset(), (int) checkedFit(setting, value, 32));
-        case 8 -> buffer.putLong(constant.offset(), value);
-        default -> throw new IllegalArgumentException("setting '" + setting + "' has unsupported size " + constant.size());
-      }
-    });
+    values.forEach(
+        (setting, value) -> {
+          ConstantSpec constant = constants.get(setting);
+          if (constant == null) {
+            throw new IllegalArgumentException(
+                "probe has no setting '" + setting + "'; settings: " + constants.keySet());
+          }
+          switch (constant.size()) {
+            case 1 -> buffer.put(constant.offset(), (byte) checkedFit(setting, value, 8));
+            case 2 -> buffer.putShort(constant.offset(), (short) checkedFit(setting, value, 16));
+            case 4 -> buffer.putInt(constant.offset(), (int) checkedFit(setting, value, 32));
+            case 8 -> buffer.putLong(constant.offset(), value);
+            default ->
+                throw new IllegalArgumentException(
+                    "setting '" + setting + "' has unsupported size " + constant.size());
+          }
+        });
     return image;
   }
 
   private static long checkedFit(String setting, long value, int bits) {
     // Accept both signed and unsigned readings of the field width.
     if (value < -(1L << (bits - 1)) || value >= (1L << bits)) {
-      throw new IllegalArgumentException("value " + value + " does not fit setting '" + setting + "' (" + bits + " bits)");
+      throw new IllegalArgumentException(
+          "value " + value + " does not fit setting '" + setting + "' (" + bits + " bits)");
     }
     return value;
   }
 
   @Override
   public String toString() {
-    return "ProbeSpec[" + name + ", programs=" + programs + ", maps=" + maps + ", settings=" + constants.keySet() + "]";
+    return "ProbeSpec["
+        + name
+        + ", programs="
+        + programs
+        + ", maps="
+        + maps
+        + ", settings="
+        + constants.keySet()
+        + "]";
   }
 }

@@ -41,7 +41,8 @@ public final class ProcScanner {
   private final ToIntFunction<Path> filesystemMagic;
 
   /** Result of one scan: processes in ascending pid order, plus what could not be fully read. */
-  public record Scan(List<ScannedProcess> processes, int vanished, int kernelThreads, int unreadable) {
+  public record Scan(
+      List<ScannedProcess> processes, int vanished, int kernelThreads, int unreadable) {
     public Scan {
       processes = List.copyOf(processes);
     }
@@ -146,21 +147,31 @@ public final class ProcScanner {
       return Optional.empty();
     }
     boolean deletedSuffix = target.endsWith(" (deleted)");
-    String path = deletedSuffix ? target.substring(0, target.length() - " (deleted)".length()) : target;
+    String path =
+        deletedSuffix ? target.substring(0, target.length() - " (deleted)".length()) : target;
     int nlink = (Integer) attributes.get("nlink");
-    FileIdentity identity = new FileIdentity(
-        kernelDev((Long) attributes.get("dev")),
-        (Long) attributes.get("ino"),
-        ((FileTime) attributes.get("ctime")).to(TimeUnit.NANOSECONDS),
-        (Long) attributes.get("size"));
-    return Optional.of(new ExecutableFile(identity, nlink, (Integer) attributes.get("mode"),
-        filesystemMagic.applyAsInt(exeLink), path.startsWith("/memfd:"), deletedSuffix || nlink == 0, path, false));
+    FileIdentity identity =
+        new FileIdentity(
+            kernelDev((Long) attributes.get("dev")),
+            (Long) attributes.get("ino"),
+            ((FileTime) attributes.get("ctime")).to(TimeUnit.NANOSECONDS),
+            (Long) attributes.get("size"));
+    return Optional.of(
+        new ExecutableFile(
+            identity,
+            nlink,
+            (Integer) attributes.get("mode"),
+            filesystemMagic.applyAsInt(exeLink),
+            path.startsWith("/memfd:"),
+            deletedSuffix || nlink == 0,
+            path,
+            false));
   }
 
   /**
    * Converts glibc's {@code dev_t} (what {@code stat(2)} returns to user space: major in bits 8-19
-   * and 32-63, minor in bits 0-7 and 20-31) to the kernel's internal {@code dev_t} ({@code
-   * major << 20 | minor}), which is what BPF reads from {@code inode->i_sb->s_dev}.
+   * and 32-63, minor in bits 0-7 and 20-31) to the kernel's internal {@code dev_t} ({@code major <<
+   * 20 | minor}), which is what BPF reads from {@code inode->i_sb->s_dev}.
    */
   static long kernelDev(long userDev) {
     long major = ((userDev >>> 8) & 0xfffL) | ((userDev >>> 32) & 0xfffff000L);

@@ -13,7 +13,14 @@ package dev.veriruntime.ingest;
  * @param tag kernel program tag (16 hex characters); empty when not loaded
  */
 public record ProgramAttachment(
-    String program, String section, Status status, boolean required, int errno, String error, int kernelId, String tag) {
+    String program,
+    String section,
+    Status status,
+    boolean required,
+    int errno,
+    String error,
+    int kernelId,
+    String tag) {
 
   public enum Status {
     /** Loaded and attached: its events flow. */

@@ -4,14 +4,16 @@ import dev.veriruntime.ingest.kernel.BpfRingBuffer.RecordHandler;
 
 /**
  * Where a {@link RingBufferReader} gets raw records and loss totals: the kernel ring of a {@link
- * Probe}, or a fake in tests. Package-private seam so the reader's flow control is testable
- * without a kernel.
+ * Probe}, or a fake in tests. Package-private seam so the reader's flow control is testable without
+ * a kernel.
  */
 interface RecordSource {
 
   /** A consumer of records, confined to the reader thread. */
   interface Stream extends AutoCloseable {
-    /** Waits up to the timeout, then hands available records to the handler until it returns false. */
+    /**
+     * Waits up to the timeout, then hands available records to the handler until it returns false.
+     */
     int poll(int timeoutMillis);
 
     /** Hands available records without waiting. */

@@ -13,19 +13,22 @@ import reactor.core.publisher.FluxSink;
  * Turns a probe's kernel ring buffer into a {@link Flux}: one dedicated platform thread per
  * subscription polls the ring (100 ms timeout), consumes every available record in a batch, and
  * decodes each one inside libbpf's callback, where the record memory is valid. A record the probe
- * submitted without a wake-up is consumed with the next one that wakes the reader, or when the
- * poll times out, so it waits at most the poll timeout.
+ * submitted without a wake-up is consumed with the next one that wakes the reader, or when the poll
+ * times out, so it waits at most the poll timeout.
  *
  * <h2>Backpressure (the rule)</h2>
+ *
  * Records are taken from the ring only against downstream demand. When downstream is slow the
  * reader stops consuming and waits (it does not poll); the kernel ring fills up; the probe counts,
  * per CPU, every record it could not reserve. Every {@code lostCheckInterval} (default 1 s), and
  * once more at completion, the reader reads those counters and emits one loss event with the delta
- * since the last report ({@link LossWindow}) — losses are never silent. Records the decoder
- * rejects are counted in the same report (see {@link UndecodableRecordException}). A loss event waits for demand like any other, except the final one at completion,
- * which is buffered so it is never dropped.
+ * since the last report ({@link LossWindow}) — losses are never silent. Records the decoder rejects
+ * are counted in the same report (see {@link UndecodableRecordException}). A loss event waits for
+ * demand like any other, except the final one at completion, which is buffered so it is never
+ * dropped.
  *
  * <h2>Threads and lifecycle</h2>
+ *
  * Events are emitted on the reader thread ({@code veriruntime-ring-<probe>}); downstream work that
  * can block should {@code publishOn} its own scheduler, or it holds the reader (which is then the
  * rule above, not a bug). A probe has at most one active reader: a second concurrent subscription
@@ -43,6 +46,7 @@ import reactor.core.publisher.FluxSink;
 public final class RingBufferReader<T> {
   /** How often the kernel loss counters are read. */
   public static final Duration DEFAULT_LOST_CHECK_INTERVAL = Duration.ofSeconds(1);
+
   private static final System.Logger LOG = System.getLogger(RingBufferReader.class.getName());
   private static final int POLL_MILLIS = 100;
 
@@ -57,8 +61,12 @@ public final class RingBufferReader<T> {
   private long[] pendingLost = new long[1];
   private long windowStart;
 
-  private RingBufferReader(RecordSource source, Function<ByteBuffer, T> decoder, Function<LossWindow, T> lostEvent,
-      Duration lostCheckInterval, FluxSink<T> sink) {
+  private RingBufferReader(
+      RecordSource source,
+      Function<ByteBuffer, T> decoder,
+      Function<LossWindow, T> lostEvent,
+      Duration lostCheckInterval,
+      FluxSink<T> sink) {
     this.source = source;
     this.decoder = decoder;
     this.lostEvent = lostEvent;
@@ -75,28 +83,39 @@ public final class RingBufferReader<T> {
    * @param lostEvent builds the event reporting a window with at least one lost record
    * @param lostCheckInterval how often kernel loss counters are read
    */
-  public static <T> Flux<T> flux(Probe probe, Function<ByteBuffer, T> decoder, Function<LossWindow, T> lostEvent, Duration lostCheckInterval) {
+  public static <T> Flux<T> flux(
+      Probe probe,
+      Function<ByteBuffer, T> decoder,
+      Function<LossWindow, T> lostEvent,
+      Duration lostCheckInterval) {
     return flux(probe.recordSource(), decoder, lostEvent, lostCheckInterval);
   }
 
-  static <T> Flux<T> flux(RecordSource source, Function<ByteBuffer, T> decoder, Function<LossWindow, T> lostEvent, Duration lostCheckInterval) {
+  static <T> Flux<T> flux(
+      RecordSource source,
+      Function<ByteBuffer, T> decoder,
+      Function<LossWindow, T> lostEvent,
+      Duration lostCheckInterval) {
     Objects.requireNonNull(decoder, "decoder");
     Objects.requireNonNull(lostEvent, "lostEvent");
     if (lostCheckInterval.isNegative() || lostCheckInterval.isZero()) {
       throw new IllegalArgumentException("lost check interval must be positive");
     }
-    return Flux.create(sink -> {
-      RingBufferReader<T> reader = new RingBufferReader<>(source, decoder, lostEvent, lostCheckInterval, sink);
-      try {
-        source.register(reader);
-      } catch (RuntimeException e) {
-        sink.error(e);
-        return;
-      }
-      sink.onRequest(n -> reader.wake());
-      sink.onCancel(reader::stop);
-      reader.start();
-    }, FluxSink.OverflowStrategy.BUFFER);
+    return Flux.create(
+        sink -> {
+          RingBufferReader<T> reader =
+              new RingBufferReader<>(source, decoder, lostEvent, lostCheckInterval, sink);
+          try {
+            source.register(reader);
+          } catch (RuntimeException e) {
+            sink.error(e);
+            return;
+          }
+          sink.onRequest(n -> reader.wake());
+          sink.onCancel(reader::stop);
+          reader.start();
+        },
+        FluxSink.OverflowStrategy.BUFFER);
   }
 
   private void start() {
@@ -117,14 +136,18 @@ public final class RingBufferReader<T> {
           nextLostCheck = now + lostCheckNanos;
         }
         if (sink.requestedFromDownstream() <= 0) {
-          // No demand: leave records in the kernel ring (see class javadoc) and sleep until a request.
+          // No demand: leave records in the kernel ring (see class javadoc) and sleep until a
+          // request.
           LockSupport.parkNanos(this, Math.max(0, nextLostCheck - now));
           continue;
         }
         if (emitLoss(false)) {
           continue;
         }
-        int waitMillis = (int) Math.max(1, Math.min(POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextLostCheck - now)));
+        int waitMillis =
+            (int)
+                Math.max(
+                    1, Math.min(POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextLostCheck - now)));
         if (ring.poll(waitMillis) == 0) {
           // Quiet records (see the probe's VR_QUIET) wake nobody: take them when the wait ran out.
           ring.consume();
@@ -133,7 +156,9 @@ public final class RingBufferReader<T> {
       if (!sink.isCancelled()) {
         // Closing: hand over what is already in the ring while there is demand (bounded rounds, as
         // producers may still be writing), then the last loss report.
-        for (int round = 0; round < 8 && sink.requestedFromDownstream() > 0 && ring.consume() > 0; round++) {
+        for (int round = 0;
+            round < 8 && sink.requestedFromDownstream() > 0 && ring.consume() > 0;
+            round++) {
           // each round consumes everything committed so far
         }
         addLost(source.claimLost());
@@ -153,7 +178,12 @@ public final class RingBufferReader<T> {
       event = decoder.apply(record);
     } catch (RuntimeException e) {
       if (undecodable++ == 0) {
-        LOG.log(System.Logger.Level.WARNING, "undecodable record from probe " + source.name() + " (counted as lost): " + e.getMessage());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "undecodable record from probe "
+                + source.name()
+                + " (counted as lost): "
+                + e.getMessage());
       }
       int key = e instanceof UndecodableRecordException u ? Math.max(0, u.lossKey()) : 0;
       if (key >= pendingLost.length) {

@@ -19,7 +19,8 @@ class EventSourceTest {
     lost[EventKind.EXEC.code()] = 3;
     lost[EventKind.EXEC_MAPPING.code()] = 5;
     LostEvent event = EventSource.lostEvent(new LossWindow(100, 200, lost));
-    assertThat(event.lostByKind()).containsOnly(Map.entry(EventKind.EXEC, 3L), Map.entry(EventKind.EXEC_MAPPING, 5L));
+    assertThat(event.lostByKind())
+        .containsOnly(Map.entry(EventKind.EXEC, 3L), Map.entry(EventKind.EXEC_MAPPING, 5L));
     assertThat(event.windowStartNanos()).isEqualTo(100);
     assertThat(event.windowEndNanos()).isEqualTo(200);
     assertThat(event.total()).isEqualTo(8);
@@ -31,7 +32,8 @@ class EventSourceTest {
     lost[0] = 2;
     lost[7] = 1;
     lost[EventKind.EXEC.code()] = 4;
-    assertThat(EventSource.lostEvent(new LossWindow(0, 1, lost)).lostByKind()).containsOnly(Map.entry(EventKind.EXEC, 7L));
+    assertThat(EventSource.lostEvent(new LossWindow(0, 1, lost)).lostByKind())
+        .containsOnly(Map.entry(EventKind.EXEC, 7L));
   }
 
   @Test
@@ -40,8 +42,12 @@ class EventSourceTest {
     record.putShort(0, (short) 99); // wrong schema version
     record.putShort(2, (short) EventKind.MEMFD_CREATE.code());
     assertThatThrownBy(() -> EventSource.decoder().apply(record))
-        .isInstanceOfSatisfying(UndecodableRecordException.class, e -> assertThat(e.lossKey()).isEqualTo(EventKind.MEMFD_CREATE.code()));
+        .isInstanceOfSatisfying(
+            UndecodableRecordException.class,
+            e -> assertThat(e.lossKey()).isEqualTo(EventKind.MEMFD_CREATE.code()));
     assertThatThrownBy(() -> EventSource.decoder().apply(ByteBuffer.allocate(2)))
-        .isInstanceOfSatisfying(UndecodableRecordException.class, e -> assertThat(e.lossKey()).isEqualTo(EventKind.EXEC.code()));
+        .isInstanceOfSatisfying(
+            UndecodableRecordException.class,
+            e -> assertThat(e.lossKey()).isEqualTo(EventKind.EXEC.code()));
   }
 }

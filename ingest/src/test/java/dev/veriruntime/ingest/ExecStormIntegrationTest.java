@@ -76,12 +76,19 @@ class ExecStormIntegrationTest {
     assertThat(counter.isDisposed()).as("close completes the stream").isTrue();
     assertThat(run.failed()).isZero();
     assertThat(counter.seen.get()).isLessThanOrEqualTo(run.succeeded());
-    assertThat(counter.seen.get() + counter.lostExecs.get()).isGreaterThanOrEqualTo(run.succeeded());
+    assertThat(counter.seen.get() + counter.lostExecs.get())
+        .isGreaterThanOrEqualTo(run.succeeded());
     if (counter.lostExecs.get() == 0) {
       assertThat(counter.seen.get()).isEqualTo(run.succeeded());
     }
-    System.out.printf("storm: %d execs in %.1f s (%.0f execs/s), seen %d, lost execs %d, lost records (all kinds, all processes) %d%n",
-        run.succeeded(), elapsed / 1e9, run.succeeded() / (elapsed / 1e9), counter.seen.get(), counter.lostExecs.get(), counter.lostAll.get());
+    System.out.printf(
+        "storm: %d execs in %.1f s (%.0f execs/s), seen %d, lost execs %d, lost records (all kinds, all processes) %d%n",
+        run.succeeded(),
+        elapsed / 1e9,
+        run.succeeded() / (elapsed / 1e9),
+        counter.seen.get(),
+        counter.lostExecs.get(),
+        counter.lostAll.get());
   }
 
   @Test
@@ -89,7 +96,10 @@ class ExecStormIntegrationTest {
     Counter counter = new Counter(driver.child.getFileName().toString(), true);
     ExecDriver.Run run;
     // 64 KiB holds ~70 exec records: 1,000 execs (plus their mappings and exits) overflow it.
-    try (Probe probe = Probe.load(ProbeSpec.veriRuntime(), ProbeSettings.forCurrentProcess().withRingBufferBytes(1 << 16))) {
+    try (Probe probe =
+        Probe.load(
+            ProbeSpec.veriRuntime(),
+            ProbeSettings.forCurrentProcess().withRingBufferBytes(1 << 16))) {
       EventSource.live(probe).subscribe(counter);
       run = driver.count(1000);
       counter.requestUnbounded();
@@ -98,7 +108,8 @@ class ExecStormIntegrationTest {
     assertThat(counter.lostExecs.get()).isPositive();
     assertThat(counter.seen.get()).isLessThan(1000);
     assertThat(counter.seen.get() + counter.lostExecs.get()).isGreaterThanOrEqualTo(1000);
-    System.out.printf("stalled: 1000 execs, seen %d, lost execs %d (all kinds %d)%n",
+    System.out.printf(
+        "stalled: 1000 execs, seen %d, lost execs %d (all kinds %d)%n",
         counter.seen.get(), counter.lostExecs.get(), counter.lostAll.get());
   }
 }

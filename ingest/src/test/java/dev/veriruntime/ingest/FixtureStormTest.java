@@ -36,22 +36,27 @@ class FixtureStormTest {
     ProbeSettings settings = ProbeSettings.forCurrentProcess().withRingBufferBytes(1 << 14);
     ExecDriver.Run run;
     try (Probe probe = Probe.load(ProbeSpecTest.fixture(), settings)) {
-      BaseSubscriber<ProbeFixtureTest.Exec> subscriber = new BaseSubscriber<>() {
-        @Override
-        protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
-          // no demand yet: the reader must leave records in the kernel ring
-        }
+      BaseSubscriber<ProbeFixtureTest.Exec> subscriber =
+          new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
+              // no demand yet: the reader must leave records in the kernel ring
+            }
 
-        @Override
-        protected void hookOnNext(ProbeFixtureTest.Exec e) {
-          if (e.tgid() == -1) {
-            lost.addAndGet(e.magic());
-          } else if (e.comm().equals(comm)) {
-            ours.incrementAndGet();
-          }
-        }
-      };
-      RingBufferReader.flux(probe, ProbeFixtureTest::decode, w -> new ProbeFixtureTest.Exec(-1, w.total(), "lost", 0, 0), Duration.ofMillis(200))
+            @Override
+            protected void hookOnNext(ProbeFixtureTest.Exec e) {
+              if (e.tgid() == -1) {
+                lost.addAndGet(e.magic());
+              } else if (e.comm().equals(comm)) {
+                ours.incrementAndGet();
+              }
+            }
+          };
+      RingBufferReader.flux(
+              probe,
+              ProbeFixtureTest::decode,
+              w -> new ProbeFixtureTest.Exec(-1, w.total(), "lost", 0, 0),
+              Duration.ofMillis(200))
           .subscribe(subscriber);
       run = driver.count(2000);
       subscriber.requestUnbounded();
@@ -62,9 +67,11 @@ class FixtureStormTest {
     assertThat(run.succeeded()).isEqualTo(2000);
     assertThat(lost.get()).isPositive();
     assertThat(ours.get()).isLessThan(run.succeeded());
-    // Never silent: each of our execs was delivered or is inside the loss count (which may also hold
+    // Never silent: each of our execs was delivered or is inside the loss count (which may also
+    // hold
     // other processes' execs, hence >=).
     assertThat(ours.get() + lost.get()).isGreaterThanOrEqualTo(run.succeeded());
-    System.out.printf("fixture stall: execs=%d seen=%d lost=%d%n", run.succeeded(), ours.get(), lost.get());
+    System.out.printf(
+        "fixture stall: execs=%d seen=%d lost=%d%n", run.succeeded(), ours.get(), lost.get());
   }
 }

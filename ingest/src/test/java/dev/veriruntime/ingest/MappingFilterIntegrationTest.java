@@ -41,12 +41,15 @@ class MappingFilterIntegrationTest {
     String comm = driver.child.getFileName().toString();
     List<RuntimeEvent> ours = Collections.synchronizedList(new ArrayList<>());
     try (Probe probe = Probe.load(ProbeSpec.veriRuntime(), ProbeSettings.forCurrentProcess())) {
-      Disposable reading = EventSource.live(probe).subscribe(e -> {
-        if (e instanceof ExecMappingEvent m && m.task().comm().equals(comm)
-            || e instanceof ExitEvent x && x.task().comm().equals(comm)) {
-          ours.add(e);
-        }
-      });
+      Disposable reading =
+          EventSource.live(probe)
+              .subscribe(
+                  e -> {
+                    if (e instanceof ExecMappingEvent m && m.task().comm().equals(comm)
+                        || e instanceof ExitEvent x && x.task().comm().equals(comm)) {
+                      ours.add(e);
+                    }
+                  });
       try {
         List<ExecMappingEvent> before = libcMappings(runAndCollect(ours));
         assertThat(before).as("every run maps libc executable").hasSize(RUNS);
@@ -59,14 +62,18 @@ class MappingFilterIntegrationTest {
         assertThat(probe.filteredMappings() - filteredBefore).isGreaterThanOrEqualTo(RUNS);
 
         assertThat(probe.reportAllMappings()).isEqualTo(1);
-        assertThat(libcMappings(runAndCollect(ours))).as("reported again after reportAllMappings").hasSize(RUNS);
+        assertThat(libcMappings(runAndCollect(ours)))
+            .as("reported again after reportAllMappings")
+            .hasSize(RUNS);
       } finally {
         reading.dispose();
       }
     }
   }
 
-  /** Runs the child RUNS times and returns the events of those runs, once each run's exit arrived. */
+  /**
+   * Runs the child RUNS times and returns the events of those runs, once each run's exit arrived.
+   */
   private static List<RuntimeEvent> runAndCollect(List<RuntimeEvent> ours) throws Exception {
     ours.clear();
     ExecDriver.Run run = driver.count(RUNS);

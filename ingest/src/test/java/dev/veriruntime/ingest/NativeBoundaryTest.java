@@ -18,19 +18,29 @@ class NativeBoundaryTest {
 
   @Test
   void onlyTheKernelPackageUsesJnr() {
-    ArchRule rule = noClasses()
-        .that().resideOutsideOfPackage("dev.veriruntime.ingest.kernel..")
-        .should().dependOnClassesThat().resideInAnyPackage("jnr..", "com.kenai.jffi..")
-        .because("all native calls and raw pointers stay behind the kernel package (STYLE: one door to the kernel)");
+    ArchRule rule =
+        noClasses()
+            .that()
+            .resideOutsideOfPackage("dev.veriruntime.ingest.kernel..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("jnr..", "com.kenai.jffi..")
+            .because(
+                "all native calls and raw pointers stay behind the kernel package (STYLE: one door to the kernel)");
     rule.check(PRODUCTION);
   }
 
   @Test
   void theRuleSeesTheKernelPackage() {
     // Guards against a vacuous pass: the importer must actually find classes that do use jnr.
-    ArchRule rule = noClasses()
-        .that().resideInAPackage("dev.veriruntime.ingest.kernel..")
-        .should().dependOnClassesThat().resideInAnyPackage("jnr..");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> rule.check(PRODUCTION)).isInstanceOf(AssertionError.class);
+    ArchRule rule =
+        noClasses()
+            .that()
+            .resideInAPackage("dev.veriruntime.ingest.kernel..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("jnr..");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> rule.check(PRODUCTION))
+        .isInstanceOf(AssertionError.class);
   }
 }

@@ -33,7 +33,12 @@ class ProbeFixtureTest {
     while (end < 16 && comm[end] != 0) {
       end++;
     }
-    return new Exec(record.getInt(16), record.getLong(8), new String(comm, 0, end), record.getLong(0), System.nanoTime());
+    return new Exec(
+        record.getInt(16),
+        record.getLong(8),
+        new String(comm, 0, end),
+        record.getLong(0),
+        System.nanoTime());
   }
 
   @Test
@@ -41,15 +46,20 @@ class ProbeFixtureTest {
     ProbeSettings settings = ProbeSettings.forCurrentProcess().withRingBufferBytes(1 << 16);
     try (Probe probe = Probe.load(ProbeSpecTest.fixture(), settings)) {
       AttachReport report = probe.attachReport();
-      assertThat(report.attached()).extracting(ProgramAttachment::program).containsExactly("fixture_exec");
+      assertThat(report.attached())
+          .extracting(ProgramAttachment::program)
+          .containsExactly("fixture_exec");
       assertThat(report.attached().get(0).kernelId()).isPositive();
       assertThat(report.attached().get(0).tag()).matches("[0-9a-f]{16}");
       // fentry is refused on this host class; where it loads, it attaches and this is vacuous.
-      report.failed().forEach(failed -> {
-        assertThat(failed.program()).isEqualTo("fixture_optional_fentry");
-        assertThat(failed.errno()).isPositive();
-        assertThat(failed.error()).isNotBlank();
-      });
+      report
+          .failed()
+          .forEach(
+              failed -> {
+                assertThat(failed.program()).isEqualTo("fixture_optional_fentry");
+                assertThat(failed.errno()).isPositive();
+                assertThat(failed.error()).isNotBlank();
+              });
       assertThat(report.describe()).contains("fixture_exec");
       assertThat(probe.lostRecords()).isZero();
     }
@@ -57,9 +67,12 @@ class ProbeFixtureTest {
 
   @Test
   void failsWhenARequiredProgramIsRefused() {
-    ProbeSpec.Wiring wiring = new ProbeSpec.Wiring("events", null, Set.of("fixture_exec", "fixture_optional_fentry"), null);
+    ProbeSpec.Wiring wiring =
+        new ProbeSpec.Wiring(
+            "events", null, Set.of("fixture_exec", "fixture_optional_fentry"), null);
     ProbeSpec spec = ProbeSpec.parse("fixture", uncheckedFixtureBytes(), wiring);
-    try (Probe probe = Probe.load(spec, ProbeSettings.forCurrentProcess().withRingBufferBytes(1 << 16))) {
+    try (Probe probe =
+        Probe.load(spec, ProbeSettings.forCurrentProcess().withRingBufferBytes(1 << 16))) {
       // fentry loads on this host: nothing to assert about refusal.
       assertThat(probe.attachReport().failed()).isEmpty();
     } catch (ProbeException e) {
@@ -68,35 +81,45 @@ class ProbeFixtureTest {
   }
 
   @Test
-  void streamsDecodedRecordsWithSettingsAppliedAndCompletesOnClose(@TempDir Path dir) throws Exception {
+  void streamsDecodedRecordsWithSettingsAppliedAndCompletesOnClose(@TempDir Path dir)
+      throws Exception {
     // A uniquely named copy of true: its comm tells our exec apart from the rest of the machine.
     Path binary = dir.resolve("vrtfx" + ProcessHandle.current().pid());
     Files.copy(Path.of("/bin/true"), binary);
     Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwx------"));
     String comm = binary.getFileName().toString();
-    ProbeSettings settings = new ProbeSettings(ProcessHandle.current().pid(), 1 << 16, Map.of("fixture_magic", 77L));
+    ProbeSettings settings =
+        new ProbeSettings(ProcessHandle.current().pid(), 1 << 16, Map.of("fixture_magic", 77L));
     long[] childPid = new long[1];
     AtomicReference<Exec> seen = new AtomicReference<>();
     long before = System.nanoTime();
     try (Probe probe = Probe.load(ProbeSpecTest.fixture(), settings)) {
-      StepVerifier.create(RingBufferReader.flux(probe, ProbeFixtureTest::decode, w -> new Exec(-1, w.total(), "lost", 0, 0), Duration.ofSeconds(1))
-              .filter(e -> e.comm().equals(comm)))
-          .then(() -> {
-            try {
-              Process child = new ProcessBuilder(binary.toString()).start();
-              childPid[0] = child.pid();
-              child.waitFor();
-            } catch (Exception e) {
-              throw new AssertionError(e);
-            }
-          })
-          .assertNext(e -> {
-            // The event can arrive before start() returns the pid: compare pids after verify().
-            seen.set(e);
-            assertThat(e.magic()).isEqualTo(77L);
-            // bpf_ktime_get_ns and System.nanoTime are both CLOCK_MONOTONIC: directly comparable.
-            assertThat(e.kernelNanos()).isBetween(before, e.receivedNanos());
-          })
+      StepVerifier.create(
+              RingBufferReader.flux(
+                      probe,
+                      ProbeFixtureTest::decode,
+                      w -> new Exec(-1, w.total(), "lost", 0, 0),
+                      Duration.ofSeconds(1))
+                  .filter(e -> e.comm().equals(comm)))
+          .then(
+              () -> {
+                try {
+                  Process child = new ProcessBuilder(binary.toString()).start();
+                  childPid[0] = child.pid();
+                  child.waitFor();
+                } catch (Exception e) {
+                  throw new AssertionError(e);
+                }
+              })
+          .assertNext(
+              e -> {
+                // The event can arrive before start() returns the pid: compare pids after verify().
+                seen.set(e);
+                assertThat(e.magic()).isEqualTo(77L);
+                // bpf_ktime_get_ns and System.nanoTime are both CLOCK_MONOTONIC: directly
+                // comparable.
+                assertThat(e.kernelNanos()).isBetween(before, e.receivedNanos());
+              })
           .then(probe::close)
           .expectComplete()
           .verify(Duration.ofSeconds(10));

@@ -15,10 +15,16 @@ import org.junit.jupiter.api.Test;
 /** Reading a probe description needs no kernel, no root and no libbpf. */
 class ProbeSpecTest {
   static final ProbeSpec.Wiring FIXTURE_WIRING =
-      new ProbeSpec.Wiring("events", new ProbeSpec.LossCounters("lost", 1, 1, 0), Set.of("fixture_exec"), "ignore_tgid");
+      new ProbeSpec.Wiring(
+          "events",
+          new ProbeSpec.LossCounters("lost", 1, 1, 0),
+          Set.of("fixture_exec"),
+          "ignore_tgid");
 
   static byte[] fixtureBytes() throws IOException {
-    try (InputStream in = ProbeSpecTest.class.getResourceAsStream("/dev/veriruntime/ingest/kernel/ringbuf_fixture.bpf.o")) {
+    try (InputStream in =
+        ProbeSpecTest.class.getResourceAsStream(
+            "/dev/veriruntime/ingest/kernel/ringbuf_fixture.bpf.o")) {
       return in.readAllBytes();
     }
   }
@@ -30,13 +36,15 @@ class ProbeSpecTest {
   @Test
   void listsProgramsMapsAndSettingsFromTheElf() throws IOException {
     ProbeSpec spec = fixture();
-    assertThat(spec.programs()).containsExactly(
-        new ProbeSpec.ProgramSpec("fixture_exec", "raw_tp/sched_process_exec"),
-        new ProbeSpec.ProgramSpec("fixture_optional_fentry", "fentry/do_exit"));
+    assertThat(spec.programs())
+        .containsExactly(
+            new ProbeSpec.ProgramSpec("fixture_exec", "raw_tp/sched_process_exec"),
+            new ProbeSpec.ProgramSpec("fixture_optional_fentry", "fentry/do_exit"));
     assertThat(spec.maps()).containsExactlyInAnyOrder("events", "lost");
-    assertThat(spec.constants()).containsOnly(
-        Map.entry("ignore_tgid", new ProbeSpec.ConstantSpec("ignore_tgid", 0, 4)),
-        Map.entry("fixture_magic", new ProbeSpec.ConstantSpec("fixture_magic", 8, 8)));
+    assertThat(spec.constants())
+        .containsOnly(
+            Map.entry("ignore_tgid", new ProbeSpec.ConstantSpec("ignore_tgid", 0, 4)),
+            Map.entry("fixture_magic", new ProbeSpec.ConstantSpec("fixture_magic", 8, 8)));
     assertThat(spec.rodata()).hasSize(16).containsOnly(0);
     assertThat(spec.isRequired("fixture_exec")).isTrue();
     assertThat(spec.isRequired("fixture_optional_fentry")).isFalse();
@@ -53,30 +61,46 @@ class ProbeSpecTest {
   @Test
   void refusesUnknownOrOversizedSettings() throws IOException {
     ProbeSpec spec = fixture();
-    assertThatThrownBy(() -> spec.rodataWith(Map.of("nope", 1L))).hasMessageContaining("no setting 'nope'");
-    assertThatThrownBy(() -> spec.rodataWith(Map.of("ignore_tgid", 1L << 33))).hasMessageContaining("does not fit");
+    assertThatThrownBy(() -> spec.rodataWith(Map.of("nope", 1L)))
+        .hasMessageContaining("no setting 'nope'");
+    assertThatThrownBy(() -> spec.rodataWith(Map.of("ignore_tgid", 1L << 33)))
+        .hasMessageContaining("does not fit");
   }
 
   @Test
   void checksTheWiringAgainstTheObject() throws IOException {
     byte[] bytes = fixtureBytes();
-    assertThatThrownBy(() -> ProbeSpec.parse("x", bytes, new ProbeSpec.Wiring("ring", null, Set.of(), null)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no ring-buffer map 'ring'");
-    assertThatThrownBy(() -> ProbeSpec.parse("x", bytes, new ProbeSpec.Wiring("events", null, Set.of("missing"), null)))
+    assertThatThrownBy(
+            () -> ProbeSpec.parse("x", bytes, new ProbeSpec.Wiring("ring", null, Set.of(), null)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no ring-buffer map 'ring'");
+    assertThatThrownBy(
+            () ->
+                ProbeSpec.parse(
+                    "x", bytes, new ProbeSpec.Wiring("events", null, Set.of("missing"), null)))
         .hasMessageContaining("no program 'missing'");
-    assertThatThrownBy(() -> ProbeSpec.parse("x", bytes, new ProbeSpec.Wiring("events", new ProbeSpec.LossCounters("gone", 1, 1, 0), Set.of(), null)))
+    assertThatThrownBy(
+            () ->
+                ProbeSpec.parse(
+                    "x",
+                    bytes,
+                    new ProbeSpec.Wiring(
+                        "events", new ProbeSpec.LossCounters("gone", 1, 1, 0), Set.of(), null)))
         .hasMessageContaining("no lost-counter map 'gone'");
   }
 
   @Test
   void rejectsNonBpfAndTruncatedFiles() throws IOException {
     byte[] bytes = fixtureBytes();
-    assertThatThrownBy(() -> ProbeSpec.parse("x", "hello".getBytes(), FIXTURE_WIRING)).hasMessageContaining("not an ELF");
+    assertThatThrownBy(() -> ProbeSpec.parse("x", "hello".getBytes(), FIXTURE_WIRING))
+        .hasMessageContaining("not an ELF");
     assertThatThrownBy(() -> ProbeSpec.parse("x", Arrays.copyOf(bytes, 200), FIXTURE_WIRING))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("malformed");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("malformed");
     byte[] x86 = bytes.clone();
     x86[0x12] = 62;
-    assertThatThrownBy(() -> ProbeSpec.parse("x", x86, FIXTURE_WIRING)).hasMessageContaining("not BPF");
+    assertThatThrownBy(() -> ProbeSpec.parse("x", x86, FIXTURE_WIRING))
+        .hasMessageContaining("not BPF");
   }
 
   @Test

@@ -30,7 +30,8 @@ class ProcScannerTest {
   void findsThisJvmWithTheIdentityOfItsExecutable() throws Exception {
     ProcScanner.Scan scan = new ProcScanner().scan();
     long self = ProcessHandle.current().pid();
-    ScannedProcess me = scan.processes().stream().filter(p -> p.pid() == self).findFirst().orElseThrow();
+    ScannedProcess me =
+        scan.processes().stream().filter(p -> p.pid() == self).findFirst().orElseThrow();
     ExecutableFile file = me.executable().orElseThrow();
     Path exe = Path.of(file.path());
     assertThat(exe).isEqualTo(Path.of("/proc/self/exe").toRealPath());
@@ -42,11 +43,15 @@ class ProcScannerTest {
     assertThat(me.comm()).isEqualTo("java");
     assertThat(file.identity().inode()).isEqualTo(Files.getAttribute(exe, "unix:ino"));
     assertThat(file.identity().size()).isEqualTo(Files.size(exe));
-    assertThat(file.identity().device()).isEqualTo(ProcScanner.kernelDev((Long) Files.getAttribute(exe, "unix:dev")));
-    assertThat(file.identity().ctimeNanos()).isEqualTo(((FileTime) Files.getAttribute(exe, "unix:ctime")).to(TimeUnit.NANOSECONDS));
+    assertThat(file.identity().device())
+        .isEqualTo(ProcScanner.kernelDev((Long) Files.getAttribute(exe, "unix:dev")));
+    assertThat(file.identity().ctimeNanos())
+        .isEqualTo(((FileTime) Files.getAttribute(exe, "unix:ctime")).to(TimeUnit.NANOSECONDS));
     assertThat(scan.processes()).extracting(ScannedProcess::pid).isSorted();
     // pid 2 is kthreadd: a kernel thread, reported without an executable.
-    assertThat(scan.processes()).filteredOn(p -> p.pid() == 2).singleElement()
+    assertThat(scan.processes())
+        .filteredOn(p -> p.pid() == 2)
+        .singleElement()
         .satisfies(p -> assertThat(p.executable()).isEmpty());
     assertThat(scan.kernelThreads()).isPositive();
   }
@@ -60,16 +65,21 @@ class ProcScannerTest {
   }
 
   @Test
-  void countsVanishedAndKernelThreadEntriesInsteadOfFailing(@TempDir Path fakeProc) throws Exception {
+  void countsVanishedAndKernelThreadEntriesInsteadOfFailing(@TempDir Path fakeProc)
+      throws Exception {
     // 10: a live-looking process whose exe link points at a real file.
     Path p10 = Files.createDirectories(fakeProc.resolve("10"));
-    Files.writeString(p10.resolve("stat"), "10 (a b) c) S 1 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 4242 0 0");
-    Files.writeString(p10.resolve("status"), "Name:\ta b) c\nUid:\t1000\t1000\t1000\t1000\nGid:\t100\t100\t100\t100\n");
+    Files.writeString(
+        p10.resolve("stat"), "10 (a b) c) S 1 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 4242 0 0");
+    Files.writeString(
+        p10.resolve("status"),
+        "Name:\ta b) c\nUid:\t1000\t1000\t1000\t1000\nGid:\t100\t100\t100\t100\n");
     Path target = Files.writeString(fakeProc.resolve("binary"), "ELF");
     Files.createSymbolicLink(p10.resolve("exe"), target);
     // 11: a kernel thread (child of kthreadd): stat and status but no exe link.
     Path p11 = Files.createDirectories(fakeProc.resolve("11"));
-    Files.writeString(p11.resolve("stat"), "11 (kworker/0:1) I 2 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 7 0 0");
+    Files.writeString(
+        p11.resolve("stat"), "11 (kworker/0:1) I 2 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 7 0 0");
     Files.writeString(p11.resolve("status"), "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
     // 12: vanished between listing and reading: no stat file.
     Files.createDirectories(fakeProc.resolve("12"));
@@ -82,12 +92,15 @@ class ProcScannerTest {
     assertThat(p.uid()).isEqualTo(1000);
     assertThat(p.gid()).isEqualTo(100);
     assertThat(p.comm()).isEqualTo("a b) c");
-    assertThat(p.executable()).hasValueSatisfying(file -> {
-      assertThat(file.path()).isEqualTo(target.toString());
-      assertThat(file.identity().size()).isEqualTo(3);
-      assertThat(file.filesystemMagic()).isEqualTo(0xEF53);
-    });
+    assertThat(p.executable())
+        .hasValueSatisfying(
+            file -> {
+              assertThat(file.path()).isEqualTo(target.toString());
+              assertThat(file.identity().size()).isEqualTo(3);
+              assertThat(file.filesystemMagic()).isEqualTo(0xEF53);
+            });
     assertThat(scan.processes().get(1).executable()).isEmpty();
-    assertThat(List.of(scan.kernelThreads(), scan.vanished(), scan.unreadable())).containsExactly(1, 1, 0);
+    assertThat(List.of(scan.kernelThreads(), scan.vanished(), scan.unreadable()))
+        .containsExactly(1, 1, 0);
   }
 }

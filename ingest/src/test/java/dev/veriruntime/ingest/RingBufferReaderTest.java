@@ -21,8 +21,10 @@ class RingBufferReaderTest {
   /** A ring whose records are ints; poll blocks on an empty queue like ring_buffer__poll does. */
   static final class FakeRing implements RecordSource {
     final LinkedBlockingQueue<Integer> records = new LinkedBlockingQueue<>();
+
     /** Records submitted without a wake-up: poll does not return for them, consume takes them. */
     final LinkedBlockingQueue<Integer> quiet = new LinkedBlockingQueue<>();
+
     final AtomicLong kernelLost = new AtomicLong();
     final AtomicReference<RingBufferReader<?>> active = new AtomicReference<>();
     long claimed;
@@ -62,7 +64,8 @@ class RingBufferReaderTest {
           Integer next = first;
           while (next != null) {
             handled++;
-            ByteBuffer record = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, next);
+            ByteBuffer record =
+                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, next);
             if (!handler.onRecord(record)) {
               break;
             }
@@ -103,13 +106,17 @@ class RingBufferReaderTest {
   }
 
   static Flux<String> read(FakeRing ring, Duration lostCheck) {
-    return RingBufferReader.flux(ring, record -> {
-      int value = record.getInt(0);
-      if (value < 0) {
-        throw new UndecodableRecordException(0, "bad record " + value, null);
-      }
-      return "r" + value;
-    }, window -> "lost " + window.lost(0) + "/" + window.lost(1), lostCheck);
+    return RingBufferReader.flux(
+        ring,
+        record -> {
+          int value = record.getInt(0);
+          if (value < 0) {
+            throw new UndecodableRecordException(0, "bad record " + value, null);
+          }
+          return "r" + value;
+        },
+        window -> "lost " + window.lost(0) + "/" + window.lost(1),
+        lostCheck);
   }
 
   @Test
@@ -166,10 +173,11 @@ class RingBufferReaderTest {
     FakeRing ring = new FakeRing().produce(0, 1);
     StepVerifier.create(read(ring, Duration.ofHours(1)), 1)
         .expectNext("r0")
-        .then(() -> {
-          ring.kernelLost.set(3);
-          ring.active.get().stopAndJoin();
-        })
+        .then(
+            () -> {
+              ring.kernelLost.set(3);
+              ring.active.get().stopAndJoin();
+            })
         // Buffered, not dropped: it arrives as soon as there is demand, before completion.
         .thenRequest(1)
         .expectNext("lost 0/3")
@@ -181,7 +189,11 @@ class RingBufferReaderTest {
     FakeRing ring = new FakeRing();
     Flux<String> events = read(ring, Duration.ofHours(1));
     StepVerifier.create(events)
-        .then(() -> StepVerifier.create(events).expectError(IllegalStateException.class).verify(TIMEOUT))
+        .then(
+            () ->
+                StepVerifier.create(events)
+                    .expectError(IllegalStateException.class)
+                    .verify(TIMEOUT))
         .thenCancel()
         .verify(TIMEOUT);
   }

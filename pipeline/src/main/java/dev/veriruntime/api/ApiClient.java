@@ -48,12 +48,16 @@ public final class ApiClient implements CoreApi, AutoCloseable {
     // Idle connections are dropped well before the server's idle timeout (30 s), so the pool never
     // hands out a connection the server is closing at that moment.
     this.connections =
-        ConnectionProvider.builder("veriruntime-api-client").maxConnections(4).maxIdleTime(Duration.ofSeconds(10)).build();
+        ConnectionProvider.builder("veriruntime-api-client")
+            .maxConnections(4)
+            .maxIdleTime(Duration.ofSeconds(10))
+            .build();
     this.http =
         HttpClient.create(connections)
             .runOn(loops, true)
             .remoteAddress(() -> new DomainSocketAddress(socket.toString()))
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), 10_000))
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), 10_000))
             // A Unix socket has no host; HTTP/1.1 still wants the header.
             .headers(h -> h.set(HttpHeaderNames.HOST, "localhost"))
             .responseTimeout(timeout);
@@ -66,12 +70,15 @@ public final class ApiClient implements CoreApi, AutoCloseable {
 
   /** A client whose calls fail with {@code UNAVAILABLE} after {@code timeout}. */
   public static ApiClient connect(Path socket, Duration timeout) {
-    return new ApiClient(Objects.requireNonNull(socket, "socket"), Objects.requireNonNull(timeout, "timeout"));
+    return new ApiClient(
+        Objects.requireNonNull(socket, "socket"), Objects.requireNonNull(timeout, "timeout"));
   }
 
   /** A client if a daemon accepts connections on {@code socket}; empty otherwise. */
   public static Optional<ApiClient> connectIfRunning(Path socket) {
-    return CoreApis.probe(socket) == CoreApis.DaemonStatus.RUNNING ? Optional.of(connect(socket)) : Optional.empty();
+    return CoreApis.probe(socket) == CoreApis.DaemonStatus.RUNNING
+        ? Optional.of(connect(socket))
+        : Optional.empty();
   }
 
   public Path socket() {
@@ -87,13 +94,15 @@ public final class ApiClient implements CoreApi, AutoCloseable {
   public JsonNode verifyBinary(String target) throws ApiException {
     String t = target == null ? "" : target;
     String parameter = t.startsWith("/") ? "path" : "identity";
-    return await(get("/v1/binary?" + parameter + "=" + URLEncoder.encode(t, StandardCharsets.UTF_8)));
+    return await(
+        get("/v1/binary?" + parameter + "=" + URLEncoder.encode(t, StandardCharsets.UTF_8)));
   }
 
   @Override
   public JsonNode getEvidence(String ref) throws ApiException {
     String r = ref == null ? "" : ref;
-    return await(get("/v1/evidence/" + URLEncoder.encode(r, StandardCharsets.UTF_8).replace("+", "%20")));
+    return await(
+        get("/v1/evidence/" + URLEncoder.encode(r, StandardCharsets.UTF_8).replace("+", "%20")));
   }
 
   @Override
@@ -113,7 +122,11 @@ public final class ApiClient implements CoreApi, AutoCloseable {
   public Mono<JsonNode> get(String uri) {
     return http.get()
         .uri(uri)
-        .responseSingle((response, body) -> body.asByteArray().defaultIfEmpty(new byte[0]).map(bytes -> decode(response.status().code(), bytes)))
+        .responseSingle(
+            (response, body) ->
+                body.asByteArray()
+                    .defaultIfEmpty(new byte[0])
+                    .map(bytes -> decode(response.status().code(), bytes)))
         // A pooled connection closed by the server just as it was reused: the request never ran,
         // and every route is read-only, so asking once more is safe.
         .retryWhen(Retry.max(1).filter(e -> e instanceof PrematureCloseException))
@@ -127,7 +140,8 @@ public final class ApiClient implements CoreApi, AutoCloseable {
       tree = body.length == 0 ? null : ApiJson.mapper().readTree(body);
     } catch (IOException e) {
       if (status == 200) {
-        throw Exceptions.propagate(new ApiException(Code.INTERNAL, "the daemon sent a result that is not JSON", e));
+        throw Exceptions.propagate(
+            new ApiException(Code.INTERNAL, "the daemon sent a result that is not JSON", e));
       }
     }
     if (status == 200 && tree != null) {
@@ -152,7 +166,10 @@ public final class ApiClient implements CoreApi, AutoCloseable {
       return cause;
     }
     if (cause instanceof TimeoutException) {
-      return new ApiException(Code.UNAVAILABLE, "the daemon on " + socket + " did not answer within " + timeout.toMillis() + " ms", cause);
+      return new ApiException(
+          Code.UNAVAILABLE,
+          "the daemon on " + socket + " did not answer within " + timeout.toMillis() + " ms",
+          cause);
     }
     String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     return new ApiException(Code.UNAVAILABLE, "no daemon answers on " + socket + ": " + why, cause);

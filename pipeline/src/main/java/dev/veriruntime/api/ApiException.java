@@ -71,7 +71,8 @@ public final class ApiException extends Exception {
 
   /**
    * The failure as a CLI error: one line, exit code from {@link Code#exitCode()}. Commands that
-   * know better (a missing pid is {@link ExitCodes#NO_SUCH_PROCESS}) map {@link #code()} themselves.
+   * know better (a missing pid is {@link ExitCodes#NO_SUCH_PROCESS}) map {@link #code()}
+   * themselves.
    */
   public CliException toCliException() {
     return new CliException(code.exitCode(), getMessage(), this);

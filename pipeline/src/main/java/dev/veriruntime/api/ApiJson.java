@@ -25,7 +25,9 @@ public final class ApiJson {
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .registerModule(new JavaTimeModule())
-          .registerModule(new SimpleModule("veriruntime-api").addSerializer(Coverage.class, new CoverageSerializer()))
+          .registerModule(
+              new SimpleModule("veriruntime-api")
+                  .addSerializer(Coverage.class, new CoverageSerializer()))
           // FAIL_ON_EMPTY_BEANS stays on: a result type with no visible properties must fail
           // loudly (INTERNAL) rather than print as {} and look like an answer.
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
@@ -60,7 +62,8 @@ public final class ApiJson {
     }
 
     @Override
-    public void serialize(Coverage coverage, JsonGenerator gen, SerializerProvider provider) throws IOException {
+    public void serialize(Coverage coverage, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
       gen.writeStartObject();
       for (ScopeResult r : coverage.results().values()) {
         gen.writeObjectFieldStart(r.scope().name());

@@ -21,9 +21,9 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -80,15 +80,16 @@ import reactor.netty.resources.LoopResources;
  * /v1/evidence/{ref}           CoreApi.getEvidence(ref)
  * </pre>
  *
- * A result is {@code 200} with the JSON tree as body. A failure is {@code {"error": CODE, "message":
- * "..."}} with the code's {@link Code#httpStatus()}, except 405 (wrong method), 413 (a body was
- * sent) and 414/431 (oversized request line or headers), which all carry {@code BAD_REQUEST}.
+ * A result is {@code 200} with the JSON tree as body. A failure is {@code {"error": CODE,
+ * "message": "..."}} with the code's {@link Code#httpStatus()}, except 405 (wrong method), 413 (a
+ * body was sent) and 414/431 (oversized request line or headers), which all carry {@code
+ * BAD_REQUEST}.
  *
  * <h2>Who may connect</h2>
  *
  * The socket file is mode 0600 (0660 with {@link Builder#socketGroup}), and every connection's
- * SO_PEERCRED is checked against a {@link PeerPolicy}; a refused peer gets 403 {@code FORBIDDEN}
- * on each request, the connection is closed, and {@link #refusedConnections()} counts it.
+ * SO_PEERCRED is checked against a {@link PeerPolicy}; a refused peer gets 403 {@code FORBIDDEN} on
+ * each request, the connection is closed, and {@link #refusedConnections()} counts it.
  *
  * <p>The file's mode cannot be set by bind(2) itself (it applies the process umask, which Java
  * cannot change per call), and chmod after bind leaves a window in which the socket is reachable
@@ -104,7 +105,8 @@ import reactor.netty.resources.LoopResources;
  * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}, and so does a call refused
  * because the queue is full. Request line and headers are bounded, bodies are refused, admitted
  * connections are limited ({@link Builder#maxConnections}, beyond it 503) and idle or slow ones
- * closed ({@link Builder#idleTimeout}). Malformed requests never stop the server. Thread safe; {@link #close()} is idempotent.
+ * closed ({@link Builder#idleTimeout}). Malformed requests never stop the server. Thread safe;
+ * {@link #close()} is idempotent.
  */
 public final class ApiServer implements AutoCloseable {
   public static final Path DEFAULT_SOCKET = Path.of("/run/veriruntime/api.sock");
@@ -113,7 +115,8 @@ public final class ApiServer implements AutoCloseable {
   static final int MAX_HEADERS = 8192;
   private static final Duration QUIET_PERIOD = Duration.ofMillis(50);
 
-  private static final AttributeKey<Refusal> REFUSAL = AttributeKey.valueOf("veriruntime.api.refusal");
+  private static final AttributeKey<Refusal> REFUSAL =
+      AttributeKey.valueOf("veriruntime.api.refusal");
 
   /** Why a connection is not served: FORBIDDEN (peer) or UNAVAILABLE (too many connections). */
   private record Refusal(Code code, String message) {}
@@ -141,7 +144,8 @@ public final class ApiServer implements AutoCloseable {
     this.callTimeout = b.callTimeout;
     this.maxConnections = b.maxConnections;
     if (!Epoll.isAvailable()) {
-      throw new IOException("Unix domain sockets need netty's epoll transport", Epoll.unavailabilityCause());
+      throw new IOException(
+          "Unix domain sockets need netty's epoll transport", Epoll.unavailabilityCause());
     }
     Path parent = socket.getParent();
     Files.createDirectories(parent);
@@ -155,34 +159,53 @@ public final class ApiServer implements AutoCloseable {
     Path staged = null;
     try {
       refuseToReplace(socket);
-      staging = Files.createTempDirectory(parent, ".api-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      staging =
+          Files.createTempDirectory(
+              parent,
+              ".api-",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       staged = staging.resolve("s");
       String bindPath = staged.toString();
       loopResources = LoopResources.create("veriruntime-api", 1, 1, true);
-      callScheduler = Schedulers.newBoundedElastic(b.workers, b.queuedCalls, "veriruntime-api-call", 60, true);
+      callScheduler =
+          Schedulers.newBoundedElastic(b.workers, b.queuedCalls, "veriruntime-api-call", 60, true);
       bound =
           HttpServer.create()
               .runOn(loopResources, true)
               .bindAddress(() -> new DomainSocketAddress(bindPath))
-              .httpRequestDecoder(spec -> spec.maxInitialLineLength(MAX_INITIAL_LINE).maxHeaderSize(MAX_HEADERS))
+              .httpRequestDecoder(
+                  spec -> spec.maxInitialLineLength(MAX_INITIAL_LINE).maxHeaderSize(MAX_HEADERS))
               .idleTimeout(b.idleTimeout)
               .readTimeout(b.idleTimeout)
               .requestTimeout(b.idleTimeout)
               .doOnChannelInit(
                   (observer, channel, remote) -> {
                     admit(channel);
-                    channel.pipeline().addAfter(NettyPipeline.HttpCodec, "veriruntime.api.decodeFailure", new DecodeFailureAnswer());
+                    channel
+                        .pipeline()
+                        .addAfter(
+                            NettyPipeline.HttpCodec,
+                            "veriruntime.api.decodeFailure",
+                            new DecodeFailureAnswer());
                   })
               .handle(this::handle)
               .bindNow(Duration.ofSeconds(10));
-      Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString(b.group == null ? "rw-------" : "rw-rw----"));
+      Files.setPosixFilePermissions(
+          staged, PosixFilePermissions.fromString(b.group == null ? "rw-------" : "rw-rw----"));
       if (b.group != null) {
-        GroupPrincipal group = staged.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(b.group);
-        Files.getFileAttributeView(staged, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+        GroupPrincipal group =
+            staged
+                .getFileSystem()
+                .getUserPrincipalLookupService()
+                .lookupPrincipalByGroupName(b.group);
+        Files.getFileAttributeView(staged, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+            .setGroup(group);
       }
       // rename(2) replaces a stale socket atomically and keeps the bound inode.
       Files.move(staged, socket, StandardCopyOption.ATOMIC_MOVE);
-      this.socketKey = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      this.socketKey =
+          Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+              .fileKey();
     } catch (IOException | RuntimeException e) {
       if (bound != null) {
         bound.disposeNow();
@@ -191,7 +214,9 @@ public final class ApiServer implements AutoCloseable {
         callScheduler.dispose();
       }
       if (loopResources != null) {
-        loopResources.disposeLater(QUIET_PERIOD, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+        loopResources
+            .disposeLater(QUIET_PERIOD, Duration.ofSeconds(5))
+            .block(Duration.ofSeconds(10));
       }
       lockChannel.close();
       throw e;
@@ -253,7 +278,9 @@ public final class ApiServer implements AutoCloseable {
       return;
     }
     try {
-      Object key = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      Object key =
+          Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+              .fileKey();
       if (Objects.equals(key, socketKey)) {
         Files.deleteIfExists(socket);
       }
@@ -273,7 +300,8 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private static FileChannel lock(Path lockFile) throws IOException {
-    FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileChannel channel =
+        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     try {
       if (channel.tryLock() != null) {
         return channel;
@@ -282,15 +310,22 @@ public final class ApiServer implements AutoCloseable {
       // Held by this JVM: another ApiServer on the same path.
     }
     channel.close();
-    throw new IOException("another daemon is listening on " + lockFile.resolveSibling(lockFile.getFileName().toString().replace(".lock", "")) + " (" + lockFile + " is locked)");
+    throw new IOException(
+        "another daemon is listening on "
+            + lockFile.resolveSibling(lockFile.getFileName().toString().replace(".lock", ""))
+            + " ("
+            + lockFile
+            + " is locked)");
   }
 
   /** Fails when {@code socket} exists and is anything but a stale socket. */
   private static void refuseToReplace(Path socket) throws IOException {
     switch (CoreApis.probe(socket)) {
       case NOT_RUNNING, STALE_SOCKET -> {}
-      case RUNNING, NO_PERMISSION -> throw new IOException("another daemon is listening on " + socket);
-      case NOT_A_SOCKET -> throw new IOException(socket + " exists and is not a socket; refusing to replace it");
+      case RUNNING, NO_PERMISSION ->
+          throw new IOException("another daemon is listening on " + socket);
+      case NOT_A_SOCKET ->
+          throw new IOException(socket + " exists and is not a socket; refusing to replace it");
     }
   }
 
@@ -303,7 +338,9 @@ public final class ApiServer implements AutoCloseable {
     // Only admitted peers take a connection slot: refused ones cannot lock out root.
     if (refusal == null) {
       if (connections.incrementAndGet() > maxConnections) {
-        refusal = new Refusal(Code.UNAVAILABLE, "too many open connections (" + maxConnections + "), try again");
+        refusal =
+            new Refusal(
+                Code.UNAVAILABLE, "too many open connections (" + maxConnections + "), try again");
       }
       channel.closeFuture().addListener(f -> connections.decrementAndGet());
     }
@@ -326,7 +363,14 @@ public final class ApiServer implements AutoCloseable {
       return null;
     }
     return new Refusal(
-        Code.FORBIDDEN, "peer uid " + peer.uid() + " gid " + gid + " (pid " + peer.pid() + ") is not allowed on this socket");
+        Code.FORBIDDEN,
+        "peer uid "
+            + peer.uid()
+            + " gid "
+            + gid
+            + " (pid "
+            + peer.pid()
+            + ") is not allowed on this socket");
   }
 
   private Mono<Void> handle(HttpServerRequest request, HttpServerResponse response) {
@@ -340,7 +384,10 @@ public final class ApiServer implements AutoCloseable {
     }
     if (!HttpMethod.GET.equals(request.method())) {
       response.header(HttpHeaderNames.ALLOW, "GET");
-      return malformed(response, 405, "method " + request.method() + " not allowed: the API is read-only, use GET");
+      return malformed(
+          response,
+          405,
+          "method " + request.method() + " not allowed: the API is read-only, use GET");
     }
     if (hasBody(request)) {
       response.keepAlive(false);
@@ -415,8 +462,10 @@ public final class ApiServer implements AutoCloseable {
         ctx.close();
         return;
       }
-      FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-      response.headers()
+      FullHttpResponse response =
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+      response
+          .headers()
           .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
           .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
           .set(HttpHeaderNames.CONNECTION, "close");
@@ -459,14 +508,17 @@ public final class ApiServer implements AutoCloseable {
     }
     throw new ApiException(
         Code.NOT_FOUND,
-        "no such route: /" + String.join("/", s) + " (routes: /v1/health, /v1/state, /v1/process/{pid}, /v1/binary?path=|identity=, /v1/evidence/{ref})");
+        "no such route: /"
+            + String.join("/", s)
+            + " (routes: /v1/health, /v1/state, /v1/process/{pid}, /v1/binary?path=|identity=, /v1/evidence/{ref})");
   }
 
   private static int parsePid(String text) throws ApiException {
     try {
       return Integer.parseInt(text);
     } catch (NumberFormatException e) {
-      throw new ApiException(Code.BAD_REQUEST, "pid must be a positive integer, got \"" + abbreviate(text) + "\"");
+      throw new ApiException(
+          Code.BAD_REQUEST, "pid must be a positive integer, got \"" + abbreviate(text) + "\"");
     }
   }
 
@@ -474,11 +526,14 @@ public final class ApiServer implements AutoCloseable {
     List<String> path = params.getOrDefault("path", List.of());
     List<String> identity = params.getOrDefault("identity", List.of());
     if (path.size() + identity.size() != 1) {
-      throw new ApiException(Code.BAD_REQUEST, "give exactly one query parameter: path=/absolute/path or identity=DEV:INODE");
+      throw new ApiException(
+          Code.BAD_REQUEST,
+          "give exactly one query parameter: path=/absolute/path or identity=DEV:INODE");
     }
     if (path.size() == 1) {
       if (!path.get(0).startsWith("/")) {
-        throw new ApiException(Code.BAD_REQUEST, "path must be absolute, got \"" + abbreviate(path.get(0)) + "\"");
+        throw new ApiException(
+            Code.BAD_REQUEST, "path must be absolute, got \"" + abbreviate(path.get(0)) + "\"");
       }
       return path.get(0);
     }
@@ -502,7 +557,10 @@ public final class ApiServer implements AutoCloseable {
   private Mono<Void> malformed(HttpServerResponse response, int status, String message) {
     malformed.incrementAndGet();
     // 405, 413, 414 and 431 have no code of their own: they are all a bad request.
-    return send(response, status, ApiJson.error(status == 404 ? Code.NOT_FOUND : Code.BAD_REQUEST, message));
+    return send(
+        response,
+        status,
+        ApiJson.error(status == 404 ? Code.NOT_FOUND : Code.BAD_REQUEST, message));
   }
 
   private static int errorStatus(Throwable e) {
@@ -520,10 +578,12 @@ public final class ApiServer implements AutoCloseable {
       return ApiJson.error(ae.code(), ae.getMessage());
     }
     if (e instanceof TimeoutException) {
-      return ApiJson.error(Code.UNAVAILABLE, "the call took longer than " + callTimeout.toMillis() + " ms");
+      return ApiJson.error(
+          Code.UNAVAILABLE, "the call took longer than " + callTimeout.toMillis() + " ms");
     }
     if (e instanceof RejectedExecutionException) {
-      return ApiJson.error(Code.UNAVAILABLE, "the daemon is busy: too many calls queued, try again");
+      return ApiJson.error(
+          Code.UNAVAILABLE, "the daemon is busy: too many calls queued, try again");
     }
     return ApiJson.error(Code.INTERNAL, "unexpected failure: " + e);
   }

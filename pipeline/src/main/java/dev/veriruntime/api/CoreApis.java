@@ -51,8 +51,8 @@ public final class CoreApis {
   }
 
   /**
-   * The API a CLI command talks to, and why it was chosen. Closing it releases the client's
-   * threads and connections; it never stops the daemon.
+   * The API a CLI command talks to, and why it was chosen. Closing it releases the client's threads
+   * and connections; it never stops the daemon.
    */
   public record Session(CoreApi api, DaemonStatus daemon) implements AutoCloseable {
     public Session {
@@ -80,8 +80,8 @@ public final class CoreApis {
   private CoreApis() {}
 
   /**
-   * The daemon's API if one is {@link DaemonStatus#RUNNING} on {@code socket}, else the API built by
-   * {@code local} (called only then).
+   * The daemon's API if one is {@link DaemonStatus#RUNNING} on {@code socket}, else the API built
+   * by {@code local} (called only then).
    */
   public static Session forCli(Path socket, Supplier<? extends CoreApi> local) {
     DaemonStatus status = probe(socket);
@@ -109,7 +109,9 @@ public final class CoreApis {
       return DaemonStatus.STALE_SOCKET;
     } catch (IOException e) {
       // Removed between the checks above and connect(2), or refused for another reason.
-      return Files.exists(socket, LinkOption.NOFOLLOW_LINKS) ? DaemonStatus.NO_PERMISSION : DaemonStatus.NOT_RUNNING;
+      return Files.exists(socket, LinkOption.NOFOLLOW_LINKS)
+          ? DaemonStatus.NO_PERMISSION
+          : DaemonStatus.NOT_RUNNING;
     }
   }
 

@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
 
 /**
  * The Core API in-process, backed by plain Java operations so it can be wired to the verifiers
- * without this package depending on their types. The daemon serves one of these over its socket;
- * a CLI command with no daemon running calls one directly. Both print the same JSON.
+ * without this package depending on their types. The daemon serves one of these over its socket; a
+ * CLI command with no daemon running calls one directly. Both print the same JSON.
  *
  * <pre>{@code
  * CoreApi api = LocalCoreApi.builder()
@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  *
  * <p>Arguments are validated here, once, so the socket and the CLI refuse the same inputs with the
  * same message. A backing operation may return any Jackson-serializable value (a record, a map, a
- * {@code JsonNode}) or an {@link Optional}; it may throw anything, which is mapped to a {@link Code}:
+ * {@code JsonNode}) or an {@link Optional}; it may throw anything, which is mapped to a {@link
+ * Code}:
  *
  * <ul>
  *   <li>{@link ApiException}: unchanged;
@@ -63,6 +64,7 @@ public final class LocalCoreApi implements CoreApi {
   static final int MAX_PATH = 4096;
 
   private static final Pattern IDENTITY = Pattern.compile("[0-9]{1,20}:[0-9]{1,20}");
+
   /** Event ids and decimal sequence numbers; nothing that could be a path. */
   private static final Pattern REF = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
 
@@ -91,13 +93,17 @@ public final class LocalCoreApi implements CoreApi {
     if (pid <= 0) {
       throw new ApiException(Code.BAD_REQUEST, "pid must be a positive integer, got " + pid);
     }
-    return call("verifyProcess", "process " + pid, verifyProcess == null ? null : () -> verifyProcess.apply(pid));
+    return call(
+        "verifyProcess",
+        "process " + pid,
+        verifyProcess == null ? null : () -> verifyProcess.apply(pid));
   }
 
   @Override
   public JsonNode verifyBinary(String target) throws ApiException {
     validateTarget(target);
-    return call("verifyBinary", target, verifyBinary == null ? null : () -> verifyBinary.apply(target));
+    return call(
+        "verifyBinary", target, verifyBinary == null ? null : () -> verifyBinary.apply(target));
   }
 
   @Override
@@ -108,7 +114,8 @@ public final class LocalCoreApi implements CoreApi {
           "evidence reference must be an event id or a sequence number (letters, digits, . _ : -; at most 128), got "
               + quote(ref));
     }
-    return call("getEvidence", "evidence " + ref, evidence == null ? null : () -> evidence.apply(ref));
+    return call(
+        "getEvidence", "evidence " + ref, evidence == null ? null : () -> evidence.apply(ref));
   }
 
   @Override
@@ -123,17 +130,20 @@ public final class LocalCoreApi implements CoreApi {
 
   static void validateTarget(String target) throws ApiException {
     if (target == null || target.isEmpty()) {
-      throw new ApiException(Code.BAD_REQUEST, "binary target is missing: give an absolute path or DEV:INODE");
+      throw new ApiException(
+          Code.BAD_REQUEST, "binary target is missing: give an absolute path or DEV:INODE");
     }
     if (target.startsWith("/")) {
       if (target.length() > MAX_PATH || target.indexOf('\0') >= 0) {
-        throw new ApiException(Code.BAD_REQUEST, "path is longer than " + MAX_PATH + " bytes or contains NUL");
+        throw new ApiException(
+            Code.BAD_REQUEST, "path is longer than " + MAX_PATH + " bytes or contains NUL");
       }
       return;
     }
     if (!IDENTITY.matcher(target).matches()) {
       throw new ApiException(
-          Code.BAD_REQUEST, "binary target must be an absolute path or DEV:INODE (decimal), got " + quote(target));
+          Code.BAD_REQUEST,
+          "binary target must be an absolute path or DEV:INODE (decimal), got " + quote(target));
     }
   }
 
@@ -171,12 +181,17 @@ public final class LocalCoreApi implements CoreApi {
     try {
       return ApiJson.normalize(result);
     } catch (JsonProcessingException e) {
-      throw new ApiException(Code.INTERNAL, operation + " returned a value that is not JSON: " + e.getOriginalMessage(), e);
+      throw new ApiException(
+          Code.INTERNAL,
+          operation + " returned a value that is not JSON: " + e.getOriginalMessage(),
+          e);
     }
   }
 
   private static ApiException defaultMapping(String operation, String subject, Exception e) {
-    if (e instanceof NoSuchFileException || e instanceof FileNotFoundException || e instanceof NoSuchElementException) {
+    if (e instanceof NoSuchFileException
+        || e instanceof FileNotFoundException
+        || e instanceof NoSuchElementException) {
       return new ApiException(Code.NOT_FOUND, subject + ": not found" + detail(e), e);
     }
     if (e instanceof IllegalArgumentException) {

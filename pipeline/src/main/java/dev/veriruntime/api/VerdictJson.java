@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.Coverage;
-import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.process.ProcessVerification;
 import dev.veriruntime.verifier.reference.Reference;
@@ -86,14 +86,20 @@ public final class VerdictJson {
     }
   }
 
-  private static void coverageAndFindings(ObjectNode root, Coverage coverage, List<Finding> findings) {
+  private static void coverageAndFindings(
+      ObjectNode root, Coverage coverage, List<Finding> findings) {
     ObjectNode c = root.putObject("coverage");
     for (ScopeResult r : coverage.results().values()) {
       c.putObject(r.scope().name()).put("status", r.status().name()).put("reason", r.reason());
     }
     ArrayNode array = root.putArray("findings");
     for (Finding f : findings) {
-      ObjectNode o = array.addObject().put("type", f.type().name()).put("scope", f.scope().name()).put("reason", f.reason());
+      ObjectNode o =
+          array
+              .addObject()
+              .put("type", f.type().name())
+              .put("scope", f.scope().name())
+              .put("reason", f.reason());
       ObjectNode detail = o.putObject("detail");
       new TreeMap<>(f.detail()).forEach(detail::put);
     }

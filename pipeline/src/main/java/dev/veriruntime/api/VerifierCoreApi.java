@@ -81,7 +81,8 @@ public final class VerifierCoreApi {
     return b.build();
   }
 
-  private static BinaryVerification verifyBinary(BinaryVerifier binaries, RuntimeStateRegistry state, String target)
+  private static BinaryVerification verifyBinary(
+      BinaryVerifier binaries, RuntimeStateRegistry state, String target)
       throws IOException, ApiException {
     if (target.startsWith("/")) {
       return binaries.verify(Path.of(target));
@@ -92,7 +93,10 @@ public final class VerifierCoreApi {
     List<ProcessVerification> running =
         state.snapshot().stream()
             .filter(v -> v.executable().identity() != null)
-            .filter(v -> v.executable().identity().dev() == dev && v.executable().identity().inode() == inode)
+            .filter(
+                v ->
+                    v.executable().identity().dev() == dev
+                        && v.executable().identity().inode() == inode)
             .toList();
     for (ProcessVerification v : running) {
       Path exe = PROC.resolve(Integer.toString(v.pid())).resolve("exe");
@@ -107,6 +111,7 @@ public final class VerifierCoreApi {
       return binaries.verify(Path.of(running.get(0).executable().path()), expected);
     }
     throw new ApiException(
-        Code.NOT_FOUND, "no executable with identity " + target + " in the runtime state (give a path instead)");
+        Code.NOT_FOUND,
+        "no executable with identity " + target + " in the runtime state (give a path instead)");
   }
 }

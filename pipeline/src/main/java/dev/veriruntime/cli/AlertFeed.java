@@ -12,11 +12,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The stream an in-process agent's JSON console writes to, read back as events: each complete
- * line is parsed into a {@link SecurityEvent}, stamped with its arrival time ({@link
- * System#nanoTime()}) and queued. Lines that are not events are counted and dropped. The queue is
- * unbounded; the demo drains it while it runs. Writes are serialised; {@link #next} may be called
- * from another thread.
+ * The stream an in-process agent's JSON console writes to, read back as events: each complete line
+ * is parsed into a {@link SecurityEvent}, stamped with its arrival time ({@link System#nanoTime()})
+ * and queued. Lines that are not events are counted and dropped. The queue is unbounded; the demo
+ * drains it while it runs. Writes are serialised; {@link #next} may be called from another thread.
  */
 final class AlertFeed extends OutputStream {
 

@@ -63,15 +63,25 @@ import picocli.CommandLine.Option;
       "one came; 20 the probe cannot run here (not root, no BTF); 21 it failed to load."
     })
 public final class DemoCommand implements Callable<Integer> {
-  /** After the awaited alert, how long the alerts that come with it (or, for silence, any) may still arrive. */
+  /**
+   * After the awaited alert, how long the alerts that come with it (or, for silence, any) may still
+   * arrive.
+   */
   private static final Duration GRACE = Duration.ofMillis(500);
-  /** The JVM starts children through this helper; an alert about it is not about the scenario. */
-  private static final Path JVM_SPAWN_HELPER = Path.of(System.getProperty("java.home"), "lib", "jspawnhelper");
 
-  @Option(names = "--json", description = "Print only the results, as one JSON document (keys: passed, scenarios, ...).")
+  /** The JVM starts children through this helper; an alert about it is not about the scenario. */
+  private static final Path JVM_SPAWN_HELPER =
+      Path.of(System.getProperty("java.home"), "lib", "jspawnhelper");
+
+  @Option(
+      names = "--json",
+      description = "Print only the results, as one JSON document (keys: passed, scenarios, ...).")
   boolean json;
 
-  @Option(names = "--timeout", paramLabel = "D", converter = EventsCommand.DurationConverter.class,
+  @Option(
+      names = "--timeout",
+      paramLabel = "D",
+      converter = EventsCommand.DurationConverter.class,
       description = "How long each scenario waits for its alert (default: 10s).")
   Duration timeout = Duration.ofSeconds(10);
 
@@ -92,7 +102,8 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     Optional<String> unavailable = kernelUnavailable.get();
     if (unavailable.isPresent()) {
-      throw new CliException(ExitCodes.KERNEL_UNSUPPORTED,
+      throw new CliException(
+          ExitCodes.KERNEL_UNSUPPORTED,
           "the demo needs root: cannot load the probe here: " + unavailable.get());
     }
     PrintWriter out = spec.commandLine().getOut();
@@ -105,34 +116,47 @@ public final class DemoCommand implements Callable<Integer> {
     AtomicReference<Daemon> agent = new AtomicReference<>();
     try (DemoWorkspace ws = DemoWorkspace.create()) {
       // Ctrl-C or SIGTERM.
-      Thread cleaner = new Thread(() -> {
-        // The workspace first: whatever happens to the agent, no unknown binary of ours may
-        // outlive the demo, nor its files.
-        try {
-          ws.close();
-        } catch (IOException | RuntimeException e) {
-          System.err.println("veriruntime: demo clean-up incomplete: " + e.getMessage());
-        }
-        Optional.ofNullable(agent.get()).ifPresent(Daemon::stop);
-      }, "veriruntime-demo-cleanup");
+      Thread cleaner =
+          new Thread(
+              () -> {
+                // The workspace first: whatever happens to the agent, no unknown binary of ours may
+                // outlive the demo, nor its files.
+                try {
+                  ws.close();
+                } catch (IOException | RuntimeException e) {
+                  System.err.println("veriruntime: demo clean-up incomplete: " + e.getMessage());
+                }
+                Optional.ofNullable(agent.get()).ifPresent(Daemon::stop);
+              },
+              "veriruntime-demo-cleanup");
       Runtime.getRuntime().addShutdownHook(cleaner);
       try {
         AlertFeed feed = new AlertFeed();
-        say(out, "VeriRuntime demo: harmless scenarios against a live agent; the alerts about them are shown as they arrive.%n");
-        say(out, "Starting an agent in this process (embedded default policy, state in %s, no journal)...%n", ws.dir());
+        say(
+            out,
+            "VeriRuntime demo: harmless scenarios against a live agent; the alerts about them are shown as they arrive.%n");
+        say(
+            out,
+            "Starting an agent in this process (embedded default policy, state in %s, no journal)...%n",
+            ws.dir());
         if (CoreApis.probe(ApiServer.DEFAULT_SOCKET) == CoreApis.DaemonStatus.RUNNING) {
-          say(out, "(A daemon answers on %s, but the Core API streams no events: the demo loads its own probe beside it.)%n",
+          say(
+              out,
+              "(A daemon answers on %s, but the Core API streams no events: the demo loads its own probe beside it.)%n",
               ApiServer.DEFAULT_SOCKET);
         }
         Daemon daemon = startAgent(ws, feed, agentLog);
         agent.set(daemon);
-        Thread runner = new Thread(() -> {
-          try {
-            daemon.run(null);
-          } catch (RuntimeException | Error e) {
-            agentFailure.set(e);
-          }
-        }, "veriruntime-demo-agent");
+        Thread runner =
+            new Thread(
+                () -> {
+                  try {
+                    daemon.run(null);
+                  } catch (RuntimeException | Error e) {
+                    agentFailure.set(e);
+                  }
+                },
+                "veriruntime-demo-agent");
         runner.start();
         try {
           say(out, "Agent ready after %d ms.%n", millis(System.nanoTime() - started));
@@ -165,14 +189,25 @@ public final class DemoCommand implements Callable<Integer> {
       if (agentFailure.get() != null) {
         err.println("veriruntime: the demo's agent stopped: " + agentFailure.get());
       }
-      err.print("veriruntime: the demo's agent said:\n" + agentLog.toString(StandardCharsets.UTF_8));
+      err.print(
+          "veriruntime: the demo's agent said:\n" + agentLog.toString(StandardCharsets.UTF_8));
       err.flush();
     }
     return passed ? ExitCodes.OK : ExitCodes.DEMO_FAILED;
   }
 
-  /** Runs one scenario: starts it, shows the alerts about its processes until the awaited one and a grace period. */
-  private Outcome run(int number, int total, DemoScenario s, AlertFeed feed, DemoWorkspace ws, Tally tally, PrintWriter out)
+  /**
+   * Runs one scenario: starts it, shows the alerts about its processes until the awaited one and a
+   * grace period.
+   */
+  private Outcome run(
+      int number,
+      int total,
+      DemoScenario s,
+      AlertFeed feed,
+      DemoWorkspace ws,
+      Tally tally,
+      PrintWriter out)
       throws InterruptedException {
     say(out, "%s", DemoReport.header(number, total, s.title(), s.action(), s.expected()));
     Outcome outcome;
@@ -182,7 +217,14 @@ public final class DemoCommand implements Callable<Integer> {
       try {
         outcome = await(number, s, s.launcher().launch(), feed, tally, out);
       } catch (IOException e) {
-        outcome = outcome(number, s, Status.MISSING, null, List.of(), "could not run the scenario: " + e.getMessage());
+        outcome =
+            outcome(
+                number,
+                s,
+                Status.MISSING,
+                null,
+                List.of(),
+                "could not run the scenario: " + e.getMessage());
       } finally {
         ws.stopProcesses();
       }
@@ -191,7 +233,13 @@ public final class DemoCommand implements Callable<Integer> {
     return outcome;
   }
 
-  private Outcome await(int number, DemoScenario s, DemoScenario.Launch launch, AlertFeed feed, Tally tally, PrintWriter out)
+  private Outcome await(
+      int number,
+      DemoScenario s,
+      DemoScenario.Launch launch,
+      AlertFeed feed,
+      Tally tally,
+      PrintWriter out)
       throws InterruptedException {
     tally.demoPids.addAll(launch.pids());
     long deadline = launch.startedNanos() + timeout.toNanos();
@@ -212,32 +260,64 @@ public final class DemoCommand implements Callable<Integer> {
       if (launch.pids().contains(DemoScenario.pid(e)) && !isSpawnHelper(e)) {
         seen.add(alert);
         say(out, "%s", DemoReport.arrived(alert));
-      } else if (!isAwaited && (isSpawnHelper(e) || !tally.demoPids.contains(DemoScenario.pid(e)))) {
+      } else if (!isAwaited
+          && (isSpawnHelper(e) || !tally.demoPids.contains(DemoScenario.pid(e)))) {
         tally.count(e);
       }
     }
-    String waited = timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms";
+    String waited =
+        timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms";
     if (launch.silent()) {
       if (awaited == null) {
-        return outcome(number, s, Status.MISSING, null, seen,
+        return outcome(
+            number,
+            s,
+            Status.MISSING,
+            null,
+            seen,
             "the marker's alert did not arrive within " + waited + ", so silence proves nothing");
       }
-      String marker = "the marker's alert arrived " + awaited.latencyMillis() + " ms after " + DemoScenario.TRUE + " started";
+      String marker =
+          "the marker's alert arrived "
+              + awaited.latencyMillis()
+              + " ms after "
+              + DemoScenario.TRUE
+              + " started";
       return seen.isEmpty()
-          ? outcome(number, s, Status.PASS, null, seen,
-              "no alert about " + DemoScenario.TRUE + " (" + marker + ", and " + GRACE.toMillis() + " ms more passed)")
-          : outcome(number, s, Status.UNEXPECTED, null, seen, seen.size() + " alert(s) about a binary that should be trusted");
+          ? outcome(
+              number,
+              s,
+              Status.PASS,
+              null,
+              seen,
+              "no alert about "
+                  + DemoScenario.TRUE
+                  + " ("
+                  + marker
+                  + ", and "
+                  + GRACE.toMillis()
+                  + " ms more passed)")
+          : outcome(
+              number,
+              s,
+              Status.UNEXPECTED,
+              null,
+              seen,
+              seen.size() + " alert(s) about a binary that should be trusted");
     }
     return awaited != null
         ? outcome(number, s, Status.PASS, awaited, seen, "")
-        : outcome(number, s, Status.MISSING, null, seen, "no " + s.expected() + " within " + waited);
+        : outcome(
+            number, s, Status.MISSING, null, seen, "no " + s.expected() + " within " + waited);
   }
 
-  private static Outcome outcome(int number, DemoScenario s, Status status, Alert alert, List<Alert> seen, String note) {
+  private static Outcome outcome(
+      int number, DemoScenario s, Status status, Alert alert, List<Alert> seen, String note) {
     return new Outcome(number, s.name(), s.title(), s.expected(), status, alert, seen, note);
   }
 
-  private static Daemon startAgent(DemoWorkspace ws, AlertFeed feed, ByteArrayOutputStream log) throws IOException {
+  private static Daemon startAgent(DemoWorkspace ws, AlertFeed feed, ByteArrayOutputStream log)
+      throws IOException {
     Policy policy = Policy.defaults();
     // The demo is about execs and mappings; re-attesting every process on the host would only add
     // load and alerts about other processes.
@@ -248,14 +328,21 @@ public final class DemoCommand implements Callable<Integer> {
     policy.sinks.console.rate = 10_000;
     policy.sinks.console.burst = 10_000;
     Path state = Files.createDirectories(ws.dir().resolve("state"));
-    Daemon.Settings settings = new Daemon.Settings(policy, ReferenceStore.empty(), true, state, state, false, false, null);
+    Daemon.Settings settings =
+        new Daemon.Settings(policy, ReferenceStore.empty(), true, state, state, false, false, null);
     try {
-      return Daemon.start(settings, ProbeSettings.forCurrentProcess(), new PrintStream(feed, true, StandardCharsets.UTF_8),
+      return Daemon.start(
+          settings,
+          ProbeSettings.forCurrentProcess(),
+          new PrintStream(feed, true, StandardCharsets.UTF_8),
           new PrintStream(log, true, StandardCharsets.UTF_8));
     } catch (ProbeException e) {
       throw new CliException(ExitCodes.PROBE_FAILED, "probe failed: " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new CliException(ExitCodes.STATE_UNWRITABLE, "cannot open the demo's state directory: " + e.getMessage(), e);
+      throw new CliException(
+          ExitCodes.STATE_UNWRITABLE,
+          "cannot open the demo's state directory: " + e.getMessage(),
+          e);
     }
   }
 
@@ -263,7 +350,8 @@ public final class DemoCommand implements Callable<Integer> {
     return e.exe() != null && JVM_SPAWN_HELPER.toString().equals(e.exe().path());
   }
 
-  private static String jsonText(List<Outcome> outcomes, long elapsed, int others, Map<String, Long> lost) {
+  private static String jsonText(
+      List<Outcome> outcomes, long elapsed, int others, Map<String, Long> lost) {
     ObjectMapper mapper = new ObjectMapper();
     try {
       return mapper.writeValueAsString(DemoReport.json(mapper, outcomes, elapsed, others, lost));
@@ -284,7 +372,10 @@ public final class DemoCommand implements Callable<Integer> {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
-  /** What the scenarios saw besides their own alerts: how many others, and the losses the agent reported. */
+  /**
+   * What the scenarios saw besides their own alerts: how many others, and the losses the agent
+   * reported.
+   */
   private static final class Tally {
     final Set<Long> demoPids = new HashSet<>();
     final Map<String, Long> lost = new TreeMap<>();
@@ -292,12 +383,14 @@ public final class DemoCommand implements Callable<Integer> {
 
     void count(SecurityEvent e) {
       others++;
-      if (Boolean.TRUE.equals(e.details().get(SinkStage.DROP_REPORT)) && e.details().get("lost") instanceof Map<?, ?> m) {
-        m.forEach((place, n) -> {
-          if (n instanceof Number count) {
-            lost.merge(String.valueOf(place), count.longValue(), Long::sum);
-          }
-        });
+      if (Boolean.TRUE.equals(e.details().get(SinkStage.DROP_REPORT))
+          && e.details().get("lost") instanceof Map<?, ?> m) {
+        m.forEach(
+            (place, n) -> {
+              if (n instanceof Number count) {
+                lost.merge(String.valueOf(place), count.longValue(), Long::sum);
+              }
+            });
       }
     }
   }

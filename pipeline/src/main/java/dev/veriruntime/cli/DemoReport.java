@@ -27,11 +27,17 @@ final class DemoReport {
   }
 
   /** One alert as the demo shows it; latency is from the scenario's process start to arrival. */
-  record Alert(String type, String reason, Integer pid, String path, String finding, long latencyMillis) {
+  record Alert(
+      String type, String reason, Integer pid, String path, String finding, long latencyMillis) {
     static Alert of(SecurityEvent e, long latencyMillis) {
       Object finding = e.details().get("finding");
-      return new Alert(e.type().name(), e.reason(), e.pid(), e.exe() == null ? null : e.exe().path(),
-          finding == null ? null : finding.toString(), latencyMillis);
+      return new Alert(
+          e.type().name(),
+          e.reason(),
+          e.pid(),
+          e.exe() == null ? null : e.exe().path(),
+          finding == null ? null : finding.toString(),
+          latencyMillis);
     }
   }
 
@@ -40,7 +46,14 @@ final class DemoReport {
    * @param seen every alert about the scenario's own processes, the expected one included
    * @param note why it was skipped or missed, or how silence was established; may be empty
    */
-  record Outcome(int number, String name, String title, String expected, Status status, Alert alert, List<Alert> seen,
+  record Outcome(
+      int number,
+      String name,
+      String title,
+      String expected,
+      Status status,
+      Alert alert,
+      List<Alert> seen,
       String note) {
     Outcome {
       seen = List.copyOf(seen);
@@ -60,7 +73,14 @@ final class DemoReport {
   }
 
   static String header(int number, int total, String title, String action, String expected) {
-    return String.format(Locale.ROOT, "%n[%d/%d] %s%n  does:     %s%n  expects:  %s%n", number, total, title, action, expected);
+    return String.format(
+        Locale.ROOT,
+        "%n[%d/%d] %s%n  does:     %s%n  expects:  %s%n",
+        number,
+        total,
+        title,
+        action,
+        expected);
   }
 
   /** An alert as it arrives: type, pid, path and latency, then its reason indented below. */
@@ -75,16 +95,22 @@ final class DemoReport {
     if (a.path() != null) {
       sb.append(' ').append(a.path());
     }
-    sb.append(String.format(Locale.ROOT, " after %d ms%n            %s%n", a.latencyMillis(), a.reason()));
+    sb.append(
+        String.format(
+            Locale.ROOT, " after %d ms%n            %s%n", a.latencyMillis(), a.reason()));
     return sb.toString();
   }
 
   /** The verdict line closing a scenario's block. */
   static String result(Outcome o) {
-    String why = switch (o.status()) {
-      case PASS -> o.alert() == null ? "" : o.alert().type() + " arrived after " + o.alert().latencyMillis() + " ms";
-      case MISSING, UNEXPECTED, SKIPPED -> "";
-    };
+    String why =
+        switch (o.status()) {
+          case PASS ->
+              o.alert() == null
+                  ? ""
+                  : o.alert().type() + " arrived after " + o.alert().latencyMillis() + " ms";
+          case MISSING, UNEXPECTED, SKIPPED -> "";
+        };
     String text = why.isEmpty() ? o.note() : o.note().isEmpty() ? why : why + "; " + o.note();
     return "  " + o.status() + (text.isEmpty() ? "" : "  " + text) + System.lineSeparator();
   }
@@ -93,7 +119,8 @@ final class DemoReport {
    * The closing table, one row a scenario, then one line with the totals, and one with the losses
    * the agent reported (place to count), which may explain a missing alert.
    */
-  static String summary(List<Outcome> outcomes, long elapsedMillis, int otherAlerts, Map<String, Long> lost) {
+  static String summary(
+      List<Outcome> outcomes, long elapsedMillis, int otherAlerts, Map<String, Long> lost) {
     String[] head = {"#", "scenario", "expected", "result", "latency"};
     int[] width = {head[0].length(), head[1].length(), head[2].length(), head[3].length()};
     for (Outcome o : outcomes) {
@@ -102,37 +129,56 @@ final class DemoReport {
       width[2] = Math.max(width[2], o.expected().length());
       width[3] = Math.max(width[3], o.status().name().length());
     }
-    String row = "%-" + width[0] + "s  %-" + width[1] + "s  %-" + width[2] + "s  %-" + width[3] + "s  %s";
+    String row =
+        "%-" + width[0] + "s  %-" + width[1] + "s  %-" + width[2] + "s  %-" + width[3] + "s  %s";
     StringBuilder sb = new StringBuilder(System.lineSeparator());
-    sb.append(String.format(Locale.ROOT, row, (Object[]) head).stripTrailing()).append(System.lineSeparator());
+    sb.append(String.format(Locale.ROOT, row, (Object[]) head).stripTrailing())
+        .append(System.lineSeparator());
     for (Outcome o : outcomes) {
       String latency = o.alert() == null ? "-" : o.alert().latencyMillis() + " ms";
-      sb.append(String.format(Locale.ROOT, row, o.number(), o.title(), o.expected(), o.status(), latency))
+      sb.append(
+              String.format(
+                  Locale.ROOT, row, o.number(), o.title(), o.expected(), o.status(), latency))
           .append(System.lineSeparator());
     }
     long failed = outcomes.stream().filter(Outcome::failed).count();
     long skipped = outcomes.stream().filter(o -> o.status() == Status.SKIPPED).count();
     long pass = outcomes.size() - failed - skipped;
-    sb.append(String.format(Locale.ROOT, "%d passed, %d failed, %d skipped in %.1f s", pass, failed, skipped,
-        elapsedMillis / 1000.0));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%d passed, %d failed, %d skipped in %.1f s",
+            pass,
+            failed,
+            skipped,
+            elapsedMillis / 1000.0));
     if (otherAlerts > 0) {
-      sb.append(String.format(Locale.ROOT, "; %d other alert%s on this host not shown (`veriruntime watch` shows all)",
-          otherAlerts, otherAlerts == 1 ? "" : "s"));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "; %d other alert%s on this host not shown (`veriruntime watch` shows all)",
+              otherAlerts,
+              otherAlerts == 1 ? "" : "s"));
     }
     sb.append(System.lineSeparator());
     if (!lost.isEmpty()) {
-      sb.append("the agent reported lost events meanwhile, which may explain a missing alert: ").append(lost)
+      sb.append("the agent reported lost events meanwhile, which may explain a missing alert: ")
+          .append(lost)
           .append(System.lineSeparator());
     }
     return sb.toString();
   }
 
   /**
-   * The {@code --json} document: {@code passed}, {@code elapsedMillis}, {@code otherAlerts},
-   * {@code lost} (place to count) and one object per scenario with its status, expected and
-   * received alert, and note.
+   * The {@code --json} document: {@code passed}, {@code elapsedMillis}, {@code otherAlerts}, {@code
+   * lost} (place to count) and one object per scenario with its status, expected and received
+   * alert, and note.
    */
-  static ObjectNode json(ObjectMapper mapper, List<Outcome> outcomes, long elapsedMillis, int otherAlerts,
+  static ObjectNode json(
+      ObjectMapper mapper,
+      List<Outcome> outcomes,
+      long elapsedMillis,
+      int otherAlerts,
       Map<String, Long> lost) {
     ObjectNode root = mapper.createObjectNode();
     root.put("passed", passed(outcomes));

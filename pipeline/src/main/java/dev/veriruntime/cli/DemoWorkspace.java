@@ -23,7 +23,10 @@ import java.util.stream.Stream;
 final class DemoWorkspace implements AutoCloseable {
   private static final long EXIT_WAIT_SECONDS = 10;
 
-  /** A started process, the {@link System#nanoTime()} just before it was started, and where its stderr goes. */
+  /**
+   * A started process, the {@link System#nanoTime()} just before it was started, and where its
+   * stderr goes.
+   */
   record Started(Process process, long nanos, Path stderr) {
     long pid() {
       return process.pid();
@@ -40,8 +43,10 @@ final class DemoWorkspace implements AutoCloseable {
 
   /** A fresh directory under {@code java.io.tmpdir}. */
   static DemoWorkspace create() throws IOException {
-    return new DemoWorkspace(Files.createTempDirectory("veriruntime-demo",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+    return new DemoWorkspace(
+        Files.createTempDirectory(
+            "veriruntime-demo",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
   }
 
   Path dir() {
@@ -49,8 +54,8 @@ final class DemoWorkspace implements AutoCloseable {
   }
 
   /**
-   * {@code source} copied to {@code name} with one byte appended: the same program, but bytes
-   * that no package and no reference vouches for. Executable by its owner only.
+   * {@code source} copied to {@code name} with one byte appended: the same program, but bytes that
+   * no package and no reference vouches for. Executable by its owner only.
    */
   Path unknownCopy(Path source, String name) throws IOException {
     Path copy = dir.resolve(name);
@@ -60,13 +65,17 @@ final class DemoWorkspace implements AutoCloseable {
     return copy;
   }
 
-  /** Starts {@code command} with {@code env} added; its output is discarded, its stderr kept for {@link #run}. */
+  /**
+   * Starts {@code command} with {@code env} added; its output is discarded, its stderr kept for
+   * {@link #run}.
+   */
   synchronized Started start(Map<String, String> env, String... command) throws IOException {
     Path stderr = dir.resolve("stderr-" + ++count);
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .redirectError(stderr.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(stderr.toFile());
     pb.environment().putAll(env);
     long nanos = System.nanoTime();
     Process p = pb.start();
@@ -77,7 +86,8 @@ final class DemoWorkspace implements AutoCloseable {
   /**
    * Starts {@code command} and waits for it to exit.
    *
-   * @throws IOException if it cannot be started, does not exit in time, or exits with a non-zero status
+   * @throws IOException if it cannot be started, does not exit in time, or exits with a non-zero
+   *     status
    */
   Started run(Map<String, String> env, String... command) throws IOException, InterruptedException {
     Started s = start(env, command);
@@ -86,7 +96,11 @@ final class DemoWorkspace implements AutoCloseable {
     }
     if (s.process().exitValue() != 0) {
       String err = Files.readString(s.stderr()).strip();
-      throw new IOException(command[0] + " exited with status " + s.process().exitValue() + (err.isEmpty() ? "" : ": " + err));
+      throw new IOException(
+          command[0]
+              + " exited with status "
+              + s.process().exitValue()
+              + (err.isEmpty() ? "" : ": " + err));
     }
     return s;
   }

@@ -37,16 +37,18 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code veriruntime elf PATH [--json]}: what the ELF reader sees in a file (headers, segments,
- * sections with digests, dynamic entries, build-id, interpreter) and what the structural ELF
- * checks say about it. Exit 0 when the file was read; 10 when it cannot be read; 11 when it is not
- * a well-formed ELF file (including {@code #!} scripts, whose interpreter the message names).
+ * sections with digests, dynamic entries, build-id, interpreter) and what the structural ELF checks
+ * say about it. Exit 0 when the file was read; 10 when it cannot be read; 11 when it is not a
+ * well-formed ELF file (including {@code #!} scripts, whose interpreter the message names).
  */
 @Command(
     name = "elf",
     mixinStandardHelpOptions = true,
-    description = {"Show the ELF structure of a file: header, segments, sections (with SHA-256 of",
-        "each loaded section), dynamic entries, build-id, interpreter and the ELF_HEADER /",
-        "ELF_SECTIONS checks. Exit: 0 read, 10 unreadable, 11 not a well-formed ELF file."})
+    description = {
+      "Show the ELF structure of a file: header, segments, sections (with SHA-256 of",
+      "each loaded section), dynamic entries, build-id, interpreter and the ELF_HEADER /",
+      "ELF_SECTIONS checks. Exit: 0 read, 10 unreadable, 11 not a well-formed ELF file."
+    })
 public final class ElfCommand implements Callable<Integer> {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -73,7 +75,8 @@ public final class ElfCommand implements Callable<Integer> {
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
       Optional<Shebang> script = Shebang.read(channel);
       if (script.isPresent()) {
-        throw new CliException(ExitCodes.INPUT_MALFORMED,
+        throw new CliException(
+            ExitCodes.INPUT_MALFORMED,
             path + ": not an ELF file: a #! script run by " + script.get().interpreter());
       }
       elf = ElfReader.full().read(channel);
@@ -83,8 +86,11 @@ public final class ElfCommand implements Callable<Integer> {
     } catch (AccessDeniedException e) {
       throw new CliException(ExitCodes.INPUT_UNREADABLE, path + ": permission denied");
     } catch (IOException e) {
-      throw new CliException(ExitCodes.INPUT_UNREADABLE, path + ": cannot read: "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+      throw new CliException(
+          ExitCodes.INPUT_UNREADABLE,
+          path
+              + ": cannot read: "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
     } catch (MalformedElfException e) {
       throw new CliException(ExitCodes.INPUT_MALFORMED, path + ": " + e.getMessage());
     }
@@ -124,7 +130,8 @@ public final class ElfCommand implements Callable<Integer> {
     header.put("sectionHeaderCount", h.sectionHeaderCount());
     header.put("sectionNameTableIndex", h.sectionNameTableIndex());
     header.put("flags", hex(h.flags() & 0xffffffffL));
-    elf.interpreter().ifPresentOrElse(i -> root.put("interpreter", i), () -> root.putNull("interpreter"));
+    elf.interpreter()
+        .ifPresentOrElse(i -> root.put("interpreter", i), () -> root.putNull("interpreter"));
     elf.buildId().ifPresentOrElse(b -> root.put("buildId", b), () -> root.putNull("buildId"));
 
     ArrayNode segments = root.putArray("segments");
@@ -163,7 +170,9 @@ public final class ElfCommand implements Callable<Integer> {
 
     ObjectNode dynamic = root.putObject("dynamic");
     dynamic.putPOJO("needed", elf.dynamic().needed());
-    elf.dynamic().soname().ifPresentOrElse(v -> dynamic.put("soname", v), () -> dynamic.putNull("soname"));
+    elf.dynamic()
+        .soname()
+        .ifPresentOrElse(v -> dynamic.put("soname", v), () -> dynamic.putNull("soname"));
     dynamic.putPOJO("rpath", elf.dynamic().rpath());
     dynamic.putPOJO("runpath", elf.dynamic().runpath());
     dynamic.put("textRelocations", elf.dynamic().textRelocations());
@@ -195,15 +204,21 @@ public final class ElfCommand implements Callable<Integer> {
 
   private void printText(PrintWriter out, ElfFile elf, String sha256, List<ElfCheck> checks) {
     ElfHeader h = elf.header();
-    out.printf("%s: %s %s-endian %s %s, entry %s%n", path, h.className(),
-        h.byteOrder().toString().equals("BIG_ENDIAN") ? "big" : "little", h.typeName(),
-        h.machineName(), hex(h.entry()));
+    out.printf(
+        "%s: %s %s-endian %s %s, entry %s%n",
+        path,
+        h.className(),
+        h.byteOrder().toString().equals("BIG_ENDIAN") ? "big" : "little",
+        h.typeName(),
+        h.machineName(),
+        hex(h.entry()));
     out.printf("  sha256      %s%n", sha256);
     out.printf("  build-id    %s%n", elf.buildId().orElse("(none)"));
     out.printf("  interpreter %s%n", elf.interpreter().orElse("(none)"));
     if (elf.dynamic().present()) {
-      out.printf("  needed      %s%n", elf.dynamic().needed().isEmpty() ? "(none)"
-          : String.join(" ", elf.dynamic().needed()));
+      out.printf(
+          "  needed      %s%n",
+          elf.dynamic().needed().isEmpty() ? "(none)" : String.join(" ", elf.dynamic().needed()));
       elf.dynamic().soname().ifPresent(s -> out.printf("  soname      %s%n", s));
       if (!elf.dynamic().rpath().isEmpty()) {
         out.printf("  rpath       %s%n", String.join(":", elf.dynamic().rpath()));
@@ -213,25 +228,35 @@ public final class ElfCommand implements Callable<Integer> {
       }
     }
     out.printf("%nSegments (%d):%n", elf.programHeaders().size());
-    out.printf("  %-3s %-14s %-3s %10s %18s %10s %10s%n", "#", "type", "flg", "offset", "vaddr",
-        "filesz", "memsz");
+    out.printf(
+        "  %-3s %-14s %-3s %10s %18s %10s %10s%n",
+        "#", "type", "flg", "offset", "vaddr", "filesz", "memsz");
     for (ProgramHeader p : elf.programHeaders()) {
-      out.printf("  %-3d %-14s %-3s %10s %18s %10s %10s%n", p.index(), p.typeName(),
-          p.flagString(), hex(p.offset()), hex(p.virtualAddress()), hex(p.fileSize()),
+      out.printf(
+          "  %-3d %-14s %-3s %10s %18s %10s %10s%n",
+          p.index(),
+          p.typeName(),
+          p.flagString(),
+          hex(p.offset()),
+          hex(p.virtualAddress()),
+          hex(p.fileSize()),
           hex(p.memorySize()));
     }
     Map<String, String> digests = elf.sectionDigests();
     out.printf("%nSections (%d):%n", elf.sections().size());
-    out.printf("  %-3s %-24s %-12s %10s %10s  %s%n", "#", "name", "type", "offset", "size",
-        "sha256");
+    out.printf(
+        "  %-3s %-24s %-12s %10s %10s  %s%n", "#", "name", "type", "offset", "size", "sha256");
     for (Section s : elf.sections()) {
-      String digest = digests.getOrDefault(s.name(), digests.getOrDefault(s.name() + "#" + s.index(), ""));
-      out.printf("  %-3d %-24s %-12s %10s %10s  %s%n", s.index(), s.name(), s.typeName(),
-          hex(s.offset()), hex(s.size()), digest);
+      String digest =
+          digests.getOrDefault(s.name(), digests.getOrDefault(s.name() + "#" + s.index(), ""));
+      out.printf(
+          "  %-3d %-24s %-12s %10s %10s  %s%n",
+          s.index(), s.name(), s.typeName(), hex(s.offset()), hex(s.size()), digest);
     }
     out.printf("%nChecks:%n");
     for (ElfCheck c : checks) {
-      out.printf("  %-12s %-14s %s%n", c.result().scope(), c.result().status(), c.result().reason());
+      out.printf(
+          "  %-12s %-14s %s%n", c.result().scope(), c.result().status(), c.result().reason());
       for (Finding f : c.findings()) {
         out.printf("    %s: %s%n", f.type(), f.reason());
       }

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
-import dev.veriruntime.ingest.KernelSupport;
 import dev.veriruntime.ingest.EventSource;
+import dev.veriruntime.ingest.KernelSupport;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProbeException;
 import dev.veriruntime.ingest.ProbeSettings;
@@ -41,7 +41,10 @@ import reactor.core.publisher.Flux;
     mixinStandardHelpOptions = true)
 public final class EventsCommand implements Callable<Integer> {
 
-  @Option(names = "--duration", paramLabel = "D", converter = DurationConverter.class,
+  @Option(
+      names = "--duration",
+      paramLabel = "D",
+      converter = DurationConverter.class,
       description = "Stop after this long (e.g. 10s, 500ms, 2m, PT1H). Default: until Ctrl-C.")
   Duration duration;
 
@@ -51,7 +54,10 @@ public final class EventsCommand implements Callable<Integer> {
   @Option(names = "--no-scan", description = "Skip the start-up scan of already-running processes.")
   boolean noScan;
 
-  @Option(names = "--ring-size", paramLabel = "BYTES", description = "Kernel ring buffer size, a power of two (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ring-size",
+      paramLabel = "BYTES",
+      description = "Kernel ring buffer size, a power of two (default: ${DEFAULT-VALUE}).")
   int ringBytes = ProbeSettings.DEFAULT_RING_BUFFER_BYTES;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -71,7 +77,8 @@ public final class EventsCommand implements Callable<Integer> {
   public Integer call() {
     Optional<String> unavailable = kernelUnavailable.get();
     if (unavailable.isPresent()) {
-      throw new CliException(ExitCodes.KERNEL_UNSUPPORTED, "cannot load the probe here: " + unavailable.get());
+      throw new CliException(
+          ExitCodes.KERNEL_UNSUPPORTED, "cannot load the probe here: " + unavailable.get());
     }
     ProbeSettings settings;
     try {
@@ -91,19 +98,23 @@ public final class EventsCommand implements Callable<Integer> {
       err.println(probe.attachReport().describe());
       err.flush();
       Flux<RuntimeEvent> live = EventSource.live(probe);
-      Flux<RuntimeEvent> events = noScan ? live : Flux.concat(EventSource.startupScan(new ProcScanner()), live);
+      Flux<RuntimeEvent> events =
+          noScan ? live : Flux.concat(EventSource.startupScan(new ProcScanner()), live);
       if (duration != null) {
         events = events.take(duration);
       }
       ObjectMapper mapper = mapper();
-      events.doOnNext(event -> {
-        if (event instanceof LostEvent l) {
-          lost.addAndGet(l.total());
-        }
-        out.println(json ? toJson(mapper, event) : event.toString());
-        out.flush();
-        printed.incrementAndGet();
-      }).blockLast();
+      events
+          .doOnNext(
+              event -> {
+                if (event instanceof LostEvent l) {
+                  lost.addAndGet(l.total());
+                }
+                out.println(json ? toJson(mapper, event) : event.toString());
+                out.flush();
+                printed.incrementAndGet();
+              })
+          .blockLast();
     } finally {
       probe.close();
       try {
@@ -135,7 +146,8 @@ public final class EventsCommand implements Callable<Integer> {
     ObjectMapper mapper = EventJson.newMapper();
     // Optional<ExecutableFile> as the value or null; paths as plain strings, not file:// URIs.
     mapper.registerModule(new Jdk8Module());
-    mapper.registerModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance));
+    mapper.registerModule(
+        new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance));
     return mapper;
   }
 
@@ -172,11 +184,13 @@ public final class EventsCommand implements Callable<Integer> {
           d = Duration.ofSeconds(Long.parseLong(v));
         }
         if (d.isNegative() || d.isZero()) {
-          throw new CommandLine.TypeConversionException("duration must be positive: '" + value + "'");
+          throw new CommandLine.TypeConversionException(
+              "duration must be positive: '" + value + "'");
         }
         return d;
       } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
-        throw new CommandLine.TypeConversionException("not a duration: '" + value + "' (use e.g. 10s, 500ms, 2m)");
+        throw new CommandLine.TypeConversionException(
+            "not a duration: '" + value + "' (use e.g. 10s, 500ms, 2m)");
       }
     }
   }

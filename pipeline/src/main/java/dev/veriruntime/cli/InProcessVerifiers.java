@@ -4,7 +4,6 @@ import dev.veriruntime.api.LocalCoreApi;
 import dev.veriruntime.api.VerifierCoreApi;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
-import java.io.IOException;
 import dev.veriruntime.verifier.process.ExecutableVerifier;
 import dev.veriruntime.verifier.process.ProcessPolicy;
 import dev.veriruntime.verifier.process.ProcessVerifier;
@@ -13,6 +12,7 @@ import dev.veriruntime.verifier.reference.ReferenceException;
 import dev.veriruntime.verifier.reference.ReferenceLoader;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import dev.veriruntime.verifier.reference.SignaturePolicy;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -43,9 +43,13 @@ record InProcessVerifiers(BinaryVerifier binaries, ProcessVerifier processes) {
     }
     PackageDatabase packages;
     try {
-      packages = packageDatabase ? PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR) : PackageDatabase.empty();
+      packages =
+          packageDatabase
+              ? PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR)
+              : PackageDatabase.empty();
     } catch (IOException e) {
-      throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot read the package database: " + e.getMessage(), e);
+      throw new CliException(
+          ExitCodes.INPUT_UNREADABLE, "cannot read the package database: " + e.getMessage(), e);
     }
     BinaryVerifier binaries =
         new BinaryVerifier(store, packages, Clock.systemUTC(), BinaryVerifier.Options.defaults());

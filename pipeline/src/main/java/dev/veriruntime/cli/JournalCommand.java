@@ -51,8 +51,13 @@ public final class JournalCommand implements Runnable {
       description = {
         "Verify the evidence journal: hash chain, sequence, checkpoint and head signatures.",
         "Finds any changed byte, truncation, reordering or removed record and says where.",
-        "Exit codes: 0 intact, " + ExitCodes.JOURNAL_TAMPERED + " tampered or lost, "
-            + ExitCodes.INPUT_UNREADABLE + " unreadable, " + ExitCodes.KEY_INVALID + " bad --key."
+        "Exit codes: 0 intact, "
+            + ExitCodes.JOURNAL_TAMPERED
+            + " tampered or lost, "
+            + ExitCodes.INPUT_UNREADABLE
+            + " unreadable, "
+            + ExitCodes.KEY_INVALID
+            + " bad --key."
       })
   static final class Verify implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -68,7 +73,8 @@ public final class JournalCommand implements Runnable {
     @Option(
         names = "--key",
         paramLabel = "FILE",
-        description = "Trusted node public key (hex). Default: keys/node.ed25519.pub beside the journal.")
+        description =
+            "Trusted node public key (hex). Default: keys/node.ed25519.pub beside the journal.")
     Path key;
 
     @Override
@@ -78,7 +84,8 @@ public final class JournalCommand implements Runnable {
         try {
           trusted = NodeKey.readPublicKey(key);
         } catch (IOException e) {
-          throw new CliException(ExitCodes.KEY_INVALID, "cannot use key " + key + ": " + e.getMessage());
+          throw new CliException(
+              ExitCodes.KEY_INVALID, "cannot use key " + key + ": " + e.getMessage());
         }
       }
       if (!Files.isDirectory(path)) {
@@ -90,7 +97,8 @@ public final class JournalCommand implements Runnable {
       } catch (NoSuchFileException e) {
         throw new CliException(ExitCodes.INPUT_UNREADABLE, "no evidence journal at " + path);
       } catch (IOException e) {
-        throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot read journal at " + path + ": " + e.getMessage());
+        throw new CliException(
+            ExitCodes.INPUT_UNREADABLE, "cannot read journal at " + path + ": " + e.getMessage());
       }
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
@@ -110,8 +118,13 @@ public final class JournalCommand implements Runnable {
     private static void printText(PrintWriter out, JournalReport r) {
       out.printf(
           "%s: %s — %d file(s), %d record(s), %d event(s), %d signed checkpoint(s), last seq %d%n",
-          r.directory(), r.intact() ? "INTACT" : "TAMPERED OR INCOMPLETE", r.files(), r.records(),
-          r.events(), r.checkpoints(), r.lastSeq());
+          r.directory(),
+          r.intact() ? "INTACT" : "TAMPERED OR INCOMPLETE",
+          r.files(),
+          r.records(),
+          r.events(),
+          r.checkpoints(),
+          r.lastSeq());
       for (JournalReport.Problem p : r.problems()) {
         out.println("  problem: " + p);
       }
@@ -127,16 +140,25 @@ public final class JournalCommand implements Runnable {
       description = {
         "GetEvidence(REF): print the journal record for an event id or sequence number, its hash,",
         "the previous hash it commits to, and the next signed checkpoint (signature checked).",
-        "Exit codes: 0 found, " + ExitCodes.NOT_FOUND + " not found, "
-            + ExitCodes.INPUT_UNREADABLE + " unreadable."
+        "Exit codes: 0 found, "
+            + ExitCodes.NOT_FOUND
+            + " not found, "
+            + ExitCodes.INPUT_UNREADABLE
+            + " unreadable."
       })
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "PATH", description = "State directory or journal directory.")
+    @Parameters(
+        index = "0",
+        paramLabel = "PATH",
+        description = "State directory or journal directory.")
     Path path;
 
-    @Parameters(index = "1", paramLabel = "REF", description = "Event id or record sequence number.")
+    @Parameters(
+        index = "1",
+        paramLabel = "REF",
+        description = "Event id or record sequence number.")
     String ref;
 
     @Option(names = "--json", description = "Print the evidence as JSON.")
@@ -149,11 +171,14 @@ public final class JournalCommand implements Runnable {
         evidence =
             EvidenceJournal.find(JournalVerifier.journalDirectory(path), ref)
                 .orElseThrow(
-                    () -> new CliException(ExitCodes.NOT_FOUND, "no journal record for " + ref + " in " + path));
+                    () ->
+                        new CliException(
+                            ExitCodes.NOT_FOUND, "no journal record for " + ref + " in " + path));
       } catch (NoSuchFileException e) {
         throw new CliException(ExitCodes.INPUT_UNREADABLE, "no evidence journal at " + path);
       } catch (IOException e) {
-        throw new CliException(ExitCodes.INPUT_UNREADABLE, "cannot read journal at " + path + ": " + e.getMessage());
+        throw new CliException(
+            ExitCodes.INPUT_UNREADABLE, "cannot read journal at " + path + ": " + e.getMessage());
       }
       Boolean signatureValid = null;
       if (evidence.checkpoint() != null) {
@@ -162,7 +187,8 @@ public final class JournalCommand implements Runnable {
           signatureValid =
               NodeKey.verify(
                   HexFormat.of().parseHex(cp.key()),
-                  JournalFormat.checkpointMessage(evidence.checkpoint().seq(), evidence.checkpoint().prevHash(), cp.time()),
+                  JournalFormat.checkpointMessage(
+                      evidence.checkpoint().seq(), evidence.checkpoint().prevHash(), cp.time()),
                   HexFormat.of().parseHex(cp.sig()));
         } catch (IllegalArgumentException e) {
           signatureValid = false;
@@ -186,16 +212,21 @@ public final class JournalCommand implements Runnable {
         out.println("  record hash: " + evidence.recordHash());
         out.println("  prev hash:   " + evidence.prevHash());
         if (evidence.checkpoint() == null) {
-          out.println("  checkpoint:  none yet after this record (only the journal head vouches for it)");
+          out.println(
+              "  checkpoint:  none yet after this record (only the journal head vouches for it)");
         } else {
           out.printf(
               "  checkpoint:  seq %d (%s line %d), signed %s by key %s: signature %s%n",
-              evidence.checkpoint().seq(), evidence.checkpoint().file(), evidence.checkpoint().line(),
-              evidence.checkpoint().checkpoint().time(), evidence.checkpoint().checkpoint().key(),
+              evidence.checkpoint().seq(),
+              evidence.checkpoint().file(),
+              evidence.checkpoint().line(),
+              evidence.checkpoint().checkpoint().time(),
+              evidence.checkpoint().checkpoint().key(),
               Boolean.TRUE.equals(signatureValid) ? "VALID" : "INVALID");
         }
         out.println("  record:      " + evidence.rawLine());
-        out.println("  (run `veriruntime journal verify` to check the chain between record and checkpoint)");
+        out.println(
+            "  (run `veriruntime journal verify` to check the chain between record and checkpoint)");
       }
       out.flush();
       return ExitCodes.OK;

@@ -3,15 +3,12 @@ package dev.veriruntime.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veriruntime.api.ApiException;
-import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.LocalCoreApi;
 import dev.veriruntime.verifier.process.NotAUserProcessException;
 import dev.veriruntime.verifier.process.ProcessGoneException;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +16,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
@@ -53,7 +49,9 @@ public final class StateCommand implements Callable<Integer> {
     boolean ownReferences = options.ownReferences();
     JsonNode processes;
     try {
-      processes = VerdictOutput.call(options.socket, ownReferences, this::listInProcess, api -> api.listRuntimeState());
+      processes =
+          VerdictOutput.call(
+              options.socket, ownReferences, this::listInProcess, api -> api.listRuntimeState());
     } catch (ApiException e) {
       throw e.toCliException();
     }
@@ -95,7 +93,9 @@ public final class StateCommand implements Callable<Integer> {
       } else {
         out.printf(
             "%d processes; %d kernel threads skipped; %d exited while listing%n",
-            processes.size(), skipped.get("kernelThreadsSkipped"), skipped.get("exitedWhileListing"));
+            processes.size(),
+            skipped.get("kernelThreadsSkipped"),
+            skipped.get("exitedWhileListing"));
       }
       out.flush();
     }

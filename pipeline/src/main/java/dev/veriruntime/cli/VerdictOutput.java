@@ -45,13 +45,14 @@ final class VerdictOutput {
       case "FAILED" -> ExitCodes.VERDICT_FAILED;
       case "UNKNOWN" -> ExitCodes.VERDICT_UNKNOWN;
       case "DEGRADED" -> ExitCodes.VERDICT_DEGRADED;
-      default -> throw new CliException(ExitCodes.INTERNAL, "the API answered without a verdict: " + v);
+      default ->
+          throw new CliException(ExitCodes.INTERNAL, "the API answered without a verdict: " + v);
     };
   }
 
   /**
-   * The human form: a header line ({@code VERDICT  pid N  PATH} for a process, {@code VERDICT
-   * PATH} for a binary), the sha256, one line per scope and one per finding.
+   * The human form: a header line ({@code VERDICT pid N PATH} for a process, {@code VERDICT PATH}
+   * for a binary), the sha256, one line per scope and one per finding.
    */
   static void printText(PrintWriter out, JsonNode v) {
     String path = v.path("path").isTextual() ? v.get("path").asText() : null;

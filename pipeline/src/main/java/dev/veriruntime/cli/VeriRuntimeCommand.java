@@ -47,11 +47,18 @@ public final class VeriRuntimeCommand implements Runnable {
     CommandLine cli = new CommandLine(new VeriRuntimeCommand());
     cli.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
-          cmd.getErr().println("veriruntime: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+          cmd.getErr()
+              .println(
+                  "veriruntime: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
           return ex instanceof CliException ce ? ce.exitCode() : ExitCodes.INTERNAL;
         });
-    cli.setExitCodeExceptionMapper(ex -> ex instanceof CliException ce ? ce.exitCode()
-        : ex instanceof CommandLine.ParameterException ? ExitCodes.USAGE : ExitCodes.INTERNAL);
+    cli.setExitCodeExceptionMapper(
+        ex ->
+            ex instanceof CliException ce
+                ? ce.exitCode()
+                : ex instanceof CommandLine.ParameterException
+                    ? ExitCodes.USAGE
+                    : ExitCodes.INTERNAL);
     return cli;
   }
 

@@ -37,7 +37,8 @@ public final class VerifierOptions {
 
   @Option(
       names = "--no-package-database",
-      description = "do not accept package-owned files on the strength of the package database's checksums")
+      description =
+          "do not accept package-owned files on the strength of the package database's checksums")
   boolean noPackageDatabase;
 
   /** True when the caller chose its own trust, so the answer must come from this process. */

@@ -3,19 +3,15 @@ package dev.veriruntime.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veriruntime.api.ApiException;
-import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.VerdictJson;
 import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -59,7 +55,8 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
       // directory, a device, unreadable.
       if (e.code() == ApiException.Code.NOT_FOUND || e.code() == ApiException.Code.BAD_REQUEST) {
         throw new CliException(
-            ExitCodes.INPUT_UNREADABLE, "cannot read " + target + ": " + withoutSubject(e.getMessage(), target));
+            ExitCodes.INPUT_UNREADABLE,
+            "cannot read " + target + ": " + withoutSubject(e.getMessage(), target));
       }
       throw e.toCliException();
     }
@@ -72,7 +69,10 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
     return VerdictOutput.exitCode(v);
   }
 
-  /** "/x: /x: not a regular file" (API subject, then the file system's own) reads "not a regular file". */
+  /**
+   * "/x: /x: not a regular file" (API subject, then the file system's own) reads "not a regular
+   * file".
+   */
   private static String withoutSubject(String message, String target) {
     String m = message == null ? "" : message;
     while (m.startsWith(target + ": ")) {

@@ -14,8 +14,8 @@ import java.util.Map;
  * Folds repeats of the same finding into counts. The first occurrence of a key goes out at once
  * (aggregation never hides it); later occurrences while the key stays active are counted and go out
  * as one event per window with {@code count} = occurrences in that window. A key that sees no
- * occurrence for a whole window is forgotten, so its next occurrence is again immediate. Summed over
- * all emitted events, {@code count} equals the number of occurrences offered.
+ * occurrence for a whole window is forgotten, so its next occurrence is again immediate. Summed
+ * over all emitted events, {@code count} equals the number of occurrences offered.
  *
  * <p>Memory is bounded by {@code maxKeys}: when full, a new key's events pass through unaggregated
  * (more output, nothing hidden). Thread-safe (synchronized; called once per anomaly, not per exec).
@@ -33,9 +33,12 @@ public final class Aggregator {
     this.maxKeys = maxKeys;
   }
 
-  /** The key that decides what counts as "the same": type, executable digest or path, and reason. */
+  /**
+   * The key that decides what counts as "the same": type, executable digest or path, and reason.
+   */
   public static String keyOf(SecurityEvent e) {
-    String exe = e.exe() == null ? "" : e.exe().sha256() != null ? e.exe().sha256() : e.exe().path();
+    String exe =
+        e.exe() == null ? "" : e.exe().sha256() != null ? e.exe().sha256() : e.exe().path();
     return e.type() + "|" + exe + "|" + e.reason();
   }
 

@@ -3,8 +3,8 @@ package dev.veriruntime.pipeline;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.verifier.BinaryVerification;
-import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.FindingType;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.ScopeStatus;
@@ -39,7 +39,12 @@ public final class Classifier {
     if (!check.verified()) {
       return Optional.of(
           base(EventType.VERIFICATION_DEGRADED, pid, check.path(), check.identity(), null)
-              .reason(what + " of " + check.path() + " could not be verified: " + check.unverifiableReason())
+              .reason(
+                  what
+                      + " of "
+                      + check.path()
+                      + " could not be verified: "
+                      + check.unverifiableReason())
               .detail("scope", "ALL")
               .build());
     }
@@ -57,8 +62,15 @@ public final class Classifier {
     SecurityEvent.Builder b = base(type, pid, check.path(), v.identity(), v.sha256());
     String reason =
         switch (type) {
-          case UNKNOWN_EXECUTION -> what + " of " + check.path() + ": no trusted reference for sha256 " + v.sha256() + copyOf(v);
-          case VERIFY_FAILED -> what + " of " + check.path() + " failed verification: " + failedScopes(v);
+          case UNKNOWN_EXECUTION ->
+              what
+                  + " of "
+                  + check.path()
+                  + ": no trusted reference for sha256 "
+                  + v.sha256()
+                  + copyOf(v);
+          case VERIFY_FAILED ->
+              what + " of " + check.path() + " failed verification: " + failedScopes(v);
           default -> what + " of " + check.path() + " only partly verified: " + unverifiedScopes(v);
         };
     b.reason(reason);
@@ -67,14 +79,29 @@ public final class Classifier {
   }
 
   /** A RUNTIME_DRIFT event with facts; {@code reason} must not contain the pid. */
-  public SecurityEvent drift(int pid, String exePath, FileIdentity identity, String sha256, String reason, Map<String, ?> facts) {
+  public SecurityEvent drift(
+      int pid,
+      String exePath,
+      FileIdentity identity,
+      String sha256,
+      String reason,
+      Map<String, ?> facts) {
     return drift(pid, exePath, identity, sha256, reason, facts, List.of());
   }
 
-  /** A RUNTIME_DRIFT event with facts and the verifier's findings behind it (a re-verified process). */
-  public SecurityEvent drift(int pid, String exePath, FileIdentity identity, String sha256, String reason, Map<String, ?> facts,
+  /**
+   * A RUNTIME_DRIFT event with facts and the verifier's findings behind it (a re-verified process).
+   */
+  public SecurityEvent drift(
+      int pid,
+      String exePath,
+      FileIdentity identity,
+      String sha256,
+      String reason,
+      Map<String, ?> facts,
       List<Finding> findings) {
-    SecurityEvent.Builder b = base(EventType.RUNTIME_DRIFT, pid, exePath, identity, sha256).reason(reason);
+    SecurityEvent.Builder b =
+        base(EventType.RUNTIME_DRIFT, pid, exePath, identity, sha256).reason(reason);
     facts.forEach(b::detail);
     findings.forEach(f -> finding(b, f));
     return b.build();
@@ -86,8 +113,13 @@ public final class Classifier {
   }
 
   /** A VERIFICATION_DEGRADED event with the verifier's findings that explain it. */
-  public SecurityEvent degraded(Integer pid, String reason, Map<String, ?> facts, List<Finding> findings) {
-    SecurityEvent.Builder b = SecurityEvent.builder(EventType.VERIFICATION_DEGRADED, clock.instant()).host(host).pid(pid).reason(reason);
+  public SecurityEvent degraded(
+      Integer pid, String reason, Map<String, ?> facts, List<Finding> findings) {
+    SecurityEvent.Builder b =
+        SecurityEvent.builder(EventType.VERIFICATION_DEGRADED, clock.instant())
+            .host(host)
+            .pid(pid)
+            .reason(reason);
     facts.forEach(b::detail);
     findings.forEach(f -> finding(b, f));
     return b.build();
@@ -95,12 +127,16 @@ public final class Classifier {
 
   /** A SELF_INTEGRITY_FAILURE event. */
   public SecurityEvent selfIntegrity(String reason, Map<String, ?> facts) {
-    SecurityEvent.Builder b = SecurityEvent.builder(EventType.SELF_INTEGRITY_FAILURE, clock.instant()).host(host).reason(reason);
+    SecurityEvent.Builder b =
+        SecurityEvent.builder(EventType.SELF_INTEGRITY_FAILURE, clock.instant())
+            .host(host)
+            .reason(reason);
     facts.forEach(b::detail);
     return b.build();
   }
 
-  private SecurityEvent.Builder base(EventType type, Integer pid, String path, FileIdentity id, String sha256) {
+  private SecurityEvent.Builder base(
+      EventType type, Integer pid, String path, FileIdentity id, String sha256) {
     SecurityEvent.Builder b = SecurityEvent.builder(type, clock.instant()).host(host).pid(pid);
     if (path != null) {
       b.exe(path, id == null ? 0 : id.dev(), id == null ? 0 : id.inode(), sha256);
@@ -126,7 +162,13 @@ public final class Classifier {
     return v.findings().stream()
         .filter(f -> f.type() == FindingType.PACKAGE_FILE_COPY)
         .findFirst()
-        .map(f -> "; a copy of package file " + f.detail().get("packageFile") + " (" + f.detail().get("package") + ")")
+        .map(
+            f ->
+                "; a copy of package file "
+                    + f.detail().get("packageFile")
+                    + " ("
+                    + f.detail().get("package")
+                    + ")")
         .orElse("");
   }
 

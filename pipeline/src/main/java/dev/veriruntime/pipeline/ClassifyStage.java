@@ -19,8 +19,8 @@ import reactor.core.publisher.Flux;
 
 /**
  * Stage 4: observations into security events through the {@link Classifier}. Executed and mapped
- * files by their verdict; fileless (memfd) and deleted executables, anonymous executable memory
- * and injection syscalls as RUNTIME_DRIFT. Anonymous executable memory is tolerated only for
+ * files by their verdict; fileless (memfd) and deleted executables, anonymous executable memory and
+ * injection syscalls as RUNTIME_DRIFT. Anonymous executable memory is tolerated only for
  * executables whose verified SHA-256 is in the JIT allowance, never by name or path.
  */
 public final class ClassifyStage implements Function<Flux<Observation>, Flux<SecurityEvent>> {
@@ -31,8 +31,13 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
   private final DropLedger ledger;
   private final MappingFilter mappingFilter;
 
-  public ClassifyStage(Classifier classifier, ProcessTable table, Set<String> jitAllowance, PipelineMetrics metrics,
-      DropLedger ledger, MappingFilter mappingFilter) {
+  public ClassifyStage(
+      Classifier classifier,
+      ProcessTable table,
+      Set<String> jitAllowance,
+      PipelineMetrics metrics,
+      DropLedger ledger,
+      MappingFilter mappingFilter) {
     this.ledger = ledger;
     this.mappingFilter = mappingFilter;
     this.classifier = classifier;
@@ -43,7 +48,9 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
 
   @Override
   public Flux<SecurityEvent> apply(Flux<Observation> observations) {
-    return observations.concatMapIterable(this::classifySafely).doOnNext(e -> metrics.emitted(e.type().name()));
+    return observations
+        .concatMapIterable(this::classifySafely)
+        .doOnNext(e -> metrics.emitted(e.type().name()));
   }
 
   /**
@@ -63,17 +70,30 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     List<SecurityEvent> out = new ArrayList<>();
     if (o.event() instanceof ExecEvent e) {
       int pid = e.task().tgid();
-      classifier.execution(pid, "exec", o.check()).map(ev -> withContext(ev, pid)).ifPresent(out::add);
+      classifier
+          .execution(pid, "exec", o.check())
+          .map(ev -> withContext(ev, pid))
+          .ifPresent(out::add);
       fileDrift(pid, "executed", e.file(), o.check()).ifPresent(out::add);
     } else if (o.event() instanceof ScannedProcess s && o.check() != null) {
-      classifier.execution(s.pid(), "running process", o.check()).map(ev -> withContext(ev, s.pid())).ifPresent(out::add);
+      classifier
+          .execution(s.pid(), "running process", o.check())
+          .map(ev -> withContext(ev, s.pid()))
+          .ifPresent(out::add);
       s.executable().flatMap(x -> fileDrift(s.pid(), "runs", x, o.check())).ifPresent(out::add);
     } else if (o.event() instanceof ExecMappingEvent m) {
       int pid = m.task().tgid();
-      classifier.execution(pid, "executable mapping", o.check()).map(ev -> withContext(ev, pid)).ifPresent(out::add);
+      classifier
+          .execution(pid, "executable mapping", o.check())
+          .map(ev -> withContext(ev, pid))
+          .ifPresent(out::add);
       fileDrift(pid, "mapped executable", m.file(), o.check()).ifPresent(out::add);
-      if (out.isEmpty() && m.source() == MappingSource.MMAP && !m.file().deleted() && !m.file().memfd()) {
-        // Nothing to say about this file: let the probe count its next mappings instead of sending them.
+      if (out.isEmpty()
+          && m.source() == MappingSource.MMAP
+          && !m.file().deleted()
+          && !m.file().memfd()) {
+        // Nothing to say about this file: let the probe count its next mappings instead of sending
+        // them.
         mappingFilter.skip(m.file().identity());
       }
     } else if (o.event() instanceof AnonymousExecEvent a) {
@@ -84,32 +104,55 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     return out;
   }
 
-  private Optional<SecurityEvent> fileDrift(int pid, String verb, ExecutableFile file, ExecutableCheck check) {
+  private Optional<SecurityEvent> fileDrift(
+      int pid, String verb, ExecutableFile file, ExecutableCheck check) {
     String sha = check != null && check.verified() ? check.verification().sha256() : null;
     if (file.memfd()) {
-      return Optional.of(classifier.drift(pid, file.path(), TrackStage.identity(file.identity()), sha,
-          "fileless execution: " + verb + " a memfd (" + file.path() + "), code that exists on no file system",
-          Map.of("finding", "MEMFD_EXECUTION")));
+      return Optional.of(
+          classifier.drift(
+              pid,
+              file.path(),
+              TrackStage.identity(file.identity()),
+              sha,
+              "fileless execution: "
+                  + verb
+                  + " a memfd ("
+                  + file.path()
+                  + "), code that exists on no file system",
+              Map.of("finding", "MEMFD_EXECUTION")));
     }
     if (file.deleted()) {
-      return Optional.of(classifier.drift(pid, file.path(), TrackStage.identity(file.identity()), sha,
-          verb + " a deleted file " + file.path() + " (unlinked while in use)", Map.of("finding", "BINARY_DELETED")));
+      return Optional.of(
+          classifier.drift(
+              pid,
+              file.path(),
+              TrackStage.identity(file.identity()),
+              sha,
+              verb + " a deleted file " + file.path() + " (unlinked while in use)",
+              Map.of("finding", "BINARY_DELETED")));
     }
     return Optional.empty();
   }
 
-  /** {@code check}: the process's executable, when its digest was not in the table yet; may be null. */
+  /**
+   * {@code check}: the process's executable, when its digest was not in the table yet; may be null.
+   */
   private Optional<SecurityEvent> anonymous(AnonymousExecEvent a, ExecutableCheck check) {
     int pid = a.task().tgid();
     Optional<ProcessTable.Entry> proc = table.get(pid);
     String exe = proc.map(ProcessTable.Entry::exePath).orElse("comm " + a.task().comm());
-    String sha = proc.map(ProcessTable.Entry::sha256)
-        .orElse(proc.isPresent() && check != null && check.verified() ? check.verification().sha256() : null);
+    String sha =
+        proc.map(ProcessTable.Entry::sha256)
+            .orElse(
+                proc.isPresent() && check != null && check.verified()
+                    ? check.verification().sha256()
+                    : null);
     if (sha != null && jitAllowance.contains(sha)) {
       return Optional.empty();
     }
     if (a.source() == MappingSource.MPROTECT && fileBacked(pid, a.address())) {
-      return Optional.empty(); // mprotect of a file mapping: covered by the mapping's own verification
+      return Optional
+          .empty(); // mprotect of a file mapping: covered by the mapping's own verification
     }
     Map<String, Object> facts = new LinkedHashMap<>();
     facts.put("finding", "ANONYMOUS_EXECUTABLE_MEMORY");
@@ -118,11 +161,20 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     facts.put("source", a.source().name().toLowerCase());
     facts.put("writable", (a.prot() & 0x2) != 0);
     String rwx = (a.prot() & 0x2) != 0 ? "writable+executable" : "executable";
-    return Optional.of(classifier.drift(pid, proc.map(ProcessTable.Entry::exePath).orElse(null),
-        proc.map(ProcessTable.Entry::identity).orElse(null), sha,
-        "anonymous " + rwx + " memory created by " + a.source().name().toLowerCase() + " in " + exe
-            + (sha == null ? "" : " (not in the JIT allowance)"),
-        facts));
+    return Optional.of(
+        classifier.drift(
+            pid,
+            proc.map(ProcessTable.Entry::exePath).orElse(null),
+            proc.map(ProcessTable.Entry::identity).orElse(null),
+            sha,
+            "anonymous "
+                + rwx
+                + " memory created by "
+                + a.source().name().toLowerCase()
+                + " in "
+                + exe
+                + (sha == null ? "" : " (not in the JIT allowance)"),
+            facts));
   }
 
   private SecurityEvent injection(InjectionEvent i) {
@@ -139,9 +191,17 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     if (i.address() != 0) {
       facts.put("address", "0x" + Long.toHexString(i.address()));
     }
-    return classifier.drift(i.targetPid(), target.map(ProcessTable.Entry::exePath).orElse(null),
-        target.map(ProcessTable.Entry::identity).orElse(null), target.map(ProcessTable.Entry::sha256).orElse(null),
-        i.technique().name().toLowerCase().replace('_', ' ') + " by " + actorExe + " aimed at " + targetExe, facts);
+    return classifier.drift(
+        i.targetPid(),
+        target.map(ProcessTable.Entry::exePath).orElse(null),
+        target.map(ProcessTable.Entry::identity).orElse(null),
+        target.map(ProcessTable.Entry::sha256).orElse(null),
+        i.technique().name().toLowerCase().replace('_', ' ')
+            + " by "
+            + actorExe
+            + " aimed at "
+            + targetExe,
+        facts);
   }
 
   /** Adds the parent chain and the cgroup (which container or service) the process runs in. */
@@ -158,8 +218,20 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     if (cgroup != 0) {
       details.put("cgroupId", cgroup);
     }
-    return new SecurityEvent(e.id(), e.type(), e.time(), e.host(), e.pid(), e.exe(), e.reason(), e.coverage(),
-        e.count(), e.firstSeen(), e.lastSeen(), e.findings(), details);
+    return new SecurityEvent(
+        e.id(),
+        e.type(),
+        e.time(),
+        e.host(),
+        e.pid(),
+        e.exe(),
+        e.reason(),
+        e.coverage(),
+        e.count(),
+        e.firstSeen(),
+        e.lastSeen(),
+        e.findings(),
+        details);
   }
 
   /** Whether the mapping containing {@code address} is backed by a named, existing file. */

@@ -68,13 +68,20 @@ final class ControlApi {
   }
 
   private static Health health(
-      Instant started, Clock clock, int references, Probe probe, List<Sink> sinks, DropLedger ledger) {
+      Instant started,
+      Clock clock,
+      int references,
+      Probe probe,
+      List<Sink> sinks,
+      DropLedger ledger) {
     Map<String, String> failed = new TreeMap<>();
     for (ProgramAttachment a : probe.attachReport().failed()) {
       failed.put(a.program(), a.error());
     }
     ProbeHealth probeHealth =
-        new ProbeHealth(probe.attachReport().attached().stream().map(ProgramAttachment::program).toList(), failed);
+        new ProbeHealth(
+            probe.attachReport().attached().stream().map(ProgramAttachment::program).toList(),
+            failed);
     return new Health(
         started,
         Duration.between(started, clock.instant()).toSeconds(),
@@ -94,7 +101,9 @@ final class ControlApi {
   static ApiServer serve(CoreApi api, Path socket) throws IOException {
     Path parent = socket.toAbsolutePath().getParent();
     if (!Files.isDirectory(parent)) {
-      Files.createDirectories(parent, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+      Files.createDirectories(
+          parent,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
     return ApiServer.builder(api).socket(socket).bind();
   }

@@ -71,8 +71,10 @@ import reactor.core.scheduler.Schedulers;
 public final class Daemon implements AutoCloseable {
   /** How often the package database's signature is read: two stat calls. */
   private static final Duration PACKAGE_POLL = Duration.ofSeconds(1);
+
   /** dpkg writes one package after another; reload once it has been quiet this long. */
   private static final Duration PACKAGE_QUIET = Duration.ofSeconds(2);
+
   private final Settings settings;
   private final Probe probe;
   private final List<Sink> sinks;
@@ -96,19 +98,42 @@ public final class Daemon implements AutoCloseable {
    *     watch}); null: no control API
    */
   public record Settings(
-      Policy policy, ReferenceStore references, boolean json, Path stateDir, Path journalDir, boolean journal, boolean scan,
+      Policy policy,
+      ReferenceStore references,
+      boolean json,
+      Path stateDir,
+      Path journalDir,
+      boolean journal,
+      boolean scan,
       Path apiSocket) {
 
     /** Settings without a control API. */
-    public Settings(Policy policy, ReferenceStore references, boolean json, Path stateDir, Path journalDir, boolean journal,
+    public Settings(
+        Policy policy,
+        ReferenceStore references,
+        boolean json,
+        Path stateDir,
+        Path journalDir,
+        boolean journal,
         boolean scan) {
       this(policy, references, json, stateDir, journalDir, journal, scan, null);
     }
   }
 
-  private Daemon(Settings settings, Probe probe, List<Sink> sinks, Pipeline pipeline, PipelineMetrics metrics,
-      Scheduler smallLane, Scheduler largeLane, List<SecurityEvent> startupReports, Reattestation reattestation,
-      SelfIntegrityMonitor selfIntegrity, Flux<SecurityEvent> packageReports, PrintStream err, ApiServer apiServer) {
+  private Daemon(
+      Settings settings,
+      Probe probe,
+      List<Sink> sinks,
+      Pipeline pipeline,
+      PipelineMetrics metrics,
+      Scheduler smallLane,
+      Scheduler largeLane,
+      List<SecurityEvent> startupReports,
+      Reattestation reattestation,
+      SelfIntegrityMonitor selfIntegrity,
+      Flux<SecurityEvent> packageReports,
+      PrintStream err,
+      ApiServer apiServer) {
     this.apiServer = apiServer;
     this.packageReports = packageReports;
     this.reattestation = reattestation;
@@ -130,7 +155,9 @@ public final class Daemon implements AutoCloseable {
    * @throws IOException if the state directory or the journal cannot be opened
    * @throws dev.veriruntime.ingest.ProbeException if the probe cannot be loaded or attached
    */
-  public static Daemon start(Settings s, ProbeSettings probeSettings, PrintStream out, PrintStream err) throws IOException {
+  public static Daemon start(
+      Settings s, ProbeSettings probeSettings, PrintStream out, PrintStream err)
+      throws IOException {
     Policy policy = s.policy();
     String host = hostName();
     Clock clock = Clock.systemUTC();
@@ -147,28 +174,58 @@ public final class Daemon implements AutoCloseable {
 
     PipelineMetrics metrics = new PipelineMetrics(registry);
     PackageDatabase none = PackageDatabase.empty();
-    LivePackageDatabase livePackages = policy.packageDatabase
-        ? LivePackageDatabase.open(Path.of(policy.packageDatabaseDir), PACKAGE_POLL, PACKAGE_QUIET,
-            Schedulers.newSingle("veriruntime-packages", true))
-        : null;
+    LivePackageDatabase livePackages =
+        policy.packageDatabase
+            ? LivePackageDatabase.open(
+                Path.of(policy.packageDatabaseDir),
+                PACKAGE_POLL,
+                PACKAGE_QUIET,
+                Schedulers.newSingle("veriruntime-packages", true))
+            : null;
     Supplier<PackageDatabase> packages = livePackages != null ? livePackages : () -> none;
     Set<Scope> binaryScopes = EnumSet.copyOf(policy.execScopes);
     binaryScopes.retainAll(BinaryVerifier.BINARY_SCOPES);
-    BinaryVerifier verifier = new BinaryVerifier(s.references(), packages, clock, new BinaryVerifier.Options(binaryScopes, ElfHeader.hostMachine()));
-    Scheduler small = Schedulers.newBoundedElastic(Math.max(1, policy.verification.concurrency), policy.verification.queue, "veriruntime-verify");
-    Scheduler large = Schedulers.newBoundedElastic(1, policy.verification.queue, "veriruntime-verify-large");
-    ExecutableVerification verification = new ExecutableVerification(verifier, policy.verification.cacheEntries, small, large,
-        policy.verification.largeFileBytes, 1024, metrics, ledger);
+    BinaryVerifier verifier =
+        new BinaryVerifier(
+            s.references(),
+            packages,
+            clock,
+            new BinaryVerifier.Options(binaryScopes, ElfHeader.hostMachine()));
+    Scheduler small =
+        Schedulers.newBoundedElastic(
+            Math.max(1, policy.verification.concurrency),
+            policy.verification.queue,
+            "veriruntime-verify");
+    Scheduler large =
+        Schedulers.newBoundedElastic(1, policy.verification.queue, "veriruntime-verify-large");
+    ExecutableVerification verification =
+        new ExecutableVerification(
+            verifier,
+            policy.verification.cacheEntries,
+            small,
+            large,
+            policy.verification.largeFileBytes,
+            1024,
+            metrics,
+            ledger);
     ProcessTable table = new ProcessTable(1 << 20, ledger);
-    GapDetector gaps = new GapDetector(Duration.ofSeconds(1), Duration.ofSeconds(2), timer, System::nanoTime, host);
+    GapDetector gaps =
+        new GapDetector(
+            Duration.ofSeconds(1), Duration.ofSeconds(2), timer, System::nanoTime, host);
 
     // Self-integrity at start: failures are events; what could not be checked is said, not hidden.
     for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
       if (c.failed()) {
-        reports.add(classifier.selfIntegrity(c.component() + " " + c.path() + ": " + c.reason(), Map.of("component", c.component())));
+        reports.add(
+            classifier.selfIntegrity(
+                c.component() + " " + c.path() + ": " + c.reason(),
+                Map.of("component", c.component())));
       } else if (!c.ok()) {
-        reports.add(classifier.degraded(null, "self-integrity of " + c.component() + " not checked: " + c.reason(),
-            Map.of("check", "self-integrity", "component", c.component())));
+        reports.add(
+            classifier.degraded(
+                null,
+                "self-integrity of " + c.component() + " not checked: " + c.reason(),
+                Map.of("check", "self-integrity", "component", c.component())));
       }
     }
 
@@ -180,12 +237,22 @@ public final class Daemon implements AutoCloseable {
       throw e;
     }
     for (ProgramAttachment a : probe.attachReport().failed()) {
-      reports.add(classifier.degraded(null, "probe program " + a.program() + " (" + a.section() + ") not attached: " + a.error(),
-          Map.of("check", "probe-attach", "program", a.program())));
+      reports.add(
+          classifier.degraded(
+              null,
+              "probe program " + a.program() + " (" + a.section() + ") not attached: " + a.error(),
+              Map.of("check", "probe-attach", "program", a.program())));
     }
     err.println("veriruntime: " + probe.attachReport().describe().replace("\n", "\n  "));
-    err.println("veriruntime: references: " + s.references().size() + ", package database: " + packages.get().size()
-        + " files, scopes: " + binaryScopes + ", sinks: " + sinks.stream().map(Sink::name).toList());
+    err.println(
+        "veriruntime: references: "
+            + s.references().size()
+            + ", package database: "
+            + packages.get().size()
+            + " files, scopes: "
+            + binaryScopes
+            + ", sinks: "
+            + sinks.stream().map(Sink::name).toList());
     err.flush();
 
     // Built even without re-attestation: the control API verifies processes on request.
@@ -193,31 +260,80 @@ public final class Daemon implements AutoCloseable {
     processScopes.add(Scope.MEMORY_MAP);
     processScopes.add(Scope.MEMORY_CODE);
     RuntimeStateRegistry state = new RuntimeStateRegistry();
-    PreviousPackageVersions previousVersions = new PreviousPackageVersions(policy.verification.cacheEntries);
-    ProcessVerifier processes = new ProcessVerifier(ExecutableVerifier.of(verifier),
-        new ProcessPolicy(Set.copyOf(policy.jitAllowance), Set.of(), processScopes, policy.acceptVerifiedDlopen), clock)
-        .withSupersededFiles(previousVersions);
+    PreviousPackageVersions previousVersions =
+        new PreviousPackageVersions(policy.verification.cacheEntries);
+    ProcessVerifier processes =
+        new ProcessVerifier(
+                ExecutableVerifier.of(verifier),
+                new ProcessPolicy(
+                    Set.copyOf(policy.jitAllowance),
+                    Set.of(),
+                    processScopes,
+                    policy.acceptVerifiedDlopen),
+                clock)
+            .withSupersededFiles(previousVersions);
     Reattestation reattestation = null;
     if (policy.reattestation.enabled) {
-      ReattestationScheduler budget = new ReattestationScheduler(processes,
-          new ReattestationPlanner(clock, policy.reattestation.bytesPerSecond, Duration.ofSeconds(5)), state, clock);
-      reattestation = new Reattestation(processes, budget, state, table, classifier,
-          Duration.ofSeconds(policy.reattestation.intervalSeconds), 8, Schedulers.newSingle("veriruntime-reattest", true));
+      ReattestationScheduler budget =
+          new ReattestationScheduler(
+              processes,
+              new ReattestationPlanner(
+                  clock, policy.reattestation.bytesPerSecond, Duration.ofSeconds(5)),
+              state,
+              clock);
+      reattestation =
+          new Reattestation(
+              processes,
+              budget,
+              state,
+              table,
+              classifier,
+              Duration.ofSeconds(policy.reattestation.intervalSeconds),
+              8,
+              Schedulers.newSingle("veriruntime-reattest", true));
     }
 
     MappingFilter mappingFilter = ProbeMappingFilter.of(probe, registry, err);
-    Pipeline pipeline = new Pipeline(new Pipeline.Components(verification, table, classifier, new HashSet<>(policy.jitAllowance),
-        ledger, metrics, routes, Duration.ofSeconds(policy.aggregation.windowSeconds), policy.aggregation.maxKeys,
-        Duration.ofSeconds(policy.aggregation.dropReportSeconds), policy.verification.queue, timer, gaps, host,
-        mappingFilter));
+    Pipeline pipeline =
+        new Pipeline(
+            new Pipeline.Components(
+                verification,
+                table,
+                classifier,
+                new HashSet<>(policy.jitAllowance),
+                ledger,
+                metrics,
+                routes,
+                Duration.ofSeconds(policy.aggregation.windowSeconds),
+                policy.aggregation.maxKeys,
+                Duration.ofSeconds(policy.aggregation.dropReportSeconds),
+                policy.verification.queue,
+                timer,
+                gaps,
+                host,
+                mappingFilter));
     Map<String, String> tags = new LinkedHashMap<>();
     probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
-    SelfIntegrityMonitor monitor = new SelfIntegrityMonitor(SelfIntegrity.forThisProcess(packages), tags, classifier,
-        Duration.ofMinutes(5), Schedulers.newSingle("veriruntime-self", true));
+    SelfIntegrityMonitor monitor =
+        new SelfIntegrityMonitor(
+            SelfIntegrity.forThisProcess(packages),
+            tags,
+            classifier,
+            Duration.ofMinutes(5),
+            Schedulers.newSingle("veriruntime-self", true));
     ApiServer apiServer = null;
     if (s.apiSocket() != null) {
-      LocalCoreApi api = ControlApi.coreApi(processes, verifier, state, journal, probe, List.copyOf(sinks), ledger,
-          s.references().size(), clock);
+      LocalCoreApi api =
+          ControlApi.coreApi(
+              processes,
+              verifier,
+              state,
+              journal,
+              probe,
+              List.copyOf(sinks),
+              ledger,
+              s.references().size(),
+              clock);
       try {
         apiServer = ControlApi.serve(api, s.apiSocket());
         err.println("veriruntime: control API on " + apiServer.socket());
@@ -225,17 +341,44 @@ public final class Daemon implements AutoCloseable {
         // The API is for operators; watching goes on without it, and the gap is reported.
         String why = "control API not available: " + s.apiSocket() + ": " + e.getMessage();
         err.println("veriruntime: " + why);
-        reports.add(classifier.degraded(null, why, Map.of("check", "control-api", "socket", s.apiSocket().toString())));
+        reports.add(
+            classifier.degraded(
+                null, why, Map.of("check", "control-api", "socket", s.apiSocket().toString())));
       }
       err.flush();
     }
-    Flux<SecurityEvent> packageReports = livePackages == null ? Flux.empty()
-        : livePackages.reloads().transform(new PackageRevalidation(verification, mappingFilter, table, processes, state,
-            previousVersions, classifier, metrics, line -> {
-              err.println("veriruntime: " + line);
-              err.flush();
-            }));
-    return new Daemon(s, probe, sinks, pipeline, metrics, small, large, reports, reattestation, monitor, packageReports, err,
+    Flux<SecurityEvent> packageReports =
+        livePackages == null
+            ? Flux.empty()
+            : livePackages
+                .reloads()
+                .transform(
+                    new PackageRevalidation(
+                        verification,
+                        mappingFilter,
+                        table,
+                        processes,
+                        state,
+                        previousVersions,
+                        classifier,
+                        metrics,
+                        line -> {
+                          err.println("veriruntime: " + line);
+                          err.flush();
+                        }));
+    return new Daemon(
+        s,
+        probe,
+        sinks,
+        pipeline,
+        metrics,
+        small,
+        large,
+        reports,
+        reattestation,
+        monitor,
+        packageReports,
+        err,
         apiServer);
   }
 
@@ -245,16 +388,20 @@ public final class Daemon implements AutoCloseable {
     if (duration != null) {
       live = live.take(duration);
     }
-    Flux<RuntimeEvent> events = settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
-    Flux<SecurityEvent> reports = Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events(), packageReports);
+    Flux<RuntimeEvent> events =
+        settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
+    Flux<SecurityEvent> reports =
+        Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events(), packageReports);
     if (reattestation != null) {
       reports = Flux.merge(reports, reattestation.events());
     }
-    pipeline.run(events, reports)
-        .doOnSubscribe(s -> {
-          err.println("veriruntime: watching (pid " + ProcessHandle.current().pid() + ")");
-          err.flush();
-        })
+    pipeline
+        .run(events, reports)
+        .doOnSubscribe(
+            s -> {
+              err.println("veriruntime: watching (pid " + ProcessHandle.current().pid() + ")");
+              err.flush();
+            })
         .blockLast();
   }
 
@@ -290,17 +437,28 @@ public final class Daemon implements AutoCloseable {
     largeLane.dispose();
   }
 
-  /** The sinks the policy asks for, each behind its rate; the meter registry they expose, if any. */
-  private record Outputs(List<Sink> sinks, List<SinkStage.Route> routes, JournalSink journal, MeterRegistry registry) {
-    static Outputs open(Policy policy, Settings s, PrintStream out, Scheduler timer, Classifier classifier,
-        List<SecurityEvent> reports) throws IOException {
+  /**
+   * The sinks the policy asks for, each behind its rate; the meter registry they expose, if any.
+   */
+  private record Outputs(
+      List<Sink> sinks, List<SinkStage.Route> routes, JournalSink journal, MeterRegistry registry) {
+    static Outputs open(
+        Policy policy,
+        Settings s,
+        PrintStream out,
+        Scheduler timer,
+        Classifier classifier,
+        List<SecurityEvent> reports)
+        throws IOException {
       List<Sink> sinks = new ArrayList<>();
       List<SinkStage.Route> routes = new ArrayList<>();
       MeterRegistry registry = new SimpleMeterRegistry();
       JournalSink journal = null;
       try {
         if (policy.sinks.metricsPort > 0) {
-          PrometheusSink prometheus = PrometheusSink.start("127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
+          PrometheusSink prometheus =
+              PrometheusSink.start(
+                  "127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
           registry = prometheus.registry();
           sinks.add(prometheus);
           routes.add(SinkStage.route(prometheus, 10_000, 10_000, timer));
@@ -308,31 +466,61 @@ public final class Daemon implements AutoCloseable {
         if (policy.sinks.console.enabled) {
           ConsoleSink console = s.json() ? ConsoleSink.jsonLines(out) : ConsoleSink.human(out);
           sinks.add(console);
-          routes.add(SinkStage.route(console, policy.sinks.console.rate, policy.sinks.console.burst, timer));
+          routes.add(
+              SinkStage.route(
+                  console, policy.sinks.console.rate, policy.sinks.console.burst, timer));
         }
         if (s.journal() && policy.sinks.journal.enabled) {
           Files.createDirectories(s.journalDir());
           restrict(s.journalDir());
           journal = JournalSink.open(s.journalDir());
-          journal.recoveryReport().ifPresent(r -> reports.add(classifier.degraded(null,
-              "evidence journal had a torn tail after a crash: " + r.bytesCut() + " bytes cut from " + r.file()
-                  + " after record " + r.lastGoodSeq() + " (partial loss of evidence)",
-              Map.of("check", "journal-recovery", "file", r.file(), "bytesCut", r.bytesCut()))));
+          journal
+              .recoveryReport()
+              .ifPresent(
+                  r ->
+                      reports.add(
+                          classifier.degraded(
+                              null,
+                              "evidence journal had a torn tail after a crash: "
+                                  + r.bytesCut()
+                                  + " bytes cut from "
+                                  + r.file()
+                                  + " after record "
+                                  + r.lastGoodSeq()
+                                  + " (partial loss of evidence)",
+                              Map.of(
+                                  "check",
+                                  "journal-recovery",
+                                  "file",
+                                  r.file(),
+                                  "bytesCut",
+                                  r.bytesCut()))));
           sinks.add(journal);
-          routes.add(SinkStage.route(journal, policy.sinks.journal.rate, policy.sinks.journal.burst, timer));
+          routes.add(
+              SinkStage.route(
+                  journal, policy.sinks.journal.rate, policy.sinks.journal.burst, timer));
         }
         if (!policy.sinks.webhook.isBlank()) {
-          WebhookSink webhook = new WebhookSink(WebhookOptions.defaults(URI.create(policy.sinks.webhook), payload(policy.sinks.webhookFormat)));
+          WebhookSink webhook =
+              new WebhookSink(
+                  WebhookOptions.defaults(
+                      URI.create(policy.sinks.webhook), payload(policy.sinks.webhookFormat)));
           sinks.add(webhook);
           routes.add(SinkStage.route(webhook, policy.sinks.webhookRate, 20, timer));
         }
         if (!policy.sinks.slack.isBlank()) {
-          WebhookSink slack = new WebhookSink(WebhookOptions.defaults(URI.create(policy.sinks.slack), WebhookPayload.SLACK));
+          WebhookSink slack =
+              new WebhookSink(
+                  WebhookOptions.defaults(URI.create(policy.sinks.slack), WebhookPayload.SLACK));
           sinks.add(slack);
           routes.add(SinkStage.route(slack, Math.min(1, policy.sinks.webhookRate), 10, timer));
         }
         if (!policy.sinks.syslog.isBlank()) {
-          SyslogSink syslog = SyslogSink.open(syslogTarget(policy.sinks.syslog), SyslogSink.AUTHPRIV, Schedulers.boundedElastic());
+          SyslogSink syslog =
+              SyslogSink.open(
+                  syslogTarget(policy.sinks.syslog),
+                  SyslogSink.AUTHPRIV,
+                  Schedulers.boundedElastic());
           sinks.add(syslog);
           routes.add(SinkStage.route(syslog, policy.sinks.syslogRate, 200, timer));
         }
@@ -349,7 +537,9 @@ public final class Daemon implements AutoCloseable {
       case "slack" -> WebhookPayload.SLACK;
       case "falco" -> WebhookPayload.FALCO;
       case "json", "event" -> WebhookPayload.EVENT;
-      default -> throw new IllegalArgumentException("webhook format must be json, slack or falco: " + format);
+      default ->
+          throw new IllegalArgumentException(
+              "webhook format must be json, slack or falco: " + format);
     };
   }
 
@@ -362,7 +552,9 @@ public final class Daemon implements AutoCloseable {
       case "tcp" -> SyslogSink.Target.tcp(uri.getHost(), uri.getPort() < 0 ? 514 : uri.getPort());
       case "unix" -> SyslogSink.Target.unixDatagram(Path.of(uri.getPath()));
       case "unix-stream" -> SyslogSink.Target.unixStream(Path.of(uri.getPath()));
-      default -> throw new IllegalArgumentException("syslog address must be udp://, tcp://, unix:// or unix-stream://: " + address);
+      default ->
+          throw new IllegalArgumentException(
+              "syslog address must be udp://, tcp://, unix:// or unix-stream://: " + address);
     };
   }
 

@@ -23,7 +23,8 @@ public final class DropReporter {
   private final String host;
   private Instant windowStart;
 
-  public DropReporter(DropLedger ledger, SinkStage sinks, Duration period, Scheduler scheduler, String host) {
+  public DropReporter(
+      DropLedger ledger, SinkStage sinks, Duration period, Scheduler scheduler, String host) {
     this.ledger = ledger;
     this.sinks = sinks;
     this.period = period;
@@ -61,7 +62,8 @@ public final class DropReporter {
     return java.util.Optional.of(
         SecurityEvent.builder(EventType.VERIFICATION_DEGRADED, end)
             .host(host)
-            .reason(total + " events not fully handled between " + start + " and " + end + ": " + lost)
+            .reason(
+                total + " events not fully handled between " + start + " and " + end + ": " + lost)
             .firstSeen(start)
             .lastSeen(end)
             .detail(SinkStage.DROP_REPORT, true)

@@ -7,10 +7,14 @@ import java.util.Objects;
 /**
  * The outcome of verifying one executed file: a {@link BinaryVerification}, or the reason no
  * verification was possible (the process exited and its path no longer holds the executed inode,
- * the file was unreadable...). An unverifiable file is reported as VERIFICATION_DEGRADED, never
- * as verified.
+ * the file was unreadable...). An unverifiable file is reported as VERIFICATION_DEGRADED, never as
+ * verified.
  */
-public record ExecutableCheck(String path, FileIdentity identity, BinaryVerification verification, String unverifiableReason) {
+public record ExecutableCheck(
+    String path,
+    FileIdentity identity,
+    BinaryVerification verification,
+    String unverifiableReason) {
 
   public ExecutableCheck {
     Objects.requireNonNull(path, "path");

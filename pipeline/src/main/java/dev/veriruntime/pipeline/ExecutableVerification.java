@@ -22,9 +22,9 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>A new verification opens the file <em>immediately</em>, on the caller's thread, through {@code
  * /proc/PID/exe}: the exact inode that runs, even if the path was replaced, and it stays readable
- * after a short-lived process exits. If the process is already gone, the path is used, but only when
- * its identity still equals the one the kernel reported (the verifier checks), else the result is
- * an unverifiable {@link ExecutableCheck}. Hashing then runs on one of two injected schedulers:
+ * after a short-lived process exits. If the process is already gone, the path is used, but only
+ * when its identity still equals the one the kernel reported (the verifier checks), else the result
+ * is an unverifiable {@link ExecutableCheck}. Hashing then runs on one of two injected schedulers:
  * files of at least {@code largeFileBytes} on their own lane, so a huge file cannot starve small
  * ones. At most {@code maxOpen} files are held open waiting; beyond that the file is reopened by
  * path later (still identity-checked). Thread-safe.
@@ -59,7 +59,9 @@ public final class ExecutableVerification {
     this.ledger = ledger;
   }
 
-  /** A completed check for this identity, counted as a cache hit; empty when it must be computed. */
+  /**
+   * A completed check for this identity, counted as a cache hit; empty when it must be computed.
+   */
   public Optional<ExecutableCheck> hit(FileIdentity identity) {
     Optional<ExecutableCheck> c = cache.getIfPresent(identity);
     if (c.isPresent()) {
@@ -75,12 +77,17 @@ public final class ExecutableVerification {
    * @param procPath computes, on a miss only, the path that reaches the exact inode while the
    *     process lives ({@code /proc/PID/exe} or {@code /proc/PID/map_files/...}); may give null
    */
-  public Mono<ExecutableCheck> check(String path, FileIdentity identity, Supplier<String> procPath) {
+  public Mono<ExecutableCheck> check(
+      String path, FileIdentity identity, Supplier<String> procPath) {
     return cache
-        .get(identity, () -> start(path, identity, procPath), source -> metrics.cache(source.name().toLowerCase()))
+        .get(
+            identity,
+            () -> start(path, identity, procPath),
+            source -> metrics.cache(source.name().toLowerCase()))
         .doOnNext(
             c -> {
-              // Keep only answers about the very inode the kernel named; anything else may succeed later.
+              // Keep only answers about the very inode the kernel named; anything else may succeed
+              // later.
               if (!c.verified() || !c.verification().identity().equals(identity)) {
                 cache.invalidate(identity);
               }
@@ -93,14 +100,15 @@ public final class ExecutableVerification {
   }
 
   /**
-   * Forgets the cached checks for which {@code test} holds, for example those of files whose package
-   * record changed, and returns them; checks in flight now answer but are not cached.
+   * Forgets the cached checks for which {@code test} holds, for example those of files whose
+   * package record changed, and returns them; checks in flight now answer but are not cached.
    */
   public List<ExecutableCheck> invalidateIf(Predicate<ExecutableCheck> test) {
     return cache.invalidateIf(test);
   }
 
-  private Mono<ExecutableCheck> start(String path, FileIdentity identity, Supplier<String> procPath) {
+  private Mono<ExecutableCheck> start(
+      String path, FileIdentity identity, Supplier<String> procPath) {
     Opened opened = open.get() >= maxOpen ? null : openExact(procPath.get(), identity);
     if (opened != null) {
       open.incrementAndGet();
@@ -112,7 +120,9 @@ public final class ExecutableVerification {
             RejectedExecutionException.class,
             e -> {
               ledger.increment("stage.verify.rejected");
-              return Mono.just(ExecutableCheck.unverifiable(path, identity, "verification queue full: " + e.getMessage()));
+              return Mono.just(
+                  ExecutableCheck.unverifiable(
+                      path, identity, "verification queue full: " + e.getMessage()));
             })
         .doFinally(
             s -> {
@@ -128,25 +138,29 @@ public final class ExecutableVerification {
 
   private ExecutableCheck verifyNow(String path, FileIdentity identity, Opened opened) {
     try {
-      BinaryVerification v = opened != null
-          ? verifier.verifyOpened(opened.channel(), opened.identity(), path, identity)
-          : verifier.verify(Path.of(path), identity);
+      BinaryVerification v =
+          opened != null
+              ? verifier.verifyOpened(opened.channel(), opened.identity(), path, identity)
+              : verifier.verify(Path.of(path), identity);
       metrics.verdict(v.verdict().name());
       metrics.hashed(v.identity().size());
       return ExecutableCheck.of(v);
     } catch (IOException | RuntimeException e) {
-      String why = opened == null
-          ? "the running file could not be opened through /proc (process gone, or it executed something else since), and "
-              + path + " no longer holds it: " + e.getMessage()
-          : "executable unreadable: " + e.getMessage();
+      String why =
+          opened == null
+              ? "the running file could not be opened through /proc (process gone, or it executed something else since), and "
+                  + path
+                  + " no longer holds it: "
+                  + e.getMessage()
+              : "executable unreadable: " + e.getMessage();
       return ExecutableCheck.unverifiable(path, identity, why);
     }
   }
 
   /**
-   * Opens {@code procPath} if it still reaches the very inode the kernel reported: stat, open,
-   * stat again; anything else (process gone, exec'd again, mapping changed) gives null and the
-   * caller falls back to the path, identity-checked.
+   * Opens {@code procPath} if it still reaches the very inode the kernel reported: stat, open, stat
+   * again; anything else (process gone, exec'd again, mapping changed) gives null and the caller
+   * falls back to the path, identity-checked.
    */
   private static Opened openExact(String procPath, FileIdentity expected) {
     if (procPath == null) {

@@ -28,7 +28,12 @@ public final class GapDetector {
    * @param tolerance extra delay beyond {@code period} that is not reported (GC pauses, load)
    * @param monotonicNanos {@code System::nanoTime} in production (CLOCK_MONOTONIC on Linux)
    */
-  public GapDetector(Duration period, Duration tolerance, Scheduler scheduler, LongSupplier monotonicNanos, String host) {
+  public GapDetector(
+      Duration period,
+      Duration tolerance,
+      Scheduler scheduler,
+      LongSupplier monotonicNanos,
+      String host) {
     this.period = period;
     this.tolerance = tolerance;
     this.scheduler = scheduler;
@@ -59,7 +64,10 @@ public final class GapDetector {
     double seconds = elapsedNanos / 1e9;
     return SecurityEvent.builder(EventType.SELF_INTEGRITY_FAILURE, end)
         .host(host)
-        .reason(String.format("agent did not run for %.1f s (stopped, frozen or starved); events in that window were delayed and may be lost", seconds))
+        .reason(
+            String.format(
+                "agent did not run for %.1f s (stopped, frozen or starved); events in that window were delayed and may be lost",
+                seconds))
         .firstSeen(start)
         .lastSeen(end)
         .detail("gapMillis", elapsedNanos / 1_000_000)

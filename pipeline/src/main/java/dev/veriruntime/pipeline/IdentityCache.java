@@ -13,11 +13,11 @@ import reactor.core.publisher.Mono;
 
 /**
  * Results by kernel identity, with in-flight de-duplication: while the result for a key is being
- * computed, every further request for that key joins the same computation, so 500 concurrent
- * execs of a new binary cause one hash. Completed results are kept in an LRU of {@code capacity}
- * entries. Errors are not cached: the next request computes again. After {@link #invalidateIf},
- * computations that were already running still answer their callers but are not cached, since they
- * may have used what the invalidation was about. Thread-safe.
+ * computed, every further request for that key joins the same computation, so 500 concurrent execs
+ * of a new binary cause one hash. Completed results are kept in an LRU of {@code capacity} entries.
+ * Errors are not cached: the next request computes again. After {@link #invalidateIf}, computations
+ * that were already running still answer their callers but are not cached, since they may have used
+ * what the invalidation was about. Thread-safe.
  *
  * @param <K> key, normally {@code FileIdentity} (dev, inode, ctime, size)
  * @param <V> result
@@ -25,6 +25,7 @@ import reactor.core.publisher.Mono;
 public final class IdentityCache<K, V> {
   private final Map<K, V> done;
   private final ConcurrentHashMap<K, Mono<V>> inflight = new ConcurrentHashMap<>();
+
   /** Bumped by {@link #invalidateIf}; guarded by {@code done}. */
   private long generation;
 

@@ -42,6 +42,7 @@ public final class LivePackageDatabase implements Supplier<PackageDatabase> {
   private final Duration quiet;
   private final Scheduler scheduler;
   private final AtomicReference<PackageDatabase> current = new AtomicReference<>();
+
   /** The signature the current snapshot was loaded under. */
   private final AtomicReference<Object> loadedUnder = new AtomicReference<>();
 
@@ -60,7 +61,8 @@ public final class LivePackageDatabase implements Supplier<PackageDatabase> {
    */
   public record Signature(long infoDirModifiedNanos, long statusModifiedNanos) {
     public static Signature of(Path infoDir) {
-      return new Signature(modified(infoDir), modified(infoDir.toAbsolutePath().resolveSibling("status")));
+      return new Signature(
+          modified(infoDir), modified(infoDir.toAbsolutePath().resolveSibling("status")));
     }
 
     private static long modified(Path p) {
@@ -91,7 +93,8 @@ public final class LivePackageDatabase implements Supplier<PackageDatabase> {
    * @param signature what changes when the database changes (see {@link Signature})
    * @throws IOException if the first snapshot cannot be loaded
    */
-  public LivePackageDatabase(Supplier<?> signature, Loader loader, Duration poll, Duration quiet, Scheduler scheduler)
+  public LivePackageDatabase(
+      Supplier<?> signature, Loader loader, Duration poll, Duration quiet, Scheduler scheduler)
       throws IOException {
     this.signature = Objects.requireNonNull(signature, "signature");
     this.loader = Objects.requireNonNull(loader, "loader");
@@ -102,11 +105,14 @@ public final class LivePackageDatabase implements Supplier<PackageDatabase> {
     current.set(Objects.requireNonNull(loader.load(), "loader gave null"));
   }
 
-  /** The dpkg database under {@code infoDir} ({@code /var/lib/dpkg/info}); a missing directory is empty. */
-  public static LivePackageDatabase open(Path infoDir, Duration poll, Duration quiet, Scheduler scheduler)
-      throws IOException {
-    return new LivePackageDatabase(() -> Signature.of(infoDir), () -> PackageDatabase.load(infoDir), poll, quiet,
-        scheduler);
+  /**
+   * The dpkg database under {@code infoDir} ({@code /var/lib/dpkg/info}); a missing directory is
+   * empty.
+   */
+  public static LivePackageDatabase open(
+      Path infoDir, Duration poll, Duration quiet, Scheduler scheduler) throws IOException {
+    return new LivePackageDatabase(
+        () -> Signature.of(infoDir), () -> PackageDatabase.load(infoDir), poll, quiet, scheduler);
   }
 
   /** The snapshot in use now. */
@@ -135,8 +141,11 @@ public final class LivePackageDatabase implements Supplier<PackageDatabase> {
     try {
       after = Objects.requireNonNull(loader.load(), "loader gave null");
     } catch (IOException | RuntimeException e) {
-      return new Reload(before, PackageDatabase.Changes.NONE,
-          "the package database could not be reloaded, the previous snapshot stays in use: " + e.getMessage());
+      return new Reload(
+          before,
+          PackageDatabase.Changes.NONE,
+          "the package database could not be reloaded, the previous snapshot stays in use: "
+              + e.getMessage());
     }
     current.set(after);
     return new Reload(after, after.changesFrom(before), null);

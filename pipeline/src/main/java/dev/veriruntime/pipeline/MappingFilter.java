@@ -3,9 +3,9 @@ package dev.veriruntime.pipeline;
 import dev.veriruntime.ingest.event.FileIdentity;
 
 /**
- * Where the pipeline tells the kernel probe which files' executable mappings need no report: a
- * file whose mapping was classified VERIFIED with nothing to report is handed to {@link #skip}, and
- * the probe then counts further mappings of that exact identity instead of sending them (see {@code
+ * Where the pipeline tells the kernel probe which files' executable mappings need no report: a file
+ * whose mapping was classified VERIFIED with nothing to report is handed to {@link #skip}, and the
+ * probe then counts further mappings of that exact identity instead of sending them (see {@code
  * Probe.skipMappingsOf}). The probe still reports the file if it is deleted or a memfd, and a
  * changed file has a new identity. {@link #reset} forgets every file, for when trust changes.
  *
@@ -14,13 +14,14 @@ import dev.veriruntime.ingest.event.FileIdentity;
  */
 public interface MappingFilter {
   /** No kernel filtering (tests, replays). */
-  MappingFilter NONE = new MappingFilter() {
-    @Override
-    public void skip(FileIdentity file) {}
+  MappingFilter NONE =
+      new MappingFilter() {
+        @Override
+        public void skip(FileIdentity file) {}
 
-    @Override
-    public void reset() {}
-  };
+        @Override
+        public void reset() {}
+      };
 
   /** Mappings of {@code file} (kernel identity) need not be reported from now on. */
   void skip(FileIdentity file);

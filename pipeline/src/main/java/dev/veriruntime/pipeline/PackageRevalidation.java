@@ -20,9 +20,9 @@ import java.util.function.Function;
 import reactor.core.publisher.Flux;
 
 /**
- * What a package-database reload ({@link LivePackageDatabase}) changes for the running agent, so that
- * an upgrade does not alarm forever while a file that does not match its new record stays a finding.
- * For each reload, in order:
+ * What a package-database reload ({@link LivePackageDatabase}) changes for the running agent, so
+ * that an upgrade does not alarm forever while a file that does not match its new record stays a
+ * finding. For each reload, in order:
  *
  * <ol>
  *   <li>cached verdicts of files whose package record changed are dropped, here and in the process
@@ -30,8 +30,8 @@ import reactor.core.publisher.Flux;
  *       of such a file is verified against the new snapshot;
  *   <li>every tracked process that runs such a file is verified again now, if the path still holds
  *       the very inode it runs: a match is quiet, anything else is reported again as usual ({@code
- *       VERIFY_FAILED} for a file that differs from its new record); its runtime state is forgotten,
- *       so re-attestation records a fresh one;
+ *       VERIFY_FAILED} for a file that differs from its new record); its runtime state is
+ *       forgotten, so re-attestation records a fresh one;
  *   <li>a process whose path now holds another inode runs the previous version of the file; it is
  *       counted, not checked against the new record, which describes other bytes. Files verified
  *       before the reload that the path no longer holds become {@link PreviousPackageVersions}, so
@@ -41,10 +41,11 @@ import reactor.core.publisher.Flux;
  *
  * A reload that failed becomes one {@code VERIFICATION_DEGRADED}. Every reload is one informational
  * log line and counts in {@code veriruntime.package.database.reloads} and {@code
- * veriruntime.package.database.files.changed}. Subscribe on one thread at a time (reloads come
- * one after another); the re-verifications run on the verification lanes.
+ * veriruntime.package.database.files.changed}. Subscribe on one thread at a time (reloads come one
+ * after another); the re-verifications run on the verification lanes.
  */
-public final class PackageRevalidation implements Function<Flux<LivePackageDatabase.Reload>, Flux<SecurityEvent>> {
+public final class PackageRevalidation
+    implements Function<Flux<LivePackageDatabase.Reload>, Flux<SecurityEvent>> {
   private final ExecutableVerification verification;
   private final MappingFilter mappingFilter;
   private final ProcessTable table;
@@ -55,10 +56,18 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
   private final PipelineMetrics metrics;
   private final Consumer<String> log;
 
-  /** @param log receives one line per reload (informational, not an event) */
-  public PackageRevalidation(ExecutableVerification verification, MappingFilter mappingFilter, ProcessTable table,
+  /**
+   * @param log receives one line per reload (informational, not an event)
+   */
+  public PackageRevalidation(
+      ExecutableVerification verification,
+      MappingFilter mappingFilter,
+      ProcessTable table,
       ProcessVerifier processes,
-      RuntimeStateRegistry state, PreviousPackageVersions previousVersions, Classifier classifier, PipelineMetrics metrics,
+      RuntimeStateRegistry state,
+      PreviousPackageVersions previousVersions,
+      Classifier classifier,
+      PipelineMetrics metrics,
       Consumer<String> log) {
     this.previousVersions = previousVersions;
     this.verification = verification;
@@ -79,11 +88,13 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
   private Flux<SecurityEvent> revalidate(LivePackageDatabase.Reload reload) {
     if (reload.failed()) {
       log.accept(reload.failure());
-      return Flux.just(classifier.degraded(null, reload.failure(), Map.of("check", "package-database")));
+      return Flux.just(
+          classifier.degraded(null, reload.failure(), Map.of("check", "package-database")));
     }
     PackageDatabase.Changes changes = reload.changes();
     metrics.packageDatabaseReloaded(changes.paths().size());
-    List<ExecutableCheck> dropped = changes.isEmpty() ? List.of() : verification.invalidateIf(c -> changes.affects(c.path()));
+    List<ExecutableCheck> dropped =
+        changes.isEmpty() ? List.of() : verification.invalidateIf(c -> changes.affects(c.path()));
     if (!changes.isEmpty()) {
       processes.forgetFileVerifications();
       // The kernel skips mappings of files verified under the old records; it forgets them all.
@@ -108,14 +119,18 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
     }
     int runningPrevious = previousVersion;
     return Flux.fromIterable(current)
-        .flatMap(e -> verification.check(e.exePath(), e.identity(), () -> "/proc/" + e.pid() + "/exe")
-            .map(c -> recheck(e, c)))
+        .flatMap(
+            e ->
+                verification
+                    .check(e.exePath(), e.identity(), () -> "/proc/" + e.pid() + "/exe")
+                    .map(c -> recheck(e, c)))
         .collectList()
-        .flatMapIterable(rechecked -> {
-          long findings = rechecked.stream().filter(Optional::isPresent).count();
-          log.accept(describe(reload, dropped, rechecked.size(), findings, runningPrevious));
-          return rechecked.stream().flatMap(Optional::stream).toList();
-        });
+        .flatMapIterable(
+            rechecked -> {
+              long findings = rechecked.stream().filter(Optional::isPresent).count();
+              log.accept(describe(reload, dropped, rechecked.size(), findings, runningPrevious));
+              return rechecked.stream().flatMap(Optional::stream).toList();
+            });
   }
 
   /** The event a running process warrants after its executable was verified again, if any. */
@@ -132,27 +147,56 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
     try {
       return identity.equals(BinaryVerifier.identity(Path.of(path)));
     } catch (IOException | RuntimeException gone) {
-      return false; // removed with its package, or unreadable: not the file the new record describes
+      return false; // removed with its package, or unreadable: not the file the new record
+      // describes
     }
   }
 
   private static boolean diskHashVerified(ExecutableCheck c) {
-    return c.verified() && c.verification().coverage().get(Scope.DISK_HASH)
-        .map(r -> r.status() == ScopeStatus.VERIFIED).orElse(false);
+    return c.verified()
+        && c.verification()
+            .coverage()
+            .get(Scope.DISK_HASH)
+            .map(r -> r.status() == ScopeStatus.VERIFIED)
+            .orElse(false);
   }
 
-  private static String describe(LivePackageDatabase.Reload r, List<ExecutableCheck> dropped, int rechecked,
-      long stillFindings, int runningPrevious) {
+  private static String describe(
+      LivePackageDatabase.Reload r,
+      List<ExecutableCheck> dropped,
+      int rechecked,
+      long stillFindings,
+      int runningPrevious) {
     PackageDatabase.Changes changes = r.changes();
-    long droppedFindings = dropped.stream()
-        .filter(c -> !c.verified() || c.verification().verdict() != Verdict.VERIFIED)
-        .count();
-    return "package database reloaded: " + r.database().size() + " files, " + changes.paths().size()
-        + " changed in " + changes.packages().size() + " package(s)" + packageList(changes)
-        + "; " + dropped.size() + " cached verdict(s) dropped (" + droppedFindings + " of them findings)"
-        + "; " + rechecked + " running process(es) verified again, " + (rechecked - stillFindings) + " now quiet, "
-        + stillFindings + " still finding(s)"
-        + (runningPrevious == 0 ? "" : "; " + runningPrevious + " process(es) still run the previous version until restarted");
+    long droppedFindings =
+        dropped.stream()
+            .filter(c -> !c.verified() || c.verification().verdict() != Verdict.VERIFIED)
+            .count();
+    return "package database reloaded: "
+        + r.database().size()
+        + " files, "
+        + changes.paths().size()
+        + " changed in "
+        + changes.packages().size()
+        + " package(s)"
+        + packageList(changes)
+        + "; "
+        + dropped.size()
+        + " cached verdict(s) dropped ("
+        + droppedFindings
+        + " of them findings)"
+        + "; "
+        + rechecked
+        + " running process(es) verified again, "
+        + (rechecked - stillFindings)
+        + " now quiet, "
+        + stillFindings
+        + " still finding(s)"
+        + (runningPrevious == 0
+            ? ""
+            : "; "
+                + runningPrevious
+                + " process(es) still run the previous version until restarted");
   }
 
   private static String packageList(PackageDatabase.Changes changes) {
@@ -160,6 +204,9 @@ public final class PackageRevalidation implements Function<Flux<LivePackageDatab
       return "";
     }
     List<String> names = changes.packages().stream().limit(10).toList();
-    return " (" + String.join(", ", names) + (changes.packages().size() > names.size() ? ", ..." : "") + ")";
+    return " ("
+        + String.join(", ", names)
+        + (changes.packages().size() > names.size() ? ", ..." : "")
+        + ")";
   }
 }

@@ -55,7 +55,14 @@ public final class Pipeline {
   public Pipeline(Components c) {
     this.track = new TrackStage(c.table(), c.ledger(), c.metrics());
     this.verify = new VerifyStage(c.verification(), c.table(), c.metrics(), c.maxInFlight());
-    this.classify = new ClassifyStage(c.classifier(), c.table(), c.jitAllowance(), c.metrics(), c.ledger(), c.mappingFilter());
+    this.classify =
+        new ClassifyStage(
+            c.classifier(),
+            c.table(),
+            c.jitAllowance(),
+            c.metrics(),
+            c.ledger(),
+            c.mappingFilter());
     this.aggregate = new AggregateStage(c.aggregationWindow(), c.aggregationKeys(), c.timer());
     this.sinks = new SinkStage(c.routes(), c.ledger());
     this.drops = new DropReporter(c.ledger(), sinks, c.dropReportPeriod(), c.timer(), c.host());
@@ -71,12 +78,16 @@ public final class Pipeline {
    */
   public Flux<SecurityEvent> run(Flux<RuntimeEvent> events, Flux<SecurityEvent> reports) {
     Flux<SecurityEvent> detected = events.transform(track).transform(verify).transform(classify);
-    Flux<SecurityEvent> periodic = gaps == null ? drops.reports() : Flux.merge(drops.reports(), gaps.gaps());
+    Flux<SecurityEvent> periodic =
+        gaps == null ? drops.reports() : Flux.merge(drops.reports(), gaps.gaps());
     return detected
         .publish(
             shared ->
-                Flux.merge(shared, Flux.merge(reports, periodic).takeUntilOther(shared.ignoreElements()))
-                    .concatWith(Flux.defer(() -> Flux.fromIterable(drops.report().stream().toList()))))
+                Flux.merge(
+                        shared,
+                        Flux.merge(reports, periodic).takeUntilOther(shared.ignoreElements()))
+                    .concatWith(
+                        Flux.defer(() -> Flux.fromIterable(drops.report().stream().toList()))))
         .transform(aggregate)
         .transform(sinks);
   }

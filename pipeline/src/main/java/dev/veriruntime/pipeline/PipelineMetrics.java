@@ -17,13 +17,14 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code veriruntime.events.dropped{place}}: events a stage or sink could not handle;
  *   <li>{@code veriruntime.verdicts{verdict}}: binary verdicts computed (cache misses);
  *   <li>{@code veriruntime.cache.lookups{result=hit|miss|inflight}}: identity cache;
- *   <li>{@code veriruntime.exec.verdict.latency}: kernel exec timestamp to verdict, with percentiles;
+ *   <li>{@code veriruntime.exec.verdict.latency}: kernel exec timestamp to verdict, with
+ *       percentiles;
  *   <li>{@code veriruntime.bytes.hashed}: bytes read for hashing;
  *   <li>{@code veriruntime.events.emitted{type}}: security events handed to the sinks;
- *   <li>{@code veriruntime.package.database.reloads}: new package-database snapshots taken after the
- *       package manager changed it;
- *   <li>{@code veriruntime.package.database.files.changed}: file records those reloads added, removed
- *       or changed.
+ *   <li>{@code veriruntime.package.database.reloads}: new package-database snapshots taken after
+ *       the package manager changed it;
+ *   <li>{@code veriruntime.package.database.files.changed}: file records those reloads added,
+ *       removed or changed.
  * </ul>
  *
  * Thread-safe; meters are created once per tag value and cached.
@@ -47,11 +48,17 @@ public final class PipelineMetrics {
             .maximumExpectedValue(Duration.ofSeconds(10))
             .register(registry);
     this.bytesHashed =
-        DistributionSummary.builder("veriruntime.bytes.hashed").baseUnit("bytes").register(registry);
-    this.packageReloads = Counter.builder("veriruntime.package.database.reloads")
-        .description("package database snapshots reloaded after the package manager changed it").register(registry);
-    this.packageFilesChanged = Counter.builder("veriruntime.package.database.files.changed")
-        .description("file records added, removed or changed by package database reloads").register(registry);
+        DistributionSummary.builder("veriruntime.bytes.hashed")
+            .baseUnit("bytes")
+            .register(registry);
+    this.packageReloads =
+        Counter.builder("veriruntime.package.database.reloads")
+            .description("package database snapshots reloaded after the package manager changed it")
+            .register(registry);
+    this.packageFilesChanged =
+        Counter.builder("veriruntime.package.database.files.changed")
+            .description("file records added, removed or changed by package database reloads")
+            .register(registry);
   }
 
   public MeterRegistry registry() {

@@ -27,28 +27,37 @@ import java.util.Set;
 public final class Policy {
   /** Signed (DSSE) or unsigned in-toto statements whose subjects are trusted references. */
   public List<String> references = new ArrayList<>();
+
   /** Public keys (PEM, SPKI) that may sign references. */
   public List<String> trustedKeys = new ArrayList<>();
+
   /**
    * Accept a file owned by a Debian package when its content matches the package database's
    * checksum ({@code /var/lib/dpkg/info/*.md5sums}): the embedded default's source of trust.
    */
   public boolean packageDatabase = true;
+
   /**
    * Where the package database lives (dpkg's info directory). Watched while the agent runs: after
    * the package manager changes it, a new snapshot is loaded and what changed is verified again.
    */
   public String packageDatabaseDir = "/var/lib/dpkg/info";
+
   /** Scopes intended for every executed binary. */
   public Set<Scope> execScopes = EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER);
-  /** Executables (by SHA-256, never by name) allowed to create anonymous executable memory (JITs). */
+
+  /**
+   * Executables (by SHA-256, never by name) allowed to create anonymous executable memory (JITs).
+   */
   public List<String> jitAllowance = new ArrayList<>();
+
   /**
    * Accept a library loaded at run time (dlopen, outside the executable's dependency closure) when
    * the library itself is verified: plug-ins of JVMs, NSS, PAM, iconv. An unknown or failed library
    * is reported either way; false reports every library outside the closure.
    */
   public boolean acceptVerifiedDlopen = true;
+
   // @JsonMerge: a file that names one key of a section keeps the section's other defaults.
   @JsonMerge public Verification verification = new Verification();
   @JsonMerge public Reattestation reattestation = new Reattestation();
@@ -59,10 +68,15 @@ public final class Policy {
   public static final class Verification {
     /** Files verified at once (small lane). */
     public int concurrency = 2;
-    /** Files at or above this size go to their own lane of one, so they cannot starve small ones. */
+
+    /**
+     * Files at or above this size go to their own lane of one, so they cannot starve small ones.
+     */
     public long largeFileBytes = 64L << 20;
+
     /** Verdicts kept by kernel identity (dev, inode, ctime, size). */
     public int cacheEntries = 65_536;
+
     /** Events waiting for verification before new ones are dropped (and counted). */
     public int queue = 16_384;
   }
@@ -70,8 +84,10 @@ public final class Policy {
   /** Periodic re-verification of long-running processes. */
   public static final class Reattestation {
     public boolean enabled = true;
+
     /** Memory compared per second across all processes. */
     public long bytesPerSecond = 32L << 20;
+
     /** Pause between rounds, in seconds. */
     public long intervalSeconds = 60;
   }
@@ -80,6 +96,7 @@ public final class Policy {
   public static final class Aggregation {
     public long windowSeconds = 10;
     public int maxKeys = 65_536;
+
     /** How often losses are reported as VERIFICATION_DEGRADED. */
     public long dropReportSeconds = 5;
   }
@@ -88,14 +105,19 @@ public final class Policy {
   public static final class Sinks {
     @JsonMerge public Output console = new Output(true, 50, 200);
     @JsonMerge public Output journal = new Output(true, 1_000, 5_000);
+
     /** Webhook URL (JSON, Slack or Falco format); off when empty. */
     public String webhook = "";
+
     public String webhookFormat = "json";
     public String slack = "";
+
     /** Syslog address: udp://host:port, tcp://host:port or unix:///dev/log; off when empty. */
     public String syslog = "";
+
     /** Prometheus scrape port on 127.0.0.1; 0 = off. */
     public int metricsPort = 0;
+
     public double webhookRate = 5;
     public double syslogRate = 100;
   }

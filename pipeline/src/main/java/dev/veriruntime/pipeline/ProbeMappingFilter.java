@@ -23,8 +23,10 @@ final class ProbeMappingFilter implements MappingFilter {
   }
 
   static MappingFilter of(Probe probe, MeterRegistry registry, PrintStream err) {
-    FunctionCounter.builder("veriruntime.events.filtered", probe, p -> p.isClosed() ? 0 : p.filteredMappings())
-        .description("executable mappings of verified files counted in the kernel instead of reported")
+    FunctionCounter.builder(
+            "veriruntime.events.filtered", probe, p -> p.isClosed() ? 0 : p.filteredMappings())
+        .description(
+            "executable mappings of verified files counted in the kernel instead of reported")
         .tag("kind", "ExecMappingEvent")
         .register(registry);
     return new ProbeMappingFilter(probe, err);
@@ -50,7 +52,9 @@ final class ProbeMappingFilter implements MappingFilter {
 
   private void warnOnce(RuntimeException e) {
     if (warned.compareAndSet(false, true)) {
-      err.println("veriruntime: kernel mapping filter unavailable, mappings of verified files are sent as usual: " + e.getMessage());
+      err.println(
+          "veriruntime: kernel mapping filter unavailable, mappings of verified files are sent as usual: "
+              + e.getMessage());
     }
   }
 }

@@ -11,10 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * What the pipeline knows about live processes: which executable each one runs (from its exec
- * event or the start-up scan), its parent and cgroup, and the executable's digest once verified.
- * Used to name the executable behind a later mapping, anonymous executable memory or injection, to
- * apply JIT allowances by digest, and to show the parent chain. Bounded: at most {@code capacity}
+ * What the pipeline knows about live processes: which executable each one runs (from its exec event
+ * or the start-up scan), its parent and cgroup, and the executable's digest once verified. Used to
+ * name the executable behind a later mapping, anonymous executable memory or injection, to apply
+ * JIT allowances by digest, and to show the parent chain. Bounded: at most {@code capacity}
  * processes (exits remove them; beyond capacity new processes are not tracked and counted).
  *
  * <p>An exited process stays answerable through {@link #get} and {@link #parentChain} for a short
@@ -29,13 +29,15 @@ public final class ProcessTable {
   private final DropLedger ledger;
   private final long graceNanos;
   private final LongSupplier nanoTime;
+
   /** Recently exited processes, oldest first; guarded by itself. */
-  private final LinkedHashMap<Integer, Departed> departed = new LinkedHashMap<>(64, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Integer, Departed> eldest) {
-      return size() > DEPARTED_CAPACITY;
-    }
-  };
+  private final LinkedHashMap<Integer, Departed> departed =
+      new LinkedHashMap<>(64, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Departed> eldest) {
+          return size() > DEPARTED_CAPACITY;
+        }
+      };
 
   static final int DEPARTED_CAPACITY = 4096;
   static final Duration DEPARTED_GRACE = Duration.ofSeconds(10);
@@ -43,7 +45,14 @@ public final class ProcessTable {
   private record Departed(Entry entry, long exitedNanos) {}
 
   /** One live process. {@code sha256} is null until its executable was verified. */
-  public record Entry(int pid, int ppid, String exePath, FileIdentity identity, long cgroupId, String comm, String sha256) {
+  public record Entry(
+      int pid,
+      int ppid,
+      String exePath,
+      FileIdentity identity,
+      long cgroupId,
+      String comm,
+      String sha256) {
     Entry withSha256(String digest) {
       return new Entry(pid, ppid, exePath, identity, cgroupId, comm, digest);
     }
@@ -75,8 +84,12 @@ public final class ProcessTable {
   public void verified(int pid, FileIdentity identity, String sha256) {
     byPid.computeIfPresent(pid, (k, e) -> identity.equals(e.identity()) ? e.withSha256(sha256) : e);
     synchronized (departed) {
-      departed.computeIfPresent(pid, (k, d) -> identity.equals(d.entry().identity())
-          ? new Departed(d.entry().withSha256(sha256), d.exitedNanos()) : d);
+      departed.computeIfPresent(
+          pid,
+          (k, d) ->
+              identity.equals(d.entry().identity())
+                  ? new Departed(d.entry().withSha256(sha256), d.exitedNanos())
+                  : d);
     }
   }
 

@@ -22,13 +22,13 @@ import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * Continuous re-attestation of long-running processes, so a patch made an hour after start is
- * still found. Each round verifies, in full (VerifyProcess: MEMORY_MAP, MEMORY_CODE...), up to
- * {@code perRound} tracked processes not yet in the {@link RuntimeStateRegistry}; every second the
- * {@link ReattestationScheduler} spends its byte budget re-comparing code of known processes.
- * MEMORY_CODE or MEMORY_MAP failures become RUNTIME_DRIFT; a memory comparison that could not be
- * made becomes VERIFICATION_DEGRADED, unless the process simply ended meanwhile (a process that is
- * gone has no code left to check). All work runs on the one injected single-thread scheduler.
+ * Continuous re-attestation of long-running processes, so a patch made an hour after start is still
+ * found. Each round verifies, in full (VerifyProcess: MEMORY_MAP, MEMORY_CODE...), up to {@code
+ * perRound} tracked processes not yet in the {@link RuntimeStateRegistry}; every second the {@link
+ * ReattestationScheduler} spends its byte budget re-comparing code of known processes. MEMORY_CODE
+ * or MEMORY_MAP failures become RUNTIME_DRIFT; a memory comparison that could not be made becomes
+ * VERIFICATION_DEGRADED, unless the process simply ended meanwhile (a process that is gone has no
+ * code left to check). All work runs on the one injected single-thread scheduler.
  */
 public final class Reattestation {
   private final ProcessVerifier verifier;
@@ -40,8 +40,15 @@ public final class Reattestation {
   private final int perRound;
   private final Scheduler worker;
 
-  public Reattestation(ProcessVerifier verifier, ReattestationScheduler scheduler, RuntimeStateRegistry registry,
-      ProcessTable table, Classifier classifier, Duration interval, int perRound, Scheduler worker) {
+  public Reattestation(
+      ProcessVerifier verifier,
+      ReattestationScheduler scheduler,
+      RuntimeStateRegistry registry,
+      ProcessTable table,
+      Classifier classifier,
+      Duration interval,
+      int perRound,
+      Scheduler worker) {
     this.verifier = verifier;
     this.scheduler = scheduler;
     this.registry = registry;
@@ -54,9 +61,15 @@ public final class Reattestation {
 
   /** Findings as they come; never completes by itself. */
   public Flux<SecurityEvent> events() {
-    Flux<SecurityEvent> rounds = Flux.interval(interval, interval, worker).onBackpressureDrop().concatMapIterable(t -> round());
-    Flux<SecurityEvent> ticks = Flux.interval(Duration.ofSeconds(1), Duration.ofSeconds(1), worker).onBackpressureDrop()
-        .concatMapIterable(t -> scheduler.tick().stream().flatMap(v -> events(v).stream()).toList());
+    Flux<SecurityEvent> rounds =
+        Flux.interval(interval, interval, worker)
+            .onBackpressureDrop()
+            .concatMapIterable(t -> round());
+    Flux<SecurityEvent> ticks =
+        Flux.interval(Duration.ofSeconds(1), Duration.ofSeconds(1), worker)
+            .onBackpressureDrop()
+            .concatMapIterable(
+                t -> scheduler.tick().stream().flatMap(v -> events(v).stream()).toList());
     return Flux.merge(rounds, ticks);
   }
 
@@ -109,15 +122,30 @@ public final class Reattestation {
         // The same key as drift seen live (BINARY_DELETED, CODE_MODIFIED...): the finding the
         // scope's reason quotes ("first: ..."); all of them go out as the event's findings.
         String why = r.get().reason();
-        Finding quoted = findings.stream().filter(f -> why.contains(f.reason())).findFirst().orElse(findings.get(0));
+        Finding quoted =
+            findings.stream()
+                .filter(f -> why.contains(f.reason()))
+                .findFirst()
+                .orElse(findings.get(0));
         facts.put("finding", quoted.type().name());
       }
       if (r.get().status() == ScopeStatus.FAILED) {
-        out.add(classifier.drift(v.pid(), exe, v.executable().identity(), v.executable().sha256(),
-            "running process " + exe + ": " + scope + " failed: " + r.get().reason(), facts, findings));
+        out.add(
+            classifier.drift(
+                v.pid(),
+                exe,
+                v.executable().identity(),
+                v.executable().sha256(),
+                "running process " + exe + ": " + scope + " failed: " + r.get().reason(),
+                facts,
+                findings));
       } else if (r.get().status() == ScopeStatus.NOT_VERIFIED && scope == Scope.MEMORY_CODE) {
-        out.add(classifier.degraded(v.pid(), "running process " + exe + ": " + scope + " not verified: " + r.get().reason(), facts,
-            findings));
+        out.add(
+            classifier.degraded(
+                v.pid(),
+                "running process " + exe + ": " + scope + " not verified: " + r.get().reason(),
+                facts,
+                findings));
       }
     }
     return out;

@@ -42,8 +42,13 @@ public final class SelfIntegrity {
     }
   }
 
-  /** @param packages the package database snapshot in use (it may be reloaded after an upgrade) */
-  public SelfIntegrity(Supplier<PackageDatabase> packages, Optional<Path> agentJar, Supplier<List<Path>> mappedLibraries) {
+  /**
+   * @param packages the package database snapshot in use (it may be reloaded after an upgrade)
+   */
+  public SelfIntegrity(
+      Supplier<PackageDatabase> packages,
+      Optional<Path> agentJar,
+      Supplier<List<Path>> mappedLibraries) {
     this.packages = packages;
     this.agentJar = agentJar;
     this.mappedLibraries = mappedLibraries;
@@ -62,7 +67,9 @@ public final class SelfIntegrity {
     try {
       out.add(checkPackaged("jvm", jvm.toRealPath()));
     } catch (IOException e) {
-      out.add(Check.unchecked("jvm", jvm.toString(), "cannot resolve /proc/self/exe: " + e.getMessage()));
+      out.add(
+          Check.unchecked(
+              "jvm", jvm.toString(), "cannot resolve /proc/self/exe: " + e.getMessage()));
     }
     for (Path lib : mappedLibraries.get()) {
       String name = lib.getFileName().toString();
@@ -81,13 +88,20 @@ public final class SelfIntegrity {
     Path manifest = jar.resolveSibling(jar.getFileName() + ".sha256");
     try {
       if (!Files.isReadable(manifest)) {
-        return Check.unchecked("agent-jar", jar.toString(), "no self-manifest " + manifest + " written by the build");
+        return Check.unchecked(
+            "agent-jar", jar.toString(), "no self-manifest " + manifest + " written by the build");
       }
       String expected = Files.readString(manifest).trim().split("\\s+")[0];
       String actual = Sha256.hex(jar);
       return expected.equalsIgnoreCase(actual)
-          ? Check.ok("agent-jar", jar.toString(), "sha256 " + actual + " matches the build's self-manifest")
-          : Check.failed("agent-jar", jar.toString(), "sha256 " + actual + " differs from the build's " + expected);
+          ? Check.ok(
+              "agent-jar",
+              jar.toString(),
+              "sha256 " + actual + " matches the build's self-manifest")
+          : Check.failed(
+              "agent-jar",
+              jar.toString(),
+              "sha256 " + actual + " differs from the build's " + expected);
     } catch (IOException e) {
       return Check.unchecked("agent-jar", jar.toString(), "unreadable: " + e.getMessage());
     }
@@ -98,12 +112,18 @@ public final class SelfIntegrity {
     try (FileChannel ch = FileChannel.open(file)) {
       Optional<PackageDatabase.Match> match = packages.check(file.toString(), ch);
       if (match.isEmpty()) {
-        return Check.unchecked(component, file.toString(), "not owned by any installed package: no reference");
+        return Check.unchecked(
+            component, file.toString(), "not owned by any installed package: no reference");
       }
-      String pkg = packages.lookup(file.toString()).map(PackageDatabase.PackageFile::packageName).orElse("?");
+      String pkg =
+          packages
+              .lookup(file.toString())
+              .map(PackageDatabase.PackageFile::packageName)
+              .orElse("?");
       return match.get() == PackageDatabase.Match.MATCHES
           ? Check.ok(component, file.toString(), "matches package " + pkg)
-          : Check.failed(component, file.toString(), "differs from the checksum recorded by package " + pkg);
+          : Check.failed(
+              component, file.toString(), "differs from the checksum recorded by package " + pkg);
     } catch (IOException e) {
       return Check.unchecked(component, file.toString(), "unreadable: " + e.getMessage());
     }
@@ -121,18 +141,25 @@ public final class SelfIntegrity {
     return checkProbe(tagsAtLoad, linkedProgramTags(Path.of("/proc/self")));
   }
 
-  static Check checkProbe(java.util.Map<String, String> tagsAtLoad, java.util.List<String> linkedTags) {
+  static Check checkProbe(
+      java.util.Map<String, String> tagsAtLoad, java.util.List<String> linkedTags) {
     java.util.List<String> remaining = new java.util.ArrayList<>(linkedTags);
     Set<String> missing = new LinkedHashSet<>();
-    tagsAtLoad.forEach((name, tag) -> {
-      if (!remaining.remove(tag)) {
-        missing.add(name);
-      }
-    });
+    tagsAtLoad.forEach(
+        (name, tag) -> {
+          if (!remaining.remove(tag)) {
+            missing.add(name);
+          }
+        });
     if (missing.isEmpty()) {
-      return Check.ok("probe", "", tagsAtLoad.size() + " programs still attached with their load-time tags");
+      return Check.ok(
+          "probe", "", tagsAtLoad.size() + " programs still attached with their load-time tags");
     }
-    return Check.failed("probe", "", "probe programs no longer attached with their load-time tags: " + String.join(", ", missing));
+    return Check.failed(
+        "probe",
+        "",
+        "probe programs no longer attached with their load-time tags: "
+            + String.join(", ", missing));
   }
 
   /** Program tags of the BPF links this process holds ({@code anon_inode:bpf_link} descriptors). */
@@ -166,7 +193,9 @@ public final class SelfIntegrity {
         return Optional.empty();
       }
       Path p = Path.of(src.getLocation().toURI());
-      return Files.isRegularFile(p) && p.toString().endsWith(".jar") ? Optional.of(p) : Optional.empty();
+      return Files.isRegularFile(p) && p.toString().endsWith(".jar")
+          ? Optional.of(p)
+          : Optional.empty();
     } catch (URISyntaxException | IllegalArgumentException e) {
       return Optional.empty();
     }
@@ -175,7 +204,9 @@ public final class SelfIntegrity {
   static List<Path> selfMappedLibraries() {
     Set<Path> libs = new LinkedHashSet<>();
     try {
-      for (var m : dev.veriruntime.verifier.process.ProcMaps.parse(Files.readString(Path.of("/proc/self/maps")))) {
+      for (var m :
+          dev.veriruntime.verifier.process.ProcMaps.parse(
+              Files.readString(Path.of("/proc/self/maps")))) {
         if (m.fileBacked() && m.filePath().contains(".so")) {
           libs.add(Path.of(m.filePath()));
         }

@@ -9,8 +9,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * Repeats the self-integrity checks every {@code period}: the agent jar, the JVM and libbpf
- * ({@link SelfIntegrity#checkAll}) and the probe programs' links and tags ({@link
+ * Repeats the self-integrity checks every {@code period}: the agent jar, the JVM and libbpf ({@link
+ * SelfIntegrity#checkAll}) and the probe programs' links and tags ({@link
  * SelfIntegrity#checkProbe}). Each failure is a SELF_INTEGRITY_FAILURE (the aggregator folds a
  * failure that persists). Runs on its own single-thread scheduler because it hashes files.
  */
@@ -21,7 +21,12 @@ final class SelfIntegrityMonitor {
   private final Duration period;
   private final Scheduler worker;
 
-  SelfIntegrityMonitor(SelfIntegrity checks, Map<String, String> probeTags, Classifier classifier, Duration period, Scheduler worker) {
+  SelfIntegrityMonitor(
+      SelfIntegrity checks,
+      Map<String, String> probeTags,
+      Classifier classifier,
+      Duration period,
+      Scheduler worker) {
     this.checks = checks;
     this.probeTags = Map.copyOf(probeTags);
     this.classifier = classifier;
@@ -31,7 +36,9 @@ final class SelfIntegrityMonitor {
 
   /** The first probe check right away, then every check each period; never completes by itself. */
   Flux<SecurityEvent> events() {
-    return Flux.interval(Duration.ofSeconds(1), period, worker).onBackpressureDrop().concatMapIterable(tick -> failures(tick > 0));
+    return Flux.interval(Duration.ofSeconds(1), period, worker)
+        .onBackpressureDrop()
+        .concatMapIterable(tick -> failures(tick > 0));
   }
 
   List<SecurityEvent> failures(boolean files) {
@@ -43,8 +50,10 @@ final class SelfIntegrityMonitor {
     List<SecurityEvent> out = new ArrayList<>();
     for (SelfIntegrity.Check c : results) {
       if (c.failed()) {
-        out.add(classifier.selfIntegrity(c.component() + (c.path().isEmpty() ? "" : " " + c.path()) + ": " + c.reason(),
-            Map.of("component", c.component(), "check", "self-integrity")));
+        out.add(
+            classifier.selfIntegrity(
+                c.component() + (c.path().isEmpty() ? "" : " " + c.path()) + ": " + c.reason(),
+                Map.of("component", c.component(), "check", "self-integrity")));
       }
     }
     return out;

@@ -1,12 +1,12 @@
 package dev.veriruntime.pipeline;
 
+import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.Sink;
 import dev.veriruntime.sinks.SinkStats;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import dev.veriruntime.sinks.SecurityEvent;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 

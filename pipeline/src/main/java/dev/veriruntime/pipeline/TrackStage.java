@@ -12,8 +12,8 @@ import java.util.function.Function;
 import reactor.core.publisher.Flux;
 
 /**
- * Stage 1 (enrich): keeps the {@link ProcessTable} current from exec, exit and scan events,
- * counts every event in, and turns the kernel's lost-record counts into ledger entries (reported as
+ * Stage 1 (enrich): keeps the {@link ProcessTable} current from exec, exit and scan events, counts
+ * every event in, and turns the kernel's lost-record counts into ledger entries (reported as
  * VERIFICATION_DEGRADED by the drop reporter). Events pass through unchanged, except {@link
  * LostEvent}s, which end here.
  */
@@ -36,11 +36,22 @@ public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<Runti
   private boolean track(RuntimeEvent event) {
     metrics.eventIn(event.getClass().getSimpleName());
     if (event instanceof ExecEvent e) {
-      table.started(new ProcessTable.Entry(e.task().tgid(), e.ppid(), e.file().path(),
-          identity(e.file().identity()), e.task().cgroupId(), e.task().comm(), null));
+      table.started(
+          new ProcessTable.Entry(
+              e.task().tgid(),
+              e.ppid(),
+              e.file().path(),
+              identity(e.file().identity()),
+              e.task().cgroupId(),
+              e.task().comm(),
+              null));
     } else if (event instanceof ScannedProcess s) {
-      s.executable().ifPresent(x -> table.started(new ProcessTable.Entry(s.pid(), s.ppid(), x.path(),
-          identity(x.identity()), 0, s.comm(), null)));
+      s.executable()
+          .ifPresent(
+              x ->
+                  table.started(
+                      new ProcessTable.Entry(
+                          s.pid(), s.ppid(), x.path(), identity(x.identity()), 0, s.comm(), null)));
     } else if (event instanceof ExitEvent x) {
       table.exited(x.task().tgid());
     } else if (event instanceof LostEvent lost) {

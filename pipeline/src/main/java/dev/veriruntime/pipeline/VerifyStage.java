@@ -17,11 +17,10 @@ import reactor.core.publisher.Mono;
  * Stages 2 and 3: every event that names a file (exec, executable mapping, scanned process) gets
  * the {@link ExecutableCheck} of that file by kernel identity, through {@link
  * ExecutableVerification} (cache, in-flight de-duplication, bounded lanes); anonymous executable
- * memory of a process whose executable's digest is not known yet waits for that same check. At
- * most {@code maxInFlight} events wait for verification; that bound is the demand this stage
- * signals upstream, so a slow verifier slows the ring-buffer reader and the kernel counts what it
- * cannot store.
- * Output order may differ from input order.
+ * memory of a process whose executable's digest is not known yet waits for that same check. At most
+ * {@code maxInFlight} events wait for verification; that bound is the demand this stage signals
+ * upstream, so a slow verifier slows the ring-buffer reader and the kernel counts what it cannot
+ * store. Output order may differ from input order.
  */
 public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Observation>> {
   private final ExecutableVerification verification;
@@ -29,7 +28,11 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
   private final PipelineMetrics metrics;
   private final int maxInFlight;
 
-  public VerifyStage(ExecutableVerification verification, ProcessTable table, PipelineMetrics metrics, int maxInFlight) {
+  public VerifyStage(
+      ExecutableVerification verification,
+      ProcessTable table,
+      PipelineMetrics metrics,
+      int maxInFlight) {
     this.verification = verification;
     this.table = table;
     this.metrics = metrics;
@@ -42,46 +45,58 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
   }
 
   /**
-   * The observation of one event. A cached verdict is answered with {@code Mono.just}, which
-   * {@code flatMap} emits in place without subscribing to anything: most events of a busy host are
-   * execs and mappings of files already verified, and that path must cost next to nothing.
+   * The observation of one event. A cached verdict is answered with {@code Mono.just}, which {@code
+   * flatMap} emits in place without subscribing to anything: most events of a busy host are execs
+   * and mappings of files already verified, and that path must cost next to nothing.
    */
   private Mono<Observation> observe(RuntimeEvent event) {
     if (event instanceof ExecEvent e) {
       int pid = e.task().tgid();
-      return check(e.file(), () -> "/proc/" + pid + "/exe", c -> {
-        metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
-        if (c.verified()) {
-          table.verified(pid, c.identity(), c.verification().sha256());
-        }
-        return new Observation(event, c);
-      });
+      return check(
+          e.file(),
+          () -> "/proc/" + pid + "/exe",
+          c -> {
+            metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
+            if (c.verified()) {
+              table.verified(pid, c.identity(), c.verification().sha256());
+            }
+            return new Observation(event, c);
+          });
     }
     if (event instanceof ScannedProcess s && s.executable().isPresent()) {
-      return check(s.executable().get(), () -> "/proc/" + s.pid() + "/exe", c -> {
-        if (c.verified()) {
-          table.verified(s.pid(), c.identity(), c.verification().sha256());
-        }
-        return new Observation(event, c);
-      });
+      return check(
+          s.executable().get(),
+          () -> "/proc/" + s.pid() + "/exe",
+          c -> {
+            if (c.verified()) {
+              table.verified(s.pid(), c.identity(), c.verification().sha256());
+            }
+            return new Observation(event, c);
+          });
     }
     if (event instanceof ExecMappingEvent m) {
-      return check(m.file(), () -> mapFilesPath(m.task().tgid(), m.address()), c -> new Observation(event, c));
+      return check(
+          m.file(),
+          () -> mapFilesPath(m.task().tgid(), m.address()),
+          c -> new Observation(event, c));
     }
     if (event instanceof AnonymousExecEvent a) {
-      // A JIT maps its code right after exec, usually before its executable's check is done; the JIT
+      // A JIT maps its code right after exec, usually before its executable's check is done; the
+      // JIT
       // allowance is by digest, so wait for that check (cached or in flight, never a second hash).
       int pid = a.task().tgid();
       ProcessTable.Entry proc = table.get(pid).orElse(null);
       if (proc != null && proc.sha256() == null && proc.identity() != null) {
-        return verification.check(proc.exePath(), proc.identity(), () -> "/proc/" + pid + "/exe")
+        return verification
+            .check(proc.exePath(), proc.identity(), () -> "/proc/" + pid + "/exe")
             .map(c -> new Observation(event, c));
       }
     }
     return Mono.just(new Observation(event, null));
   }
 
-  private Mono<Observation> check(ExecutableFile file, Supplier<String> procPath, Function<ExecutableCheck, Observation> then) {
+  private Mono<Observation> check(
+      ExecutableFile file, Supplier<String> procPath, Function<ExecutableCheck, Observation> then) {
     FileIdentity id = TrackStage.identity(file.identity());
     Optional<ExecutableCheck> hit = verification.hit(id);
     if (hit.isPresent()) {

@@ -42,8 +42,17 @@ import reactor.test.StepVerifier;
 
 class ApiServerTest {
 
-  /** What a verifier might return: nested records, enums, an Instant, longs beyond int, a double. */
-  record ProcessView(int pid, String verdict, FileIdentity exe, Coverage coverage, List<Finding> findings, Instant checkedAt, double score) {}
+  /**
+   * What a verifier might return: nested records, enums, an Instant, longs beyond int, a double.
+   */
+  record ProcessView(
+      int pid,
+      String verdict,
+      FileIdentity exe,
+      Coverage coverage,
+      List<Finding> findings,
+      Instant checkedAt,
+      double score) {}
 
   record StateEntry(int pid, String exe, String verdict) {}
 
@@ -67,9 +76,20 @@ class ApiServerTest {
                   return new ProcessView(
                       pid,
                       "DEGRADED",
-                      new FileIdentity(FileIdentity.kernelDev(259, 2), 1_310_722L, 1_732_000_000_123_456_789L, 141_936L),
-                      Coverage.of(ScopeResult.notVerified(Scope.MEMORY_CODE, "process exited"), ScopeResult.verified(Scope.DISK_HASH)),
-                      List.of(new Finding(FindingType.values()[0], Scope.MEMORY_MAP, "anonymous executable mapping", Map.of("range", "7f00-7f01"))),
+                      new FileIdentity(
+                          FileIdentity.kernelDev(259, 2),
+                          1_310_722L,
+                          1_732_000_000_123_456_789L,
+                          141_936L),
+                      Coverage.of(
+                          ScopeResult.notVerified(Scope.MEMORY_CODE, "process exited"),
+                          ScopeResult.verified(Scope.DISK_HASH)),
+                      List.of(
+                          new Finding(
+                              FindingType.values()[0],
+                              Scope.MEMORY_MAP,
+                              "anonymous executable mapping",
+                              Map.of("range", "7f00-7f01"))),
                       Instant.parse("2026-11-23T08:00:00.123456789Z"),
                       0.75);
                 })
@@ -78,10 +98,24 @@ class ApiServerTest {
                   if (target.equals("/missing")) {
                     throw new java.nio.file.NoSuchFileException(target);
                   }
-                  return Map.of("target", target, "sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "size", 5L);
+                  return Map.of(
+                      "target",
+                      target,
+                      "sha256",
+                      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                      "size",
+                      5L);
                 })
-            .evidence(ref -> ref.equals("7") ? Optional.of(Map.of("seq", 7, "hash", "ab12", "prev", "cd34")) : Optional.empty())
-            .runtimeState(() -> List.of(new StateEntry(1, "/sbin/init", "VERIFIED"), new StateEntry(4242, "/usr/bin/ls", "UNKNOWN")))
+            .evidence(
+                ref ->
+                    ref.equals("7")
+                        ? Optional.of(Map.of("seq", 7, "hash", "ab12", "prev", "cd34"))
+                        : Optional.empty())
+            .runtimeState(
+                () ->
+                    List.of(
+                        new StateEntry(1, "/sbin/init", "VERIFIED"),
+                        new StateEntry(4242, "/usr/bin/ls", "UNKNOWN")))
             .health(
                 () -> {
                   callThreads.add(Thread.currentThread().getName());
@@ -133,15 +167,18 @@ class ApiServerTest {
       JsonNode inProcess = call.call(local);
       JsonNode remote = call.call(client);
       assertThat(remote).isEqualTo(inProcess);
-      assertThat(ApiJson.mapper().writeValueAsString(remote)).isEqualTo(ApiJson.mapper().writeValueAsString(inProcess));
+      assertThat(ApiJson.mapper().writeValueAsString(remote))
+          .isEqualTo(ApiJson.mapper().writeValueAsString(inProcess));
     }
     JsonNode process = client.verifyProcess(4242);
     assertThat(process.get("checkedAt").asText()).isEqualTo("2026-11-23T08:00:00.123456789Z");
     assertThat(process.get("exe").get("ctimeNanos").asLong()).isEqualTo(1_732_000_000_123_456_789L);
     assertThat(ApiJson.mapper().writeValueAsString(process.get("coverage")))
         .as("the event's coverage shape, in scope order")
-        .isEqualTo("{\"DISK_HASH\":{\"status\":\"VERIFIED\",\"reason\":\"\"},\"MEMORY_CODE\":{\"status\":\"NOT_VERIFIED\",\"reason\":\"process exited\"}}");
-    assertThat(client.verifyBinary("/usr/bin/with space+plus&amp?=%").get("target").asText()).isEqualTo("/usr/bin/with space+plus&amp?=%");
+        .isEqualTo(
+            "{\"DISK_HASH\":{\"status\":\"VERIFIED\",\"reason\":\"\"},\"MEMORY_CODE\":{\"status\":\"NOT_VERIFIED\",\"reason\":\"process exited\"}}");
+    assertThat(client.verifyBinary("/usr/bin/with space+plus&amp?=%").get("target").asText())
+        .isEqualTo("/usr/bin/with space+plus&amp?=%");
   }
 
   @FunctionalInterface
@@ -155,7 +192,11 @@ class ApiServerTest {
     ApiClient client = client();
     Map<Code, List<FailingCall>> failures =
         Map.of(
-            Code.NOT_FOUND, List.of(api -> api.verifyProcess(1), api -> api.verifyBinary("/missing"), api -> api.getEvidence("8")),
+            Code.NOT_FOUND,
+                List.of(
+                    api -> api.verifyProcess(1),
+                    api -> api.verifyBinary("/missing"),
+                    api -> api.getEvidence("8")),
             Code.BAD_REQUEST,
                 List.of(
                     api -> api.verifyProcess(0),
@@ -186,7 +227,9 @@ class ApiServerTest {
   @Test
   void aRefusedPeerGets403AndTheServerKeepsServing() throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    ApiServer server = serve(b -> b.peerPolicy(new PeerPolicy(Set.of(12345), Set.of(54321))).meterRegistry(meters));
+    ApiServer server =
+        serve(
+            b -> b.peerPolicy(new PeerPolicy(Set.of(12345), Set.of(54321))).meterRegistry(meters));
     Raw first = Raw.get(socket, "/v1/health");
     assertThat(first.status).isEqualTo(403);
     assertThat(first.json().get("error").asText()).isEqualTo("FORBIDDEN");
@@ -198,7 +241,8 @@ class ApiServerTest {
 
     assertThat(Raw.get(socket, "/v1/state").status).isEqualTo(403);
     assertThat(server.refusedConnections()).isEqualTo(3);
-    assertThat(meters.get("veriruntime.api.peers.refused").functionCounter().count()).isEqualTo(3.0);
+    assertThat(meters.get("veriruntime.api.peers.refused").functionCounter().count())
+        .isEqualTo(3.0);
     assertThat(callThreads).as("no refused call reached the API").isEmpty();
   }
 
@@ -217,24 +261,56 @@ class ApiServerTest {
     List<Case> cases =
         List.of(
             new Case(get("/v1/process/abc"), 400, "BAD_REQUEST", "pid must be a positive integer"),
-            new Case(get("/v1/process/99999999999"), 400, "BAD_REQUEST", "pid must be a positive integer"),
+            new Case(
+                get("/v1/process/99999999999"),
+                400,
+                "BAD_REQUEST",
+                "pid must be a positive integer"),
             new Case(get("/v1/process/-1"), 400, "BAD_REQUEST", "pid must be a positive integer"),
             new Case(get("/v1/nope"), 404, "NOT_FOUND", "no such route"),
             new Case(get("/"), 404, "NOT_FOUND", "no such route"),
             new Case(get("/v1/process/1/extra"), 404, "NOT_FOUND", "no such route"),
             new Case(get("/v1/binary"), 400, "BAD_REQUEST", "exactly one query parameter"),
-            new Case(get("/v1/binary?path=/a&identity=1:2"), 400, "BAD_REQUEST", "exactly one query parameter"),
+            new Case(
+                get("/v1/binary?path=/a&identity=1:2"),
+                400,
+                "BAD_REQUEST",
+                "exactly one query parameter"),
             new Case(get("/v1/binary?path=relative"), 400, "BAD_REQUEST", "path must be absolute"),
             new Case(get("/v1/evidence/%2E%2E%2Fx"), 400, "BAD_REQUEST", "evidence reference"),
-            new Case("POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", 405, "BAD_REQUEST", "read-only"),
-            new Case("GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nConnection: close\r\n\r\nxx", 413, "BAD_REQUEST", "no body"),
-            new Case("GET /v1/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 413, "BAD_REQUEST", "no body"),
-            new Case("GET /v1/health HTTP/1.1\r\nHost: x\r\n" + hugeHeader + "Connection: close\r\n\r\n", 431, "BAD_REQUEST", "header"),
-            new Case("GET /v1/" + "a".repeat(2 * ApiServer.MAX_INITIAL_LINE) + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 414, "BAD_REQUEST", "line"),
+            new Case(
+                "POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+                405,
+                "BAD_REQUEST",
+                "read-only"),
+            new Case(
+                "GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nConnection: close\r\n\r\nxx",
+                413,
+                "BAD_REQUEST",
+                "no body"),
+            new Case(
+                "GET /v1/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                413,
+                "BAD_REQUEST",
+                "no body"),
+            new Case(
+                "GET /v1/health HTTP/1.1\r\nHost: x\r\n" + hugeHeader + "Connection: close\r\n\r\n",
+                431,
+                "BAD_REQUEST",
+                "header"),
+            new Case(
+                "GET /v1/"
+                    + "a".repeat(2 * ApiServer.MAX_INITIAL_LINE)
+                    + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                414,
+                "BAD_REQUEST",
+                "line"),
             new Case("NOT HTTP AT ALL\r\n\r\n", 400, "BAD_REQUEST", ""));
     for (Case c : cases) {
       Raw answer = Raw.send(socket, c.request);
-      assertThat(answer.status).as(c.request.length() > 80 ? c.request.substring(0, 80) : c.request).isEqualTo(c.status);
+      assertThat(answer.status)
+          .as(c.request.length() > 80 ? c.request.substring(0, 80) : c.request)
+          .isEqualTo(c.status);
       assertThat(answer.header("content-type")).isEqualTo("application/json");
       assertThat(answer.json().get("error").asText()).isEqualTo(c.error);
       assertThat(answer.json().get("message").asText()).contains(c.messagePart);
@@ -250,7 +326,8 @@ class ApiServerTest {
     try (SocketChannel held = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       held.connect(UnixDomainSocketAddress.of(socket));
       // The first request on the held connection proves it was admitted before the next connect.
-      assertThat(Raw.exchange(held, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").status).isEqualTo(200);
+      assertThat(Raw.exchange(held, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").status)
+          .isEqualTo(200);
       Raw extra = Raw.get(socket, "/v1/health");
       assertThat(extra.status).isEqualTo(503);
       assertThat(extra.json().get("error").asText()).isEqualTo("UNAVAILABLE");
@@ -263,10 +340,13 @@ class ApiServerTest {
   @Test
   void theSocketFileIsOwnerOnlyAndRemovedOnClose() throws Exception {
     ApiServer server = serve(b -> {});
-    assertThat(Files.getPosixFilePermissions(socket)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    assertThat(Files.getPosixFilePermissions(socket))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     assertThat(CoreApis.probe(socket)).isEqualTo(CoreApis.DaemonStatus.RUNNING);
     try (var listing = Files.list(socket.getParent())) {
-      assertThat(listing).as("no staging directory left behind").containsExactlyInAnyOrder(socket, dir.resolve("run/api.sock.lock"));
+      assertThat(listing)
+          .as("no staging directory left behind")
+          .containsExactlyInAnyOrder(socket, dir.resolve("run/api.sock.lock"));
     }
     server.close();
     assertThat(socket).doesNotExist();
@@ -276,10 +356,17 @@ class ApiServerTest {
 
   @Test
   void aSocketGroupMakesTheFileGroupReadable() throws Exception {
-    String rootGroup = Files.readAttributes(Path.of("/"), java.nio.file.attribute.PosixFileAttributes.class).group().getName();
+    String rootGroup =
+        Files.readAttributes(Path.of("/"), java.nio.file.attribute.PosixFileAttributes.class)
+            .group()
+            .getName();
     serve(b -> b.socketGroup(rootGroup));
     assertThat(Files.getPosixFilePermissions(socket))
-        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE);
+        .containsExactlyInAnyOrder(
+            PosixFilePermission.OWNER_READ,
+            PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.GROUP_READ,
+            PosixFilePermission.GROUP_WRITE);
   }
 
   @Test
@@ -300,19 +387,26 @@ class ApiServerTest {
   @Test
   void aLiveSocketOrAnythingElseIsNeverReplaced() throws Exception {
     serve(b -> {});
-    assertThatThrownBy(() -> ApiServer.builder(local).socket(socket).bind()).isInstanceOf(IOException.class).hasMessageContaining("another daemon");
-    assertThat(client().health().get("status").asText()).as("first daemon unharmed").isEqualTo("ok");
+    assertThatThrownBy(() -> ApiServer.builder(local).socket(socket).bind())
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("another daemon");
+    assertThat(client().health().get("status").asText())
+        .as("first daemon unharmed")
+        .isEqualTo("ok");
 
     Path file = dir.resolve("plain");
     Files.writeString(file, "keep me");
-    assertThatThrownBy(() -> ApiServer.builder(local).socket(file).bind()).isInstanceOf(IOException.class).hasMessageContaining("not a socket");
+    assertThatThrownBy(() -> ApiServer.builder(local).socket(file).bind())
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("not a socket");
     assertThat(file).hasContent("keep me");
   }
 
   @Test
   void connectIfRunningAndForCliFollowTheDaemon() throws Exception {
     assertThat(ApiClient.connectIfRunning(socket)).isEmpty();
-    LocalCoreApi fallback = LocalCoreApi.builder().health(() -> Map.of("status", "in-process")).build();
+    LocalCoreApi fallback =
+        LocalCoreApi.builder().health(() -> Map.of("status", "in-process")).build();
     try (CoreApis.Session session = CoreApis.forCli(socket, () -> fallback)) {
       assertThat(session.daemon()).isEqualTo(CoreApis.DaemonStatus.NOT_RUNNING);
       assertThat(session.remote()).isFalse();
@@ -323,7 +417,12 @@ class ApiServerTest {
     Optional<ApiClient> running = ApiClient.connectIfRunning(socket);
     assertThat(running).isPresent();
     running.get().close();
-    try (CoreApis.Session session = CoreApis.forCli(socket, () -> { throw new AssertionError("local API built although a daemon runs"); })) {
+    try (CoreApis.Session session =
+        CoreApis.forCli(
+            socket,
+            () -> {
+              throw new AssertionError("local API built although a daemon runs");
+            })) {
       assertThat(session.daemon()).isEqualTo(CoreApis.DaemonStatus.RUNNING);
       assertThat(session.remote()).isTrue();
       assertThat(session.api().health().get("status").asText()).isEqualTo("ok");
@@ -339,7 +438,8 @@ class ApiServerTest {
                 assertThat(e).isInstanceOf(ApiException.class);
                 assertThat(((ApiException) e).code()).isEqualTo(Code.UNAVAILABLE);
                 assertThat(e.getMessage()).contains("no daemon answers on " + socket);
-                assertThat(((ApiException) e).toCliException().exitCode()).isEqualTo(dev.veriruntime.cli.ExitCodes.DAEMON_UNAVAILABLE);
+                assertThat(((ApiException) e).toCliException().exitCode())
+                    .isEqualTo(dev.veriruntime.cli.ExitCodes.DAEMON_UNAVAILABLE);
               })
           .verify(Duration.ofSeconds(10));
     }
@@ -348,14 +448,21 @@ class ApiServerTest {
   @Test
   void aCallOverItsTimeoutIsUnavailableAndTheWorkerIsReleasedLater() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    local = LocalCoreApi.builder().health(() -> Map.of("status", "ok")).runtimeState(() -> release.await(10, TimeUnit.SECONDS)).build();
+    local =
+        LocalCoreApi.builder()
+            .health(() -> Map.of("status", "ok"))
+            .runtimeState(() -> release.await(10, TimeUnit.SECONDS))
+            .build();
     serve(b -> b.callTimeout(Duration.ofSeconds(1)));
     ApiClient client = client();
     StepVerifier.create(client.get("/v1/state"))
-        .expectErrorSatisfies(e -> assertThat(((ApiException) e).code()).isEqualTo(Code.UNAVAILABLE))
+        .expectErrorSatisfies(
+            e -> assertThat(((ApiException) e).code()).isEqualTo(Code.UNAVAILABLE))
         .verify(Duration.ofSeconds(10));
     release.countDown();
-    StepVerifier.create(client.get("/v1/health")).assertNext(n -> assertThat(n.get("status").asText()).isEqualTo("ok")).verifyComplete();
+    StepVerifier.create(client.get("/v1/health"))
+        .assertNext(n -> assertThat(n.get("status").asText()).isEqualTo("ok"))
+        .verifyComplete();
   }
 
   @Test
@@ -432,8 +539,12 @@ class ApiServerTest {
       if (end < 0) {
         return false;
       }
-      java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\ncontent-length:\\s*(\\d+)").matcher(text.substring(0, end));
-      return length.find() && text.getBytes(StandardCharsets.UTF_8).length - (end + 4) >= Integer.parseInt(length.group(1));
+      java.util.regex.Matcher length =
+          java.util.regex.Pattern.compile("(?i)\r\ncontent-length:\\s*(\\d+)")
+              .matcher(text.substring(0, end));
+      return length.find()
+          && text.getBytes(StandardCharsets.UTF_8).length - (end + 4)
+              >= Integer.parseInt(length.group(1));
     }
 
     private static Raw parse(String text) {
@@ -443,7 +554,9 @@ class ApiServerTest {
       Map<String, String> headers = new java.util.HashMap<>();
       for (int i = 1; i < lines.length; i++) {
         int colon = lines[i].indexOf(':');
-        headers.put(lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), lines[i].substring(colon + 1).trim());
+        headers.put(
+            lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT),
+            lines[i].substring(colon + 1).trim());
       }
       return new Raw(Integer.parseInt(lines[0].split(" ")[1]), headers, text.substring(end + 4));
     }

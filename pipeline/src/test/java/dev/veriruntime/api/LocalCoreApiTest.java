@@ -16,7 +16,12 @@ import org.junit.jupiter.api.Test;
 class LocalCoreApiTest {
 
   private static LocalCoreApi failingWith(Exception e) {
-    return LocalCoreApi.builder().health(() -> { throw e; }).build();
+    return LocalCoreApi.builder()
+        .health(
+            () -> {
+              throw e;
+            })
+        .build();
   }
 
   @Test
@@ -33,11 +38,16 @@ class LocalCoreApiTest {
     cases.forEach(
         (thrown, code) ->
             assertThatThrownBy(() -> failingWith(thrown).health())
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).as(thrown.toString()).isEqualTo(code)));
-    assertThatThrownBy(() -> failingWith(new IOException("disk on fire")).health()).hasMessageContaining("disk on fire");
+                .isInstanceOfSatisfying(
+                    ApiException.class,
+                    e -> assertThat(e.code()).as(thrown.toString()).isEqualTo(code)));
+    assertThatThrownBy(() -> failingWith(new IOException("disk on fire")).health())
+        .hasMessageContaining("disk on fire");
   }
 
-  /** Stands for the process verifier's ProcessGoneException: an IOException that means NOT_FOUND. */
+  /**
+   * Stands for the process verifier's ProcessGoneException: an IOException that means NOT_FOUND.
+   */
   static final class GoneException extends IOException {
     private static final long serialVersionUID = 1L;
 
@@ -51,24 +61,41 @@ class LocalCoreApiTest {
     LocalCoreApi api =
         LocalCoreApi.builder()
             .errorCode(GoneException.class, Code.NOT_FOUND)
-            .verifyProcess(pid -> { throw new GoneException("exited while being read"); })
-            .health(() -> { throw new IOException("other"); })
+            .verifyProcess(
+                pid -> {
+                  throw new GoneException("exited while being read");
+                })
+            .health(
+                () -> {
+                  throw new IOException("other");
+                })
             .build();
-    assertThatThrownBy(() -> api.verifyProcess(77)).isInstanceOfSatisfying(ApiException.class, e -> {
-      assertThat(e.code()).isEqualTo(Code.NOT_FOUND);
-      assertThat(e.getMessage()).isEqualTo("process 77: exited while being read");
-    });
-    assertThatThrownBy(api::health).isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.INTERNAL));
+    assertThatThrownBy(() -> api.verifyProcess(77))
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(Code.NOT_FOUND);
+              assertThat(e.getMessage()).isEqualTo("process 77: exited while being read");
+            });
+    assertThatThrownBy(api::health)
+        .isInstanceOfSatisfying(
+            ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.INTERNAL));
   }
 
   @Test
   void emptyAndNullResultsAreNotFound() {
-    LocalCoreApi api = LocalCoreApi.builder().evidence(ref -> Optional.empty()).runtimeState(() -> null).build();
-    assertThatThrownBy(() -> api.getEvidence("01J9Z3")).isInstanceOfSatisfying(ApiException.class, e -> {
-      assertThat(e.code()).isEqualTo(Code.NOT_FOUND);
-      assertThat(e.getMessage()).isEqualTo("evidence 01J9Z3: not found");
-    });
-    assertThatThrownBy(api::listRuntimeState).isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
+    LocalCoreApi api =
+        LocalCoreApi.builder().evidence(ref -> Optional.empty()).runtimeState(() -> null).build();
+    assertThatThrownBy(() -> api.getEvidence("01J9Z3"))
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(Code.NOT_FOUND);
+              assertThat(e.getMessage()).isEqualTo("evidence 01J9Z3: not found");
+            });
+    assertThatThrownBy(api::listRuntimeState)
+        .isInstanceOfSatisfying(
+            ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
   }
 
   @Test
@@ -76,17 +103,38 @@ class LocalCoreApiTest {
     AtomicReference<Object> seen = new AtomicReference<>();
     LocalCoreApi api =
         LocalCoreApi.builder()
-            .verifyProcess(pid -> { seen.set(pid); return Map.of(); })
-            .verifyBinary(t -> { seen.set(t); return Map.of(); })
-            .evidence(r -> { seen.set(r); return Map.of(); })
+            .verifyProcess(
+                pid -> {
+                  seen.set(pid);
+                  return Map.of();
+                })
+            .verifyBinary(
+                t -> {
+                  seen.set(t);
+                  return Map.of();
+                })
+            .evidence(
+                r -> {
+                  seen.set(r);
+                  return Map.of();
+                })
             .build();
-    for (String bad : new String[] {"", "bin/ls", "8:x", ":1", "1:2:3", "/a\0b", "/" + "a".repeat(LocalCoreApi.MAX_PATH)}) {
-      assertThatThrownBy(() -> api.verifyBinary(bad)).isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.BAD_REQUEST));
+    for (String bad :
+        new String[] {
+          "", "bin/ls", "8:x", ":1", "1:2:3", "/a\0b", "/" + "a".repeat(LocalCoreApi.MAX_PATH)
+        }) {
+      assertThatThrownBy(() -> api.verifyBinary(bad))
+          .isInstanceOfSatisfying(
+              ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.BAD_REQUEST));
     }
     for (String bad : new String[] {"", "../x", "a/b", "-1", "x".repeat(129)}) {
-      assertThatThrownBy(() -> api.getEvidence(bad)).isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.BAD_REQUEST));
+      assertThatThrownBy(() -> api.getEvidence(bad))
+          .isInstanceOfSatisfying(
+              ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.BAD_REQUEST));
     }
-    assertThatThrownBy(() -> api.verifyProcess(0)).isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.BAD_REQUEST));
+    assertThatThrownBy(() -> api.verifyProcess(0))
+        .isInstanceOfSatisfying(
+            ApiException.class, e -> assertThat(e.code()).isEqualTo(Code.BAD_REQUEST));
     assertThat(seen.get()).as("no invalid argument reached a backing operation").isNull();
 
     api.verifyBinary("8388609:1310722");
@@ -109,10 +157,13 @@ class LocalCoreApiTest {
   @Test
   void aResultWithNoJsonPropertiesFailsInsteadOfPrintingEmpty() {
     LocalCoreApi api = LocalCoreApi.builder().health(Opaque::new).build();
-    assertThatThrownBy(api::health).isInstanceOfSatisfying(ApiException.class, e -> {
-      assertThat(e.code()).isEqualTo(Code.INTERNAL);
-      assertThat(e.getMessage()).contains("not JSON");
-    });
+    assertThatThrownBy(api::health)
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(Code.INTERNAL);
+              assertThat(e.getMessage()).contains("not JSON");
+            });
   }
 
   @Test
@@ -122,8 +173,10 @@ class LocalCoreApiTest {
     assertThat(Code.FORBIDDEN.httpStatus()).isEqualTo(403);
     assertThat(Code.UNAVAILABLE.httpStatus()).isEqualTo(503);
     assertThat(Code.INTERNAL.httpStatus()).isEqualTo(500);
-    assertThat(new ApiException(Code.UNAVAILABLE, "no daemon").toCliException().exitCode()).isEqualTo(ExitCodes.DAEMON_UNAVAILABLE);
-    assertThat(new ApiException(Code.BAD_REQUEST, "x").toCliException().exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(new ApiException(Code.UNAVAILABLE, "no daemon").toCliException().exitCode())
+        .isEqualTo(ExitCodes.DAEMON_UNAVAILABLE);
+    assertThat(new ApiException(Code.BAD_REQUEST, "x").toCliException().exitCode())
+        .isEqualTo(ExitCodes.USAGE);
     assertThat(Code.forHttpStatus(405)).isEqualTo(Code.BAD_REQUEST);
     assertThat(Code.forHttpStatus(502)).isEqualTo(Code.INTERNAL);
   }

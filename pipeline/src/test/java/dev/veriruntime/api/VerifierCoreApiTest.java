@@ -36,11 +36,17 @@ class VerifierCoreApiTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    BinaryVerifier binaries = new BinaryVerifier(ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults());
-    processes = new ProcessVerifier(ExecutableVerifier.of(binaries), ProcessPolicy.defaults(), clock);
+    BinaryVerifier binaries =
+        new BinaryVerifier(ReferenceStore.empty(), clock, BinaryVerifier.Options.defaults());
+    processes =
+        new ProcessVerifier(ExecutableVerifier.of(binaries), ProcessPolicy.defaults(), clock);
     local =
         VerifierCoreApi.create(
-            processes, binaries, state, ref -> ref.equals("1") ? Optional.of(Map.of("seq", 1)) : Optional.empty(), () -> Map.of("status", "ok"));
+            processes,
+            binaries,
+            state,
+            ref -> ref.equals("1") ? Optional.of(Map.of("seq", 1)) : Optional.empty(),
+            () -> Map.of("status", "ok"));
     sleeper = new ProcessBuilder("sleep", "60").start();
   }
 
@@ -54,7 +60,8 @@ class VerifierCoreApiTest {
     int pid = (int) sleeper.pid();
     ProcessVerification recorded = processes.verify(pid);
     state.record(recorded);
-    String identity = recorded.executable().identity().dev() + ":" + recorded.executable().identity().inode();
+    String identity =
+        recorded.executable().identity().dev() + ":" + recorded.executable().identity().inode();
 
     Path socket = dir.resolve("api.sock");
     try (ApiServer server = ApiServer.builder(local).socket(socket).bind();
@@ -68,7 +75,9 @@ class VerifierCoreApiTest {
       JsonNode binary = client.verifyBinary("/usr/bin/sleep");
       assertThat(binary).isEqualTo(local.verifyBinary("/usr/bin/sleep"));
       assertThat(binary.get("sha256").asText()).isEqualTo(recorded.executable().sha256());
-      assertThat(binary.get("verdict").asText()).as("no references were given").isEqualTo("UNKNOWN");
+      assertThat(binary.get("verdict").asText())
+          .as("no references were given")
+          .isEqualTo("UNKNOWN");
 
       JsonNode byIdentity = client.verifyBinary(identity);
       assertThat(byIdentity).isEqualTo(local.verifyBinary(identity));

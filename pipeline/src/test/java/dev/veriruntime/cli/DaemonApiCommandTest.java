@@ -34,10 +34,17 @@ class DaemonApiCommandTest {
       assertThat(server.requests()).as("the daemon answered").isEqualTo(1);
 
       assertThat(remote.exitCode()).as(remote.err()).isEqualTo(local.exitCode());
-      assertThat(local.exitCode()).isIn(ExitCodes.OK, ExitCodes.VERDICT_FAILED, ExitCodes.VERDICT_UNKNOWN, ExitCodes.VERDICT_DEGRADED);
+      assertThat(local.exitCode())
+          .isIn(
+              ExitCodes.OK,
+              ExitCodes.VERDICT_FAILED,
+              ExitCodes.VERDICT_UNKNOWN,
+              ExitCodes.VERDICT_DEGRADED);
       JsonNode l = local.json();
       JsonNode r = remote.json();
-      assertThat(names(r)).isEqualTo(names(l)).contains("pid", "verdict", "path", "sha256", "coverage", "findings");
+      assertThat(names(r))
+          .isEqualTo(names(l))
+          .contains("pid", "verdict", "path", "sha256", "coverage", "findings");
       assertThat(names(r.get("coverage"))).isEqualTo(names(l.get("coverage")));
       for (String key : List.of("pid", "verdict", "path", "sha256", "identity")) {
         assertThat(r.get(key)).as(key).isEqualTo(l.get(key));
@@ -49,7 +56,8 @@ class DaemonApiCommandTest {
   @Test
   void humanOutputHasTheSameLinesThroughTheDaemon() throws Exception {
     Path socket = dir.resolve("api.sock");
-    CliRun local = CliRun.of("verify-process", pid, "--socket", dir.resolve("absent.sock").toString());
+    CliRun local =
+        CliRun.of("verify-process", pid, "--socket", dir.resolve("absent.sock").toString());
     try (ApiServer server = daemon(socket)) {
       CliRun remote = CliRun.of("verify-process", pid, "--socket", socket.toString());
       assertThat(server.requests()).isEqualTo(1);
@@ -68,7 +76,8 @@ class DaemonApiCommandTest {
     Path socket = dir.resolve("api.sock");
     try (ApiServer server = daemon(socket)) {
       CliRun remote =
-          CliRun.of("verify-process", missing, "--socket", socket.toString()).refused(ExitCodes.NO_SUCH_PROCESS);
+          CliRun.of("verify-process", missing, "--socket", socket.toString())
+              .refused(ExitCodes.NO_SUCH_PROCESS);
       assertThat(server.requests()).isEqualTo(1);
       assertThat(remote.err()).contains("no such process: " + missing);
     }
@@ -83,26 +92,44 @@ class DaemonApiCommandTest {
     RuntimeStateRegistry registry = new RuntimeStateRegistry();
     registry.record(verifiers.processes().verify((int) ProcessHandle.current().pid()));
     try (ApiServer server = ApiServer.builder(verifiers.api(registry)).socket(socket).bind()) {
-      CliRun remote = CliRun.of("verify-binary", "/usr/bin/ls", "--json", "--socket", socket.toString());
+      CliRun remote =
+          CliRun.of("verify-binary", "/usr/bin/ls", "--json", "--socket", socket.toString());
       assertThat(server.requests()).isEqualTo(1);
       // /usr/bin/ls: the package database vouches for its bytes, nothing signs them: DEGRADED.
-      assertThat(remote.exitCode()).isEqualTo(local.exitCode()).isEqualTo(ExitCodes.VERDICT_DEGRADED);
+      assertThat(remote.exitCode())
+          .isEqualTo(local.exitCode())
+          .isEqualTo(ExitCodes.VERDICT_DEGRADED);
       assertThat(withoutTime(remote.json())).isEqualTo(withoutTime(local.json()));
 
       CliRun state = CliRun.of("state", "--json", "--socket", socket.toString());
       assertThat(server.requests()).isEqualTo(2);
       assertThat(state.exitCode()).as(state.err()).isZero();
-      assertThat(names(state.json())).as("no in-process listing counters").containsExactly("processes");
+      assertThat(names(state.json()))
+          .as("no in-process listing counters")
+          .containsExactly("processes");
       assertThat(state.json().get("processes")).hasSize(1);
       assertThat(state.json().get("processes").get(0).get("pid").asText()).isEqualTo(pid);
 
-      CliRun missing = CliRun.of("verify-binary", dir.resolve("missing").toString(), "--socket", socket.toString());
+      CliRun missing =
+          CliRun.of(
+              "verify-binary", dir.resolve("missing").toString(), "--socket", socket.toString());
       missing.refused(ExitCodes.INPUT_UNREADABLE);
       assertThat(server.requests()).isEqualTo(3);
 
       Path otherRefs = dir.resolve("refs.json");
-      Files.writeString(otherRefs, "{\"_type\": \"https://in-toto.io/Statement/v1\", \"subject\": [{\"name\": \"/opt/other\", \"digest\": {\"sha256\": \"" + "0".repeat(64) + "\"}}], \"predicateType\": \"x\", \"predicate\": {}}");
-      CliRun own = CliRun.of("verify-binary", "/usr/bin/ls", "--refs", otherRefs.toString(), "--socket", socket.toString());
+      Files.writeString(
+          otherRefs,
+          "{\"_type\": \"https://in-toto.io/Statement/v1\", \"subject\": [{\"name\": \"/opt/other\", \"digest\": {\"sha256\": \""
+              + "0".repeat(64)
+              + "\"}}], \"predicateType\": \"x\", \"predicate\": {}}");
+      CliRun own =
+          CliRun.of(
+              "verify-binary",
+              "/usr/bin/ls",
+              "--refs",
+              otherRefs.toString(),
+              "--socket",
+              socket.toString());
       assertThat(server.requests()).as("own references: not the daemon's").isEqualTo(3);
       assertThat(own.out()).as(own.err()).startsWith("DEGRADED  /usr/bin/ls");
     }
@@ -115,7 +142,8 @@ class DaemonApiCommandTest {
   }
 
   private static ApiServer daemon(Path socket) throws Exception {
-    return ApiServer.builder(InProcessVerifiers.load(List.of(), List.of()).api(new RuntimeStateRegistry()))
+    return ApiServer.builder(
+            InProcessVerifiers.load(List.of(), List.of()).api(new RuntimeStateRegistry()))
         .socket(socket)
         .bind();
   }

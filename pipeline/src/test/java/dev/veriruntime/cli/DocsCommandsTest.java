@@ -18,7 +18,8 @@ import picocli.CommandLine;
  * README and docs/ names a command that exists, and every flag shown exists on that command.
  */
 class DocsCommandsTest {
-  private static final Pattern INVOCATION = Pattern.compile("veriruntime((?: [a-z][a-z-]*)+)((?: [^`|\\n]*)?)");
+  private static final Pattern INVOCATION =
+      Pattern.compile("veriruntime((?: [a-z][a-z-]*)+)((?: [^`|\\n]*)?)");
   private static final Pattern FLAG = Pattern.compile("(?<![\\w-])(--[a-z][a-z-]*)");
 
   @Test
@@ -51,7 +52,15 @@ class DocsCommandsTest {
           Matcher f = FLAG.matcher(m.group(2));
           while (f.find()) {
             if (target.getCommandSpec().findOption(f.group(1)) == null) {
-              problems.add(doc.getFileName() + ": " + target.getCommandName() + " has no option " + f.group(1) + " (" + line.trim() + ")");
+              problems.add(
+                  doc.getFileName()
+                      + ": "
+                      + target.getCommandName()
+                      + " has no option "
+                      + f.group(1)
+                      + " ("
+                      + line.trim()
+                      + ")");
             }
           }
         }

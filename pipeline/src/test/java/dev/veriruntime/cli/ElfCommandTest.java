@@ -67,8 +67,9 @@ class ElfCommandTest {
 
   @Test
   void missingFile() {
-    CliRun run = CliRun.of("elf", tmp.resolve("nope").toString(), "--json")
-        .refused(ExitCodes.INPUT_UNREADABLE);
+    CliRun run =
+        CliRun.of("elf", tmp.resolve("nope").toString(), "--json")
+            .refused(ExitCodes.INPUT_UNREADABLE);
     assertThat(run.err()).contains("no such file");
     assertThat(run.out()).isEmpty();
   }

@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code veriruntime events --json} against the real probe: parseable lines, our exec among them. */
+/**
+ * {@code veriruntime events --json} against the real probe: parseable lines, our exec among them.
+ */
 class EventsCommandKernelTest {
 
   @Test
@@ -24,40 +26,54 @@ class EventsCommandKernelTest {
     Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwx------"));
     AtomicBoolean running = new AtomicBoolean(true);
     // Keeps exec'ing until the command returns, so at least one exec falls inside its window.
-    Thread execs = new Thread(() -> {
-      while (running.get()) {
-        try {
-          new ProcessBuilder(binary.toString()).start().waitFor();
-        } catch (Exception e) {
-          return;
-        }
-      }
-    });
+    Thread execs =
+        new Thread(
+            () -> {
+              while (running.get()) {
+                try {
+                  new ProcessBuilder(binary.toString()).start().waitFor();
+                } catch (Exception e) {
+                  return;
+                }
+              }
+            });
     execs.setDaemon(true);
     execs.start();
     EventsCommandTest.Result result;
     try {
-      result = EventsCommandTest.run(new EventsCommand(), "--duration", "3s", "--json", "--no-scan");
+      result =
+          EventsCommandTest.run(new EventsCommand(), "--duration", "3s", "--json", "--no-scan");
     } finally {
       running.set(false);
       execs.join();
     }
     assertThat(result.exitCode()).isEqualTo(ExitCodes.OK);
-    assertThat(result.err()).contains("attached  vr_exec (tp_btf/sched_process_exec)").containsPattern("\\d+ events, \\d+ lost");
+    assertThat(result.err())
+        .contains("attached  vr_exec (tp_btf/sched_process_exec)")
+        .containsPattern("\\d+ events, \\d+ lost");
     ObjectMapper mapper = new ObjectMapper();
-    List<JsonNode> lines = result.out().lines().map(line -> {
-      try {
-        return mapper.readTree(line);
-      } catch (Exception e) {
-        throw new AssertionError("not JSON: " + line, e);
-      }
-    }).toList();
+    List<JsonNode> lines =
+        result
+            .out()
+            .lines()
+            .map(
+                line -> {
+                  try {
+                    return mapper.readTree(line);
+                  } catch (Exception e) {
+                    throw new AssertionError("not JSON: " + line, e);
+                  }
+                })
+            .toList();
     assertThat(lines).allSatisfy(node -> assertThat(node.path("type").asText()).isNotEmpty());
     assertThat(lines).noneMatch(node -> node.path("type").asText().equals("ScannedProcess"));
-    assertThat(lines).anySatisfy(node -> {
-      assertThat(node.path("type").asText()).isEqualTo("ExecEvent");
-      assertThat(node.path("file").path("path").asText()).isEqualTo(binary.toString());
-      assertThat(node.path("file").path("identity").path("inode").asLong()).isEqualTo(Files.getAttribute(binary, "unix:ino"));
-    });
+    assertThat(lines)
+        .anySatisfy(
+            node -> {
+              assertThat(node.path("type").asText()).isEqualTo("ExecEvent");
+              assertThat(node.path("file").path("path").asText()).isEqualTo(binary.toString());
+              assertThat(node.path("file").path("identity").path("inode").asLong())
+                  .isEqualTo(Files.getAttribute(binary, "unix:ino"));
+            });
   }
 }

@@ -15,13 +15,16 @@ class EventsCommandTest {
   record Result(int exitCode, String out, String err) {}
 
   static Result run(EventsCommand command, String... args) {
-    CommandLine.IFactory factory = new CommandLine.IFactory() {
-      @Override
-      @SuppressWarnings("unchecked")
-      public <K> K create(Class<K> type) throws Exception {
-        return type == EventsCommand.class ? (K) command : CommandLine.defaultFactory().create(type);
-      }
-    };
+    CommandLine.IFactory factory =
+        new CommandLine.IFactory() {
+          @Override
+          @SuppressWarnings("unchecked")
+          public <K> K create(Class<K> type) throws Exception {
+            return type == EventsCommand.class
+                ? (K) command
+                : CommandLine.defaultFactory().create(type);
+          }
+        };
     CommandLine cli = new CommandLine(new VeriRuntimeCommand(), factory);
     CommandLine production = VeriRuntimeCommand.commandLine();
     cli.setExecutionExceptionHandler(production.getExecutionExceptionHandler());
@@ -39,9 +42,11 @@ class EventsCommandTest {
 
   @Test
   void withoutKernelSupportPrintsOneLineAndExitsKernelUnsupported() {
-    Result result = run(new EventsCommand(() -> Optional.of("kernel BTF is missing")), "--duration", "1s");
+    Result result =
+        run(new EventsCommand(() -> Optional.of("kernel BTF is missing")), "--duration", "1s");
     assertThat(result.exitCode()).isEqualTo(ExitCodes.KERNEL_UNSUPPORTED);
-    assertThat(result.err().strip()).isEqualTo("veriruntime: cannot load the probe here: kernel BTF is missing");
+    assertThat(result.err().strip())
+        .isEqualTo("veriruntime: cannot load the probe here: kernel BTF is missing");
     assertThat(result.out()).isEmpty();
   }
 
@@ -61,6 +66,7 @@ class EventsCommandTest {
     assertThat(converter.convert("1h")).isEqualTo(Duration.ofHours(1));
     assertThat(converter.convert("3")).isEqualTo(Duration.ofSeconds(3));
     assertThat(converter.convert("PT1.5S")).isEqualTo(Duration.ofMillis(1500));
-    assertThatThrownBy(() -> converter.convert("0s")).isInstanceOf(CommandLine.TypeConversionException.class);
+    assertThatThrownBy(() -> converter.convert("0s"))
+        .isInstanceOf(CommandLine.TypeConversionException.class);
   }
 }

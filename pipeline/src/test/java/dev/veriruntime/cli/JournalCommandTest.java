@@ -30,7 +30,8 @@ class JournalCommandTest {
     try (EvidenceJournal j = EvidenceJournal.open(state, JournalOptions.defaults())) {
       for (int i = 0; i < 4; i++) {
         j.append(
-            SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, Instant.parse("2026-11-23T08:00:00Z"))
+            SecurityEvent.builder(
+                    EventType.UNKNOWN_EXECUTION, Instant.parse("2026-11-23T08:00:00Z"))
                 .reason("unknown " + i)
                 .build());
       }
@@ -100,7 +101,12 @@ class JournalCommandTest {
 
   @Test
   void showPrintsTheRecordAndItsSignedCheckpoint() throws Exception {
-    String id = EventJson.mapper().readTree(Files.readAllLines(file()).get(1)).get("event").get("id").asText();
+    String id =
+        EventJson.mapper()
+            .readTree(Files.readAllLines(file()).get(1))
+            .get("event")
+            .get("id")
+            .asText();
     assertThat(run("journal", "show", state.toString(), id)).isEqualTo(ExitCodes.OK);
     assertThat(out.toString())
         .contains("journal-000001.jsonl line 2, seq 2")
@@ -117,7 +123,8 @@ class JournalCommandTest {
 
   @Test
   void showUnknownRefIsNotFound() {
-    assertThat(run("journal", "show", state.toString(), "no-such-event")).isEqualTo(ExitCodes.NOT_FOUND);
+    assertThat(run("journal", "show", state.toString(), "no-such-event"))
+        .isEqualTo(ExitCodes.NOT_FOUND);
     assertThat(err.toString()).contains("no journal record for no-such-event");
   }
 

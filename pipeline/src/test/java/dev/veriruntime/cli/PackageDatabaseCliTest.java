@@ -15,17 +15,28 @@ class PackageDatabaseCliTest {
 
   @Test
   void aPackageOwnedBinaryIsVouchedForUnlessThePackageDatabaseIsTurnedOff() throws Exception {
-    Assumptions.assumeTrue(PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR).lookup("/usr/bin/ls").isPresent(),
+    Assumptions.assumeTrue(
+        PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR).lookup("/usr/bin/ls").isPresent(),
         "needs a Debian host whose package database owns /usr/bin/ls");
     String noDaemon = dir.resolve("absent.sock").toString();
 
     CliRun trusted = CliRun.of("verify-binary", "/usr/bin/ls", "--json", "--socket", noDaemon);
-    assertThat(trusted.json().at("/coverage/DISK_HASH/status").asText()).as(trusted.out()).isEqualTo("VERIFIED");
-    assertThat(trusted.json().at("/coverage/DISK_HASH/reason").asText()).contains("package coreutils");
+    assertThat(trusted.json().at("/coverage/DISK_HASH/status").asText())
+        .as(trusted.out())
+        .isEqualTo("VERIFIED");
+    assertThat(trusted.json().at("/coverage/DISK_HASH/reason").asText())
+        .contains("package coreutils");
     assertThat(trusted.json().at("/coverage/SIGNATURE/status").asText()).isEqualTo("NOT_VERIFIED");
     assertThat(trusted.exitCode()).isEqualTo(ExitCodes.VERDICT_DEGRADED);
 
-    CliRun strict = CliRun.of("verify-binary", "/usr/bin/ls", "--json", "--no-package-database", "--socket", noDaemon);
+    CliRun strict =
+        CliRun.of(
+            "verify-binary",
+            "/usr/bin/ls",
+            "--json",
+            "--no-package-database",
+            "--socket",
+            noDaemon);
     assertThat(strict.exitCode()).isEqualTo(ExitCodes.VERDICT_UNKNOWN);
     assertThat(Files.exists(dir.resolve("absent.sock"))).isFalse();
   }

@@ -109,7 +109,8 @@ class VerifyProcessCommandTest {
   @Test
   void unknownProcessExitsThreeAndFindingsCarryTypeAndReason() {
     // Without references and without the package database nothing knows /usr/bin/sleep.
-    CliRun run = CliRun.of("verify-process", Long.toString(sleep.pid()), "--json", "--no-package-database");
+    CliRun run =
+        CliRun.of("verify-process", Long.toString(sleep.pid()), "--json", "--no-package-database");
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.VERDICT_UNKNOWN);
     JsonNode findings = run.json().get("findings");
     assertThat(findings).isNotEmpty();

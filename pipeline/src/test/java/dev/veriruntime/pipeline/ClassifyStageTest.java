@@ -26,47 +26,96 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Classification rules; the JIT allowance must not depend on whether the executable's check finished first. */
+/**
+ * Classification rules; the JIT allowance must not depend on whether the executable's check
+ * finished first.
+ */
 class ClassifyStageTest {
   private static final String JIT_SHA = "a".repeat(64);
   private final FileIdentity id = new FileIdentity(1, 2, 3, 4);
   private final DropLedger ledger = new DropLedger();
   private final ProcessTable table = new ProcessTable(100, ledger);
   private final List<dev.veriruntime.ingest.event.FileIdentity> skipped = new ArrayList<>();
-  private final ClassifyStage stage = new ClassifyStage(
-      new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"), table, Set.of(JIT_SHA),
-      new PipelineMetrics(new SimpleMeterRegistry()), ledger,
-      new MappingFilter() {
-        @Override
-        public void skip(dev.veriruntime.ingest.event.FileIdentity file) {
-          skipped.add(file);
-        }
+  private final ClassifyStage stage =
+      new ClassifyStage(
+          new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
+          table,
+          Set.of(JIT_SHA),
+          new PipelineMetrics(new SimpleMeterRegistry()),
+          ledger,
+          new MappingFilter() {
+            @Override
+            public void skip(dev.veriruntime.ingest.event.FileIdentity file) {
+              skipped.add(file);
+            }
 
-        @Override
-        public void reset() {
-          skipped.clear();
-        }
-      });
+            @Override
+            public void reset() {
+              skipped.clear();
+            }
+          });
 
-  private final AnonymousExecEvent rwx = new AnonymousExecEvent(0, new TaskContext(42, 42, 0, 0, 0, "jit"),
-      0x7f0000000000L, 4096, 0x7, 0x22, MappingSource.MMAP);
+  private final AnonymousExecEvent rwx =
+      new AnonymousExecEvent(
+          0,
+          new TaskContext(42, 42, 0, 0, 0, "jit"),
+          0x7f0000000000L,
+          4096,
+          0x7,
+          0x22,
+          MappingSource.MMAP);
 
   private ExecutableCheck checkOf(String sha) {
-    return ExecutableCheck.of(new BinaryVerification(Verdict.UNKNOWN, "/opt/jit", sha, id,
-        Coverage.of(ScopeResult.notVerified(Scope.DISK_HASH, "no reference")), List.of(), null, Instant.EPOCH));
+    return ExecutableCheck.of(
+        new BinaryVerification(
+            Verdict.UNKNOWN,
+            "/opt/jit",
+            sha,
+            id,
+            Coverage.of(ScopeResult.notVerified(Scope.DISK_HASH, "no reference")),
+            List.of(),
+            null,
+            Instant.EPOCH));
   }
 
   private ExecMappingEvent mapping(MappingSource source, boolean deleted) {
-    ExecutableFile file = new ExecutableFile(new dev.veriruntime.ingest.event.FileIdentity(1, 2, 3, 4), deleted ? 0 : 1,
-        0100755, 0xEF53, false, deleted, "/usr/lib/libx.so", false);
-    return new ExecMappingEvent(0, new TaskContext(42, 42, 0, 0, 0, "app"), 0x7f0000000000L, 4096, 0, 0x5, 0x2,
-        source, 3, file);
+    ExecutableFile file =
+        new ExecutableFile(
+            new dev.veriruntime.ingest.event.FileIdentity(1, 2, 3, 4),
+            deleted ? 0 : 1,
+            0100755,
+            0xEF53,
+            false,
+            deleted,
+            "/usr/lib/libx.so",
+            false);
+    return new ExecMappingEvent(
+        0,
+        new TaskContext(42, 42, 0, 0, 0, "app"),
+        0x7f0000000000L,
+        4096,
+        0,
+        0x5,
+        0x2,
+        source,
+        3,
+        file);
   }
 
   private ExecutableCheck checkOf(Verdict verdict) {
-    return ExecutableCheck.of(new BinaryVerification(verdict, "/usr/lib/libx.so", "b".repeat(64), id,
-        Coverage.of(verdict == Verdict.VERIFIED ? ScopeResult.verified(Scope.DISK_HASH, "reference")
-            : ScopeResult.notVerified(Scope.DISK_HASH, "no reference")), List.of(), null, Instant.EPOCH));
+    return ExecutableCheck.of(
+        new BinaryVerification(
+            verdict,
+            "/usr/lib/libx.so",
+            "b".repeat(64),
+            id,
+            Coverage.of(
+                verdict == Verdict.VERIFIED
+                    ? ScopeResult.verified(Scope.DISK_HASH, "reference")
+                    : ScopeResult.notVerified(Scope.DISK_HASH, "no reference")),
+            List.of(),
+            null,
+            Instant.EPOCH));
   }
 
   @Test
@@ -77,8 +126,14 @@ class ClassifyStageTest {
 
     skipped.clear();
     assertThat(stage.classify(new Observation(mmap, checkOf(Verdict.UNKNOWN)))).hasSize(1);
-    assertThat(stage.classify(new Observation(mapping(MappingSource.MMAP, true), checkOf(Verdict.VERIFIED)))).hasSize(1);
-    assertThat(stage.classify(new Observation(mapping(MappingSource.MPROTECT, false), checkOf(Verdict.VERIFIED)))).isEmpty();
+    assertThat(
+            stage.classify(
+                new Observation(mapping(MappingSource.MMAP, true), checkOf(Verdict.VERIFIED))))
+        .hasSize(1);
+    assertThat(
+            stage.classify(
+                new Observation(mapping(MappingSource.MPROTECT, false), checkOf(Verdict.VERIFIED))))
+        .isEmpty();
     assertThat(skipped).as("unknown, deleted, or made executable by mprotect").isEmpty();
   }
 
@@ -96,11 +151,19 @@ class ClassifyStageTest {
     List<SecurityEvent> withCheck = stage.classify(new Observation(rwx, checkOf("b".repeat(64))));
     List<SecurityEvent> without = stage.classify(new Observation(rwx, null));
 
-    assertThat(withCheck).singleElement().satisfies(e -> {
-      assertThat(e.type()).isEqualTo(EventType.RUNTIME_DRIFT);
-      assertThat(e.reason()).isEqualTo("anonymous writable+executable memory created by mmap in /opt/jit (not in the JIT allowance)");
-    });
-    assertThat(without).singleElement().extracting(SecurityEvent::type).isEqualTo(EventType.RUNTIME_DRIFT);
+    assertThat(withCheck)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.type()).isEqualTo(EventType.RUNTIME_DRIFT);
+              assertThat(e.reason())
+                  .isEqualTo(
+                      "anonymous writable+executable memory created by mmap in /opt/jit (not in the JIT allowance)");
+            });
+    assertThat(without)
+        .singleElement()
+        .extracting(SecurityEvent::type)
+        .isEqualTo(EventType.RUNTIME_DRIFT);
   }
 
   @Test

@@ -34,11 +34,14 @@ class DaemonApiIntegrationTest {
   void daemonServesHealthAndVerifyProcessAndASecondDaemonReportsTheTakenSocket() throws Exception {
     KernelTests.assumeKernel();
     Path socket = dir.resolve("run").resolve("api.sock");
-    Daemon first = start(socket, dir.resolve("a"), new ByteArrayOutputStream(), new ByteArrayOutputStream());
+    Daemon first =
+        start(socket, dir.resolve("a"), new ByteArrayOutputStream(), new ByteArrayOutputStream());
     try {
       assertThat(CoreApis.probe(socket)).isEqualTo(CoreApis.DaemonStatus.RUNNING);
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent()))).isEqualTo("rwxr-xr-x");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())))
+          .isEqualTo("rwxr-xr-x");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)))
+          .isEqualTo("rw-------");
       try (ApiClient client = ApiClient.connect(socket)) {
         JsonNode health = client.health();
         assertThat(health.get("probe").get("attached")).isNotEmpty();
@@ -51,7 +54,8 @@ class DaemonApiIntegrationTest {
         int pid = (int) ProcessHandle.current().pid();
         assertThat(client.verifyProcess(pid).get("pid").asInt()).isEqualTo(pid);
         assertThat(client.listRuntimeState().isArray()).isTrue();
-        ApiException missing = Assertions.assertThrows(ApiException.class, () -> client.getEvidence("no-such-event"));
+        ApiException missing =
+            Assertions.assertThrows(ApiException.class, () -> client.getEvidence("no-such-event"));
         assertThat(missing.code()).isEqualTo(ApiException.Code.NOT_FOUND);
       }
 
@@ -76,17 +80,22 @@ class DaemonApiIntegrationTest {
         }
       }
       assertThat(degraded).hasSize(1);
-      assertThat(CoreApis.probe(socket)).as("the first daemon's socket survives").isEqualTo(CoreApis.DaemonStatus.RUNNING);
+      assertThat(CoreApis.probe(socket))
+          .as("the first daemon's socket survives")
+          .isEqualTo(CoreApis.DaemonStatus.RUNNING);
     } finally {
       first.close();
     }
     assertThat(Files.exists(socket)).as("removed on close").isFalse();
   }
 
-  private static Daemon start(Path socket, Path state, ByteArrayOutputStream out, ByteArrayOutputStream err) throws Exception {
+  private static Daemon start(
+      Path socket, Path state, ByteArrayOutputStream out, ByteArrayOutputStream err)
+      throws Exception {
     Files.createDirectories(state);
     return Daemon.start(
-        new Daemon.Settings(Policy.defaults(), ReferenceStore.empty(), true, state, state, true, false, socket),
+        new Daemon.Settings(
+            Policy.defaults(), ReferenceStore.empty(), true, state, state, true, false, socket),
         ProbeSettings.forCurrentProcess(),
         new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));

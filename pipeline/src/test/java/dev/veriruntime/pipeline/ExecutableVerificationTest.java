@@ -26,7 +26,8 @@ class ExecutableVerificationTest {
 
   private ExecutableVerification service() {
     return new ExecutableVerification(
-        new BinaryVerifier(ReferenceStore.empty(), Clock.systemUTC(), BinaryVerifier.Options.defaults()),
+        new BinaryVerifier(
+            ReferenceStore.empty(), Clock.systemUTC(), BinaryVerifier.Options.defaults()),
         100,
         Schedulers.boundedElastic(),
         Schedulers.boundedElastic(),
@@ -50,11 +51,15 @@ class ExecutableVerificationTest {
         .thenConsumeWhile(c -> c.verified() && c.verification().verdict() == Verdict.UNKNOWN)
         .verifyComplete();
 
-    assertThat(registry.counter("veriruntime.verdicts", "verdict", "UNKNOWN").count()).isEqualTo(1.0);
-    assertThat(registry.counter("veriruntime.cache.lookups", "result", "miss").count()).isEqualTo(1.0);
-    assertThat(registry.counter("veriruntime.cache.lookups", "result", "inflight").count()).isEqualTo(499.0);
+    assertThat(registry.counter("veriruntime.verdicts", "verdict", "UNKNOWN").count())
+        .isEqualTo(1.0);
+    assertThat(registry.counter("veriruntime.cache.lookups", "result", "miss").count())
+        .isEqualTo(1.0);
+    assertThat(registry.counter("veriruntime.cache.lookups", "result", "inflight").count())
+        .isEqualTo(499.0);
     assertThat(service.hit(id)).isPresent();
-    assertThat(registry.counter("veriruntime.cache.lookups", "result", "hit").count()).isEqualTo(1.0);
+    assertThat(registry.counter("veriruntime.cache.lookups", "result", "hit").count())
+        .isEqualTo(1.0);
   }
 
   @Test
@@ -70,7 +75,8 @@ class ExecutableVerificationTest {
             c -> {
               assertThat(c.verified()).isTrue();
               assertThat(c.verification().verdict()).isEqualTo(Verdict.DEGRADED);
-              assertThat(c.verification().coverage().toString()).contains("file changed since exec");
+              assertThat(c.verification().coverage().toString())
+                  .contains("file changed since exec");
             })
         .verifyComplete();
     assertThat(service.hit(executed)).isEmpty();
@@ -86,7 +92,9 @@ class ExecutableVerificationTest {
         .assertNext(
             c -> {
               assertThat(c.verified()).isFalse();
-              assertThat(c.unverifiableReason()).contains("could not be opened through /proc").contains(bin.toString());
+              assertThat(c.unverifiableReason())
+                  .contains("could not be opened through /proc")
+                  .contains(bin.toString());
             })
         .verifyComplete();
   }

@@ -45,12 +45,15 @@ class IdentityCacheTest {
   @Test
   void errorsAreNotCachedAndLruIsBounded() {
     IdentityCache<String, String> cache = new IdentityCache<>(2);
-    StepVerifier.create(cache.get("a", () -> Mono.error(new IllegalStateException("gone")), s -> {}))
+    StepVerifier.create(
+            cache.get("a", () -> Mono.error(new IllegalStateException("gone")), s -> {}))
         .verifyError(IllegalStateException.class);
     assertThat(cache.getIfPresent("a")).isEmpty();
 
     for (String k : List.of("a", "b", "c")) {
-      StepVerifier.create(cache.get(k, () -> Mono.just(k.toUpperCase()), s -> {})).expectNext(k.toUpperCase()).verifyComplete();
+      StepVerifier.create(cache.get(k, () -> Mono.just(k.toUpperCase()), s -> {}))
+          .expectNext(k.toUpperCase())
+          .verifyComplete();
     }
     assertThat(cache.size()).isEqualTo(2);
     assertThat(cache.getIfPresent("a")).isEmpty();
@@ -67,14 +70,18 @@ class IdentityCacheTest {
     Mono<String> inflight = cache.get("c", slow::asMono, s -> {});
 
     StepVerifier.create(inflight)
-        .then(() -> assertThat(cache.invalidateIf(v -> v.endsWith("/a"))).containsExactly("/usr/bin/a"))
+        .then(
+            () ->
+                assertThat(cache.invalidateIf(v -> v.endsWith("/a"))).containsExactly("/usr/bin/a"))
         .then(() -> slow.tryEmitValue("/usr/bin/c"))
         .expectNext("/usr/bin/c")
         .verifyComplete();
 
     assertThat(cache.getIfPresent("a")).isEmpty();
     assertThat(cache.getIfPresent("b")).contains("/usr/bin/b");
-    assertThat(cache.getIfPresent("c")).as("computed before the invalidation finished after it").isEmpty();
+    assertThat(cache.getIfPresent("c"))
+        .as("computed before the invalidation finished after it")
+        .isEmpty();
     cache.get("c", () -> Mono.just("/usr/bin/c"), s -> {}).block();
     assertThat(cache.getIfPresent("c")).contains("/usr/bin/c");
   }

@@ -38,19 +38,31 @@ class LivePackageDatabaseTest {
   void setUp() throws IOException {
     info = Files.createDirectories(dir.resolve("info"));
     install("tool", A, "usr/bin/tool");
-    live = new LivePackageDatabase(signature::get, () -> {
-      loads.incrementAndGet();
-      if (broken.get()) {
-        throw new IOException("Permission denied");
-      }
-      return PackageDatabase.load(info);
-    }, POLL, QUIET, time);
+    live =
+        new LivePackageDatabase(
+            signature::get,
+            () -> {
+              loads.incrementAndGet();
+              if (broken.get()) {
+                throw new IOException("Permission denied");
+              }
+              return PackageDatabase.load(info);
+            },
+            POLL,
+            QUIET,
+            time);
   }
 
-  /** Writes a package's md5sums the way dpkg does: into a temporary file, then renamed into place. */
+  /**
+   * Writes a package's md5sums the way dpkg does: into a temporary file, then renamed into place.
+   */
   private void install(String pkg, String md5, String path) throws IOException {
     Path tmp = Files.writeString(dir.resolve(pkg + ".tmp"), md5 + "  " + path + "\n");
-    Files.move(tmp, info.resolve(pkg + ".md5sums"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        tmp,
+        info.resolve(pkg + ".md5sums"),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   @Test
@@ -60,31 +72,37 @@ class LivePackageDatabaseTest {
     StepVerifier.withVirtualTime(live::reloads, () -> time, Long.MAX_VALUE)
         .expectSubscription()
         .expectNoEvent(Duration.ofSeconds(10))
-        .then(() -> {
-          // dpkg at work: the first package...
-          signature.incrementAndGet();
-          uncheck(() -> install("tool", B, "usr/bin/tool"));
-        })
+        .then(
+            () -> {
+              // dpkg at work: the first package...
+              signature.incrementAndGet();
+              uncheck(() -> install("tool", B, "usr/bin/tool"));
+            })
         .thenAwait(Duration.ofMillis(1500))
         // ...and the next one before the quiet period is over postpones the reload.
-        .then(() -> {
-          signature.incrementAndGet();
-          uncheck(() -> install("other", A, "usr/bin/other"));
-        })
+        .then(
+            () -> {
+              signature.incrementAndGet();
+              uncheck(() -> install("other", A, "usr/bin/other"));
+            })
         .expectNoEvent(Duration.ofSeconds(2))
         .then(() -> assertThat(loads).as("the quiet period started again").hasValue(1))
         .thenAwait(Duration.ofSeconds(1))
-        .assertNext(r -> {
-          assertThat(r.failed()).isFalse();
-          assertThat(r.changes().paths()).containsExactly("/usr/bin/other", "/usr/bin/tool");
-          assertThat(r.changes().packages()).containsExactly("other", "tool");
-          assertThat(r.database()).isSameAs(live.get());
-        })
+        .assertNext(
+            r -> {
+              assertThat(r.failed()).isFalse();
+              assertThat(r.changes().paths()).containsExactly("/usr/bin/other", "/usr/bin/tool");
+              assertThat(r.changes().packages()).containsExactly("other", "tool");
+              assertThat(r.database()).isSameAs(live.get());
+            })
         .expectNoEvent(Duration.ofSeconds(30))
         .thenCancel()
         .verify();
     assertThat(loads).hasValue(2);
-    assertThat(live.get().lookup("/usr/bin/tool")).get().extracting(PackageDatabase.PackageFile::md5).isEqualTo(B);
+    assertThat(live.get().lookup("/usr/bin/tool"))
+        .get()
+        .extracting(PackageDatabase.PackageFile::md5)
+        .isEqualTo(B);
   }
 
   @Test
@@ -92,21 +110,25 @@ class LivePackageDatabaseTest {
     PackageDatabase first = live.get();
 
     StepVerifier.withVirtualTime(live::reloads, () -> time, Long.MAX_VALUE)
-        .then(() -> {
-          broken.set(true);
-          signature.incrementAndGet();
-        })
+        .then(
+            () -> {
+              broken.set(true);
+              signature.incrementAndGet();
+            })
         .thenAwait(Duration.ofSeconds(4))
-        .assertNext(r -> {
-          assertThat(r.failed()).isTrue();
-          assertThat(r.failure()).contains("previous snapshot stays in use", "Permission denied");
-          assertThat(r.changes().isEmpty()).isTrue();
-        })
-        .then(() -> {
-          broken.set(false);
-          signature.incrementAndGet();
-          uncheck(() -> install("tool", B, "usr/bin/tool"));
-        })
+        .assertNext(
+            r -> {
+              assertThat(r.failed()).isTrue();
+              assertThat(r.failure())
+                  .contains("previous snapshot stays in use", "Permission denied");
+              assertThat(r.changes().isEmpty()).isTrue();
+            })
+        .then(
+            () -> {
+              broken.set(false);
+              signature.incrementAndGet();
+              uncheck(() -> install("tool", B, "usr/bin/tool"));
+            })
         .thenAwait(Duration.ofSeconds(4))
         .assertNext(r -> assertThat(r.changes().paths()).containsExactly("/usr/bin/tool"))
         .thenCancel()
@@ -129,13 +151,21 @@ class LivePackageDatabaseTest {
     assertThat(statusRewritten).isNotEqualTo(before);
     assertThat(listRenamedIn).isNotEqualTo(statusRewritten);
     assertThat(LivePackageDatabase.Signature.of(info)).isEqualTo(listRenamedIn);
-    assertThat(LivePackageDatabase.Signature.of(dir.resolve("absent")).infoDirModifiedNanos()).isEqualTo(Long.MIN_VALUE);
+    assertThat(LivePackageDatabase.Signature.of(dir.resolve("absent")).infoDirModifiedNanos())
+        .isEqualTo(Long.MIN_VALUE);
   }
 
   @Test
   void openReadsTheDpkgInfoDirectoryAndAMissingOneIsEmpty() throws Exception {
-    assertThat(LivePackageDatabase.open(info, POLL, QUIET, VirtualTimeScheduler.create()).get().size()).isEqualTo(1);
-    assertThat(LivePackageDatabase.open(dir.resolve("absent"), POLL, QUIET, VirtualTimeScheduler.create()).get().size()).isZero();
+    assertThat(
+            LivePackageDatabase.open(info, POLL, QUIET, VirtualTimeScheduler.create()).get().size())
+        .isEqualTo(1);
+    assertThat(
+            LivePackageDatabase.open(
+                    dir.resolve("absent"), POLL, QUIET, VirtualTimeScheduler.create())
+                .get()
+                .size())
+        .isZero();
   }
 
   private interface IoAction {

@@ -55,8 +55,12 @@ class PackageUpgradeIntegrationTest {
     EventLines events = new EventLines();
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     PrintStream err = new PrintStream(log, true, StandardCharsets.UTF_8);
-    Daemon daemon = Daemon.start(new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, dir, false, false),
-        ProbeSettings.forCurrentProcess(), new PrintStream(events, true, StandardCharsets.UTF_8), err);
+    Daemon daemon =
+        Daemon.start(
+            new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, dir, false, false),
+            ProbeSettings.forCurrentProcess(),
+            new PrintStream(events, true, StandardCharsets.UTF_8),
+            err);
     Thread runner = new Thread(() -> daemon.run(null), "package-upgrade-agent");
     runner.start();
     Process running = null;
@@ -64,21 +68,32 @@ class PackageUpgradeIntegrationTest {
     try {
       running = new ProcessBuilder(tool.toString(), "60").start();
       long pid = running.pid();
-      await("VERIFY_FAILED of " + tool, () -> events.all().stream()
-          .anyMatch(e -> failedTool(e, tool) && e.path("pid").asLong() == pid));
+      await(
+          "VERIFY_FAILED of " + tool,
+          () ->
+              events.all().stream()
+                  .anyMatch(e -> failedTool(e, tool) && e.path("pid").asLong() == pid));
 
       writeRecord(info, tool, md5(versionB));
-      await("a package database reload", () -> daemon.metrics().registry()
-          .counter("veriruntime.package.database.reloads").count() >= 1);
+      await(
+          "a package database reload",
+          () ->
+              daemon.metrics().registry().counter("veriruntime.package.database.reloads").count()
+                  >= 1);
 
       again = new ProcessBuilder(tool.toString(), "0").start();
       assertThat(again.waitFor(10, TimeUnit.SECONDS)).isTrue();
       // An unknown file run after it: once its event is out, the exec of tool has been handled too
       // (a cache hit answers before a hash).
-      Path marker = Files.copy(Path.of("/usr/bin/true"), dir.resolve("marker"), StandardCopyOption.COPY_ATTRIBUTES);
+      Path marker =
+          Files.copy(
+              Path.of("/usr/bin/true"), dir.resolve("marker"), StandardCopyOption.COPY_ATTRIBUTES);
       new ProcessBuilder(marker.toString()).start().waitFor(10, TimeUnit.SECONDS);
-      await("UNKNOWN_EXECUTION of " + marker, () -> events.all().stream()
-          .anyMatch(e -> marker.toString().equals(e.path("exe").path("path").asText())));
+      await(
+          "UNKNOWN_EXECUTION of " + marker,
+          () ->
+              events.all().stream()
+                  .anyMatch(e -> marker.toString().equals(e.path("exe").path("path").asText())));
     } finally {
       for (Process p : Arrays.asList(running, again)) {
         if (p != null) {
@@ -92,24 +107,44 @@ class PackageUpgradeIntegrationTest {
     }
 
     // Pending aggregates were flushed at stop: every exec of tool that raised an event is counted.
-    List<JsonNode> aboutTool = events.all().stream().filter(e -> tool.toString().equals(e.path("exe").path("path").asText())).toList();
+    List<JsonNode> aboutTool =
+        events.all().stream()
+            .filter(e -> tool.toString().equals(e.path("exe").path("path").asText()))
+            .toList();
     assertThat(aboutTool).as("events about " + tool).allMatch(e -> failedTool(e, tool));
-    assertThat(aboutTool.stream().mapToLong(e -> e.path("count").asLong()).sum()).as("only the exec before the reload").isEqualTo(1);
+    assertThat(aboutTool.stream().mapToLong(e -> e.path("count").asLong()).sum())
+        .as("only the exec before the reload")
+        .isEqualTo(1);
     assertThat(aboutTool.get(0).path("reason").asText()).contains("candidate tampering");
     String lines = log.toString(StandardCharsets.UTF_8);
-    assertThat(lines).contains("package database reloaded: 1 files, 1 changed in 1 package(s) (tool)")
+    assertThat(lines)
+        .contains("package database reloaded: 1 files, 1 changed in 1 package(s) (tool)")
         .contains("1 running process(es) verified again, 1 now quiet, 0 still finding(s)");
-    assertThat(daemon.metrics().registry().counter("veriruntime.package.database.files.changed").count()).isGreaterThanOrEqualTo(1);
+    assertThat(
+            daemon
+                .metrics()
+                .registry()
+                .counter("veriruntime.package.database.files.changed")
+                .count())
+        .isGreaterThanOrEqualTo(1);
   }
 
   private static boolean failedTool(JsonNode e, Path tool) {
-    return "VERIFY_FAILED".equals(e.path("type").asText()) && tool.toString().equals(e.path("exe").path("path").asText());
+    return "VERIFY_FAILED".equals(e.path("type").asText())
+        && tool.toString().equals(e.path("exe").path("path").asText());
   }
 
   /** As dpkg does: a new {@code PACKAGE.md5sums} renamed into the info directory. */
   private static void writeRecord(Path info, Path file, String md5) throws Exception {
-    Path tmp = Files.writeString(info.resolveSibling("tool.md5sums.new"), md5 + "  " + file.toString().substring(1) + "\n");
-    Files.move(tmp, info.resolve("tool.md5sums"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Path tmp =
+        Files.writeString(
+            info.resolveSibling("tool.md5sums.new"),
+            md5 + "  " + file.toString().substring(1) + "\n");
+    Files.move(
+        tmp,
+        info.resolve("tool.md5sums"),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static String md5(byte[] bytes) throws Exception {
@@ -122,7 +157,8 @@ class PackageUpgradeIntegrationTest {
       if (done.getAsBoolean()) {
         return;
       }
-      Thread.sleep(50); // waiting on the real kernel and the daemon's real clock, not on a Reactor timer
+      Thread.sleep(
+          50); // waiting on the real kernel and the daemon's real clock, not on a Reactor timer
     }
     fail("no " + what + " within " + WAIT.toSeconds() + " s");
   }

@@ -26,7 +26,9 @@ class PolicyTest {
   @Test
   void fileOverridesOnlyWhatItNames() throws IOException {
     Path f = dir.resolve("p.yaml");
-    Files.writeString(f, "exec-scopes: [DISK_HASH, ELF_HEADER, ELF_SECTIONS, SIGNATURE]\nsinks:\n  metrics-port: 9464\n");
+    Files.writeString(
+        f,
+        "exec-scopes: [DISK_HASH, ELF_HEADER, ELF_SECTIONS, SIGNATURE]\nsinks:\n  metrics-port: 9464\n");
     Policy p = Policy.load(f);
     assertThat(p.execScopes).contains(Scope.SIGNATURE, Scope.ELF_SECTIONS);
     assertThat(p.sinks.metricsPort).isEqualTo(9464);
@@ -37,7 +39,9 @@ class PolicyTest {
   @Test
   void aRateGivenForOneSinkKeepsThatSinkOn() throws IOException {
     Path f = dir.resolve("p.yaml");
-    Files.writeString(f, "sinks:\n  console: {rate: 10000, burst: 10000}\nreattestation: {interval-seconds: 1}\n");
+    Files.writeString(
+        f,
+        "sinks:\n  console: {rate: 10000, burst: 10000}\nreattestation: {interval-seconds: 1}\n");
     Policy p = Policy.load(f);
     assertThat(p.sinks.console.enabled).as("not named, so still the default").isTrue();
     assertThat(p.sinks.console.rate).isEqualTo(10_000);
@@ -50,7 +54,9 @@ class PolicyTest {
   @Test
   void jsonIsAcceptedToo() throws IOException {
     Path f = dir.resolve("p.json");
-    Files.writeString(f, "{\"package-database\": false, \"package-database-dir\": \"/srv/info\", \"aggregation\": {\"window-seconds\": 3}}");
+    Files.writeString(
+        f,
+        "{\"package-database\": false, \"package-database-dir\": \"/srv/info\", \"aggregation\": {\"window-seconds\": 3}}");
     Policy p = Policy.load(f);
     assertThat(p.packageDatabase).isFalse();
     assertThat(p.packageDatabaseDir).isEqualTo("/srv/info");
@@ -61,6 +67,8 @@ class PolicyTest {
   void unknownKeyIsAnErrorNotASilentlyIgnoredCheck() throws IOException {
     Path f = dir.resolve("p.yaml");
     Files.writeString(f, "exec-scope: [DISK_HASH]\n");
-    assertThatThrownBy(() -> Policy.load(f)).isInstanceOf(IOException.class).hasMessageContaining("exec-scope");
+    assertThatThrownBy(() -> Policy.load(f))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("exec-scope");
   }
 }

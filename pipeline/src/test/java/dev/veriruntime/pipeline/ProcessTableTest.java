@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 class ProcessTableTest {
   private final AtomicLong now = new AtomicLong();
-  private final ProcessTable table = new ProcessTable(100, new DropLedger(), Duration.ofSeconds(10), now::get);
+  private final ProcessTable table =
+      new ProcessTable(100, new DropLedger(), Duration.ofSeconds(10), now::get);
   private final FileIdentity id = new FileIdentity(1, 2, 3, 4);
 
   private ProcessTable.Entry entry(int pid, int ppid, String exe) {

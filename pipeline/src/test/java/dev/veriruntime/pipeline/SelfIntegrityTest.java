@@ -33,7 +33,8 @@ class SelfIntegrityTest {
   void missingManifestIsUncheckedNotPassed() throws Exception {
     Path jar = dir.resolve("veriruntime.jar");
     Files.write(jar, new byte[] {1});
-    SelfIntegrity.Check c = new SelfIntegrity(PackageDatabase::empty, Optional.of(jar), List::of).checkJar();
+    SelfIntegrity.Check c =
+        new SelfIntegrity(PackageDatabase::empty, Optional.of(jar), List::of).checkJar();
     assertThat(c.ok()).isFalse();
     assertThat(c.failed()).isFalse();
     assertThat(c.reason()).contains("no self-manifest");
@@ -45,13 +46,17 @@ class SelfIntegrityTest {
     List<SelfIntegrity.Check> checks = SelfIntegrity.forThisProcess(() -> db).checkAll();
     assertThat(checks).extracting(SelfIntegrity.Check::component).contains("jvm", "libjvm");
     if (db.size() > 0) {
-      assertThat(checks).filteredOn(c -> c.component().equals("libjvm")).allMatch(SelfIntegrity.Check::ok);
+      assertThat(checks)
+          .filteredOn(c -> c.component().equals("libjvm"))
+          .allMatch(SelfIntegrity.Check::ok);
     }
   }
 
   @Test
   void probeProgramsMustStillBeLinkedWithTheirLoadTimeTags() {
-    assertThat(SelfIntegrity.checkProbe(Map.of("a", "t1", "b", "t1"), List.of("t1", "t1", "t9")).ok()).isTrue();
+    assertThat(
+            SelfIntegrity.checkProbe(Map.of("a", "t1", "b", "t1"), List.of("t1", "t1", "t9")).ok())
+        .isTrue();
     SelfIntegrity.Check c = SelfIntegrity.checkProbe(Map.of("a", "t1", "b", "t2"), List.of("t1"));
     assertThat(c.failed()).isTrue();
     assertThat(c.reason()).contains("b").doesNotContain("a,");

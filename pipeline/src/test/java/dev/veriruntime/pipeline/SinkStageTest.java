@@ -20,7 +20,9 @@ import reactor.test.scheduler.VirtualTimeScheduler;
 class SinkStageTest {
 
   private static SecurityEvent event(int i) {
-    return SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, Instant.EPOCH).reason("event " + i).build();
+    return SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, Instant.EPOCH)
+        .reason("event " + i)
+        .build();
   }
 
   @Test
@@ -32,18 +34,20 @@ class SinkStageTest {
     TestPublisher<SecurityEvent> source = TestPublisher.create();
 
     StepVerifier.withVirtualTime(() -> source.flux().transform(stage), () -> vts, Long.MAX_VALUE)
-        .then(() -> {
-          for (int i = 0; i < 20; i++) {
-            source.next(event(i));
-          }
-        })
+        .then(
+            () -> {
+              for (int i = 0; i < 20; i++) {
+                source.next(event(i));
+              }
+            })
         .expectNextCount(20)
         .then(() -> vts.advanceTimeBy(Duration.ofSeconds(3)))
-        .then(() -> {
-          for (int i = 20; i < 30; i++) {
-            source.next(event(i));
-          }
-        })
+        .then(
+            () -> {
+              for (int i = 20; i < 30; i++) {
+                source.next(event(i));
+              }
+            })
         .expectNextCount(10)
         .then(source::complete)
         .verifyComplete();
@@ -63,15 +67,20 @@ class SinkStageTest {
     DropReporter reporter = new DropReporter(ledger, stage, Duration.ofSeconds(5), vts, "h");
 
     StepVerifier.withVirtualTime(
-            () -> Flux.merge(Flux.range(0, 10).map(SinkStageTest::event), reporter.reports().take(1)).transform(stage),
-            () -> vts, Long.MAX_VALUE)
+            () ->
+                Flux.merge(Flux.range(0, 10).map(SinkStageTest::event), reporter.reports().take(1))
+                    .transform(stage),
+            () -> vts,
+            Long.MAX_VALUE)
         .expectNextCount(10)
         .thenAwait(Duration.ofSeconds(5))
-        .assertNext(report -> {
-          assertThat(report.type()).isEqualTo(EventType.VERIFICATION_DEGRADED);
-          assertThat(report.details()).containsEntry("lost", Map.of("sink.rec.rate_limited", 9L));
-          assertThat(report.reason()).contains("9 events not fully handled");
-        })
+        .assertNext(
+            report -> {
+              assertThat(report.type()).isEqualTo(EventType.VERIFICATION_DEGRADED);
+              assertThat(report.details())
+                  .containsEntry("lost", Map.of("sink.rec.rate_limited", 9L));
+              assertThat(report.reason()).contains("9 events not fully handled");
+            })
         .verifyComplete();
     assertThat(sink.stats().accepted()).isEqualTo(2); // one event within the rate, plus the report
   }
@@ -79,7 +88,8 @@ class SinkStageTest {
   @Test
   void nothingLostMeansNoReport() {
     VirtualTimeScheduler vts = VirtualTimeScheduler.create();
-    DropReporter reporter = new DropReporter(new DropLedger(), null, Duration.ofSeconds(5), vts, "h");
+    DropReporter reporter =
+        new DropReporter(new DropLedger(), null, Duration.ofSeconds(5), vts, "h");
     StepVerifier.withVirtualTime(() -> reporter.reports(), () -> vts, Long.MAX_VALUE)
         .expectSubscription()
         .expectNoEvent(Duration.ofSeconds(60))
@@ -92,8 +102,12 @@ class SinkStageTest {
     RecordingSink sink = new RecordingSink("slow", 2, Schedulers.newSingle("never-run-here"));
     sink.close(); // closed: every emit is refused and counted by the sink itself
     DropLedger ledger = new DropLedger();
-    SinkStage stage = new SinkStage(List.of(new SinkStage.Route(sink, new TokenBucket(1e9, 1_000_000, () -> 0L))), ledger);
-    StepVerifier.create(Flux.range(0, 7).map(SinkStageTest::event).transform(stage)).expectNextCount(7).verifyComplete();
+    SinkStage stage =
+        new SinkStage(
+            List.of(new SinkStage.Route(sink, new TokenBucket(1e9, 1_000_000, () -> 0L))), ledger);
+    StepVerifier.create(Flux.range(0, 7).map(SinkStageTest::event).transform(stage))
+        .expectNextCount(7)
+        .verifyComplete();
     stage.collectSinkDrops();
     assertThat(ledger.drain()).containsEntry("sink.slow.dropped", 7L);
     stage.collectSinkDrops();
@@ -105,29 +119,39 @@ class SinkStageTest {
     // A verification lane that never runs its tasks: every new binary stays "being verified".
     reactor.core.scheduler.Scheduler stalled = Schedulers.fromExecutor(task -> {});
     DropLedger ledger = new DropLedger();
-    PipelineMetrics metrics = new PipelineMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
-    ExecutableVerification verification = new ExecutableVerification(
-        new dev.veriruntime.verifier.BinaryVerifier(dev.veriruntime.verifier.reference.ReferenceStore.empty(),
-            java.time.Clock.systemUTC(), dev.veriruntime.verifier.BinaryVerifier.Options.defaults()),
-        100, stalled, stalled, 1L << 40, 0, metrics, ledger);
+    PipelineMetrics metrics =
+        new PipelineMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    ExecutableVerification verification =
+        new ExecutableVerification(
+            new dev.veriruntime.verifier.BinaryVerifier(
+                dev.veriruntime.verifier.reference.ReferenceStore.empty(),
+                java.time.Clock.systemUTC(),
+                dev.veriruntime.verifier.BinaryVerifier.Options.defaults()),
+            100,
+            stalled,
+            stalled,
+            1L << 40,
+            0,
+            metrics,
+            ledger);
     VerifyStage stage = new VerifyStage(verification, new ProcessTable(100, ledger), metrics, 16);
     TestPublisher<dev.veriruntime.ingest.event.RuntimeEvent> source = TestPublisher.createCold();
     for (int i = 0; i < 100; i++) {
       source.next(exec(i));
     }
 
-    StepVerifier.create(source.flux().transform(stage))
-        .expectSubscription()
-        .thenCancel()
-        .verify();
+    StepVerifier.create(source.flux().transform(stage)).expectSubscription().thenCancel().verify();
 
     source.assertMaxRequested(16);
   }
 
   private static dev.veriruntime.ingest.event.ExecEvent exec(int i) {
     var id = new dev.veriruntime.ingest.event.FileIdentity(1, 1000 + i, 0, 100);
-    var file = new dev.veriruntime.ingest.event.ExecutableFile(id, 1, 0755, 0, false, false, "/tmp/b" + i, false);
+    var file =
+        new dev.veriruntime.ingest.event.ExecutableFile(
+            id, 1, 0755, 0, false, false, "/tmp/b" + i, false);
     var task = new dev.veriruntime.ingest.event.TaskContext(10 + i, 10 + i, 0, 0, 0, "b" + i);
-    return new dev.veriruntime.ingest.event.ExecEvent(0, task, 1, 0, 0, 0, "/tmp/b" + i, false, file);
+    return new dev.veriruntime.ingest.event.ExecEvent(
+        0, task, 1, 0, 0, 0, "/tmp/b" + i, false, file);
   }
 }

@@ -38,9 +38,12 @@ class WatchIntegrationTest {
     policy.aggregation.windowSeconds = 2;
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-    Daemon daemon = Daemon.start(
-        new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, dir, false, true),
-        ProbeSettings.forCurrentProcess(), out, System.err);
+    Daemon daemon =
+        Daemon.start(
+            new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, dir, false, true),
+            ProbeSettings.forCurrentProcess(),
+            out,
+            System.err);
     Thread runner = new Thread(() -> daemon.run(null), "watch-under-test");
     runner.start();
     ExecDriver.Run run;
@@ -48,7 +51,11 @@ class WatchIntegrationTest {
     try {
       run = driver.count(10_000);
       new ProcessBuilder("/usr/bin/true").start().waitFor();
-      awaitEvent(buffer, e -> "UNKNOWN_EXECUTION".equals(e.path("type").asText()) && child.equals(e.path("exe").path("path").asText()));
+      awaitEvent(
+          buffer,
+          e ->
+              "UNKNOWN_EXECUTION".equals(e.path("type").asText())
+                  && child.equals(e.path("exe").path("path").asText()));
     } finally {
       daemon.stop();
       runner.join(Duration.ofSeconds(30).toMillis());
@@ -56,13 +63,18 @@ class WatchIntegrationTest {
     }
 
     List<JsonNode> events = parse(buffer);
-    List<JsonNode> unknown = events.stream()
-        .filter(e -> "UNKNOWN_EXECUTION".equals(e.path("type").asText()) && child.equals(e.path("exe").path("path").asText()))
-        .toList();
-    long lostExecs = events.stream()
-        .filter(e -> "VERIFICATION_DEGRADED".equals(e.path("type").asText()))
-        .mapToLong(e -> e.path("details").path("lost").path("kernel.exec").asLong(0))
-        .sum();
+    List<JsonNode> unknown =
+        events.stream()
+            .filter(
+                e ->
+                    "UNKNOWN_EXECUTION".equals(e.path("type").asText())
+                        && child.equals(e.path("exe").path("path").asText()))
+            .toList();
+    long lostExecs =
+        events.stream()
+            .filter(e -> "VERIFICATION_DEGRADED".equals(e.path("type").asText()))
+            .mapToLong(e -> e.path("details").path("lost").path("kernel.exec").asLong(0))
+            .sum();
     assertThat(unknown).isNotEmpty();
     assertThat(unknown.get(0).path("count").asLong()).isEqualTo(1);
     assertThat(unknown.get(0).path("reason").asText()).contains("no trusted reference");
@@ -77,13 +89,17 @@ class WatchIntegrationTest {
     }
     assertThat(unknown.size()).as("folded, not one event per exec").isLessThan(50);
     assertThat(events).noneMatch(e -> e.path("exe").path("path").asText().equals("/usr/bin/true"));
-    assertThat(events).as("probe links and tags checked one second after start")
+    assertThat(events)
+        .as("probe links and tags checked one second after start")
         .noneMatch(e -> "SELF_INTEGRITY_FAILURE".equals(e.path("type").asText()));
     var latency = daemon.metrics().execLatencyTimer().takeSnapshot();
-    System.out.printf("exec->verdict latency over %d execs: %s%n", latency.count(), java.util.Arrays.toString(latency.percentileValues()));
+    System.out.printf(
+        "exec->verdict latency over %d execs: %s%n",
+        latency.count(), java.util.Arrays.toString(latency.percentileValues()));
   }
 
-  private void awaitEvent(ByteArrayOutputStream buffer, Predicate<JsonNode> wanted) throws Exception {
+  private void awaitEvent(ByteArrayOutputStream buffer, Predicate<JsonNode> wanted)
+      throws Exception {
     Instant deadline = Instant.now().plusSeconds(60);
     while (Instant.now().isBefore(deadline)) {
       if (parse(buffer).stream().anyMatch(wanted)) {

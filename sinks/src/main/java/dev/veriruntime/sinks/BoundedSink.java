@@ -22,10 +22,10 @@ import reactor.core.scheduler.Schedulers;
  * is kept. Subclasses implement {@link #deliver} (one event) and optionally {@link #completeBatch}
  * (e.g. one fsync per batch) and {@link #closeResources}.
  *
- * <p>Accounting: an event counts against {@code capacity} from {@code emit} until it is delivered or
- * failed, so queued plus in-flight events never exceed {@code capacity}. An event is counted
- * delivered only after {@link #completeBatch} of its batch succeeded; if {@code completeBatch} fails,
- * the whole batch counts as failed (the downstream did not confirm it).
+ * <p>Accounting: an event counts against {@code capacity} from {@code emit} until it is delivered
+ * or failed, so queued plus in-flight events never exceed {@code capacity}. An event is counted
+ * delivered only after {@link #completeBatch} of its batch succeeded; if {@code completeBatch}
+ * fails, the whole batch counts as failed (the downstream did not confirm it).
  *
  * <p>Thread safety: {@code emit}, {@code flush}, {@code stats} and {@code close} are safe from any
  * thread. {@code deliver}, {@code completeBatch} and {@code closeResources} are never called

@@ -10,9 +10,9 @@ import java.io.UncheckedIOException;
 /**
  * The one JSON configuration every sink and the CLI use for {@link SecurityEvent}s and evidence:
  * instants as ISO-8601 strings ({@code 2026-11-23T07:40:00.123Z}), map keys sorted (so the same
- * event always serialises to the same bytes), unknown properties ignored when reading (newer writers,
- * older readers). The returned mapper is shared and thread-safe; do not reconfigure it, call {@link
- * #newMapper()} for a private copy.
+ * event always serialises to the same bytes), unknown properties ignored when reading (newer
+ * writers, older readers). The returned mapper is shared and thread-safe; do not reconfigure it,
+ * call {@link #newMapper()} for a private copy.
  */
 public final class EventJson {
   private static final ObjectMapper SHARED = newMapper();

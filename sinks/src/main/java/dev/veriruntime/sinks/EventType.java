@@ -9,7 +9,9 @@ public enum EventType {
   UNKNOWN_EXECUTION,
   /** A reference exists for this path or identity, and the bytes or ELF structure differ. */
   VERIFY_FAILED,
-  /** What runs differs from what was verified (replaced binary, patched code, injected library...). */
+  /**
+   * What runs differs from what was verified (replaced binary, patched code, injected library...).
+   */
   RUNTIME_DRIFT,
   /** VeriRuntime's own files, JVM, probe or attachments are not what they should be. */
   SELF_INTEGRITY_FAILURE,

@@ -42,8 +42,19 @@ import java.util.Objects;
  *     VERIFICATION_DEGRADED); values are strings, numbers, booleans, or lists/maps of them
  */
 @JsonPropertyOrder({
-  "id", "type", "time", "host", "pid", "exe", "reason", "coverage", "count", "firstSeen",
-  "lastSeen", "findings", "details"
+  "id",
+  "type",
+  "time",
+  "host",
+  "pid",
+  "exe",
+  "reason",
+  "coverage",
+  "count",
+  "firstSeen",
+  "lastSeen",
+  "findings",
+  "details"
 })
 public record SecurityEvent(
     String id,
@@ -107,14 +118,29 @@ public record SecurityEvent(
     }
   }
 
-  /** A copy that aggregates more occurrences: new count and last-seen time, same id and first-seen. */
+  /**
+   * A copy that aggregates more occurrences: new count and last-seen time, same id and first-seen.
+   */
   public SecurityEvent withAggregate(long newCount, Instant newLastSeen) {
     return new SecurityEvent(
-        id, type, time, host, pid, exe, reason, coverage, newCount, firstSeen, newLastSeen, findings,
+        id,
+        type,
+        time,
+        host,
+        pid,
+        exe,
+        reason,
+        coverage,
+        newCount,
+        firstSeen,
+        newLastSeen,
+        findings,
         details);
   }
 
-  /** Starts a builder; the id defaults to a fresh {@link EventIds#next(Instant)} of {@code time}. */
+  /**
+   * Starts a builder; the id defaults to a fresh {@link EventIds#next(Instant)} of {@code time}.
+   */
   public static Builder builder(EventType type, Instant time) {
     return new Builder(type, time);
   }
@@ -208,7 +234,17 @@ public record SecurityEvent(
     public SecurityEvent build() {
       return new SecurityEvent(
           id == null ? EventIds.next(time) : id,
-          type, time, host, pid, exe, reason, coverage, count, firstSeen, lastSeen, findings,
+          type,
+          time,
+          host,
+          pid,
+          exe,
+          reason,
+          coverage,
+          count,
+          firstSeen,
+          lastSeen,
+          findings,
           details);
     }
   }

@@ -11,16 +11,16 @@ import reactor.core.publisher.Mono;
  * A sink never blocks and never slows the pipeline. {@link #emit} is non-blocking: it puts the
  * event into a buffer bounded by {@link SinkStats#capacity()} and returns {@code true}, or, when
  * the buffer is full (a slow or dead downstream), refuses it, counts it in {@link
- * SinkStats#dropped()} and returns {@code false}. The pipeline's per-sink rate limiter sits in front
- * of {@code emit}; the pipeline reads {@link #stats()} and turns dropped and failed counts into
- * {@link EventType#VERIFICATION_DEGRADED} events, so a loss is never silent. Memory is bounded by
- * the capacity whatever the downstream does.
+ * SinkStats#dropped()} and returns {@code false}. The pipeline's per-sink rate limiter sits in
+ * front of {@code emit}; the pipeline reads {@link #stats()} and turns dropped and failed counts
+ * into {@link EventType#VERIFICATION_DEGRADED} events, so a loss is never silent. Memory is bounded
+ * by the capacity whatever the downstream does.
  *
  * <h2>Order and threads</h2>
  *
- * Events are delivered in {@code emit} order per sink. {@code emit}, {@code flush} and {@code stats}
- * may be called from any thread. Delivery happens on the sink's own thread (or the network client's
- * event loop), never on the caller's.
+ * Events are delivered in {@code emit} order per sink. {@code emit}, {@code flush} and {@code
+ * stats} may be called from any thread. Delivery happens on the sink's own thread (or the network
+ * client's event loop), never on the caller's.
  *
  * <h2>Usage</h2>
  *

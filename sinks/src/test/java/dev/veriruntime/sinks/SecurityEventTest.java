@@ -18,7 +18,11 @@ class SecurityEventTest {
         .id("0193a1b2-0000-7000-8000-000000000001")
         .host("build-7")
         .pid(4242)
-        .exe("/usr/bin/ls", 2049, 131, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+        .exe(
+            "/usr/bin/ls",
+            2049,
+            131,
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
         .reason(".text differs from the reference")
         .coverage("DISK_HASH", "FAILED", "digest differs")
         .coverage("ELF_HEADER", "VERIFIED", "")
@@ -37,14 +41,26 @@ class SecurityEventTest {
     json.fieldNames().forEachRemaining(keys::add);
     assertThat(keys)
         .containsExactly(
-            "id", "type", "time", "host", "pid", "exe", "reason", "coverage", "count", "firstSeen",
-            "lastSeen", "findings", "details");
+            "id",
+            "type",
+            "time",
+            "host",
+            "pid",
+            "exe",
+            "reason",
+            "coverage",
+            "count",
+            "firstSeen",
+            "lastSeen",
+            "findings",
+            "details");
     assertThat(json.get("type").asText()).isEqualTo("VERIFY_FAILED");
     assertThat(json.get("time").asText()).isEqualTo("2026-11-23T07:40:00.123Z");
     assertThat(json.get("exe").get("ino").asLong()).isEqualTo(131);
     assertThat(json.get("exe").get("dev").asLong()).isEqualTo(2049);
     assertThat(json.get("coverage").get("DISK_HASH").get("status").asText()).isEqualTo("FAILED");
-    assertThat(json.get("findings").get(0).get("detail").get("section").asText()).isEqualTo(".text");
+    assertThat(json.get("findings").get(0).get("detail").get("section").asText())
+        .isEqualTo(".text");
     assertThat(json.get("count").asLong()).isEqualTo(3);
   }
 

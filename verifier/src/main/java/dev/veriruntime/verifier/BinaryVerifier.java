@@ -46,9 +46,8 @@ import java.util.function.Supplier;
  * the verdict is at best DEGRADED). A reference for the path with another digest makes DISK_HASH
  * FAILED and, when the reference carries section digests, ELF_SECTIONS FAILED naming the sections
  * that differ; a signed reference for the path outweighs an unsigned one that matches the digest.
- * No reference by digest or path makes the verdict UNKNOWN (unless an ELF check
- * FAILED). A {@code #!} script is hashed like any file; its ELF scopes are NOT_APPLICABLE and name
- * the interpreter.
+ * No reference by digest or path makes the verdict UNKNOWN (unless an ELF check FAILED). A {@code
+ * #!} script is hashed like any file; its ELF scopes are NOT_APPLICABLE and name the interpreter.
  *
  * <p>Cost on a cache miss: the file is read once to hash it; the ELF reader then reads only the
  * headers and tables (from the page cache). Section digests are computed only when a reference for
@@ -67,10 +66,12 @@ import java.util.function.Supplier;
 public final class BinaryVerifier {
   /** The scopes this verifier can check. */
   public static final Set<Scope> BINARY_SCOPES =
-      Set.copyOf(EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER, Scope.ELF_SECTIONS, Scope.SIGNATURE));
+      Set.copyOf(
+          EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER, Scope.ELF_SECTIONS, Scope.SIGNATURE));
 
   private static final ElfReader HEADERS = ElfReader.create();
-  private static final ElfReader WITH_SECTION_DIGESTS = ElfReader.create(ElfReader.Feature.SECTION_DIGESTS);
+  private static final ElfReader WITH_SECTION_DIGESTS =
+      ElfReader.create(ElfReader.Feature.SECTION_DIGESTS);
   private static final byte[] ELF_MAGIC = {0x7f, 'E', 'L', 'F'};
 
   /**
@@ -84,7 +85,11 @@ public final class BinaryVerifier {
   public record Options(Set<Scope> intendedScopes, int expectedMachine) {
     public Options {
       if (intendedScopes.isEmpty() || !BINARY_SCOPES.containsAll(intendedScopes)) {
-        throw new IllegalArgumentException("intended scopes must be a non-empty subset of " + BINARY_SCOPES + ": " + intendedScopes);
+        throw new IllegalArgumentException(
+            "intended scopes must be a non-empty subset of "
+                + BINARY_SCOPES
+                + ": "
+                + intendedScopes);
       }
       intendedScopes = Set.copyOf(intendedScopes);
     }
@@ -107,19 +112,22 @@ public final class BinaryVerifier {
 
   /**
    * @param packages the package manager's own checksums, consulted only when no reference knows the
-   *     file by digest or path: a match vouches for DISK_HASH (never for SIGNATURE), a mismatch fails it
+   *     file by digest or path: a match vouches for DISK_HASH (never for SIGNATURE), a mismatch
+   *     fails it
    */
-  public BinaryVerifier(ReferenceStore store, PackageDatabase packages, Clock clock, Options options) {
+  public BinaryVerifier(
+      ReferenceStore store, PackageDatabase packages, Clock clock, Options options) {
     this(store, constant(Objects.requireNonNull(packages, "packages")), clock, options);
   }
 
   /**
-   * A verifier over a package database that may be replaced while it runs (after a package upgrade):
-   * each verification reads {@code packages} once and uses that snapshot throughout.
+   * A verifier over a package database that may be replaced while it runs (after a package
+   * upgrade): each verification reads {@code packages} once and uses that snapshot throughout.
    *
    * @param packages the current snapshot; must be thread-safe and never give null
    */
-  public BinaryVerifier(ReferenceStore store, Supplier<PackageDatabase> packages, Clock clock, Options options) {
+  public BinaryVerifier(
+      ReferenceStore store, Supplier<PackageDatabase> packages, Clock clock, Options options) {
     this.packages = Objects.requireNonNull(packages, "packages");
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -132,10 +140,11 @@ public final class BinaryVerifier {
   }
 
   /**
-   * Verify the file at {@code path} (symbolic links followed, as exec does). References are looked up
-   * by the path as given (made absolute) and by its real path.
+   * Verify the file at {@code path} (symbolic links followed, as exec does). References are looked
+   * up by the path as given (made absolute) and by its real path.
    *
-   * @throws IOException if the file is missing, a directory or not a regular file, or cannot be read
+   * @throws IOException if the file is missing, a directory or not a regular file, or cannot be
+   *     read
    */
   public BinaryVerification verify(Path path) throws IOException {
     return verify(path, null);
@@ -173,7 +182,8 @@ public final class BinaryVerifier {
    * @param expected identity from the exec event, or {@code null} to skip the check
    * @throws IOException if the file cannot be read or stat-ed
    */
-  public BinaryVerification verify(FileChannel openFile, String displayPath, FileIdentity expected) throws IOException {
+  public BinaryVerification verify(FileChannel openFile, String displayPath, FileIdentity expected)
+      throws IOException {
     return verify(openFile, Path.of(displayPath), displayPath, expected);
   }
 
@@ -186,30 +196,37 @@ public final class BinaryVerifier {
    * @param expected identity from the exec event, or {@code null} to skip the check
    * @throws IOException if the file cannot be read or stat-ed
    */
-  public BinaryVerification verify(FileChannel openFile, Path statPath, String displayPath, FileIdentity expected)
+  public BinaryVerification verify(
+      FileChannel openFile, Path statPath, String displayPath, FileIdentity expected)
       throws IOException {
     return verify(openFile, statPath, displayPath, expected, List.of(displayPath));
   }
 
-  /** The identity of the file at {@code path}, with {@code st_dev} converted to the kernel encoding. */
+  /**
+   * The identity of the file at {@code path}, with {@code st_dev} converted to the kernel encoding.
+   */
   public static FileIdentity identity(Path path) throws IOException {
     Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino,ctime,size");
     return FileIdentity.fromStat(
-        (Long) a.get("dev"), (Long) a.get("ino"), ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS), (Long) a.get("size"));
+        (Long) a.get("dev"),
+        (Long) a.get("ino"),
+        ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS),
+        (Long) a.get("size"));
   }
 
   /**
    * Verify an already opened file whose identity the caller established when it opened it, for
-   * example {@code /proc/PID/exe} stat-ed right after opening: the process may exit before the
-   * file is read, and then that path can no longer be stat-ed, but the open file stays readable.
+   * example {@code /proc/PID/exe} stat-ed right after opening: the process may exit before the file
+   * is read, and then that path can no longer be stat-ed, but the open file stays readable.
    *
    * @param openedIdentity the identity of the file the channel was opened on
    * @param displayPath reported in the result and used to look references up by path
    * @param expected identity from the exec event, or {@code null} to skip the check
    * @throws IOException if the file cannot be read
    */
-  public BinaryVerification verifyOpened(FileChannel openFile, FileIdentity openedIdentity, String displayPath,
-      FileIdentity expected) throws IOException {
+  public BinaryVerification verifyOpened(
+      FileChannel openFile, FileIdentity openedIdentity, String displayPath, FileIdentity expected)
+      throws IOException {
     return verify(openFile, () -> openedIdentity, displayPath, expected, List.of(displayPath));
   }
 
@@ -219,12 +236,21 @@ public final class BinaryVerifier {
   }
 
   private BinaryVerification verify(
-      FileChannel ch, Path statPath, String displayPath, FileIdentity expected, List<String> lookupPaths) throws IOException {
+      FileChannel ch,
+      Path statPath,
+      String displayPath,
+      FileIdentity expected,
+      List<String> lookupPaths)
+      throws IOException {
     return verify(ch, () -> identity(statPath), displayPath, expected, lookupPaths);
   }
 
   private BinaryVerification verify(
-      FileChannel ch, IdentityReader identities, String displayPath, FileIdentity expected, List<String> lookupPaths)
+      FileChannel ch,
+      IdentityReader identities,
+      String displayPath,
+      FileIdentity expected,
+      List<String> lookupPaths)
       throws IOException {
     Instant start = clock.instant();
     FileIdentity before = identities.read();
@@ -245,14 +271,20 @@ public final class BinaryVerifier {
 
     Result r = new Result(options.intendedScopes());
     if (expected != null && !expected.equals(before)) {
-      String reason = "file changed since exec: expected " + describe(expected) + ", found " + describe(before);
-      r.finding(new Finding(FindingType.BINARY_REPLACED, Scope.DISK_HASH, reason,
-          Map.of("expected", describe(expected), "actual", describe(before))));
+      String reason =
+          "file changed since exec: expected " + describe(expected) + ", found " + describe(before);
+      r.finding(
+          new Finding(
+              FindingType.BINARY_REPLACED,
+              Scope.DISK_HASH,
+              reason,
+              Map.of("expected", describe(expected), "actual", describe(before))));
       r.allNotVerified(reason);
       return r.build(displayPath, sha256, before, null, start, true);
     }
     if (!before.equals(after)) {
-      String reason = "file changed while it was read: " + describe(before) + " became " + describe(after);
+      String reason =
+          "file changed while it was read: " + describe(before) + " became " + describe(after);
       r.allNotVerified(reason);
       return r.build(displayPath, sha256, before, null, start, true);
     }
@@ -269,7 +301,8 @@ public final class BinaryVerifier {
       if (match == null) {
         pathRef = signedForPath != null ? signedForPath : byPath.stream().findFirst().orElse(null);
       } else if (signedForPath != null && !signedForPath.sha256().equals(sha256)) {
-        // A signed reference for this path names other bytes: an unsigned match does not outweigh it.
+        // A signed reference for this path names other bytes: an unsigned match does not outweigh
+        // it.
         match = null;
         pathRef = signedForPath;
       }
@@ -277,36 +310,81 @@ public final class BinaryVerifier {
 
     // DISK_HASH: references first; the package database only for files no reference knows.
     PackageDatabase db = packages.get(); // one snapshot for the whole verification
-    PackageVerdict pkg = match == null && pathRef == null ? packageVerdict(db, ch, lookupPaths) : null;
+    PackageVerdict pkg =
+        match == null && pathRef == null ? packageVerdict(db, ch, lookupPaths) : null;
     boolean packageVouched = pkg != null;
     if (match != null) {
       r.put(ScopeResult.verified(Scope.DISK_HASH, "matches reference " + match.describe()));
     } else if (pathRef != null) {
-      String reason = "sha256 " + sha256 + " differs from reference " + pathRef.sha256() + " for " + pathRef.describe();
+      String reason =
+          "sha256 "
+              + sha256
+              + " differs from reference "
+              + pathRef.sha256()
+              + " for "
+              + pathRef.describe();
       r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
-      r.finding(new Finding(FindingType.DIGEST_MISMATCH, Scope.DISK_HASH, reason,
-          Map.of("expected", pathRef.sha256(), "actual", sha256, "referenceFile", pathRef.source().file().toString())));
+      r.finding(
+          new Finding(
+              FindingType.DIGEST_MISMATCH,
+              Scope.DISK_HASH,
+              reason,
+              Map.of(
+                  "expected",
+                  pathRef.sha256(),
+                  "actual",
+                  sha256,
+                  "referenceFile",
+                  pathRef.source().file().toString())));
     } else if (pkg != null && pkg.matches()) {
-      r.put(ScopeResult.verified(Scope.DISK_HASH, "matches the checksum package " + pkg.file().packageName()
-          + " recorded for " + pkg.file().path()));
+      r.put(
+          ScopeResult.verified(
+              Scope.DISK_HASH,
+              "matches the checksum package "
+                  + pkg.file().packageName()
+                  + " recorded for "
+                  + pkg.file().path()));
     } else if (pkg != null) {
-      String reason = "differs from the checksum package " + pkg.file().packageName() + " recorded for "
-          + pkg.file().path() + " (candidate tampering)";
+      String reason =
+          "differs from the checksum package "
+              + pkg.file().packageName()
+              + " recorded for "
+              + pkg.file().path()
+              + " (candidate tampering)";
       r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
-      r.finding(new Finding(FindingType.DIGEST_MISMATCH, Scope.DISK_HASH, reason,
-          Map.of("package", pkg.file().packageName(), "expectedMd5", pkg.file().md5(), "actual", sha256)));
+      r.finding(
+          new Finding(
+              FindingType.DIGEST_MISMATCH,
+              Scope.DISK_HASH,
+              reason,
+              Map.of(
+                  "package",
+                  pkg.file().packageName(),
+                  "expectedMd5",
+                  pkg.file().md5(),
+                  "actual",
+                  sha256)));
     } else {
       String reason = "no reference for sha256 " + sha256 + " or path " + displayPath;
       r.put(ScopeResult.notVerified(Scope.DISK_HASH, reason));
-      r.finding(new Finding(FindingType.UNKNOWN_BINARY, Scope.DISK_HASH, reason, Map.of("sha256", sha256)));
+      r.finding(
+          new Finding(
+              FindingType.UNKNOWN_BINARY, Scope.DISK_HASH, reason, Map.of("sha256", sha256)));
       // The package vouches for its command only at the package's path; a copy elsewhere stays
       // unknown, but saying what it is a copy of turns a bare digest into a masquerade.
       Optional<PackageDatabase.PackageFile> original = db.executableWithSameContent(ch);
       if (original.isPresent()) {
         PackageDatabase.PackageFile o = original.get();
-        r.finding(new Finding(FindingType.PACKAGE_FILE_COPY, Scope.DISK_HASH,
-            "same bytes as " + o.path() + " of package " + o.packageName() + ", at a path no package owns",
-            Map.of("packageFile", o.path(), "package", o.packageName())));
+        r.finding(
+            new Finding(
+                FindingType.PACKAGE_FILE_COPY,
+                Scope.DISK_HASH,
+                "same bytes as "
+                    + o.path()
+                    + " of package "
+                    + o.packageName()
+                    + ", at a path no package owns",
+                Map.of("packageFile", o.path(), "package", o.packageName())));
       }
     }
 
@@ -322,7 +400,9 @@ public final class BinaryVerifier {
     } else if (malformed != null) {
       ElfCheck bad = ElfStructureVerifier.malformed(Scope.ELF_HEADER, malformed);
       r.put(bad.result(), bad.findings());
-      r.put(ScopeResult.notVerified(Scope.ELF_SECTIONS, "ELF file could not be parsed (see ELF_HEADER)"));
+      r.put(
+          ScopeResult.notVerified(
+              Scope.ELF_SECTIONS, "ELF file could not be parsed (see ELF_HEADER)"));
     } else {
       ElfCheck header = structure.checkHeader(elf);
       r.put(header.result(), header.findings());
@@ -331,24 +411,49 @@ public final class BinaryVerifier {
 
     // SIGNATURE
     if (match != null && match.signed()) {
-      r.put(ScopeResult.verified(Scope.SIGNATURE, "reference signed by key " + match.source().signedByKeyId()
-          + " (" + match.source().file() + ")"));
+      r.put(
+          ScopeResult.verified(
+              Scope.SIGNATURE,
+              "reference signed by key "
+                  + match.source().signedByKeyId()
+                  + " ("
+                  + match.source().file()
+                  + ")"));
     } else if (match != null) {
-      String reason = "reference " + (match.name().isEmpty() ? "sha256:" + match.sha256() : match.name())
-          + " from unsigned manifest " + match.source().file() + " (" + match.source().unsignedBecause() + ")";
+      String reason =
+          "reference "
+              + (match.name().isEmpty() ? "sha256:" + match.sha256() : match.name())
+              + " from unsigned manifest "
+              + match.source().file()
+              + " ("
+              + match.source().unsignedBecause()
+              + ")";
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, reason));
-      r.finding(new Finding(FindingType.UNSIGNED_REFERENCE, Scope.SIGNATURE, reason,
-          Map.of("referenceFile", match.source().file().toString())));
+      r.finding(
+          new Finding(
+              FindingType.UNSIGNED_REFERENCE,
+              Scope.SIGNATURE,
+              reason,
+              Map.of("referenceFile", match.source().file().toString())));
     } else if (packageVouched) {
-      r.put(ScopeResult.notVerified(Scope.SIGNATURE, "only the package database vouches for this file; its checksums are not signatures"));
+      r.put(
+          ScopeResult.notVerified(
+              Scope.SIGNATURE,
+              "only the package database vouches for this file; its checksums are not signatures"));
     } else {
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, "no reference vouches for sha256 " + sha256));
     }
-    return r.build(displayPath, sha256, before, match != null ? match : pathRef, start,
+    return r.build(
+        displayPath,
+        sha256,
+        before,
+        match != null ? match : pathRef,
+        start,
         match != null || pathRef != null || packageVouched);
   }
 
-  private void sections(Result r, FileChannel ch, ElfFile elf, Reference match, Reference pathRef) throws IOException {
+  private void sections(Result r, FileChannel ch, ElfFile elf, Reference match, Reference pathRef)
+      throws IOException {
     ElfCheck structural = structure.checkSections(elf);
     if (structural.result().status() == ScopeStatus.FAILED) {
       r.put(structural.result(), structural.findings());
@@ -357,23 +462,33 @@ public final class BinaryVerifier {
     boolean hasTable = structural.result().status() == ScopeStatus.VERIFIED;
     if (match != null) {
       // Equal whole-file digests imply equal bytes in every section.
-      r.put(ScopeResult.verified(Scope.ELF_SECTIONS, (hasTable ? structural.result().reason() : "no section-header table")
-          + "; whole-file digest matches the reference"));
+      r.put(
+          ScopeResult.verified(
+              Scope.ELF_SECTIONS,
+              (hasTable ? structural.result().reason() : "no section-header table")
+                  + "; whole-file digest matches the reference"));
       return;
     }
     if (pathRef == null) {
-      r.put(ScopeResult.notVerified(Scope.ELF_SECTIONS, "no reference to compare section digests with"));
+      r.put(
+          ScopeResult.notVerified(
+              Scope.ELF_SECTIONS, "no reference to compare section digests with"));
       return;
     }
     if (pathRef.sectionDigests().isEmpty()) {
-      r.put(ScopeResult.notVerified(Scope.ELF_SECTIONS, "reference " + pathRef.describe() + " carries no section digests"));
+      r.put(
+          ScopeResult.notVerified(
+              Scope.ELF_SECTIONS,
+              "reference " + pathRef.describe() + " carries no section digests"));
       return;
     }
     Map<String, String> actual;
     try {
       actual = WITH_SECTION_DIGESTS.read(ch).sectionDigests();
     } catch (MalformedElfException e) {
-      r.put(ScopeResult.notVerified(Scope.ELF_SECTIONS, "section digests could not be computed: " + e.getMessage()));
+      r.put(
+          ScopeResult.notVerified(
+              Scope.ELF_SECTIONS, "section digests could not be computed: " + e.getMessage()));
       return;
     }
     Map<String, String> expected = pathRef.sectionDigests();
@@ -385,18 +500,40 @@ public final class BinaryVerifier {
         continue;
       }
       differing.add(name);
-      String what = want == null ? "section " + name + " is not in the reference"
-          : got == null ? "section " + name + " of the reference is missing"
-          : "section " + name + " differs from the reference";
-      r.finding(new Finding(FindingType.SECTION_MISMATCH, Scope.ELF_SECTIONS, what,
-          Map.of("section", name, "expected", want == null ? "absent" : want, "actual", got == null ? "absent" : got)));
+      String what =
+          want == null
+              ? "section " + name + " is not in the reference"
+              : got == null
+                  ? "section " + name + " of the reference is missing"
+                  : "section " + name + " differs from the reference";
+      r.finding(
+          new Finding(
+              FindingType.SECTION_MISMATCH,
+              Scope.ELF_SECTIONS,
+              what,
+              Map.of(
+                  "section",
+                  name,
+                  "expected",
+                  want == null ? "absent" : want,
+                  "actual",
+                  got == null ? "absent" : got)));
     }
     if (differing.isEmpty()) {
-      r.put(ScopeResult.verified(Scope.ELF_SECTIONS, "all " + expected.size()
-          + " reference section digests match; the difference lies outside the allocated sections"));
+      r.put(
+          ScopeResult.verified(
+              Scope.ELF_SECTIONS,
+              "all "
+                  + expected.size()
+                  + " reference section digests match; the difference lies outside the allocated sections"));
     } else {
-      r.put(ScopeResult.failed(Scope.ELF_SECTIONS, "sections differ from reference " + pathRef.describe() + ": "
-          + String.join(", ", differing)));
+      r.put(
+          ScopeResult.failed(
+              Scope.ELF_SECTIONS,
+              "sections differ from reference "
+                  + pathRef.describe()
+                  + ": "
+                  + String.join(", ", differing)));
     }
   }
 
@@ -406,8 +543,8 @@ public final class BinaryVerifier {
     return () -> packages;
   }
 
-  private static PackageVerdict packageVerdict(PackageDatabase packages, FileChannel ch, List<String> lookupPaths)
-      throws IOException {
+  private static PackageVerdict packageVerdict(
+      PackageDatabase packages, FileChannel ch, List<String> lookupPaths) throws IOException {
     for (String p : lookupPaths) {
       Optional<PackageDatabase.PackageFile> file = packages.lookup(p);
       if (file.isPresent()) {
@@ -438,7 +575,8 @@ public final class BinaryVerifier {
   }
 
   private static boolean samePath(String name, String path) {
-    return name.equals(path) || (name.startsWith("/") && Path.of(name).normalize().toString().equals(path));
+    return name.equals(path)
+        || (name.startsWith("/") && Path.of(name).normalize().toString().equals(path));
   }
 
   private static Set<String> union(Set<String> a, Set<String> b) {
@@ -476,8 +614,16 @@ public final class BinaryVerifier {
   }
 
   private static String describe(FileIdentity id) {
-    return "dev " + (id.dev() >>> 20) + ":" + (id.dev() & 0xfffff) + " inode " + id.inode() + " ctime "
-        + Instant.ofEpochSecond(0, id.ctimeNanos()) + " size " + id.size();
+    return "dev "
+        + (id.dev() >>> 20)
+        + ":"
+        + (id.dev() & 0xfffff)
+        + " inode "
+        + id.inode()
+        + " ctime "
+        + Instant.ofEpochSecond(0, id.ctimeNanos())
+        + " size "
+        + id.size();
   }
 
   /** Collects scope results and findings, keeping only intended scopes. */
@@ -513,13 +659,25 @@ public final class BinaryVerifier {
       }
     }
 
-    BinaryVerification build(String path, String sha256, FileIdentity identity, Reference reference, Instant at,
+    BinaryVerification build(
+        String path,
+        String sha256,
+        FileIdentity identity,
+        Reference reference,
+        Instant at,
         boolean referenceFound) {
       Coverage coverage = Coverage.of(List.copyOf(results.values()));
       List<Finding> ordered = new ArrayList<>(findings);
       ordered.sort(java.util.Comparator.comparing(Finding::scope));
-      return new BinaryVerification(Verdict.decide(coverage, referenceFound), path, sha256, identity, coverage,
-          ordered, reference, at);
+      return new BinaryVerification(
+          Verdict.decide(coverage, referenceFound),
+          path,
+          sha256,
+          identity,
+          coverage,
+          ordered,
+          reference,
+          at);
     }
   }
 }

@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * The status of one scope together with the reason behind it. A reason is required for every status
- * other than {@link ScopeStatus#VERIFIED}, so a report never says "not verified" without saying why.
+ * other than {@link ScopeStatus#VERIFIED}, so a report never says "not verified" without saying
+ * why.
  */
 public record ScopeResult(Scope scope, ScopeStatus status, String reason) {
 

@@ -2,7 +2,9 @@ package dev.veriruntime.ingest.event;
 
 import java.util.Optional;
 
-/** The kinds of kernel record, with the numeric code of {@code enum vr_kind} in bpf/veriruntime.h. */
+/**
+ * The kinds of kernel record, with the numeric code of {@code enum vr_kind} in bpf/veriruntime.h.
+ */
 public enum EventKind {
   EXEC(1),
   EXIT(2),
@@ -32,6 +34,8 @@ public enum EventKind {
 
   /** The kind for a wire code, or empty when the code is not one of ours. */
   public static Optional<EventKind> fromCode(int code) {
-    return code > 0 && code < BY_CODE.length ? Optional.ofNullable(BY_CODE[code]) : Optional.empty();
+    return code > 0 && code < BY_CODE.length
+        ? Optional.ofNullable(BY_CODE[code])
+        : Optional.empty();
   }
 }

@@ -4,8 +4,8 @@ package dev.veriruntime.ingest.event;
  * What the kernel says a file is: the key by which a binary is recognised (DESIGN guarantee 5),
  * never a path. Two events refer to the same file content only if all four fields are equal.
  *
- * @param device {@code super_block.s_dev} in the kernel's encoding {@code major << 20 | minor}
- *     (not the userspace {@code st_dev} encoding; see {@link #fromUserspaceDevice(long)})
+ * @param device {@code super_block.s_dev} in the kernel's encoding {@code major << 20 | minor} (not
+ *     the userspace {@code st_dev} encoding; see {@link #fromUserspaceDevice(long)})
  * @param inode inode number
  * @param ctimeNanos inode change time, seconds × 10⁹ + nanoseconds
  * @param size file size in bytes

@@ -4,8 +4,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A process that was already running when VeriRuntime started, found by the start-up /proc scan.
- * It stands in for the exec event the probe never saw.
+ * A process that was already running when VeriRuntime started, found by the start-up /proc scan. It
+ * stands in for the exec event the probe never saw.
  *
  * @param kernelTimeNanos when the process was read ({@link System#nanoTime()}, CLOCK_MONOTONIC)
  * @param pid process id

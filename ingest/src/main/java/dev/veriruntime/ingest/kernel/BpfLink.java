@@ -3,8 +3,8 @@ package dev.veriruntime.ingest.kernel;
 import jnr.ffi.Pointer;
 
 /**
- * An attachment of one program ({@code struct bpf_link}). Closing detaches it; idempotent.
- * Not thread-safe: close from the owner.
+ * An attachment of one program ({@code struct bpf_link}). Closing detaches it; idempotent. Not
+ * thread-safe: close from the owner.
  */
 public final class BpfLink implements AutoCloseable {
   private final NativeLibraries libs;

@@ -3,7 +3,9 @@ package dev.veriruntime.ingest.kernel;
 import java.util.List;
 import java.util.Optional;
 
-/** {@code bpf_object__load} failed; carries the program the kernel refused, when libbpf named it. */
+/**
+ * {@code bpf_object__load} failed; carries the program the kernel refused, when libbpf named it.
+ */
 public final class BpfLoadException extends BpfException {
   private static final long serialVersionUID = 1L;
   private final String failedProgram;

@@ -8,8 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Reads and writes map elements through {@code bpf_map_*_elem}. Stateless and thread-safe; the map file
- * descriptors stay owned by their {@link BpfObject}.
+ * Reads and writes map elements through {@code bpf_map_*_elem}. Stateless and thread-safe; the map
+ * file descriptors stay owned by their {@link BpfObject}.
  */
 public final class BpfMaps {
   private static final Path POSSIBLE_CPUS = Path.of("/sys/devices/system/cpu/possible");
@@ -19,8 +19,8 @@ public final class BpfMaps {
 
   /**
    * Per-CPU values of one element of a {@code BPF_MAP_TYPE_PERCPU_ARRAY} (or per-CPU hash) whose
-   * value is a struct of {@code __u64} fields: {@code result[cpu][field]}. The kernel returns a slot
-   * for every possible CPU (not only online ones), each rounded up to 8 bytes.
+   * value is a struct of {@code __u64} fields: {@code result[cpu][field]}. The kernel returns a
+   * slot for every possible CPU (not only online ones), each rounded up to 8 bytes.
    *
    * @param valueLongs number of {@code __u64} fields in the value ({@code value_size / 8})
    * @throws BpfException when the lookup fails (e.g. ENOENT for a key beyond max_entries)
@@ -33,7 +33,8 @@ public final class BpfMaps {
     int result = libs.bpf.bpf_map_lookup_elem(mapFd, keyBytes, value);
     if (result != 0) {
       int errno = result < -1 ? -result : libs.lastErrno();
-      throw new BpfException("cannot read per-CPU map element " + key + ": " + Errno.describe(errno), errno);
+      throw new BpfException(
+          "cannot read per-CPU map element " + key + ": " + Errno.describe(errno), errno);
     }
     long[][] values = new long[cpus][valueLongs];
     ByteBuffer buffer = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder());
@@ -48,7 +49,10 @@ public final class BpfMaps {
   /** Creates or replaces one element of a hash map. */
   public static void update(int mapFd, byte[] key, byte[] value) {
     NativeLibraries libs = NativeLibraries.get();
-    check(libs, libs.bpf.bpf_map_update_elem(mapFd, key, value, 0 /* BPF_ANY */), "cannot write map element");
+    check(
+        libs,
+        libs.bpf.bpf_map_update_elem(mapFd, key, value, 0 /* BPF_ANY */),
+        "cannot write map element");
   }
 
   /** Deletes every element of a hash map whose keys are {@code keySize} bytes; returns how many. */

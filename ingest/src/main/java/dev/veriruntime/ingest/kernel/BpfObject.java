@@ -10,15 +10,16 @@ import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
 /**
- * One libbpf {@code struct bpf_object}: opened from ELF bytes, adjusted (initial values of
- * {@code .rodata}, map sizes, which programs load), loaded into the kernel, then its programs
- * attached one by one.
+ * One libbpf {@code struct bpf_object}: opened from ELF bytes, adjusted (initial values of {@code
+ * .rodata}, map sizes, which programs load), loaded into the kernel, then its programs attached one
+ * by one.
  *
  * <p>Ownership: this object owns the native {@code bpf_object} and with it every program and map
- * file descriptor; {@link #close()} releases them (idempotent). Links returned by
- * {@link #attach(String)} are owned by the caller and must be closed before this object.
+ * file descriptor; {@link #close()} releases them (idempotent). Links returned by {@link
+ * #attach(String)} are owned by the caller and must be closed before this object.
  *
- * <p>Thread safety: not thread-safe; confine to one thread, except {@link #mapFd(String)} after load.
+ * <p>Thread safety: not thread-safe; confine to one thread, except {@link #mapFd(String)} after
+ * load.
  *
  * <pre>{@code
  * try (BpfObject object = BpfObject.open("veriruntime", elfBytes)) {
@@ -34,14 +35,21 @@ public final class BpfObject implements AutoCloseable {
 
   private final NativeLibraries libs;
   private final String name;
-  // The ELF image and the open options stay reachable as long as the object: libbpf may refer to them.
+  // The ELF image and the open options stay reachable as long as the object: libbpf may refer to
+  // them.
   private final Pointer image;
   private final Pointer nameMemory;
   private final Pointer openOptions;
   private Pointer object;
   private boolean loaded;
 
-  private BpfObject(NativeLibraries libs, String name, Pointer image, Pointer nameMemory, Pointer openOptions, Pointer object) {
+  private BpfObject(
+      NativeLibraries libs,
+      String name,
+      Pointer image,
+      Pointer nameMemory,
+      Pointer openOptions,
+      Pointer object) {
     this.libs = libs;
     this.name = name;
     this.image = image;
@@ -71,7 +79,8 @@ public final class BpfObject implements AutoCloseable {
     Pointer object = libs.bpf.bpf_object__open_mem(image, elf.length, opts);
     if (object == null || object.address() == 0) {
       int errno = libs.lastErrno();
-      throw new BpfException("cannot open BPF object '" + name + "': " + Errno.describe(errno), errno);
+      throw new BpfException(
+          "cannot open BPF object '" + name + "': " + Errno.describe(errno), errno);
     }
     return new BpfObject(libs, name, image, nameMemory, opts, object);
   }
@@ -100,10 +109,15 @@ public final class BpfObject implements AutoCloseable {
   /** Excludes (or re-includes) a program from {@link #load()}; only before load. */
   public void setAutoload(String program, boolean autoload) {
     requireNotLoaded();
-    check(libs.bpf.bpf_program__set_autoload(program(program), autoload), "set autoload of " + program);
+    check(
+        libs.bpf.bpf_program__set_autoload(program(program), autoload),
+        "set autoload of " + program);
   }
 
-  /** Resizes a map (e.g. the ring buffer: a power of two multiple of the page size); only before load. */
+  /**
+   * Resizes a map (e.g. the ring buffer: a power of two multiple of the page size); only before
+   * load.
+   */
   public void setMaxEntries(String map, int maxEntries) {
     requireNotLoaded();
     check(libs.bpf.bpf_map__set_max_entries(map(map), maxEntries), "set max_entries of " + map);
@@ -120,7 +134,9 @@ public final class BpfObject implements AutoCloseable {
    */
   public void setInitialValue(String map, byte[] data) {
     requireNotLoaded();
-    check(libs.bpf.bpf_map__set_initial_value(map(map), data, data.length), "set initial value of " + map);
+    check(
+        libs.bpf.bpf_map__set_initial_value(map(map), data, data.length),
+        "set initial value of " + map);
   }
 
   /**
@@ -149,8 +165,12 @@ public final class BpfObject implements AutoCloseable {
           failed = matcher.group(1);
         }
       }
-      String what = failed == null ? "cannot load BPF object '" + name + "'" : "kernel refused program '" + failed + "'";
-      throw new BpfLoadException(what + ": " + Errno.describe(errno), errno, failed, List.copyOf(log));
+      String what =
+          failed == null
+              ? "cannot load BPF object '" + name + "'"
+              : "kernel refused program '" + failed + "'";
+      throw new BpfLoadException(
+          what + ": " + Errno.describe(errno), errno, failed, List.copyOf(log));
     }
     loaded = true;
   }
@@ -165,7 +185,8 @@ public final class BpfObject implements AutoCloseable {
     Pointer link = libs.bpf.bpf_program__attach(program(program));
     if (link == null || link.address() == 0) {
       int errno = libs.lastErrno();
-      throw new BpfException("cannot attach program '" + program + "': " + Errno.describe(errno), errno);
+      throw new BpfException(
+          "cannot attach program '" + program + "': " + Errno.describe(errno), errno);
     }
     return new BpfLink(libs, program, link);
   }
@@ -175,7 +196,8 @@ public final class BpfObject implements AutoCloseable {
     requireLoaded();
     int fd = libs.bpf.bpf_map__fd(map(map));
     if (fd < 0) {
-      throw new BpfException("map '" + map + "' has no file descriptor: " + Errno.describe(fd), Math.abs(fd));
+      throw new BpfException(
+          "map '" + map + "' has no file descriptor: " + Errno.describe(fd), Math.abs(fd));
     }
     return fd;
   }
@@ -194,9 +216,11 @@ public final class BpfObject implements AutoCloseable {
     int result = libs.bpf.bpf_obj_get_info_by_fd(fd, info, length);
     if (result != 0) {
       int errno = Math.abs(result);
-      throw new BpfException("cannot read info of program '" + program + "': " + Errno.describe(errno), errno);
+      throw new BpfException(
+          "cannot read info of program '" + program + "': " + Errno.describe(errno), errno);
     }
-    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(info).order(java.nio.ByteOrder.nativeOrder());
+    java.nio.ByteBuffer buffer =
+        java.nio.ByteBuffer.wrap(info).order(java.nio.ByteOrder.nativeOrder());
     int type = buffer.getInt(0);
     int id = buffer.getInt(4);
     String tag = HexFormat.of().formatHex(info, 8, 16);

@@ -16,8 +16,8 @@ import jnr.ffi.Pointer;
  * (which counts as consumed); the remaining records stay in the kernel ring, which keeps filling
  * and, when full, makes the probe count losses instead.
  *
- * <p>Thread safety: confined to one thread (the one that calls {@link #poll}, {@link #consume}
- * and {@link #close}); the handler runs on that thread.
+ * <p>Thread safety: confined to one thread (the one that calls {@link #poll}, {@link #consume} and
+ * {@link #close}); the handler runs on that thread.
  */
 public final class BpfRingBuffer implements AutoCloseable {
 
@@ -48,7 +48,8 @@ public final class BpfRingBuffer implements AutoCloseable {
     Pointer created = libs.bpf.ring_buffer__new(mapFd, callback, null, null);
     if (created == null || created.address() == 0) {
       int errno = libs.lastErrno();
-      throw new BpfException("cannot open ring buffer (map fd " + mapFd + "): " + Errno.describe(errno), errno);
+      throw new BpfException(
+          "cannot open ring buffer (map fd " + mapFd + "): " + Errno.describe(errno), errno);
     }
     this.ring = created;
   }
@@ -60,7 +61,8 @@ public final class BpfRingBuffer implements AutoCloseable {
         scratch = new byte[Math.max(length, scratch.length * 2)];
       }
       data.get(0, scratch, 0, length);
-      ByteBuffer record = ByteBuffer.wrap(scratch, 0, length).slice().order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer record =
+          ByteBuffer.wrap(scratch, 0, length).slice().order(ByteOrder.LITTLE_ENDIAN);
       handled++;
       if (!handler.onRecord(record)) {
         stopped = true;
@@ -104,7 +106,8 @@ public final class BpfRingBuffer implements AutoCloseable {
       throw failure;
     }
     if (result < 0 && !stoppedByHandler && result != -4 /* EINTR */) {
-      throw new BpfException("ring buffer " + what + " failed: " + Errno.describe(result), Math.abs(result));
+      throw new BpfException(
+          "ring buffer " + what + " failed: " + Errno.describe(result), Math.abs(result));
     }
     return count;
   }

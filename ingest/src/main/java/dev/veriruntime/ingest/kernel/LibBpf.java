@@ -8,9 +8,9 @@ import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.size_t;
 
 /**
- * The subset of libbpf 1.1 ({@code libbpf.so.1}) that VeriRuntime calls. Signatures mirror
- * {@code <bpf/libbpf.h>} and {@code <bpf/bpf.h>}. libbpf 1.x reports failure as NULL (with errno
- * set) or as a negative errno; {@link SaveError} makes errno readable afterwards.
+ * The subset of libbpf 1.1 ({@code libbpf.so.1}) that VeriRuntime calls. Signatures mirror {@code
+ * <bpf/libbpf.h>} and {@code <bpf/bpf.h>}. libbpf 1.x reports failure as NULL (with errno set) or
+ * as a negative errno; {@link SaveError} makes errno readable afterwards.
  */
 public interface LibBpf {
 

@@ -7,8 +7,8 @@ import java.util.List;
 import jnr.ffi.Pointer;
 
 /**
- * Routes libbpf's log (process-wide, set once through {@code libbpf_set_print}) to the
- * {@code System.Logger} named {@code dev.veriruntime.ingest.libbpf}, and lets a thread capture the
+ * Routes libbpf's log (process-wide, set once through {@code libbpf_set_print}) to the {@code
+ * System.Logger} named {@code dev.veriruntime.ingest.libbpf}, and lets a thread capture the
  * warnings it causes, so a failed load can name the program libbpf rejected.
  *
  * <p>The callback object is held in a static field: libbpf keeps only its native stub, and a
@@ -29,23 +29,27 @@ final class LibBpfLog {
       return;
     }
     LibC libc = libraries.libc;
-    callback = (level, format, vaList) -> {
-      try {
-        Level javaLevel = level == LIBBPF_WARN ? Level.WARNING : level == LIBBPF_INFO ? Level.INFO : Level.DEBUG;
-        List<String> capture = CAPTURE.get();
-        if (capture == null && !LOG.isLoggable(javaLevel)) {
+    callback =
+        (level, format, vaList) -> {
+          try {
+            Level javaLevel =
+                level == LIBBPF_WARN
+                    ? Level.WARNING
+                    : level == LIBBPF_INFO ? Level.INFO : Level.DEBUG;
+            List<String> capture = CAPTURE.get();
+            if (capture == null && !LOG.isLoggable(javaLevel)) {
+              return 0;
+            }
+            String line = format(libc, format, vaList);
+            if (capture != null && level <= LIBBPF_INFO) {
+              capture.add(line);
+            }
+            LOG.log(javaLevel, line);
+          } catch (Throwable t) {
+            // Never let an exception unwind into libbpf's C frames.
+          }
           return 0;
-        }
-        String line = format(libc, format, vaList);
-        if (capture != null && level <= LIBBPF_INFO) {
-          capture.add(line);
-        }
-        LOG.log(javaLevel, line);
-      } catch (Throwable t) {
-        // Never let an exception unwind into libbpf's C frames.
-      }
-      return 0;
-    };
+        };
     libraries.bpf.libbpf_set_print(callback);
   }
 

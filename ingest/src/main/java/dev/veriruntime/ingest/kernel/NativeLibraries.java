@@ -37,15 +37,20 @@ final class NativeLibraries {
 
   private static NativeLibraries load() {
     try {
-      // The versioned soname: libbpf-dev's unversioned libbpf.so symlink is absent on runtime hosts.
-      LibBpf bpf = LibraryLoader.create(LibBpf.class)
-          .search("/usr/lib/x86_64-linux-gnu").search("/usr/lib/aarch64-linux-gnu")
-          .search("/usr/lib64").search("/usr/lib")
-          .load("libbpf.so.1");
+      // The versioned soname: libbpf-dev's unversioned libbpf.so symlink is absent on runtime
+      // hosts.
+      LibBpf bpf =
+          LibraryLoader.create(LibBpf.class)
+              .search("/usr/lib/x86_64-linux-gnu")
+              .search("/usr/lib/aarch64-linux-gnu")
+              .search("/usr/lib64")
+              .search("/usr/lib")
+              .load("libbpf.so.1");
       LibC libc = LibraryLoader.create(LibC.class).load("c");
       return new NativeLibraries(bpf, libc);
     } catch (UnsatisfiedLinkError | RuntimeException e) {
-      throw new BpfException("cannot load libbpf.so.1 (libbpf >= 1.0 is required): " + e.getMessage(), 0, e);
+      throw new BpfException(
+          "cannot load libbpf.so.1 (libbpf >= 1.0 is required): " + e.getMessage(), 0, e);
     }
   }
 

@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A bounds-checked view of one raw record: typed reads at offsets relative to the record start. It
- * never moves the buffer's position or limit. Stays inside this package: nothing outside ingest sees
- * raw records, only the domain events {@link RecordDecoder} builds from them.
+ * never moves the buffer's position or limit. Stays inside this package: nothing outside ingest
+ * sees raw records, only the domain events {@link RecordDecoder} builds from them.
  */
 final class RawRecord {
   private final ByteBuffer buffer;

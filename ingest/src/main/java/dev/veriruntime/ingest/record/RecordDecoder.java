@@ -49,13 +49,20 @@ public final class RecordDecoder {
     int available = buffer.remaining();
     if (available < WireFormat.Header.SIZE) {
       throw new MalformedRecordException(
-          "record of " + available + " bytes is shorter than its " + WireFormat.Header.SIZE + "-byte header");
+          "record of "
+              + available
+              + " bytes is shorter than its "
+              + WireFormat.Header.SIZE
+              + "-byte header");
     }
     RawRecord header = RawRecord.of(buffer, WireFormat.Header.SIZE);
     int version = header.u16(WireFormat.Header.VERSION);
     if (version != WireFormat.SCHEMA_VERSION) {
       throw new MalformedRecordException(
-          "schema version " + version + ", expected " + WireFormat.SCHEMA_VERSION
+          "schema version "
+              + version
+              + ", expected "
+              + WireFormat.SCHEMA_VERSION
               + " (probe object and decoder come from different builds)");
     }
     int kindCode = header.u16(WireFormat.Header.KIND);
@@ -252,7 +259,9 @@ public final class RecordDecoder {
       case 16 -> InjectionTechnique.PTRACE_ATTACH;
       case 0x4205 -> InjectionTechnique.PTRACE_SETREGSET;
       case 0x4206 -> InjectionTechnique.PTRACE_SEIZE;
-      default -> throw new MalformedRecordException("ptrace request " + request + " is not reported by the probe");
+      default ->
+          throw new MalformedRecordException(
+              "ptrace request " + request + " is not reported by the probe");
     };
   }
 }

@@ -17,21 +17,25 @@ public final class WireFormat {
 
   /** {@code VR_FILE_*} bits of {@code vr_file.flags}. */
   public static final int FILE_MEMFD = 1;
+
   public static final int FILE_DELETED = 2;
   public static final int FILE_SETUID = 4;
   public static final int FILE_SETGID = 8;
 
   /** {@code VR_PATH_*} bits of {@code path_flags}. */
   public static final int PATH_TRUNCATED = 1;
+
   public static final int FILENAME_TRUNCATED = 2;
   public static final int PATH_UNRESOLVED = 4;
 
   /** {@code enum vr_map_source}. */
   public static final int SOURCE_MMAP = 1;
+
   public static final int SOURCE_MPROTECT = 2;
 
   /** {@code enum vr_injection_technique}. */
   public static final int INJECT_PTRACE = 1;
+
   public static final int INJECT_PROCESS_VM_WRITEV = 2;
 
   /** {@code VR_KIND_MAX}: entries in the per-CPU counters map, indexed by kind code. */
@@ -161,14 +165,20 @@ public final class WireFormat {
   public static final class Config {
     /** Name of the ELF section (and, with the object name prefix, of the libbpf map). */
     public static final String SECTION = ".rodata";
+
     /** {@code __u32 vr_agent_tgid}: our own process id; its events are not reported (0: none). */
     public static final String AGENT_TGID_SYMBOL = "vr_agent_tgid";
+
     public static final int AGENT_TGID = 0;
+
     /** {@code __u32 vr_trace_mmap}: 0 disables the mmap and mprotect programs' reports. */
     public static final String TRACE_MMAP_SYMBOL = "vr_trace_mmap";
+
     public static final int TRACE_MMAP = 4;
+
     /** {@code __u32 vr_trace_injection}: 0 disables ptrace, process_vm_writev, memfd_create. */
     public static final String TRACE_INJECTION_SYMBOL = "vr_trace_injection";
+
     public static final int TRACE_INJECTION = 8;
 
     private Config() {}
@@ -178,12 +188,19 @@ public final class WireFormat {
   public static final class Maps {
     /** {@code BPF_MAP_TYPE_RINGBUF} carrying every record. */
     public static final String EVENTS = "vr_events";
+
     /** Default ring-buffer size; resize with {@code bpf_map__set_max_entries} before load. */
     public static final int EVENTS_DEFAULT_BYTES = 16 * 1024 * 1024;
+
     /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of {@code struct vr_counter}, key = kind code. */
     public static final String COUNTERS = "vr_counters";
-    /** {@code BPF_MAP_TYPE_LRU_HASH}, key {@code struct vr_file_key}: files whose mmaps are not reported. */
+
+    /**
+     * {@code BPF_MAP_TYPE_LRU_HASH}, key {@code struct vr_file_key}: files whose mmaps are not
+     * reported.
+     */
     public static final String VERIFIED_FILES = "vr_verified_files";
+
     /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of one {@code __u64}: mmaps skipped because of it. */
     public static final String FILTERED = "vr_filtered";
 

@@ -17,7 +17,11 @@ class EventValuesTest {
     // glibc makedev(259, 70000): major bits 8..19 and 32..43, minor bits 0..7 and 20..31.
     long major = 259;
     long minor = 70000;
-    long stDev = ((major & 0xFFF) << 8) | ((major & ~0xFFFL) << 32) | (minor & 0xFF) | ((minor & ~0xFFL) << 12);
+    long stDev =
+        ((major & 0xFFF) << 8)
+            | ((major & ~0xFFFL) << 32)
+            | (minor & 0xFF)
+            | ((minor & ~0xFFL) << 12);
     FileIdentity identity = new FileIdentity(FileIdentity.fromUserspaceDevice(stDev), 1, 0, 0);
     assertThat(identity.deviceMajor()).isEqualTo(259);
     assertThat(identity.deviceMinor()).isEqualTo(70000);

@@ -46,10 +46,12 @@ class BpfObjectTest {
     KernelTests.assumeKernel();
     try (BpfObject object = BpfObject.open("fixture", fixture())) {
       assertThatThrownBy(object::load)
-          .isInstanceOfSatisfying(BpfLoadException.class, e -> {
-            assertThat(e.failedProgram()).contains("fixture_optional_fentry");
-            assertThat(e.errno()).isPositive();
-          });
+          .isInstanceOfSatisfying(
+              BpfLoadException.class,
+              e -> {
+                assertThat(e.failedProgram()).contains("fixture_optional_fentry");
+                assertThat(e.errno()).isPositive();
+              });
     }
   }
 
@@ -59,7 +61,9 @@ class BpfObjectTest {
     try (BpfObject object = BpfObject.open("fixture", fixture())) {
       object.setAutoload("fixture_optional_fentry", false);
       byte[] rodata = new byte[16];
-      ByteBuffer.wrap(rodata).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) ProcessHandle.current().pid())
+      ByteBuffer.wrap(rodata)
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .putInt(0, (int) ProcessHandle.current().pid())
           .putLong(8, 0x5eed_cafe_f00dL);
       object.setInitialValue(".rodata", rodata);
       object.setMaxEntries("events", 1 << 16);
@@ -70,23 +74,35 @@ class BpfObjectTest {
       assertThat(info.kernelName()).isEqualTo("fixture_exec");
       List<long[]> seen = new ArrayList<>();
       try (BpfLink link = object.attach("fixture_exec");
-          BpfRingBuffer ring = new BpfRingBuffer(object.mapFd("events"), record -> {
-            seen.add(new long[] {record.getLong(0), record.getLong(8), record.getInt(16), record.remaining()});
-            return true;
-          })) {
+          BpfRingBuffer ring =
+              new BpfRingBuffer(
+                  object.mapFd("events"),
+                  record -> {
+                    seen.add(
+                        new long[] {
+                          record.getLong(0),
+                          record.getLong(8),
+                          record.getInt(16),
+                          record.remaining()
+                        });
+                    return true;
+                  })) {
         Process child = new ProcessBuilder("/bin/true").start();
         long childPid = child.pid();
         child.waitFor();
         for (int i = 0; i < 50 && seen.stream().noneMatch(r -> r[2] == childPid); i++) {
           ring.poll(100);
         }
-        assertThat(seen).anySatisfy(r -> {
-          assertThat(r[2]).isEqualTo(childPid);
-          assertThat(r[1]).isEqualTo(0x5eed_cafe_f00dL);
-          assertThat(r[3]).isEqualTo(40);
-        });
+        assertThat(seen)
+            .anySatisfy(
+                r -> {
+                  assertThat(r[2]).isEqualTo(childPid);
+                  assertThat(r[1]).isEqualTo(0x5eed_cafe_f00dL);
+                  assertThat(r[3]).isEqualTo(40);
+                });
         assertThat(BpfMaps.sumPerCpu(object.mapFd("lost"), 0, 1, 0)).isZero();
-        assertThat(BpfMaps.lookupPerCpu(object.mapFd("lost"), 0, 1).length).isEqualTo(BpfMaps.possibleCpus());
+        assertThat(BpfMaps.lookupPerCpu(object.mapFd("lost"), 0, 1).length)
+            .isEqualTo(BpfMaps.possibleCpus());
       }
     }
   }

@@ -38,25 +38,29 @@ class ProbeObjectLoadTest {
   @Test
   void everyProgramPassesTheVerifier(@TempDir Path temp) throws Exception {
     KernelTests.assumeKernel();
-    Path bpftool = Stream.of("/usr/sbin/bpftool", "/sbin/bpftool", "/usr/bin/bpftool")
-        .map(Path::of)
-        .filter(Files::isExecutable)
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("bpftool is required for this kernel test"));
+    Path bpftool =
+        Stream.of("/usr/sbin/bpftool", "/sbin/bpftool", "/usr/bin/bpftool")
+            .map(Path::of)
+            .filter(Files::isExecutable)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("bpftool is required for this kernel test"));
     Path object = temp.resolve("veriruntime.bpf.o");
     try (InputStream in = WireFormat.class.getResourceAsStream(WireFormat.PROBE_OBJECT_RESOURCE)) {
       Files.write(object, Objects.requireNonNull(in, "probe object resource").readAllBytes());
     }
     Path pins = Path.of("/sys/fs/bpf", "veriruntime-test-" + UUID.randomUUID());
     try {
-      Process load = new ProcessBuilder(bpftool.toString(), "prog", "loadall", object.toString(), pins.toString())
-          .redirectErrorStream(true)
-          .start();
+      Process load =
+          new ProcessBuilder(
+                  bpftool.toString(), "prog", "loadall", object.toString(), pins.toString())
+              .redirectErrorStream(true)
+              .start();
       String log = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(load.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(load.exitValue()).as("bpftool prog loadall:%n%s", tail(log)).isZero();
       try (Stream<Path> pinned = Files.list(pins)) {
-        assertThat(pinned.map(p -> p.getFileName().toString())).containsExactlyInAnyOrderElementsOf(PROGRAMS);
+        assertThat(pinned.map(p -> p.getFileName().toString()))
+            .containsExactlyInAnyOrderElementsOf(PROGRAMS);
       }
     } finally {
       removePins(pins);

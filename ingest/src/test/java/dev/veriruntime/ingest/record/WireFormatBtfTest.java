@@ -8,11 +8,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +33,8 @@ class WireFormatBtfTest {
   }
 
   private static void assertLayout(String struct, int size, Map<String, Integer> javaOffsets) {
-    Layout layout = btf.struct(struct).orElseThrow(() -> new AssertionError(struct + " not in BTF"));
+    Layout layout =
+        btf.struct(struct).orElseThrow(() -> new AssertionError(struct + " not in BTF"));
     assertThat(layout.size()).as("sizeof(struct %s)", struct).isEqualTo(size);
     Map<String, Integer> cOffsets = new TreeMap<>(layout.memberOffsets());
     cOffsets.keySet().removeIf(member -> member.startsWith("_pad"));
@@ -95,12 +96,14 @@ class WireFormatBtfTest {
             Map.entry("path", WireFormat.Exec.PATH)));
     assertThat(WireFormat.Exec.PATH - WireFormat.Exec.FILENAME)
         .isEqualTo(WireFormat.Exec.FILENAME_CAPACITY);
-    assertThat(WireFormat.Exec.SIZE - WireFormat.Exec.PATH).isEqualTo(WireFormat.Exec.PATH_CAPACITY);
+    assertThat(WireFormat.Exec.SIZE - WireFormat.Exec.PATH)
+        .isEqualTo(WireFormat.Exec.PATH_CAPACITY);
   }
 
   @Test
   void exit() {
-    assertLayout("vr_exit", WireFormat.Exit.SIZE, Map.of("hdr", 0, "exit_code", WireFormat.Exit.EXIT_CODE));
+    assertLayout(
+        "vr_exit", WireFormat.Exit.SIZE, Map.of("hdr", 0, "exit_code", WireFormat.Exit.EXIT_CODE));
   }
 
   @Test
@@ -212,7 +215,8 @@ class WireFormatBtfTest {
         .contains((long) WireFormat.Config.AGENT_TGID);
     assertThat(btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_MMAP_SYMBOL))
         .contains((long) WireFormat.Config.TRACE_MMAP);
-    assertThat(btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_INJECTION_SYMBOL))
+    assertThat(
+            btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_INJECTION_SYMBOL))
         .contains((long) WireFormat.Config.TRACE_INJECTION);
   }
 
@@ -221,7 +225,8 @@ class WireFormatBtfTest {
     // A sanity check of the BTF walk itself: the minimal kernel struct vr_kernel.h declares for
     // CO-RE, and a map value struct, with their known member lists.
     assertThat(btf.struct("mount").orElseThrow().memberOffsets())
-        .containsExactly(Map.entry("mnt_parent", 0), Map.entry("mnt_mountpoint", 8), Map.entry("mnt", 16));
+        .containsExactly(
+            Map.entry("mnt_parent", 0), Map.entry("mnt_mountpoint", 8), Map.entry("mnt", 16));
     assertThat(btf.struct("vr_pending_mmap").orElseThrow().size()).isEqualTo(40);
   }
 
@@ -246,7 +251,8 @@ class WireFormatBtfTest {
     assertThat(enumerator(header, "VR_FILE_SETUID")).isEqualTo(WireFormat.FILE_SETUID);
     assertThat(enumerator(header, "VR_FILE_SETGID")).isEqualTo(WireFormat.FILE_SETGID);
     assertThat(enumerator(header, "VR_PATH_TRUNCATED")).isEqualTo(WireFormat.PATH_TRUNCATED);
-    assertThat(enumerator(header, "VR_FILENAME_TRUNCATED")).isEqualTo(WireFormat.FILENAME_TRUNCATED);
+    assertThat(enumerator(header, "VR_FILENAME_TRUNCATED"))
+        .isEqualTo(WireFormat.FILENAME_TRUNCATED);
     assertThat(enumerator(header, "VR_PATH_UNRESOLVED")).isEqualTo(WireFormat.PATH_UNRESOLVED);
     assertThat(enumerator(header, "VR_SOURCE_MMAP")).isEqualTo(WireFormat.SOURCE_MMAP);
     assertThat(enumerator(header, "VR_SOURCE_MPROTECT")).isEqualTo(WireFormat.SOURCE_MPROTECT);

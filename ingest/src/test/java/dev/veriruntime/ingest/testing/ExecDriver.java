@@ -29,13 +29,17 @@ public final class ExecDriver {
     return new ExecDriver(driver, child);
   }
 
-  private static Path compile(Path dir, String source, String name) throws IOException, InterruptedException {
+  private static Path compile(Path dir, String source, String name)
+      throws IOException, InterruptedException {
     Path c = dir.resolve(source);
     try (InputStream in = ExecDriver.class.getResourceAsStream("exec/" + source)) {
       Files.copy(in, c);
     }
     Path out = dir.resolve(name);
-    Process gcc = new ProcessBuilder("gcc", "-O2", "-o", out.toString(), c.toString()).redirectErrorStream(true).start();
+    Process gcc =
+        new ProcessBuilder("gcc", "-O2", "-o", out.toString(), c.toString())
+            .redirectErrorStream(true)
+            .start();
     String log = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (gcc.waitFor() != 0) {
       throw new IOException("gcc failed for " + source + ": " + log);
@@ -43,7 +47,9 @@ public final class ExecDriver {
     return out;
   }
 
-  /** Result of a driver run: child pids (count mode only) and how many execs succeeded or failed. */
+  /**
+   * Result of a driver run: child pids (count mode only) and how many execs succeeded or failed.
+   */
   public record Run(List<Long> childPids, long succeeded, long failed) {}
 
   public Run count(int n) throws IOException, InterruptedException {
@@ -51,12 +57,24 @@ public final class ExecDriver {
   }
 
   public Run storm(int seconds, int workers) throws IOException, InterruptedException {
-    return run(List.of(driver.toString(), "storm", child.toString(), Integer.toString(seconds), Integer.toString(workers)), seconds + 60);
+    return run(
+        List.of(
+            driver.toString(),
+            "storm",
+            child.toString(),
+            Integer.toString(seconds),
+            Integer.toString(workers)),
+        seconds + 60);
   }
 
-  private static Run run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    List<String> lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+  private static Run run(List<String> command, int timeoutSeconds)
+      throws IOException, InterruptedException {
+    Process process =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    List<String> lines =
+        new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+            .lines()
+            .toList();
     if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS) || process.exitValue() != 0) {
       process.destroyForcibly();
       throw new IOException("driver failed: " + command);

@@ -22,7 +22,8 @@ public final class KernelTests {
       return;
     }
     if ("1".equals(System.getenv(REQUIRE_ENV))) {
-      Assertions.fail("kernel test required (" + REQUIRE_ENV + "=1) but cannot run: " + reason.get());
+      Assertions.fail(
+          "kernel test required (" + REQUIRE_ENV + "=1) but cannot run: " + reason.get());
     }
     System.out.println("SKIPPED (needs root and BPF): " + reason.get());
     Assumptions.abort(reason.get());

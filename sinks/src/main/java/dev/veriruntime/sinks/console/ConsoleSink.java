@@ -15,11 +15,11 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * Writes events to a stream (normally standard output), either as JSON lines (one {@link
- * EventJson} object per line, for {@code jq} and log shippers) or as human-readable text. ANSI
- * colour is used only when asked for; {@link #human(PrintStream)} asks for it only when the stream
- * is {@code System.out}, stdout is a terminal ({@code System.console() != null}) and {@code
- * NO_COLOR} is not set.
+ * Writes events to a stream (normally standard output), either as JSON lines (one {@link EventJson}
+ * object per line, for {@code jq} and log shippers) or as human-readable text. ANSI colour is used
+ * only when asked for; {@link #human(PrintStream)} asks for it only when the stream is {@code
+ * System.out}, stdout is a terminal ({@code System.console() != null}) and {@code NO_COLOR} is not
+ * set.
  *
  * <p>The stream is flushed once per batch; a write error (including one a {@link PrintStream}
  * swallows, seen through {@code checkError()}) fails the batch. The sink does not close the stream.
@@ -71,7 +71,10 @@ public final class ConsoleSink extends BoundedSink {
   protected Mono<Void> deliver(SecurityEvent event) {
     return Mono.fromCallable(
             () -> {
-              String text = format == Format.JSON_LINES ? EventJson.toJson(event) + "\n" : render(event, colour);
+              String text =
+                  format == Format.JSON_LINES
+                      ? EventJson.toJson(event) + "\n"
+                      : render(event, colour);
               out.write(text.getBytes(StandardCharsets.UTF_8));
               return text;
             })
@@ -121,7 +124,10 @@ public final class ConsoleSink extends BoundedSink {
       sb.append("    coverage:");
       for (Map.Entry<String, SecurityEvent.ScopeCoverage> c : e.coverage().entrySet()) {
         String status = c.getValue().status();
-        sb.append(' ').append(c.getKey()).append('=').append(paint(colour, statusColour(status), status));
+        sb.append(' ')
+            .append(c.getKey())
+            .append('=')
+            .append(paint(colour, statusColour(status), status));
         if (!c.getValue().reason().isEmpty() && !"VERIFIED".equals(status)) {
           sb.append(" (").append(c.getValue().reason()).append(')');
         }
@@ -129,7 +135,12 @@ public final class ConsoleSink extends BoundedSink {
       sb.append('\n');
     }
     for (SecurityEvent.EventFinding f : e.findings()) {
-      sb.append("    ").append(f.type()).append(" [").append(f.scope()).append("] ").append(f.reason());
+      sb.append("    ")
+          .append(f.type())
+          .append(" [")
+          .append(f.scope())
+          .append("] ")
+          .append(f.reason());
       if (!f.detail().isEmpty()) {
         sb.append(' ').append(f.detail());
       }

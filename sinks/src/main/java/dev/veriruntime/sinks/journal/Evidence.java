@@ -26,5 +26,6 @@ public record Evidence(
     CheckpointRef checkpoint) {
 
   /** Where the covering checkpoint is and what it says. */
-  public record CheckpointRef(String file, long line, long seq, String prevHash, JournalEntry.Checkpoint checkpoint) {}
+  public record CheckpointRef(
+      String file, long line, long seq, String prevHash, JournalEntry.Checkpoint checkpoint) {}
 }

@@ -34,8 +34,9 @@ import java.util.stream.Stream;
  * signed head that do not chain) is cut, written into the journal as a {@code recovery} record and
  * reported by {@link #recoveryReport()} — never silently.
  *
- * <p>Thread safety: writing methods are synchronized; {@link #evidence} reads the files without
- * the lock. One process must own a state directory (the daemon). {@link #close()} syncs, checkpoints and releases the file.
+ * <p>Thread safety: writing methods are synchronized; {@link #evidence} reads the files without the
+ * lock. One process must own a state directory (the daemon). {@link #close()} syncs, checkpoints
+ * and releases the file.
  *
  * <pre>{@code
  * try (EvidenceJournal j = EvidenceJournal.open(stateDir, JournalOptions.defaults())) {
@@ -84,10 +85,18 @@ public final class EvidenceJournal implements AutoCloseable {
     if (recovery != null) {
       appendEntry(
           new JournalEntry(
-              seq + 1, lastHash, JournalEntry.RECOVERY, null, null,
+              seq + 1,
+              lastHash,
+              JournalEntry.RECOVERY,
+              null,
+              null,
               new JournalEntry.Recovery(
-                  recovery.time(), recovery.file(), recovery.offset(), recovery.bytesCut(),
-                  recovery.reason(), Map.of("lastGoodSeq", Long.toString(recovery.lastGoodSeq())))));
+                  recovery.time(),
+                  recovery.file(),
+                  recovery.offset(),
+                  recovery.bytesCut(),
+                  recovery.reason(),
+                  Map.of("lastGoodSeq", Long.toString(recovery.lastGoodSeq())))));
     }
     sync();
   }
@@ -136,7 +145,8 @@ public final class EvidenceJournal implements AutoCloseable {
   public synchronized long append(SecurityEvent event) throws IOException {
     ensureOpen();
     return appendEntry(
-        new JournalEntry(seq + 1, lastHash, JournalEntry.EVENT, Objects.requireNonNull(event), null, null));
+        new JournalEntry(
+            seq + 1, lastHash, JournalEntry.EVENT, Objects.requireNonNull(event), null, null));
   }
 
   /**
@@ -200,10 +210,10 @@ public final class EvidenceJournal implements AutoCloseable {
   }
 
   /**
-   * {@code GetEvidence(ref)}: finds a record by event id or by sequence number (decimal) and returns
-   * it with the hashes and next checkpoint that place it in the chain. Records still buffered
-   * (before the next {@link #sync}) are not found. Cost: a scan of the journal files (lookups are
-   * rare; each file is bounded by rotation).
+   * {@code GetEvidence(ref)}: finds a record by event id or by sequence number (decimal) and
+   * returns it with the hashes and next checkpoint that place it in the chain. Records still
+   * buffered (before the next {@link #sync}) are not found. Cost: a scan of the journal files
+   * (lookups are rare; each file is bounded by rotation).
    */
   public Optional<Evidence> evidence(String ref) throws IOException {
     // Not synchronized: a slow scan must not hold up appends (that would make the sink drop).
@@ -242,14 +252,25 @@ public final class EvidenceJournal implements AutoCloseable {
           if (match) {
             found =
                 new Evidence(
-                    name, line.number(), entry.seq(), entry.prev(), line.hash(), entry,
-                    new String(line.bytes(), java.nio.charset.StandardCharsets.UTF_8), null);
+                    name,
+                    line.number(),
+                    entry.seq(),
+                    entry.prev(),
+                    line.hash(),
+                    entry,
+                    new String(line.bytes(), java.nio.charset.StandardCharsets.UTF_8),
+                    null);
           }
         } else if (JournalEntry.CHECKPOINT.equals(entry.kind())) {
           return Optional.of(
               new Evidence(
-                  found.file(), found.line(), found.seq(), found.prevHash(), found.recordHash(),
-                  found.entry(), found.rawLine(),
+                  found.file(),
+                  found.line(),
+                  found.seq(),
+                  found.prevHash(),
+                  found.recordHash(),
+                  found.entry(),
+                  found.rawLine(),
                   new Evidence.CheckpointRef(
                       name, line.number(), entry.seq(), entry.prev(), entry.checkpoint())));
         }
@@ -310,7 +331,10 @@ public final class EvidenceJournal implements AutoCloseable {
     byte[] sig = key.sign(JournalFormat.checkpointMessage(cpSeq, lastHash, now));
     appendEntry(
         new JournalEntry(
-            cpSeq, lastHash, JournalEntry.CHECKPOINT, null,
+            cpSeq,
+            lastHash,
+            JournalEntry.CHECKPOINT,
+            null,
             new JournalEntry.Checkpoint(now, key.publicKeyHex(), HexFormat.of().formatHex(sig)),
             null));
     lastCheckpointTime = now;
@@ -408,14 +432,17 @@ public final class EvidenceJournal implements AutoCloseable {
   private void writeHead(Instant now, boolean force) throws IOException {
     String file = headFile == null ? JournalFormat.fileName(fileIndex) : headFile;
     long offset = headFile == null ? fileSize : headOffset;
-    JournalHead unsigned = new JournalHead(file, offset, durableSeq, durableHash, now, key.publicKeyHex(), "");
+    JournalHead unsigned =
+        new JournalHead(file, offset, durableSeq, durableHash, now, key.publicKeyHex(), "");
     String sig = HexFormat.of().formatHex(key.sign(JournalFormat.headMessage(unsigned)));
     JournalHead head =
         new JournalHead(file, offset, durableSeq, durableHash, now, key.publicKeyHex(), sig);
     Path tmp = dir.resolve(JournalFormat.HEAD_FILE + ".tmp");
     try (FileChannel c =
         FileChannel.open(
-            tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer bb = ByteBuffer.wrap(MAPPER.writeValueAsBytes(head));
       while (bb.hasRemaining()) {
@@ -425,7 +452,10 @@ public final class EvidenceJournal implements AutoCloseable {
         c.force(false);
       }
     }
-    Files.move(tmp, dir.resolve(JournalFormat.HEAD_FILE), StandardCopyOption.ATOMIC_MOVE,
+    Files.move(
+        tmp,
+        dir.resolve(JournalFormat.HEAD_FILE),
+        StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
     headFile = file;
     headOffset = offset;
@@ -490,8 +520,7 @@ public final class EvidenceJournal implements AutoCloseable {
     // and is left for the verifier to report. Without a head nothing complete is cut.
     long confirmedEnd =
         head.map(h -> h.file().equals(lastName) ? h.offset() : 0L).orElse(Long.MAX_VALUE);
-    if (head.isPresent()
-        && JournalFormat.fileIndex(head.get().file()).orElse(0L) > fileIndex) {
+    if (head.isPresent() && JournalFormat.fileIndex(head.get().file()).orElse(0L) > fileIndex) {
       confirmedEnd = Long.MAX_VALUE;
     }
     List<JournalLine> lines = JournalLine.readAll(last);
@@ -500,17 +529,17 @@ public final class EvidenceJournal implements AutoCloseable {
     for (JournalLine line : lines) {
       if (!line.terminated()) {
         cutAt = line.offset();
-        why = "torn last line (" + line.bytes().length + " bytes, no newline) after an unclean stop";
+        why =
+            "torn last line (" + line.bytes().length + " bytes, no newline) after an unclean stop";
         break;
       }
       Optional<JournalEntry> entry = parse(line);
       boolean chains =
-          entry.isPresent()
-              && entry.get().seq() == seq + 1
-              && lastHash.equals(entry.get().prev());
+          entry.isPresent() && entry.get().seq() == seq + 1 && lastHash.equals(entry.get().prev());
       if (!chains && line.offset() >= confirmedEnd) {
         cutAt = line.offset();
-        why = "records after the last durable head do not chain (unconfirmed writes after an unclean stop)";
+        why =
+            "records after the last durable head do not chain (unconfirmed writes after an unclean stop)";
         break;
       }
       seq = entry.map(JournalEntry::seq).orElse(seq + 1);
@@ -533,8 +562,13 @@ public final class EvidenceJournal implements AutoCloseable {
     }
     if (head.isPresent() && head.get().seq() > seq) {
       reasons.add(
-          "the signed head says seq " + head.get().seq() + " was durable but the journal ends at seq "
-              + seq + ": " + (head.get().seq() - seq) + " record(s) lost");
+          "the signed head says seq "
+              + head.get().seq()
+              + " was durable but the journal ends at seq "
+              + seq
+              + ": "
+              + (head.get().seq() - seq)
+              + " record(s) lost");
     }
     if (reasons.isEmpty()) {
       return null;

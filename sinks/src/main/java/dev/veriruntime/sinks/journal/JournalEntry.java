@@ -7,8 +7,8 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * One line of the evidence journal. Every line carries its sequence number and the SHA-256 (hex)
- * of the previous line's bytes, and exactly one payload chosen by {@code kind}:
+ * One line of the evidence journal. Every line carries its sequence number and the SHA-256 (hex) of
+ * the previous line's bytes, and exactly one payload chosen by {@code kind}:
  *
  * <pre>{@code
  * {"seq":7,"prev":"5e1c…","kind":"event","event":{…SecurityEvent…}}
@@ -42,6 +42,10 @@ public record JournalEntry(
   @JsonPropertyOrder({"time", "file", "offset", "bytesCut", "reason", "detail"})
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   public record Recovery(
-      Instant time, String file, long offset, long bytesCut, String reason,
+      Instant time,
+      String file,
+      long offset,
+      long bytesCut,
+      String reason,
       Map<String, String> detail) {}
 }

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 public final class JournalFormat {
   /** {@code prev} of the very first record. */
   public static final String GENESIS = "0".repeat(64);
+
   /** Default state directory of the daemon. */
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/veriruntime");
 
@@ -64,7 +65,14 @@ public final class JournalFormat {
   /** What the head file signs. */
   public static String headMessage(JournalHead head) {
     return "veriruntime-journal-head-v1|"
-        + head.file() + "|" + head.offset() + "|" + head.seq() + "|" + head.hash() + "|"
+        + head.file()
+        + "|"
+        + head.offset()
+        + "|"
+        + head.seq()
+        + "|"
+        + head.hash()
+        + "|"
         + head.time();
   }
 }

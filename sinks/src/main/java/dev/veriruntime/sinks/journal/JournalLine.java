@@ -16,7 +16,9 @@ record JournalLine(long offset, long number, byte[] bytes, boolean terminated) {
     return JournalFormat.sha256Hex(bytes, 0, bytes.length);
   }
 
-  /** Splits a whole file into lines. Journal files are bounded by rotation, so reading one is fine. */
+  /**
+   * Splits a whole file into lines. Journal files are bounded by rotation, so reading one is fine.
+   */
   static List<JournalLine> readAll(Path file) throws IOException {
     byte[] all = Files.readAllBytes(file);
     List<JournalLine> lines = new ArrayList<>();
@@ -24,13 +26,15 @@ record JournalLine(long offset, long number, byte[] bytes, boolean terminated) {
     long number = 1;
     for (int i = 0; i < all.length; i++) {
       if (all[i] == '\n') {
-        lines.add(new JournalLine(start, number++, java.util.Arrays.copyOfRange(all, start, i), true));
+        lines.add(
+            new JournalLine(start, number++, java.util.Arrays.copyOfRange(all, start, i), true));
         start = i + 1;
       }
     }
     if (start < all.length) {
       lines.add(
-          new JournalLine(start, number, java.util.Arrays.copyOfRange(all, start, all.length), false));
+          new JournalLine(
+              start, number, java.util.Arrays.copyOfRange(all, start, all.length), false));
     }
     return lines;
   }

@@ -67,8 +67,13 @@ public record JournalReport(
   public record Problem(Kind kind, String file, long line, long seq, String message) {
     @Override
     public String toString() {
-      return file + (line > 0 ? ":" + line : "") + (seq >= 0 ? " seq " + seq : "") + ": " + kind
-          + ": " + message;
+      return file
+          + (line > 0 ? ":" + line : "")
+          + (seq >= 0 ? " seq " + seq : "")
+          + ": "
+          + kind
+          + ": "
+          + message;
     }
   }
 }

@@ -22,6 +22,7 @@ import reactor.core.scheduler.Scheduler;
 public final class JournalSink extends BoundedSink {
   /** Default bound on pending events. */
   public static final int DEFAULT_CAPACITY = 65_536;
+
   /** Default records per fsync. */
   public static final int DEFAULT_BATCH = 512;
 

@@ -29,7 +29,8 @@ import java.util.Optional;
 public final class JournalVerifier {
   private static final ObjectMapper MAPPER = EventJson.mapper();
 
-  private static final java.util.regex.Pattern LOWER_HEX = java.util.regex.Pattern.compile("(?:[0-9a-f]{2})+");
+  private static final java.util.regex.Pattern LOWER_HEX =
+      java.util.regex.Pattern.compile("(?:[0-9a-f]{2})+");
 
   private static final java.util.Set<String> EVENT_TYPES =
       java.util.Arrays.stream(dev.veriruntime.sinks.EventType.values())
@@ -38,14 +39,17 @@ public final class JournalVerifier {
 
   private final byte[] trustedKey;
 
-  /** @param trustedKey the node's Ed25519 public key, or {@code null} to look for it beside the journal */
+  /**
+   * @param trustedKey the node's Ed25519 public key, or {@code null} to look for it beside the
+   *     journal
+   */
   public JournalVerifier(byte[] trustedKey) {
     this.trustedKey = trustedKey == null ? null : trustedKey.clone();
   }
 
   /**
-   * Finds the journal directory for {@code path}: a state directory containing {@code journal/},
-   * or the journal directory itself.
+   * Finds the journal directory for {@code path}: a state directory containing {@code journal/}, or
+   * the journal directory itself.
    *
    * @throws NoSuchFileException if neither holds journal files or a head
    */
@@ -80,7 +84,8 @@ public final class JournalVerifier {
         key = NodeKey.readPublicKey(pub);
       } else {
         warnings.add(
-            "no trusted public key given or found at " + pub
+            "no trusted public key given or found at "
+                + pub
                 + ": signatures checked against the key each record names");
       }
     }
@@ -105,9 +110,17 @@ public final class JournalVerifier {
       long index = JournalFormat.fileIndex(name).orElseThrow();
       if (index != expectedIndex) {
         problems.add(
-            new Problem(Kind.TRUNCATED, name, 0, -1,
+            new Problem(
+                Kind.TRUNCATED,
+                name,
+                0,
+                -1,
                 index > expectedIndex
-                    ? "file(s) " + JournalFormat.fileName(expectedIndex) + ".." + JournalFormat.fileName(index - 1) + " missing"
+                    ? "file(s) "
+                        + JournalFormat.fileName(expectedIndex)
+                        + ".."
+                        + JournalFormat.fileName(index - 1)
+                        + " missing"
                     : "unexpected file index"));
       }
       expectedIndex = index + 1;
@@ -115,8 +128,13 @@ public final class JournalVerifier {
       for (JournalLine line : lines) {
         if (!line.terminated()) {
           problems.add(
-              new Problem(Kind.TORN_TAIL, name, line.number(), -1,
-                  "file ends inside a record (" + line.bytes().length
+              new Problem(
+                  Kind.TORN_TAIL,
+                  name,
+                  line.number(),
+                  -1,
+                  "file ends inside a record ("
+                      + line.bytes().length
                       + " bytes without newline): crash or truncation; daemon start-up cuts and reports it"));
           continue;
         }
@@ -128,10 +146,17 @@ public final class JournalVerifier {
         } catch (IOException e) {
           node = null;
         }
-        if (node == null || !node.isObject() || !node.path("seq").isIntegralNumber()
-            || !node.path("prev").isTextual() || !node.path("kind").isTextual()) {
+        if (node == null
+            || !node.isObject()
+            || !node.path("seq").isIntegralNumber()
+            || !node.path("prev").isTextual()
+            || !node.path("kind").isTextual()) {
           problems.add(
-              new Problem(Kind.MALFORMED, name, line.number(), expectedSeq,
+              new Problem(
+                  Kind.MALFORMED,
+                  name,
+                  line.number(),
+                  expectedSeq,
                   "not a journal record (bytes changed?)"));
           expectedSeq++;
           expectedPrev = hash;
@@ -141,38 +166,74 @@ public final class JournalVerifier {
         String prev = node.get("prev").asText();
         if (seq != expectedSeq) {
           problems.add(
-              new Problem(Kind.SEQUENCE, name, line.number(), seq,
+              new Problem(
+                  Kind.SEQUENCE,
+                  name,
+                  line.number(),
+                  seq,
                   seq > expectedSeq
-                      ? "expected seq " + expectedSeq + ": record(s) " + expectedSeq + ".." + (seq - 1) + " missing"
-                      : "expected seq " + expectedSeq + ": sequence goes back (records reordered or duplicated)"));
+                      ? "expected seq "
+                          + expectedSeq
+                          + ": record(s) "
+                          + expectedSeq
+                          + ".."
+                          + (seq - 1)
+                          + " missing"
+                      : "expected seq "
+                          + expectedSeq
+                          + ": sequence goes back (records reordered or duplicated)"));
         }
         if (!prev.equals(expectedPrev)) {
           problems.add(
-              new Problem(Kind.CHAIN_BROKEN, name, line.number(), seq,
+              new Problem(
+                  Kind.CHAIN_BROKEN,
+                  name,
+                  line.number(),
+                  seq,
                   "prev does not match the hash of the record before it (that record changed, or records were removed or reordered)"));
         }
         String kind = node.get("kind").asText();
         switch (kind) {
           case JournalEntry.EVENT -> {
             if (!validEvent(node.get("event"))) {
-              problems.add(new Problem(Kind.MALFORMED, name, line.number(), seq, "event payload is not a valid SecurityEvent"));
+              problems.add(
+                  new Problem(
+                      Kind.MALFORMED,
+                      name,
+                      line.number(),
+                      seq,
+                      "event payload is not a valid SecurityEvent"));
             }
             events++;
           }
           case JournalEntry.CHECKPOINT -> {
             Optional<String> bad = checkCheckpoint(node, seq, prev, trustedHex);
             if (bad.isPresent()) {
-              problems.add(new Problem(bad.get().startsWith("signed by") ? Kind.UNTRUSTED_KEY : Kind.BAD_SIGNATURE,
-                  name, line.number(), seq, bad.get()));
+              problems.add(
+                  new Problem(
+                      bad.get().startsWith("signed by") ? Kind.UNTRUSTED_KEY : Kind.BAD_SIGNATURE,
+                      name,
+                      line.number(),
+                      seq,
+                      bad.get()));
             } else {
               checkpoints++;
               lastCheckpointSeq = seq;
             }
           }
           case JournalEntry.RECOVERY ->
-              warnings.add(name + ":" + line.number() + " seq " + seq + ": recovery after an unclean stop: "
-                  + node.path("recovery").path("reason").asText());
-          default -> problems.add(new Problem(Kind.MALFORMED, name, line.number(), seq, "unknown kind '" + kind + "'"));
+              warnings.add(
+                  name
+                      + ":"
+                      + line.number()
+                      + " seq "
+                      + seq
+                      + ": recovery after an unclean stop: "
+                      + node.path("recovery").path("reason").asText());
+          default ->
+              problems.add(
+                  new Problem(
+                      Kind.MALFORMED, name, line.number(), seq, "unknown kind '" + kind + "'"));
         }
         if (head.isPresent() && seq == head.get().seq()) {
           headRecordHash = hash;
@@ -189,29 +250,69 @@ public final class JournalVerifier {
       JournalHead h = head.get();
       if (h.seq() > lastSeq) {
         problems.add(
-            new Problem(Kind.TRUNCATED, h.file(), 0, h.seq(),
-                "the signed head says seq " + h.seq() + " is durable but the journal ends at seq "
-                    + lastSeq + ": record(s) " + (lastSeq + 1) + ".." + h.seq() + " missing"));
+            new Problem(
+                Kind.TRUNCATED,
+                h.file(),
+                0,
+                h.seq(),
+                "the signed head says seq "
+                    + h.seq()
+                    + " is durable but the journal ends at seq "
+                    + lastSeq
+                    + ": record(s) "
+                    + (lastSeq + 1)
+                    + ".."
+                    + h.seq()
+                    + " missing"));
       } else if (h.seq() > 0 && !h.hash().equals(headRecordHash)) {
         problems.add(
-            new Problem(Kind.HEAD_MISMATCH, h.file(), 0, h.seq(),
-                "record seq " + h.seq() + " is not the record the signed head vouches for (changed after it was written)"));
+            new Problem(
+                Kind.HEAD_MISMATCH,
+                h.file(),
+                0,
+                h.seq(),
+                "record seq "
+                    + h.seq()
+                    + " is not the record the signed head vouches for (changed after it was written)"));
       } else if (h.seq() > 0 && (!h.file().equals(headRecordFile) || h.offset() != headRecordEnd)) {
         problems.add(
-            new Problem(Kind.HEAD_MISMATCH, h.file(), 0, h.seq(),
-                "the signed head places seq " + h.seq() + " at " + h.file() + " offset " + h.offset()
-                    + " but it is at " + headRecordFile + " offset " + headRecordEnd));
+            new Problem(
+                Kind.HEAD_MISMATCH,
+                h.file(),
+                0,
+                h.seq(),
+                "the signed head places seq "
+                    + h.seq()
+                    + " at "
+                    + h.file()
+                    + " offset "
+                    + h.offset()
+                    + " but it is at "
+                    + headRecordFile
+                    + " offset "
+                    + headRecordEnd));
       }
       if (lastSeq > h.seq()) {
-        warnings.add((lastSeq - h.seq()) + " record(s) after the signed head (written after it, or the head is stale)");
+        warnings.add(
+            (lastSeq - h.seq())
+                + " record(s) after the signed head (written after it, or the head is stale)");
       }
     }
     if (lastSeq > lastCheckpointSeq) {
-      warnings.add((lastSeq - lastCheckpointSeq) + " record(s) after the last checkpoint"
-          + (head.isPresent() ? " (covered by the signed head)" : " are not signed"));
+      warnings.add(
+          (lastSeq - lastCheckpointSeq)
+              + " record(s) after the last checkpoint"
+              + (head.isPresent() ? " (covered by the signed head)" : " are not signed"));
     }
     return new JournalReport(
-        dir.toString(), files.size(), records, events, checkpoints, lastSeq, expectedPrev, problems,
+        dir.toString(),
+        files.size(),
+        records,
+        events,
+        checkpoints,
+        lastSeq,
+        expectedPrev,
+        problems,
         warnings);
   }
 
@@ -227,10 +328,17 @@ public final class JournalVerifier {
     JsonNode type = event.get("type");
     JsonNode time = event.get("time");
     JsonNode count = event.get("count");
-    if (id == null || !id.isTextual() || id.asText().isBlank()
-        || type == null || !type.isTextual() || !EVENT_TYPES.contains(type.asText())
-        || time == null || !time.isTextual()
-        || count == null || !count.canConvertToLong() || count.asLong() < 1
+    if (id == null
+        || !id.isTextual()
+        || id.asText().isBlank()
+        || type == null
+        || !type.isTextual()
+        || !EVENT_TYPES.contains(type.asText())
+        || time == null
+        || !time.isTextual()
+        || count == null
+        || !count.canConvertToLong()
+        || count.asLong() < 1
         || !event.path("reason").isTextual()) {
       return false;
     }
@@ -242,13 +350,18 @@ public final class JournalVerifier {
     }
   }
 
-  private static Optional<String> checkCheckpoint(JsonNode node, long seq, String prev, String trustedHex) {
+  private static Optional<String> checkCheckpoint(
+      JsonNode node, long seq, String prev, String trustedHex) {
     JsonNode cp = node.path("checkpoint");
     String keyHex = cp.path("key").asText("");
     String sigHex = cp.path("sig").asText("");
     String time = cp.path("time").asText("");
     if (trustedHex != null && !trustedHex.equals(keyHex)) {
-      return Optional.of("signed by key " + abbreviate(keyHex) + ", not the trusted node key " + abbreviate(trustedHex));
+      return Optional.of(
+          "signed by key "
+              + abbreviate(keyHex)
+              + ", not the trusted node key "
+              + abbreviate(trustedHex));
     }
     try {
       Instant t = Instant.parse(time);
@@ -265,10 +378,12 @@ public final class JournalVerifier {
   }
 
   private static Optional<JournalHead> readHead(
-      Path dir, List<Problem> problems, List<String> warnings, String trustedHex) throws IOException {
+      Path dir, List<Problem> problems, List<String> warnings, String trustedHex)
+      throws IOException {
     Path file = dir.resolve(JournalFormat.HEAD_FILE);
     if (!Files.exists(file)) {
-      warnings.add("no " + JournalFormat.HEAD_FILE + ": records removed from the end cannot be detected");
+      warnings.add(
+          "no " + JournalFormat.HEAD_FILE + ": records removed from the end cannot be detected");
       return Optional.empty();
     }
     JournalHead head;
@@ -280,32 +395,64 @@ public final class JournalVerifier {
         throw new IOException("not in the form the journal writes");
       }
     } catch (IOException e) {
-      problems.add(new Problem(Kind.HEAD_MISMATCH, JournalFormat.HEAD_FILE, 0, -1, "unreadable (bytes changed?)"));
+      problems.add(
+          new Problem(
+              Kind.HEAD_MISMATCH, JournalFormat.HEAD_FILE, 0, -1, "unreadable (bytes changed?)"));
       return Optional.empty();
     }
-    if (head.file() == null || head.hash() == null || head.time() == null || head.key() == null || head.sig() == null) {
-      problems.add(new Problem(Kind.HEAD_MISMATCH, JournalFormat.HEAD_FILE, 0, -1, "fields missing"));
+    if (head.file() == null
+        || head.hash() == null
+        || head.time() == null
+        || head.key() == null
+        || head.sig() == null) {
+      problems.add(
+          new Problem(Kind.HEAD_MISMATCH, JournalFormat.HEAD_FILE, 0, -1, "fields missing"));
       return Optional.empty();
     }
-    if (!LOWER_HEX.matcher(head.hash()).matches() || !LOWER_HEX.matcher(head.key()).matches()
+    if (!LOWER_HEX.matcher(head.hash()).matches()
+        || !LOWER_HEX.matcher(head.key()).matches()
         || !LOWER_HEX.matcher(head.sig()).matches()) {
       // parseHex accepts upper case, so the signature alone would not notice a changed letter case.
-      problems.add(new Problem(Kind.HEAD_MISMATCH, JournalFormat.HEAD_FILE, 0, head.seq(), "hash, key or sig is not lowercase hex"));
+      problems.add(
+          new Problem(
+              Kind.HEAD_MISMATCH,
+              JournalFormat.HEAD_FILE,
+              0,
+              head.seq(),
+              "hash, key or sig is not lowercase hex"));
       return Optional.empty();
     }
     if (trustedHex != null && !trustedHex.equals(head.key())) {
-      problems.add(new Problem(Kind.UNTRUSTED_KEY, JournalFormat.HEAD_FILE, 0, head.seq(),
-          "signed by key " + abbreviate(head.key()) + ", not the trusted node key " + abbreviate(trustedHex)));
+      problems.add(
+          new Problem(
+              Kind.UNTRUSTED_KEY,
+              JournalFormat.HEAD_FILE,
+              0,
+              head.seq(),
+              "signed by key "
+                  + abbreviate(head.key())
+                  + ", not the trusted node key "
+                  + abbreviate(trustedHex)));
       return Optional.of(head);
     }
     boolean ok;
     try {
-      ok = NodeKey.verify(HexFormat.of().parseHex(head.key()), JournalFormat.headMessage(head), HexFormat.of().parseHex(head.sig()));
+      ok =
+          NodeKey.verify(
+              HexFormat.of().parseHex(head.key()),
+              JournalFormat.headMessage(head),
+              HexFormat.of().parseHex(head.sig()));
     } catch (IllegalArgumentException e) {
       ok = false;
     }
     if (!ok) {
-      problems.add(new Problem(Kind.BAD_SIGNATURE, JournalFormat.HEAD_FILE, 0, head.seq(), "head signature does not verify"));
+      problems.add(
+          new Problem(
+              Kind.BAD_SIGNATURE,
+              JournalFormat.HEAD_FILE,
+              0,
+              head.seq(),
+              "head signature does not verify"));
     }
     return Optional.of(head);
   }
@@ -313,5 +460,4 @@ public final class JournalVerifier {
   private static String abbreviate(String hex) {
     return hex.length() > 16 ? hex.substring(0, 16) + "…" : hex;
   }
-
 }

@@ -16,14 +16,15 @@ import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 /**
- * The node's Ed25519 key that signs journal checkpoints and the journal head. Created on first start
- * under {@code <stateDir>/keys/}: {@code node.ed25519} holds the 32-byte private seed with mode 0600
- * (created with that mode, never readable by others even briefly), {@code node.ed25519.pub} the
- * public key in hex. Immutable and thread-safe once loaded.
+ * The node's Ed25519 key that signs journal checkpoints and the journal head. Created on first
+ * start under {@code <stateDir>/keys/}: {@code node.ed25519} holds the 32-byte private seed with
+ * mode 0600 (created with that mode, never readable by others even briefly), {@code
+ * node.ed25519.pub} the public key in hex. Immutable and thread-safe once loaded.
  */
 public final class NodeKey {
   /** File name of the private key inside the key directory. */
   public static final String PRIVATE_FILE = "node.ed25519";
+
   /** File name of the public key (hex, one line) inside the key directory. */
   public static final String PUBLIC_FILE = "node.ed25519.pub";
 
@@ -112,7 +113,9 @@ public final class NodeKey {
     return signer.generateSignature();
   }
 
-  /** Whether {@code signature} is a valid Ed25519 signature of {@code message} by {@code publicKey}. */
+  /**
+   * Whether {@code signature} is a valid Ed25519 signature of {@code message} by {@code publicKey}.
+   */
   public static boolean verify(byte[] publicKey, String message, byte[] signature) {
     if (publicKey.length != Ed25519PublicKeyParameters.KEY_SIZE
         || signature.length != Ed25519PrivateKeyParameters.SIGNATURE_SIZE) {

@@ -28,9 +28,9 @@ import reactor.netty.http.server.HttpServer;
  *   <li>{@code veriruntime.event.last.time} (gauge, epoch seconds): time of the last event.
  * </ul>
  *
- * The pipeline registers its own meters on {@link #registry()} (e.g. {@code veriruntime.events.lost})
- * and binds every sink with {@link SinkMetrics#bind}; this sink binds itself. Owns the server,
- * stopped on {@link #close()}.
+ * The pipeline registers its own meters on {@link #registry()} (e.g. {@code
+ * veriruntime.events.lost}) and binds every sink with {@link SinkMetrics#bind}; this sink binds
+ * itself. Owns the server, stopped on {@link #close()}.
  */
 public final class PrometheusSink extends BoundedSink {
   private final PrometheusMeterRegistry registry;
@@ -39,13 +39,23 @@ public final class PrometheusSink extends BoundedSink {
   private final Map<EventType, Counter> occurrences = new EnumMap<>(EventType.class);
   private final Map<EventType, AtomicLong> lastSeconds = new EnumMap<>(EventType.class);
 
-  private PrometheusSink(PrometheusMeterRegistry registry, String host, int port, int capacity, Scheduler scheduler) {
+  private PrometheusSink(
+      PrometheusMeterRegistry registry, String host, int port, int capacity, Scheduler scheduler) {
     super("prometheus", capacity, 256, scheduler, Duration.ofSeconds(2));
     this.registry = registry;
     for (EventType t : EventType.values()) {
-      events.put(t, Counter.builder("veriruntime.events").description("events emitted").tag("type", t.name()).register(registry));
-      occurrences.put(t, Counter.builder("veriruntime.event.occurrences")
-          .description("occurrences aggregated into emitted events").tag("type", t.name()).register(registry));
+      events.put(
+          t,
+          Counter.builder("veriruntime.events")
+              .description("events emitted")
+              .tag("type", t.name())
+              .register(registry));
+      occurrences.put(
+          t,
+          Counter.builder("veriruntime.event.occurrences")
+              .description("occurrences aggregated into emitted events")
+              .tag("type", t.name())
+              .register(registry));
       AtomicLong last = new AtomicLong();
       lastSeconds.put(t, last);
       Gauge.builder("veriruntime.event.last.time", last, AtomicLong::doubleValue)
@@ -77,7 +87,8 @@ public final class PrometheusSink extends BoundedSink {
    * @throws RuntimeException from reactor-netty if the port cannot be bound
    */
   public static PrometheusSink start(String host, int port, int capacity, Scheduler scheduler) {
-    return new PrometheusSink(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), host, port, capacity, scheduler);
+    return new PrometheusSink(
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), host, port, capacity, scheduler);
   }
 
   /** The registry served at /metrics; add pipeline meters here. */

@@ -19,10 +19,34 @@ public final class SinkMetrics {
 
   public static void bind(Sink sink, MeterRegistry registry) {
     Tags tags = Tags.of("sink", sink.name());
-    counter(registry, "veriruntime.sink.accepted", "events taken into the sink's buffer", sink, tags, s -> s.stats().accepted());
-    counter(registry, "veriruntime.sink.delivered", "events the downstream confirmed", sink, tags, s -> s.stats().delivered());
-    counter(registry, "veriruntime.sink.dropped", "events refused because the buffer was full or the sink closed", sink, tags, s -> s.stats().dropped());
-    counter(registry, "veriruntime.sink.failed", "accepted events given up on after retries", sink, tags, s -> s.stats().failed());
+    counter(
+        registry,
+        "veriruntime.sink.accepted",
+        "events taken into the sink's buffer",
+        sink,
+        tags,
+        s -> s.stats().accepted());
+    counter(
+        registry,
+        "veriruntime.sink.delivered",
+        "events the downstream confirmed",
+        sink,
+        tags,
+        s -> s.stats().delivered());
+    counter(
+        registry,
+        "veriruntime.sink.dropped",
+        "events refused because the buffer was full or the sink closed",
+        sink,
+        tags,
+        s -> s.stats().dropped());
+    counter(
+        registry,
+        "veriruntime.sink.failed",
+        "accepted events given up on after retries",
+        sink,
+        tags,
+        s -> s.stats().failed());
     Gauge.builder("veriruntime.sink.pending", sink, s -> s.stats().pending())
         .description("events queued or in flight")
         .tags(tags)
@@ -34,7 +58,12 @@ public final class SinkMetrics {
   }
 
   private static void counter(
-      MeterRegistry registry, String name, String description, Sink sink, Tags tags, ToDoubleFunction<Sink> f) {
+      MeterRegistry registry,
+      String name,
+      String description,
+      Sink sink,
+      Tags tags,
+      ToDoubleFunction<Sink> f) {
     FunctionCounter.builder(name, sink, f).description(description).tags(tags).register(registry);
   }
 }

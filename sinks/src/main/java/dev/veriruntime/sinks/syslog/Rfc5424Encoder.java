@@ -44,7 +44,8 @@ public final class Rfc5424Encoder {
    * @param fallbackHost HOSTNAME when the event has none
    * @param maxBytes cut longer messages to this many bytes (at least 480, RFC 5424 §6.1)
    */
-  public Rfc5424Encoder(int facility, String appName, String procId, String fallbackHost, int maxBytes) {
+  public Rfc5424Encoder(
+      int facility, String appName, String procId, String fallbackHost, int maxBytes) {
     if (facility < 0 || facility > 23) {
       throw new IllegalArgumentException("facility must be 0..23: " + facility);
     }

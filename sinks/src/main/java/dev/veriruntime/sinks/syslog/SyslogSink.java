@@ -13,11 +13,11 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * Sends each event as an RFC 5424 message ({@link Rfc5424Encoder}) over UDP (RFC 5426, one
- * datagram each), TCP (RFC 6587 octet counting), a unix datagram socket ({@code /dev/log} style,
- * via netty epoll) or a unix stream socket (octet counting). Sends happen on the sink's drain
- * thread; a send error fails that event and stream transports reconnect for the next one. UDP and
- * unix datagrams are fire-and-forget: "delivered" means the kernel took the datagram.
+ * Sends each event as an RFC 5424 message ({@link Rfc5424Encoder}) over UDP (RFC 5426, one datagram
+ * each), TCP (RFC 6587 octet counting), a unix datagram socket ({@code /dev/log} style, via netty
+ * epoll) or a unix stream socket (octet counting). Sends happen on the sink's drain thread; a send
+ * error fails that event and stream transports reconnect for the next one. UDP and unix datagrams
+ * are fire-and-forget: "delivered" means the kernel took the datagram.
  *
  * <pre>{@code
  * Sink syslog = SyslogSink.open(SyslogSink.Target.unixDatagram(Path.of("/dev/log")), SyslogSink.AUTHPRIV, null);
@@ -26,6 +26,7 @@ import reactor.core.scheduler.Scheduler;
 public final class SyslogSink extends BoundedSink {
   /** Facility authpriv (10): security messages, readable by root only on most distributions. */
   public static final int AUTHPRIV = 10;
+
   /** Default bound on pending events. */
   public static final int DEFAULT_CAPACITY = 4096;
 
@@ -59,7 +60,8 @@ public final class SyslogSink extends BoundedSink {
   private final SyslogTransport transport;
   private final Rfc5424Encoder encoder;
 
-  private SyslogSink(SyslogTransport transport, Rfc5424Encoder encoder, int capacity, Scheduler scheduler) {
+  private SyslogSink(
+      SyslogTransport transport, Rfc5424Encoder encoder, int capacity, Scheduler scheduler) {
     super("syslog", capacity, 64, scheduler, Duration.ofSeconds(5));
     this.transport = transport;
     this.encoder = encoder;
@@ -90,12 +92,16 @@ public final class SyslogSink extends BoundedSink {
     // Datagrams must fit: 2048 is what every receiver accepts; streams can carry more.
     Rfc5424Encoder encoder =
         new Rfc5424Encoder(
-            facility, "veriruntime", Long.toString(ProcessHandle.current().pid()), localHost(),
+            facility,
+            "veriruntime",
+            Long.toString(ProcessHandle.current().pid()),
+            localHost(),
             datagram ? 2048 : 8192);
     return new SyslogSink(transport, encoder, capacity, scheduler);
   }
 
-  public static SyslogSink open(Target target, int facility, Scheduler scheduler) throws IOException {
+  public static SyslogSink open(Target target, int facility, Scheduler scheduler)
+      throws IOException {
     return open(target, facility, DEFAULT_CAPACITY, scheduler);
   }
 

@@ -114,7 +114,8 @@ interface SyslogTransport extends AutoCloseable {
    */
   static SyslogTransport unixDatagram(Path socket, Duration timeout) throws IOException {
     if (!Epoll.isAvailable()) {
-      throw new IOException("unix datagram syslog needs netty epoll: " + Epoll.unavailabilityCause());
+      throw new IOException(
+          "unix datagram syslog needs netty epoll: " + Epoll.unavailabilityCause());
     }
     EpollEventLoopGroup group = new EpollEventLoopGroup(1);
     Channel channel;
@@ -138,13 +139,16 @@ interface SyslogTransport extends AutoCloseable {
       @Override
       public void send(byte[] message) throws IOException {
         ChannelFuture f =
-            channel.writeAndFlush(new DomainDatagramPacket(Unpooled.wrappedBuffer(message), target));
+            channel.writeAndFlush(
+                new DomainDatagramPacket(Unpooled.wrappedBuffer(message), target));
         if (!f.awaitUninterruptibly(timeout.toMillis())) {
           throw new IOException("unix datagram send timed out after " + timeout);
         }
         if (!f.isSuccess()) {
           Throwable cause = f.cause();
-          throw cause instanceof IOException io ? io : new IOException(String.valueOf(cause), cause);
+          throw cause instanceof IOException io
+              ? io
+              : new IOException(String.valueOf(cause), cause);
         }
       }
 

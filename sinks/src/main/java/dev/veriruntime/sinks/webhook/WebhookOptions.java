@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param headers extra request headers (e.g. an Authorization token)
  * @param connectTimeout bound on establishing a connection
  * @param responseTimeout bound on waiting for the response of one attempt
- * @param maxRetries retries after the first attempt for retryable failures (5xx, 429, I/O, timeouts)
+ * @param maxRetries retries after the first attempt for retryable failures (5xx, 429, I/O,
+ *     timeouts)
  * @param firstBackoff delay before the first retry; doubles each retry (exponential backoff)
  * @param maxBackoff cap on one delay
  * @param jitter random spread of each delay, 0..1 (Reactor's {@code RetryBackoffSpec.jitter})
@@ -53,29 +54,71 @@ public record WebhookOptions(
    */
   public static WebhookOptions defaults(URI url, WebhookPayload payload) {
     return new WebhookOptions(
-        url, payload, Map.of(), Duration.ofSeconds(2), Duration.ofSeconds(5), 5,
-        Duration.ofMillis(500), Duration.ofSeconds(30), 0.5, 1024);
+        url,
+        payload,
+        Map.of(),
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(5),
+        5,
+        Duration.ofMillis(500),
+        Duration.ofSeconds(30),
+        0.5,
+        1024);
   }
 
   public WebhookOptions withRetries(int retries, Duration first, Duration max, double newJitter) {
     return new WebhookOptions(
-        url, payload, headers, connectTimeout, responseTimeout, retries, first, max, newJitter, capacity);
+        url,
+        payload,
+        headers,
+        connectTimeout,
+        responseTimeout,
+        retries,
+        first,
+        max,
+        newJitter,
+        capacity);
   }
 
   public WebhookOptions withTimeouts(Duration connect, Duration response) {
     return new WebhookOptions(
-        url, payload, headers, connect, response, maxRetries, firstBackoff, maxBackoff, jitter, capacity);
+        url,
+        payload,
+        headers,
+        connect,
+        response,
+        maxRetries,
+        firstBackoff,
+        maxBackoff,
+        jitter,
+        capacity);
   }
 
   public WebhookOptions withCapacity(int newCapacity) {
     return new WebhookOptions(
-        url, payload, headers, connectTimeout, responseTimeout, maxRetries, firstBackoff, maxBackoff,
-        jitter, newCapacity);
+        url,
+        payload,
+        headers,
+        connectTimeout,
+        responseTimeout,
+        maxRetries,
+        firstBackoff,
+        maxBackoff,
+        jitter,
+        newCapacity);
   }
 
   public WebhookOptions withHeaders(Map<String, String> newHeaders) {
     return new WebhookOptions(
-        url, payload, newHeaders, connectTimeout, responseTimeout, maxRetries, firstBackoff, maxBackoff,
-        jitter, capacity);
+        url,
+        payload,
+        newHeaders,
+        connectTimeout,
+        responseTimeout,
+        maxRetries,
+        firstBackoff,
+        maxBackoff,
+        jitter,
+        capacity);
   }
 }

@@ -64,8 +64,14 @@ public enum WebhookPayload {
       ObjectNode body = EventJson.mapper().createObjectNode();
       String time = NANOS.format(e.time().truncatedTo(ChronoUnit.NANOS));
       StringBuilder output = new StringBuilder();
-      output.append(time).append(": ").append(priority(e.type())).append(' ')
-          .append(e.type().name()).append(' ').append(e.reason());
+      output
+          .append(time)
+          .append(": ")
+          .append(priority(e.type()))
+          .append(' ')
+          .append(e.type().name())
+          .append(' ')
+          .append(e.reason());
       if (e.exe() != null) {
         output.append(" (exe=").append(e.exe().path());
         if (e.pid() != null) {
@@ -102,7 +108,8 @@ public enum WebhookPayload {
   };
 
   private static final DateTimeFormatter NANOS =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'").withZone(java.time.ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'")
+          .withZone(java.time.ZoneOffset.UTC);
 
   /** The request body for {@code event}. */
   public abstract String render(SecurityEvent event);

@@ -108,7 +108,10 @@ public final class WebhookSink extends BoundedSink {
         .onRetryExhaustedThrow(
             (spec, signal) ->
                 new IOException(
-                    "gave up after " + (signal.totalRetries() + 1) + " attempts: " + signal.failure(),
+                    "gave up after "
+                        + (signal.totalRetries() + 1)
+                        + " attempts: "
+                        + signal.failure(),
                     signal.failure()));
   }
 

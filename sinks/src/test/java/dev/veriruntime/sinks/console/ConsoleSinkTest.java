@@ -87,8 +87,10 @@ class ConsoleSinkTest extends SinkContractTest {
     String text = ConsoleSink.render(sample(), false);
     assertThat(text)
         .startsWith("2026-11-23T08:00:00Z VERIFY_FAILED x3 since 2026-11-23T07:59:00Z")
-        .contains("pid=77", "/usr/bin/tool", "ino 42", "sha256 " + "ab".repeat(32), ": .text differs")
-        .contains("coverage: DISK_HASH=FAILED (digest differs) SIGNATURE=NOT_VERIFIED (no signed reference)")
+        .contains(
+            "pid=77", "/usr/bin/tool", "ino 42", "sha256 " + "ab".repeat(32), ": .text differs")
+        .contains(
+            "coverage: DISK_HASH=FAILED (digest differs) SIGNATURE=NOT_VERIFIED (no signed reference)")
         .contains("SECTION_MISMATCH [ELF_SECTIONS] .text differs {section=.text}")
         .doesNotContain("\u001b")
         .endsWith("\n");
@@ -108,21 +110,30 @@ class ConsoleSinkTest extends SinkContractTest {
   void humanSinkWritesRenderedText() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ConsoleSink sink =
-        new ConsoleSink(new PrintStream(bytes, true, StandardCharsets.UTF_8), ConsoleSink.Format.HUMAN, false, 8, null)) {
+        new ConsoleSink(
+            new PrintStream(bytes, true, StandardCharsets.UTF_8),
+            ConsoleSink.Format.HUMAN,
+            false,
+            8,
+            null)) {
       sink.emit(sample());
     }
-    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(ConsoleSink.render(sample(), false));
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .isEqualTo(ConsoleSink.render(sample(), false));
   }
 
   @Test
   void aPrintStreamThatSwallowsErrorsStillCountsFailures() {
-    PrintStream swallowing = new PrintStream(new OutputStream() {
-      @Override
-      public void write(int b) throws IOException {
-        throw new IOException("EPIPE");
-      }
-    });
-    try (ConsoleSink sink = new ConsoleSink(swallowing, ConsoleSink.Format.JSON_LINES, false, 8, null)) {
+    PrintStream swallowing =
+        new PrintStream(
+            new OutputStream() {
+              @Override
+              public void write(int b) throws IOException {
+                throw new IOException("EPIPE");
+              }
+            });
+    try (ConsoleSink sink =
+        new ConsoleSink(swallowing, ConsoleSink.Format.JSON_LINES, false, 8, null)) {
       sink.emit(sample());
       sink.flush().block(timeout());
       assertThat(sink.stats().failed()).isEqualTo(1);

@@ -34,7 +34,9 @@ final class JournalFixtures {
         .build();
   }
 
-  /** Writes {@code n} events, synced in batches of {@code batch}, then closes (final checkpoint). */
+  /**
+   * Writes {@code n} events, synced in batches of {@code batch}, then closes (final checkpoint).
+   */
   static List<SecurityEvent> write(Path state, JournalOptions options, int n, int batch)
       throws IOException {
     List<SecurityEvent> written = new ArrayList<>();

@@ -32,7 +32,8 @@ class JournalSinkTest extends SinkContractTest {
   }
 
   private static boolean chattr(String flag, Path file) throws Exception {
-    Process p = new ProcessBuilder("chattr", flag, file.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("chattr", flag, file.toString()).redirectErrorStream(true).start();
     return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
   }
 

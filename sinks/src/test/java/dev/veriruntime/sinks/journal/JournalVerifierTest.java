@@ -80,11 +80,13 @@ class JournalVerifierTest {
 
     List<Problem> problems = verify().problems();
     assertThat(problems).extracting(Problem::kind).contains(Kind.SEQUENCE, Kind.CHAIN_BROKEN);
-    assertThat(problems).anySatisfy(p -> {
-      assertThat(p.kind()).isEqualTo(Kind.SEQUENCE);
-      assertThat(p.line()).isEqualTo(2);
-      assertThat(p.seq()).isEqualTo(3);
-    });
+    assertThat(problems)
+        .anySatisfy(
+            p -> {
+              assertThat(p.kind()).isEqualTo(Kind.SEQUENCE);
+              assertThat(p.line()).isEqualTo(2);
+              assertThat(p.seq()).isEqualTo(3);
+            });
   }
 
   @Test
@@ -96,11 +98,13 @@ class JournalVerifierTest {
     JournalFixtures.writeLines(f, lines);
 
     List<Problem> problems = verify().problems();
-    assertThat(problems).anySatisfy(p -> {
-      assertThat(p.kind()).isEqualTo(Kind.SEQUENCE);
-      assertThat(p.line()).isEqualTo(3);
-      assertThat(p.message()).contains("3..3 missing");
-    });
+    assertThat(problems)
+        .anySatisfy(
+            p -> {
+              assertThat(p.kind()).isEqualTo(Kind.SEQUENCE);
+              assertThat(p.line()).isEqualTo(3);
+              assertThat(p.message()).contains("3..3 missing");
+            });
     assertThat(problems).anySatisfy(p -> assertThat(p.kind()).isEqualTo(Kind.CHAIN_BROKEN));
   }
 
@@ -112,10 +116,13 @@ class JournalVerifierTest {
     JournalFixtures.writeLines(f, lines.subList(0, 3));
 
     List<Problem> problems = verify().problems();
-    assertThat(problems).singleElement().satisfies(p -> {
-      assertThat(p.kind()).isEqualTo(Kind.TRUNCATED);
-      assertThat(p.message()).contains("journal ends at seq 3").contains("4..6 missing");
-    });
+    assertThat(problems)
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.kind()).isEqualTo(Kind.TRUNCATED);
+              assertThat(p.message()).contains("journal ends at seq 3").contains("4..6 missing");
+            });
   }
 
   @Test
@@ -132,11 +139,13 @@ class JournalVerifierTest {
     write(state, options().withMaxFileBytes(2048), 20, 2);
     Files.delete(journalFile(state, 2));
     List<Problem> problems = verify().problems();
-    assertThat(problems).anySatisfy(p -> {
-      assertThat(p.kind()).isEqualTo(Kind.TRUNCATED);
-      assertThat(p.file()).isEqualTo(JournalFormat.fileName(3));
-      assertThat(p.message()).contains(JournalFormat.fileName(2) + " missing");
-    });
+    assertThat(problems)
+        .anySatisfy(
+            p -> {
+              assertThat(p.kind()).isEqualTo(Kind.TRUNCATED);
+              assertThat(p.file()).isEqualTo(JournalFormat.fileName(3));
+              assertThat(p.message()).contains(JournalFormat.fileName(2) + " missing");
+            });
   }
 
   @Test

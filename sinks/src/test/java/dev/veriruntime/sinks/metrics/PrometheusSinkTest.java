@@ -36,18 +36,22 @@ class PrometheusSinkTest extends SinkContractTest {
   @Override
   protected long deliveredCount() {
     return (long)
-        sink.registry().find("veriruntime.events").counters().stream().mapToDouble(c -> c.count()).sum();
+        sink.registry().find("veriruntime.events").counters().stream()
+            .mapToDouble(c -> c.count())
+            .sum();
   }
 
   static String scrape(int port) {
     return HttpClient.create()
         .get()
         .uri("http://127.0.0.1:" + port + "/metrics")
-        .responseSingle((res, body) -> {
-          assertThat(res.status().code()).isEqualTo(200);
-          assertThat(res.responseHeaders().get("Content-Type")).startsWith("text/plain; version=0.0.4");
-          return body.asString();
-        })
+        .responseSingle(
+            (res, body) -> {
+              assertThat(res.status().code()).isEqualTo(200);
+              assertThat(res.responseHeaders().get("Content-Type"))
+                  .startsWith("text/plain; version=0.0.4");
+              return body.asString();
+            })
         .block(Duration.ofSeconds(10));
   }
 
@@ -73,7 +77,8 @@ class PrometheusSinkTest extends SinkContractTest {
         RecordingSink other = new RecordingSink("webhook", 1, null)) {
       SinkMetrics.bind(other, p.registry());
       Instant t = Instant.parse("2026-11-23T08:00:00Z");
-      p.emit(SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, t).reason("a").count(10_000).build());
+      p.emit(
+          SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, t).reason("a").count(10_000).build());
       p.emit(SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, t).reason("b").build());
       p.emit(SecurityEvent.builder(EventType.RUNTIME_DRIFT, t.plusSeconds(5)).reason("c").build());
       p.flush().block(Duration.ofSeconds(10));
@@ -85,8 +90,10 @@ class PrometheusSinkTest extends SinkContractTest {
       String text = scrape(p.port());
       assertThat(sum(text, "veriruntime_events_total", "type=\"UNKNOWN_EXECUTION\"")).isEqualTo(2);
       assertThat(sum(text, "veriruntime_events_total", "type=\"RUNTIME_DRIFT\"")).isEqualTo(1);
-      assertThat(sum(text, "veriruntime_event_occurrences_total", "type=\"UNKNOWN_EXECUTION\"")).isEqualTo(10_001);
-      assertThat(sum(text, "veriruntime_event_last_time", "type=\"RUNTIME_DRIFT\"")).isEqualTo(t.getEpochSecond() + 5);
+      assertThat(sum(text, "veriruntime_event_occurrences_total", "type=\"UNKNOWN_EXECUTION\""))
+          .isEqualTo(10_001);
+      assertThat(sum(text, "veriruntime_event_last_time", "type=\"RUNTIME_DRIFT\""))
+          .isEqualTo(t.getEpochSecond() + 5);
       assertThat(sum(text, "veriruntime_sink_delivered_total", "sink=\"prometheus\"")).isEqualTo(3);
       double webhookDropped = sum(text, "veriruntime_sink_dropped_total", "sink=\"webhook\"");
       double webhookAccepted = sum(text, "veriruntime_sink_accepted_total", "sink=\"webhook\"");
@@ -99,8 +106,13 @@ class PrometheusSinkTest extends SinkContractTest {
   @Test
   void unknownPathsAre404() {
     try (PrometheusSink p = PrometheusSink.start("127.0.0.1", 0, 8, null)) {
-      int code = HttpClient.create().get().uri("http://127.0.0.1:" + p.port() + "/nope")
-          .response().map(r -> r.status().code()).block(Duration.ofSeconds(10));
+      int code =
+          HttpClient.create()
+              .get()
+              .uri("http://127.0.0.1:" + p.port() + "/nope")
+              .response()
+              .map(r -> r.status().code())
+              .block(Duration.ofSeconds(10));
       assertThat(code).isEqualTo(404);
     }
   }

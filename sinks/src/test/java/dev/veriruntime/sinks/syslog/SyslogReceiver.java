@@ -61,15 +61,17 @@ final class SyslogReceiver implements AutoCloseable {
     InetSocketAddress local = (InetSocketAddress) ch.getLocalAddress();
     SyslogReceiver r = new SyslogReceiver(SyslogSink.Target.udp("127.0.0.1", local.getPort()));
     r.resources.add(ch);
-    r.thread("udp", () -> {
-      ByteBuffer buf = ByteBuffer.allocate(65_536);
-      while (!r.closed) {
-        buf.clear();
-        ch.receive(buf);
-        buf.flip();
-        r.add(StandardCharsets.UTF_8.decode(buf).toString());
-      }
-    });
+    r.thread(
+        "udp",
+        () -> {
+          ByteBuffer buf = ByteBuffer.allocate(65_536);
+          while (!r.closed) {
+            buf.clear();
+            ch.receive(buf);
+            buf.flip();
+            r.add(StandardCharsets.UTF_8.decode(buf).toString());
+          }
+        });
     return r;
   }
 
@@ -118,22 +120,26 @@ final class SyslogReceiver implements AutoCloseable {
 
   private void acceptStreams(ServerSocketChannel server) {
     resources.add(server);
-    thread("accept", () -> {
-      while (!closed) {
-        SocketChannel conn = server.accept();
-        Thread reader = newThread("read", () -> readFrames(Channels.newInputStream(conn)));
-        if (!register(() -> {
-          // Wake the reader with EOF and let it leave read() before closing: a close() during a
-          // blocked read is deferred by the JDK, and the sender could still write into it.
-          conn.shutdownInput();
-          reader.join(2000);
-          conn.close();
-        })) {
-          return;
-        }
-        reader.start();
-      }
-    });
+    thread(
+        "accept",
+        () -> {
+          while (!closed) {
+            SocketChannel conn = server.accept();
+            Thread reader = newThread("read", () -> readFrames(Channels.newInputStream(conn)));
+            if (!register(
+                () -> {
+                  // Wake the reader with EOF and let it leave read() before closing: a close()
+                  // during a
+                  // blocked read is deferred by the JDK, and the sender could still write into it.
+                  conn.shutdownInput();
+                  reader.join(2000);
+                  conn.close();
+                })) {
+              return;
+            }
+            reader.start();
+          }
+        });
   }
 
   /** RFC 6587 octet counting: MSG-LEN SP SYSLOG-MSG, repeated. */
@@ -170,13 +176,16 @@ final class SyslogReceiver implements AutoCloseable {
   }
 
   private Thread newThread(String name, IoRunnable body) {
-    Thread t = new Thread(() -> {
-      try {
-        body.run();
-      } catch (IOException e) {
-        // closed under us at the end of the test, or the peer went away
-      }
-    }, "syslog-receiver-" + name);
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                body.run();
+              } catch (IOException e) {
+                // closed under us at the end of the test, or the peer went away
+              }
+            },
+            "syslog-receiver-" + name);
     t.setDaemon(true);
     return t;
   }

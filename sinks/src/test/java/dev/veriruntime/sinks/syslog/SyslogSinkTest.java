@@ -18,7 +18,8 @@ class SyslogSinkTest {
   @TempDir Path dir;
 
   private static SecurityEvent drift() {
-    return SecurityEvent.builder(EventType.RUNTIME_DRIFT, Instant.parse("2026-11-23T08:00:00.123456789Z"))
+    return SecurityEvent.builder(
+            EventType.RUNTIME_DRIFT, Instant.parse("2026-11-23T08:00:00.123456789Z"))
         .id("0193a1b2-0000-7000-8000-0000000000d1")
         .host("node-a")
         .pid(77)
@@ -52,7 +53,10 @@ class SyslogSinkTest {
   @Test
   void everyTransportDeliversAParseableRfc5424Message() throws Exception {
     List<SyslogReceiver> receivers =
-        List.of(SyslogReceiver.udp(), SyslogReceiver.tcp(), SyslogReceiver.unixDatagram(dir),
+        List.of(
+            SyslogReceiver.udp(),
+            SyslogReceiver.tcp(),
+            SyslogReceiver.unixDatagram(dir),
             SyslogReceiver.unixStream(dir));
     try {
       for (SyslogReceiver r : receivers) {
@@ -81,9 +85,10 @@ class SyslogSinkTest {
   @Test
   void longMessagesAreCutOnACharacterBoundary() {
     Rfc5424Encoder enc = new Rfc5424Encoder(SyslogSink.AUTHPRIV, "veriruntime", "1", "h", 480);
-    SecurityEvent e = SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, Instant.EPOCH)
-        .reason("é".repeat(1000))
-        .build();
+    SecurityEvent e =
+        SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, Instant.EPOCH)
+            .reason("é".repeat(1000))
+            .build();
     byte[] bytes = enc.encode(e);
     assertThat(bytes.length).isBetween(479, 480);
     String text = new String(bytes, StandardCharsets.UTF_8);

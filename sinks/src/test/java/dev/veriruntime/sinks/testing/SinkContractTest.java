@@ -45,9 +45,8 @@ public abstract class SinkContractTest {
   protected abstract Sink newSink(int capacity, Scheduler scheduler) throws Exception;
 
   /**
-   * Ids of the events the real downstream received, in arrival order, or empty when the
-   * downstream does not keep ids (then order checks are skipped and {@link #deliveredCount()} is
-   * used).
+   * Ids of the events the real downstream received, in arrival order, or empty when the downstream
+   * does not keep ids (then order checks are skipped and {@link #deliveredCount()} is used).
    */
   protected abstract Optional<List<String>> deliveredIds() throws Exception;
 

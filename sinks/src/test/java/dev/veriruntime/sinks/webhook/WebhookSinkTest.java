@@ -49,7 +49,8 @@ class WebhookSinkTest extends SinkContractTest {
 
   @Override
   protected Sink newSink(int capacity, Scheduler scheduler) {
-    return new WebhookSink(fastRetries(server.uri(), WebhookPayload.EVENT, capacity), scheduler, null);
+    return new WebhookSink(
+        fastRetries(server.uri(), WebhookPayload.EVENT, capacity), scheduler, null);
   }
 
   @Override
@@ -73,7 +74,8 @@ class WebhookSinkTest extends SinkContractTest {
   }
 
   private static SecurityEvent sample() {
-    return SecurityEvent.builder(EventType.RUNTIME_DRIFT, Instant.parse("2026-11-23T08:00:00.123456789Z"))
+    return SecurityEvent.builder(
+            EventType.RUNTIME_DRIFT, Instant.parse("2026-11-23T08:00:00.123456789Z"))
         .host("node-a")
         .pid(77)
         .exe("/usr/bin/tool", 2049, 42, "ab".repeat(32))
@@ -92,8 +94,11 @@ class WebhookSinkTest extends SinkContractTest {
       assertThat(sink.stats().failed()).isZero();
       assertThat(sink.retries()).isEqualTo(2);
     }
-    assertThat(server.requests()).extracting(LocalHttpServer.Request::answered).containsExactly(503, 502, 200);
-    assertThat(server.requests()).allSatisfy(r -> assertThat(r.contentType()).isEqualTo("application/json"));
+    assertThat(server.requests())
+        .extracting(LocalHttpServer.Request::answered)
+        .containsExactly(503, 502, 200);
+    assertThat(server.requests())
+        .allSatisfy(r -> assertThat(r.contentType()).isEqualTo("application/json"));
   }
 
   @Test
@@ -126,7 +131,8 @@ class WebhookSinkTest extends SinkContractTest {
   void slowServerMakesTheSinkDropAndCountNotBlock() {
     server.holdResponses();
     int capacity = 4;
-    try (WebhookSink sink = new WebhookSink(fastRetries(server.uri(), WebhookPayload.EVENT, capacity))) {
+    try (WebhookSink sink =
+        new WebhookSink(fastRetries(server.uri(), WebhookPayload.EVENT, capacity))) {
       int accepted = 0;
       for (int i = 0; i < 50; i++) {
         if (sink.emit(sample())) {
@@ -160,7 +166,9 @@ class WebhookSinkTest extends SinkContractTest {
       sink.flush().block(timeout());
       assertThat(sink.stats().failed()).isEqualTo(3);
       assertThat(sink.stats().delivered()).isZero();
-      assertThat(sink.stats().lastFailure()).contains("gave up after 3 attempts").contains("Connection refused");
+      assertThat(sink.stats().lastFailure())
+          .contains("gave up after 3 attempts")
+          .contains("Connection refused");
     }
   }
 
@@ -219,16 +227,20 @@ class WebhookSinkTest extends SinkContractTest {
             () -> {
               WebhookSink sink = new WebhookSink(options);
               return sink.withRetries(
-                      Mono.defer(() -> {
-                        attempts.incrementAndGet();
-                        return Mono.<Void>error(new WebhookSink.WebhookStatusException(500));
-                      }))
+                      Mono.defer(
+                          () -> {
+                            attempts.incrementAndGet();
+                            return Mono.<Void>error(new WebhookSink.WebhookStatusException(500));
+                          }))
                   .doFinally(s -> sink.close());
             })
         .expectSubscription()
         .thenAwait(Duration.ofSeconds(1 + 2 + 3)) // 1 s, 2 s, then capped at 3 s
         .expectErrorSatisfies(
-            e -> assertThat(e).isInstanceOf(IOException.class).hasMessageContaining("gave up after 4 attempts"))
+            e ->
+                assertThat(e)
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("gave up after 4 attempts"))
         .verify(Duration.ofSeconds(5));
     assertThat(attempts).hasValue(4);
   }
@@ -259,7 +271,8 @@ class WebhookSinkTest extends SinkContractTest {
     assertThat(body.get("source").asText()).isEqualTo("veriruntime");
     assertThat(body.get("hostname").asText()).isEqualTo("node-a");
     assertThat(body.get("output").asText())
-        .startsWith("2026-11-23T08:00:00.123456789Z: Critical RUNTIME_DRIFT code in memory differs");
+        .startsWith(
+            "2026-11-23T08:00:00.123456789Z: Critical RUNTIME_DRIFT code in memory differs");
     JsonNode fields = body.get("output_fields");
     assertThat(fields.get("proc.pid").asInt()).isEqualTo(77);
     assertThat(fields.get("proc.exepath").asText()).isEqualTo("/usr/bin/tool");
@@ -270,7 +283,8 @@ class WebhookSinkTest extends SinkContractTest {
   @Test
   void extraHeadersAreSent() {
     WebhookOptions options =
-        fastRetries(server.uri(), WebhookPayload.EVENT, 8).withHeaders(Map.of("Authorization", "Bearer t"));
+        fastRetries(server.uri(), WebhookPayload.EVENT, 8)
+            .withHeaders(Map.of("Authorization", "Bearer t"));
     try (WebhookSink sink = new WebhookSink(options)) {
       sink.emit(sample());
       sink.flush().block(timeout());

@@ -15,9 +15,9 @@ import java.security.MessageDigest;
 abstract class ByteSource {
 
   /**
-   * Bytes this source will still read or hash. Every legitimate parse touches each byte of the
-   * file a small number of times; overlapping tables could otherwise make the work grow with the
-   * number of sections times the file size.
+   * Bytes this source will still read or hash. Every legitimate parse touches each byte of the file
+   * a small number of times; overlapping tables could otherwise make the work grow with the number
+   * of sections times the file size.
    */
   private long workBudget = Long.MAX_VALUE;
 
@@ -48,13 +48,17 @@ abstract class ByteSource {
    */
   private void checkInside(long offset, long length) throws MalformedElfException {
     if (offset < 0 || length < 0 || offset > size() || length > size() - offset) {
-      throw new MalformedElfException(String.format(
-          "read of 0x%x bytes at offset 0x%x past end of file (size %d)", length, offset, size()));
+      throw new MalformedElfException(
+          String.format(
+              "read of 0x%x bytes at offset 0x%x past end of file (size %d)",
+              length, offset, size()));
     }
     if (length > workBudget) {
-      throw new MalformedElfException(String.format(
-          "reading 0x%x bytes at offset 0x%x exceeds the work limit for a file of %d bytes:"
-              + " tables or sections overlap too much", length, offset, size()));
+      throw new MalformedElfException(
+          String.format(
+              "reading 0x%x bytes at offset 0x%x exceeds the work limit for a file of %d bytes:"
+                  + " tables or sections overlap too much",
+              length, offset, size()));
     }
     workBudget -= length;
   }
@@ -121,8 +125,15 @@ abstract class ByteSource {
         int n = channel.read(out, position);
         if (n < 0) {
           throw new MalformedElfException(
-              "file ended at " + position + " while reading " + length + " bytes at 0x"
-                  + Long.toHexString(offset) + " (size was " + size + "): changed while reading?");
+              "file ended at "
+                  + position
+                  + " while reading "
+                  + length
+                  + " bytes at 0x"
+                  + Long.toHexString(offset)
+                  + " (size was "
+                  + size
+                  + "): changed while reading?");
         }
         position += n;
       }
@@ -135,8 +146,15 @@ abstract class ByteSource {
       long read = Sha256.update(digest, channel, offset, length);
       if (read != length) {
         throw new MalformedElfException(
-            "file ended at " + (offset + read) + " while hashing " + length + " bytes at 0x"
-                + Long.toHexString(offset) + " (size was " + size + "): changed while reading?");
+            "file ended at "
+                + (offset + read)
+                + " while hashing "
+                + length
+                + " bytes at 0x"
+                + Long.toHexString(offset)
+                + " (size was "
+                + size
+                + "): changed while reading?");
       }
     }
   }

@@ -20,10 +20,13 @@ public record DynamicEntry(long tag, long value) {
 
   /** {@code DF_TEXTREL} in {@link #DT_FLAGS}. */
   public static final long DF_TEXTREL = 0x4;
+
   /** {@code DF_BIND_NOW} in {@link #DT_FLAGS}. */
   public static final long DF_BIND_NOW = 0x8;
+
   /** {@code DF_1_NOW} in {@link #DT_FLAGS_1}. */
   public static final long DF_1_NOW = 0x1;
+
   /** {@code DF_1_PIE} in {@link #DT_FLAGS_1}. */
   public static final long DF_1_PIE = 0x08000000L;
 

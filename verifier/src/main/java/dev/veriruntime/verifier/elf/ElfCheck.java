@@ -1,7 +1,7 @@
 package dev.veriruntime.verifier.elf;
 
-import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.Finding;
+import dev.veriruntime.verifier.ScopeResult;
 import java.util.List;
 import java.util.Objects;
 

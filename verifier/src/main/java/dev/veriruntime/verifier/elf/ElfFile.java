@@ -51,13 +51,17 @@ public final class ElfFile {
   private static ElfSymbol[] addressIndex(List<ElfSymbol> symbols) {
     return symbols.stream()
         .filter(s -> s.sectionIndex() != ElfSymbol.SHN_UNDEF && s.size() > 0)
-        .filter(s -> s.type() != ElfSymbol.STT_TLS && s.type() != ElfSymbol.STT_SECTION
-            && s.type() != ElfSymbol.STT_FILE)
+        .filter(
+            s ->
+                s.type() != ElfSymbol.STT_TLS
+                    && s.type() != ElfSymbol.STT_SECTION
+                    && s.type() != ElfSymbol.STT_FILE)
         .filter(s -> !s.name().isEmpty())
         // Ties: the larger symbol first, then .symtab before .dynsym.
-        .sorted(((Comparator<ElfSymbol>) (a, b) -> Long.compareUnsigned(a.value(), b.value()))
-            .thenComparing((a, b) -> Long.compareUnsigned(b.size(), a.size()))
-            .thenComparing(ElfSymbol::dynamic))
+        .sorted(
+            ((Comparator<ElfSymbol>) (a, b) -> Long.compareUnsigned(a.value(), b.value()))
+                .thenComparing((a, b) -> Long.compareUnsigned(b.size(), a.size()))
+                .thenComparing(ElfSymbol::dynamic))
         .toArray(ElfSymbol[]::new);
   }
 
@@ -180,9 +184,7 @@ public final class ElfFile {
 
   /** The first PT_LOAD whose memory range contains {@code vaddr}. */
   public Optional<ProgramHeader> segmentAtAddress(long vaddr) {
-    return programHeaders.stream()
-        .filter(p -> p.isLoad() && p.containsAddress(vaddr))
-        .findFirst();
+    return programHeaders.stream().filter(p -> p.isLoad() && p.containsAddress(vaddr)).findFirst();
   }
 
   /** Where the loader maps {@code fileOffset} (relative to the load base for ET_DYN). */
@@ -228,8 +230,16 @@ public final class ElfFile {
 
   @Override
   public String toString() {
-    return header.className() + " " + header.typeName() + " " + header.machineName() + ", "
-        + programHeaders.size() + " segments, " + sections.size() + " sections"
+    return header.className()
+        + " "
+        + header.typeName()
+        + " "
+        + header.machineName()
+        + ", "
+        + programHeaders.size()
+        + " segments, "
+        + sections.size()
+        + " sections"
         + buildId.map(b -> ", build-id " + b).orElse("");
   }
 }

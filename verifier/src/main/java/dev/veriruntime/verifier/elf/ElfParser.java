@@ -28,6 +28,7 @@ final class ElfParser {
   private static final int PN_XNUM = 0xffff;
   private static final int NT_GNU_BUILD_ID = 3;
   private static final int MAX_BUILD_ID = 64;
+
   /** Bytes of a symbol table read per I/O, so huge tables never need one huge buffer. */
   private static final int SYMBOL_CHUNK = 64 << 10;
 
@@ -74,8 +75,11 @@ final class ElfParser {
       for (byte b : m) {
         hex.append(String.format("%02x ", b));
       }
-      throw new MalformedElfException("not an ELF file: magic " + hex.toString().strip()
-          + (m.length < 4 ? " (file of " + size + " bytes)" : "") + ", expected 7f 45 4c 46");
+      throw new MalformedElfException(
+          "not an ELF file: magic "
+              + hex.toString().strip()
+              + (m.length < 4 ? " (file of " + size + " bytes)" : "")
+              + ", expected 7f 45 4c 46");
     }
     if (size < EI_NIDENT) {
       throw new MalformedElfException(
@@ -84,7 +88,8 @@ final class ElfParser {
     ByteBuffer ident = source.read(0, EI_NIDENT, ByteOrder.LITTLE_ENDIAN);
     int elfClass = ident.get(4) & 0xff;
     if (elfClass != ElfHeader.ELFCLASS32 && elfClass != ElfHeader.ELFCLASS64) {
-      throw new MalformedElfException("EI_CLASS " + elfClass + " is neither 1 (ELF32) nor 2 (ELF64)");
+      throw new MalformedElfException(
+          "EI_CLASS " + elfClass + " is neither 1 (ELF32) nor 2 (ELF64)");
     }
     is64 = elfClass == ElfHeader.ELFCLASS64;
     int data = ident.get(5) & 0xff;
@@ -102,8 +107,13 @@ final class ElfParser {
     int ehsize = is64 ? 64 : 52;
     if (size < ehsize) {
       throw new MalformedElfException(
-          "file of " + size + " bytes is too short for the " + (is64 ? "ELF64" : "ELF32")
-              + " header (" + ehsize + " bytes)");
+          "file of "
+              + size
+              + " bytes is too short for the "
+              + (is64 ? "ELF64" : "ELF32")
+              + " header ("
+              + ehsize
+              + " bytes)");
     }
     ByteBuffer h = source.read(0, ehsize, order);
     int type = u16(h, 16);
@@ -145,8 +155,10 @@ final class ElfParser {
         long real = is64 ? s0.getLong(32) : u32(s0, 20);
         if (real < 0 || real > ElfReader.MAX_HEADERS) {
           throw new MalformedElfException(
-              "extended section count (section 0 sh_size) " + Long.toUnsignedString(real)
-                  + " exceeds the limit of " + ElfReader.MAX_HEADERS);
+              "extended section count (section 0 sh_size) "
+                  + Long.toUnsignedString(real)
+                  + " exceeds the limit of "
+                  + ElfReader.MAX_HEADERS);
         }
         shnum = (int) real;
       }
@@ -157,7 +169,9 @@ final class ElfParser {
         long real = u32(s0, is64 ? 44 : 28);
         if (real > ElfReader.MAX_HEADERS) {
           throw new MalformedElfException(
-              "extended segment count (section 0 sh_info) " + real + " exceeds the limit of "
+              "extended segment count (section 0 sh_info) "
+                  + real
+                  + " exceeds the limit of "
                   + ElfReader.MAX_HEADERS);
         }
         phnum = (int) real;
@@ -178,8 +192,23 @@ final class ElfParser {
             "e_shstrndx " + shstrndx + " is not below e_shnum " + shnum);
       }
     }
-    return new ElfHeader(elfClass, order, ident.get(7) & 0xff, ident.get(8) & 0xff, type, machine,
-        version, entry, phoff, shoff, flags, headerSize, phentsize, phnum, shentsize, shnum,
+    return new ElfHeader(
+        elfClass,
+        order,
+        ident.get(7) & 0xff,
+        ident.get(8) & 0xff,
+        type,
+        machine,
+        version,
+        entry,
+        phoff,
+        shoff,
+        flags,
+        headerSize,
+        phentsize,
+        phnum,
+        shentsize,
+        shnum,
         shstrndx);
   }
 
@@ -195,14 +224,16 @@ final class ElfParser {
     }
   }
 
-  private void checkTable(String offField, long off, String numField, int num, String entField,
-      int ent) throws MalformedElfException {
+  private void checkTable(
+      String offField, long off, String numField, int num, String entField, int ent)
+      throws MalformedElfException {
     long bytes = (long) num * ent; // both < 2^16: cannot overflow
     long end = off + bytes; // off <= 2^63-1 and bytes < 2^32: check overflow anyway
     if (end < off || end > size) {
-      throw new MalformedElfException(String.format(
-          "%s 0x%x + %s*%s (%d*%d) past end of file (size %d)",
-          offField, off, numField, entField, num, ent, size));
+      throw new MalformedElfException(
+          String.format(
+              "%s 0x%x + %s*%s (%d*%d) past end of file (size %d)",
+              offField, off, numField, entField, num, ent, size));
     }
   }
 
@@ -244,17 +275,22 @@ final class ElfParser {
         flags = t.getInt(b + 24);
         align = u32(t, b + 28);
       }
-      checkRange(String.format("segment %d (%s) p_offset 0x%x + p_filesz", i,
-          typeName(type), offset), offset, filesz);
+      checkRange(
+          String.format("segment %d (%s) p_offset 0x%x + p_filesz", i, typeName(type), offset),
+          offset,
+          filesz);
       if (type == ProgramHeader.PT_LOAD && Long.compareUnsigned(memsz, filesz) < 0) {
-        throw new MalformedElfException(String.format(
-            "segment %d (LOAD) p_memsz 0x%x is smaller than p_filesz 0x%x", i, memsz, filesz));
+        throw new MalformedElfException(
+            String.format(
+                "segment %d (LOAD) p_memsz 0x%x is smaller than p_filesz 0x%x", i, memsz, filesz));
       }
-      if (type == ProgramHeader.PT_LOAD && Long.compareUnsigned(vaddr + memsz, vaddr) < 0
+      if (type == ProgramHeader.PT_LOAD
+          && Long.compareUnsigned(vaddr + memsz, vaddr) < 0
           && vaddr + memsz != 0) {
-        throw new MalformedElfException(String.format(
-            "segment %d (LOAD) p_vaddr 0x%x + p_memsz 0x%x wraps around the address space",
-            i, vaddr, memsz));
+        throw new MalformedElfException(
+            String.format(
+                "segment %d (LOAD) p_vaddr 0x%x + p_memsz 0x%x wraps around the address space",
+                i, vaddr, memsz));
       }
       out.add(new ProgramHeader(i, type, flags, offset, vaddr, paddr, filesz, memsz, align));
     }
@@ -317,11 +353,14 @@ final class ElfParser {
       checkSectionRange(st, "");
       if (st.type() != Section.SHT_STRTAB) {
         throw new MalformedElfException(
-            "e_shstrndx " + strndx + " names a section of type " + st.typeName()
-                + ", not STRTAB");
+            "e_shstrndx " + strndx + " names a section of type " + st.typeName() + ", not STRTAB");
       }
-      names = readTable("section name table (section " + strndx + ")", st.offset(), st.size(),
-          ElfReader.MAX_STRING_TABLE);
+      names =
+          readTable(
+              "section name table (section " + strndx + ")",
+              st.offset(),
+              st.size(),
+              ElfReader.MAX_STRING_TABLE);
     }
     for (int i = 0; i < n; i++) {
       Section s = raw.get(i);
@@ -329,8 +368,19 @@ final class ElfParser {
       if (names != null && (i > 0 || nameOffsets[i] != 0)) {
         name = string(names, nameOffsets[i], "section ", i, " sh_name");
       }
-      Section named = new Section(i, name, s.type(), s.flags(), s.address(), s.offset(),
-          s.size(), s.link(), s.info(), s.addressAlign(), s.entrySize());
+      Section named =
+          new Section(
+              i,
+              name,
+              s.type(),
+              s.flags(),
+              s.address(),
+              s.offset(),
+              s.size(),
+              s.link(),
+              s.info(),
+              s.addressAlign(),
+              s.entrySize());
       checkSectionRange(named, name);
       out.add(named);
     }
@@ -347,8 +397,8 @@ final class ElfParser {
     String what = "section " + s.index() + (name.isEmpty() ? "" : " (" + name + ")");
     offsetValue(what + " sh_offset", s.offset());
     offsetValue(what + " sh_size", s.size());
-    checkRange(String.format("%s sh_offset 0x%x + sh_size", what, s.offset()), s.offset(),
-        s.size());
+    checkRange(
+        String.format("%s sh_offset 0x%x + sh_size", what, s.offset()), s.offset(), s.size());
   }
 
   // ---------------------------------------------------------------- interpreter
@@ -410,8 +460,12 @@ final class ElfParser {
     int entSize = is64 ? 16 : 8;
     long count = Math.min(len / entSize, ElfReader.MAX_DYNAMIC_ENTRIES);
     if (len / entSize > ElfReader.MAX_DYNAMIC_ENTRIES) {
-      throw new MalformedElfException(where + " holds " + (len / entSize)
-          + " entries, more than the limit of " + ElfReader.MAX_DYNAMIC_ENTRIES);
+      throw new MalformedElfException(
+          where
+              + " holds "
+              + (len / entSize)
+              + " entries, more than the limit of "
+              + ElfReader.MAX_DYNAMIC_ENTRIES);
     }
     ByteBuffer d = source.read(off, (int) (count * entSize), order);
     List<DynamicEntry> entries = new ArrayList<>();
@@ -455,7 +509,9 @@ final class ElfParser {
         strWhere = String.format("DT_STRTAB 0x%x (file offset 0x%x)", strtabAddr, strOff);
         if (strsz > ElfReader.MAX_STRING_TABLE) {
           throw new MalformedElfException(
-              "DT_STRSZ " + Long.toUnsignedString(strsz) + " exceeds the limit of "
+              "DT_STRSZ "
+                  + Long.toUnsignedString(strsz)
+                  + " exceeds the limit of "
                   + ElfReader.MAX_STRING_TABLE);
         }
         checkRange(strWhere + " + DT_STRSZ", strOff, strsz);
@@ -464,8 +520,7 @@ final class ElfParser {
     }
     if (strings == null && dynSection != null) {
       int link = dynSection.link();
-      if (link > 0 && link < sections.size()
-          && sections.get(link).type() == Section.SHT_STRTAB) {
+      if (link > 0 && link < sections.size() && sections.get(link).type() == Section.SHT_STRTAB) {
         Section s = sections.get(link);
         strWhere = "section " + link + " (" + s.name() + ")";
         strings = readTable(strWhere, s.offset(), s.size(), ElfReader.MAX_STRING_TABLE);
@@ -478,8 +533,10 @@ final class ElfParser {
     List<String> runpath = new ArrayList<>();
     for (DynamicEntry e : entries) {
       long tag = e.tag();
-      if (tag != DynamicEntry.DT_NEEDED && tag != DynamicEntry.DT_SONAME
-          && tag != DynamicEntry.DT_RPATH && tag != DynamicEntry.DT_RUNPATH) {
+      if (tag != DynamicEntry.DT_NEEDED
+          && tag != DynamicEntry.DT_SONAME
+          && tag != DynamicEntry.DT_RPATH
+          && tag != DynamicEntry.DT_RUNPATH) {
         continue;
       }
       if (strings == null) {
@@ -531,8 +588,8 @@ final class ElfParser {
     // every PT_NOTE (Go binaries cover only .note.go.buildid), where readelf still finds it.
     for (ProgramHeader p : segments) {
       if (p.type() == ProgramHeader.PT_NOTE) {
-        Optional<String> id = scanNotes("segment " + p.index() + " (NOTE)", p.offset(),
-            p.fileSize(), p.align());
+        Optional<String> id =
+            scanNotes("segment " + p.index() + " (NOTE)", p.offset(), p.fileSize(), p.align());
         if (id.isPresent()) {
           return id;
         }
@@ -540,8 +597,12 @@ final class ElfParser {
     }
     for (Section s : sections) {
       if (s.type() == Section.SHT_NOTE) {
-        Optional<String> id = scanNotes("section " + s.index() + " (" + s.name() + ")",
-            s.offset(), s.size(), s.addressAlign());
+        Optional<String> id =
+            scanNotes(
+                "section " + s.index() + " (" + s.name() + ")",
+                s.offset(),
+                s.size(),
+                s.addressAlign());
         if (id.isPresent()) {
           return id;
         }
@@ -570,12 +631,16 @@ final class ElfParser {
       long descStart = pos + roundUp(12 + namesz, pad);
       long next = roundUp(descStart + descsz, pad);
       if (descStart + descsz > notes.length || nameStart + namesz > notes.length) {
-        throw new MalformedElfException(String.format(
-            "%s: note at +0x%x with namesz %d, descsz %d runs past the end (%d bytes)",
-            where, pos, namesz, descsz, notes.length));
+        throw new MalformedElfException(
+            String.format(
+                "%s: note at +0x%x with namesz %d, descsz %d runs past the end (%d bytes)",
+                where, pos, namesz, descsz, notes.length));
       }
-      if (type == NT_GNU_BUILD_ID && namesz == 4 && notes[(int) nameStart] == 'G'
-          && notes[(int) nameStart + 1] == 'N' && notes[(int) nameStart + 2] == 'U'
+      if (type == NT_GNU_BUILD_ID
+          && namesz == 4
+          && notes[(int) nameStart] == 'G'
+          && notes[(int) nameStart + 1] == 'N'
+          && notes[(int) nameStart + 2] == 'U'
           && notes[(int) nameStart + 3] == 0) {
         if (descsz == 0 || descsz > MAX_BUILD_ID) {
           throw new MalformedElfException(
@@ -620,18 +685,27 @@ final class ElfParser {
     }
     long count = table.size() / ent;
     if (count + out.size() > ElfReader.MAX_SYMBOLS) {
-      throw new MalformedElfException(where + " holds " + count + " symbols; with "
-          + out.size() + " already read that exceeds the limit of " + ElfReader.MAX_SYMBOLS);
+      throw new MalformedElfException(
+          where
+              + " holds "
+              + count
+              + " symbols; with "
+              + out.size()
+              + " already read that exceeds the limit of "
+              + ElfReader.MAX_SYMBOLS);
     }
     int link = table.link();
-    if (link <= 0 || link >= sections.size()
-        || sections.get(link).type() != Section.SHT_STRTAB) {
+    if (link <= 0 || link >= sections.size() || sections.get(link).type() != Section.SHT_STRTAB) {
       throw new MalformedElfException(
           where + " sh_link " + Integer.toUnsignedString(link) + " is not a string table");
     }
     Section strtab = sections.get(link);
-    byte[] names = readTable("section " + link + " (" + strtab.name() + ")", strtab.offset(),
-        strtab.size(), ElfReader.MAX_STRING_TABLE);
+    byte[] names =
+        readTable(
+            "section " + link + " (" + strtab.name() + ")",
+            strtab.offset(),
+            strtab.size(),
+            ElfReader.MAX_STRING_TABLE);
     boolean dynamic = table.type() == Section.SHT_DYNSYM;
     int perChunk = SYMBOL_CHUNK / ent;
     String symbolWhat = where + " symbol ";
@@ -695,8 +769,9 @@ final class ElfParser {
   /** An unsigned 64-bit offset or size must fit a signed long to be inside any file. */
   private long offsetValue(String field, long value) throws MalformedElfException {
     if (value < 0) {
-      throw new MalformedElfException(String.format(
-          "%s 0x%s past end of file (size %d)", field, Long.toUnsignedString(value, 16), size));
+      throw new MalformedElfException(
+          String.format(
+              "%s 0x%s past end of file (size %d)", field, Long.toUnsignedString(value, 16), size));
     }
     return value;
   }
@@ -704,19 +779,21 @@ final class ElfParser {
   /** {@code [offset, offset + length)} must lie inside the file. */
   private void checkRange(String what, long offset, long length) throws MalformedElfException {
     if (offset < 0 || length < 0) {
-      throw new MalformedElfException(String.format("%s: offset 0x%s or length 0x%s is negative",
-          what, Long.toUnsignedString(offset, 16), Long.toUnsignedString(length, 16)));
+      throw new MalformedElfException(
+          String.format(
+              "%s: offset 0x%s or length 0x%s is negative",
+              what, Long.toUnsignedString(offset, 16), Long.toUnsignedString(length, 16)));
     }
     long end;
     try {
       end = Math.addExact(offset, length);
     } catch (ArithmeticException e) {
-      throw new MalformedElfException(String.format(
-          "%s: 0x%x + 0x%x overflows", what, offset, length));
+      throw new MalformedElfException(
+          String.format("%s: 0x%x + 0x%x overflows", what, offset, length));
     }
     if (end > size) {
-      throw new MalformedElfException(String.format(
-          "%s 0x%x: end 0x%x past end of file (size %d)", what, length, end, size));
+      throw new MalformedElfException(
+          String.format("%s 0x%x: end 0x%x past end of file (size %d)", what, length, end, size));
     }
   }
 
@@ -734,16 +811,17 @@ final class ElfParser {
 
   /**
    * The NUL-terminated string at {@code offset} in {@code table}. Strings in a table may overlap,
-   * so per-string and per-table limits alone would not bound memory: every string materialised
-   * is charged to one budget per file. The caller's description is only assembled on error,
-   * because this runs once per symbol.
+   * so per-string and per-table limits alone would not bound memory: every string materialised is
+   * charged to one budget per file. The caller's description is only assembled on error, because
+   * this runs once per symbol.
    */
   private String string(byte[] table, long offset, String what, long index, String field)
       throws MalformedElfException {
     if (offset < 0 || offset >= table.length) {
-      throw new MalformedElfException(String.format(
-          "%s offset %d is outside its string table (%d bytes)", describe(what, index, field),
-          offset, table.length));
+      throw new MalformedElfException(
+          String.format(
+              "%s offset %d is outside its string table (%d bytes)",
+              describe(what, index, field), offset, table.length));
     }
     int start = (int) offset;
     int max = (int) Math.min(table.length, (long) start + ElfReader.MAX_NAME + 1);
@@ -752,21 +830,24 @@ final class ElfParser {
         int length = i - start;
         nameBudget -= length;
         if (nameBudget < 0) {
-          throw new MalformedElfException(String.format(
-              "%s: names read from this file exceed the limit of %d bytes in total",
-              describe(what, index, field), ElfReader.MAX_NAME_BYTES_TOTAL));
+          throw new MalformedElfException(
+              String.format(
+                  "%s: names read from this file exceed the limit of %d bytes in total",
+                  describe(what, index, field), ElfReader.MAX_NAME_BYTES_TOTAL));
         }
         return length == 0 ? "" : new String(table, start, length, StandardCharsets.UTF_8);
       }
     }
     if (max == table.length) {
-      throw new MalformedElfException(String.format(
-          "%s at offset %d is not NUL-terminated within its string table (%d bytes)",
-          describe(what, index, field), offset, table.length));
+      throw new MalformedElfException(
+          String.format(
+              "%s at offset %d is not NUL-terminated within its string table (%d bytes)",
+              describe(what, index, field), offset, table.length));
     }
-    throw new MalformedElfException(String.format(
-        "%s at offset %d is longer than the limit of %d bytes", describe(what, index, field),
-        offset, ElfReader.MAX_NAME));
+    throw new MalformedElfException(
+        String.format(
+            "%s at offset %d is longer than the limit of %d bytes",
+            describe(what, index, field), offset, ElfReader.MAX_NAME));
   }
 
   private static String describe(String what, long index, String field) {

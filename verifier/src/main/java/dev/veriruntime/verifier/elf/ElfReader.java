@@ -11,12 +11,12 @@ import java.util.Set;
 /**
  * Reads ELF32 and ELF64 files of either byte order from untrusted input.
  *
- * <p>Every offset, size and count is checked against the file size and against fixed limits
- * before it is used, so that any input ends in an {@link ElfFile} or a {@link
- * MalformedElfException} whose message names the offending field: never another runtime
- * exception, an allocation larger than the limits below, or a loop longer than the counts they
- * bound. Only the tables the reader needs are read (headers, name and symbol tables, the dynamic
- * section, notes); the file is never loaded whole into the heap.
+ * <p>Every offset, size and count is checked against the file size and against fixed limits before
+ * it is used, so that any input ends in an {@link ElfFile} or a {@link MalformedElfException} whose
+ * message names the offending field: never another runtime exception, an allocation larger than the
+ * limits below, or a loop longer than the counts they bound. Only the tables the reader needs are
+ * read (headers, name and symbol tables, the dynamic section, notes); the file is never loaded
+ * whole into the heap.
  *
  * <p>Instances are immutable and thread-safe; the reader never closes a channel it was given.
  *
@@ -29,16 +29,22 @@ import java.util.Set;
 public final class ElfReader {
   /** Most program headers or section headers accepted (the format's 16-bit counts). */
   public static final int MAX_HEADERS = 65_535;
+
   /** Most symbols accepted from {@code .symtab} and {@code .dynsym} together. */
   public static final int MAX_SYMBOLS = 4_000_000;
+
   /** Largest string table read (section names, symbol names, dynamic strings). */
   public static final int MAX_STRING_TABLE = 64 << 20;
+
   /** Longest single name (section, symbol, library, path) accepted. */
   public static final int MAX_NAME = 64 << 10;
+
   /** Most bytes of names (sections, symbols, dynamic strings) materialised from one file. */
   public static final long MAX_NAME_BYTES_TOTAL = 128L << 20;
+
   /** Most dynamic-section entries read. */
   public static final int MAX_DYNAMIC_ENTRIES = 1 << 16;
+
   /** Largest note segment or section scanned for the build-id. */
   public static final int MAX_NOTES = 1 << 20;
 
@@ -83,8 +89,8 @@ public final class ElfReader {
   }
 
   /**
-   * Reads the file behind an open channel, from offset 0 to its size at the time of the call,
-   * with positional reads (the channel's position is not changed; the channel is not closed).
+   * Reads the file behind an open channel, from offset 0 to its size at the time of the call, with
+   * positional reads (the channel's position is not changed; the channel is not closed).
    */
   public ElfFile read(FileChannel channel) throws IOException, MalformedElfException {
     return new ElfParser(ByteSource.of(channel), features).parse();

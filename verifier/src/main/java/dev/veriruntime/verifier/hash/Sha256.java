@@ -11,22 +11,22 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * SHA-256 of files, file ranges and buffers through {@link MessageDigest} (the JDK's intrinsic, SHA-NI
- * where the CPU has it).
+ * SHA-256 of files, file ranges and buffers through {@link MessageDigest} (the JDK's intrinsic,
+ * SHA-NI where the CPU has it).
  *
  * <p>Regular files are hashed through read-only mappings of 16 MiB at a time: measured on the
  * target machine this is the fastest way through the JDK's SHA-NI intrinsic (1.34 GB/s, 1.2× {@code
  * openssl dgst}), where 1 MiB reads reach 0.80 GB/s because every byte is copied once more. Each
  * mapping is released as soon as it is hashed ({@link Unmapper}), not when the garbage collector
- * gets to it, so hashing a large file never holds more than one chunk of it in the agent's
- * resident memory. A file truncated while it is being hashed makes the mapped access fault; that
- * fault (an {@link InternalError} from the JDK) is reported as an {@link IOException}. Files whose
- * size the kernel reports as 0 (procfs) and ranges under 1 MiB are read with positional reads
- * into a per-thread 1 MiB direct buffer instead. Reading always continues to end of file, so a
- * file that grows while hashed is hashed to its new end, like {@code sha256sum} would.
+ * gets to it, so hashing a large file never holds more than one chunk of it in the agent's resident
+ * memory. A file truncated while it is being hashed makes the mapped access fault; that fault (an
+ * {@link InternalError} from the JDK) is reported as an {@link IOException}. Files whose size the
+ * kernel reports as 0 (procfs) and ranges under 1 MiB are read with positional reads into a
+ * per-thread 1 MiB direct buffer instead. Reading always continues to end of file, so a file that
+ * grows while hashed is hashed to its new end, like {@code sha256sum} would.
  *
- * <p>Positional reads and mappings leave the channel's position alone, so one open channel may
- * be hashed by several threads at once.
+ * <p>Positional reads and mappings leave the channel's position alone, so one open channel may be
+ * hashed by several threads at once.
  *
  * <p>Thread safety: all methods are static and thread-safe; each thread reuses its own direct
  * buffer. Nothing here closes a channel it was given.
@@ -43,6 +43,7 @@ public final class Sha256 {
 
   /** Size of one mapping: large enough that mapping cost is noise, small enough for 32-bit ints. */
   static final long MAP_CHUNK = 16L << 20;
+
   /** Below this, mapping costs more than the copy it saves. */
   static final long MAP_THRESHOLD = 1L << 20;
 
@@ -182,8 +183,8 @@ public final class Sha256 {
       }
     } catch (InternalError e) {
       // The JDK turns SIGBUS on a mapping of a file truncated under us into this error.
-      throw new IOException("file shrank while being hashed (fault at or after offset "
-          + (offset + done) + ")", e);
+      throw new IOException(
+          "file shrank while being hashed (fault at or after offset " + (offset + done) + ")", e);
     } catch (UnsupportedOperationException e) {
       return done; // not mappable (some special files): the caller reads the rest
     }

@@ -23,7 +23,7 @@ import java.util.TreeSet;
 
 /**
  * The Debian package database's own record of what each package installed: {@code
- * /var/lib/dpkg/info/PACKAGE.md5sums}, one {@code "MD5  relative/path"} line per file. A file whose
+ * /var/lib/dpkg/info/PACKAGE.md5sums}, one {@code "MD5 relative/path"} line per file. A file whose
  * bytes match its package's checksum is what the (signature-checked) package shipped; one that
  * differs is candidate tampering.
  *
@@ -41,13 +41,19 @@ import java.util.TreeSet;
 public final class PackageDatabase {
   public static final Path DEFAULT_INFO_DIR = Path.of("/var/lib/dpkg/info");
   private static final Comparator<PackageFile> SHORTEST_PATH =
-      Comparator.comparingInt((PackageFile f) -> f.path().length()).thenComparing(PackageFile::path);
-  private static final List<String> MERGED = List.of("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/");
+      Comparator.comparingInt((PackageFile f) -> f.path().length())
+          .thenComparing(PackageFile::path);
+  private static final List<String> MERGED =
+      List.of("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/");
 
   private final Map<String, PackageFile> files;
   private final Map<String, PackageFile> executablesByMd5;
-  /** Sizes of the package executables on disk; null when one could not be read (then always hash). */
+
+  /**
+   * Sizes of the package executables on disk; null when one could not be read (then always hash).
+   */
   private final Set<Long> executableSizes;
+
   private final int unreadable;
 
   /** One file a package installed, with the MD5 the package database recorded for it. */
@@ -97,7 +103,8 @@ public final class PackageDatabase {
         continue;
       }
       // Identical commands (perl and perl5.36.0): name the shortest path, whatever the load order.
-      byMd5.merge(f.md5().toLowerCase(Locale.ROOT), f, (a, b) -> SHORTEST_PATH.compare(a, b) <= 0 ? a : b);
+      byMd5.merge(
+          f.md5().toLowerCase(Locale.ROOT), f, (a, b) -> SHORTEST_PATH.compare(a, b) <= 0 ? a : b);
       try {
         sizes.add(Files.size(Path.of(f.path())));
       } catch (IOException | RuntimeException e) {
@@ -157,7 +164,8 @@ public final class PackageDatabase {
   }
 
   /**
-   * Compares the bytes of {@code channel} (positional reads from 0; its position is left alone) with the package record for {@code path}; empty if no package owns the path.
+   * Compares the bytes of {@code channel} (positional reads from 0; its position is left alone)
+   * with the package record for {@code path}; empty if no package owns the path.
    */
   public Optional<Match> check(String path, FileChannel channel) throws IOException {
     Optional<PackageFile> record = lookup(path);
@@ -174,7 +182,8 @@ public final class PackageDatabase {
    * this says which package command it is a copy of.
    */
   public Optional<PackageFile> executableWithSameContent(FileChannel channel) throws IOException {
-    if (executablesByMd5.isEmpty() || (executableSizes != null && !executableSizes.contains(channel.size()))) {
+    if (executablesByMd5.isEmpty()
+        || (executableSizes != null && !executableSizes.contains(channel.size()))) {
       return Optional.empty();
     }
     return Optional.ofNullable(executablesByMd5.get(md5(channel)));
@@ -191,22 +200,24 @@ public final class PackageDatabase {
   public Changes changesFrom(PackageDatabase older) {
     Set<String> paths = new TreeSet<>();
     Set<String> packages = new TreeSet<>();
-    files.forEach((path, now) -> {
-      PackageFile before = older.files.get(path);
-      if (before == null || !before.md5().equalsIgnoreCase(now.md5())) {
-        paths.add(path);
-        packages.add(now.packageName());
-        if (before != null) {
-          packages.add(before.packageName());
-        }
-      }
-    });
-    older.files.forEach((path, before) -> {
-      if (!files.containsKey(path)) {
-        paths.add(path);
-        packages.add(before.packageName());
-      }
-    });
+    files.forEach(
+        (path, now) -> {
+          PackageFile before = older.files.get(path);
+          if (before == null || !before.md5().equalsIgnoreCase(now.md5())) {
+            paths.add(path);
+            packages.add(now.packageName());
+            if (before != null) {
+              packages.add(before.packageName());
+            }
+          }
+        });
+    older.files.forEach(
+        (path, before) -> {
+          if (!files.containsKey(path)) {
+            paths.add(path);
+            packages.add(before.packageName());
+          }
+        });
     return new Changes(paths, packages);
   }
 
@@ -217,7 +228,8 @@ public final class PackageDatabase {
 
   private static boolean isExecutablePath(String path) {
     int slash = path.lastIndexOf('/');
-    return slash > 0 && (path.startsWith("/bin/", slash - 4) || path.startsWith("/sbin/", slash - 5));
+    return slash > 0
+        && (path.startsWith("/bin/", slash - 4) || path.startsWith("/sbin/", slash - 5));
   }
 
   static String canonical(String path) {

@@ -57,7 +57,8 @@ public interface ExecutableVerifier {
         };
     return new Caching() {
       @Override
-      public BinaryVerification verify(FileChannel file, Path statPath, String displayPath) throws IOException {
+      public BinaryVerification verify(FileChannel file, Path statPath, String displayPath)
+          throws IOException {
         Key key = new Key(BinaryVerifier.identity(statPath), displayPath);
         synchronized (cache) {
           BinaryVerification hit = cache.get(key);

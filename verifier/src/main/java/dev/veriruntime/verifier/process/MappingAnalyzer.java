@@ -23,11 +23,11 @@ import java.util.Optional;
  * FindingType#DELETED_MAPPING}; a file outside the dependency closure is {@link
  * FindingType#PRELOADED_LIBRARY} (saying whether {@code LD_PRELOAD} or {@code /etc/ld.so.preload}
  * brought it) or {@link FindingType#UNEXPECTED_LIBRARY} ("loaded at run time (dlopen)") unless the
- * policy allows its SHA-256 (or, for dlopen only, {@link ProcessPolicy#acceptVerifiedDlopen()}
- * and the library itself is VERIFIED); every other mapped file is verified through the {@link
+ * policy allows its SHA-256 (or, for dlopen only, {@link ProcessPolicy#acceptVerifiedDlopen()} and
+ * the library itself is VERIFIED); every other mapped file is verified through the {@link
  * FileChecker} and must not be FAILED (FAILED fails the scope) nor unknown (that leaves it
- * NOT_VERIFIED). The executable itself is judged once: deleted, replaced by rename, or a memfd.
- * A deleted or replaced executable or library that is one of the {@link SupersededFiles} (the
+ * NOT_VERIFIED). The executable itself is judged once: deleted, replaced by rename, or a memfd. A
+ * deleted or replaced executable or library that is one of the {@link SupersededFiles} (the
  * previous version of an upgraded package's file) is a {@link FindingType#PREVIOUS_PACKAGE_VERSION}
  * note, not a failure.
  *
@@ -142,7 +142,9 @@ public final class MappingAnalyzer {
     List<String> unverified = new ArrayList<>();
     List<Finding> notes = new ArrayList<>();
 
-    if (exe.replacedOrDeleted() && exe.sha256() != null && superseded.contains(exe.path(), exe.sha256())) {
+    if (exe.replacedOrDeleted()
+        && exe.sha256() != null
+        && superseded.contains(exe.path(), exe.sha256())) {
       notes.add(
           new Finding(
               FindingType.PREVIOUS_PACKAGE_VERSION,

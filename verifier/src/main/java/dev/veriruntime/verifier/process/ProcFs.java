@@ -105,7 +105,8 @@ public final class ProcFs {
    */
   public boolean stillRuns(int pid, long startTicks) throws IOException {
     try {
-      return startTicks(pid) == startTicks && !status(pid).fields().getOrDefault("State", "").startsWith("Z");
+      return startTicks(pid) == startTicks
+          && !status(pid).fields().getOrDefault("State", "").startsWith("Z");
     } catch (ProcessGoneException e) {
       return false;
     }

@@ -19,10 +19,10 @@ import java.util.stream.Collectors;
  * @param intendedScopes the scopes a verification checks and reports; those left out do not appear
  *     in the coverage
  * @param acceptVerifiedDlopen whether a library loaded at run time (dlopen: outside the dependency
- *     closure and not brought by a preload list) is accepted when the library itself is VERIFIED
- *     (a reference or the package database vouches for its bytes): plug-in loading by JVMs, NSS,
- *     PAM and iconv is then not drift, while an unknown or failed library still is. Preloaded
- *     libraries are never accepted this way. {@link #defaults()} is strict (false).
+ *     closure and not brought by a preload list) is accepted when the library itself is VERIFIED (a
+ *     reference or the package database vouches for its bytes): plug-in loading by JVMs, NSS, PAM
+ *     and iconv is then not drift, while an unknown or failed library still is. Preloaded libraries
+ *     are never accepted this way. {@link #defaults()} is strict (false).
  */
 public record ProcessPolicy(
     Set<String> allowAnonymousExec,

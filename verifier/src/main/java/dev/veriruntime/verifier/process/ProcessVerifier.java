@@ -228,16 +228,26 @@ public final class ProcessVerifier {
     if (exe != null) {
       boolean previousVersion = previousPackageVersion(facts);
       for (Scope s : BINARY_SCOPES) {
-        ScopeResult r = exe.scope(s).orElse(ScopeResult.notVerified(s, "not checked by the binary verifier"));
+        ScopeResult r =
+            exe.scope(s).orElse(ScopeResult.notVerified(s, "not checked by the binary verifier"));
         if (previousVersion && s == Scope.DISK_HASH && r.status() == ScopeStatus.FAILED) {
-          // The package record now describes the new version; these bytes were verified before the upgrade.
-          r = ScopeResult.verified(Scope.DISK_HASH, "the previous version of " + facts.path()
-              + ", verified before a package upgrade replaced it; runs until the process restarts");
+          // The package record now describes the new version; these bytes were verified before the
+          // upgrade.
+          r =
+              ScopeResult.verified(
+                  Scope.DISK_HASH,
+                  "the previous version of "
+                      + facts.path()
+                      + ", verified before a package upgrade replaced it; runs until the process restarts");
         }
         run.put(r);
       }
       exe.findings().stream()
-          .filter(f -> !(previousVersion && f.scope() == Scope.DISK_HASH && f.type() == FindingType.DIGEST_MISMATCH))
+          .filter(
+              f ->
+                  !(previousVersion
+                      && f.scope() == Scope.DISK_HASH
+                      && f.type() == FindingType.DIGEST_MISMATCH))
           .forEach(run::finding);
     }
 
@@ -430,7 +440,8 @@ public final class ProcessVerifier {
       runs = procFs.exists(pid);
     }
     if (!runs) {
-      throw new ProcessGoneException(pid, "process " + pid + " exited while its memory map was checked");
+      throw new ProcessGoneException(
+          pid, "process " + pid + " exited while its memory map was checked");
     }
     run.put(analysis.result());
     analysis.findings().forEach(run::finding);

@@ -23,8 +23,8 @@ import org.bouncycastle.crypto.signers.HMacDSAKCalculator;
 /**
  * Signature primitives on BouncyCastle's lightweight API, plus the algorithm-identifier checks
  * shared by public and private keys. The lightweight API is used rather than the JCA provider:
- * constructing {@code BouncyCastleProvider} costs about 200 ms of CPU at start-up, this costs
- * about 20 ms, and nothing is registered JVM-wide.
+ * constructing {@code BouncyCastleProvider} costs about 200 ms of CPU at start-up, this costs about
+ * 20 ms, and nothing is registered JVM-wide.
  */
 final class Crypto {
   static final ASN1ObjectIdentifier ID_ED25519 = new ASN1ObjectIdentifier("1.3.101.112");
@@ -47,7 +47,11 @@ final class Crypto {
       }
       throw new ReferenceException(
           ReferenceException.Kind.KEY_INVALID,
-          "unsupported key type in " + file + ": EC curve " + params + " (only P-256 is supported)");
+          "unsupported key type in "
+              + file
+              + ": EC curve "
+              + params
+              + " (only P-256 is supported)");
     }
     throw new ReferenceException(
         ReferenceException.Kind.KEY_INVALID,

@@ -58,7 +58,11 @@ public final class SigningKey {
       key = new Ed25519PrivateKeyParameters(random);
     } else {
       ECKeyPairGenerator gen = new ECKeyPairGenerator();
-      gen.init(new ECKeyGenerationParameters(new ECNamedDomainParameters(Crypto.PRIME256V1, ECNamedCurveTable.getByOID(Crypto.PRIME256V1)), random));
+      gen.init(
+          new ECKeyGenerationParameters(
+              new ECNamedDomainParameters(
+                  Crypto.PRIME256V1, ECNamedCurveTable.getByOID(Crypto.PRIME256V1)),
+              random));
       AsymmetricCipherKeyPair pair = gen.generateKeyPair();
       key = pair.getPrivate();
     }
@@ -105,7 +109,8 @@ public final class SigningKey {
       ECDomainParameters params = ec.getParameters();
       pub =
           new ECPublicKeyParameters(
-              new FixedPointCombMultiplier().multiply(params.getG(), ec.getD()).normalize(), params);
+              new FixedPointCombMultiplier().multiply(params.getG(), ec.getD()).normalize(),
+              params);
     } else {
       throw invalid(origin + " is not a valid " + type + " key");
     }

@@ -18,18 +18,24 @@ class ElfStructureVerifierTest {
     byte[] bytes = Fixtures.bytes("hello-pie");
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     ElfFile original = ElfReader.create().read(bytes);
-    ProgramHeader code = original.loadSegments().stream()
-        .filter(ProgramHeader::isExecutable).findFirst().orElseThrow();
+    ProgramHeader code =
+        original.loadSegments().stream()
+            .filter(ProgramHeader::isExecutable)
+            .findFirst()
+            .orElseThrow();
     int flagsAt = (int) (original.header().programHeaderOffset() + code.index() * 56L + 4);
     b.putInt(flagsAt, ProgramHeader.PF_R | ProgramHeader.PF_W | ProgramHeader.PF_X);
 
     ElfCheck check = X86_64.checkHeader(ElfReader.create().read(bytes));
     assertThat(check.result().status()).isEqualTo(ScopeStatus.VERIFIED);
-    assertThat(check.findings()).singleElement().satisfies(f -> {
-      assertThat(f.type()).isEqualTo(FindingType.WRITABLE_EXECUTABLE_SEGMENT);
-      assertThat(f.scope()).isEqualTo(Scope.ELF_HEADER);
-      assertThat(f.detail()).containsEntry("segment", Integer.toString(code.index()));
-    });
+    assertThat(check.findings())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.type()).isEqualTo(FindingType.WRITABLE_EXECUTABLE_SEGMENT);
+              assertThat(f.scope()).isEqualTo(Scope.ELF_HEADER);
+              assertThat(f.detail()).containsEntry("segment", Integer.toString(code.index()));
+            });
   }
 
   @Test
@@ -58,16 +64,20 @@ class ElfStructureVerifierTest {
 
   @Test
   void malformedAndScriptResults() {
-    ElfCheck bad = ElfStructureVerifier.malformed(Scope.ELF_SECTIONS,
-        new MalformedElfException("e_shoff 0x10 past end of file (size 8)"));
+    ElfCheck bad =
+        ElfStructureVerifier.malformed(
+            Scope.ELF_SECTIONS,
+            new MalformedElfException("e_shoff 0x10 past end of file (size 8)"));
     assertThat(bad.result().status()).isEqualTo(ScopeStatus.FAILED);
-    assertThat(bad.result().reason()).isEqualTo("malformed ELF: e_shoff 0x10 past end of file (size 8)");
+    assertThat(bad.result().reason())
+        .isEqualTo("malformed ELF: e_shoff 0x10 past end of file (size 8)");
     assertThat(bad.findings()).extracting(f -> f.type()).containsExactly(FindingType.MALFORMED_ELF);
 
-    ElfCheck script = ElfStructureVerifier.script(Scope.ELF_HEADER,
-        new Shebang("/bin/sh", Optional.empty()));
+    ElfCheck script =
+        ElfStructureVerifier.script(Scope.ELF_HEADER, new Shebang("/bin/sh", Optional.empty()));
     assertThat(script.result().status()).isEqualTo(ScopeStatus.NOT_APPLICABLE);
-    assertThat(script.findings()).singleElement()
+    assertThat(script.findings())
+        .singleElement()
         .satisfies(f -> assertThat(f.detail()).containsEntry("interpreter", "/bin/sh"));
   }
 }

@@ -14,8 +14,15 @@ import java.util.Properties;
 /** The golden ELF fixtures of src/test/resources/elf and their expected values. */
 final class Fixtures {
   static final String[] ALL = {
-    "hello-static", "hello-pie", "hello-stripped", "hello-execstack", "libfixture.so",
-    "libtextrel.so", "tiny32", "tiny32-be", "hello-pie-be"
+    "hello-static",
+    "hello-pie",
+    "hello-stripped",
+    "hello-execstack",
+    "libfixture.so",
+    "libtextrel.so",
+    "tiny32",
+    "tiny32-be",
+    "hello-pie-be"
   };
 
   private static final Properties EXPECTED = load();

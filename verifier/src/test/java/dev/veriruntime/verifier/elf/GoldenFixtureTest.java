@@ -46,8 +46,11 @@ class GoldenFixtureTest {
   void agreesWithReadelf(String name) throws Exception {
     assumeThat(Readelf.available()).as("readelf installed").isTrue();
     List<String> mismatches = new ArrayList<>();
-    ReadelfCrossCheckTest.compare(Fixtures.path(name), FULL.read(Fixtures.path(name)),
-        Readelf.of(Fixtures.path(name)), mismatches);
+    ReadelfCrossCheckTest.compare(
+        Fixtures.path(name),
+        FULL.read(Fixtures.path(name)),
+        Readelf.of(Fixtures.path(name)),
+        mismatches);
     assertThat(mismatches).isEmpty();
   }
 
@@ -83,9 +86,13 @@ class GoldenFixtureTest {
     OptionalLong offset = elf.addressToOffset(marker[0]);
     assertThat(offset).isPresent();
     assertThat(elf.offsetToAddress(offset.getAsLong())).hasValue(marker[0]);
-    assertThat(elf.sectionAtOffset(offset.getAsLong())).get().extracting(Section::name)
+    assertThat(elf.sectionAtOffset(offset.getAsLong()))
+        .get()
+        .extracting(Section::name)
         .isEqualTo(".text");
-    assertThat(elf.symbolAtOffset(offset.getAsLong() + 1)).get().extracting(ElfSymbol::name)
+    assertThat(elf.symbolAtOffset(offset.getAsLong() + 1))
+        .get()
+        .extracting(ElfSymbol::name)
         .isEqualTo("fixture_marker");
     assertThat(elf.segmentAtAddress(marker[0])).get().matches(ProgramHeader::isExecutable);
     // .bss has an address but no file bytes.
@@ -109,7 +116,8 @@ class GoldenFixtureTest {
   void executableStackIsReportedAsAFinding() throws Exception {
     ElfCheck check = X86_64.checkHeader(FULL.read(Fixtures.path("hello-execstack")));
     assertThat(check.result().status()).isEqualTo(ScopeStatus.VERIFIED);
-    assertThat(check.findings()).extracting(f -> f.type())
+    assertThat(check.findings())
+        .extracting(f -> f.type())
         .containsExactly(FindingType.EXECUTABLE_STACK);
   }
 
@@ -130,8 +138,7 @@ class GoldenFixtureTest {
     ElfFile elf = FULL.read(Fixtures.path("libtextrel.so"));
     assertThat(elf.dynamic().textRelocations()).isTrue();
     ElfCheck check = X86_64.checkHeader(elf);
-    assertThat(check.findings()).extracting(f -> f.type())
-        .contains(FindingType.TEXT_RELOCATIONS);
+    assertThat(check.findings()).extracting(f -> f.type()).contains(FindingType.TEXT_RELOCATIONS);
     assertThat(check.findings()).allMatch(f -> f.scope() == Scope.ELF_HEADER);
   }
 
@@ -142,7 +149,9 @@ class GoldenFixtureTest {
     assertThat(elf.header().machine()).isEqualTo(ElfHeader.EM_386);
     ElfCheck host = X86_64.checkHeader(elf);
     assertThat(host.result().status()).isEqualTo(ScopeStatus.FAILED);
-    assertThat(host.findings()).extracting(f -> f.type()).containsExactly(FindingType.WRONG_MACHINE);
+    assertThat(host.findings())
+        .extracting(f -> f.type())
+        .containsExactly(FindingType.WRONG_MACHINE);
     ElfCheck i386 = new ElfStructureVerifier(ElfHeader.EM_386).checkHeader(elf);
     assertThat(i386.result().status()).isEqualTo(ScopeStatus.VERIFIED);
     assertSymbolLookups(elf, "tiny32", "tiny_spin");
@@ -165,7 +174,8 @@ class GoldenFixtureTest {
   }
 
   static List<String[]> byteSwapped() {
-    return List.of(new String[] {"tiny32", "tiny32-be"}, new String[] {"hello-pie", "hello-pie-be"});
+    return List.of(
+        new String[] {"tiny32", "tiny32-be"}, new String[] {"hello-pie", "hello-pie-be"});
   }
 
   @Test
@@ -202,7 +212,8 @@ class GoldenFixtureTest {
     long end = start + expected[1];
     assertThat(elf.symbolAtAddress(start)).get().extracting(ElfSymbol::name).isEqualTo(symbol);
     assertThat(elf.symbolAtAddress(end - 1)).get().extracting(ElfSymbol::name).isEqualTo(symbol);
-    assertThat(elf.symbolAtAddress(end).map(ElfSymbol::name)).isNotEqualTo(java.util.Optional.of(symbol));
+    assertThat(elf.symbolAtAddress(end).map(ElfSymbol::name))
+        .isNotEqualTo(java.util.Optional.of(symbol));
     assertThat(elf.sectionAtAddress(start)).get().extracting(Section::name).isEqualTo(".text");
   }
 }

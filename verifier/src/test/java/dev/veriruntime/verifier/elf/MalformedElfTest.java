@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Hostile input: every malformed file must end in {@link MalformedElfException} (or, where the
- * bytes are still well-formed, a parsed file whose checks fail), never in another exception, a
- * hang or a huge allocation. Timeouts here only guard against hangs; they are not performance
+ * bytes are still well-formed, a parsed file whose checks fail), never in another exception, a hang
+ * or a huge allocation. Timeouts here only guard against hangs; they are not performance
  * assertions.
  */
 class MalformedElfTest {
@@ -39,16 +39,18 @@ class MalformedElfTest {
   @ValueSource(strings = {"tiny32", "tiny32-be", "libfixture.so"})
   void everyTruncationIsRejectedOrReadable(String fixture) {
     byte[] whole = Fixtures.bytes(fixture);
-    assertTimeoutPreemptively(HANG_GUARD, () -> {
-      int rejected = 0;
-      for (int len = 0; len < whole.length; len++) {
-        if (!readsOrRejects(Arrays.copyOf(whole, len))) {
-          rejected++;
-        }
-      }
-      // The section table sits at the end of these files: cutting anything off breaks it.
-      assertThat(rejected).isEqualTo(whole.length);
-    });
+    assertTimeoutPreemptively(
+        HANG_GUARD,
+        () -> {
+          int rejected = 0;
+          for (int len = 0; len < whole.length; len++) {
+            if (!readsOrRejects(Arrays.copyOf(whole, len))) {
+              rejected++;
+            }
+          }
+          // The section table sits at the end of these files: cutting anything off breaks it.
+          assertThat(rejected).isEqualTo(whole.length);
+        });
   }
 
   @Test
@@ -91,52 +93,71 @@ class MalformedElfTest {
   void offsetsThatOverflow() {
     assertRejected(b -> b.putLong(E_PHOFF, 0xffff_ffff_ffff_ff00L), "e_phoff", "past end of file");
     assertRejected(b -> b.putLong(E_SHOFF, Long.MAX_VALUE - 8), "e_shoff");
-    assertRejected(b -> {
+    assertRejected(
+        b -> {
           int text = sectionHeader(b, ".text");
           b.putLong(text + 24, Long.MAX_VALUE - 16);
           b.putLong(text + 32, 4096);
-        }, "sh_offset", "overflows");
-    assertRejected(b -> {
+        },
+        "sh_offset",
+        "overflows");
+    assertRejected(
+        b -> {
           int load = b.getInt(E_PHOFF) + b.getShort(E_PHENTSIZE);
           b.putLong(load + 8, 0x7fff_ffff_ffff_fff0L);
-        }, "p_offset", "overflows");
+        },
+        "p_offset",
+        "overflows");
   }
 
   @Test
   void sectionNameTableProblems() {
     assertRejected(b -> b.putShort(E_SHSTRNDX, (short) 1000), "e_shstrndx 1000 is not below");
     assertRejected(b -> b.putShort(E_SHSTRNDX, (short) 1), "e_shstrndx 1", "not STRTAB");
-    assertRejected(b -> b.putInt(sectionHeader(b, ".text"), 0x7fff_0000), "sh_name",
+    assertRejected(
+        b -> b.putInt(sectionHeader(b, ".text"), 0x7fff_0000),
+        "sh_name",
         "outside its string table");
-    assertRejected(b -> {
+    assertRejected(
+        b -> {
           int shstr = sectionHeader(b, ".shstrtab");
           long off = b.getLong(shstr + 24);
           long size = b.getLong(shstr + 32);
           for (long i = off; i < off + size; i++) {
             b.put((int) i, (byte) 'x'); // no NUL anywhere
           }
-        }, "not NUL-terminated");
+        },
+        "not NUL-terminated");
   }
 
   @Test
   void hugeCounts() {
-    assertRejected(b -> {
+    assertRejected(
+        b -> {
           b.putShort(E_SHNUM, (short) 0); // extended numbering: the count moves to section 0
           b.putLong(b.getInt(E_SHOFF) + 32, 1L << 40);
-        }, "extended section count", "exceeds the limit of 65535");
-    assertRejected(b -> {
+        },
+        "extended section count",
+        "exceeds the limit of 65535");
+    assertRejected(
+        b -> {
           int symtab = sectionHeader(b, ".symtab");
           b.putLong(symtab + 32, 1L << 40);
-        }, ".symtab", "past end of file");
-    assertRejected(b -> {
+        },
+        ".symtab",
+        "past end of file");
+    assertRejected(
+        b -> {
           int dynsym = sectionHeader(b, ".dynsym");
           b.putLong(dynsym + 56, 0); // entry size 0 would mean infinitely many symbols
-        }, "sh_entsize 0 is not 24");
+        },
+        "sh_entsize 0 is not 24");
   }
 
   @Test
   void dynamicAndNoteProblems() {
-    assertRejected(b -> {
+    assertRejected(
+        b -> {
           int dynamic = sectionHeader(b, ".dynamic");
           long off = b.getLong(dynamic + 24);
           for (int i = 0; ; i += 16) {
@@ -145,8 +166,11 @@ class MalformedElfTest {
               break;
             }
           }
-        }, "DT_STRSZ", "exceeds the limit");
-    assertRejected(b -> {
+        },
+        "DT_STRSZ",
+        "exceeds the limit");
+    assertRejected(
+        b -> {
           int dynamic = sectionHeader(b, ".dynamic");
           long off = b.getLong(dynamic + 24);
           for (int i = 0; ; i += 16) {
@@ -155,23 +179,31 @@ class MalformedElfTest {
               break;
             }
           }
-        }, "DT_SONAME", "outside its string table");
-    assertRejected(b -> {
+        },
+        "DT_SONAME",
+        "outside its string table");
+    assertRejected(
+        b -> {
           int note = sectionHeader(b, ".note.gnu.build-id");
           long off = b.getLong(note + 24);
           b.putInt((int) off + 4, 0x7fff_fff0); // descsz
-        }, "note at +0x0", "runs past the end");
+        },
+        "note at +0x0",
+        "runs past the end");
   }
 
   /** Found by Jazzer: section 0 posing as the dynamic section, far past the end of the file. */
   @Test
   void sectionZeroWithFileBytesIsBoundsChecked() {
-    assertRejected(b -> {
+    assertRejected(
+        b -> {
           int s0 = (int) b.getLong(E_SHOFF);
           b.putInt(s0 + 4, Section.SHT_DYNAMIC);
           b.putLong(s0 + 24, 15936);
           b.putLong(s0 + 32, 0);
-        }, "section 0 sh_offset 0x3e40", "past end of file");
+        },
+        "section 0 sh_offset 0x3e40",
+        "past end of file");
   }
 
   /**
@@ -207,16 +239,18 @@ class MalformedElfTest {
         b.putLong(sh + 16, 0x10).putLong(sh + 24, 0).putLong(sh + 32, 64); // never where loaded
       }
     }
-    assertTimeoutPreemptively(HANG_GUARD, () -> {
-      ElfFile elf = READER.read(b.array());
-      assertThat(elf.sections()).hasSize(shnum);
-      assertThat(elf.sectionDigests()).hasSize(shnum - 2);
-      ElfStructureVerifier verifier = new ElfStructureVerifier(ElfHeader.EM_X86_64);
-      assertThat(verifier.checkHeader(elf).result().status()).isEqualTo(ScopeStatus.VERIFIED);
-      ElfCheck sections = verifier.checkSections(elf);
-      assertThat(sections.findings()).hasSize(shnum - 2);
-      assertThat(sections.result().reason()).contains("(and " + (shnum - 3) + " more)");
-    });
+    assertTimeoutPreemptively(
+        HANG_GUARD,
+        () -> {
+          ElfFile elf = READER.read(b.array());
+          assertThat(elf.sections()).hasSize(shnum);
+          assertThat(elf.sectionDigests()).hasSize(shnum - 2);
+          ElfStructureVerifier verifier = new ElfStructureVerifier(ElfHeader.EM_X86_64);
+          assertThat(verifier.checkHeader(elf).result().status()).isEqualTo(ScopeStatus.VERIFIED);
+          ElfCheck sections = verifier.checkSections(elf);
+          assertThat(sections.findings()).hasSize(shnum - 2);
+          assertThat(sections.result().reason()).contains("(and " + (shnum - 3) + " more)");
+        });
   }
 
   /** 2,000 sections that all cover the same 8 MiB would mean hashing 16 GB. */
@@ -235,10 +269,12 @@ class MalformedElfTest {
       b.putInt(sh + 4, Section.SHT_PROGBITS).putLong(sh + 8, Section.SHF_ALLOC);
       b.putLong(sh + 24, 0).putLong(sh + 32, size);
     }
-    assertTimeoutPreemptively(HANG_GUARD, () ->
-        assertThatThrownBy(() -> READER.read(b.array()))
-            .isExactlyInstanceOf(MalformedElfException.class)
-            .hasMessageContaining("exceeds the work limit"));
+    assertTimeoutPreemptively(
+        HANG_GUARD,
+        () ->
+            assertThatThrownBy(() -> READER.read(b.array()))
+                .isExactlyInstanceOf(MalformedElfException.class)
+                .hasMessageContaining("exceeds the work limit"));
   }
 
   @Test
@@ -296,24 +332,26 @@ class MalformedElfTest {
     String[] seeds = {"tiny32", "tiny32-be", "libfixture.so", "hello-pie", "hello-pie-be"};
     Random random = new Random(0x5eed_e1fL);
     int iterations = Integer.getInteger("veriruntime.elf.mutations", 10_000);
-    assertTimeoutPreemptively(HANG_GUARD, () -> {
-      int parsed = 0;
-      for (int i = 0; i < iterations; i++) {
-        byte[] input = Fixtures.bytes(seeds[random.nextInt(seeds.length)]);
-        int edits = 1 + random.nextInt(8);
-        for (int e = 0; e < edits; e++) {
-          mutate(input, random);
-        }
-        if (random.nextInt(10) == 0) {
-          input = Arrays.copyOf(input, random.nextInt(input.length + 1));
-        }
-        if (readsOrRejects(input)) {
-          parsed++;
-        }
-      }
-      // Some mutations hit bytes the reader does not interpret: both outcomes must occur.
-      assertThat(parsed).isBetween(1, iterations - 1);
-    });
+    assertTimeoutPreemptively(
+        HANG_GUARD,
+        () -> {
+          int parsed = 0;
+          for (int i = 0; i < iterations; i++) {
+            byte[] input = Fixtures.bytes(seeds[random.nextInt(seeds.length)]);
+            int edits = 1 + random.nextInt(8);
+            for (int e = 0; e < edits; e++) {
+              mutate(input, random);
+            }
+            if (random.nextInt(10) == 0) {
+              input = Arrays.copyOf(input, random.nextInt(input.length + 1));
+            }
+            if (readsOrRejects(input)) {
+              parsed++;
+            }
+          }
+          // Some mutations hit bytes the reader does not interpret: both outcomes must occur.
+          assertThat(parsed).isBetween(1, iterations - 1);
+        });
   }
 
   private static void mutate(byte[] input, Random random) {
@@ -321,8 +359,10 @@ class MalformedElfTest {
       return;
     }
     // Half of the edits go to the first 256 bytes (file and program headers).
-    int at = random.nextBoolean() ? random.nextInt(Math.min(256, input.length))
-        : random.nextInt(input.length);
+    int at =
+        random.nextBoolean()
+            ? random.nextInt(Math.min(256, input.length))
+            : random.nextInt(input.length);
     switch (random.nextInt(5)) {
       case 0 -> input[at] = (byte) random.nextInt(256);
       case 1 -> input[at] = (byte) 0xff;
@@ -330,8 +370,19 @@ class MalformedElfTest {
       case 3 -> input[at] ^= (byte) (1 << random.nextInt(8));
       default -> {
         int width = 1 << random.nextInt(4);
-        long[] interesting = {0, 1, -1, 0x7fff_ffffL, 0x8000_0000L, Long.MAX_VALUE, Long.MIN_VALUE,
-            0xffffL, 0x10000L, input.length, input.length - 1};
+        long[] interesting = {
+          0,
+          1,
+          -1,
+          0x7fff_ffffL,
+          0x8000_0000L,
+          Long.MAX_VALUE,
+          Long.MIN_VALUE,
+          0xffffL,
+          0x10000L,
+          input.length,
+          input.length - 1
+        };
         long v = interesting[random.nextInt(interesting.length)];
         for (int k = 0; k < width && at + k < input.length; k++) {
           input[at + k] = (byte) (v >>> (8 * k));
@@ -362,13 +413,16 @@ class MalformedElfTest {
   private static void assertRejected(Consumer<ByteBuffer> edit, String... messageParts) {
     byte[] bytes = Fixtures.bytes("libfixture.so");
     edit.accept(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN));
-    assertTimeoutPreemptively(HANG_GUARD, () -> {
-      var thrown = assertThatThrownBy(() -> READER.read(bytes))
-          .isExactlyInstanceOf(MalformedElfException.class);
-      for (String part : messageParts) {
-        thrown.hasMessageContaining(part);
-      }
-    });
+    assertTimeoutPreemptively(
+        HANG_GUARD,
+        () -> {
+          var thrown =
+              assertThatThrownBy(() -> READER.read(bytes))
+                  .isExactlyInstanceOf(MalformedElfException.class);
+          for (String part : messageParts) {
+            thrown.hasMessageContaining(part);
+          }
+        });
   }
 
   /** Offset of the header of the section called {@code name} in the ELF64 LE file in {@code b}. */

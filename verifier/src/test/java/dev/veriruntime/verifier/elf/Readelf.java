@@ -21,19 +21,28 @@ record Readelf(
 
   record Sec(int index, String name, String type, long address, long offset, long size) {}
 
-  record Seg(String type, long offset, long vaddr, long paddr, long filesz, long memsz,
-      String flags, long align) {}
+  record Seg(
+      String type,
+      long offset,
+      long vaddr,
+      long paddr,
+      long filesz,
+      long memsz,
+      String flags,
+      long align) {}
 
-  private static final Pattern SECTION = Pattern.compile(
-      "^\\s*\\[\\s*(\\d+)\\] (.*?)\\s+(\\S+|SYMTAB SECTION INDICES)\\s+([0-9a-f]{8,16})"
-          + " ([0-9a-f]{6,}) ([0-9a-f]{6,}) [0-9a-f]{2} .*$");
-  private static final Pattern SEGMENT = Pattern.compile(
-      "^\\s+(\\S+)\\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+)"
-          + " (.{3}) (?:0x)?([0-9a-f]+)$"); // readelf prints an alignment of 0 without 0x
+  private static final Pattern SECTION =
+      Pattern.compile(
+          "^\\s*\\[\\s*(\\d+)\\] (.*?)\\s+(\\S+|SYMTAB SECTION INDICES)\\s+([0-9a-f]{8,16})"
+              + " ([0-9a-f]{6,}) ([0-9a-f]{6,}) [0-9a-f]{2} .*$");
+  private static final Pattern SEGMENT =
+      Pattern.compile(
+          "^\\s+(\\S+)\\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+)"
+              + " (.{3}) (?:0x)?([0-9a-f]+)$"); // readelf prints an alignment of 0 without 0x
   private static final Pattern INTERP =
       Pattern.compile("\\[Requesting program interpreter: (.*)\\]");
-  private static final Pattern DYN = Pattern.compile(
-      "^\\s*0x[0-9a-f]+ \\((NEEDED|SONAME|RUNPATH)\\)\\s+[^\\[]*\\[(.*)\\]$");
+  private static final Pattern DYN =
+      Pattern.compile("^\\s*0x[0-9a-f]+ \\((NEEDED|SONAME|RUNPATH)\\)\\s+[^\\[]*\\[(.*)\\]$");
   private static final Pattern BUILD_ID = Pattern.compile("Build ID: ([0-9a-f]+)");
 
   static boolean available() {
@@ -47,9 +56,10 @@ record Readelf(
   }
 
   static Readelf of(Path file) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("readelf", "-W", "-S", "-l", "-d", "-n", file.toString())
-        .redirectError(ProcessBuilder.Redirect.DISCARD)
-        .start();
+    Process p =
+        new ProcessBuilder("readelf", "-W", "-S", "-l", "-d", "-n", file.toString())
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(30, TimeUnit.SECONDS)) {
       p.destroyForcibly();
@@ -79,14 +89,25 @@ record Readelf(
       }
       Matcher m;
       if (inSections && (m = SECTION.matcher(line)).matches()) {
-        sections.add(new Sec(Integer.parseInt(m.group(1)), m.group(2).strip(), m.group(3),
-            Long.parseUnsignedLong(m.group(4), 16), Long.parseUnsignedLong(m.group(5), 16),
-            Long.parseUnsignedLong(m.group(6), 16)));
+        sections.add(
+            new Sec(
+                Integer.parseInt(m.group(1)),
+                m.group(2).strip(),
+                m.group(3),
+                Long.parseUnsignedLong(m.group(4), 16),
+                Long.parseUnsignedLong(m.group(5), 16),
+                Long.parseUnsignedLong(m.group(6), 16)));
       } else if (inSegments && (m = SEGMENT.matcher(line)).matches()) {
-        segments.add(new Seg(m.group(1), Long.parseUnsignedLong(m.group(2), 16),
-            Long.parseUnsignedLong(m.group(3), 16), Long.parseUnsignedLong(m.group(4), 16),
-            Long.parseUnsignedLong(m.group(5), 16), Long.parseUnsignedLong(m.group(6), 16),
-            m.group(7), Long.parseUnsignedLong(m.group(8), 16)));
+        segments.add(
+            new Seg(
+                m.group(1),
+                Long.parseUnsignedLong(m.group(2), 16),
+                Long.parseUnsignedLong(m.group(3), 16),
+                Long.parseUnsignedLong(m.group(4), 16),
+                Long.parseUnsignedLong(m.group(5), 16),
+                Long.parseUnsignedLong(m.group(6), 16),
+                m.group(7),
+                Long.parseUnsignedLong(m.group(8), 16)));
       } else if ((m = INTERP.matcher(line)).find()) {
         interp = m.group(1);
       } else if ((m = DYN.matcher(line)).matches()) {

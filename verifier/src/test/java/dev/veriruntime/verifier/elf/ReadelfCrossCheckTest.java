@@ -99,38 +99,50 @@ class ReadelfCrossCheckTest {
         }
       }
     }
-    System.out.printf("readelf cross-check: %d files, %d sections, %d segments%n",
+    System.out.printf(
+        "readelf cross-check: %d files, %d sections, %d segments%n",
         sample.size(), sections, segments);
     assertThat(mismatches).isEmpty();
   }
 
   static void compare(Path file, ElfFile elf, Readelf expected, List<String> out) {
     if (expected.sections().size() != elf.sections().size()) {
-      out.add(file + ": " + elf.sections().size() + " sections, readelf "
-          + expected.sections().size());
+      out.add(
+          file + ": " + elf.sections().size() + " sections, readelf " + expected.sections().size());
     } else {
       for (int i = 0; i < elf.sections().size(); i++) {
         Section s = elf.sections().get(i);
         Readelf.Sec e = expected.sections().get(i);
         boolean typeKnown = !s.typeName().startsWith("0x");
-        if (!s.name().equals(e.name()) || (typeKnown && !s.typeName().equals(e.type()))
-            || s.offset() != e.offset() || s.size() != e.size() || s.address() != e.address()) {
+        if (!s.name().equals(e.name())
+            || (typeKnown && !s.typeName().equals(e.type()))
+            || s.offset() != e.offset()
+            || s.size() != e.size()
+            || s.address() != e.address()) {
           out.add(file + ": section " + i + " " + s + " vs readelf " + e);
         }
       }
     }
     if (expected.segments().size() != elf.programHeaders().size()) {
-      out.add(file + ": " + elf.programHeaders().size() + " segments, readelf "
-          + expected.segments().size());
+      out.add(
+          file
+              + ": "
+              + elf.programHeaders().size()
+              + " segments, readelf "
+              + expected.segments().size());
     } else {
       for (int i = 0; i < elf.programHeaders().size(); i++) {
         ProgramHeader p = elf.programHeaders().get(i);
         Readelf.Seg e = expected.segments().get(i);
         boolean typeKnown = !p.typeName().startsWith("0x");
-        if ((typeKnown && !p.typeName().equals(e.type())) || p.offset() != e.offset()
-            || p.virtualAddress() != e.vaddr() || p.physicalAddress() != e.paddr()
-            || p.fileSize() != e.filesz() || p.memorySize() != e.memsz()
-            || !p.flagString().equals(e.flags()) || p.align() != e.align()) {
+        if ((typeKnown && !p.typeName().equals(e.type()))
+            || p.offset() != e.offset()
+            || p.virtualAddress() != e.vaddr()
+            || p.physicalAddress() != e.paddr()
+            || p.fileSize() != e.filesz()
+            || p.memorySize() != e.memsz()
+            || !p.flagString().equals(e.flags())
+            || p.align() != e.align()) {
           out.add(file + ": segment " + i + " " + p + " vs readelf " + e);
         }
       }

@@ -16,7 +16,8 @@ class ShebangTest {
     assertThat(parse("#!/bin/sh\necho hi\n")).contains(new Shebang("/bin/sh", Optional.empty()));
     assertThat(parse("#! /usr/bin/env python3 -u -W x\n"))
         .contains(new Shebang("/usr/bin/env", Optional.of("python3 -u -W x")));
-    assertThat(parse("#!/bin/bash\t-e  \r\n")).contains(new Shebang("/bin/bash", Optional.of("-e")));
+    assertThat(parse("#!/bin/bash\t-e  \r\n"))
+        .contains(new Shebang("/bin/bash", Optional.of("-e")));
   }
 
   @Test

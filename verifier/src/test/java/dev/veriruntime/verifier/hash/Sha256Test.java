@@ -37,7 +37,10 @@ class Sha256Test {
     Random random = new Random(7);
     int mib = 1 << 20;
     int chunk = (int) Sha256.MAP_CHUNK;
-    for (int size : new int[] {0, 1, 4095, mib - 1, mib, mib + 1, 3 * mib + 17, chunk, chunk + 1, 2 * chunk + 4097}) {
+    for (int size :
+        new int[] {
+          0, 1, 4095, mib - 1, mib, mib + 1, 3 * mib + 17, chunk, chunk + 1, 2 * chunk + 4097
+        }) {
       byte[] data = new byte[size];
       random.nextBytes(data);
       Path file = Files.write(tmp.resolve("f" + size), data);
@@ -61,7 +64,8 @@ class Sha256Test {
     try (FileChannel ch = FileChannel.open(file)) {
       assertThat(Sha256.hex(ch)).isEqualTo(Sha256.hex(Sha256.digest(data)));
       // Without the release, the chunks stay mapped (and resident) until a garbage collection.
-      assertThat(Files.readAllLines(Path.of("/proc/self/maps"))).noneMatch(l -> l.endsWith(file.toString()));
+      assertThat(Files.readAllLines(Path.of("/proc/self/maps")))
+          .noneMatch(l -> l.endsWith(file.toString()));
     }
   }
 
@@ -102,42 +106,43 @@ class Sha256Test {
     new Random(5).nextBytes(data);
     Path file = Files.write(tmp.resolve("shrinking"), data);
     java.security.MessageDigest sha = Sha256.newDigest();
-    java.security.MessageDigest truncating = new java.security.MessageDigest("SHA-256") {
-      boolean truncated;
+    java.security.MessageDigest truncating =
+        new java.security.MessageDigest("SHA-256") {
+          boolean truncated;
 
-      @Override
-      protected void engineUpdate(byte input) {
-        sha.update(input);
-      }
-
-      @Override
-      protected void engineUpdate(byte[] input, int offset, int len) {
-        sha.update(input, offset, len);
-      }
-
-      @Override
-      protected void engineUpdate(ByteBuffer input) {
-        if (!truncated) {
-          truncated = true;
-          try (FileChannel w = FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-            w.truncate(0);
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+          @Override
+          protected void engineUpdate(byte input) {
+            sha.update(input);
           }
-        }
-        sha.update(input);
-      }
 
-      @Override
-      protected byte[] engineDigest() {
-        return sha.digest();
-      }
+          @Override
+          protected void engineUpdate(byte[] input, int offset, int len) {
+            sha.update(input, offset, len);
+          }
 
-      @Override
-      protected void engineReset() {
-        sha.reset();
-      }
-    };
+          @Override
+          protected void engineUpdate(ByteBuffer input) {
+            if (!truncated) {
+              truncated = true;
+              try (FileChannel w = FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                w.truncate(0);
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            }
+            sha.update(input);
+          }
+
+          @Override
+          protected byte[] engineDigest() {
+            return sha.digest();
+          }
+
+          @Override
+          protected void engineReset() {
+            sha.reset();
+          }
+        };
     try (FileChannel ch = FileChannel.open(file)) {
       assertThatThrownBy(() -> Sha256.update(truncating, ch, 0, data.length))
           .isInstanceOf(java.io.IOException.class)

@@ -19,17 +19,24 @@ class PackageDatabaseTest {
     Path info = Files.createDirectories(dir.resolve("info"));
     Path file = dir.resolve("tool");
     Files.write(file, new byte[] {1, 2, 3});
-    String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {1, 2, 3}));
+    String md5 =
+        HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {1, 2, 3}));
     Files.writeString(info.resolve("coreutils.md5sums"), md5 + "  bin/tool\nnot a line\n");
-    Files.writeString(info.resolve("libfoo1:amd64.md5sums"), md5 + "  usr/lib/x86_64-linux-gnu/lib foo.so\n");
+    Files.writeString(
+        info.resolve("libfoo1:amd64.md5sums"), md5 + "  usr/lib/x86_64-linux-gnu/lib foo.so\n");
 
     PackageDatabase db = PackageDatabase.load(info);
 
     assertThat(db.size()).isEqualTo(2);
-    assertThat(db.lookup("/usr/bin/tool")).get().extracting(PackageDatabase.PackageFile::packageName).isEqualTo("coreutils");
+    assertThat(db.lookup("/usr/bin/tool"))
+        .get()
+        .extracting(PackageDatabase.PackageFile::packageName)
+        .isEqualTo("coreutils");
     assertThat(db.lookup("/bin/tool")).isPresent();
-    assertThat(db.lookup("/usr/lib/x86_64-linux-gnu/lib foo.so")).get()
-        .extracting(PackageDatabase.PackageFile::packageName).isEqualTo("libfoo1");
+    assertThat(db.lookup("/usr/lib/x86_64-linux-gnu/lib foo.so"))
+        .get()
+        .extracting(PackageDatabase.PackageFile::packageName)
+        .isEqualTo("libfoo1");
     assertThat(db.lookup("/usr/bin/other")).isEmpty();
 
     try (FileChannel ch = FileChannel.open(file)) {
@@ -47,49 +54,83 @@ class PackageDatabaseTest {
     Path info = Files.createDirectories(dir.resolve("info"));
     String a = "0".repeat(32);
     String b = "1".repeat(32);
-    Files.writeString(info.resolve("tool.md5sums"), a + "  bin/tool\n" + a + "  usr/share/doc/tool/README\n");
+    Files.writeString(
+        info.resolve("tool.md5sums"), a + "  bin/tool\n" + a + "  usr/share/doc/tool/README\n");
     Files.writeString(info.resolve("old.md5sums"), a + "  usr/bin/old\n");
     Files.writeString(info.resolve("moved.md5sums"), a + "  usr/bin/moved\n");
     PackageDatabase before = PackageDatabase.load(info);
 
-    Files.writeString(info.resolve("tool.md5sums"), b.toUpperCase() + "  bin/tool\n" + a + "  usr/share/doc/tool/README\n"
-        + a + "  usr/bin/tool-new\n");
+    Files.writeString(
+        info.resolve("tool.md5sums"),
+        b.toUpperCase()
+            + "  bin/tool\n"
+            + a
+            + "  usr/share/doc/tool/README\n"
+            + a
+            + "  usr/bin/tool-new\n");
     Files.delete(info.resolve("old.md5sums"));
     Files.delete(info.resolve("moved.md5sums"));
     Files.writeString(info.resolve("other.md5sums"), a + "  usr/bin/moved\n");
     PackageDatabase after = PackageDatabase.load(info);
 
     PackageDatabase.Changes changes = after.changesFrom(before);
-    assertThat(changes.paths()).containsExactly("/usr/bin/old", "/usr/bin/tool", "/usr/bin/tool-new");
+    assertThat(changes.paths())
+        .containsExactly("/usr/bin/old", "/usr/bin/tool", "/usr/bin/tool-new");
     assertThat(changes.packages()).containsExactly("old", "tool");
     assertThat(changes.affects("/bin/tool")).as("merged-/usr alias").isTrue();
     assertThat(changes.affects("/usr/bin/moved")).as("same checksum, other package").isFalse();
     assertThat(changes.affects("/usr/share/doc/tool/README")).isFalse();
     assertThat(before.changesFrom(before).isEmpty()).isTrue();
-    assertThat(before.lookup("/usr/bin/tool")).get().extracting(PackageDatabase.PackageFile::md5).isEqualTo(a);
+    assertThat(before.lookup("/usr/bin/tool"))
+        .get()
+        .extracting(PackageDatabase.PackageFile::md5)
+        .isEqualTo(a);
   }
 
   @Test
   void findsThePackageCommandAnUnknownFileIsACopyOf() throws Exception {
     Path info = Files.createDirectories(dir.resolve("info"));
-    Path tool = Files.write(Files.createDirectories(dir.resolve("usr/bin")).resolve("tool"), new byte[] {1, 2, 3});
+    Path tool =
+        Files.write(
+            Files.createDirectories(dir.resolve("usr/bin")).resolve("tool"), new byte[] {1, 2, 3});
     Path twin = Files.write(dir.resolve("usr/bin/tool-1.0"), new byte[] {1, 2, 3});
-    Path doc = Files.write(Files.createDirectories(dir.resolve("usr/share/doc")).resolve("readme"), new byte[] {4, 5});
-    String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {1, 2, 3}));
-    String docMd5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {4, 5}));
-    Files.writeString(info.resolve("tool.md5sums"),
-        md5 + "  " + twin.toString().substring(1) + "\n" + md5 + "  " + tool.toString().substring(1) + "\n"
-            + docMd5 + "  " + doc.toString().substring(1) + "\n");
+    Path doc =
+        Files.write(
+            Files.createDirectories(dir.resolve("usr/share/doc")).resolve("readme"),
+            new byte[] {4, 5});
+    String md5 =
+        HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {1, 2, 3}));
+    String docMd5 =
+        HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {4, 5}));
+    Files.writeString(
+        info.resolve("tool.md5sums"),
+        md5
+            + "  "
+            + twin.toString().substring(1)
+            + "\n"
+            + md5
+            + "  "
+            + tool.toString().substring(1)
+            + "\n"
+            + docMd5
+            + "  "
+            + doc.toString().substring(1)
+            + "\n");
     PackageDatabase db = PackageDatabase.load(info);
 
     Path copy = Files.write(dir.resolve("sshd"), new byte[] {1, 2, 3});
     try (FileChannel ch = FileChannel.open(copy)) {
-      assertThat(db.executableWithSameContent(ch)).get().extracting(PackageDatabase.PackageFile::path)
-          .as("the shorter of two identical commands").isEqualTo(tool.toString());
+      assertThat(db.executableWithSameContent(ch))
+          .get()
+          .extracting(PackageDatabase.PackageFile::path)
+          .as("the shorter of two identical commands")
+          .isEqualTo(tool.toString());
     }
     Path docCopy = Files.write(dir.resolve("notes"), new byte[] {4, 5});
     try (FileChannel ch = FileChannel.open(docCopy)) {
-      assertThat(db.executableWithSameContent(ch)).as("only commands (bin, sbin) are indexed").isEmpty();
+      assertThat(db.executableWithSameContent(ch))
+          .as("only commands (bin, sbin) are indexed")
+          .isEmpty();
     }
     Path other = Files.write(dir.resolve("other"), new byte[] {1, 2, 4});
     try (FileChannel ch = FileChannel.open(other)) {

@@ -18,13 +18,18 @@ class ExecutableVerifierTest {
   @Test
   void cachingRemembersByIdentityUntilCleared() throws Exception {
     Path bin = Files.copy(Path.of("/usr/bin/true"), dir.resolve("tool"));
-    ExecutableVerifier real = ExecutableVerifier.of(
-        new BinaryVerifier(ReferenceStore.empty(), Clock.systemUTC(), BinaryVerifier.Options.defaults()));
+    ExecutableVerifier real =
+        ExecutableVerifier.of(
+            new BinaryVerifier(
+                ReferenceStore.empty(), Clock.systemUTC(), BinaryVerifier.Options.defaults()));
     AtomicInteger calls = new AtomicInteger();
-    ExecutableVerifier.Caching cache = ExecutableVerifier.caching((ch, stat, display) -> {
-      calls.incrementAndGet();
-      return real.verify(ch, stat, display);
-    }, 16);
+    ExecutableVerifier.Caching cache =
+        ExecutableVerifier.caching(
+            (ch, stat, display) -> {
+              calls.incrementAndGet();
+              return real.verify(ch, stat, display);
+            },
+            16);
 
     try (FileChannel ch = FileChannel.open(bin)) {
       cache.verify(ch, bin, bin.toString());

@@ -185,7 +185,12 @@ class MappingAnalyzerTest {
         new DependencyClosure(
             List.of(
                 new ResolvedLibrary(
-                    "/opt/app/plugin.so", "/opt/app/plugin.so", DEV, 30, "/usr/bin/app", "LD_PRELOAD")),
+                    "/opt/app/plugin.so",
+                    "/opt/app/plugin.so",
+                    DEV,
+                    30,
+                    "/usr/bin/app",
+                    "LD_PRELOAD")),
             List.of());
     MappingAnalyzer.Analysis preload =
         analyze(

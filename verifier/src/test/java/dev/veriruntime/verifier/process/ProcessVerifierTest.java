@@ -409,7 +409,8 @@ class ProcessVerifierTest {
     // sh forks a child and becomes sleep, which never reaps it. The child exits only after the
     // exec: a child that exits at once may be reaped by sh itself, and then there is no zombie.
     Process parent =
-        new ProcessBuilder("/bin/sh", "-c", "sh -c 'sleep 1; exit 0' & echo $!; exec sleep 30").start();
+        new ProcessBuilder("/bin/sh", "-c", "sh -c 'sleep 1; exit 0' & echo $!; exec sleep 30")
+            .start();
     try {
       int child =
           Integer.parseInt(

@@ -495,7 +495,9 @@ class ReferenceLoaderTest {
         .isTrue();
   }
 
-  /** OpenSSL reads our key files and accepts our signatures: an independent implementation agrees. */
+  /**
+   * OpenSSL reads our key files and accepts our signatures: an independent implementation agrees.
+   */
   @ParameterizedTest
   @EnumSource(KeyType.class)
   void opensslReadsOurKeysAndVerifiesOurSignatures(KeyType type) throws Exception {
@@ -513,10 +515,27 @@ class ReferenceLoaderTest {
     Path sigFile = write("data.sig", key.sign(data));
     List<String> verify =
         type == KeyType.ED25519
-            ? List.of("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub.toString(), "-rawin",
-                "-in", dataFile.toString(), "-sigfile", sigFile.toString())
-            : List.of("openssl", "dgst", "-sha256", "-verify", pub.toString(), "-signature",
-                sigFile.toString(), dataFile.toString());
+            ? List.of(
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                pub.toString(),
+                "-rawin",
+                "-in",
+                dataFile.toString(),
+                "-sigfile",
+                sigFile.toString())
+            : List.of(
+                "openssl",
+                "dgst",
+                "-sha256",
+                "-verify",
+                pub.toString(),
+                "-signature",
+                sigFile.toString(),
+                dataFile.toString());
     run(verify);
     // The same check must fail for other bytes, or it proves nothing.
     data[data.length - 1] ^= 1;
@@ -526,16 +545,24 @@ class ReferenceLoaderTest {
     assertThat(p.waitFor()).isNotZero();
   }
 
-  /** PKCS#8 version 2 (public key included), as BouncyCastle and some tools write it, still loads. */
+  /**
+   * PKCS#8 version 2 (public key included), as BouncyCastle and some tools write it, still loads.
+   */
   @Test
   void ed25519Pkcs8WithPublicKeyLoads() throws Exception {
-    var seed = new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(new java.security.SecureRandom());
-    byte[] v2 = org.bouncycastle.crypto.util.PrivateKeyInfoFactory.createPrivateKeyInfo(seed).getEncoded();
-    Path file = write("v2.key", PemFiles.encode("PRIVATE KEY", v2).getBytes(StandardCharsets.US_ASCII));
+    var seed =
+        new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(
+            new java.security.SecureRandom());
+    byte[] v2 =
+        org.bouncycastle.crypto.util.PrivateKeyInfoFactory.createPrivateKeyInfo(seed).getEncoded();
+    Path file =
+        write("v2.key", PemFiles.encode("PRIVATE KEY", v2).getBytes(StandardCharsets.US_ASCII));
     SigningKey key = SigningKey.load(file);
     assertThat(key.publicKey().spki())
-        .isEqualTo(org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory
-            .createSubjectPublicKeyInfo(seed.generatePublicKey()).getEncoded());
+        .isEqualTo(
+            org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory.createSubjectPublicKeyInfo(
+                    seed.generatePublicKey())
+                .getEncoded());
   }
 
   @Test
