@@ -1,5 +1,6 @@
 package dev.veriruntime.benchmarks;
 
+import dev.veriruntime.agent.Policy;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.RuntimeEvent;
@@ -10,7 +11,6 @@ import dev.veriruntime.pipeline.ExecutableVerification;
 import dev.veriruntime.pipeline.MappingFilter;
 import dev.veriruntime.pipeline.Pipeline;
 import dev.veriruntime.pipeline.PipelineMetrics;
-import dev.veriruntime.pipeline.Policy;
 import dev.veriruntime.pipeline.ProcessTable;
 import dev.veriruntime.pipeline.SinkStage;
 import dev.veriruntime.sinks.EventType;

@@ -1,0 +1,155 @@
+package dev.veriruntime.agent;
+
+import dev.veriruntime.pipeline.Classifier;
+import dev.veriruntime.pipeline.ProcessTable;
+import dev.veriruntime.sinks.EventType;
+import dev.veriruntime.sinks.SecurityEvent;
+import dev.veriruntime.verifier.Finding;
+import dev.veriruntime.verifier.FindingType;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.ScopeStatus;
+import dev.veriruntime.verifier.process.ProcessGoneException;
+import dev.veriruntime.verifier.process.ProcessVerification;
+import dev.veriruntime.verifier.process.ProcessVerifier;
+import dev.veriruntime.verifier.process.ReattestationScheduler;
+import dev.veriruntime.verifier.process.RuntimeStateRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Continuous re-attestation of long-running processes, so a patch made an hour after start is still
+ * found. Each round verifies, in full (VerifyProcess: MEMORY_MAP, MEMORY_CODE...), up to {@code
+ * perRound} tracked processes not yet in the {@link RuntimeStateRegistry}; every second the {@link
+ * ReattestationScheduler} spends its byte budget re-comparing code of known processes. MEMORY_CODE
+ * or MEMORY_MAP failures become RUNTIME_DRIFT; a memory comparison that could not be made becomes
+ * VERIFICATION_DEGRADED, unless the process simply ended meanwhile (a process that is gone has no
+ * code left to check). All work runs on the one injected single-thread scheduler.
+ */
+public final class Reattestation {
+  private final ProcessVerifier verifier;
+  private final ReattestationScheduler scheduler;
+  private final RuntimeStateRegistry registry;
+  private final ProcessTable table;
+  private final Classifier classifier;
+  private final Duration interval;
+  private final int perRound;
+  private final Scheduler worker;
+
+  public Reattestation(
+      ProcessVerifier verifier,
+      ReattestationScheduler scheduler,
+      RuntimeStateRegistry registry,
+      ProcessTable table,
+      Classifier classifier,
+      Duration interval,
+      int perRound,
+      Scheduler worker) {
+    this.verifier = verifier;
+    this.scheduler = scheduler;
+    this.registry = registry;
+    this.table = table;
+    this.classifier = classifier;
+    this.interval = interval;
+    this.perRound = perRound;
+    this.worker = worker;
+  }
+
+  /** Findings as they come; never completes by itself. */
+  public Flux<SecurityEvent> events() {
+    Flux<SecurityEvent> rounds =
+        Flux.interval(interval, interval, worker)
+            .onBackpressureDrop()
+            .concatMapIterable(t -> round());
+    Flux<SecurityEvent> ticks =
+        Flux.interval(Duration.ofSeconds(1), Duration.ofSeconds(1), worker)
+            .onBackpressureDrop()
+            .concatMapIterable(
+                t -> scheduler.tick().stream().flatMap(v -> events(v).stream()).toList());
+    return Flux.merge(rounds, ticks);
+  }
+
+  /** Verifies processes the registry does not know yet. */
+  List<SecurityEvent> round() {
+    List<SecurityEvent> out = new ArrayList<>();
+    int done = 0;
+    for (ProcessTable.Entry e : table.snapshot()) {
+      if (done >= perRound) {
+        break;
+      }
+      if (registry.get(e.pid()).isPresent()) {
+        continue;
+      }
+      try {
+        ProcessVerification v = verifier.verify(e.pid());
+        if (v.findings().stream().anyMatch(f -> f.type() == FindingType.PROCESS_GONE)) {
+          // Ended while it was being verified: what failed before it ended is still drift; what
+          // could not be checked after it ended is no gap (its exec was verified when it happened).
+          table.exited(e.pid());
+          events(v).stream().filter(ev -> ev.type() == EventType.RUNTIME_DRIFT).forEach(out::add);
+          continue;
+        }
+        registry.record(v);
+        out.addAll(events(v));
+        done++;
+      } catch (ProcessGoneException gone) {
+        table.exited(e.pid());
+      } catch (Exception ex) {
+        // kernel threads, unreadable /proc entries: nothing to attest
+      }
+    }
+    return out;
+  }
+
+  /** The events one process verification warrants, if any. */
+  List<SecurityEvent> events(ProcessVerification v) {
+    List<SecurityEvent> out = new ArrayList<>();
+    String exe = v.executable().path();
+    for (Scope scope : List.of(Scope.MEMORY_CODE, Scope.MEMORY_MAP)) {
+      Optional<ScopeResult> r = v.scope(scope);
+      if (r.isEmpty()) {
+        continue;
+      }
+      Map<String, Object> facts = new LinkedHashMap<>();
+      facts.put("scope", scope.name());
+      facts.put("check", "re-attestation");
+      List<Finding> findings = v.findings().stream().filter(f -> f.scope() == scope).toList();
+      if (!findings.isEmpty()) {
+        // The same key as drift seen live (BINARY_DELETED, CODE_MODIFIED...): the finding the
+        // scope's reason quotes ("first: ..."); all of them go out as the event's findings.
+        String why = r.get().reason();
+        Finding quoted =
+            findings.stream()
+                .filter(f -> why.contains(f.reason()))
+                .findFirst()
+                .orElse(findings.get(0));
+        facts.put("finding", quoted.type().name());
+      }
+      if (r.get().status() == ScopeStatus.FAILED) {
+        out.add(
+            classifier.drift(
+                v.pid(),
+                exe,
+                v.executable().identity(),
+                v.executable().sha256(),
+                "running process " + exe + ": " + scope + " failed: " + r.get().reason(),
+                facts,
+                findings));
+      } else if (r.get().status() == ScopeStatus.NOT_VERIFIED && scope == Scope.MEMORY_CODE) {
+        out.add(
+            classifier.degraded(
+                v.pid(),
+                "running process " + exe + ": " + scope + " not verified: " + r.get().reason(),
+                facts,
+                findings));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,106 @@
+package dev.veriruntime.cli;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The module direction, checked on the product's classes (tests excluded): cli → agent → {pipeline,
+ * api} → {verifier, ingest, sinks}, no package cycles anywhere, and native code behind one door.
+ * This module's test classpath holds every module, so one test sees them all.
+ */
+class ArchitectureTest {
+  private static final String ROOT = "dev.veriruntime";
+  private static JavaClasses product;
+
+  @BeforeAll
+  static void importProduct() {
+    product =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            // Other modules arrive as jars; their test-jars hold test code, not product.
+            .withImportOption(location -> !location.contains("-tests.jar"))
+            .importPackages(ROOT);
+  }
+
+  private static ArchRule module(String name, String... mustNotUse) {
+    String[] packages = new String[mustNotUse.length];
+    for (int i = 0; i < mustNotUse.length; i++) {
+      packages[i] =
+          mustNotUse[i].contains(".") ? mustNotUse[i] + ".." : ROOT + "." + mustNotUse[i] + "..";
+    }
+    return noClasses()
+        .that()
+        .resideInAPackage(ROOT + "." + name + "..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(packages)
+        .because(name + " must never depend on " + String.join(", ", mustNotUse));
+  }
+
+  @Test
+  void verifierIsPure() {
+    module(
+            "verifier",
+            "ingest",
+            "sinks",
+            "pipeline",
+            "agent",
+            "api",
+            "cli",
+            "reactor",
+            "jnr",
+            "io.netty")
+        .check(product);
+  }
+
+  @Test
+  void ingestAndSinksStandAlone() {
+    module("ingest", "verifier", "sinks", "pipeline", "agent", "api", "cli").check(product);
+    module("sinks", "verifier", "ingest", "pipeline", "agent", "api", "cli").check(product);
+  }
+
+  @Test
+  void pipelineKnowsNoDaemonApiOrCli() {
+    module("pipeline", "agent", "api", "cli").check(product);
+  }
+
+  @Test
+  void apiDependsOnTheVerifierOnly() {
+    module("api", "ingest", "sinks", "pipeline", "agent", "cli").check(product);
+  }
+
+  @Test
+  void agentKnowsNoCli() {
+    module("agent", "cli").check(product);
+  }
+
+  @Test
+  void nativeCodeHasOneDoor() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(ROOT + ".ingest.kernel..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("jnr..")
+        .because("every jnr-ffi interface and pointer lives in dev.veriruntime.ingest.kernel")
+        .check(product);
+  }
+
+  @Test
+  void noPackageCycles() {
+    // The verifier's own packages join this check once its elf/ and reference/ cycles are gone.
+    JavaClasses outsideVerifier =
+        product.that(
+            DescribedPredicate.not(JavaClass.Predicates.resideInAPackage(ROOT + ".verifier..")));
+    slices().matching(ROOT + ".(**)").should().beFreeOfCycles().check(outsideVerifier);
+  }
+}
