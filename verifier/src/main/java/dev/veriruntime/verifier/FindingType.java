@@ -31,5 +31,11 @@ public enum FindingType {
   PROCESS_GONE,
   READ_REFUSED,
   /** A note, not a failure: runs or maps the previous version of an upgraded package's file. */
-  PREVIOUS_PACKAGE_VERSION
+  PREVIOUS_PACKAGE_VERSION,
+  // Build lineage
+  /**
+   * Inside a lineage root, the file has no valid lineage: no verified toolchain process wrote it
+   * (copied, downloaded) or something changed it after the toolchain was done (patched).
+   */
+  LINEAGE_BROKEN
 }

@@ -16,5 +16,13 @@ public enum Scope {
   /** Code bytes in memory equal the file's bytes at the same offsets. */
   MEMORY_CODE,
   /** The reference that vouched for the binary came from a signature-verified source. */
-  SIGNATURE
+  SIGNATURE,
+  /**
+   * Build lineage: the file was written by verified toolchain processes (compiler, assembler,
+   * linker) inside a configured lineage root and by nothing else since (its kernel identity is the
+   * one recorded when the writer finished). The reason names the chain of processes. Lineage
+   * answers only "no reference knows this file": it never makes {@link #DISK_HASH} or {@link
+   * #SIGNATURE} verified and never stands in for a signature (see {@link Verdict#decideByLineage}).
+   */
+  LINEAGE
 }

@@ -30,4 +30,38 @@ public enum Verdict {
     }
     return VERIFIED;
   }
+
+  /**
+   * The scopes only a reference can answer (there is nothing to compare the bytes, sections or
+   * signature with): for a file trusted by its build lineage they stay NOT_VERIFIED and are not
+   * what its verdict rests on.
+   */
+  public static final java.util.Set<Scope> REFERENCE_ONLY_SCOPES =
+      java.util.Set.copyOf(
+          java.util.EnumSet.of(Scope.DISK_HASH, Scope.ELF_SECTIONS, Scope.SIGNATURE));
+
+  /**
+   * The verdict for a file no reference knows, when its build lineage is the trust anchor: FAILED
+   * if any scope failed; UNKNOWN unless {@link Scope#LINEAGE} was verified; DEGRADED if any other
+   * scope outside {@link #REFERENCE_ONLY_SCOPES} was not verified; else VERIFIED. Never silent
+   * success: the coverage still shows DISK_HASH and SIGNATURE as NOT_VERIFIED, and LINEAGE names
+   * the chain.
+   */
+  public static Verdict decideByLineage(Coverage coverage) {
+    if (coverage.anyFailed()) {
+      return FAILED;
+    }
+    boolean lineage =
+        coverage.get(Scope.LINEAGE).map(r -> r.status() == ScopeStatus.VERIFIED).orElse(false);
+    if (!lineage) {
+      return UNKNOWN;
+    }
+    boolean missing =
+        coverage.results().values().stream()
+            .anyMatch(
+                r ->
+                    r.status() == ScopeStatus.NOT_VERIFIED
+                        && !REFERENCE_ONLY_SCOPES.contains(r.scope()));
+    return missing ? DEGRADED : VERIFIED;
+  }
 }
