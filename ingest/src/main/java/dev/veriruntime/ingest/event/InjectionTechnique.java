@@ -9,5 +9,10 @@ public enum InjectionTechnique {
   PTRACE_POKEUSER,
   PTRACE_SETREGS,
   PTRACE_SETREGSET,
-  PROCESS_VM_WRITEV
+  PROCESS_VM_WRITEV,
+  /**
+   * {@code /proc/PID/mem} (or {@code /proc/PID/task/TID/mem}) of another process opened for
+   * writing.
+   */
+  PROC_PID_MEM
 }
