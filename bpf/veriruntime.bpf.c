@@ -25,6 +25,7 @@ const volatile __u32 vr_agent_tgid = 0;    /* our own process: its events are no
 const volatile __u32 vr_trace_mmap = 1;    /* mmap/mprotect programs report anything */
 const volatile __u32 vr_trace_injection = 1;
 const volatile __u32 vr_trace_writes = 1;  /* writes into files in vr_watched_files */
+const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain processes (build lineage) */
 
 #define VR_RINGBUF_DEFAULT_BYTES (16 * 1024 * 1024)
 #define VR_PATH_DEPTH 48 /* dentries plus mount crossings walked per path */
@@ -38,6 +39,11 @@ const volatile __u32 vr_trace_writes = 1;  /* writes into files in vr_watched_fi
 #define VR_WAKE BPF_RB_FORCE_WAKEUP
 #define VR_VERIFIED_MAX 8192
 #define VR_WATCHED_MAX 16384
+#define VR_TOOLCHAIN_EXES_MAX 4096
+#define VR_TOOLCHAIN_TASKS_MAX 16384
+#define VR_LINEAGE_PENDING_MAX 65536
+#define S_IFMT 0170000
+#define S_IFREG 0100000
 
 #define PROT_EXEC 0x4
 #define MAP_ANONYMOUS 0x20
@@ -170,6 +176,43 @@ struct {
 	__type(value, __u32);
 } vr_watched_files SEC(".maps");
 
+/* Build lineage. The agent puts the identities of verified toolchain executables (compilers,
+ * assemblers, linkers) in vr_toolchain_exes; an exec of one marks the process in
+ * vr_toolchain_tasks. A marked process's opens for writing of regular files are reported and
+ * remembered in vr_lineage_pending until the process is done (exit, or exec of something else),
+ * when each file's final identity is reported: the linker's chmod after close is then included.
+ * Everyone else pays one lookup of vr_toolchain_tasks per open for writing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VR_TOOLCHAIN_EXES_MAX);
+	__type(key, struct vr_file_key);
+	__type(value, __u32);
+} vr_toolchain_exes SEC(".maps");
+
+/* LRU: a process whose exit was missed must not leak an entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VR_TOOLCHAIN_TASKS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} vr_toolchain_tasks SEC(".maps");
+
+/* The inode is kept as a number to re-read its identity when the writer is done; it is checked
+ * against the key (device, inode number, still linked) before anything is reported. LRU: an
+ * evicted file only loses its lineage (it is then reported as it would be without lineage). */
+struct vr_lineage_pending {
+	__u64 inode; /* struct inode * */
+	__u32 tgid;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VR_LINEAGE_PENDING_MAX);
+	__type(key, struct vr_watch_key);
+	__type(value, struct vr_lineage_pending);
+} vr_lineage_pending SEC(".maps");
+
 /* Path assembly area: the path is written right to left into the first VR_PATH_LEN bytes; the
  * second half only exists so that masked offset + masked length always stays inside the value. */
 struct vr_scratch {
@@ -198,6 +241,7 @@ struct vr_btf_anchor {
 	struct vr_file_write file_write;
 	struct vr_watch_key watch_key;
 	struct vr_counter counter;
+	struct vr_lineage_pending lineage_pending;
 };
 const volatile struct vr_btf_anchor *const volatile vr_btf_anchor __attribute__((unused));
 
@@ -450,6 +494,113 @@ static __always_inline struct file *fd_to_file(struct task_struct *task, int fd)
 	return f;
 }
 
+/* The identity of an inode without its struct file (a toolchain write that is done). */
+static __always_inline void fill_inode(struct vr_file *out, struct inode *inode)
+{
+	struct super_block *sb = BPF_CORE_READ(inode, i_sb);
+	__u32 mode = BPF_CORE_READ(inode, i_mode);
+
+	out->dev = BPF_CORE_READ(sb, s_dev);
+	out->magic = (__u32)BPF_CORE_READ(sb, s_magic);
+	out->ino = BPF_CORE_READ(inode, i_ino);
+	out->ctime_ns = inode_ctime_ns(inode);
+	out->size = BPF_CORE_READ(inode, i_size);
+	out->nlink = BPF_CORE_READ(inode, i_nlink);
+	out->mode = mode;
+	out->flags = (out->nlink == 0 ? VR_FILE_DELETED : 0) | (mode & S_ISUID ? VR_FILE_SETUID : 0) |
+		     (mode & S_ISGID ? VR_FILE_SETGID : 0);
+}
+
+/* One VR_KIND_TOOLCHAIN_WRITE record. f is null for VR_WRITE_DONE (no path then). */
+static __always_inline void emit_toolchain_write(__u32 operation, struct file *f,
+						 struct inode *inode, __s32 fd, __u64 arg)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct vr_file_write *e = reserve(VR_KIND_TOOLCHAIN_WRITE, sizeof(*e));
+	struct file *exe;
+
+	if (!e)
+		return;
+	fill_header(&e->hdr, VR_KIND_TOOLCHAIN_WRITE, sizeof(*e));
+	e->operation = operation;
+	e->fd = fd;
+	e->watch = 0;
+	e->_pad = 0;
+	e->arg = arg;
+	fill_inode(&e->file, inode);
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	if (exe)
+		fill_file(&e->writer, exe);
+	else
+		__builtin_memset(&e->writer, 0, sizeof(e->writer));
+	e->_pad2 = 0;
+	e->path_flags = 0;
+	if (f) {
+		e->path_len = resolve_path(f, e->path, &e->path_flags);
+	} else {
+		e->path[0] = '\0';
+		e->path_len = 0;
+		e->path_flags = VR_PATH_UNRESOLVED;
+	}
+	bpf_ringbuf_submit(e, VR_WAKE);
+}
+
+struct bpf_map; /* opaque: only passed back to helpers */
+
+struct vr_lineage_done {
+	__u32 tgid;
+	__u32 reported;
+};
+
+/* bpf_for_each_map_elem callback: the final identity of each file the process wrote. */
+static long finish_toolchain_write(struct bpf_map *map, struct vr_watch_key *key,
+				   struct vr_lineage_pending *p, struct vr_lineage_done *done)
+{
+	struct inode *inode;
+
+	if (p->tgid != done->tgid)
+		return 0;
+	inode = (struct inode *)p->inode;
+	/* Still the very inode (not freed and reused) and still linked: else nothing to trust. */
+	if (BPF_CORE_READ(inode, i_ino) == key->ino && BPF_CORE_READ(inode, i_sb, s_dev) == key->dev &&
+	    BPF_CORE_READ(inode, i_nlink) > 0) {
+		emit_toolchain_write(VR_WRITE_DONE, NULL, inode, -1, 0);
+		done->reported++;
+	}
+	bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+/* A toolchain process is done (exit, or exec of another image): report its files' final
+ * identities and forget the process. Others pay one lookup. */
+static __always_inline void toolchain_done(__u32 tgid)
+{
+	struct vr_lineage_done done = {.tgid = tgid};
+
+	if (!bpf_map_lookup_elem(&vr_toolchain_tasks, &tgid))
+		return;
+	bpf_for_each_map_elem(&vr_lineage_pending, finish_toolchain_write, &done, 0);
+	bpf_map_delete_elem(&vr_toolchain_tasks, &tgid);
+}
+
+/* At exec: finishes what the process wrote before (if it was a toolchain process) and marks it
+ * when its new executable is a toolchain executable. Returns whether it is marked. */
+static __always_inline bool mark_toolchain_task(__u32 tgid, struct vr_file *exe)
+{
+	struct vr_file_key key = {};
+	__u32 one = 1;
+
+	toolchain_done(tgid);
+	key.dev = exe->dev;
+	key.ino = exe->ino;
+	key.ctime_ns = exe->ctime_ns;
+	key.size = exe->size;
+	if (!bpf_map_lookup_elem(&vr_toolchain_exes, &key))
+		return false;
+	bpf_map_update_elem(&vr_toolchain_tasks, &tgid, &one, BPF_ANY);
+	return true;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -486,6 +637,8 @@ int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	f = BPF_CORE_READ(bprm, file);
 	if (f) {
 		fill_file(&e->file, f);
+		if (vr_trace_lineage && mark_toolchain_task(e->hdr.tgid, &e->file))
+			e->file.flags |= VR_FILE_TOOLCHAIN;
 		e->path_len = resolve_path(f, e->path, &e->path_flags);
 	} else {
 		__builtin_memset(&e->file, 0, sizeof(e->file));
@@ -520,6 +673,9 @@ int vr_exit(__u64 *ctx)
 	}
 	if (ignored(pid_tgid >> 32))
 		return 0;
+	/* Before the exit record: the agent still knows the process when it reads its files. */
+	if (vr_trace_lineage)
+		toolchain_done(pid_tgid >> 32);
 	e = reserve(VR_KIND_EXIT, sizeof(*e));
 	if (!e)
 		return 0;
@@ -862,6 +1018,27 @@ static __always_inline void watched_write(struct task_struct *task, struct file 
 	bpf_ringbuf_submit(e, VR_WAKE);
 }
 
+/* A regular file opened for writing by a toolchain process: reported now (with its path) and
+ * remembered until the process is done. The lookup of the task is all other writers pay. */
+static __always_inline void toolchain_write(struct file *f, struct inode *inode, __s32 fd,
+					    __u64 flags)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vr_lineage_pending p = {};
+	struct vr_watch_key key = {};
+
+	if (!bpf_map_lookup_elem(&vr_toolchain_tasks, &tgid))
+		return;
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+		return;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	p.inode = (__u64)inode;
+	p.tgid = tgid;
+	bpf_map_update_elem(&vr_lineage_pending, &key, &p, BPF_ANY);
+	emit_toolchain_write(VR_WRITE_OPEN, f, inode, fd, flags);
+}
+
 /* The exit of a successful open-family call that may write: the new descriptor names the file. */
 static __always_inline int exit_open(long ret, __u64 flags)
 {
@@ -884,8 +1061,12 @@ static __always_inline int exit_open(long ret, __u64 flags)
 		return 0;
 	}
 	/* O_TRUNC truncates even without write access; otherwise the open must grant it. */
-	if (vr_trace_writes && ((flags & O_TRUNC) || (BPF_CORE_READ(f, f_mode) & FMODE_WRITE)))
+	if (!(flags & O_TRUNC) && !(BPF_CORE_READ(f, f_mode) & FMODE_WRITE))
+		return 0;
+	if (vr_trace_writes)
 		watched_write(task, f, inode, VR_WRITE_OPEN, ret, flags);
+	if (vr_trace_lineage)
+		toolchain_write(f, inode, ret, flags);
 	return 0;
 }
 

@@ -33,7 +33,8 @@ enum vr_kind {
 	VR_KIND_INJECTION = 5,
 	VR_KIND_MEMFD_CREATE = 6,
 	VR_KIND_FILE_WRITE = 7,
-	VR_KIND_MAX = 8, /* size of the counters map; kinds are < VR_KIND_MAX */
+	VR_KIND_TOOLCHAIN_WRITE = 8, /* struct vr_file_write: a regular file written by a toolchain process */
+	VR_KIND_MAX = 9, /* size of the counters map; kinds are < VR_KIND_MAX */
 };
 
 /* vr_file.flags */
@@ -42,6 +43,7 @@ enum vr_file_flag {
 	VR_FILE_DELETED = 2, /* i_nlink == 0 when the event fired */
 	VR_FILE_SETUID = 4,  /* S_ISUID in i_mode */
 	VR_FILE_SETGID = 8,  /* S_ISGID in i_mode */
+	VR_FILE_TOOLCHAIN = 16, /* exec only: the executable is in vr_toolchain_exes; the task is marked */
 };
 
 /* path_flags of records carrying a dentry-walk path */
@@ -68,6 +70,8 @@ enum vr_injection_technique {
 enum vr_write_op {
 	VR_WRITE_OPEN = 1,      /* open, openat, openat2 or creat with write access or O_TRUNC */
 	VR_WRITE_FTRUNCATE = 2, /* ftruncate(2) succeeded */
+	VR_WRITE_DONE = 3,      /* VR_KIND_TOOLCHAIN_WRITE only: the writer process is done (exit or
+				 * exec); `file` is the file's final identity, fd is -1, no path */
 };
 
 /* Values of vr_watched_files: why the agent watches a file (bits, written by the agent). */
@@ -178,7 +182,10 @@ struct vr_memfd_create {
 };
 
 /* 696 bytes. A file the agent watches (vr_watched_files) was opened for writing or truncated,
- * seen at the exit of the successful syscall through the resulting (or given) descriptor. */
+ * seen at the exit of the successful syscall through the resulting (or given) descriptor.
+ * Also the layout of VR_KIND_TOOLCHAIN_WRITE: a regular file a toolchain process (its task marked
+ * at exec from vr_toolchain_exes) opened for writing (VR_WRITE_OPEN, with path; watch is 0), and
+ * its final identity when that process is done (VR_WRITE_DONE). */
 struct vr_file_write {
 	struct vr_header hdr;
 	__u32 operation;         /* enum vr_write_op */

@@ -9,6 +9,7 @@ import dev.veriruntime.ingest.kernel.BpfMaps;
 import dev.veriruntime.ingest.kernel.BpfObject;
 import dev.veriruntime.ingest.kernel.BpfProgramInfo;
 import dev.veriruntime.ingest.kernel.BpfRingBuffer;
+import dev.veriruntime.ingest.record.WireFormat;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -55,6 +56,7 @@ public final class Probe implements AutoCloseable {
   private final int verifiedFilesFd;
   private final int filteredFd;
   private final int watchedFilesFd;
+  private final int toolchainExesFd;
   private final List<RingBufferReader<?>> readers = new CopyOnWriteArrayList<>();
   private boolean closed;
   private long[] reportedLost = new long[0];
@@ -74,6 +76,10 @@ public final class Probe implements AutoCloseable {
     this.filteredFd = filter == null ? -1 : object.mapFd(filter.filteredCounter());
     ProbeSpec.WriteWatch watch = spec.wiring().writeWatch();
     this.watchedFilesFd = watch == null ? -1 : object.mapFd(watch.watchedFilesMap());
+    this.toolchainExesFd =
+        spec.maps().contains(WireFormat.Maps.TOOLCHAIN_EXES)
+            ? object.mapFd(WireFormat.Maps.TOOLCHAIN_EXES)
+            : -1;
   }
 
   /**
@@ -343,6 +349,44 @@ public final class Probe implements AutoCloseable {
         .order(ByteOrder.nativeOrder())
         .putLong(file.device())
         .putLong(file.inode())
+        .array();
+  }
+
+  /**
+   * Marks {@code executable} as a toolchain executable (compiler, assembler, linker) for build
+   * lineage: every process that executes exactly this identity (device, inode, ctime, size) from
+   * now on is marked in the kernel, and the regular files it opens for writing are reported as
+   * {@link dev.veriruntime.ingest.event.ToolchainWriteEvent}s, with their final identity when it is
+   * done. Only with the {@code vr_trace_lineage} setting on ({@link
+   * WireFormat.Config#TRACE_LINEAGE_SYMBOL}); call it only for executables the caller verified.
+   *
+   * @return false when this probe has no toolchain map
+   * @throws IllegalStateException when closed
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses (E2BIG: map full)
+   */
+  public synchronized boolean markToolchain(FileIdentity executable) {
+    requireOpen();
+    if (toolchainExesFd < 0) {
+      return false;
+    }
+    BpfMaps.update(toolchainExesFd, fileKey(executable), new byte[] {1, 0, 0, 0});
+    return true;
+  }
+
+  /** Stops marking processes of {@code executable}; returns whether it was marked. */
+  public synchronized boolean unmarkToolchain(FileIdentity executable) {
+    requireOpen();
+    return toolchainExesFd >= 0 && BpfMaps.delete(toolchainExesFd, fileKey(executable));
+  }
+
+  /** {@code struct vr_file_key}: dev, ino, ctime_ns, size. */
+  private static byte[] fileKey(FileIdentity file) {
+    return ByteBuffer.allocate(32)
+        .order(ByteOrder.nativeOrder())
+        .putLong(file.device())
+        .putLong(file.inode())
+        .putLong(file.ctimeNanos())
+        .putLong(file.size())
         .array();
   }
 

@@ -12,9 +12,10 @@ public enum EventKind {
   ANONYMOUS_EXEC(4),
   INJECTION(5),
   MEMFD_CREATE(6),
-  FILE_WRITE(7);
+  FILE_WRITE(7),
+  TOOLCHAIN_WRITE(8);
 
-  private static final EventKind[] BY_CODE = new EventKind[8];
+  private static final EventKind[] BY_CODE = new EventKind[9];
 
   static {
     for (EventKind kind : values()) {

@@ -17,6 +17,7 @@ public sealed interface RuntimeEvent
         InjectionEvent,
         MemfdCreateEvent,
         FileWriteEvent,
+        ToolchainWriteEvent,
         LostEvent,
         ScannedProcess {
 

@@ -15,6 +15,7 @@ import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.MemfdCreateEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.TaskContext;
+import dev.veriruntime.ingest.event.ToolchainWriteEvent;
 import dev.veriruntime.ingest.event.WatchReason;
 import java.nio.ByteBuffer;
 
@@ -91,6 +92,7 @@ public final class RecordDecoder {
       case INJECTION -> injection(raw);
       case MEMFD_CREATE -> memfdCreate(raw);
       case FILE_WRITE -> fileWrite(raw);
+      case TOOLCHAIN_WRITE -> toolchainWrite(raw);
     };
   }
 
@@ -103,7 +105,7 @@ public final class RecordDecoder {
       case ANONYMOUS_EXEC -> WireFormat.AnonExec.SIZE;
       case INJECTION -> WireFormat.Injection.SIZE;
       case MEMFD_CREATE -> WireFormat.MemfdCreate.SIZE;
-      case FILE_WRITE -> WireFormat.FileWrite.SIZE;
+      case FILE_WRITE, TOOLCHAIN_WRITE -> WireFormat.FileWrite.SIZE;
     };
   }
 
@@ -276,6 +278,37 @@ public final class RecordDecoder {
         raw.s32(WireFormat.FileWrite.FD),
         raw.s64(WireFormat.FileWrite.ARG),
         WatchReason.of(raw.s32(WireFormat.FileWrite.WATCH)),
+        file(raw, WireFormat.FileWrite.FILE, path, pathFlags),
+        writerExecutable.inode() == 0 ? null : writerExecutable);
+  }
+
+  /** Mirrors C {@code struct vr_file_write} as a {@code VR_KIND_TOOLCHAIN_WRITE} record. */
+  private static ToolchainWriteEvent toolchainWrite(RawRecord raw) throws MalformedRecordException {
+    int pathFlags = raw.s32(WireFormat.FileWrite.PATH_FLAGS);
+    String path =
+        raw.sizedString(
+            WireFormat.FileWrite.PATH,
+            raw.u16(WireFormat.FileWrite.PATH_LEN),
+            WireFormat.FileWrite.PATH_CAPACITY,
+            "path");
+    int code = raw.s32(WireFormat.FileWrite.OPERATION);
+    ToolchainWriteEvent.Phase phase =
+        switch (code) {
+          case WireFormat.WRITE_OPEN -> ToolchainWriteEvent.Phase.OPENED;
+          case WireFormat.WRITE_DONE -> ToolchainWriteEvent.Phase.DONE;
+          default -> throw new MalformedRecordException("unknown toolchain write phase " + code);
+        };
+    int writer = WireFormat.FileWrite.WRITER;
+    FileIdentity writerExecutable =
+        new FileIdentity(
+            raw.s64(writer + WireFormat.File.DEV),
+            raw.s64(writer + WireFormat.File.INO),
+            raw.s64(writer + WireFormat.File.CTIME_NS),
+            raw.s64(writer + WireFormat.File.FILE_SIZE));
+    return new ToolchainWriteEvent(
+        time(raw),
+        task(raw),
+        phase,
         file(raw, WireFormat.FileWrite.FILE, path, pathFlags),
         writerExecutable.inode() == 0 ? null : writerExecutable);
   }

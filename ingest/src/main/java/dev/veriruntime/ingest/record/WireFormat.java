@@ -22,6 +22,9 @@ public final class WireFormat {
   public static final int FILE_SETUID = 4;
   public static final int FILE_SETGID = 8;
 
+  /** Exec records only: the executable is in {@link Maps#TOOLCHAIN_EXES}; the task is marked. */
+  public static final int FILE_TOOLCHAIN = 16;
+
   /** {@code VR_PATH_*} bits of {@code path_flags}. */
   public static final int PATH_TRUNCATED = 1;
 
@@ -44,6 +47,9 @@ public final class WireFormat {
 
   public static final int WRITE_FTRUNCATE = 2;
 
+  /** Toolchain writes only: the writer is done; the record holds the file's final identity. */
+  public static final int WRITE_DONE = 3;
+
   /** {@code enum vr_watch_reason}: bits of the {@link Maps#WATCHED_FILES} value. */
   public static final int WATCH_VERIFIED = 1;
 
@@ -51,7 +57,7 @@ public final class WireFormat {
   public static final int WATCH_SELF = 4;
 
   /** {@code VR_KIND_MAX}: entries in the per-CPU counters map, indexed by kind code. */
-  public static final int KIND_MAX = 8;
+  public static final int KIND_MAX = 9;
 
   private WireFormat() {}
 
@@ -215,11 +221,25 @@ public final class WireFormat {
 
     public static final int TRACE_WRITES = 12;
 
+    /**
+     * {@code __u32 vr_trace_lineage}: 1 enables build lineage (toolchain tasks marked at exec,
+     * their writes reported); 0 (the default) leaves it off.
+     */
+    public static final String TRACE_LINEAGE_SYMBOL = "vr_trace_lineage";
+
+    public static final int TRACE_LINEAGE = 16;
+
     private Config() {}
   }
 
   /** Names of the probe's maps and of the ring buffer's default size. */
   public static final class Maps {
+    /**
+     * {@code BPF_MAP_TYPE_HASH}, key {@code struct vr_file_key}: toolchain executables whose
+     * processes are marked at exec (build lineage). Written by the agent.
+     */
+    public static final String TOOLCHAIN_EXES = "vr_toolchain_exes";
+
     /** {@code BPF_MAP_TYPE_RINGBUF} carrying every record. */
     public static final String EVENTS = "vr_events";
 

@@ -235,7 +235,8 @@ class WireFormatBtfTest {
             EventKind.ANONYMOUS_EXEC, "vr_anon_exec",
             EventKind.INJECTION, "vr_injection",
             EventKind.MEMFD_CREATE, "vr_memfd_create",
-            EventKind.FILE_WRITE, "vr_file_write");
+            EventKind.FILE_WRITE, "vr_file_write",
+            EventKind.TOOLCHAIN_WRITE, "vr_file_write");
     assertThat(structOf).hasSize(EventKind.values().length);
     structOf.forEach(
         (kind, struct) ->
@@ -255,6 +256,8 @@ class WireFormatBtfTest {
         .contains((long) WireFormat.Config.TRACE_INJECTION);
     assertThat(btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_WRITES_SYMBOL))
         .contains((long) WireFormat.Config.TRACE_WRITES);
+    assertThat(btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_LINEAGE_SYMBOL))
+        .contains((long) WireFormat.Config.TRACE_LINEAGE);
   }
 
   @Test
@@ -300,6 +303,10 @@ class WireFormatBtfTest {
     assertThat(enumerator(header, "VR_KIND_FILE_WRITE")).isEqualTo(EventKind.FILE_WRITE.code());
     assertThat(enumerator(header, "VR_WRITE_OPEN")).isEqualTo(WireFormat.WRITE_OPEN);
     assertThat(enumerator(header, "VR_WRITE_FTRUNCATE")).isEqualTo(WireFormat.WRITE_FTRUNCATE);
+    assertThat(enumerator(header, "VR_WRITE_DONE")).isEqualTo(WireFormat.WRITE_DONE);
+    assertThat(enumerator(header, "VR_KIND_TOOLCHAIN_WRITE"))
+        .isEqualTo(EventKind.TOOLCHAIN_WRITE.code());
+    assertThat(enumerator(header, "VR_FILE_TOOLCHAIN")).isEqualTo(WireFormat.FILE_TOOLCHAIN);
     assertThat(enumerator(header, "VR_WATCH_VERIFIED"))
         .isEqualTo(WireFormat.WATCH_VERIFIED)
         .isEqualTo(WatchReason.VERIFIED.bit());

@@ -1,0 +1,165 @@
+package dev.veriruntime.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veriruntime.ingest.event.ExecEvent;
+import dev.veriruntime.ingest.event.FileIdentity;
+import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.ingest.event.ToolchainWriteEvent;
+import dev.veriruntime.ingest.record.WireFormat;
+import dev.veriruntime.ingest.testing.KernelTests;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.Disposable;
+
+/**
+ * Build lineage against the real kernel: a process whose executable is in the toolchain map is
+ * marked at exec, and the regular files it opens for writing are reported when opened and, with
+ * their final identity, when it exits; other processes' writes are not. The "toolchain" is a
+ * private copy of /bin/sh, so compilers run by other tests on this host never match. Needs root and
+ * a BPF-capable kernel.
+ */
+class ToolchainWriteIT {
+  static final Duration WAIT = Duration.ofSeconds(10);
+  @TempDir Path dir;
+  Probe probe;
+  Disposable reading;
+  final List<RuntimeEvent> events = Collections.synchronizedList(new ArrayList<>());
+
+  @BeforeEach
+  void load() {
+    KernelTests.assumeKernel();
+    probe =
+        Probe.load(
+            ProbeSpec.veriRuntime(),
+            new ProbeSettings(
+                ProcessHandle.current().pid(),
+                ProbeSettings.DEFAULT_RING_BUFFER_BYTES,
+                Map.of(WireFormat.Config.TRACE_LINEAGE_SYMBOL, 1L)));
+    reading =
+        EventSource.live(probe)
+            .subscribe(
+                e -> {
+                  if (e instanceof ToolchainWriteEvent || e instanceof ExecEvent) {
+                    events.add(e);
+                  }
+                });
+  }
+
+  @AfterEach
+  void close() {
+    if (reading != null) {
+      reading.dispose();
+    }
+    if (probe != null) {
+      probe.close();
+    }
+  }
+
+  @Test
+  void aToolchainProcesssOutputsAreReportedWithTheirFinalIdentity() throws Exception {
+    Path toolchain = Files.copy(Path.of("/bin/sh").toRealPath(), dir.resolve("fake-ld"));
+    toolchain.toFile().setExecutable(true);
+    assertThat(probe.markToolchain(identity(toolchain))).isTrue();
+    Path out = dir.resolve("a.out");
+    Path input = dir.resolve("input");
+    Files.writeString(input, "source");
+
+    // Written, closed, then chmod-ed by a child before the writer exits, as ld does.
+    long linker =
+        exec(
+            toolchain.toString(),
+            "-c",
+            "echo linked > " + out + "; cat " + input + " >/dev/null; chmod 755 " + out);
+    FileIdentity finalIdentity = identity(out);
+
+    List<ToolchainWriteEvent> writes = await(e -> e.task().tgid() == linker, 2);
+    assertThat(writes)
+        .extracting(ToolchainWriteEvent::phase)
+        .containsExactly(ToolchainWriteEvent.Phase.OPENED, ToolchainWriteEvent.Phase.DONE);
+    ToolchainWriteEvent opened = writes.get(0);
+    assertThat(opened.file().path()).isEqualTo(out.toString());
+    assertThat(opened.file().identity().inode()).isEqualTo(finalIdentity.inode());
+    assertThat(opened.writerExecutable()).isEqualTo(identity(toolchain));
+    ToolchainWriteEvent done = writes.get(1);
+    assertThat(done.file().identity())
+        .as("final identity, after the chmod")
+        .isEqualTo(finalIdentity);
+    assertThat(done.file().path()).isEmpty();
+    assertThat(execs(e -> e.task().tgid() == linker)).isNotEmpty();
+
+    // The same executable unmarked, and an ordinary shell: their writes are not reported. A
+    // marked marker run afterwards proves the ring has caught up.
+    long ordinary = exec("/bin/sh", "-c", "echo x > " + dir.resolve("plain"));
+    assertThat(probe.unmarkToolchain(identity(toolchain))).isTrue();
+    long unmarked = exec(toolchain.toString(), "-c", "echo x > " + dir.resolve("after"));
+    assertThat(probe.markToolchain(identity(toolchain))).isTrue();
+    long marker = exec(toolchain.toString(), "-c", "echo x > " + dir.resolve("marker"));
+    await(e -> e.task().tgid() == marker, 2);
+    assertThat(writes(e -> e.task().tgid() == ordinary)).as("not a toolchain").isEmpty();
+    assertThat(writes(e -> e.task().tgid() == unmarked)).as("unmarked").isEmpty();
+    assertThat(writes(e -> e.task().tgid() == linker))
+        .as("the read-only open of the input is not a write")
+        .hasSize(2);
+  }
+
+  private static long exec(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("%s: %s", List.of(command), output).isZero();
+    return p.pid();
+  }
+
+  private static FileIdentity identity(Path file) throws IOException {
+    Map<String, Object> stat = Files.readAttributes(file, "unix:dev,ino,ctime,size");
+    return new FileIdentity(
+        ProcScanner.kernelDev((Long) stat.get("dev")),
+        (Long) stat.get("ino"),
+        ((FileTime) stat.get("ctime")).to(TimeUnit.NANOSECONDS),
+        (Long) stat.get("size"));
+  }
+
+  private List<ExecEvent> execs(Predicate<ExecEvent> which) {
+    synchronized (events) {
+      return events.stream()
+          .filter(ExecEvent.class::isInstance)
+          .map(ExecEvent.class::cast)
+          .filter(which)
+          .toList();
+    }
+  }
+
+  private List<ToolchainWriteEvent> writes(Predicate<ToolchainWriteEvent> which) {
+    synchronized (events) {
+      return events.stream()
+          .filter(ToolchainWriteEvent.class::isInstance)
+          .map(ToolchainWriteEvent.class::cast)
+          .filter(which)
+          .toList();
+    }
+  }
+
+  private List<ToolchainWriteEvent> await(Predicate<ToolchainWriteEvent> which, int count)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (writes(which).size() < count && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(writes(which)).hasSize(count);
+    return writes(which);
+  }
+}
