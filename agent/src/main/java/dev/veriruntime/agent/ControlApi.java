@@ -31,14 +31,19 @@ import java.util.TreeMap;
  */
 final class ControlApi {
 
-  /** The Health answer. {@code dropped}: loss place to exact count since start. */
+  /**
+   * The Health answer. {@code dropped}: loss place to exact count since start; {@code lineage}:
+   * build-lineage decisions by outcome, files recorded, toolchain executables marked (empty when
+   * lineage is off).
+   */
   record Health(
       Instant startedAt,
       long uptimeSeconds,
       int references,
       ProbeHealth probe,
       List<SinkStats> sinks,
-      Map<String, Long> dropped) {}
+      Map<String, Long> dropped,
+      Map<String, Long> lineage) {}
 
   /** Probe programs attached (by name) and those that failed (name to error). */
   record ProbeHealth(List<String> attached, Map<String, String> failed) {}
@@ -58,14 +63,15 @@ final class ControlApi {
       List<Sink> sinks,
       DropLedger ledger,
       int references,
-      Clock clock) {
+      Clock clock,
+      java.util.function.Supplier<Map<String, Long>> lineage) {
     Instant started = clock.instant();
     return VerifierCoreApi.create(
         processes,
         binaries,
         state,
         journal == null ? null : journal::evidence,
-        () -> health(started, clock, references, probe, sinks, ledger));
+        () -> health(started, clock, references, probe, sinks, ledger, lineage.get()));
   }
 
   private static Health health(
@@ -74,7 +80,8 @@ final class ControlApi {
       int references,
       Probe probe,
       List<Sink> sinks,
-      DropLedger ledger) {
+      DropLedger ledger,
+      Map<String, Long> lineage) {
     Map<String, String> failed = new TreeMap<>();
     for (ProgramAttachment a : probe.attachReport().failed()) {
       failed.put(a.program(), a.error());
@@ -89,7 +96,8 @@ final class ControlApi {
         references,
         probeHealth,
         sinks.stream().map(Sink::stats).toList(),
-        new TreeMap<>(ledger.totals()));
+        new TreeMap<>(ledger.totals()),
+        lineage);
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.veriruntime.ingest.ProbeSpec;
 import dev.veriruntime.ingest.ProcScanner;
 import dev.veriruntime.ingest.ProgramAttachment;
 import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.pipeline.BuildLineage;
 import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.pipeline.DropLedger;
 import dev.veriruntime.pipeline.ExecutableVerification;
@@ -240,7 +241,8 @@ public final class Daemon implements AutoCloseable {
 
     Probe probe;
     try {
-      probe = Probe.load(ProbeSpec.veriRuntime(), probeSettings);
+      probe =
+          Probe.load(ProbeSpec.veriRuntime(), LineageStore.probeSettings(policy, probeSettings));
     } catch (RuntimeException e) {
       sinks.forEach(Sink::close);
       throw e;
@@ -303,6 +305,16 @@ public final class Daemon implements AutoCloseable {
     }
 
     MappingFilter mappingFilter = ProbeMappingFilter.of(probe, registry, err);
+    BuildLineage lineage =
+        LineageStore.start(
+            policy,
+            table,
+            metrics,
+            probe,
+            journal == null ? null : journal.journal(),
+            verifier,
+            clock,
+            err);
     Pipeline pipeline =
         new Pipeline(
             new Pipeline.Components(
@@ -320,7 +332,8 @@ public final class Daemon implements AutoCloseable {
                 timer,
                 gaps,
                 host,
-                mappingFilter));
+                mappingFilter,
+                lineage));
     Map<String, String> tags = new LinkedHashMap<>();
     probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
     SelfIntegrityMonitor monitor =
@@ -342,7 +355,8 @@ public final class Daemon implements AutoCloseable {
               List.copyOf(sinks),
               ledger,
               s.references().size(),
-              clock);
+              clock,
+              LineageStore.counts(lineage));
       try {
         apiServer = ControlApi.serve(api, s.apiSocket());
         err.println("veriruntime: control API on " + apiServer.socket());

@@ -63,6 +63,23 @@ public final class Policy {
   @JsonMerge public Reattestation reattestation = new Reattestation();
   @JsonMerge public Aggregation aggregation = new Aggregation();
   @JsonMerge public Sinks sinks = new Sinks();
+  @JsonMerge public Lineage lineage = new Lineage();
+
+  /**
+   * Build lineage: files written by verified toolchain processes inside these roots, and by nothing
+   * else since, are trusted by their lineage (scope LINEAGE). Off when no root is given.
+   */
+  public static final class Lineage {
+    /** Absolute directories (build trees); {@code watch --lineage-root DIR} adds to them. */
+    public List<String> roots = new ArrayList<>();
+
+    /**
+     * Toolchain executables in addition to the defaults (GCC, binutils, LLVM, Go, Rust): a file
+     * name ({@code my-cc}, matched like the defaults, and only for a verified executable) or {@code
+     * sha256:HEX} (an executable with that digest is a toolchain even without a reference).
+     */
+    public List<String> toolchain = new ArrayList<>();
+  }
 
   /** Bounded parallel verification. */
   public static final class Verification {

@@ -124,6 +124,15 @@ public final class WatchCommand implements Callable<Integer> {
   @Option(names = "--no-api", description = "Do not serve the control API.")
   boolean noApi;
 
+  @Option(
+      names = "--lineage-root",
+      paramLabel = "DIR",
+      description =
+          "Build lineage: trust files that verified toolchain processes (GCC, binutils, LLVM, Go,"
+              + " Rust) wrote under DIR and nothing changed since (scope LINEAGE, journaled, no"
+              + " alert); repeatable; adds to the policy's lineage.roots. Off when none is given.")
+  List<Path> lineageRoots = new ArrayList<>();
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -213,6 +222,13 @@ public final class WatchCommand implements Callable<Integer> {
     }
     if (metricsPort != null) {
       p.sinks.metricsPort = metricsPort;
+    }
+    for (Path root : lineageRoots) {
+      Path dir = root.toAbsolutePath().normalize();
+      if (!java.nio.file.Files.isDirectory(dir)) {
+        throw new CliException(ExitCodes.USAGE, "--lineage-root " + root + ": not a directory");
+      }
+      p.lineage.roots.add(dir.toString());
     }
     return p;
   }

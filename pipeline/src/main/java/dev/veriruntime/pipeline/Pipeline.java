@@ -50,11 +50,50 @@ public final class Pipeline {
       Scheduler timer,
       GapDetector gapDetector,
       String host,
-      MappingFilter mappingFilter) {}
+      MappingFilter mappingFilter,
+      BuildLineage lineage) {
+
+    /** Components without build lineage. */
+    public Components(
+        ExecutableVerification verification,
+        ProcessTable table,
+        Classifier classifier,
+        Set<String> jitAllowance,
+        DropLedger ledger,
+        PipelineMetrics metrics,
+        List<SinkStage.Route> routes,
+        Duration aggregationWindow,
+        int aggregationKeys,
+        Duration dropReportPeriod,
+        int maxInFlight,
+        Scheduler timer,
+        GapDetector gapDetector,
+        String host,
+        MappingFilter mappingFilter) {
+      this(
+          verification,
+          table,
+          classifier,
+          jitAllowance,
+          ledger,
+          metrics,
+          routes,
+          aggregationWindow,
+          aggregationKeys,
+          dropReportPeriod,
+          maxInFlight,
+          timer,
+          gapDetector,
+          host,
+          mappingFilter,
+          BuildLineage.OFF);
+    }
+  }
 
   public Pipeline(Components c) {
-    this.track = new TrackStage(c.table(), c.ledger(), c.metrics());
-    this.verify = new VerifyStage(c.verification(), c.table(), c.metrics(), c.maxInFlight());
+    this.track = new TrackStage(c.table(), c.ledger(), c.metrics(), c.lineage());
+    this.verify =
+        new VerifyStage(c.verification(), c.table(), c.metrics(), c.maxInFlight(), c.lineage());
     this.classify =
         new ClassifyStage(
             c.classifier(),

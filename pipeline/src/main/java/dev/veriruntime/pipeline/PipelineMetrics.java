@@ -24,7 +24,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code veriruntime.package.database.reloads}: new package-database snapshots taken after
  *       the package manager changed it;
  *   <li>{@code veriruntime.package.database.files.changed}: file records those reloads added,
- *       removed or changed.
+ *       removed or changed;
+ *   <li>{@code veriruntime.lineage.decisions{outcome}}: build-lineage decisions inside a lineage
+ *       root (trusted, changed_since_written, no_lineage);
+ *   <li>{@code veriruntime.lineage.files}: final identities of files written by toolchain
+ *       processes.
  * </ul>
  *
  * Thread-safe; meters are created once per tag value and cached.
@@ -97,6 +101,14 @@ public final class PipelineMetrics {
   public void packageDatabaseReloaded(int filesChanged) {
     packageReloads.increment();
     packageFilesChanged.increment(filesChanged);
+  }
+
+  public void lineageDecision(String outcome) {
+    counter("veriruntime.lineage.decisions", "outcome", outcome).increment();
+  }
+
+  public void lineageFile() {
+    counter("veriruntime.lineage.files", "phase", "done").increment();
   }
 
   public void hashed(long bytes) {

@@ -138,6 +138,23 @@ public final class ProcessTable {
     return chain;
   }
 
+  /**
+   * The process and its ancestors, the process first, at most {@code depth} entries (cycle-safe);
+   * empty when the process is not known.
+   */
+  public List<Entry> ancestry(int pid, int depth) {
+    List<Entry> line = new ArrayList<>();
+    Entry e = lookup(pid);
+    while (e != null && line.size() < depth) {
+      line.add(e);
+      if (e.ppid() <= 0 || e.ppid() == e.pid()) {
+        break;
+      }
+      e = lookup(e.ppid());
+    }
+    return line;
+  }
+
   /** Live processes only. */
   public int size() {
     return byPid.size();

@@ -6,6 +6,7 @@ import dev.veriruntime.ingest.event.ExitEvent;
 import dev.veriruntime.ingest.event.LostEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
+import dev.veriruntime.ingest.event.ToolchainWriteEvent;
 import dev.veriruntime.verifier.FileIdentity;
 import java.util.Map;
 import java.util.function.Function;
@@ -15,17 +16,26 @@ import reactor.core.publisher.Flux;
  * Stage 1 (enrich): keeps the {@link ProcessTable} current from exec, exit and scan events, counts
  * every event in, and turns the kernel's lost-record counts into ledger entries (reported as
  * VERIFICATION_DEGRADED by the drop reporter). Events pass through unchanged, except {@link
- * LostEvent}s, which end here.
+ * LostEvent}s and {@link ToolchainWriteEvent}s (handed to the {@link BuildLineage}), which end
+ * here.
  */
 public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<RuntimeEvent>> {
   private final ProcessTable table;
   private final DropLedger ledger;
   private final PipelineMetrics metrics;
+  private final BuildLineage lineage;
 
   public TrackStage(ProcessTable table, DropLedger ledger, PipelineMetrics metrics) {
+    this(table, ledger, metrics, BuildLineage.OFF);
+  }
+
+  /** With build lineage: toolchain writes end here, handed to {@code lineage} in ring order. */
+  public TrackStage(
+      ProcessTable table, DropLedger ledger, PipelineMetrics metrics, BuildLineage lineage) {
     this.table = table;
     this.ledger = ledger;
     this.metrics = metrics;
+    this.lineage = lineage;
   }
 
   @Override
@@ -54,6 +64,9 @@ public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<Runti
                           s.pid(), s.ppid(), x.path(), identity(x.identity()), 0, s.comm(), null)));
     } else if (event instanceof ExitEvent x) {
       table.exited(x.task().tgid());
+    } else if (event instanceof ToolchainWriteEvent w) {
+      lineage.written(w);
+      return false;
     } else if (event instanceof LostEvent lost) {
       for (Map.Entry<EventKind, Long> k : lost.lostByKind().entrySet()) {
         String kind = k.getKey().name().toLowerCase();

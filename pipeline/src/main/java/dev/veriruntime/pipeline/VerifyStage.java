@@ -27,16 +27,28 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
   private final ProcessTable table;
   private final PipelineMetrics metrics;
   private final int maxInFlight;
+  private final BuildLineage lineage;
 
   public VerifyStage(
       ExecutableVerification verification,
       ProcessTable table,
       PipelineMetrics metrics,
       int maxInFlight) {
+    this(verification, table, metrics, maxInFlight, BuildLineage.OFF);
+  }
+
+  /** With build lineage: every executable check passes through {@code lineage} first. */
+  public VerifyStage(
+      ExecutableVerification verification,
+      ProcessTable table,
+      PipelineMetrics metrics,
+      int maxInFlight,
+      BuildLineage lineage) {
     this.verification = verification;
     this.table = table;
     this.metrics = metrics;
     this.maxInFlight = maxInFlight;
+    this.lineage = lineage;
   }
 
   @Override
@@ -55,6 +67,8 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
       return check(
           e.file(),
           () -> "/proc/" + pid + "/exe",
+          pid,
+          "exec",
           c -> {
             metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
             if (c.verified()) {
@@ -67,6 +81,8 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
       return check(
           s.executable().get(),
           () -> "/proc/" + s.pid() + "/exe",
+          s.pid(),
+          "running process",
           c -> {
             if (c.verified()) {
               table.verified(s.pid(), c.identity(), c.verification().sha256());
@@ -78,6 +94,8 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
       return check(
           m.file(),
           () -> mapFilesPath(m.task().tgid(), m.address()),
+          m.task().tgid(),
+          "executable mapping",
           c -> new Observation(event, c));
     }
     if (event instanceof AnonymousExecEvent a) {
@@ -96,13 +114,19 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
   }
 
   private Mono<Observation> check(
-      ExecutableFile file, Supplier<String> procPath, Function<ExecutableCheck, Observation> then) {
+      ExecutableFile file,
+      Supplier<String> procPath,
+      int pid,
+      String what,
+      Function<ExecutableCheck, Observation> then) {
     FileIdentity id = TrackStage.identity(file.identity());
     Optional<ExecutableCheck> hit = verification.hit(id);
     if (hit.isPresent()) {
-      return Mono.just(then.apply(hit.get()));
+      return Mono.just(then.apply(lineage.decide(pid, what, hit.get())));
     }
-    return verification.check(file.path(), id, procPath).map(then);
+    return verification
+        .check(file.path(), id, procPath)
+        .map(c -> then.apply(lineage.decide(pid, what, c)));
   }
 
   /**

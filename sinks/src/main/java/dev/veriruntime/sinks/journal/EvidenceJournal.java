@@ -150,6 +150,19 @@ public final class EvidenceJournal implements AutoCloseable {
   }
 
   /**
+   * Buffers one note (evidence that is not an alert); it becomes durable at the next {@link #sync}.
+   *
+   * @return the record's sequence number
+   * @throws IllegalStateException if closed
+   */
+  public synchronized long appendNote(JournalEntry.Note note) throws IOException {
+    ensureOpen();
+    return appendEntry(
+        new JournalEntry(
+            seq + 1, lastHash, JournalEntry.NOTE, null, null, null, Objects.requireNonNull(note)));
+  }
+
+  /**
    * Writes everything buffered and forces it to disk (one write, one {@code fdatasync}), then adds
    * a checkpoint or rotates if due and replaces the signed head.
    *

@@ -221,6 +221,12 @@ public final class JournalVerifier {
               lastCheckpointSeq = seq;
             }
           }
+          case JournalEntry.NOTE -> {
+            if (!node.path("note").path("topic").isTextual()) {
+              problems.add(
+                  new Problem(Kind.MALFORMED, name, line.number(), seq, "note without a topic"));
+            }
+          }
           case JournalEntry.RECOVERY ->
               warnings.add(
                   name
