@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Build noise: what a real build looks like to the agent, without and with build lineage
+# (benchmarks/README.md, "Build noise"). Builds GNU hello 2.10 (configure, make -j2, make check)
+# four times, alternating: without the agent, under `veriruntime watch` on its embedded default,
+# without the agent again, and under `watch --lineage-root BUILD_DIR`. Then, in the lineage run, a
+# build output copied with cp and run (must be UNKNOWN_EXECUTION) and a build output modified after
+# linking and run (must not be trusted). Execs are counted by bpftrace, filtered to a cgroup that
+# holds only the build. Writes benchmarks/results/build-noise.md (OUT=FILE elsewhere).
+#
+#   sudo benchmarks/build-noise.sh            # TARBALL=... to use another copy of hello 2.10
+#
+# Needs root (the agent's probe, bpftrace, a cgroup), gcc and make. bpftrace's tracepoints need
+# tracefs: it is mounted in a private mount namespace of bpftrace's own, never on the host.
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+tarball=${TARBALL:-$root/../shared/testdata/hello_2.10.orig.tar.gz}
+[ -f "$tarball" ] || tarball=/work/shared/testdata/hello_2.10.orig.tar.gz
+out=${OUT:-$root/benchmarks/results/build-noise.md}
+if [ "$(id -u)" -ne 0 ]; then
+  echo "build-noise: needs root (probe, bpftrace, cgroup)" >&2
+  exit 2
+fi
+for tool in gcc make java python3; do
+  command -v "$tool" >/dev/null || { echo "build-noise: $tool not found" >&2; exit 2; }
+done
+[ -f "$tarball" ] || { echo "build-noise: no $tarball" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/vr-build-noise.XXXXXX)
+cgroot=/sys/fs/cgroup/unified
+[ -f /sys/fs/cgroup/cgroup.controllers ] && cgroot=/sys/fs/cgroup
+cg="$cgroot/vr-build-noise.$$"
+mkdir "$cg"
+agent_pid=""
+cleanup() {
+  [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null || true
+  rmdir "$cg" 2>/dev/null || true
+}
+trap cleanup EXIT
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "build-noise: work directory $work, load average $load_start" >&2
+(cd "$root" && [ -f cli/target/veriruntime.jar ] || mvn -B -q -DskipTests package >&2)
+
+# bpftrace counting the execs of the build's cgroup; prints "@execs: N" when stopped.
+start_counter() { # $1: output file
+  local script="BEGIN { printf(\"ready\\n\"); } tracepoint:sched:sched_process_exec /cgroup == cgroupid(\"$cg\")/ { @execs = count(); }"
+  unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing && exec bpftrace -e "$0"' "$script" >"$1" 2>&1 &
+  counter_pid=$!
+  for _ in $(seq 300); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "build-noise: bpftrace did not start: $(cat "$1")" >&2
+  kill "$counter_pid" 2>/dev/null || true
+  counter_pid=""
+}
+stop_counter() { # $1: output file; prints the count or n/a
+  if [ -z "$counter_pid" ]; then echo n/a; return; fi
+  kill -INT "$counter_pid"; wait "$counter_pid" 2>/dev/null || true
+  sed -n 's/^@execs: \([0-9]*\)$/\1/p' "$1" | tail -1 | grep . || echo 0
+}
+
+# One build of hello in $1 inside the cgroup; prints the wall time in seconds.
+build() {
+  local dir=$1
+  rm -rf "$dir" && mkdir -p "$dir"
+  tar -xzf "$tarball" -C "$dir" --strip-components=1
+  local t0 t1
+  t0=$(date +%s.%N)
+  sh -c 'echo $$ > "$1/cgroup.procs" && cd "$2" && ./configure -q >configure.log 2>&1 && make -j2 >make.log 2>&1 && make check >check.log 2>&1' sh "$cg" "$dir"
+  t1=$(date +%s.%N)
+  python3 -c "print(f'{$t1 - $t0:.1f}')"
+}
+
+start_agent() { # $1: name; rest: extra watch arguments
+  local name=$1; shift
+  mkdir -p "$work/$name-state"
+  "$root/bin/veriruntime" watch --json --no-api --state-dir "$work/$name-state" "$@" \
+    >"$work/$name.json" 2>"$work/$name.err" &
+  agent_pid=$!
+  for _ in $(seq 1200); do
+    grep -q "watching (pid" "$work/$name.err" 2>/dev/null && return 0
+    kill -0 "$agent_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "build-noise: the agent did not start: $(cat "$work/$name.err")" >&2
+  exit 1
+}
+stop_agent() {
+  sleep 12 # one aggregation window (10 s) so folded repeats are flushed with their counts
+  kill -TERM "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
+  agent_pid=""
+}
+
+results=()
+run() { # $1: name, $2: agent mode (off|default|lineage)
+  local name=$1 mode=$2 dir="$work/$1" secs execs
+  case $mode in
+    default) start_agent "$name" ;;
+    lineage) start_agent "$name" --lineage-root "$dir" ;;
+  esac
+  start_counter "$work/$name.bpftrace"
+  secs=$(build "$dir")
+  execs=$(stop_counter "$work/$name.bpftrace")
+  echo "build-noise: $name ($mode): ${secs} s, $execs execs" >&2
+  if [ "$mode" = lineage ]; then
+    # The cp and the patch after linking, in the same agent run and the same root.
+    (cd "$dir" && ./hello >/dev/null && cp hello hello-copy && ./hello-copy >/dev/null \
+      && printf '\0' >> hello && ./hello >/dev/null && sha256sum hello | cut -d' ' -f1 >"$work/patched.sha256")
+  fi
+  if [ "$mode" != off ]; then stop_agent; fi
+  results+=("$name $mode $secs $execs")
+}
+
+run off-1 off
+run watch-default default
+run off-2 off
+run watch-lineage lineage
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+python3 - "$work" "$out" "$load_start" "$load_end" "$tarball" "${results[@]}" <<'EOF'
+import json, os, sys, platform, datetime
+work, out, load_start, load_end, tarball = sys.argv[1:6]
+runs = [r.split() for r in sys.argv[6:]]
+def events(name):
+    evs = []
+    for line in open(os.path.join(work, name + ".json")):
+        if line.startswith("{"):
+            evs.append(json.loads(line))
+    return evs
+patched = open(os.path.join(work, "patched.sha256")).read().strip()
+rows, checks = [], []
+secs = {r[0]: float(r[2]) for r in runs}
+for name, mode, s, execs in runs:
+    if mode == "off":
+        continue
+    build_dir = os.path.join(work, name) + "/"
+    evs = events(name)
+    post = lambda e: e.get("exe", {}).get("path") == build_dir + "hello-copy" or (
+        e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched)
+    from_build = [e for e in evs if (e.get("exe") or {}).get("path", "").startswith(build_dir) and not (mode == "lineage" and post(e))]
+    occurrences = sum(int(e.get("count", 1)) for e in from_build)
+    by_type = {}
+    for e in from_build:
+        by_type[e["type"]] = by_type.get(e["type"], 0) + 1
+    per_k = "n/a" if execs in ("n/a", "0") else f"{1000 * len(from_build) / int(execs):.1f}"
+    off = (secs["off-1"] + secs["off-2"]) / 2
+    rows.append((name, mode, execs, len(from_build), occurrences, per_k, by_type, len(evs), s, f"{off / float(s):.2f}"))
+    if mode == "lineage":
+        copy = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello-copy"]
+        mod = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched]
+        checks.append(("cp of a build output, run", "UNKNOWN_EXECUTION", ", ".join(sorted({e["type"] for e in copy})) or "no event",
+                       bool(copy) and all(e["type"] == "UNKNOWN_EXECUTION" for e in copy)))
+        checks.append(("build output modified after linking, run", "not trusted (an event)", ", ".join(sorted({e["type"] for e in mod})) or "no event (trusted!)", bool(mod)))
+        lineage_notes = {}
+        for dirpath, _, files in os.walk(os.path.join(work, name + "-state")):
+            for f in files:
+                if f.endswith(".jsonl"):
+                    for line in open(os.path.join(dirpath, f)):
+                        rec = json.loads(line)
+                        if rec.get("kind") == "note" and rec["note"].get("topic") == "lineage":
+                            o = rec["note"]["detail"].get("outcome")
+                            lineage_notes[o] = lineage_notes.get(o, 0) + 1
+with open(out, "w") as f:
+    w = lambda s="": f.write(s + "\n")
+    w("# Build noise: GNU hello 2.10 under `veriruntime watch`, without and with build lineage")
+    w()
+    w(f"Generated by `benchmarks/build-noise.sh` on {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M')} UTC, "
+      f"{platform.node()}, {os.cpu_count()} CPUs, kernel {platform.release()}. Load average at start {load_start}, "
+      f"at end {load_end} (a shared development machine: other sessions build and test at the same time, so "
+      "wall times are noisy; the ratio compares builds of the same run, alternating).")
+    w()
+    w(f"Source: `{os.path.basename(tarball)}`; each build is `./configure && make -j2 && make check` in a fresh tree, "
+      "inside a cgroup of its own; execs are counted by bpftrace on `sched_process_exec` filtered to that cgroup. "
+      "\"From the build\" are the events whose executable lies in the build tree (conftest programs, the build's "
+      "helpers, the product); events are the lines the agent printed (`--json`), occurrences add up their `count`.")
+    w()
+    w("| run | agent | execs | events from the build | occurrences | events per 1,000 execs | by type | all events (host) | build time (s) | time off ÷ on |")
+    w("|---|---|---:|---:|---:|---:|---|---:|---:|---:|")
+    for name, mode, execs, n, occ, per_k, by_type, total, s, ratio in rows:
+        agent = "`watch` (embedded default)" if mode == "default" else "`watch --lineage-root BUILD`"
+        types = ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) or "none"
+        w(f"| {name} | {agent} | {execs} | {n} | {occ} | {per_k} | {types} | {total} | {s} | {ratio} |")
+    w()
+    w(f"Builds without the agent: off-1 {secs['off-1']} s, off-2 {secs['off-2']} s (their mean is the \"off\" of the ratio).")
+    w()
+    w("Same run, lineage root on the build tree, after `make check`:")
+    w()
+    w("| check | expected | got | ok |")
+    w("|---|---|---|---|")
+    for what, want, got, ok in checks:
+        w(f"| {what} | {want} | {got} | {'yes' if ok else 'NO'} |")
+    w()
+    w("Lineage decisions written to the evidence journal in the lineage run (one note per file identity and outcome): "
+      + (", ".join(f"{k} {v}" for k, v in sorted(lineage_notes.items())) or "none") + ".")
+print(open(out).read())
+EOF
+echo "build-noise: results in $out; work files in $work" >&2
