@@ -31,8 +31,12 @@ cgroot=/sys/fs/cgroup/unified
 cg="$cgroot/vr-build-noise.$$"
 mkdir "$cg"
 agent_pid=""
+counter_pid=""
 cleanup() {
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null || true
+  [ -n "$counter_pid" ] && kill -INT "$counter_pid" 2>/dev/null || true
+  for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  sleep 1
   rmdir "$cg" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -50,10 +54,13 @@ start_counter() { # $1: output file
   kill "$counter_pid" 2>/dev/null || true
   counter_pid=""
 }
-stop_counter() { # $1: output file; prints the count or n/a
-  if [ -z "$counter_pid" ]; then echo n/a; return; fi
+stop_counter() { # $1: output file; sets $execs to the count or n/a (not in a subshell: wait)
+  execs=n/a
+  [ -n "$counter_pid" ] || return 0
   kill -INT "$counter_pid"; wait "$counter_pid" 2>/dev/null || true
-  sed -n 's/^@execs: \([0-9]*\)$/\1/p' "$1" | tail -1 | grep . || echo 0
+  counter_pid=""
+  execs=$(sed -n 's/^@execs: \([0-9]*\)$/\1/p' "$1" | tail -1)
+  execs=${execs:-0}
 }
 
 # One build of hello in $1 inside the cgroup; prints the wall time in seconds.
@@ -97,7 +104,7 @@ run() { # $1: name, $2: agent mode (off|default|lineage)
   esac
   start_counter "$work/$name.bpftrace"
   secs=$(build "$dir")
-  execs=$(stop_counter "$work/$name.bpftrace")
+  stop_counter "$work/$name.bpftrace"
   echo "build-noise: $name ($mode): ${secs} s, $execs execs" >&2
   if [ "$mode" = lineage ]; then
     # The cp and the patch after linking, in the same agent run and the same root.

@@ -56,9 +56,13 @@ public final class StateCommand implements Callable<Integer> {
       throw ExitCodes.failure(e);
     }
     PrintWriter out = spec.commandLine().getOut();
+    JsonNode lineage = skipped == null ? lineageCounts() : null;
     if (options.json) {
       ObjectNode root = RefsCommand.JSON.createObjectNode();
       root.set("processes", processes);
+      if (lineage != null) {
+        root.set("lineage", lineage);
+      }
       if (skipped != null) {
         skipped.forEach(root::put);
       }
@@ -90,6 +94,16 @@ public final class StateCommand implements Callable<Integer> {
       }
       if (skipped == null) {
         out.printf("%d processes (from the daemon)%n", processes.size());
+        if (lineage != null) {
+          out.printf(
+              "build lineage: %d trusted, %d void (changed since written), %d without lineage;"
+                  + " %d files recorded, %d toolchain executables%n",
+              lineage.path("trusted").asLong(),
+              lineage.path("changed_since_written").asLong(),
+              lineage.path("no_lineage").asLong(),
+              lineage.path("records").asLong(),
+              lineage.path("toolchain_executables").asLong());
+        }
       } else {
         out.printf(
             "%d processes; %d kernel threads skipped; %d exited while listing%n",
@@ -100,6 +114,27 @@ public final class StateCommand implements Callable<Integer> {
       out.flush();
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * The daemon's build-lineage counts (Health's {@code lineage}), or null when lineage is off or
+   * the daemon does not answer.
+   */
+  private JsonNode lineageCounts() {
+    try {
+      JsonNode health =
+          VerdictOutput.call(
+              options.socket,
+              false,
+              () -> {
+                throw new IllegalStateException("the daemon stopped answering");
+              },
+              api -> api.health());
+      JsonNode lineage = health.path("lineage");
+      return lineage.isObject() && lineage.size() > 0 ? lineage : null;
+    } catch (ApiException | RuntimeException e) {
+      return null;
+    }
   }
 
   /** Verifies every process once into a fresh registry and serves it. */
