@@ -53,6 +53,32 @@ class JournalVerifierTest {
   }
 
   @Test
+  void notesAreChainedAndVerifiedLikeEvents() throws Exception {
+    try (EvidenceJournal j = EvidenceJournal.open(state, options())) {
+      j.append(JournalFixtures.event(1));
+      long seq =
+          j.appendNote(
+              new JournalEntry.Note(
+                  JournalFixtures.T0,
+                  "lineage",
+                  "trusted by build lineage: exec of /b/hello",
+                  java.util.Map.of("outcome", "TRUSTED", "chain", List.of("make", "ld"))));
+      j.append(JournalFixtures.event(2));
+      j.sync();
+      assertThat(seq).isEqualTo(2);
+    }
+    assertThat(verify().problems()).isEmpty();
+    assertThat(verify().intact()).isTrue();
+    Path file = journalFile(state, 1);
+    List<String> lines = JournalFixtures.lines(file);
+    assertThat(lines.get(1)).contains("\"kind\":\"note\"").contains("\"topic\":\"lineage\"");
+    // A note is evidence: changing its text breaks the chain.
+    lines.set(1, lines.get(1).replace("TRUSTED", "TRUSTEE"));
+    JournalFixtures.writeLines(file, lines);
+    assertThat(verify().intact()).isFalse();
+  }
+
+  @Test
   void aFlipSaysWhere() throws Exception {
     write(state, options(), 4, 4);
     Path f = journalFile(state, 1);
