@@ -98,6 +98,7 @@ stop_agent() {
 results=()
 run() { # $1: name, $2: agent mode (off|default|lineage)
   local name=$1 mode=$2 dir="$work/$1" secs execs
+  mkdir -p "$dir" # the lineage root must exist when the agent starts
   case $mode in
     default) start_agent "$name" ;;
     lineage) start_agent "$name" --lineage-root "$dir" ;;

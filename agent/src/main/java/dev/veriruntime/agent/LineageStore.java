@@ -1,5 +1,6 @@
 package dev.veriruntime.agent;
 
+import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
 import dev.veriruntime.ingest.record.WireFormat;
@@ -18,6 +19,7 @@ import dev.veriruntime.verifier.lineage.LineageDecision;
 import dev.veriruntime.verifier.lineage.LineageRecord;
 import dev.veriruntime.verifier.lineage.LineageTrust;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,6 +34,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The agent's build lineage: which files verified toolchain processes wrote inside the lineage
@@ -110,11 +113,11 @@ final class LineageStore implements BuildLineage {
       Policy policy,
       ProcessTable table,
       PipelineMetrics metrics,
-      dev.veriruntime.ingest.Probe probe,
+      Probe probe,
       EvidenceJournal journal,
       BinaryVerifier verifier,
       Clock clock,
-      java.io.PrintStream err) {
+      PrintStream err) {
     LineageTrust trust = trust(policy);
     if (!trust.enabled()) {
       return BuildLineage.OFF;
@@ -256,7 +259,7 @@ final class LineageStore implements BuildLineage {
   }
 
   /** {@link #counts()} of a store; nothing when lineage is off. */
-  static java.util.function.Supplier<Map<String, Long>> counts(BuildLineage lineage) {
+  static Supplier<Map<String, Long>> counts(BuildLineage lineage) {
     if (lineage instanceof LineageStore store) {
       return store::counts;
     }
