@@ -202,6 +202,20 @@ class RecordDecoderFixtureTest {
   }
 
   @Test
+  void aWriteThroughProcPidMemNamesTheAddressAndLength() throws Exception {
+    // Third capture run (fixtures/README.md): scenario 547 pwrite()s 8 bytes at 0x55d0fa1e30f0
+    // into its child 567.
+    InjectionEvent write = (InjectionEvent) decode("injection-proc-mem-pwrite.bin");
+
+    assertThat(write.technique()).isEqualTo(InjectionTechnique.PROC_PID_MEM_WRITE);
+    assertThat(write.task().tgid()).isEqualTo(547);
+    assertThat(write.targetPid()).isEqualTo(567);
+    assertThat(write.request()).as("syscall: pwrite64").isEqualTo(18);
+    assertThat(write.address()).isEqualTo(0x55d0fa1e30f0L);
+    assertThat(write.count()).as("bytes written").isEqualTo(8);
+  }
+
+  @Test
   void writesIntoAWatchedFile() throws Exception {
     FileWriteEvent open = (FileWriteEvent) decode("file-write-open-trunc.bin");
     FileWriteEvent truncate = (FileWriteEvent) decode("file-write-ftruncate.bin");
