@@ -68,6 +68,11 @@ const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain process
  */
 #if defined(__TARGET_ARCH_x86)
 #define NR_open 2
+#define NR_write 1
+#define NR_pwrite64 18
+#define NR_writev 20
+#define NR_pwritev 296
+#define NR_pwritev2 328
 #define NR_mmap 9
 #define NR_mprotect 10
 #define NR_ftruncate 77
@@ -86,6 +91,11 @@ const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain process
 #define ARG5(r) ((r)->r9)
 #elif defined(__TARGET_ARCH_arm64)
 /* arm64 has neither open nor creat: only openat */
+#define NR_write 64
+#define NR_pwrite64 68
+#define NR_writev 66
+#define NR_pwritev 70
+#define NR_pwritev2 287
 #define NR_mmap 222
 #define NR_mprotect 226
 #define NR_ftruncate 46
@@ -225,6 +235,32 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vr_scratch);
 } vr_scratch SEC(".maps");
+
+/* Open files through which a process may write another process's memory (/proc/PID/mem opened for
+ * writing), keyed by the struct file pointer: a descriptor may be dup'ed (dd writes through fd 1),
+ * inherited or passed on. Inode and mm tell a freed and reused struct file apart. LRU: a closed
+ * file is never removed explicitly. */
+struct vr_proc_mem_file {
+	__u64 inode; /* struct inode * */
+	__u64 mm;    /* the target's struct mm_struct *, the file's private_data */
+	__s32 target;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct vr_proc_mem_file);
+} vr_proc_mem_files SEC(".maps");
+
+/* Set once any such descriptor was seen: until then a write costs one array read, no hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} vr_proc_mem_armed SEC(".maps");
 
 /* Anchor the wire records in the object's BTF: tools and the Java layout test read them there.
  * Never read or written by the programs. */
@@ -952,6 +988,9 @@ static __always_inline int exit_memfd_create(struct pt_regs *regs, long ret)
 static __always_inline bool proc_mem_write(struct task_struct *task, struct file *f,
 					   struct inode *inode, __u64 flags)
 {
+	struct vr_proc_mem_file tracked = {};
+	__u64 key = (__u64)f;
+	__u32 zero = 0, one = 1;
 	struct proc_inode *pi;
 	struct task_struct *target;
 	struct hlist_node *first;
@@ -975,12 +1014,56 @@ static __always_inline bool proc_mem_write(struct task_struct *task, struct file
 	if (first) {
 		target = (struct task_struct *)((void *)first -
 						bpf_core_field_offset(struct task_struct, pid_links));
-		emit_injection(VR_INJECT_PROC_MEM, BPF_CORE_READ(target, tgid), flags, 0,
+		tracked.target = BPF_CORE_READ(target, tgid);
+		emit_injection(VR_INJECT_PROC_MEM, tracked.target, flags, 0,
 			       BPF_CORE_READ(target, pid));
 	} else {
 		emit_injection(VR_INJECT_PROC_MEM, 0, flags, 0, 0); /* the target exited already */
 	}
+	/* Its writes are reported too: the agent re-verifies the target after the bytes changed. */
+	tracked.inode = (__u64)inode;
+	tracked.mm = (__u64)mm;
+	bpf_map_update_elem(&vr_proc_mem_files, &key, &tracked, BPF_ANY);
+	bpf_map_update_elem(&vr_proc_mem_armed, &zero, &one, BPF_ANY);
 	return true;
+}
+
+/*
+ * The exit of a successful write-family call: reported when the descriptor's file is one of
+ * vr_proc_mem_files (another process's memory). pos_arg is the argument holding the file offset
+ * (pwrite64, pwritev), or -1 when the write started at f_pos (now advanced by ret).
+ */
+static __always_inline int exit_write(struct pt_regs *regs, long ret, long nr, int pos_arg)
+{
+	struct vr_proc_mem_file *tracked;
+	struct file *f;
+	__u32 zero = 0;
+	__u32 *armed;
+	__u64 key, addr;
+
+	if (ret <= 0 || !vr_trace_injection)
+		return 0;
+	armed = bpf_map_lookup_elem(&vr_proc_mem_armed, &zero);
+	if (!armed || !*armed)
+		return 0;
+	f = fd_to_file((struct task_struct *)bpf_get_current_task(), (int)ARG0(regs));
+	if (!f)
+		return 0;
+	key = (__u64)f;
+	tracked = bpf_map_lookup_elem(&vr_proc_mem_files, &key);
+	if (!tracked)
+		return 0;
+	if ((__u64)BPF_CORE_READ(f, f_inode) != tracked->inode ||
+	    (__u64)BPF_CORE_READ(f, private_data) != tracked->mm) {
+		bpf_map_delete_elem(&vr_proc_mem_files, &key); /* freed, and reused for another file */
+		return 0;
+	}
+	if (pos_arg == 3)
+		addr = ARG3(regs);
+	else
+		addr = BPF_CORE_READ(f, f_pos) - ret;
+	emit_injection(VR_INJECT_PROC_MEM_WRITE, tracked->target, nr, addr, ret);
+	return 0;
 }
 
 /* A write into a file the agent watches. Unwatched files cost the lookup and nothing else. */
@@ -1164,6 +1247,17 @@ int BPF_PROG(vr_sys_exit, struct pt_regs *regs, long ret)
 		if (compat_syscall())
 			return 0;
 		return exit_ftruncate(regs, ret);
+	case NR_write:
+	case NR_writev:
+		if (compat_syscall())
+			return 0;
+		return exit_write(regs, ret, id, -1);
+	case NR_pwrite64:
+	case NR_pwritev:
+	case NR_pwritev2:
+		if (compat_syscall())
+			return 0;
+		return exit_write(regs, ret, id, 3);
 	default:
 		return 0;
 	}

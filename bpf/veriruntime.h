@@ -64,6 +64,7 @@ enum vr_injection_technique {
 	VR_INJECT_PTRACE = 1,
 	VR_INJECT_PROCESS_VM_WRITEV = 2,
 	VR_INJECT_PROC_MEM = 3, /* /proc/PID/mem or /proc/PID/task/TID/mem opened for writing */
+	VR_INJECT_PROC_MEM_WRITE = 4, /* a write through such a descriptor: addr, count bytes */
 };
 
 /* vr_file_write.operation */
@@ -159,15 +160,19 @@ struct vr_anon_exec {
 };
 
 /* 88 bytes. An attempt to write into or control another process: ptrace and process_vm_writev
- * seen at syscall entry; /proc/PID/mem at the exit of a successful open for writing. */
+ * seen at syscall entry; /proc/PID/mem at the exit of a successful open for writing, and each
+ * successful write through that descriptor at the exit of write, pwrite64, writev, pwritev(2). */
 struct vr_injection {
 	struct vr_header hdr;
 	__u32 technique;  /* enum vr_injection_technique */
 	__s32 target_pid; /* process id (tgid) of the target; for /proc/PID/mem too */
-	__s64 request;    /* ptrace request; 0 for process_vm_writev; open flags for /proc/PID/mem */
-	__u64 addr;       /* ptrace addr; remote iovec pointer for process_vm_writev; else 0 */
+	__s64 request;    /* ptrace request; 0 for process_vm_writev; open flags for /proc/PID/mem;
+			   * the syscall number for a /proc/PID/mem write */
+	__u64 addr;       /* ptrace addr; remote iovec pointer for process_vm_writev; the target
+			   * address a /proc/PID/mem write started at; else 0 */
 	__u64 count;      /* ptrace data; remote iovec count for process_vm_writev; /proc/PID/mem:
-			   * the thread id named in the path (the tgid for /proc/PID/mem) */
+			   * the thread id named in the path (the tgid for /proc/PID/mem); bytes
+			   * written for a /proc/PID/mem write */
 };
 
 /* 328 bytes. Emitted at syscall exit: the kernel has then faulted the name in, which a

@@ -82,6 +82,7 @@ struct file {
 	struct inode *f_inode;
 	unsigned int f_mode; /* fmode_t */
 	void *private_data; /* /proc/PID/mem: the target's struct mm_struct */
+	long long f_pos;    /* loff_t */
 } PAI;
 
 struct fdtable {

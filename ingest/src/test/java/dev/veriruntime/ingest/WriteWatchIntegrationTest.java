@@ -97,6 +97,43 @@ class WriteWatchIntegrationTest {
   }
 
   @Test
+  void writesThroughAnotherProcesssMemAreReportedWithAddressAndLength() throws Exception {
+    Process target = new ProcessBuilder("sleep", "60").start();
+    try {
+      long pid = target.pid();
+      // The lowest bytes of the target's stack: mapped, writable and never used.
+      long address = stackStart(pid);
+      run(
+          "printf xy | dd of=/proc/"
+              + pid
+              + "/mem bs=2 seek="
+              + address
+              + " oflag=seek_bytes conv=notrunc status=none");
+
+      List<InjectionEvent> dd =
+          awaitInjections(e -> e.task().comm().equals("dd") && e.targetPid() == pid, 2);
+      assertThat(dd)
+          .extracting(InjectionEvent::technique)
+          .containsExactly(InjectionTechnique.PROC_PID_MEM, InjectionTechnique.PROC_PID_MEM_WRITE);
+      InjectionEvent write = dd.get(1);
+      assertThat(write.address()).isEqualTo(address);
+      assertThat(write.count()).as("bytes written").isEqualTo(2);
+      assertThat(write.request()).as("syscall: write").isEqualTo(1);
+      assertThat(target.isAlive()).isTrue();
+    } finally {
+      target.destroyForcibly().waitFor();
+    }
+  }
+
+  private static long stackStart(long pid) throws IOException {
+    return Files.readAllLines(Path.of("/proc/" + pid + "/maps")).stream()
+        .filter(line -> line.endsWith("[stack]"))
+        .map(line -> Long.parseUnsignedLong(line.substring(0, line.indexOf('-')), 16))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  @Test
   void writesIntoAWatchedFileAreReportedAndOthersAreNot() throws Exception {
     Path watched = dir.resolve("watched.so");
     Path other = dir.resolve("other.so");

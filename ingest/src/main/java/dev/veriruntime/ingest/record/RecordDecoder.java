@@ -220,6 +220,7 @@ public final class RecordDecoder {
           case WireFormat.INJECT_PTRACE -> ptraceTechnique(request);
           case WireFormat.INJECT_PROCESS_VM_WRITEV -> InjectionTechnique.PROCESS_VM_WRITEV;
           case WireFormat.INJECT_PROC_MEM -> InjectionTechnique.PROC_PID_MEM;
+          case WireFormat.INJECT_PROC_MEM_WRITE -> InjectionTechnique.PROC_PID_MEM_WRITE;
           default -> throw new MalformedRecordException("unknown injection technique " + code);
         };
     return new InjectionEvent(

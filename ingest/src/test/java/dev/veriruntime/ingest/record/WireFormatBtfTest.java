@@ -300,6 +300,8 @@ class WireFormatBtfTest {
     assertThat(enumerator(header, "VR_INJECT_PROCESS_VM_WRITEV"))
         .isEqualTo(WireFormat.INJECT_PROCESS_VM_WRITEV);
     assertThat(enumerator(header, "VR_INJECT_PROC_MEM")).isEqualTo(WireFormat.INJECT_PROC_MEM);
+    assertThat(enumerator(header, "VR_INJECT_PROC_MEM_WRITE"))
+        .isEqualTo(WireFormat.INJECT_PROC_MEM_WRITE);
     assertThat(enumerator(header, "VR_KIND_FILE_WRITE")).isEqualTo(EventKind.FILE_WRITE.code());
     assertThat(enumerator(header, "VR_WRITE_OPEN")).isEqualTo(WireFormat.WRITE_OPEN);
     assertThat(enumerator(header, "VR_WRITE_FTRUNCATE")).isEqualTo(WireFormat.WRITE_FTRUNCATE);
