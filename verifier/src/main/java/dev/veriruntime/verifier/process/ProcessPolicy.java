@@ -45,9 +45,13 @@ public record ProcessPolicy(
     this(allowAnonymousExec, allowedLibraries, intendedScopes, false);
   }
 
-  /** All six scopes, no exceptions. */
+  /**
+   * The six reference scopes, no exceptions. {@link Scope#LINEAGE} is not among them: it is an
+   * alternative to a reference that only a lineage root enables, never a scope every process must
+   * pass.
+   */
   public static ProcessPolicy defaults() {
-    return new ProcessPolicy(Set.of(), Set.of(), EnumSet.allOf(Scope.class));
+    return new ProcessPolicy(Set.of(), Set.of(), EnumSet.complementOf(EnumSet.of(Scope.LINEAGE)));
   }
 
   public ProcessPolicy withAnonymousExecAllowedFor(String executableSha256) {
