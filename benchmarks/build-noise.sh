@@ -9,7 +9,8 @@
 #
 #   sudo benchmarks/build-noise.sh            # TARBALL=... to use another copy of hello 2.10
 #
-# Needs root (the agent's probe, bpftrace, a cgroup), gcc and make. bpftrace's tracepoints need
+# ROUNDS=N (default 2) repeats the agent runs; each is timed against the agent-off builds just before
+# and after it. Needs root (the agent's probe, bpftrace, a cgroup), gcc and make. bpftrace's tracepoints need
 # tracefs: it is mounted in a private mount namespace of bpftrace's own, never on the host.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -110,16 +111,23 @@ run() { # $1: name, $2: agent mode (off|default|lineage)
   if [ "$mode" = lineage ]; then
     # The cp and the patch after linking, in the same agent run and the same root.
     (cd "$dir" && ./hello >/dev/null && cp hello hello-copy && ./hello-copy >/dev/null \
-      && printf '\0' >> hello && ./hello >/dev/null && sha256sum hello | cut -d' ' -f1 >"$work/patched.sha256")
+      && printf '\0' >> hello && ./hello >/dev/null && sha256sum hello | cut -d' ' -f1 >"$work/$name.patched")
   fi
   if [ "$mode" != off ]; then stop_agent; fi
   results+=("$name $mode $secs $execs")
 }
 
-run off-1 off
-run watch-default default
-run off-2 off
-run watch-lineage lineage
+# A first build warms the page cache (the tarball, the compiler, the headers); it is not measured.
+echo "build-noise: warm-up build: $(build "$work/warm-up") s" >&2
+rounds=${ROUNDS:-2}
+n=0
+run "off-$((n += 1))" off
+for r in $(seq "$rounds"); do
+  run "watch-default-$r" default
+  run "off-$((n += 1))" off
+  run "watch-lineage-$r" lineage
+  run "off-$((n += 1))" off
+done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$work" "$out" "$load_start" "$load_end" "$tarball" "${results[@]}" <<'EOF'
@@ -132,14 +140,19 @@ def events(name):
         if line.startswith("{"):
             evs.append(json.loads(line))
     return evs
-patched = open(os.path.join(work, "patched.sha256")).read().strip()
-rows, checks = [], []
+rows, checks, lineage_notes = [], [], {}
 secs = {r[0]: float(r[2]) for r in runs}
+order = [r[0] for r in runs]
+def neighbours(name):
+    i = order.index(name)
+    return [secs[order[j]] for j in (i - 1, i + 1) if 0 <= j < len(order) and order[j].startswith("off-")]
+ratios = {}
 for name, mode, s, execs in runs:
     if mode == "off":
         continue
     build_dir = os.path.join(work, name) + "/"
     evs = events(name)
+    patched = open(os.path.join(work, name + ".patched")).read().strip() if mode == "lineage" else None
     post = lambda e: e.get("exe", {}).get("path") == build_dir + "hello-copy" or (
         e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched)
     from_build = [e for e in evs if (e.get("exe") or {}).get("path", "").startswith(build_dir) and not (mode == "lineage" and post(e))]
@@ -148,15 +161,16 @@ for name, mode, s, execs in runs:
     for e in from_build:
         by_type[e["type"]] = by_type.get(e["type"], 0) + 1
     per_k = "n/a" if execs in ("n/a", "0") else f"{1000 * len(from_build) / int(execs):.1f}"
-    off = (secs["off-1"] + secs["off-2"]) / 2
+    near = neighbours(name)
+    off = sum(near) / len(near)
+    ratios.setdefault(mode, []).append(off / float(s))
     rows.append((name, mode, execs, len(from_build), occurrences, per_k, by_type, len(evs), s, f"{off / float(s):.2f}"))
     if mode == "lineage":
         copy = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello-copy"]
         mod = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched]
-        checks.append(("cp of a build output, run", "UNKNOWN_EXECUTION", ", ".join(sorted({e["type"] for e in copy})) or "no event",
+        checks.append((name + ": cp of a build output, run", "UNKNOWN_EXECUTION", ", ".join(sorted({e["type"] for e in copy})) or "no event",
                        bool(copy) and all(e["type"] == "UNKNOWN_EXECUTION" for e in copy)))
-        checks.append(("build output modified after linking, run", "not trusted (an event)", ", ".join(sorted({e["type"] for e in mod})) or "no event (trusted!)", bool(mod)))
-        lineage_notes = {}
+        checks.append((name + ": build output modified after linking, run", "not trusted (an event)", ", ".join(sorted({e["type"] for e in mod})) or "no event (trusted!)", bool(mod)))
         for dirpath, _, files in os.walk(os.path.join(work, name + "-state")):
             for f in files:
                 if f.endswith(".jsonl"):
@@ -186,7 +200,14 @@ with open(out, "w") as f:
         types = ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) or "none"
         w(f"| {name} | {agent} | {execs} | {n} | {occ} | {per_k} | {types} | {total} | {s} | {ratio} |")
     w()
-    w(f"Builds without the agent: off-1 {secs['off-1']} s, off-2 {secs['off-2']} s (their mean is the \"off\" of the ratio).")
+    offs = [f"{k} {v} s" for k, v in secs.items() if k.startswith("off-")]
+    w("Builds without the agent: " + ", ".join(offs) + ". The \"off\" of each ratio is the mean of the agent-off builds "
+      "just before and just after that run (a warm-up build before them all is not measured).")
+    w()
+    import statistics
+    for mode, rs in ratios.items():
+        label = "embedded default" if mode == "default" else "with the lineage root"
+        w(f"- Build time off ÷ on, {label}: median {statistics.median(rs):.2f} over {len(rs)} run(s) ({', '.join(f'{x:.2f}' for x in rs)}).")
     w()
     w("Same run, lineage root on the build tree, after `make check`:")
     w()
@@ -195,7 +216,7 @@ with open(out, "w") as f:
     for what, want, got, ok in checks:
         w(f"| {what} | {want} | {got} | {'yes' if ok else 'NO'} |")
     w()
-    w("Lineage decisions written to the evidence journal in the lineage run (one note per file identity and outcome): "
+    w("Lineage decisions written to the evidence journal in the lineage runs (one note per file identity and outcome; all rounds together): "
       + (", ".join(f"{k} {v}" for k, v in sorted(lineage_notes.items())) or "none") + ".")
 print(open(out).read())
 EOF
