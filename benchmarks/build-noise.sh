@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build noise: what a real build looks like to the agent, without and with build lineage
 # (benchmarks/README.md, "Build noise"). Builds GNU hello 2.10 (configure, make -j2, make check)
-# four times, alternating: without the agent, under `veriruntime watch` on its embedded default,
-# without the agent again, and under `watch --lineage-root BUILD_DIR`. Then, in the lineage run, a
-# build output copied with cp and run (must be UNKNOWN_EXECUTION) and a build output modified after
-# linking and run (must not be trusted). Execs are counted by bpftrace, filtered to a cgroup that
-# holds only the build. Writes benchmarks/results/build-noise.md (OUT=FILE elsewhere).
+# in fresh trees, alternating: without the agent, under `veriruntime watch` on its embedded default,
+# without the agent, under `watch --lineage-root BUILD_DIR`, without the agent (after an unmeasured
+# warm-up build; ROUNDS times). Then, in each lineage run, a build output copied with cp and run
+# (must be UNKNOWN_EXECUTION) and a build output modified after linking and run (must not be
+# trusted). Execs are counted by bpftrace, filtered to a cgroup that holds only the build. Writes
+# benchmarks/results/build-noise.md (OUT=FILE elsewhere).
 #
 #   sudo benchmarks/build-noise.sh            # TARBALL=... to use another copy of hello 2.10
 #
@@ -90,8 +91,9 @@ start_agent() { # $1: name; rest: extra watch arguments
   echo "build-noise: the agent did not start: $(cat "$work/$name.err")" >&2
   exit 1
 }
-stop_agent() {
+stop_agent() { # $1: name; keeps the agent's CPU seconds (start-up included) in $work/NAME.cpu
   sleep 12 # one aggregation window (10 s) so folded repeats are flushed with their counts
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f\n", ($14 + $15) / hz}' "/proc/$agent_pid/stat" >"$work/$1.cpu"
   kill -TERM "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
   agent_pid=""
 }
@@ -113,7 +115,7 @@ run() { # $1: name, $2: agent mode (off|default|lineage)
     (cd "$dir" && ./hello >/dev/null && cp hello hello-copy && ./hello-copy >/dev/null \
       && printf '\0' >> hello && ./hello >/dev/null && sha256sum hello | cut -d' ' -f1 >"$work/$name.patched")
   fi
-  if [ "$mode" != off ]; then stop_agent; fi
+  if [ "$mode" != off ]; then stop_agent "$name"; fi
   results+=("$name $mode $secs $execs")
 }
 
@@ -164,7 +166,8 @@ for name, mode, s, execs in runs:
     near = neighbours(name)
     off = sum(near) / len(near)
     ratios.setdefault(mode, []).append(off / float(s))
-    rows.append((name, mode, execs, len(from_build), occurrences, per_k, by_type, len(evs), s, f"{off / float(s):.2f}"))
+    cpu = open(os.path.join(work, name + ".cpu")).read().strip()
+    rows.append((name, mode, execs, len(from_build), occurrences, per_k, by_type, len(evs), s, f"{off / float(s):.2f}", cpu))
     if mode == "lineage":
         copy = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello-copy"]
         mod = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched]
@@ -193,12 +196,12 @@ with open(out, "w") as f:
       "\"From the build\" are the events whose executable lies in the build tree (conftest programs, the build's "
       "helpers, the product); events are the lines the agent printed (`--json`), occurrences add up their `count`.")
     w()
-    w("| run | agent | execs | events from the build | occurrences | events per 1,000 execs | by type | all events (host) | build time (s) | time off ÷ on |")
-    w("|---|---|---:|---:|---:|---:|---|---:|---:|---:|")
-    for name, mode, execs, n, occ, per_k, by_type, total, s, ratio in rows:
+    w("| run | agent | execs | events from the build | occurrences | events per 1,000 execs | by type | all events (host) | build time (s) | time off ÷ on | agent CPU (s) |")
+    w("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    for name, mode, execs, n, occ, per_k, by_type, total, s, ratio, cpu in rows:
         agent = "`watch` (embedded default)" if mode == "default" else "`watch --lineage-root BUILD`"
         types = ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) or "none"
-        w(f"| {name} | {agent} | {execs} | {n} | {occ} | {per_k} | {types} | {total} | {s} | {ratio} |")
+        w(f"| {name} | {agent} | {execs} | {n} | {occ} | {per_k} | {types} | {total} | {s} | {ratio} | {cpu} |")
     w()
     offs = [f"{k} {v} s" for k, v in secs.items() if k.startswith("off-")]
     w("Builds without the agent: " + ", ".join(offs) + ". The \"off\" of each ratio is the mean of the agent-off builds "

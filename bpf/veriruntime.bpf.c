@@ -41,7 +41,9 @@ const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain process
 #define VR_WATCHED_MAX 16384
 #define VR_TOOLCHAIN_EXES_MAX 4096
 #define VR_TOOLCHAIN_TASKS_MAX 16384
-#define VR_LINEAGE_PENDING_MAX 65536
+/* Files being written by running toolchain processes; also the buckets bpf_for_each_map_elem
+ * visits each time one of them is done, so kept small. */
+#define VR_LINEAGE_PENDING_MAX 8192
 #define S_IFMT 0170000
 #define S_IFREG 0100000
 

@@ -3,7 +3,6 @@ package dev.veriruntime.agent;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
-import dev.veriruntime.ingest.record.WireFormat;
 import dev.veriruntime.pipeline.BuildLineage;
 import dev.veriruntime.pipeline.ExecutableCheck;
 import dev.veriruntime.pipeline.PipelineMetrics;
@@ -26,7 +25,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +84,10 @@ final class LineageStore implements BuildLineage {
   private final Map<InodeKey, LineageRecord> records = lru(MAX_RECORDS);
   private final Map<String, Boolean> noted = lru(MAX_NOTED);
   private final ConcurrentHashMap<FileIdentity, String> marked = new ConcurrentHashMap<>();
+
+  /** Executables already considered as toolchains: the per-exec cost is then one lookup. */
+  private final Map<FileIdentity, Boolean> considered = new ConcurrentHashMap<>();
+
   private final ConcurrentHashMap<String, LongAdder> counts = new ConcurrentHashMap<>();
 
   LineageStore(
@@ -155,12 +157,7 @@ final class LineageStore implements BuildLineage {
 
   /** {@code settings} with the probe's lineage setting on when the policy has roots. */
   static ProbeSettings probeSettings(Policy policy, ProbeSettings settings) {
-    if (policy.lineage.roots.isEmpty()) {
-      return settings;
-    }
-    Map<String, Long> constants = new HashMap<>(settings.constants());
-    constants.put(WireFormat.Config.TRACE_LINEAGE_SYMBOL, 1L);
-    return new ProbeSettings(settings.ignoredTgid(), settings.ringBufferBytes(), constants);
+    return policy.lineage.roots.isEmpty() ? settings : settings.withBuildLineage();
   }
 
   /**
@@ -279,8 +276,11 @@ final class LineageStore implements BuildLineage {
 
   /** Marks a verified (or vouched) executable with a toolchain name; true when newly marked. */
   private boolean consider(String path, BinaryVerification v) {
-    if (marked.containsKey(v.identity())) {
+    if (considered.putIfAbsent(v.identity(), Boolean.TRUE) != null) {
       return false;
+    }
+    if (considered.size() > MAX_RECORDS) {
+      considered.clear(); // bounded; a cleared executable is only considered again
     }
     boolean vouched = toolchains.vouched(v.sha256());
     if (!vouched && !(v.verdict() == Verdict.VERIFIED && toolchains.named(path))) {

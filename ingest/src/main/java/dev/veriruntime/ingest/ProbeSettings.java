@@ -34,6 +34,16 @@ public record ProbeSettings(long ignoredTgid, int ringBufferBytes, Map<String, L
     return new ProbeSettings(ignoredTgid, bytes, constants);
   }
 
+  /**
+   * With build lineage on ({@code vr_trace_lineage}): processes of executables given to {@code
+   * Probe.markToolchain} are marked at exec and their writes reported.
+   */
+  public ProbeSettings withBuildLineage() {
+    Map<String, Long> c = new java.util.HashMap<>(constants);
+    c.put(dev.veriruntime.ingest.record.WireFormat.Config.TRACE_LINEAGE_SYMBOL, 1L);
+    return new ProbeSettings(ignoredTgid, ringBufferBytes, c);
+  }
+
   public ProbeSettings withIgnoredTgid(long tgid) {
     return new ProbeSettings(tgid, ringBufferBytes, constants);
   }
