@@ -102,7 +102,8 @@ class DaemonApiCommandTest {
       assertThat(withoutTime(remote.json())).isEqualTo(withoutTime(local.json()));
 
       CliRun state = CliRun.of("state", "--json", "--socket", socket.toString());
-      assertThat(server.requests()).isEqualTo(2);
+      // ListRuntimeState, then Health for the build-lineage counts (none here: no daemon health).
+      assertThat(server.requests()).isEqualTo(3);
       assertThat(state.exitCode()).as(state.err()).isZero();
       assertThat(names(state.json()))
           .as("no in-process listing counters")
@@ -114,7 +115,7 @@ class DaemonApiCommandTest {
           CliRun.of(
               "verify-binary", dir.resolve("missing").toString(), "--socket", socket.toString());
       missing.refused(ExitCodes.INPUT_UNREADABLE);
-      assertThat(server.requests()).isEqualTo(3);
+      assertThat(server.requests()).isEqualTo(4);
 
       Path otherRefs = dir.resolve("refs.json");
       Files.writeString(
@@ -130,7 +131,7 @@ class DaemonApiCommandTest {
               otherRefs.toString(),
               "--socket",
               socket.toString());
-      assertThat(server.requests()).as("own references: not the daemon's").isEqualTo(3);
+      assertThat(server.requests()).as("own references: not the daemon's").isEqualTo(4);
       assertThat(own.out()).as(own.err()).startsWith("DEGRADED  /usr/bin/ls");
     }
   }

@@ -33,7 +33,7 @@ class EventValuesTest {
       assertThat(EventKind.fromCode(kind.code())).contains(kind);
     }
     assertThat(EventKind.fromCode(0)).isEmpty();
-    assertThat(EventKind.fromCode(8)).isEmpty();
+    assertThat(EventKind.fromCode(9)).isEmpty();
     assertThat(EventKind.fromCode(-1)).isEmpty();
     assertThat(EventKind.fromCode(1 << 16)).isEmpty();
   }
