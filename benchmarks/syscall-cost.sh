@@ -10,6 +10,8 @@
 #       also measures another probe object (e.g. the tp/syscalls probe of an older commit, which
 #       needs tracefs: run it as  unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing &&
 #       OLD_OBJECT=... benchmarks/syscall-cost.sh'  so the machine's own mounts stay as they are)
+#   EXIT_ONLY=1  also measures one empty program on tp_btf/sys_exit alone (what dropping the
+#       sys_enter hook would save)
 #   SYSCALL_COST_OUT=FILE  write the report elsewhere
 #
 # The probe is loaded by bpf/capture/vrcapture (libbpf, the same object the agent loads, records
@@ -29,12 +31,18 @@ cleanup() {
 trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] || { echo "syscall-cost: needs root (loads BPF programs)" >&2; exit 2; }
+command -v bpftool >/dev/null || { echo "syscall-cost: needs bpftool (to see other agents' hooks)" >&2; exit 2; }
 cc -O2 -Wall -o "$work/syscall_loop" "$here/syscall-cost/syscall_loop.c"
 cc -O2 -o "$work/vrcapture" "$root/bpf/capture/vrcapture.c" -lbpf
 objects=(off "" probe "$root/bpf/veriruntime.bpf.o")
 if command -v clang >/dev/null; then
   clang -O2 -g -target bpf -idirafter /usr/include/"$(uname -m)"-linux-gnu -c "$here/syscall-cost/empty_hooks.bpf.c" -o "$work/empty.bpf.o"
   objects+=(empty "$work/empty.bpf.o")
+  if [ -n "${EXIT_ONLY:-}" ]; then
+    clang -O2 -g -target bpf -idirafter /usr/include/"$(uname -m)"-linux-gnu -DEXIT_ONLY \
+      -c "$here/syscall-cost/empty_hooks.bpf.c" -o "$work/empty-exit.bpf.o"
+    objects+=(empty-exit "$work/empty-exit.bpf.o")
+  fi
 fi
 if [ -n "${OLD_OBJECT:-}" ]; then
   objects+=(old "$(cd "$(dirname "$OLD_OBJECT")" && pwd)/$(basename "$OLD_OBJECT")")
@@ -49,6 +57,9 @@ done
 declare -A iterations=([getppid]=3000000 [read]=2000000 [mixed]=200000)
 workloads=(getppid read mixed)
 
+foreign_hooks() { # programs of other tools or agents on the raw syscall tracepoints right now
+  bpftool -j link list 2>/dev/null | grep -oE '"tp_name":"sys_(enter|exit)"' | wc -l
+}
 programs() { # $1: object; how many programs it has (one ELF section each)
   llvm-objdump -h "$1" | grep -cE ' (tp_btf|tp|raw_tp|tracepoint)/'
 }
@@ -79,6 +90,10 @@ unload() {
 }
 
 declare -A sample
+# A pair during which another agent's syscall hooks were attached (the machine is shared) measures
+# their cost in every state, "off" included: it is left out of the medians and counted.
+declare -A spoiled
+valid=()
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 for ((p = 1; p <= pairs; p++)); do
@@ -86,16 +101,22 @@ for ((p = 1; p <= pairs; p++)); do
   n=${#states[@]}
   for ((k = 0; k < n; k++)); do
     state="${states[(k + p) % n]}"
+    if [ -z "${object[$state]}" ] && [ "$(foreign_hooks)" != 0 ]; then spoiled[$p]=1; fi
     [ -n "${object[$state]}" ] && load "${object[$state]}"
     for w in "${workloads[@]}"; do
       sample[$state,$w,$p]="$("$work/syscall_loop" "$w" "${iterations[$w]}" "$work/scratch")"
     done
     [ -n "${object[$state]}" ] && unload
   done
-  echo "pair $p: $(for w in "${workloads[@]}"; do printf '%s ' "$w"; for s in "${states[@]}"; do printf '%s=%s ' "$s" "${sample[$s,$w,$p]}"; done; done)" >&2
+  [ -n "${spoiled[$p]:-}" ] || valid+=("$p")
+  echo "pair $p$([ -n "${spoiled[$p]:-}" ] && echo ' (spoiled: other syscall hooks attached)'): $(for w in "${workloads[@]}"; do printf '%s ' "$w"; for s in "${states[@]}"; do printf '%s=%s ' "$s" "${sample[$s,$w,$p]}"; done; done)" >&2
 done
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+if [ "${#valid[@]}" = 0 ]; then
+  echo "syscall-cost: every pair ran with other syscall hooks attached on this machine; no result" >&2
+  exit 1
+fi
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 {
   echo "# Per-syscall cost of the probe's raw syscall hooks"
@@ -103,12 +124,13 @@ median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
   echo "\`benchmarks/syscall-cost.sh $pairs\`, $started, $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
   echo "tracefs: $([ -d /sys/kernel/tracing/events ] && echo mounted || echo 'not mounted')."
   echo "Load average (1, 5, 15 min) at start: $load_start; at end: $load_end."
+  echo "Pairs used: ${#valid[@]} of $pairs (a pair is left out when another agent's hooks were on sys_enter/sys_exit during its \"off\" run)."
   echo
   echo "CPU ns per syscall (user + system time of the load, so time spent descheduled by other"
   echo "work on the machine is not counted), median of $pairs alternating runs per state; ratio = median over pairs of"
   echo "(state ÷ off in the same pair); +ns = median of (state − off) in the same pair."
   echo "States: off = no probe; probe = bpf/veriruntime.bpf.o attached (all programs);"
-  echo "empty = two empty programs on tp_btf/sys_enter and sys_exit (the floor of any such hook)$([ -n "${OLD_OBJECT:-}" ] && echo "; old = $(basename "$OLD_OBJECT") (${OLD_OBJECT})")."
+  echo "empty = two empty programs on tp_btf/sys_enter and sys_exit (the floor of any such hook)$([ -n "${EXIT_ONLY:-}" ] && echo "; empty-exit = one empty program on tp_btf/sys_exit only")$([ -n "${OLD_OBJECT:-}" ] && echo "; old = $(basename "$OLD_OBJECT") (${OLD_OBJECT})")."
   echo
   printf '| load | iterations |'
   for s in "${states[@]}"; do printf ' %s ns |' "$s"; done
@@ -121,12 +143,12 @@ median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
   for w in "${workloads[@]}"; do
     printf '| %s | %s |' "$w" "${iterations[$w]}"
     for s in "${states[@]}"; do
-      printf ' %s |' "$(for ((p = 1; p <= pairs; p++)); do echo "${sample[$s,$w,$p]}"; done | median)"
+      printf ' %s |' "$(for p in "${valid[@]}"; do echo "${sample[$s,$w,$p]}"; done | median)"
     done
     for s in "${states[@]}"; do
       [ "$s" = off ] && continue
-      ratio="$(for ((p = 1; p <= pairs; p++)); do awk -v a="${sample[$s,$w,$p]}" -v b="${sample[off,$w,$p]}" 'BEGIN {printf "%.4f\n", a / b}'; done | median)"
-      delta="$(for ((p = 1; p <= pairs; p++)); do awk -v a="${sample[$s,$w,$p]}" -v b="${sample[off,$w,$p]}" 'BEGIN {printf "%.1f\n", a - b}'; done | median)"
+      ratio="$(for p in "${valid[@]}"; do awk -v a="${sample[$s,$w,$p]}" -v b="${sample[off,$w,$p]}" 'BEGIN {printf "%.4f\n", a / b}'; done | median)"
+      delta="$(for p in "${valid[@]}"; do awk -v a="${sample[$s,$w,$p]}" -v b="${sample[off,$w,$p]}" 'BEGIN {printf "%.1f\n", a - b}'; done | median)"
       printf ' %.3f | %.1f |' "$ratio" "$delta"
     done
     echo
