@@ -50,7 +50,8 @@ class LineageIT {
     Daemon daemon =
         Daemon.start(
             new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, journal, true, false),
-            ProbeSettings.forCurrentProcess(),
+            // Other sessions' exec storms share this host's kernel: a roomier ring loses less.
+            ProbeSettings.forCurrentProcess().withRingBufferBytes(64 << 20),
             new PrintStream(lines, true, StandardCharsets.UTF_8),
             System.err);
     Thread runner = new Thread(() -> daemon.run(null), "watch-under-test");
@@ -75,6 +76,25 @@ class LineageIT {
     }
 
     List<JsonNode> events = lines.all();
+    if (events.stream().noneMatch(unknown(copy)) || events.stream().noneMatch(unknown(patched))) {
+      // A shared host: say what the agent did report, to tell interference from a defect.
+      events.forEach(
+          e ->
+              System.err.println(
+                  "event: "
+                      + e.path("type").asText()
+                      + " "
+                      + e.path("exe").path("path").asText()
+                      + " "
+                      + e.path("reason").asText()));
+      notes(journal).forEach(n -> System.err.println("note: " + n.path("summary").asText()));
+      // Records the kernel could not store are reported (VERIFICATION_DEGRADED, details.lost):
+      // then our execs may be among them, and the test says nothing about lineage.
+      org.junit.jupiter.api.Assumptions.assumeTrue(
+          events.stream()
+              .noneMatch(e -> e.path("details").path("lost").path("kernel.exec").asLong(0) > 0),
+          "the kernel lost exec records meanwhile (other sessions' exec storms): inconclusive");
+    }
     assertThat(events)
         .as("no event about the program the toolchain built")
         .noneMatch(e -> hello.toString().equals(e.path("exe").path("path").asText()));
@@ -139,7 +159,7 @@ class LineageIT {
   }
 
   private static void awaitEvent(EventLines lines, Predicate<JsonNode> wanted) throws Exception {
-    Instant deadline = Instant.now().plusSeconds(60);
+    Instant deadline = Instant.now().plusSeconds(120);
     while (Instant.now().isBefore(deadline)) {
       if (lines.all().stream().anyMatch(wanted)) {
         return;
