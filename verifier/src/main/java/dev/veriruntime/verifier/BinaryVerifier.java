@@ -1,10 +1,8 @@
 package dev.veriruntime.verifier;
 
-import dev.veriruntime.verifier.elf.ElfCheck;
 import dev.veriruntime.verifier.elf.ElfFile;
 import dev.veriruntime.verifier.elf.ElfHeader;
 import dev.veriruntime.verifier.elf.ElfReader;
-import dev.veriruntime.verifier.elf.ElfStructureVerifier;
 import dev.veriruntime.verifier.elf.MalformedElfException;
 import dev.veriruntime.verifier.elf.Shebang;
 import dev.veriruntime.verifier.hash.Sha256;

@@ -1,9 +1,12 @@
-package dev.veriruntime.verifier.elf;
+package dev.veriruntime.verifier;
 
-import dev.veriruntime.verifier.Finding;
-import dev.veriruntime.verifier.FindingType;
-import dev.veriruntime.verifier.Scope;
-import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.elf.ElfFile;
+import dev.veriruntime.verifier.elf.ElfHeader;
+import dev.veriruntime.verifier.elf.ElfReader;
+import dev.veriruntime.verifier.elf.MalformedElfException;
+import dev.veriruntime.verifier.elf.ProgramHeader;
+import dev.veriruntime.verifier.elf.Section;
+import dev.veriruntime.verifier.elf.Shebang;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
