@@ -1,9 +1,12 @@
-package dev.veriruntime.verifier.elf;
+package dev.veriruntime.verifier;
 
-import dev.veriruntime.verifier.Finding;
-import dev.veriruntime.verifier.FindingType;
-import dev.veriruntime.verifier.Scope;
-import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.elf.ElfFile;
+import dev.veriruntime.verifier.elf.ElfHeader;
+import dev.veriruntime.verifier.elf.ElfReader;
+import dev.veriruntime.verifier.elf.MalformedElfException;
+import dev.veriruntime.verifier.elf.ProgramHeader;
+import dev.veriruntime.verifier.elf.Section;
+import dev.veriruntime.verifier.elf.Shebang;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -48,10 +51,37 @@ public final class ElfStructureVerifier {
   /** ELF_HEADER: identification, machine, type, entry point, program headers. */
   public ElfCheck checkHeader(ElfFile elf) {
     ElfHeader h = elf.header();
-    List<Finding> failures = new ArrayList<>();
-    List<Finding> notes = new ArrayList<>();
     Scope scope = Scope.ELF_HEADER;
+    List<Finding> failures = new ArrayList<>(identificationFailures(h));
+    long phBytes = (long) h.programHeaderCount() * h.programHeaderEntrySize();
+    if (phBytes > KERNEL_MAX_PROGRAM_HEADER_BYTES) {
+      // Also keeps the checks below cheap: a hostile file cannot make them quadratic.
+      failures.add(
+          malformed(
+              scope,
+              "program-header table of "
+                  + phBytes
+                  + " bytes is larger than the kernel loads ("
+                  + KERNEL_MAX_PROGRAM_HEADER_BYTES
+                  + ")"));
+      return failed(scope, failures);
+    }
+    failures.addAll(loadFailures(elf));
+    List<Finding> notes = hardeningNotes(elf);
+    if (!failures.isEmpty()) {
+      List<Finding> all = new ArrayList<>(failures);
+      all.addAll(notes);
+      return failed(scope, all);
+    }
+    return new ElfCheck(
+        ScopeResult.verified(scope, h.className() + " " + h.typeName() + " " + h.machineName()),
+        notes);
+  }
 
+  /** Machine, type and version: is this an executable for this host at all? */
+  private List<Finding> identificationFailures(ElfHeader h) {
+    Scope scope = Scope.ELF_HEADER;
+    List<Finding> failures = new ArrayList<>();
     if (h.machine() != expectedMachine) {
       failures.add(
           new Finding(
@@ -78,19 +108,14 @@ public final class ElfStructureVerifier {
     if (h.version() != 1) {
       failures.add(malformed(scope, "e_version " + h.version() + " is not 1 (EV_CURRENT)"));
     }
-    long phBytes = (long) h.programHeaderCount() * h.programHeaderEntrySize();
-    if (phBytes > KERNEL_MAX_PROGRAM_HEADER_BYTES) {
-      // Also keeps the checks below cheap: a hostile file cannot make them quadratic.
-      failures.add(
-          malformed(
-              scope,
-              "program-header table of "
-                  + phBytes
-                  + " bytes is larger than the kernel loads ("
-                  + KERNEL_MAX_PROGRAM_HEADER_BYTES
-                  + ")"));
-      return failed(scope, failures);
-    }
+    return failures;
+  }
+
+  /** PT_LOAD segments: at least one, the entry point in executable file bytes, no overlaps. */
+  private static List<Finding> loadFailures(ElfFile elf) {
+    ElfHeader h = elf.header();
+    Scope scope = Scope.ELF_HEADER;
+    List<Finding> failures = new ArrayList<>();
     List<ProgramHeader> loads = elf.loadSegments();
     if (loads.isEmpty()) {
       failures.add(malformed(scope, "no PT_LOAD segment"));
@@ -107,7 +132,16 @@ public final class ElfStructureVerifier {
               Map.of("entry", "0x" + Long.toHexString(h.entry()))));
     }
     overlappingLoads(loads).ifPresent(failures::add);
+    return failures;
+  }
 
+  /**
+   * Writable and executable segments, an executable stack, text relocations: findings, not failures
+   * (see the class comment).
+   */
+  private static List<Finding> hardeningNotes(ElfFile elf) {
+    Scope scope = Scope.ELF_HEADER;
+    List<Finding> notes = new ArrayList<>();
     for (ProgramHeader p : elf.programHeaders()) {
       if (p.isLoad() && p.isWritable() && p.isExecutable()) {
         notes.add(
@@ -139,15 +173,7 @@ public final class ElfStructureVerifier {
               scope,
               "dynamic section has DT_TEXTREL: the loader writes into code pages"));
     }
-
-    if (!failures.isEmpty()) {
-      List<Finding> all = new ArrayList<>(failures);
-      all.addAll(notes);
-      return failed(scope, all);
-    }
-    return new ElfCheck(
-        ScopeResult.verified(scope, h.className() + " " + h.typeName() + " " + h.machineName()),
-        notes);
+    return notes;
   }
 
   private static boolean entryInExecutableLoad(long entry, List<ProgramHeader> loads) {

@@ -1,7 +1,5 @@
-package dev.veriruntime.verifier.elf;
+package dev.veriruntime.verifier;
 
-import dev.veriruntime.verifier.Finding;
-import dev.veriruntime.verifier.ScopeResult;
 import java.util.List;
 import java.util.Objects;
 

@@ -1,10 +1,14 @@
-package dev.veriruntime.verifier.elf;
+package dev.veriruntime.verifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.veriruntime.verifier.FindingType;
-import dev.veriruntime.verifier.Scope;
-import dev.veriruntime.verifier.ScopeStatus;
+import dev.veriruntime.verifier.elf.ElfFile;
+import dev.veriruntime.verifier.elf.ElfHeader;
+import dev.veriruntime.verifier.elf.ElfReader;
+import dev.veriruntime.verifier.elf.Fixtures;
+import dev.veriruntime.verifier.elf.MalformedElfException;
+import dev.veriruntime.verifier.elf.ProgramHeader;
+import dev.veriruntime.verifier.elf.Shebang;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
