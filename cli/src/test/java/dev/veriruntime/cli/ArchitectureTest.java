@@ -3,17 +3,21 @@ package dev.veriruntime.cli;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import dev.veriruntime.verifier.FileIdentity;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The module direction, checked on the product's classes (tests excluded): cli → agent → {pipeline,
- * api} → {verifier, ingest, sinks}, no package cycles anywhere, and native code behind one door.
- * This module's test classpath holds every module, so one test sees them all.
+ * api} → {verifier, ingest, sinks} (ingest takes only {@code FileIdentity} from the verifier), no
+ * package cycles anywhere, and native code behind one door. This module's test classpath holds
+ * every module, so one test sees them all.
  */
 class ArchitectureTest {
   private static final String ROOT = "dev.veriruntime";
@@ -62,8 +66,22 @@ class ArchitectureTest {
 
   @Test
   void ingestAndSinksStandAlone() {
-    module("ingest", "verifier", "sinks", "pipeline", "agent", "api", "cli").check(product);
+    module("ingest", "sinks", "pipeline", "agent", "api", "cli").check(product);
     module("sinks", "verifier", "ingest", "pipeline", "agent", "api", "cli").check(product);
+  }
+
+  @Test
+  void ingestTakesOnlyTheKernelIdentityFromTheVerifier() {
+    noClasses()
+        .that()
+        .resideInAPackage(ROOT + ".ingest..")
+        .should()
+        .dependOnClassesThat(
+            JavaClass.Predicates.resideInAPackage(ROOT + ".verifier..")
+                .and(DescribedPredicate.not(JavaClass.Predicates.equivalentTo(FileIdentity.class))))
+        .because(
+            "one FileIdentity type with one device conversion; the rest of the verifier is not the probe's business")
+        .check(product);
   }
 
   @Test

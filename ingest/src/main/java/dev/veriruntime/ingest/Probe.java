@@ -1,6 +1,5 @@
 package dev.veriruntime.ingest;
 
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.kernel.BpfException;
 import dev.veriruntime.ingest.kernel.BpfLink;
 import dev.veriruntime.ingest.kernel.BpfLoadException;
@@ -8,6 +7,7 @@ import dev.veriruntime.ingest.kernel.BpfMaps;
 import dev.veriruntime.ingest.kernel.BpfObject;
 import dev.veriruntime.ingest.kernel.BpfProgramInfo;
 import dev.veriruntime.ingest.kernel.BpfRingBuffer;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -257,7 +257,7 @@ public final class Probe implements AutoCloseable {
     byte[] key =
         ByteBuffer.allocate(spec.wiring().mappingFilter().keySize())
             .order(ByteOrder.nativeOrder())
-            .putLong(file.device())
+            .putLong(file.dev())
             .putLong(file.inode())
             .putLong(file.ctimeNanos())
             .putLong(file.size())

@@ -112,7 +112,7 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
           classifier.drift(
               pid,
               file.path(),
-              TrackStage.identity(file.identity()),
+              file.identity(),
               sha,
               "fileless execution: "
                   + verb
@@ -126,7 +126,7 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
           classifier.drift(
               pid,
               file.path(),
-              TrackStage.identity(file.identity()),
+              file.identity(),
               sha,
               verb + " a deleted file " + file.path() + " (unlinked while in use)",
               Map.of("finding", "BINARY_DELETED")));

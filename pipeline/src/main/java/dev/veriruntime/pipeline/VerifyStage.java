@@ -97,7 +97,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
 
   private Mono<Observation> check(
       ExecutableFile file, Supplier<String> procPath, Function<ExecutableCheck, Observation> then) {
-    FileIdentity id = TrackStage.identity(file.identity());
+    FileIdentity id = file.identity();
     Optional<ExecutableCheck> hit = verification.hit(id);
     if (hit.isPresent()) {
       return Mono.just(then.apply(hit.get()));

@@ -6,13 +6,13 @@ import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.ExitEvent;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.InjectionTechnique;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.MemfdCreateEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.TaskContext;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 
 /**
