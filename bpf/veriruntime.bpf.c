@@ -4,9 +4,12 @@
  * executable memory and code-injection signal into one ring buffer, as the records defined in
  * veriruntime.h. Read-only: it observes, never blocks.
  *
- * Only tracepoints are used (tp_btf and classic tp): fentry, LSM and kprobes are not available on
- * the target hosts. Kernel structs are read with CO-RE (vr_kernel.h), so one object runs on any
- * kernel with BTF.
+ * Only BTF-typed raw tracepoints (tp_btf) are used: they attach without tracefs, which a fresh
+ * host does not mount, and fentry, LSM and kprobes are not available on the target hosts. The
+ * syscalls of interest are picked in the kernel from the two raw syscall tracepoints, which fire
+ * for every syscall on the host: the dispatch on the syscall number comes first and costs a few
+ * compares. Kernel structs are read with CO-RE (vr_kernel.h), so one object runs on any kernel
+ * with BTF.
  */
 #include "vr_kernel.h"
 #include <bpf/bpf_helpers.h>
@@ -21,6 +24,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 vr_agent_tgid = 0;    /* our own process: its events are not reported */
 const volatile __u32 vr_trace_mmap = 1;    /* mmap/mprotect programs report anything */
 const volatile __u32 vr_trace_injection = 1;
+const volatile __u32 vr_trace_writes = 1;  /* writes into files in vr_watched_files */
 
 #define VR_RINGBUF_DEFAULT_BYTES (16 * 1024 * 1024)
 #define VR_PATH_DEPTH 48 /* dentries plus mount crossings walked per path */
@@ -33,6 +37,7 @@ const volatile __u32 vr_trace_injection = 1;
 #define VR_QUIET BPF_RB_NO_WAKEUP
 #define VR_WAKE BPF_RB_FORCE_WAKEUP
 #define VR_VERIFIED_MAX 8192
+#define VR_WATCHED_MAX 16384
 
 #define PROT_EXEC 0x4
 #define MAP_ANONYMOUS 0x20
@@ -42,6 +47,67 @@ const volatile __u32 vr_trace_injection = 1;
 #define TMPFS_MAGIC 0x01021994
 #define HUGETLBFS_MAGIC 0x958458f6
 #define MAX_ERRNO 4095
+#define PROC_SUPER_MAGIC 0x9fa0
+#define FMODE_WRITE 0x2
+#define O_ACCMODE 03
+#define O_WRONLY 01
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define TS_COMPAT 0x0002
+
+/*
+ * Syscall numbers of the native ABI and the registers that carry the arguments. At sys_exit the
+ * argument registers still hold what the syscall was called with (nothing runs between the two
+ * tracepoints but the syscall), except arm64's x0, which then holds the return value.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_open 2
+#define NR_write 1
+#define NR_pwrite64 18
+#define NR_writev 20
+#define NR_pwritev 296
+#define NR_pwritev2 328
+#define NR_mmap 9
+#define NR_mprotect 10
+#define NR_ftruncate 77
+#define NR_creat 85
+#define NR_ptrace 101
+#define NR_openat 257
+#define NR_process_vm_writev 311
+#define NR_memfd_create 319
+#define NR_openat2 437
+#define SYSCALL_NR(r) ((r)->orig_ax)
+#define ARG0(r) ((r)->di)
+#define ARG1(r) ((r)->si)
+#define ARG2(r) ((r)->dx)
+#define ARG3(r) ((r)->r10)
+#define ARG4(r) ((r)->r8)
+#define ARG5(r) ((r)->r9)
+#elif defined(__TARGET_ARCH_arm64)
+/* arm64 has neither open nor creat: only openat */
+#define NR_write 64
+#define NR_pwrite64 68
+#define NR_writev 66
+#define NR_pwritev 70
+#define NR_pwritev2 287
+#define NR_mmap 222
+#define NR_mprotect 226
+#define NR_ftruncate 46
+#define NR_ptrace 117
+#define NR_openat 56
+#define NR_process_vm_writev 271
+#define NR_memfd_create 279
+#define NR_openat2 437
+#define SYSCALL_NR(r) ((r)->syscallno)
+#define ARG0(r) ((r)->orig_x0)
+#define ARG1(r) ((r)->regs[1])
+#define ARG2(r) ((r)->regs[2])
+#define ARG3(r) ((r)->regs[3])
+#define ARG4(r) ((r)->regs[4])
+#define ARG5(r) ((r)->regs[5])
+#else
+#error "syscall numbers and argument registers are defined for x86 and arm64 only"
+#endif
 
 #define PTRACE_POKETEXT 4
 #define PTRACE_POKEDATA 5
@@ -65,26 +131,10 @@ struct {
 	__type(value, struct vr_counter);
 } vr_counters SEC(".maps");
 
-/* mmap arguments between sys_enter and sys_exit, per thread. LRU: a thread killed inside the
- * syscall never reaches sys_exit, and its entry must not leak. */
-struct vr_pending_mmap {
-	__u64 addr;
-	__u64 len;
-	__u64 offset;
-	__u32 prot;
-	__u32 flags;
-	__s32 fd;
-	__u32 _pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VR_PENDING_MAX);
-	__type(key, __u32);
-	__type(value, struct vr_pending_mmap);
-} vr_pending_mmaps SEC(".maps");
-
-/* mprotect adding PROT_EXEC, decided at sys_enter (afterwards the old protection is gone). */
+/* mprotect adding PROT_EXEC, decided at sys_enter (afterwards the old protection is gone), per
+ * thread. LRU: a thread killed inside the syscall never reaches sys_exit, and its entry must not
+ * leak. Other syscalls need no state between entry and exit: their arguments are read from the
+ * registers at exit. */
 struct vr_pending_mprotect {
 	__u64 addr;
 	__u64 len;
@@ -119,19 +169,16 @@ struct {
 	__type(value, __u64);
 } vr_filtered SEC(".maps");
 
-/* memfd_create arguments between sys_enter and sys_exit, per thread. */
-struct vr_pending_memfd {
-	__u64 name; /* user pointer */
-	__u32 flags;
-	__u32 _pad;
-};
-
+/* Files whose writes the agent wants to hear about at once (verified and cached, mapped
+ * executable by a running process, or its own), keyed by dev and inode only: a write changes
+ * ctime and size. The value is the agent's enum vr_watch_reason bits, echoed in the record. A
+ * plain hash, not LRU: a watched file must never be evicted silently (the agent sees E2BIG). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, struct vr_pending_memfd);
-} vr_pending_memfds SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VR_WATCHED_MAX);
+	__type(key, struct vr_watch_key);
+	__type(value, __u32);
+} vr_watched_files SEC(".maps");
 
 /* Path assembly area: the path is written right to left into the first VR_PATH_LEN bytes; the
  * second half only exists so that masked offset + masked length always stays inside the value. */
@@ -146,6 +193,32 @@ struct {
 	__type(value, struct vr_scratch);
 } vr_scratch SEC(".maps");
 
+/* Open files through which a process may write another process's memory (/proc/PID/mem opened for
+ * writing), keyed by the struct file pointer: a descriptor may be dup'ed (dd writes through fd 1),
+ * inherited or passed on. Inode and mm tell a freed and reused struct file apart. LRU: a closed
+ * file is never removed explicitly. */
+struct vr_proc_mem_file {
+	__u64 inode; /* struct inode * */
+	__u64 mm;    /* the target's struct mm_struct *, the file's private_data */
+	__s32 target;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct vr_proc_mem_file);
+} vr_proc_mem_files SEC(".maps");
+
+/* Set once any such descriptor was seen: until then a write costs one array read, no hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} vr_proc_mem_armed SEC(".maps");
+
 /* Anchor the wire records in the object's BTF: tools and the Java layout test read them there.
  * Never read or written by the programs. */
 struct vr_btf_anchor {
@@ -158,6 +231,8 @@ struct vr_btf_anchor {
 	struct vr_anon_exec anon_exec;
 	struct vr_injection injection;
 	struct vr_memfd_create memfd_create;
+	struct vr_file_write file_write;
+	struct vr_watch_key watch_key;
 	struct vr_counter counter;
 };
 const volatile struct vr_btf_anchor *const volatile vr_btf_anchor __attribute__((unused));
@@ -458,17 +533,23 @@ int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-SEC("tp/sched/sched_process_exit")
-int vr_exit(struct trace_event_raw_sched_process_exit *ctx)
+/*
+ * tp_btf/sched_process_exit(struct task_struct *p, bool group_dead). The group_dead argument exists
+ * on kernels whose classic event has the field of that name, so ctx[1] is read only inside a branch
+ * CO-RE keeps on those kernels (elsewhere the verifier drops it as dead code). BPF_PROG would read
+ * ctx[1] unconditionally, hence the raw context.
+ */
+SEC("tp_btf/sched_process_exit")
+int vr_exit(__u64 *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
 	struct vr_exit *e;
 
 	/* One event per process: when the whole thread group is gone. Kernels without group_dead
-	 * in the event fall back to the leader's exit. */
-	if (bpf_core_field_exists(ctx->group_dead)) {
-		if (!BPF_CORE_READ(ctx, group_dead))
+	 * fall back to the leader's exit. */
+	if (bpf_core_field_exists(struct trace_event_raw_sched_process_exit, group_dead)) {
+		if (!(__u8)ctx[1])
 			return 0;
 	} else if ((__u32)pid_tgid != pid_tgid >> 32) {
 		return 0;
@@ -486,45 +567,57 @@ int vr_exit(struct trace_event_raw_sched_process_exit *ctx)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_mmap")
-int vr_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+/* A 32-bit syscall of a compat task: its numbers are another table's, so none of ours apply (the
+ * classic syscall tracepoints ignore them too). arm64's AArch32 tasks are not told apart here. */
+static __always_inline bool compat_syscall(void)
 {
-	struct vr_pending_mmap m = {};
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
+#if defined(__TARGET_ARCH_x86)
+	struct task_struct *task = bpf_get_current_task_btf();
 
-	if (!vr_trace_mmap || ignored(pid_tgid >> 32))
-		return 0;
-	m.prot = BPF_CORE_READ(ctx, args[2]);
-	if (!(m.prot & PROT_EXEC))
-		return 0;
-	m.addr = BPF_CORE_READ(ctx, args[0]);
-	m.len = BPF_CORE_READ(ctx, args[1]);
-	m.flags = BPF_CORE_READ(ctx, args[3]);
-	m.fd = (int)BPF_CORE_READ(ctx, args[4]);
-	m.offset = BPF_CORE_READ(ctx, args[5]);
-	bpf_map_update_elem(&vr_pending_mmaps, &tid, &m, BPF_ANY);
-	return 0;
+	return (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT) != 0;
+#else
+	return false;
+#endif
 }
 
-SEC("tp/syscalls/sys_exit_mmap")
-int vr_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+static __always_inline void emit_injection(__u32 technique, __s32 target, __s64 request,
+					   __u64 addr, __u64 count)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct vr_pending_mmap *pm, m;
-	long ret;
+	struct vr_injection *e = reserve(VR_KIND_INJECTION, sizeof(*e));
+
+	if (!e)
+		return;
+	fill_header(&e->hdr, VR_KIND_INJECTION, sizeof(*e));
+	e->technique = technique;
+	e->target_pid = target;
+	e->request = request;
+	e->addr = addr;
+	e->count = count;
+	bpf_ringbuf_submit(e, VR_WAKE);
+}
+
+static __always_inline int exit_mmap(struct pt_regs *regs, long ret)
+{
+	struct vr_pending_mmap {
+		__u64 addr;
+		__u64 len;
+		__u64 offset;
+		__u32 prot;
+		__u32 flags;
+		__s32 fd;
+	} m;
 	struct file *f;
 
-	if (!vr_trace_mmap)
+	m.prot = ARG2(regs);
+	if (!(m.prot & PROT_EXEC) || ignored(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	pm = bpf_map_lookup_elem(&vr_pending_mmaps, &tid);
-	if (!pm)
-		return 0;
-	m = *pm;
-	bpf_map_delete_elem(&vr_pending_mmaps, &tid);
-	ret = BPF_CORE_READ(ctx, ret);
 	if (ret < 0 && ret >= -MAX_ERRNO)
 		return 0;
+	m.addr = ARG0(regs);
+	m.len = ARG1(regs);
+	m.flags = ARG3(regs);
+	m.fd = (int)ARG4(regs);
+	m.offset = ARG5(regs);
 
 	f = (m.flags & MAP_ANONYMOUS) ? NULL
 				       : fd_to_file((struct task_struct *)bpf_get_current_task(), m.fd);
@@ -594,21 +687,20 @@ static long vma_info(struct task_struct *task, struct vm_area_struct *vma, void 
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_mprotect")
-int vr_enter_mprotect(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int enter_mprotect(struct pt_regs *regs)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct vr_pending_mprotect m = {};
 	struct vr_vma_info info = {};
 
-	if (!vr_trace_mmap || ignored(pid_tgid >> 32))
+	if (ignored(pid_tgid >> 32))
 		return 0;
-	m.prot = BPF_CORE_READ(ctx, args[2]);
+	m.prot = ARG2(regs);
 	if (!(m.prot & PROT_EXEC))
 		return 0;
-	m.addr = BPF_CORE_READ(ctx, args[0]);
-	m.len = BPF_CORE_READ(ctx, args[1]);
+	m.addr = ARG0(regs);
+	m.len = ARG1(regs);
 	/* Only the mapping at the start address is inspected: already executable means nothing
 	 * is added. A range spanning several mappings is judged by its first one. */
 	bpf_find_vma(bpf_get_current_task_btf(), m.addr, vma_info, &info, 0);
@@ -618,22 +710,19 @@ int vr_enter_mprotect(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_mprotect")
-int vr_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_mprotect(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct vr_pending_mprotect *pm, m;
 	struct vr_vma_info info = {};
 	struct file *f;
 
-	if (!vr_trace_mmap)
-		return 0;
 	pm = bpf_map_lookup_elem(&vr_pending_mprotects, &tid);
 	if (!pm)
 		return 0;
 	m = *pm;
 	bpf_map_delete_elem(&vr_pending_mprotects, &tid);
-	if (BPF_CORE_READ(ctx, ret) != 0)
+	if (ret != 0)
 		return 0;
 
 	bpf_find_vma(bpf_get_current_task_btf(), m.addr, vma_info, &info, 0);
@@ -674,28 +763,11 @@ int vr_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline void emit_injection(__u32 technique, __s32 target, __s64 request,
-					   __u64 addr, __u64 count)
+static __always_inline int enter_ptrace(struct pt_regs *regs)
 {
-	struct vr_injection *e = reserve(VR_KIND_INJECTION, sizeof(*e));
+	__s64 request = ARG0(regs);
 
-	if (!e)
-		return;
-	fill_header(&e->hdr, VR_KIND_INJECTION, sizeof(*e));
-	e->technique = technique;
-	e->target_pid = target;
-	e->request = request;
-	e->addr = addr;
-	e->count = count;
-	bpf_ringbuf_submit(e, VR_WAKE);
-}
-
-SEC("tp/syscalls/sys_enter_ptrace")
-int vr_enter_ptrace(struct trace_event_raw_sys_enter *ctx)
-{
-	__s64 request = BPF_CORE_READ(ctx, args[0]);
-
-	if (!vr_trace_injection || ignored(bpf_get_current_pid_tgid() >> 32))
+	if (ignored(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	switch (request) {
 	case PTRACE_POKETEXT:
@@ -710,63 +782,39 @@ int vr_enter_ptrace(struct trace_event_raw_sys_enter *ctx)
 	default:
 		return 0;
 	}
-	emit_injection(VR_INJECT_PTRACE, (__s32)BPF_CORE_READ(ctx, args[1]), request,
-		       BPF_CORE_READ(ctx, args[2]), BPF_CORE_READ(ctx, args[3]));
+	emit_injection(VR_INJECT_PTRACE, (__s32)ARG1(regs), request, ARG2(regs), ARG3(regs));
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_process_vm_writev")
-int vr_enter_process_vm_writev(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int enter_process_vm_writev(struct pt_regs *regs)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__s32 target = (__s32)BPF_CORE_READ(ctx, args[0]);
+	__s32 target = (__s32)ARG0(regs);
 
 	/* Writing into one's own address space is not injection. */
-	if (!vr_trace_injection || ignored(tgid) || target == (__s32)tgid)
+	if (ignored(tgid) || target == (__s32)tgid)
 		return 0;
-	emit_injection(VR_INJECT_PROCESS_VM_WRITEV, target, 0, BPF_CORE_READ(ctx, args[3]),
-		       BPF_CORE_READ(ctx, args[4]));
+	emit_injection(VR_INJECT_PROCESS_VM_WRITEV, target, 0, ARG3(regs), ARG4(regs));
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_memfd_create")
-int vr_enter_memfd_create(struct trace_event_raw_sys_enter *ctx)
+/* Emitted at syscall exit: the kernel has then faulted the name in, which a tracepoint cannot do
+ * at entry. Failed calls are reported too, with -errno as fd. */
+static __always_inline int exit_memfd_create(struct pt_regs *regs, long ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct vr_pending_memfd m = {};
-
-	if (!vr_trace_injection || ignored(pid_tgid >> 32))
-		return 0;
-	m.name = BPF_CORE_READ(ctx, args[0]);
-	m.flags = BPF_CORE_READ(ctx, args[1]);
-	bpf_map_update_elem(&vr_pending_memfds, &tid, &m, BPF_ANY);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_memfd_create")
-int vr_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct vr_pending_memfd *pm, m;
 	struct vr_memfd_create *e;
 	long n;
 
-	if (!vr_trace_injection)
+	if (ignored(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	pm = bpf_map_lookup_elem(&vr_pending_memfds, &tid);
-	if (!pm)
-		return 0;
-	m = *pm;
-	bpf_map_delete_elem(&vr_pending_memfds, &tid);
 	e = reserve(VR_KIND_MEMFD_CREATE, sizeof(*e));
 	if (!e)
 		return 0;
 	fill_header(&e->hdr, VR_KIND_MEMFD_CREATE, sizeof(*e));
-	e->flags = m.flags;
-	e->fd = BPF_CORE_READ(ctx, ret);
+	e->flags = ARG1(regs);
+	e->fd = ret;
 	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
-	n = bpf_probe_read_user_str(e->name, sizeof(e->name), (const char *)m.name);
+	n = bpf_probe_read_user_str(e->name, sizeof(e->name), (const char *)ARG0(regs));
 	if (n <= 0) {
 		e->name[0] = '\0';
 		n = 1;
@@ -774,4 +822,262 @@ int vr_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
 	e->name_len = n - 1;
 	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
+}
+
+/*
+ * /proc/PID/mem (or /proc/PID/task/TID/mem) opened for writing: reported as an injection when the
+ * memory is another process's (the file's private_data is the target's mm). Returns true when f is
+ * a /proc file, which is never a watched file either.
+ */
+static __always_inline bool proc_mem_write(struct task_struct *task, struct file *f,
+					   struct inode *inode, __u64 flags)
+{
+	struct vr_proc_mem_file tracked = {};
+	__u64 key = (__u64)f;
+	__u32 zero = 0, one = 1;
+	struct proc_inode *pi;
+	struct task_struct *target;
+	struct hlist_node *first;
+	char name[3];
+	void *mm;
+
+	if (!vr_trace_injection)
+		return true;
+	if (BPF_CORE_READ(f, f_path.dentry, d_name.len) != 3 ||
+	    bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name)) ||
+	    name[0] != 'm' || name[1] != 'e' || name[2] != 'm')
+		return true;
+	if (!(BPF_CORE_READ(f, f_mode) & FMODE_WRITE))
+		return true;
+	mm = BPF_CORE_READ(f, private_data);
+	if (!mm || mm == (void *)BPF_CORE_READ(task, mm))
+		return true;
+	/* The thread the path names: proc_inode->pid, whose first PIDTYPE_PID task is it. */
+	pi = (struct proc_inode *)((void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode));
+	first = BPF_CORE_READ(pi, pid, tasks[0].first);
+	if (first) {
+		target = (struct task_struct *)((void *)first -
+						bpf_core_field_offset(struct task_struct, pid_links));
+		tracked.target = BPF_CORE_READ(target, tgid);
+		emit_injection(VR_INJECT_PROC_MEM, tracked.target, flags, 0,
+			       BPF_CORE_READ(target, pid));
+	} else {
+		emit_injection(VR_INJECT_PROC_MEM, 0, flags, 0, 0); /* the target exited already */
+	}
+	/* Its writes are reported too: the agent re-verifies the target after the bytes changed. */
+	tracked.inode = (__u64)inode;
+	tracked.mm = (__u64)mm;
+	bpf_map_update_elem(&vr_proc_mem_files, &key, &tracked, BPF_ANY);
+	bpf_map_update_elem(&vr_proc_mem_armed, &zero, &one, BPF_ANY);
+	return true;
+}
+
+/*
+ * The exit of a successful write-family call: reported when the descriptor's file is one of
+ * vr_proc_mem_files (another process's memory). pos_arg is the argument holding the file offset
+ * (pwrite64, pwritev), or -1 when the write started at f_pos (now advanced by ret).
+ */
+static __always_inline int exit_write(struct pt_regs *regs, long ret, long nr, int pos_arg)
+{
+	struct vr_proc_mem_file *tracked;
+	struct file *f;
+	__u32 zero = 0;
+	__u32 *armed;
+	__u64 key, addr;
+
+	if (ret <= 0 || !vr_trace_injection)
+		return 0;
+	armed = bpf_map_lookup_elem(&vr_proc_mem_armed, &zero);
+	if (!armed || !*armed)
+		return 0;
+	f = fd_to_file((struct task_struct *)bpf_get_current_task(), (int)ARG0(regs));
+	if (!f)
+		return 0;
+	key = (__u64)f;
+	tracked = bpf_map_lookup_elem(&vr_proc_mem_files, &key);
+	if (!tracked)
+		return 0;
+	if ((__u64)BPF_CORE_READ(f, f_inode) != tracked->inode ||
+	    (__u64)BPF_CORE_READ(f, private_data) != tracked->mm) {
+		bpf_map_delete_elem(&vr_proc_mem_files, &key); /* freed, and reused for another file */
+		return 0;
+	}
+	if (pos_arg == 3)
+		addr = ARG3(regs);
+	else
+		addr = BPF_CORE_READ(f, f_pos) - ret;
+	emit_injection(VR_INJECT_PROC_MEM_WRITE, tracked->target, nr, addr, ret);
+	return 0;
+}
+
+/* A write into a file the agent watches. Unwatched files cost the lookup and nothing else. */
+static __always_inline void watched_write(struct task_struct *task, struct file *f,
+					  struct inode *inode, __u32 operation, __s32 fd, __u64 arg)
+{
+	struct vr_watch_key key = {};
+	struct vr_file_write *e;
+	struct file *exe;
+	__u32 *watch;
+
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	watch = bpf_map_lookup_elem(&vr_watched_files, &key);
+	if (!watch)
+		return;
+	e = reserve(VR_KIND_FILE_WRITE, sizeof(*e));
+	if (!e)
+		return;
+	fill_header(&e->hdr, VR_KIND_FILE_WRITE, sizeof(*e));
+	e->operation = operation;
+	e->fd = fd;
+	e->watch = *watch;
+	e->_pad = 0;
+	e->arg = arg;
+	fill_file(&e->file, f);
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	if (exe)
+		fill_file(&e->writer, exe);
+	else
+		__builtin_memset(&e->writer, 0, sizeof(e->writer));
+	e->path_flags = 0;
+	e->_pad2 = 0;
+	e->path_len = resolve_path(f, e->path, &e->path_flags);
+	bpf_ringbuf_submit(e, VR_WAKE);
+}
+
+/* The exit of a successful open-family call that may write: the new descriptor names the file. */
+static __always_inline int exit_open(long ret, __u64 flags)
+{
+	struct task_struct *task;
+	struct inode *inode;
+	struct file *f;
+
+	/* Read-only opens, by far the most frequent, stop here. */
+	if (ret < 0 || ((flags & O_ACCMODE) == 0 && !(flags & O_TRUNC)))
+		return 0;
+	if (ignored(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	f = fd_to_file(task, ret);
+	if (!f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (BPF_CORE_READ(inode, i_sb, s_magic) == PROC_SUPER_MAGIC) {
+		proc_mem_write(task, f, inode, flags);
+		return 0;
+	}
+	/* O_TRUNC truncates even without write access; otherwise the open must grant it. */
+	if (vr_trace_writes && ((flags & O_TRUNC) || (BPF_CORE_READ(f, f_mode) & FMODE_WRITE)))
+		watched_write(task, f, inode, VR_WRITE_OPEN, ret, flags);
+	return 0;
+}
+
+static __always_inline int exit_openat2(struct pt_regs *regs, long ret)
+{
+	__u64 flags;
+
+	/* struct open_how starts with its __u64 flags; unreadable, let the file's mode decide. */
+	if (ret < 0)
+		return 0;
+	if (bpf_probe_read_user(&flags, sizeof(flags), (const void *)ARG2(regs)))
+		flags = O_ACCMODE;
+	return exit_open(ret, flags);
+}
+
+static __always_inline int exit_ftruncate(struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
+	struct file *f;
+	int fd = (int)ARG0(regs);
+
+	if (ret != 0 || !vr_trace_writes || ignored(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	f = fd_to_file(task, fd);
+	if (f)
+		watched_write(task, f, BPF_CORE_READ(f, f_inode), VR_WRITE_FTRUNCATE, fd, ARG1(regs));
+	return 0;
+}
+
+/*
+ * Every syscall entry on the host. The switch on the syscall number is the whole cost of a syscall
+ * we do not care about. Only what must be seen before the syscall runs is handled here: mprotect's
+ * previous protection, and injection attempts (reported even if the syscall then fails or blocks).
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(vr_sys_enter, struct pt_regs *regs, long id)
+{
+	switch (id) {
+	case NR_mprotect:
+		if (!vr_trace_mmap || compat_syscall())
+			return 0;
+		return enter_mprotect(regs);
+	case NR_ptrace:
+		if (!vr_trace_injection || compat_syscall())
+			return 0;
+		return enter_ptrace(regs);
+	case NR_process_vm_writev:
+		if (!vr_trace_injection || compat_syscall())
+			return 0;
+		return enter_process_vm_writev(regs);
+	default:
+		return 0;
+	}
+}
+
+/* Every syscall exit on the host: the syscall number is read back from the saved registers. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vr_sys_exit, struct pt_regs *regs, long ret)
+{
+	long id = SYSCALL_NR(regs);
+
+	switch (id) {
+	case NR_mmap:
+		if (!vr_trace_mmap || compat_syscall())
+			return 0;
+		return exit_mmap(regs, ret);
+	case NR_mprotect:
+		if (!vr_trace_mmap)
+			return 0;
+		return exit_mprotect(ret); /* only what sys_enter kept, which excludes compat calls */
+	case NR_memfd_create:
+		if (!vr_trace_injection || compat_syscall())
+			return 0;
+		return exit_memfd_create(regs, ret);
+#ifdef NR_open
+	case NR_open:
+		if (compat_syscall())
+			return 0;
+		return exit_open(ret, ARG1(regs));
+	case NR_creat:
+		if (compat_syscall())
+			return 0;
+		return exit_open(ret, O_CREAT | O_WRONLY | O_TRUNC);
+#endif
+	case NR_openat:
+		if (compat_syscall())
+			return 0;
+		return exit_open(ret, ARG2(regs));
+	case NR_openat2:
+		if (compat_syscall())
+			return 0;
+		return exit_openat2(regs, ret);
+	case NR_ftruncate:
+		if (compat_syscall())
+			return 0;
+		return exit_ftruncate(regs, ret);
+	case NR_write:
+	case NR_writev:
+		if (compat_syscall())
+			return 0;
+		return exit_write(regs, ret, id, -1);
+	case NR_pwrite64:
+	case NR_pwritev:
+	case NR_pwritev2:
+		if (compat_syscall())
+			return 0;
+		return exit_write(regs, ret, id, 3);
+	default:
+		return 0;
+	}
 }

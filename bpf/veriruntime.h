@@ -7,6 +7,8 @@
  *  - every record starts with struct vr_header; `size` is the full record size in bytes;
  *  - fixed-size structs, explicit padding, no bitfields, native (little-endian) byte order;
  *  - any change to a layout bumps VR_SCHEMA_VERSION; Java refuses records of another version;
+ *  - a new kind or enum value keeps the version (existing layouts are unchanged): a decoder of an
+ *    older build rejects the unknown code as malformed rather than misreading it;
  *  - WireFormat.java mirrors every offset here and a test checks it against the object's BTF.
  *
  * Time: vr_header.ktime_ns is bpf_ktime_get_ns(), i.e. CLOCK_MONOTONIC in nanoseconds (no time
@@ -30,6 +32,7 @@ enum vr_kind {
 	VR_KIND_ANON_EXEC = 4,
 	VR_KIND_INJECTION = 5,
 	VR_KIND_MEMFD_CREATE = 6,
+	VR_KIND_FILE_WRITE = 7,
 	VR_KIND_MAX = 8, /* size of the counters map; kinds are < VR_KIND_MAX */
 };
 
@@ -58,6 +61,21 @@ enum vr_map_source {
 enum vr_injection_technique {
 	VR_INJECT_PTRACE = 1,
 	VR_INJECT_PROCESS_VM_WRITEV = 2,
+	VR_INJECT_PROC_MEM = 3, /* /proc/PID/mem or /proc/PID/task/TID/mem opened for writing */
+	VR_INJECT_PROC_MEM_WRITE = 4, /* a write through such a descriptor: addr, count bytes */
+};
+
+/* vr_file_write.operation */
+enum vr_write_op {
+	VR_WRITE_OPEN = 1,      /* open, openat, openat2 or creat with write access or O_TRUNC */
+	VR_WRITE_FTRUNCATE = 2, /* ftruncate(2) succeeded */
+};
+
+/* Values of vr_watched_files: why the agent watches a file (bits, written by the agent). */
+enum vr_watch_reason {
+	VR_WATCH_VERIFIED = 1,    /* the agent verified it and caches the verdict */
+	VR_WATCH_MAPPED_EXEC = 2, /* a running process maps it executable */
+	VR_WATCH_SELF = 4,        /* the agent itself runs from it (jar, JVM, libbpf, probe) */
 };
 
 /* 56 bytes. pid is the kernel thread id, tgid the process id; uid/gid are the real ids. */
@@ -137,14 +155,20 @@ struct vr_anon_exec {
 	__u32 _pad;
 };
 
-/* 88 bytes. An attempt, seen at syscall entry, to write into or control another process. */
+/* 88 bytes. An attempt to write into or control another process: ptrace and process_vm_writev
+ * seen at syscall entry; /proc/PID/mem at the exit of a successful open for writing, and each
+ * successful write through that descriptor at the exit of write, pwrite64, writev, pwritev(2). */
 struct vr_injection {
 	struct vr_header hdr;
 	__u32 technique;  /* enum vr_injection_technique */
-	__s32 target_pid;
-	__s64 request;    /* ptrace request; 0 for process_vm_writev */
-	__u64 addr;       /* ptrace addr; remote iovec pointer for process_vm_writev */
-	__u64 count;      /* ptrace data; remote iovec count for process_vm_writev */
+	__s32 target_pid; /* process id (tgid) of the target; for /proc/PID/mem too */
+	__s64 request;    /* ptrace request; 0 for process_vm_writev; open flags for /proc/PID/mem;
+			   * the syscall number for a /proc/PID/mem write */
+	__u64 addr;       /* ptrace addr; remote iovec pointer for process_vm_writev; the target
+			   * address a /proc/PID/mem write started at; else 0 */
+	__u64 count;      /* ptrace data; remote iovec count for process_vm_writev; /proc/PID/mem:
+			   * the thread id named in the path (the tgid for /proc/PID/mem); bytes
+			   * written for a /proc/PID/mem write */
 };
 
 /* 328 bytes. Emitted at syscall exit: the kernel has then faulted the name in, which a
@@ -158,7 +182,30 @@ struct vr_memfd_create {
 	char name[VR_MEMFD_NAME_LEN];
 };
 
-/* Value of the per-CPU counters map, indexed by enum vr_kind: Java sums over CPUs. */
+/* 696 bytes. A file the agent watches (vr_watched_files) was opened for writing or truncated,
+ * seen at the exit of the successful syscall through the resulting (or given) descriptor. */
+struct vr_file_write {
+	struct vr_header hdr;
+	__u32 operation;         /* enum vr_write_op */
+	__s32 fd;
+	__u32 watch;             /* the vr_watched_files value: enum vr_watch_reason bits */
+	__u32 _pad;
+	__u64 arg;               /* open flags (O_*) for VR_WRITE_OPEN; new length for ftruncate */
+	struct vr_file file;     /* the written file, after the syscall */
+	struct vr_file writer;   /* the writer's executable (mm->exe_file); zero when it has none */
+	__u32 path_flags;        /* of the written file's path */
+	__u16 path_len;
+	__u16 _pad2;
+	char path[VR_PATH_LEN];
+};
+
+/* Key of vr_watched_files: a file's identity without ctime and size, which a write changes. The
+ * agent writes it (WireFormat mirrors it, the BTF test checks it). */
+struct vr_watch_key {
+	__u64 dev; /* s_dev, kernel encoding */
+	__u64 ino;
+};
+
 /* Key of vr_verified_files: the identity part of struct vr_file. The agent writes it, so its layout
  * is a contract like the records' (WireFormat mirrors it, the BTF test checks it). */
 struct vr_file_key {
@@ -168,6 +215,7 @@ struct vr_file_key {
 	__s64 size;
 };
 
+/* Value of the per-CPU counters map, indexed by enum vr_kind: Java sums over CPUs. */
 struct vr_counter {
 	__u64 seen; /* records the probe tried to emit */
 	__u64 lost; /* of which bpf_ringbuf_reserve failed: the ring buffer was full */

@@ -80,6 +80,9 @@ struct path {
 struct file {
 	struct path f_path;
 	struct inode *f_inode;
+	unsigned int f_mode; /* fmode_t */
+	void *private_data; /* /proc/PID/mem: the target's struct mm_struct */
+	long long f_pos;    /* loff_t */
 } PAI;
 
 struct fdtable {
@@ -104,13 +107,42 @@ struct cred {
 	kgid_t egid;
 } PAI;
 
+struct thread_info {
+	u32 status; /* x86: TS_COMPAT while a 32-bit syscall runs */
+} PAI;
+
+struct mm_struct {
+	struct file *exe_file; /* in an anonymous struct; CO-RE looks inside */
+} PAI;
+
+struct hlist_node {
+	struct hlist_node *next;
+} PAI;
+
+struct hlist_head {
+	struct hlist_node *first;
+} PAI;
+
 struct task_struct {
+	struct thread_info thread_info;
 	pid_t pid;
 	pid_t tgid;
 	int exit_code;
 	struct task_struct *real_parent;
 	struct files_struct *files;
 	const struct cred *cred;
+	struct mm_struct *mm;
+	struct hlist_node pid_links[4]; /* indexed by enum pid_type; PIDTYPE_PID is 0 */
+} PAI;
+
+struct pid {
+	struct hlist_head tasks[4]; /* tasks[PIDTYPE_PID].first is the task's pid_links[0] */
+} PAI;
+
+/* The inode of a /proc file: its vfs_inode is what struct file points to. */
+struct proc_inode {
+	struct pid *pid;
+	struct inode vfs_inode;
 } PAI;
 
 struct linux_binprm {
@@ -126,20 +158,32 @@ struct vm_area_struct {
 	struct file *vm_file;
 } PAI;
 
-/* Context of tp/syscalls/sys_enter_* and sys_exit_* (the layout every syscall event shares). */
-struct trace_event_raw_sys_enter {
-	long id;
-	unsigned long args[6];
+/*
+ * The user registers the raw syscall tracepoints (tp_btf/sys_enter, tp_btf/sys_exit) hand over.
+ * Only the registers that carry syscall arguments and the syscall number are declared.
+ */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	unsigned long di;
+	unsigned long si;
+	unsigned long dx;
+	unsigned long r10;
+	unsigned long r8;
+	unsigned long r9;
+	unsigned long orig_ax; /* the syscall number, also at sys_exit */
 } PAI;
-
-struct trace_event_raw_sys_exit {
-	long id;
-	long ret;
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+	u64 regs[31]; /* in an anonymous union with user_regs; x0 becomes the return value */
+	u64 orig_x0;
+	int syscallno;
 } PAI;
+#endif
 
+/* Only probed (bpf_core_field_exists): the tracepoint gained group_dead with this field. */
 struct trace_event_raw_sched_process_exit {
 	pid_t pid;
-	bool group_dead; /* newer kernels only: probed with bpf_core_field_exists */
+	bool group_dead;
 } PAI;
 
 #undef PAI

@@ -3,8 +3,10 @@
  * scenario: a development tool that performs, once each, everything the probe reports, so that
  * vrcapture can record fixtures for every record kind:
  *   memfd_create + fexecve of the memfd, exec of a deleted file, ptrace attach/poke,
- *   process_vm_writev into a child, anonymous PROT_EXEC mmap, mprotect adding PROT_EXEC to
- *   anonymous memory and to a file mapping, and an exit with status 7.
+ *   process_vm_writev into a child, the child's /proc/PID/mem opened for writing, anonymous
+ *   PROT_EXEC mmap, mprotect adding PROT_EXEC to anonymous memory and to a file mapping, an open
+ *   with O_TRUNC and an ftruncate of /tmp/vrtest-watched (reported when vrcapture watches it:
+ *   VR_WATCH=/tmp/vrtest-watched), and an exit with status 7.
  * Build: cc -O2 -o scenario scenario.c
  */
 #define _GNU_SOURCE
@@ -81,6 +83,13 @@ int main(void)
 	long value = 0x4242;
 	struct iovec local = {&value, sizeof(value)}, remote = {&target_word, sizeof(target_word)};
 	process_vm_writev(child, &local, 1, &remote, 1, 0);
+	char mem[64];
+	snprintf(mem, sizeof(mem), "/proc/%d/mem", child);
+	int memfd = open(mem, O_RDWR);
+	if (memfd >= 0) {
+		pwrite(memfd, &value, sizeof(value), (off_t)(long)&target_word);
+		close(memfd);
+	}
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 
@@ -94,6 +103,14 @@ int main(void)
 	void *filemap = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, lfd, 4096);
 	mprotect(filemap, 4096, PROT_READ | PROT_EXEC);
 	close(lfd);
+
+	/* a watched file: opened with O_TRUNC, then truncated through the descriptor */
+	int wfd = open("/tmp/vrtest-watched", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (wfd >= 0) {
+		write(wfd, "code", 4);
+		ftruncate(wfd, 2);
+		close(wfd);
+	}
 
 	printf("scenario pid=%d child=%d anon=%p rw=%p filemap=%p target=%p\n", getpid(), child, anon,
 	       rw, filemap, (void *)&target_word);

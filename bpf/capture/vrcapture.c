@@ -12,6 +12,8 @@
  *   VR_RINGBUF_BYTES=N  ring-buffer size set with bpf_map__set_max_entries before load
  *   VR_STALL=1          do not read the ring buffer until COMMAND ends (forces losses)
  *   VR_QUIET=1          do not write or print records, only the counters
+ *   VR_WATCH=PATH       put PATH's identity (dev, ino) into vr_watched_files after load, with the
+ *                       reasons VR_WATCH_VERIFIED | VR_WATCH_MAPPED_EXEC
  * Build: cc -O2 -o vrcapture vrcapture.c -lbpf
  */
 #include <errno.h>
@@ -21,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -58,6 +62,16 @@ static int on_record(void *ctx, void *data, size_t size)
 		const struct vr_exec_mapping *e = data;
 		printf(" path=%s src=%u off=%llu flags=%x", e->path, e->source,
 		       (unsigned long long)e->offset, e->file.flags);
+	} else if (h->kind == VR_KIND_FILE_WRITE) {
+		const struct vr_file_write *e = data;
+		printf(" op=%u fd=%d arg=%llx watch=%u path=%s ino=%llu size=%lld writer_ino=%llu",
+		       e->operation, e->fd, (unsigned long long)e->arg, e->watch, e->path,
+		       (unsigned long long)e->file.ino, (long long)e->file.size,
+		       (unsigned long long)e->writer.ino);
+	} else if (h->kind == VR_KIND_INJECTION) {
+		const struct vr_injection *e = data;
+		printf(" technique=%u target=%d request=%lld count=%llu", e->technique, e->target_pid,
+		       (long long)e->request, (unsigned long long)e->count);
 	} else if (h->kind == VR_KIND_EXIT) {
 		printf(" exit_code=%d", ((const struct vr_exit *)data)->exit_code);
 	}
@@ -106,6 +120,23 @@ int main(int argc, char **argv)
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "load failed\n");
 		return 1;
+	}
+	if (getenv("VR_WATCH")) {
+		struct stat st;
+		struct vr_watch_key key = {};
+		__u32 reasons = VR_WATCH_VERIFIED | VR_WATCH_MAPPED_EXEC;
+
+		if (stat(getenv("VR_WATCH"), &st)) {
+			perror(getenv("VR_WATCH"));
+			return 1;
+		}
+		key.dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev);
+		key.ino = st.st_ino;
+		if (bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "vr_watched_files")),
+					&key, &reasons, BPF_ANY)) {
+			perror("vr_watched_files");
+			return 1;
+		}
 	}
 	bpf_object__for_each_program(prog, obj) {
 		if (!bpf_program__attach(prog)) {

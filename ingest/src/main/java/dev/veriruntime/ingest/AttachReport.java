@@ -17,6 +17,32 @@ public record AttachReport(List<ProgramAttachment> programs) {
     return programs.stream().filter(p -> !p.attached()).toList();
   }
 
+  /**
+   * One line for a log: "all 4 programs attached" or what failed, what is missing and the command
+   * that fixes it, e.g. {@code 3 of 4 programs attached; not attached: vr_sys_exit
+   * (tp_btf/sys_exit): EPERM (Operation not permitted): the BPF privilege is missing ...; fix: run
+   * as root ...}.
+   */
+  public String summary() {
+    if (failed().isEmpty()) {
+      return "all " + programs.size() + " programs attached";
+    }
+    return attached().size()
+        + " of "
+        + programs.size()
+        + " programs attached; not attached: "
+        + failed().stream()
+            .map(
+                p ->
+                    p.program()
+                        + " ("
+                        + p.section()
+                        + "): "
+                        + p.error()
+                        + (p.remedy().isEmpty() ? "" : ": " + p.remedy()))
+            .collect(Collectors.joining("; "));
+  }
+
   /** Multi-line human summary, one program per line, e.g. for stderr. */
   public String describe() {
     return programs.stream()
@@ -29,7 +55,11 @@ public record AttachReport(List<ProgramAttachment> programs) {
                     + ")"
                     + (p.attached()
                         ? " id " + p.kernelId() + " tag " + p.tag()
-                        : ": " + p.status() + " " + p.error()))
+                        : ": "
+                            + p.status()
+                            + " "
+                            + p.error()
+                            + (p.remedy().isEmpty() ? "" : ": " + p.remedy())))
         .collect(Collectors.joining("\n"));
   }
 }

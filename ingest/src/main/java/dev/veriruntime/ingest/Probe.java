@@ -1,5 +1,6 @@
 package dev.veriruntime.ingest;
 
+import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.ingest.kernel.BpfException;
 import dev.veriruntime.ingest.kernel.BpfLink;
 import dev.veriruntime.ingest.kernel.BpfLoadException;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -25,7 +27,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Load policy: a program the kernel refuses to load or attach is reported in {@link
  * #attachReport()} and left out, unless it is required by the spec's wiring (the exec program), in
  * which case {@link #load} fails. Optional accelerators (fentry, lsm) therefore degrade gracefully
- * on kernels that refuse them.
+ * on kernels that refuse them. After attaching, one log line says either that every program is
+ * attached (INFO) or which are not, what is missing and the command that fixes it (WARNING, from
+ * {@link AttachReport#summary()}). The product probe uses only BTF-typed tracepoints, which need no
+ * tracefs.
  *
  * <p>Thread safety: {@link #attachReport()}, {@link #lostRecords()} and {@link #close()} may be
  * called from any thread; readers run on their own threads.
@@ -40,7 +45,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class Probe implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Probe.class.getName());
   private static final String RODATA = ".rodata";
-  private static final int ENOENT = 2;
 
   private final ProbeSpec spec;
   private final BpfObject object;
@@ -50,6 +54,7 @@ public final class Probe implements AutoCloseable {
   private final int lostFd;
   private final int verifiedFilesFd;
   private final int filteredFd;
+  private final int watchedFilesFd;
   private final List<RingBufferReader<?>> readers = new CopyOnWriteArrayList<>();
   private boolean closed;
   private long[] reportedLost = new long[0];
@@ -67,6 +72,8 @@ public final class Probe implements AutoCloseable {
     ProbeSpec.MappingFilter filter = spec.wiring().mappingFilter();
     this.verifiedFilesFd = filter == null ? -1 : object.mapFd(filter.verifiedFilesMap());
     this.filteredFd = filter == null ? -1 : object.mapFd(filter.filteredCounter());
+    ProbeSpec.WriteWatch watch = spec.wiring().writeWatch();
+    this.watchedFilesFd = watch == null ? -1 : object.mapFd(watch.watchedFilesMap());
   }
 
   /**
@@ -108,11 +115,6 @@ public final class Probe implements AutoCloseable {
             throw new ProbeException(
                 "cannot load probe '" + spec.name() + "': " + e.getMessage(), e);
           }
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "optional program {0} refused by the kernel, continuing without it: {1}",
-              failed,
-              e.getMessage());
           refused.put(
               failed, attachment(spec, failed, ProgramAttachment.Status.LOAD_REFUSED, e, null));
         } catch (RuntimeException e) {
@@ -151,7 +153,8 @@ public final class Probe implements AutoCloseable {
                   0,
                   "",
                   info.id(),
-                  info.tag()));
+                  info.tag(),
+                  ""));
         } catch (BpfException e) {
           if (spec.isRequired(program.name())) {
             throw new ProbeException(
@@ -163,16 +166,18 @@ public final class Probe implements AutoCloseable {
                     + e.getMessage(),
                 e);
           }
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "optional program {0} not attached: {1}",
-              program.name(),
-              e.getMessage());
           outcomes.add(
               attachment(spec, program.name(), ProgramAttachment.Status.ATTACH_REFUSED, e, info));
         }
       }
-      return new Probe(spec, object, links, new AttachReport(outcomes));
+      AttachReport report = new AttachReport(outcomes);
+      // One line either way: the operator sees at once whether every program is in place.
+      LOG.log(
+          report.failed().isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+          "probe {0}: {1}",
+          spec.name(),
+          report.summary());
+      return new Probe(spec, object, links, report);
     } catch (RuntimeException e) {
       links.forEach(BpfLink::close);
       object.close();
@@ -193,10 +198,6 @@ public final class Probe implements AutoCloseable {
             .findFirst()
             .orElse("?");
     String error = e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2);
-    if (e.errno() == ENOENT && (section.startsWith("tp/") || section.startsWith("tracepoint/"))) {
-      // libbpf resolves tp/ sections through tracefs; raw_tp/ and tp_btf/ do not need it.
-      error += " (is tracefs mounted at /sys/kernel/tracing?)";
-    }
     return new ProgramAttachment(
         program,
         section,
@@ -205,7 +206,8 @@ public final class Probe implements AutoCloseable {
         e.errno(),
         error,
         info == null ? 0 : info.id(),
-        info == null ? "" : info.tag());
+        info == null ? "" : info.tag(),
+        AttachRemedy.remedy(section, e.errno(), AttachRemedy.tracefsMounted()));
   }
 
   public ProbeSpec spec() {
@@ -283,6 +285,65 @@ public final class Probe implements AutoCloseable {
   public synchronized long filteredMappings() {
     requireOpen();
     return filteredFd < 0 ? 0 : BpfMaps.sumPerCpu(filteredFd, 0, 1, 0);
+  }
+
+  /**
+   * Asks the probe to report, as a {@link dev.veriruntime.ingest.event.FileWriteEvent}, every
+   * successful open for writing (or with O_TRUNC) and every ftruncate of {@code file} from now on,
+   * by any process but the ignored one. The file is matched by device and inode only, so it stays
+   * watched after the write changed its ctime and size. Calling it again replaces the reasons.
+   * Writes through descriptors opened before the call, truncate(2) by path and a rename over the
+   * file are not seen (see bpf/README.md).
+   *
+   * @param reasons echoed in each event; at least one
+   * @return false when this probe has no watched-file map
+   * @throws IllegalStateException when closed
+   * @throws IllegalArgumentException when {@code reasons} is empty
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses the update (E2BIG:
+   *     the map is full; nothing is evicted silently)
+   */
+  public synchronized boolean watchWrites(FileIdentity file, Set<WatchReason> reasons) {
+    requireOpen();
+    if (reasons.isEmpty()) {
+      throw new IllegalArgumentException("watching a file needs a reason");
+    }
+    if (watchedFilesFd < 0) {
+      return false;
+    }
+    byte[] value =
+        ByteBuffer.allocate(4)
+            .order(ByteOrder.nativeOrder())
+            .putInt(WatchReason.bits(reasons))
+            .array();
+    BpfMaps.update(watchedFilesFd, watchKey(file), value);
+    return true;
+  }
+
+  /**
+   * Stops reporting writes into {@code file} (matched by device and inode).
+   *
+   * @return whether it was watched
+   * @throws IllegalStateException when closed
+   */
+  public synchronized boolean unwatchWrites(FileIdentity file) {
+    requireOpen();
+    return watchedFilesFd >= 0 && BpfMaps.delete(watchedFilesFd, watchKey(file));
+  }
+
+  /** Stops reporting writes into any file; returns how many were watched. */
+  public synchronized int unwatchAllWrites() {
+    requireOpen();
+    return watchedFilesFd < 0
+        ? 0
+        : BpfMaps.clear(watchedFilesFd, spec.wiring().writeWatch().keySize());
+  }
+
+  private byte[] watchKey(FileIdentity file) {
+    return ByteBuffer.allocate(spec.wiring().writeWatch().keySize())
+        .order(ByteOrder.nativeOrder())
+        .putLong(file.dev())
+        .putLong(file.inode())
+        .array();
   }
 
   /** Sum of {@link #lostByKey()}. */

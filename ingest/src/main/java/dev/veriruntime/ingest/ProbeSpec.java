@@ -35,7 +35,8 @@ public final class ProbeSpec {
           new LossCounters("vr_counters", 8, 2, 1),
           Set.of("vr_exec"),
           "vr_agent_tgid",
-          new MappingFilter("vr_verified_files", 32, "vr_filtered"));
+          new MappingFilter("vr_verified_files", 32, "vr_filtered"),
+          new WriteWatch("vr_watched_files", 16));
 
   /** A program: its function name and the ELF section that says where it attaches. */
   public record ProgramSpec(String name, String section) {}
@@ -81,6 +82,16 @@ public final class ProbeSpec {
   }
 
   /**
+   * Kernel-side reporting of writes into chosen files: a hash map keyed by {@code struct
+   * vr_watch_key} (dev, ino as {@code __u64}) whose {@code __u32} value is the agent's reason bits.
+   */
+  public record WriteWatch(String watchedFilesMap, int keySize) {
+    public WriteWatch {
+      Objects.requireNonNull(watchedFilesMap, "watchedFilesMap");
+    }
+  }
+
+  /**
    * What the loader must know beyond the ELF.
    *
    * @param ringBufferMap the {@code BPF_MAP_TYPE_RINGBUF} map carrying records
@@ -89,13 +100,15 @@ public final class ProbeSpec {
    *     optional and only reported
    * @param ignoredTgidConstant the {@code .rodata} setting holding the agent's own tgid, or null
    * @param mappingFilter the probe's verified-file filter, or null when it has none
+   * @param writeWatch the probe's watched-file map, or null when it has none
    */
   public record Wiring(
       String ringBufferMap,
       LossCounters lossCounters,
       Set<String> requiredPrograms,
       String ignoredTgidConstant,
-      MappingFilter mappingFilter) {
+      MappingFilter mappingFilter,
+      WriteWatch writeWatch) {
     public Wiring {
       Objects.requireNonNull(ringBufferMap, "ringBufferMap");
       requiredPrograms = Set.copyOf(requiredPrograms);
@@ -107,7 +120,7 @@ public final class ProbeSpec {
         LossCounters lossCounters,
         Set<String> requiredPrograms,
         String ignoredTgidConstant) {
-      this(ringBufferMap, lossCounters, requiredPrograms, ignoredTgidConstant, null);
+      this(ringBufferMap, lossCounters, requiredPrograms, ignoredTgidConstant, null, null);
     }
   }
 
@@ -180,6 +193,13 @@ public final class ProbeSpec {
               "object has no mapping-filter map '" + map + "'; maps: " + file.maps);
         }
       }
+    }
+    if (wiring.writeWatch() != null && !file.maps.contains(wiring.writeWatch().watchedFilesMap())) {
+      throw new IllegalArgumentException(
+          "object has no watched-files map '"
+              + wiring.writeWatch().watchedFilesMap()
+              + "'; maps: "
+              + file.maps);
     }
     for (String required : wiring.requiredPrograms()) {
       if (!programNames.contains(required)) {

@@ -11,6 +11,8 @@ package dev.veriruntime.ingest;
  * @param error one-line failure text ("EPERM (Operation not permitted)"), empty when attached
  * @param kernelId kernel program id (as in {@code bpftool prog show}); 0 when not loaded
  * @param tag kernel program tag (16 hex characters); empty when not loaded
+ * @param remedy what is missing and the command that fixes it; empty when attached or when no
+ *     operator action helps (an optional accelerator this kernel does not offer)
  */
 public record ProgramAttachment(
     String program,
@@ -20,7 +22,8 @@ public record ProgramAttachment(
     int errno,
     String error,
     int kernelId,
-    String tag) {
+    String tag,
+    String remedy) {
 
   public enum Status {
     /** Loaded and attached: its events flow. */

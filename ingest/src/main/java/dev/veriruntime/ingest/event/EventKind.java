@@ -11,7 +11,8 @@ public enum EventKind {
   EXEC_MAPPING(3),
   ANONYMOUS_EXEC(4),
   INJECTION(5),
-  MEMFD_CREATE(6);
+  MEMFD_CREATE(6),
+  FILE_WRITE(7);
 
   private static final EventKind[] BY_CODE = new EventKind[8];
 

@@ -16,6 +16,7 @@ public sealed interface RuntimeEvent
         AnonymousExecEvent,
         InjectionEvent,
         MemfdCreateEvent,
+        FileWriteEvent,
         LostEvent,
         ScannedProcess {
 

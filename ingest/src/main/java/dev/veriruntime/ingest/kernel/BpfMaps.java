@@ -55,6 +55,20 @@ public final class BpfMaps {
         "cannot write map element");
   }
 
+  /** Deletes one element of a hash map; returns false when it was not there. */
+  public static boolean delete(int mapFd, byte[] key) {
+    NativeLibraries libs = NativeLibraries.get();
+    int result = libs.bpf.bpf_map_delete_elem(mapFd, key);
+    if (result != 0) {
+      int errno = result < -1 ? -result : libs.lastErrno();
+      if (errno == 2 /* ENOENT */) {
+        return false;
+      }
+      throw new BpfException("cannot delete map element: " + Errno.describe(errno), errno);
+    }
+    return true;
+  }
+
   /** Deletes every element of a hash map whose keys are {@code keySize} bytes; returns how many. */
   public static int clear(int mapFd, int keySize) {
     NativeLibraries libs = NativeLibraries.get();

@@ -6,12 +6,15 @@ import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.ExitEvent;
+import dev.veriruntime.ingest.event.FileWriteEvent;
+import dev.veriruntime.ingest.event.FileWriteOperation;
 import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.InjectionTechnique;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.MemfdCreateEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.TaskContext;
+import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 
@@ -87,6 +90,7 @@ public final class RecordDecoder {
       case ANONYMOUS_EXEC -> anonymousExec(raw);
       case INJECTION -> injection(raw);
       case MEMFD_CREATE -> memfdCreate(raw);
+      case FILE_WRITE -> fileWrite(raw);
     };
   }
 
@@ -99,6 +103,7 @@ public final class RecordDecoder {
       case ANONYMOUS_EXEC -> WireFormat.AnonExec.SIZE;
       case INJECTION -> WireFormat.Injection.SIZE;
       case MEMFD_CREATE -> WireFormat.MemfdCreate.SIZE;
+      case FILE_WRITE -> WireFormat.FileWrite.SIZE;
     };
   }
 
@@ -212,6 +217,8 @@ public final class RecordDecoder {
         switch (code) {
           case WireFormat.INJECT_PTRACE -> ptraceTechnique(request);
           case WireFormat.INJECT_PROCESS_VM_WRITEV -> InjectionTechnique.PROCESS_VM_WRITEV;
+          case WireFormat.INJECT_PROC_MEM -> InjectionTechnique.PROC_PID_MEM;
+          case WireFormat.INJECT_PROC_MEM_WRITE -> InjectionTechnique.PROC_PID_MEM_WRITE;
           default -> throw new MalformedRecordException("unknown injection technique " + code);
         };
     return new InjectionEvent(
@@ -238,6 +245,40 @@ public final class RecordDecoder {
         name,
         raw.s32(WireFormat.MemfdCreate.FLAGS),
         raw.s32(WireFormat.MemfdCreate.FD));
+  }
+
+  /** Mirrors C {@code struct vr_file_write}. */
+  private static FileWriteEvent fileWrite(RawRecord raw) throws MalformedRecordException {
+    int pathFlags = raw.s32(WireFormat.FileWrite.PATH_FLAGS);
+    String path =
+        raw.sizedString(
+            WireFormat.FileWrite.PATH,
+            raw.u16(WireFormat.FileWrite.PATH_LEN),
+            WireFormat.FileWrite.PATH_CAPACITY,
+            "path");
+    int code = raw.s32(WireFormat.FileWrite.OPERATION);
+    FileWriteOperation operation =
+        switch (code) {
+          case WireFormat.WRITE_OPEN -> FileWriteOperation.OPEN_FOR_WRITE;
+          case WireFormat.WRITE_FTRUNCATE -> FileWriteOperation.FTRUNCATE;
+          default -> throw new MalformedRecordException("unknown write operation " + code);
+        };
+    int writer = WireFormat.FileWrite.WRITER;
+    FileIdentity writerExecutable =
+        new FileIdentity(
+            raw.s64(writer + WireFormat.File.DEV),
+            raw.s64(writer + WireFormat.File.INO),
+            raw.s64(writer + WireFormat.File.CTIME_NS),
+            raw.s64(writer + WireFormat.File.FILE_SIZE));
+    return new FileWriteEvent(
+        time(raw),
+        task(raw),
+        operation,
+        raw.s32(WireFormat.FileWrite.FD),
+        raw.s64(WireFormat.FileWrite.ARG),
+        WatchReason.of(raw.s32(WireFormat.FileWrite.WATCH)),
+        file(raw, WireFormat.FileWrite.FILE, path, pathFlags),
+        writerExecutable.inode() == 0 ? null : writerExecutable);
   }
 
   private static MappingSource source(int code) throws MalformedRecordException {

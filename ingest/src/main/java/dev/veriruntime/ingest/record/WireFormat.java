@@ -37,6 +37,19 @@ public final class WireFormat {
   public static final int INJECT_PTRACE = 1;
 
   public static final int INJECT_PROCESS_VM_WRITEV = 2;
+  public static final int INJECT_PROC_MEM = 3;
+  public static final int INJECT_PROC_MEM_WRITE = 4;
+
+  /** {@code enum vr_write_op}. */
+  public static final int WRITE_OPEN = 1;
+
+  public static final int WRITE_FTRUNCATE = 2;
+
+  /** {@code enum vr_watch_reason}: bits of the {@link Maps#WATCHED_FILES} value. */
+  public static final int WATCH_VERIFIED = 1;
+
+  public static final int WATCH_MAPPED_EXEC = 2;
+  public static final int WATCH_SELF = 4;
 
   /** {@code VR_KIND_MAX}: entries in the per-CPU counters map, indexed by kind code. */
   public static final int KIND_MAX = 8;
@@ -158,6 +171,23 @@ public final class WireFormat {
     private MemfdCreate() {}
   }
 
+  /** {@code struct vr_file_write}. */
+  public static final class FileWrite {
+    public static final int SIZE = 696;
+    public static final int OPERATION = 56;
+    public static final int FD = 60;
+    public static final int WATCH = 64;
+    public static final int ARG = 72;
+    public static final int FILE = 80;
+    public static final int WRITER = 128;
+    public static final int PATH_FLAGS = 176;
+    public static final int PATH_LEN = 180;
+    public static final int PATH = 184;
+    public static final int PATH_CAPACITY = 512;
+
+    private FileWrite() {}
+  }
+
   /**
    * The probe's load-time settings: {@code const volatile} globals in its {@code .rodata} section,
    * to be written (at these byte offsets of the map's initial value) before the object is loaded.
@@ -180,6 +210,11 @@ public final class WireFormat {
     public static final String TRACE_INJECTION_SYMBOL = "vr_trace_injection";
 
     public static final int TRACE_INJECTION = 8;
+
+    /** {@code __u32 vr_trace_writes}: 0 disables the reports of writes into watched files. */
+    public static final String TRACE_WRITES_SYMBOL = "vr_trace_writes";
+
+    public static final int TRACE_WRITES = 12;
 
     private Config() {}
   }
@@ -204,6 +239,12 @@ public final class WireFormat {
     /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of one {@code __u64}: mmaps skipped because of it. */
     public static final String FILTERED = "vr_filtered";
 
+    /**
+     * {@code BPF_MAP_TYPE_HASH}, key {@code struct vr_watch_key}, value {@code __u32} watch
+     * reasons: files whose writes are reported.
+     */
+    public static final String WATCHED_FILES = "vr_watched_files";
+
     private Maps() {}
   }
 
@@ -216,6 +257,15 @@ public final class WireFormat {
     public static final int FILE_SIZE = 24;
 
     private FileKey() {}
+  }
+
+  /** {@code struct vr_watch_key}: the key the agent writes into {@link Maps#WATCHED_FILES}. */
+  public static final class WatchKey {
+    public static final int SIZE = 16;
+    public static final int DEV = 0;
+    public static final int INO = 8;
+
+    private WatchKey() {}
   }
 
   /** {@code struct vr_counter}: one per kind and CPU in the counters map. */

@@ -16,7 +16,7 @@ class EventValuesTest {
       assertThat(EventKind.fromCode(kind.code())).contains(kind);
     }
     assertThat(EventKind.fromCode(0)).isEmpty();
-    assertThat(EventKind.fromCode(7)).isEmpty();
+    assertThat(EventKind.fromCode(8)).isEmpty();
     assertThat(EventKind.fromCode(-1)).isEmpty();
     assertThat(EventKind.fromCode(1 << 16)).isEmpty();
   }

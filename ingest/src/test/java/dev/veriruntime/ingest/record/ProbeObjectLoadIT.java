@@ -23,17 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProbeObjectLoadIT {
   private static final List<String> PROGRAMS =
-      List.of(
-          "vr_exec",
-          "vr_exit",
-          "vr_enter_mmap",
-          "vr_exit_mmap",
-          "vr_enter_mprotect",
-          "vr_exit_mprotect",
-          "vr_enter_ptrace",
-          "vr_enter_process_vm_writev",
-          "vr_enter_memfd_create",
-          "vr_exit_memfd_create");
+      List.of("vr_exec", "vr_exit", "vr_sys_enter", "vr_sys_exit");
 
   @Test
   void everyProgramPassesTheVerifier(@TempDir Path temp) throws Exception {

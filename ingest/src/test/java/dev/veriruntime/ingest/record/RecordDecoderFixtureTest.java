@@ -6,11 +6,14 @@ import dev.veriruntime.ingest.event.AnonymousExecEvent;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExitEvent;
+import dev.veriruntime.ingest.event.FileWriteEvent;
+import dev.veriruntime.ingest.event.FileWriteOperation;
 import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.InjectionTechnique;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.MemfdCreateEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -183,6 +186,60 @@ class RecordDecoderFixtureTest {
     assertThat(write.targetPid()).isEqualTo(TARGET_CHILD);
     assertThat(write.count()).isEqualTo(1);
     assertThat(write.task().tgid()).isEqualTo(SCENARIO);
+  }
+
+  @Test
+  void procPidMemOpenedForWritingIsAnInjection() throws Exception {
+    // Second capture run (fixtures/README.md): scenario 3075, its child 3083.
+    InjectionEvent mem = (InjectionEvent) decode("injection-proc-mem.bin");
+
+    assertThat(mem.technique()).isEqualTo(InjectionTechnique.PROC_PID_MEM);
+    assertThat(mem.task().tgid()).isEqualTo(3075);
+    assertThat(mem.targetPid()).isEqualTo(3083);
+    assertThat(mem.count()).as("thread named by the path").isEqualTo(3083);
+    assertThat(mem.request()).as("open flags: O_RDWR").isEqualTo(2);
+    assertThat(mem.address()).isZero();
+  }
+
+  @Test
+  void aWriteThroughProcPidMemNamesTheAddressAndLength() throws Exception {
+    // Third capture run (fixtures/README.md): scenario 547 pwrite()s 8 bytes at 0x55d0fa1e30f0
+    // into its child 567.
+    InjectionEvent write = (InjectionEvent) decode("injection-proc-mem-pwrite.bin");
+
+    assertThat(write.technique()).isEqualTo(InjectionTechnique.PROC_PID_MEM_WRITE);
+    assertThat(write.task().tgid()).isEqualTo(547);
+    assertThat(write.targetPid()).isEqualTo(567);
+    assertThat(write.request()).as("syscall: pwrite64").isEqualTo(18);
+    assertThat(write.address()).isEqualTo(0x55d0fa1e30f0L);
+    assertThat(write.count()).as("bytes written").isEqualTo(8);
+  }
+
+  @Test
+  void writesIntoAWatchedFile() throws Exception {
+    FileWriteEvent open = (FileWriteEvent) decode("file-write-open-trunc.bin");
+    FileWriteEvent truncate = (FileWriteEvent) decode("file-write-ftruncate.bin");
+    FileIdentity writer = new FileIdentity(ROOT_FS, 2146569, 1796303766999644286L, 17504);
+
+    assertThat(open.operation()).isEqualTo(FileWriteOperation.OPEN_FOR_WRITE);
+    assertThat(open.argument()).as("O_WRONLY | O_CREAT | O_TRUNC").isEqualTo(01101);
+    assertThat(open.truncated()).isTrue();
+    assertThat(open.fd()).isEqualTo(3);
+    assertThat(open.task().tgid()).isEqualTo(3075);
+    assertThat(open.task().comm()).isEqualTo("vrscenario2");
+    assertThat(open.reasons())
+        .containsExactlyInAnyOrder(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE);
+    assertThat(open.file().path()).isEqualTo("/tmp/vrtest-watched");
+    assertThat(open.file().identity())
+        .isEqualTo(new FileIdentity(ROOT_FS, 2147562, 1796304188735834792L, 0));
+    assertThat(open.file().mode()).isEqualTo(0100644);
+    assertThat(open.writerExecutable()).isEqualTo(writer);
+
+    assertThat(truncate.operation()).isEqualTo(FileWriteOperation.FTRUNCATE);
+    assertThat(truncate.argument()).as("new length").isEqualTo(2);
+    assertThat(truncate.truncated()).isTrue();
+    assertThat(truncate.file().identity().size()).isEqualTo(2);
+    assertThat(truncate.writerExecutable()).isEqualTo(writer);
   }
 
   @Test

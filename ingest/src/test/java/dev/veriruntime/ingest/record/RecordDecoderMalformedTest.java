@@ -60,7 +60,7 @@ class RecordDecoderMalformedTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 7, 8, 0xFFFF})
+  @ValueSource(ints = {0, 8, 9, 0xFFFF})
   void unknownKindsAreRejected(int kind) {
     byte[] record = Fixtures.bytes("exit-status-7.bin");
     putShort(record, WireFormat.Header.KIND, kind);

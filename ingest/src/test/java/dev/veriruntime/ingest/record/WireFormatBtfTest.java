@@ -2,7 +2,9 @@ package dev.veriruntime.ingest.record;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.ingest.ProbeSpec;
 import dev.veriruntime.ingest.event.EventKind;
+import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.ingest.record.ProbeObjectBtf.Layout;
 import java.io.IOException;
 import java.io.InputStream;
@@ -172,6 +174,38 @@ class WireFormatBtfTest {
   }
 
   @Test
+  void fileWrite() {
+    assertLayout(
+        "vr_file_write",
+        WireFormat.FileWrite.SIZE,
+        Map.of(
+            "hdr", 0,
+            "operation", WireFormat.FileWrite.OPERATION,
+            "fd", WireFormat.FileWrite.FD,
+            "watch", WireFormat.FileWrite.WATCH,
+            "arg", WireFormat.FileWrite.ARG,
+            "file", WireFormat.FileWrite.FILE,
+            "writer", WireFormat.FileWrite.WRITER,
+            "path_flags", WireFormat.FileWrite.PATH_FLAGS,
+            "path_len", WireFormat.FileWrite.PATH_LEN,
+            "path", WireFormat.FileWrite.PATH));
+    assertThat(WireFormat.FileWrite.SIZE - WireFormat.FileWrite.PATH)
+        .isEqualTo(WireFormat.FileWrite.PATH_CAPACITY);
+  }
+
+  @Test
+  void watchKey() {
+    assertLayout(
+        "vr_watch_key",
+        WireFormat.WatchKey.SIZE,
+        Map.of("dev", WireFormat.WatchKey.DEV, "ino", WireFormat.WatchKey.INO));
+    assertThat(ProbeSpec.VERIRUNTIME_WIRING.writeWatch().keySize())
+        .isEqualTo(WireFormat.WatchKey.SIZE);
+    assertThat(ProbeSpec.VERIRUNTIME_WIRING.writeWatch().watchedFilesMap())
+        .isEqualTo(WireFormat.Maps.WATCHED_FILES);
+  }
+
+  @Test
   void counter() {
     assertLayout(
         "vr_counter",
@@ -200,7 +234,8 @@ class WireFormatBtfTest {
             EventKind.EXEC_MAPPING, "vr_exec_mapping",
             EventKind.ANONYMOUS_EXEC, "vr_anon_exec",
             EventKind.INJECTION, "vr_injection",
-            EventKind.MEMFD_CREATE, "vr_memfd_create");
+            EventKind.MEMFD_CREATE, "vr_memfd_create",
+            EventKind.FILE_WRITE, "vr_file_write");
     assertThat(structOf).hasSize(EventKind.values().length);
     structOf.forEach(
         (kind, struct) ->
@@ -218,6 +253,8 @@ class WireFormatBtfTest {
     assertThat(
             btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_INJECTION_SYMBOL))
         .contains((long) WireFormat.Config.TRACE_INJECTION);
+    assertThat(btf.symbolOffset(WireFormat.Config.SECTION, WireFormat.Config.TRACE_WRITES_SYMBOL))
+        .contains((long) WireFormat.Config.TRACE_WRITES);
   }
 
   @Test
@@ -227,7 +264,7 @@ class WireFormatBtfTest {
     assertThat(btf.struct("mount").orElseThrow().memberOffsets())
         .containsExactly(
             Map.entry("mnt_parent", 0), Map.entry("mnt_mountpoint", 8), Map.entry("mnt", 16));
-    assertThat(btf.struct("vr_pending_mmap").orElseThrow().size()).isEqualTo(40);
+    assertThat(btf.struct("vr_pending_mprotect").orElseThrow().size()).isEqualTo(24);
   }
 
   @Test
@@ -259,6 +296,21 @@ class WireFormatBtfTest {
     assertThat(enumerator(header, "VR_INJECT_PTRACE")).isEqualTo(WireFormat.INJECT_PTRACE);
     assertThat(enumerator(header, "VR_INJECT_PROCESS_VM_WRITEV"))
         .isEqualTo(WireFormat.INJECT_PROCESS_VM_WRITEV);
+    assertThat(enumerator(header, "VR_INJECT_PROC_MEM")).isEqualTo(WireFormat.INJECT_PROC_MEM);
+    assertThat(enumerator(header, "VR_INJECT_PROC_MEM_WRITE"))
+        .isEqualTo(WireFormat.INJECT_PROC_MEM_WRITE);
+    assertThat(enumerator(header, "VR_KIND_FILE_WRITE")).isEqualTo(EventKind.FILE_WRITE.code());
+    assertThat(enumerator(header, "VR_WRITE_OPEN")).isEqualTo(WireFormat.WRITE_OPEN);
+    assertThat(enumerator(header, "VR_WRITE_FTRUNCATE")).isEqualTo(WireFormat.WRITE_FTRUNCATE);
+    assertThat(enumerator(header, "VR_WATCH_VERIFIED"))
+        .isEqualTo(WireFormat.WATCH_VERIFIED)
+        .isEqualTo(WatchReason.VERIFIED.bit());
+    assertThat(enumerator(header, "VR_WATCH_MAPPED_EXEC"))
+        .isEqualTo(WireFormat.WATCH_MAPPED_EXEC)
+        .isEqualTo(WatchReason.MAPPED_EXECUTABLE.bit());
+    assertThat(enumerator(header, "VR_WATCH_SELF"))
+        .isEqualTo(WireFormat.WATCH_SELF)
+        .isEqualTo(WatchReason.SELF.bit());
   }
 
   private static int define(String header, String name) {
