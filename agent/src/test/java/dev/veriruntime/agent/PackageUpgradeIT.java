@@ -75,11 +75,11 @@ class PackageUpgradeIT {
                   .anyMatch(e -> failedTool(e, tool) && e.path("pid").asLong() == pid));
 
       writeRecord(info, tool, md5(versionB));
+      // The reload is counted when the database is swapped; its revalidation (cached verdicts
+      // dropped, running processes checked again) ends with the log line, so wait for that.
       await(
-          "a package database reload",
-          () ->
-              daemon.metrics().registry().counter("veriruntime.package.database.reloads").count()
-                  >= 1);
+          "a package database reload and its revalidation",
+          () -> log.toString(StandardCharsets.UTF_8).contains("package database reloaded: "));
 
       again = new ProcessBuilder(tool.toString(), "0").start();
       assertThat(again.waitFor(10, TimeUnit.SECONDS)).isTrue();
