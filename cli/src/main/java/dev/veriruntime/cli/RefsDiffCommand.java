@@ -55,7 +55,8 @@ final class RefsDiffCommand implements Callable<Integer> {
   /** Every reference of one file by subject name (or "sha256:DIGEST" when it has none). */
   private SortedMap<String, List<Reference>> byName(Path file) {
     SortedMap<String, List<Reference>> out = new TreeMap<>();
-    for (LoadedStatement s : RefsCommand.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED)) {
+    for (LoadedStatement s :
+        ReferenceFiles.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED)) {
       for (Reference r : s.references()) {
         String key = r.name().isEmpty() ? "sha256:" + r.sha256() : r.name();
         out.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
@@ -68,8 +69,7 @@ final class RefsDiffCommand implements Callable<Integer> {
   public Integer call() {
     SortedMap<String, List<Reference>> before = byName(a);
     SortedMap<String, List<Reference>> after = byName(b);
-    ObjectNode root =
-        RefsCommand.JSON.createObjectNode().put("a", a.toString()).put("b", b.toString());
+    ObjectNode root = JsonOutput.object().put("a", a.toString()).put("b", b.toString());
     ArrayNode added = root.putArray("added");
     ArrayNode removed = root.putArray("removed");
     ArrayNode changed = root.putArray("changed");
@@ -95,7 +95,7 @@ final class RefsDiffCommand implements Callable<Integer> {
     root.put("unchanged", unchanged);
     PrintWriter o = spec.commandLine().getOut();
     if (json) {
-      RefsCommand.printJson(o, root);
+      JsonOutput.print(o, root);
       return ExitCodes.OK;
     }
     added.forEach(n -> o.printf("+ %s  %s%n", n.get("name").asText(), n.get("sha256").asText()));

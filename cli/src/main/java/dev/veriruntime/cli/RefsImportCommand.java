@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 final class RefsImportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Mixin RefsCommand.SignedFile input;
+  @Mixin SignedFileOptions input;
 
   @Option(
       names = "--out",
@@ -52,24 +52,24 @@ final class RefsImportCommand implements Callable<Integer> {
     }
     int added = 0;
     if (out != null) {
-      RefsCommand.checkWritable(out);
+      ReferenceFiles.checkWritable(out);
       try {
-        added = RefsCommand.mergeInto(out, ReferenceLoader.readDocuments(file));
+        added = ReferenceFiles.mergeInto(out, ReferenceLoader.readDocuments(file));
       } catch (ReferenceException e) {
-        throw RefsCommand.cliError(e);
+        throw ExitCodes.failure(e);
       }
     }
     PrintWriter o = spec.commandLine().getOut();
     if (input.json) {
-      ObjectNode root = RefsCommand.JSON.createObjectNode();
+      ObjectNode root = JsonOutput.object();
       root.put("file", file.toString())
           .put("out", out == null ? null : out.toString())
           .put("subjects", subjects)
           .put("added", added);
-      RefsCommand.statementsJson(root.putArray("statements"), loaded);
-      RefsCommand.printJson(o, root);
+      StatementOutput.json(root.putArray("statements"), loaded);
+      JsonOutput.print(o, root);
     } else {
-      RefsCommand.printStatements(o, file, loaded);
+      StatementOutput.print(o, file, loaded);
       if (out == null) {
         o.printf(
             "%d subject(s) from %d signed statement(s); nothing written (give --out FILE)%n",

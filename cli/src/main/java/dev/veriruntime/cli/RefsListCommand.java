@@ -54,16 +54,16 @@ final class RefsListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
-    ObjectNode root = RefsCommand.JSON.createObjectNode();
+    ObjectNode root = JsonOutput.object();
     ArrayNode subjects = root.putArray("subjects");
     for (Path file : files) {
       List<LoadedStatement> loaded =
-          RefsCommand.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED);
+          ReferenceFiles.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED);
       List<JsonNode> documents;
       try {
         documents = ReferenceLoader.readDocuments(file);
       } catch (ReferenceException e) {
-        throw RefsCommand.cliError(e);
+        throw ExitCodes.failure(e);
       }
       for (int i = 0; i < loaded.size(); i++) {
         LoadedStatement s = loaded.get(i);
@@ -94,7 +94,7 @@ final class RefsListCommand implements Callable<Integer> {
     }
     if (json) {
       root.put("count", subjects.size());
-      RefsCommand.printJson(o, root);
+      JsonOutput.print(o, root);
     }
     o.flush();
     return ExitCodes.OK;
@@ -115,7 +115,7 @@ final class RefsListCommand implements Callable<Integer> {
         claimed.add(sig.keyId().isEmpty() ? "(no keyid)" : sig.keyId());
       }
     } catch (ReferenceException e) {
-      throw RefsCommand.cliError(e); // the loader read the same document, so this cannot happen
+      throw ExitCodes.failure(e); // the loader read the same document, so this cannot happen
     }
     if (claimed.isEmpty()) {
       return new Signer(null, false, "envelope without signatures");

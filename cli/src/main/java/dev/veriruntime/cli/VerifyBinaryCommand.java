@@ -62,7 +62,7 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
-      RefsCommand.printJson(out, v);
+      JsonOutput.print(out, v);
     } else {
       VerdictOutput.printText(out, v);
     }

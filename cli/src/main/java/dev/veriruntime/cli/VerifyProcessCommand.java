@@ -58,13 +58,13 @@ public final class VerifyProcessCommand implements Callable<Integer> {
         // In-process only (a remote error carries no cause): /proc itself could not be read.
         throw new CliException(
             ExitCodes.INPUT_UNREADABLE,
-            "cannot read /proc for process " + pid + ": " + RefsCommand.describe(io));
+            "cannot read /proc for process " + pid + ": " + IoErrors.describe(io));
       }
       throw ExitCodes.failure(e);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
-      RefsCommand.printJson(out, v);
+      JsonOutput.print(out, v);
     } else {
       VerdictOutput.printText(out, v);
     }

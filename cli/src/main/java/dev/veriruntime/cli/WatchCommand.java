@@ -138,11 +138,11 @@ public final class WatchCommand implements Callable<Integer> {
     try {
       store =
           new ReferenceLoader(
-                  RefsCommand.trustedKeys(policy.trustedKeys.stream().map(Path::of).toList()),
+                  ReferenceFiles.trustedKeys(policy.trustedKeys.stream().map(Path::of).toList()),
                   SignaturePolicy.ALLOW_UNSIGNED)
               .loadAll(policy.references.stream().map(Path::of).toList());
     } catch (ReferenceException e) {
-      throw RefsCommand.cliError(e);
+      throw ExitCodes.failure(e);
     }
     PrintStream out = System.out;
     PrintStream err = System.err;
