@@ -127,9 +127,7 @@ public final class RefsCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "Sign an in-toto statement into a DSSE envelope.",
-        "Either give STATEMENT.json (signed byte for byte), or --subject files to build a"
-            + " VeriRuntime",
-        "manifest (whole-file SHA-256, per-section SHA-256 and ELF facts) and sign that."
+        "%nEither give STATEMENT.json (signed byte for byte), or --subject files to build a VeriRuntime manifest (whole-file SHA-256, per-section SHA-256 and ELF facts) and sign that."
       })
   static final class Sign implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -29,10 +29,9 @@ import picocli.CommandLine.Spec;
     name = "diff",
     mixinStandardHelpOptions = true,
     description = {
-      "Compare two reference files by subject name: added, removed and changed digests, with",
-      "the ELF sections that differ. Signatures are checked only with the --trusted-key given.",
-      "Exit codes: 0 compared (with or without differences), 10 unreadable, 11 malformed,",
-      "12 a trusted key's signature does not verify, 13 bad key."
+      "Compare two reference files by subject name.",
+      "%nShows added, removed and changed digests, with the ELF sections that differ. Signatures are checked only with the --trusted-key given.",
+      "%nExit codes: 0 compared (with or without differences), 10 unreadable, 11 malformed, 12 a trusted key's signature does not verify, 13 bad key."
     })
 final class RefsDiffCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

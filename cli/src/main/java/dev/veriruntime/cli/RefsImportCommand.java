@@ -23,11 +23,9 @@ import picocli.CommandLine.Spec;
     name = "import",
     mixinStandardHelpOptions = true,
     description = {
-      "Check that every statement in FILE (DSSE envelope(s), e.g. SLSA provenance .intoto.jsonl)",
-      "is signed by a trusted key and list the subjects that become references. With --out, add",
-      "the envelopes as they are (still signed) to a reference file for watch --refs.",
-      "Exit codes: 0 imported, 10 unreadable, 11 malformed or no sha256 subject,",
-      "12 signature invalid or not by a trusted key, 13 bad key, 14 output not writable."
+      "Import signed statements made elsewhere (e.g. SLSA provenance) as references.",
+      "%nChecks that every statement in FILE (DSSE envelope(s), e.g. an .intoto.jsonl file) is signed by a trusted key and lists the subjects that become references. With --out, adds the envelopes as they are (still signed) to a reference file for watch --refs.",
+      "%nExit codes: 0 imported, 10 unreadable, 11 malformed or no sha256 subject, 12 signature invalid or not by a trusted key, 13 bad key, 14 output not writable."
     })
 final class RefsImportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

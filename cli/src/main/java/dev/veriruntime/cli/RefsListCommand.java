@@ -29,9 +29,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "List the subjects of reference files: name, sha256, section digests, signer key id.",
-      "Without --trusted-key signatures are not checked and signers are shown as claimed.",
-      "Exit codes: 0 listed, 10 unreadable, 11 malformed, 12 a trusted key's signature does",
-      "not verify, 13 bad key."
+      "%nWithout --trusted-key signatures are not checked and signers are shown as claimed.",
+      "%nExit codes: 0 listed, 10 unreadable, 11 malformed, 12 a trusted key's signature does not verify, 13 bad key."
     })
 final class RefsListCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

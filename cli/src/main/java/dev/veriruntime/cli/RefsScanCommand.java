@@ -290,12 +290,8 @@ abstract class RefsScanCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Sign a manifest of this host's executables as trusted references.",
-        "Scans ELF files and executable #! scripts under the standard system directories (or",
-        "each --path), never following symbolic links. A file a Debian package owns is included",
-        "only if its bytes match the package's checksum; one that differs is reported as candidate",
-        "tampering and left out. Files no package owns are trusted as they are on disk now.",
-        "Exit codes: 0 done, 5 done with tamper candidates, 2 usage, 10 nothing to scan,",
-        "13 bad key, 14 output not writable."
+        "%nScans ELF files and executable #! scripts under the standard system directories (or each --path), never following symbolic links. A file a Debian package owns is included only if its bytes match the package's checksum; one that differs is reported as candidate tampering and left out. Files no package owns are trusted as they are on disk now.",
+        "%nExit codes: 0 done, 5 done with tamper candidates, 2 usage, 10 nothing to scan, 13 bad key, 14 output not writable."
       })
   static final class Baseline extends RefsScanCommand {
     static final List<Path> DEFAULT_ROOTS =
@@ -344,11 +340,9 @@ abstract class RefsScanCommand implements Callable<Integer> {
       name = "add",
       mixinStandardHelpOptions = true,
       description = {
-        "Sign a manifest of build outputs: every ELF file and executable #! script under each",
-        "--dir. No package cross-check: what is in DIR now is trusted. With --append the new",
-        "envelope is added to FILE (as JSON Lines) instead of replacing it.",
-        "Exit codes: 0 done, 2 usage, 10 DIR missing or no executables, 11 FILE malformed",
-        "(--append), 13 bad key, 14 output not writable."
+        "Sign a manifest of build outputs: every ELF file and executable #! script under each --dir.",
+        "%nNo package cross-check: what is in DIR now is trusted. With --append the new envelope is added to FILE (as JSON Lines) instead of replacing it.",
+        "%nExit codes: 0 done, 2 usage, 10 DIR missing or no executables, 11 FILE malformed (--append), 13 bad key, 14 output not writable."
       })
   static final class Add extends RefsScanCommand {
     @Option(

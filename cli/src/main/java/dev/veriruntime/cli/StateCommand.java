@@ -33,8 +33,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "List every running process with its verdict, coverage and time (ListRuntimeState).",
-      "Asks the running daemon for its live state; without a daemon, verifies all processes once"
-          + " in-process."
+      "%nAsks the running daemon for its live state; without a daemon, verifies all processes once in-process."
     })
 public final class StateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
