@@ -41,6 +41,7 @@ public final class VeriRuntimeCommand implements Runnable {
 
   /** Runs the command line and returns its exit code; never throws. */
   public static int run(String... args) {
+    ConsoleLogging.install();
     CommandLine cli = commandLine();
     return cli.execute(args);
   }
