@@ -36,10 +36,11 @@ record InProcessVerifiers(BinaryVerifier binaries, ProcessVerifier processes) {
     ReferenceStore store;
     try {
       store =
-          new ReferenceLoader(RefsCommand.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED)
+          new ReferenceLoader(
+                  ReferenceFiles.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED)
               .loadAll(refs);
     } catch (ReferenceException e) {
-      throw RefsCommand.cliError(e);
+      throw ExitCodes.failure(e);
     }
     PackageDatabase packages;
     try {

@@ -33,8 +33,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "List every running process with its verdict, coverage and time (ListRuntimeState).",
-      "Asks the running daemon for its live state; without a daemon, verifies all processes once"
-          + " in-process."
+      "%nAsks the running daemon for its live state; without a daemon, verifies all processes once in-process."
     })
 public final class StateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -57,12 +56,12 @@ public final class StateCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
-      ObjectNode root = RefsCommand.JSON.createObjectNode();
+      ObjectNode root = JsonOutput.object();
       root.set("processes", processes);
       if (skipped != null) {
         skipped.forEach(root::put);
       }
-      RefsCommand.printJson(out, root);
+      JsonOutput.print(out, root);
     } else {
       out.printf(
           "%7s  %-8s  %-24s  %-20s  %s%n",
@@ -111,7 +110,7 @@ public final class StateCommand implements Callable<Integer> {
       pids = verifiers.processes().procFs().pids();
     } catch (IOException e) {
       throw new CliException(
-          ExitCodes.INPUT_UNREADABLE, "cannot list /proc: " + RefsCommand.describe(e));
+          ExitCodes.INPUT_UNREADABLE, "cannot list /proc: " + IoErrors.describe(e));
     }
     int exited = 0;
     int kernelThreads = 0;

@@ -193,7 +193,10 @@ class ProcessVerifierTest {
   void memfdExecutionIsFoundAndItsContentHashed() throws Exception {
     Path spin = TestPrograms.executable("spin");
     try (TestPrograms.Running p =
-        TestPrograms.start(TestPrograms.executable("memfd_exec").toString(), spin.toString())) {
+        TestPrograms.start(
+            TestPrograms.executable("memfd_exec").toString(),
+            "veriruntime-test",
+            spin.toString())) {
       ProcessVerification v = verifier(ReferenceStore.empty()).verify(p.pid());
 
       assertThat(v.executable().path()).startsWith("/memfd:veriruntime-test");

@@ -1,5 +1,6 @@
 /* Scenario program: maps anonymous read-write-execute memory, copies a "ret" into it and calls it,
- * as a loader of injected code or an unlisted JIT would. Prints "ready <pid>" and sleeps. */
+ * as a loader of injected code or an unlisted JIT would. Prints "ready <pid> <address>" and sleeps
+ * (at most a minute, so a test that dies cannot leave it behind for long). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,7 +15,7 @@ int main(void) {
   }
   memcpy(code, ret, sizeof ret);
   ((void (*)(void))code)();
-  printf("ready %d\n", (int)getpid());
+  printf("ready %d %p\n", (int)getpid(), (void *)code);
   fflush(stdout);
   for (int i = 0; i < 60; i++) {
     sleep(1);

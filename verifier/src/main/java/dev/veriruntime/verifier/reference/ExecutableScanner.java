@@ -1,12 +1,12 @@
-package dev.veriruntime.cli;
+package dev.veriruntime.verifier.reference;
 
 import dev.veriruntime.verifier.elf.MalformedElfException;
 import dev.veriruntime.verifier.elf.Shebang;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
-import dev.veriruntime.verifier.reference.ManifestBuilder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -16,6 +16,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Finds the executables under some directories and hashes them for a reference manifest: ELF files
@@ -45,10 +47,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * Unreadable files and directories, and files with the ELF magic that are not well-formed ELF, are
  * listed in the result, never thrown.
  *
- * <p>One scan per instance. {@link #progress} may be called from any thread while {@link #scan}
- * runs on another.
+ * <p>One scan per instance. Progress is reported to a {@link ProgressListener} at most once per
+ * interval, from the thread that called {@link #scan} while files are listed and from a hashing
+ * thread afterwards, never from two threads at once. Pure: no console, no logging; the caller
+ * decides how to show progress.
+ *
+ * <pre>{@code
+ * ExecutableScanner.Roots roots = ExecutableScanner.resolveRoots(List.of(Path.of("/usr")));
+ * ExecutableScanner.Result r =
+ *     new ExecutableScanner(PackageDatabase.empty(), 4, Clock.systemUTC())
+ *         .scan(roots.roots(), Duration.ofMillis(100), p -> System.err.println(p.done()));
+ * }</pre>
  */
-final class ExecutableScanner {
+public final class ExecutableScanner {
   /** The kernel reads this much of a file to choose a binary format; enough for ELF and #!. */
   private static final int HEAD_BYTES = Shebang.MAX_LINE;
 
@@ -58,25 +69,39 @@ final class ExecutableScanner {
           PosixFilePermission.GROUP_EXECUTE,
           PosixFilePermission.OTHERS_EXECUTE);
 
+  private static final ProgressListener SILENT = p -> {};
+
   private final PackageDatabase packages;
   private final int threads;
+  private final Clock clock;
   private final AtomicLong listed = new AtomicLong();
   private final AtomicLong done = new AtomicLong();
   private final AtomicLong bytes = new AtomicLong();
+  private final ReentrantLock reporting = new ReentrantLock();
   private volatile long total = -1;
-  private volatile long startNanos;
+  private long startMillis;
+  private long nextReportMillis;
+  private long intervalMillis;
+  private ProgressListener listener = SILENT;
+
+  /** Told where a scan is; see the class comment for when and on which thread. */
+  @FunctionalInterface
+  public interface ProgressListener {
+    void progress(Progress progress);
+  }
 
   /** A file or directory that could not be read, or an ELF file that could not be parsed. */
-  record Problem(String path, String reason) {}
+  public record Problem(String path, String reason) {}
 
   /** A package-owned executable whose bytes differ from its package's recorded MD5. */
-  record TamperCandidate(String path, String packageName, String expectedMd5, String sha256) {}
+  public record TamperCandidate(
+      String path, String packageName, String expectedMd5, String sha256) {}
 
   /** The roots to scan (real paths, none inside another) and those that do not exist. */
-  record Roots(List<Path> roots, List<Path> missing) {}
+  public record Roots(List<Path> roots, List<Path> missing) {}
 
   /** Where a scan is: {@code total} is -1 while files are still being listed. */
-  record Progress(long listed, long total, long done, long bytes, Duration elapsed) {}
+  public record Progress(long listed, long total, long done, long bytes, Duration elapsed) {}
 
   /**
    * What a scan found.
@@ -88,7 +113,7 @@ final class ExecutableScanner {
    * @param filesScanned regular files looked at
    * @param bytesHashed bytes of the executables hashed
    */
-  record Result(
+  public record Result(
       List<ManifestBuilder.Entry> included,
       int elfFiles,
       int scripts,
@@ -115,19 +140,25 @@ final class ExecutableScanner {
 
   private record Candidate(Path path, long size) {}
 
-  ExecutableScanner(PackageDatabase packages, int threads) {
+  /**
+   * @param packages the package database whose checksums vouch for package-owned files
+   * @param threads how many threads hash files, at least 1
+   * @param clock measures the elapsed time and paces progress reports
+   */
+  public ExecutableScanner(PackageDatabase packages, int threads, Clock clock) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, not " + threads);
     }
     this.packages = packages;
     this.threads = threads;
+    this.clock = clock;
   }
 
   /**
    * Resolves each requested root to its real path and drops those that do not exist, repeat, or lie
    * inside another root (on merged /usr, {@code /bin} is {@code /usr/bin}).
    */
-  static Roots resolveRoots(List<Path> requested) throws IOException {
+  public static Roots resolveRoots(List<Path> requested) throws IOException {
     List<Path> real = new ArrayList<>();
     List<Path> missing = new ArrayList<>();
     for (Path p : requested) {
@@ -147,19 +178,28 @@ final class ExecutableScanner {
     return new Roots(List.copyOf(roots), List.copyOf(missing));
   }
 
-  Progress progress() {
-    long start = startNanos;
-    return new Progress(
-        listed.get(),
-        total,
-        done.get(),
-        bytes.get(),
-        start == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - start));
+  /** Lists and hashes everything under {@code roots} (real paths from {@link #resolveRoots}). */
+  public Result scan(List<Path> roots) throws InterruptedException {
+    return scan(roots, Duration.ofDays(1), SILENT);
   }
 
-  /** Lists and hashes everything under {@code roots} (real paths from {@link #resolveRoots}). */
-  Result scan(List<Path> roots) throws InterruptedException {
-    startNanos = System.nanoTime();
+  /**
+   * Lists and hashes everything under {@code roots} (real paths from {@link #resolveRoots}),
+   * telling {@code listener} where the scan is at most once per {@code interval}.
+   *
+   * @throws IllegalStateException when this scanner has already scanned
+   */
+  public Result scan(List<Path> roots, Duration interval, ProgressListener listener)
+      throws InterruptedException {
+    synchronized (this) {
+      if (startMillis != 0) {
+        throw new IllegalStateException("one scan per ExecutableScanner");
+      }
+      startMillis = Math.max(1, clock.millis());
+      intervalMillis = interval.toMillis();
+      nextReportMillis = startMillis + intervalMillis;
+      this.listener = listener;
+    }
     List<Problem> unreadable = new ArrayList<>();
     List<Candidate> candidates = list(roots, unreadable);
     total = candidates.size();
@@ -198,7 +238,29 @@ final class ExecutableScanner {
         List.copyOf(malformed),
         candidates.size(),
         bytes.get(),
-        Duration.ofNanos(System.nanoTime() - startNanos));
+        Duration.ofMillis(clock.millis() - startMillis));
+  }
+
+  /**
+   * Reports progress when the interval has passed. tryLock: a hashing thread never waits for
+   * another's report (a slow terminal must not slow the scan), and reports never overlap.
+   */
+  private void maybeReport() {
+    if (!reporting.tryLock()) {
+      return;
+    }
+    try {
+      long now = clock.millis();
+      if (now < nextReportMillis) {
+        return;
+      }
+      nextReportMillis = now + intervalMillis;
+      listener.progress(
+          new Progress(
+              listed.get(), total, done.get(), bytes.get(), Duration.ofMillis(now - startMillis)));
+    } finally {
+      reporting.unlock();
+    }
   }
 
   /** Every regular file under the roots, in path order; failures go to {@code unreadable}. */
@@ -216,26 +278,27 @@ final class ExecutableScanner {
                 if (attrs.isRegularFile()) {
                   out.add(new Candidate(file, attrs.size()));
                   listed.incrementAndGet();
+                  maybeReport();
                 }
                 return FileVisitResult.CONTINUE;
               }
 
               @Override
               public FileVisitResult visitFileFailed(Path file, IOException e) {
-                unreadable.add(new Problem(file.toString(), RefsCommand.describe(e)));
+                unreadable.add(new Problem(file.toString(), describe(e)));
                 return FileVisitResult.CONTINUE;
               }
 
               @Override
               public FileVisitResult postVisitDirectory(Path dir, IOException e) {
                 if (e != null) {
-                  unreadable.add(new Problem(dir.toString(), RefsCommand.describe(e)));
+                  unreadable.add(new Problem(dir.toString(), describe(e)));
                 }
                 return FileVisitResult.CONTINUE;
               }
             });
       } catch (IOException e) {
-        unreadable.add(new Problem(root.toString(), RefsCommand.describe(e)));
+        unreadable.add(new Problem(root.toString(), describe(e)));
       }
     }
     out.sort(Comparator.comparing(c -> c.path().toString()));
@@ -262,6 +325,7 @@ final class ExecutableScanner {
             int i = order.get(k);
             outcomes[i] = examine(candidates.get(i));
             done.incrementAndGet();
+            maybeReport();
           }
         };
     ExecutorService pool =
@@ -312,10 +376,22 @@ final class ExecutableScanner {
       }
       return new Hashed(entry, script, match.isPresent());
     } catch (IOException e) {
-      return new Unreadable(new Problem(name, RefsCommand.describe(e)));
+      return new Unreadable(new Problem(name, describe(e)));
     } catch (MalformedElfException e) {
       return new Malformed(new Problem(name, "malformed ELF: " + e.getMessage()));
     }
+  }
+
+  /** One line for a problem list: the common causes in words, otherwise the JDK's first line. */
+  static String describe(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file or directory";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    String m = e.getMessage();
+    return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
   }
 
   private static boolean executable(Path file) throws IOException {
