@@ -66,7 +66,7 @@ public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<Runti
   }
 
   /** The one conversion from the ingest module's identity to the verifier's. */
-  static FileIdentity identity(dev.veriruntime.ingest.event.FileIdentity id) {
+  public static FileIdentity identity(dev.veriruntime.ingest.event.FileIdentity id) {
     return new FileIdentity(id.device(), id.inode(), id.ctimeNanos(), id.size());
   }
 }
