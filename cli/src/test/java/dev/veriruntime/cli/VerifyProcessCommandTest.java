@@ -155,6 +155,8 @@ class VerifyProcessCommandTest {
     assertThat(processes).anyMatch(p -> p.get("pid").asLong() == sleep.pid());
     assertThat(processes)
         .allMatch(p -> List.of("FAILED", "UNKNOWN").contains(p.get("verdict").asText()));
-    CliRun.of("state", "--verdict", "GREEN").refused(ExitCodes.USAGE);
+    CliRun bad = CliRun.of("state", "--verdict", "GREEN");
+    assertThat(bad.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(bad.err()).contains("'GREEN'", "VERIFIED, UNKNOWN, FAILED, DEGRADED");
   }
 }
