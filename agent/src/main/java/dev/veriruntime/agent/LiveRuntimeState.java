@@ -52,7 +52,6 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
   private static final String NOT_SEEN_AT_EXEC =
       "not seen at exec (forked without exec after start-up, or its exec event was lost):"
           + " its executable has no verification yet";
-  private static final String TABLE_FULL = "stage.track.table_full";
 
   private final ProcessTable table;
   private final RuntimeStateRegistry reattested;
@@ -114,9 +113,9 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
       try {
         read = scanner.process(pid);
       } catch (IOException e) {
-        read = Optional.empty(); // exists but unreadable: a zombie, or ending now
+        read = Optional.empty(); // exists but unreadable: ending now
       }
-      if (read.isEmpty()) {
+      if (read.isEmpty() || zombie(read.get())) {
         exited++;
       } else if (read.get().executable().isEmpty()
           && (read.get().ppid() == 2 || read.get().pid() == 2)) {
@@ -133,7 +132,19 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
         exited,
         untracked,
         table.capacity(),
-        ledger.totals().getOrDefault(TABLE_FULL, 0L));
+        ledger.totals().getOrDefault(ProcessTable.TABLE_FULL, 0L));
+  }
+
+  /** A process that has ended but whose parent has not reaped it: no executable, no memory. */
+  private boolean zombie(ScannedProcess p) {
+    if (p.executable().isPresent()) {
+      return false;
+    }
+    try {
+      return procFs.status(p.pid()).fields().getOrDefault("State", "").startsWith("Z");
+    } catch (IOException e) {
+      return true; // gone by now
+    }
   }
 
   private ProcessState state(ProcessTable.Entry e) {

@@ -19,6 +19,8 @@ import dev.veriruntime.verifier.process.ProcessState;
 import dev.veriruntime.verifier.process.ProcessVerification;
 import dev.veriruntime.verifier.process.RuntimeState;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -165,5 +167,35 @@ class LiveRuntimeStateTest {
     assertThat(sleep.reattested()).isFalse();
     assertThat(sleep.executable().path()).isEqualTo("/usr/bin/sleep");
     assertThat(sleep.execCheckedAt()).as("exec-time check pending").isNull();
+  }
+
+  @Test
+  void aZombieIsNotListed() throws Exception {
+    // sh forks `true` and becomes sleep, which never reaps it: a zombie until sleep ends.
+    Process parent = new ProcessBuilder("sh", "-c", "true & exec sleep 60").start();
+    try {
+      int zombie = awaitZombieChild((int) parent.pid());
+      RuntimeState s = state(id -> Optional.empty()).snapshot();
+      assertThat(s.processes()).noneMatch(p -> p.pid() == zombie);
+      assertThat(s.processes()).anyMatch(p -> p.pid() == parent.pid());
+    } finally {
+      parent.destroyForcibly().waitFor();
+    }
+  }
+
+  private static int awaitZombieChild(int pid) throws Exception {
+    Path children = Path.of("/proc", "" + pid, "task", "" + pid, "children");
+    for (int i = 0; i < 200; i++) {
+      String list = Files.exists(children) ? Files.readString(children).trim() : "";
+      if (!list.isEmpty()) {
+        int child = Integer.parseInt(list.split(" ")[0]);
+        String stat = Files.readString(Path.of("/proc", "" + child, "stat"));
+        if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+          return child;
+        }
+      }
+      Thread.sleep(20); // waiting on real processes
+    }
+    throw new AssertionError("no zombie child of " + pid);
   }
 }

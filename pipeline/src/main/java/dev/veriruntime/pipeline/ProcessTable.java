@@ -43,6 +43,9 @@ public final class ProcessTable {
         }
       };
 
+  /** The ledger place of processes refused because the table was full. */
+  public static final String TABLE_FULL = "stage.track.table_full";
+
   /**
    * The daemon's bound: more than the 32,768 pids of Linux's default {@code pid_max}; about 300
    * bytes per process (path, identity, comm; the check is shared), so at most about 20 MB.
@@ -113,7 +116,7 @@ public final class ProcessTable {
       departed.remove(e.pid());
     }
     if (byPid.size() >= capacity && !byPid.containsKey(e.pid())) {
-      ledger.increment("stage.track.table_full");
+      ledger.increment(TABLE_FULL);
       return;
     }
     byPid.put(e.pid(), e);
