@@ -115,11 +115,12 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
       } catch (IOException e) {
         read = Optional.empty(); // exists but unreadable: ending now
       }
-      if (read.isEmpty() || zombie(read.get())) {
-        exited++;
-      } else if (read.get().executable().isEmpty()
+      if (read.isPresent()
+          && read.get().executable().isEmpty()
           && (read.get().ppid() == 2 || read.get().pid() == 2)) {
         kernelThreads++;
+      } else if (read.isEmpty() || zombie(read.get())) {
+        exited++;
       } else {
         untracked++;
         processes.add(untracked(read.get()));

@@ -6,6 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.veriruntime.api.ApiClient;
 import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.testing.KernelTests;
+import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.process.ExecutableVerifier;
+import dev.veriruntime.verifier.process.NotAUserProcessException;
+import dev.veriruntime.verifier.process.ProcessGoneException;
+import dev.veriruntime.verifier.process.ProcessPolicy;
+import dev.veriruntime.verifier.process.ProcessVerifier;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -53,28 +61,22 @@ class RuntimeStateIT {
     Thread runner = new Thread(() -> daemon.run(null), "daemon");
     runner.start();
     try (ApiClient client = ApiClient.connect(socket, Duration.ofSeconds(20))) {
-      // Complete: every user process running before the start and still running after the answer.
+      // Complete: every user process running before the start and still running after the answer
+      // is listed, and tracked (held from the start-up scan, not only found in /proc).
       Map<Integer, JsonNode> listed = Map.of();
-      long completeMillis;
-      Set<Integer> missing = Set.of();
+      long askedMillis;
+      long answeredMillis;
+      Set<Integer> missing;
       do {
-        long q = System.nanoTime();
+        askedMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
         JsonNode state = client.listRuntimeState();
+        answeredMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
         listed = byPid(state);
-        completeMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
-        System.out.println(
-            "RuntimeStateIT: at "
-                + Duration.ofNanos(q - started).toMillis()
-                + " ms asked, answered in "
-                + Duration.ofNanos(System.nanoTime() - q).toMillis()
-                + " ms: "
-                + listed.size()
-                + " listed, untracked "
-                + state.get("untracked"));
         Set<Integer> stillRunning = userProcesses();
         missing = new TreeSet<>(before);
         missing.retainAll(stillRunning);
-        missing.removeAll(listed.keySet());
+        Map<Integer, JsonNode> now = listed;
+        missing.removeIf(p -> now.containsKey(p) && now.get(p).get("tracked").asBoolean());
         if (missing.isEmpty()) {
           assertThat(state.get("kernelThreads").asInt()).as("kthreadd at least").isPositive();
           assertThat(state.get("capacity").asInt()).isPositive();
@@ -87,19 +89,37 @@ class RuntimeStateIT {
               + startMillis
               + " ms; complete list of "
               + listed.size()
-              + " processes "
-              + completeMillis
-              + " ms after it returned (the answer's arrival)");
+              + " processes asked "
+              + askedMillis
+              + " ms after it returned, answered at "
+              + answeredMillis
+              + " ms");
       assertThat(missing)
-          .as("user processes not listed %d ms after start", completeMillis)
+          .as("user processes not listed and tracked when asked %d ms after start", askedMillis)
           .isEmpty();
-      assertThat(completeMillis).isLessThanOrEqualTo(COMPLETE_WITHIN.toMillis());
+      // The bound is on the state, so on when it was asked; how long a cold daemon takes to answer
+      // on a loaded machine is a benchmark's business (it is printed above).
+      assertThat(askedMillis).isLessThanOrEqualTo(COMPLETE_WITHIN.toMillis());
       assertThat(listed).as("kernel threads are counted, not listed").doesNotContainKey(2);
       int self = (int) ProcessHandle.current().pid();
       assertThat(listed.get(self).get("tracked").asBoolean()).as("from the start-up scan").isTrue();
       assertThat(listed.get(self).get("coverage").get("MEMORY_CODE").get("status").asText())
           .isIn("NOT_VERIFIED", "VERIFIED", "FAILED");
       assertThat(listed.get(self).has("incidents")).isTrue();
+
+      // In-process (what `state` does without a daemon) lists the same processes, up to churn.
+      Set<Integer> daemonBefore = listed.keySet();
+      Set<Integer> inProcess = inProcessListing();
+      Set<Integer> daemonAfter = byPid(client.listRuntimeState()).keySet();
+      Set<Integer> stable = new TreeSet<>(daemonBefore);
+      stable.retainAll(daemonAfter);
+      Set<Integer> onlyDaemon = new TreeSet<>(stable);
+      onlyDaemon.removeAll(inProcess);
+      Set<Integer> onlyInProcess = new TreeSet<>(inProcess);
+      onlyInProcess.removeIf(p -> daemonBefore.contains(p) || daemonAfter.contains(p));
+      onlyInProcess.removeIf(p -> !before.contains(p)); // started meanwhile
+      assertThat(onlyDaemon).as("listed by the daemon throughout, not in-process").isEmpty();
+      assertThat(onlyInProcess).as("running before the daemon, never listed by it").isEmpty();
 
       Process sleeper = new ProcessBuilder("sleep", "60").start();
       int pid = (int) sleeper.pid();
@@ -122,6 +142,26 @@ class RuntimeStateIT {
       runner.join(30_000);
       daemon.close();
     }
+  }
+
+  /** The pids `state` lists without a daemon: each user process verified once (here DISK_HASH). */
+  private static Set<Integer> inProcessListing() throws IOException {
+    ProcessVerifier verifier =
+        new ProcessVerifier(
+            ExecutableVerifier.of(
+                new BinaryVerifier(
+                    ReferenceStore.empty(), Clock.systemUTC(), BinaryVerifier.Options.defaults())),
+            ProcessPolicy.defaults().withIntendedScopes(Set.of(Scope.DISK_HASH)),
+            Clock.systemUTC());
+    Set<Integer> pids = new TreeSet<>();
+    for (int pid : verifier.procFs().pids()) {
+      try {
+        pids.add(verifier.verify(pid).pid());
+      } catch (NotAUserProcessException | ProcessGoneException e) {
+        // counted, not listed
+      }
+    }
+    return pids;
   }
 
   /** Milliseconds until the listing satisfies {@code wanted}; fails after two seconds. */
