@@ -12,7 +12,6 @@ import dev.veriruntime.sinks.SinkStats;
 import dev.veriruntime.sinks.journal.JournalSink;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.process.ProcessVerifier;
-import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +51,7 @@ final class ControlApi {
   static LocalCoreApi coreApi(
       ProcessVerifier processes,
       BinaryVerifier binaries,
-      RuntimeStateRegistry state,
+      VerifierCoreApi.StateSource state,
       JournalSink journal,
       Probe probe,
       List<Sink> sinks,

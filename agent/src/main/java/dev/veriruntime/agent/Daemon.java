@@ -32,6 +32,7 @@ import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.elf.ElfHeader;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
 import dev.veriruntime.verifier.process.ExecutableVerifier;
+import dev.veriruntime.verifier.process.ProcFs;
 import dev.veriruntime.verifier.process.ProcessPolicy;
 import dev.veriruntime.verifier.process.ProcessVerifier;
 import dev.veriruntime.verifier.process.ReattestationPlanner;
@@ -478,7 +479,7 @@ public final class Daemon implements AutoCloseable {
               1024,
               metrics,
               ledger);
-      table = new ProcessTable(1 << 20, ledger);
+      table = new ProcessTable(ProcessTable.DEFAULT_CAPACITY, ledger);
       gaps =
           new GapDetector(
               Duration.ofSeconds(1), Duration.ofSeconds(2), timer, System::nanoTime, host);
@@ -616,7 +617,17 @@ public final class Daemon implements AutoCloseable {
           ControlApi.coreApi(
               processes,
               verifier,
-              state,
+              new LiveRuntimeState(
+                  table,
+                  state,
+                  verification::cached,
+                  ProcFs.host(),
+                  new ProcScanner(),
+                  ledger,
+                  binaryScopes,
+                  reattestation == null
+                      ? Set.of()
+                      : EnumSet.of(Scope.MEMORY_MAP, Scope.MEMORY_CODE)),
               journal,
               probe,
               List.copyOf(sinks),

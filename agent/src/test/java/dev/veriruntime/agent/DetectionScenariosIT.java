@@ -925,7 +925,7 @@ class DetectionScenariosIT {
           REATTEST_WAIT,
           ev -> ev.path("pid").asLong() == pid && wanted.test(ev));
     } catch (AssertionError e) {
-      JsonNode state = api.listRuntimeState();
+      JsonNode state = api.listRuntimeState().path("processes");
       String mine = "none";
       for (JsonNode v : state) {
         if (v.path("pid").asInt() == pid) {
@@ -933,7 +933,7 @@ class DetectionScenariosIT {
         }
       }
       throw new AssertionError(
-          "re-attested processes: "
+          "listed processes: "
               + state.size()
               + "; pid "
               + pid
@@ -985,8 +985,8 @@ class DetectionScenariosIT {
     long deadline = System.nanoTime() + REATTEST_WAIT.toNanos();
     JsonNode last = null;
     while (System.nanoTime() < deadline) {
-      for (JsonNode v : api.listRuntimeState()) {
-        if (v.path("pid").asInt() == pid && v.path("coverage").has("MEMORY_MAP")) {
+      for (JsonNode v : api.listRuntimeState().path("processes")) {
+        if (v.path("pid").asInt() == pid && v.path("reattested").asBoolean()) {
           last = v;
           if (wanted.test(v)) {
             return v;

@@ -6,8 +6,9 @@ import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.process.NotAUserProcessException;
 import dev.veriruntime.verifier.process.ProcessGoneException;
-import dev.veriruntime.verifier.process.ProcessVerification;
+import dev.veriruntime.verifier.process.ProcessState;
 import dev.veriruntime.verifier.process.ProcessVerifier;
+import dev.veriruntime.verifier.process.RuntimeState;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -23,7 +24,7 @@ import java.util.Objects;
  * daemon is up.
  *
  * <pre>{@code
- * LocalCoreApi api = VerifierCoreApi.create(processVerifier, binaryVerifier, registry, journal::evidence, daemon::health);
+ * LocalCoreApi api = VerifierCoreApi.create(processVerifier, binaryVerifier, daemonState::snapshot, journal::evidence, daemon::health);
  * }</pre>
  *
  * <ul>
@@ -36,15 +37,31 @@ import java.util.Objects;
  *       verified through {@code /proc/PID/exe} (the exact inode, even if its path was replaced),
  *       else its path with the full recorded identity as the expected one. Unknown identities are
  *       {@code NOT_FOUND}.
- *   <li>ListRuntimeState: {@code RuntimeStateRegistry.snapshot()}.
+ *   <li>ListRuntimeState: the {@link StateSource}'s {@link RuntimeState}, as {@link
+ *       VerdictJson#state}.
  *   <li>GetEvidence and Health: the given operations; {@code null} leaves them {@code UNAVAILABLE}.
  * </ul>
  *
- * Verdicts have the shape of {@link VerdictJson} (docs/api.md); the state is an array of {@link
- * VerdictJson#process} objects. Thread safe when the verifiers and operations are.
+ * Verdicts have the shape of {@link VerdictJson} (docs/api.md). Thread safe when the verifiers and
+ * operations are.
  */
 public final class VerifierCoreApi {
   private static final Path PROC = Path.of("/proc");
+
+  /** Where ListRuntimeState comes from: the daemon's live table, or a one-off listing. */
+  @FunctionalInterface
+  public interface StateSource {
+    RuntimeState snapshot() throws IOException;
+
+    /** The processes a registry holds, each as re-attested (no parent known), nothing counted. */
+    static StateSource of(RuntimeStateRegistry registry) {
+      return () ->
+          RuntimeState.listing(
+              registry.snapshot().stream().map(v -> ProcessState.reattested(v, 0, null)).toList(),
+              0,
+              0);
+    }
+  }
 
   private VerifierCoreApi() {}
 
@@ -56,7 +73,7 @@ public final class VerifierCoreApi {
   public static LocalCoreApi create(
       ProcessVerifier processes,
       BinaryVerifier binaries,
-      RuntimeStateRegistry state,
+      StateSource state,
       LocalCoreApi.Operation<String> evidence,
       LocalCoreApi.Query health) {
     Objects.requireNonNull(processes, "processes");
@@ -71,7 +88,7 @@ public final class VerifierCoreApi {
             .errorCode(FileSystemException.class, Code.BAD_REQUEST)
             .verifyProcess(pid -> VerdictJson.process(processes.verify(pid)))
             .verifyBinary(target -> VerdictJson.binary(verifyBinary(binaries, state, target)))
-            .runtimeState(() -> VerdictJson.processes(state.snapshot()));
+            .runtimeState(() -> VerdictJson.state(state.snapshot()));
     if (evidence != null) {
       b.evidence(evidence);
     }
@@ -82,23 +99,22 @@ public final class VerifierCoreApi {
   }
 
   private static BinaryVerification verifyBinary(
-      BinaryVerifier binaries, RuntimeStateRegistry state, String target)
-      throws IOException, ApiException {
+      BinaryVerifier binaries, StateSource state, String target) throws IOException, ApiException {
     if (target.startsWith("/")) {
       return binaries.verify(Path.of(target));
     }
     int colon = target.indexOf(':');
     long dev = Long.parseLong(target.substring(0, colon));
     long inode = Long.parseLong(target.substring(colon + 1));
-    List<ProcessVerification> running =
-        state.snapshot().stream()
+    List<ProcessState> running =
+        state.snapshot().processes().stream()
             .filter(v -> v.executable().identity() != null)
             .filter(
                 v ->
                     v.executable().identity().dev() == dev
                         && v.executable().identity().inode() == inode)
             .toList();
-    for (ProcessVerification v : running) {
+    for (ProcessState v : running) {
       Path exe = PROC.resolve(Integer.toString(v.pid())).resolve("exe");
       try (FileChannel ch = FileChannel.open(exe, StandardOpenOption.READ)) {
         return binaries.verify(ch, exe, v.executable().path(), v.executable().identity());

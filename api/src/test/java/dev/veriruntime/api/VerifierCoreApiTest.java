@@ -44,7 +44,7 @@ class VerifierCoreApiTest {
         VerifierCoreApi.create(
             processes,
             binaries,
-            state,
+            VerifierCoreApi.StateSource.of(state),
             ref -> ref.equals("1") ? Optional.of(Map.of("seq", 1)) : Optional.empty(),
             () -> Map.of("status", "ok"));
     sleeper = new ProcessBuilder("sleep", "60").start();
@@ -85,7 +85,9 @@ class VerifierCoreApiTest {
 
       JsonNode listed = client.listRuntimeState();
       assertThat(listed).isEqualTo(local.listRuntimeState());
-      assertThat(listed.get(0).get("pid").asInt()).isEqualTo(pid);
+      assertThat(listed.get("processes").get(0).get("pid").asInt()).isEqualTo(pid);
+      assertThat(listed.get("processes").get(0).get("reattested").asBoolean()).isTrue();
+      assertThat(listed.get("kernelThreads").asInt()).isZero();
 
       assertThat(client.getEvidence("1")).isEqualTo(local.getEvidence("1"));
     }

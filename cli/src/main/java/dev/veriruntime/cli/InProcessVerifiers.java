@@ -62,6 +62,11 @@ record InProcessVerifiers(BinaryVerifier binaries, ProcessVerifier processes) {
 
   /** The Core API over these verifiers and {@code state}; no evidence, no health. */
   LocalCoreApi api(RuntimeStateRegistry state) {
+    return api(VerifierCoreApi.StateSource.of(state));
+  }
+
+  /** The Core API over these verifiers and {@code state}; no evidence, no health. */
+  LocalCoreApi api(VerifierCoreApi.StateSource state) {
     return VerifierCoreApi.create(processes, binaries, state, null, null);
   }
 }

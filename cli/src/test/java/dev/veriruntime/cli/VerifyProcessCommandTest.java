@@ -139,6 +139,24 @@ class VerifyProcessCommandTest {
     assertThat(mine.get("verdict").asText()).isEqualTo("UNKNOWN");
     assertThat(mine.get("checkedAt").asText()).isNotEmpty();
     assertThat(mine.get("coverage").size()).isEqualTo(6);
-    assertThat(run.json().get("kernelThreadsSkipped").asInt()).isPositive();
+    assertThat(mine.get("reattested").asBoolean()).as("verified as it runs").isTrue();
+    assertThat(run.json().get("kernelThreads").asInt()).isPositive();
+    assertThat(processes)
+        .as("kernel threads are counted, not listed")
+        .noneMatch(p -> p.get("pid").asInt() == 2);
+  }
+
+  @Test
+  void stateFiltersByVerdict() {
+    CliRun run =
+        CliRun.of("state", "--json", "--no-package-database", "--verdict", "FAILED,UNKNOWN");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    JsonNode processes = run.json().get("processes");
+    assertThat(processes).anyMatch(p -> p.get("pid").asLong() == sleep.pid());
+    assertThat(processes)
+        .allMatch(p -> List.of("FAILED", "UNKNOWN").contains(p.get("verdict").asText()));
+    CliRun bad = CliRun.of("state", "--verdict", "GREEN");
+    assertThat(bad.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(bad.err()).contains("'GREEN'", "VERIFIED, UNKNOWN, FAILED, DEGRADED");
   }
 }

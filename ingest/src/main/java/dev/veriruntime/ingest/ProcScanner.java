@@ -111,6 +111,27 @@ public final class ProcScanner {
     return new Scan(processes, vanished, kernelThreads, unreadable);
   }
 
+  /**
+   * One process, read as {@link #scan()} reads each (a kernel thread has an empty executable);
+   * empty when it does not exist or ended while being read. For a process the live stream cannot
+   * name, such as a child forked without exec.
+   *
+   * @throws IOException when it exists but cannot be read
+   */
+  public Optional<ScannedProcess> process(int pid) throws IOException {
+    Path dir = proc.resolve(Integer.toString(pid));
+    try {
+      return Optional.of(read(pid, dir));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      if (!Files.exists(dir)) {
+        return Optional.empty();
+      }
+      throw e instanceof IOException io ? io : new IOException("cannot read " + dir, e);
+    }
+  }
+
   /** Throws NoSuchFileException when the process is gone. */
   private ScannedProcess read(int pid, Path dir) throws IOException {
     long readAt = System.nanoTime();
