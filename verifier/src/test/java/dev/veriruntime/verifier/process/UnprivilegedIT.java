@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The kernel really refusing access: VerifyProcess run as user nobody (setpriv) against a root
  * process is DEGRADED, every scope NOT_VERIFIED with the refusal as its reason, never VERIFIED.
  */
-class UnprivilegedTest {
+class UnprivilegedIT {
   @TempDir Path dir;
 
   @BeforeAll

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * Asserts that a real JVM's code equals its files, and prints the comparison rate for the report
  * (the number is informational: timings belong in benchmarks, not assertions).
  */
-class MemoryCodeThroughputTest {
+class MemoryCodeThroughputIT {
 
   @BeforeAll
   static void root() {

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** MEMORY_CODE against live test programs (root: reads /proc/PID/mem and map_files). */
-class CodeScanTest {
+class CodeScanIT {
 
   @BeforeAll
   static void root() {
@@ -113,7 +113,7 @@ class CodeScanTest {
   @Test
   void textRelocationsAreNotVerifiedButAPatchBesideThemFails() throws Exception {
     Path lib = TestPrograms.dir().resolve("libtextrel-copy.so");
-    try (var in = CodeScanTest.class.getResourceAsStream("/elf/libtextrel.so")) {
+    try (var in = CodeScanIT.class.getResourceAsStream("/elf/libtextrel.so")) {
       java.nio.file.Files.copy(in, lib, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     try (TestPrograms.Running p =

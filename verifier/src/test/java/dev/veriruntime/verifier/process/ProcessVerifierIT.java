@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** VerifyProcess end to end against live test programs (root). */
-class ProcessVerifierTest {
+class ProcessVerifierIT {
   private static final Clock CLOCK =
       Clock.fixed(Instant.parse("2026-11-23T08:00:00Z"), ZoneOffset.UTC);
 
@@ -131,8 +131,8 @@ class ProcessVerifierTest {
     Path spin = TestPrograms.executable("spin");
     try (TestPrograms.Running p = TestPrograms.start(spin.toString())) {
       ReferenceStore store = signedStoreFor(p.pid());
-      long address = CodeScanTest.symbolAddress(p.pid(), spin, "patch_target") + 1;
-      CodeScanTest.ProcessPatcher.write(p.pid(), address, new byte[] {(byte) 0xcc, (byte) 0xcc});
+      long address = CodeScanIT.symbolAddress(p.pid(), spin, "patch_target") + 1;
+      CodeScanIT.ProcessPatcher.write(p.pid(), address, new byte[] {(byte) 0xcc, (byte) 0xcc});
 
       ProcessVerification v = verifier(store).verify(p.pid());
 

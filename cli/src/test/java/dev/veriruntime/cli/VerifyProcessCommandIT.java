@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code verify-process} and {@code state} against a live {@code sleep} (root reads other
  * processes).
  */
-class VerifyProcessCommandTest {
+class VerifyProcessCommandIT {
   @TempDir Path dir;
   private Process sleep;
 

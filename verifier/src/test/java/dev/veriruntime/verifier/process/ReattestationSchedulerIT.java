@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Continuous re-attestation finds a patch made long after the first verification (root). */
-class ReattestationSchedulerTest {
+class ReattestationSchedulerIT {
 
   @BeforeAll
   static void root() {
@@ -52,8 +52,8 @@ class ReattestationSchedulerTest {
           new ReattestationScheduler(verifier, planner, registry, clock);
 
       clock.advance(Duration.ofHours(1));
-      long address = CodeScanTest.symbolAddress(p.pid(), spin, "patch_target") + 2;
-      CodeScanTest.ProcessPatcher.write(p.pid(), address, new byte[] {(byte) 0xeb, (byte) 0xfe});
+      long address = CodeScanIT.symbolAddress(p.pid(), spin, "patch_target") + 2;
+      CodeScanIT.ProcessPatcher.write(p.pid(), address, new byte[] {(byte) 0xeb, (byte) 0xfe});
 
       List<ProcessVerification> updates = new ArrayList<>();
       int seconds = 0;
