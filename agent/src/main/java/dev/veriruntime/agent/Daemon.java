@@ -13,9 +13,11 @@ import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.pipeline.DropLedger;
 import dev.veriruntime.pipeline.ExecutableVerification;
 import dev.veriruntime.pipeline.GapDetector;
+import dev.veriruntime.pipeline.IncidentBook;
 import dev.veriruntime.pipeline.MappingFilter;
 import dev.veriruntime.pipeline.Pipeline;
 import dev.veriruntime.pipeline.PipelineMetrics;
+import dev.veriruntime.pipeline.ProcessLiveness;
 import dev.veriruntime.pipeline.ProcessTable;
 import dev.veriruntime.pipeline.SinkStage;
 import dev.veriruntime.sinks.SecurityEvent;
@@ -192,6 +194,14 @@ public final class Daemon implements AutoCloseable {
                 Schedulers.newSingle("veriruntime-packages", true))
             : null;
     Supplier<PackageDatabase> packages = livePackages != null ? livePackages : () -> none;
+    Set<String> jitAllowance = new HashSet<>(policy.jitAllowance);
+    if (livePackages != null) {
+      jitAllowance.addAll(JitRuntimes.vouchedFor(packages.get(), policy.jitRuntimePackages));
+    }
+    IncidentBook incidents =
+        new IncidentBook(
+            policy.incidents.settings(policy.aggregation.maxKeys, ProcessHandle.current().pid()),
+            ProcessLiveness.proc());
     Set<Scope> binaryScopes = EnumSet.copyOf(policy.execScopes);
     binaryScopes.retainAll(BinaryVerifier.BINARY_SCOPES);
     BinaryVerifier verifier =
@@ -261,7 +271,10 @@ public final class Daemon implements AutoCloseable {
             + " files, scopes: "
             + binaryScopes
             + ", sinks: "
-            + sinks.stream().map(Sink::name).toList());
+            + sinks.stream().map(Sink::name).toList()
+            + ", JIT allowance: "
+            + jitAllowance.size()
+            + " digest(s)");
     err.flush();
 
     // Built even without re-attestation: the control API verifies processes on request.
@@ -275,10 +288,7 @@ public final class Daemon implements AutoCloseable {
         new ProcessVerifier(
                 ExecutableVerifier.of(verifier),
                 new ProcessPolicy(
-                    Set.copyOf(policy.jitAllowance),
-                    Set.of(),
-                    processScopes,
-                    policy.acceptVerifiedDlopen),
+                    Set.copyOf(jitAllowance), Set.of(), processScopes, policy.acceptVerifiedDlopen),
                 clock)
             .withSupersededFiles(previousVersions);
     Reattestation reattestation = null;
@@ -299,7 +309,9 @@ public final class Daemon implements AutoCloseable {
               classifier,
               Duration.ofSeconds(policy.reattestation.intervalSeconds),
               8,
-              Schedulers.newSingle("veriruntime-reattest", true));
+              Schedulers.newSingle("veriruntime-reattest", true),
+              ProcessHandle.current().pid(),
+              (pid, found) -> incidents.checkPassed(pid, Reattestation.CHECK, found));
     }
 
     MappingFilter mappingFilter = ProbeMappingFilter.of(probe, registry, err);
@@ -309,7 +321,7 @@ public final class Daemon implements AutoCloseable {
                 verification,
                 table,
                 classifier,
-                new HashSet<>(policy.jitAllowance),
+                jitAllowance,
                 ledger,
                 metrics,
                 routes,
@@ -320,7 +332,8 @@ public final class Daemon implements AutoCloseable {
                 timer,
                 gaps,
                 host,
-                mappingFilter));
+                mappingFilter,
+                incidents));
     Map<String, String> tags = new LinkedHashMap<>();
     probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
     SelfIntegrityMonitor monitor =
@@ -342,7 +355,8 @@ public final class Daemon implements AutoCloseable {
               List.copyOf(sinks),
               ledger,
               s.references().size(),
-              clock);
+              clock,
+              incidents);
       try {
         apiServer = ControlApi.serve(api, s.apiSocket());
         err.println("veriruntime: control API on " + apiServer.socket());

@@ -1,5 +1,8 @@
 package dev.veriruntime.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veriruntime.api.ApiException.Code;
 import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.BinaryVerifier;
@@ -15,7 +18,9 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -36,7 +41,10 @@ import java.util.Objects;
  *       verified through {@code /proc/PID/exe} (the exact inode, even if its path was replaced),
  *       else its path with the full recorded identity as the expected one. Unknown identities are
  *       {@code NOT_FOUND}.
- *   <li>ListRuntimeState: {@code RuntimeStateRegistry.snapshot()}.
+ *   <li>ListRuntimeState: {@code RuntimeStateRegistry.snapshot()}; with {@link OpenIncidents} (the
+ *       daemon), each process also carries {@code incidents}, its open incidents, and a process
+ *       with an open incident that the registry does not hold yet is listed from its incident
+ *       ({@code "reattested": false}, the verdict its exec was given).
  *   <li>GetEvidence and Health: the given operations; {@code null} leaves them {@code UNAVAILABLE}.
  * </ul>
  *
@@ -49,16 +57,37 @@ public final class VerifierCoreApi {
   private VerifierCoreApi() {}
 
   /**
-   * @param evidence GetEvidence, for example {@code journal::evidence} (an empty Optional is
-   *     NOT_FOUND); {@code null} when the journal is off
-   * @param health Health; {@code null} when there is no daemon to report on
+   * The daemon's open incidents, for ListRuntimeState: each a JSON object with at least {@code
+   * pid}, {@code type} (the event type), {@code exe} and {@code sha256}. Thread safe.
    */
+  @FunctionalInterface
+  public interface OpenIncidents {
+    List<ObjectNode> list();
+  }
+
+  /** Without incidents (no daemon): the state lists verifications only. */
   public static LocalCoreApi create(
       ProcessVerifier processes,
       BinaryVerifier binaries,
       RuntimeStateRegistry state,
       LocalCoreApi.Operation<String> evidence,
       LocalCoreApi.Query health) {
+    return create(processes, binaries, state, evidence, health, null);
+  }
+
+  /**
+   * @param evidence GetEvidence, for example {@code journal::evidence} (an empty Optional is
+   *     NOT_FOUND); {@code null} when the journal is off
+   * @param health Health; {@code null} when there is no daemon to report on
+   * @param incidents the daemon's open incidents; {@code null} when nothing tracks them
+   */
+  public static LocalCoreApi create(
+      ProcessVerifier processes,
+      BinaryVerifier binaries,
+      RuntimeStateRegistry state,
+      LocalCoreApi.Operation<String> evidence,
+      LocalCoreApi.Query health,
+      OpenIncidents incidents) {
     Objects.requireNonNull(processes, "processes");
     Objects.requireNonNull(binaries, "binaries");
     Objects.requireNonNull(state, "state");
@@ -71,7 +100,11 @@ public final class VerifierCoreApi {
             .errorCode(FileSystemException.class, Code.BAD_REQUEST)
             .verifyProcess(pid -> VerdictJson.process(processes.verify(pid)))
             .verifyBinary(target -> VerdictJson.binary(verifyBinary(binaries, state, target)))
-            .runtimeState(() -> VerdictJson.processes(state.snapshot()));
+            .runtimeState(
+                () ->
+                    incidents == null
+                        ? VerdictJson.processes(state.snapshot())
+                        : withIncidents(VerdictJson.processes(state.snapshot()), incidents.list()));
     if (evidence != null) {
       b.evidence(evidence);
     }
@@ -79,6 +112,45 @@ public final class VerifierCoreApi {
       b.health(health);
     }
     return b.build();
+  }
+
+  /**
+   * Adds {@code incidents} (possibly empty) to every process, and lists a process that has open
+   * incidents but no verification yet from its incidents.
+   */
+  static ArrayNode withIncidents(ArrayNode processes, List<ObjectNode> incidents) {
+    Map<Integer, ArrayNode> byPid = new LinkedHashMap<>();
+    for (ObjectNode i : incidents) {
+      byPid.computeIfAbsent(i.path("pid").asInt(), p -> ApiJson.mapper().createArrayNode()).add(i);
+    }
+    for (JsonNode p : processes) {
+      ArrayNode mine = byPid.remove(p.path("pid").asInt());
+      ((ObjectNode) p).set("incidents", mine == null ? ApiJson.mapper().createArrayNode() : mine);
+    }
+    byPid.forEach(
+        (pid, mine) -> {
+          JsonNode first = mine.get(0);
+          ObjectNode p = processes.addObject();
+          p.put("pid", pid);
+          p.put("verdict", verdictOf(first.path("type").asText()));
+          p.set("path", first.path("exe"));
+          p.set("sha256", first.path("sha256"));
+          p.set("checkedAt", first.path("opened"));
+          p.putObject("coverage");
+          p.putArray("findings");
+          p.put("reattested", false);
+          p.set("incidents", mine);
+        });
+    return processes;
+  }
+
+  /** The verdict an event type stands for, for a process known only by its incident. */
+  private static String verdictOf(String eventType) {
+    return switch (eventType) {
+      case "UNKNOWN_EXECUTION" -> "UNKNOWN";
+      case "VERIFICATION_DEGRADED" -> "DEGRADED";
+      default -> "FAILED";
+    };
   }
 
   private static BinaryVerification verifyBinary(
