@@ -22,7 +22,9 @@ import java.util.Set;
 /**
  * Turns findings about running processes into incidents: one per process (pid and start time),
  * event type and source (found live, or by a check such as re-attestation). Findings about one
- * process that arrive within {@code groupWindow} of each other are one event ({@link Grouping}).
+ * process that arrive within {@code groupWindow} of each other are one event ({@link Grouping}); a
+ * group is reported once no finding joined it for a window, at the latest after {@value
+ * #MAX_GROUP_WINDOWS} windows.
  *
  * <ul>
  *   <li>The first report of an incident goes out at once (after the group window): state {@code
@@ -109,12 +111,17 @@ public final class IncidentBook {
 
   private static final class Group {
     final Instant started;
+    Instant lastAdded;
     final List<SecurityEvent> events = new ArrayList<>();
 
     Group(Instant started) {
       this.started = started;
+      this.lastAdded = started;
     }
   }
+
+  /** A group stays open at most this many group windows, however its findings trickle in. */
+  static final int MAX_GROUP_WINDOWS = 5;
 
   private static final class Open {
     final IncidentKey key;
@@ -182,6 +189,7 @@ public final class IncidentBook {
       pending.put(key, g);
     }
     g.events.add(e);
+    g.lastAdded = now;
     return List.of();
   }
 
@@ -209,7 +217,7 @@ public final class IncidentBook {
     List<SecurityEvent> out = new ArrayList<>();
     for (Iterator<Group> it = pending.values().iterator(); it.hasNext(); ) {
       Group g = it.next();
-      if (!g.started.plus(settings.groupWindow()).isAfter(now)) {
+      if (groupDue(g, now)) {
         it.remove();
         report(g, now).ifPresent(out::add);
       }
@@ -286,6 +294,16 @@ public final class IncidentBook {
   /** Incidents resolved since start. */
   public synchronized long resolvedCount() {
     return resolved;
+  }
+
+  /**
+   * A group is reported once no finding joined it for a whole window (verification of the files of
+   * one moment may trail one another on a busy host), or after {@link #MAX_GROUP_WINDOWS} windows.
+   */
+  private boolean groupDue(Group g, Instant now) {
+    Duration w = settings.groupWindow();
+    return !g.lastAdded.plus(w).isAfter(now)
+        || !g.started.plus(w.multipliedBy(MAX_GROUP_WINDOWS)).isAfter(now);
   }
 
   private boolean hasCleared() {
