@@ -1202,6 +1202,14 @@ class DetectionScenariosIT {
         + e.path("pid").asText()
         + " exe="
         + exe(e)
+        + " incident="
+        + e.path("incident").path("state").asText("-")
+        + "/"
+        + e.path("incident").path("id").asText("-")
+        + " id="
+        + e.path("id").asText()
+        + " check="
+        + e.path("details").path("check").asText("live")
         + " reason="
         + reason(e);
   }

@@ -50,7 +50,9 @@ public final class FoldKeys {
 
   /**
    * What was found, without the subject: {@code details.finding} and the other naming facts, else
-   * the verifier's finding types, else the reason with its numbers masked.
+   * the verifier's finding types, else the reason with its numbers masked. The finding types are
+   * used only when no fact names the finding: a check passing over a process again may note other
+   * things beside the finding it reports (accepted plug-ins, previous package versions).
    */
   public static String label(SecurityEvent e) {
     String facts =
@@ -59,16 +61,19 @@ public final class FoldKeys {
             .filter(Objects::nonNull)
             .map(Object::toString)
             .collect(Collectors.joining("/"));
+    if (!facts.isEmpty()) {
+      return facts;
+    }
     String findings =
         e.findings().stream()
             .map(SecurityEvent.EventFinding::type)
             .collect(Collectors.toCollection(TreeSet::new))
             .stream()
             .collect(Collectors.joining("+"));
-    if (facts.isEmpty() && findings.isEmpty()) {
+    if (findings.isEmpty()) {
       return subject(e).isEmpty() ? NUMBERS.matcher(e.reason()).replaceAll("#") : "";
     }
-    return findings.isEmpty() ? facts : facts.isEmpty() ? findings : facts + ":" + findings;
+    return findings;
   }
 
   /** The subject's SHA-256, else its path, else empty. */

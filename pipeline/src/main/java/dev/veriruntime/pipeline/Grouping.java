@@ -36,8 +36,16 @@ public final class Grouping {
 
   private Grouping() {}
 
-  /** One event for {@code events} (all about one process, of one type); the event itself if one. */
-  public static SecurityEvent merge(List<SecurityEvent> events) {
+  /**
+   * One event for {@code events} (all about one process, of one type); the event itself if one. A
+   * finding repeated within the group (the same check passing over the process again) counts once.
+   */
+  public static SecurityEvent merge(List<SecurityEvent> all) {
+    Map<String, SecurityEvent> distinct = new LinkedHashMap<>();
+    for (SecurityEvent e : all) {
+      distinct.putIfAbsent(itemKey(e), e);
+    }
+    List<SecurityEvent> events = List.copyOf(distinct.values());
     if (events.size() == 1) {
       return events.get(0);
     }
@@ -69,8 +77,8 @@ public final class Grouping {
     details.put(ITEMS, ordered.stream().limit(MAX_ITEMS).map(Grouping::item).toList());
     List<SecurityEvent.EventFinding> findings =
         ordered.stream().flatMap(e -> e.findings().stream()).limit(MAX_FINDINGS).toList();
-    Instant first = events.stream().map(SecurityEvent::firstSeen).min(Instant::compareTo).get();
-    Instant last = events.stream().map(SecurityEvent::lastSeen).max(Instant::compareTo).get();
+    Instant first = all.stream().map(SecurityEvent::firstSeen).min(Instant::compareTo).get();
+    Instant last = all.stream().map(SecurityEvent::lastSeen).max(Instant::compareTo).get();
     return new SecurityEvent(
         primary.id(),
         primary.type(),

@@ -38,8 +38,7 @@ class FoldKeysTest {
     String key = FoldKeys.of(jit(100, 4096, 0x7f0000001000L));
     assertThat(key)
         .isEqualTo(
-            "RUNTIME_DRIFT|ANONYMOUS_EXECUTABLE_MEMORY/re-attestation/MEMORY_MAP"
-                + ":ANONYMOUS_EXECUTABLE_MEMORY@"
+            "RUNTIME_DRIFT|ANONYMOUS_EXECUTABLE_MEMORY/re-attestation/MEMORY_MAP@"
                 + "aa".repeat(32))
         .doesNotContain("100")
         .doesNotContain("4096");

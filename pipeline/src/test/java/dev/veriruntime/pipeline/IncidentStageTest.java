@@ -188,6 +188,22 @@ class IncidentStageTest {
   }
 
   @Test
+  void passesOfOneCheckInQuickSuccessionAreOneFindingNotAList() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    for (int i = 0; i < 4; i++) {
+      source.tryEmitNext(codeModified(PID, 0x1000 + i));
+      vts.advanceTimeBy(Duration.ofMillis(900));
+    }
+    vts.advanceTimeBy(Duration.ofSeconds(5));
+
+    assertThat(about(PID)).hasSize(1);
+    assertThat(about(PID).get(0).reason()).doesNotContain("more in this process");
+    assertThat(about(PID).get(0).details()).doesNotContainKey(Grouping.ITEMS);
+    d.dispose();
+  }
+
+  @Test
   void processThatEndedBeforeItsFirstReportGetsOneEventAlreadyResolved() {
     Disposable d = run(); // PID is not alive: it ran and exited within the group window
     source.tryEmitNext(unknown(PID, "exec", "/tmp/x", "cd".repeat(32)));
