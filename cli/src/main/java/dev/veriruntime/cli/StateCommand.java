@@ -88,6 +88,7 @@ public final class StateCommand implements Callable<Integer> {
             problems.isEmpty() ? "-" : problems,
             v.path("path").isTextual() ? v.get("path").asText() : "");
       }
+      printIncidents(out, processes);
       if (skipped == null) {
         out.printf("%d processes (from the daemon)%n", processes.size());
       } else {
@@ -130,6 +131,26 @@ public final class StateCommand implements Callable<Integer> {
     skipped.put("kernelThreadsSkipped", kernelThreads);
     skipped.put("exitedWhileListing", exited);
     return verifiers.api(registry);
+  }
+
+  /** The daemon's open incidents (docs/api.md), one line each, after the table. */
+  private static void printIncidents(PrintWriter out, JsonNode processes) {
+    int open = 0;
+    for (JsonNode v : processes) {
+      for (JsonNode i : v.path("incidents")) {
+        if (open++ == 0) {
+          out.println("open incidents:");
+        }
+        out.printf(
+            "  %s  pid %d  %s since %s, found %d time(s): %s%n",
+            i.path("id").asText(),
+            v.path("pid").asInt(),
+            i.path("type").asText(),
+            i.path("opened").asText(),
+            i.path("occurrences").asLong(),
+            i.path("reason").asText());
+      }
+    }
   }
 
   private static String shortName(String scope, String status) {

@@ -17,8 +17,8 @@ import java.util.stream.Collectors;
  * "exec" or "running process") or else the first one, with every finding of the group in {@code
  * findings} (at most {@value #MAX_FINDINGS}), {@code details.itemCount} = how many were found and
  * {@code details.items} = the first {@value #MAX_ITEMS} of them (the process's own first, then by
- * path), each {@code {path, sha256, finding, subject, reason}}. Its reason names how many more
- * there are and the first {@value #NAMED} by path.
+ * path), each {@code {path, sha256, finding, subject, reason, details}}. Its reason names how many
+ * more there are and the first {@value #NAMED} by path.
  */
 public final class Grouping {
   /** Detail key of the grouped findings. */
@@ -113,6 +113,11 @@ public final class Grouping {
     m.put("finding", FoldKeys.label(e));
     m.put("subject", FoldKeys.subject(e));
     m.put("reason", e.reason());
+    Map<String, Object> details = new LinkedHashMap<>(e.details());
+    details.remove(OBSERVED);
+    if (!details.isEmpty()) {
+      m.put("details", details);
+    }
     return m;
   }
 
