@@ -113,6 +113,9 @@ public final class Pipeline {
             c.mappingFilter());
     this.incidents =
         c.incidents() == null ? null : new IncidentStage(c.incidents(), INCIDENT_TICK, c.timer());
+    if (c.incidents() != null) {
+      c.metrics().bind(c.incidents());
+    }
     this.aggregate = new AggregateStage(c.aggregationWindow(), c.aggregationKeys(), c.timer());
     this.sinks = new SinkStage(c.routes(), c.ledger());
     this.drops = new DropReporter(c.ledger(), sinks, c.dropReportPeriod(), c.timer(), c.host());
