@@ -311,7 +311,7 @@ public final class Daemon implements AutoCloseable {
               8,
               Schedulers.newSingle("veriruntime-reattest", true),
               ProcessHandle.current().pid(),
-              (pid, found) -> incidents.checkPassed(pid, Reattestation.CHECK, found));
+              new IncidentFeedback(incidents));
     }
 
     MappingFilter mappingFilter = ProbeMappingFilter.of(probe, registry, err);

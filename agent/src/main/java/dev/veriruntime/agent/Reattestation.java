@@ -47,6 +47,14 @@ public final class Reattestation {
   @FunctionalInterface
   public interface PassListener {
     void passed(int pid, Set<EventType> found);
+
+    /**
+     * Whether {@code pid} should be verified before others in a round (it has an open incident): on
+     * a host with many processes a round reaches only {@code perRound} of them.
+     */
+    default boolean urgent(int pid) {
+      return false;
+    }
   }
 
   private final ProcessVerifier verifier;
@@ -128,7 +136,10 @@ public final class Reattestation {
   List<SecurityEvent> round() {
     List<SecurityEvent> out = new ArrayList<>();
     int done = 0;
-    for (ProcessTable.Entry e : table.snapshot()) {
+    List<ProcessTable.Entry> candidates = new ArrayList<>(table.snapshot());
+    // Stable: urgent ones first, the others in the table's order.
+    candidates.sort((a, b) -> Boolean.compare(listener.urgent(b.pid()), listener.urgent(a.pid())));
+    for (ProcessTable.Entry e : candidates) {
       if (done >= perRound) {
         break;
       }

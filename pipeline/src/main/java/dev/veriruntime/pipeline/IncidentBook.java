@@ -281,6 +281,11 @@ public final class IncidentBook {
         .toList();
   }
 
+  /** Whether {@code pid} has an open incident. */
+  public synchronized boolean hasOpenIncident(int pid) {
+    return open.keySet().stream().anyMatch(k -> k.pid() == pid);
+  }
+
   /** Findings about the agent's own process that were dropped. */
   public synchronized long selfSuppressed() {
     return selfSuppressed;
