@@ -38,11 +38,12 @@ public final class Aggregator {
 
   /**
    * The key that decides what counts as "the same": the {@link FoldKeys fold key} (type, finding,
-   * digest; never reason text with addresses, sizes or pids) and, for an incident's event, its
-   * state, so that a resolution never folds into an opening.
+   * digest; never reason text with addresses, sizes or pids), the path the file ran from (the same
+   * bytes run from another place are another event: where it ran is news) and, for an incident's
+   * event, its state, so that a resolution never folds into an opening.
    */
   public static String keyOf(SecurityEvent e) {
-    String key = FoldKeys.of(e);
+    String key = FoldKeys.of(e) + "|" + (e.exe() == null ? "" : e.exe().path());
     return e.incident() == null ? key : key + "|" + e.incident().state();
   }
 

@@ -236,6 +236,7 @@ public final class IncidentBook {
         resolution = "condition cleared: " + o.clearedBy;
       }
       if (resolution != null) {
+        absorbPending(o);
         it.remove();
         resolved++;
         out.add(
@@ -323,6 +324,13 @@ public final class IncidentBook {
     OptionalLong start = liveness.startTicks(pid);
     String source = sourceOf(merged);
     if (start.isEmpty()) {
+      Open earlier = openFor(pid, merged.type(), source);
+      if (earlier != null) {
+        // Found again just before the process ended: counted; the liveness check resolves it.
+        earlier.occurrences++;
+        earlier.sinceLastReport++;
+        return java.util.Optional.empty();
+      }
       // Ended before its first report: one event, already resolved.
       resolved++;
       return java.util.Optional.of(
@@ -369,6 +377,24 @@ public final class IncidentBook {
     return java.util.Optional.of(
         merged.withIncident(
             new Incident(merged.id(), IncidentState.OPENED, merged.time(), 1, 1, next, null)));
+  }
+
+  private Open openFor(int pid, EventType type, String source) {
+    for (Open o : open.values()) {
+      if (o.key.pid() == pid && o.key.type() == type && o.key.source().equals(source)) {
+        return o;
+      }
+    }
+    return null;
+  }
+
+  /** Counts the findings still gathering for {@code o}'s process into it, before it resolves. */
+  private void absorbPending(Open o) {
+    Group g = pending.remove(new GroupKey(o.key.pid(), o.key.type(), o.key.source()));
+    if (g != null) {
+      o.occurrences++;
+      o.sinceLastReport++;
+    }
   }
 
   private static void remember(Open o, Set<String> items) {

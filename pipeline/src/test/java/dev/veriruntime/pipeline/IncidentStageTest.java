@@ -204,6 +204,24 @@ class IncidentStageTest {
   }
 
   @Test
+  void findingsStillGatheringWhenTheProcessEndsCountInItsIncidentNotInANewOne() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(codeModified(PID, 1));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    source.tryEmitNext(codeModified(PID, 2)); // another pass, still gathering...
+    alive.remove(PID); // ...when the process is killed
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+
+    assertThat(about(PID))
+        .extracting(e -> e.incident().state())
+        .containsExactly(IncidentState.OPENED, IncidentState.RESOLVED);
+    assertThat(about(PID).get(1).incident().id()).isEqualTo(about(PID).get(0).incident().id());
+    assertThat(about(PID).get(1).incident().occurrences()).isEqualTo(2);
+    d.dispose();
+  }
+
+  @Test
   void processThatEndedBeforeItsFirstReportGetsOneEventAlreadyResolved() {
     Disposable d = run(); // PID is not alive: it ran and exited within the group window
     source.tryEmitNext(unknown(PID, "exec", "/tmp/x", "cd".repeat(32)));
