@@ -14,11 +14,12 @@ import java.util.stream.Collectors;
  * the same moment, or one re-attestation pass) into one event that lists them. Stateless.
  *
  * <p>The merged event is the process's own finding (its executable's, {@code details.observed}
- * "exec" or "running process") or else the first one, with every finding of the group in {@code
- * findings} (at most {@value #MAX_FINDINGS}), {@code details.itemCount} = how many were found and
- * {@code details.items} = the first {@value #MAX_ITEMS} of them (the process's own first, then by
- * path), each {@code {path, sha256, finding, subject, reason, details}}. Its reason names how many
- * more there are and the first {@value #NAMED} by path.
+ * "exec" or "running process"; the last one when it executed several) or else the first one, with
+ * every finding of the group in {@code findings} (at most {@value #MAX_FINDINGS}), {@code
+ * details.itemCount} = how many were found and {@code details.items} = the first {@value
+ * #MAX_ITEMS} of them (the process's own first, then by path), each {@code {path, sha256, finding,
+ * subject, reason, details}}. Its reason names how many more there are and the first {@value
+ * #NAMED} by path.
  */
 public final class Grouping {
   /** Detail key of the grouped findings. */
@@ -49,10 +50,12 @@ public final class Grouping {
     if (events.size() == 1) {
       return events.get(0);
     }
+    // The last exec leads: a launcher (jspawnhelper, a memfd loader, a dropper) that executes
+    // another program in the same process has become that program.
     SecurityEvent primary =
         events.stream()
             .filter(e -> isOwnExecutable(e.details().get(OBSERVED)))
-            .findFirst()
+            .reduce((first, second) -> second)
             .orElse(events.get(0));
     List<SecurityEvent> others = new ArrayList<>(events);
     others.remove(primary);

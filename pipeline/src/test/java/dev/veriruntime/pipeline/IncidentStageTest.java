@@ -222,6 +222,21 @@ class IncidentStageTest {
   }
 
   @Test
+  void aLauncherThatExecutesAnotherProgramIsReportedAsThatProgram() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(unknown(PID, "exec", "/usr/lib/jvm/lib/jspawnhelper", "a1".repeat(32)));
+    source.tryEmitNext(unknown(PID, "exec", "/tmp/marker", "b2".repeat(32)));
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+
+    assertThat(about(PID)).hasSize(1);
+    assertThat(about(PID).get(0).exe().path()).isEqualTo("/tmp/marker");
+    assertThat(about(PID).get(0).reason())
+        .endsWith("; and 1 more in this process: /usr/lib/jvm/lib/jspawnhelper");
+    d.dispose();
+  }
+
+  @Test
   void processThatEndedBeforeItsFirstReportGetsOneEventAlreadyResolved() {
     Disposable d = run(); // PID is not alive: it ran and exited within the group window
     source.tryEmitNext(unknown(PID, "exec", "/tmp/x", "cd".repeat(32)));
