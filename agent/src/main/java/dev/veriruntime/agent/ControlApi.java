@@ -1,5 +1,7 @@
 package dev.veriruntime.agent;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veriruntime.api.ApiJson;
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.CoreApi;
 import dev.veriruntime.api.LocalCoreApi;
@@ -7,6 +9,7 @@ import dev.veriruntime.api.VerifierCoreApi;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProgramAttachment;
 import dev.veriruntime.pipeline.DropLedger;
+import dev.veriruntime.pipeline.IncidentBook;
 import dev.veriruntime.sinks.Sink;
 import dev.veriruntime.sinks.SinkStats;
 import dev.veriruntime.sinks.journal.JournalSink;
@@ -57,14 +60,23 @@ final class ControlApi {
       List<Sink> sinks,
       DropLedger ledger,
       int references,
-      Clock clock) {
+      Clock clock,
+      IncidentBook incidents) {
     Instant started = clock.instant();
     return VerifierCoreApi.create(
         processes,
         binaries,
         state,
         journal == null ? null : journal::evidence,
-        () -> health(started, clock, references, probe, sinks, ledger));
+        () -> health(started, clock, references, probe, sinks, ledger),
+        incidents == null ? null : () -> incidents(incidents));
+  }
+
+  /** The open incidents as ListRuntimeState lists them (docs/api.md). */
+  static List<ObjectNode> incidents(IncidentBook book) {
+    return book.openIncidents().stream()
+        .map(i -> (ObjectNode) ApiJson.mapper().valueToTree(i))
+        .toList();
   }
 
   private static Health health(

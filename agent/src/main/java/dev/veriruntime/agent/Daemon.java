@@ -13,9 +13,11 @@ import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.pipeline.DropLedger;
 import dev.veriruntime.pipeline.ExecutableVerification;
 import dev.veriruntime.pipeline.GapDetector;
+import dev.veriruntime.pipeline.IncidentBook;
 import dev.veriruntime.pipeline.MappingFilter;
 import dev.veriruntime.pipeline.Pipeline;
 import dev.veriruntime.pipeline.PipelineMetrics;
+import dev.veriruntime.pipeline.ProcessLiveness;
 import dev.veriruntime.pipeline.ProcessTable;
 import dev.veriruntime.pipeline.SinkStage;
 import dev.veriruntime.sinks.SecurityEvent;
@@ -288,6 +290,8 @@ public final class Daemon implements AutoCloseable {
     PipelineMetrics metrics;
     LivePackageDatabase livePackages;
     Supplier<PackageDatabase> packages;
+    Set<String> jitAllowance;
+    IncidentBook incidents;
     Set<Scope> binaryScopes;
     BinaryVerifier verifier;
     ExecutableVerification verification;
@@ -458,6 +462,14 @@ public final class Daemon implements AutoCloseable {
                 Path.of(policy.packageDatabaseDir), PACKAGE_POLL, PACKAGE_QUIET, watcher);
         packages = livePackages;
       }
+      jitAllowance = new HashSet<>(policy.jitAllowance);
+      if (livePackages != null) {
+        jitAllowance.addAll(JitRuntimes.vouchedFor(packages.get(), policy.jitRuntimePackages));
+      }
+      incidents =
+          new IncidentBook(
+              policy.incidents.settings(policy.aggregation.maxKeys, ProcessHandle.current().pid()),
+              ProcessLiveness.proc());
     }
 
     private void buildVerification() {
@@ -526,7 +538,10 @@ public final class Daemon implements AutoCloseable {
               + " files, scopes: "
               + binaryScopes
               + ", sinks: "
-              + sinks.stream().map(Sink::name).toList());
+              + sinks.stream().map(Sink::name).toList()
+              + ", JIT allowance: "
+              + jitAllowance.size()
+              + " digest(s)");
       err.flush();
     }
 
@@ -541,7 +556,7 @@ public final class Daemon implements AutoCloseable {
           new ProcessVerifier(
                   ExecutableVerifier.of(verifier),
                   new ProcessPolicy(
-                      Set.copyOf(policy.jitAllowance),
+                      Set.copyOf(jitAllowance),
                       Set.of(),
                       processScopes,
                       policy.acceptVerifiedDlopen),
@@ -570,7 +585,9 @@ public final class Daemon implements AutoCloseable {
               Duration.ofSeconds(policy.reattestation.intervalSeconds),
               8,
               resources.register(
-                  "re-attestation", Schedulers.newSingle("veriruntime-reattest", true)));
+                  "re-attestation", Schedulers.newSingle("veriruntime-reattest", true)),
+              ProcessHandle.current().pid(),
+              new IncidentFeedback(incidents));
     }
 
     private void buildPipeline() {
@@ -581,7 +598,7 @@ public final class Daemon implements AutoCloseable {
                   verification,
                   table,
                   classifier,
-                  new HashSet<>(policy.jitAllowance),
+                  jitAllowance,
                   ledger,
                   metrics,
                   routes,
@@ -592,7 +609,8 @@ public final class Daemon implements AutoCloseable {
                   timer,
                   gaps,
                   host,
-                  mappingFilter));
+                  mappingFilter,
+                  incidents));
     }
 
     private void startSelfIntegrityMonitor() {
@@ -633,7 +651,8 @@ public final class Daemon implements AutoCloseable {
               List.copyOf(sinks),
               ledger,
               settings.references().size(),
-              clock);
+              clock,
+              incidents);
       try {
         // Registered before anything else can fail: the socket file and its lock are ours now.
         ApiServer server =

@@ -89,11 +89,21 @@ class PackageUpgradeIT {
           Files.copy(
               Path.of("/usr/bin/true"), dir.resolve("marker"), StandardCopyOption.COPY_ATTRIBUTES);
       new ProcessBuilder(marker.toString()).start().waitFor(10, TimeUnit.SECONDS);
-      await(
-          "UNKNOWN_EXECUTION of " + marker,
-          () ->
-              events.all().stream()
-                  .anyMatch(e -> marker.toString().equals(e.path("exe").path("path").asText())));
+      try {
+        await(
+            "UNKNOWN_EXECUTION of " + marker,
+            () ->
+                events.all().stream()
+                    .anyMatch(e -> marker.toString().equals(e.path("exe").path("path").asText())));
+      } catch (AssertionError e) {
+        throw new AssertionError(
+            e.getMessage()
+                + "; "
+                + events.all().size()
+                + " events, those naming the marker: "
+                + events.all().stream().filter(ev -> ev.toString().contains("marker")).toList(),
+            e);
+      }
     } finally {
       for (Process p : Arrays.asList(running, again)) {
         if (p != null) {

@@ -1,5 +1,8 @@
 package dev.veriruntime.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veriruntime.api.ApiException.Code;
 import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.BinaryVerifier;
@@ -16,7 +19,9 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -63,19 +68,40 @@ public final class VerifierCoreApi {
     }
   }
 
+  /**
+   * The daemon's open incidents, for ListRuntimeState: each a JSON object with at least {@code
+   * pid}, {@code type} (the event type), {@code exe} and {@code sha256}. Thread safe.
+   */
+  @FunctionalInterface
+  public interface OpenIncidents {
+    List<ObjectNode> list();
+  }
+
   private VerifierCoreApi() {}
 
-  /**
-   * @param evidence GetEvidence, for example {@code journal::evidence} (an empty Optional is
-   *     NOT_FOUND); {@code null} when the journal is off
-   * @param health Health; {@code null} when there is no daemon to report on
-   */
+  /** Without incidents (no daemon): the state lists verdicts only. */
   public static LocalCoreApi create(
       ProcessVerifier processes,
       BinaryVerifier binaries,
       StateSource state,
       LocalCoreApi.Operation<String> evidence,
       LocalCoreApi.Query health) {
+    return create(processes, binaries, state, evidence, health, null);
+  }
+
+  /**
+   * @param evidence GetEvidence, for example {@code journal::evidence} (an empty Optional is
+   *     NOT_FOUND); {@code null} when the journal is off
+   * @param health Health; {@code null} when there is no daemon to report on
+   * @param incidents the daemon's open incidents; {@code null} when nothing keeps them
+   */
+  public static LocalCoreApi create(
+      ProcessVerifier processes,
+      BinaryVerifier binaries,
+      StateSource state,
+      LocalCoreApi.Operation<String> evidence,
+      LocalCoreApi.Query health,
+      OpenIncidents incidents) {
     Objects.requireNonNull(processes, "processes");
     Objects.requireNonNull(binaries, "binaries");
     Objects.requireNonNull(state, "state");
@@ -88,7 +114,11 @@ public final class VerifierCoreApi {
             .errorCode(FileSystemException.class, Code.BAD_REQUEST)
             .verifyProcess(pid -> VerdictJson.process(processes.verify(pid)))
             .verifyBinary(target -> VerdictJson.binary(verifyBinary(binaries, state, target)))
-            .runtimeState(() -> VerdictJson.state(state.snapshot()));
+            .runtimeState(
+                () ->
+                    incidents == null
+                        ? VerdictJson.state(state.snapshot())
+                        : withIncidents(VerdictJson.state(state.snapshot()), incidents.list()));
     if (evidence != null) {
       b.evidence(evidence);
     }
@@ -96,6 +126,48 @@ public final class VerifierCoreApi {
       b.health(health);
     }
     return b.build();
+  }
+
+  /**
+   * Puts each process's open incidents (possibly none) in its {@code incidents}, and lists a
+   * process that has open incidents but is not in the state (it ended while being listed, or was
+   * never seen) from its incidents, as not re-attested.
+   */
+  static ObjectNode withIncidents(ObjectNode state, List<ObjectNode> incidents) {
+    Map<Integer, ArrayNode> byPid = new LinkedHashMap<>();
+    for (ObjectNode i : incidents) {
+      byPid.computeIfAbsent(i.path("pid").asInt(), p -> ApiJson.mapper().createArrayNode()).add(i);
+    }
+    ArrayNode processes = (ArrayNode) state.path("processes");
+    for (JsonNode p : processes) {
+      ArrayNode mine = byPid.remove(p.path("pid").asInt());
+      ((ObjectNode) p).set("incidents", mine == null ? ApiJson.mapper().createArrayNode() : mine);
+    }
+    byPid.forEach(
+        (pid, mine) -> {
+          JsonNode first = mine.get(0);
+          ObjectNode p = processes.addObject();
+          p.put("pid", pid);
+          p.put("verdict", verdictOf(first.path("type").asText()));
+          p.set("path", first.path("exe"));
+          p.set("sha256", first.path("sha256"));
+          p.set("checkedAt", first.path("opened"));
+          p.putObject("coverage");
+          p.putArray("findings");
+          p.put("reattested", false);
+          p.put("tracked", false);
+          p.set("incidents", mine);
+        });
+    return state;
+  }
+
+  /** The verdict an event type stands for, for a process known only by its incident. */
+  private static String verdictOf(String eventType) {
+    return switch (eventType) {
+      case "UNKNOWN_EXECUTION" -> "UNKNOWN";
+      case "VERIFICATION_DEGRADED" -> "DEGRADED";
+      default -> "FAILED";
+    };
   }
 
   private static BinaryVerification verifyBinary(

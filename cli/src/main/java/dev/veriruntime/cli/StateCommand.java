@@ -109,6 +109,7 @@ public final class StateCommand implements Callable<Integer> {
           problems.isEmpty() ? "-" : problems,
           v.path("path").isTextual() ? v.get("path").asText() : "");
     }
+    printIncidents(out, processes);
     String filtered = wanted.isEmpty() ? "" : " of " + listed + " shown (" + wanted + ")";
     out.printf(
         "%d processes%s%s; %d kernel threads counted; %d exited while listing%s%n",
@@ -178,5 +179,24 @@ public final class StateCommand implements Callable<Integer> {
           default -> scope.toLowerCase();
         };
     return status.equals("FAILED") ? s.toUpperCase() + "!" : s;
+  }
+
+  private static void printIncidents(PrintWriter out, JsonNode processes) {
+    int open = 0;
+    for (JsonNode v : processes) {
+      for (JsonNode i : v.path("incidents")) {
+        if (open++ == 0) {
+          out.println("open incidents:");
+        }
+        out.printf(
+            "  %s  pid %d  %s since %s, found %d time(s): %s%n",
+            i.path("id").asText(),
+            v.path("pid").asInt(),
+            i.path("type").asText(),
+            i.path("opened").asText(),
+            i.path("occurrences").asLong(),
+            i.path("reason").asText());
+      }
+    }
   }
 }
