@@ -1,5 +1,7 @@
 package dev.veriruntime.agent;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veriruntime.api.ApiJson;
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.CoreApi;
 import dev.veriruntime.api.LocalCoreApi;
@@ -7,12 +9,12 @@ import dev.veriruntime.api.VerifierCoreApi;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProgramAttachment;
 import dev.veriruntime.pipeline.DropLedger;
+import dev.veriruntime.pipeline.IncidentBook;
 import dev.veriruntime.sinks.Sink;
 import dev.veriruntime.sinks.SinkStats;
 import dev.veriruntime.sinks.journal.JournalSink;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.process.ProcessVerifier;
-import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +25,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The daemon's side of the control API: the Core API over the daemon's own verifiers, state,
@@ -57,21 +60,30 @@ final class ControlApi {
   static LocalCoreApi coreApi(
       ProcessVerifier processes,
       BinaryVerifier binaries,
-      RuntimeStateRegistry state,
+      VerifierCoreApi.StateSource state,
       JournalSink journal,
       Probe probe,
       List<Sink> sinks,
       DropLedger ledger,
       int references,
       Clock clock,
-      java.util.function.Supplier<Map<String, Long>> lineage) {
+      IncidentBook incidents,
+      Supplier<Map<String, Long>> lineage) {
     Instant started = clock.instant();
     return VerifierCoreApi.create(
         processes,
         binaries,
         state,
         journal == null ? null : journal::evidence,
-        () -> health(started, clock, references, probe, sinks, ledger, lineage.get()));
+        () -> health(started, clock, references, probe, sinks, ledger, lineage.get()),
+        incidents == null ? null : () -> incidents(incidents));
+  }
+
+  /** The open incidents as ListRuntimeState lists them (docs/api.md). */
+  static List<ObjectNode> incidents(IncidentBook book) {
+    return book.openIncidents().stream()
+        .map(i -> (ObjectNode) ApiJson.mapper().valueToTree(i))
+        .toList();
   }
 
   private static Health health(

@@ -14,9 +14,11 @@ import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.pipeline.DropLedger;
 import dev.veriruntime.pipeline.ExecutableVerification;
 import dev.veriruntime.pipeline.GapDetector;
+import dev.veriruntime.pipeline.IncidentBook;
 import dev.veriruntime.pipeline.MappingFilter;
 import dev.veriruntime.pipeline.Pipeline;
 import dev.veriruntime.pipeline.PipelineMetrics;
+import dev.veriruntime.pipeline.ProcessLiveness;
 import dev.veriruntime.pipeline.ProcessTable;
 import dev.veriruntime.pipeline.SinkStage;
 import dev.veriruntime.sinks.SecurityEvent;
@@ -33,6 +35,7 @@ import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.elf.ElfHeader;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
 import dev.veriruntime.verifier.process.ExecutableVerifier;
+import dev.veriruntime.verifier.process.ProcFs;
 import dev.veriruntime.verifier.process.ProcessPolicy;
 import dev.veriruntime.verifier.process.ProcessVerifier;
 import dev.veriruntime.verifier.process.ReattestationPlanner;
@@ -71,6 +74,10 @@ import reactor.core.scheduler.Schedulers;
  * (Ctrl-C, SIGTERM) or the optional duration. Stopping detaches the probe, which completes the
  * event stream, so pending aggregates and drop counts are flushed before the sinks close.
  *
+ * <p>It is the one composition root: {@link #start} builds the parts in named {@link Step}s and
+ * registers everything with a thread, a descriptor or a BPF link in {@link Resources} the moment it
+ * exists; {@link #close} (or a step that fails) closes all of it in reverse order.
+ *
  * <p>With the package database trusted, it is a {@link LivePackageDatabase}: reloaded after the
  * package manager changes it, each reload re-validated by {@link PackageRevalidation}.
  *
@@ -85,20 +92,20 @@ public final class Daemon implements AutoCloseable {
   /** dpkg writes one package after another; reload once it has been quiet this long. */
   private static final Duration PACKAGE_QUIET = Duration.ofSeconds(2);
 
+  /** How long {@link #close} waits for each sink to deliver what it still holds. */
+  private static final Duration SINK_FLUSH = Duration.ofSeconds(5);
+
   private final Settings settings;
   private final Probe probe;
-  private final List<Sink> sinks;
   private final Pipeline pipeline;
   private final PipelineMetrics metrics;
-  private final Scheduler smallLane;
-  private final Scheduler largeLane;
   private final Sinks.Empty<Void> stopSignal = Sinks.empty();
   private final List<SecurityEvent> startupReports;
   private final Reattestation reattestation;
   private final SelfIntegrityMonitor selfIntegrity;
   private final Flux<SecurityEvent> packageReports;
   private final PrintStream err;
-  private final ApiServer apiServer;
+  private final Resources resources;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -130,37 +137,50 @@ public final class Daemon implements AutoCloseable {
     }
   }
 
-  private Daemon(
-      Settings settings,
-      Probe probe,
-      List<Sink> sinks,
-      Pipeline pipeline,
-      PipelineMetrics metrics,
-      Scheduler smallLane,
-      Scheduler largeLane,
-      List<SecurityEvent> startupReports,
-      Reattestation reattestation,
-      SelfIntegrityMonitor selfIntegrity,
-      Flux<SecurityEvent> packageReports,
-      PrintStream err,
-      ApiServer apiServer) {
-    this.apiServer = apiServer;
-    this.packageReports = packageReports;
-    this.reattestation = reattestation;
-    this.selfIntegrity = selfIntegrity;
-    this.settings = settings;
-    this.probe = probe;
-    this.sinks = sinks;
-    this.pipeline = pipeline;
-    this.metrics = metrics;
-    this.smallLane = smallLane;
-    this.largeLane = largeLane;
-    this.startupReports = startupReports;
-    this.err = err;
+  /**
+   * The steps of {@link #start}, in order. What a step builds is closed again when a later step
+   * fails, and by {@link #close}, in the reverse order.
+   */
+  enum Step {
+    TIMER,
+    VERIFICATION_LANES,
+    SINKS,
+    PACKAGE_DATABASE,
+    SELF_CHECK,
+    PROBE,
+    REATTESTATION,
+    PIPELINE,
+    SELF_INTEGRITY_MONITOR,
+    CONTROL_API,
+    PACKAGE_REVALIDATION
+  }
+
+  /** Called before each step of start-up; tests throw from it to make start-up fail there. */
+  @FunctionalInterface
+  interface StartupHook {
+    StartupHook NONE = step -> {};
+
+    void before(Step step) throws IOException;
+  }
+
+  private Daemon(Assembly a) {
+    this.settings = a.settings;
+    this.probe = a.probe;
+    this.pipeline = a.pipeline;
+    this.metrics = a.metrics;
+    this.startupReports = a.reports;
+    this.reattestation = a.reattestation;
+    this.selfIntegrity = a.monitor;
+    this.packageReports = a.packageReports;
+    this.err = a.err;
+    this.resources = a.resources;
   }
 
   /**
    * Builds everything and loads the probe (attached from here on: execs wait in the kernel ring).
+   * When a step fails, what the earlier steps built is closed in reverse order, the step is named
+   * on {@code err}, and the step's own exception is thrown (with any close failure suppressed into
+   * it).
    *
    * @throws IOException if the state directory or the journal cannot be opened
    * @throws dev.veriruntime.ingest.ProbeException if the probe cannot be loaded or attached
@@ -168,241 +188,28 @@ public final class Daemon implements AutoCloseable {
   public static Daemon start(
       Settings s, ProbeSettings probeSettings, PrintStream out, PrintStream err)
       throws IOException {
-    Policy policy = s.policy();
-    String host = hostName();
-    Clock clock = Clock.systemUTC();
-    List<SecurityEvent> reports = new ArrayList<>();
-    Classifier classifier = new Classifier(clock, host);
-    DropLedger ledger = new DropLedger();
-    Scheduler timer = Schedulers.newSingle("veriruntime-timer", true);
+    return start(s, probeSettings, out, err, StartupHook.NONE);
+  }
 
-    Outputs outputs = Outputs.open(policy, s, out, timer, classifier, reports);
-    List<Sink> sinks = outputs.sinks();
-    List<SinkStage.Route> routes = outputs.routes();
-    JournalSink journal = outputs.journal();
-    MeterRegistry registry = outputs.registry();
-
-    PipelineMetrics metrics = new PipelineMetrics(registry);
-    PackageDatabase none = PackageDatabase.empty();
-    LivePackageDatabase livePackages =
-        policy.packageDatabase
-            ? LivePackageDatabase.open(
-                Path.of(policy.packageDatabaseDir),
-                PACKAGE_POLL,
-                PACKAGE_QUIET,
-                Schedulers.newSingle("veriruntime-packages", true))
-            : null;
-    Supplier<PackageDatabase> packages = livePackages != null ? livePackages : () -> none;
-    Set<Scope> binaryScopes = EnumSet.copyOf(policy.execScopes);
-    binaryScopes.retainAll(BinaryVerifier.BINARY_SCOPES);
-    BinaryVerifier verifier =
-        new BinaryVerifier(
-            s.references(),
-            packages,
-            clock,
-            new BinaryVerifier.Options(binaryScopes, ElfHeader.hostMachine()));
-    Scheduler small =
-        Schedulers.newBoundedElastic(
-            Math.max(1, policy.verification.concurrency),
-            policy.verification.queue,
-            "veriruntime-verify");
-    Scheduler large =
-        Schedulers.newBoundedElastic(1, policy.verification.queue, "veriruntime-verify-large");
-    ExecutableVerification verification =
-        new ExecutableVerification(
-            verifier,
-            policy.verification.cacheEntries,
-            small,
-            large,
-            policy.verification.largeFileBytes,
-            1024,
-            metrics,
-            ledger);
-    ProcessTable table = new ProcessTable(1 << 20, ledger);
-    GapDetector gaps =
-        new GapDetector(
-            Duration.ofSeconds(1), Duration.ofSeconds(2), timer, System::nanoTime, host);
-
-    // Self-integrity at start: failures are events; what could not be checked is said, not hidden.
-    for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
-      if (c.failed()) {
-        reports.add(
-            classifier.selfIntegrity(
-                c.component() + " " + c.path() + ": " + c.reason(),
-                Map.of("component", c.component())));
-      } else if (!c.ok()) {
-        reports.add(
-            classifier.degraded(
-                null,
-                "self-integrity of " + c.component() + " not checked: " + c.reason(),
-                Map.of("check", "self-integrity", "component", c.component())));
-      }
-    }
-
-    Probe probe;
+  /** As {@link #start(Settings, ProbeSettings, PrintStream, PrintStream)}, with a test seam. */
+  static Daemon start(
+      Settings s, ProbeSettings probeSettings, PrintStream out, PrintStream err, StartupHook hook)
+      throws IOException {
+    Resources resources = new Resources(err);
+    Assembly a = new Assembly(s, out, err, resources, hook);
     try {
-      probe =
-          Probe.load(ProbeSpec.veriRuntime(), LineageStore.probeSettings(policy, probeSettings));
-    } catch (RuntimeException e) {
-      sinks.forEach(Sink::close);
-      throw e;
+      return a.build(probeSettings);
+    } catch (Throwable t) {
+      err.println(
+          "veriruntime: start-up failed at step "
+              + a.step
+              + ": "
+              + t
+              + "; closing what was built: "
+              + resources.openNames());
+      resources.closeAll(t);
+      throw t;
     }
-    for (ProgramAttachment a : probe.attachReport().failed()) {
-      reports.add(
-          classifier.degraded(
-              null,
-              "probe program " + a.program() + " (" + a.section() + ") not attached: " + a.error(),
-              Map.of("check", "probe-attach", "program", a.program())));
-    }
-    err.println("veriruntime: " + probe.attachReport().describe().replace("\n", "\n  "));
-    err.println(
-        "veriruntime: references: "
-            + s.references().size()
-            + ", package database: "
-            + packages.get().size()
-            + " files, scopes: "
-            + binaryScopes
-            + ", sinks: "
-            + sinks.stream().map(Sink::name).toList());
-    err.flush();
-
-    // Built even without re-attestation: the control API verifies processes on request.
-    Set<Scope> processScopes = EnumSet.copyOf(binaryScopes);
-    processScopes.add(Scope.MEMORY_MAP);
-    processScopes.add(Scope.MEMORY_CODE);
-    RuntimeStateRegistry state = new RuntimeStateRegistry();
-    PreviousPackageVersions previousVersions =
-        new PreviousPackageVersions(policy.verification.cacheEntries);
-    ProcessVerifier processes =
-        new ProcessVerifier(
-                ExecutableVerifier.of(verifier),
-                new ProcessPolicy(
-                    Set.copyOf(policy.jitAllowance),
-                    Set.of(),
-                    processScopes,
-                    policy.acceptVerifiedDlopen),
-                clock)
-            .withSupersededFiles(previousVersions);
-    Reattestation reattestation = null;
-    if (policy.reattestation.enabled) {
-      ReattestationScheduler budget =
-          new ReattestationScheduler(
-              processes,
-              new ReattestationPlanner(
-                  clock, policy.reattestation.bytesPerSecond, Duration.ofSeconds(5)),
-              state,
-              clock);
-      reattestation =
-          new Reattestation(
-              processes,
-              budget,
-              state,
-              table,
-              classifier,
-              Duration.ofSeconds(policy.reattestation.intervalSeconds),
-              8,
-              Schedulers.newSingle("veriruntime-reattest", true));
-    }
-
-    MappingFilter mappingFilter = ProbeMappingFilter.of(probe, registry, err);
-    BuildLineage lineage =
-        LineageStore.start(
-            policy,
-            table,
-            metrics,
-            probe,
-            journal == null ? null : journal.journal(),
-            verifier,
-            clock,
-            err);
-    Pipeline pipeline =
-        new Pipeline(
-            new Pipeline.Components(
-                verification,
-                table,
-                classifier,
-                new HashSet<>(policy.jitAllowance),
-                ledger,
-                metrics,
-                routes,
-                Duration.ofSeconds(policy.aggregation.windowSeconds),
-                policy.aggregation.maxKeys,
-                Duration.ofSeconds(policy.aggregation.dropReportSeconds),
-                policy.verification.queue,
-                timer,
-                gaps,
-                host,
-                mappingFilter,
-                lineage));
-    Map<String, String> tags = new LinkedHashMap<>();
-    probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
-    SelfIntegrityMonitor monitor =
-        new SelfIntegrityMonitor(
-            SelfIntegrity.forThisProcess(packages),
-            tags,
-            classifier,
-            Duration.ofMinutes(5),
-            Schedulers.newSingle("veriruntime-self", true));
-    ApiServer apiServer = null;
-    if (s.apiSocket() != null) {
-      LocalCoreApi api =
-          ControlApi.coreApi(
-              processes,
-              verifier,
-              state,
-              journal,
-              probe,
-              List.copyOf(sinks),
-              ledger,
-              s.references().size(),
-              clock,
-              LineageStore.counts(lineage));
-      try {
-        apiServer = ControlApi.serve(api, s.apiSocket());
-        err.println("veriruntime: control API on " + apiServer.socket());
-      } catch (IOException | RuntimeException e) {
-        // The API is for operators; watching goes on without it, and the gap is reported.
-        String why = "control API not available: " + s.apiSocket() + ": " + e.getMessage();
-        err.println("veriruntime: " + why);
-        reports.add(
-            classifier.degraded(
-                null, why, Map.of("check", "control-api", "socket", s.apiSocket().toString())));
-      }
-      err.flush();
-    }
-    Flux<SecurityEvent> packageReports =
-        livePackages == null
-            ? Flux.empty()
-            : livePackages
-                .reloads()
-                .transform(
-                    new PackageRevalidation(
-                        verification,
-                        mappingFilter,
-                        table,
-                        processes,
-                        state,
-                        previousVersions,
-                        classifier,
-                        metrics,
-                        line -> {
-                          err.println("veriruntime: " + line);
-                          err.flush();
-                        }));
-    return new Daemon(
-        s,
-        probe,
-        sinks,
-        pipeline,
-        metrics,
-        small,
-        large,
-        reports,
-        reattestation,
-        monitor,
-        packageReports,
-        err,
-        apiServer);
   }
 
   /** Runs until {@link #stop} or {@code duration} (null: no limit). */
@@ -437,122 +244,482 @@ public final class Daemon implements AutoCloseable {
     return metrics;
   }
 
-  /** Stops the control API, detaches the probe, flushes and closes every sink. Idempotent. */
+  /**
+   * Closes everything {@link #start} built, in reverse order: the control API first (no caller is
+   * answered from a daemon half torn down), then the periodic checks, then the probe (detaching it
+   * completes the event stream, so pending aggregates and drop counts reach the sinks), then each
+   * sink after a flush, and last the verification lanes and the timer. A failure to close one is
+   * printed and does not stop the others. Idempotent.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (apiServer != null) {
-      // First, so that no caller is answered from a daemon that is half torn down.
-      apiServer.close();
-    }
-    probe.close();
-    for (Sink sink : sinks) {
-      try {
-        sink.flush().block(Duration.ofSeconds(5));
-      } catch (RuntimeException e) {
-        err.println("veriruntime: sink " + sink.name() + " did not flush: " + e.getMessage());
-      }
-      sink.close();
-    }
-    smallLane.dispose();
-    largeLane.dispose();
+    resources.closeAll(null);
+  }
+
+  /** The names of what is still open, the most recent first: empty after {@link #close}. */
+  List<String> openResources() {
+    return resources.openNames();
   }
 
   /**
-   * The sinks the policy asks for, each behind its rate; the meter registry they expose, if any.
+   * Start-up, one step after another: each step builds one group of parts and registers what it
+   * opens in {@link Resources} the moment it exists.
    */
-  private record Outputs(
-      List<Sink> sinks, List<SinkStage.Route> routes, JournalSink journal, MeterRegistry registry) {
-    static Outputs open(
-        Policy policy,
-        Settings s,
+  private static final class Assembly {
+    final Settings settings;
+    final Policy policy;
+    final PrintStream out;
+    final PrintStream err;
+    final Resources resources;
+    final StartupHook hook;
+    final String host = hostName();
+    final Clock clock = Clock.systemUTC();
+    final List<SecurityEvent> reports = new ArrayList<>();
+    final Classifier classifier;
+    final DropLedger ledger = new DropLedger();
+    final List<Sink> sinks = new ArrayList<>();
+    final List<SinkStage.Route> routes = new ArrayList<>();
+    Step step;
+    Scheduler timer;
+    Scheduler smallLane;
+    Scheduler largeLane;
+    JournalSink journal;
+    MeterRegistry registry;
+    PipelineMetrics metrics;
+    LivePackageDatabase livePackages;
+    Supplier<PackageDatabase> packages;
+    Set<String> jitAllowance;
+    IncidentBook incidents;
+    Set<Scope> binaryScopes;
+    BinaryVerifier verifier;
+    ExecutableVerification verification;
+    ProcessTable table;
+    GapDetector gaps;
+    Probe probe;
+    RuntimeStateRegistry state;
+    PreviousPackageVersions previousVersions;
+    ProcessVerifier processes;
+    Reattestation reattestation;
+    MappingFilter mappingFilter;
+    BuildLineage lineage = BuildLineage.OFF;
+    Pipeline pipeline;
+    SelfIntegrityMonitor monitor;
+    Flux<SecurityEvent> packageReports;
+
+    Assembly(
+        Settings settings,
         PrintStream out,
-        Scheduler timer,
-        Classifier classifier,
-        List<SecurityEvent> reports)
-        throws IOException {
-      List<Sink> sinks = new ArrayList<>();
-      List<SinkStage.Route> routes = new ArrayList<>();
-      MeterRegistry registry = new SimpleMeterRegistry();
-      JournalSink journal = null;
-      try {
-        if (policy.sinks.metricsPort > 0) {
-          PrometheusSink prometheus =
-              PrometheusSink.start(
-                  "127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
-          registry = prometheus.registry();
-          sinks.add(prometheus);
-          routes.add(SinkStage.route(prometheus, 10_000, 10_000, timer));
-        }
-        if (policy.sinks.console.enabled) {
-          ConsoleSink console = s.json() ? ConsoleSink.jsonLines(out) : ConsoleSink.human(out);
-          sinks.add(console);
-          routes.add(
-              SinkStage.route(
-                  console, policy.sinks.console.rate, policy.sinks.console.burst, timer));
-        }
-        if (s.journal() && policy.sinks.journal.enabled) {
-          Files.createDirectories(s.journalDir());
-          restrict(s.journalDir());
-          journal = JournalSink.open(s.journalDir());
-          journal
-              .recoveryReport()
-              .ifPresent(
-                  r ->
-                      reports.add(
-                          classifier.degraded(
-                              null,
-                              "evidence journal had a torn tail after a crash: "
-                                  + r.bytesCut()
-                                  + " bytes cut from "
-                                  + r.file()
-                                  + " after record "
-                                  + r.lastGoodSeq()
-                                  + " (partial loss of evidence)",
-                              Map.of(
-                                  "check",
-                                  "journal-recovery",
-                                  "file",
-                                  r.file(),
-                                  "bytesCut",
-                                  r.bytesCut()))));
-          sinks.add(journal);
-          routes.add(
-              SinkStage.route(
-                  journal, policy.sinks.journal.rate, policy.sinks.journal.burst, timer));
-        }
-        if (!policy.sinks.webhook.isBlank()) {
-          WebhookSink webhook =
-              new WebhookSink(
-                  WebhookOptions.defaults(
-                      URI.create(policy.sinks.webhook), payload(policy.sinks.webhookFormat)));
-          sinks.add(webhook);
-          routes.add(SinkStage.route(webhook, policy.sinks.webhookRate, 20, timer));
-        }
-        if (!policy.sinks.slack.isBlank()) {
-          WebhookSink slack =
-              new WebhookSink(
-                  WebhookOptions.defaults(URI.create(policy.sinks.slack), WebhookPayload.SLACK));
-          sinks.add(slack);
-          routes.add(SinkStage.route(slack, Math.min(1, policy.sinks.webhookRate), 10, timer));
-        }
-        if (!policy.sinks.syslog.isBlank()) {
-          SyslogSink syslog =
-              SyslogSink.open(
-                  syslogTarget(policy.sinks.syslog),
-                  SyslogSink.AUTHPRIV,
-                  Schedulers.boundedElastic());
-          sinks.add(syslog);
-          routes.add(SinkStage.route(syslog, policy.sinks.syslogRate, 200, timer));
-        }
-      } catch (IOException | RuntimeException e) {
-        sinks.forEach(Sink::close);
-        throw e;
-      }
-      return new Outputs(sinks, routes, journal, registry);
+        PrintStream err,
+        Resources resources,
+        StartupHook hook) {
+      this.settings = settings;
+      this.policy = settings.policy();
+      this.out = out;
+      this.err = err;
+      this.resources = resources;
+      this.hook = hook;
+      this.classifier = new Classifier(clock, host);
     }
+
+    Daemon build(ProbeSettings probeSettings) throws IOException {
+      enter(Step.TIMER);
+      timer = resources.register("timer", Schedulers.newSingle("veriruntime-timer", true));
+      enter(Step.VERIFICATION_LANES);
+      startVerificationLanes();
+      enter(Step.SINKS);
+      buildSinks();
+      enter(Step.PACKAGE_DATABASE);
+      openPackageDatabase();
+      buildVerification();
+      enter(Step.SELF_CHECK);
+      checkSelfIntegrity();
+      enter(Step.PROBE);
+      openProbe(probeSettings);
+      enter(Step.REATTESTATION);
+      buildProcessVerification();
+      startReattestation();
+      enter(Step.PIPELINE);
+      buildPipeline();
+      enter(Step.SELF_INTEGRITY_MONITOR);
+      startSelfIntegrityMonitor();
+      enter(Step.CONTROL_API);
+      serveApi();
+      enter(Step.PACKAGE_REVALIDATION);
+      revalidatePackages();
+      return new Daemon(this);
+    }
+
+    private void enter(Step next) throws IOException {
+      step = next;
+      hook.before(next);
+    }
+
+    /**
+     * Built before the sinks so that they are disposed after them: a verification still running
+     * when the probe is detached can finish and its event reach the sinks' last flush.
+     */
+    private void startVerificationLanes() {
+      smallLane =
+          resources.register(
+              "verification lane",
+              Schedulers.newBoundedElastic(
+                  Math.max(1, policy.verification.concurrency),
+                  policy.verification.queue,
+                  "veriruntime-verify"));
+      largeLane =
+          resources.register(
+              "large-file verification lane",
+              Schedulers.newBoundedElastic(
+                  1, policy.verification.queue, "veriruntime-verify-large"));
+    }
+
+    /** The sinks the policy asks for, each behind its rate; the meter registry they expose. */
+    private void buildSinks() throws IOException {
+      registry = new SimpleMeterRegistry();
+      if (policy.sinks.metricsPort > 0) {
+        PrometheusSink prometheus =
+            PrometheusSink.start(
+                "127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
+        addSink(prometheus, 10_000, 10_000);
+        registry = prometheus.registry();
+      }
+      if (policy.sinks.console.enabled) {
+        ConsoleSink console = settings.json() ? ConsoleSink.jsonLines(out) : ConsoleSink.human(out);
+        addSink(console, policy.sinks.console.rate, policy.sinks.console.burst);
+      }
+      if (settings.journal() && policy.sinks.journal.enabled) {
+        openJournal();
+      }
+      if (!policy.sinks.webhook.isBlank()) {
+        WebhookSink webhook =
+            new WebhookSink(
+                WebhookOptions.defaults(
+                    URI.create(policy.sinks.webhook), payload(policy.sinks.webhookFormat)));
+        addSink(webhook, policy.sinks.webhookRate, 20);
+      }
+      if (!policy.sinks.slack.isBlank()) {
+        WebhookSink slack =
+            new WebhookSink(
+                WebhookOptions.defaults(URI.create(policy.sinks.slack), WebhookPayload.SLACK));
+        addSink(slack, Math.min(1, policy.sinks.webhookRate), 10);
+      }
+      if (!policy.sinks.syslog.isBlank()) {
+        SyslogSink syslog =
+            SyslogSink.open(
+                syslogTarget(policy.sinks.syslog),
+                SyslogSink.AUTHPRIV,
+                Schedulers.boundedElastic());
+        addSink(syslog, policy.sinks.syslogRate, 200);
+      }
+      metrics = new PipelineMetrics(registry);
+    }
+
+    private void openJournal() throws IOException {
+      Files.createDirectories(settings.journalDir());
+      restrict(settings.journalDir());
+      journal = JournalSink.open(settings.journalDir());
+      addSink(journal, policy.sinks.journal.rate, policy.sinks.journal.burst);
+      journal
+          .recoveryReport()
+          .ifPresent(
+              r ->
+                  reports.add(
+                      classifier.degraded(
+                          null,
+                          "evidence journal had a torn tail after a crash: "
+                              + r.bytesCut()
+                              + " bytes cut from "
+                              + r.file()
+                              + " after record "
+                              + r.lastGoodSeq()
+                              + " (partial loss of evidence)",
+                          Map.of(
+                              "check",
+                              "journal-recovery",
+                              "file",
+                              r.file(),
+                              "bytesCut",
+                              r.bytesCut()))));
+    }
+
+    /** Registered as it is opened: flushed (for a while) and closed after the probe detaches. */
+    private void addSink(Sink sink, double rate, int burst) {
+      resources.onClose("sink " + sink.name(), () -> flushAndClose(sink, err));
+      sinks.add(sink);
+      routes.add(SinkStage.route(sink, rate, burst, timer));
+    }
+
+    private void openPackageDatabase() throws IOException {
+      PackageDatabase none = PackageDatabase.empty();
+      packages = () -> none;
+      if (policy.packageDatabase) {
+        Scheduler watcher =
+            resources.register(
+                "package database watcher", Schedulers.newSingle("veriruntime-packages", true));
+        livePackages =
+            LivePackageDatabase.open(
+                Path.of(policy.packageDatabaseDir), PACKAGE_POLL, PACKAGE_QUIET, watcher);
+        packages = livePackages;
+      }
+      jitAllowance = new HashSet<>(policy.jitAllowance);
+      if (livePackages != null) {
+        jitAllowance.addAll(JitRuntimes.vouchedFor(packages.get(), policy.jitRuntimePackages));
+      }
+      incidents =
+          new IncidentBook(
+              policy.incidents.settings(policy.aggregation.maxKeys, ProcessHandle.current().pid()),
+              ProcessLiveness.proc());
+    }
+
+    private void buildVerification() {
+      binaryScopes = EnumSet.copyOf(policy.execScopes);
+      binaryScopes.retainAll(BinaryVerifier.BINARY_SCOPES);
+      verifier =
+          new BinaryVerifier(
+              settings.references(),
+              packages,
+              clock,
+              new BinaryVerifier.Options(binaryScopes, ElfHeader.hostMachine()));
+      verification =
+          new ExecutableVerification(
+              verifier,
+              policy.verification.cacheEntries,
+              smallLane,
+              largeLane,
+              policy.verification.largeFileBytes,
+              1024,
+              metrics,
+              ledger);
+      table = new ProcessTable(ProcessTable.DEFAULT_CAPACITY, ledger);
+      gaps =
+          new GapDetector(
+              Duration.ofSeconds(1), Duration.ofSeconds(2), timer, System::nanoTime, host);
+    }
+
+    /** Failures are events; what could not be checked is said, not hidden. */
+    private void checkSelfIntegrity() {
+      for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
+        if (c.failed()) {
+          reports.add(
+              classifier.selfIntegrity(
+                  c.component() + " " + c.path() + ": " + c.reason(),
+                  Map.of("component", c.component())));
+        } else if (!c.ok()) {
+          reports.add(
+              classifier.degraded(
+                  null,
+                  "self-integrity of " + c.component() + " not checked: " + c.reason(),
+                  Map.of("check", "self-integrity", "component", c.component())));
+        }
+      }
+    }
+
+    private void openProbe(ProbeSettings probeSettings) {
+      probe =
+          resources.register(
+              "probe",
+              Probe.load(
+                  ProbeSpec.veriRuntime(), LineageStore.probeSettings(policy, probeSettings)));
+      for (ProgramAttachment a : probe.attachReport().failed()) {
+        reports.add(
+            classifier.degraded(
+                null,
+                "probe program "
+                    + a.program()
+                    + " ("
+                    + a.section()
+                    + ") not attached: "
+                    + a.error(),
+                Map.of("check", "probe-attach", "program", a.program())));
+      }
+      err.println("veriruntime: " + probe.attachReport().describe().replace("\n", "\n  "));
+      err.println(
+          "veriruntime: references: "
+              + settings.references().size()
+              + ", package database: "
+              + packages.get().size()
+              + " files, scopes: "
+              + binaryScopes
+              + ", sinks: "
+              + sinks.stream().map(Sink::name).toList()
+              + ", JIT allowance: "
+              + jitAllowance.size()
+              + " digest(s)");
+      err.flush();
+    }
+
+    /** Built even without re-attestation: the control API verifies processes on request. */
+    private void buildProcessVerification() {
+      Set<Scope> processScopes = EnumSet.copyOf(binaryScopes);
+      processScopes.add(Scope.MEMORY_MAP);
+      processScopes.add(Scope.MEMORY_CODE);
+      state = new RuntimeStateRegistry();
+      previousVersions = new PreviousPackageVersions(policy.verification.cacheEntries);
+      processes =
+          new ProcessVerifier(
+                  ExecutableVerifier.of(verifier),
+                  new ProcessPolicy(
+                      Set.copyOf(jitAllowance),
+                      Set.of(),
+                      processScopes,
+                      policy.acceptVerifiedDlopen),
+                  clock)
+              .withSupersededFiles(previousVersions);
+    }
+
+    private void startReattestation() {
+      if (!policy.reattestation.enabled) {
+        return;
+      }
+      ReattestationScheduler budget =
+          new ReattestationScheduler(
+              processes,
+              new ReattestationPlanner(
+                  clock, policy.reattestation.bytesPerSecond, Duration.ofSeconds(5)),
+              state,
+              clock);
+      reattestation =
+          new Reattestation(
+              processes,
+              budget,
+              state,
+              table,
+              classifier,
+              Duration.ofSeconds(policy.reattestation.intervalSeconds),
+              8,
+              resources.register(
+                  "re-attestation", Schedulers.newSingle("veriruntime-reattest", true)),
+              ProcessHandle.current().pid(),
+              new IncidentFeedback(incidents));
+    }
+
+    private void buildPipeline() {
+      mappingFilter = ProbeMappingFilter.of(probe, registry, err);
+      lineage =
+          LineageStore.start(
+              policy,
+              table,
+              metrics,
+              probe,
+              journal == null ? null : journal.journal(),
+              verifier,
+              clock,
+              err);
+      pipeline =
+          new Pipeline(
+              new Pipeline.Components(
+                  verification,
+                  table,
+                  classifier,
+                  jitAllowance,
+                  ledger,
+                  metrics,
+                  routes,
+                  Duration.ofSeconds(policy.aggregation.windowSeconds),
+                  policy.aggregation.maxKeys,
+                  Duration.ofSeconds(policy.aggregation.dropReportSeconds),
+                  policy.verification.queue,
+                  timer,
+                  gaps,
+                  host,
+                  mappingFilter,
+                  incidents,
+                  lineage));
+    }
+
+    private void startSelfIntegrityMonitor() {
+      Map<String, String> tags = new LinkedHashMap<>();
+      probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
+      monitor =
+          new SelfIntegrityMonitor(
+              SelfIntegrity.forThisProcess(packages),
+              tags,
+              classifier,
+              Duration.ofMinutes(5),
+              resources.register(
+                  "self-integrity monitor", Schedulers.newSingle("veriruntime-self", true)));
+    }
+
+    /** A socket that cannot be bound is a degraded report, not a failure to start. */
+    private void serveApi() {
+      if (settings.apiSocket() == null) {
+        return;
+      }
+      LocalCoreApi api =
+          ControlApi.coreApi(
+              processes,
+              verifier,
+              new LiveRuntimeState(
+                  table,
+                  state,
+                  verification::cached,
+                  ProcFs.host(),
+                  new ProcScanner(),
+                  ledger,
+                  binaryScopes,
+                  reattestation == null
+                      ? Set.of()
+                      : EnumSet.of(Scope.MEMORY_MAP, Scope.MEMORY_CODE)),
+              journal,
+              probe,
+              List.copyOf(sinks),
+              ledger,
+              settings.references().size(),
+              clock,
+              incidents,
+              LineageStore.counts(lineage));
+      try {
+        // Registered before anything else can fail: the socket file and its lock are ours now.
+        ApiServer server =
+            resources.register("control API", ControlApi.serve(api, settings.apiSocket()));
+        err.println("veriruntime: control API on " + server.socket());
+      } catch (IOException | RuntimeException e) {
+        // The API is for operators; watching goes on without it, and the gap is reported.
+        String why = "control API not available: " + settings.apiSocket() + ": " + e.getMessage();
+        err.println("veriruntime: " + why);
+        reports.add(
+            classifier.degraded(
+                null,
+                why,
+                Map.of("check", "control-api", "socket", settings.apiSocket().toString())));
+      }
+      err.flush();
+    }
+
+    private void revalidatePackages() {
+      packageReports =
+          livePackages == null
+              ? Flux.empty()
+              : livePackages
+                  .reloads()
+                  .transform(
+                      new PackageRevalidation(
+                          verification,
+                          mappingFilter,
+                          table,
+                          processes,
+                          state,
+                          previousVersions,
+                          classifier,
+                          metrics,
+                          line -> {
+                            err.println("veriruntime: " + line);
+                            err.flush();
+                          }));
+    }
+  }
+
+  /** Delivers what the sink still holds (for a while), then closes it. */
+  private static void flushAndClose(Sink sink, PrintStream err) {
+    try {
+      sink.flush().block(SINK_FLUSH);
+    } catch (RuntimeException e) {
+      err.println("veriruntime: sink " + sink.name() + " did not flush: " + e.getMessage());
+    }
+    sink.close();
   }
 
   static WebhookPayload payload(String format) {

@@ -132,8 +132,7 @@ final class LineageStore implements BuildLineage {
             metrics,
             id ->
                 probe.markToolchain(
-                    new dev.veriruntime.ingest.event.FileIdentity(
-                        id.dev(), id.inode(), id.ctimeNanos(), id.size())),
+                    new FileIdentity(id.dev(), id.inode(), id.ctimeNanos(), id.size())),
             n -> {},
             clock);
     if (journal != null) {
@@ -204,7 +203,7 @@ final class LineageStore implements BuildLineage {
   @Override
   public void written(ToolchainWriteEvent event) {
     var id = event.file().identity();
-    InodeKey key = new InodeKey(id.device(), id.inode());
+    InodeKey key = new InodeKey(id.dev(), id.inode());
     if (event.phase() == ToolchainWriteEvent.Phase.OPENED) {
       if (trust.rootOf(event.file().path()).isEmpty()) {
         return; // temporary files, caches: lineage only ever answers for files inside a root
@@ -222,7 +221,7 @@ final class LineageStore implements BuildLineage {
     if (p == null) {
       return;
     }
-    FileIdentity last = new FileIdentity(id.device(), id.inode(), id.ctimeNanos(), id.size());
+    FileIdentity last = id;
     synchronized (records) {
       records.put(key, new LineageRecord(last, p.path(), p.chain(), clock.instant()));
     }

@@ -142,9 +142,7 @@ public final class PackageRevalidation
   /** The event a running process warrants after its executable was verified again, if any. */
   private Optional<SecurityEvent> recheck(ProcessTable.Entry e, ExecutableCheck c) {
     state.forget(e.pid());
-    if (c.verified()) {
-      table.verified(e.pid(), c.identity(), c.verification().sha256());
-    }
+    table.checked(e.pid(), c);
     return classifier.execution(e.pid(), "running process", c);
   }
 

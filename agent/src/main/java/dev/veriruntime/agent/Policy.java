@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.veriruntime.pipeline.IncidentBook;
 import dev.veriruntime.verifier.Scope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -52,6 +54,14 @@ public final class Policy {
   public List<String> jitAllowance = new ArrayList<>();
 
   /**
+   * Packages (names or shell-style globs) whose runtime executables may JIT: each file under a
+   * {@code bin/} directory of such a package whose bytes match the package database's checksum is
+   * added to the JIT allowance by its SHA-256 at start. Only with {@link #packageDatabase}; an
+   * empty list turns the default off.
+   */
+  public List<String> jitRuntimePackages = new ArrayList<>();
+
+  /**
    * Accept a library loaded at run time (dlopen, outside the executable's dependency closure) when
    * the library itself is verified: plug-ins of JVMs, NSS, PAM, iconv. An unknown or failed library
    * is reported either way; false reports every library outside the closure.
@@ -62,6 +72,7 @@ public final class Policy {
   @JsonMerge public Verification verification = new Verification();
   @JsonMerge public Reattestation reattestation = new Reattestation();
   @JsonMerge public Aggregation aggregation = new Aggregation();
+  @JsonMerge public Incidents incidents = new Incidents();
   @JsonMerge public Sinks sinks = new Sinks();
   @JsonMerge public Lineage lineage = new Lineage();
 
@@ -116,6 +127,28 @@ public final class Policy {
 
     /** How often losses are reported as VERIFICATION_DEGRADED. */
     public long dropReportSeconds = 5;
+  }
+
+  /** How a condition about a running process is reported over time (docs/operations.md). */
+  public static final class Incidents {
+    /** Findings about one process within this many milliseconds of the first are one event. */
+    public long groupMillis = 1_000;
+
+    /**
+     * Delays, in seconds, from an incident's opening to its first reminder and then between
+     * reminders; the last repeats.
+     */
+    public List<Long> reminderSeconds = new ArrayList<>(List.of(60L, 600L, 3_600L, 86_400L));
+
+    /** The incident book's settings; liveness is checked every second. */
+    public IncidentBook.Settings settings(int maxIncidents, long selfPid) {
+      return new IncidentBook.Settings(
+          Duration.ofMillis(groupMillis),
+          reminderSeconds.stream().map(Duration::ofSeconds).toList(),
+          Duration.ofSeconds(1),
+          maxIncidents,
+          selfPid);
+    }
   }
 
   /** Outputs and their rates (events per second, burst). */

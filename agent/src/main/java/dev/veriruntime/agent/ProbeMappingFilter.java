@@ -1,8 +1,8 @@
 package dev.veriruntime.agent;
 
 import dev.veriruntime.ingest.Probe;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.pipeline.MappingFilter;
+import dev.veriruntime.verifier.FileIdentity;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;

@@ -16,10 +16,12 @@ import dev.veriruntime.verifier.process.ReattestationScheduler;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
@@ -31,8 +33,30 @@ import reactor.core.scheduler.Scheduler;
  * or MEMORY_MAP failures become RUNTIME_DRIFT; a memory comparison that could not be made becomes
  * VERIFICATION_DEGRADED, unless the process simply ended meanwhile (a process that is gone has no
  * code left to check). All work runs on the one injected single-thread scheduler.
+ *
+ * <p>The agent's own process is never re-attested: it is covered by self-integrity alone (its JIT
+ * memory would otherwise be reported as drift once a second). After each pass over a process the
+ * {@link PassListener} learns which event types that pass found, so an incident whose condition is
+ * gone can be resolved ("condition cleared").
  */
 public final class Reattestation {
+  /** The {@code details.check} of every event re-attestation produces. */
+  public static final String CHECK = "re-attestation";
+
+  /** Told, after each pass over a process, which event types the pass found (none: all clear). */
+  @FunctionalInterface
+  public interface PassListener {
+    void passed(int pid, Set<EventType> found);
+
+    /**
+     * Whether {@code pid} should be verified before others in a round (it has an open incident): on
+     * a host with many processes a round reaches only {@code perRound} of them.
+     */
+    default boolean urgent(int pid) {
+      return false;
+    }
+  }
+
   private final ProcessVerifier verifier;
   private final ReattestationScheduler scheduler;
   private final RuntimeStateRegistry registry;
@@ -41,7 +65,10 @@ public final class Reattestation {
   private final Duration interval;
   private final int perRound;
   private final Scheduler worker;
+  private final long selfPid;
+  private final PassListener listener;
 
+  /** Without a pass listener; the current process is the agent's own. */
   public Reattestation(
       ProcessVerifier verifier,
       ReattestationScheduler scheduler,
@@ -51,6 +78,36 @@ public final class Reattestation {
       Duration interval,
       int perRound,
       Scheduler worker) {
+    this(
+        verifier,
+        scheduler,
+        registry,
+        table,
+        classifier,
+        interval,
+        perRound,
+        worker,
+        ProcessHandle.current().pid(),
+        (pid, found) -> {});
+  }
+
+  /**
+   * @param selfPid the agent's own pid, never re-attested
+   * @param listener told the outcome of every pass (e.g. {@code IncidentBook::checkPassed})
+   */
+  public Reattestation(
+      ProcessVerifier verifier,
+      ReattestationScheduler scheduler,
+      RuntimeStateRegistry registry,
+      ProcessTable table,
+      Classifier classifier,
+      Duration interval,
+      int perRound,
+      Scheduler worker,
+      long selfPid,
+      PassListener listener) {
+    this.selfPid = selfPid;
+    this.listener = listener;
     this.verifier = verifier;
     this.scheduler = scheduler;
     this.registry = registry;
@@ -71,7 +128,7 @@ public final class Reattestation {
         Flux.interval(Duration.ofSeconds(1), Duration.ofSeconds(1), worker)
             .onBackpressureDrop()
             .concatMapIterable(
-                t -> scheduler.tick().stream().flatMap(v -> events(v).stream()).toList());
+                t -> scheduler.tick().stream().flatMap(v -> pass(v).stream()).toList());
     return Flux.merge(rounds, ticks);
   }
 
@@ -79,11 +136,14 @@ public final class Reattestation {
   List<SecurityEvent> round() {
     List<SecurityEvent> out = new ArrayList<>();
     int done = 0;
-    for (ProcessTable.Entry e : table.snapshot()) {
+    List<ProcessTable.Entry> candidates = new ArrayList<>(table.snapshot());
+    // Stable: urgent ones first, the others in the table's order.
+    candidates.sort((a, b) -> Boolean.compare(listener.urgent(b.pid()), listener.urgent(a.pid())));
+    for (ProcessTable.Entry e : candidates) {
       if (done >= perRound) {
         break;
       }
-      if (registry.get(e.pid()).isPresent()) {
+      if (e.pid() == selfPid || registry.get(e.pid()).isPresent()) {
         continue;
       }
       try {
@@ -96,7 +156,7 @@ public final class Reattestation {
           continue;
         }
         registry.record(v);
-        out.addAll(events(v));
+        out.addAll(pass(v));
         done++;
       } catch (ProcessGoneException gone) {
         table.exited(e.pid());
@@ -104,6 +164,15 @@ public final class Reattestation {
         // kernel threads, unreadable /proc entries: nothing to attest
       }
     }
+    return out;
+  }
+
+  /** The events of one pass over a process; tells the listener what the pass found. */
+  private List<SecurityEvent> pass(ProcessVerification v) {
+    List<SecurityEvent> out = events(v);
+    Set<EventType> found = EnumSet.noneOf(EventType.class);
+    out.forEach(e -> found.add(e.type()));
+    listener.passed(v.pid(), found);
     return out;
   }
 
@@ -118,7 +187,7 @@ public final class Reattestation {
       }
       Map<String, Object> facts = new LinkedHashMap<>();
       facts.put("scope", scope.name());
-      facts.put("check", "re-attestation");
+      facts.put("check", CHECK);
       List<Finding> findings = v.findings().stream().filter(f -> f.scope() == scope).toList();
       if (!findings.isEmpty()) {
         // The same key as drift seen live (BINARY_DELETED, CODE_MODIFIED...): the finding the

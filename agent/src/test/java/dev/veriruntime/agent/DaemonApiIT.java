@@ -53,7 +53,7 @@ class DaemonApiIT {
         assertThat(sinks).hasSize(2); // console and journal
         int pid = (int) ProcessHandle.current().pid();
         assertThat(client.verifyProcess(pid).get("pid").asInt()).isEqualTo(pid);
-        assertThat(client.listRuntimeState().isArray()).isTrue();
+        assertThat(client.listRuntimeState().get("processes").isArray()).isTrue();
         ApiException missing =
             Assertions.assertThrows(ApiException.class, () -> client.getEvidence("no-such-event"));
         assertThat(missing.code()).isEqualTo(ApiException.Code.NOT_FOUND);

@@ -91,8 +91,7 @@ class LineageStoreTest {
         new TaskContext(tgid, tgid, 0, 0, 0, "ld"),
         phase,
         new ExecutableFile(
-            new dev.veriruntime.ingest.event.FileIdentity(
-                id.dev(), id.inode(), id.ctimeNanos(), id.size()),
+            new FileIdentity(id.dev(), id.inode(), id.ctimeNanos(), id.size()),
             1,
             0100755,
             0xef53,

@@ -71,7 +71,7 @@ class PackageRevalidationTest {
   private final MappingFilter mappingFilter =
       new MappingFilter() {
         @Override
-        public void skip(dev.veriruntime.ingest.event.FileIdentity file) {}
+        public void skip(FileIdentity file) {}
 
         @Override
         public void reset() {

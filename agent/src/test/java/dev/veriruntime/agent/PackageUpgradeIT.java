@@ -75,11 +75,11 @@ class PackageUpgradeIT {
                   .anyMatch(e -> failedTool(e, tool) && e.path("pid").asLong() == pid));
 
       writeRecord(info, tool, md5(versionB));
+      // The reload is counted when the database is swapped; its revalidation (cached verdicts
+      // dropped, running processes checked again) ends with the log line, so wait for that.
       await(
-          "a package database reload",
-          () ->
-              daemon.metrics().registry().counter("veriruntime.package.database.reloads").count()
-                  >= 1);
+          "a package database reload and its revalidation",
+          () -> log.toString(StandardCharsets.UTF_8).contains("package database reloaded: "));
 
       again = new ProcessBuilder(tool.toString(), "0").start();
       assertThat(again.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -89,11 +89,21 @@ class PackageUpgradeIT {
           Files.copy(
               Path.of("/usr/bin/true"), dir.resolve("marker"), StandardCopyOption.COPY_ATTRIBUTES);
       new ProcessBuilder(marker.toString()).start().waitFor(10, TimeUnit.SECONDS);
-      await(
-          "UNKNOWN_EXECUTION of " + marker,
-          () ->
-              events.all().stream()
-                  .anyMatch(e -> marker.toString().equals(e.path("exe").path("path").asText())));
+      try {
+        await(
+            "UNKNOWN_EXECUTION of " + marker,
+            () ->
+                events.all().stream()
+                    .anyMatch(e -> marker.toString().equals(e.path("exe").path("path").asText())));
+      } catch (AssertionError e) {
+        throw new AssertionError(
+            e.getMessage()
+                + "; "
+                + events.all().size()
+                + " events, those naming the marker: "
+                + events.all().stream().filter(ev -> ev.toString().contains("marker")).toList(),
+            e);
+      }
     } finally {
       for (Process p : Arrays.asList(running, again)) {
         if (p != null) {

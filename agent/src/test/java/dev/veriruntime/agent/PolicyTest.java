@@ -7,6 +7,7 @@ import dev.veriruntime.verifier.Scope;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,5 +71,46 @@ class PolicyTest {
     assertThatThrownBy(() -> Policy.load(f))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("exec-scope");
+  }
+
+  @Test
+  void knownJitRuntimesAreAllowedByDefaultAndAPolicyCanTurnThatOff() throws IOException {
+    assertThat(Policy.defaults().jitRuntimePackages).contains("openjdk-*-jre-headless", "nodejs");
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(f, "jit-runtime-packages: []\nincidents: {reminder-seconds: [5]}\n");
+    Policy p = Policy.load(f);
+    assertThat(p.jitRuntimePackages).as("replaced, not merged").isEmpty();
+    assertThat(p.incidents.reminderSeconds).containsExactly(5L);
+    assertThat(p.incidents.groupMillis).isEqualTo(1_000);
+    assertThat(p.incidents.settings(10, 1).reminders()).containsExactly(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void theJitRuntimeGlobsMatchPackageNamesWhole() {
+    var m = JitRuntimes.matcher(java.util.List.of("openjdk-*-jre-headless", "nodejs"));
+    assertThat(m.test("openjdk-17-jre-headless")).isTrue();
+    assertThat(m.test("nodejs")).isTrue();
+    assertThat(m.test("nodejs-doc-evil")).isFalse();
+    assertThat(m.test("openjdk-17-jre-headless-x")).isFalse();
+  }
+
+  @Test
+  void theJavaLauncherThisTestRunsOnIsVouchedForByItsPackage() throws IOException {
+    var db = dev.veriruntime.verifier.pkg.PackageDatabase.load(Path.of("/var/lib/dpkg/info"));
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java").toRealPath();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        db.lookup(java.toString()).isPresent(), "the JDK running this test is not a package");
+    assertThat(JitRuntimes.vouchedFor(db, Policy.defaults().jitRuntimePackages))
+        .contains(sha256(java));
+  }
+
+  private static String sha256(Path p) throws IOException {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -115,6 +115,98 @@ class ReattestationTest {
     }
   }
 
+  @Test
+  void aProcessWithAnOpenIncidentIsVerifiedFirstAndEveryPassIsToldToTheListener() throws Exception {
+    Process quiet = new ProcessBuilder("/usr/bin/sleep", "30").start();
+    Process urgent = new ProcessBuilder("/usr/bin/sleep", "31").start();
+    try {
+      BinaryVerifier binaries =
+          new BinaryVerifier(ReferenceStore.empty(), CLOCK, BinaryVerifier.Options.defaults());
+      ProcessVerifier verifier =
+          new ProcessVerifier(
+              (file, stat, path) -> binaries.verify(file, stat, path, null),
+              ProcessPolicy.defaults(),
+              CLOCK);
+      RuntimeStateRegistry registry = new RuntimeStateRegistry();
+      ProcessTable table = new ProcessTable(16, new DropLedger());
+      for (Process p : List.of(quiet, urgent)) {
+        table.started(
+            new ProcessTable.Entry((int) p.pid(), 1, "/usr/bin/sleep", null, 0, "sleep", null));
+      }
+      List<Integer> told = new java.util.ArrayList<>();
+      Reattestation.PassListener listener =
+          new Reattestation.PassListener() {
+            @Override
+            public void passed(int pid, java.util.Set<EventType> found) {
+              told.add(pid);
+            }
+
+            @Override
+            public boolean urgent(int pid) {
+              return pid == urgent.pid();
+            }
+          };
+      Reattestation one =
+          new Reattestation(
+              verifier,
+              new ReattestationScheduler(
+                  verifier,
+                  new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
+                  registry,
+                  CLOCK),
+              registry,
+              table,
+              new Classifier(CLOCK, "host"),
+              Duration.ofSeconds(1),
+              1,
+              Schedulers.immediate(),
+              ProcessHandle.current().pid(),
+              listener);
+
+      one.round();
+
+      assertThat(registry.snapshot())
+          .extracting(ProcessVerification::pid)
+          .containsExactly((int) urgent.pid());
+      assertThat(told).containsExactly((int) urgent.pid());
+    } finally {
+      quiet.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      urgent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void theAgentsOwnProcessIsNeverReattested() {
+    ProcessVerifier verifier =
+        new ProcessVerifier(
+            (file, stat, path) -> {
+              throw new AssertionError("the agent's own process was verified: " + path);
+            },
+            ProcessPolicy.defaults(),
+            CLOCK);
+    RuntimeStateRegistry registry = new RuntimeStateRegistry();
+    ProcessTable table = new ProcessTable(16, new DropLedger());
+    int self = (int) ProcessHandle.current().pid();
+    table.started(new ProcessTable.Entry(self, 1, "/usr/bin/java", null, 0, "java", null));
+    Reattestation r =
+        new Reattestation(
+            verifier,
+            new ReattestationScheduler(
+                verifier,
+                new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
+                registry,
+                CLOCK),
+            registry,
+            table,
+            new Classifier(CLOCK, "host"),
+            Duration.ofSeconds(1),
+            8,
+            Schedulers.immediate());
+
+    assertThat(r.round()).isEmpty();
+    assertThat(registry.get(self)).isEmpty();
+  }
+
   private static ProcessVerification verification(
       List<ScopeResult> results, List<Finding> findings) {
     Coverage coverage = Coverage.of(results);

@@ -7,8 +7,11 @@ import dev.veriruntime.verifier.Coverage;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.ScopeResult;
+import dev.veriruntime.verifier.process.ProcessState;
 import dev.veriruntime.verifier.process.ProcessVerification;
+import dev.veriruntime.verifier.process.RuntimeState;
 import dev.veriruntime.verifier.reference.Reference;
+import java.time.Instant;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -67,11 +70,59 @@ public final class VerdictJson {
     return root;
   }
 
-  /** Processes in the given order, each as {@link #process}. */
-  public static ArrayNode processes(List<ProcessVerification> state) {
-    ArrayNode array = ApiJson.mapper().createArrayNode();
-    state.forEach(v -> array.add(process(v)));
-    return array;
+  /**
+   * ListRuntimeState: {@code processes} (each as {@link #processState}) and the counts of {@link
+   * RuntimeState}: {@code kernelThreads}, {@code exitedWhileListing}, {@code untracked}, {@code
+   * capacity}, {@code refusedAtCapacity}.
+   */
+  public static ObjectNode state(RuntimeState state) {
+    ObjectNode root = ApiJson.mapper().createObjectNode();
+    ArrayNode array = root.putArray("processes");
+    state.processes().forEach(p -> array.add(processState(p)));
+    root.put("kernelThreads", state.kernelThreads());
+    root.put("exitedWhileListing", state.exitedWhileListing());
+    root.put("untracked", state.untracked());
+    root.put("capacity", state.capacity());
+    root.put("refusedAtCapacity", state.refusedAtCapacity());
+    return root;
+  }
+
+  /**
+   * One process of the runtime state: the fields of {@link #process} ({@code checkedAt} is the
+   * latest check, null when none yet) and {@code ppid}, {@code execCheckedAt}, {@code reattested},
+   * {@code reattestedAt}, {@code tracked}, {@code incidents}.
+   */
+  public static ObjectNode processState(ProcessState p) {
+    ObjectNode root = ApiJson.mapper().createObjectNode();
+    root.put("pid", p.pid());
+    root.put("ppid", p.ppid());
+    root.put("verdict", p.verdict().name());
+    if (p.executable().path().isEmpty()) {
+      root.putNull("path");
+    } else {
+      root.put("path", p.executable().path());
+    }
+    root.put("sha256", p.executable().sha256());
+    identity(root, p.executable().identity());
+    root.put("startTicks", p.startTicks());
+    instant(root, "checkedAt", p.checkedAt());
+    instant(root, "execCheckedAt", p.execCheckedAt());
+    root.put("reattested", p.reattested());
+    instant(root, "reattestedAt", p.reattestedAt());
+    root.put("tracked", p.tracked());
+    root.put("codeBytesCompared", p.codeBytesCompared());
+    coverageAndFindings(root, p.coverage(), p.findings());
+    ArrayNode incidents = root.putArray("incidents");
+    p.incidents().forEach(incidents::add);
+    return root;
+  }
+
+  private static void instant(ObjectNode root, String field, Instant at) {
+    if (at == null) {
+      root.putNull(field);
+    } else {
+      root.put(field, at.toString());
+    }
   }
 
   private static void identity(ObjectNode root, FileIdentity id) {

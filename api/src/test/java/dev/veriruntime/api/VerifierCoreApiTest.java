@@ -44,7 +44,7 @@ class VerifierCoreApiTest {
         VerifierCoreApi.create(
             processes,
             binaries,
-            state,
+            VerifierCoreApi.StateSource.of(state),
             ref -> ref.equals("1") ? Optional.of(Map.of("seq", 1)) : Optional.empty(),
             () -> Map.of("status", "ok"));
     sleeper = new ProcessBuilder("sleep", "60").start();
@@ -85,7 +85,9 @@ class VerifierCoreApiTest {
 
       JsonNode listed = client.listRuntimeState();
       assertThat(listed).isEqualTo(local.listRuntimeState());
-      assertThat(listed.get(0).get("pid").asInt()).isEqualTo(pid);
+      assertThat(listed.get("processes").get(0).get("pid").asInt()).isEqualTo(pid);
+      assertThat(listed.get("processes").get(0).get("reattested").asBoolean()).isTrue();
+      assertThat(listed.get("kernelThreads").asInt()).isZero();
 
       assertThat(client.getEvidence("1")).isEqualTo(local.getEvidence("1"));
     }
@@ -119,5 +121,43 @@ class VerifierCoreApiTest {
       throw new AssertionError(e);
     }
     throw new AssertionError("expected " + code + ", the call succeeded");
+  }
+
+  @Test
+  void stateListsEachProcesssOpenIncidentsAndAProcessKnownOnlyByItsIncident() {
+    var listing = ApiJson.mapper().createObjectNode();
+    listing.putArray("processes").addObject().put("pid", 10).put("verdict", "VERIFIED");
+    var onTen =
+        ApiJson.mapper()
+            .createObjectNode()
+            .put("id", "i-1")
+            .put("pid", 10)
+            .put("type", "RUNTIME_DRIFT")
+            .put("exe", "/opt/a")
+            .put("sha256", "aa")
+            .put("opened", "2026-11-23T08:00:00Z");
+    var onEleven =
+        ApiJson.mapper()
+            .createObjectNode()
+            .put("id", "i-2")
+            .put("pid", 11)
+            .put("type", "UNKNOWN_EXECUTION")
+            .put("exe", "/tmp/x")
+            .put("sha256", "bb")
+            .put("opened", "2026-11-23T08:00:01Z");
+
+    JsonNode state =
+        VerifierCoreApi.withIncidents(listing, java.util.List.of(onTen, onEleven))
+            .path("processes");
+
+    assertThat(state).hasSize(2);
+    assertThat(state.get(0).path("incidents").get(0).path("id").asText()).isEqualTo("i-1");
+    JsonNode eleven = state.get(1);
+    assertThat(eleven.path("pid").asInt()).isEqualTo(11);
+    assertThat(eleven.path("verdict").asText()).isEqualTo("UNKNOWN");
+    assertThat(eleven.path("path").asText()).isEqualTo("/tmp/x");
+    assertThat(eleven.path("reattested").asBoolean(true)).isFalse();
+    assertThat(eleven.path("tracked").asBoolean(true)).isFalse();
+    assertThat(eleven.path("incidents").get(0).path("id").asText()).isEqualTo("i-2");
   }
 }

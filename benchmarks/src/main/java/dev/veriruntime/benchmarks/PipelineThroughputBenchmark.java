@@ -195,8 +195,7 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
   private static ExecEvent exec(long kernelTimeNanos, int pid, String path, FileIdentity id) {
     ExecutableFile file =
         new ExecutableFile(
-            new dev.veriruntime.ingest.event.FileIdentity(
-                id.dev(), id.inode(), id.ctimeNanos(), id.size()),
+            new FileIdentity(id.dev(), id.inode(), id.ctimeNanos(), id.size()),
             1,
             0100755,
             0xEF53,

@@ -55,12 +55,9 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Show what VeriRuntime detects, in about a minute: start an agent in this",
-      "process, run harmless scenarios (a trusted binary, an unknown one, fileless",
-      "execution from a memfd, an LD_PRELOAD library), show each alert as it arrives",
-      "with its latency, then a PASS/MISSING table. Needs root.",
-      "Exit codes: 0 every expected alert arrived; 50 one did not, or an unexpected",
-      "one came; 20 the probe cannot run here (not root, no BTF); 21 it failed to load."
+      "Show what VeriRuntime detects, in about a minute.",
+      "%nStarts an agent in this process, runs harmless scenarios (a trusted binary, an unknown one, fileless execution from a memfd, an LD_PRELOAD library), shows each alert as it arrives with its latency, then a PASS/MISSING table. Needs root.",
+      "%nExit codes: 0 every expected alert arrived; 50 one did not, or an unexpected one came; 20 the probe cannot run here (not root, no BTF); 21 it failed to load."
     })
 public final class DemoCommand implements Callable<Integer> {
   /**
@@ -81,7 +78,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "D",
-      converter = EventsCommand.DurationConverter.class,
+      converter = DurationConverter.class,
       description = "How long each scenario waits for its alert (default: 10s).")
   Duration timeout = Duration.ofSeconds(10);
 

@@ -147,7 +147,10 @@ record DemoScenario(
                     python.get().toString(), "-c", PYTHON_MEMFD, SLEEP.toString(), "5"
                   }
                   : new String[] {
-                    compileMemfdHelper(ws, gcc.orElseThrow()).toString(), SLEEP.toString(), "5"
+                    compileMemfdHelper(ws, gcc.orElseThrow()).toString(),
+                    MEMFD_NAME,
+                    SLEEP.toString(),
+                    "5"
                   };
           DemoWorkspace.Started s = ws.start(Map.of(), command);
           return new Launch(

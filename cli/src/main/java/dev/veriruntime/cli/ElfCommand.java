@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veriruntime.verifier.ElfCheck;
+import dev.veriruntime.verifier.ElfStructureVerifier;
 import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.elf.DynamicEntry;
-import dev.veriruntime.verifier.elf.ElfCheck;
 import dev.veriruntime.verifier.elf.ElfFile;
 import dev.veriruntime.verifier.elf.ElfHeader;
 import dev.veriruntime.verifier.elf.ElfReader;
-import dev.veriruntime.verifier.elf.ElfStructureVerifier;
 import dev.veriruntime.verifier.elf.MalformedElfException;
 import dev.veriruntime.verifier.elf.ProgramHeader;
 import dev.veriruntime.verifier.elf.Section;
@@ -45,9 +45,9 @@ import picocli.CommandLine.Spec;
     name = "elf",
     mixinStandardHelpOptions = true,
     description = {
-      "Show the ELF structure of a file: header, segments, sections (with SHA-256 of",
-      "each loaded section), dynamic entries, build-id, interpreter and the ELF_HEADER /",
-      "ELF_SECTIONS checks. Exit: 0 read, 10 unreadable, 11 not a well-formed ELF file."
+      "Show the ELF structure of a file.",
+      "%nPrints the header, segments, sections (with the SHA-256 of each loaded section), dynamic entries, build-id, interpreter and the ELF_HEADER / ELF_SECTIONS checks.",
+      "%nExit codes: 0 read, 10 unreadable, 11 not a well-formed ELF file."
     })
 public final class ElfCommand implements Callable<Integer> {
   private static final ObjectMapper JSON =

@@ -1,6 +1,7 @@
 package dev.veriruntime.cli;
 
 import dev.veriruntime.api.ApiException;
+import dev.veriruntime.verifier.reference.ReferenceException;
 
 /**
  * Exit codes of every command, documented in docs/api.md. Distinct failures get distinct codes so
@@ -98,5 +99,20 @@ public final class ExitCodes {
    */
   public static CliException failure(ApiException e) {
     return new CliException(of(e.code()), e.getMessage(), e);
+  }
+
+  /** The exit code for each kind of reference problem (documented in docs/references.md). */
+  public static int of(ReferenceException.Kind kind) {
+    return switch (kind) {
+      case UNREADABLE -> INPUT_UNREADABLE;
+      case MALFORMED -> INPUT_MALFORMED;
+      case SIGNATURE_INVALID -> SIGNATURE_INVALID;
+      case KEY_INVALID -> KEY_INVALID;
+    };
+  }
+
+  /** A reference problem (unreadable, malformed, untrusted...) as a CLI error: one line. */
+  public static CliException failure(ReferenceException e) {
+    return new CliException(of(e.kind()), e.getMessage(), e);
   }
 }

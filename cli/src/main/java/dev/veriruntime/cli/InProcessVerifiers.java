@@ -36,10 +36,11 @@ record InProcessVerifiers(BinaryVerifier binaries, ProcessVerifier processes) {
     ReferenceStore store;
     try {
       store =
-          new ReferenceLoader(RefsCommand.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED)
+          new ReferenceLoader(
+                  ReferenceFiles.trustedKeys(trustedKeys), SignaturePolicy.ALLOW_UNSIGNED)
               .loadAll(refs);
     } catch (ReferenceException e) {
-      throw RefsCommand.cliError(e);
+      throw ExitCodes.failure(e);
     }
     PackageDatabase packages;
     try {
@@ -61,6 +62,11 @@ record InProcessVerifiers(BinaryVerifier binaries, ProcessVerifier processes) {
 
   /** The Core API over these verifiers and {@code state}; no evidence, no health. */
   LocalCoreApi api(RuntimeStateRegistry state) {
+    return api(VerifierCoreApi.StateSource.of(state));
+  }
+
+  /** The Core API over these verifiers and {@code state}; no evidence, no health. */
+  LocalCoreApi api(VerifierCoreApi.StateSource state) {
     return VerifierCoreApi.create(processes, binaries, state, null, null);
   }
 }

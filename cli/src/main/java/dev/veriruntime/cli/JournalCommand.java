@@ -50,8 +50,8 @@ public final class JournalCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "Verify the evidence journal: hash chain, sequence, checkpoint and head signatures.",
-        "Finds any changed byte, truncation, reordering or removed record and says where.",
-        "Exit codes: 0 intact, "
+        "%nFinds any changed byte, truncation, reordering or removed record and says where.",
+        "%nExit codes: 0 intact, "
             + ExitCodes.JOURNAL_TAMPERED
             + " tampered or lost, "
             + ExitCodes.INPUT_UNREADABLE
@@ -138,9 +138,9 @@ public final class JournalCommand implements Runnable {
       name = "show",
       mixinStandardHelpOptions = true,
       description = {
-        "GetEvidence(REF): print the journal record for an event id or sequence number, its hash,",
-        "the previous hash it commits to, and the next signed checkpoint (signature checked).",
-        "Exit codes: 0 found, "
+        "Print the journal record for an event id or sequence number (GetEvidence).",
+        "%nShows the record, its hash, the previous hash it commits to, and the next signed checkpoint (signature checked).",
+        "%nExit codes: 0 found, "
             + ExitCodes.NOT_FOUND
             + " not found, "
             + ExitCodes.INPUT_UNREADABLE

@@ -1,5 +1,6 @@
 package dev.veriruntime.cli;
 
+import dev.veriruntime.verifier.reference.ExecutableScanner;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -10,7 +11,8 @@ import java.util.Locale;
 /**
  * A one-line progress bar for a scan, redrawn in place on a terminal with {@code \r}: files done of
  * total, files/s, MB/s and the time left. Lines are at most {@link #WIDTH} characters so that they
- * never wrap on an 80-column terminal. Not thread-safe: one drawing thread.
+ * never wrap on an 80-column terminal. Not thread-safe: one drawing thread at a time (the scanner
+ * never reports from two at once).
  */
 final class ProgressLine {
   static final int WIDTH = 79;

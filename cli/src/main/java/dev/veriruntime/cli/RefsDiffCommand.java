@@ -29,10 +29,9 @@ import picocli.CommandLine.Spec;
     name = "diff",
     mixinStandardHelpOptions = true,
     description = {
-      "Compare two reference files by subject name: added, removed and changed digests, with",
-      "the ELF sections that differ. Signatures are checked only with the --trusted-key given.",
-      "Exit codes: 0 compared (with or without differences), 10 unreadable, 11 malformed,",
-      "12 a trusted key's signature does not verify, 13 bad key."
+      "Compare two reference files by subject name.",
+      "%nShows added, removed and changed digests, with the ELF sections that differ. Signatures are checked only with the --trusted-key given.",
+      "%nExit codes: 0 compared (with or without differences), 10 unreadable, 11 malformed, 12 a trusted key's signature does not verify, 13 bad key."
     })
 final class RefsDiffCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -55,7 +54,8 @@ final class RefsDiffCommand implements Callable<Integer> {
   /** Every reference of one file by subject name (or "sha256:DIGEST" when it has none). */
   private SortedMap<String, List<Reference>> byName(Path file) {
     SortedMap<String, List<Reference>> out = new TreeMap<>();
-    for (LoadedStatement s : RefsCommand.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED)) {
+    for (LoadedStatement s :
+        ReferenceFiles.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED)) {
       for (Reference r : s.references()) {
         String key = r.name().isEmpty() ? "sha256:" + r.sha256() : r.name();
         out.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
@@ -68,8 +68,7 @@ final class RefsDiffCommand implements Callable<Integer> {
   public Integer call() {
     SortedMap<String, List<Reference>> before = byName(a);
     SortedMap<String, List<Reference>> after = byName(b);
-    ObjectNode root =
-        RefsCommand.JSON.createObjectNode().put("a", a.toString()).put("b", b.toString());
+    ObjectNode root = JsonOutput.object().put("a", a.toString()).put("b", b.toString());
     ArrayNode added = root.putArray("added");
     ArrayNode removed = root.putArray("removed");
     ArrayNode changed = root.putArray("changed");
@@ -95,7 +94,7 @@ final class RefsDiffCommand implements Callable<Integer> {
     root.put("unchanged", unchanged);
     PrintWriter o = spec.commandLine().getOut();
     if (json) {
-      RefsCommand.printJson(o, root);
+      JsonOutput.print(o, root);
       return ExitCodes.OK;
     }
     added.forEach(n -> o.printf("+ %s  %s%n", n.get("name").asText(), n.get("sha256").asText()));

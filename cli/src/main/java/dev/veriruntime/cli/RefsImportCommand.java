@@ -23,16 +23,14 @@ import picocli.CommandLine.Spec;
     name = "import",
     mixinStandardHelpOptions = true,
     description = {
-      "Check that every statement in FILE (DSSE envelope(s), e.g. SLSA provenance .intoto.jsonl)",
-      "is signed by a trusted key and list the subjects that become references. With --out, add",
-      "the envelopes as they are (still signed) to a reference file for watch --refs.",
-      "Exit codes: 0 imported, 10 unreadable, 11 malformed or no sha256 subject,",
-      "12 signature invalid or not by a trusted key, 13 bad key, 14 output not writable."
+      "Import signed statements made elsewhere (e.g. SLSA provenance) as references.",
+      "%nChecks that every statement in FILE (DSSE envelope(s), e.g. an .intoto.jsonl file) is signed by a trusted key and lists the subjects that become references. With --out, adds the envelopes as they are (still signed) to a reference file for watch --refs.",
+      "%nExit codes: 0 imported, 10 unreadable, 11 malformed or no sha256 subject, 12 signature invalid or not by a trusted key, 13 bad key, 14 output not writable."
     })
 final class RefsImportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Mixin RefsCommand.SignedFile input;
+  @Mixin SignedFileOptions input;
 
   @Option(
       names = "--out",
@@ -52,24 +50,24 @@ final class RefsImportCommand implements Callable<Integer> {
     }
     int added = 0;
     if (out != null) {
-      RefsCommand.checkWritable(out);
+      ReferenceFiles.checkWritable(out);
       try {
-        added = RefsCommand.mergeInto(out, ReferenceLoader.readDocuments(file));
+        added = ReferenceFiles.mergeInto(out, ReferenceLoader.readDocuments(file));
       } catch (ReferenceException e) {
-        throw RefsCommand.cliError(e);
+        throw ExitCodes.failure(e);
       }
     }
     PrintWriter o = spec.commandLine().getOut();
     if (input.json) {
-      ObjectNode root = RefsCommand.JSON.createObjectNode();
+      ObjectNode root = JsonOutput.object();
       root.put("file", file.toString())
           .put("out", out == null ? null : out.toString())
           .put("subjects", subjects)
           .put("added", added);
-      RefsCommand.statementsJson(root.putArray("statements"), loaded);
-      RefsCommand.printJson(o, root);
+      StatementOutput.json(root.putArray("statements"), loaded);
+      JsonOutput.print(o, root);
     } else {
-      RefsCommand.printStatements(o, file, loaded);
+      StatementOutput.print(o, file, loaded);
       if (out == null) {
         o.printf(
             "%d subject(s) from %d signed statement(s); nothing written (give --out FILE)%n",

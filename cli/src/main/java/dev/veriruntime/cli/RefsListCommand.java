@@ -29,9 +29,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "List the subjects of reference files: name, sha256, section digests, signer key id.",
-      "Without --trusted-key signatures are not checked and signers are shown as claimed.",
-      "Exit codes: 0 listed, 10 unreadable, 11 malformed, 12 a trusted key's signature does",
-      "not verify, 13 bad key."
+      "%nWithout --trusted-key signatures are not checked and signers are shown as claimed.",
+      "%nExit codes: 0 listed, 10 unreadable, 11 malformed, 12 a trusted key's signature does not verify, 13 bad key."
     })
 final class RefsListCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -54,16 +53,16 @@ final class RefsListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
-    ObjectNode root = RefsCommand.JSON.createObjectNode();
+    ObjectNode root = JsonOutput.object();
     ArrayNode subjects = root.putArray("subjects");
     for (Path file : files) {
       List<LoadedStatement> loaded =
-          RefsCommand.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED);
+          ReferenceFiles.load(file, trustedKeys, SignaturePolicy.ALLOW_UNSIGNED);
       List<JsonNode> documents;
       try {
         documents = ReferenceLoader.readDocuments(file);
       } catch (ReferenceException e) {
-        throw RefsCommand.cliError(e);
+        throw ExitCodes.failure(e);
       }
       for (int i = 0; i < loaded.size(); i++) {
         LoadedStatement s = loaded.get(i);
@@ -94,7 +93,7 @@ final class RefsListCommand implements Callable<Integer> {
     }
     if (json) {
       root.put("count", subjects.size());
-      RefsCommand.printJson(o, root);
+      JsonOutput.print(o, root);
     }
     o.flush();
     return ExitCodes.OK;
@@ -115,7 +114,7 @@ final class RefsListCommand implements Callable<Integer> {
         claimed.add(sig.keyId().isEmpty() ? "(no keyid)" : sig.keyId());
       }
     } catch (ReferenceException e) {
-      throw RefsCommand.cliError(e); // the loader read the same document, so this cannot happen
+      throw ExitCodes.failure(e); // the loader read the same document, so this cannot happen
     }
     if (claimed.isEmpty()) {
       return new Signer(null, false, "envelope without signatures");

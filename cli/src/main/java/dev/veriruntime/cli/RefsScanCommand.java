@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
 import dev.veriruntime.verifier.reference.DsseEnvelope;
+import dev.veriruntime.verifier.reference.ExecutableScanner;
 import dev.veriruntime.verifier.reference.ManifestBuilder;
 import dev.veriruntime.verifier.reference.ManifestPredicate;
 import dev.veriruntime.verifier.reference.ReferenceException;
@@ -11,16 +12,12 @@ import dev.veriruntime.verifier.reference.SigningKey;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -74,7 +71,7 @@ abstract class RefsScanCommand implements Callable<Integer> {
 
   /** Writes the envelope to {@link #out}. */
   void write(DsseEnvelope envelope) {
-    RefsCommand.writeAtomically(out, envelope.toJsonBytes());
+    ReferenceFiles.writeAtomically(out, envelope.toJsonBytes());
   }
 
   @Override
@@ -87,16 +84,16 @@ abstract class RefsScanCommand implements Callable<Integer> {
     try {
       signingKey = SigningKey.load(key);
     } catch (ReferenceException e) {
-      throw RefsCommand.cliError(e);
+      throw ExitCodes.failure(e);
     }
-    RefsCommand.checkWritable(out);
+    ReferenceFiles.checkWritable(out);
     ExecutableScanner.Roots roots;
     try {
       roots = ExecutableScanner.resolveRoots(requestedRoots());
     } catch (IOException e) {
       throw new CliException(
           ExitCodes.INPUT_UNREADABLE,
-          "cannot resolve " + requestedRoots() + ": " + RefsCommand.describe(e));
+          "cannot resolve " + requestedRoots() + ": " + IoErrors.describe(e));
     }
     if (!roots.missing().isEmpty() && !skipMissingRoots()) {
       throw new CliException(
@@ -106,7 +103,8 @@ abstract class RefsScanCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.INPUT_UNREADABLE, "none of " + requestedRoots() + " exists");
     }
     PackageDatabase packages = loadPackages();
-    ExecutableScanner.Result result = scan(new ExecutableScanner(packages, threads), roots.roots());
+    ExecutableScanner.Result result =
+        scan(new ExecutableScanner(packages, threads, Clock.systemUTC()), roots.roots());
 
     PrintWriter o = spec.commandLine().getOut();
     if (result.included().isEmpty() && result.tamperCandidates().isEmpty()) {
@@ -125,7 +123,7 @@ abstract class RefsScanCommand implements Callable<Integer> {
               DsseEnvelope.IN_TOTO_PAYLOAD_TYPE, builder.build().toJsonBytes(), signingKey));
     }
     if (json) {
-      RefsCommand.printJson(o, summaryJson(result, roots, packages, signingKey, written));
+      JsonOutput.print(o, summaryJson(result, roots, packages, signingKey, written));
     } else {
       printSummary(o, result, roots, packages, signingKey, written);
     }
@@ -142,39 +140,22 @@ abstract class RefsScanCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new CliException(
           ExitCodes.INPUT_UNREADABLE,
-          "cannot read the package database " + dir + ": " + RefsCommand.describe(e));
+          "cannot read the package database " + dir + ": " + IoErrors.describe(e));
     }
   }
 
   private ExecutableScanner.Result scan(ExecutableScanner scanner, List<Path> roots) {
     boolean progress = !json && !noProgress && ProgressLine.stderrIsTerminal();
-    ExecutorService runner =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "veriruntime-scan");
-              t.setDaemon(true);
-              return t;
-            });
     ProgressLine line = new ProgressLine(spec.commandLine().getErr());
     try {
-      Future<ExecutableScanner.Result> running = runner.submit(() -> scanner.scan(roots));
-      while (true) {
-        try {
-          // At most ten redraws a second: enough to look live, little enough to cost nothing.
-          return running.get(100, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException stillRunning) {
-          if (progress) {
-            line.draw(scanner.progress());
-          }
-        }
-      }
+      // At most ten redraws a second: enough to look live, little enough to cost nothing.
+      return progress
+          ? scanner.scan(roots, Duration.ofMillis(100), line::draw)
+          : scanner.scan(roots);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(ExitCodes.INTERNAL, "interrupted while scanning", e);
-    } catch (ExecutionException e) {
-      throw new CliException(ExitCodes.INTERNAL, "scan failed: " + e.getCause(), e.getCause());
     } finally {
-      runner.shutdownNow();
       line.clear();
     }
   }
@@ -251,7 +232,7 @@ abstract class RefsScanCommand implements Callable<Integer> {
       SigningKey signingKey,
       boolean written) {
     double seconds = seconds(r);
-    ObjectNode n = RefsCommand.JSON.createObjectNode();
+    ObjectNode n = JsonOutput.object();
     n.put("out", written ? out.toString() : null)
         .put("keyId", signingKey.keyId())
         .put("keyType", signingKey.type().cliName());
@@ -309,12 +290,8 @@ abstract class RefsScanCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Sign a manifest of this host's executables as trusted references.",
-        "Scans ELF files and executable #! scripts under the standard system directories (or",
-        "each --path), never following symbolic links. A file a Debian package owns is included",
-        "only if its bytes match the package's checksum; one that differs is reported as candidate",
-        "tampering and left out. Files no package owns are trusted as they are on disk now.",
-        "Exit codes: 0 done, 5 done with tamper candidates, 2 usage, 10 nothing to scan,",
-        "13 bad key, 14 output not writable."
+        "%nScans ELF files and executable #! scripts under the standard system directories (or each --path), never following symbolic links. A file a Debian package owns is included only if its bytes match the package's checksum; one that differs is reported as candidate tampering and left out. Files no package owns are trusted as they are on disk now.",
+        "%nExit codes: 0 done, 5 done with tamper candidates, 2 usage, 10 nothing to scan, 13 bad key, 14 output not writable."
       })
   static final class Baseline extends RefsScanCommand {
     static final List<Path> DEFAULT_ROOTS =
@@ -363,11 +340,9 @@ abstract class RefsScanCommand implements Callable<Integer> {
       name = "add",
       mixinStandardHelpOptions = true,
       description = {
-        "Sign a manifest of build outputs: every ELF file and executable #! script under each",
-        "--dir. No package cross-check: what is in DIR now is trusted. With --append the new",
-        "envelope is added to FILE (as JSON Lines) instead of replacing it.",
-        "Exit codes: 0 done, 2 usage, 10 DIR missing or no executables, 11 FILE malformed",
-        "(--append), 13 bad key, 14 output not writable."
+        "Sign a manifest of build outputs: every ELF file and executable #! script under each --dir.",
+        "%nNo package cross-check: what is in DIR now is trusted. With --append the new envelope is added to FILE (as JSON Lines) instead of replacing it.",
+        "%nExit codes: 0 done, 2 usage, 10 DIR missing or no executables, 11 FILE malformed (--append), 13 bad key, 14 output not writable."
       })
   static final class Add extends RefsScanCommand {
     @Option(
@@ -400,7 +375,7 @@ abstract class RefsScanCommand implements Callable<Integer> {
     @Override
     void write(DsseEnvelope envelope) {
       if (append) {
-        RefsCommand.mergeInto(out, List.of(envelope.toJson()));
+        ReferenceFiles.mergeInto(out, List.of(envelope.toJson()));
       } else {
         super.write(envelope);
       }

@@ -25,9 +25,9 @@ import picocli.CommandLine.Spec;
     name = "verify-binary",
     mixinStandardHelpOptions = true,
     description = {
-      "Verify one file against trusted references: whole-file SHA-256, ELF header,",
-      "per-section digests and the signature of the reference that vouches for it.",
-      "Exit: 0 VERIFIED, 1 FAILED, 3 UNKNOWN, 4 DEGRADED; 10-13 input errors (docs/references.md)."
+      "Verify one file against trusted references.",
+      "%nChecks the whole-file SHA-256, the ELF header, per-section digests and the signature of the reference that vouches for the file.",
+      "%nExit codes: 0 VERIFIED, 1 FAILED, 3 UNKNOWN, 4 DEGRADED; 10-13 input errors (docs/references.md)."
     })
 public final class VerifyBinaryCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -62,7 +62,7 @@ public final class VerifyBinaryCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
-      RefsCommand.printJson(out, v);
+      JsonOutput.print(out, v);
     } else {
       VerdictOutput.printText(out, v);
     }

@@ -25,10 +25,9 @@ import picocli.CommandLine.Spec;
     name = "verify-process",
     mixinStandardHelpOptions = true,
     description = {
-      "Verify a running process: its executable (through /proc/PID/exe), every executable",
-      "mapping (/proc/PID/maps) and the code in its memory against the mapped files"
-          + " (/proc/PID/mem).",
-      "Exit: 0 VERIFIED, 1 FAILED, 3 UNKNOWN, 4 DEGRADED, 22 no such process; 10-13 input errors."
+      "Verify a running process: its executable, its executable mappings and the code in its memory.",
+      "%nReads the executable through /proc/PID/exe, every executable mapping from /proc/PID/maps, and compares the code in memory (/proc/PID/mem) with the mapped files.",
+      "%nExit codes: 0 VERIFIED, 1 FAILED, 3 UNKNOWN, 4 DEGRADED, 22 no such process; 10-13 input errors."
     })
 public final class VerifyProcessCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -58,13 +57,13 @@ public final class VerifyProcessCommand implements Callable<Integer> {
         // In-process only (a remote error carries no cause): /proc itself could not be read.
         throw new CliException(
             ExitCodes.INPUT_UNREADABLE,
-            "cannot read /proc for process " + pid + ": " + RefsCommand.describe(io));
+            "cannot read /proc for process " + pid + ": " + IoErrors.describe(io));
       }
       throw ExitCodes.failure(e);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (options.json) {
-      RefsCommand.printJson(out, v);
+      JsonOutput.print(out, v);
     } else {
       VerdictOutput.printText(out, v);
     }

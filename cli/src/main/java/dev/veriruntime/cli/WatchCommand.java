@@ -31,12 +31,9 @@ import picocli.CommandLine.Option;
     name = "watch",
     mixinStandardHelpOptions = true,
     description = {
-      "Watch this host: verify every exec and executable mapping against trusted references and report",
-      "UNKNOWN_EXECUTION, VERIFY_FAILED, RUNTIME_DRIFT, SELF_INTEGRITY_FAILURE and VERIFICATION_DEGRADED.",
-      "With no --refs and no --policy it runs on the embedded default: files whose bytes match the Debian",
-      "package database are trusted; anything else that runs is reported. Needs root (see docs/operations.md).",
-      "Exit codes: 0 stopped cleanly, 2 usage, 10/11 unreadable or malformed refs/policy, 20 probe cannot run here,",
-      "21 probe failed to load."
+      "Watch this host: verify every exec and executable mapping against trusted references.",
+      "%nReports UNKNOWN_EXECUTION, VERIFY_FAILED, RUNTIME_DRIFT, SELF_INTEGRITY_FAILURE and VERIFICATION_DEGRADED. With no --refs and no --policy it runs on the embedded default: files whose bytes match the Debian package database are trusted; anything else that runs is reported. Needs root (see docs/operations.md).",
+      "%nExit codes: 0 stopped cleanly, 2 usage, 10/11 unreadable or malformed refs/policy, 20 probe cannot run here, 21 probe failed to load."
     })
 public final class WatchCommand implements Callable<Integer> {
 
@@ -110,7 +107,7 @@ public final class WatchCommand implements Callable<Integer> {
   @Option(
       names = "--duration",
       paramLabel = "D",
-      converter = EventsCommand.DurationConverter.class,
+      converter = DurationConverter.class,
       description = "Stop after D (e.g. 30s, 5m); default: run until stopped.")
   Duration duration;
 
@@ -147,11 +144,11 @@ public final class WatchCommand implements Callable<Integer> {
     try {
       store =
           new ReferenceLoader(
-                  RefsCommand.trustedKeys(policy.trustedKeys.stream().map(Path::of).toList()),
+                  ReferenceFiles.trustedKeys(policy.trustedKeys.stream().map(Path::of).toList()),
                   SignaturePolicy.ALLOW_UNSIGNED)
               .loadAll(policy.references.stream().map(Path::of).toList());
     } catch (ReferenceException e) {
-      throw RefsCommand.cliError(e);
+      throw ExitCodes.failure(e);
     }
     PrintStream out = System.out;
     PrintStream err = System.err;

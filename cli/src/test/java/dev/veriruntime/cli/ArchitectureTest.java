@@ -4,18 +4,25 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaAccess;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import com.tngtech.archunit.lang.syntax.ArchRuleDefinition;
+import dev.veriruntime.verifier.FileIdentity;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The module direction, checked on the product's classes (tests excluded): cli → agent → {pipeline,
- * api} → {verifier, ingest, sinks}, no package cycles anywhere, and native code behind one door.
- * This module's test classpath holds every module, so one test sees them all.
+ * api} → {verifier, ingest, sinks} (ingest takes only {@code FileIdentity} from the verifier), no
+ * package cycles anywhere, and native code behind one door. This module's test classpath holds
+ * every module, so one test sees them all.
  */
 class ArchitectureTest {
   private static final String ROOT = "dev.veriruntime";
@@ -64,8 +71,22 @@ class ArchitectureTest {
 
   @Test
   void ingestAndSinksStandAlone() {
-    module("ingest", "verifier", "sinks", "pipeline", "agent", "api", "cli").check(product);
+    module("ingest", "sinks", "pipeline", "agent", "api", "cli").check(product);
     module("sinks", "verifier", "ingest", "pipeline", "agent", "api", "cli").check(product);
+  }
+
+  @Test
+  void ingestTakesOnlyTheKernelIdentityFromTheVerifier() {
+    noClasses()
+        .that()
+        .resideInAPackage(ROOT + ".ingest..")
+        .should()
+        .dependOnClassesThat(
+            JavaClass.Predicates.resideInAPackage(ROOT + ".verifier..")
+                .and(DescribedPredicate.not(JavaClass.Predicates.equivalentTo(FileIdentity.class))))
+        .because(
+            "one FileIdentity type with one device conversion; the rest of the verifier is not the probe's business")
+        .check(product);
   }
 
   @Test
@@ -97,10 +118,48 @@ class ArchitectureTest {
 
   @Test
   void noPackageCycles() {
-    // The verifier's own packages join this check once its elf/ and reference/ cycles are gone.
-    JavaClasses outsideVerifier =
-        product.that(
-            DescribedPredicate.not(JavaClass.Predicates.resideInAPackage(ROOT + ".verifier..")));
-    slices().matching(ROOT + ".(**)").should().beFreeOfCycles().check(outsideVerifier);
+    slices().matching(ROOT + ".(**)").should().beFreeOfCycles().check(product);
+  }
+
+  /** The top-level class that {@code c} is or is nested in. */
+  private static JavaClass topLevel(JavaClass c) {
+    JavaClass t = c;
+    while (t.getEnclosingClass().isPresent()) {
+      t = t.getEnclosingClass().get();
+    }
+    return t;
+  }
+
+  private static boolean isCommand(JavaClass c) {
+    return c.getPackageName().equals(ROOT + ".cli")
+        && topLevel(c).getSimpleName().endsWith("Command");
+  }
+
+  @Test
+  void noCommandIsALibraryOfAnother() {
+    // A parent command names its subcommands in @Command(subcommands = ...): an annotation, not an
+    // access, so it passes. Calls, field reads and constructor calls into another command fail.
+    ArchCondition<JavaClass> notUseOtherCommands =
+        new ArchCondition<>("not call into another command class") {
+          @Override
+          public void check(JavaClass c, ConditionEvents events) {
+            for (JavaAccess<?> a : c.getAccessesFromSelf()) {
+              JavaClass target = a.getTargetOwner();
+              if (isCommand(target) && !topLevel(target).equals(topLevel(c))) {
+                events.add(SimpleConditionEvent.violated(c, a.getDescription()));
+              }
+            }
+            c.getAllFields().stream()
+                .filter(f -> f.getOwner().equals(c))
+                .filter(
+                    f -> isCommand(f.getRawType()) && !topLevel(f.getRawType()).equals(topLevel(c)))
+                .forEach(f -> events.add(SimpleConditionEvent.violated(c, f.getFullName())));
+          }
+        };
+    ArchRuleDefinition.classes()
+        .that(DescribedPredicate.describe("are commands", ArchitectureTest::isCommand))
+        .should(notUseOtherCommands)
+        .because("shared code lives in named classes (ReferenceFiles, JsonOutput...), not commands")
+        .check(product);
   }
 }

@@ -59,7 +59,7 @@ class EventsCommandTest {
 
   @Test
   void parsesHumanAndIsoDurations() {
-    EventsCommand.DurationConverter converter = new EventsCommand.DurationConverter();
+    DurationConverter converter = new DurationConverter();
     assertThat(converter.convert("10s")).isEqualTo(Duration.ofSeconds(10));
     assertThat(converter.convert("250ms")).isEqualTo(Duration.ofMillis(250));
     assertThat(converter.convert("2m")).isEqualTo(Duration.ofMinutes(2));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veriruntime.verifier.hash.Sha256;
+import dev.veriruntime.verifier.reference.ExecutableScanner;
 import dev.veriruntime.verifier.reference.LoadedStatement;
 import dev.veriruntime.verifier.reference.Reference;
 import dev.veriruntime.verifier.reference.ReferenceLoader;

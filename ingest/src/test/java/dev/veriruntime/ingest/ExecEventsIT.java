@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.LostEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.testing.ExecDriver;
 import dev.veriruntime.ingest.testing.KernelTests;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -95,7 +95,7 @@ class ExecEventsIT {
     Map<String, Object> stat = Files.readAttributes(driver.child, "unix:dev,ino,ctime,size");
     FileIdentity expected =
         new FileIdentity(
-            ProcScanner.kernelDev((Long) stat.get("dev")),
+            FileIdentity.kernelDev((Long) stat.get("dev")),
             (Long) stat.get("ino"),
             ((FileTime) stat.get("ctime")).to(TimeUnit.NANOSECONDS),
             (Long) stat.get("size"));

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExitEvent;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.testing.ExecDriver;
 import dev.veriruntime.ingest.testing.KernelTests;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

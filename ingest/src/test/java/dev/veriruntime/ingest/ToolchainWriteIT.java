@@ -3,11 +3,11 @@ package dev.veriruntime.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.event.ExecEvent;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
 import dev.veriruntime.ingest.record.WireFormat;
 import dev.veriruntime.ingest.testing.KernelTests;
+import dev.veriruntime.verifier.FileIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,7 +127,7 @@ class ToolchainWriteIT {
   private static FileIdentity identity(Path file) throws IOException {
     Map<String, Object> stat = Files.readAttributes(file, "unix:dev,ino,ctime,size");
     return new FileIdentity(
-        ProcScanner.kernelDev((Long) stat.get("dev")),
+        FileIdentity.kernelDev((Long) stat.get("dev")),
         (Long) stat.get("ino"),
         ((FileTime) stat.get("ctime")).to(TimeUnit.NANOSECONDS),
         (Long) stat.get("size"));

@@ -71,9 +71,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
           "exec",
           c -> {
             metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
-            if (c.verified()) {
-              table.verified(pid, c.identity(), c.verification().sha256());
-            }
+            table.checked(pid, c);
             return new Observation(event, c);
           });
     }
@@ -84,9 +82,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
           s.pid(),
           "running process",
           c -> {
-            if (c.verified()) {
-              table.verified(s.pid(), c.identity(), c.verification().sha256());
-            }
+            table.checked(s.pid(), c);
             return new Observation(event, c);
           });
     }
@@ -119,7 +115,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
       int pid,
       String what,
       Function<ExecutableCheck, Observation> then) {
-    FileIdentity id = TrackStage.identity(file.identity());
+    FileIdentity id = file.identity();
     Optional<ExecutableCheck> hit = verification.hit(id);
     if (hit.isPresent()) {
       return Mono.just(then.apply(lineage.decide(pid, what, hit.get())));

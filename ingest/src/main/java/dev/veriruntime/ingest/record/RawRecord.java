@@ -1,30 +1,42 @@
 package dev.veriruntime.ingest.record;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 
 /**
  * A bounds-checked view of one raw record: typed reads at offsets relative to the record start. It
  * never moves the buffer's position or limit. Stays inside this package: nothing outside ingest
  * sees raw records, only the domain events {@link RecordDecoder} builds from them.
+ *
+ * <p>Reads go through native-order {@link VarHandle} views of the caller's buffer, whatever that
+ * buffer's own byte order, so a view costs no duplicate buffer; strings come from a {@link
+ * StringCache}, so a path or command name seen before costs no allocation.
  */
 final class RawRecord {
+  private static final VarHandle SHORT =
+      MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.nativeOrder());
+  private static final VarHandle INT =
+      MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+  private static final VarHandle LONG =
+      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+
   private final ByteBuffer buffer;
   private final int base;
   private final int size;
+  private final StringCache strings;
 
-  private RawRecord(ByteBuffer buffer, int base, int size) {
+  private RawRecord(ByteBuffer buffer, int base, int size, StringCache strings) {
     this.buffer = buffer;
     this.base = base;
     this.size = size;
+    this.strings = strings;
   }
 
-  /** A view of {@code size} bytes starting at the buffer's position, in native byte order. */
-  static RawRecord of(ByteBuffer source, int size) {
-    // A duplicate so that setting the byte order never changes the caller's buffer.
-    ByteBuffer view = source.duplicate().order(ByteOrder.nativeOrder());
-    return new RawRecord(view, source.position(), size);
+  /** A view of {@code size} bytes starting at the buffer's position, read in native byte order. */
+  static RawRecord of(ByteBuffer source, int size, StringCache strings) {
+    return new RawRecord(source, source.position(), size, strings);
   }
 
   int size() {
@@ -33,34 +45,33 @@ final class RawRecord {
 
   /** The same bytes, viewed as a record of {@code newSize} bytes (no copy, no new buffer). */
   RawRecord resize(int newSize) {
-    return new RawRecord(buffer, base, newSize);
+    return new RawRecord(buffer, base, newSize, strings);
   }
 
   int u16(int offset) throws MalformedRecordException {
     check(offset, 2);
-    return buffer.getShort(base + offset) & 0xFFFF;
+    return (short) SHORT.get(buffer, base + offset) & 0xFFFF;
   }
 
   int s32(int offset) throws MalformedRecordException {
     check(offset, 4);
-    return buffer.getInt(base + offset);
+    return (int) INT.get(buffer, base + offset);
   }
 
   long s64(int offset) throws MalformedRecordException {
     check(offset, 8);
-    return buffer.getLong(base + offset);
+    return (long) LONG.get(buffer, base + offset);
   }
 
   /** A NUL-terminated string in a fixed array of {@code capacity} bytes (a missing NUL ends it). */
   String cString(int offset, int capacity) throws MalformedRecordException {
     check(offset, capacity);
-    byte[] bytes = new byte[capacity];
-    buffer.get(base + offset, bytes, 0, capacity);
+    int start = base + offset;
     int length = 0;
-    while (length < capacity && bytes[length] != 0) {
+    while (length < capacity && buffer.get(start + length) != 0) {
       length++;
     }
-    return new String(bytes, 0, length, StandardCharsets.UTF_8);
+    return strings.get(buffer, start, length);
   }
 
   /**
@@ -74,20 +85,7 @@ final class RawRecord {
           field + " length " + length + " does not fit its " + capacity + "-byte field");
     }
     check(offset, capacity);
-    return string(offset, length);
-  }
-
-  private String string(int offset, int length) {
-    if (length == 0) {
-      return "";
-    }
-    if (buffer.hasArray()) {
-      return new String(
-          buffer.array(), buffer.arrayOffset() + base + offset, length, StandardCharsets.UTF_8);
-    }
-    byte[] bytes = new byte[length];
-    buffer.get(base + offset, bytes, 0, length);
-    return new String(bytes, StandardCharsets.UTF_8);
+    return strings.get(buffer, base + offset, length);
   }
 
   private void check(int offset, int length) throws MalformedRecordException {

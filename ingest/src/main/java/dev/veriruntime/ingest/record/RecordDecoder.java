@@ -6,7 +6,6 @@ import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.ExitEvent;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.FileWriteOperation;
 import dev.veriruntime.ingest.event.InjectionEvent;
@@ -17,6 +16,7 @@ import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.TaskContext;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
 import dev.veriruntime.ingest.event.WatchReason;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 
 /**
@@ -33,10 +33,13 @@ import java.nio.ByteBuffer;
  * of the buffer is retained, so a ring-buffer slot may be reused as soon as {@code decode} returns.
  * Multi-byte fields are read in native byte order.
  *
- * <p>Stateless and thread-safe. Any deviation from the wire format (version, kind, size, length
+ * <p>Thread-safe; its only state is a cache of recent strings (paths, command names), so a string
+ * seen before costs no allocation. Any deviation from the wire format (version, kind, size, length
  * fields, enum codes) raises {@link MalformedRecordException}, never another exception.
  */
 public final class RecordDecoder {
+
+  private final StringCache strings = new StringCache();
 
   public RecordDecoder() {}
 
@@ -59,7 +62,7 @@ public final class RecordDecoder {
               + WireFormat.Header.SIZE
               + "-byte header");
     }
-    RawRecord header = RawRecord.of(buffer, WireFormat.Header.SIZE);
+    RawRecord header = RawRecord.of(buffer, WireFormat.Header.SIZE, strings);
     int version = header.u16(WireFormat.Header.VERSION);
     if (version != WireFormat.SCHEMA_VERSION) {
       throw new MalformedRecordException(
@@ -70,9 +73,10 @@ public final class RecordDecoder {
               + " (probe object and decoder come from different builds)");
     }
     int kindCode = header.u16(WireFormat.Header.KIND);
-    EventKind kind =
-        EventKind.fromCode(kindCode)
-            .orElseThrow(() -> new MalformedRecordException("unknown record kind " + kindCode));
+    EventKind kind = EventKind.fromCode(kindCode).orElse(null);
+    if (kind == null) {
+      throw new MalformedRecordException("unknown record kind " + kindCode);
+    }
     long size = Integer.toUnsignedLong(header.s32(WireFormat.Header.RECORD_SIZE));
     int expected = expectedSize(kind);
     if (size != expected) {
