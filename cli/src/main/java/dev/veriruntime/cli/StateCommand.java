@@ -80,7 +80,7 @@ public final class StateCommand implements Callable<Integer> {
       }
     }
     PrintWriter out = spec.commandLine().getOut();
-    JsonNode lineage = root.path("capacity").asInt() > 0 ? lineageCounts() : null;
+    JsonNode lineage = inProcess ? null : lineageCounts();
     if (lineage != null) {
       root.set("lineage", lineage);
     }
@@ -143,7 +143,11 @@ public final class StateCommand implements Callable<Integer> {
   }
 
   /** Verifies every process once and serves that listing. */
+  /** Whether the listing was made in this process (no daemon answered). */
+  private boolean inProcess;
+
   private LocalCoreApi listInProcess() {
+    inProcess = true;
     InProcessVerifiers verifiers = options.loadVerifiers();
     ProcFs procFs = verifiers.processes().procFs();
     List<Integer> pids;
