@@ -16,7 +16,7 @@ fi
 for tool in gcc openssl java; do
   command -v "$tool" >/dev/null || { echo "exec-storm: $tool not found" >&2; exit 2; }
 done
-if [ ! -f pipeline/target/veriruntime.jar ] || [ ! -f benchmarks/target/benchmarks.jar ]; then
+if [ ! -f cli/target/veriruntime.jar ] || [ ! -f benchmarks/target/benchmarks.jar ]; then
   echo "exec-storm: building the jars (mvn -B -q -o -DskipTests package)..." >&2
   mvn -B -q -o -DskipTests package >&2
 fi

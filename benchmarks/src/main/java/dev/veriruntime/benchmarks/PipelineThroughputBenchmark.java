@@ -1,5 +1,6 @@
 package dev.veriruntime.benchmarks;
 
+import dev.veriruntime.agent.Policy;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.RuntimeEvent;
@@ -10,7 +11,6 @@ import dev.veriruntime.pipeline.ExecutableVerification;
 import dev.veriruntime.pipeline.MappingFilter;
 import dev.veriruntime.pipeline.Pipeline;
 import dev.veriruntime.pipeline.PipelineMetrics;
-import dev.veriruntime.pipeline.Policy;
 import dev.veriruntime.pipeline.ProcessTable;
 import dev.veriruntime.pipeline.SinkStage;
 import dev.veriruntime.sinks.EventType;
@@ -195,8 +195,7 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
   private static ExecEvent exec(long kernelTimeNanos, int pid, String path, FileIdentity id) {
     ExecutableFile file =
         new ExecutableFile(
-            new dev.veriruntime.ingest.event.FileIdentity(
-                id.dev(), id.inode(), id.ctimeNanos(), id.size()),
+            new FileIdentity(id.dev(), id.inode(), id.ctimeNanos(), id.size()),
             1,
             0100755,
             0xEF53,

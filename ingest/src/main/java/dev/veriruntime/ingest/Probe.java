@@ -1,6 +1,5 @@
 package dev.veriruntime.ingest;
 
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.ingest.kernel.BpfException;
 import dev.veriruntime.ingest.kernel.BpfLink;
@@ -9,6 +8,7 @@ import dev.veriruntime.ingest.kernel.BpfMaps;
 import dev.veriruntime.ingest.kernel.BpfObject;
 import dev.veriruntime.ingest.kernel.BpfProgramInfo;
 import dev.veriruntime.ingest.kernel.BpfRingBuffer;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -259,7 +259,7 @@ public final class Probe implements AutoCloseable {
     byte[] key =
         ByteBuffer.allocate(spec.wiring().mappingFilter().keySize())
             .order(ByteOrder.nativeOrder())
-            .putLong(file.device())
+            .putLong(file.dev())
             .putLong(file.inode())
             .putLong(file.ctimeNanos())
             .putLong(file.size())
@@ -341,7 +341,7 @@ public final class Probe implements AutoCloseable {
   private byte[] watchKey(FileIdentity file) {
     return ByteBuffer.allocate(spec.wiring().writeWatch().keySize())
         .order(ByteOrder.nativeOrder())
-        .putLong(file.device())
+        .putLong(file.dev())
         .putLong(file.inode())
         .array();
   }

@@ -1,9 +1,9 @@
 package dev.veriruntime.ingest;
 
 import dev.veriruntime.ingest.event.ExecutableFile;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.kernel.FileSystemMagic;
+import dev.veriruntime.verifier.FileIdentity;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -111,6 +111,27 @@ public final class ProcScanner {
     return new Scan(processes, vanished, kernelThreads, unreadable);
   }
 
+  /**
+   * One process, read as {@link #scan()} reads each (a kernel thread has an empty executable);
+   * empty when it does not exist or ended while being read. For a process the live stream cannot
+   * name, such as a child forked without exec.
+   *
+   * @throws IOException when it exists but cannot be read
+   */
+  public Optional<ScannedProcess> process(int pid) throws IOException {
+    Path dir = proc.resolve(Integer.toString(pid));
+    try {
+      return Optional.of(read(pid, dir));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      if (!Files.exists(dir)) {
+        return Optional.empty();
+      }
+      throw e instanceof IOException io ? io : new IOException("cannot read " + dir, e);
+    }
+  }
+
   /** Throws NoSuchFileException when the process is gone. */
   private ScannedProcess read(int pid, Path dir) throws IOException {
     long readAt = System.nanoTime();
@@ -152,7 +173,7 @@ public final class ProcScanner {
     int nlink = (Integer) attributes.get("nlink");
     FileIdentity identity =
         new FileIdentity(
-            kernelDev((Long) attributes.get("dev")),
+            FileIdentity.kernelDev((Long) attributes.get("dev")),
             (Long) attributes.get("ino"),
             ((FileTime) attributes.get("ctime")).to(TimeUnit.NANOSECONDS),
             (Long) attributes.get("size"));
@@ -166,16 +187,5 @@ public final class ProcScanner {
             deletedSuffix || nlink == 0,
             path,
             false));
-  }
-
-  /**
-   * Converts glibc's {@code dev_t} (what {@code stat(2)} returns to user space: major in bits 8-19
-   * and 32-63, minor in bits 0-7 and 20-31) to the kernel's internal {@code dev_t} ({@code major <<
-   * 20 | minor}), which is what BPF reads from {@code inode->i_sb->s_dev}.
-   */
-  static long kernelDev(long userDev) {
-    long major = ((userDev >>> 8) & 0xfffL) | ((userDev >>> 32) & 0xfffff000L);
-    long minor = (userDev & 0xffL) | ((userDev >>> 12) & 0xfff00L);
-    return (major << 20) | minor;
   }
 }

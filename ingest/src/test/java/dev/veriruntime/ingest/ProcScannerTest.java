@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.ScannedProcess;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -14,17 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import reactor.test.StepVerifier;
 
 class ProcScannerTest {
-
-  @Test
-  void convertsGlibcDevToKernelEncoding() {
-    // 254:0 (dm-0): glibc 0xfe00, kernel 254 << 20.
-    assertThat(ProcScanner.kernelDev(0xfe00L)).isEqualTo(254L << 20);
-    // 8:1 (sda1)
-    assertThat(ProcScanner.kernelDev(0x0801L)).isEqualTo((8L << 20) | 1);
-    // 259:65536 exercises the high minor bits: glibc puts minor bits 8-19 at 20-31.
-    long glibc = ((259L & 0xfff) << 8) | (65536L & 0xff) | ((65536L & ~0xffL) << 12);
-    assertThat(ProcScanner.kernelDev(glibc)).isEqualTo((259L << 20) | 65536);
-  }
 
   @Test
   void findsThisJvmWithTheIdentityOfItsExecutable() throws Exception {
@@ -43,8 +33,8 @@ class ProcScannerTest {
     assertThat(me.comm()).isEqualTo("java");
     assertThat(file.identity().inode()).isEqualTo(Files.getAttribute(exe, "unix:ino"));
     assertThat(file.identity().size()).isEqualTo(Files.size(exe));
-    assertThat(file.identity().device())
-        .isEqualTo(ProcScanner.kernelDev((Long) Files.getAttribute(exe, "unix:dev")));
+    assertThat(file.identity().dev())
+        .isEqualTo(FileIdentity.kernelDev((Long) Files.getAttribute(exe, "unix:dev")));
     assertThat(file.identity().ctimeNanos())
         .isEqualTo(((FileTime) Files.getAttribute(exe, "unix:ctime")).to(TimeUnit.NANOSECONDS));
     assertThat(scan.processes()).extracting(ScannedProcess::pid).isSorted();

@@ -21,6 +21,9 @@ import java.util.Map;
  * (more output, nothing hidden). Thread-safe (synchronized; called once per anomaly, not per exec).
  */
 public final class Aggregator {
+  /** Incident ids a folded event names at most. */
+  static final int MAX_INCIDENT_IDS = 16;
+
   private final Duration window;
   private final int maxKeys;
   private final Map<String, Entry> active = new LinkedHashMap<>();
@@ -34,12 +37,14 @@ public final class Aggregator {
   }
 
   /**
-   * The key that decides what counts as "the same": type, executable digest or path, and reason.
+   * The key that decides what counts as "the same": the {@link FoldKeys fold key} (type, finding,
+   * digest; never reason text with addresses, sizes or pids), the path the file ran from (the same
+   * bytes run from another place are another event: where it ran is news) and, for an incident's
+   * event, its state, so that a resolution never folds into an opening.
    */
   public static String keyOf(SecurityEvent e) {
-    String exe =
-        e.exe() == null ? "" : e.exe().sha256() != null ? e.exe().sha256() : e.exe().path();
-    return e.type() + "|" + exe + "|" + e.reason();
+    String key = FoldKeys.of(e) + "|" + (e.exe() == null ? "" : e.exe().path());
+    return e.incident() == null ? key : key + "|" + e.incident().state();
   }
 
   /** Returns what to emit now for this occurrence: the event itself, or nothing if folded. */
@@ -95,6 +100,7 @@ public final class Aggregator {
     private long count;
     private Instant windowFirst;
     private Instant windowLast;
+    private final List<String> incidents = new ArrayList<>();
 
     Entry(SecurityEvent first, Instant now) {
       this.first = first;
@@ -106,6 +112,9 @@ public final class Aggregator {
         windowFirst = e.firstSeen();
       }
       count += e.count();
+      if (e.incident() != null && incidents.size() < MAX_INCIDENT_IDS) {
+        incidents.add(e.incident().id());
+      }
       windowLast = e.lastSeen().isAfter(windowFirst) ? e.lastSeen() : windowFirst;
     }
 
@@ -124,15 +133,21 @@ public final class Aggregator {
               windowFirst,
               windowLast,
               first.findings(),
-              withAggregateOf(first));
+              withAggregateOf(first, incidents));
       count = 0;
+      incidents.clear();
       windowStart = now;
       return folded;
     }
 
-    private static Map<String, Object> withAggregateOf(SecurityEvent first) {
+    private static Map<String, Object> withAggregateOf(
+        SecurityEvent first, List<String> incidents) {
       Map<String, Object> details = new LinkedHashMap<>(first.details());
       details.put("aggregateOf", first.id());
+      if (!incidents.isEmpty()) {
+        // Each folded occurrence is another process's incident: their ids, not the first's.
+        details.put("incidents", List.copyOf(incidents));
+      }
       return details;
     }
   }

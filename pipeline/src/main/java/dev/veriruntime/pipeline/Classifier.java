@@ -46,6 +46,7 @@ public final class Classifier {
                       + " could not be verified: "
                       + check.unverifiableReason())
               .detail("scope", "ALL")
+              .detail(Grouping.OBSERVED, what)
               .build());
     }
     BinaryVerification v = check.verification();
@@ -74,6 +75,7 @@ public final class Classifier {
           default -> what + " of " + check.path() + " only partly verified: " + unverifiedScopes(v);
         };
     b.reason(reason);
+    b.detail(Grouping.OBSERVED, what);
     coverage(b, v);
     return Optional.of(b.build());
   }

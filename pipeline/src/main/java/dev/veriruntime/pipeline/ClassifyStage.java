@@ -112,26 +112,35 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
           classifier.drift(
               pid,
               file.path(),
-              TrackStage.identity(file.identity()),
+              file.identity(),
               sha,
               "fileless execution: "
                   + verb
                   + " a memfd ("
                   + file.path()
                   + "), code that exists on no file system",
-              Map.of("finding", "MEMFD_EXECUTION")));
+              Map.of("finding", "MEMFD_EXECUTION", Grouping.OBSERVED, observed(verb))));
     }
     if (file.deleted()) {
       return Optional.of(
           classifier.drift(
               pid,
               file.path(),
-              TrackStage.identity(file.identity()),
+              file.identity(),
               sha,
               verb + " a deleted file " + file.path() + " (unlinked while in use)",
-              Map.of("finding", "BINARY_DELETED")));
+              Map.of("finding", "BINARY_DELETED", Grouping.OBSERVED, observed(verb))));
     }
     return Optional.empty();
+  }
+
+  /** What {@link Classifier#execution} calls the same observation. */
+  private static String observed(String verb) {
+    return switch (verb) {
+      case "executed" -> "exec";
+      case "runs" -> "running process";
+      default -> "executable mapping";
+    };
   }
 
   /**

@@ -71,6 +71,13 @@ public final class ExecutableVerification {
   }
 
   /**
+   * A completed check for this identity, not counted (for reading the state, not for verifying).
+   */
+  public Optional<ExecutableCheck> cached(FileIdentity identity) {
+    return cache.getIfPresent(identity);
+  }
+
+  /**
    * The check for the file {@code pid} executed (or mapped) as {@code identity}.
    *
    * @param pid the process, or 0 when the file is known only by path

@@ -1,6 +1,6 @@
 package dev.veriruntime.pipeline;
 
-import dev.veriruntime.ingest.event.FileIdentity;
+import dev.veriruntime.verifier.FileIdentity;
 
 /**
  * Where the pipeline tells the kernel probe which files' executable mappings need no report: a file

@@ -5,6 +5,7 @@ import dev.veriruntime.sinks.SecurityEvent;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
@@ -13,8 +14,13 @@ import reactor.core.scheduler.Scheduler;
  *
  * <pre>
  * RuntimeEvent ─track─▶ ─verify─▶ Observation ─classify─▶ SecurityEvent ┐
- *                         drop reports, heartbeat gaps, other reports ──┴─aggregate─▶ ─sinks─▶
+ *        drop reports, heartbeat gaps, other reports ──┴─incidents─▶ ─aggregate─▶ ─sinks─▶
  * </pre>
+ *
+ * <p>The incident stage (when {@link Components#incidents} is given) groups findings about one
+ * process and moment into one event and keeps each condition about a running process as one
+ * incident: reported once, then only reminded with back-off, and resolved when it ends; the
+ * aggregation after it folds the same finding across processes.
  *
  * <p>{@link #run} returns the events handed to the sinks (after aggregation). When {@code events}
  * completes, periodic reporters stop, pending aggregates and a last drop report are flushed, and
@@ -29,6 +35,7 @@ public final class Pipeline {
   private final TrackStage track;
   private final VerifyStage verify;
   private final ClassifyStage classify;
+  private final IncidentStage incidents;
   private final AggregateStage aggregate;
   private final SinkStage sinks;
   private final DropReporter drops;
@@ -50,7 +57,48 @@ public final class Pipeline {
       Scheduler timer,
       GapDetector gapDetector,
       String host,
-      MappingFilter mappingFilter) {}
+      MappingFilter mappingFilter,
+      IncidentBook incidents) {
+
+    /** Without incidents: every finding goes to aggregation as it is. */
+    public Components(
+        ExecutableVerification verification,
+        ProcessTable table,
+        Classifier classifier,
+        Set<String> jitAllowance,
+        DropLedger ledger,
+        PipelineMetrics metrics,
+        List<SinkStage.Route> routes,
+        Duration aggregationWindow,
+        int aggregationKeys,
+        Duration dropReportPeriod,
+        int maxInFlight,
+        Scheduler timer,
+        GapDetector gapDetector,
+        String host,
+        MappingFilter mappingFilter) {
+      this(
+          verification,
+          table,
+          classifier,
+          jitAllowance,
+          ledger,
+          metrics,
+          routes,
+          aggregationWindow,
+          aggregationKeys,
+          dropReportPeriod,
+          maxInFlight,
+          timer,
+          gapDetector,
+          host,
+          mappingFilter,
+          null);
+    }
+  }
+
+  /** How often the incident stage reports groups, reminders and resolutions. */
+  static final Duration INCIDENT_TICK = Duration.ofMillis(250);
 
   public Pipeline(Components c) {
     this.track = new TrackStage(c.table(), c.ledger(), c.metrics());
@@ -63,6 +111,11 @@ public final class Pipeline {
             c.metrics(),
             c.ledger(),
             c.mappingFilter());
+    this.incidents =
+        c.incidents() == null ? null : new IncidentStage(c.incidents(), INCIDENT_TICK, c.timer());
+    if (c.incidents() != null) {
+      c.metrics().bind(c.incidents());
+    }
     this.aggregate = new AggregateStage(c.aggregationWindow(), c.aggregationKeys(), c.timer());
     this.sinks = new SinkStage(c.routes(), c.ledger());
     this.drops = new DropReporter(c.ledger(), sinks, c.dropReportPeriod(), c.timer(), c.host());
@@ -88,8 +141,13 @@ public final class Pipeline {
                         Flux.merge(reports, periodic).takeUntilOther(shared.ignoreElements()))
                     .concatWith(
                         Flux.defer(() -> Flux.fromIterable(drops.report().stream().toList()))))
+        .transform(incidentsOrNothing())
         .transform(aggregate)
         .transform(sinks);
+  }
+
+  private Function<Flux<SecurityEvent>, Flux<SecurityEvent>> incidentsOrNothing() {
+    return incidents == null ? Function.identity() : incidents;
   }
 
   public SinkStage sinkStage() {

@@ -61,6 +61,27 @@ public final class PipelineMetrics {
             .register(registry);
   }
 
+  /**
+   * Gauges of {@code book}: {@code veriruntime.incidents.open}, {@code
+   * veriruntime.incidents.resolved}, {@code veriruntime.events.self.suppressed} (findings about the
+   * agent's own process, dropped) and {@code veriruntime.incidents.overflow} (findings that passed
+   * without incident because the book was full).
+   */
+  public void bind(IncidentBook book) {
+    io.micrometer.core.instrument.Gauge.builder(
+            "veriruntime.incidents.open", book, b -> b.openIncidents().size())
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder(
+            "veriruntime.incidents.resolved", book, IncidentBook::resolvedCount)
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder(
+            "veriruntime.events.self.suppressed", book, IncidentBook::selfSuppressed)
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder(
+            "veriruntime.incidents.overflow", book, IncidentBook::overflow)
+        .register(registry);
+  }
+
   public MeterRegistry registry() {
     return registry;
   }

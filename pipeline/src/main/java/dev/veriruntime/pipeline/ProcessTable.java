@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -14,8 +15,11 @@ import java.util.function.LongSupplier;
  * What the pipeline knows about live processes: which executable each one runs (from its exec event
  * or the start-up scan), its parent and cgroup, and the executable's digest once verified. Used to
  * name the executable behind a later mapping, anonymous executable memory or injection, to apply
- * JIT allowances by digest, and to show the parent chain. Bounded: at most {@code capacity}
- * processes (exits remove them; beyond capacity new processes are not tracked and counted).
+ * JIT allowances by digest, to show the parent chain, and to answer ListRuntimeState (each entry
+ * keeps the {@link ExecutableCheck} of its executable, shared with the verification cache).
+ * Bounded: at most {@code capacity} processes (exits remove them; beyond capacity new processes are
+ * not tracked and counted in the ledger as {@code stage.track.table_full}, which the drop reporter
+ * reports as VERIFICATION_DEGRADED and Health shows).
  *
  * <p>An exited process stays answerable through {@link #get} and {@link #parentChain} for a short
  * grace period (at most {@value #DEPARTED_CAPACITY} of them): verification runs concurrently, so a
@@ -39,12 +43,24 @@ public final class ProcessTable {
         }
       };
 
+  /** The ledger place of processes refused because the table was full. */
+  public static final String TABLE_FULL = "stage.track.table_full";
+
+  /**
+   * The daemon's bound: more than the 32,768 pids of Linux's default {@code pid_max}; about 300
+   * bytes per process (path, identity, comm; the check is shared), so at most about 20 MB.
+   */
+  public static final int DEFAULT_CAPACITY = 1 << 16;
+
   static final int DEPARTED_CAPACITY = 4096;
   static final Duration DEPARTED_GRACE = Duration.ofSeconds(10);
 
   private record Departed(Entry entry, long exitedNanos) {}
 
-  /** One live process. {@code sha256} is null until its executable was verified. */
+  /**
+   * One live process. {@code sha256} is null until its executable was verified; {@code check} is
+   * null until its executable's check completed (verified or not).
+   */
   public record Entry(
       int pid,
       int ppid,
@@ -52,9 +68,35 @@ public final class ProcessTable {
       FileIdentity identity,
       long cgroupId,
       String comm,
-      String sha256) {
+      String sha256,
+      ExecutableCheck check) {
+
+    /** A process whose executable was not checked yet. */
+    public Entry(
+        int pid,
+        int ppid,
+        String exePath,
+        FileIdentity identity,
+        long cgroupId,
+        String comm,
+        String sha256) {
+      this(pid, ppid, exePath, identity, cgroupId, comm, sha256, null);
+    }
+
     Entry withSha256(String digest) {
-      return new Entry(pid, ppid, exePath, identity, cgroupId, comm, digest);
+      return new Entry(pid, ppid, exePath, identity, cgroupId, comm, digest, check);
+    }
+
+    Entry withCheck(ExecutableCheck c) {
+      return new Entry(
+          pid,
+          ppid,
+          exePath,
+          identity,
+          cgroupId,
+          comm,
+          c.verified() ? c.verification().sha256() : sha256,
+          c);
     }
   }
 
@@ -74,7 +116,7 @@ public final class ProcessTable {
       departed.remove(e.pid());
     }
     if (byPid.size() >= capacity && !byPid.containsKey(e.pid())) {
-      ledger.increment("stage.track.table_full");
+      ledger.increment(TABLE_FULL);
       return;
     }
     byPid.put(e.pid(), e);
@@ -93,6 +135,19 @@ public final class ProcessTable {
     }
   }
 
+  /**
+   * Records the check of the executable a process runs (and its digest when verified), if it still
+   * runs that identity.
+   */
+  public void checked(int pid, ExecutableCheck c) {
+    byPid.computeIfPresent(
+        pid, (k, e) -> Objects.equals(c.identity(), e.identity()) ? e.withCheck(c) : e);
+    if (c.verified()) {
+      // Also names the digest of a process that exited meanwhile (within its grace period).
+      verified(pid, c.identity(), c.verification().sha256());
+    }
+  }
+
   public void exited(int pid) {
     Entry gone = byPid.remove(pid);
     if (gone != null) {
@@ -100,6 +155,26 @@ public final class ProcessTable {
         departed.put(pid, new Departed(gone, nanoTime.getAsLong()));
       }
     }
+  }
+
+  /**
+   * {@code e}'s process ended without an exit event (the exit tracepoint is not attached, or the
+   * event was lost): it is removed as {@link #exited} would, unless its pid has since been taken by
+   * another entry. Returns whether it was removed.
+   */
+  public boolean exitedUnseen(Entry e) {
+    if (!byPid.remove(e.pid(), e)) {
+      return false;
+    }
+    synchronized (departed) {
+      departed.put(e.pid(), new Departed(e, nanoTime.getAsLong()));
+    }
+    return true;
+  }
+
+  /** The most processes tracked at once. */
+  public int capacity() {
+    return capacity;
   }
 
   /** The live process, or one that exited within the grace period. */

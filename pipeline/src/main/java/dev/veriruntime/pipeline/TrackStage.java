@@ -6,7 +6,6 @@ import dev.veriruntime.ingest.event.ExitEvent;
 import dev.veriruntime.ingest.event.LostEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
-import dev.veriruntime.verifier.FileIdentity;
 import java.util.Map;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
@@ -41,7 +40,7 @@ public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<Runti
               e.task().tgid(),
               e.ppid(),
               e.file().path(),
-              identity(e.file().identity()),
+              e.file().identity(),
               e.task().cgroupId(),
               e.task().comm(),
               null));
@@ -51,7 +50,7 @@ public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<Runti
               x ->
                   table.started(
                       new ProcessTable.Entry(
-                          s.pid(), s.ppid(), x.path(), identity(x.identity()), 0, s.comm(), null)));
+                          s.pid(), s.ppid(), x.path(), x.identity(), 0, s.comm(), null)));
     } else if (event instanceof ExitEvent x) {
       table.exited(x.task().tgid());
     } else if (event instanceof LostEvent lost) {
@@ -63,10 +62,5 @@ public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<Runti
       return false;
     }
     return true;
-  }
-
-  /** The one conversion from the ingest module's identity to the verifier's. */
-  static FileIdentity identity(dev.veriruntime.ingest.event.FileIdentity id) {
-    return new FileIdentity(id.device(), id.inode(), id.ctimeNanos(), id.size());
   }
 }

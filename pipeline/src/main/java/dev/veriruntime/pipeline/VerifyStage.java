@@ -57,9 +57,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
           () -> "/proc/" + pid + "/exe",
           c -> {
             metrics.execLatency(System.nanoTime() - e.kernelTimeNanos());
-            if (c.verified()) {
-              table.verified(pid, c.identity(), c.verification().sha256());
-            }
+            table.checked(pid, c);
             return new Observation(event, c);
           });
     }
@@ -68,9 +66,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
           s.executable().get(),
           () -> "/proc/" + s.pid() + "/exe",
           c -> {
-            if (c.verified()) {
-              table.verified(s.pid(), c.identity(), c.verification().sha256());
-            }
+            table.checked(s.pid(), c);
             return new Observation(event, c);
           });
     }
@@ -97,7 +93,7 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
 
   private Mono<Observation> check(
       ExecutableFile file, Supplier<String> procPath, Function<ExecutableCheck, Observation> then) {
-    FileIdentity id = TrackStage.identity(file.identity());
+    FileIdentity id = file.identity();
     Optional<ExecutableCheck> hit = verification.hit(id);
     if (hit.isPresent()) {
       return Mono.just(then.apply(hit.get()));

@@ -35,7 +35,7 @@ class ClassifyStageTest {
   private final FileIdentity id = new FileIdentity(1, 2, 3, 4);
   private final DropLedger ledger = new DropLedger();
   private final ProcessTable table = new ProcessTable(100, ledger);
-  private final List<dev.veriruntime.ingest.event.FileIdentity> skipped = new ArrayList<>();
+  private final List<FileIdentity> skipped = new ArrayList<>();
   private final ClassifyStage stage =
       new ClassifyStage(
           new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
@@ -45,7 +45,7 @@ class ClassifyStageTest {
           ledger,
           new MappingFilter() {
             @Override
-            public void skip(dev.veriruntime.ingest.event.FileIdentity file) {
+            public void skip(FileIdentity file) {
               skipped.add(file);
             }
 
@@ -81,7 +81,7 @@ class ClassifyStageTest {
   private ExecMappingEvent mapping(MappingSource source, boolean deleted) {
     ExecutableFile file =
         new ExecutableFile(
-            new dev.veriruntime.ingest.event.FileIdentity(1, 2, 3, 4),
+            new FileIdentity(1, 2, 3, 4),
             deleted ? 0 : 1,
             0100755,
             0xEF53,

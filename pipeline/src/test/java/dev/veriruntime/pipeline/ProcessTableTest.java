@@ -78,4 +78,44 @@ class ProcessTableTest {
     assertThat(table.get(1)).as("oldest departed entry evicted").isEmpty();
     assertThat(table.get(ProcessTable.DEPARTED_CAPACITY + 10)).isPresent();
   }
+
+  @Test
+  void checkOfTheExecutableIsKeptForTheIdentityTheProcessRuns() {
+    table.started(entry(10, 1, "/usr/bin/x"));
+    table.checked(
+        10, ExecutableCheck.unverifiable("/usr/bin/x", new FileIdentity(9, 9, 9, 9), "r"));
+    assertThat(table.get(10)).map(ProcessTable.Entry::check).isEmpty();
+
+    ExecutableCheck c = ExecutableCheck.unverifiable("/usr/bin/x", id, "unreadable");
+    table.checked(10, c);
+    assertThat(table.get(10)).map(ProcessTable.Entry::check).contains(c);
+    assertThat(table.get(10)).map(ProcessTable.Entry::sha256).isEmpty();
+  }
+
+  @Test
+  void exitSeenOnlyInProcRemovesTheEntryUnlessThePidWasTakenAgain() {
+    table.started(entry(10, 1, "/tmp/old"));
+    ProcessTable.Entry old = table.snapshot().get(0);
+    table.started(entry(10, 1, "/usr/bin/new"));
+    assertThat(table.exitedUnseen(old)).as("pid 10 runs another executable now").isFalse();
+    assertThat(table.size()).isEqualTo(1);
+
+    ProcessTable.Entry current = table.snapshot().get(0);
+    assertThat(table.exitedUnseen(current)).isTrue();
+    assertThat(table.size()).isZero();
+    assertThat(table.get(10)).as("still named during the grace").isPresent();
+  }
+
+  @Test
+  void beyondCapacityNewProcessesAreRefusedAndCounted() {
+    DropLedger ledger = new DropLedger();
+    ProcessTable small = new ProcessTable(2, ledger);
+    small.started(entry(1, 0, "/a"));
+    small.started(entry(2, 0, "/b"));
+    small.started(entry(3, 0, "/c"));
+    small.started(entry(2, 0, "/b2")); // a known pid is replaced, not refused
+    assertThat(small.capacity()).isEqualTo(2);
+    assertThat(small.size()).isEqualTo(2);
+    assertThat(ledger.totals()).containsEntry("stage.track.table_full", 1L);
+  }
 }

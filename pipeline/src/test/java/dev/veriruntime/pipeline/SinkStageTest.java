@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.testing.RecordingSink;
+import dev.veriruntime.verifier.FileIdentity;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -146,7 +147,7 @@ class SinkStageTest {
   }
 
   private static dev.veriruntime.ingest.event.ExecEvent exec(int i) {
-    var id = new dev.veriruntime.ingest.event.FileIdentity(1, 1000 + i, 0, 100);
+    var id = new FileIdentity(1, 1000 + i, 0, 100);
     var file =
         new dev.veriruntime.ingest.event.ExecutableFile(
             id, 1, 0755, 0, false, false, "/tmp/b" + i, false);

@@ -1,5 +1,6 @@
 package dev.veriruntime.sinks;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,8 +21,13 @@ import java.util.Objects;
  *  "coverage":{"DISK_HASH":{"status":"VERIFIED","reason":""},"SIGNATURE":{"status":"NOT_VERIFIED","reason":"no reference"}},
  *  "count":12,"firstSeen":"…","lastSeen":"…",
  *  "findings":[{"type":"NO_REFERENCE","scope":"DISK_HASH","reason":"…","detail":{}}],
- *  "details":{}}
+ *  "details":{},
+ *  "incident":{"id":"0193…","state":"OPENED","opened":"…","occurrences":1,"sinceLastReport":1,
+ *              "nextReminder":"…"}}
  * }</pre>
+ *
+ * <p>{@code incident} is present only on events about a process (see {@link Incident}); events
+ * without one serialise exactly as before it existed.
  *
  * <p>The sinks module does not depend on the verifier: scope names, statuses and finding types are
  * plain strings, which the pipeline fills from the verifier's enums ({@code Scope.name()} etc.).
@@ -40,6 +46,8 @@ import java.util.Objects;
  * @param findings what the checks noticed, in order
  * @param details extra machine-readable facts (e.g. dropped counts per stage and window for
  *     VERIFICATION_DEGRADED); values are strings, numbers, booleans, or lists/maps of them
+ * @param incident the incident this event opens, updates, reminds of or resolves; {@code null} for
+ *     events that are not about one process (loss reports, self-integrity)
  */
 @JsonPropertyOrder({
   "id",
@@ -54,7 +62,8 @@ import java.util.Objects;
   "firstSeen",
   "lastSeen",
   "findings",
-  "details"
+  "details",
+  "incident"
 })
 public record SecurityEvent(
     String id,
@@ -69,7 +78,8 @@ public record SecurityEvent(
     Instant firstSeen,
     Instant lastSeen,
     List<EventFinding> findings,
-    Map<String, Object> details) {
+    Map<String, Object> details,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Incident incident) {
 
   /**
    * @throws NullPointerException if id, type, time or reason is null
@@ -95,6 +105,81 @@ public record SecurityEvent(
     coverage = frozen(coverage);
     findings = findings == null ? List.of() : List.copyOf(findings);
     details = frozen(details);
+  }
+
+  /** An event without incident (the form every event had before incidents existed). */
+  public SecurityEvent(
+      String id,
+      EventType type,
+      Instant time,
+      String host,
+      Integer pid,
+      Executable exe,
+      String reason,
+      Map<String, ScopeCoverage> coverage,
+      long count,
+      Instant firstSeen,
+      Instant lastSeen,
+      List<EventFinding> findings,
+      Map<String, Object> details) {
+    this(
+        id, type, time, host, pid, exe, reason, coverage, count, firstSeen, lastSeen, findings,
+        details, null);
+  }
+
+  /**
+   * Where an event stands in the life of one incident: a condition about one running process
+   * (drift, an unknown process still running...), reported when it opens, then only as reminders
+   * with back-off, and closed by a resolution.
+   *
+   * @param id the incident's id: the id of the event that opened it (so {@code GetEvidence(id)}
+   *     finds the first report)
+   * @param state what this event says about the incident
+   * @param opened when the incident opened
+   * @param occurrences findings counted in the incident since it opened, this event's included
+   * @param sinceLastReport findings counted since the incident's previous event (0 in a reminder
+   *     about a condition that simply goes on)
+   * @param nextReminder when the next reminder is due if the incident stays open; {@code null} once
+   *     resolved
+   * @param resolution why it closed ("process exited", "condition cleared: ..."); {@code null}
+   *     while open
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Incident(
+      String id,
+      IncidentState state,
+      Instant opened,
+      long occurrences,
+      long sinceLastReport,
+      Instant nextReminder,
+      String resolution) {
+    public Incident {
+      Objects.requireNonNull(id, "id");
+      Objects.requireNonNull(state, "state");
+      Objects.requireNonNull(opened, "opened");
+    }
+  }
+
+  /** What an event says about its incident. */
+  public enum IncidentState {
+    /** The first report: the condition was found now. */
+    OPENED,
+    /** The incident is open and something new was found about the same process. */
+    UPDATED,
+    /** The incident is still open; {@code sinceLastReport} says how often it was found again. */
+    REMINDER,
+    /**
+     * The incident is closed ({@code resolution} says why); also on a first report whose process
+     * already ended.
+     */
+    RESOLVED
+  }
+
+  /** The same event as part of {@code incident}. */
+  public SecurityEvent withIncident(Incident incident) {
+    return new SecurityEvent(
+        id, type, time, host, pid, exe, reason, coverage, count, firstSeen, lastSeen, findings,
+        details, incident);
   }
 
   /** The executed file: path as reported at exec time, kernel identity, and content digest. */
@@ -135,7 +220,8 @@ public record SecurityEvent(
         firstSeen,
         newLastSeen,
         findings,
-        details);
+        details,
+        incident);
   }
 
   /**

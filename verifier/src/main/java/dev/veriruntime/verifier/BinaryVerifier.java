@@ -1,10 +1,8 @@
 package dev.veriruntime.verifier;
 
-import dev.veriruntime.verifier.elf.ElfCheck;
 import dev.veriruntime.verifier.elf.ElfFile;
 import dev.veriruntime.verifier.elf.ElfHeader;
 import dev.veriruntime.verifier.elf.ElfReader;
-import dev.veriruntime.verifier.elf.ElfStructureVerifier;
 import dev.veriruntime.verifier.elf.MalformedElfException;
 import dev.veriruntime.verifier.elf.Shebang;
 import dev.veriruntime.verifier.hash.Sha256;
@@ -253,6 +251,45 @@ public final class BinaryVerifier {
       List<String> lookupPaths)
       throws IOException {
     Instant start = clock.instant();
+    FileRead file = read(ch, identities);
+    Result r = new Result(options.intendedScopes());
+    String changed = fileChanged(file, expected, r);
+    if (changed != null) {
+      r.allNotVerified(changed);
+      return r.build(displayPath, file.sha256(), file.before(), null, start, true);
+    }
+    Lookup refs = lookUp(file.sha256(), lookupPaths);
+    PackageDatabase db = packages.get(); // one snapshot for the whole verification
+    PackageVerdict pkg = refs.none() ? packageVerdict(db, ch, lookupPaths) : null;
+    diskHash(r, ch, db, file.sha256(), displayPath, refs, pkg);
+    elfStructure(r, ch, file, refs);
+    signature(r, refs.match(), pkg != null, file.sha256());
+    return r.build(
+        displayPath,
+        file.sha256(),
+        file.before(),
+        refs.match() != null ? refs.match() : refs.pathRef(),
+        start,
+        !refs.none() || pkg != null);
+  }
+
+  /**
+   * What one pass over the file found, between two reads of its identity.
+   *
+   * @param elf the parsed headers, or null when not an ELF file or {@code malformed}
+   * @param malformed why the ELF reader rejected a file with the ELF magic, or null
+   */
+  private record FileRead(
+      FileIdentity before,
+      String sha256,
+      ByteBuffer head,
+      Optional<Shebang> shebang,
+      boolean elfMagic,
+      ElfFile elf,
+      MalformedElfException malformed,
+      FileIdentity after) {}
+
+  private static FileRead read(FileChannel ch, IdentityReader identities) throws IOException {
     FileIdentity before = identities.read();
     String sha256 = Sha256.hex(ch);
     ByteBuffer head = readHead(ch);
@@ -268,8 +305,15 @@ public final class BinaryVerifier {
       }
     }
     FileIdentity after = identities.read();
+    return new FileRead(before, sha256, head, shebang, elfMagic, elf, malformed, after);
+  }
 
-    Result r = new Result(options.intendedScopes());
+  /**
+   * Why the bytes read are not those of the file meant (replaced since exec, or changed while it
+   * was read), or null when they are; a replacement is also a finding.
+   */
+  private static String fileChanged(FileRead file, FileIdentity expected, Result r) {
+    FileIdentity before = file.before();
     if (expected != null && !expected.equals(before)) {
       String reason =
           "file changed since exec: expected " + describe(expected) + ", found " + describe(before);
@@ -279,64 +323,97 @@ public final class BinaryVerifier {
               Scope.DISK_HASH,
               reason,
               Map.of("expected", describe(expected), "actual", describe(before))));
-      r.allNotVerified(reason);
-      return r.build(displayPath, sha256, before, null, start, true);
+      return reason;
     }
-    if (!before.equals(after)) {
-      String reason =
-          "file changed while it was read: " + describe(before) + " became " + describe(after);
-      r.allNotVerified(reason);
-      return r.build(displayPath, sha256, before, null, start, true);
+    if (!before.equals(file.after())) {
+      return "file changed while it was read: "
+          + describe(before)
+          + " became "
+          + describe(file.after());
     }
+    return null;
+  }
 
-    // Reference lookup: by digest (signed first, then one registered for this path), else by path.
+  /**
+   * The references found for a file.
+   *
+   * @param match a reference with the file's digest, or null
+   * @param pathRef a reference for the file's path with another digest, or null
+   */
+  private record Lookup(Reference match, Reference pathRef) {
+    boolean none() {
+      return match == null && pathRef == null;
+    }
+  }
+
+  /** By digest (signed first, then one registered for this path), else by path. */
+  private Lookup lookUp(String sha256, List<String> lookupPaths) {
     Reference match = pick(store.allBySha256(sha256), lookupPaths);
-    Reference pathRef = null;
-    if (match == null || !match.signed()) {
-      Set<Reference> byPath = new LinkedHashSet<>();
-      for (String p : lookupPaths) {
-        byPath.addAll(store.byPath(p));
-      }
-      Reference signedForPath = byPath.stream().filter(Reference::signed).findFirst().orElse(null);
-      if (match == null) {
-        pathRef = signedForPath != null ? signedForPath : byPath.stream().findFirst().orElse(null);
-      } else if (signedForPath != null && !signedForPath.sha256().equals(sha256)) {
-        // A signed reference for this path names other bytes: an unsigned match does not outweigh
-        // it.
-        match = null;
-        pathRef = signedForPath;
-      }
+    if (match != null && match.signed()) {
+      return new Lookup(match, null);
     }
+    Set<Reference> byPath = new LinkedHashSet<>();
+    for (String p : lookupPaths) {
+      byPath.addAll(store.byPath(p));
+    }
+    Reference signedForPath = byPath.stream().filter(Reference::signed).findFirst().orElse(null);
+    if (match == null) {
+      return new Lookup(
+          null, signedForPath != null ? signedForPath : byPath.stream().findFirst().orElse(null));
+    }
+    if (signedForPath != null && !signedForPath.sha256().equals(sha256)) {
+      // A signed reference for this path names other bytes: an unsigned match does not outweigh it.
+      return new Lookup(null, signedForPath);
+    }
+    return new Lookup(match, null);
+  }
 
-    // DISK_HASH: references first; the package database only for files no reference knows.
-    PackageDatabase db = packages.get(); // one snapshot for the whole verification
-    PackageVerdict pkg =
-        match == null && pathRef == null ? packageVerdict(db, ch, lookupPaths) : null;
-    boolean packageVouched = pkg != null;
-    if (match != null) {
-      r.put(ScopeResult.verified(Scope.DISK_HASH, "matches reference " + match.describe()));
-    } else if (pathRef != null) {
-      String reason =
-          "sha256 "
-              + sha256
-              + " differs from reference "
-              + pathRef.sha256()
-              + " for "
-              + pathRef.describe();
-      r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
-      r.finding(
-          new Finding(
-              FindingType.DIGEST_MISMATCH,
-              Scope.DISK_HASH,
-              reason,
-              Map.of(
-                  "expected",
-                  pathRef.sha256(),
-                  "actual",
-                  sha256,
-                  "referenceFile",
-                  pathRef.source().file().toString())));
-    } else if (pkg != null && pkg.matches()) {
+  /** DISK_HASH: references first; the package database only for files no reference knows. */
+  private static void diskHash(
+      Result r,
+      FileChannel ch,
+      PackageDatabase db,
+      String sha256,
+      String displayPath,
+      Lookup refs,
+      PackageVerdict pkg)
+      throws IOException {
+    if (refs.match() != null) {
+      r.put(ScopeResult.verified(Scope.DISK_HASH, "matches reference " + refs.match().describe()));
+    } else if (refs.pathRef() != null) {
+      digestDiffersFromReference(r, refs.pathRef(), sha256);
+    } else if (pkg != null) {
+      packageChecksum(r, pkg, sha256);
+    } else {
+      unknownBinary(r, ch, db, sha256, displayPath);
+    }
+  }
+
+  private static void digestDiffersFromReference(Result r, Reference pathRef, String sha256) {
+    String reason =
+        "sha256 "
+            + sha256
+            + " differs from reference "
+            + pathRef.sha256()
+            + " for "
+            + pathRef.describe();
+    r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
+    r.finding(
+        new Finding(
+            FindingType.DIGEST_MISMATCH,
+            Scope.DISK_HASH,
+            reason,
+            Map.of(
+                "expected",
+                pathRef.sha256(),
+                "actual",
+                sha256,
+                "referenceFile",
+                pathRef.source().file().toString())));
+  }
+
+  private static void packageChecksum(Result r, PackageVerdict pkg, String sha256) {
+    if (pkg.matches()) {
       r.put(
           ScopeResult.verified(
               Scope.DISK_HASH,
@@ -344,72 +421,81 @@ public final class BinaryVerifier {
                   + pkg.file().packageName()
                   + " recorded for "
                   + pkg.file().path()));
-    } else if (pkg != null) {
-      String reason =
-          "differs from the checksum package "
-              + pkg.file().packageName()
-              + " recorded for "
-              + pkg.file().path()
-              + " (candidate tampering)";
-      r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
-      r.finding(
-          new Finding(
-              FindingType.DIGEST_MISMATCH,
-              Scope.DISK_HASH,
-              reason,
-              Map.of(
-                  "package",
-                  pkg.file().packageName(),
-                  "expectedMd5",
-                  pkg.file().md5(),
-                  "actual",
-                  sha256)));
-    } else {
-      String reason = "no reference for sha256 " + sha256 + " or path " + displayPath;
-      r.put(ScopeResult.notVerified(Scope.DISK_HASH, reason));
-      r.finding(
-          new Finding(
-              FindingType.UNKNOWN_BINARY, Scope.DISK_HASH, reason, Map.of("sha256", sha256)));
-      // The package vouches for its command only at the package's path; a copy elsewhere stays
-      // unknown, but saying what it is a copy of turns a bare digest into a masquerade.
-      Optional<PackageDatabase.PackageFile> original = db.executableWithSameContent(ch);
-      if (original.isPresent()) {
-        PackageDatabase.PackageFile o = original.get();
-        r.finding(
-            new Finding(
-                FindingType.PACKAGE_FILE_COPY,
-                Scope.DISK_HASH,
-                "same bytes as "
-                    + o.path()
-                    + " of package "
-                    + o.packageName()
-                    + ", at a path no package owns",
-                Map.of("packageFile", o.path(), "package", o.packageName())));
-      }
+      return;
     }
+    String reason =
+        "differs from the checksum package "
+            + pkg.file().packageName()
+            + " recorded for "
+            + pkg.file().path()
+            + " (candidate tampering)";
+    r.put(ScopeResult.failed(Scope.DISK_HASH, reason));
+    r.finding(
+        new Finding(
+            FindingType.DIGEST_MISMATCH,
+            Scope.DISK_HASH,
+            reason,
+            Map.of(
+                "package",
+                pkg.file().packageName(),
+                "expectedMd5",
+                pkg.file().md5(),
+                "actual",
+                sha256)));
+  }
 
-    // ELF_HEADER and ELF_SECTIONS
-    if (shebang.isPresent()) {
-      ElfCheck script = ElfStructureVerifier.script(Scope.ELF_HEADER, shebang.get());
+  private static void unknownBinary(
+      Result r, FileChannel ch, PackageDatabase db, String sha256, String displayPath)
+      throws IOException {
+    String reason = "no reference for sha256 " + sha256 + " or path " + displayPath;
+    r.put(ScopeResult.notVerified(Scope.DISK_HASH, reason));
+    r.finding(
+        new Finding(FindingType.UNKNOWN_BINARY, Scope.DISK_HASH, reason, Map.of("sha256", sha256)));
+    // The package vouches for its command only at the package's path; a copy elsewhere stays
+    // unknown, but saying what it is a copy of turns a bare digest into a masquerade.
+    Optional<PackageDatabase.PackageFile> original = db.executableWithSameContent(ch);
+    if (original.isPresent()) {
+      PackageDatabase.PackageFile o = original.get();
+      r.finding(
+          new Finding(
+              FindingType.PACKAGE_FILE_COPY,
+              Scope.DISK_HASH,
+              "same bytes as "
+                  + o.path()
+                  + " of package "
+                  + o.packageName()
+                  + ", at a path no package owns",
+              Map.of("packageFile", o.path(), "package", o.packageName())));
+    }
+  }
+
+  /** ELF_HEADER and ELF_SECTIONS. */
+  private void elfStructure(Result r, FileChannel ch, FileRead file, Lookup refs)
+      throws IOException {
+    if (file.shebang().isPresent()) {
+      ElfCheck script = ElfStructureVerifier.script(Scope.ELF_HEADER, file.shebang().get());
       r.put(script.result(), script.findings());
       r.put(ScopeResult.notApplicable(Scope.ELF_SECTIONS, script.result().reason()));
-    } else if (!elfMagic) {
-      String reason = "neither an ELF file nor a #! script (first bytes " + hexHead(head) + ")";
+    } else if (!file.elfMagic()) {
+      String reason =
+          "neither an ELF file nor a #! script (first bytes " + hexHead(file.head()) + ")";
       r.put(ScopeResult.notApplicable(Scope.ELF_HEADER, reason));
       r.put(ScopeResult.notApplicable(Scope.ELF_SECTIONS, reason));
-    } else if (malformed != null) {
-      ElfCheck bad = ElfStructureVerifier.malformed(Scope.ELF_HEADER, malformed);
+    } else if (file.malformed() != null) {
+      ElfCheck bad = ElfStructureVerifier.malformed(Scope.ELF_HEADER, file.malformed());
       r.put(bad.result(), bad.findings());
       r.put(
           ScopeResult.notVerified(
               Scope.ELF_SECTIONS, "ELF file could not be parsed (see ELF_HEADER)"));
     } else {
-      ElfCheck header = structure.checkHeader(elf);
+      ElfCheck header = structure.checkHeader(file.elf());
       r.put(header.result(), header.findings());
-      sections(r, ch, elf, match, pathRef);
+      sections(r, ch, file.elf(), refs.match(), refs.pathRef());
     }
+  }
 
-    // SIGNATURE
+  /** SIGNATURE: only a reference from a signature-verified envelope vouches for it. */
+  private static void signature(Result r, Reference match, boolean packageVouched, String sha256) {
     if (match != null && match.signed()) {
       r.put(
           ScopeResult.verified(
@@ -443,15 +529,12 @@ public final class BinaryVerifier {
     } else {
       r.put(ScopeResult.notVerified(Scope.SIGNATURE, "no reference vouches for sha256 " + sha256));
     }
-    return r.build(
-        displayPath,
-        sha256,
-        before,
-        match != null ? match : pathRef,
-        start,
-        match != null || pathRef != null || packageVouched);
   }
 
+  /**
+   * ELF_SECTIONS: the structure must hold; then the whole-file match, or the reference's section
+   * digests, say whether the sections are the intended ones.
+   */
   private void sections(Result r, FileChannel ch, ElfFile elf, Reference match, Reference pathRef)
       throws IOException {
     ElfCheck structural = structure.checkSections(elf);
@@ -491,6 +574,12 @@ public final class BinaryVerifier {
               Scope.ELF_SECTIONS, "section digests could not be computed: " + e.getMessage()));
       return;
     }
+    compareSectionDigests(r, pathRef, actual);
+  }
+
+  /** One SECTION_MISMATCH finding per section that differs; FAILED naming them all. */
+  private static void compareSectionDigests(
+      Result r, Reference pathRef, Map<String, String> actual) {
     Map<String, String> expected = pathRef.sectionDigests();
     List<String> differing = new ArrayList<>();
     for (String name : new TreeSet<>(union(expected.keySet(), actual.keySet()))) {

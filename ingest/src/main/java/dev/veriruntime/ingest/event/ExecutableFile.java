@@ -1,5 +1,6 @@
 package dev.veriruntime.ingest.event;
 
+import dev.veriruntime.verifier.FileIdentity;
 import java.util.Objects;
 
 /**

@@ -44,7 +44,8 @@ final class LibBpfLog {
             if (capture != null && level <= LIBBPF_INFO) {
               capture.add(line);
             }
-            LOG.log(javaLevel, line);
+            // The logger's name already says libbpf; the captured line keeps the prefix.
+            LOG.log(javaLevel, line.startsWith("libbpf: ") ? line.substring(8) : line);
           } catch (Throwable t) {
             // Never let an exception unwind into libbpf's C frames.
           }
@@ -57,9 +58,17 @@ final class LibBpfLog {
     byte[] buffer = new byte[2048];
     // The va_list can be consumed only once: one vsnprintf, truncated if longer than the buffer.
     int written = libc.vsnprintf(buffer, buffer.length, format, vaList);
+    return message(buffer, written);
+  }
+
+  /**
+   * The message in the first {@code written} bytes of {@code buffer} (vsnprintf's count, which may
+   * exceed the buffer when it truncated), without the newlines libbpf ends its lines with: the log
+   * formatter adds its own, and a blank line after every libbpf message is noise.
+   */
+  static String message(byte[] buffer, int written) {
     int length = Math.max(0, Math.min(written, buffer.length - 1));
-    String text = new String(buffer, 0, length, StandardCharsets.UTF_8);
-    return text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+    return new String(buffer, 0, length, StandardCharsets.UTF_8).stripTrailing();
   }
 
   /** Starts collecting this thread's libbpf warnings and info lines; returns the live list. */

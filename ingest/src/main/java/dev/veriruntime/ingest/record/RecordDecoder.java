@@ -6,7 +6,6 @@ import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.ExitEvent;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.FileWriteOperation;
 import dev.veriruntime.ingest.event.InjectionEvent;
@@ -16,6 +15,7 @@ import dev.veriruntime.ingest.event.MemfdCreateEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.TaskContext;
 import dev.veriruntime.ingest.event.WatchReason;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 
 /**

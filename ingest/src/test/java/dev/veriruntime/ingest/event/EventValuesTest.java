@@ -3,29 +3,12 @@ package dev.veriruntime.ingest.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veriruntime.verifier.FileIdentity;
 import java.util.EnumMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class EventValuesTest {
-
-  @Test
-  void userspaceDeviceNumbersConvertToTheKernelEncoding() {
-    // stat(1) reports /dev/vda1-style 254:0 as st_dev 0xfe00, and 0:27 (tmpfs) as 0x1b.
-    assertThat(FileIdentity.fromUserspaceDevice(0xfe00)).isEqualTo(254L << 20);
-    assertThat(FileIdentity.fromUserspaceDevice(0x1b)).isEqualTo(27);
-    // glibc makedev(259, 70000): major bits 8..19 and 32..43, minor bits 0..7 and 20..31.
-    long major = 259;
-    long minor = 70000;
-    long stDev =
-        ((major & 0xFFF) << 8)
-            | ((major & ~0xFFFL) << 32)
-            | (minor & 0xFF)
-            | ((minor & ~0xFFL) << 12);
-    FileIdentity identity = new FileIdentity(FileIdentity.fromUserspaceDevice(stDev), 1, 0, 0);
-    assertThat(identity.deviceMajor()).isEqualTo(259);
-    assertThat(identity.deviceMinor()).isEqualTo(70000);
-  }
 
   @Test
   void kindCodesRoundTrip() {

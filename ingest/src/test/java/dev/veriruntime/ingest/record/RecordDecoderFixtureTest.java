@@ -6,7 +6,6 @@ import dev.veriruntime.ingest.event.AnonymousExecEvent;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExitEvent;
-import dev.veriruntime.ingest.event.FileIdentity;
 import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.FileWriteOperation;
 import dev.veriruntime.ingest.event.InjectionEvent;
@@ -15,6 +14,7 @@ import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.MemfdCreateEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.WatchReason;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class RecordDecoderFixtureTest {
   private static final int SCENARIO = 18902;
   private static final int TARGET_CHILD = 18906;
-  private static final long ROOT_FS = FileIdentity.kernelDevice(254, 0);
+  private static final long ROOT_FS = FileIdentity.kernelDev(254, 0);
 
   private final RecordDecoder decoder = new RecordDecoder();
 
@@ -45,8 +45,8 @@ class RecordDecoderFixtureTest {
     assertThat(exec.filenameTruncated()).isFalse();
     assertThat(exec.file().path()).isEqualTo("/tmp/vrscenario");
     assertThat(exec.file().pathTruncated()).isFalse();
-    assertThat(exec.file().identity().device()).isEqualTo(ROOT_FS);
-    assertThat(exec.file().identity().deviceMajor()).isEqualTo(254);
+    assertThat(exec.file().identity().dev()).isEqualTo(ROOT_FS);
+    assertThat(exec.file().identity().major()).isEqualTo(254);
     assertThat(exec.file().identity().inode()).isEqualTo(2146850);
     assertThat(exec.file().identity().size()).isEqualTo(17336);
     assertThat(exec.file().nlink()).isEqualTo(1);
@@ -99,7 +99,7 @@ class RecordDecoderFixtureTest {
     ExecEvent exec = (ExecEvent) decode("exec-tmpfs-mount.bin");
 
     assertThat(exec.file().path()).isEqualTo("/dev/shm/vrtrue");
-    assertThat(exec.file().identity().device()).isEqualTo(FileIdentity.kernelDevice(0, 27));
+    assertThat(exec.file().identity().dev()).isEqualTo(FileIdentity.kernelDev(0, 27));
     assertThat(exec.file().filesystemMagic()).isEqualTo(0x01021994);
     assertThat(exec.file().memfd()).as("a tmpfs file is not a memfd").isFalse();
   }

@@ -149,6 +149,26 @@ public final class ConsoleSink extends BoundedSink {
     if (!e.details().isEmpty()) {
       sb.append("    details: ").append(e.details()).append('\n');
     }
+    if (e.incident() != null) {
+      SecurityEvent.Incident i = e.incident();
+      sb.append("    incident ")
+          .append(i.id())
+          .append(' ')
+          .append(i.state())
+          .append(" (opened ")
+          .append(i.opened())
+          .append(", ")
+          .append(i.occurrences())
+          .append(" found, ")
+          .append(i.sinceLastReport())
+          .append(" since the last report");
+      if (i.resolution() != null) {
+        sb.append(", resolved: ").append(i.resolution());
+      } else if (i.nextReminder() != null) {
+        sb.append(", next reminder ").append(i.nextReminder());
+      }
+      sb.append(")\n");
+    }
     sb.append(paint(colour, DIM, "    id " + e.id())).append('\n');
     return sb.toString();
   }

@@ -504,61 +504,82 @@ public final class EvidenceJournal implements AutoCloseable {
     Path last = files.get(files.size() - 1);
     fileIndex = JournalFormat.fileIndex(last.getFileName().toString()).orElseThrow();
     if (files.size() > 1) {
-      // The chain enters the last file from the previous one.
-      List<JournalLine> prevLines = JournalLine.readAll(files.get(files.size() - 2));
-      for (int i = prevLines.size() - 1; i >= 0; i--) {
-        if (prevLines.get(i).terminated()) {
-          JournalLine l = prevLines.get(i);
-          lastHash = l.hash();
-          seq = parseSeq(l).orElse(0L);
-          break;
-        }
-      }
+      enterFrom(files.get(files.size() - 2));
     }
     String lastName = last.getFileName().toString();
-    // Bytes up to the head's offset were confirmed durable: damage there is tampering, not a crash,
-    // and is left for the verifier to report. Without a head nothing complete is cut.
-    long confirmedEnd =
-        head.map(h -> h.file().equals(lastName) ? h.offset() : 0L).orElse(Long.MAX_VALUE);
-    if (head.isPresent() && JournalFormat.fileIndex(head.get().file()).orElse(0L) > fileIndex) {
-      confirmedEnd = Long.MAX_VALUE;
+    Cut cut = replay(JournalLine.readAll(last), confirmedEnd(head, lastName));
+    durableSeq = seq;
+    durableHash = lastHash;
+    durableRecordsSinceCheckpoint = recordsSinceCheckpoint;
+    openFile(false);
+    return repair(cut, head, lastName);
+  }
+
+  /** The chain enters the last file from the previous one: its last complete record. */
+  private void enterFrom(Path previousFile) throws IOException {
+    List<JournalLine> prevLines = JournalLine.readAll(previousFile);
+    for (int i = prevLines.size() - 1; i >= 0; i--) {
+      if (prevLines.get(i).terminated()) {
+        JournalLine l = prevLines.get(i);
+        lastHash = l.hash();
+        seq = parseSeq(l).orElse(0L);
+        return;
+      }
     }
-    List<JournalLine> lines = JournalLine.readAll(last);
-    long cutAt = -1;
-    String why = null;
+  }
+
+  /**
+   * Bytes up to the head's offset were confirmed durable: damage there is tampering, not a crash,
+   * and is left for the verifier to report. Without a head nothing complete is cut.
+   */
+  private long confirmedEnd(Optional<JournalHead> head, String lastName) {
+    if (head.isPresent() && JournalFormat.fileIndex(head.get().file()).orElse(0L) > fileIndex) {
+      return Long.MAX_VALUE;
+    }
+    return head.map(h -> h.file().equals(lastName) ? h.offset() : 0L).orElse(Long.MAX_VALUE);
+  }
+
+  /** Where and why the tail of the last file is cut. */
+  private record Cut(long at, String why) {}
+
+  /**
+   * Follows the chain through the last file, advancing {@code seq} and {@code lastHash}; returns
+   * where it breaks after {@code confirmedEnd} or tears, or null when it is whole.
+   */
+  private Cut replay(List<JournalLine> lines, long confirmedEnd) {
     for (JournalLine line : lines) {
       if (!line.terminated()) {
-        cutAt = line.offset();
-        why =
-            "torn last line (" + line.bytes().length + " bytes, no newline) after an unclean stop";
-        break;
+        return new Cut(
+            line.offset(),
+            "torn last line (" + line.bytes().length + " bytes, no newline) after an unclean stop");
       }
       Optional<JournalEntry> entry = parse(line);
       boolean chains =
           entry.isPresent() && entry.get().seq() == seq + 1 && lastHash.equals(entry.get().prev());
       if (!chains && line.offset() >= confirmedEnd) {
-        cutAt = line.offset();
-        why =
-            "records after the last durable head do not chain (unconfirmed writes after an unclean stop)";
-        break;
+        return new Cut(
+            line.offset(),
+            "records after the last durable head do not chain (unconfirmed writes after an unclean stop)");
       }
       seq = entry.map(JournalEntry::seq).orElse(seq + 1);
       lastHash = line.hash();
       lastWasCheckpoint = entry.map(e -> JournalEntry.CHECKPOINT.equals(e.kind())).orElse(false);
       recordsSinceCheckpoint = lastWasCheckpoint ? 0 : recordsSinceCheckpoint + 1;
     }
-    durableSeq = seq;
-    durableHash = lastHash;
-    durableRecordsSinceCheckpoint = recordsSinceCheckpoint;
-    openFile(false);
+    return null;
+  }
+
+  /** Cuts the tail (the file is open) and says what was repaired or lost, or null if nothing. */
+  private JournalRecovery repair(Cut cut, Optional<JournalHead> head, String lastName)
+      throws IOException {
     List<String> reasons = new ArrayList<>();
     long bytesCut = 0;
-    if (cutAt >= 0) {
-      bytesCut = fileSize - cutAt;
-      channel.truncate(cutAt);
+    if (cut != null) {
+      bytesCut = fileSize - cut.at();
+      channel.truncate(cut.at());
       channel.force(false);
-      fileSize = cutAt;
-      reasons.add(why + ": cut " + bytesCut + " bytes at offset " + cutAt);
+      fileSize = cut.at();
+      reasons.add(cut.why() + ": cut " + bytesCut + " bytes at offset " + cut.at());
     }
     if (head.isPresent() && head.get().seq() > seq) {
       reasons.add(

@@ -74,9 +74,39 @@ public final class JournalVerifier {
    */
   public JournalReport verify(Path path) throws IOException {
     Path dir = journalDirectory(path);
-    List<Problem> problems = new ArrayList<>();
-    List<String> warnings = new ArrayList<>();
+    Audit audit = new Audit();
+    String trustedHex = trustedKeyHex(dir, audit.warnings);
+    Optional<JournalHead> head = readHead(dir, audit.problems, audit.warnings, trustedHex);
+    List<Path> files = EvidenceJournal.journalFiles(dir);
+    for (Path file : files) {
+      String name = file.getFileName().toString();
+      audit.fileIndex(name, JournalFormat.fileIndex(name).orElseThrow());
+      for (JournalLine line : JournalLine.readAll(file)) {
+        audit.line(name, line, trustedHex, head);
+      }
+    }
+    long lastSeq = audit.expectedSeq - 1;
+    head.ifPresent(h -> audit.endOfChain(h, lastSeq));
+    if (lastSeq > audit.lastCheckpointSeq) {
+      audit.warnings.add(
+          (lastSeq - audit.lastCheckpointSeq)
+              + " record(s) after the last checkpoint"
+              + (head.isPresent() ? " (covered by the signed head)" : " are not signed"));
+    }
+    return new JournalReport(
+        dir.toString(),
+        files.size(),
+        audit.records,
+        audit.events,
+        audit.checkpoints,
+        lastSeq,
+        audit.expectedPrev,
+        audit.problems,
+        audit.warnings);
+  }
 
+  /** The key given, else the one beside the journal, else none (with a warning). */
+  private String trustedKeyHex(Path dir, List<String> warnings) throws IOException {
     byte[] key = trustedKey;
     if (key == null) {
       Path pub = dir.resolveSibling(JournalFormat.KEY_DIR).resolve(NodeKey.PUBLIC_FILE);
@@ -89,25 +119,32 @@ public final class JournalVerifier {
                 + ": signatures checked against the key each record names");
       }
     }
-    String trustedHex = key == null ? null : HexFormat.of().formatHex(key);
+    return key == null ? null : HexFormat.of().formatHex(key);
+  }
 
-    Optional<JournalHead> head = readHead(dir, problems, warnings, trustedHex);
-
-    List<Path> files = EvidenceJournal.journalFiles(dir);
+  /**
+   * One pass over the chain: what the next record must be, what has been counted, and every problem
+   * found so far. After a problem it re-anchors on what it read, so one pass lists every break.
+   */
+  private static final class Audit {
+    final List<Problem> problems = new ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
     long expectedSeq = 1;
     String expectedPrev = JournalFormat.GENESIS;
-    long records = 0;
-    long events = 0;
-    long checkpoints = 0;
-    long lastCheckpointSeq = 0;
     long expectedIndex = 1;
-    String headRecordHash = null;
-    String headRecordFile = null;
+    long records;
+    long events;
+    long checkpoints;
+    long lastCheckpointSeq;
+
+    /** Where the record the head names was found, to compare with what the head says. */
+    String headRecordHash;
+
+    String headRecordFile;
     long headRecordEnd = -1;
 
-    for (Path file : files) {
-      String name = file.getFileName().toString();
-      long index = JournalFormat.fileIndex(name).orElseThrow();
+    /** Files are numbered without gaps from 1. */
+    void fileIndex(String name, long index) {
       if (index != expectedIndex) {
         problems.add(
             new Problem(
@@ -124,130 +161,131 @@ public final class JournalVerifier {
                     : "unexpected file index"));
       }
       expectedIndex = index + 1;
-      List<JournalLine> lines = JournalLine.readAll(file);
-      for (JournalLine line : lines) {
-        if (!line.terminated()) {
-          problems.add(
-              new Problem(
-                  Kind.TORN_TAIL,
-                  name,
-                  line.number(),
-                  -1,
-                  "file ends inside a record ("
-                      + line.bytes().length
-                      + " bytes without newline): crash or truncation; daemon start-up cuts and reports it"));
-          continue;
-        }
-        records++;
-        String hash = line.hash();
-        JsonNode node;
-        try {
-          node = MAPPER.readTree(line.bytes());
-        } catch (IOException e) {
-          node = null;
-        }
-        if (node == null
-            || !node.isObject()
-            || !node.path("seq").isIntegralNumber()
-            || !node.path("prev").isTextual()
-            || !node.path("kind").isTextual()) {
-          problems.add(
-              new Problem(
-                  Kind.MALFORMED,
-                  name,
-                  line.number(),
-                  expectedSeq,
-                  "not a journal record (bytes changed?)"));
-          expectedSeq++;
-          expectedPrev = hash;
-          continue;
-        }
-        long seq = node.get("seq").asLong();
-        String prev = node.get("prev").asText();
-        if (seq != expectedSeq) {
-          problems.add(
-              new Problem(
-                  Kind.SEQUENCE,
-                  name,
-                  line.number(),
-                  seq,
-                  seq > expectedSeq
-                      ? "expected seq "
-                          + expectedSeq
-                          + ": record(s) "
-                          + expectedSeq
-                          + ".."
-                          + (seq - 1)
-                          + " missing"
-                      : "expected seq "
-                          + expectedSeq
-                          + ": sequence goes back (records reordered or duplicated)"));
-        }
-        if (!prev.equals(expectedPrev)) {
-          problems.add(
-              new Problem(
-                  Kind.CHAIN_BROKEN,
-                  name,
-                  line.number(),
-                  seq,
-                  "prev does not match the hash of the record before it (that record changed, or records were removed or reordered)"));
-        }
-        String kind = node.get("kind").asText();
-        switch (kind) {
-          case JournalEntry.EVENT -> {
-            if (!validEvent(node.get("event"))) {
-              problems.add(
-                  new Problem(
-                      Kind.MALFORMED,
-                      name,
-                      line.number(),
-                      seq,
-                      "event payload is not a valid SecurityEvent"));
-            }
-            events++;
-          }
-          case JournalEntry.CHECKPOINT -> {
-            Optional<String> bad = checkCheckpoint(node, seq, prev, trustedHex);
-            if (bad.isPresent()) {
-              problems.add(
-                  new Problem(
-                      bad.get().startsWith("signed by") ? Kind.UNTRUSTED_KEY : Kind.BAD_SIGNATURE,
-                      name,
-                      line.number(),
-                      seq,
-                      bad.get()));
-            } else {
-              checkpoints++;
-              lastCheckpointSeq = seq;
-            }
-          }
-          case JournalEntry.RECOVERY ->
-              warnings.add(
-                  name
-                      + ":"
-                      + line.number()
-                      + " seq "
-                      + seq
-                      + ": recovery after an unclean stop: "
-                      + node.path("recovery").path("reason").asText());
-          default ->
-              problems.add(
-                  new Problem(
-                      Kind.MALFORMED, name, line.number(), seq, "unknown kind '" + kind + "'"));
-        }
-        if (head.isPresent() && seq == head.get().seq()) {
-          headRecordHash = hash;
-          headRecordFile = name;
-          headRecordEnd = line.offset() + line.bytes().length + 1;
-        }
-        expectedSeq = seq + 1;
+    }
+
+    void line(String name, JournalLine line, String trustedHex, Optional<JournalHead> head) {
+      if (!line.terminated()) {
+        problems.add(
+            new Problem(
+                Kind.TORN_TAIL,
+                name,
+                line.number(),
+                -1,
+                "file ends inside a record ("
+                    + line.bytes().length
+                    + " bytes without newline): crash or truncation; daemon start-up cuts and reports it"));
+        return;
+      }
+      records++;
+      String hash = line.hash();
+      JsonNode node = parseRecord(line);
+      if (node == null) {
+        problems.add(
+            new Problem(
+                Kind.MALFORMED,
+                name,
+                line.number(),
+                expectedSeq,
+                "not a journal record (bytes changed?)"));
+        expectedSeq++;
         expectedPrev = hash;
+        return;
+      }
+      long seq = node.get("seq").asLong();
+      String prev = node.get("prev").asText();
+      chain(name, line, seq, prev);
+      kind(name, line, node, seq, prev, trustedHex);
+      if (head.isPresent() && seq == head.get().seq()) {
+        headRecordHash = hash;
+        headRecordFile = name;
+        headRecordEnd = line.offset() + line.bytes().length + 1;
+      }
+      expectedSeq = seq + 1;
+      expectedPrev = hash;
+    }
+
+    /** The record's sequence number and its link to the record before it. */
+    private void chain(String name, JournalLine line, long seq, String prev) {
+      if (seq != expectedSeq) {
+        problems.add(
+            new Problem(
+                Kind.SEQUENCE,
+                name,
+                line.number(),
+                seq,
+                seq > expectedSeq
+                    ? "expected seq "
+                        + expectedSeq
+                        + ": record(s) "
+                        + expectedSeq
+                        + ".."
+                        + (seq - 1)
+                        + " missing"
+                    : "expected seq "
+                        + expectedSeq
+                        + ": sequence goes back (records reordered or duplicated)"));
+      }
+      if (!prev.equals(expectedPrev)) {
+        problems.add(
+            new Problem(
+                Kind.CHAIN_BROKEN,
+                name,
+                line.number(),
+                seq,
+                "prev does not match the hash of the record before it (that record changed, or records were removed or reordered)"));
       }
     }
-    long lastSeq = expectedSeq - 1;
 
-    if (head.isPresent()) {
-      JournalHead h = head.get();
+    /** What the record carries: an event, a signed checkpoint, or a recovery note. */
+    private void kind(
+        String name, JournalLine line, JsonNode node, long seq, String prev, String trustedHex) {
+      String kind = node.get("kind").asText();
+      switch (kind) {
+        case JournalEntry.EVENT -> {
+          if (!validEvent(node.get("event"))) {
+            problems.add(
+                new Problem(
+                    Kind.MALFORMED,
+                    name,
+                    line.number(),
+                    seq,
+                    "event payload is not a valid SecurityEvent"));
+          }
+          events++;
+        }
+        case JournalEntry.CHECKPOINT -> {
+          Optional<String> bad = checkCheckpoint(node, seq, prev, trustedHex);
+          if (bad.isPresent()) {
+            problems.add(
+                new Problem(
+                    bad.get().startsWith("signed by") ? Kind.UNTRUSTED_KEY : Kind.BAD_SIGNATURE,
+                    name,
+                    line.number(),
+                    seq,
+                    bad.get()));
+          } else {
+            checkpoints++;
+            lastCheckpointSeq = seq;
+          }
+        }
+        case JournalEntry.RECOVERY ->
+            warnings.add(
+                name
+                    + ":"
+                    + line.number()
+                    + " seq "
+                    + seq
+                    + ": recovery after an unclean stop: "
+                    + node.path("recovery").path("reason").asText());
+        default ->
+            problems.add(
+                new Problem(
+                    Kind.MALFORMED, name, line.number(), seq, "unknown kind '" + kind + "'"));
+      }
+    }
+
+    /** The signed head against the end of the chain: nothing cut off, nothing changed. */
+    void endOfChain(JournalHead h, long lastSeq) {
       if (h.seq() > lastSeq) {
         problems.add(
             new Problem(
@@ -298,22 +336,24 @@ public final class JournalVerifier {
                 + " record(s) after the signed head (written after it, or the head is stale)");
       }
     }
-    if (lastSeq > lastCheckpointSeq) {
-      warnings.add(
-          (lastSeq - lastCheckpointSeq)
-              + " record(s) after the last checkpoint"
-              + (head.isPresent() ? " (covered by the signed head)" : " are not signed"));
+  }
+
+  /** The record as JSON, or null when it is not a journal record (no seq, prev or kind). */
+  private static JsonNode parseRecord(JournalLine line) {
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(line.bytes());
+    } catch (IOException e) {
+      return null;
     }
-    return new JournalReport(
-        dir.toString(),
-        files.size(),
-        records,
-        events,
-        checkpoints,
-        lastSeq,
-        expectedPrev,
-        problems,
-        warnings);
+    if (node == null
+        || !node.isObject()
+        || !node.path("seq").isIntegralNumber()
+        || !node.path("prev").isTextual()
+        || !node.path("kind").isTextual()) {
+      return null;
+    }
+    return node;
   }
 
   /**
@@ -386,6 +426,48 @@ public final class JournalVerifier {
           "no " + JournalFormat.HEAD_FILE + ": records removed from the end cannot be detected");
       return Optional.empty();
     }
+    Optional<JournalHead> parsed = parseHead(file, problems);
+    if (parsed.isEmpty()) {
+      return parsed;
+    }
+    JournalHead head = parsed.get();
+    if (trustedHex != null && !trustedHex.equals(head.key())) {
+      problems.add(
+          new Problem(
+              Kind.UNTRUSTED_KEY,
+              JournalFormat.HEAD_FILE,
+              0,
+              head.seq(),
+              "signed by key "
+                  + abbreviate(head.key())
+                  + ", not the trusted node key "
+                  + abbreviate(trustedHex)));
+      return parsed;
+    }
+    boolean ok;
+    try {
+      ok =
+          NodeKey.verify(
+              HexFormat.of().parseHex(head.key()),
+              JournalFormat.headMessage(head),
+              HexFormat.of().parseHex(head.sig()));
+    } catch (IllegalArgumentException e) {
+      ok = false;
+    }
+    if (!ok) {
+      problems.add(
+          new Problem(
+              Kind.BAD_SIGNATURE,
+              JournalFormat.HEAD_FILE,
+              0,
+              head.seq(),
+              "head signature does not verify"));
+    }
+    return parsed;
+  }
+
+  /** The head file, byte for byte in the form the journal writes, every field present. */
+  private static Optional<JournalHead> parseHead(Path file, List<Problem> problems) {
     JournalHead head;
     try {
       byte[] bytes = Files.readAllBytes(file);
@@ -421,38 +503,6 @@ public final class JournalVerifier {
               head.seq(),
               "hash, key or sig is not lowercase hex"));
       return Optional.empty();
-    }
-    if (trustedHex != null && !trustedHex.equals(head.key())) {
-      problems.add(
-          new Problem(
-              Kind.UNTRUSTED_KEY,
-              JournalFormat.HEAD_FILE,
-              0,
-              head.seq(),
-              "signed by key "
-                  + abbreviate(head.key())
-                  + ", not the trusted node key "
-                  + abbreviate(trustedHex)));
-      return Optional.of(head);
-    }
-    boolean ok;
-    try {
-      ok =
-          NodeKey.verify(
-              HexFormat.of().parseHex(head.key()),
-              JournalFormat.headMessage(head),
-              HexFormat.of().parseHex(head.sig()));
-    } catch (IllegalArgumentException e) {
-      ok = false;
-    }
-    if (!ok) {
-      problems.add(
-          new Problem(
-              Kind.BAD_SIGNATURE,
-              JournalFormat.HEAD_FILE,
-              0,
-              head.seq(),
-              "head signature does not verify"));
     }
     return Optional.of(head);
   }

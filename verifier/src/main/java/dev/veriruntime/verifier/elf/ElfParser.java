@@ -67,7 +67,62 @@ final class ElfParser {
   // ---------------------------------------------------------------- file header
 
   private ElfHeader readHeader() throws IOException, MalformedElfException {
-    // The magic first, so that short non-ELF files are called what they are.
+    checkMagic();
+    ByteBuffer ident = readIdentification();
+    int elfClass = ident.get(4) & 0xff;
+    int ehsize = is64 ? 64 : 52;
+    if (size < ehsize) {
+      throw new MalformedElfException(
+          "file of "
+              + size
+              + " bytes is too short for the "
+              + (is64 ? "ELF64" : "ELF32")
+              + " header ("
+              + ehsize
+              + " bytes)");
+    }
+    ByteBuffer h = source.read(0, ehsize, order);
+    int type = u16(h, 16);
+    int machine = u16(h, 18);
+    long version = u32(h, 20);
+    long entry = is64 ? h.getLong(24) : u32(h, 24);
+    long phoff = is64 ? offsetValue("e_phoff", h.getLong(32)) : u32(h, 28);
+    long shoff = is64 ? offsetValue("e_shoff", h.getLong(40)) : u32(h, 32);
+    int p = is64 ? 48 : 36;
+    int flags = h.getInt(p);
+    int headerSize = u16(h, p + 4);
+    int phentsize = u16(h, p + 6);
+    int shentsize = u16(h, p + 10);
+    if (headerSize < ehsize) {
+      throw new MalformedElfException(
+          "e_ehsize " + headerSize + " is smaller than the " + ehsize + "-byte header");
+    }
+    TableCounts counts =
+        extendedNumbering(
+            shoff, shentsize, new TableCounts(u16(h, p + 8), u16(h, p + 12), u16(h, p + 14)));
+    checkHeaderTables(phoff, phentsize, shoff, shentsize, counts);
+    return new ElfHeader(
+        elfClass,
+        order,
+        ident.get(7) & 0xff,
+        ident.get(8) & 0xff,
+        type,
+        machine,
+        version,
+        entry,
+        phoff,
+        shoff,
+        flags,
+        headerSize,
+        phentsize,
+        counts.phnum(),
+        shentsize,
+        counts.shnum(),
+        counts.shstrndx());
+  }
+
+  /** The magic first, so that short non-ELF files are called what they are. */
+  private void checkMagic() throws IOException, MalformedElfException {
     ByteBuffer magic = source.read(0, (int) Math.min(4, size), ByteOrder.LITTLE_ENDIAN);
     byte[] m = magic.array();
     if (m.length < 4 || m[0] != 0x7f || m[1] != 'E' || m[2] != 'L' || m[3] != 'F') {
@@ -81,6 +136,10 @@ final class ElfParser {
               + (m.length < 4 ? " (file of " + size + " bytes)" : "")
               + ", expected 7f 45 4c 46");
     }
+  }
+
+  /** {@code e_ident}: class, byte order and version, which set {@link #is64} and {@link #order}. */
+  private ByteBuffer readIdentification() throws IOException, MalformedElfException {
     if (size < EI_NIDENT) {
       throw new MalformedElfException(
           "file of " + size + " bytes is too short for an ELF identification (16 bytes)");
@@ -104,112 +163,73 @@ final class ElfParser {
     if (identVersion != 1) {
       throw new MalformedElfException("EI_VERSION " + identVersion + " is not 1 (EV_CURRENT)");
     }
-    int ehsize = is64 ? 64 : 52;
-    if (size < ehsize) {
-      throw new MalformedElfException(
-          "file of "
-              + size
-              + " bytes is too short for the "
-              + (is64 ? "ELF64" : "ELF32")
-              + " header ("
-              + ehsize
-              + " bytes)");
-    }
-    ByteBuffer h = source.read(0, ehsize, order);
-    int type = u16(h, 16);
-    int machine = u16(h, 18);
-    long version = u32(h, 20);
-    long entry;
-    long phoff;
-    long shoff;
-    int p = is64 ? 48 : 36;
-    if (is64) {
-      entry = h.getLong(24);
-      phoff = offsetValue("e_phoff", h.getLong(32));
-      shoff = offsetValue("e_shoff", h.getLong(40));
-    } else {
-      entry = u32(h, 24);
-      phoff = u32(h, 28);
-      shoff = u32(h, 32);
-    }
-    int flags = h.getInt(p);
-    int headerSize = u16(h, p + 4);
-    int phentsize = u16(h, p + 6);
-    int phnum = u16(h, p + 8);
-    int shentsize = u16(h, p + 10);
-    int shnum = u16(h, p + 12);
-    int shstrndx = u16(h, p + 14);
-    if (headerSize < ehsize) {
-      throw new MalformedElfException(
-          "e_ehsize " + headerSize + " is smaller than the " + ehsize + "-byte header");
-    }
-    int phMin = is64 ? 56 : 32;
-    int shMin = is64 ? 64 : 40;
+    return ident;
+  }
 
-    // Extended numbering keeps the real counts in section header 0.
-    if (shoff != 0 && (shnum == 0 || shstrndx == SHN_XINDEX || phnum == PN_XNUM)) {
-      checkEntrySize("e_shentsize", shentsize, shMin);
-      checkRange("section header 0 (e_shoff)", shoff, shentsize);
-      ByteBuffer s0 = source.read(shoff, shMin, order);
-      if (shnum == 0) {
-        long real = is64 ? s0.getLong(32) : u32(s0, 20);
-        if (real < 0 || real > ElfReader.MAX_HEADERS) {
-          throw new MalformedElfException(
-              "extended section count (section 0 sh_size) "
-                  + Long.toUnsignedString(real)
-                  + " exceeds the limit of "
-                  + ElfReader.MAX_HEADERS);
-        }
-        shnum = (int) real;
-      }
-      if (shstrndx == SHN_XINDEX) {
-        shstrndx = (int) Math.min(u32(s0, is64 ? 40 : 24), Integer.MAX_VALUE);
-      }
-      if (phnum == PN_XNUM) {
-        long real = u32(s0, is64 ? 44 : 28);
-        if (real > ElfReader.MAX_HEADERS) {
-          throw new MalformedElfException(
-              "extended segment count (section 0 sh_info) "
-                  + real
-                  + " exceeds the limit of "
-                  + ElfReader.MAX_HEADERS);
-        }
-        phnum = (int) real;
-      }
+  /** {@code e_phnum}, {@code e_shnum} and {@code e_shstrndx}, extended numbering resolved. */
+  private record TableCounts(int phnum, int shnum, int shstrndx) {}
+
+  /** Extended numbering keeps the real counts in section header 0. */
+  private TableCounts extendedNumbering(long shoff, int shentsize, TableCounts counts)
+      throws IOException, MalformedElfException {
+    int phnum = counts.phnum();
+    int shnum = counts.shnum();
+    int shstrndx = counts.shstrndx();
+    if (shoff == 0 || (shnum != 0 && shstrndx != SHN_XINDEX && phnum != PN_XNUM)) {
+      return counts;
     }
-    if (phnum > 0) {
-      checkEntrySize("e_phentsize", phentsize, phMin);
-      checkTable("e_phoff", phoff, "e_phnum", phnum, "e_phentsize", phentsize);
+    int shMin = is64 ? 64 : 40;
+    checkEntrySize("e_shentsize", shentsize, shMin);
+    checkRange("section header 0 (e_shoff)", shoff, shentsize);
+    ByteBuffer s0 = source.read(shoff, shMin, order);
+    if (shnum == 0) {
+      long real = is64 ? s0.getLong(32) : u32(s0, 20);
+      if (real < 0 || real > ElfReader.MAX_HEADERS) {
+        throw new MalformedElfException(
+            "extended section count (section 0 sh_size) "
+                + Long.toUnsignedString(real)
+                + " exceeds the limit of "
+                + ElfReader.MAX_HEADERS);
+      }
+      shnum = (int) real;
     }
+    if (shstrndx == SHN_XINDEX) {
+      shstrndx = (int) Math.min(u32(s0, is64 ? 40 : 24), Integer.MAX_VALUE);
+    }
+    if (phnum == PN_XNUM) {
+      long real = u32(s0, is64 ? 44 : 28);
+      if (real > ElfReader.MAX_HEADERS) {
+        throw new MalformedElfException(
+            "extended segment count (section 0 sh_info) "
+                + real
+                + " exceeds the limit of "
+                + ElfReader.MAX_HEADERS);
+      }
+      phnum = (int) real;
+    }
+    return new TableCounts(phnum, shnum, shstrndx);
+  }
+
+  /** Both header tables lie inside the file, with entries of the one size the kernel accepts. */
+  private void checkHeaderTables(
+      long phoff, int phentsize, long shoff, int shentsize, TableCounts counts)
+      throws MalformedElfException {
+    if (counts.phnum() > 0) {
+      checkEntrySize("e_phentsize", phentsize, is64 ? 56 : 32);
+      checkTable("e_phoff", phoff, "e_phnum", counts.phnum(), "e_phentsize", phentsize);
+    }
+    int shnum = counts.shnum();
     if (shnum > 0) {
       if (shoff == 0) {
         throw new MalformedElfException("e_shnum " + shnum + " with e_shoff 0");
       }
-      checkEntrySize("e_shentsize", shentsize, shMin);
+      checkEntrySize("e_shentsize", shentsize, is64 ? 64 : 40);
       checkTable("e_shoff", shoff, "e_shnum", shnum, "e_shentsize", shentsize);
-      if (shstrndx != SHN_UNDEF && shstrndx >= shnum) {
+      if (counts.shstrndx() != SHN_UNDEF && counts.shstrndx() >= shnum) {
         throw new MalformedElfException(
-            "e_shstrndx " + shstrndx + " is not below e_shnum " + shnum);
+            "e_shstrndx " + counts.shstrndx() + " is not below e_shnum " + shnum);
       }
     }
-    return new ElfHeader(
-        elfClass,
-        order,
-        ident.get(7) & 0xff,
-        ident.get(8) & 0xff,
-        type,
-        machine,
-        version,
-        entry,
-        phoff,
-        shoff,
-        flags,
-        headerSize,
-        phentsize,
-        phnum,
-        shentsize,
-        shnum,
-        shstrndx);
   }
 
   /**
@@ -314,54 +334,10 @@ final class ElfParser {
     long[] nameOffsets = new long[n];
     List<Section> raw = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      int b = i * ent;
-      nameOffsets[i] = u32(t, b);
-      int type = t.getInt(b + 4);
-      long flags;
-      long addr;
-      long offset;
-      long sz;
-      int link;
-      int info;
-      long align;
-      long entsize;
-      if (is64) {
-        flags = t.getLong(b + 8);
-        addr = t.getLong(b + 16);
-        offset = t.getLong(b + 24);
-        sz = t.getLong(b + 32);
-        link = t.getInt(b + 40);
-        info = t.getInt(b + 44);
-        align = t.getLong(b + 48);
-        entsize = t.getLong(b + 56);
-      } else {
-        flags = u32(t, b + 8);
-        addr = u32(t, b + 12);
-        offset = u32(t, b + 16);
-        sz = u32(t, b + 20);
-        link = t.getInt(b + 24);
-        info = t.getInt(b + 28);
-        align = u32(t, b + 32);
-        entsize = u32(t, b + 36);
-      }
-      raw.add(new Section(i, "", type, flags, addr, offset, sz, link, info, align, entsize));
+      nameOffsets[i] = u32(t, i * ent);
+      raw.add(sectionHeader(t, i, i * ent));
     }
-    byte[] names = null;
-    int strndx = h.sectionNameTableIndex();
-    if (strndx != SHN_UNDEF) {
-      Section st = raw.get(strndx);
-      checkSectionRange(st, "");
-      if (st.type() != Section.SHT_STRTAB) {
-        throw new MalformedElfException(
-            "e_shstrndx " + strndx + " names a section of type " + st.typeName() + ", not STRTAB");
-      }
-      names =
-          readTable(
-              "section name table (section " + strndx + ")",
-              st.offset(),
-              st.size(),
-              ElfReader.MAX_STRING_TABLE);
-    }
+    byte[] names = readSectionNames(h.sectionNameTableIndex(), raw);
     for (int i = 0; i < n; i++) {
       Section s = raw.get(i);
       String name = "";
@@ -385,6 +361,56 @@ final class ElfParser {
       out.add(named);
     }
     return out;
+  }
+
+  /** Section header {@code index} at {@code b} in the table, without its name. */
+  private Section sectionHeader(ByteBuffer t, int index, int b) {
+    int type = t.getInt(b + 4);
+    if (is64) {
+      return new Section(
+          index,
+          "",
+          type,
+          t.getLong(b + 8),
+          t.getLong(b + 16),
+          t.getLong(b + 24),
+          t.getLong(b + 32),
+          t.getInt(b + 40),
+          t.getInt(b + 44),
+          t.getLong(b + 48),
+          t.getLong(b + 56));
+    }
+    return new Section(
+        index,
+        "",
+        type,
+        u32(t, b + 8),
+        u32(t, b + 12),
+        u32(t, b + 16),
+        u32(t, b + 20),
+        t.getInt(b + 24),
+        t.getInt(b + 28),
+        u32(t, b + 32),
+        u32(t, b + 36));
+  }
+
+  /** The section name table ({@code e_shstrndx}), or null when there is none. */
+  private byte[] readSectionNames(int strndx, List<Section> raw)
+      throws IOException, MalformedElfException {
+    if (strndx == SHN_UNDEF) {
+      return null;
+    }
+    Section st = raw.get(strndx);
+    checkSectionRange(st, "");
+    if (st.type() != Section.SHT_STRTAB) {
+      throw new MalformedElfException(
+          "e_shstrndx " + strndx + " names a section of type " + st.typeName() + ", not STRTAB");
+    }
+    return readTable(
+        "section name table (section " + strndx + ")",
+        st.offset(),
+        st.size(),
+        ElfReader.MAX_STRING_TABLE);
   }
 
   /** File bytes of a section must lie inside the file; section 0 and NOBITS have none. */
@@ -431,6 +457,32 @@ final class ElfParser {
 
   private DynamicInfo readDynamic(List<ProgramHeader> segments, List<Section> sections)
       throws IOException, MalformedElfException {
+    Section dynSection = null;
+    for (Section s : sections) {
+      if (s.type() == Section.SHT_DYNAMIC) {
+        dynSection = s;
+        break;
+      }
+    }
+    List<DynamicEntry> entries = readDynamicEntries(segments, dynSection);
+    if (entries.isEmpty()) {
+      return DynamicInfo.NONE;
+    }
+    long flags = lastValue(entries, DynamicEntry.DT_FLAGS, 0);
+    long flags1 = lastValue(entries, DynamicEntry.DT_FLAGS_1, 0);
+    boolean textrel =
+        entries.stream().anyMatch(e -> e.tag() == DynamicEntry.DT_TEXTREL)
+            || (flags & DynamicEntry.DF_TEXTREL) != 0;
+    DynamicStrings strings = readDynamicStrings(entries, segments, sections, dynSection);
+    return namedEntries(entries, strings, textrel, flags, flags1);
+  }
+
+  /**
+   * The entries up to DT_NULL of the first PT_DYNAMIC, else of the SHT_DYNAMIC section; none when
+   * there is neither.
+   */
+  private List<DynamicEntry> readDynamicEntries(List<ProgramHeader> segments, Section dynSection)
+      throws IOException, MalformedElfException {
     long off = -1;
     long len = 0;
     String where = null;
@@ -442,20 +494,13 @@ final class ElfParser {
         break;
       }
     }
-    Section dynSection = null;
-    for (Section s : sections) {
-      if (s.type() == Section.SHT_DYNAMIC) {
-        dynSection = s;
-        break;
-      }
-    }
     if (off < 0 && dynSection != null) {
       off = dynSection.offset();
       len = dynSection.size();
       where = "section " + dynSection.index() + " (" + dynSection.name() + ")";
     }
     if (off < 0) {
-      return DynamicInfo.NONE;
+      return List.of();
     }
     int entSize = is64 ? 16 : 8;
     long count = Math.min(len / entSize, ElfReader.MAX_DYNAMIC_ENTRIES);
@@ -477,36 +522,38 @@ final class ElfParser {
       }
       entries.add(new DynamicEntry(tag, val));
     }
-    if (entries.isEmpty()) {
-      return DynamicInfo.NONE;
-    }
+    return entries;
+  }
 
-    long strtabAddr = -1;
-    long strsz = -1;
-    long flags = 0;
-    long flags1 = 0;
-    boolean textrel = false;
+  /** The value of the last entry with {@code tag}, or {@code absent}. */
+  private static long lastValue(List<DynamicEntry> entries, long tag, long absent) {
+    long value = absent;
     for (DynamicEntry e : entries) {
-      if (e.tag() == DynamicEntry.DT_STRTAB) {
-        strtabAddr = e.value();
-      } else if (e.tag() == DynamicEntry.DT_STRSZ) {
-        strsz = e.value();
-      } else if (e.tag() == DynamicEntry.DT_FLAGS) {
-        flags = e.value();
-      } else if (e.tag() == DynamicEntry.DT_FLAGS_1) {
-        flags1 = e.value();
-      } else if (e.tag() == DynamicEntry.DT_TEXTREL) {
-        textrel = true;
+      if (e.tag() == tag) {
+        value = e.value();
       }
     }
-    textrel |= (flags & DynamicEntry.DF_TEXTREL) != 0;
+    return value;
+  }
 
-    byte[] strings = null;
-    String strWhere = null;
+  /**
+   * The dynamic string table and where it was found; {@code bytes} null when it cannot be located.
+   */
+  private record DynamicStrings(byte[] bytes, String where) {}
+
+  /** By DT_STRTAB and DT_STRSZ, else by the dynamic section's {@code sh_link}. */
+  private DynamicStrings readDynamicStrings(
+      List<DynamicEntry> entries,
+      List<ProgramHeader> segments,
+      List<Section> sections,
+      Section dynSection)
+      throws IOException, MalformedElfException {
+    long strtabAddr = lastValue(entries, DynamicEntry.DT_STRTAB, -1);
+    long strsz = lastValue(entries, DynamicEntry.DT_STRSZ, -1);
     if (strtabAddr != -1 && strsz >= 0) {
       long strOff = addressToOffset(segments, strtabAddr);
       if (strOff >= 0) {
-        strWhere = String.format("DT_STRTAB 0x%x (file offset 0x%x)", strtabAddr, strOff);
+        String strWhere = String.format("DT_STRTAB 0x%x (file offset 0x%x)", strtabAddr, strOff);
         if (strsz > ElfReader.MAX_STRING_TABLE) {
           throw new MalformedElfException(
               "DT_STRSZ "
@@ -515,18 +562,26 @@ final class ElfParser {
                   + ElfReader.MAX_STRING_TABLE);
         }
         checkRange(strWhere + " + DT_STRSZ", strOff, strsz);
-        strings = readTable(strWhere, strOff, strsz, ElfReader.MAX_STRING_TABLE);
+        return new DynamicStrings(
+            readTable(strWhere, strOff, strsz, ElfReader.MAX_STRING_TABLE), strWhere);
       }
     }
-    if (strings == null && dynSection != null) {
+    if (dynSection != null) {
       int link = dynSection.link();
       if (link > 0 && link < sections.size() && sections.get(link).type() == Section.SHT_STRTAB) {
         Section s = sections.get(link);
-        strWhere = "section " + link + " (" + s.name() + ")";
-        strings = readTable(strWhere, s.offset(), s.size(), ElfReader.MAX_STRING_TABLE);
+        String strWhere = "section " + link + " (" + s.name() + ")";
+        return new DynamicStrings(
+            readTable(strWhere, s.offset(), s.size(), ElfReader.MAX_STRING_TABLE), strWhere);
       }
     }
+    return new DynamicStrings(null, null);
+  }
 
+  /** DT_NEEDED, DT_SONAME, DT_RPATH and DT_RUNPATH, read from the dynamic string table. */
+  private DynamicInfo namedEntries(
+      List<DynamicEntry> entries, DynamicStrings strings, boolean textrel, long flags, long flags1)
+      throws MalformedElfException {
     List<String> needed = new ArrayList<>();
     Optional<String> soname = Optional.empty();
     List<String> rpath = new ArrayList<>();
@@ -539,11 +594,13 @@ final class ElfParser {
           && tag != DynamicEntry.DT_RUNPATH) {
         continue;
       }
-      if (strings == null) {
+      if (strings.bytes() == null) {
         throw new MalformedElfException(
             "DT_" + e.tagName() + " present but the dynamic string table cannot be located");
       }
-      String value = string(strings, e.value(), "DT_" + e.tagName() + " in " + strWhere, -1, "");
+      String value =
+          string(
+              strings.bytes(), e.value(), "DT_" + e.tagName() + " in " + strings.where(), -1, "");
       if (tag == DynamicEntry.DT_NEEDED) {
         needed.add(value);
       } else if (tag == DynamicEntry.DT_SONAME) {
@@ -694,18 +751,7 @@ final class ElfParser {
               + " already read that exceeds the limit of "
               + ElfReader.MAX_SYMBOLS);
     }
-    int link = table.link();
-    if (link <= 0 || link >= sections.size() || sections.get(link).type() != Section.SHT_STRTAB) {
-      throw new MalformedElfException(
-          where + " sh_link " + Integer.toUnsignedString(link) + " is not a string table");
-    }
-    Section strtab = sections.get(link);
-    byte[] names =
-        readTable(
-            "section " + link + " (" + strtab.name() + ")",
-            strtab.offset(),
-            strtab.size(),
-            ElfReader.MAX_STRING_TABLE);
+    byte[] names = readSymbolNames(table, sections, where);
     boolean dynamic = table.type() == Section.SHT_DYNSYM;
     int perChunk = SYMBOL_CHUNK / ent;
     String symbolWhat = where + " symbol ";
@@ -734,6 +780,22 @@ final class ElfParser {
         out.add(new ElfSymbol(name, value, sz, info & 0xf, info >>> 4, shndx, dynamic));
       }
     }
+  }
+
+  /** The string table a symbol table's {@code sh_link} names. */
+  private byte[] readSymbolNames(Section table, List<Section> sections, String where)
+      throws IOException, MalformedElfException {
+    int link = table.link();
+    if (link <= 0 || link >= sections.size() || sections.get(link).type() != Section.SHT_STRTAB) {
+      throw new MalformedElfException(
+          where + " sh_link " + Integer.toUnsignedString(link) + " is not a string table");
+    }
+    Section strtab = sections.get(link);
+    return readTable(
+        "section " + link + " (" + strtab.name() + ")",
+        strtab.offset(),
+        strtab.size(),
+        ElfReader.MAX_STRING_TABLE);
   }
 
   // ---------------------------------------------------------------- section digests

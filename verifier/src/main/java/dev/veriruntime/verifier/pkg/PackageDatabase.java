@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * The Debian package database's own record of what each package installed: {@code
@@ -191,6 +192,14 @@ public final class PackageDatabase {
 
   public int size() {
     return files.size();
+  }
+
+  /** Every file recorded for a package whose name {@code packageName} accepts, by path. */
+  public List<PackageFile> filesOf(Predicate<String> packageName) {
+    return files.values().stream()
+        .filter(f -> packageName.test(f.packageName()))
+        .sorted(Comparator.comparing(PackageFile::path))
+        .toList();
   }
 
   /**

@@ -196,59 +196,16 @@ public final class CodeScan {
                 budget,
                 tolerance == null ? MemoryCodeComparator.Tolerance.NONE : tolerance::covers);
       } catch (UnreadableMemoryException e) {
-        finish(
-            new MappingCodeResult(
-                m,
-                MappingCodeResult.Outcome.MEMORY_UNREADABLE,
-                bytesInMapping,
-                e.getMessage(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty()));
+        finish(result(m, MappingCodeResult.Outcome.MEMORY_UNREADABLE, e.getMessage()));
         return 0;
       }
       position = s.position();
       bytesInMapping += s.bytesCompared();
       toleratedInMapping += s.toleratedBytes();
       if (s.difference().isPresent()) {
-        CodeDifference d = s.difference().get();
-        ElfFile elf = readElf(file);
-        if (tolerance == null && elf != null && elf.dynamic().textRelocations()) {
-          // The loader wrote relocation targets into this file's code: from here on, accept exactly
-          // those bytes.
-          tolerance = TextRelocations.read(elf, file.channel());
-          if (tolerance.covers(d.fileOffset())) {
-            return s.bytesCompared();
-          }
-        }
-        finish(classify(m, elf, d));
+        judgeDifference(m, file, s.difference().get());
       } else if (s.done()) {
-        if (toleratedInMapping > 0) {
-          finish(
-              new MappingCodeResult(
-                  m,
-                  MappingCodeResult.Outcome.TEXT_RELOCATIONS,
-                  bytesInMapping,
-                  String.format(
-                      "%d byte(s) of %s differ from the file, all at targets of its %d dynamic"
-                          + " relocations (the file has text relocations, DT_TEXTREL): the loader"
-                          + " writes them, so their values cannot be compared with the file; every"
-                          + " other byte matches",
-                      toleratedInMapping, m.pathname(), tolerance.size()),
-                  Optional.empty(),
-                  Optional.empty(),
-                  Optional.empty()));
-        } else {
-          finish(
-              new MappingCodeResult(
-                  m,
-                  MappingCodeResult.Outcome.MATCHES,
-                  bytesInMapping,
-                  "",
-                  Optional.empty(),
-                  Optional.empty(),
-                  Optional.empty()));
-        }
+        finishCompared(m);
       }
       return s.bytesCompared();
     } catch (MappedFileUnavailableException e) {
@@ -257,18 +214,54 @@ public final class CodeScan {
               .anyMatch(
                   x -> x.start() == m.start() && x.end() == m.end() && x.inode() == m.inode());
       finish(
-          new MappingCodeResult(
-              m,
-              stillMapped
-                  ? MappingCodeResult.Outcome.FILE_UNAVAILABLE
-                  : MappingCodeResult.Outcome.UNMAPPED,
-              bytesInMapping,
-              stillMapped ? e.getMessage() : "unmapped before it was compared",
-              Optional.empty(),
-              Optional.empty(),
-              Optional.empty()));
+          stillMapped
+              ? result(m, MappingCodeResult.Outcome.FILE_UNAVAILABLE, e.getMessage())
+              : result(m, MappingCodeResult.Outcome.UNMAPPED, "unmapped before it was compared"));
       return 0;
     }
+  }
+
+  /**
+   * A byte differs from the file: the mapping's result, unless the file has text relocations and
+   * the byte is one of their targets (then those targets are tolerated from here on).
+   */
+  private void judgeDifference(MemoryMapping m, ProcFs.MappedFile file, CodeDifference d)
+      throws IOException {
+    ElfFile elf = readElf(file);
+    if (tolerance == null && elf != null && elf.dynamic().textRelocations()) {
+      // The loader wrote relocation targets into this file's code: from here on, accept exactly
+      // those bytes.
+      tolerance = TextRelocations.read(elf, file.channel());
+      if (tolerance.covers(d.fileOffset())) {
+        return;
+      }
+    }
+    finish(classify(m, elf, d));
+  }
+
+  /** The whole mapping was compared without a difference that counts. */
+  private void finishCompared(MemoryMapping m) {
+    if (toleratedInMapping == 0) {
+      finish(result(m, MappingCodeResult.Outcome.MATCHES, ""));
+      return;
+    }
+    finish(
+        result(
+            m,
+            MappingCodeResult.Outcome.TEXT_RELOCATIONS,
+            String.format(
+                "%d byte(s) of %s differ from the file, all at targets of its %d dynamic"
+                    + " relocations (the file has text relocations, DT_TEXTREL): the loader"
+                    + " writes them, so their values cannot be compared with the file; every"
+                    + " other byte matches",
+                toleratedInMapping, m.pathname(), tolerance.size())));
+  }
+
+  /** A result without a difference to locate. */
+  private MappingCodeResult result(
+      MemoryMapping m, MappingCodeResult.Outcome outcome, String reason) {
+    return new MappingCodeResult(
+        m, outcome, bytesInMapping, reason, Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   private void finish(MappingCodeResult r) {

@@ -138,14 +138,93 @@ public final class MappingAnalyzer {
       String closureProblem,
       Map<String, DependencyClosure> preloads,
       FileChecker checker) {
-    List<Finding> failures = new ArrayList<>();
-    List<String> unverified = new ArrayList<>();
-    List<Finding> notes = new ArrayList<>();
+    Judgement j = new Judgement();
+    judgeExecutable(pid, exe, j);
+    boolean anonAllowed =
+        exe.sha256() != null && policy.allowAnonymousExec().contains(exe.sha256());
+    Map<String, MemoryMapping> seenFiles = new LinkedHashMap<>();
+    for (MemoryMapping m : mappings) {
+      if (!m.executable()) {
+        continue;
+      }
+      switch (m.kind()) {
+        case VDSO, VSYSCALL -> {}
+        case ANONYMOUS, HEAP, STACK, SPECIAL, OTHER_INODE -> judgeAnonymous(m, anonAllowed, j);
+        case MEMFD, DELETED_FILE, FILE -> {
+          FileKey id = checker.identity(m);
+          boolean isExe = id.kernelDev() == exe.kernelDev() && id.inode() == exe.inode();
+          if (isExe || seenFiles.putIfAbsent(m.kernelDev() + ":" + m.inode(), m) != null) {
+            continue;
+          }
+          j.files++;
+          judgeFile(m, id, exe, closure, preloads, checker, j);
+        }
+      }
+    }
+    if (j.anonymous > MAX_ANONYMOUS_FINDINGS && !anonAllowed) {
+      j.failures.add(
+          new Finding(
+              FindingType.ANONYMOUS_EXECUTABLE_MEMORY,
+              Scope.MEMORY_MAP,
+              (j.anonymous - MAX_ANONYMOUS_FINDINGS)
+                  + " more anonymous executable regions not listed",
+              Map.of()));
+    }
+    if (closure.isEmpty()) {
+      j.unverified.add("dependency closure unknown: " + closureProblem);
+    }
+    return j.analysis(exe);
+  }
 
+  /**
+   * What the analysis has found so far: failures fail the scope, unverified problems leave it
+   * NOT_VERIFIED, notes accompany any result.
+   */
+  private static final class Judgement {
+    final List<Finding> failures = new ArrayList<>();
+    final List<String> unverified = new ArrayList<>();
+    final List<Finding> notes = new ArrayList<>();
+    int anonymous;
+    int files;
+
+    Analysis analysis(ExecutableFacts exe) {
+      List<Finding> findings = new ArrayList<>(failures);
+      findings.addAll(notes);
+      return new Analysis(result(exe), findings);
+    }
+
+    private ScopeResult result(ExecutableFacts exe) {
+      if (!failures.isEmpty()) {
+        return ScopeResult.failed(
+            Scope.MEMORY_MAP, failures.size() + " finding(s); first: " + failures.get(0).reason());
+      }
+      if (!unverified.isEmpty()) {
+        return ScopeResult.notVerified(
+            Scope.MEMORY_MAP,
+            unverified.size() + " mapping problem(s); first: " + unverified.get(0));
+      }
+      return ScopeResult.verified(
+          Scope.MEMORY_MAP,
+          "executable and "
+              + files
+              + " mapped file(s) verified, all in the"
+              + " dependency closure or allowed"
+              + (anonymous > 0
+                  ? "; "
+                      + anonymous
+                      + " anonymous executable region(s) allowed"
+                      + " by policy for sha256 "
+                      + exe.sha256()
+                  : ""));
+    }
+  }
+
+  /** The executable itself: deleted, replaced by rename, or a memfd; or a superseded version. */
+  private void judgeExecutable(int pid, ExecutableFacts exe, Judgement j) {
     if (exe.replacedOrDeleted()
         && exe.sha256() != null
         && superseded.contains(exe.path(), exe.sha256())) {
-      notes.add(
+      j.notes.add(
           new Finding(
               FindingType.PREVIOUS_PACKAGE_VERSION,
               Scope.MEMORY_MAP,
@@ -157,197 +236,148 @@ public final class MappingAnalyzer {
                   + exe.sha256()
                   + ") until restarted",
               exeDetail(exe)));
-    } else {
-      switch (exe.pathState()) {
-        case DELETED ->
-            failures.add(
-                new Finding(
-                    FindingType.BINARY_DELETED,
-                    Scope.MEMORY_MAP,
-                    "executable "
-                        + exe.path()
-                        + " was deleted while process "
-                        + pid
-                        + " runs it (inode "
-                        + exe.inode()
-                        + "); its content was read through /proc/"
-                        + pid
-                        + "/exe",
-                    exeDetail(exe)));
-        case REPLACED ->
-            failures.add(
-                new Finding(
-                    FindingType.BINARY_REPLACED,
-                    Scope.MEMORY_MAP,
-                    "executable "
-                        + exe.path()
-                        + " was replaced while process "
-                        + pid
-                        + " runs it: the path now names "
-                        + exe.pathNow()
-                        + ", the process runs inode "
-                        + exe.inode()
-                        + " (read through /proc/"
-                        + pid
-                        + "/exe)",
-                    exeDetail(exe)));
-        case MEMFD ->
-            failures.add(
-                new Finding(
-                    FindingType.MEMFD_EXECUTION,
-                    Scope.MEMORY_MAP,
-                    "process "
-                        + pid
-                        + " runs a memfd ("
-                        + exe.path()
-                        + "): code that exists in no file system"
-                        + (exe.sha256() == null
-                            ? ""
-                            : "; sha256 " + exe.sha256() + " read through /proc/" + pid + "/exe"),
-                    exeDetail(exe)));
-        case UNKNOWN ->
-            unverified.add(
-                "whether " + exe.path() + " still names the executable that runs is unknown");
-        case SAME -> {}
-      }
+      return;
     }
-
-    boolean anonAllowed =
-        exe.sha256() != null && policy.allowAnonymousExec().contains(exe.sha256());
-    int anonymous = 0;
-    int files = 0;
-    Map<String, MemoryMapping> seenFiles = new LinkedHashMap<>();
-    for (MemoryMapping m : mappings) {
-      if (!m.executable()) {
-        continue;
-      }
-      switch (m.kind()) {
-        case VDSO, VSYSCALL -> {}
-        case ANONYMOUS, HEAP, STACK, SPECIAL, OTHER_INODE -> {
-          anonymous++;
-          if (!anonAllowed && anonymous <= MAX_ANONYMOUS_FINDINGS) {
-            failures.add(
-                new Finding(
-                    FindingType.ANONYMOUS_EXECUTABLE_MEMORY,
-                    Scope.MEMORY_MAP,
-                    anonymousReason(m)
-                        + " at "
-                        + range(m)
-                        + " ("
-                        + m.length()
-                        + " bytes, "
-                        + m.permissions()
-                        + ") is executable",
-                    Map.of(
-                        "address",
-                        hex(m.start()),
-                        "end",
-                        hex(m.end()),
-                        "permissions",
-                        m.permissions(),
-                        "mapping",
-                        m.describe())));
-          }
-        }
-        case MEMFD, DELETED_FILE, FILE -> {
-          FileKey id = checker.identity(m);
-          boolean isExe = id.kernelDev() == exe.kernelDev() && id.inode() == exe.inode();
-          if (isExe) {
-            continue;
-          }
-          String key = m.kernelDev() + ":" + m.inode();
-          if (seenFiles.putIfAbsent(key, m) != null) {
-            continue;
-          }
-          files++;
-          judgeFile(pid, m, id, exe, closure, preloads, checker, failures, unverified, notes);
-        }
-      }
+    switch (exe.pathState()) {
+      case DELETED -> j.failures.add(deletedExecutable(pid, exe));
+      case REPLACED -> j.failures.add(replacedExecutable(pid, exe));
+      case MEMFD -> j.failures.add(memfdExecutable(pid, exe));
+      case UNKNOWN ->
+          j.unverified.add(
+              "whether " + exe.path() + " still names the executable that runs is unknown");
+      case SAME -> {}
     }
-    if (anonymous > MAX_ANONYMOUS_FINDINGS && !anonAllowed) {
-      failures.add(
-          new Finding(
-              FindingType.ANONYMOUS_EXECUTABLE_MEMORY,
-              Scope.MEMORY_MAP,
-              (anonymous - MAX_ANONYMOUS_FINDINGS)
-                  + " more anonymous executable regions not listed",
-              Map.of()));
-    }
-    if (closure.isEmpty()) {
-      unverified.add("dependency closure unknown: " + closureProblem);
-    }
-
-    List<Finding> findings = new ArrayList<>(failures);
-    findings.addAll(notes);
-    ScopeResult result;
-    if (!failures.isEmpty()) {
-      result =
-          ScopeResult.failed(
-              Scope.MEMORY_MAP,
-              failures.size() + " finding(s); first: " + failures.get(0).reason());
-    } else if (!unverified.isEmpty()) {
-      result =
-          ScopeResult.notVerified(
-              Scope.MEMORY_MAP,
-              unverified.size() + " mapping problem(s); first: " + unverified.get(0));
-    } else {
-      result =
-          ScopeResult.verified(
-              Scope.MEMORY_MAP,
-              "executable and "
-                  + files
-                  + " mapped file(s) verified, all in the"
-                  + " dependency closure or allowed"
-                  + (anonymous > 0
-                      ? "; "
-                          + anonymous
-                          + " anonymous executable region(s) allowed"
-                          + " by policy for sha256 "
-                          + exe.sha256()
-                      : ""));
-    }
-    return new Analysis(result, findings);
   }
 
+  private static Finding deletedExecutable(int pid, ExecutableFacts exe) {
+    return new Finding(
+        FindingType.BINARY_DELETED,
+        Scope.MEMORY_MAP,
+        "executable "
+            + exe.path()
+            + " was deleted while process "
+            + pid
+            + " runs it (inode "
+            + exe.inode()
+            + "); its content was read through /proc/"
+            + pid
+            + "/exe",
+        exeDetail(exe));
+  }
+
+  private static Finding replacedExecutable(int pid, ExecutableFacts exe) {
+    return new Finding(
+        FindingType.BINARY_REPLACED,
+        Scope.MEMORY_MAP,
+        "executable "
+            + exe.path()
+            + " was replaced while process "
+            + pid
+            + " runs it: the path now names "
+            + exe.pathNow()
+            + ", the process runs inode "
+            + exe.inode()
+            + " (read through /proc/"
+            + pid
+            + "/exe)",
+        exeDetail(exe));
+  }
+
+  private static Finding memfdExecutable(int pid, ExecutableFacts exe) {
+    return new Finding(
+        FindingType.MEMFD_EXECUTION,
+        Scope.MEMORY_MAP,
+        "process "
+            + pid
+            + " runs a memfd ("
+            + exe.path()
+            + "): code that exists in no file system"
+            + (exe.sha256() == null
+                ? ""
+                : "; sha256 " + exe.sha256() + " read through /proc/" + pid + "/exe"),
+        exeDetail(exe));
+  }
+
+  /** Anonymous, heap, stack, special or shared executable memory: counted, listed up to a cap. */
+  private static void judgeAnonymous(MemoryMapping m, boolean anonAllowed, Judgement j) {
+    j.anonymous++;
+    if (anonAllowed || j.anonymous > MAX_ANONYMOUS_FINDINGS) {
+      return;
+    }
+    j.failures.add(
+        new Finding(
+            FindingType.ANONYMOUS_EXECUTABLE_MEMORY,
+            Scope.MEMORY_MAP,
+            anonymousReason(m)
+                + " at "
+                + range(m)
+                + " ("
+                + m.length()
+                + " bytes, "
+                + m.permissions()
+                + ") is executable",
+            Map.of(
+                "address",
+                hex(m.start()),
+                "end",
+                hex(m.end()),
+                "permissions",
+                m.permissions(),
+                "mapping",
+                m.describe())));
+  }
+
+  /** A mapped file other than the executable: memfd, deleted, outside the closure, unverified. */
   private void judgeFile(
-      int pid,
       MemoryMapping m,
       FileKey id,
       ExecutableFacts exe,
       Optional<DependencyClosure> closure,
       Map<String, DependencyClosure> preloads,
       FileChecker checker,
-      List<Finding> failures,
-      List<String> unverified,
-      List<Finding> notes) {
+      Judgement j) {
     FileCheck check = checker.check(m);
-    String path = m.filePath();
     Map<String, String> detail = new LinkedHashMap<>();
-    detail.put("library", path);
+    detail.put("library", m.filePath());
     detail.put("address", hex(m.start()));
     detail.put("mapping", m.describe());
     if (check.sha256() != null) {
       detail.put("sha256", check.sha256());
     }
-    boolean allowed = check.sha256() != null && policy.allowedLibraries().contains(check.sha256());
-
     if (m.kind() == MemoryMapping.Kind.MEMFD) {
-      failures.add(
-          new Finding(
-              FindingType.MEMFD_MAPPING,
-              Scope.MEMORY_MAP,
-              "executable memfd "
-                  + path
-                  + " mapped at "
-                  + hex(m.start())
-                  + ": code that exists in no file system",
-              detail));
+      j.failures.add(memfdMapping(m, detail));
       return;
     }
-    if (m.kind() == MemoryMapping.Kind.DELETED_FILE
-        && check.sha256() != null
-        && superseded.contains(path, check.sha256())) {
-      notes.add(
+    if (m.kind() == MemoryMapping.Kind.DELETED_FILE) {
+      judgeDeletedLibrary(m, check, detail, j);
+      return;
+    }
+    if (closure.isPresent()
+        && !closure.get().contains(id.kernelDev(), id.inode())
+        && !judgeOutsideClosure(m, id, exe, preloads, check, detail, j)) {
+      return;
+    }
+    judgeFileVerdict(m.filePath(), check, detail, j);
+  }
+
+  private static Finding memfdMapping(MemoryMapping m, Map<String, String> detail) {
+    return new Finding(
+        FindingType.MEMFD_MAPPING,
+        Scope.MEMORY_MAP,
+        "executable memfd "
+            + m.filePath()
+            + " mapped at "
+            + hex(m.start())
+            + ": code that exists in no file system",
+        detail);
+  }
+
+  /** A deleted library is a failure, unless it is the previous version of an upgraded package's. */
+  private void judgeDeletedLibrary(
+      MemoryMapping m, FileCheck check, Map<String, String> detail, Judgement j) {
+    String path = m.filePath();
+    if (check.sha256() != null && superseded.contains(path, check.sha256())) {
+      j.notes.add(
           new Finding(
               FindingType.PREVIOUS_PACKAGE_VERSION,
               Scope.MEMORY_MAP,
@@ -360,66 +390,89 @@ public final class MappingAnalyzer {
               detail));
       return;
     }
-    if (m.kind() == MemoryMapping.Kind.DELETED_FILE) {
-      failures.add(
+    j.failures.add(
+        new Finding(
+            FindingType.DELETED_MAPPING,
+            Scope.MEMORY_MAP,
+            "library "
+                + path
+                + " mapped at "
+                + hex(m.start())
+                + " was deleted or replaced after it was loaded (inode "
+                + m.inode()
+                + ")",
+            detail));
+  }
+
+  /**
+   * A library outside the dependency closure: preloaded or loaded at run time. Allowed by its
+   * SHA-256, or an accepted verified dlopen, it is a note; otherwise a failure.
+   *
+   * @return whether the file's own verdict still has to be judged (false after a failure)
+   */
+  private boolean judgeOutsideClosure(
+      MemoryMapping m,
+      FileKey id,
+      ExecutableFacts exe,
+      Map<String, DependencyClosure> preloads,
+      FileCheck check,
+      Map<String, String> detail,
+      Judgement j) {
+    String how = null;
+    FindingType type = FindingType.UNEXPECTED_LIBRARY;
+    for (Map.Entry<String, DependencyClosure> p : preloads.entrySet()) {
+      Optional<ResolvedLibrary> hit = p.getValue().find(id.kernelDev(), id.inode());
+      if (hit.isPresent()) {
+        type = FindingType.PRELOADED_LIBRARY;
+        how =
+            hit.get().foundVia().equals(p.getKey())
+                ? "injected through " + p.getKey()
+                : "needed by preloaded " + hit.get().neededBy() + " (" + p.getKey() + ")";
+        break;
+      }
+    }
+    if (how == null) {
+      how = "loaded at run time (dlopen)";
+    }
+    detail.put("how", how);
+    String reason =
+        "library "
+            + m.filePath()
+            + " is outside the dependency closure of "
+            + exe.path()
+            + ": "
+            + how;
+    boolean allowed = check.sha256() != null && policy.allowedLibraries().contains(check.sha256());
+    boolean verifiedPlugin =
+        type == FindingType.UNEXPECTED_LIBRARY
+            && policy.acceptVerifiedDlopen()
+            && check.verdict() == Verdict.VERIFIED;
+    if (allowed) {
+      j.notes.add(
           new Finding(
-              FindingType.DELETED_MAPPING,
+              type,
               Scope.MEMORY_MAP,
-              "library "
-                  + path
-                  + " mapped at "
-                  + hex(m.start())
-                  + " was deleted or replaced after it was loaded (inode "
-                  + m.inode()
-                  + ")",
+              reason + "; allowed by policy for sha256 " + check.sha256(),
               detail));
-      return;
+    } else if (verifiedPlugin) {
+      j.notes.add(
+          new Finding(
+              type,
+              Scope.MEMORY_MAP,
+              reason + "; accepted by policy: the library itself is verified",
+              detail));
+    } else {
+      j.failures.add(new Finding(type, Scope.MEMORY_MAP, reason, detail));
+      return false;
     }
-    if (closure.isPresent() && !closure.get().contains(id.kernelDev(), id.inode())) {
-      String how = null;
-      FindingType type = FindingType.UNEXPECTED_LIBRARY;
-      for (Map.Entry<String, DependencyClosure> p : preloads.entrySet()) {
-        Optional<ResolvedLibrary> hit = p.getValue().find(id.kernelDev(), id.inode());
-        if (hit.isPresent()) {
-          type = FindingType.PRELOADED_LIBRARY;
-          how =
-              hit.get().foundVia().equals(p.getKey())
-                  ? "injected through " + p.getKey()
-                  : "needed by preloaded " + hit.get().neededBy() + " (" + p.getKey() + ")";
-          break;
-        }
-      }
-      if (how == null) {
-        how = "loaded at run time (dlopen)";
-      }
-      detail.put("how", how);
-      String reason =
-          "library " + path + " is outside the dependency closure of " + exe.path() + ": " + how;
-      boolean verifiedPlugin =
-          type == FindingType.UNEXPECTED_LIBRARY
-              && policy.acceptVerifiedDlopen()
-              && check.verdict() == Verdict.VERIFIED;
-      if (allowed) {
-        notes.add(
-            new Finding(
-                type,
-                Scope.MEMORY_MAP,
-                reason + "; allowed by policy for sha256 " + check.sha256(),
-                detail));
-      } else if (verifiedPlugin) {
-        notes.add(
-            new Finding(
-                type,
-                Scope.MEMORY_MAP,
-                reason + "; accepted by policy: the library itself is verified",
-                detail));
-      } else {
-        failures.add(new Finding(type, Scope.MEMORY_MAP, reason, detail));
-        return;
-      }
-    }
+    return true;
+  }
+
+  /** The mapped file's own verification: FAILED fails the scope, anything but VERIFIED degrades. */
+  private static void judgeFileVerdict(
+      String path, FileCheck check, Map<String, String> detail, Judgement j) {
     if (check.verdict() == Verdict.FAILED) {
-      failures.add(
+      j.failures.add(
           new Finding(
               FindingType.UNVERIFIED_MAPPING,
               Scope.MEMORY_MAP,
@@ -430,8 +483,8 @@ public final class MappingAnalyzer {
           check.verdict() == null
               ? "could not be read: " + check.reason()
               : "is " + check.verdict() + ": " + check.reason();
-      unverified.add("mapped file " + path + " " + why);
-      notes.add(
+      j.unverified.add("mapped file " + path + " " + why);
+      j.notes.add(
           new Finding(
               FindingType.UNVERIFIED_MAPPING,
               Scope.MEMORY_MAP,

@@ -110,99 +110,137 @@ public final class MemoryCodeComparator {
     }
     long length = mapping.length();
     long fileSize = file.size();
-    long inFile = Math.max(0, Math.min(length, fileSize - mapping.offset()));
+    Cursor c = new Cursor(position, Math.max(0, Math.min(length, fileSize - mapping.offset())));
     ByteBuffer[] bufs = buffers.get();
-    ByteBuffer mem = bufs[0];
-    ByteBuffer disk = bufs[1];
-    long pos = position;
-    long used = 0;
-    long tolerated = 0;
-    while (pos < length && used < maxBytes) {
+    while (c.pos < length && c.used < maxBytes) {
       int want =
           (int)
               Math.min(
-                  chunkSize, Math.min(maxBytes - used, (pos < inFile ? inFile : length) - pos));
-      long address = mapping.start() + pos;
-      mem.clear().limit(want);
-      if (pos < inFile) {
-        int got = memory.read(address, mem);
-        if (got < want) {
-          throw new UnreadableMemoryException(
-              address + got,
-              "memory at 0x"
-                  + Long.toHexString(address + got)
-                  + " is not readable although the file backs it ("
-                  + mapping.pathname()
-                  + ")",
-              null);
-        }
-        disk.clear().limit(want);
-        int fromFile = readFully(file, disk, mapping.offset() + pos);
-        mem.flip();
-        disk.flip();
-        if (fromFile < want) {
-          // The file shrank after it was mapped: what is left of this chunk is past its end now.
-          inFile = pos + fromFile;
-          mem.limit(fromFile);
-        }
-        used += mem.limit();
-        int base = 0;
-        int at;
-        // Vectorized mismatch; after a tolerated byte, continue from the next one in the same
-        // chunk.
-        while ((at = mismatch(mem, disk, base)) >= 0) {
-          long fileOffset = mapping.offset() + pos + at;
-          if (!tolerance.tolerates(fileOffset)) {
-            return new Step(
-                pos + at,
-                used,
-                true,
-                Optional.of(
-                    new CodeDifference(
-                        mapping.start() + pos + at,
-                        fileOffset,
-                        mem.get(at) & 0xff,
-                        disk.get(at) & 0xff,
-                        false)),
-                tolerated);
-          }
-          tolerated++;
-          base = at + 1;
-        }
-        pos += mem.limit();
-      } else {
-        int got;
-        try {
-          got = memory.read(address, mem);
-        } catch (UnreadableMemoryException e) {
-          got = 0;
-        }
-        mem.flip();
-        for (int i = 0; i < got; i++) {
-          if (mem.get(i) != 0) {
-            return new Step(
-                pos + i,
-                used + got,
-                true,
-                Optional.of(
-                    new CodeDifference(
-                        mapping.start() + pos + i,
-                        mapping.offset() + pos + i,
-                        mem.get(i) & 0xff,
-                        0,
-                        true)),
-                tolerated);
-          }
-        }
-        used += got;
-        if (got < want) {
-          // Beyond the last page of the file: unreadable, and equally unusable by the process.
-          return new Step(length, used, true, Optional.empty(), tolerated);
-        }
-        pos += got;
+                  chunkSize,
+                  Math.min(maxBytes - c.used, (c.pos < c.inFile ? c.inFile : length) - c.pos));
+      Step end =
+          c.pos < c.inFile
+              ? compareFileBacked(memory, mapping, file, tolerance, c, want, bufs[0], bufs[1])
+              : compareBeyondFile(memory, mapping, c, want, bufs[0]);
+      if (end != null) {
+        return end;
       }
     }
-    return new Step(pos, used, pos >= length, Optional.empty(), tolerated);
+    return new Step(c.pos, c.used, c.pos >= length, Optional.empty(), c.tolerated);
+  }
+
+  /** Where one comparison stands: position in the mapping, bytes read, differences tolerated. */
+  private static final class Cursor {
+    long pos;
+    long used;
+    long tolerated;
+
+    /** Bytes of the mapping that the file backs; shrinks if the file does. */
+    long inFile;
+
+    Cursor(long pos, long inFile) {
+      this.pos = pos;
+      this.inFile = inFile;
+    }
+  }
+
+  /**
+   * One chunk that the file backs: memory must equal the file, except at tolerated offsets.
+   *
+   * @return the step that ends the comparison at a difference, or null to go on
+   */
+  private static Step compareFileBacked(
+      ProcessMemory memory,
+      MemoryMapping mapping,
+      FileChannel file,
+      Tolerance tolerance,
+      Cursor c,
+      int want,
+      ByteBuffer mem,
+      ByteBuffer disk)
+      throws IOException {
+    long address = mapping.start() + c.pos;
+    mem.clear().limit(want);
+    int got = memory.read(address, mem);
+    if (got < want) {
+      throw new UnreadableMemoryException(
+          address + got,
+          "memory at 0x"
+              + Long.toHexString(address + got)
+              + " is not readable although the file backs it ("
+              + mapping.pathname()
+              + ")",
+          null);
+    }
+    disk.clear().limit(want);
+    int fromFile = readFully(file, disk, mapping.offset() + c.pos);
+    mem.flip();
+    disk.flip();
+    if (fromFile < want) {
+      // The file shrank after it was mapped: what is left of this chunk is past its end now.
+      c.inFile = c.pos + fromFile;
+      mem.limit(fromFile);
+    }
+    c.used += mem.limit();
+    int base = 0;
+    int at;
+    // Vectorized mismatch; after a tolerated byte, continue from the next one in the same chunk.
+    while ((at = mismatch(mem, disk, base)) >= 0) {
+      long fileOffset = mapping.offset() + c.pos + at;
+      if (!tolerance.tolerates(fileOffset)) {
+        CodeDifference difference =
+            new CodeDifference(
+                mapping.start() + c.pos + at,
+                fileOffset,
+                mem.get(at) & 0xff,
+                disk.get(at) & 0xff,
+                false);
+        return new Step(c.pos + at, c.used, true, Optional.of(difference), c.tolerated);
+      }
+      c.tolerated++;
+      base = at + 1;
+    }
+    c.pos += mem.limit();
+    return null;
+  }
+
+  /**
+   * One chunk past the end of the file, where the mapping must read as zeros.
+   *
+   * @return the step that ends the comparison (at a non-zero byte, or where memory stops being
+   *     readable), or null to go on
+   */
+  private static Step compareBeyondFile(
+      ProcessMemory memory, MemoryMapping mapping, Cursor c, int want, ByteBuffer mem)
+      throws IOException {
+    long address = mapping.start() + c.pos;
+    mem.clear().limit(want);
+    int got;
+    try {
+      got = memory.read(address, mem);
+    } catch (UnreadableMemoryException e) {
+      got = 0;
+    }
+    mem.flip();
+    for (int i = 0; i < got; i++) {
+      if (mem.get(i) != 0) {
+        CodeDifference difference =
+            new CodeDifference(
+                mapping.start() + c.pos + i,
+                mapping.offset() + c.pos + i,
+                mem.get(i) & 0xff,
+                0,
+                true);
+        return new Step(c.pos + i, c.used + got, true, Optional.of(difference), c.tolerated);
+      }
+    }
+    c.used += got;
+    if (got < want) {
+      // Beyond the last page of the file: unreadable, and equally unusable by the process.
+      return new Step(mapping.length(), c.used, true, Optional.empty(), c.tolerated);
+    }
+    c.pos += got;
+    return null;
   }
 
   /** Index of the first mismatch at or after {@code from} (same limits), or -1. */

@@ -168,7 +168,6 @@ public final class ProcessVerifier {
     Run run = new Run(pid);
     long ticks;
     ProcStatus status;
-    Optional<String> link;
     try {
       ticks = procFs.startTicks(pid);
       status = procFs.status(pid);
@@ -180,78 +179,126 @@ public final class ProcessVerifier {
       throw new ProcessGoneException(
           pid, "no such process: " + pid + " (exited; a zombie not yet reaped)");
     }
+    Optional<String> link;
     try {
-      link = procFs.exeLink(pid);
-      if (link.isEmpty()) {
-        throw new NotAUserProcessException(
-            "process "
-                + pid
-                + " ("
-                + status.name()
-                + ") is a kernel thread: it has no"
-                + " executable or user memory to verify");
-      }
+      link = executableLink(pid, status);
     } catch (ProcessGoneException e) {
       return run.gone(e, ticks, at);
     } catch (AccessDeniedException e) {
       run.refused("the executable link /proc/" + pid + "/exe", e, BINARY_SCOPES);
       link = Optional.empty();
     }
+    ExecutableRead exe =
+        link.isPresent() ? readExecutable(run, pid, link.get()) : ExecutableRead.NONE;
+    if (exe.gone() != null) {
+      return run.gone(exe.gone(), ticks, at);
+    }
+    if (exe.verification() != null) {
+      binaryScopes(run, exe.verification(), exe.facts());
+    }
+    return verifyMemory(run, pid, ticks, at, status, exe);
+  }
 
-    // The executable, through /proc/PID/exe.
+  /**
+   * The target of {@code /proc/PID/exe}.
+   *
+   * @throws NotAUserProcessException if there is none: a kernel thread
+   */
+  private Optional<String> executableLink(int pid, ProcStatus status) throws IOException {
+    Optional<String> link = procFs.exeLink(pid);
+    if (link.isEmpty()) {
+      throw new NotAUserProcessException(
+          "process "
+              + pid
+              + " ("
+              + status.name()
+              + ") is a kernel thread: it has no"
+              + " executable or user memory to verify");
+    }
+    return link;
+  }
+
+  /**
+   * What reading the executable through {@code /proc/PID/exe} gave.
+   *
+   * @param verification the binary verification, or null if the file could not be read
+   * @param elf its ELF headers, or null ({@code elfProblem} says why when it was read)
+   * @param facts how its path relates to the inode that runs, or null if it could not be read
+   * @param gone why the process is known to have exited meanwhile, or null
+   */
+  private record ExecutableRead(
+      BinaryVerification verification,
+      ElfFile elf,
+      String elfProblem,
+      MappingAnalyzer.ExecutableFacts facts,
+      IOException gone) {
+    static final ExecutableRead NONE = new ExecutableRead(null, null, null, null, null);
+
+    static ExecutableRead gone(IOException e) {
+      return new ExecutableRead(null, null, null, null, e);
+    }
+  }
+
+  /** The executable, through /proc/PID/exe: the exact inode that runs, even if deleted. */
+  private ExecutableRead readExecutable(Run run, int pid, String link) {
     BinaryVerification exe = null;
     ElfFile exeElf = null;
     String elfProblem = null;
     MappingAnalyzer.ExecutableFacts facts = null;
-    String displayPath = link.map(ProcessVerifier::stripDeleted).orElse("");
-    if (link.isPresent()) {
-      Path exePath = procFs.exePath(pid);
-      try (FileChannel ch = FileChannel.open(exePath, StandardOpenOption.READ)) {
-        exe = executables.verify(ch, exePath, displayPath);
-        try {
-          exeElf = HEADERS.read(ch);
-        } catch (MalformedElfException e) {
-          elfProblem = "the executable is not a well-formed ELF file: " + e.getMessage();
-        }
-        facts = facts(link.get(), exe);
-      } catch (NoSuchFileException | ProcessGoneException e) {
-        return run.gone(e, ticks, at);
-      } catch (AccessDeniedException e) {
-        run.refused(exePath.toString(), e, BINARY_SCOPES);
-      } catch (IOException e) {
-        if (!procFs.exists(pid)) {
-          return run.gone(e, ticks, at);
-        }
-        run.refused(exePath.toString(), e, BINARY_SCOPES);
+    Path exePath = procFs.exePath(pid);
+    try (FileChannel ch = FileChannel.open(exePath, StandardOpenOption.READ)) {
+      exe = executables.verify(ch, exePath, stripDeleted(link));
+      try {
+        exeElf = HEADERS.read(ch);
+      } catch (MalformedElfException e) {
+        elfProblem = "the executable is not a well-formed ELF file: " + e.getMessage();
       }
-    }
-    if (exe != null) {
-      boolean previousVersion = previousPackageVersion(facts);
-      for (Scope s : BINARY_SCOPES) {
-        ScopeResult r =
-            exe.scope(s).orElse(ScopeResult.notVerified(s, "not checked by the binary verifier"));
-        if (previousVersion && s == Scope.DISK_HASH && r.status() == ScopeStatus.FAILED) {
-          // The package record now describes the new version; these bytes were verified before the
-          // upgrade.
-          r =
-              ScopeResult.verified(
-                  Scope.DISK_HASH,
-                  "the previous version of "
-                      + facts.path()
-                      + ", verified before a package upgrade replaced it; runs until the process restarts");
-        }
-        run.put(r);
+      facts = facts(link, exe);
+    } catch (NoSuchFileException | ProcessGoneException e) {
+      return ExecutableRead.gone(e);
+    } catch (AccessDeniedException e) {
+      run.refused(exePath.toString(), e, BINARY_SCOPES);
+    } catch (IOException e) {
+      if (!procFs.exists(pid)) {
+        return ExecutableRead.gone(e);
       }
-      exe.findings().stream()
-          .filter(
-              f ->
-                  !(previousVersion
-                      && f.scope() == Scope.DISK_HASH
-                      && f.type() == FindingType.DIGEST_MISMATCH))
-          .forEach(run::finding);
+      run.refused(exePath.toString(), e, BINARY_SCOPES);
     }
+    return new ExecutableRead(exe, exeElf, elfProblem, facts, null);
+  }
 
-    // MEMORY_MAP and MEMORY_CODE both start from the maps.
+  /** DISK_HASH, ELF_HEADER, ELF_SECTIONS and SIGNATURE, as the binary verifier judged them. */
+  private void binaryScopes(
+      Run run, BinaryVerification exe, MappingAnalyzer.ExecutableFacts facts) {
+    boolean previousVersion = previousPackageVersion(facts);
+    for (Scope s : BINARY_SCOPES) {
+      ScopeResult r =
+          exe.scope(s).orElse(ScopeResult.notVerified(s, "not checked by the binary verifier"));
+      if (previousVersion && s == Scope.DISK_HASH && r.status() == ScopeStatus.FAILED) {
+        // The package record now describes the new version; these bytes were verified before the
+        // upgrade.
+        r =
+            ScopeResult.verified(
+                Scope.DISK_HASH,
+                "the previous version of "
+                    + facts.path()
+                    + ", verified before a package upgrade replaced it; runs until the process restarts");
+      }
+      run.put(r);
+    }
+    exe.findings().stream()
+        .filter(
+            f ->
+                !(previousVersion
+                    && f.scope() == Scope.DISK_HASH
+                    && f.type() == FindingType.DIGEST_MISMATCH))
+        .forEach(run::finding);
+  }
+
+  /** MEMORY_MAP and MEMORY_CODE, which both start from the maps. */
+  private ProcessVerification verifyMemory(
+      Run run, int pid, long ticks, Instant at, ProcStatus status, ExecutableRead exeRead) {
+    BinaryVerification exe = exeRead.verification();
     List<MemoryMapping> maps;
     try {
       maps = procFs.maps(pid);
@@ -270,15 +317,13 @@ public final class ProcessVerifier {
           at,
           exe);
     }
-
     if (policy.intends(Scope.MEMORY_MAP)) {
       try {
-        memoryMap(run, pid, ticks, maps, facts, exeElf, elfProblem, exe);
+        memoryMap(run, pid, ticks, maps, exeRead);
       } catch (ProcessGoneException e) {
         return run.gone(e, ticks, at, exe);
       }
     }
-
     long compared = 0;
     if (policy.intends(Scope.MEMORY_CODE)) {
       CodeScan scan = CodeScan.of(procFs, pid, ticks, maps, comparator, memory);
@@ -341,96 +386,26 @@ public final class ProcessVerifier {
     return CodeScan.start(procFs, pid, comparator, memory);
   }
 
-  private void memoryMap(
-      Run run,
-      int pid,
-      long ticks,
-      List<MemoryMapping> maps,
-      MappingAnalyzer.ExecutableFacts facts,
-      ElfFile exeElf,
-      String elfProblem,
-      BinaryVerification exe)
+  /** MEMORY_MAP: the mappings against the dependency closure and the preloads. */
+  private void memoryMap(Run run, int pid, long ticks, List<MemoryMapping> maps, ExecutableRead exe)
       throws ProcessGoneException {
+    MappingAnalyzer.ExecutableFacts facts = exe.facts();
     if (facts == null) {
       // The executable could not be read: judge what can be judged without it.
       facts =
           new MappingAnalyzer.ExecutableFacts(
               "(unreadable executable)", -1, -1, null, MappingAnalyzer.PathState.UNKNOWN, "");
     }
-    Map<String, String> env;
-    String envProblem = null;
-    try {
-      env = procFs.environ(pid);
-    } catch (ProcessGoneException e) {
-      throw e;
-    } catch (IOException e) {
-      env = Map.of();
-      envProblem = "environment unreadable (" + e.getMessage() + ")";
-    }
-    Optional<DependencyClosure> closure = Optional.empty();
-    String closureProblem = exe == null ? "the executable could not be read" : elfProblem;
-    Map<String, DependencyClosure> preloads = new LinkedHashMap<>();
-    if (exeElf != null && envProblem == null) {
-      Path root = procFs.dir(pid).resolve("root");
-      LoaderConfiguration loader;
-      try {
-        loader = LoaderConfiguration.read(root, exeElf.header().machine());
-      } catch (IOException e) {
-        loader =
-            new LoaderConfiguration(
-                List.of(),
-                LoaderConfiguration.defaultDirectories(exeElf.header().machine()),
-                List.of());
-      }
-      DependencyResolver resolver = new DependencyResolver(loader, root);
-      List<String> ldLibraryPath = splitPath(env.get("LD_LIBRARY_PATH"), ":;");
-      closure = Optional.of(resolver.resolve(exeElf, facts.path(), ldLibraryPath));
-      List<String> envPreload = splitPath(env.get("LD_PRELOAD"), " :");
-      if (!envPreload.isEmpty()) {
-        String source = "LD_PRELOAD in the process environment";
-        preloads.put(
-            source,
-            resolver.resolvePreload(envPreload, source, exeElf, facts.path(), ldLibraryPath));
-      }
-      if (!loader.systemPreload().isEmpty()) {
-        String source = "/etc/ld.so.preload";
-        preloads.put(
-            source,
-            resolver.resolvePreload(
-                loader.systemPreload(), source, exeElf, facts.path(), ldLibraryPath));
-      }
-    } else if (envProblem != null) {
-      closureProblem = envProblem;
-    }
-    Map<String, MappingAnalyzer.FileCheck> checked = new HashMap<>();
-    MappingAnalyzer.FileChecker checker =
-        new MappingAnalyzer.FileChecker() {
-          @Override
-          public MappingAnalyzer.FileCheck check(MemoryMapping m) {
-            return checked.computeIfAbsent(m.kernelDev() + ":" + m.inode(), k -> checkFile(pid, m));
-          }
-
-          @Override
-          public MappingAnalyzer.FileKey identity(MemoryMapping m) {
-            // stat through map_files: the same view (overlayfs included) as /proc/PID/exe and
-            // paths.
-            try {
-              FileIdentity id = BinaryVerifier.identity(procFs.mapFile(pid, m));
-              return new MappingAnalyzer.FileKey(id.dev(), id.inode());
-            } catch (IOException | RuntimeException e) {
-              return new MappingAnalyzer.FileKey(m.kernelDev(), m.inode());
-            }
-          }
-        };
+    Closures closures = closures(pid, facts, exe);
     MappingAnalyzer.Analysis analysis =
         analyzer.analyze(
             pid,
             maps,
             facts,
-            closure,
-            closureProblem == null ? "unknown" : closureProblem,
-            preloads,
-            checker);
+            closures.closure(),
+            closures.problem() == null ? "unknown" : closures.problem(),
+            closures.preloads(),
+            fileChecker(pid));
     // The closure was resolved under /proc/PID/root and the files opened through map_files: had the
     // process ended meanwhile, those reads failed and the analysis would blame its own libraries.
     boolean runs;
@@ -445,6 +420,88 @@ public final class ProcessVerifier {
     }
     run.put(analysis.result());
     analysis.findings().forEach(run::finding);
+  }
+
+  /**
+   * The executable's dependency closure and the closures of its preload lists.
+   *
+   * @param closure empty when it could not be resolved; {@code problem} says why (null: unknown)
+   */
+  private record Closures(
+      Optional<DependencyClosure> closure,
+      String problem,
+      Map<String, DependencyClosure> preloads) {}
+
+  /** Resolved as the process's loader would: under its root, with its environment. */
+  private Closures closures(int pid, MappingAnalyzer.ExecutableFacts facts, ExecutableRead exe)
+      throws ProcessGoneException {
+    Map<String, String> env;
+    try {
+      env = procFs.environ(pid);
+    } catch (ProcessGoneException e) {
+      throw e;
+    } catch (IOException e) {
+      return new Closures(
+          Optional.empty(), "environment unreadable (" + e.getMessage() + ")", Map.of());
+    }
+    ElfFile exeElf = exe.elf();
+    if (exeElf == null) {
+      String problem =
+          exe.verification() == null ? "the executable could not be read" : exe.elfProblem();
+      return new Closures(Optional.empty(), problem, Map.of());
+    }
+    Path root = procFs.dir(pid).resolve("root");
+    LoaderConfiguration loader;
+    try {
+      loader = LoaderConfiguration.read(root, exeElf.header().machine());
+    } catch (IOException e) {
+      loader =
+          new LoaderConfiguration(
+              List.of(),
+              LoaderConfiguration.defaultDirectories(exeElf.header().machine()),
+              List.of());
+    }
+    DependencyResolver resolver = new DependencyResolver(loader, root);
+    List<String> ldLibraryPath = splitPath(env.get("LD_LIBRARY_PATH"), ":;");
+    DependencyClosure closure = resolver.resolve(exeElf, facts.path(), ldLibraryPath);
+    Map<String, DependencyClosure> preloads = new LinkedHashMap<>();
+    List<String> envPreload = splitPath(env.get("LD_PRELOAD"), " :");
+    if (!envPreload.isEmpty()) {
+      String source = "LD_PRELOAD in the process environment";
+      preloads.put(
+          source, resolver.resolvePreload(envPreload, source, exeElf, facts.path(), ldLibraryPath));
+    }
+    if (!loader.systemPreload().isEmpty()) {
+      String source = "/etc/ld.so.preload";
+      preloads.put(
+          source,
+          resolver.resolvePreload(
+              loader.systemPreload(), source, exeElf, facts.path(), ldLibraryPath));
+    }
+    return new Closures(Optional.of(closure), exe.elfProblem(), preloads);
+  }
+
+  /** Verifies each mapped file once, through {@code /proc/PID/map_files}. */
+  private MappingAnalyzer.FileChecker fileChecker(int pid) {
+    Map<String, MappingAnalyzer.FileCheck> checked = new HashMap<>();
+    return new MappingAnalyzer.FileChecker() {
+      @Override
+      public MappingAnalyzer.FileCheck check(MemoryMapping m) {
+        return checked.computeIfAbsent(m.kernelDev() + ":" + m.inode(), k -> checkFile(pid, m));
+      }
+
+      @Override
+      public MappingAnalyzer.FileKey identity(MemoryMapping m) {
+        // stat through map_files: the same view (overlayfs included) as /proc/PID/exe and
+        // paths.
+        try {
+          FileIdentity id = BinaryVerifier.identity(procFs.mapFile(pid, m));
+          return new MappingAnalyzer.FileKey(id.dev(), id.inode());
+        } catch (IOException | RuntimeException e) {
+          return new MappingAnalyzer.FileKey(m.kernelDev(), m.inode());
+        }
+      }
+    };
   }
 
   private MappingAnalyzer.FileCheck checkFile(int pid, MemoryMapping m) {

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -57,23 +58,9 @@ public final class ReattestationScheduler {
       if (!known.coverage().results().containsKey(Scope.MEMORY_CODE)) {
         continue;
       }
-      CodeScan scan = scans.get(known.pid());
-      if (scan == null || scan.startTicks() != known.startTicks()) {
-        try {
-          scan = verifier.startCodeScan(known.pid());
-        } catch (ProcessGoneException e) {
-          forget(known.pid());
-          continue;
-        } catch (IOException e) {
-          continue;
-        }
-        if (scan.startTicks() != known.startTicks()) {
-          // The pid was recycled: the registered process is gone; the new one needs a full
-          // VerifyProcess.
-          forget(known.pid());
-          continue;
-        }
-        scans.put(known.pid(), scan);
+      CodeScan scan = scanOf(known);
+      if (scan == null) {
+        continue;
       }
       candidates.add(
           new ReattestationPlanner.Candidate(
@@ -87,33 +74,64 @@ public final class ReattestationScheduler {
       CodeScan scan = scans.get(g.pid());
       long used = scan.advance(g.bytes());
       planner.refund(g.bytes() - used);
-      if (!scan.complete()) {
-        continue;
+      if (scan.complete()) {
+        completed(g.pid(), scan).ifPresent(updated::add);
       }
-      scans.remove(g.pid());
-      Instant now = clock.instant();
-      lastCompleted.put(g.pid(), now);
-      List<Finding> findings = new ArrayList<>();
-      ScopeResult code = verifier.memoryCodeResult(scan, 0, findings);
-      if (code.status() != ScopeStatus.VERIFIED && exited(scan)) {
-        // A re-check cut short because the process ended leaves nothing running unchecked: it is
-        // forgotten, as when a pass finds the process gone before it starts, not reported.
-        forget(g.pid());
-        continue;
-      }
-      ProcessVerification previous = registry.get(g.pid()).orElse(null);
-      if (previous == null || previous.startTicks() != scan.startTicks()) {
-        continue;
-      }
-      ProcessVerification next =
-          previous.withRecheckedScope(code, findings, now, scan.bytesCompared());
-      if (previous.coverage().results().containsKey(Scope.MEMORY_MAP)) {
-        next = recheckMemoryMap(next, now);
-      }
-      registry.record(next);
-      updated.add(next);
     }
     return updated;
+  }
+
+  /**
+   * The scan in progress for {@code known}, or a new one; null when the process is gone or cannot
+   * be read now.
+   */
+  private CodeScan scanOf(ProcessVerification known) {
+    CodeScan scan = scans.get(known.pid());
+    if (scan != null && scan.startTicks() == known.startTicks()) {
+      return scan;
+    }
+    try {
+      scan = verifier.startCodeScan(known.pid());
+    } catch (ProcessGoneException e) {
+      forget(known.pid());
+      return null;
+    } catch (IOException e) {
+      return null;
+    }
+    if (scan.startTicks() != known.startTicks()) {
+      // The pid was recycled: the registered process is gone; the new one needs a full
+      // VerifyProcess.
+      forget(known.pid());
+      return null;
+    }
+    scans.put(known.pid(), scan);
+    return scan;
+  }
+
+  /** Records what a completed scan found; empty when there is nothing to report. */
+  private Optional<ProcessVerification> completed(int pid, CodeScan scan) {
+    scans.remove(pid);
+    Instant now = clock.instant();
+    lastCompleted.put(pid, now);
+    List<Finding> findings = new ArrayList<>();
+    ScopeResult code = verifier.memoryCodeResult(scan, 0, findings);
+    if (code.status() != ScopeStatus.VERIFIED && exited(scan)) {
+      // A re-check cut short because the process ended leaves nothing running unchecked: it is
+      // forgotten, as when a pass finds the process gone before it starts, not reported.
+      forget(pid);
+      return Optional.empty();
+    }
+    ProcessVerification previous = registry.get(pid).orElse(null);
+    if (previous == null || previous.startTicks() != scan.startTicks()) {
+      return Optional.empty();
+    }
+    ProcessVerification next =
+        previous.withRecheckedScope(code, findings, now, scan.bytesCompared());
+    if (previous.coverage().results().containsKey(Scope.MEMORY_MAP)) {
+      next = recheckMemoryMap(next, now);
+    }
+    registry.record(next);
+    return Optional.of(next);
   }
 
   /**

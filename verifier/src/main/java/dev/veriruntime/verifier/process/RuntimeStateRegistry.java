@@ -10,7 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * ListRuntimeState(): the last verification of every known process, as the pipeline records them.
+ * The last full verification (VerifyProcess: MEMORY_MAP, MEMORY_CODE...) of each process that was
+ * verified as it runs, as re-attestation records them. ListRuntimeState ({@link RuntimeState})
+ * joins these with the processes known from exec events; a one-off listing is a registry of its
+ * own.
  *
  * <p>Thread-safe and lock-free for readers: any number of threads may {@link #record} and {@link
  * #snapshot} concurrently. A result never replaces a newer one for the same process (same pid and

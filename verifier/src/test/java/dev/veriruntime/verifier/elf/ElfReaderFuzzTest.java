@@ -1,6 +1,7 @@
 package dev.veriruntime.verifier.elf;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.veriruntime.verifier.ElfStructureVerifier;
 import dev.veriruntime.verifier.Scope;
 
 /**

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 
 /** The golden ELF fixtures of src/test/resources/elf and their expected values. */
-final class Fixtures {
+public final class Fixtures {
   static final String[] ALL = {
     "hello-static",
     "hello-pie",
@@ -29,7 +29,7 @@ final class Fixtures {
 
   private Fixtures() {}
 
-  static Path path(String name) {
+  public static Path path(String name) {
     URL url = Fixtures.class.getResource("/elf/" + name);
     if (url == null) {
       throw new IllegalArgumentException("no fixture " + name);
@@ -41,7 +41,7 @@ final class Fixtures {
     }
   }
 
-  static byte[] bytes(String name) {
+  public static byte[] bytes(String name) {
     try {
       return Files.readAllBytes(path(name));
     } catch (IOException e) {
@@ -49,7 +49,7 @@ final class Fixtures {
     }
   }
 
-  static String expected(String key) {
+  public static String expected(String key) {
     String v = EXPECTED.getProperty(key);
     if (v == null) {
       throw new IllegalArgumentException("expected.properties has no " + key);
@@ -58,7 +58,7 @@ final class Fixtures {
   }
 
   /** Section name to hex SHA-256, as build.sh computed them with dd and sha256sum. */
-  static Map<String, String> sectionDigests(String fixture) {
+  public static Map<String, String> sectionDigests(String fixture) {
     String prefix = fixture + ".section.";
     Map<String, String> out = new LinkedHashMap<>();
     for (String key : EXPECTED.stringPropertyNames()) {
@@ -70,7 +70,7 @@ final class Fixtures {
   }
 
   /** {address, size} of a symbol as nm printed it. */
-  static long[] symbol(String fixture, String name) {
+  public static long[] symbol(String fixture, String name) {
     String[] parts = expected(fixture + ".symbol." + name).split(" ");
     return new long[] {Long.parseUnsignedLong(parts[0], 16), Long.parseUnsignedLong(parts[1], 16)};
   }

@@ -3,6 +3,8 @@ package dev.veriruntime.verifier.elf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.veriruntime.verifier.ElfCheck;
+import dev.veriruntime.verifier.ElfStructureVerifier;
 import dev.veriruntime.verifier.FindingType;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeStatus;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.veriruntime.verifier.ElfCheck;
+import dev.veriruntime.verifier.ElfStructureVerifier;
 import dev.veriruntime.verifier.FindingType;
 import dev.veriruntime.verifier.ScopeStatus;
 import java.nio.ByteBuffer;

@@ -3,6 +3,8 @@ package dev.veriruntime.verifier.elf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.veriruntime.verifier.ElfCheck;
+import dev.veriruntime.verifier.ElfStructureVerifier;
 import dev.veriruntime.verifier.ScopeStatus;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,41 +1,34 @@
 package dev.veriruntime.verifier.process;
 
+import dev.veriruntime.verifier.testing.ScenarioPrograms;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds the C test programs in src/test/resources/process with gcc, once per JVM, into a temporary
- * directory, and runs them until they print their "ready" line.
+ * Runs the scenario programs ({@link ScenarioPrograms} builds them from
+ * src/test/resources/scenarios) until they print their "ready" line.
  */
 final class TestPrograms {
-  private static final Map<String, Path> BUILT = new ConcurrentHashMap<>();
   private static Path dir;
 
   private TestPrograms() {}
 
+  /** gcc's path, or null when it is not on PATH. */
   static String gcc() {
-    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(d, "gcc"))) {
-        return Path.of(d, "gcc").toString();
-      }
-    }
-    return null;
+    return ScenarioPrograms.gcc().map(Path::toString).orElse(null);
   }
 
+  /** A temporary directory for files a test derives from the programs; removed at exit. */
   static synchronized Path dir() throws IOException {
     if (dir == null) {
       dir = Files.createTempDirectory("veriruntime-process-test");
@@ -44,45 +37,14 @@ final class TestPrograms {
     return dir;
   }
 
-  /** The executable built from {@code name.c}. */
+  /** The executable built from scenarios/{@code name}.c. */
   static Path executable(String name) throws IOException {
-    return build(name, name, List.of());
+    return ScenarioPrograms.executable(name);
   }
 
-  /** The shared library {@code libNAME.so} built from {@code name.c}. */
+  /** The shared library {@code libNAME.so} built from scenarios/{@code name}.c. */
   static Path library(String name) throws IOException {
-    return build(name, "lib" + name + ".so", List.of("-shared", "-fPIC"));
-  }
-
-  private static synchronized Path build(String source, String output, List<String> flags)
-      throws IOException {
-    Path done = BUILT.get(output);
-    if (done != null) {
-      return done;
-    }
-    Path src = dir().resolve(source + ".c");
-    try (InputStream in = TestPrograms.class.getResourceAsStream("/process/" + source + ".c")) {
-      if (in == null) {
-        throw new IOException("missing test resource /process/" + source + ".c");
-      }
-      Files.copy(in, src, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-    Path out = dir().resolve(output);
-    List<String> cmd = new ArrayList<>(List.of(gcc(), "-O1", "-o", out.toString()));
-    cmd.addAll(flags);
-    cmd.add(src.toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    try {
-      if (p.waitFor() != 0) {
-        throw new IOException("gcc failed for " + source + ".c: " + log);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-    BUILT.put(output, out);
-    return out;
+    return ScenarioPrograms.library(name);
   }
 
   /** Starts {@code command}, waits for its "ready ..." line, and kills it on close. */

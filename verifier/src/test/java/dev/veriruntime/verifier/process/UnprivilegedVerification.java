@@ -7,7 +7,7 @@ import dev.veriruntime.verifier.reference.ReferenceStore;
 import java.time.Clock;
 
 /**
- * Runs VerifyProcess in a JVM started without privileges (see {@link UnprivilegedTest}) and prints
+ * Runs VerifyProcess in a JVM started without privileges (see {@link UnprivilegedIT}) and prints
  * the verdict, each scope and each finding type, one per line.
  */
 public final class UnprivilegedVerification {

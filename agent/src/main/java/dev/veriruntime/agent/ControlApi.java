@@ -1,0 +1,122 @@
+package dev.veriruntime.agent;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veriruntime.api.ApiJson;
+import dev.veriruntime.api.ApiServer;
+import dev.veriruntime.api.CoreApi;
+import dev.veriruntime.api.LocalCoreApi;
+import dev.veriruntime.api.VerifierCoreApi;
+import dev.veriruntime.ingest.Probe;
+import dev.veriruntime.ingest.ProgramAttachment;
+import dev.veriruntime.pipeline.DropLedger;
+import dev.veriruntime.pipeline.IncidentBook;
+import dev.veriruntime.sinks.Sink;
+import dev.veriruntime.sinks.SinkStats;
+import dev.veriruntime.sinks.journal.JournalSink;
+import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.process.ProcessVerifier;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The daemon's side of the control API: the Core API over the daemon's own verifiers, state,
+ * journal and counters, and the Unix socket that serves it. Package-private wiring for {@link
+ * Daemon}; the API itself is in {@code dev.veriruntime.api}.
+ */
+final class ControlApi {
+
+  /** The Health answer. {@code dropped}: loss place to exact count since start. */
+  record Health(
+      Instant startedAt,
+      long uptimeSeconds,
+      int references,
+      ProbeHealth probe,
+      List<SinkStats> sinks,
+      Map<String, Long> dropped) {}
+
+  /** Probe programs attached (by name) and those that failed (name to error). */
+  record ProbeHealth(List<String> attached, Map<String, String> failed) {}
+
+  private ControlApi() {}
+
+  /**
+   * The Core API over the daemon's parts. {@code journal} may be null (journal off): GetEvidence
+   * then answers UNAVAILABLE. Sinks, ledger and probe are read live on every Health call.
+   */
+  static LocalCoreApi coreApi(
+      ProcessVerifier processes,
+      BinaryVerifier binaries,
+      VerifierCoreApi.StateSource state,
+      JournalSink journal,
+      Probe probe,
+      List<Sink> sinks,
+      DropLedger ledger,
+      int references,
+      Clock clock,
+      IncidentBook incidents) {
+    Instant started = clock.instant();
+    return VerifierCoreApi.create(
+        processes,
+        binaries,
+        state,
+        journal == null ? null : journal::evidence,
+        () -> health(started, clock, references, probe, sinks, ledger),
+        incidents == null ? null : () -> incidents(incidents));
+  }
+
+  /** The open incidents as ListRuntimeState lists them (docs/api.md). */
+  static List<ObjectNode> incidents(IncidentBook book) {
+    return book.openIncidents().stream()
+        .map(i -> (ObjectNode) ApiJson.mapper().valueToTree(i))
+        .toList();
+  }
+
+  private static Health health(
+      Instant started,
+      Clock clock,
+      int references,
+      Probe probe,
+      List<Sink> sinks,
+      DropLedger ledger) {
+    Map<String, String> failed = new TreeMap<>();
+    for (ProgramAttachment a : probe.attachReport().failed()) {
+      failed.put(a.program(), a.error());
+    }
+    ProbeHealth probeHealth =
+        new ProbeHealth(
+            probe.attachReport().attached().stream().map(ProgramAttachment::program).toList(),
+            failed);
+    return new Health(
+        started,
+        Duration.between(started, clock.instant()).toSeconds(),
+        references,
+        probeHealth,
+        sinks.stream().map(Sink::stats).toList(),
+        new TreeMap<>(ledger.totals()));
+  }
+
+  /**
+   * Serve {@code api} on {@code socket}; its directory is created 0755 if missing (the socket
+   * itself is 0600).
+   *
+   * @throws IOException when the socket cannot be bound (another daemon listens there, no
+   *     permission, epoll unavailable)
+   */
+  static ApiServer serve(CoreApi api, Path socket) throws IOException {
+    Path parent = socket.toAbsolutePath().getParent();
+    if (!Files.isDirectory(parent)) {
+      Files.createDirectories(
+          parent,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    }
+    return ApiServer.builder(api).socket(socket).bind();
+  }
+}

@@ -1,0 +1,748 @@
+package dev.veriruntime.agent;
+
+import dev.veriruntime.api.ApiServer;
+import dev.veriruntime.api.LocalCoreApi;
+import dev.veriruntime.ingest.EventSource;
+import dev.veriruntime.ingest.Probe;
+import dev.veriruntime.ingest.ProbeSettings;
+import dev.veriruntime.ingest.ProbeSpec;
+import dev.veriruntime.ingest.ProcScanner;
+import dev.veriruntime.ingest.ProgramAttachment;
+import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.pipeline.Classifier;
+import dev.veriruntime.pipeline.DropLedger;
+import dev.veriruntime.pipeline.ExecutableVerification;
+import dev.veriruntime.pipeline.GapDetector;
+import dev.veriruntime.pipeline.IncidentBook;
+import dev.veriruntime.pipeline.MappingFilter;
+import dev.veriruntime.pipeline.Pipeline;
+import dev.veriruntime.pipeline.PipelineMetrics;
+import dev.veriruntime.pipeline.ProcessLiveness;
+import dev.veriruntime.pipeline.ProcessTable;
+import dev.veriruntime.pipeline.SinkStage;
+import dev.veriruntime.sinks.SecurityEvent;
+import dev.veriruntime.sinks.Sink;
+import dev.veriruntime.sinks.console.ConsoleSink;
+import dev.veriruntime.sinks.journal.JournalSink;
+import dev.veriruntime.sinks.metrics.PrometheusSink;
+import dev.veriruntime.sinks.syslog.SyslogSink;
+import dev.veriruntime.sinks.webhook.WebhookOptions;
+import dev.veriruntime.sinks.webhook.WebhookPayload;
+import dev.veriruntime.sinks.webhook.WebhookSink;
+import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.Scope;
+import dev.veriruntime.verifier.elf.ElfHeader;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
+import dev.veriruntime.verifier.process.ExecutableVerifier;
+import dev.veriruntime.verifier.process.ProcFs;
+import dev.veriruntime.verifier.process.ProcessPolicy;
+import dev.veriruntime.verifier.process.ProcessVerifier;
+import dev.veriruntime.verifier.process.ReattestationPlanner;
+import dev.veriruntime.verifier.process.ReattestationScheduler;
+import dev.veriruntime.verifier.process.RuntimeStateRegistry;
+import dev.veriruntime.verifier.reference.ReferenceStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The running agent behind {@code veriruntime watch}: loads the probe, builds the sinks and the
+ * {@link Pipeline} from the {@link Policy}, checks its own integrity, and runs until {@link #stop}
+ * (Ctrl-C, SIGTERM) or the optional duration. Stopping detaches the probe, which completes the
+ * event stream, so pending aggregates and drop counts are flushed before the sinks close.
+ *
+ * <p>It is the one composition root: {@link #start} builds the parts in named {@link Step}s and
+ * registers everything with a thread, a descriptor or a BPF link in {@link Resources} the moment it
+ * exists; {@link #close} (or a step that fails) closes all of it in reverse order.
+ *
+ * <p>With the package database trusted, it is a {@link LivePackageDatabase}: reloaded after the
+ * package manager changes it, each reload re-validated by {@link PackageRevalidation}.
+ *
+ * <p>With {@link Settings#apiSocket} set it also serves the Core API ({@code dev.veriruntime.api})
+ * on that Unix socket over its own verifiers, runtime state, journal and counters; a socket that
+ * cannot be bound is a {@code VERIFICATION_DEGRADED} startup report, not a failure to start.
+ */
+public final class Daemon implements AutoCloseable {
+  /** How often the package database's signature is read: two stat calls. */
+  private static final Duration PACKAGE_POLL = Duration.ofSeconds(1);
+
+  /** dpkg writes one package after another; reload once it has been quiet this long. */
+  private static final Duration PACKAGE_QUIET = Duration.ofSeconds(2);
+
+  /** How long {@link #close} waits for each sink to deliver what it still holds. */
+  private static final Duration SINK_FLUSH = Duration.ofSeconds(5);
+
+  private final Settings settings;
+  private final Probe probe;
+  private final Pipeline pipeline;
+  private final PipelineMetrics metrics;
+  private final Sinks.Empty<Void> stopSignal = Sinks.empty();
+  private final List<SecurityEvent> startupReports;
+  private final Reattestation reattestation;
+  private final SelfIntegrityMonitor selfIntegrity;
+  private final Flux<SecurityEvent> packageReports;
+  private final PrintStream err;
+  private final Resources resources;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /**
+   * What the command line decided.
+   *
+   * @param apiSocket where to serve the control API ({@code ApiServer.DEFAULT_SOCKET} for {@code
+   *     watch}); null: no control API
+   */
+  public record Settings(
+      Policy policy,
+      ReferenceStore references,
+      boolean json,
+      Path stateDir,
+      Path journalDir,
+      boolean journal,
+      boolean scan,
+      Path apiSocket) {
+
+    /** Settings without a control API. */
+    public Settings(
+        Policy policy,
+        ReferenceStore references,
+        boolean json,
+        Path stateDir,
+        Path journalDir,
+        boolean journal,
+        boolean scan) {
+      this(policy, references, json, stateDir, journalDir, journal, scan, null);
+    }
+  }
+
+  /**
+   * The steps of {@link #start}, in order. What a step builds is closed again when a later step
+   * fails, and by {@link #close}, in the reverse order.
+   */
+  enum Step {
+    TIMER,
+    VERIFICATION_LANES,
+    SINKS,
+    PACKAGE_DATABASE,
+    SELF_CHECK,
+    PROBE,
+    REATTESTATION,
+    PIPELINE,
+    SELF_INTEGRITY_MONITOR,
+    CONTROL_API,
+    PACKAGE_REVALIDATION
+  }
+
+  /** Called before each step of start-up; tests throw from it to make start-up fail there. */
+  @FunctionalInterface
+  interface StartupHook {
+    StartupHook NONE = step -> {};
+
+    void before(Step step) throws IOException;
+  }
+
+  private Daemon(Assembly a) {
+    this.settings = a.settings;
+    this.probe = a.probe;
+    this.pipeline = a.pipeline;
+    this.metrics = a.metrics;
+    this.startupReports = a.reports;
+    this.reattestation = a.reattestation;
+    this.selfIntegrity = a.monitor;
+    this.packageReports = a.packageReports;
+    this.err = a.err;
+    this.resources = a.resources;
+  }
+
+  /**
+   * Builds everything and loads the probe (attached from here on: execs wait in the kernel ring).
+   * When a step fails, what the earlier steps built is closed in reverse order, the step is named
+   * on {@code err}, and the step's own exception is thrown (with any close failure suppressed into
+   * it).
+   *
+   * @throws IOException if the state directory or the journal cannot be opened
+   * @throws dev.veriruntime.ingest.ProbeException if the probe cannot be loaded or attached
+   */
+  public static Daemon start(
+      Settings s, ProbeSettings probeSettings, PrintStream out, PrintStream err)
+      throws IOException {
+    return start(s, probeSettings, out, err, StartupHook.NONE);
+  }
+
+  /** As {@link #start(Settings, ProbeSettings, PrintStream, PrintStream)}, with a test seam. */
+  static Daemon start(
+      Settings s, ProbeSettings probeSettings, PrintStream out, PrintStream err, StartupHook hook)
+      throws IOException {
+    Resources resources = new Resources(err);
+    Assembly a = new Assembly(s, out, err, resources, hook);
+    try {
+      return a.build(probeSettings);
+    } catch (Throwable t) {
+      err.println(
+          "veriruntime: start-up failed at step "
+              + a.step
+              + ": "
+              + t
+              + "; closing what was built: "
+              + resources.openNames());
+      resources.closeAll(t);
+      throw t;
+    }
+  }
+
+  /** Runs until {@link #stop} or {@code duration} (null: no limit). */
+  public void run(Duration duration) {
+    Flux<RuntimeEvent> live = EventSource.live(probe).takeUntilOther(stopSignal.asMono());
+    if (duration != null) {
+      live = live.take(duration);
+    }
+    Flux<RuntimeEvent> events =
+        settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
+    Flux<SecurityEvent> reports =
+        Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events(), packageReports);
+    if (reattestation != null) {
+      reports = Flux.merge(reports, reattestation.events());
+    }
+    pipeline
+        .run(events, reports)
+        .doOnSubscribe(
+            s -> {
+              err.println("veriruntime: watching (pid " + ProcessHandle.current().pid() + ")");
+              err.flush();
+            })
+        .blockLast();
+  }
+
+  /** Asks {@link #run} to finish: the stream completes, aggregates and drop counts are flushed. */
+  public void stop() {
+    stopSignal.tryEmitEmpty();
+  }
+
+  public PipelineMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Closes everything {@link #start} built, in reverse order: the control API first (no caller is
+   * answered from a daemon half torn down), then the periodic checks, then the probe (detaching it
+   * completes the event stream, so pending aggregates and drop counts reach the sinks), then each
+   * sink after a flush, and last the verification lanes and the timer. A failure to close one is
+   * printed and does not stop the others. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    resources.closeAll(null);
+  }
+
+  /** The names of what is still open, the most recent first: empty after {@link #close}. */
+  List<String> openResources() {
+    return resources.openNames();
+  }
+
+  /**
+   * Start-up, one step after another: each step builds one group of parts and registers what it
+   * opens in {@link Resources} the moment it exists.
+   */
+  private static final class Assembly {
+    final Settings settings;
+    final Policy policy;
+    final PrintStream out;
+    final PrintStream err;
+    final Resources resources;
+    final StartupHook hook;
+    final String host = hostName();
+    final Clock clock = Clock.systemUTC();
+    final List<SecurityEvent> reports = new ArrayList<>();
+    final Classifier classifier;
+    final DropLedger ledger = new DropLedger();
+    final List<Sink> sinks = new ArrayList<>();
+    final List<SinkStage.Route> routes = new ArrayList<>();
+    Step step;
+    Scheduler timer;
+    Scheduler smallLane;
+    Scheduler largeLane;
+    JournalSink journal;
+    MeterRegistry registry;
+    PipelineMetrics metrics;
+    LivePackageDatabase livePackages;
+    Supplier<PackageDatabase> packages;
+    Set<String> jitAllowance;
+    IncidentBook incidents;
+    Set<Scope> binaryScopes;
+    BinaryVerifier verifier;
+    ExecutableVerification verification;
+    ProcessTable table;
+    GapDetector gaps;
+    Probe probe;
+    RuntimeStateRegistry state;
+    PreviousPackageVersions previousVersions;
+    ProcessVerifier processes;
+    Reattestation reattestation;
+    MappingFilter mappingFilter;
+    Pipeline pipeline;
+    SelfIntegrityMonitor monitor;
+    Flux<SecurityEvent> packageReports;
+
+    Assembly(
+        Settings settings,
+        PrintStream out,
+        PrintStream err,
+        Resources resources,
+        StartupHook hook) {
+      this.settings = settings;
+      this.policy = settings.policy();
+      this.out = out;
+      this.err = err;
+      this.resources = resources;
+      this.hook = hook;
+      this.classifier = new Classifier(clock, host);
+    }
+
+    Daemon build(ProbeSettings probeSettings) throws IOException {
+      enter(Step.TIMER);
+      timer = resources.register("timer", Schedulers.newSingle("veriruntime-timer", true));
+      enter(Step.VERIFICATION_LANES);
+      startVerificationLanes();
+      enter(Step.SINKS);
+      buildSinks();
+      enter(Step.PACKAGE_DATABASE);
+      openPackageDatabase();
+      buildVerification();
+      enter(Step.SELF_CHECK);
+      checkSelfIntegrity();
+      enter(Step.PROBE);
+      openProbe(probeSettings);
+      enter(Step.REATTESTATION);
+      buildProcessVerification();
+      startReattestation();
+      enter(Step.PIPELINE);
+      buildPipeline();
+      enter(Step.SELF_INTEGRITY_MONITOR);
+      startSelfIntegrityMonitor();
+      enter(Step.CONTROL_API);
+      serveApi();
+      enter(Step.PACKAGE_REVALIDATION);
+      revalidatePackages();
+      return new Daemon(this);
+    }
+
+    private void enter(Step next) throws IOException {
+      step = next;
+      hook.before(next);
+    }
+
+    /**
+     * Built before the sinks so that they are disposed after them: a verification still running
+     * when the probe is detached can finish and its event reach the sinks' last flush.
+     */
+    private void startVerificationLanes() {
+      smallLane =
+          resources.register(
+              "verification lane",
+              Schedulers.newBoundedElastic(
+                  Math.max(1, policy.verification.concurrency),
+                  policy.verification.queue,
+                  "veriruntime-verify"));
+      largeLane =
+          resources.register(
+              "large-file verification lane",
+              Schedulers.newBoundedElastic(
+                  1, policy.verification.queue, "veriruntime-verify-large"));
+    }
+
+    /** The sinks the policy asks for, each behind its rate; the meter registry they expose. */
+    private void buildSinks() throws IOException {
+      registry = new SimpleMeterRegistry();
+      if (policy.sinks.metricsPort > 0) {
+        PrometheusSink prometheus =
+            PrometheusSink.start(
+                "127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
+        addSink(prometheus, 10_000, 10_000);
+        registry = prometheus.registry();
+      }
+      if (policy.sinks.console.enabled) {
+        ConsoleSink console = settings.json() ? ConsoleSink.jsonLines(out) : ConsoleSink.human(out);
+        addSink(console, policy.sinks.console.rate, policy.sinks.console.burst);
+      }
+      if (settings.journal() && policy.sinks.journal.enabled) {
+        openJournal();
+      }
+      if (!policy.sinks.webhook.isBlank()) {
+        WebhookSink webhook =
+            new WebhookSink(
+                WebhookOptions.defaults(
+                    URI.create(policy.sinks.webhook), payload(policy.sinks.webhookFormat)));
+        addSink(webhook, policy.sinks.webhookRate, 20);
+      }
+      if (!policy.sinks.slack.isBlank()) {
+        WebhookSink slack =
+            new WebhookSink(
+                WebhookOptions.defaults(URI.create(policy.sinks.slack), WebhookPayload.SLACK));
+        addSink(slack, Math.min(1, policy.sinks.webhookRate), 10);
+      }
+      if (!policy.sinks.syslog.isBlank()) {
+        SyslogSink syslog =
+            SyslogSink.open(
+                syslogTarget(policy.sinks.syslog),
+                SyslogSink.AUTHPRIV,
+                Schedulers.boundedElastic());
+        addSink(syslog, policy.sinks.syslogRate, 200);
+      }
+      metrics = new PipelineMetrics(registry);
+    }
+
+    private void openJournal() throws IOException {
+      Files.createDirectories(settings.journalDir());
+      restrict(settings.journalDir());
+      journal = JournalSink.open(settings.journalDir());
+      addSink(journal, policy.sinks.journal.rate, policy.sinks.journal.burst);
+      journal
+          .recoveryReport()
+          .ifPresent(
+              r ->
+                  reports.add(
+                      classifier.degraded(
+                          null,
+                          "evidence journal had a torn tail after a crash: "
+                              + r.bytesCut()
+                              + " bytes cut from "
+                              + r.file()
+                              + " after record "
+                              + r.lastGoodSeq()
+                              + " (partial loss of evidence)",
+                          Map.of(
+                              "check",
+                              "journal-recovery",
+                              "file",
+                              r.file(),
+                              "bytesCut",
+                              r.bytesCut()))));
+    }
+
+    /** Registered as it is opened: flushed (for a while) and closed after the probe detaches. */
+    private void addSink(Sink sink, double rate, int burst) {
+      resources.onClose("sink " + sink.name(), () -> flushAndClose(sink, err));
+      sinks.add(sink);
+      routes.add(SinkStage.route(sink, rate, burst, timer));
+    }
+
+    private void openPackageDatabase() throws IOException {
+      PackageDatabase none = PackageDatabase.empty();
+      packages = () -> none;
+      if (policy.packageDatabase) {
+        Scheduler watcher =
+            resources.register(
+                "package database watcher", Schedulers.newSingle("veriruntime-packages", true));
+        livePackages =
+            LivePackageDatabase.open(
+                Path.of(policy.packageDatabaseDir), PACKAGE_POLL, PACKAGE_QUIET, watcher);
+        packages = livePackages;
+      }
+      jitAllowance = new HashSet<>(policy.jitAllowance);
+      if (livePackages != null) {
+        jitAllowance.addAll(JitRuntimes.vouchedFor(packages.get(), policy.jitRuntimePackages));
+      }
+      incidents =
+          new IncidentBook(
+              policy.incidents.settings(policy.aggregation.maxKeys, ProcessHandle.current().pid()),
+              ProcessLiveness.proc());
+    }
+
+    private void buildVerification() {
+      binaryScopes = EnumSet.copyOf(policy.execScopes);
+      binaryScopes.retainAll(BinaryVerifier.BINARY_SCOPES);
+      verifier =
+          new BinaryVerifier(
+              settings.references(),
+              packages,
+              clock,
+              new BinaryVerifier.Options(binaryScopes, ElfHeader.hostMachine()));
+      verification =
+          new ExecutableVerification(
+              verifier,
+              policy.verification.cacheEntries,
+              smallLane,
+              largeLane,
+              policy.verification.largeFileBytes,
+              1024,
+              metrics,
+              ledger);
+      table = new ProcessTable(ProcessTable.DEFAULT_CAPACITY, ledger);
+      gaps =
+          new GapDetector(
+              Duration.ofSeconds(1), Duration.ofSeconds(2), timer, System::nanoTime, host);
+    }
+
+    /** Failures are events; what could not be checked is said, not hidden. */
+    private void checkSelfIntegrity() {
+      for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
+        if (c.failed()) {
+          reports.add(
+              classifier.selfIntegrity(
+                  c.component() + " " + c.path() + ": " + c.reason(),
+                  Map.of("component", c.component())));
+        } else if (!c.ok()) {
+          reports.add(
+              classifier.degraded(
+                  null,
+                  "self-integrity of " + c.component() + " not checked: " + c.reason(),
+                  Map.of("check", "self-integrity", "component", c.component())));
+        }
+      }
+    }
+
+    private void openProbe(ProbeSettings probeSettings) {
+      probe = resources.register("probe", Probe.load(ProbeSpec.veriRuntime(), probeSettings));
+      for (ProgramAttachment a : probe.attachReport().failed()) {
+        reports.add(
+            classifier.degraded(
+                null,
+                "probe program "
+                    + a.program()
+                    + " ("
+                    + a.section()
+                    + ") not attached: "
+                    + a.error(),
+                Map.of("check", "probe-attach", "program", a.program())));
+      }
+      err.println("veriruntime: " + probe.attachReport().describe().replace("\n", "\n  "));
+      err.println(
+          "veriruntime: references: "
+              + settings.references().size()
+              + ", package database: "
+              + packages.get().size()
+              + " files, scopes: "
+              + binaryScopes
+              + ", sinks: "
+              + sinks.stream().map(Sink::name).toList()
+              + ", JIT allowance: "
+              + jitAllowance.size()
+              + " digest(s)");
+      err.flush();
+    }
+
+    /** Built even without re-attestation: the control API verifies processes on request. */
+    private void buildProcessVerification() {
+      Set<Scope> processScopes = EnumSet.copyOf(binaryScopes);
+      processScopes.add(Scope.MEMORY_MAP);
+      processScopes.add(Scope.MEMORY_CODE);
+      state = new RuntimeStateRegistry();
+      previousVersions = new PreviousPackageVersions(policy.verification.cacheEntries);
+      processes =
+          new ProcessVerifier(
+                  ExecutableVerifier.of(verifier),
+                  new ProcessPolicy(
+                      Set.copyOf(jitAllowance),
+                      Set.of(),
+                      processScopes,
+                      policy.acceptVerifiedDlopen),
+                  clock)
+              .withSupersededFiles(previousVersions);
+    }
+
+    private void startReattestation() {
+      if (!policy.reattestation.enabled) {
+        return;
+      }
+      ReattestationScheduler budget =
+          new ReattestationScheduler(
+              processes,
+              new ReattestationPlanner(
+                  clock, policy.reattestation.bytesPerSecond, Duration.ofSeconds(5)),
+              state,
+              clock);
+      reattestation =
+          new Reattestation(
+              processes,
+              budget,
+              state,
+              table,
+              classifier,
+              Duration.ofSeconds(policy.reattestation.intervalSeconds),
+              8,
+              resources.register(
+                  "re-attestation", Schedulers.newSingle("veriruntime-reattest", true)),
+              ProcessHandle.current().pid(),
+              new IncidentFeedback(incidents));
+    }
+
+    private void buildPipeline() {
+      mappingFilter = ProbeMappingFilter.of(probe, registry, err);
+      pipeline =
+          new Pipeline(
+              new Pipeline.Components(
+                  verification,
+                  table,
+                  classifier,
+                  jitAllowance,
+                  ledger,
+                  metrics,
+                  routes,
+                  Duration.ofSeconds(policy.aggregation.windowSeconds),
+                  policy.aggregation.maxKeys,
+                  Duration.ofSeconds(policy.aggregation.dropReportSeconds),
+                  policy.verification.queue,
+                  timer,
+                  gaps,
+                  host,
+                  mappingFilter,
+                  incidents));
+    }
+
+    private void startSelfIntegrityMonitor() {
+      Map<String, String> tags = new LinkedHashMap<>();
+      probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
+      monitor =
+          new SelfIntegrityMonitor(
+              SelfIntegrity.forThisProcess(packages),
+              tags,
+              classifier,
+              Duration.ofMinutes(5),
+              resources.register(
+                  "self-integrity monitor", Schedulers.newSingle("veriruntime-self", true)));
+    }
+
+    /** A socket that cannot be bound is a degraded report, not a failure to start. */
+    private void serveApi() {
+      if (settings.apiSocket() == null) {
+        return;
+      }
+      LocalCoreApi api =
+          ControlApi.coreApi(
+              processes,
+              verifier,
+              new LiveRuntimeState(
+                  table,
+                  state,
+                  verification::cached,
+                  ProcFs.host(),
+                  new ProcScanner(),
+                  ledger,
+                  binaryScopes,
+                  reattestation == null
+                      ? Set.of()
+                      : EnumSet.of(Scope.MEMORY_MAP, Scope.MEMORY_CODE)),
+              journal,
+              probe,
+              List.copyOf(sinks),
+              ledger,
+              settings.references().size(),
+              clock,
+              incidents);
+      try {
+        // Registered before anything else can fail: the socket file and its lock are ours now.
+        ApiServer server =
+            resources.register("control API", ControlApi.serve(api, settings.apiSocket()));
+        err.println("veriruntime: control API on " + server.socket());
+      } catch (IOException | RuntimeException e) {
+        // The API is for operators; watching goes on without it, and the gap is reported.
+        String why = "control API not available: " + settings.apiSocket() + ": " + e.getMessage();
+        err.println("veriruntime: " + why);
+        reports.add(
+            classifier.degraded(
+                null,
+                why,
+                Map.of("check", "control-api", "socket", settings.apiSocket().toString())));
+      }
+      err.flush();
+    }
+
+    private void revalidatePackages() {
+      packageReports =
+          livePackages == null
+              ? Flux.empty()
+              : livePackages
+                  .reloads()
+                  .transform(
+                      new PackageRevalidation(
+                          verification,
+                          mappingFilter,
+                          table,
+                          processes,
+                          state,
+                          previousVersions,
+                          classifier,
+                          metrics,
+                          line -> {
+                            err.println("veriruntime: " + line);
+                            err.flush();
+                          }));
+    }
+  }
+
+  /** Delivers what the sink still holds (for a while), then closes it. */
+  private static void flushAndClose(Sink sink, PrintStream err) {
+    try {
+      sink.flush().block(SINK_FLUSH);
+    } catch (RuntimeException e) {
+      err.println("veriruntime: sink " + sink.name() + " did not flush: " + e.getMessage());
+    }
+    sink.close();
+  }
+
+  static WebhookPayload payload(String format) {
+    return switch (format == null ? "json" : format.toLowerCase()) {
+      case "slack" -> WebhookPayload.SLACK;
+      case "falco" -> WebhookPayload.FALCO;
+      case "json", "event" -> WebhookPayload.EVENT;
+      default ->
+          throw new IllegalArgumentException(
+              "webhook format must be json, slack or falco: " + format);
+    };
+  }
+
+  /** udp://HOST:PORT, tcp://HOST:PORT, unix:///PATH (datagram) or unix-stream:///PATH. */
+  static SyslogSink.Target syslogTarget(String address) {
+    URI uri = URI.create(address);
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme();
+    return switch (scheme) {
+      case "udp" -> SyslogSink.Target.udp(uri.getHost(), uri.getPort() < 0 ? 514 : uri.getPort());
+      case "tcp" -> SyslogSink.Target.tcp(uri.getHost(), uri.getPort() < 0 ? 514 : uri.getPort());
+      case "unix" -> SyslogSink.Target.unixDatagram(Path.of(uri.getPath()));
+      case "unix-stream" -> SyslogSink.Target.unixStream(Path.of(uri.getPath()));
+      default ->
+          throw new IllegalArgumentException(
+              "syslog address must be udp://, tcp://, unix:// or unix-stream://: " + address);
+    };
+  }
+
+  private static void restrict(Path dir) {
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } catch (IOException | UnsupportedOperationException e) {
+      // best effort: the journal's own files are created 0600
+    }
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return Optional.ofNullable(System.getenv("HOSTNAME")).orElse("localhost");
+    }
+  }
+}

@@ -1,0 +1,206 @@
+package dev.veriruntime.agent;
+
+import com.fasterxml.jackson.annotation.JsonMerge;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.veriruntime.pipeline.IncidentBook;
+import dev.veriruntime.verifier.Scope;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The policy file (YAML or JSON; JSON is valid YAML): where trust comes from, what to check, what
+ * may be tolerated, and where events go. Every key is optional: anything not given keeps the
+ * embedded default ({@code default-policy.yaml}, documented in docs/operations.md). Unknown keys
+ * are an error, so a typo never silently disables a check.
+ *
+ * <p>Mutable plain fields for the YAML binding; treat a loaded policy as read-only.
+ */
+public final class Policy {
+  /** Signed (DSSE) or unsigned in-toto statements whose subjects are trusted references. */
+  public List<String> references = new ArrayList<>();
+
+  /** Public keys (PEM, SPKI) that may sign references. */
+  public List<String> trustedKeys = new ArrayList<>();
+
+  /**
+   * Accept a file owned by a Debian package when its content matches the package database's
+   * checksum ({@code /var/lib/dpkg/info/*.md5sums}): the embedded default's source of trust.
+   */
+  public boolean packageDatabase = true;
+
+  /**
+   * Where the package database lives (dpkg's info directory). Watched while the agent runs: after
+   * the package manager changes it, a new snapshot is loaded and what changed is verified again.
+   */
+  public String packageDatabaseDir = "/var/lib/dpkg/info";
+
+  /** Scopes intended for every executed binary. */
+  public Set<Scope> execScopes = EnumSet.of(Scope.DISK_HASH, Scope.ELF_HEADER);
+
+  /**
+   * Executables (by SHA-256, never by name) allowed to create anonymous executable memory (JITs).
+   */
+  public List<String> jitAllowance = new ArrayList<>();
+
+  /**
+   * Packages (names or shell-style globs) whose runtime executables may JIT: each file under a
+   * {@code bin/} directory of such a package whose bytes match the package database's checksum is
+   * added to the JIT allowance by its SHA-256 at start. Only with {@link #packageDatabase}; an
+   * empty list turns the default off.
+   */
+  public List<String> jitRuntimePackages = new ArrayList<>();
+
+  /**
+   * Accept a library loaded at run time (dlopen, outside the executable's dependency closure) when
+   * the library itself is verified: plug-ins of JVMs, NSS, PAM, iconv. An unknown or failed library
+   * is reported either way; false reports every library outside the closure.
+   */
+  public boolean acceptVerifiedDlopen = true;
+
+  // @JsonMerge: a file that names one key of a section keeps the section's other defaults.
+  @JsonMerge public Verification verification = new Verification();
+  @JsonMerge public Reattestation reattestation = new Reattestation();
+  @JsonMerge public Aggregation aggregation = new Aggregation();
+  @JsonMerge public Incidents incidents = new Incidents();
+  @JsonMerge public Sinks sinks = new Sinks();
+
+  /** Bounded parallel verification. */
+  public static final class Verification {
+    /** Files verified at once (small lane). */
+    public int concurrency = 2;
+
+    /**
+     * Files at or above this size go to their own lane of one, so they cannot starve small ones.
+     */
+    public long largeFileBytes = 64L << 20;
+
+    /** Verdicts kept by kernel identity (dev, inode, ctime, size). */
+    public int cacheEntries = 65_536;
+
+    /** Events waiting for verification before new ones are dropped (and counted). */
+    public int queue = 16_384;
+  }
+
+  /** Periodic re-verification of long-running processes. */
+  public static final class Reattestation {
+    public boolean enabled = true;
+
+    /** Memory compared per second across all processes. */
+    public long bytesPerSecond = 32L << 20;
+
+    /** Pause between rounds, in seconds. */
+    public long intervalSeconds = 60;
+  }
+
+  /** Folding of repeats. */
+  public static final class Aggregation {
+    public long windowSeconds = 10;
+    public int maxKeys = 65_536;
+
+    /** How often losses are reported as VERIFICATION_DEGRADED. */
+    public long dropReportSeconds = 5;
+  }
+
+  /** How a condition about a running process is reported over time (docs/operations.md). */
+  public static final class Incidents {
+    /** Findings about one process within this many milliseconds of the first are one event. */
+    public long groupMillis = 1_000;
+
+    /**
+     * Delays, in seconds, from an incident's opening to its first reminder and then between
+     * reminders; the last repeats.
+     */
+    public List<Long> reminderSeconds = new ArrayList<>(List.of(60L, 600L, 3_600L, 86_400L));
+
+    /** The incident book's settings; liveness is checked every second. */
+    public IncidentBook.Settings settings(int maxIncidents, long selfPid) {
+      return new IncidentBook.Settings(
+          Duration.ofMillis(groupMillis),
+          reminderSeconds.stream().map(Duration::ofSeconds).toList(),
+          Duration.ofSeconds(1),
+          maxIncidents,
+          selfPid);
+    }
+  }
+
+  /** Outputs and their rates (events per second, burst). */
+  public static final class Sinks {
+    @JsonMerge public Output console = new Output(true, 50, 200);
+    @JsonMerge public Output journal = new Output(true, 1_000, 5_000);
+
+    /** Webhook URL (JSON, Slack or Falco format); off when empty. */
+    public String webhook = "";
+
+    public String webhookFormat = "json";
+    public String slack = "";
+
+    /** Syslog address: udp://host:port, tcp://host:port or unix:///dev/log; off when empty. */
+    public String syslog = "";
+
+    /** Prometheus scrape port on 127.0.0.1; 0 = off. */
+    public int metricsPort = 0;
+
+    public double webhookRate = 5;
+    public double syslogRate = 100;
+  }
+
+  /** One output's switch and rate. */
+  public static final class Output {
+    public boolean enabled;
+    public double rate;
+    public int burst;
+
+    public Output() {}
+
+    Output(boolean enabled, double rate, int burst) {
+      this.enabled = enabled;
+      this.rate = rate;
+      this.burst = burst;
+    }
+  }
+
+  private static ObjectMapper mapper() {
+    return new ObjectMapper(new YAMLFactory())
+        .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+  }
+
+  /** The embedded default. */
+  public static Policy defaults() {
+    try (InputStream in = Policy.class.getResourceAsStream("default-policy.yaml")) {
+      if (in == null) {
+        throw new IllegalStateException("default-policy.yaml missing from the jar");
+      }
+      Policy p = mapper().readValue(in, Policy.class);
+      return p == null ? new Policy() : p;
+    } catch (IOException e) {
+      throw new UncheckedIOException("embedded default policy is unreadable", e);
+    }
+  }
+
+  /**
+   * The embedded default overlaid with {@code file}.
+   *
+   * @throws IOException if the file cannot be read or is not valid policy (message says where)
+   */
+  public static Policy load(Path file) throws IOException {
+    Policy base = defaults();
+    byte[] bytes = Files.readAllBytes(file);
+    if (bytes.length == 0) {
+      return base;
+    }
+    return mapper().readerForUpdating(base).readValue(bytes);
+  }
+}

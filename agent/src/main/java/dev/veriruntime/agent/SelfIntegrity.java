@@ -1,0 +1,219 @@
+package dev.veriruntime.agent;
+
+import dev.veriruntime.verifier.hash.Sha256;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Checks that VeriRuntime's own code is what it should be: the agent jar against the SHA-256 the
+ * build wrote next to it ({@code veriruntime.jar.sha256}, which also covers the embedded probe
+ * object), and the JVM executable, {@code libjvm.so} and {@code libbpf.so} as mapped into this
+ * process against the package database. The probe's programs are checked by the caller through
+ * {@link #checkProbe}. Pure apart from reading files; thread-safe.
+ */
+public final class SelfIntegrity {
+  private final Supplier<PackageDatabase> packages;
+  private final Optional<Path> agentJar;
+  private final Supplier<List<Path>> mappedLibraries;
+
+  /** One component's outcome. {@code ok == false} with {@code failed == false} means unchecked. */
+  public record Check(String component, String path, boolean ok, boolean failed, String reason) {
+    static Check ok(String component, String path, String reason) {
+      return new Check(component, path, true, false, reason);
+    }
+
+    static Check failed(String component, String path, String reason) {
+      return new Check(component, path, false, true, reason);
+    }
+
+    static Check unchecked(String component, String path, String reason) {
+      return new Check(component, path, false, false, reason);
+    }
+  }
+
+  /**
+   * @param packages the package database snapshot in use (it may be reloaded after an upgrade)
+   */
+  public SelfIntegrity(
+      Supplier<PackageDatabase> packages,
+      Optional<Path> agentJar,
+      Supplier<List<Path>> mappedLibraries) {
+    this.packages = packages;
+    this.agentJar = agentJar;
+    this.mappedLibraries = mappedLibraries;
+  }
+
+  /** For the running agent: its own jar and the libraries mapped into this JVM. */
+  public static SelfIntegrity forThisProcess(Supplier<PackageDatabase> packages) {
+    return new SelfIntegrity(packages, runningJar(), SelfIntegrity::selfMappedLibraries);
+  }
+
+  /** Runs every check. */
+  public List<Check> checkAll() {
+    List<Check> out = new ArrayList<>();
+    out.add(checkJar());
+    Path jvm = Path.of("/proc/self/exe");
+    try {
+      out.add(checkPackaged("jvm", jvm.toRealPath()));
+    } catch (IOException e) {
+      out.add(
+          Check.unchecked(
+              "jvm", jvm.toString(), "cannot resolve /proc/self/exe: " + e.getMessage()));
+    }
+    for (Path lib : mappedLibraries.get()) {
+      String name = lib.getFileName().toString();
+      if (name.startsWith("libjvm.so") || name.startsWith("libbpf.so")) {
+        out.add(checkPackaged(name.substring(0, name.indexOf(".so")), lib));
+      }
+    }
+    return out;
+  }
+
+  Check checkJar() {
+    if (agentJar.isEmpty()) {
+      return Check.unchecked("agent-jar", "", "not running from a jar (development classpath)");
+    }
+    Path jar = agentJar.get();
+    Path manifest = jar.resolveSibling(jar.getFileName() + ".sha256");
+    try {
+      if (!Files.isReadable(manifest)) {
+        return Check.unchecked(
+            "agent-jar", jar.toString(), "no self-manifest " + manifest + " written by the build");
+      }
+      String expected = Files.readString(manifest).trim().split("\\s+")[0];
+      String actual = Sha256.hex(jar);
+      return expected.equalsIgnoreCase(actual)
+          ? Check.ok(
+              "agent-jar",
+              jar.toString(),
+              "sha256 " + actual + " matches the build's self-manifest")
+          : Check.failed(
+              "agent-jar",
+              jar.toString(),
+              "sha256 " + actual + " differs from the build's " + expected);
+    } catch (IOException e) {
+      return Check.unchecked("agent-jar", jar.toString(), "unreadable: " + e.getMessage());
+    }
+  }
+
+  Check checkPackaged(String component, Path file) {
+    PackageDatabase packages = this.packages.get();
+    try (FileChannel ch = FileChannel.open(file)) {
+      Optional<PackageDatabase.Match> match = packages.check(file.toString(), ch);
+      if (match.isEmpty()) {
+        return Check.unchecked(
+            component, file.toString(), "not owned by any installed package: no reference");
+      }
+      String pkg =
+          packages
+              .lookup(file.toString())
+              .map(PackageDatabase.PackageFile::packageName)
+              .orElse("?");
+      return match.get() == PackageDatabase.Match.MATCHES
+          ? Check.ok(component, file.toString(), "matches package " + pkg)
+          : Check.failed(
+              component, file.toString(), "differs from the checksum recorded by package " + pkg);
+    } catch (IOException e) {
+      return Check.unchecked(component, file.toString(), "unreadable: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Checks that every probe program attached at load is still attached in this process: each must
+   * still have a BPF link whose program tag (the kernel's hash of the loaded instructions) is the
+   * one recorded at load. Reads the links' {@code /proc/self/fdinfo}; a detached, unloaded or
+   * replaced program is a failure.
+   *
+   * @param tagsAtLoad program name to tag, from the probe's attach report
+   */
+  public static Check checkProbe(java.util.Map<String, String> tagsAtLoad) {
+    return checkProbe(tagsAtLoad, linkedProgramTags(Path.of("/proc/self")));
+  }
+
+  static Check checkProbe(
+      java.util.Map<String, String> tagsAtLoad, java.util.List<String> linkedTags) {
+    java.util.List<String> remaining = new java.util.ArrayList<>(linkedTags);
+    Set<String> missing = new LinkedHashSet<>();
+    tagsAtLoad.forEach(
+        (name, tag) -> {
+          if (!remaining.remove(tag)) {
+            missing.add(name);
+          }
+        });
+    if (missing.isEmpty()) {
+      return Check.ok(
+          "probe", "", tagsAtLoad.size() + " programs still attached with their load-time tags");
+    }
+    return Check.failed(
+        "probe",
+        "",
+        "probe programs no longer attached with their load-time tags: "
+            + String.join(", ", missing));
+  }
+
+  /** Program tags of the BPF links this process holds ({@code anon_inode:bpf_link} descriptors). */
+  static java.util.List<String> linkedProgramTags(Path proc) {
+    java.util.List<String> tags = new java.util.ArrayList<>();
+    try (var fds = Files.list(proc.resolve("fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          if (!Files.readSymbolicLink(fd).toString().equals("anon_inode:bpf_link")) {
+            continue;
+          }
+          for (String line : Files.readAllLines(proc.resolve("fdinfo").resolve(fd.getFileName()))) {
+            if (line.startsWith("prog_tag:")) {
+              tags.add(line.substring("prog_tag:".length()).trim());
+            }
+          }
+        } catch (IOException e) {
+          // closed meanwhile: not a link we hold
+        }
+      }
+    } catch (IOException e) {
+      return tags;
+    }
+    return tags;
+  }
+
+  static Optional<Path> runningJar() {
+    try {
+      CodeSource src = SelfIntegrity.class.getProtectionDomain().getCodeSource();
+      if (src == null) {
+        return Optional.empty();
+      }
+      Path p = Path.of(src.getLocation().toURI());
+      return Files.isRegularFile(p) && p.toString().endsWith(".jar")
+          ? Optional.of(p)
+          : Optional.empty();
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  static List<Path> selfMappedLibraries() {
+    Set<Path> libs = new LinkedHashSet<>();
+    try {
+      for (var m :
+          dev.veriruntime.verifier.process.ProcMaps.parse(
+              Files.readString(Path.of("/proc/self/maps")))) {
+        if (m.fileBacked() && m.filePath().contains(".so")) {
+          libs.add(Path.of(m.filePath()));
+        }
+      }
+    } catch (IOException e) {
+      return List.of();
+    }
+    return List.copyOf(libs);
+  }
+}

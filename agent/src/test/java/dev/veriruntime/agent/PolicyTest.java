@@ -1,0 +1,116 @@
+package dev.veriruntime.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veriruntime.verifier.Scope;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyTest {
+  @TempDir Path dir;
+
+  @Test
+  void embeddedDefaultTrustsThePackageDatabaseAndChecksHashAndHeader() {
+    Policy p = Policy.defaults();
+    assertThat(p.packageDatabase).isTrue();
+    assertThat(p.packageDatabaseDir).isEqualTo("/var/lib/dpkg/info");
+    assertThat(p.execScopes).containsExactlyInAnyOrder(Scope.DISK_HASH, Scope.ELF_HEADER);
+    assertThat(p.sinks.console.enabled).isTrue();
+    assertThat(p.aggregation.windowSeconds).isEqualTo(10);
+  }
+
+  @Test
+  void fileOverridesOnlyWhatItNames() throws IOException {
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(
+        f,
+        "exec-scopes: [DISK_HASH, ELF_HEADER, ELF_SECTIONS, SIGNATURE]\nsinks:\n  metrics-port: 9464\n");
+    Policy p = Policy.load(f);
+    assertThat(p.execScopes).contains(Scope.SIGNATURE, Scope.ELF_SECTIONS);
+    assertThat(p.sinks.metricsPort).isEqualTo(9464);
+    assertThat(p.sinks.console.enabled).isTrue();
+    assertThat(p.packageDatabase).isTrue();
+  }
+
+  @Test
+  void aRateGivenForOneSinkKeepsThatSinkOn() throws IOException {
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(
+        f,
+        "sinks:\n  console: {rate: 10000, burst: 10000}\nreattestation: {interval-seconds: 1}\n");
+    Policy p = Policy.load(f);
+    assertThat(p.sinks.console.enabled).as("not named, so still the default").isTrue();
+    assertThat(p.sinks.console.rate).isEqualTo(10_000);
+    assertThat(p.sinks.journal.enabled).isTrue();
+    assertThat(p.reattestation.enabled).isTrue();
+    assertThat(p.reattestation.bytesPerSecond).isEqualTo(32L << 20);
+    assertThat(p.reattestation.intervalSeconds).isEqualTo(1);
+  }
+
+  @Test
+  void jsonIsAcceptedToo() throws IOException {
+    Path f = dir.resolve("p.json");
+    Files.writeString(
+        f,
+        "{\"package-database\": false, \"package-database-dir\": \"/srv/info\", \"aggregation\": {\"window-seconds\": 3}}");
+    Policy p = Policy.load(f);
+    assertThat(p.packageDatabase).isFalse();
+    assertThat(p.packageDatabaseDir).isEqualTo("/srv/info");
+    assertThat(p.aggregation.windowSeconds).isEqualTo(3);
+  }
+
+  @Test
+  void unknownKeyIsAnErrorNotASilentlyIgnoredCheck() throws IOException {
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(f, "exec-scope: [DISK_HASH]\n");
+    assertThatThrownBy(() -> Policy.load(f))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("exec-scope");
+  }
+
+  @Test
+  void knownJitRuntimesAreAllowedByDefaultAndAPolicyCanTurnThatOff() throws IOException {
+    assertThat(Policy.defaults().jitRuntimePackages).contains("openjdk-*-jre-headless", "nodejs");
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(f, "jit-runtime-packages: []\nincidents: {reminder-seconds: [5]}\n");
+    Policy p = Policy.load(f);
+    assertThat(p.jitRuntimePackages).as("replaced, not merged").isEmpty();
+    assertThat(p.incidents.reminderSeconds).containsExactly(5L);
+    assertThat(p.incidents.groupMillis).isEqualTo(1_000);
+    assertThat(p.incidents.settings(10, 1).reminders()).containsExactly(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void theJitRuntimeGlobsMatchPackageNamesWhole() {
+    var m = JitRuntimes.matcher(java.util.List.of("openjdk-*-jre-headless", "nodejs"));
+    assertThat(m.test("openjdk-17-jre-headless")).isTrue();
+    assertThat(m.test("nodejs")).isTrue();
+    assertThat(m.test("nodejs-doc-evil")).isFalse();
+    assertThat(m.test("openjdk-17-jre-headless-x")).isFalse();
+  }
+
+  @Test
+  void theJavaLauncherThisTestRunsOnIsVouchedForByItsPackage() throws IOException {
+    var db = dev.veriruntime.verifier.pkg.PackageDatabase.load(Path.of("/var/lib/dpkg/info"));
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java").toRealPath();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        db.lookup(java.toString()).isPresent(), "the JDK running this test is not a package");
+    assertThat(JitRuntimes.vouchedFor(db, Policy.defaults().jitRuntimePackages))
+        .contains(sha256(java));
+  }
+
+  private static String sha256(Path p) throws IOException {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package dev.veriruntime.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veriruntime.verifier.hash.Sha256;
+import dev.veriruntime.verifier.pkg.PackageDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SelfIntegrityTest {
+  @TempDir Path dir;
+
+  @Test
+  void jarMatchingItsManifestPassesAndOneChangedByteFails() throws Exception {
+    Path jar = dir.resolve("veriruntime.jar");
+    Files.write(jar, new byte[] {'P', 'K', 3, 4, 9});
+    Files.writeString(dir.resolve("veriruntime.jar.sha256"), Sha256.hex(jar) + "\n");
+    SelfIntegrity si = new SelfIntegrity(PackageDatabase::empty, Optional.of(jar), List::of);
+    assertThat(si.checkJar().ok()).isTrue();
+
+    Files.write(jar, new byte[] {'P', 'K', 3, 4, 8});
+    SelfIntegrity.Check c = si.checkJar();
+    assertThat(c.failed()).isTrue();
+    assertThat(c.reason()).contains("differs");
+  }
+
+  @Test
+  void missingManifestIsUncheckedNotPassed() throws Exception {
+    Path jar = dir.resolve("veriruntime.jar");
+    Files.write(jar, new byte[] {1});
+    SelfIntegrity.Check c =
+        new SelfIntegrity(PackageDatabase::empty, Optional.of(jar), List::of).checkJar();
+    assertThat(c.ok()).isFalse();
+    assertThat(c.failed()).isFalse();
+    assertThat(c.reason()).contains("no self-manifest");
+  }
+
+  @Test
+  void thisJvmIsCheckedAgainstThePackageDatabase() throws Exception {
+    PackageDatabase db = PackageDatabase.load(PackageDatabase.DEFAULT_INFO_DIR);
+    List<SelfIntegrity.Check> checks = SelfIntegrity.forThisProcess(() -> db).checkAll();
+    assertThat(checks).extracting(SelfIntegrity.Check::component).contains("jvm", "libjvm");
+    if (db.size() > 0) {
+      assertThat(checks)
+          .filteredOn(c -> c.component().equals("libjvm"))
+          .allMatch(SelfIntegrity.Check::ok);
+    }
+  }
+
+  @Test
+  void probeProgramsMustStillBeLinkedWithTheirLoadTimeTags() {
+    assertThat(
+            SelfIntegrity.checkProbe(Map.of("a", "t1", "b", "t1"), List.of("t1", "t1", "t9")).ok())
+        .isTrue();
+    SelfIntegrity.Check c = SelfIntegrity.checkProbe(Map.of("a", "t1", "b", "t2"), List.of("t1"));
+    assertThat(c.failed()).isTrue();
+    assertThat(c.reason()).contains("b").doesNotContain("a,");
+  }
+
+  @Test
+  void aProcessWithoutBpfLinksHasNoTags() {
+    assertThat(SelfIntegrity.linkedProgramTags(Path.of("/proc/self"))).isEmpty();
+  }
+}

@@ -1,0 +1,224 @@
+package dev.veriruntime.cli;
+
+import dev.veriruntime.agent.Daemon;
+import dev.veriruntime.agent.Policy;
+import dev.veriruntime.api.ApiServer;
+import dev.veriruntime.ingest.KernelSupport;
+import dev.veriruntime.ingest.ProbeException;
+import dev.veriruntime.ingest.ProbeSettings;
+import dev.veriruntime.verifier.reference.ReferenceException;
+import dev.veriruntime.verifier.reference.ReferenceLoader;
+import dev.veriruntime.verifier.reference.ReferenceStore;
+import dev.veriruntime.verifier.reference.SignaturePolicy;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code veriruntime watch}: the main job. Loads the probe, scans running processes, verifies every
+ * exec and executable mapping, and reports anomalies to the sinks until stopped (Ctrl-C or SIGTERM
+ * detach the probe and flush the sinks).
+ */
+@Command(
+    name = "watch",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Watch this host: verify every exec and executable mapping against trusted references.",
+      "%nReports UNKNOWN_EXECUTION, VERIFY_FAILED, RUNTIME_DRIFT, SELF_INTEGRITY_FAILURE and VERIFICATION_DEGRADED. With no --refs and no --policy it runs on the embedded default: files whose bytes match the Debian package database are trusted; anything else that runs is reported. Needs root (see docs/operations.md).",
+      "%nExit codes: 0 stopped cleanly, 2 usage, 10/11 unreadable or malformed refs/policy, 20 probe cannot run here, 21 probe failed to load."
+    })
+public final class WatchCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--refs",
+      paramLabel = "FILE",
+      description = "Reference statements (DSSE envelope or in-toto statement JSON); repeatable.")
+  List<Path> refs = new ArrayList<>();
+
+  @Option(
+      names = "--trusted-key",
+      paramLabel = "PUB",
+      description = "Public key (SPKI PEM) trusted to sign references; repeatable.")
+  List<Path> trustedKeys = new ArrayList<>();
+
+  @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description = "Policy file (YAML or JSON) over the embedded default; see docs/operations.md.")
+  Path policyFile;
+
+  @Option(
+      names = "--json",
+      description =
+          "Console output as JSON lines (keys: type, time, pid, exe, reason, coverage, count, ...).")
+  boolean json;
+
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description = "State directory: evidence journal and node key (default: ${DEFAULT-VALUE}).")
+  Path stateDir = Path.of("/var/lib/veriruntime");
+
+  @Option(
+      names = "--journal",
+      paramLabel = "DIR",
+      description = "Evidence journal directory (default: the state directory).")
+  Path journalDir;
+
+  @Option(names = "--webhook", paramLabel = "URL", description = "POST each event as JSON to URL.")
+  String webhook;
+
+  @Option(
+      names = "--webhook-format",
+      paramLabel = "FMT",
+      description = "Webhook body: json, slack or falco (default: json).")
+  String webhookFormat;
+
+  @Option(names = "--slack", paramLabel = "URL", description = "Slack incoming-webhook URL.")
+  String slack;
+
+  @Option(
+      names = "--syslog",
+      paramLabel = "ADDR",
+      description =
+          "RFC 5424 syslog: udp://HOST:PORT, tcp://HOST:PORT, unix:///dev/log or unix-stream://PATH.")
+  String syslog;
+
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "N",
+      description = "Serve Prometheus metrics on 127.0.0.1:N.")
+  Integer metricsPort;
+
+  @Option(names = "--no-journal", description = "Do not write the evidence journal.")
+  boolean noJournal;
+
+  @Option(names = "--no-scan", description = "Skip the start-up scan of already-running processes.")
+  boolean noScan;
+
+  @Option(
+      names = "--duration",
+      paramLabel = "D",
+      converter = DurationConverter.class,
+      description = "Stop after D (e.g. 30s, 5m); default: run until stopped.")
+  Duration duration;
+
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      description =
+          "Serve the control API (verify-process, verify-binary, state, health) on this Unix socket, mode 0600 (default: ${DEFAULT-VALUE}).")
+  Path socket = ApiServer.DEFAULT_SOCKET;
+
+  @Option(names = "--no-api", description = "Do not serve the control API.")
+  boolean noApi;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    Policy policy = loadPolicy();
+    Optional<String> unavailable = KernelSupport.unavailableReason();
+    if (unavailable.isPresent()) {
+      throw new CliException(
+          ExitCodes.KERNEL_UNSUPPORTED, "cannot load the probe here: " + unavailable.get());
+    }
+    ReferenceStore store;
+    try {
+      store =
+          new ReferenceLoader(
+                  ReferenceFiles.trustedKeys(policy.trustedKeys.stream().map(Path::of).toList()),
+                  SignaturePolicy.ALLOW_UNSIGNED)
+              .loadAll(policy.references.stream().map(Path::of).toList());
+    } catch (ReferenceException e) {
+      throw ExitCodes.failure(e);
+    }
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    Daemon.Settings settings =
+        new Daemon.Settings(
+            policy,
+            store,
+            json,
+            stateDir,
+            journalDir == null ? stateDir : journalDir,
+            !noJournal,
+            !noScan,
+            noApi ? null : socket);
+    Daemon daemon;
+    try {
+      daemon = Daemon.start(settings, ProbeSettings.forCurrentProcess(), out, err);
+    } catch (ProbeException e) {
+      throw new CliException(ExitCodes.PROBE_FAILED, "probe failed: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new CliException(ExitCodes.USAGE, e.getMessage(), e);
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.STATE_UNWRITABLE,
+          "cannot open the state directory or a sink: " + e.getMessage(),
+          e);
+    }
+    Thread stopper = new Thread(daemon::stop, "veriruntime-shutdown");
+    Runtime.getRuntime().addShutdownHook(stopper);
+    try {
+      daemon.run(duration);
+    } finally {
+      daemon.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopper);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it stops the daemon itself
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  private Policy loadPolicy() {
+    Policy p;
+    try {
+      p = policyFile == null ? Policy.defaults() : Policy.load(policyFile);
+    } catch (java.nio.file.NoSuchFileException | java.nio.file.AccessDeniedException e) {
+      throw new CliException(
+          ExitCodes.INPUT_UNREADABLE,
+          "cannot read policy " + policyFile + ": " + e.getClass().getSimpleName());
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.INPUT_MALFORMED,
+          "policy " + policyFile + " is not valid: " + firstLine(e.getMessage()));
+    }
+    refs.forEach(r -> p.references.add(r.toString()));
+    trustedKeys.forEach(k -> p.trustedKeys.add(k.toString()));
+    if (webhook != null) {
+      p.sinks.webhook = webhook;
+    }
+    if (webhookFormat != null) {
+      p.sinks.webhookFormat = webhookFormat;
+    }
+    if (slack != null) {
+      p.sinks.slack = slack;
+    }
+    if (syslog != null) {
+      p.sinks.syslog = syslog;
+    }
+    if (metricsPort != null) {
+      p.sinks.metricsPort = metricsPort;
+    }
+    return p;
+  }
+
+  static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

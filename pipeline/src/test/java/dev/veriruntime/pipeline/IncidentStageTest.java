@@ -1,0 +1,344 @@
+package dev.veriruntime.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veriruntime.sinks.EventType;
+import dev.veriruntime.sinks.SecurityEvent;
+import dev.veriruntime.sinks.SecurityEvent.IncidentState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Sinks;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+class IncidentStageTest {
+  private static final int PID = 4242;
+  private static final int SELF = 77;
+  private static final String PATCHED_SHA = "ab".repeat(32);
+
+  /** Processes alive now, pid to start ticks; the test ends them by removing them. */
+  private final Map<Integer, Long> alive = new ConcurrentHashMap<>();
+
+  private final ProcessLiveness liveness =
+      new ProcessLiveness() {
+        @Override
+        public OptionalLong startTicks(int pid) {
+          Long t = alive.get(pid);
+          return t == null ? OptionalLong.empty() : OptionalLong.of(t);
+        }
+
+        @Override
+        public boolean stillRuns(int pid, long startTicks) {
+          Long t = alive.get(pid);
+          return t != null && t == startTicks;
+        }
+      };
+
+  private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
+  private final Sinks.Many<SecurityEvent> source = Sinks.many().unicast().onBackpressureBuffer();
+  private final List<SecurityEvent> out = new CopyOnWriteArrayList<>();
+  private IncidentBook book;
+
+  /** Incidents, then aggregation as in the pipeline, on virtual time. */
+  private Disposable run() {
+    book = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
+    return source
+        .asFlux()
+        .transform(new IncidentStage(book, Duration.ofMillis(250), vts))
+        .transform(new AggregateStage(Duration.ofSeconds(10), 1000, vts))
+        .subscribe(out::add);
+  }
+
+  private Instant now() {
+    return Instant.ofEpochMilli(vts.now(TimeUnit.MILLISECONDS));
+  }
+
+  /** What re-attestation reports for a process whose code was patched; the address changes. */
+  private SecurityEvent codeModified(int pid, long address) {
+    return SecurityEvent.builder(EventType.RUNTIME_DRIFT, now())
+        .pid(pid)
+        .exe("/opt/app/server", 2049, 131, PATCHED_SHA)
+        .reason(
+            "running process /opt/app/server: MEMORY_CODE failed: 1 mapping(s) modified in memory;"
+                + " first: code at 0x"
+                + Long.toHexString(address)
+                + " differs")
+        .detail("scope", "MEMORY_CODE")
+        .detail("check", "re-attestation")
+        .detail("finding", "CODE_MODIFIED")
+        .finding("CODE_MODIFIED", "MEMORY_CODE", "code at 0x" + Long.toHexString(address), Map.of())
+        .build();
+  }
+
+  private SecurityEvent unknown(int pid, String observed, String path, String sha) {
+    return SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, now())
+        .pid(pid)
+        .exe(path, 2049, path.hashCode(), sha)
+        .reason(observed + " of " + path + ": no trusted reference for sha256 " + sha)
+        .detail(Grouping.OBSERVED, observed)
+        .finding("NO_REFERENCE", "DISK_HASH", "no reference", Map.of())
+        .build();
+  }
+
+  private List<SecurityEvent> about(int pid) {
+    return out.stream().filter(e -> e.pid() != null && e.pid() == pid).toList();
+  }
+
+  @Test
+  void patchedProcessObservedForTenMinutesGivesAtMostThreeEventsThenItsResolution() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    // Re-attestation finds the patch again every 5 s for 10 minutes, at a changing address.
+    for (int i = 0; i < 120; i++) {
+      source.tryEmitNext(codeModified(PID, 0x55d0c0a01139L + i));
+      vts.advanceTimeBy(Duration.ofSeconds(5));
+    }
+    List<SecurityEvent> whileRunning = about(PID);
+    assertThat(whileRunning).hasSizeLessThanOrEqualTo(3);
+    assertThat(whileRunning.get(0).incident().state()).isEqualTo(IncidentState.OPENED);
+    assertThat(whileRunning.subList(1, whileRunning.size()))
+        .allMatch(e -> e.incident().state() == IncidentState.REMINDER);
+    String id = whileRunning.get(0).incident().id();
+    assertThat(whileRunning).allMatch(e -> e.incident().id().equals(id));
+    SecurityEvent reminder = whileRunning.get(1);
+    assertThat(reminder.incident().sinceLastReport())
+        .as("found again since the first report, as re-attestation saw it")
+        .isGreaterThanOrEqualTo(10);
+    assertThat(book.openIncidents()).extracting(IncidentBook.OpenIncident::id).containsExactly(id);
+
+    alive.remove(PID); // killed
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+
+    List<SecurityEvent> after = about(PID).subList(whileRunning.size(), about(PID).size());
+    assertThat(after).hasSize(1);
+    SecurityEvent resolution = after.get(0);
+    assertThat(resolution.incident().state()).isEqualTo(IncidentState.RESOLVED);
+    assertThat(resolution.incident().id()).isEqualTo(id);
+    assertThat(resolution.incident().resolution()).isEqualTo("process exited");
+    assertThat(resolution.reason()).startsWith("resolved (process exited): running process");
+    assertThat(book.openIncidents()).isEmpty();
+    vts.advanceTimeBy(Duration.ofHours(2));
+    assertThat(about(PID)).hasSize(whileRunning.size() + 1);
+    d.dispose();
+  }
+
+  @Test
+  void remindersBackOffFromOneMinuteToTenMinutesToAnHourToDaily() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(codeModified(PID, 1));
+    vts.advanceTimeBy(Duration.ofDays(3));
+
+    List<Duration> sinceOpen =
+        about(PID).stream()
+            .map(e -> Duration.between(e.incident().opened(), e.time()))
+            .map(x -> x.truncatedTo(java.time.temporal.ChronoUnit.MINUTES))
+            .toList();
+    assertThat(sinceOpen)
+        .containsExactly(
+            Duration.ZERO,
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(11),
+            Duration.ofMinutes(71),
+            Duration.ofMinutes(71).plusDays(1),
+            Duration.ofMinutes(71).plusDays(2));
+    assertThat(about(PID).subList(1, about(PID).size()))
+        .allMatch(e -> e.incident().sinceLastReport() == 0);
+    d.dispose();
+  }
+
+  @Test
+  void interpreterStartWithItsUnknownExtensionModulesIsOneEvent() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    for (int i = 12; i >= 1; i--) {
+      String lib = String.format("/opt/py/lib-dynload/mod%02d.so", i);
+      source.tryEmitNext(unknown(PID, "executable mapping", lib, Integer.toHexString(i).repeat(8)));
+      vts.advanceTimeBy(Duration.ofMillis(40));
+    }
+    source.tryEmitNext(unknown(PID, "exec", "/opt/py/python3", "ee".repeat(32)));
+    vts.advanceTimeBy(Duration.ofSeconds(5));
+
+    assertThat(about(PID)).hasSize(1);
+    SecurityEvent e = about(PID).get(0);
+    assertThat(e.type()).isEqualTo(EventType.UNKNOWN_EXECUTION);
+    assertThat(e.exe().path())
+        .as("the process's own executable leads")
+        .isEqualTo("/opt/py/python3");
+    assertThat(e.details()).containsEntry(Grouping.ITEM_COUNT, 13);
+    assertThat(e.reason())
+        .startsWith("exec of /opt/py/python3: no trusted reference")
+        .endsWith(
+            "; and 12 more in this process (first 5 by path): /opt/py/lib-dynload/mod01.so,"
+                + " /opt/py/lib-dynload/mod02.so, /opt/py/lib-dynload/mod03.so,"
+                + " /opt/py/lib-dynload/mod04.so, /opt/py/lib-dynload/mod05.so");
+    assertThat((List<?>) e.details().get(Grouping.ITEMS)).hasSize(13);
+    assertThat(e.findings()).hasSize(13);
+    assertThat(e.incident().state()).isEqualTo(IncidentState.OPENED);
+    d.dispose();
+  }
+
+  @Test
+  void passesOfOneCheckInQuickSuccessionAreOneFindingNotAList() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    for (int i = 0; i < 4; i++) {
+      source.tryEmitNext(codeModified(PID, 0x1000 + i));
+      vts.advanceTimeBy(Duration.ofMillis(900));
+    }
+    vts.advanceTimeBy(Duration.ofSeconds(5));
+
+    assertThat(about(PID)).hasSize(1);
+    assertThat(about(PID).get(0).reason()).doesNotContain("more in this process");
+    assertThat(about(PID).get(0).details()).doesNotContainKey(Grouping.ITEMS);
+    d.dispose();
+  }
+
+  @Test
+  void findingsStillGatheringWhenTheProcessEndsCountInItsIncidentNotInANewOne() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(codeModified(PID, 1));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    source.tryEmitNext(codeModified(PID, 2)); // another pass, still gathering...
+    alive.remove(PID); // ...when the process is killed
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+
+    assertThat(about(PID))
+        .extracting(e -> e.incident().state())
+        .containsExactly(IncidentState.OPENED, IncidentState.RESOLVED);
+    assertThat(about(PID).get(1).incident().id()).isEqualTo(about(PID).get(0).incident().id());
+    assertThat(about(PID).get(1).incident().occurrences()).isEqualTo(2);
+    d.dispose();
+  }
+
+  @Test
+  void aLauncherThatExecutesAnotherProgramIsReportedAsThatProgram() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(unknown(PID, "exec", "/usr/lib/jvm/lib/jspawnhelper", "a1".repeat(32)));
+    source.tryEmitNext(unknown(PID, "exec", "/tmp/marker", "b2".repeat(32)));
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+
+    assertThat(about(PID)).hasSize(1);
+    assertThat(about(PID).get(0).exe().path()).isEqualTo("/tmp/marker");
+    assertThat(about(PID).get(0).reason())
+        .endsWith("; and 1 more in this process: /usr/lib/jvm/lib/jspawnhelper");
+    d.dispose();
+  }
+
+  @Test
+  void processThatEndedBeforeItsFirstReportGetsOneEventAlreadyResolved() {
+    Disposable d = run(); // PID is not alive: it ran and exited within the group window
+    source.tryEmitNext(unknown(PID, "exec", "/tmp/x", "cd".repeat(32)));
+    vts.advanceTimeBy(Duration.ofMinutes(5));
+
+    assertThat(about(PID)).hasSize(1);
+    assertThat(about(PID).get(0).incident().state()).isEqualTo(IncidentState.RESOLVED);
+    assertThat(about(PID).get(0).incident().resolution()).isEqualTo("process exited");
+    assertThat(about(PID).get(0).reason()).startsWith("exec of /tmp/x");
+    d.dispose();
+  }
+
+  @Test
+  void aNewFindingAboutAnOpenIncidentIsReportedAtOnceAndRepeatsAreNot() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(unknown(PID, "exec", "/opt/app", "aa".repeat(32)));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    source.tryEmitNext(unknown(PID, "executable mapping", "/opt/app", "aa".repeat(32)));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    source.tryEmitNext(unknown(PID, "executable mapping", "/opt/libnew.so", "bb".repeat(32)));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+
+    assertThat(about(PID))
+        .extracting(e -> e.incident().state())
+        .containsExactly(IncidentState.OPENED, IncidentState.UPDATED);
+    assertThat(about(PID).get(1).exe().path()).isEqualTo("/opt/libnew.so");
+    assertThat(about(PID).get(1).incident().id()).isEqualTo(about(PID).get(0).incident().id());
+    d.dispose();
+  }
+
+  @Test
+  void aCheckThatPassesAgainResolvesItsIncidentAsConditionCleared() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(codeModified(PID, 1));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    book.checkPassed(PID, "re-attestation", Set.of());
+    vts.advanceTimeBy(Duration.ofSeconds(1));
+
+    assertThat(about(PID))
+        .extracting(e -> e.incident().state())
+        .containsExactly(IncidentState.OPENED, IncidentState.RESOLVED);
+    assertThat(about(PID).get(1).incident().resolution())
+        .isEqualTo("condition cleared: re-attestation found it no more");
+    d.dispose();
+  }
+
+  @Test
+  void theAgentsOwnProcessIsNeverTheSubjectOfDriftOrUnknownButAnInjectionAimedAtItIs() {
+    alive.put(SELF, 5L);
+    Disposable d = run();
+    for (int i = 0; i < 60; i++) {
+      source.tryEmitNext(
+          SecurityEvent.builder(EventType.RUNTIME_DRIFT, now())
+              .pid(SELF)
+              .exe("/usr/lib/jvm/java-17-openjdk-amd64/bin/java", 1, 2, "cc".repeat(32))
+              .reason("running process java: MEMORY_MAP failed: anonymous executable " + i * 4096)
+              .detail("check", "re-attestation")
+              .detail("finding", "ANONYMOUS_EXECUTABLE_MEMORY")
+              .build());
+      vts.advanceTimeBy(Duration.ofSeconds(1));
+    }
+    assertThat(about(SELF)).isEmpty();
+    assertThat(book.selfSuppressed()).isEqualTo(60);
+
+    source.tryEmitNext(
+        SecurityEvent.builder(EventType.RUNTIME_DRIFT, now())
+            .pid(SELF)
+            .reason("ptrace attach by /tmp/evil aimed at java")
+            .detail("finding", "CODE_INJECTION_ATTEMPT")
+            .detail("technique", "PTRACE_ATTACH")
+            .build());
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    assertThat(about(SELF)).hasSize(1);
+    d.dispose();
+  }
+
+  @Test
+  void sameUnknownBinaryRunByManyShortProcessesStillFoldsAcrossProcesses() {
+    Disposable d = run(); // none of them is alive at its report: each is one resolved event
+    for (int i = 0; i < 1000; i++) {
+      source.tryEmitNext(unknown(10_000 + i, "exec", "/tmp/helper", "dd".repeat(32)));
+      vts.advanceTimeBy(Duration.ofMillis(10));
+    }
+    vts.advanceTimeBy(Duration.ofSeconds(30));
+
+    List<SecurityEvent> all = new ArrayList<>(out);
+    assertThat(all.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(1000);
+    assertThat(all).hasSizeLessThanOrEqualTo(3);
+    d.dispose();
+  }
+
+  @Test
+  void eventsNotAboutAProcessPassAtOnce() {
+    Disposable d = run();
+    source.tryEmitNext(
+        SecurityEvent.builder(EventType.VERIFICATION_DEGRADED, now())
+            .reason("probe program x not attached")
+            .build());
+    assertThat(out).hasSize(1);
+    assertThat(out.get(0).incident()).isNull();
+    d.dispose();
+  }
+}
