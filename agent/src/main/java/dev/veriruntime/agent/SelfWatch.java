@@ -27,7 +27,7 @@ final class SelfWatch {
   private final Probe probe;
   private final List<FileIdentity> files;
 
-  private SelfWatch(Probe probe, List<FileIdentity> files) {
+  SelfWatch(Probe probe, List<FileIdentity> files) {
     this.probe = probe;
     this.files = List.copyOf(files);
   }
