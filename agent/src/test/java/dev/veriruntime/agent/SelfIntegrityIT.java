@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.testing.KernelTests;
 import dev.veriruntime.verifier.reference.ReferenceStore;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -36,6 +38,26 @@ class SelfIntegrityIT {
   private static EventLines events;
   private static Daemon daemon;
   private static Thread runner;
+  private static final CountDownLatch watching = new CountDownLatch(1);
+
+  /** The agent's stderr, passed on to ours; opens {@link #watching} at its "watching" line. */
+  private static final OutputStream stderr =
+      new OutputStream() {
+        private final StringBuilder line = new StringBuilder();
+
+        @Override
+        public synchronized void write(int b) {
+          System.err.write(b);
+          if (b == '\n') {
+            if (line.toString().startsWith("veriruntime: watching (pid")) {
+              watching.countDown();
+            }
+            line.setLength(0);
+          } else {
+            line.append((char) b);
+          }
+        }
+      };
 
   @BeforeAll
   static void startAgent() throws Exception {
@@ -52,11 +74,13 @@ class SelfIntegrityIT {
             new Daemon.Settings(policy, ReferenceStore.empty(), true, state, state, false, false),
             ProbeSettings.forCurrentProcess(),
             new PrintStream(events, true, StandardCharsets.UTF_8),
-            System.err,
+            new PrintStream(stderr, true, StandardCharsets.UTF_8),
             Daemon.StartupHook.NONE,
             List.of(ownFile));
     runner = new Thread(() -> daemon.run(null), "self-integrity-agent");
     runner.start();
+    // Measured from a running pipeline, not from one still subscribing.
+    assertThat(watching.await(30, TimeUnit.SECONDS)).as("agent watching").isTrue();
   }
 
   @AfterAll
