@@ -195,8 +195,21 @@ public final class Daemon implements AutoCloseable {
   static Daemon start(
       Settings s, ProbeSettings probeSettings, PrintStream out, PrintStream err, StartupHook hook)
       throws IOException {
+    return start(s, probeSettings, out, err, hook, List.of());
+  }
+
+  /** As above; tests add files to the agent's own watched set ({@code extraSelfFiles}). */
+  static Daemon start(
+      Settings s,
+      ProbeSettings probeSettings,
+      PrintStream out,
+      PrintStream err,
+      StartupHook hook,
+      List<Path> extraSelfFiles)
+      throws IOException {
     Resources resources = new Resources(err);
     Assembly a = new Assembly(s, out, err, resources, hook);
+    a.extraSelfFiles = List.copyOf(extraSelfFiles);
     try {
       return a.build(probeSettings);
     } catch (Throwable t) {
@@ -299,6 +312,8 @@ public final class Daemon implements AutoCloseable {
     ProcessTable table;
     GapDetector gaps;
     Probe probe;
+    List<Path> extraSelfFiles = List.of();
+    SelfWatch selfWatch = SelfWatch.NONE;
     RuntimeStateRegistry state;
     PreviousPackageVersions previousVersions;
     ProcessVerifier processes;
@@ -338,6 +353,7 @@ public final class Daemon implements AutoCloseable {
       checkSelfIntegrity();
       enter(Step.PROBE);
       openProbe(probeSettings);
+      watchSelf();
       enter(Step.REATTESTATION);
       buildProcessVerification();
       startReattestation();
@@ -551,6 +567,13 @@ public final class Daemon implements AutoCloseable {
       err.flush();
     }
 
+    /** Right after the probe loads: writes into the agent's own files are reported at once. */
+    private void watchSelf() {
+      List<Path> own = new ArrayList<>(SelfIntegrity.forThisProcess(packages).files());
+      own.addAll(extraSelfFiles);
+      selfWatch = SelfWatch.start(probe, own, err);
+    }
+
     /** Built even without re-attestation: the control API verifies processes on request. */
     private void buildProcessVerification() {
       Set<Scope> processScopes = EnumSet.copyOf(binaryScopes);
@@ -597,7 +620,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void buildPipeline() {
-      mappingFilter = ProbeMappingFilter.of(probe, registry, err);
+      mappingFilter = ProbeMappingFilter.of(probe, selfWatch, registry, err);
       lineage =
           LineageStore.start(
               policy,

@@ -18,21 +18,27 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class ProbeMappingFilter implements MappingFilter {
   private final Probe probe;
   private final PrintStream err;
+  private final SelfWatch self;
   private final AtomicBoolean warned = new AtomicBoolean();
 
-  private ProbeMappingFilter(Probe probe, PrintStream err) {
+  private ProbeMappingFilter(Probe probe, SelfWatch self, PrintStream err) {
     this.probe = probe;
+    this.self = self;
     this.err = err;
   }
 
-  static MappingFilter of(Probe probe, MeterRegistry registry, PrintStream err) {
+  /**
+   * @param self the agent's own watched files: their reason {@code SELF} is kept when they are also
+   *     mapped, and they are watched again after a reset
+   */
+  static MappingFilter of(Probe probe, SelfWatch self, MeterRegistry registry, PrintStream err) {
     FunctionCounter.builder(
             "veriruntime.events.filtered", probe, p -> p.isClosed() ? 0 : p.filteredMappings())
         .description(
             "executable mappings of verified files counted in the kernel instead of reported")
         .tag("kind", "ExecMappingEvent")
         .register(registry);
-    return new ProbeMappingFilter(probe, err);
+    return new ProbeMappingFilter(probe, self, err);
   }
 
   /**
@@ -43,7 +49,8 @@ final class ProbeMappingFilter implements MappingFilter {
   public void skip(FileIdentity file) {
     try {
       probe.skipMappingsOf(file);
-      probe.watchWrites(file, EnumSet.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE));
+      probe.watchWrites(
+          file, self.with(file, EnumSet.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE)));
     } catch (RuntimeException e) {
       warnOnce(e);
     }
@@ -54,6 +61,7 @@ final class ProbeMappingFilter implements MappingFilter {
     try {
       probe.reportAllMappings();
       probe.unwatchAllWrites();
+      self.rewatch();
     } catch (RuntimeException e) {
       warnOnce(e);
     }

@@ -80,6 +80,28 @@ public final class SelfIntegrity {
     return out;
   }
 
+  /**
+   * The files {@link #checkAll} checks, as real paths: the agent jar (which holds the probe
+   * object), the JVM executable, {@code libjvm.so} and {@code libbpf.so}. The probe watches them
+   * for writes ({@link SelfWatch}).
+   */
+  public List<Path> files() {
+    Set<Path> out = new LinkedHashSet<>();
+    agentJar.ifPresent(out::add);
+    try {
+      out.add(Path.of("/proc/self/exe").toRealPath());
+    } catch (IOException e) {
+      // unresolvable: checkAll says so
+    }
+    for (Path lib : mappedLibraries.get()) {
+      String name = lib.getFileName().toString();
+      if (name.startsWith("libjvm.so") || name.startsWith("libbpf.so")) {
+        out.add(lib);
+      }
+    }
+    return List.copyOf(out);
+  }
+
   Check checkJar() {
     if (agentJar.isEmpty()) {
       return Check.unchecked("agent-jar", "", "not running from a jar (development classpath)");

@@ -6,21 +6,31 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * Repeats the self-integrity checks every {@code period}: the agent jar, the JVM and libbpf ({@link
- * SelfIntegrity#checkAll}) and the probe programs' links and tags ({@link
- * SelfIntegrity#checkProbe}). Each failure is a SELF_INTEGRITY_FAILURE (the aggregator folds a
- * failure that persists). Runs on its own single-thread scheduler because it hashes files.
+ * Repeats the self-integrity checks: the probe programs' links and tags ({@link
+ * SelfIntegrity#checkProbe}, cheap: it reads this process's fdinfo) every {@link #PROBE_PERIOD},
+ * reported once when it starts failing (or fails differently); and every check, the agent jar, the
+ * JVM and libbpf ({@link SelfIntegrity#checkAll}) included, each {@code period}, reported each time
+ * (the aggregator folds a failure that persists). Writes into the agent's files are reported at
+ * once by {@link SelfWatch}; this is the backstop. Runs on its own single-thread scheduler because
+ * it hashes files.
  */
 final class SelfIntegrityMonitor {
+  /** How often the probe's attachment is checked: a detached program is seen within this. */
+  static final Duration PROBE_PERIOD = Duration.ofSeconds(1);
+
   private final SelfIntegrity checks;
-  private final Map<String, String> probeTags;
+  private final Supplier<SelfIntegrity.Check> probeCheck;
   private final Classifier classifier;
   private final Duration period;
   private final Scheduler worker;
+
+  /** Reason of the last probe failure reported by the fast check; null while it passes. */
+  private String lastProbeFailure;
 
   SelfIntegrityMonitor(
       SelfIntegrity checks,
@@ -28,26 +38,65 @@ final class SelfIntegrityMonitor {
       Classifier classifier,
       Duration period,
       Scheduler worker) {
+    this(checks, probeCheckOf(probeTags), classifier, period, worker);
+  }
+
+  /** With the probe check given (tests). */
+  SelfIntegrityMonitor(
+      SelfIntegrity checks,
+      Supplier<SelfIntegrity.Check> probeCheck,
+      Classifier classifier,
+      Duration period,
+      Scheduler worker) {
     this.checks = checks;
-    this.probeTags = Map.copyOf(probeTags);
+    this.probeCheck = probeCheck;
     this.classifier = classifier;
     this.period = period;
     this.worker = worker;
   }
 
-  /** The first probe check right away, then every check each period; never completes by itself. */
+  private static Supplier<SelfIntegrity.Check> probeCheckOf(Map<String, String> probeTags) {
+    Map<String, String> tags = Map.copyOf(probeTags);
+    return () -> SelfIntegrity.checkProbe(tags);
+  }
+
+  /** The probe check every second, every check each period; never completes by itself. */
   Flux<SecurityEvent> events() {
-    return Flux.interval(Duration.ofSeconds(1), period, worker)
-        .onBackpressureDrop()
-        .concatMapIterable(tick -> failures(tick > 0));
+    Flux<SecurityEvent> probe =
+        Flux.interval(PROBE_PERIOD, PROBE_PERIOD, worker)
+            .onBackpressureDrop()
+            .concatMapIterable(tick -> probeChanged());
+    Flux<SecurityEvent> all =
+        Flux.interval(period, period, worker)
+            .onBackpressureDrop()
+            .concatMapIterable(tick -> failures(true));
+    return Flux.merge(probe, all);
+  }
+
+  /** The probe check's failure when it is new; runs on the single worker only. */
+  List<SecurityEvent> probeChanged() {
+    SelfIntegrity.Check c = probeCheck.get();
+    if (!c.failed()) {
+      lastProbeFailure = null;
+      return List.of();
+    }
+    if (c.reason().equals(lastProbeFailure)) {
+      return List.of();
+    }
+    lastProbeFailure = c.reason();
+    return events(List.of(c));
   }
 
   List<SecurityEvent> failures(boolean files) {
     List<SelfIntegrity.Check> results = new ArrayList<>();
-    results.add(SelfIntegrity.checkProbe(probeTags));
+    results.add(probeCheck.get());
     if (files) {
       results.addAll(checks.checkAll());
     }
+    return events(results);
+  }
+
+  private List<SecurityEvent> events(List<SelfIntegrity.Check> results) {
     List<SecurityEvent> out = new ArrayList<>();
     for (SelfIntegrity.Check c : results) {
       if (c.failed()) {

@@ -8,6 +8,7 @@ import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
+import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.sinks.SecurityEvent;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -102,7 +103,9 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     } else if (o.event() instanceof InjectionEvent i) {
       out.add(injection(i));
     } else if (o.event() instanceof FileWriteEvent w) {
-      out.add(fileWrite(w, ProcessMappings.mapping(w.file().identity())));
+      List<Integer> mappers = ProcessMappings.mapping(w.file().identity());
+      out.add(
+          w.reasons().contains(WatchReason.SELF) ? selfWrite(w, mappers) : fileWrite(w, mappers));
     }
     return out;
   }
@@ -250,6 +253,35 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
             + writerExe
             + " while "
             + (mappers.isEmpty() ? "verified and cached" : mappers.size() + " process(es) map it"),
+        facts);
+  }
+
+  /**
+   * A file the agent runs from (its jar, the JVM, libbpf) was opened for writing or truncated by
+   * another process: SELF_INTEGRITY_FAILURE at once, naming the writer and the file.
+   */
+  SecurityEvent selfWrite(FileWriteEvent w, List<Integer> mappers) {
+    int pid = w.task().tgid();
+    Optional<ProcessTable.Entry> writer = table.get(pid);
+    String writerExe = writer.map(ProcessTable.Entry::exePath).orElse("comm " + w.task().comm());
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("component", "own-file");
+    facts.put("check", "self-watch");
+    facts.put("file", w.file().path());
+    facts.put("operation", w.operation().name());
+    facts.put("writerPid", pid);
+    facts.put("writerExe", writerExe);
+    writer.map(ProcessTable.Entry::sha256).ifPresent(sha -> facts.put("writerSha256", sha));
+    facts.put("mappedBy", mappers);
+    return classifier.selfIntegrity(
+        "agent file "
+            + w.file().path()
+            + (w.truncated() ? " truncated" : " opened for writing")
+            + " by pid "
+            + pid
+            + " ("
+            + writerExe
+            + ")",
         facts);
   }
 

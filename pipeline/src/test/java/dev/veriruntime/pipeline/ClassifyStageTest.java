@@ -230,4 +230,41 @@ class ClassifyStageTest {
     assertThat(stage.fileWrite(truncate, List.of()).reason())
         .isEqualTo("/lib/x.so truncated (ftruncate) by comm truncate while verified and cached");
   }
+
+  @Test
+  void aWriteIntoOneOfTheAgentsOwnFilesIsASelfIntegrityFailureNamingTheWriter() {
+    table.started(new ProcessTable.Entry(44, 1, "/usr/bin/dash", id, 0, "sh", null));
+    FileWriteEvent write =
+        new FileWriteEvent(
+            0,
+            new TaskContext(44, 44, 0, 0, 0, "sh"),
+            FileWriteOperation.OPEN_FOR_WRITE,
+            3,
+            02001, // O_WRONLY | O_APPEND
+            Set.of(WatchReason.SELF, WatchReason.VERIFIED),
+            new ExecutableFile(
+                new FileIdentity(7, 9, 9, 10),
+                1,
+                0100644,
+                0xEF53,
+                false,
+                false,
+                "/opt/veriruntime/veriruntime.jar",
+                false),
+            id);
+
+    List<SecurityEvent> out = stage.classify(new Observation(write, null));
+
+    assertThat(out).hasSize(1);
+    SecurityEvent e = out.get(0);
+    assertThat(e.type()).isEqualTo(EventType.SELF_INTEGRITY_FAILURE);
+    assertThat(e.reason())
+        .isEqualTo(
+            "agent file /opt/veriruntime/veriruntime.jar opened for writing by pid 44"
+                + " (/usr/bin/dash)");
+    assertThat(e.details())
+        .containsEntry("writerPid", 44)
+        .containsEntry("writerExe", "/usr/bin/dash")
+        .containsEntry("file", "/opt/veriruntime/veriruntime.jar");
+  }
 }

@@ -2,17 +2,18 @@ package dev.veriruntime.sinks.webhook;
 
 import dev.veriruntime.sinks.BoundedSink;
 import dev.veriruntime.sinks.SecurityEvent;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
-import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 import reactor.util.retry.Retry;
@@ -76,10 +77,13 @@ public final class WebhookSink extends BoundedSink {
   }
 
   private Mono<Void> post(String body) {
+    // A known length, not chunked: some simple receivers read an empty chunked body.
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     return client
+        .headers(h -> h.set(HttpHeaderNames.CONTENT_LENGTH, bytes.length))
         .post()
         .uri(options.url())
-        .send(ByteBufFlux.fromString(Mono.just(body)))
+        .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(bytes)))
         .responseSingle(
             (response, content) -> {
               int code = response.status().code();

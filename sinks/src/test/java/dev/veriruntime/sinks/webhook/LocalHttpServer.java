@@ -17,7 +17,13 @@ import reactor.netty.http.server.HttpServer;
  * until released — a slow endpoint, without sleeping.
  */
 final class LocalHttpServer implements AutoCloseable {
-  record Request(String body, String contentType, String authorization, int answered) {}
+  record Request(
+      String body,
+      String contentType,
+      String authorization,
+      String contentLength,
+      String transferEncoding,
+      int answered) {}
 
   private final ConcurrentLinkedQueue<Integer> script = new ConcurrentLinkedQueue<>();
   private final List<Request> requests = new ArrayList<>();
@@ -53,6 +59,8 @@ final class LocalHttpServer implements AutoCloseable {
                                                   body,
                                                   req.requestHeaders().get("Content-Type"),
                                                   req.requestHeaders().get("Authorization"),
+                                                  req.requestHeaders().get("Content-Length"),
+                                                  req.requestHeaders().get("Transfer-Encoding"),
                                                   status));
                                         }
                                         return status;

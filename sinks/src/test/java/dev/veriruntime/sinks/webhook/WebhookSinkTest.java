@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -291,5 +292,18 @@ class WebhookSinkTest extends SinkContractTest {
       assertThat(sink.stats().delivered()).isEqualTo(1);
     }
     assertThat(server.requests().get(0).authorization()).isEqualTo("Bearer t");
+  }
+
+  @Test
+  void bodyIsSentWithContentLengthNotChunked() {
+    try (WebhookSink sink = new WebhookSink(fastRetries(server.uri(), WebhookPayload.EVENT, 8))) {
+      sink.emit(sample());
+      sink.flush().block(timeout());
+    }
+    LocalHttpServer.Request request = server.requests().get(0);
+    assertThat(request.body()).isNotEmpty();
+    assertThat(request.contentLength())
+        .isEqualTo(Integer.toString(request.body().getBytes(StandardCharsets.UTF_8).length));
+    assertThat(request.transferEncoding()).isNull();
   }
 }
