@@ -1,11 +1,13 @@
 package dev.veriruntime.agent;
 
 import dev.veriruntime.ingest.Probe;
+import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.pipeline.MappingFilter;
 import dev.veriruntime.verifier.FileIdentity;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
+import java.util.EnumSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -33,10 +35,15 @@ final class ProbeMappingFilter implements MappingFilter {
     return new ProbeMappingFilter(probe, err);
   }
 
+  /**
+   * The file is verified and mapped executable: its mappings are counted in the kernel, and any
+   * open for writing or truncation of it is reported at once (a FileWriteEvent).
+   */
   @Override
   public void skip(FileIdentity file) {
     try {
       probe.skipMappingsOf(file);
+      probe.watchWrites(file, EnumSet.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE));
     } catch (RuntimeException e) {
       warnOnce(e);
     }
@@ -46,6 +53,7 @@ final class ProbeMappingFilter implements MappingFilter {
   public void reset() {
     try {
       probe.reportAllMappings();
+      probe.unwatchAllWrites();
     } catch (RuntimeException e) {
       warnOnce(e);
     }

@@ -97,6 +97,11 @@ class DetectionScenariosIT {
 
   private static Path libraryUser;
 
+  /** Trusted library mapped by {@link #watchedLibraryUser}, opened for writing by one test. */
+  private static Path watchedLibrary;
+
+  private static Path watchedLibraryUser;
+
   /** Trusted library that no program needs: loaded at run time only. */
   private static Path trustedPlugin;
 
@@ -137,6 +142,16 @@ class DetectionScenariosIT {
     libraryUser =
         compile(build, "libuser", "libuser", "-L" + libDir, "-Wl,-rpath," + libDir, "-lshared");
     trustedPlugin = compile(build, "preload", "libtrusted-plugin.so", "-shared", "-fPIC", "-g");
+    Path watchedDir = Files.createDirectories(tmpDir.resolve("watched"));
+    watchedLibrary = compile(watchedDir, "shared", "libshared.so", "-shared", "-fPIC");
+    watchedLibraryUser =
+        compile(
+            build,
+            "libuser",
+            "watched-libuser",
+            "-L" + watchedDir,
+            "-Wl,-rpath," + watchedDir,
+            "-lshared");
     flood = ExecDriver.build(Files.createDirectories(work.resolve("flood")));
 
     Path manifest = work.resolve("trusted.intoto.json");
@@ -149,6 +164,8 @@ class DetectionScenariosIT {
             incidentPatchable,
             sharedLibrary,
             libraryUser,
+            watchedLibrary,
+            watchedLibraryUser,
             trustedPlugin,
             flood.child)) {
       trusted.add(p);
@@ -631,6 +648,42 @@ class DetectionScenariosIT {
     assertThat(p.target().isAlive())
         .as("detection never blocks: the target keeps running")
         .isTrue();
+  }
+
+  @Test
+  void mappedLibraryOpenedForWritingIsRuntimeDriftAtOnce() throws Exception {
+    Process user = start(Map.of(), watchedLibraryUser.toString());
+    awaitReady(user);
+    int userPid = (int) user.pid();
+    // Verified: the probe now counts its mappings and watches its writes.
+    assertThat(awaitAttested(userPid, v -> true).path("verdict").asText()).isEqualTo("VERIFIED");
+
+    // Opened for appending, nothing written: the open is the signal.
+    Instant opened = Instant.now();
+    Process writer = start(Map.of(), "/bin/sh", "-c", "exec 3>> " + watchedLibrary);
+    assertThat(writer.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    JsonNode e =
+        await(
+            "RUNTIME_DRIFT " + watchedLibrary + " opened for writing",
+            ev ->
+                is(ev, "RUNTIME_DRIFT")
+                    && ev.path("pid").asLong() == writer.pid()
+                    && finding(ev).equals("MAPPED_FILE_WRITTEN"));
+    String shell = Path.of("/bin/sh").toRealPath().toString();
+    assertThat(reason(e))
+        .isEqualTo(
+            watchedLibrary + " opened for writing by " + shell + " while 1 process(es) map it");
+    assertThat(e.path("details").path("file").asText()).isEqualTo(watchedLibrary.toString());
+    assertThat(e.path("details").path("writerExe").asText()).isEqualTo(shell);
+    assertThat(e.path("details").path("mappedBy").get(0).asLong()).isEqualTo(userPid);
+    System.out.printf(
+        "latency from starting the writer of a mapped library -> event %d ms%n",
+        latencyMillis(opened, e));
+  }
+
+  /** From {@code since} to the event's own time (when the agent made it), in milliseconds. */
+  private static long latencyMillis(Instant since, JsonNode event) {
+    return Duration.between(since, Instant.parse(event.path("time").asText())).toMillis();
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.veriruntime.ingest.event.AnonymousExecEvent;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
@@ -100,6 +101,8 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
       anonymous(a, o.check()).ifPresent(out::add);
     } else if (o.event() instanceof InjectionEvent i) {
       out.add(injection(i));
+    } else if (o.event() instanceof FileWriteEvent w) {
+      out.add(fileWrite(w, ProcessMappings.mapping(w.file().identity())));
     }
     return out;
   }
@@ -210,6 +213,43 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
             + actorExe
             + " aimed at "
             + targetExe,
+        facts);
+  }
+
+  /**
+   * A file that processes map executable (the probe watches the files it was told to skip) was
+   * opened for writing or truncated: the code those processes run may change under them. Reported
+   * as the writer's act, naming the file and the processes that map it now ({@code mappers}).
+   */
+  SecurityEvent fileWrite(FileWriteEvent w, List<Integer> mappers) {
+    int pid = w.task().tgid();
+    Optional<ProcessTable.Entry> writer = table.get(pid);
+    String writerExe = writer.map(ProcessTable.Entry::exePath).orElse("comm " + w.task().comm());
+    String what =
+        switch (w.operation()) {
+          case OPEN_FOR_WRITE -> w.truncated() ? "truncated (O_TRUNC)" : "opened for writing";
+          case FTRUNCATE -> "truncated (ftruncate)";
+        };
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("finding", "MAPPED_FILE_WRITTEN");
+    facts.put("file", w.file().path());
+    facts.put("operation", w.operation().name());
+    facts.put("writerPid", pid);
+    facts.put("writerExe", writerExe);
+    facts.put("mappedBy", mappers);
+    facts.put("watched", w.reasons().stream().map(r -> r.name().toLowerCase()).sorted().toList());
+    return classifier.drift(
+        pid,
+        writer.map(ProcessTable.Entry::exePath).orElse(null),
+        writer.map(ProcessTable.Entry::identity).orElse(null),
+        writer.map(ProcessTable.Entry::sha256).orElse(null),
+        w.file().path()
+            + " "
+            + what
+            + " by "
+            + writerExe
+            + " while "
+            + (mappers.isEmpty() ? "verified and cached" : mappers.size() + " process(es) map it"),
         facts);
   }
 

@@ -4,6 +4,7 @@ import dev.veriruntime.ingest.event.AnonymousExecEvent;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.verifier.FileIdentity;
@@ -93,6 +94,14 @@ public final class VerifyStage implements Function<Flux<RuntimeEvent>, Flux<Obse
           m.task().tgid(),
           "executable mapping",
           c -> new Observation(event, c));
+    }
+    if (event instanceof FileWriteEvent w) {
+      // Opened for writing or truncated: whatever was verified about this file (any ctime, any
+      // size) may no longer hold. Its next exec or mapping is verified again.
+      long dev = w.file().identity().dev();
+      long inode = w.file().identity().inode();
+      verification.invalidateIf(c -> c.identity().dev() == dev && c.identity().inode() == inode);
+      return Mono.just(new Observation(event, null));
     }
     if (event instanceof AnonymousExecEvent a) {
       // A JIT maps its code right after exec, usually before its executable's check is done; the

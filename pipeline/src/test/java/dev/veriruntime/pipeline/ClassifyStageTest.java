@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veriruntime.ingest.event.AnonymousExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.FileWriteEvent;
+import dev.veriruntime.ingest.event.FileWriteOperation;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.TaskContext;
+import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.verifier.BinaryVerification;
@@ -178,5 +181,53 @@ class ClassifyStageTest {
     ScannedProcess kthread = new ScannedProcess(0, 2, 0, 0, 0, "kthreadd", Optional.empty());
     assertThat(stage.classify(new Observation(kthread, null))).isEmpty();
     assertThat(ledger.drain()).isEmpty();
+  }
+
+  @Test
+  void aWriteIntoAMappedFileNamesWriterFileAndTheProcessesThatMapIt() {
+    table.started(new ProcessTable.Entry(42, 1, "/usr/bin/dash", id, 0, "sh", null));
+    FileWriteEvent write =
+        new FileWriteEvent(
+            0,
+            new TaskContext(42, 42, 0, 0, 0, "sh"),
+            FileWriteOperation.OPEN_FOR_WRITE,
+            3,
+            02101, // O_WRONLY | O_CREAT | O_APPEND
+            Set.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE),
+            new ExecutableFile(
+                new FileIdentity(7, 8, 9, 10),
+                1,
+                0100755,
+                0xEF53,
+                false,
+                false,
+                "/lib/x.so",
+                false),
+            id);
+
+    SecurityEvent e = stage.fileWrite(write, List.of(100, 200));
+
+    assertThat(e.type()).isEqualTo(EventType.RUNTIME_DRIFT);
+    assertThat(e.pid()).isEqualTo(42);
+    assertThat(e.reason())
+        .isEqualTo("/lib/x.so opened for writing by /usr/bin/dash while 2 process(es) map it");
+    assertThat(e.details())
+        .containsEntry("finding", "MAPPED_FILE_WRITTEN")
+        .containsEntry("writerPid", 42)
+        .containsEntry("mappedBy", List.of(100, 200))
+        .containsEntry("operation", "OPEN_FOR_WRITE");
+
+    FileWriteEvent truncate =
+        new FileWriteEvent(
+            0,
+            new TaskContext(43, 43, 0, 0, 0, "truncate"),
+            FileWriteOperation.FTRUNCATE,
+            3,
+            0,
+            Set.of(WatchReason.VERIFIED),
+            write.file(),
+            null);
+    assertThat(stage.fileWrite(truncate, List.of()).reason())
+        .isEqualTo("/lib/x.so truncated (ftruncate) by comm truncate while verified and cached");
   }
 }
