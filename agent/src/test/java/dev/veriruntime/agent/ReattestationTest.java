@@ -160,6 +160,7 @@ class ReattestationTest {
               Duration.ofSeconds(1),
               1,
               Schedulers.immediate(),
+              Schedulers.immediate(),
               ProcessHandle.current().pid(),
               listener);
 
