@@ -177,6 +177,41 @@ class ReattestationTest {
   }
 
   @Test
+  void aProcessGoneBeforeItsImmediateVerificationIsNeitherReportedNorRecorded() throws Exception {
+    ProcessVerifier verifier =
+        new ProcessVerifier(
+            (file, stat, path) -> {
+              throw new AssertionError("a process that ended was verified: " + path);
+            },
+            ProcessPolicy.defaults(),
+            CLOCK);
+    RuntimeStateRegistry registry = new RuntimeStateRegistry();
+    ProcessTable table = new ProcessTable(16, new DropLedger());
+    Process ended = new ProcessBuilder("true").start();
+    assertThat(ended.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    int pid = (int) ended.pid();
+    table.started(new ProcessTable.Entry(pid, 1, "/usr/bin/true", null, 0, "true", null));
+    Reattestation r =
+        new Reattestation(
+            verifier,
+            new ReattestationScheduler(
+                verifier,
+                new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
+                registry,
+                CLOCK),
+            registry,
+            table,
+            new Classifier(CLOCK, "host"),
+            Duration.ofSeconds(1),
+            8,
+            Schedulers.immediate());
+
+    // No VERIFICATION_DEGRADED for a process that simply ended: it has no code left to check.
+    assertThat(r.verifyNow(pid, "PROC_PID_MEM_WRITE")).isEmpty();
+    assertThat(registry.get(pid)).isEmpty();
+  }
+
+  @Test
   void theAgentsOwnProcessIsNeverReattested() {
     ProcessVerifier verifier =
         new ProcessVerifier(
