@@ -8,6 +8,7 @@ import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.ProbeSpec;
 import dev.veriruntime.ingest.ProcScanner;
 import dev.veriruntime.ingest.ProgramAttachment;
+import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.pipeline.BuildLineage;
 import dev.veriruntime.pipeline.Classifier;
@@ -227,7 +228,10 @@ public final class Daemon implements AutoCloseable {
 
   /** Runs until {@link #stop} or {@code duration} (null: no limit). */
   public void run(Duration duration) {
-    Flux<RuntimeEvent> live = EventSource.live(probe).takeUntilOther(stopSignal.asMono());
+    Flux<RuntimeEvent> live =
+        EventSource.live(probe)
+            .takeUntilOther(stopSignal.asMono())
+            .doOnNext(this::verifyWrittenProcess);
     if (duration != null) {
       live = live.take(duration);
     }
@@ -246,6 +250,24 @@ public final class Daemon implements AutoCloseable {
               err.flush();
             })
         .blockLast();
+  }
+
+  /**
+   * Another process wrote into a process's memory: verify that process now rather than at its next
+   * re-attestation. A /proc/PID/mem write is seen after it completed; ptrace pokes and
+   * process_vm_writev at syscall entry, but a write takes microseconds and the event reaches this
+   * point later than that (a verification that still saw the old bytes is caught by the next
+   * re-attestation as before).
+   */
+  private void verifyWrittenProcess(RuntimeEvent event) {
+    if (reattestation == null || !(event instanceof InjectionEvent i) || i.targetPid() <= 0) {
+      return;
+    }
+    switch (i.technique()) {
+      case PROC_PID_MEM_WRITE, PROCESS_VM_WRITEV, PTRACE_POKETEXT, PTRACE_POKEDATA ->
+          reattestation.verifyAtOnce(i.targetPid(), i.technique().name());
+      default -> {}
+    }
   }
 
   /** Asks {@link #run} to finish: the stream completes, aggregates and drop counts are flushed. */
@@ -615,6 +637,9 @@ public final class Daemon implements AutoCloseable {
               8,
               resources.register(
                   "re-attestation", Schedulers.newSingle("veriruntime-reattest", true)),
+              resources.register(
+                  "immediate re-verification",
+                  Schedulers.newSingle("veriruntime-reattest-now", true)),
               ProcessHandle.current().pid(),
               new IncidentFeedback(incidents));
     }

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 
 /**
@@ -32,7 +33,13 @@ import reactor.core.scheduler.Scheduler;
  * ReattestationScheduler} spends its byte budget re-comparing code of known processes. MEMORY_CODE
  * or MEMORY_MAP failures become RUNTIME_DRIFT; a memory comparison that could not be made becomes
  * VERIFICATION_DEGRADED, unless the process simply ended meanwhile (a process that is gone has no
- * code left to check). All work runs on the one injected single-thread scheduler.
+ * code left to check). Rounds and ticks run on the one injected single-thread {@code worker}.
+ *
+ * <p>A process whose memory another process just wrote into is verified at once ({@link
+ * #verifyAtOnce}), outside the rounds and the byte budget, on its own single-thread {@code
+ * urgentWorker}, so that a long round does not delay it. Its events carry no {@code details.check}
+ * but {@code details.verifiedAfter} (the write's technique): they are the live finding's
+ * consequence and join the incident the write opened.
  *
  * <p>The agent's own process is never re-attested: it is covered by self-integrity alone (its JIT
  * memory would otherwise be reported as drift once a second). After each pass over a process the
@@ -42,6 +49,11 @@ import reactor.core.scheduler.Scheduler;
 public final class Reattestation {
   /** The {@code details.check} of every event re-attestation produces. */
   public static final String CHECK = "re-attestation";
+
+  /** The detail naming the write that made the agent verify a process at once. */
+  public static final String VERIFIED_AFTER = "verifiedAfter";
+
+  private record Urgent(int pid, String after) {}
 
   /** Told, after each pass over a process, which event types the pass found (none: all clear). */
   @FunctionalInterface
@@ -65,6 +77,11 @@ public final class Reattestation {
   private final Duration interval;
   private final int perRound;
   private final Scheduler worker;
+  private final Scheduler urgentWorker;
+  // Emissions are serialized by synchronizing on the sink (callers may be any thread).
+  private final Sinks.Many<Urgent> urgent = Sinks.many().unicast().onBackpressureBuffer();
+  // Pids waiting for an immediate verification: a debugger's thousand pokes queue one, not 1000.
+  private final Set<Integer> queued = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final long selfPid;
   private final PassListener listener;
 
@@ -87,11 +104,14 @@ public final class Reattestation {
         interval,
         perRound,
         worker,
+        worker,
         ProcessHandle.current().pid(),
         (pid, found) -> {});
   }
 
   /**
+   * @param worker runs rounds and ticks
+   * @param urgentWorker runs immediate verifications ({@link #verifyAtOnce})
    * @param selfPid the agent's own pid, never re-attested
    * @param listener told the outcome of every pass (e.g. {@code IncidentBook::checkPassed})
    */
@@ -104,8 +124,10 @@ public final class Reattestation {
       Duration interval,
       int perRound,
       Scheduler worker,
+      Scheduler urgentWorker,
       long selfPid,
       PassListener listener) {
+    this.urgentWorker = urgentWorker;
     this.selfPid = selfPid;
     this.listener = listener;
     this.verifier = verifier;
@@ -129,7 +151,50 @@ public final class Reattestation {
             .onBackpressureDrop()
             .concatMapIterable(
                 t -> scheduler.tick().stream().flatMap(v -> pass(v).stream()).toList());
-    return Flux.merge(rounds, ticks);
+    Flux<SecurityEvent> atOnce =
+        urgent
+            .asFlux()
+            .publishOn(urgentWorker)
+            .concatMapIterable(u -> verifyNow(u.pid(), u.after()));
+    return Flux.merge(rounds, ticks, atOnce);
+  }
+
+  /**
+   * Verifies {@code pid} in full (MEMORY_MAP, MEMORY_CODE) as soon as the urgent worker is free:
+   * for a process whose memory another process wrote into ({@code after}: a ptrace poke,
+   * process_vm_writev, a write to /proc/PID/mem), so the changed code is reported within a second
+   * instead of at the next round. Its drift comes out of {@link #events()}. A pid already waiting
+   * is not queued twice. Thread-safe; never blocks.
+   */
+  public void verifyAtOnce(int pid, String after) {
+    if (pid <= 0 || pid == selfPid || !queued.add(pid)) {
+      return;
+    }
+    synchronized (urgent) {
+      urgent.tryEmitNext(new Urgent(pid, after));
+    }
+  }
+
+  /** The drift and gaps one immediate verification finds; nothing when the process is gone. */
+  List<SecurityEvent> verifyNow(int pid, String after) {
+    // Writes seen from here on queue another verification: this one may read before them.
+    queued.remove(pid);
+    try {
+      ProcessVerification v = verifier.verify(pid);
+      if (v.findings().stream().anyMatch(f -> f.type() == FindingType.PROCESS_GONE)) {
+        table.exited(pid);
+        return events(v, VERIFIED_AFTER, after).stream()
+            .filter(ev -> ev.type() == EventType.RUNTIME_DRIFT)
+            .toList();
+      }
+      registry.record(v);
+      return events(v, VERIFIED_AFTER, after);
+    } catch (ProcessGoneException gone) {
+      table.exited(pid);
+    } catch (Exception ex) {
+      // kernel threads, unreadable /proc entries: nothing to attest
+    }
+    return List.of();
   }
 
   /** Verifies processes the registry does not know yet. */
@@ -178,6 +243,11 @@ public final class Reattestation {
 
   /** The events one process verification warrants, if any. */
   List<SecurityEvent> events(ProcessVerification v) {
+    return events(v, "check", CHECK);
+  }
+
+  /** {@code trigger}/{@code value}: the detail saying what made the agent verify. */
+  private List<SecurityEvent> events(ProcessVerification v, String trigger, String value) {
     List<SecurityEvent> out = new ArrayList<>();
     String exe = v.executable().path();
     for (Scope scope : List.of(Scope.MEMORY_CODE, Scope.MEMORY_MAP)) {
@@ -187,7 +257,7 @@ public final class Reattestation {
       }
       Map<String, Object> facts = new LinkedHashMap<>();
       facts.put("scope", scope.name());
-      facts.put("check", CHECK);
+      facts.put(trigger, value);
       List<Finding> findings = v.findings().stream().filter(f -> f.scope() == scope).toList();
       if (!findings.isEmpty()) {
         // The same key as drift seen live (BINARY_DELETED, CODE_MODIFIED...): the finding the

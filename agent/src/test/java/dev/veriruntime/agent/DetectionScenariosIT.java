@@ -643,8 +643,16 @@ class DetectionScenariosIT {
         .isEqualTo("ptrace poketext by " + p.actor() + " aimed at " + p.victim());
     assertThat(syscall.path("details").path("address").asText()).isEqualTo("0x" + p.address());
     assertThat(syscall.path("details").path("actorPid").asLong()).isEqualTo(p.actorPid());
-    // Its effect, found by comparing the code in memory with the file.
-    assertCodeModified(p);
+    // Its effect: the poke makes the agent verify the target at once, and the changed code joins
+    // the poke's incident (in its first event, or as an UPDATED report of it).
+    JsonNode code = awaitCodeModifiedInTheWritesIncident(p, event);
+    System.out.printf(
+        "latency from starting the ptrace patcher -> syscall event reported %d ms, -> CODE_MODIFIED"
+            + " reported %d ms (found %d ms, verified after %s)%n",
+        latencyMillis(p.started(), event),
+        latencyMillis(p.started(), code),
+        foundMillis(p.started(), code),
+        part(code, Checks.CODE_MODIFIED).path("details").path("verifiedAfter").asText());
     assertThat(p.target().isAlive())
         .as("detection never blocks: the target keeps running")
         .isTrue();
@@ -681,23 +689,96 @@ class DetectionScenariosIT {
         latencyMillis(opened, e));
   }
 
-  /** From {@code since} to the event's own time (when the agent made it), in milliseconds. */
+  /**
+   * From {@code since} to the moment the event reached the agent's console (stamped by {@link
+   * EventLines}), in milliseconds.
+   */
   private static long latencyMillis(Instant since, JsonNode event) {
-    return Duration.between(since, Instant.parse(event.path("time").asText())).toMillis();
-  }
-
-  @Test
-  void codePatchedThroughProcPidMemIsRuntimeDriftWhenReattested() throws Exception {
-    Patched p = patch("procmem", "proc-mem-victim", "proc-mem-writer");
-
-    // The probe sees no syscall here (a write on an open file); re-attestation sees the bytes.
-    assertCodeModified(p);
+    return Duration.between(since, Instant.parse(event.path(EventLines.RECEIVED).asText()))
+        .toMillis();
   }
 
   /**
-   * A running copy of the patchable program, and the patcher's copy that wrote int3s into its code.
+   * From {@code since} to the last finding in {@code event} ({@code lastSeen}: when the agent made
+   * it, before the incident's group window held it back), in milliseconds.
    */
-  private record Patched(Process target, Path victim, Path actor, long actorPid, String address) {
+  private static long foundMillis(Instant since, JsonNode event) {
+    return Duration.between(since, Instant.parse(event.path("lastSeen").asText())).toMillis();
+  }
+
+  @Test
+  void codePatchedThroughProcPidMemIsRuntimeDriftAtOnceAndReverifiedAtOnce() throws Exception {
+    Patched p = patch("procmem", "proc-mem-victim", "proc-mem-writer");
+
+    // The write itself, as the probe saw it complete: who, into whom, where (the open of
+    // /proc/PID/mem and the write are one moment of one process: one event, or items of it).
+    Predicate<JsonNode> write =
+        f -> f.path("details").path("technique").asText().equals("PROC_PID_MEM_WRITE");
+    JsonNode event =
+        await(
+            "RUNTIME_DRIFT proc pid mem write aimed at pid " + p.pid(),
+            ev ->
+                is(ev, "RUNTIME_DRIFT")
+                    && ev.path("pid").asLong() == p.pid()
+                    && part(ev, write) != null);
+    JsonNode written = part(event, write);
+    assertThat(reason(written))
+        .isEqualTo("proc pid mem write by " + p.actor() + " aimed at " + p.victim());
+    assertThat(written.path("details").path("address").asText()).isEqualTo("0x" + p.address());
+    assertThat(written.path("details").path("actorPid").asLong()).isEqualTo(p.actorPid());
+    // Then the target, verified at once: the patched bytes with address, section and symbol, in
+    // the write's incident.
+    JsonNode code = awaitCodeModifiedInTheWritesIncident(p, event);
+    System.out.printf(
+        "latency from starting the /proc/PID/mem patcher -> write event reported %d ms, ->"
+            + " CODE_MODIFIED reported %d ms (found %d ms, verified after %s)%n",
+        latencyMillis(p.started(), event),
+        latencyMillis(p.started(), code),
+        foundMillis(p.started(), code),
+        part(code, Checks.CODE_MODIFIED).path("details").path("verifiedAfter").asText());
+  }
+
+  /** Predicates on an event or one of its items. */
+  private static final class Checks {
+    static final Predicate<JsonNode> CODE_MODIFIED = f -> finding(f).equals("CODE_MODIFIED");
+  }
+
+  /**
+   * The report of the patch {@code p} made, found by the verification that the write ({@code
+   * writeEvent}, a live injection event) triggered: in the same incident, either an item of its
+   * first event or an UPDATED report. Not from re-attestation.
+   */
+  private static JsonNode awaitCodeModifiedInTheWritesIncident(Patched p, JsonNode writeEvent)
+      throws Exception {
+    String incident = writeEvent.path("incident").path("id").asText();
+    assertThat(incident).as("the write's incident").isNotEmpty();
+    JsonNode e =
+        await(
+            "CODE_MODIFIED in incident " + incident + " of pid " + p.pid(),
+            ev ->
+                is(ev, "RUNTIME_DRIFT")
+                    && ev.path("pid").asLong() == p.pid()
+                    && part(ev, Checks.CODE_MODIFIED) != null);
+    assertThat(e.path("incident").path("id").asText())
+        .as("the changed code joins the write's incident")
+        .isEqualTo(incident);
+    assertThat(e.path("incident").path("state").asText()).isIn("OPENED", "UPDATED");
+    JsonNode item = part(e, Checks.CODE_MODIFIED);
+    assertThat(item.path("details").path("check").isMissingNode())
+        .as("found by the verification the write triggered, not by re-attestation")
+        .isTrue();
+    assertThat(item.path("details").path("verifiedAfter").asText())
+        .isIn("PROC_PID_MEM_WRITE", "PTRACE_POKETEXT", "PTRACE_POKEDATA");
+    assertCodeModified(e, p);
+    return e;
+  }
+
+  /**
+   * A running copy of the patchable program, and the patcher's copy that wrote int3s into its code,
+   * started at {@code started}.
+   */
+  private record Patched(
+      Process target, Path victim, Path actor, long actorPid, String address, Instant started) {
     int pid() {
       return (int) target.pid();
     }
@@ -713,20 +794,22 @@ class DetectionScenariosIT {
     Path actor = copyOf(patcher, tmpDir.resolve(actorName));
     Process target = start(Map.of(), victim.toString());
     String address = readyFields(target)[2];
+    Instant started = Instant.now();
     Process patching =
         start(Map.of(), actor.toString(), mode, Long.toString(target.pid()), address);
     assertThat(patching.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(patching.exitValue()).as(mode + " patch succeeded").isZero();
-    return new Patched(target, victim, actor, patching.pid(), address);
+    return new Patched(target, victim, actor, patching.pid(), address, started);
   }
 
-  private static void assertCodeModified(Patched p) throws Exception {
-    JsonNode e =
-        awaitReattested(
-            "RUNTIME_DRIFT code modified",
-            p.pid(),
-            ev -> is(ev, "RUNTIME_DRIFT") && finding(ev).equals("CODE_MODIFIED"));
-    assertThat(reason(e))
+  /**
+   * {@code e} reports the patch {@code p} made: as the event itself or as one of its items, with
+   * the first differing address, section and symbol, and the file itself intact.
+   */
+  private static void assertCodeModified(JsonNode e, Patched p) throws Exception {
+    JsonNode item = part(e, Checks.CODE_MODIFIED);
+    assertThat(item).as("CODE_MODIFIED in " + describe(e)).isNotNull();
+    assertThat(reason(item))
         .startsWith(
             "running process "
                 + p.victim()
@@ -735,35 +818,54 @@ class DetectionScenariosIT {
                 + " (.text patch_target) in "
                 + p.victim()
                 + " differs from file offset 0x");
-    JsonNode f = e.path("findings").get(0);
-    assertThat(f.path("type").asText()).isEqualTo("CODE_MODIFIED");
+    JsonNode f = null;
+    for (JsonNode candidate : e.path("findings")) {
+      if (candidate.path("type").asText().equals("CODE_MODIFIED")) {
+        f = candidate;
+        break;
+      }
+    }
+    assertThat(f).as("the CODE_MODIFIED finding of " + describe(e)).isNotNull();
     assertThat(f.path("detail").path("symbol").asText()).isEqualTo("patch_target");
     assertThat(f.path("detail").path("memoryByte").asText()).isEqualTo("0xcc");
-    assertThat(e.path("exe").path("sha256").asText())
-        .as("the file itself is intact and trusted")
-        .isEqualTo(sha256(patchable));
+    String sha = item == e ? e.path("exe").path("sha256").asText() : item.path("sha256").asText();
+    assertThat(sha).as("the file itself is intact and trusted").isEqualTo(sha256(p.victim()));
   }
 
   @Test
   void patchedProcessIsOneIncidentListedByStateAndResolvedWhenKilled() throws Exception {
     Patched p = patch(incidentPatchable, "procmem", "incident-victim", "incident-writer");
+    // The write opens the incident; the code it changed, found by the verification the write
+    // triggered, is part of it (its first event or an UPDATED report).
+    Predicate<JsonNode> write =
+        f -> f.path("details").path("technique").asText().equals("PROC_PID_MEM_WRITE");
     JsonNode opened =
-        awaitReattested(
-            "RUNTIME_DRIFT code modified",
-            p.pid(),
-            ev -> is(ev, "RUNTIME_DRIFT") && finding(ev).equals("CODE_MODIFIED"));
+        await(
+            "the incident opened by the /proc/PID/mem write into pid " + p.pid(),
+            ev ->
+                is(ev, "RUNTIME_DRIFT")
+                    && ev.path("pid").asLong() == p.pid()
+                    && part(ev, write) != null);
     assertThat(opened.path("incident").path("state").asText()).isEqualTo("OPENED");
     String id = opened.path("incident").path("id").asText();
     assertThat(id).isEqualTo(opened.path("id").asText());
+    awaitCodeModifiedInTheWritesIncident(p, opened);
 
-    // Re-attestation runs every second here: it finds the patch again and again, silently.
-    // (A report gathers the passes of a few seconds; wait for passes after this one went out.)
+    // Re-attestation runs every second here: it finds the patch again and again, and counts it in
+    // the incident silently. (A report gathers the passes of a few seconds; wait for passes after
+    // this one, then for their group window.)
     awaitAttestedAgain(p.pid(), Instant.now().plusSeconds(2));
+    settle();
+    assertThat(events.all())
+        .as("events about the patched pid " + p.pid() + " that report the changed code")
+        .filteredOn(ev -> ev.path("pid").asLong() == p.pid())
+        .filteredOn(ev -> part(ev, Checks.CODE_MODIFIED) != null)
+        .hasSize(1);
     assertThat(events.all())
         .as("events about the patched pid " + p.pid() + " from re-attestation")
         .filteredOn(ev -> ev.path("pid").asLong() == p.pid())
         .filteredOn(ev -> ev.path("details").path("check").asText().equals("re-attestation"))
-        .hasSize(1);
+        .isEmpty();
     JsonNode listed = null;
     for (JsonNode v : api.listRuntimeState().path("processes")) {
       if (v.path("pid").asInt() == p.pid()) {
@@ -784,15 +886,15 @@ class DetectionScenariosIT {
                 ev.path("incident").path("id").asText().equals(id)
                     && ev.path("incident").path("state").asText().equals("RESOLVED"));
     assertThat(resolved.path("incident").path("resolution").asText()).isEqualTo("process exited");
-    assertThat(reason(resolved)).startsWith("resolved (process exited): running process ");
+    assertThat(reason(resolved)).startsWith("resolved (process exited): ");
     assertThat(resolved.path("incident").path("occurrences").asLong())
-        .as("found more than once, reported once")
+        .as("found more than once (the write, then re-attestation), reported once: " + resolved)
         .isGreaterThan(1);
     assertThat(events.all())
-        .as("events about the patched pid " + p.pid() + " from re-attestation, kill included")
+        .as("events about the patched pid " + p.pid() + " in other incidents, kill included")
         .filteredOn(ev -> ev.path("pid").asLong() == p.pid())
-        .filteredOn(ev -> ev.path("details").path("check").asText().equals("re-attestation"))
-        .hasSize(2);
+        .filteredOn(ev -> !ev.path("incident").path("id").asText().equals(id))
+        .isEmpty();
   }
 
   @Test

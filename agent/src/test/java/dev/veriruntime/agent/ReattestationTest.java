@@ -160,6 +160,7 @@ class ReattestationTest {
               Duration.ofSeconds(1),
               1,
               Schedulers.immediate(),
+              Schedulers.immediate(),
               ProcessHandle.current().pid(),
               listener);
 
@@ -173,6 +174,41 @@ class ReattestationTest {
       quiet.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       urgent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void aProcessGoneBeforeItsImmediateVerificationIsNeitherReportedNorRecorded() throws Exception {
+    ProcessVerifier verifier =
+        new ProcessVerifier(
+            (file, stat, path) -> {
+              throw new AssertionError("a process that ended was verified: " + path);
+            },
+            ProcessPolicy.defaults(),
+            CLOCK);
+    RuntimeStateRegistry registry = new RuntimeStateRegistry();
+    ProcessTable table = new ProcessTable(16, new DropLedger());
+    Process ended = new ProcessBuilder("true").start();
+    assertThat(ended.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    int pid = (int) ended.pid();
+    table.started(new ProcessTable.Entry(pid, 1, "/usr/bin/true", null, 0, "true", null));
+    Reattestation r =
+        new Reattestation(
+            verifier,
+            new ReattestationScheduler(
+                verifier,
+                new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
+                registry,
+                CLOCK),
+            registry,
+            table,
+            new Classifier(CLOCK, "host"),
+            Duration.ofSeconds(1),
+            8,
+            Schedulers.immediate());
+
+    // No VERIFICATION_DEGRADED for a process that simply ended: it has no code left to check.
+    assertThat(r.verifyNow(pid, "PROC_PID_MEM_WRITE")).isEmpty();
+    assertThat(registry.get(pid)).isEmpty();
   }
 
   @Test

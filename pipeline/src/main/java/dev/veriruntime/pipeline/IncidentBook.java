@@ -35,6 +35,9 @@ import java.util.Set;
  *       it opened, then 10 min, 1 h and 1 day after the previous reminder, then daily), with the
  *       count since the last report. A finding the incident does not hold yet is reported at once
  *       ({@code UPDATED}).
+ *   <li>A check's finding that an open incident of the same process and type found live already
+ *       (the target of a memory write, verified at once, then re-attested) is counted in that
+ *       incident, not opened as another.
  *   <li>It closes with a {@code RESOLVED} event when its process ends or, for a check's finding,
  *       when the same check of the process passes again ({@link #checkPassed}).
  * </ul>
@@ -127,6 +130,8 @@ public final class IncidentBook {
     final IncidentKey key;
     final SecurityEvent first;
     final Set<String> known = new LinkedHashSet<>();
+    // The same items without the check that found them: what a later check would find again.
+    final Set<String> findings = new LinkedHashSet<>();
     Instant lastReported;
     Instant lastSeen;
     long occurrences = 1;
@@ -325,6 +330,9 @@ public final class IncidentBook {
     String source = sourceOf(merged);
     if (start.isEmpty()) {
       Open earlier = openFor(pid, merged.type(), source);
+      if (earlier == null) {
+        earlier = foundElsewhere(pid, OptionalLong.empty(), merged.type(), source, g.events);
+      }
       if (earlier != null) {
         // Found again just before the process ended: counted; the liveness check resolves it.
         earlier.occurrences++;
@@ -356,6 +364,7 @@ public final class IncidentBook {
         return java.util.Optional.empty();
       }
       remember(o, fresh);
+      rememberFindings(o, g.events);
       o.lastReported = now;
       long since = o.sinceLastReport;
       o.sinceLastReport = 0;
@@ -370,9 +379,17 @@ public final class IncidentBook {
                   o.nextReminder,
                   null)));
     }
+    Open found = foundElsewhere(pid, start, merged.type(), source, g.events);
+    if (found != null) {
+      found.occurrences++;
+      found.sinceLastReport++;
+      found.lastSeen = now;
+      return java.util.Optional.empty();
+    }
     Instant next = now.plus(settings.reminders().get(0));
     o = new Open(key, merged, now, next);
     remember(o, items);
+    rememberFindings(o, g.events);
     open.put(key, o);
     return java.util.Optional.of(
         merged.withIncident(
@@ -388,12 +405,24 @@ public final class IncidentBook {
     return null;
   }
 
-  /** Counts the findings still gathering for {@code o}'s process into it, before it resolves. */
+  /**
+   * Counts the findings still gathering for {@code o}'s process into it, before it resolves: its
+   * own source's, and another check's that finds again only what {@code o} holds.
+   */
   private void absorbPending(Open o) {
-    Group g = pending.remove(new GroupKey(o.key.pid(), o.key.type(), o.key.source()));
-    if (g != null) {
-      o.occurrences++;
-      o.sinceLastReport++;
+    var it = pending.entrySet().iterator();
+    while (it.hasNext()) {
+      var entry = it.next();
+      GroupKey k = entry.getKey();
+      if (k.pid() != o.key.pid() || k.type() != o.key.type()) {
+        continue;
+      }
+      if (k.source().equals(o.key.source())
+          || entry.getValue().events.stream().allMatch(e -> o.findings.contains(findingKey(e)))) {
+        it.remove();
+        o.occurrences++;
+        o.sinceLastReport++;
+      }
     }
   }
 
@@ -404,6 +433,38 @@ public final class IncidentBook {
       }
       o.known.add(i);
     }
+  }
+
+  private static void rememberFindings(Open o, List<SecurityEvent> events) {
+    for (SecurityEvent e : events) {
+      if (o.findings.size() < MAX_KNOWN_FINDINGS) {
+        o.findings.add(findingKey(e));
+      }
+    }
+  }
+
+  /**
+   * The open incident of another source about the same process ({@code start}: its start time, if
+   * it still runs) and type that already holds every finding of {@code events}, if any: a check
+   * that finds again what was found live adds nothing.
+   */
+  private Open foundElsewhere(
+      int pid, OptionalLong start, EventType type, String source, List<SecurityEvent> events) {
+    for (Open o : open.values()) {
+      if (o.key.pid() == pid
+          && (start.isEmpty() || o.key.startTicks() == start.getAsLong())
+          && o.key.type() == type
+          && !o.key.source().equals(source)
+          && events.stream().allMatch(e -> o.findings.contains(findingKey(e)))) {
+        return o;
+      }
+    }
+    return null;
+  }
+
+  /** What was found about what, whichever check found it. */
+  private static String findingKey(SecurityEvent e) {
+    return e.details().get("finding") + "/" + e.details().get("scope") + "@" + FoldKeys.subject(e);
   }
 
   /** A reminder or resolution: the opening event again, with a new id, time and incident state. */

@@ -269,6 +269,61 @@ class IncidentStageTest {
   }
 
   @Test
+  void codeFoundModifiedRightAfterAWriteJoinsTheWritesIncidentAndReattestationAddsNoOther() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(
+        SecurityEvent.builder(EventType.RUNTIME_DRIFT, now())
+            .pid(PID)
+            .exe("/opt/app/server", 2049, 131, PATCHED_SHA)
+            .reason("proc pid mem write by /tmp/writer aimed at /opt/app/server")
+            .detail("technique", "PROC_PID_MEM_WRITE")
+            .detail("finding", "CODE_INJECTION_ATTEMPT")
+            .build());
+    vts.advanceTimeBy(Duration.ofMillis(300));
+    // The target verified at once: a live finding, not a check's.
+    source.tryEmitNext(
+        SecurityEvent.builder(EventType.RUNTIME_DRIFT, now())
+            .pid(PID)
+            .exe("/opt/app/server", 2049, 131, PATCHED_SHA)
+            .reason(codeModified(PID, 0x1000).reason())
+            .detail("scope", "MEMORY_CODE")
+            .detail("verifiedAfter", "PROC_PID_MEM_WRITE")
+            .detail("finding", "CODE_MODIFIED")
+            .finding("CODE_MODIFIED", "MEMORY_CODE", "code at 0x1000", Map.of())
+            .build());
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+    // Re-attestation finds the same patch again, twice.
+    source.tryEmitNext(codeModified(PID, 0x1000));
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+    source.tryEmitNext(codeModified(PID, 0x1000));
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+
+    assertThat(about(PID))
+        .as("the write and the code it changed: one event, nothing from re-attestation")
+        .hasSize(1);
+    SecurityEvent e = about(PID).get(0);
+    assertThat(e.incident().state()).isEqualTo(IncidentState.OPENED);
+    assertThat(e.details().get("items").toString()).contains("CODE_MODIFIED");
+    assertThat(book.openIncidents()).hasSize(1);
+    assertThat(book.openIncidents().get(0).occurrences()).isEqualTo(3);
+
+    // Found again just before the process ends (still gathering when it ends, whichever of the
+    // group and the liveness check comes first): counted in the resolution, not a report of its
+    // own.
+    source.tryEmitNext(codeModified(PID, 0x1000));
+    vts.advanceTimeBy(Duration.ofMillis(900));
+    alive.remove(PID);
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+    assertThat(about(PID)).hasSize(2);
+    SecurityEvent resolved = about(PID).get(1);
+    assertThat(resolved.incident().state()).isEqualTo(IncidentState.RESOLVED);
+    assertThat(resolved.incident().id()).isEqualTo(e.incident().id());
+    assertThat(resolved.incident().occurrences()).isEqualTo(4);
+    d.dispose();
+  }
+
+  @Test
   void aCheckThatPassesAgainResolvesItsIncidentAsConditionCleared() {
     alive.put(PID, 1000L);
     Disposable d = run();
