@@ -1,23 +1,20 @@
 package dev.veriruntime.ingest;
 
+import static dev.veriruntime.ingest.testing.HostFiles.exec;
+import static dev.veriruntime.ingest.testing.HostFiles.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.event.ExecEvent;
-import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
 import dev.veriruntime.ingest.record.WireFormat;
 import dev.veriruntime.ingest.testing.KernelTests;
+import dev.veriruntime.ingest.testing.RecordedEvents;
 import dev.veriruntime.verifier.FileIdentity;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +34,7 @@ class ToolchainWriteIT {
   @TempDir Path dir;
   Probe probe;
   Disposable reading;
-  final List<RuntimeEvent> events = Collections.synchronizedList(new ArrayList<>());
+  final RecordedEvents events = new RecordedEvents();
 
   @BeforeEach
   void load() {
@@ -54,7 +51,7 @@ class ToolchainWriteIT {
             .subscribe(
                 e -> {
                   if (e instanceof ToolchainWriteEvent || e instanceof ExecEvent) {
-                    events.add(e);
+                    events.accept(e);
                   }
                 });
   }
@@ -116,50 +113,16 @@ class ToolchainWriteIT {
         .hasSize(2);
   }
 
-  private static long exec(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("%s: %s", List.of(command), output).isZero();
-    return p.pid();
-  }
-
-  private static FileIdentity identity(Path file) throws IOException {
-    Map<String, Object> stat = Files.readAttributes(file, "unix:dev,ino,ctime,size");
-    return new FileIdentity(
-        FileIdentity.kernelDev((Long) stat.get("dev")),
-        (Long) stat.get("ino"),
-        ((FileTime) stat.get("ctime")).to(TimeUnit.NANOSECONDS),
-        (Long) stat.get("size"));
-  }
-
   private List<ExecEvent> execs(Predicate<ExecEvent> which) {
-    synchronized (events) {
-      return events.stream()
-          .filter(ExecEvent.class::isInstance)
-          .map(ExecEvent.class::cast)
-          .filter(which)
-          .toList();
-    }
+    return events.of(ExecEvent.class, which);
   }
 
   private List<ToolchainWriteEvent> writes(Predicate<ToolchainWriteEvent> which) {
-    synchronized (events) {
-      return events.stream()
-          .filter(ToolchainWriteEvent.class::isInstance)
-          .map(ToolchainWriteEvent.class::cast)
-          .filter(which)
-          .toList();
-    }
+    return events.of(ToolchainWriteEvent.class, which);
   }
 
   private List<ToolchainWriteEvent> await(Predicate<ToolchainWriteEvent> which, int count)
       throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (writes(which).size() < count && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(writes(which)).hasSize(count);
-    return writes(which);
+    return events.await(ToolchainWriteEvent.class, which, count, WAIT);
   }
 }

@@ -1,26 +1,23 @@
 package dev.veriruntime.ingest;
 
+import static dev.veriruntime.ingest.testing.HostFiles.exec;
+import static dev.veriruntime.ingest.testing.HostFiles.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.FileWriteOperation;
 import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.InjectionTechnique;
-import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.ingest.testing.KernelTests;
+import dev.veriruntime.ingest.testing.RecordedEvents;
 import dev.veriruntime.verifier.FileIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,7 +36,7 @@ class WriteWatchIT {
   @TempDir Path dir;
   Probe probe;
   Disposable reading;
-  final List<RuntimeEvent> events = Collections.synchronizedList(new ArrayList<>());
+  final RecordedEvents events = new RecordedEvents();
 
   @BeforeEach
   void load() {
@@ -50,7 +47,7 @@ class WriteWatchIT {
             .subscribe(
                 e -> {
                   if (e instanceof InjectionEvent || e instanceof FileWriteEvent) {
-                    events.add(e);
+                    events.accept(e);
                   }
                 });
   }
@@ -190,60 +187,21 @@ class WriteWatchIT {
     return exec("/bin/sh", "-c", command);
   }
 
-  private static long exec(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("%s: %s", List.of(command), output).isZero();
-    return p.pid();
-  }
-
-  private static FileIdentity identity(Path file) throws IOException {
-    Map<String, Object> stat = Files.readAttributes(file, "unix:dev,ino,ctime,size");
-    return new FileIdentity(
-        FileIdentity.kernelDev((Long) stat.get("dev")),
-        (Long) stat.get("ino"),
-        ((FileTime) stat.get("ctime")).to(TimeUnit.NANOSECONDS),
-        (Long) stat.get("size"));
-  }
-
   private List<InjectionEvent> injections(Predicate<InjectionEvent> which) {
-    synchronized (events) {
-      return events.stream()
-          .filter(InjectionEvent.class::isInstance)
-          .map(InjectionEvent.class::cast)
-          .filter(which)
-          .toList();
-    }
+    return events.of(InjectionEvent.class, which);
   }
 
   private List<FileWriteEvent> writes(Predicate<FileWriteEvent> which) {
-    synchronized (events) {
-      return events.stream()
-          .filter(FileWriteEvent.class::isInstance)
-          .map(FileWriteEvent.class::cast)
-          .filter(which)
-          .toList();
-    }
+    return events.of(FileWriteEvent.class, which);
   }
 
   private List<InjectionEvent> awaitInjections(Predicate<InjectionEvent> which, int count)
       throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (injections(which).size() < count && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(injections(which)).hasSize(count);
-    return injections(which);
+    return events.await(InjectionEvent.class, which, count, WAIT);
   }
 
   private List<FileWriteEvent> awaitWrites(Predicate<FileWriteEvent> which, int count)
       throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (writes(which).size() < count && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(writes(which)).hasSize(count);
-    return writes(which);
+    return events.await(FileWriteEvent.class, which, count, WAIT);
   }
 }
