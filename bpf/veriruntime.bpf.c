@@ -326,7 +326,7 @@ static __always_inline bool ignored(__u32 tgid)
 }
 
 /* Reserves a record, counting it as seen, and as lost when the ring buffer is full. */
-static __always_inline void *reserve(__u32 kind, __u32 size)
+static __always_inline void *reserve_counted(__u32 kind, __u32 size)
 {
 	struct vr_counter *c = counter(kind);
 	void *rec;
@@ -337,6 +337,17 @@ static __always_inline void *reserve(__u32 kind, __u32 size)
 	if (!rec && c)
 		__sync_fetch_and_add(&c->lost, 1);
 	return rec;
+}
+
+static __noinline int announce_quiet(void);
+
+/* Every record but an exec or exit of a process that started quietly is preceded by its late exec
+ * record (announce_quiet), so the agent can always name the process a record is about. */
+static __always_inline void *reserve(__u32 kind, __u32 size)
+{
+	if (kind != VR_KIND_EXEC && kind != VR_KIND_EXIT)
+		announce_quiet();
+	return reserve_counted(kind, size);
 }
 
 static __always_inline void fill_header(struct vr_header *h, __u32 kind, __u32 size)
@@ -551,6 +562,45 @@ static __always_inline __u16 resolve_path(struct file *f, char *path, __u32 *pat
 
 	bpf_probe_read_kernel(path, size, &s->buf[start]);
 	return size - 1;
+}
+
+/* The current process started quietly (vr_quiet_tasks) and is about to be reported for something
+ * else: report its exec now, late, from its mm's executable (VR_EXEC_LATE; bprm's filename is gone,
+ * so the filename is empty), and follow it like any other process from here on. */
+static __noinline int announce_quiet(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task;
+	struct vr_exec *e;
+	struct file *f;
+
+	if (!bpf_map_lookup_elem(&vr_quiet_tasks, &tgid))
+		return 0;
+	bpf_map_delete_elem(&vr_quiet_tasks, &tgid);
+	e = reserve_counted(VR_KIND_EXEC, sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->hdr, VR_KIND_EXEC, sizeof(*e));
+	task = (struct task_struct *)bpf_get_current_task();
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->old_pid = tgid;
+	e->euid = BPF_CORE_READ(task, cred, euid.val);
+	e->egid = BPF_CORE_READ(task, cred, egid.val);
+	e->path_flags = VR_EXEC_LATE;
+	e->filename[0] = '\0';
+	e->filename_len = 0;
+	f = BPF_CORE_READ(task, mm, exe_file);
+	if (f) {
+		fill_file(&e->file, f);
+		e->path_len = resolve_path(f, e->path, &e->path_flags);
+	} else {
+		__builtin_memset(&e->file, 0, sizeof(e->file));
+		e->path[0] = '\0';
+		e->path_len = 0;
+		e->path_flags |= VR_PATH_UNRESOLVED;
+	}
+	bpf_ringbuf_submit(e, VR_WAKE);
+	return 0;
 }
 
 static __always_inline struct file *fd_to_file(struct task_struct *task, int fd)

@@ -51,6 +51,7 @@ enum vr_path_flag {
 	VR_PATH_TRUNCATED = 1,     /* too deep or too long: leading components are missing */
 	VR_FILENAME_TRUNCATED = 2, /* bprm->filename longer than VR_FILENAME_LEN - 1 */
 	VR_PATH_UNRESOLVED = 4,    /* no struct file could be read: path is empty */
+	VR_EXEC_LATE = 8,          /* exec only: sent late for a process that started quietly */
 };
 
 /* vr_exec_mapping.source / vr_anon_exec.source */

@@ -31,6 +31,12 @@ public final class WireFormat {
   public static final int FILENAME_TRUNCATED = 2;
   public static final int PATH_UNRESOLVED = 4;
 
+  /**
+   * Exec only: sent late, just before another record of a process that started quietly (its exec
+   * was filtered); the filename is empty and the executable is the process's current one.
+   */
+  public static final int EXEC_LATE = 8;
+
   /** {@code enum vr_map_source}. */
   public static final int SOURCE_MMAP = 1;
 
