@@ -93,6 +93,9 @@ public final class Daemon implements AutoCloseable {
   /** dpkg writes one package after another; reload once it has been quiet this long. */
   private static final Duration PACKAGE_QUIET = Duration.ofSeconds(2);
 
+  /** A quietly started process still running after this is adopted into the process table. */
+  private static final Duration QUIET_ADOPTION = Duration.ofSeconds(1);
+
   /** How long {@link #close} waits for each sink to deliver what it still holds. */
   private static final Duration SINK_FLUSH = Duration.ofSeconds(5);
 
@@ -105,6 +108,8 @@ public final class Daemon implements AutoCloseable {
   private final Reattestation reattestation;
   private final SelfIntegrityMonitor selfIntegrity;
   private final Flux<SecurityEvent> packageReports;
+  private final QuietProcesses quiet;
+  private final Scheduler timer;
   private final PrintStream err;
   private final Resources resources;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -173,6 +178,8 @@ public final class Daemon implements AutoCloseable {
     this.reattestation = a.reattestation;
     this.selfIntegrity = a.monitor;
     this.packageReports = a.packageReports;
+    this.quiet = a.quiet;
+    this.timer = a.timer;
     this.err = a.err;
     this.resources = a.resources;
   }
@@ -235,6 +242,11 @@ public final class Daemon implements AutoCloseable {
     if (duration != null) {
       live = live.take(duration);
     }
+    live =
+        live.publish(
+            l ->
+                Flux.merge(
+                    l, quiet.adoptions(QUIET_ADOPTION, timer).takeUntilOther(l.ignoreElements())));
     Flux<RuntimeEvent> events =
         settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
     Flux<SecurityEvent> reports =
@@ -334,6 +346,7 @@ public final class Daemon implements AutoCloseable {
     ProcessTable table;
     GapDetector gaps;
     Probe probe;
+    QuietProcesses quiet;
     List<Path> extraSelfFiles = List.of();
     SelfWatch selfWatch = SelfWatch.NONE;
     RuntimeStateRegistry state;
@@ -561,6 +574,8 @@ public final class Daemon implements AutoCloseable {
               "probe",
               Probe.load(
                   ProbeSpec.veriRuntime(), LineageStore.probeSettings(policy, probeSettings)));
+      quiet = new QuietProcesses(probe, new ProcScanner());
+      table.adoptUnknownWith(quiet);
       for (ProgramAttachment a : probe.attachReport().failed()) {
         reports.add(
             classifier.degraded(

@@ -34,6 +34,8 @@ import java.util.function.Function;
  *   <li>A process in the table has the check of its executable at exec (or at the scan), and
  *       MEMORY_MAP and MEMORY_CODE "not yet re-attested" until the registry holds a verification of
  *       it running that same executable; then it has that verification.
+ *   <li>A process the probe let start quietly (a verified executable, see {@link QuietProcesses})
+ *       is adopted into the table when listed.
  *   <li>A process in {@code /proc} but not in the table (forked without exec after start-up, an
  *       exec event lost, or refused at capacity) is read as the start-up scan reads one and listed
  *       as untracked, with its executable's cached check if there is one.
@@ -108,6 +110,11 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
       if (tracked.containsKey(pid)) {
         continue;
       }
+      Optional<ProcessTable.Entry> adopted = table.get(pid); // started quietly: adopted now
+      if (adopted.isPresent()) {
+        processes.add(state(adopted.get()));
+        continue;
+      }
       Optional<ScannedProcess> read;
       try {
         read = scanner.process(pid);
@@ -148,7 +155,11 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
   }
 
   private ProcessState state(ProcessTable.Entry e) {
-    ExecutableCheck check = e.check();
+    // A quietly started process was adopted without a check: its executable's is in the cache.
+    ExecutableCheck check =
+        e.check() != null || e.identity() == null
+            ? e.check()
+            : cachedCheck.apply(e.identity()).orElse(null);
     ProcessState atExec =
         ProcessState.atExec(
             e.pid(),
