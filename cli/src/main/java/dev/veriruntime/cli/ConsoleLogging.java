@@ -49,6 +49,16 @@ final class ConsoleLogging {
   }
 
   /**
+   * For a command that reports Kafka failures itself in one line ({@code fleet summary}): the
+   * client's own connection warnings are left out unless {@code VERIRUNTIME_LOG=debug}.
+   */
+  static void onlyKafkaErrors() {
+    if (!KAFKA.isLoggable(Level.FINE)) {
+      KAFKA.setLevel(Level.SEVERE);
+    }
+  }
+
+  /**
    * The java.util.logging level for a {@code VERIRUNTIME_LOG} value; INFO when unset or unknown.
    */
   static Level level(String name) {

@@ -20,6 +20,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -94,7 +95,17 @@ public final class KafkaSink extends BoundedSink {
    */
   public static KafkaSink open(KafkaOptions options, String host, Clock clock, Scheduler scheduler)
       throws IOException {
-    return new KafkaSink(options, host, clock, scheduler, producerConfig(options, host));
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(clock, "clock");
+    Producer<String, String> producer;
+    try {
+      producer =
+          new KafkaProducer<>(
+              producerConfig(options, host), new StringSerializer(), new StringSerializer());
+    } catch (KafkaException e) {
+      throw new IllegalArgumentException("kafka producer settings refused: " + e.getMessage(), e);
+    }
+    return new KafkaSink(options, host, clock, scheduler, producer);
   }
 
   private KafkaSink(
@@ -102,12 +113,12 @@ public final class KafkaSink extends BoundedSink {
       String host,
       Clock clock,
       Scheduler scheduler,
-      Map<String, Object> config) {
+      Producer<String, String> producer) {
     super("kafka", options.capacity(), BATCH, scheduler, DEFAULT_CLOSE_TIMEOUT, true);
     this.options = options;
-    this.host = Objects.requireNonNull(host, "host");
-    this.clock = Objects.requireNonNull(clock, "clock");
-    this.producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
+    this.host = host;
+    this.clock = clock;
+    this.producer = producer;
     this.background = Schedulers.newSingle("veriruntime-kafka", true);
     // partitionsFor blocks (up to max.block.ms) until the topic's metadata is known: done here, on
     // the background thread, so that deliveries wait for it without holding a thread.
@@ -123,6 +134,9 @@ public final class KafkaSink extends BoundedSink {
                 partitions -> {
                   connected.set(true);
                   ready.tryEmitEmpty();
+                  if (!options.heartbeatTopic().isBlank()) {
+                    heartbeat(false); // at once: the host is known from its first minute
+                  }
                 },
                 error -> {});
     this.heartbeats =
@@ -130,7 +144,7 @@ public final class KafkaSink extends BoundedSink {
             ? Disposables.disposed()
             : background.schedulePeriodically(
                 () -> heartbeat(false),
-                0,
+                options.heartbeatInterval().toMillis(),
                 options.heartbeatInterval().toMillis(),
                 TimeUnit.MILLISECONDS);
   }
