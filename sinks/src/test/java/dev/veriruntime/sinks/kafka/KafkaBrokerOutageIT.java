@@ -127,6 +127,7 @@ class KafkaBrokerOutageIT {
     ticksLeft.set(new CountDownLatch(OUTAGE_TICKS));
     assertThat(ticksLeft.get().await(60, TimeUnit.SECONDS)).isTrue();
     outage.set(false);
+    long stoppedMillis = (System.nanoTime() - down) / 1_000_000;
     broker.start();
     long outageMillis = (System.nanoTime() - down) / 1_000_000;
     ticksLeft.set(new CountDownLatch(SETTLE_TICKS));
@@ -182,11 +183,13 @@ class KafkaBrokerOutageIT {
     }
     assertThat(totalSent).isEqualTo(totalDelivered + totalDropped + totalFailed);
     System.out.printf(
-        "kafka broker outage: %d hosts, one event per host every %d ms, broker away %d ms:"
+        "kafka broker outage: %d hosts, one event per host every %d ms, broker killed for %d ms"
+            + " and answering again after %d ms:"
             + " sent %d, delivered %d (on the topic %d, no duplicates), dropped %d (counted),"
             + " failed %d; accepted while the broker was away and delivered after: %d; test %d ms%n",
         HOSTS.size(),
         TICK_MILLIS,
+        stoppedMillis,
         outageMillis,
         totalSent,
         totalDelivered,
