@@ -63,7 +63,7 @@ public final class FleetSummaryCommand implements Callable<Integer> {
       paramLabel = "D",
       converter = DurationConverter.class,
       description =
-          "How far back to read, e.g. 1h or 2d as 48h (default: 25h, so that every open incident's"
+          "How far back to read, e.g. 1h or 48h (default: 25h, so that every open incident's"
               + " daily reminder is in the window).")
   Duration since = Duration.ofHours(25);
 
