@@ -203,11 +203,13 @@ record FleetSummary(
         unreadableRecords);
   }
 
-  /** A reminder or resolution repeats an earlier report: not another run. */
+  /**
+   * A reminder or a later resolution repeats an earlier report (its incident was opened by another
+   * event): not another run. A first report is the incident's own opening event, whatever its state
+   * (RESOLVED at once when the process had already ended).
+   */
   private static boolean isFollowUp(SecurityEvent e) {
-    return e.incident() != null
-        && (e.incident().state() == IncidentState.REMINDER
-            || e.incident().state() == IncidentState.RESOLVED);
+    return e.incident() != null && !e.incident().id().equals(e.id());
   }
 
   private static final class HostState {

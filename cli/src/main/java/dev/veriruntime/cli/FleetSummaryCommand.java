@@ -191,14 +191,14 @@ public final class FleetSummaryCommand implements Callable<Integer> {
       out.println("Open incidents (host, type, pid, path, opened, last report):");
       for (FleetSummary.OpenIncident i : s.openIncidents()) {
         out.printf(
-            "  %-20s %-22s %7s  %s  opened %s, %s %s  (incident %s)%n",
+            "  %-20s %-22s %7s  %s  opened %s, last report %s (%s), incident %s%n",
             i.host(),
             i.type(),
             i.pid() == null ? "-" : i.pid().toString(),
             i.path() == null ? "-" : i.path(),
             i.opened(),
-            i.lastState().toLowerCase(java.util.Locale.ROOT),
             i.lastReport(),
+            i.lastState().toLowerCase(java.util.Locale.ROOT),
             i.id());
       }
     }

@@ -188,7 +188,7 @@ class FleetSummaryIT {
         .contains("4 hosts, 2 unknown executables, 1 open incidents, 2 silent hosts")
         .contains("host-a")
         .contains(X)
-        .contains("(incident " + openIncident + ")")
+        .contains("incident " + openIncident)
         .contains("its agent said it was stopping")
         .contains("1 records were not VeriRuntime events or heartbeats");
   }
