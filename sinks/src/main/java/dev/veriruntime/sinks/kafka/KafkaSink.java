@@ -171,6 +171,9 @@ public final class KafkaSink extends BoundedSink {
     // forgets the topic, and each send would then block for max.block.ms and fail instead of
     // waiting in the buffer for the brokers to return.
     c.put(CommonClientConfigs.METADATA_RECOVERY_STRATEGY_CONFIG, "none");
+    // Reconnect attempts back off to one per 10 s while the brokers are away: the client logs a
+    // warning per attempt, and a returning broker is found again within 10 s.
+    c.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 10_000);
     return c;
   }
 
