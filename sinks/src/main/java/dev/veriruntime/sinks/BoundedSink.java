@@ -72,10 +72,11 @@ public abstract class BoundedSink implements Sink {
   }
 
   /**
-   * @param pipelined {@code true}: every delivery of a batch is started at once, in order, on the
-   *     drain thread, and the batch completes when all of them have; for downstreams that keep the
-   *     order of what they were handed and pipeline it themselves (Kafka's producer). {@code
-   *     false}: each delivery starts after the previous one completed.
+   * @param pipelined {@code true}: every delivery of a batch is started at once, in order, on one
+   *     thread (the drain thread, or the one that completed {@link #beforeBatch}), and the batch
+   *     completes when all of them have; for downstreams that keep the order of what they were
+   *     handed and pipeline it themselves (Kafka's producer). {@code false}: each delivery starts
+   *     after the previous one completed.
    * @see #BoundedSink(String, int, int, Scheduler, Duration)
    */
   protected BoundedSink(
