@@ -26,6 +26,9 @@ import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.Sink;
 import dev.veriruntime.sinks.console.ConsoleSink;
 import dev.veriruntime.sinks.journal.JournalSink;
+import dev.veriruntime.sinks.kafka.KafkaOptions;
+import dev.veriruntime.sinks.kafka.KafkaSecurity;
+import dev.veriruntime.sinks.kafka.KafkaSink;
 import dev.veriruntime.sinks.metrics.PrometheusSink;
 import dev.veriruntime.sinks.syslog.SyslogSink;
 import dev.veriruntime.sinks.webhook.WebhookOptions;
@@ -465,6 +468,10 @@ public final class Daemon implements AutoCloseable {
                 Schedulers.boundedElastic());
         addSink(syslog, policy.sinks.syslogRate, 200);
       }
+      if (!policy.sinks.kafka.bootstrap.isBlank()) {
+        KafkaSink kafka = KafkaSink.open(kafkaOptions(policy.sinks.kafka), host, clock, null);
+        addSink(kafka, policy.sinks.kafka.rate, policy.sinks.kafka.burst);
+      }
       metrics = new PipelineMetrics(registry);
     }
 
@@ -783,6 +790,39 @@ public final class Daemon implements AutoCloseable {
       err.println("veriruntime: sink " + sink.name() + " did not flush: " + e.getMessage());
     }
     sink.close();
+  }
+
+  /**
+   * The Kafka sink's settings from the policy.
+   *
+   * @throws IllegalArgumentException if they are inconsistent (TLS files without TLS...)
+   */
+  static KafkaOptions kafkaOptions(Policy.Kafka k) {
+    KafkaSecurity security =
+        new KafkaSecurity(
+            k.securityProtocol,
+            optionalPath(k.tlsCa),
+            optionalPath(k.tlsCert),
+            optionalPath(k.tlsKey),
+            k.saslMechanism,
+            k.saslUsername,
+            optionalPath(k.saslPasswordFile));
+    String heartbeatTopic =
+        k.heartbeatSeconds <= 0
+            ? ""
+            : k.heartbeatTopic.isBlank()
+                ? KafkaOptions.heartbeatTopicOf(k.topic)
+                : k.heartbeatTopic;
+    KafkaOptions defaults = KafkaOptions.defaults(k.bootstrap, k.topic);
+    return defaults
+        .withSecurity(security)
+        .withCapacity(k.capacity)
+        .withHeartbeats(heartbeatTopic, Duration.ofSeconds(Math.max(1, k.heartbeatSeconds)))
+        .withTimeouts(Duration.ofSeconds(k.deliveryTimeoutSeconds), defaults.requestTimeout());
+  }
+
+  private static Path optionalPath(String value) {
+    return value == null || value.isBlank() ? null : Path.of(value);
   }
 
   static WebhookPayload payload(String format) {

@@ -170,6 +170,55 @@ public final class Policy {
 
     public double webhookRate = 5;
     public double syslogRate = 100;
+
+    /** Fleet export to Kafka (docs/operations.md, "Fleet"); off while bootstrap is empty. */
+    @JsonMerge public Kafka kafka = new Kafka();
+  }
+
+  /**
+   * The Kafka sink: every event (key: host, value: the event JSON) to {@code topic}, and a
+   * heartbeat per host to {@code heartbeatTopic}, through an idempotent producer with {@code
+   * acks=all}.
+   */
+  public static final class Kafka {
+    /** Bootstrap servers, {@code host:port[,host:port...]}; empty: off. */
+    public String bootstrap = "";
+
+    public String topic = "veriruntime-events";
+
+    /** Heartbeat topic; empty: {@code TOPIC-heartbeat}. */
+    public String heartbeatTopic = "";
+
+    /** Seconds between heartbeats; 0: none (a fleet consumer then cannot tell silence apart). */
+    public long heartbeatSeconds = 30;
+
+    /** Events held while the brokers are away before new ones are dropped (and counted). */
+    public int capacity = 10_000;
+
+    /** How long one event is retried before it counts as failed. */
+    public long deliveryTimeoutSeconds = 120;
+
+    public double rate = 1_000;
+    public int burst = 5_000;
+
+    /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+    public String securityProtocol = "PLAINTEXT";
+
+    /** PEM file of the CA certificates that sign the brokers' certificates; empty: JVM default. */
+    public String tlsCa = "";
+
+    /** PEM certificate chain and PKCS#8 key for mutual TLS; both or neither. */
+    public String tlsCert = "";
+
+    public String tlsKey = "";
+
+    /** PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with a SASL protocol). */
+    public String saslMechanism = "";
+
+    public String saslUsername = "";
+
+    /** A file (mode 0600) holding the SASL password, so the policy itself holds no secret. */
+    public String saslPasswordFile = "";
   }
 
   /** One output's switch and rate. */

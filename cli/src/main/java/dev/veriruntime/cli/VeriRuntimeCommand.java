@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       ElfCommand.class,
       EventsCommand.class,
+      FleetCommand.class,
       JournalCommand.class,
       RefsCommand.class,
       StateCommand.class,

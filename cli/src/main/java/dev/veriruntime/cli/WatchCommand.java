@@ -98,6 +98,22 @@ public final class WatchCommand implements Callable<Integer> {
       description = "Serve Prometheus metrics on 127.0.0.1:N.")
   Integer metricsPort;
 
+  @Option(
+      names = "--kafka",
+      paramLabel = "BOOTSTRAP",
+      description =
+          "Send every event to Kafka (HOST:PORT[,HOST:PORT...]): key the host, value the event's"
+              + " JSON, plus a heartbeat per host; TLS and SASL are set in the policy.")
+  String kafka;
+
+  @Option(
+      names = "--kafka-topic",
+      paramLabel = "TOPIC",
+      description =
+          "The Kafka topic for events (default: the policy's, veriruntime-events); heartbeats go"
+              + " to TOPIC-heartbeat.")
+  String kafkaTopic;
+
   @Option(names = "--no-journal", description = "Do not write the evidence journal.")
   boolean noJournal;
 
@@ -219,6 +235,16 @@ public final class WatchCommand implements Callable<Integer> {
     }
     if (metricsPort != null) {
       p.sinks.metricsPort = metricsPort;
+    }
+    if (kafka != null) {
+      p.sinks.kafka.bootstrap = kafka;
+    }
+    if (kafkaTopic != null) {
+      if (p.sinks.kafka.bootstrap.isBlank()) {
+        throw new CliException(
+            ExitCodes.USAGE, "--kafka-topic needs --kafka or sinks.kafka.bootstrap");
+      }
+      p.sinks.kafka.topic = kafkaTopic;
     }
     for (Path root : lineageRoots) {
       Path dir = root.toAbsolutePath().normalize();

@@ -117,6 +117,24 @@ class ArchitectureTest {
   }
 
   @Test
+  void kafkaStaysInTheKafkaSinkAndTheFleetCommand() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(ROOT + ".sinks.kafka..")
+        .and(
+            DescribedPredicate.not(
+                JavaClass.Predicates.simpleNameStartingWith("Fleet")
+                    .and(JavaClass.Predicates.resideInAPackage(ROOT + ".cli"))))
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("org.apache.kafka..")
+        .because(
+            "the Kafka client is the Kafka sink's business (and the fleet consumer's), no one"
+                + " else's")
+        .check(product);
+  }
+
+  @Test
   void noPackageCycles() {
     slices().matching(ROOT + ".(**)").should().beFreeOfCycles().check(product);
   }
