@@ -344,6 +344,7 @@ public final class Daemon implements AutoCloseable {
     BuildLineage lineage = BuildLineage.OFF;
     Pipeline pipeline;
     SelfIntegrityMonitor monitor;
+    final SelfIntegrityStatus selfStatus = new SelfIntegrityStatus();
     Flux<SecurityEvent> packageReports;
 
     Assembly(
@@ -539,7 +540,9 @@ public final class Daemon implements AutoCloseable {
 
     /** Failures are events; what could not be checked is said, not hidden. */
     private void checkSelfIntegrity() {
-      for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
+      List<SelfIntegrity.Check> checks = SelfIntegrity.forThisProcess(packages).checkAll();
+      selfStatus.files(checks, clock.instant());
+      for (SelfIntegrity.Check c : checks) {
         if (c.failed()) {
           reports.add(
               classifier.selfIntegrity(
@@ -683,12 +686,13 @@ public final class Daemon implements AutoCloseable {
       probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
       monitor =
           new SelfIntegrityMonitor(
-              SelfIntegrity.forThisProcess(packages),
-              tags,
-              classifier,
-              Duration.ofMinutes(5),
-              resources.register(
-                  "self-integrity monitor", Schedulers.newSingle("veriruntime-self", true)));
+                  SelfIntegrity.forThisProcess(packages),
+                  tags,
+                  classifier,
+                  Duration.ofMinutes(5),
+                  resources.register(
+                      "self-integrity monitor", Schedulers.newSingle("veriruntime-self", true)))
+              .reportingTo(selfStatus, clock);
     }
 
     /** A socket that cannot be bound is a degraded report, not a failure to start. */
@@ -718,7 +722,8 @@ public final class Daemon implements AutoCloseable {
               settings.references().size(),
               clock,
               incidents,
-              LineageStore.counts(lineage));
+              LineageStore.counts(lineage),
+              selfStatus);
       try {
         // Registered before anything else can fail: the socket file and its lock are ours now.
         ApiServer server =
