@@ -31,6 +31,8 @@ import dev.veriruntime.sinks.syslog.SyslogSink;
 import dev.veriruntime.sinks.webhook.WebhookOptions;
 import dev.veriruntime.sinks.webhook.WebhookPayload;
 import dev.veriruntime.sinks.webhook.WebhookSink;
+import dev.veriruntime.ui.EventFanOut;
+import dev.veriruntime.ui.UiServer;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.elf.ElfHeader;
@@ -107,6 +109,7 @@ public final class Daemon implements AutoCloseable {
   private final Flux<SecurityEvent> packageReports;
   private final PrintStream err;
   private final Resources resources;
+  private final UiServer ui;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -114,6 +117,8 @@ public final class Daemon implements AutoCloseable {
    *
    * @param apiSocket where to serve the control API ({@code ApiServer.DEFAULT_SOCKET} for {@code
    *     watch}); null: no control API
+   * @param uiPort the web view's port on 127.0.0.1 ({@code watch --ui-port}); 0 for any free port,
+   *     negative for no web view
    */
   public record Settings(
       Policy policy,
@@ -123,7 +128,21 @@ public final class Daemon implements AutoCloseable {
       Path journalDir,
       boolean journal,
       boolean scan,
-      Path apiSocket) {
+      Path apiSocket,
+      int uiPort) {
+
+    /** Settings without a web view. */
+    public Settings(
+        Policy policy,
+        ReferenceStore references,
+        boolean json,
+        Path stateDir,
+        Path journalDir,
+        boolean journal,
+        boolean scan,
+        Path apiSocket) {
+      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, -1);
+    }
 
     /** Settings without a control API. */
     public Settings(
@@ -175,6 +194,12 @@ public final class Daemon implements AutoCloseable {
     this.packageReports = a.packageReports;
     this.err = a.err;
     this.resources = a.resources;
+    this.ui = a.ui;
+  }
+
+  /** The web view's address with its token; empty when it was not asked for or not bound. */
+  public Optional<String> uiUrl() {
+    return Optional.ofNullable(ui).map(UiServer::url);
   }
 
   /**
@@ -344,6 +369,8 @@ public final class Daemon implements AutoCloseable {
     BuildLineage lineage = BuildLineage.OFF;
     Pipeline pipeline;
     SelfIntegrityMonitor monitor;
+    EventFanOut uiEvents;
+    UiServer ui;
     final SelfIntegrityStatus selfStatus = new SelfIntegrityStatus();
     Flux<SecurityEvent> packageReports;
 
@@ -452,6 +479,12 @@ public final class Daemon implements AutoCloseable {
                 SyslogSink.AUTHPRIV,
                 Schedulers.boundedElastic());
         addSink(syslog, policy.sinks.syslogRate, 200);
+      }
+      if (settings.uiPort() >= 0) {
+        // Display only: a page shows at most this many events a second; what it cannot take is
+        // counted as dropped like any sink's, and its Health shows the count.
+        uiEvents = new EventFanOut(1024, 256, null);
+        addSink(uiEvents, 200, 400);
       }
       metrics = new PipelineMetrics(registry);
     }
@@ -697,7 +730,7 @@ public final class Daemon implements AutoCloseable {
 
     /** A socket that cannot be bound is a degraded report, not a failure to start. */
     private void serveApi() {
-      if (settings.apiSocket() == null) {
+      if (settings.apiSocket() == null && settings.uiPort() < 0) {
         return;
       }
       LocalCoreApi api =
@@ -724,6 +757,12 @@ public final class Daemon implements AutoCloseable {
               incidents,
               LineageStore.counts(lineage),
               selfStatus);
+      if (settings.uiPort() >= 0) {
+        serveWebView(api);
+      }
+      if (settings.apiSocket() == null) {
+        return;
+      }
       try {
         // Registered before anything else can fail: the socket file and its lock are ours now.
         ApiServer server =
@@ -738,6 +777,27 @@ public final class Daemon implements AutoCloseable {
                 null,
                 why,
                 Map.of("check", "control-api", "socket", settings.apiSocket().toString())));
+      }
+      err.flush();
+    }
+
+    /** The web view on 127.0.0.1; a port that cannot be bound is a degraded report. */
+    private void serveWebView(LocalCoreApi api) {
+      try {
+        ui =
+            resources.register(
+                "web view", UiServer.start(api, uiEvents, settings.uiPort(), UiServer.newToken()));
+        // One line: the address with the token (docs/ui.md); every request needs the token.
+        err.println("veriruntime: web view on " + ui.url());
+      } catch (RuntimeException e) {
+        String why =
+            "web view not available on 127.0.0.1:" + settings.uiPort() + ": " + e.getMessage();
+        err.println("veriruntime: " + why);
+        reports.add(
+            classifier.degraded(
+                null,
+                why,
+                Map.of("check", "web-view", "port", Integer.toString(settings.uiPort()))));
       }
       err.flush();
     }

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       EventsCommand.class,
       JournalCommand.class,
       RefsCommand.class,
+      ReportCommand.class,
       StateCommand.class,
       VerifyBinaryCommand.class,
       VerifyProcessCommand.class,
