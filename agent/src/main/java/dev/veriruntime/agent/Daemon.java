@@ -483,7 +483,7 @@ public final class Daemon implements AutoCloseable {
       if (settings.uiPort() >= 0) {
         // Display only: a page shows at most this many events a second; what it cannot take is
         // counted as dropped like any sink's, and its Health shows the count.
-        uiEvents = new EventFanOut(1024, 256, null);
+        uiEvents = new EventFanOut(4096, 256, null);
         addSink(uiEvents, 200, 400);
       }
       metrics = new PipelineMetrics(registry);
