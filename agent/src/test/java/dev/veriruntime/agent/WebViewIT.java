@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -278,9 +279,23 @@ class WebViewIT {
     }
     String count = driver.findElement(By.id("tree")).getAttribute("data-count");
     String pageMillis = driver.findElement(By.tagName("body")).getAttribute("data-loaded-ms");
+    Object stateFetch =
+        ((JavascriptExecutor) driver)
+            .executeScript(
+                "return performance.getEntriesByType('resource')"
+                    + ".filter(e => e.name.includes('/api/state')).map(e => Math.round(e.duration))");
+    long t1 = System.nanoTime();
+    api.listRuntimeState();
+    long socketMillis = (System.nanoTime() - t1) / 1_000_000;
     System.err.printf(
-        "webview: %s processes listed; page loaded in %d ms (in-page %s ms); loadavg %s%n",
-        count, loadMillis, pageMillis, Files.readString(Path.of("/proc/loadavg")).strip());
+        "webview: %s processes listed; page loaded in %d ms (in-page %s ms, of which /api/state %s ms);"
+            + " ListRuntimeState over the socket %d ms; loadavg %s%n",
+        count,
+        loadMillis,
+        pageMillis,
+        stateFetch,
+        socketMillis,
+        Files.readString(Path.of("/proc/loadavg")).strip());
     screenshot(driver, "tree-500.png");
   }
 }

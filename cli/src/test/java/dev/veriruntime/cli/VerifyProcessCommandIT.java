@@ -121,7 +121,12 @@ class VerifyProcessCommandIT {
     CliRun.of("report", "--pid", "2147483000", "--html", html.toString())
         .refused(ExitCodes.NO_SUCH_PROCESS);
     CliRun.of("report", "--pid", "nope", "--html", html.toString()).refused(ExitCodes.USAGE);
-    CliRun.of("report", "--pid", Long.toString(sleep.pid()), "--html", dir.resolve("no/such/dir/r.html").toString())
+    CliRun.of(
+            "report",
+            "--pid",
+            Long.toString(sleep.pid()),
+            "--html",
+            dir.resolve("no/such/dir/r.html").toString())
         .refused(ExitCodes.OUTPUT_UNWRITABLE);
   }
 
