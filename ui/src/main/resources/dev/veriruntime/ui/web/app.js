@@ -6,7 +6,9 @@
   const C = window.VeriRuntimeChain;
   const el = C.el;
   const $ = (id) => document.getElementById(id);
-  const page = { processes: [], selected: null, started: performance.now(), reloadTimer: null };
+  // A listing costs the agent a walk of /proc: after events, reload at most every RELOAD_MS.
+  const RELOAD_MS = 5000;
+  const page = { processes: [], selected: null, started: performance.now(), reloadTimer: null, loadedAt: 0 };
 
   async function getJson(url) {
     const r = await fetch(url, { credentials: "same-origin", cache: "no-store" });
@@ -101,6 +103,7 @@
 
   async function loadState() {
     try {
+      page.loadedAt = performance.now();
       const state = await getJson("/api/state");
       page.processes = state.processes || [];
       renderTree();
@@ -114,10 +117,11 @@
 
   function scheduleReload() {
     if (page.reloadTimer) return;
+    const wait = Math.max(1500, page.loadedAt + RELOAD_MS - performance.now());
     page.reloadTimer = setTimeout(() => {
       page.reloadTimer = null;
       loadState();
-    }, 1500);
+    }, wait);
   }
 
   async function select(pid) {
