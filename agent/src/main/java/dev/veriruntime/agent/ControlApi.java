@@ -37,7 +37,8 @@ final class ControlApi {
   /**
    * The Health answer. {@code dropped}: loss place to exact count since start; {@code lineage}:
    * build-lineage decisions by outcome, files recorded, toolchain executables marked (empty when
-   * lineage is off).
+   * lineage is off); {@code journal}: the evidence journal's chain verification (null when the
+   * journal is off); {@code selfIntegrity}: the latest self-integrity results.
    */
   record Health(
       Instant startedAt,
@@ -46,7 +47,9 @@ final class ControlApi {
       ProbeHealth probe,
       List<SinkStats> sinks,
       Map<String, Long> dropped,
-      Map<String, Long> lineage) {}
+      Map<String, Long> lineage,
+      JournalStatus.View journal,
+      SelfIntegrityStatus.View selfIntegrity) {}
 
   /** Probe programs attached (by name) and those that failed (name to error). */
   record ProbeHealth(List<String> attached, Map<String, String> failed) {}
@@ -68,14 +71,26 @@ final class ControlApi {
       int references,
       Clock clock,
       IncidentBook incidents,
-      Supplier<Map<String, Long>> lineage) {
+      Supplier<Map<String, Long>> lineage,
+      SelfIntegrityStatus self) {
     Instant started = clock.instant();
+    JournalStatus journalStatus = journal == null ? null : new JournalStatus(journal, clock);
     return VerifierCoreApi.create(
         processes,
         binaries,
         state,
         journal == null ? null : journal::evidence,
-        () -> health(started, clock, references, probe, sinks, ledger, lineage.get()),
+        () ->
+            health(
+                started,
+                clock,
+                references,
+                probe,
+                sinks,
+                ledger,
+                lineage.get(),
+                journalStatus == null ? null : journalStatus.view(),
+                self.view()),
         incidents == null ? null : () -> incidents(incidents));
   }
 
@@ -93,7 +108,9 @@ final class ControlApi {
       Probe probe,
       List<Sink> sinks,
       DropLedger ledger,
-      Map<String, Long> lineage) {
+      Map<String, Long> lineage,
+      JournalStatus.View journal,
+      SelfIntegrityStatus.View self) {
     Map<String, String> failed = new TreeMap<>();
     for (ProgramAttachment a : probe.attachReport().failed()) {
       failed.put(a.program(), a.error());
@@ -109,7 +126,9 @@ final class ControlApi {
         probeHealth,
         sinks.stream().map(Sink::stats).toList(),
         new TreeMap<>(ledger.totals()),
-        lineage);
+        lineage,
+        journal,
+        self);
   }
 
   /**

@@ -34,6 +34,8 @@ import dev.veriruntime.sinks.syslog.SyslogSink;
 import dev.veriruntime.sinks.webhook.WebhookOptions;
 import dev.veriruntime.sinks.webhook.WebhookPayload;
 import dev.veriruntime.sinks.webhook.WebhookSink;
+import dev.veriruntime.ui.EventFanOut;
+import dev.veriruntime.ui.UiServer;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.elf.ElfHeader;
@@ -115,6 +117,7 @@ public final class Daemon implements AutoCloseable {
   private final Scheduler timer;
   private final PrintStream err;
   private final Resources resources;
+  private final UiServer ui;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -122,6 +125,8 @@ public final class Daemon implements AutoCloseable {
    *
    * @param apiSocket where to serve the control API ({@code ApiServer.DEFAULT_SOCKET} for {@code
    *     watch}); null: no control API
+   * @param uiPort the web view's port on 127.0.0.1 ({@code watch --ui-port}); 0 for any free port,
+   *     negative for no web view
    */
   public record Settings(
       Policy policy,
@@ -131,7 +136,21 @@ public final class Daemon implements AutoCloseable {
       Path journalDir,
       boolean journal,
       boolean scan,
-      Path apiSocket) {
+      Path apiSocket,
+      int uiPort) {
+
+    /** Settings without a web view. */
+    public Settings(
+        Policy policy,
+        ReferenceStore references,
+        boolean json,
+        Path stateDir,
+        Path journalDir,
+        boolean journal,
+        boolean scan,
+        Path apiSocket) {
+      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, -1);
+    }
 
     /** Settings without a control API. */
     public Settings(
@@ -185,6 +204,12 @@ public final class Daemon implements AutoCloseable {
     this.timer = a.timer;
     this.err = a.err;
     this.resources = a.resources;
+    this.ui = a.ui;
+  }
+
+  /** The web view's address with its token; empty when it was not asked for or not bound. */
+  public Optional<String> uiUrl() {
+    return Optional.ofNullable(ui).map(UiServer::url);
   }
 
   /**
@@ -360,6 +385,9 @@ public final class Daemon implements AutoCloseable {
     BuildLineage lineage = BuildLineage.OFF;
     Pipeline pipeline;
     SelfIntegrityMonitor monitor;
+    EventFanOut uiEvents;
+    UiServer ui;
+    final SelfIntegrityStatus selfStatus = new SelfIntegrityStatus();
     Flux<SecurityEvent> packageReports;
 
     Assembly(
@@ -472,6 +500,12 @@ public final class Daemon implements AutoCloseable {
         KafkaSink kafka = KafkaSink.open(kafkaOptions(policy.sinks.kafka), host, clock, null);
         addSink(kafka, policy.sinks.kafka.rate, policy.sinks.kafka.burst);
       }
+      if (settings.uiPort() >= 0) {
+        // Display only: a page shows at most this many events a second; what it cannot take is
+        // counted as dropped like any sink's, and its Health shows the count.
+        uiEvents = new EventFanOut(4096, 256, null);
+        addSink(uiEvents, 200, 400);
+      }
       metrics = new PipelineMetrics(registry);
     }
 
@@ -559,7 +593,9 @@ public final class Daemon implements AutoCloseable {
 
     /** Failures are events; what could not be checked is said, not hidden. */
     private void checkSelfIntegrity() {
-      for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
+      List<SelfIntegrity.Check> checks = SelfIntegrity.forThisProcess(packages).checkAll();
+      selfStatus.files(checks, clock.instant());
+      for (SelfIntegrity.Check c : checks) {
         if (c.failed()) {
           reports.add(
               classifier.selfIntegrity(
@@ -705,17 +741,18 @@ public final class Daemon implements AutoCloseable {
       probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
       monitor =
           new SelfIntegrityMonitor(
-              SelfIntegrity.forThisProcess(packages),
-              tags,
-              classifier,
-              Duration.ofMinutes(5),
-              resources.register(
-                  "self-integrity monitor", Schedulers.newSingle("veriruntime-self", true)));
+                  SelfIntegrity.forThisProcess(packages),
+                  tags,
+                  classifier,
+                  Duration.ofMinutes(5),
+                  resources.register(
+                      "self-integrity monitor", Schedulers.newSingle("veriruntime-self", true)))
+              .reportingTo(selfStatus, clock);
     }
 
     /** A socket that cannot be bound is a degraded report, not a failure to start. */
     private void serveApi() {
-      if (settings.apiSocket() == null) {
+      if (settings.apiSocket() == null && settings.uiPort() < 0) {
         return;
       }
       LocalCoreApi api =
@@ -740,7 +777,14 @@ public final class Daemon implements AutoCloseable {
               settings.references().size(),
               clock,
               incidents,
-              LineageStore.counts(lineage));
+              LineageStore.counts(lineage),
+              selfStatus);
+      if (settings.uiPort() >= 0) {
+        serveWebView(api);
+      }
+      if (settings.apiSocket() == null) {
+        return;
+      }
       try {
         // Registered before anything else can fail: the socket file and its lock are ours now.
         ApiServer server =
@@ -755,6 +799,27 @@ public final class Daemon implements AutoCloseable {
                 null,
                 why,
                 Map.of("check", "control-api", "socket", settings.apiSocket().toString())));
+      }
+      err.flush();
+    }
+
+    /** The web view on 127.0.0.1; a port that cannot be bound is a degraded report. */
+    private void serveWebView(LocalCoreApi api) {
+      try {
+        ui =
+            resources.register(
+                "web view", UiServer.start(api, uiEvents, settings.uiPort(), UiServer.newToken()));
+        // One line: the address with the token (docs/ui.md); every request needs the token.
+        err.println("veriruntime: web view on " + ui.url());
+      } catch (RuntimeException e) {
+        String why =
+            "web view not available on 127.0.0.1:" + settings.uiPort() + ": " + e.getMessage();
+        err.println("veriruntime: " + why);
+        reports.add(
+            classifier.degraded(
+                null,
+                why,
+                Map.of("check", "web-view", "port", Integer.toString(settings.uiPort()))));
       }
       err.flush();
     }

@@ -98,7 +98,7 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
     for (ProcessTable.Entry e : known) {
       if (alive.contains(e.pid())) {
         tracked.put(e.pid(), e);
-        processes.add(state(e));
+        processes.add(owned(state(e)));
       } else {
         table.exitedUnseen(e);
       }
@@ -129,7 +129,7 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
         exited++;
       } else {
         untracked++;
-        processes.add(untracked(read.get()));
+        processes.add(owned(untracked(read.get())));
       }
     }
     processes.sort(Comparator.comparingInt(ProcessState::pid));
@@ -140,6 +140,25 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
         untracked,
         table.capacity(),
         ledger.totals().getOrDefault(ProcessTable.TABLE_FULL, 0L));
+  }
+
+  /** With its real user id and container, as far as {@code /proc} still tells them. */
+  private ProcessState owned(ProcessState p) {
+    int uid = p.uid();
+    if (uid < 0) {
+      try {
+        uid = procFs.status(p.pid()).realUid();
+      } catch (IOException e) {
+        uid = -1; // ending now: listed without its owner
+      }
+    }
+    String container;
+    try {
+      container = procFs.container(p.pid()).orElse("");
+    } catch (IOException e) {
+      container = "";
+    }
+    return p.withOwner(uid, container);
   }
 
   /** A process that has ended but whose parent has not reaped it: no executable, no memory. */

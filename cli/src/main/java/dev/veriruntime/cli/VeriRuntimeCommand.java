@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       FleetCommand.class,
       JournalCommand.class,
       RefsCommand.class,
+      ReportCommand.class,
       StateCommand.class,
       VerifyBinaryCommand.class,
       VerifyProcessCommand.class,

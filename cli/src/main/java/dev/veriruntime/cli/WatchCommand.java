@@ -138,6 +138,15 @@ public final class WatchCommand implements Callable<Integer> {
   boolean noApi;
 
   @Option(
+      names = "--ui-port",
+      paramLabel = "N",
+      description =
+          "Serve the trust-chain web view on 127.0.0.1:N (read-only). The address with a new"
+              + " random token is printed at start, and every request must carry that token; see"
+              + " docs/ui.md for reaching it from another machine through an SSH tunnel.")
+  Integer uiPort;
+
+  @Option(
       names = "--lineage-root",
       paramLabel = "DIR",
       description =
@@ -150,6 +159,10 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (uiPort != null && (uiPort < 1 || uiPort > 65535)) {
+      throw new CliException(
+          ExitCodes.USAGE, "--ui-port must be a port from 1 to 65535: " + uiPort);
+    }
     Policy policy = loadPolicy();
     Optional<String> unavailable = KernelSupport.unavailableReason();
     if (unavailable.isPresent()) {
@@ -177,7 +190,8 @@ public final class WatchCommand implements Callable<Integer> {
             journalDir == null ? stateDir : journalDir,
             !noJournal,
             !noScan,
-            noApi ? null : socket);
+            noApi ? null : socket,
+            uiPort == null ? -1 : uiPort);
     Daemon daemon;
     try {
       daemon = Daemon.start(settings, ProbeSettings.forCurrentProcess(), out, err);

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The module direction, checked on the product's classes (tests excluded): cli → agent → {pipeline,
- * api} → {verifier, ingest, sinks} (ingest takes only {@code FileIdentity} from the verifier), no
- * package cycles anywhere, and native code behind one door. This module's test classpath holds
- * every module, so one test sees them all.
+ * api, ui} → {verifier, ingest, sinks} (ingest takes only {@code FileIdentity} from the verifier;
+ * ui only the Core API and the sink SPI), no package cycles anywhere, and native code behind one
+ * door. This module's test classpath holds every module, so one test sees them all.
  */
 class ArchitectureTest {
   private static final String ROOT = "dev.veriruntime";
@@ -97,6 +97,15 @@ class ArchitectureTest {
   @Test
   void apiDependsOnTheVerifierOnly() {
     module("api", "ingest", "sinks", "pipeline", "agent", "cli").check(product);
+  }
+
+  @Test
+  void webViewReadsTheCoreApiAndTheSinkSpiOnly() {
+    // The web view is a client of the Core API and one more sink: it never reaches into the daemon,
+    // the probe or the pipeline, and neither the API nor the sinks know it exists.
+    module("ui", "ingest", "pipeline", "agent", "cli", "verifier").check(product);
+    module("api", "ui").check(product);
+    module("sinks", "ui").check(product);
   }
 
   @Test
