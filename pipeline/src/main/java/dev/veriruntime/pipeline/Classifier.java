@@ -104,8 +104,8 @@ public final class Classifier {
    * binary in container'"), if its verdict is not VERIFIED. Code in memory or mappings that FAILED
    * is RUNTIME_DRIFT; else FAILED is VERIFY_FAILED, UNKNOWN is UNKNOWN_EXECUTION and DEGRADED is
    * VERIFICATION_DEGRADED. The reason starts with the asker and the type ("Falco rule 'X' →
-   * UNKNOWN_EXECUTION: ..."); {@code facts} (who asked) become details, with {@code finding} and
-   * {@code scope} of the decisive finding for folding.
+   * UNKNOWN_EXECUTION: ..."); {@code facts} (who asked) become details; drift adds {@code finding}
+   * and {@code scope} of the decisive finding, as the agent's own drift events do.
    */
   public Optional<SecurityEvent> answer(String asker, Answered a, Map<String, ?> facts) {
     Scope drifted = null;
@@ -147,16 +147,19 @@ public final class Classifier {
             .reason(asker + " → " + type + ": " + detail);
     facts.forEach(b::detail);
     b.detail(Grouping.OBSERVED, a.pid() == null ? "file" : "running process");
-    Scope decisive = drifted;
-    a.findings().stream()
-        .filter(f -> decisive == null || f.scope() == decisive)
-        .filter(f -> f.type() != FindingType.PROCESS_GONE)
-        .findFirst()
-        .ifPresent(
-            f -> {
-              b.detail("finding", f.type().name());
-              b.detail("scope", f.scope().name());
-            });
+    if (drifted != null) {
+      // As drift found by the agent itself names it: so an incident holding the same finding
+      // recognises it. Other answers name none, like the exec events they would join.
+      Scope decisive = drifted;
+      a.findings().stream()
+          .filter(f -> f.scope() == decisive)
+          .findFirst()
+          .ifPresent(
+              f -> {
+                b.detail("finding", f.type().name());
+                b.detail("scope", f.scope().name());
+              });
+    }
     for (ScopeResult r : a.coverage().results().values()) {
       b.coverage(r.scope().name(), r.status().name(), r.reason());
     }
