@@ -220,6 +220,41 @@ class AlertIntakeIT {
         Files.readString(Path.of("/proc/loadavg")).strip());
   }
 
+  @Test
+  void edrAlertNamingAnUnknownFileIsUnknownExecutionLinkedToTheAlert() throws Exception {
+    Path dropped =
+        Files.copy(patcher, work.resolve("alert-dropped"), StandardCopyOption.COPY_ATTRIBUTES);
+    byte[] alert =
+        JSON.writeValueAsBytes(
+            JSON.createObjectNode()
+                .put("source", "acme-edr")
+                .put("id", "A-2026-0042")
+                .put("path", dropped.toString())
+                .put("rule", "Unsigned binary written to disk")
+                .put("severity", "high"));
+    JsonNode receipt = api.submitAlert("edr", alert);
+    assertThat(receipt.path("target").asText()).isEqualTo(dropped.toString());
+    JsonNode unknown =
+        await(
+            "UNKNOWN_EXECUTION answering A-2026-0042",
+            e ->
+                e.path("type").asText().equals("UNKNOWN_EXECUTION")
+                    && e.path("details").path("alert").path("id").asText().equals("A-2026-0042"));
+    assertThat(unknown.path("reason").asText())
+        .startsWith(
+            "EDR alert 'Unsigned binary written to disk' from acme-edr → UNKNOWN_EXECUTION: "
+                + dropped
+                + ": no trusted reference for sha256 ");
+    assertThat(unknown.path("pid").isMissingNode() || unknown.path("pid").isNull()).isTrue();
+    assertThat(unknown.path("details").path("alert").path("source").asText()).isEqualTo("acme-edr");
+    System.out.printf(
+        "alert intake latency (received -> verdict), VerifyBinary of a %d-byte file: %.1f ms;"
+            + " load average %s%n",
+        Files.size(dropped),
+        unknown.path("details").path("alert").path("verdictMillis").asDouble(),
+        Files.readString(Path.of("/proc/loadavg")).strip());
+  }
+
   /** Falco's Drop-and-execute fixture about {@code pid} running {@code exe}, on the host. */
   private static byte[] falcoAlert(int pid, Path exe) throws IOException {
     try (InputStream in =
