@@ -113,9 +113,14 @@ final class ControlApi {
         lineage);
   }
 
-  /** The alert intake the policy describes, its counters in {@code meters} (null: its own). */
-  static AlertIntake intake(Policy.Intake p, io.micrometer.core.instrument.MeterRegistry meters) {
+  /**
+   * The alert intake the policy describes for {@code host} (alerts about other hosts are refused),
+   * its counters in {@code meters} (null: its own).
+   */
+  static AlertIntake intake(
+      Policy.Intake p, String host, io.micrometer.core.instrument.MeterRegistry meters) {
     return AlertIntake.builder()
+        .hostName(host)
         .maxBodyBytes(p.maxBodyBytes)
         .rate(p.rate, p.burst, p.totalRate)
         .foldWindow(Duration.ofSeconds(p.foldSeconds))

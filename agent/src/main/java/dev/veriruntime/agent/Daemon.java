@@ -738,7 +738,7 @@ public final class Daemon implements AutoCloseable {
               incidents,
               LineageStore.counts(lineage));
       if (policy.intake.enabled) {
-        intake = ControlApi.intake(policy.intake, registry);
+        intake = ControlApi.intake(policy.intake, host, registry);
         alerts =
             new AlertVerification(
                 intake,

@@ -265,6 +265,8 @@ class AlertIntakeIT {
       fields.put("proc.exepath", exe.toString());
       fields.put("proc.name", exe.getFileName().toString());
       fields.put("container.id", "host");
+      // Falco runs on this host (an alert about another host's pid is refused).
+      root.put("hostname", java.net.InetAddress.getLocalHost().getHostName());
       return JSON.writeValueAsBytes(root);
     }
   }

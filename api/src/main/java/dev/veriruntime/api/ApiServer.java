@@ -115,10 +115,10 @@ import reactor.netty.resources.LoopResources;
  * One event-loop thread parses HTTP; API calls run on a bounded elastic scheduler ({@link
  * Builder#workers}, {@link Builder#queuedCalls}) because verification reads files; a call that
  * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}, and so does a call refused
- * because the queue is full. Request line and headers are bounded, bodies are refused, admitted
- * connections are limited ({@link Builder#maxConnections}, beyond it 503) and idle or slow ones
- * closed ({@link Builder#idleTimeout}). Malformed requests never stop the server. Thread safe;
- * {@link #close()} is idempotent.
+ * because the queue is full. Request line and headers are bounded, bodies are refused (but an
+ * alert's, bounded), admitted connections are limited ({@link Builder#maxConnections}, beyond it
+ * 503) and idle or slow ones closed ({@link Builder#idleTimeout}). Malformed requests never stop
+ * the server. Thread safe; {@link #close()} is idempotent.
  */
 public final class ApiServer implements AutoCloseable {
   public static final Path DEFAULT_SOCKET = Path.of("/run/veriruntime/api.sock");

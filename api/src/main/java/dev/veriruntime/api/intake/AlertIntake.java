@@ -40,8 +40,9 @@ import reactor.util.concurrent.Queues;
  * that is not the format's JSON ({@code MALFORMED}); more than the source's rate ({@code
  * RATE_LIMITED}: per source, and for all sources together); a pid that does not run (or now runs
  * another program than the alert names) with no path that exists ({@code NO_SUCH_TARGET}); a
- * container's path without a running pid ({@code UNRESOLVABLE_TARGET}); and, when {@link
- * Builder#queue} accepted alerts already wait, {@code BUSY}.
+ * container's path without a running pid, or an alert about another host ({@link Builder#hostName})
+ * ({@code UNRESOLVABLE_TARGET}); and, when {@link Builder#queue} accepted alerts already wait,
+ * {@code BUSY}.
  *
  * <h2>Folding</h2>
  *
@@ -64,6 +65,7 @@ public final class AlertIntake {
   private final Duration foldWindow;
   private final int maxFolds;
   private final ProcFs proc;
+  private final String host;
   private final Clock clock;
   private final LongSupplier nanos;
   private final SourceRates rates;
@@ -90,6 +92,7 @@ public final class AlertIntake {
     this.foldWindow = b.foldWindow;
     this.maxFolds = b.maxFolds;
     this.proc = b.proc;
+    this.host = b.host;
     this.clock = b.clock;
     this.nanos = b.nanos;
     this.rates = new SourceRates(b.ratePerSource, b.burstPerSource, b.totalRate, 256, b.nanos);
@@ -276,6 +279,12 @@ public final class AlertIntake {
    * of another name than the alert's {@code proc.name} was reused: it is not the alert's process.
    */
   private AlertTarget resolve(Alert a) throws AlertRejected {
+    if (host != null && a.hostname() != null && !sameHost(host, a.hostname())) {
+      // Its pid and path are another machine's: verifying ours would answer nobody's question.
+      throw new AlertRejected(
+          Reason.UNRESOLVABLE_TARGET,
+          "the alert is about host " + a.hostname() + "; this agent runs on " + host);
+    }
     String whyNotPid = null;
     if (a.pid() != null) {
       try {
@@ -312,6 +321,16 @@ public final class AlertIntake {
     throw new AlertRejected(Reason.NO_SUCH_TARGET, whyNotPid + " and the alert names no path");
   }
 
+  /** The same host, by full or short name (before the first dot), case-insensitive. */
+  static boolean sameHost(String ours, String theirs) {
+    return ours.equalsIgnoreCase(theirs) || shortName(ours).equalsIgnoreCase(shortName(theirs));
+  }
+
+  private static String shortName(String host) {
+    int dot = host.indexOf('.');
+    return dot > 0 ? host.substring(0, dot) : host;
+  }
+
   /** comm is the name cut to 15 bytes. */
   private static boolean sameName(String comm, String name) {
     return comm.equals(name) || (comm.length() == 15 && name.startsWith(comm));
@@ -327,6 +346,7 @@ public final class AlertIntake {
     private int maxFolds = 4096;
     private int queue = 64;
     private ProcFs proc = ProcFs.host();
+    private String host;
     private Clock clock = Clock.systemUTC();
     private LongSupplier nanos = System::nanoTime;
     private MeterRegistry meters;
@@ -383,6 +403,15 @@ public final class AlertIntake {
     /** Where pids are looked up; default the host's /proc. */
     public Builder procFs(ProcFs proc) {
       this.proc = Objects.requireNonNull(proc);
+      return this;
+    }
+
+    /**
+     * This host's name: an alert whose {@code hostname} names another host is refused ({@code
+     * UNRESOLVABLE_TARGET}), since its pid and path are that host's. Default none (not checked).
+     */
+    public Builder hostName(String host) {
+      this.host = host == null || host.isBlank() ? null : host;
       return this;
     }
 

@@ -188,6 +188,23 @@ class AlertIntakeTest {
   }
 
   @Test
+  void anAlertAboutAnotherHostIsRefused() throws Exception {
+    AlertIntake in = intake().hostName("build-3.example.net").build();
+    byte[] alert = falco("r", SELF, "java", null, "host");
+    // The fixture's hostname is node-7: its pid is node-7's, not ours.
+    assertRejected(
+        in,
+        "falco",
+        alert,
+        Reason.UNRESOLVABLE_TARGET,
+        "the alert is about host node-7; this agent runs on build-3.example.net");
+    assertThat(AlertIntake.sameHost("build-3.example.net", "BUILD-3")).isTrue();
+    assertThat(AlertIntake.sameHost("build-3", "build-30")).isFalse();
+    AlertIntake here = intake().hostName("node-7.cluster.local").build();
+    assertThat(here.submit("falco", alert, "p").action()).isEqualTo(Action.VERIFYING);
+  }
+
+  @Test
   void unknownFormatsMalformedAndOversizedBodiesAreRefusedAndCounted() throws Exception {
     AlertIntake in = intake().maxBodyBytes(1024).build();
     assertRejected(in, "splunk", edr("s", "1", SELF), Reason.UNKNOWN_FORMAT, "formats: falco, edr");
