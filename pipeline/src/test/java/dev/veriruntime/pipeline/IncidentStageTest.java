@@ -431,6 +431,39 @@ class IncidentStageTest {
   }
 
   @Test
+  void anAlertAboutAnUnknownProcessJoinsItsExecIncident() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    String sha = "ef".repeat(32);
+    source.tryEmitNext(unknown(PID, "exec", "/tmp/x", sha));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    String id = about(PID).get(0).incident().id();
+    // What Classifier.answer makes of an UNKNOWN verdict: no finding fact, like the exec event.
+    for (String alertId : List.of("u-1", "u-2")) {
+      source.tryEmitNext(
+          SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, now())
+              .pid(PID)
+              .exe("/tmp/x", 2049, "/tmp/x".hashCode(), sha)
+              .reason(
+                  "Falco rule 'Drop and execute new binary in container' → UNKNOWN_EXECUTION: …")
+              .detail("check", "alert")
+              .detail(IncidentBook.ASKED_BY, "falco/Drop and execute new binary in container")
+              .detail("alert", Map.of("source", "falco", "id", alertId))
+              .detail(Grouping.OBSERVED, "running process")
+              .finding("UNKNOWN_BINARY", "DISK_HASH", "no reference", Map.of())
+              .build());
+      vts.advanceTimeBy(Duration.ofSeconds(2));
+    }
+    assertThat(about(PID)).hasSize(2);
+    SecurityEvent answered = about(PID).get(1);
+    assertThat(answered.incident().id()).as("joins the exec's incident").isEqualTo(id);
+    assertThat(answered.incident().state()).isEqualTo(IncidentState.UPDATED);
+    assertThat(answered.details().get("alert")).asString().contains("u-1");
+    assertThat(book.openIncidents()).hasSize(1);
+    d.dispose();
+  }
+
+  @Test
   void anAlertAboutAProcessWithoutAnIncidentOpensOneAndItsRepeatsAreCounted() {
     alive.put(PID, 1000L);
     Disposable d = run();
