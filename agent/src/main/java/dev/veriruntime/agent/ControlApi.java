@@ -6,6 +6,7 @@ import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.CoreApi;
 import dev.veriruntime.api.LocalCoreApi;
 import dev.veriruntime.api.VerifierCoreApi;
+import dev.veriruntime.api.intake.AlertIntake;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProgramAttachment;
 import dev.veriruntime.pipeline.DropLedger;
@@ -132,6 +133,22 @@ final class ControlApi {
   }
 
   /**
+   * The alert intake the policy describes for {@code host} (alerts about other hosts are refused),
+   * its counters in {@code meters} (null: its own).
+   */
+  static AlertIntake intake(
+      Policy.Intake p, String host, io.micrometer.core.instrument.MeterRegistry meters) {
+    return AlertIntake.builder()
+        .hostName(host)
+        .maxBodyBytes(p.maxBodyBytes)
+        .rate(p.rate, p.burst, p.totalRate)
+        .foldWindow(Duration.ofSeconds(p.foldSeconds))
+        .queue(p.queue)
+        .meterRegistry(meters)
+        .build();
+  }
+
+  /**
    * Serve {@code api} on {@code socket}; its directory is created 0755 if missing (the socket
    * itself is 0600).
    *
@@ -139,12 +156,17 @@ final class ControlApi {
    *     permission, epoll unavailable)
    */
   static ApiServer serve(CoreApi api, Path socket) throws IOException {
+    return serve(api, socket, null);
+  }
+
+  /** As {@link #serve(CoreApi, Path)}, with {@code POST /v1/alerts} through {@code intake}. */
+  static ApiServer serve(CoreApi api, Path socket, AlertIntake intake) throws IOException {
     Path parent = socket.toAbsolutePath().getParent();
     if (!Files.isDirectory(parent)) {
       Files.createDirectories(
           parent,
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
-    return ApiServer.builder(api).socket(socket).bind();
+    return ApiServer.builder(api).socket(socket).alertIntake(intake).bind();
   }
 }

@@ -2,6 +2,7 @@ package dev.veriruntime.agent;
 
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.LocalCoreApi;
+import dev.veriruntime.api.intake.AlertIntake;
 import dev.veriruntime.ingest.EventSource;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProbeSettings;
@@ -115,6 +116,8 @@ public final class Daemon implements AutoCloseable {
   private final Flux<SecurityEvent> packageReports;
   private final QuietProcesses quiet;
   private final Scheduler timer;
+  private final AlertVerification alerts;
+  private final AlertIntake intake;
   private final PrintStream err;
   private final Resources resources;
   private final UiServer ui;
@@ -202,6 +205,8 @@ public final class Daemon implements AutoCloseable {
     this.packageReports = a.packageReports;
     this.quiet = a.quiet;
     this.timer = a.timer;
+    this.alerts = a.alerts;
+    this.intake = a.intake;
     this.err = a.err;
     this.resources = a.resources;
     this.ui = a.ui;
@@ -282,6 +287,9 @@ public final class Daemon implements AutoCloseable {
     if (reattestation != null) {
       reports = Flux.merge(reports, reattestation.events());
     }
+    if (alerts != null) {
+      reports = Flux.merge(reports, alerts.events());
+    }
     pipeline
         .run(events, reports)
         .doOnSubscribe(
@@ -317,6 +325,14 @@ public final class Daemon implements AutoCloseable {
 
   public PipelineMetrics metrics() {
     return metrics;
+  }
+
+  /**
+   * The alert intake behind the control API's {@code POST /v1/alerts} (and gRPC's {@code
+   * SubmitAlert}); empty when the control API or the intake is off.
+   */
+  public Optional<AlertIntake> alertIntake() {
+    return Optional.ofNullable(intake);
   }
 
   /**
@@ -389,6 +405,8 @@ public final class Daemon implements AutoCloseable {
     UiServer ui;
     final SelfIntegrityStatus selfStatus = new SelfIntegrityStatus();
     Flux<SecurityEvent> packageReports;
+    AlertIntake intake;
+    AlertVerification alerts;
 
     Assembly(
         Settings settings,
@@ -785,10 +803,25 @@ public final class Daemon implements AutoCloseable {
       if (settings.apiSocket() == null) {
         return;
       }
+      if (policy.intake.enabled) {
+        intake = ControlApi.intake(policy.intake, host, registry);
+        alerts =
+            new AlertVerification(
+                intake,
+                processes,
+                verifier,
+                state,
+                classifier,
+                journal == null ? null : journal.journal(),
+                ledger,
+                resources.register(
+                    "alert verification", Schedulers.newSingle("veriruntime-alerts", true)),
+                clock);
+      }
       try {
         // Registered before anything else can fail: the socket file and its lock are ours now.
         ApiServer server =
-            resources.register("control API", ControlApi.serve(api, settings.apiSocket()));
+            resources.register("control API", ControlApi.serve(api, settings.apiSocket(), intake));
         err.println("veriruntime: control API on " + server.socket());
       } catch (IOException | RuntimeException e) {
         // The API is for operators; watching goes on without it, and the gap is reported.

@@ -75,6 +75,30 @@ public final class Policy {
   @JsonMerge public Incidents incidents = new Incidents();
   @JsonMerge public Sinks sinks = new Sinks();
   @JsonMerge public Lineage lineage = new Lineage();
+  @JsonMerge public Intake intake = new Intake();
+
+  /**
+   * Alerts from other tools ({@code POST /v1/alerts} on the control API): each accepted alert makes
+   * the agent verify the process or file it names (docs/api.md).
+   */
+  public static final class Intake {
+    public boolean enabled = true;
+
+    /** Largest alert body, in bytes. */
+    public int maxBodyBytes = 64 * 1024;
+
+    /** Alerts per second per source, its burst, and per second for all sources together. */
+    public double rate = 20;
+
+    public int burst = 50;
+    public double totalRate = 100;
+
+    /** Repeats of one source, rule and target within this many seconds are folded. */
+    public long foldSeconds = 60;
+
+    /** Accepted alerts waiting for verification before new ones are refused (503). */
+    public int queue = 64;
+  }
 
   /**
    * Build lineage: files written by verified toolchain processes inside these roots, and by nothing

@@ -109,6 +109,23 @@ class ArchitectureTest {
   }
 
   @Test
+  void alertIntakeKnowsNoTransport() {
+    noClasses()
+        .that()
+        .resideInAPackage(ROOT + ".api.intake..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.netty..", "reactor.netty..", "io.grpc..")
+        .orShould()
+        .dependOnClassesThat()
+        .resideInAPackage(ROOT + ".api")
+        .because(
+            "the intake is the one entry point that the socket route and gRPC share: it knows"
+                + " neither of them")
+        .check(product);
+  }
+
+  @Test
   void agentKnowsNoCli() {
     module("agent", "cli").check(product);
   }
