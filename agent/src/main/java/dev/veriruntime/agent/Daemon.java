@@ -1,5 +1,7 @@
 package dev.veriruntime.agent;
 
+import dev.veriruntime.agent.ui.EventFanOut;
+import dev.veriruntime.agent.ui.UiServer;
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.LocalCoreApi;
 import dev.veriruntime.api.intake.AlertIntake;
@@ -35,8 +37,6 @@ import dev.veriruntime.sinks.syslog.SyslogSink;
 import dev.veriruntime.sinks.webhook.WebhookOptions;
 import dev.veriruntime.sinks.webhook.WebhookPayload;
 import dev.veriruntime.sinks.webhook.WebhookSink;
-import dev.veriruntime.ui.EventFanOut;
-import dev.veriruntime.ui.UiServer;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.elf.ElfHeader;

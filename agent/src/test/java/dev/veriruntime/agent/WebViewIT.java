@@ -3,10 +3,10 @@ package dev.veriruntime.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.veriruntime.agent.ui.ReportPage;
 import dev.veriruntime.api.ApiClient;
 import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.testing.KernelTests;
-import dev.veriruntime.ui.ReportPage;
 import dev.veriruntime.verifier.reference.ManifestBuilder;
 import dev.veriruntime.verifier.reference.ManifestPredicate;
 import dev.veriruntime.verifier.reference.ReferenceLoader;

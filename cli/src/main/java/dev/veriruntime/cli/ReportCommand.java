@@ -2,9 +2,9 @@ package dev.veriruntime.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veriruntime.agent.ui.ReportPage;
 import dev.veriruntime.api.ApiException;
 import dev.veriruntime.api.ApiJson;
-import dev.veriruntime.ui.ReportPage;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,4 +1,4 @@
-package dev.veriruntime.ui;
+package dev.veriruntime.agent.ui;
 
 import dev.veriruntime.sinks.BoundedSink;
 import dev.veriruntime.sinks.SecurityEvent;

@@ -1,4 +1,4 @@
-package dev.veriruntime.ui;
+package dev.veriruntime.agent.ui;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,7 +12,7 @@ import java.util.Map;
  * system path. Immutable after {@link #load}; thread safe.
  */
 final class WebAssets {
-  private static final String BASE = "/dev/veriruntime/ui/web/";
+  private static final String BASE = "/dev/veriruntime/agent/ui/web/";
 
   /** One file and its content type. */
   record Asset(String contentType, byte[] bytes) {

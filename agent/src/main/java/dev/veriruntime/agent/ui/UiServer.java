@@ -1,4 +1,4 @@
-package dev.veriruntime.ui;
+package dev.veriruntime.agent.ui;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package dev.veriruntime.ui;
+package dev.veriruntime.agent.ui;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
