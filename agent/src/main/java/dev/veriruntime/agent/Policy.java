@@ -135,6 +135,12 @@ public final class Policy {
     public long groupMillis = 1_000;
 
     /**
+     * The same for findings that are an act seen as it happens (a write into another process's
+     * memory, a mapped file opened for writing): their first report goes out this soon.
+     */
+    public long actGroupMillis = IncidentBook.DEFAULT_ACT_WINDOW.toMillis();
+
+    /**
      * Delays, in seconds, from an incident's opening to its first reminder and then between
      * reminders; the last repeats.
      */
@@ -144,6 +150,7 @@ public final class Policy {
     public IncidentBook.Settings settings(int maxIncidents, long selfPid) {
       return new IncidentBook.Settings(
           Duration.ofMillis(groupMillis),
+          Duration.ofMillis(Math.min(actGroupMillis, groupMillis)),
           reminderSeconds.stream().map(Duration::ofSeconds).toList(),
           Duration.ofSeconds(1),
           maxIncidents,

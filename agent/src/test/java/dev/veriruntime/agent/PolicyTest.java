@@ -82,6 +82,7 @@ class PolicyTest {
     assertThat(p.jitRuntimePackages).as("replaced, not merged").isEmpty();
     assertThat(p.incidents.reminderSeconds).containsExactly(5L);
     assertThat(p.incidents.groupMillis).isEqualTo(1_000);
+    assertThat(p.incidents.settings(10, 1).actWindow()).isEqualTo(Duration.ofMillis(200));
     assertThat(p.incidents.settings(10, 1).reminders()).containsExactly(Duration.ofSeconds(5));
   }
 
