@@ -294,6 +294,11 @@ public final class Daemon implements AutoCloseable {
     resources.closeAll(null);
   }
 
+  /** The loaded probe (tests damage it to see self-integrity notice). */
+  Probe probe() {
+    return probe;
+  }
+
   /** The names of what is still open, the most recent first: empty after {@link #close}. */
   List<String> openResources() {
     return resources.openNames();
@@ -327,6 +332,7 @@ public final class Daemon implements AutoCloseable {
     LivePackageDatabase livePackages;
     Supplier<PackageDatabase> packages;
     Set<String> jitAllowance;
+    SelfIntegrity self;
     IncidentBook incidents;
     Set<Scope> binaryScopes;
     BinaryVerifier verifier;
@@ -502,6 +508,8 @@ public final class Daemon implements AutoCloseable {
                 Path.of(policy.packageDatabaseDir), PACKAGE_POLL, PACKAGE_QUIET, watcher);
         packages = livePackages;
       }
+      // The policy, references and keys are hashed now: they were read just before start-up.
+      self = SelfIntegrity.forThisProcess(packages).withConfigFiles(policy.files());
       jitAllowance = new HashSet<>(policy.jitAllowance);
       if (livePackages != null) {
         jitAllowance.addAll(JitRuntimes.vouchedFor(packages.get(), policy.jitRuntimePackages));
@@ -539,7 +547,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Failures are events; what could not be checked is said, not hidden. */
     private void checkSelfIntegrity() {
-      for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
+      for (SelfIntegrity.Check c : self.checkAll()) {
         if (c.failed()) {
           reports.add(
               classifier.selfIntegrity(
@@ -591,7 +599,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Right after the probe loads: writes into the agent's own files are reported at once. */
     private void watchSelf() {
-      List<Path> own = new ArrayList<>(SelfIntegrity.forThisProcess(packages).files());
+      List<Path> own = new ArrayList<>(self.files());
       own.addAll(extraSelfFiles);
       selfWatch = SelfWatch.start(probe, own, err);
     }
@@ -683,7 +691,7 @@ public final class Daemon implements AutoCloseable {
       probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
       monitor =
           new SelfIntegrityMonitor(
-              SelfIntegrity.forThisProcess(packages),
+              self,
               tags,
               classifier,
               Duration.ofMinutes(5),

@@ -1,5 +1,6 @@
 package dev.veriruntime.agent;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonMerge;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -75,6 +76,24 @@ public final class Policy {
   @JsonMerge public Incidents incidents = new Incidents();
   @JsonMerge public Sinks sinks = new Sinks();
   @JsonMerge public Lineage lineage = new Lineage();
+
+  /** The file this policy was loaded from; null for the embedded default. */
+  @JsonIgnore private Path source;
+
+  /**
+   * The files the agent runs on besides its code: the policy file it was loaded from (if any), the
+   * reference files and the trusted keys it names, as absolute paths. The agent watches them for
+   * writes while it runs, as its own files.
+   */
+  public List<Path> files() {
+    List<Path> out = new ArrayList<>();
+    if (source != null) {
+      out.add(source.toAbsolutePath());
+    }
+    references.forEach(r -> out.add(Path.of(r).toAbsolutePath()));
+    trustedKeys.forEach(k -> out.add(Path.of(k).toAbsolutePath()));
+    return List.copyOf(out);
+  }
 
   /**
    * Build lineage: files written by verified toolchain processes inside these roots, and by nothing
@@ -222,9 +241,8 @@ public final class Policy {
   public static Policy load(Path file) throws IOException {
     Policy base = defaults();
     byte[] bytes = Files.readAllBytes(file);
-    if (bytes.length == 0) {
-      return base;
-    }
-    return mapper().readerForUpdating(base).readValue(bytes);
+    Policy p = bytes.length == 0 ? base : mapper().readerForUpdating(base).readValue(bytes);
+    p.source = file;
+    return p;
   }
 }

@@ -25,6 +25,16 @@ class PolicyTest {
   }
 
   @Test
+  void theFilesAPolicyNamesAreTheFilesTheAgentRunsOn() throws IOException {
+    assertThat(Policy.defaults().files()).as("the embedded default names none").isEmpty();
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(f, "references: [/etc/vr/refs.json]\ntrusted-keys: [/etc/vr/key.pem]\n");
+    assertThat(Policy.load(f).files())
+        .containsExactly(
+            f.toAbsolutePath(), Path.of("/etc/vr/refs.json"), Path.of("/etc/vr/key.pem"));
+  }
+
+  @Test
   void fileOverridesOnlyWhatItNames() throws IOException {
     Path f = dir.resolve("p.yaml");
     Files.writeString(
