@@ -81,6 +81,8 @@ class DetectionScenariosIT {
   /** The same program with debug information (another digest, also trusted): its own fold key. */
   private static Path incidentPatchable;
 
+  private static Path writablePatchable;
+
   private static Path patcher;
   private static Path dlopener;
 
@@ -133,6 +135,7 @@ class DetectionScenariosIT {
     preload = compile(build, "preload", "libpreload.so", "-shared", "-fPIC");
     patchable = compile(build, "patchable", "patchable");
     incidentPatchable = compile(build, "patchable", "incident-patchable", "-g");
+    writablePatchable = compile(build, "patchable", "writable-patchable", "-DWRITABLE_CODE");
     patcher = compile(build, "patcher", "patcher");
     dlopener = compile(build, "dlopener", "dlopener");
     trustedSleeper = compile(build, "sleeper", "trusted-sleeper", "-g");
@@ -162,6 +165,7 @@ class DetectionScenariosIT {
             renameTarget,
             patchable,
             incidentPatchable,
+            writablePatchable,
             sharedLibrary,
             libraryUser,
             watchedLibrary,
@@ -738,6 +742,40 @@ class DetectionScenariosIT {
         part(code, Checks.CODE_MODIFIED).path("details").path("verifiedAfter").asText());
   }
 
+  @Test
+  void codePatchedThroughProcessVmWritevIsRuntimeDriftAtOnceAndReverifiedAtOnce() throws Exception {
+    // process_vm_writev cannot write into read-only pages: the target made its code writable
+    // first, as self-patching code does (against read-only code the call fails with EFAULT, and
+    // the attempt is still reported: the probe sees it at syscall entry).
+    Patched p = patch(writablePatchable, "vmwritev", "vm-writev-victim", "vm-writev-writer");
+
+    Predicate<JsonNode> write =
+        f -> f.path("details").path("technique").asText().equals("PROCESS_VM_WRITEV");
+    JsonNode event =
+        await(
+            "RUNTIME_DRIFT process_vm_writev aimed at pid " + p.pid(),
+            ev ->
+                is(ev, "RUNTIME_DRIFT")
+                    && ev.path("pid").asLong() == p.pid()
+                    && part(ev, write) != null);
+    JsonNode written = part(event, write);
+    assertThat(reason(written))
+        .isEqualTo("process vm writev by " + p.actor() + " aimed at " + p.victim());
+    assertThat(written.path("details").path("actorPid").asLong()).isEqualTo(p.actorPid());
+    assertThat(written.path("details").path("address").isMissingNode())
+        .as("the syscall's pointer is the writer's iovec array, not an address in the target")
+        .isTrue();
+    // Then the target, verified at once: the patched bytes with address, section and symbol.
+    JsonNode code = awaitCodeModifiedInTheWritesIncident(p, event);
+    System.out.printf(
+        "latency from starting the process_vm_writev patcher -> write event reported %d ms, ->"
+            + " CODE_MODIFIED reported %d ms (found %d ms, verified after %s)%n",
+        latencyMillis(p.started(), event),
+        latencyMillis(p.started(), code),
+        foundMillis(p.started(), code),
+        part(code, Checks.CODE_MODIFIED).path("details").path("verifiedAfter").asText());
+  }
+
   /** Predicates on an event or one of its items. */
   private static final class Checks {
     static final Predicate<JsonNode> CODE_MODIFIED = f -> finding(f).equals("CODE_MODIFIED");
@@ -768,7 +806,7 @@ class DetectionScenariosIT {
         .as("found by the verification the write triggered, not by re-attestation")
         .isTrue();
     assertThat(item.path("details").path("verifiedAfter").asText())
-        .isIn("PROC_PID_MEM_WRITE", "PTRACE_POKETEXT", "PTRACE_POKEDATA");
+        .isIn("PROC_PID_MEM_WRITE", "PTRACE_POKETEXT", "PTRACE_POKEDATA", "PROCESS_VM_WRITEV");
     assertCodeModified(e, p);
     return e;
   }
