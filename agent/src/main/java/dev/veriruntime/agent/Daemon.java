@@ -333,6 +333,7 @@ public final class Daemon implements AutoCloseable {
     Supplier<PackageDatabase> packages;
     Set<String> jitAllowance;
     SelfIntegrity self;
+    Map<String, Path> ownPackaged = Map.of();
     IncidentBook incidents;
     Set<Scope> binaryScopes;
     BinaryVerifier verifier;
@@ -510,6 +511,7 @@ public final class Daemon implements AutoCloseable {
       }
       // The policy, references and keys are hashed now: they were read just before start-up.
       self = SelfIntegrity.forThisProcess(packages).withConfigFiles(policy.files());
+      ownPackaged = self.packagedFiles();
       jitAllowance = new HashSet<>(policy.jitAllowance);
       if (livePackages != null) {
         jitAllowance.addAll(JitRuntimes.vouchedFor(packages.get(), policy.jitRuntimePackages));
@@ -764,7 +766,8 @@ public final class Daemon implements AutoCloseable {
                           line -> {
                             err.println("veriruntime: " + line);
                             err.flush();
-                          }));
+                          },
+                          new OwnFileUpgrades(self, ownPackaged, selfWatch, classifier)));
     }
   }
 

@@ -132,6 +132,27 @@ public final class SelfIntegrity {
   }
 
   /**
+   * The agent's files that a package owns, as they are now, by component: {@code jvm} (the JVM
+   * executable), {@code libjvm}, {@code libbpf}. Taken at start: once the package manager replaces
+   * the JVM, {@code /proc/self/exe} names a deleted file.
+   */
+  public java.util.Map<String, Path> packagedFiles() {
+    java.util.Map<String, Path> out = new java.util.LinkedHashMap<>();
+    try {
+      out.put("jvm", Path.of("/proc/self/exe").toRealPath());
+    } catch (IOException e) {
+      // unresolvable: checkAll says so
+    }
+    for (Path lib : mappedLibraries.get()) {
+      String name = lib.getFileName().toString();
+      if (name.startsWith("libjvm.so") || name.startsWith("libbpf.so")) {
+        out.put(name.substring(0, name.indexOf(".so")), lib);
+      }
+    }
+    return out;
+  }
+
+  /**
    * The files {@link #checkAll} checks, as real paths: the agent jar (which holds the probe
    * object), the JVM executable, {@code libjvm.so}, {@code libbpf.so} and the config files. The
    * probe watches them for writes ({@link SelfWatch}).
