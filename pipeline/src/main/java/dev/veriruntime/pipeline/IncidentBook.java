@@ -74,6 +74,14 @@ public final class IncidentBook {
   public static final Set<String> ACTS = Set.of("CODE_INJECTION_ATTEMPT", "MAPPED_FILE_WRITTEN");
 
   /**
+   * Detail of a finding made by the verification an act triggered at once (its value: the act's
+   * technique). It is the act's consequence, so its group is timed like the act's: the changed code
+   * found after the act's first report follows as an {@code UPDATED} report within an act window,
+   * not a group window.
+   */
+  public static final String VERIFIED_AFTER = "verifiedAfter";
+
+  /**
    * @param groupWindow findings about one process within this time of the first are one event
    * @param actWindow the same for a group that holds an act ({@link #ACTS}); at most {@code
    *     groupWindow}
@@ -222,7 +230,9 @@ public final class IncidentBook {
     }
     g.events.add(e);
     g.lastAdded = now;
-    g.act |= ACTS.contains(Objects.toString(e.details().get("finding"), ""));
+    g.act |=
+        ACTS.contains(Objects.toString(e.details().get("finding"), ""))
+            || e.details().containsKey(VERIFIED_AFTER);
     return List.of();
   }
 

@@ -354,12 +354,16 @@ class IncidentStageTest {
     Disposable d = run();
     source.tryEmitNext(memWrite(PID, "PROC_PID_MEM_WRITE"));
     vts.advanceTimeBy(Duration.ofMillis(400)); // a verification slowed down by a loaded host
+    Instant found = now();
     source.tryEmitNext(codeFoundAfter(PID, "PROC_PID_MEM_WRITE"));
     vts.advanceTimeBy(Duration.ofSeconds(2));
 
     assertThat(about(PID))
         .extracting(e -> e.incident().state())
         .containsExactly(IncidentState.OPENED, IncidentState.UPDATED);
+    assertThat(Duration.between(found, about(PID).get(1).time()))
+        .as("the act's consequence is timed like the act")
+        .isLessThanOrEqualTo(IncidentBook.DEFAULT_ACT_WINDOW.plus(Pipeline.INCIDENT_TICK));
     assertThat(about(PID).get(1).incident().id()).isEqualTo(about(PID).get(0).incident().id());
     assertThat(about(PID).get(1).details().get("finding")).isEqualTo("CODE_MODIFIED");
     d.dispose();
