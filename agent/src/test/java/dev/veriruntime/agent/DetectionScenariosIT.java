@@ -644,7 +644,7 @@ class DetectionScenariosIT {
     // items.
     JsonNode syscall = part(event, poke);
     assertThat(reason(syscall))
-        .isEqualTo("ptrace poketext by " + p.actor() + " aimed at " + p.victim());
+        .startsWith("ptrace poketext by " + p.actor() + " aimed at " + p.victim());
     assertThat(syscall.path("details").path("address").asText()).isEqualTo("0x" + p.address());
     assertThat(syscall.path("details").path("actorPid").asLong()).isEqualTo(p.actorPid());
     // Its effect: the poke makes the agent verify the target at once, and the changed code joins
@@ -726,8 +726,10 @@ class DetectionScenariosIT {
                     && ev.path("pid").asLong() == p.pid()
                     && part(ev, write) != null);
     JsonNode written = part(event, write);
+    // It leads its event, or is an item of it (the open leads); the changed code may be named
+    // after it.
     assertThat(reason(written))
-        .isEqualTo("proc pid mem write by " + p.actor() + " aimed at " + p.victim());
+        .startsWith("proc pid mem write by " + p.actor() + " aimed at " + p.victim());
     assertThat(written.path("details").path("address").asText()).isEqualTo("0x" + p.address());
     assertThat(written.path("details").path("actorPid").asLong()).isEqualTo(p.actorPid());
     // Then the target, verified at once: the patched bytes with address, section and symbol, in
@@ -759,8 +761,9 @@ class DetectionScenariosIT {
                     && ev.path("pid").asLong() == p.pid()
                     && part(ev, write) != null);
     JsonNode written = part(event, write);
+    // The write leads its event; the changed code, when found in time, is named after it.
     assertThat(reason(written))
-        .isEqualTo("process vm writev by " + p.actor() + " aimed at " + p.victim());
+        .startsWith("process vm writev by " + p.actor() + " aimed at " + p.victim());
     assertThat(written.path("details").path("actorPid").asLong()).isEqualTo(p.actorPid());
     assertThat(written.path("details").path("address").isMissingNode())
         .as("the syscall's pointer is the writer's iovec array, not an address in the target")
@@ -873,21 +876,28 @@ class DetectionScenariosIT {
   @Test
   void patchedProcessIsOneIncidentListedByStateAndResolvedWhenKilled() throws Exception {
     Patched p = patch(incidentPatchable, "procmem", "incident-victim", "incident-writer");
-    // The write opens the incident; the code it changed, found by the verification the write
-    // triggered, is part of it (its first event or an UPDATED report).
+    // The open of /proc/PID/mem and the write open the incident (one event; on a loaded host the
+    // write may follow as an UPDATED report of it); the code it changed, found by the
+    // verification the write triggered, is part of it (in that event or an UPDATED report).
     Predicate<JsonNode> write =
         f -> f.path("details").path("technique").asText().equals("PROC_PID_MEM_WRITE");
-    JsonNode opened =
+    JsonNode written =
         await(
-            "the incident opened by the /proc/PID/mem write into pid " + p.pid(),
+            "the incident of the /proc/PID/mem write into pid " + p.pid(),
             ev ->
                 is(ev, "RUNTIME_DRIFT")
                     && ev.path("pid").asLong() == p.pid()
                     && part(ev, write) != null);
-    assertThat(opened.path("incident").path("state").asText()).isEqualTo("OPENED");
-    String id = opened.path("incident").path("id").asText();
-    assertThat(id).isEqualTo(opened.path("id").asText());
-    awaitCodeModifiedInTheWritesIncident(p, opened);
+    assertThat(written.path("incident").path("state").asText()).isIn("OPENED", "UPDATED");
+    String id = written.path("incident").path("id").asText();
+    JsonNode opened =
+        await(
+            "the opening of incident " + id,
+            ev ->
+                ev.path("id").asText().equals(id)
+                    && ev.path("incident").path("state").asText().equals("OPENED"));
+    assertThat(opened.path("pid").asLong()).isEqualTo(p.pid());
+    awaitCodeModifiedInTheWritesIncident(p, written);
 
     // Re-attestation runs every second here: it finds the patch again and again, and counts it in
     // the incident silently. (A report gathers the passes of a few seconds; wait for passes after
