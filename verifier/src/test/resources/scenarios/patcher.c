@@ -1,7 +1,10 @@
 /* Scenario program: writes two int3 bytes (0xcc) at address ADDR (hex) in the code of process PID,
  *   patcher ptrace PID ADDR    through PTRACE_ATTACH, PTRACE_PEEKTEXT/PTRACE_POKETEXT, PTRACE_DETACH
  *   patcher procmem PID ADDR   through pwrite() on /proc/PID/mem
+ *   patcher vmwritev PID ADDR  through process_vm_writev() (the target's page must be writable:
+ *                              patchable built with -DWRITABLE_CODE)
  * then prints "patched <pid>". The target keeps running (the bytes are in a function it never calls). */
+#define _GNU_SOURCE /* process_vm_writev */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,14 +61,27 @@ static int by_proc_mem(pid_t pid, unsigned long addr) {
   return 0;
 }
 
+static int by_vm_writev(pid_t pid, unsigned long addr) {
+  static unsigned char int3[] = {0xcc, 0xcc};
+  struct iovec local = {int3, sizeof int3};
+  struct iovec remote = {(void *)addr, sizeof int3};
+  if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof int3) {
+    perror("process_vm_writev");
+    return 2;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: patcher ptrace|procmem PID ADDR\n");
+    fprintf(stderr, "usage: patcher ptrace|procmem|vmwritev PID ADDR\n");
     return 2;
   }
   pid_t pid = (pid_t)atoi(argv[2]);
   unsigned long addr = strtoul(argv[3], NULL, 16);
-  int rc = strcmp(argv[1], "ptrace") == 0 ? by_ptrace(pid, addr) : by_proc_mem(pid, addr);
+  int rc = strcmp(argv[1], "ptrace") == 0    ? by_ptrace(pid, addr)
+           : strcmp(argv[1], "vmwritev") == 0 ? by_vm_writev(pid, addr)
+                                              : by_proc_mem(pid, addr);
   if (rc == 0) {
     printf("patched %d\n", (int)pid);
   }

@@ -350,6 +350,11 @@ public final class Daemon implements AutoCloseable {
     resources.closeAll(null);
   }
 
+  /** The loaded probe (tests damage it to see self-integrity notice). */
+  Probe probe() {
+    return probe;
+  }
+
   /** The names of what is still open, the most recent first: empty after {@link #close}. */
   List<String> openResources() {
     return resources.openNames();
@@ -383,6 +388,8 @@ public final class Daemon implements AutoCloseable {
     LivePackageDatabase livePackages;
     Supplier<PackageDatabase> packages;
     Set<String> jitAllowance;
+    SelfIntegrity self;
+    Map<String, Path> ownPackaged = Map.of();
     IncidentBook incidents;
     Set<Scope> binaryScopes;
     BinaryVerifier verifier;
@@ -574,6 +581,9 @@ public final class Daemon implements AutoCloseable {
                 Path.of(policy.packageDatabaseDir), PACKAGE_POLL, PACKAGE_QUIET, watcher);
         packages = livePackages;
       }
+      // The policy, references and keys are hashed now: they were read just before start-up.
+      self = SelfIntegrity.forThisProcess(packages).withConfigFiles(policy.files());
+      ownPackaged = self.packagedFiles();
       jitAllowance = new HashSet<>(policy.jitAllowance);
       if (livePackages != null) {
         jitAllowance.addAll(JitRuntimes.vouchedFor(packages.get(), policy.jitRuntimePackages));
@@ -611,7 +621,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Failures are events; what could not be checked is said, not hidden. */
     private void checkSelfIntegrity() {
-      List<SelfIntegrity.Check> checks = SelfIntegrity.forThisProcess(packages).checkAll();
+      List<SelfIntegrity.Check> checks = self.checkAll();
       selfStatus.files(checks, clock.instant());
       for (SelfIntegrity.Check c : checks) {
         if (c.failed()) {
@@ -667,7 +677,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Right after the probe loads: writes into the agent's own files are reported at once. */
     private void watchSelf() {
-      List<Path> own = new ArrayList<>(SelfIntegrity.forThisProcess(packages).files());
+      List<Path> own = new ArrayList<>(self.files());
       own.addAll(extraSelfFiles);
       selfWatch = SelfWatch.start(probe, own, err);
     }
@@ -759,7 +769,7 @@ public final class Daemon implements AutoCloseable {
       probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
       monitor =
           new SelfIntegrityMonitor(
-                  SelfIntegrity.forThisProcess(packages),
+                  self,
                   tags,
                   classifier,
                   Duration.ofMinutes(5),
@@ -876,7 +886,8 @@ public final class Daemon implements AutoCloseable {
                           line -> {
                             err.println("veriruntime: " + line);
                             err.flush();
-                          }));
+                          },
+                          new OwnFileUpgrades(self, ownPackaged, selfWatch, classifier)));
     }
   }
 

@@ -45,10 +45,11 @@ import reactor.core.publisher.Flux;
  *       library until they restart.
  * </ol>
  *
- * A reload that failed becomes one {@code VERIFICATION_DEGRADED}. Every reload is one informational
- * log line and counts in {@code veriruntime.package.database.reloads} and {@code
- * veriruntime.package.database.files.changed}. Subscribe on one thread at a time (reloads come one
- * after another); the re-verifications run on the verification lanes.
+ * When the agent's own packaged files changed, {@code ownFiles} says what that means first ({@link
+ * OwnFileUpgrades}). A reload that failed becomes one {@code VERIFICATION_DEGRADED}. Every reload
+ * is one informational log line and counts in {@code veriruntime.package.database.reloads} and
+ * {@code veriruntime.package.database.files.changed}. Subscribe on one thread at a time (reloads
+ * come one after another); the re-verifications run on the verification lanes.
  */
 public final class PackageRevalidation
     implements Function<Flux<LivePackageDatabase.Reload>, Flux<SecurityEvent>> {
@@ -61,10 +62,9 @@ public final class PackageRevalidation
   private final Classifier classifier;
   private final PipelineMetrics metrics;
   private final Consumer<String> log;
+  private final Function<PackageDatabase.Changes, List<SecurityEvent>> ownFiles;
 
-  /**
-   * @param log receives one line per reload (informational, not an event)
-   */
+  /** Without a check of the agent's own files. */
   public PackageRevalidation(
       ExecutableVerification verification,
       MappingFilter mappingFilter,
@@ -75,6 +75,35 @@ public final class PackageRevalidation
       Classifier classifier,
       PipelineMetrics metrics,
       Consumer<String> log) {
+    this(
+        verification,
+        mappingFilter,
+        table,
+        processes,
+        state,
+        previousVersions,
+        classifier,
+        metrics,
+        log,
+        changes -> List.of());
+  }
+
+  /**
+   * @param log receives one line per reload (informational, not an event)
+   * @param ownFiles the events a change of the agent's own files warrants
+   */
+  public PackageRevalidation(
+      ExecutableVerification verification,
+      MappingFilter mappingFilter,
+      ProcessTable table,
+      ProcessVerifier processes,
+      RuntimeStateRegistry state,
+      PreviousPackageVersions previousVersions,
+      Classifier classifier,
+      PipelineMetrics metrics,
+      Consumer<String> log,
+      Function<PackageDatabase.Changes, List<SecurityEvent>> ownFiles) {
+    this.ownFiles = ownFiles;
     this.previousVersions = previousVersions;
     this.verification = verification;
     this.mappingFilter = mappingFilter;
@@ -124,6 +153,16 @@ public final class PackageRevalidation
       }
     }
     int runningPrevious = previousVersion;
+    List<SecurityEvent> own = changes.isEmpty() ? List.of() : ownFiles.apply(changes);
+    return Flux.fromIterable(own)
+        .concatWith(revalidated(reload, dropped, current, runningPrevious));
+  }
+
+  private Flux<SecurityEvent> revalidated(
+      LivePackageDatabase.Reload reload,
+      List<ExecutableCheck> dropped,
+      List<ProcessTable.Entry> current,
+      int runningPrevious) {
     return Flux.fromIterable(current)
         .flatMap(
             e ->

@@ -1,5 +1,6 @@
 package dev.veriruntime.agent;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonMerge;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -100,6 +101,24 @@ public final class Policy {
     public int queue = 64;
   }
 
+  /** The file this policy was loaded from; null for the embedded default. */
+  @JsonIgnore private Path source;
+
+  /**
+   * The files the agent runs on besides its code: the policy file it was loaded from (if any), the
+   * reference files and the trusted keys it names, as absolute paths. The agent watches them for
+   * writes while it runs, as its own files.
+   */
+  public List<Path> files() {
+    List<Path> out = new ArrayList<>();
+    if (source != null) {
+      out.add(source.toAbsolutePath());
+    }
+    references.forEach(r -> out.add(Path.of(r).toAbsolutePath()));
+    trustedKeys.forEach(k -> out.add(Path.of(k).toAbsolutePath()));
+    return List.copyOf(out);
+  }
+
   /**
    * Build lineage: files written by verified toolchain processes inside these roots, and by nothing
    * else since, are trusted by their lineage (scope LINEAGE). Off when no root is given.
@@ -159,6 +178,12 @@ public final class Policy {
     public long groupMillis = 1_000;
 
     /**
+     * The same for findings that are an act seen as it happens (a write into another process's
+     * memory, a mapped file opened for writing): their first report goes out this soon.
+     */
+    public long actGroupMillis = IncidentBook.DEFAULT_ACT_WINDOW.toMillis();
+
+    /**
      * Delays, in seconds, from an incident's opening to its first reminder and then between
      * reminders; the last repeats.
      */
@@ -168,6 +193,7 @@ public final class Policy {
     public IncidentBook.Settings settings(int maxIncidents, long selfPid) {
       return new IncidentBook.Settings(
           Duration.ofMillis(groupMillis),
+          Duration.ofMillis(Math.min(actGroupMillis, groupMillis)),
           reminderSeconds.stream().map(Duration::ofSeconds).toList(),
           Duration.ofSeconds(1),
           maxIncidents,
@@ -288,9 +314,8 @@ public final class Policy {
   public static Policy load(Path file) throws IOException {
     Policy base = defaults();
     byte[] bytes = Files.readAllBytes(file);
-    if (bytes.length == 0) {
-      return base;
-    }
-    return mapper().readerForUpdating(base).readValue(bytes);
+    Policy p = bytes.length == 0 ? base : mapper().readerForUpdating(base).readValue(bytes);
+    p.source = file;
+    return p;
   }
 }

@@ -1,6 +1,7 @@
 package dev.veriruntime.agent;
 
 import dev.veriruntime.pipeline.Classifier;
+import dev.veriruntime.pipeline.IncidentBook;
 import dev.veriruntime.pipeline.ProcessTable;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
@@ -51,7 +52,7 @@ public final class Reattestation {
   public static final String CHECK = "re-attestation";
 
   /** The detail naming the write that made the agent verify a process at once. */
-  public static final String VERIFIED_AFTER = "verifiedAfter";
+  public static final String VERIFIED_AFTER = IncidentBook.VERIFIED_AFTER;
 
   private record Urgent(int pid, String after) {}
 

@@ -19,13 +19,17 @@ import java.util.function.Supplier;
  * Checks that VeriRuntime's own code is what it should be: the agent jar against the SHA-256 the
  * build wrote next to it ({@code veriruntime.jar.sha256}, which also covers the embedded probe
  * object), and the JVM executable, {@code libjvm.so} and {@code libbpf.so} as mapped into this
- * process against the package database. The probe's programs are checked by the caller through
- * {@link #checkProbe}. Pure apart from reading files; thread-safe.
+ * process against the package database; and the files it runs on ({@link #withConfigFiles}: the
+ * policy, references and trusted keys it loaded) against their SHA-256 when it loaded them. The
+ * probe's programs are checked by the caller through {@link #checkProbe}. Pure apart from reading
+ * files; thread-safe.
  */
 public final class SelfIntegrity {
   private final Supplier<PackageDatabase> packages;
   private final Optional<Path> agentJar;
   private final Supplier<List<Path>> mappedLibraries;
+  // Config file -> its SHA-256 when the agent loaded it ("" when it could not be read then).
+  private final java.util.Map<Path, String> configFiles;
 
   /** One component's outcome. {@code ok == false} with {@code failed == false} means unchecked. */
   public record Check(String component, String path, boolean ok, boolean failed, String reason) {
@@ -49,9 +53,35 @@ public final class SelfIntegrity {
       Supplier<PackageDatabase> packages,
       Optional<Path> agentJar,
       Supplier<List<Path>> mappedLibraries) {
+    this(packages, agentJar, mappedLibraries, java.util.Map.of());
+  }
+
+  private SelfIntegrity(
+      Supplier<PackageDatabase> packages,
+      Optional<Path> agentJar,
+      Supplier<List<Path>> mappedLibraries,
+      java.util.Map<Path, String> configFiles) {
     this.packages = packages;
     this.agentJar = agentJar;
     this.mappedLibraries = mappedLibraries;
+    this.configFiles = configFiles;
+  }
+
+  /**
+   * These checks plus {@code files} (the policy, reference and key files the agent loaded), each
+   * compared with its SHA-256 as read now, at load.
+   */
+  public SelfIntegrity withConfigFiles(List<Path> files) {
+    java.util.Map<Path, String> digests = new java.util.LinkedHashMap<>(configFiles);
+    for (Path f : files) {
+      try {
+        digests.put(f, Sha256.hex(f));
+      } catch (IOException e) {
+        digests.put(f, "");
+      }
+    }
+    return new SelfIntegrity(
+        packages, agentJar, mappedLibraries, java.util.Collections.unmodifiableMap(digests));
   }
 
   /** For the running agent: its own jar and the libraries mapped into this JVM. */
@@ -77,13 +107,55 @@ public final class SelfIntegrity {
         out.add(checkPackaged(name.substring(0, name.indexOf(".so")), lib));
       }
     }
+    configFiles.forEach((file, loaded) -> out.add(checkConfig(file, loaded)));
+    return out;
+  }
+
+  Check checkConfig(Path file, String loaded) {
+    if (loaded.isEmpty()) {
+      return Check.unchecked("config-file", file.toString(), "was unreadable when loaded");
+    }
+    try {
+      String now = Sha256.hex(file);
+      return now.equals(loaded)
+          ? Check.ok("config-file", file.toString(), "unchanged since it was loaded")
+          : Check.failed(
+              "config-file",
+              file.toString(),
+              "changed since the agent loaded it: sha256 " + now + ", loaded " + loaded);
+    } catch (IOException e) {
+      return Check.failed(
+          "config-file",
+          file.toString(),
+          "unreadable since the agent loaded it (sha256 " + loaded + "): " + e);
+    }
+  }
+
+  /**
+   * The agent's files that a package owns, as they are now, by component: {@code jvm} (the JVM
+   * executable), {@code libjvm}, {@code libbpf}. Taken at start: once the package manager replaces
+   * the JVM, {@code /proc/self/exe} names a deleted file.
+   */
+  public java.util.Map<String, Path> packagedFiles() {
+    java.util.Map<String, Path> out = new java.util.LinkedHashMap<>();
+    try {
+      out.put("jvm", Path.of("/proc/self/exe").toRealPath());
+    } catch (IOException e) {
+      // unresolvable: checkAll says so
+    }
+    for (Path lib : mappedLibraries.get()) {
+      String name = lib.getFileName().toString();
+      if (name.startsWith("libjvm.so") || name.startsWith("libbpf.so")) {
+        out.put(name.substring(0, name.indexOf(".so")), lib);
+      }
+    }
     return out;
   }
 
   /**
    * The files {@link #checkAll} checks, as real paths: the agent jar (which holds the probe
-   * object), the JVM executable, {@code libjvm.so} and {@code libbpf.so}. The probe watches them
-   * for writes ({@link SelfWatch}).
+   * object), the JVM executable, {@code libjvm.so}, {@code libbpf.so} and the config files. The
+   * probe watches them for writes ({@link SelfWatch}).
    */
   public List<Path> files() {
     Set<Path> out = new LinkedHashSet<>();
@@ -99,6 +171,7 @@ public final class SelfIntegrity {
         out.add(lib);
       }
     }
+    out.addAll(configFiles.keySet());
     return List.copyOf(out);
   }
 

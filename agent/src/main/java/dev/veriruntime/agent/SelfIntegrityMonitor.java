@@ -116,10 +116,15 @@ final class SelfIntegrityMonitor {
     List<SecurityEvent> out = new ArrayList<>();
     for (SelfIntegrity.Check c : results) {
       if (c.failed()) {
+        // The file is part of the fold key: two files that fail at once are two events.
+        Map<String, Object> facts =
+            c.path().isEmpty()
+                ? Map.of("component", c.component(), "check", "self-integrity")
+                : Map.of("component", c.component(), "check", "self-integrity", "file", c.path());
         out.add(
             classifier.selfIntegrity(
                 c.component() + (c.path().isEmpty() ? "" : " " + c.path()) + ": " + c.reason(),
-                Map.of("component", c.component(), "check", "self-integrity")));
+                facts));
       }
     }
     return out;

@@ -16,9 +16,10 @@ import java.util.Set;
 /**
  * Has the probe report at once every open for writing and truncation of a file the agent runs from
  * (reason {@link WatchReason#SELF}): the classify stage turns it into a SELF_INTEGRITY_FAILURE
- * naming the writer. Files are matched by device and inode; the set is fixed at start. The periodic
- * {@link SelfIntegrityMonitor} stays the backstop (a rename over the file, or a write through a
- * descriptor opened before the watch, is not seen here).
+ * naming the writer. Files are matched by device and inode; the set is taken at start, and a file
+ * the package manager replaced is added by {@link #watchToo} (its new inode). The periodic {@link
+ * SelfIntegrityMonitor} stays the backstop (a rename over the file, or a write through a descriptor
+ * opened before the watch, is not seen here).
  */
 final class SelfWatch {
   /** Watching nothing: no probe, or no file could be watched. */
@@ -29,7 +30,7 @@ final class SelfWatch {
 
   SelfWatch(Probe probe, List<FileIdentity> files) {
     this.probe = probe;
-    this.files = List.copyOf(files);
+    this.files = new java.util.concurrent.CopyOnWriteArrayList<>(files);
   }
 
   /**
@@ -55,6 +56,27 @@ final class SelfWatch {
     }
     err.println("veriruntime: watching " + ids.size() + " own file(s) for writes: " + paths);
     return watch;
+  }
+
+  /**
+   * Watches {@code path} as it is now too (a new inode of an own file, after a package upgrade).
+   *
+   * @return whether the probe watches it
+   */
+  boolean watchToo(Path path) {
+    if (probe == null) {
+      return false;
+    }
+    try {
+      Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino");
+      FileIdentity id = FileIdentity.fromStat((Long) a.get("dev"), (Long) a.get("ino"), 0, 0);
+      if (!covers(id)) {
+        files.add(id);
+      }
+      return probe.watchWrites(id, EnumSet.of(WatchReason.SELF));
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** Whether {@code file} (by device and inode) is one of the agent's own. */

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -139,6 +140,85 @@ class PackageUpgradeIT {
         .isGreaterThanOrEqualTo(1);
   }
 
+  /**
+   * dpkg upgrading the JVM the agent runs on: the test's info directory records the JVM first with
+   * another checksum (dpkg renamed the new files into place, their records are not written yet),
+   * then with its own, as dpkg does a moment later. At that reload the agent says its JVM was
+   * upgraded by its package, and that it runs the previous version until restarted: not tampering,
+   * and not left to the periodic check.
+   */
+  @Test
+  void theAgentsOwnJvmUpgradedByItsPackageIsSaidAtTheReloadNotAsTampering() throws Exception {
+    KernelTests.assumeKernel();
+    Path jvm = Path.of("/proc/self/exe").toRealPath();
+    Path info = Files.createDirectories(dir.resolve("dpkg/info"));
+    writeRecord(info, "openjdk-test-jre-headless", jvm, "0".repeat(32));
+
+    Policy policy = Policy.defaults();
+    policy.packageDatabaseDir = info.toString();
+    policy.reattestation.enabled = false;
+    policy.sinks.console.rate = 10_000;
+    policy.sinks.console.burst = 10_000;
+    EventLines events = new EventLines();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream err = new PrintStream(log, true, StandardCharsets.UTF_8);
+    Daemon daemon =
+        Daemon.start(
+            new Daemon.Settings(policy, ReferenceStore.empty(), true, dir, dir, false, false),
+            ProbeSettings.forCurrentProcess(),
+            new PrintStream(events, true, StandardCharsets.UTF_8),
+            err);
+    Thread runner = new Thread(() -> daemon.run(null), "own-upgrade-agent");
+    runner.start();
+    JsonNode upgraded;
+    long latency;
+    try {
+      await(
+          "the start-up self-check naming the JVM's old record",
+          () ->
+              events.all().stream()
+                  .anyMatch(
+                      e ->
+                          "SELF_INTEGRITY_FAILURE".equals(e.path("type").asText())
+                              && e.path("reason").asText().startsWith("jvm " + jvm + ": differs")));
+      Instant recorded = Instant.now();
+      writeRecord(info, "openjdk-test-jre-headless", jvm, md5(Files.readAllBytes(jvm)));
+      await(
+          "the JVM upgrade said at the reload",
+          () -> events.all().stream().anyMatch(PackageUpgradeIT::ownUpgrade));
+      upgraded = events.all().stream().filter(PackageUpgradeIT::ownUpgrade).findFirst().get();
+      latency =
+          Duration.between(recorded, Instant.parse(upgraded.path(EventLines.RECEIVED).asText()))
+              .toMillis();
+    } finally {
+      daemon.stop();
+      runner.join(WAIT.toMillis());
+      daemon.close();
+      System.err.print(log.toString(StandardCharsets.UTF_8));
+    }
+    System.out.printf(
+        "latency from dpkg's new record of the agent's JVM -> upgrade event %d ms%n", latency);
+    assertThat(upgraded.path("type").asText()).isEqualTo("VERIFICATION_DEGRADED");
+    assertThat(upgraded.path("reason").asText())
+        .isEqualTo(
+            "agent jvm "
+                + jvm
+                + " was upgraded by its package (matches package openjdk-test-jre-headless); the"
+                + " running agent still runs the previous version, which no package record"
+                + " describes now: restart it");
+    assertThat(events.all())
+        .as("no tampering reported at the reload")
+        .noneMatch(
+            e ->
+                "SELF_INTEGRITY_FAILURE".equals(e.path("type").asText())
+                    && "package-upgrade".equals(e.path("details").path("check").asText()));
+  }
+
+  private static boolean ownUpgrade(JsonNode e) {
+    return "package-upgrade".equals(e.path("details").path("check").asText())
+        && "jvm".equals(e.path("details").path("component").asText());
+  }
+
   private static boolean failedTool(JsonNode e, Path tool) {
     return "VERIFY_FAILED".equals(e.path("type").asText())
         && tool.toString().equals(e.path("exe").path("path").asText());
@@ -146,13 +226,17 @@ class PackageUpgradeIT {
 
   /** As dpkg does: a new {@code PACKAGE.md5sums} renamed into the info directory. */
   private static void writeRecord(Path info, Path file, String md5) throws Exception {
+    writeRecord(info, "tool", file, md5);
+  }
+
+  private static void writeRecord(Path info, String pkg, Path file, String md5) throws Exception {
     Path tmp =
         Files.writeString(
-            info.resolveSibling("tool.md5sums.new"),
+            info.resolveSibling(pkg + ".md5sums.new"),
             md5 + "  " + file.toString().substring(1) + "\n");
     Files.move(
         tmp,
-        info.resolve("tool.md5sums"),
+        info.resolve(pkg + ".md5sums"),
         StandardCopyOption.REPLACE_EXISTING,
         StandardCopyOption.ATOMIC_MOVE);
   }

@@ -25,6 +25,16 @@ class PolicyTest {
   }
 
   @Test
+  void theFilesAPolicyNamesAreTheFilesTheAgentRunsOn() throws IOException {
+    assertThat(Policy.defaults().files()).as("the embedded default names none").isEmpty();
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(f, "references: [/etc/vr/refs.json]\ntrusted-keys: [/etc/vr/key.pem]\n");
+    assertThat(Policy.load(f).files())
+        .containsExactly(
+            f.toAbsolutePath(), Path.of("/etc/vr/refs.json"), Path.of("/etc/vr/key.pem"));
+  }
+
+  @Test
   void fileOverridesOnlyWhatItNames() throws IOException {
     Path f = dir.resolve("p.yaml");
     Files.writeString(
@@ -113,6 +123,7 @@ class PolicyTest {
     assertThat(p.jitRuntimePackages).as("replaced, not merged").isEmpty();
     assertThat(p.incidents.reminderSeconds).containsExactly(5L);
     assertThat(p.incidents.groupMillis).isEqualTo(1_000);
+    assertThat(p.incidents.settings(10, 1).actWindow()).isEqualTo(Duration.ofMillis(200));
     assertThat(p.incidents.settings(10, 1).reminders()).containsExactly(Duration.ofSeconds(5));
   }
 

@@ -30,6 +30,28 @@ class SelfIntegrityTest {
   }
 
   @Test
+  void configFilesAreComparedWithTheirDigestAtLoadAndWatchedWithTheAgentsOwnFiles()
+      throws Exception {
+    Path policy = dir.resolve("policy.yaml");
+    Files.writeString(policy, "reattestation: {enabled: true}\n");
+    SelfIntegrity si =
+        new SelfIntegrity(PackageDatabase::empty, Optional.empty(), List::of)
+            .withConfigFiles(List.of(policy));
+    assertThat(si.files()).contains(policy);
+    assertThat(si.checkAll())
+        .filteredOn(c -> c.component().equals("config-file"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.ok()).isTrue());
+
+    Files.writeString(policy, "reattestation: {enabled: false}\n");
+    SelfIntegrity.Check changed =
+        si.checkAll().stream().filter(c -> c.component().equals("config-file")).findFirst().get();
+    assertThat(changed.failed()).isTrue();
+    assertThat(changed.path()).isEqualTo(policy.toString());
+    assertThat(changed.reason()).startsWith("changed since the agent loaded it: sha256 ");
+  }
+
+  @Test
   void missingManifestIsUncheckedNotPassed() throws Exception {
     Path jar = dir.resolve("veriruntime.jar");
     Files.write(jar, new byte[] {1});

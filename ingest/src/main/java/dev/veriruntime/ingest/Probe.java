@@ -569,6 +569,24 @@ public final class Probe implements AutoCloseable {
         }
       };
 
+  /**
+   * Detaches {@code program} alone (its link destroyed) while the others stay attached: what a
+   * damaged or tampered probe looks like from inside the agent. For the self-integrity tests (the
+   * test jar's {@code ProbeTampering}), which must see it noticed; the agent never calls it.
+   *
+   * @return whether a link of that program was attached until now
+   */
+  synchronized boolean detachOne(String program) {
+    requireOpen();
+    for (BpfLink link : links) {
+      if (link.program().equals(program) && link.isAttached()) {
+        link.close();
+        return true;
+      }
+    }
+    return false;
+  }
+
   public synchronized boolean isClosed() {
     return closed;
   }

@@ -6,6 +6,7 @@ import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.InjectionEvent;
+import dev.veriruntime.ingest.event.InjectionTechnique;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.WatchReason;
@@ -205,7 +206,7 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
             facts));
   }
 
-  private SecurityEvent injection(InjectionEvent i) {
+  SecurityEvent injection(InjectionEvent i) {
     int pid = i.task().tgid();
     Optional<ProcessTable.Entry> actor = table.get(pid);
     Optional<ProcessTable.Entry> target = table.get(i.targetPid());
@@ -216,7 +217,11 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     facts.put("technique", i.technique().name());
     facts.put("actorPid", pid);
     facts.put("targetPid", i.targetPid());
-    if (i.address() != 0) {
+    // process_vm_writev's pointer is the writer's own array of remote iovecs, not a target address
+    // (the verification the write triggers names the code it changed).
+    if (i.technique() == InjectionTechnique.PROCESS_VM_WRITEV) {
+      facts.put("remoteIovecs", i.count());
+    } else if (i.address() != 0) {
       facts.put("address", "0x" + Long.toHexString(i.address()));
     }
     return classifier.drift(

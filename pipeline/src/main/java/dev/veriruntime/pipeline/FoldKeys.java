@@ -11,11 +11,11 @@ import java.util.stream.Collectors;
 /**
  * What makes two findings "the same", for folding repeats and for recognising a finding an incident
  * already holds. A key is built from the event type, the finding behind it ({@code
- * details.finding}, the technique, the check and scope, who asked, or the verifier's finding types)
- * and the subject's digest (its path only when no digest is known), never from the reason text:
- * reasons carry addresses, sizes and pids that change from one occurrence to the next. Only an
- * event that has none of these facts falls back to its reason with every number replaced by {@code
- * #}.
+ * details.finding}, the technique, the check and scope, who asked, the file written ({@code
+ * details.file}: a write into another file is news), or the verifier's finding types) and the
+ * subject's digest (its path only when no digest is known), never from the reason text: reasons
+ * carry addresses, sizes and pids that change from one occurrence to the next. Only an event that
+ * has none of these facts falls back to its reason with every number replaced by {@code #}.
  *
  * <p>A grouped event (several findings about one process, {@code details.items}) has the key of its
  * items together. Loss reports are never folded: each has a key of its own. Stateless.
@@ -37,6 +37,7 @@ public final class FoldKeys {
           "component",
           "program",
           "socket",
+          "file",
           IncidentBook.ASKED_BY);
 
   private FoldKeys() {}

@@ -99,8 +99,11 @@ public final class Pipeline {
     }
   }
 
-  /** How often the incident stage reports groups, reminders and resolutions. */
-  static final Duration INCIDENT_TICK = Duration.ofMillis(250);
+  /**
+   * How often the incident stage reports groups, reminders and resolutions: a quarter of the
+   * default act window, so an act's first report waits at most 50 ms for its tick.
+   */
+  static final Duration INCIDENT_TICK = Duration.ofMillis(50);
 
   public Pipeline(Components c) {
     this.track = new TrackStage(c.table(), c.ledger(), c.metrics(), c.lineage());

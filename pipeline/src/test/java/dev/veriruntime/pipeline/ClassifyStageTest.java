@@ -8,6 +8,8 @@ import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.FileWriteOperation;
+import dev.veriruntime.ingest.event.InjectionEvent;
+import dev.veriruntime.ingest.event.InjectionTechnique;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.TaskContext;
@@ -224,6 +226,35 @@ class ClassifyStageTest {
     ScannedProcess kthread = new ScannedProcess(0, 2, 0, 0, 0, "kthreadd", Optional.empty());
     assertThat(stage.classify(new Observation(kthread, null))).isEmpty();
     assertThat(ledger.drain()).isEmpty();
+  }
+
+  @Test
+  void aWriteIntoAnotherProcessNamesWriterAndTargetAndOnlyATargetAddressAsAddress() {
+    table.started(new ProcessTable.Entry(42, 1, "/tmp/writer", id, 0, "writer", null));
+    table.started(new ProcessTable.Entry(77, 1, "/usr/sbin/sshd", id, 0, "sshd", null));
+    TaskContext writer = new TaskContext(42, 42, 0, 0, 0, "writer");
+
+    SecurityEvent poke =
+        stage.injection(
+            new InjectionEvent(
+                0, writer, InjectionTechnique.PTRACE_POKETEXT, 77, 4, 0x55d0c0a01139L, 0));
+    assertThat(poke.pid()).isEqualTo(77);
+    assertThat(poke.details())
+        .containsEntry("actorPid", 42)
+        .containsEntry("address", "0x55d0c0a01139");
+
+    SecurityEvent writev =
+        stage.injection(
+            new InjectionEvent(
+                0, writer, InjectionTechnique.PROCESS_VM_WRITEV, 77, 0, 0x7ffd1234L, 1));
+    assertThat(writev.reason())
+        .isEqualTo("process vm writev by /tmp/writer aimed at /usr/sbin/sshd");
+    assertThat(writev.details())
+        .as("the syscall's pointer is the writer's iovec array, not an address in the target")
+        .doesNotContainKey("address")
+        .containsEntry("remoteIovecs", 1L)
+        .containsEntry("technique", "PROCESS_VM_WRITEV")
+        .containsEntry("finding", "CODE_INJECTION_ATTEMPT");
   }
 
   @Test

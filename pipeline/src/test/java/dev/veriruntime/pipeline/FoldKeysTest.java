@@ -44,6 +44,23 @@ class FoldKeysTest {
         .doesNotContain("4096");
   }
 
+  private static SecurityEvent ownFileWritten(String file, int writerPid) {
+    return SecurityEvent.builder(EventType.SELF_INTEGRITY_FAILURE, Instant.EPOCH)
+        .reason("agent file " + file + " opened for writing by pid " + writerPid + " (/bin/sh)")
+        .detail("component", "own-file")
+        .detail("check", "self-watch")
+        .detail("file", file)
+        .detail("writerPid", writerPid)
+        .build();
+  }
+
+  @Test
+  void writesIntoTwoOfTheAgentsFilesAreTwoKeysTheSameFileAgainIsOne() {
+    assertThat(FoldKeys.of(ownFileWritten("/etc/veriruntime/policy.yaml", 10)))
+        .isNotEqualTo(FoldKeys.of(ownFileWritten("/etc/veriruntime/refs.json", 10)))
+        .isEqualTo(FoldKeys.of(ownFileWritten("/etc/veriruntime/policy.yaml", 11)));
+  }
+
   @Test
   void anotherDigestOrFindingIsAnotherKey() {
     SecurityEvent other =
