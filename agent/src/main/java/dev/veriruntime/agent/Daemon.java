@@ -461,6 +461,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void openJournal() throws IOException {
+      // Before anything is created in it: evidence and the node key never go through a link.
+      new SafePaths().stateDirectory(settings.journalDir());
       Files.createDirectories(settings.journalDir());
       restrict(settings.journalDir());
       journal = JournalSink.open(settings.journalDir());

@@ -2,6 +2,7 @@ package dev.veriruntime.cli;
 
 import dev.veriruntime.agent.Daemon;
 import dev.veriruntime.agent.Policy;
+import dev.veriruntime.agent.SafePaths;
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.ingest.KernelSupport;
 import dev.veriruntime.ingest.ProbeException;
@@ -33,7 +34,7 @@ import picocli.CommandLine.Option;
     description = {
       "Watch this host: verify every exec and executable mapping against trusted references.",
       "%nReports UNKNOWN_EXECUTION, VERIFY_FAILED, RUNTIME_DRIFT, SELF_INTEGRITY_FAILURE and VERIFICATION_DEGRADED. With no --refs and no --policy it runs on the embedded default: files whose bytes match the Debian package database are trusted; anything else that runs is reported. Needs root (see docs/operations.md).",
-      "%nExit codes: 0 stopped cleanly, 2 usage, 10/11 unreadable or malformed refs/policy, 20 probe cannot run here, 21 probe failed to load."
+      "%nExit codes: 0 stopped cleanly, 2 usage, 10/11 unreadable or malformed refs/policy, 20 probe cannot run here, 21 probe failed to load, 23 state directory or a sink cannot be opened, 24 an unsafe path was refused (under /proc, /dev or /sys; a symbolic link in the state directory; owned by another user or writable by others)."
     })
 public final class WatchCommand implements Callable<Integer> {
 
@@ -134,7 +135,21 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    SafePaths safe = new SafePaths();
+    if (policyFile != null) {
+      refuseUnsafe(() -> safe.inputFile(policyFile));
+    }
     Policy policy = loadPolicy();
+    for (String input : concat(policy.references, policy.trustedKeys)) {
+      refuseUnsafe(() -> safe.inputFile(Path.of(input)));
+    }
+    refuseUnsafe(() -> safe.stateDirectory(stateDir));
+    if (journalDir != null) {
+      refuseUnsafe(() -> safe.stateDirectory(journalDir));
+    }
+    if (!noApi) {
+      refuseUnsafe(() -> safe.socket(socket));
+    }
     Optional<String> unavailable = KernelSupport.unavailableReason();
     if (unavailable.isPresent()) {
       throw new CliException(
@@ -169,6 +184,8 @@ public final class WatchCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.PROBE_FAILED, "probe failed: " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
       throw new CliException(ExitCodes.USAGE, e.getMessage(), e);
+    } catch (SafePaths.UnsafePathException e) {
+      throw new CliException(ExitCodes.PATH_REFUSED, "refused: " + e.getMessage(), e);
     } catch (IOException e) {
       throw new CliException(
           ExitCodes.STATE_UNWRITABLE,
@@ -188,6 +205,30 @@ public final class WatchCommand implements Callable<Integer> {
       }
     }
     return ExitCodes.OK;
+  }
+
+  /** A check of {@link SafePaths}. */
+  @FunctionalInterface
+  private interface PathCheck {
+    void run() throws IOException;
+  }
+
+  /** Exit 24 with one line naming the path and why; an unreadable path is left to its reader. */
+  private static void refuseUnsafe(PathCheck check) {
+    try {
+      check.run();
+    } catch (SafePaths.UnsafePathException e) {
+      throw new CliException(ExitCodes.PATH_REFUSED, "refused: " + e.getMessage());
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.STATE_UNWRITABLE, "cannot check a path: " + IoErrors.describe(e));
+    }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   private Policy loadPolicy() {
