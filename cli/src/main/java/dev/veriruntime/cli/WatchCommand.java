@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,6 +39,9 @@ import picocli.CommandLine.Option;
       "%nExit codes: 0 stopped cleanly, 2 usage, 10/11 unreadable or malformed refs/policy, 20 probe cannot run here, 21 probe failed to load, 23 state directory or a sink cannot be opened, 24 an unsafe path was refused (under /proc, /dev or /sys; a symbolic link in the state directory; owned by another user or writable by others)."
     })
 public final class WatchCommand implements Callable<Integer> {
+
+  /** How long SIGTERM waits for the daemon to flush and close before the JVM halts anyway. */
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(30);
 
   @Option(
       names = "--refs",
@@ -192,12 +197,28 @@ public final class WatchCommand implements Callable<Integer> {
           "cannot open the state directory or a sink: " + e.getMessage(),
           e);
     }
-    Thread stopper = new Thread(daemon::stop, "veriruntime-shutdown");
+    CountDownLatch closed = new CountDownLatch(1);
+    Thread stopper =
+        new Thread(
+            () -> {
+              daemon.stop();
+              // The JVM halts when its shutdown hooks return: wait until run() has ended and the
+              // sinks are flushed and closed (the journal's last batch, its checkpoint and head,
+              // the
+              // run marker's removal), or a SIGTERM would lose what a clean stop promises.
+              try {
+                closed.await(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "veriruntime-shutdown");
     Runtime.getRuntime().addShutdownHook(stopper);
     try {
       daemon.run(duration);
     } finally {
       daemon.close();
+      closed.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(stopper);
       } catch (IllegalStateException shuttingDown) {
