@@ -148,9 +148,9 @@ public final class WatchCommand implements Callable<Integer> {
     for (String input : concat(policy.references, policy.trustedKeys)) {
       refuseUnsafe(() -> safe.inputFile(Path.of(input)));
     }
-    refuseUnsafe(() -> safe.stateDirectory(stateDir));
-    if (journalDir != null) {
-      refuseUnsafe(() -> safe.stateDirectory(journalDir));
+    if (!noJournal) {
+      // Nothing is written to the state directory without the journal.
+      refuseUnsafe(() -> safe.stateDirectory(journalDir == null ? stateDir : journalDir));
     }
     if (!noApi) {
       refuseUnsafe(() -> safe.socket(socket));

@@ -6,7 +6,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,8 +189,8 @@ final class WatchProcess implements AutoCloseable {
                 for (String line; (line = r.readLine()) != null; ) {
                   each.accept(line);
                 }
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
+              } catch (IOException closed) {
+                // the agent was killed or closed: its output ends here
               } finally {
                 watching.completeExceptionally(new IllegalStateException("agent output ended"));
               }
