@@ -632,8 +632,8 @@ public final class Daemon implements AutoCloseable {
               : "agent pid " + gap.previous().pid();
       String cause =
           gap.hostRestarted()
-              ? "the host restarted while it ran"
-              : "it was killed or crashed (no clean stop)";
+              ? "was still running when the host restarted"
+              : "did not stop cleanly (killed or crashed)";
       String scan =
           settings.scan()
               ? "processes still running are verified by the start-up scan"
@@ -645,7 +645,7 @@ public final class Daemon implements AutoCloseable {
           .host(host)
           .reason(
               String.format(
-                  "agent was not running from %s to %s (%.1f s): %s ended but %s; executions in"
+                  "agent was not running from %s to %s (%.1f s): %s %s; executions in"
                       + " that window were not verified as they happened and events in flight at"
                       + " the stop may be lost; %s",
                   from, watchingAgain, length.toMillis() / 1000.0, previous, cause, scan))
