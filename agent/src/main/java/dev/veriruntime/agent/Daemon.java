@@ -25,6 +25,7 @@ import dev.veriruntime.pipeline.PipelineMetrics;
 import dev.veriruntime.pipeline.ProcessLiveness;
 import dev.veriruntime.pipeline.ProcessTable;
 import dev.veriruntime.pipeline.SinkStage;
+import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.Sink;
 import dev.veriruntime.sinks.console.ConsoleSink;
@@ -60,6 +61,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -68,8 +70,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
@@ -398,6 +402,7 @@ public final class Daemon implements AutoCloseable {
     GapDetector gaps;
     Probe probe;
     QuietProcesses quiet;
+    RunMarker.Gap previousRun;
     List<Path> extraSelfFiles = List.of();
     SelfWatch selfWatch = SelfWatch.NONE;
     RuntimeStateRegistry state;
@@ -535,10 +540,31 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void openJournal() throws IOException {
+      // Before anything is created in it: evidence and the node key never go through a link.
+      new SafePaths().stateDirectory(settings.journalDir());
       Files.createDirectories(settings.journalDir());
       restrict(settings.journalDir());
       journal = JournalSink.open(settings.journalDir());
+      RunMarker marker;
+      try {
+        marker =
+            RunMarker.open(
+                settings.journalDir(), clock, RunMarker.bootId(), ProcessHandle.current().pid());
+      } catch (IOException | RuntimeException e) {
+        journal.close();
+        throw e;
+      }
+      // Registered before the journal: removed (a clean stop) only after the journal closed.
+      resources.register("run marker", marker);
+      previousRun = marker.previousRunGap().orElse(null);
       addSink(journal, policy.sinks.journal.rate, policy.sinks.journal.burst);
+      Disposable beats =
+          timer.schedulePeriodically(
+              marker::beat,
+              RunMarker.BEAT.toMillis(),
+              RunMarker.BEAT.toMillis(),
+              TimeUnit.MILLISECONDS);
+      resources.onClose("run marker heartbeat", beats::dispose);
       journal
           .recoveryReport()
           .ifPresent(
@@ -659,6 +685,10 @@ public final class Daemon implements AutoCloseable {
                     + a.error(),
                 Map.of("check", "probe-attach", "program", a.program())));
       }
+      if (previousRun != null) {
+        // Now, not at the marker's reading: from here on execs wait in the kernel ring.
+        reports.add(restartReport(previousRun, clock.instant()));
+      }
       err.println("veriruntime: " + probe.attachReport().describe().replace("\n", "\n  "));
       err.println(
           "veriruntime: references: "
@@ -673,6 +703,46 @@ public final class Daemon implements AutoCloseable {
               + jitAllowance.size()
               + " digest(s)");
       err.flush();
+    }
+
+    /**
+     * The previous run ended without a clean stop: one VERIFICATION_DEGRADED event naming the
+     * window in which nothing was watched.
+     */
+    private SecurityEvent restartReport(RunMarker.Gap gap, Instant watchingAgain) {
+      Instant from = gap.from();
+      Duration length = Duration.between(from, watchingAgain);
+      String previous =
+          gap.previous() == null
+              ? "an earlier agent (its run marker was unreadable)"
+              : "agent pid " + gap.previous().pid();
+      String cause =
+          gap.hostRestarted()
+              ? "was still running when the host restarted"
+              : "did not stop cleanly (killed or crashed)";
+      String scan =
+          settings.scan()
+              ? "processes still running are verified by the start-up scan"
+              : "the start-up scan is off, so processes still running are not verified until they exec or map code";
+      Map<String, Object> window = new LinkedHashMap<>();
+      window.put("from", from.toString());
+      window.put("to", watchingAgain.toString());
+      return SecurityEvent.builder(EventType.VERIFICATION_DEGRADED, watchingAgain)
+          .host(host)
+          .reason(
+              String.format(
+                  "agent was not running from %s to %s (%.1f s): %s %s; executions in"
+                      + " that window were not verified as they happened and events in flight at"
+                      + " the stop may be lost; %s",
+                  from, watchingAgain, length.toMillis() / 1000.0, previous, cause, scan))
+          .firstSeen(from)
+          .lastSeen(watchingAgain)
+          .detail("check", "agent-restart")
+          .detail("window", window)
+          .detail("gapMillis", length.toMillis())
+          .detail("previousPid", gap.previous() == null ? -1 : gap.previous().pid())
+          .detail("hostRestarted", gap.hostRestarted())
+          .build();
     }
 
     /** Right after the probe loads: writes into the agent's own files are reported at once. */

@@ -137,6 +137,37 @@ class LivePackageDatabaseTest {
   }
 
   @Test
+  void aCorruptMd5sumsReplacedWhileRunningNarrowsTrustAndNeverWidensIt() throws Exception {
+    assertThat(live.get().lookup("/usr/bin/tool")).isPresent();
+
+    StepVerifier.withVirtualTime(live::reloads, () -> time, Long.MAX_VALUE)
+        .then(
+            () -> {
+              // Not UTF-8, no line a checksum could be read from: what a torn or garbled write
+              // leaves.
+              uncheck(
+                  () ->
+                      Files.write(
+                          info.resolve("tool.md5sums"),
+                          new byte[] {(byte) 0xff, (byte) 0xfe, 'z', 0, '\n', (byte) 0xc3}));
+              signature.incrementAndGet();
+            })
+        .thenAwait(Duration.ofSeconds(4))
+        .assertNext(
+            r -> {
+              assertThat(r.failed()).as("the rest of the database still loads").isFalse();
+              assertThat(r.changes().paths())
+                  .as("what the file vouched for is re-verified")
+                  .containsExactly("/usr/bin/tool");
+              assertThat(r.database().unreadableFiles()).isEqualTo(1);
+            })
+        .thenCancel()
+        .verify();
+    assertThat(live.get().lookup("/usr/bin/tool")).as("no longer vouched for").isEmpty();
+    assertThat(live.get().size()).isZero();
+  }
+
+  @Test
   void signatureFollowsTheInfoDirectoryAndTheStatusFileBesideIt() throws Exception {
     Path status = Files.writeString(dir.resolve("status"), "Package: tool\n");
     Files.setLastModifiedTime(info, FileTime.from(Instant.parse("2024-01-01T00:00:00Z")));

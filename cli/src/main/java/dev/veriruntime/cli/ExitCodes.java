@@ -54,6 +54,13 @@ public final class ExitCodes {
   /** The state directory, journal or a sink could not be opened. */
   public static final int STATE_UNWRITABLE = 23;
 
+  /**
+   * A state directory, journal, socket, policy or reference path was refused as unsafe: under
+   * /proc, /dev or /sys, a symbolic link inside the state directory, owned by another user, or
+   * writable by others.
+   */
+  public static final int PATH_REFUSED = 24;
+
   /** A process does not exist. */
   public static final int NO_SUCH_PROCESS = 22;
 

@@ -2,6 +2,7 @@ package dev.veriruntime.cli;
 
 import dev.veriruntime.agent.Daemon;
 import dev.veriruntime.agent.Policy;
+import dev.veriruntime.agent.SafePaths;
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.ingest.KernelSupport;
 import dev.veriruntime.ingest.ProbeException;
@@ -18,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,9 +36,12 @@ import picocli.CommandLine.Option;
     description = {
       "Watch this host: verify every exec and executable mapping against trusted references.",
       "%nReports UNKNOWN_EXECUTION, VERIFY_FAILED, RUNTIME_DRIFT, SELF_INTEGRITY_FAILURE and VERIFICATION_DEGRADED. With no --refs and no --policy it runs on the embedded default: files whose bytes match the Debian package database are trusted; anything else that runs is reported. Needs root (see docs/operations.md).",
-      "%nExit codes: 0 stopped cleanly, 2 usage, 10/11 unreadable or malformed refs/policy, 20 probe cannot run here, 21 probe failed to load."
+      "%nExit codes: 0 stopped cleanly, 2 usage, 10/11 unreadable or malformed refs/policy, 20 probe cannot run here, 21 probe failed to load, 23 state directory or a sink cannot be opened, 24 an unsafe path was refused (under /proc, /dev or /sys; a symbolic link in the state directory; owned by another user or writable by others)."
     })
 public final class WatchCommand implements Callable<Integer> {
+
+  /** How long SIGTERM waits for the daemon to flush and close before the JVM halts anyway. */
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(30);
 
   @Option(
       names = "--refs",
@@ -163,7 +169,21 @@ public final class WatchCommand implements Callable<Integer> {
       throw new CliException(
           ExitCodes.USAGE, "--ui-port must be a port from 1 to 65535: " + uiPort);
     }
+    SafePaths safe = new SafePaths();
+    if (policyFile != null) {
+      refuseUnsafe(() -> safe.inputFile(policyFile));
+    }
     Policy policy = loadPolicy();
+    for (String input : concat(policy.references, policy.trustedKeys)) {
+      refuseUnsafe(() -> safe.inputFile(Path.of(input)));
+    }
+    if (!noJournal) {
+      // Nothing is written to the state directory without the journal.
+      refuseUnsafe(() -> safe.stateDirectory(journalDir == null ? stateDir : journalDir));
+    }
+    if (!noApi) {
+      refuseUnsafe(() -> safe.socket(socket));
+    }
     Optional<String> unavailable = KernelSupport.unavailableReason();
     if (unavailable.isPresent()) {
       throw new CliException(
@@ -199,18 +219,36 @@ public final class WatchCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.PROBE_FAILED, "probe failed: " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
       throw new CliException(ExitCodes.USAGE, e.getMessage(), e);
+    } catch (SafePaths.UnsafePathException e) {
+      throw new CliException(ExitCodes.PATH_REFUSED, "refused: " + e.getMessage(), e);
     } catch (IOException e) {
       throw new CliException(
           ExitCodes.STATE_UNWRITABLE,
           "cannot open the state directory or a sink: " + e.getMessage(),
           e);
     }
-    Thread stopper = new Thread(daemon::stop, "veriruntime-shutdown");
+    CountDownLatch closed = new CountDownLatch(1);
+    Thread stopper =
+        new Thread(
+            () -> {
+              daemon.stop();
+              // The JVM halts when its shutdown hooks return: wait until run() has ended and the
+              // sinks are flushed and closed (the journal's last batch, its checkpoint and head,
+              // the
+              // run marker's removal), or a SIGTERM would lose what a clean stop promises.
+              try {
+                closed.await(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "veriruntime-shutdown");
     Runtime.getRuntime().addShutdownHook(stopper);
     try {
       daemon.run(duration);
     } finally {
       daemon.close();
+      closed.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(stopper);
       } catch (IllegalStateException shuttingDown) {
@@ -218,6 +256,30 @@ public final class WatchCommand implements Callable<Integer> {
       }
     }
     return ExitCodes.OK;
+  }
+
+  /** A check of {@link SafePaths}. */
+  @FunctionalInterface
+  private interface PathCheck {
+    void run() throws IOException;
+  }
+
+  /** Exit 24 with one line naming the path and why; an unreadable path is left to its reader. */
+  private static void refuseUnsafe(PathCheck check) {
+    try {
+      check.run();
+    } catch (SafePaths.UnsafePathException e) {
+      throw new CliException(ExitCodes.PATH_REFUSED, "refused: " + e.getMessage());
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.STATE_UNWRITABLE, "cannot check a path: " + IoErrors.describe(e));
+    }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   private Policy loadPolicy() {

@@ -23,6 +23,16 @@ public final class DropLedger {
     totals.computeIfAbsent(place, k -> new LongAdder()).add(n);
   }
 
+  /**
+   * Counts {@code n} losses in the totals only: they are reported another way (a failing sink's
+   * condition, reported once when it starts and once when it ends), not by the next drain.
+   */
+  public void addReportedElsewhere(String place, long n) {
+    if (n > 0) {
+      totals.computeIfAbsent(place, k -> new LongAdder()).add(n);
+    }
+  }
+
   public void increment(String place) {
     add(place, 1);
   }

@@ -145,8 +145,7 @@ public final class Pipeline {
                 Flux.merge(
                         shared,
                         Flux.merge(reports, periodic).takeUntilOther(shared.ignoreElements()))
-                    .concatWith(
-                        Flux.defer(() -> Flux.fromIterable(drops.report().stream().toList()))))
+                    .concatWith(Flux.defer(() -> Flux.fromIterable(drops.report()))))
         .transform(incidentsOrNothing())
         .transform(aggregate)
         .transform(sinks);

@@ -87,6 +87,66 @@ class SinkStageTest {
   }
 
   @Test
+  void aSinkThatFailsEverythingIsReportedOnceWhenItStartsAndOnceWhenItRecovers() {
+    VirtualTimeScheduler vts = VirtualTimeScheduler.create();
+    RecordingSink journal = new RecordingSink("journal", 1000, Schedulers.immediate());
+    RecordingSink console = new RecordingSink("console", 1000, Schedulers.immediate());
+    DropLedger ledger = new DropLedger();
+    SinkStage stage =
+        new SinkStage(
+            List.of(
+                SinkStage.route(journal, 1e6, 1_000_000, vts),
+                SinkStage.route(console, 1e6, 1_000_000, vts)),
+            ledger);
+    DropReporter reporter = new DropReporter(ledger, stage, Duration.ofSeconds(5), vts, "h");
+    assertThat(reporter.report()).as("window opened at 0, nothing lost").isEmpty();
+    emit(stage, 3);
+    journal.failFromNowOn(); // the disk under the journal is full
+    emit(stage, 4);
+    vts.advanceTimeBy(Duration.ofSeconds(5));
+    List<SecurityEvent> failing = reporter.report();
+    assertThat(failing).hasSize(1);
+    assertThat(failing.get(0).type()).isEqualTo(EventType.VERIFICATION_DEGRADED);
+    assertThat(failing.get(0).details())
+        .containsEntry("check", "sink-failing")
+        .containsEntry("sink", "journal")
+        .containsEntry("failure", "IOException: downstream told to fail")
+        .containsEntry(
+            "window", Map.of("from", "1970-01-01T00:00:00Z", "to", "1970-01-01T00:00:05Z"));
+    assertThat(failing.get(0).reason())
+        .startsWith("sink journal is failing (IOException: downstream told to fail)");
+
+    // Still failing: nothing more is said, however much it fails.
+    for (int window = 0; window < 3; window++) {
+      emit(stage, 10);
+      vts.advanceTimeBy(Duration.ofSeconds(5));
+      assertThat(reporter.report()).isEmpty();
+    }
+    journal.deliverAgain();
+    emit(stage, 2);
+    vts.advanceTimeBy(Duration.ofSeconds(5));
+    List<SecurityEvent> recovered = reporter.report();
+    assertThat(recovered).hasSize(1);
+    assertThat(recovered.get(0).details())
+        .containsEntry("check", "sink-recovered")
+        .containsEntry("undelivered", 34L)
+        .containsEntry(
+            "window", Map.of("from", "1970-01-01T00:00:00Z", "to", "1970-01-01T00:00:25Z"));
+    assertThat(recovered.get(0).reason())
+        .isEqualTo(
+            "sink journal delivers again after failing for 25.0 s (IOException: downstream told to"
+                + " fail): 34 events from 1970-01-01T00:00:00Z to 1970-01-01T00:00:25Z were not"
+                + " delivered to it");
+    assertThat(console.received()).as("the other sink got everything").hasSize(39);
+    assertThat(ledger.totals()).containsEntry("sink.journal.failed", 34L);
+    assertThat(reporter.report()).as("recovered, nothing more").isEmpty();
+  }
+
+  private static void emit(SinkStage stage, int n) {
+    Flux.range(0, n).map(SinkStageTest::event).transform(stage).blockLast();
+  }
+
+  @Test
   void nothingLostMeansNoReport() {
     VirtualTimeScheduler vts = VirtualTimeScheduler.create();
     DropReporter reporter =

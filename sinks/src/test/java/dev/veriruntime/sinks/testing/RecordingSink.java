@@ -26,6 +26,11 @@ public final class RecordingSink extends BoundedSink {
     failing = true;
   }
 
+  /** Later deliveries succeed again (the downstream is back). */
+  public void deliverAgain() {
+    failing = false;
+  }
+
   /** A copy of the events delivered so far, in delivery order. */
   public synchronized List<SecurityEvent> received() {
     return new ArrayList<>(received);
