@@ -8,6 +8,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -39,7 +40,7 @@ import java.util.stream.Stream;
  * in seq order.
  *
  * <pre>{@code
- * EventHub hub = new EventHub(types, history, 4096, 32, lost::increment);
+ * EventHub hub = new EventHub(types, history, 4096, 32, n -> ledger.add("stream", n));
  * hub.publish(seq, "UNKNOWN_EXECUTION", json); // after the journal made seq durable
  * GrpcServer.builder(api).feed(hub)...
  * }</pre>
@@ -89,7 +90,7 @@ public final class EventHub implements EventFeed {
   private final History history;
   private final int queueCapacity;
   private final int maxSubscriptions;
-  private final Runnable onCutOff;
+  private final LongConsumer onCutOff;
   private final Object lock = new Object();
   private final List<Sub> subscriptions = new ArrayList<>();
   private long cutOffs;
@@ -100,14 +101,16 @@ public final class EventHub implements EventFeed {
    * @param history the past; {@link History#none()} without a journal
    * @param queueCapacity live events a subscription may have waiting before it is cut off
    * @param maxSubscriptions subscriptions open at once; more are refused {@code UNAVAILABLE}
-   * @param onCutOff told (on the publishing thread, must not block) of each cut-off
+   * @param onCutOff told (on the publishing thread, must not block) of each cut-off, with the
+   *     number of live events the reader lost by it (its queue and the event that did not fit; it
+   *     can replay them from the journal)
    */
   public EventHub(
       Set<String> types,
       History history,
       int queueCapacity,
       int maxSubscriptions,
-      Runnable onCutOff) {
+      LongConsumer onCutOff) {
     if (queueCapacity < 1 || maxSubscriptions < 1) {
       throw new IllegalArgumentException("queueCapacity and maxSubscriptions must be >= 1");
     }
@@ -131,7 +134,7 @@ public final class EventHub implements EventFeed {
   public void publish(long seq, String type, String json) {
     EventFeed.Event event = new EventFeed.Event(seq, type, json);
     List<Sub> toSignal = new ArrayList<>();
-    int cut = 0;
+    List<Long> lost = new ArrayList<>();
     synchronized (lock) {
       lastPublished = Math.max(lastPublished, seq);
       Iterator<Sub> it = subscriptions.iterator();
@@ -141,16 +144,16 @@ public final class EventHub implements EventFeed {
           continue;
         }
         if (!s.queue.offer(event)) {
+          lost.add(s.queue.size() + 1L);
           s.cut(queueCapacity);
           it.remove();
           cutOffs++;
-          cut++;
         }
         toSignal.add(s);
       }
     }
-    for (int i = 0; i < cut; i++) {
-      onCutOff.run();
+    for (long n : lost) {
+      onCutOff.accept(n);
     }
     for (Sub s : toSignal) {
       s.onAvailable.run();
