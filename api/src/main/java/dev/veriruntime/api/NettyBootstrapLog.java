@@ -10,7 +10,9 @@ import java.util.logging.Logger;
  * held here, since JUL keeps loggers weakly).
  */
 final class NettyBootstrapLog {
-  private static final Logger BOOTSTRAP = Logger.getLogger("io.netty.bootstrap.AbstractBootstrap");
+  // The option warnings are logged under Bootstrap (client) and ServerBootstrap (accepted
+  // connections): their parent is named.
+  private static final Logger BOOTSTRAP = Logger.getLogger("io.netty.bootstrap");
 
   static {
     BOOTSTRAP.setLevel(Level.SEVERE);
