@@ -6,8 +6,8 @@ import java.util.logging.Logger;
 /**
  * grpc-java sets {@code SO_KEEPALIVE} on every connection it makes or accepts; a Unix domain socket
  * has no such option, and netty's bootstrap logs a warning for each connection, which would land on
- * the terminal of {@code veriruntime events --follow}. Only that logger is raised to SEVERE (and
- * held here, since JUL keeps loggers weakly).
+ * the terminal of {@code veriruntime events --follow}. Only netty's bootstrap loggers are raised to
+ * SEVERE (their parent is held here, since JUL keeps loggers weakly).
  */
 final class NettyBootstrapLog {
   // The option warnings are logged under Bootstrap (client) and ServerBootstrap (accepted

@@ -109,6 +109,15 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
+    boolean attach = AgentEvents.status(socket) == CoreApis.DaemonStatus.RUNNING;
+    if (!attach) {
+      Optional<String> unavailable = kernelUnavailable.get();
+      if (unavailable.isPresent()) {
+        throw new CliException(
+            ExitCodes.KERNEL_UNSUPPORTED,
+            "the demo needs root: cannot load the probe here: " + unavailable.get());
+      }
+    }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     long started = System.nanoTime();
@@ -138,7 +147,6 @@ public final class DemoCommand implements Callable<Integer> {
         say(
             out,
             "VeriRuntime demo: harmless scenarios against a live agent; the alerts about them are shown as they arrive.%n");
-        boolean attach = AgentEvents.status(socket) == CoreApis.DaemonStatus.RUNNING;
         try (AutoCloseable source =
             attach
                 ? attach(feed, agentFailure, agentLog, out)
@@ -365,12 +373,6 @@ public final class DemoCommand implements Callable<Integer> {
       AtomicReference<Throwable> failure,
       PrintWriter out)
       throws IOException {
-    Optional<String> unavailable = kernelUnavailable.get();
-    if (unavailable.isPresent()) {
-      throw new CliException(
-          ExitCodes.KERNEL_UNSUPPORTED,
-          "the demo needs root: cannot load the probe here: " + unavailable.get());
-    }
     say(
         out,
         "Starting an agent in this process (embedded default policy, state in %s, no journal)...%n",
