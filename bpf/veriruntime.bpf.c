@@ -41,6 +41,9 @@ const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain process
 #define VR_WATCHED_MAX 16384
 #define VR_TOOLCHAIN_EXES_MAX 4096
 #define VR_TOOLCHAIN_TASKS_MAX 16384
+/* Processes that started quietly and were not adopted yet: the agent adopts them within about a
+ * second, so this holds about two seconds of a storm's execs. */
+#define VR_QUIET_TASKS_MAX 65536
 /* Files being written by running toolchain processes; also the buckets bpf_for_each_map_elem
  * visits each time one of them is done, so kept small. */
 #define VR_LINEAGE_PENDING_MAX 8192
@@ -169,13 +172,42 @@ struct {
 	__type(value, __u32);
 } vr_verified_files SEC(".maps");
 
-/* Executable mappings not reported because vr_verified_files vouched for the file. */
+/* Executables the agent verified whose exec calls for nothing: an exec of one of them (still linked,
+ * not a memfd, not a script, not a toolchain executable) sends no record; the process is remembered
+ * in vr_quiet_tasks instead, and its exit sends none either. On a build server most execs are the
+ * same verified shell, compiler driver and coreutils; each record costs the agent far more than
+ * these lookups. The agent adopts quiet processes that live on (by reading /proc), so it still
+ * re-attests every long-running process. LRU: an evicted file is simply reported again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VR_VERIFIED_MAX);
+	__type(key, struct vr_file_key);
+	__type(value, __u32);
+} vr_quiet_exes SEC(".maps");
+
+/* LRU: an entry evicted before adoption only means the exit record of that process is sent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VR_QUIET_TASKS_MAX);
+	__type(key, __u32);
+	__type(value, struct vr_quiet_task);
+} vr_quiet_tasks SEC(".maps");
+
+/* What was not reported because the agent said it needs no report, by enum vr_filtered_key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, VR_FILTERED_KEYS);
 	__type(key, __u32);
 	__type(value, __u64);
 } vr_filtered SEC(".maps");
+
+static __always_inline void count_filtered(__u32 key)
+{
+	__u64 *n = bpf_map_lookup_elem(&vr_filtered, &key);
+
+	if (n)
+		*n += 1;
+}
 
 /* Files whose writes the agent wants to hear about at once (verified and cached, mapped
  * executable by a running process, or its own), keyed by dev and inode only: a write changes
@@ -294,7 +326,7 @@ static __always_inline bool ignored(__u32 tgid)
 }
 
 /* Reserves a record, counting it as seen, and as lost when the ring buffer is full. */
-static __always_inline void *reserve(__u32 kind, __u32 size)
+static __always_inline void *reserve_counted(__u32 kind, __u32 size)
 {
 	struct vr_counter *c = counter(kind);
 	void *rec;
@@ -305,6 +337,17 @@ static __always_inline void *reserve(__u32 kind, __u32 size)
 	if (!rec && c)
 		__sync_fetch_and_add(&c->lost, 1);
 	return rec;
+}
+
+static __noinline int announce_quiet(void);
+
+/* Every record but an exec or exit of a process that started quietly is preceded by its late exec
+ * record (announce_quiet), so the agent can always name the process a record is about. */
+static __always_inline void *reserve(__u32 kind, __u32 size)
+{
+	if (kind != VR_KIND_EXEC && kind != VR_KIND_EXIT)
+		announce_quiet();
+	return reserve_counted(kind, size);
 }
 
 static __always_inline void fill_header(struct vr_header *h, __u32 kind, __u32 size)
@@ -382,28 +425,30 @@ static __always_inline void fill_file(struct vr_file *out, struct file *f)
 	out->flags = flags;
 }
 
+/* The identity the agent writes into vr_verified_files and vr_quiet_exes. */
+static __always_inline void file_key(struct inode *inode, struct vr_file_key *key)
+{
+	key->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key->ino = BPF_CORE_READ(inode, i_ino);
+	key->ctime_ns = inode_ctime_ns(inode);
+	key->size = BPF_CORE_READ(inode, i_size);
+}
+
 /* The mapped file is one the agent verified and nothing about it calls for a report. */
 static __always_inline bool verified_mapping(struct file *f)
 {
 	struct inode *inode = BPF_CORE_READ(f, f_inode);
 	struct vr_file_key key = {};
-	__u32 zero = 0;
-	__u64 *filtered;
 
 	if (BPF_CORE_READ(inode, i_nlink) == 0)
 		return false;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	key.ctime_ns = inode_ctime_ns(inode);
-	key.size = BPF_CORE_READ(inode, i_size);
+	file_key(inode, &key);
 	if (!bpf_map_lookup_elem(&vr_verified_files, &key))
 		return false;
 	/* A memfd is never verified by the agent, but its key could collide in principle: check. */
 	if (is_memfd(f, (__u32)BPF_CORE_READ(inode, i_sb, s_magic)))
 		return false;
-	filtered = bpf_map_lookup_elem(&vr_filtered, &zero);
-	if (filtered)
-		*filtered += 1;
+	count_filtered(VR_FILTERED_MAPPINGS);
 	return true;
 }
 
@@ -517,6 +562,45 @@ static __always_inline __u16 resolve_path(struct file *f, char *path, __u32 *pat
 
 	bpf_probe_read_kernel(path, size, &s->buf[start]);
 	return size - 1;
+}
+
+/* The current process started quietly (vr_quiet_tasks) and is about to be reported for something
+ * else: report its exec now, late, from its mm's executable (VR_EXEC_LATE; bprm's filename is gone,
+ * so the filename is empty), and follow it like any other process from here on. */
+static __noinline int announce_quiet(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task;
+	struct vr_exec *e;
+	struct file *f;
+
+	if (!bpf_map_lookup_elem(&vr_quiet_tasks, &tgid))
+		return 0;
+	bpf_map_delete_elem(&vr_quiet_tasks, &tgid);
+	e = reserve_counted(VR_KIND_EXEC, sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->hdr, VR_KIND_EXEC, sizeof(*e));
+	task = (struct task_struct *)bpf_get_current_task();
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->old_pid = tgid;
+	e->euid = BPF_CORE_READ(task, cred, euid.val);
+	e->egid = BPF_CORE_READ(task, cred, egid.val);
+	e->path_flags = VR_EXEC_LATE;
+	e->filename[0] = '\0';
+	e->filename_len = 0;
+	f = BPF_CORE_READ(task, mm, exe_file);
+	if (f) {
+		fill_file(&e->file, f);
+		e->path_len = resolve_path(f, e->path, &e->path_flags);
+	} else {
+		__builtin_memset(&e->file, 0, sizeof(e->file));
+		e->path[0] = '\0';
+		e->path_len = 0;
+		e->path_flags |= VR_PATH_UNRESOLVED;
+	}
+	bpf_ringbuf_submit(e, VR_WAKE);
+	return 0;
 }
 
 static __always_inline struct file *fd_to_file(struct task_struct *task, int fd)
@@ -639,17 +723,55 @@ static __always_inline bool mark_toolchain_task(__u32 tgid, struct vr_file *exe)
 	return true;
 }
 
+/* The exec needs no record: the agent verified exactly this file and said so (vr_quiet_exes), it
+ * is still linked and no memfd, no script or binfmt_misc interpreter is involved (the agent
+ * would look at the script), and it is no toolchain executable (lineage follows those). The
+ * process is remembered for adoption and counted. */
+static __always_inline bool quiet_exec(struct task_struct *p, struct linux_binprm *bprm,
+				       struct file *f, __u32 tgid)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct vr_quiet_task task = {};
+	struct vr_file_key key = {};
+
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
+		return false;
+	if (BPF_CORE_READ(inode, i_nlink) == 0)
+		return false;
+	file_key(inode, &key);
+	if (!bpf_map_lookup_elem(&vr_quiet_exes, &key))
+		return false;
+	if (is_memfd(f, (__u32)BPF_CORE_READ(inode, i_sb, s_magic)))
+		return false;
+	if (vr_trace_lineage) {
+		if (bpf_map_lookup_elem(&vr_toolchain_exes, &key))
+			return false;
+		toolchain_done(tgid);
+	}
+	task.exec_ns = bpf_ktime_get_ns();
+	task.ppid = BPF_CORE_READ(p, real_parent, tgid);
+	bpf_map_update_elem(&vr_quiet_tasks, &tgid, &task, BPF_ANY);
+	count_filtered(VR_FILTERED_EXECS);
+	return true;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct vr_exec *e;
 	struct file *f;
 	const char *filename;
 	char last = 0;
 	long n;
 
-	if (ignored(bpf_get_current_pid_tgid() >> 32))
+	if (ignored(tgid))
 		return 0;
+	f = BPF_CORE_READ(bprm, file);
+	if (f && quiet_exec(p, bprm, f, tgid))
+		return 0;
+	/* A quiet process that now runs something else is followed from here on. */
+	bpf_map_delete_elem(&vr_quiet_tasks, &tgid);
 	e = reserve(VR_KIND_EXEC, sizeof(*e));
 	if (!e)
 		return 0;
@@ -672,7 +794,6 @@ int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	e->filename_len = n - 1;
 
-	f = BPF_CORE_READ(bprm, file);
 	if (f) {
 		fill_file(&e->file, f);
 		if (vr_trace_lineage && mark_toolchain_task(e->hdr.tgid, &e->file))
@@ -700,6 +821,7 @@ int vr_exit(__u64 *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
 	struct vr_exit *e;
+	__u32 tgid;
 
 	/* One event per process: when the whole thread group is gone. Kernels without group_dead
 	 * fall back to the leader's exit. */
@@ -714,6 +836,13 @@ int vr_exit(__u64 *ctx)
 	/* Before the exit record: the agent still knows the process when it reads its files. */
 	if (vr_trace_lineage)
 		toolchain_done(pid_tgid >> 32);
+	tgid = pid_tgid >> 32;
+	if (bpf_map_lookup_elem(&vr_quiet_tasks, &tgid)) {
+		/* Never adopted: the agent never heard of it and needs no exit. */
+		bpf_map_delete_elem(&vr_quiet_tasks, &tgid);
+		count_filtered(VR_FILTERED_EXITS);
+		return 0;
+	}
 	e = reserve(VR_KIND_EXIT, sizeof(*e));
 	if (!e)
 		return 0;

@@ -51,6 +51,7 @@ enum vr_path_flag {
 	VR_PATH_TRUNCATED = 1,     /* too deep or too long: leading components are missing */
 	VR_FILENAME_TRUNCATED = 2, /* bprm->filename longer than VR_FILENAME_LEN - 1 */
 	VR_PATH_UNRESOLVED = 4,    /* no struct file could be read: path is empty */
+	VR_EXEC_LATE = 8,          /* exec only: sent late for a process that started quietly */
 };
 
 /* vr_exec_mapping.source / vr_anon_exec.source */
@@ -220,6 +221,22 @@ struct vr_file_key {
 	__u64 ino;
 	__s64 ctime_ns;
 	__s64 size;
+};
+
+/* Value of vr_quiet_tasks: a process whose exec vr_quiet_exes vouched for, so no exec record was
+ * sent. The agent reads and deletes it when it adopts the process (it then reads /proc). */
+struct vr_quiet_task {
+	__u64 exec_ns; /* when it exec'd, CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 ppid;
+	__u32 _pad;
+};
+
+/* Keys of vr_filtered: what the probe counted instead of reporting. */
+enum vr_filtered_key {
+	VR_FILTERED_MAPPINGS = 0, /* mmaps of files in vr_verified_files */
+	VR_FILTERED_EXECS = 1,    /* execs of files in vr_quiet_exes */
+	VR_FILTERED_EXITS = 2,    /* exits of processes in vr_quiet_tasks */
+	VR_FILTERED_KEYS = 3,
 };
 
 /* Value of the per-CPU counters map, indexed by enum vr_kind: Java sums over CPUs. */

@@ -148,6 +148,7 @@ struct proc_inode {
 struct linux_binprm {
 	struct file *file;
 	const char *filename;
+	const char *interp; /* == filename unless a script or binfmt_misc handler changed it */
 } PAI;
 
 struct vm_area_struct {

@@ -6,6 +6,7 @@ import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.CoreApi;
 import dev.veriruntime.api.LocalCoreApi;
 import dev.veriruntime.api.VerifierCoreApi;
+import dev.veriruntime.api.intake.AlertIntake;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProgramAttachment;
 import dev.veriruntime.pipeline.DropLedger;
@@ -37,7 +38,8 @@ final class ControlApi {
   /**
    * The Health answer. {@code dropped}: loss place to exact count since start; {@code lineage}:
    * build-lineage decisions by outcome, files recorded, toolchain executables marked (empty when
-   * lineage is off).
+   * lineage is off); {@code journal}: the evidence journal's chain verification (null when the
+   * journal is off); {@code selfIntegrity}: the latest self-integrity results.
    */
   record Health(
       Instant startedAt,
@@ -46,7 +48,9 @@ final class ControlApi {
       ProbeHealth probe,
       List<SinkStats> sinks,
       Map<String, Long> dropped,
-      Map<String, Long> lineage) {}
+      Map<String, Long> lineage,
+      JournalStatus.View journal,
+      SelfIntegrityStatus.View selfIntegrity) {}
 
   /** Probe programs attached (by name) and those that failed (name to error). */
   record ProbeHealth(List<String> attached, Map<String, String> failed) {}
@@ -68,14 +72,26 @@ final class ControlApi {
       int references,
       Clock clock,
       IncidentBook incidents,
-      Supplier<Map<String, Long>> lineage) {
+      Supplier<Map<String, Long>> lineage,
+      SelfIntegrityStatus self) {
     Instant started = clock.instant();
+    JournalStatus journalStatus = journal == null ? null : new JournalStatus(journal, clock);
     return VerifierCoreApi.create(
         processes,
         binaries,
         state,
         journal == null ? null : journal::evidence,
-        () -> health(started, clock, references, probe, sinks, ledger, lineage.get()),
+        () ->
+            health(
+                started,
+                clock,
+                references,
+                probe,
+                sinks,
+                ledger,
+                lineage.get(),
+                journalStatus == null ? null : journalStatus.view(),
+                self.view()),
         incidents == null ? null : () -> incidents(incidents));
   }
 
@@ -93,7 +109,9 @@ final class ControlApi {
       Probe probe,
       List<Sink> sinks,
       DropLedger ledger,
-      Map<String, Long> lineage) {
+      Map<String, Long> lineage,
+      JournalStatus.View journal,
+      SelfIntegrityStatus.View self) {
     Map<String, String> failed = new TreeMap<>();
     for (ProgramAttachment a : probe.attachReport().failed()) {
       failed.put(a.program(), a.error());
@@ -109,7 +127,25 @@ final class ControlApi {
         probeHealth,
         sinks.stream().map(Sink::stats).toList(),
         new TreeMap<>(ledger.totals()),
-        lineage);
+        lineage,
+        journal,
+        self);
+  }
+
+  /**
+   * The alert intake the policy describes for {@code host} (alerts about other hosts are refused),
+   * its counters in {@code meters} (null: its own).
+   */
+  static AlertIntake intake(
+      Policy.Intake p, String host, io.micrometer.core.instrument.MeterRegistry meters) {
+    return AlertIntake.builder()
+        .hostName(host)
+        .maxBodyBytes(p.maxBodyBytes)
+        .rate(p.rate, p.burst, p.totalRate)
+        .foldWindow(Duration.ofSeconds(p.foldSeconds))
+        .queue(p.queue)
+        .meterRegistry(meters)
+        .build();
   }
 
   /**
@@ -120,12 +156,17 @@ final class ControlApi {
    *     permission, epoll unavailable)
    */
   static ApiServer serve(CoreApi api, Path socket) throws IOException {
+    return serve(api, socket, null);
+  }
+
+  /** As {@link #serve(CoreApi, Path)}, with {@code POST /v1/alerts} through {@code intake}. */
+  static ApiServer serve(CoreApi api, Path socket, AlertIntake intake) throws IOException {
     Path parent = socket.toAbsolutePath().getParent();
     if (!Files.isDirectory(parent)) {
       Files.createDirectories(
           parent,
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
-    return ApiServer.builder(api).socket(socket).bind();
+    return ApiServer.builder(api).socket(socket).alertIntake(intake).bind();
   }
 }

@@ -1,9 +1,12 @@
 package dev.veriruntime.agent;
 
+import dev.veriruntime.agent.ui.EventFanOut;
+import dev.veriruntime.agent.ui.UiServer;
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.EventHub;
 import dev.veriruntime.api.GrpcServer;
 import dev.veriruntime.api.LocalCoreApi;
+import dev.veriruntime.api.intake.AlertIntake;
 import dev.veriruntime.ingest.EventSource;
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProbeSettings;
@@ -30,6 +33,9 @@ import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.Sink;
 import dev.veriruntime.sinks.console.ConsoleSink;
 import dev.veriruntime.sinks.journal.JournalSink;
+import dev.veriruntime.sinks.kafka.KafkaOptions;
+import dev.veriruntime.sinks.kafka.KafkaSecurity;
+import dev.veriruntime.sinks.kafka.KafkaSink;
 import dev.veriruntime.sinks.metrics.PrometheusSink;
 import dev.veriruntime.sinks.syslog.SyslogSink;
 import dev.veriruntime.sinks.webhook.WebhookOptions;
@@ -103,6 +109,9 @@ public final class Daemon implements AutoCloseable {
   /** dpkg writes one package after another; reload once it has been quiet this long. */
   private static final Duration PACKAGE_QUIET = Duration.ofSeconds(2);
 
+  /** A quietly started process still running after this is adopted into the process table. */
+  private static final Duration QUIET_ADOPTION = Duration.ofSeconds(1);
+
   /** How long {@link #close} waits for each sink to deliver what it still holds. */
   private static final Duration SINK_FLUSH = Duration.ofSeconds(5);
 
@@ -115,8 +124,13 @@ public final class Daemon implements AutoCloseable {
   private final Reattestation reattestation;
   private final SelfIntegrityMonitor selfIntegrity;
   private final Flux<SecurityEvent> packageReports;
+  private final QuietProcesses quiet;
+  private final Scheduler timer;
+  private final AlertVerification alerts;
+  private final AlertIntake intake;
   private final PrintStream err;
   private final Resources resources;
+  private final UiServer ui;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** How long the gRPC event stream lets a client fall behind: live events queued per client. */
@@ -140,7 +154,9 @@ public final class Daemon implements AutoCloseable {
    * What the command line decided.
    *
    * @param apiSocket where to serve the control API ({@code ApiServer.DEFAULT_SOCKET} for {@code
-   *     watch}); null: no control API (and no gRPC API)
+   *     watch}); null: no control API
+   * @param uiPort the web view's port on 127.0.0.1 ({@code watch --ui-port}); 0 for any free port,
+   *     negative for no web view
    * @param grpcTcp also serve the gRPC API on TCP with mutual TLS; null: Unix socket only
    */
   public record Settings(
@@ -152,9 +168,10 @@ public final class Daemon implements AutoCloseable {
       boolean journal,
       boolean scan,
       Path apiSocket,
+      int uiPort,
       GrpcTcp grpcTcp) {
 
-    /** Settings without gRPC on TCP. */
+    /** Settings without a web view or gRPC on TCP. */
     public Settings(
         Policy policy,
         ReferenceStore references,
@@ -164,7 +181,7 @@ public final class Daemon implements AutoCloseable {
         boolean journal,
         boolean scan,
         Path apiSocket) {
-      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, null);
+      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, -1, null);
     }
 
     /** Settings without a control API. */
@@ -176,7 +193,21 @@ public final class Daemon implements AutoCloseable {
         Path journalDir,
         boolean journal,
         boolean scan) {
-      this(policy, references, json, stateDir, journalDir, journal, scan, null, null);
+      this(policy, references, json, stateDir, journalDir, journal, scan, null, -1, null);
+    }
+
+    /** Settings without gRPC on TCP. */
+    public Settings(
+        Policy policy,
+        ReferenceStore references,
+        boolean json,
+        Path stateDir,
+        Path journalDir,
+        boolean journal,
+        boolean scan,
+        Path apiSocket,
+        int uiPort) {
+      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, uiPort, null);
     }
   }
 
@@ -215,8 +246,18 @@ public final class Daemon implements AutoCloseable {
     this.reattestation = a.reattestation;
     this.selfIntegrity = a.monitor;
     this.packageReports = a.packageReports;
+    this.quiet = a.quiet;
+    this.timer = a.timer;
+    this.alerts = a.alerts;
+    this.intake = a.intake;
     this.err = a.err;
     this.resources = a.resources;
+    this.ui = a.ui;
+  }
+
+  /** The web view's address with its token; empty when it was not asked for or not bound. */
+  public Optional<String> uiUrl() {
+    return Optional.ofNullable(ui).map(UiServer::url);
   }
 
   /**
@@ -277,12 +318,20 @@ public final class Daemon implements AutoCloseable {
     if (duration != null) {
       live = live.take(duration);
     }
+    live =
+        live.publish(
+            l ->
+                Flux.merge(
+                    l, quiet.adoptions(QUIET_ADOPTION, timer).takeUntilOther(l.ignoreElements())));
     Flux<RuntimeEvent> events =
         settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
     Flux<SecurityEvent> reports =
         Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events(), packageReports);
     if (reattestation != null) {
       reports = Flux.merge(reports, reattestation.events());
+    }
+    if (alerts != null) {
+      reports = Flux.merge(reports, alerts.events());
     }
     pipeline
         .run(events, reports)
@@ -319,6 +368,14 @@ public final class Daemon implements AutoCloseable {
 
   public PipelineMetrics metrics() {
     return metrics;
+  }
+
+  /**
+   * The alert intake behind the control API's {@code POST /v1/alerts} (and gRPC's {@code
+   * SubmitAlert}); empty when the control API or the intake is off.
+   */
+  public Optional<AlertIntake> alertIntake() {
+    return Optional.ofNullable(intake);
   }
 
   /**
@@ -380,6 +437,7 @@ public final class Daemon implements AutoCloseable {
     ProcessTable table;
     GapDetector gaps;
     Probe probe;
+    QuietProcesses quiet;
     List<Path> extraSelfFiles = List.of();
     SelfWatch selfWatch = SelfWatch.NONE;
     RuntimeStateRegistry state;
@@ -390,7 +448,12 @@ public final class Daemon implements AutoCloseable {
     BuildLineage lineage = BuildLineage.OFF;
     Pipeline pipeline;
     SelfIntegrityMonitor monitor;
+    EventFanOut uiEvents;
+    UiServer ui;
+    final SelfIntegrityStatus selfStatus = new SelfIntegrityStatus();
     Flux<SecurityEvent> packageReports;
+    AlertIntake intake;
+    AlertVerification alerts;
 
     Assembly(
         Settings settings,
@@ -500,6 +563,16 @@ public final class Daemon implements AutoCloseable {
                 SyslogSink.AUTHPRIV,
                 Schedulers.boundedElastic());
         addSink(syslog, policy.sinks.syslogRate, 200);
+      }
+      if (!policy.sinks.kafka.bootstrap.isBlank()) {
+        KafkaSink kafka = KafkaSink.open(kafkaOptions(policy.sinks.kafka), host, clock, null);
+        addSink(kafka, policy.sinks.kafka.rate, policy.sinks.kafka.burst);
+      }
+      if (settings.uiPort() >= 0) {
+        // Display only: a page shows at most this many events a second; what it cannot take is
+        // counted as dropped like any sink's, and its Health shows the count.
+        uiEvents = new EventFanOut(4096, 256, null);
+        addSink(uiEvents, 200, 400);
       }
       metrics = new PipelineMetrics(registry);
     }
@@ -621,7 +694,9 @@ public final class Daemon implements AutoCloseable {
 
     /** Failures are events; what could not be checked is said, not hidden. */
     private void checkSelfIntegrity() {
-      for (SelfIntegrity.Check c : SelfIntegrity.forThisProcess(packages).checkAll()) {
+      List<SelfIntegrity.Check> checks = SelfIntegrity.forThisProcess(packages).checkAll();
+      selfStatus.files(checks, clock.instant());
+      for (SelfIntegrity.Check c : checks) {
         if (c.failed()) {
           reports.add(
               classifier.selfIntegrity(
@@ -643,6 +718,8 @@ public final class Daemon implements AutoCloseable {
               "probe",
               Probe.load(
                   ProbeSpec.veriRuntime(), LineageStore.probeSettings(policy, probeSettings)));
+      quiet = new QuietProcesses(probe, new ProcScanner());
+      table.adoptUnknownWith(quiet);
       for (ProgramAttachment a : probe.attachReport().failed()) {
         reports.add(
             classifier.degraded(
@@ -765,17 +842,18 @@ public final class Daemon implements AutoCloseable {
       probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
       monitor =
           new SelfIntegrityMonitor(
-              SelfIntegrity.forThisProcess(packages),
-              tags,
-              classifier,
-              Duration.ofMinutes(5),
-              resources.register(
-                  "self-integrity monitor", Schedulers.newSingle("veriruntime-self", true)));
+                  SelfIntegrity.forThisProcess(packages),
+                  tags,
+                  classifier,
+                  Duration.ofMinutes(5),
+                  resources.register(
+                      "self-integrity monitor", Schedulers.newSingle("veriruntime-self", true)))
+              .reportingTo(selfStatus, clock);
     }
 
     /** A socket that cannot be bound is a degraded report, not a failure to start. */
     private void serveApi() {
-      if (settings.apiSocket() == null) {
+      if (settings.apiSocket() == null && settings.uiPort() < 0) {
         return;
       }
       LocalCoreApi api =
@@ -800,11 +878,33 @@ public final class Daemon implements AutoCloseable {
               settings.references().size(),
               clock,
               incidents,
-              LineageStore.counts(lineage));
+              LineageStore.counts(lineage),
+              selfStatus);
+      if (settings.uiPort() >= 0) {
+        serveWebView(api);
+      }
+      if (settings.apiSocket() == null) {
+        return;
+      }
+      if (policy.intake.enabled) {
+        intake = ControlApi.intake(policy.intake, host, registry);
+        alerts =
+            new AlertVerification(
+                intake,
+                processes,
+                verifier,
+                state,
+                classifier,
+                journal == null ? null : journal.journal(),
+                ledger,
+                resources.register(
+                    "alert verification", Schedulers.newSingle("veriruntime-alerts", true)),
+                clock);
+      }
       try {
         // Registered before anything else can fail: the socket file and its lock are ours now.
         ApiServer server =
-            resources.register("control API", ControlApi.serve(api, settings.apiSocket()));
+            resources.register("control API", ControlApi.serve(api, settings.apiSocket(), intake));
         err.println("veriruntime: control API on " + server.socket());
       } catch (IOException | RuntimeException e) {
         // The API is for operators; watching goes on without it, and the gap is reported.
@@ -848,6 +948,27 @@ public final class Daemon implements AutoCloseable {
       }
     }
 
+    /** The web view on 127.0.0.1; a port that cannot be bound is a degraded report. */
+    private void serveWebView(LocalCoreApi api) {
+      try {
+        ui =
+            resources.register(
+                "web view", UiServer.start(api, uiEvents, settings.uiPort(), UiServer.newToken()));
+        // One line: the address with the token (docs/ui.md); every request needs the token.
+        err.println("veriruntime: web view on " + ui.url());
+      } catch (RuntimeException e) {
+        String why =
+            "web view not available on 127.0.0.1:" + settings.uiPort() + ": " + e.getMessage();
+        err.println("veriruntime: " + why);
+        reports.add(
+            classifier.degraded(
+                null,
+                why,
+                Map.of("check", "web-view", "port", Integer.toString(settings.uiPort()))));
+      }
+      err.flush();
+    }
+
     private void revalidatePackages() {
       packageReports =
           livePackages == null
@@ -879,6 +1000,39 @@ public final class Daemon implements AutoCloseable {
       err.println("veriruntime: sink " + sink.name() + " did not flush: " + e.getMessage());
     }
     sink.close();
+  }
+
+  /**
+   * The Kafka sink's settings from the policy.
+   *
+   * @throws IllegalArgumentException if they are inconsistent (TLS files without TLS...)
+   */
+  static KafkaOptions kafkaOptions(Policy.Kafka k) {
+    KafkaSecurity security =
+        new KafkaSecurity(
+            k.securityProtocol,
+            optionalPath(k.tlsCa),
+            optionalPath(k.tlsCert),
+            optionalPath(k.tlsKey),
+            k.saslMechanism,
+            k.saslUsername,
+            optionalPath(k.saslPasswordFile));
+    String heartbeatTopic =
+        k.heartbeatSeconds <= 0
+            ? ""
+            : k.heartbeatTopic.isBlank()
+                ? KafkaOptions.heartbeatTopicOf(k.topic)
+                : k.heartbeatTopic;
+    KafkaOptions defaults = KafkaOptions.defaults(k.bootstrap, k.topic);
+    return defaults
+        .withSecurity(security)
+        .withCapacity(k.capacity)
+        .withHeartbeats(heartbeatTopic, Duration.ofSeconds(Math.max(1, k.heartbeatSeconds)))
+        .withTimeouts(Duration.ofSeconds(k.deliveryTimeoutSeconds), defaults.requestTimeout());
+  }
+
+  private static Path optionalPath(String value) {
+    return value == null || value.isBlank() ? null : Path.of(value);
   }
 
   static WebhookPayload payload(String format) {

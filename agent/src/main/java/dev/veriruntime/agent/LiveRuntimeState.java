@@ -34,6 +34,8 @@ import java.util.function.Function;
  *   <li>A process in the table has the check of its executable at exec (or at the scan), and
  *       MEMORY_MAP and MEMORY_CODE "not yet re-attested" until the registry holds a verification of
  *       it running that same executable; then it has that verification.
+ *   <li>A process the probe let start quietly (a verified executable, see {@link QuietProcesses})
+ *       is adopted into the table when listed.
  *   <li>A process in {@code /proc} but not in the table (forked without exec after start-up, an
  *       exec event lost, or refused at capacity) is read as the start-up scan reads one and listed
  *       as untracked, with its executable's cached check if there is one.
@@ -96,7 +98,7 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
     for (ProcessTable.Entry e : known) {
       if (alive.contains(e.pid())) {
         tracked.put(e.pid(), e);
-        processes.add(state(e));
+        processes.add(owned(state(e)));
       } else {
         table.exitedUnseen(e);
       }
@@ -106,6 +108,11 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
     int untracked = 0;
     for (int pid : alive) {
       if (tracked.containsKey(pid)) {
+        continue;
+      }
+      Optional<ProcessTable.Entry> adopted = table.get(pid); // started quietly: adopted now
+      if (adopted.isPresent()) {
+        processes.add(state(adopted.get()));
         continue;
       }
       Optional<ScannedProcess> read;
@@ -122,7 +129,7 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
         exited++;
       } else {
         untracked++;
-        processes.add(untracked(read.get()));
+        processes.add(owned(untracked(read.get())));
       }
     }
     processes.sort(Comparator.comparingInt(ProcessState::pid));
@@ -133,6 +140,25 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
         untracked,
         table.capacity(),
         ledger.totals().getOrDefault(ProcessTable.TABLE_FULL, 0L));
+  }
+
+  /** With its real user id and container, as far as {@code /proc} still tells them. */
+  private ProcessState owned(ProcessState p) {
+    int uid = p.uid();
+    if (uid < 0) {
+      try {
+        uid = procFs.status(p.pid()).realUid();
+      } catch (IOException e) {
+        uid = -1; // ending now: listed without its owner
+      }
+    }
+    String container;
+    try {
+      container = procFs.container(p.pid()).orElse("");
+    } catch (IOException e) {
+      container = "";
+    }
+    return p.withOwner(uid, container);
   }
 
   /** A process that has ended but whose parent has not reaped it: no executable, no memory. */
@@ -148,7 +174,11 @@ final class LiveRuntimeState implements VerifierCoreApi.StateSource {
   }
 
   private ProcessState state(ProcessTable.Entry e) {
-    ExecutableCheck check = e.check();
+    // A quietly started process was adopted without a check: its executable's is in the cache.
+    ExecutableCheck check =
+        e.check() != null || e.identity() == null
+            ? e.check()
+            : cachedCheck.apply(e.identity()).orElse(null);
     ProcessState atExec =
         ProcessState.atExec(
             e.pid(),

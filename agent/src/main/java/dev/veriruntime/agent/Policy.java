@@ -75,6 +75,30 @@ public final class Policy {
   @JsonMerge public Incidents incidents = new Incidents();
   @JsonMerge public Sinks sinks = new Sinks();
   @JsonMerge public Lineage lineage = new Lineage();
+  @JsonMerge public Intake intake = new Intake();
+
+  /**
+   * Alerts from other tools ({@code POST /v1/alerts} on the control API): each accepted alert makes
+   * the agent verify the process or file it names (docs/api.md).
+   */
+  public static final class Intake {
+    public boolean enabled = true;
+
+    /** Largest alert body, in bytes. */
+    public int maxBodyBytes = 64 * 1024;
+
+    /** Alerts per second per source, its burst, and per second for all sources together. */
+    public double rate = 20;
+
+    public int burst = 50;
+    public double totalRate = 100;
+
+    /** Repeats of one source, rule and target within this many seconds are folded. */
+    public long foldSeconds = 60;
+
+    /** Accepted alerts waiting for verification before new ones are refused (503). */
+    public int queue = 64;
+  }
 
   /**
    * Build lineage: files written by verified toolchain processes inside these roots, and by nothing
@@ -170,6 +194,55 @@ public final class Policy {
 
     public double webhookRate = 5;
     public double syslogRate = 100;
+
+    /** Fleet export to Kafka (docs/operations.md, "Fleet"); off while bootstrap is empty. */
+    @JsonMerge public Kafka kafka = new Kafka();
+  }
+
+  /**
+   * The Kafka sink: every event (key: host, value: the event JSON) to {@code topic}, and a
+   * heartbeat per host to {@code heartbeatTopic}, through an idempotent producer with {@code
+   * acks=all}.
+   */
+  public static final class Kafka {
+    /** Bootstrap servers, {@code host:port[,host:port...]}; empty: off. */
+    public String bootstrap = "";
+
+    public String topic = "veriruntime-events";
+
+    /** Heartbeat topic; empty: {@code TOPIC-heartbeat}. */
+    public String heartbeatTopic = "";
+
+    /** Seconds between heartbeats; 0: none (a fleet consumer then cannot tell silence apart). */
+    public long heartbeatSeconds = 30;
+
+    /** Events held while the brokers are away before new ones are dropped (and counted). */
+    public int capacity = 10_000;
+
+    /** How long one event is retried before it counts as failed. */
+    public long deliveryTimeoutSeconds = 120;
+
+    public double rate = 1_000;
+    public int burst = 5_000;
+
+    /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+    public String securityProtocol = "PLAINTEXT";
+
+    /** PEM file of the CA certificates that sign the brokers' certificates; empty: JVM default. */
+    public String tlsCa = "";
+
+    /** PEM certificate chain and PKCS#8 key for mutual TLS; both or neither. */
+    public String tlsCert = "";
+
+    public String tlsKey = "";
+
+    /** PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with a SASL protocol). */
+    public String saslMechanism = "";
+
+    public String saslUsername = "";
+
+    /** A file (mode 0600) holding the SASL password, so the policy itself holds no secret. */
+    public String saslPasswordFile = "";
   }
 
   /** One output's switch and rate. */

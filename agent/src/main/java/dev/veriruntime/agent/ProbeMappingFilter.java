@@ -38,6 +38,16 @@ final class ProbeMappingFilter implements MappingFilter {
             "executable mappings of verified files counted in the kernel instead of reported")
         .tag("kind", "ExecMappingEvent")
         .register(registry);
+    FunctionCounter.builder(
+            "veriruntime.events.filtered", probe, p -> p.isClosed() ? 0 : p.filteredExecs())
+        .description("execs of verified executables counted in the kernel instead of reported")
+        .tag("kind", "ExecEvent")
+        .register(registry);
+    FunctionCounter.builder(
+            "veriruntime.events.filtered", probe, p -> p.isClosed() ? 0 : p.filteredExits())
+        .description("exits of quietly started processes counted in the kernel instead of reported")
+        .tag("kind", "ExitEvent")
+        .register(registry);
     return new ProbeMappingFilter(probe, self, err);
   }
 
@@ -56,9 +66,25 @@ final class ProbeMappingFilter implements MappingFilter {
     }
   }
 
+  /**
+   * The executable is verified and its exec says nothing: its execs are counted in the kernel (the
+   * processes are adopted by {@link QuietProcesses}), and writes into it are reported at once.
+   */
+  @Override
+  public void skipExecs(FileIdentity file) {
+    try {
+      probe.skipExecsOf(file);
+      probe.watchWrites(
+          file, self.with(file, EnumSet.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE)));
+    } catch (RuntimeException e) {
+      warnOnce(e);
+    }
+  }
+
   @Override
   public void reset() {
     try {
+      probe.reportAllExecs();
       probe.reportAllMappings();
       probe.unwatchAllWrites();
       self.rewatch();

@@ -2,6 +2,7 @@ package dev.veriruntime.agent;
 
 import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.sinks.SecurityEvent;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,18 @@ final class SelfIntegrityMonitor {
 
   /** Reason of the last probe failure reported by the fast check; null while it passes. */
   private String lastProbeFailure;
+
+  /** Where the latest results go, for Health; set before {@link #events()} is subscribed. */
+  private SelfIntegrityStatus status = new SelfIntegrityStatus();
+
+  private Clock clock = Clock.systemUTC();
+
+  /** Keeps the latest results in {@code status}, stamped by {@code clock}. */
+  SelfIntegrityMonitor reportingTo(SelfIntegrityStatus status, Clock clock) {
+    this.status = status;
+    this.clock = clock;
+    return this;
+  }
 
   SelfIntegrityMonitor(
       SelfIntegrity checks,
@@ -76,6 +89,7 @@ final class SelfIntegrityMonitor {
   /** The probe check's failure when it is new; runs on the single worker only. */
   List<SecurityEvent> probeChanged() {
     SelfIntegrity.Check c = probeCheck.get();
+    status.probe(c, clock.instant());
     if (!c.failed()) {
       lastProbeFailure = null;
       return List.of();
@@ -92,7 +106,9 @@ final class SelfIntegrityMonitor {
     results.add(probeCheck.get());
     if (files) {
       results.addAll(checks.checkAll());
+      status.files(results.subList(1, results.size()), clock.instant());
     }
+    status.probe(results.get(0), clock.instant());
     return events(results);
   }
 

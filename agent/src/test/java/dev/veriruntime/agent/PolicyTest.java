@@ -53,6 +53,37 @@ class PolicyTest {
   }
 
   @Test
+  void kafkaIsOffByDefaultAndItsSectionMapsToTheSinkSettings() throws IOException {
+    assertThat(Policy.defaults().sinks.kafka.bootstrap).isEmpty();
+    Path pw = Files.writeString(dir.resolve("pw"), "secret\n");
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(
+        f,
+        "sinks:\n  kafka:\n    bootstrap: k1:9093,k2:9093\n    capacity: 500\n"
+            + "    security-protocol: SASL_SSL\n    sasl-mechanism: SCRAM-SHA-256\n"
+            + "    sasl-username: agent\n    sasl-password-file: "
+            + pw
+            + "\n");
+    Policy p = Policy.load(f);
+    dev.veriruntime.sinks.kafka.KafkaOptions o = Daemon.kafkaOptions(p.sinks.kafka);
+    assertThat(o.bootstrap()).isEqualTo("k1:9093,k2:9093");
+    assertThat(o.topic()).isEqualTo("veriruntime-events");
+    assertThat(o.heartbeatTopic()).isEqualTo("veriruntime-events-heartbeat");
+    assertThat(o.heartbeatInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(o.capacity()).isEqualTo(500);
+    assertThat(o.deliveryTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(o.security().clientProperties())
+        .containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("sasl.mechanism", "SCRAM-SHA-256");
+
+    Files.writeString(f, "sinks:\n  kafka: {bootstrap: k1:9093, tls-ca: /etc/ca.pem}\n");
+    Policy plain = Policy.load(f);
+    assertThatThrownBy(() -> Daemon.kafkaOptions(plain.sinks.kafka))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("has no TLS");
+  }
+
+  @Test
   void jsonIsAcceptedToo() throws IOException {
     Path f = dir.resolve("p.json");
     Files.writeString(

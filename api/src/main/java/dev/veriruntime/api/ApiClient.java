@@ -116,6 +116,28 @@ public final class ApiClient implements CoreApi, AutoCloseable {
   }
 
   /**
+   * Submits another tool's alert ({@code POST /v1/alerts?format=FORMAT}): the receipt (HTTP 202),
+   * or an {@link ApiException} with the refusal's message ({@code BAD_REQUEST}, {@code NOT_FOUND},
+   * or {@code UNAVAILABLE} for a rate limit or a full queue). Not retried: the daemon may have
+   * accepted it.
+   */
+  public JsonNode submitAlert(String format, byte[] body) throws ApiException {
+    return await(
+        http.headers(h -> h.set(HttpHeaderNames.CONTENT_TYPE, "application/json"))
+            .post()
+            .uri("/v1/alerts?format=" + URLEncoder.encode(format, StandardCharsets.UTF_8))
+            .send(Mono.just(io.netty.buffer.Unpooled.wrappedBuffer(body)))
+            .responseSingle(
+                (response, bytes) ->
+                    bytes
+                        .asByteArray()
+                        .defaultIfEmpty(new byte[0])
+                        .map(b -> decode(response.status().code(), b)))
+            .timeout(timeout)
+            .onErrorMap(e -> !(e instanceof ApiException), this::unavailable));
+  }
+
+  /**
    * GET {@code uri} (path and query, already encoded). Emits the JSON result, or errors with an
    * {@link ApiException}; never errors with anything else.
    */
@@ -139,12 +161,12 @@ public final class ApiClient implements CoreApi, AutoCloseable {
     try {
       tree = body.length == 0 ? null : ApiJson.mapper().readTree(body);
     } catch (IOException e) {
-      if (status == 200) {
+      if (status == 200 || status == 202) {
         throw Exceptions.propagate(
             new ApiException(Code.INTERNAL, "the daemon sent a result that is not JSON", e));
       }
     }
-    if (status == 200 && tree != null) {
+    if ((status == 200 || status == 202) && tree != null) {
       return tree;
     }
     Code code = Code.forHttpStatus(status);

@@ -3,6 +3,9 @@ package dev.veriruntime.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veriruntime.api.ApiException.Code;
+import dev.veriruntime.api.intake.AlertIntake;
+import dev.veriruntime.api.intake.AlertReceipt;
+import dev.veriruntime.api.intake.AlertRejected;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.Unpooled;
@@ -26,6 +29,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
@@ -69,9 +73,10 @@ import reactor.netty.resources.LoopResources;
  * }
  * }</pre>
  *
- * <h2>Routes (all GET; anything else is 405)</h2>
+ * <h2>Routes (all GET but the alert intake; anything else is 405)</h2>
  *
  * <pre>
+ * POST /v1/alerts?format=falco|edr   AlertIntake.submit (202 with a receipt; docs/api.md)
  * /v1/health                   CoreApi.health()
  * /v1/state                    CoreApi.listRuntimeState()
  * /v1/process/{pid}            CoreApi.verifyProcess(pid)
@@ -80,7 +85,14 @@ import reactor.netty.resources.LoopResources;
  * /v1/evidence/{ref}           CoreApi.getEvidence(ref)
  * </pre>
  *
- * A result is {@code 200} with the JSON tree as body. A failure is {@code {"error": CODE,
+ * An alert is accepted with {@code 202} and an {@link AlertReceipt}; refused with {@code {"error":
+ * CODE, "reason": REASON, "message": "..."}} and the {@link AlertRejected.Reason}'s status (400,
+ * 404, 413, 422, 429 with {@code Retry-After}, 503). Its body is bounded by {@link
+ * AlertIntake#maxBodyBytes()}: a larger Content-Length is refused before anything is read, a
+ * chunked body as soon as it grows past it. Without an intake ({@link Builder#alertIntake}) the
+ * route answers 503.
+ *
+ * <p>A result is {@code 200} with the JSON tree as body. A failure is {@code {"error": CODE,
  * "message": "..."}} with the code's {@link Code#httpStatus()}, except 405 (wrong method), 413 (a
  * body was sent) and 414/431 (oversized request line or headers), which all carry {@code
  * BAD_REQUEST}.
@@ -103,10 +115,10 @@ import reactor.netty.resources.LoopResources;
  * One event-loop thread parses HTTP; API calls run on a bounded elastic scheduler ({@link
  * Builder#workers}, {@link Builder#queuedCalls}) because verification reads files; a call that
  * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}, and so does a call refused
- * because the queue is full. Request line and headers are bounded, bodies are refused, admitted
- * connections are limited ({@link Builder#maxConnections}, beyond it 503) and idle or slow ones
- * closed ({@link Builder#idleTimeout}). Malformed requests never stop the server. Thread safe;
- * {@link #close()} is idempotent.
+ * because the queue is full. Request line and headers are bounded, bodies are refused (but an
+ * alert's, bounded), admitted connections are limited ({@link Builder#maxConnections}, beyond it
+ * 503) and idle or slow ones closed ({@link Builder#idleTimeout}). Malformed requests never stop
+ * the server. Thread safe; {@link #close()} is idempotent.
  */
 public final class ApiServer implements AutoCloseable {
   public static final Path DEFAULT_SOCKET = Path.of("/run/veriruntime/api.sock");
@@ -118,10 +130,16 @@ public final class ApiServer implements AutoCloseable {
   private static final AttributeKey<Refusal> REFUSAL =
       AttributeKey.valueOf("veriruntime.api.refusal");
 
+  /** "uid 0 pid 812": who is on the other end, for the journal of an alert. */
+  private static final AttributeKey<String> PEER = AttributeKey.valueOf("veriruntime.api.peer");
+
+  private static final String ALERTS = "/v1/alerts";
+
   /** Why a connection is not served: FORBIDDEN (peer) or UNAVAILABLE (too many connections). */
   private record Refusal(Code code, String message) {}
 
   private final CoreApi api;
+  private final AlertIntake intake;
   private final Path socket;
   private final PeerPolicy policy;
   private final Duration callTimeout;
@@ -139,6 +157,7 @@ public final class ApiServer implements AutoCloseable {
 
   private ApiServer(Builder b) throws IOException {
     this.api = b.api;
+    this.intake = b.intake;
     this.socket = b.socket.toAbsolutePath();
     this.policy = b.policy;
     this.callTimeout = b.callTimeout;
@@ -360,6 +379,7 @@ public final class ApiServer implements AutoCloseable {
     // SO_PEERCRED carries one gid, the peer's effective primary gid.
     int gid = peer.gids().length == 0 ? -1 : peer.gids()[0];
     if (policy.allows(peer.uid(), gid)) {
+      channel.attr(PEER).set("uid " + peer.uid() + " pid " + peer.pid());
       return null;
     }
     return new Refusal(
@@ -382,6 +402,10 @@ public final class ApiServer implements AutoCloseable {
       Refusal r = refusal.get();
       return send(response, r.code().httpStatus(), ApiJson.error(r.code(), r.message()));
     }
+    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+    if (uri.path().equals(ALERTS)) {
+      return alert(request, response, uri);
+    }
     if (!HttpMethod.GET.equals(request.method())) {
       response.header(HttpHeaderNames.ALLOW, "GET");
       return malformed(
@@ -393,7 +417,6 @@ public final class ApiServer implements AutoCloseable {
       response.keepAlive(false);
       return malformed(response, 413, "requests carry no body");
     }
-    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
     List<String> segments = segments(uri.rawPath());
     Call call;
     try {
@@ -411,6 +434,118 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private record Answer(int status, JsonNode body) {}
+
+  /** A body that grew past the intake's limit while being read. */
+  private static final class BodyTooLarge extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final long bytes;
+
+    BodyTooLarge(long bytes) {
+      super(null, null, false, false);
+      this.bytes = bytes;
+    }
+  }
+
+  /** POST /v1/alerts: read the bounded body, hand it to the intake on a worker, answer. */
+  private Mono<Void> alert(
+      HttpServerRequest request, HttpServerResponse response, QueryStringDecoder uri) {
+    if (!HttpMethod.POST.equals(request.method())) {
+      response.header(HttpHeaderNames.ALLOW, "POST");
+      return malformed(
+          response, 405, "method " + request.method() + " not allowed: send alerts with POST");
+    }
+    if (intake == null) {
+      return send(
+          response,
+          503,
+          ApiJson.error(Code.UNAVAILABLE, "the alert intake is not enabled on this daemon"));
+    }
+    int max = intake.maxBodyBytes();
+    String length = request.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+    long announced = parseLength(length);
+    if (announced > max) {
+      // Refused unread: the connection is closed rather than drained.
+      response.keepAlive(false);
+      return rejected(response, intake.tooLarge(announced));
+    }
+    String format = uri.parameters().getOrDefault("format", List.of("")).get(0);
+    String peer = peerOf(request);
+    AtomicLong size = new AtomicLong();
+    return request
+        .receive()
+        .asByteArray()
+        .<byte[]>handle(
+            (chunk, sink) -> {
+              if (size.addAndGet(chunk.length) > max) {
+                sink.error(new BodyTooLarge(size.get()));
+              } else {
+                sink.next(chunk);
+              }
+            })
+        .collect(ByteArrayOutputStream::new, ByteArrayOutputStream::writeBytes)
+        .map(ByteArrayOutputStream::toByteArray)
+        .publishOn(workers)
+        .map(body -> submit(format, body, peer))
+        .timeout(callTimeout)
+        .onErrorResume(
+            BodyTooLarge.class,
+            e -> {
+              response.keepAlive(false);
+              return Mono.just(rejection(intake.tooLarge(e.bytes)));
+            })
+        .onErrorResume(e -> Mono.just(new Answer(errorStatus(e), errorBody(e))))
+        .flatMap(
+            answer -> {
+              if (answer.status() == 429) {
+                response.header(HttpHeaderNames.RETRY_AFTER, "1");
+              }
+              return send(response, answer.status(), answer.body());
+            });
+  }
+
+  private Answer submit(String format, byte[] body, String peer) {
+    try {
+      AlertReceipt receipt = intake.submit(format, body, peer);
+      return new Answer(202, ApiJson.mapper().valueToTree(receipt));
+    } catch (AlertRejected e) {
+      return rejection(e);
+    }
+  }
+
+  private Mono<Void> rejected(HttpServerResponse response, AlertRejected e) {
+    Answer a = rejection(e);
+    return send(response, a.status(), a.body());
+  }
+
+  /** {"error": CODE, "reason": REASON, "message": ...}; CODE as the CLI and clients know them. */
+  private static Answer rejection(AlertRejected e) {
+    int status = e.reason().httpStatus();
+    Code code =
+        switch (status) {
+          case 404 -> Code.NOT_FOUND;
+          case 429, 503 -> Code.UNAVAILABLE;
+          default -> Code.BAD_REQUEST;
+        };
+    return new Answer(status, ApiJson.error(code, e.getMessage()).put("reason", e.reason().name()));
+  }
+
+  private static String peerOf(HttpServerRequest request) {
+    AtomicReference<String> peer = new AtomicReference<>();
+    request.withConnection(c -> peer.set(c.channel().attr(PEER).get()));
+    return peer.get();
+  }
+
+  /** The Content-Length, or -1 when absent or unreadable (the body is then bounded as it comes). */
+  private static long parseLength(String length) {
+    if (length == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
 
   private Answer answer(Call call) {
     try {
@@ -615,6 +750,7 @@ public final class ApiServer implements AutoCloseable {
     private Duration callTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofSeconds(30);
     private MeterRegistry meters;
+    private AlertIntake intake;
 
     private Builder(CoreApi api) {
       this.api = Objects.requireNonNull(api, "api");
@@ -677,6 +813,12 @@ public final class ApiServer implements AutoCloseable {
     /** A connection idle, or a request still being read, this long is closed; default 30 s. */
     public Builder idleTimeout(Duration idleTimeout) {
       this.idleTimeout = Objects.requireNonNull(idleTimeout);
+      return this;
+    }
+
+    /** Serve {@code POST /v1/alerts} through {@code intake}; default none (the route is 503). */
+    public Builder alertIntake(AlertIntake intake) {
+      this.intake = intake;
       return this;
     }
 

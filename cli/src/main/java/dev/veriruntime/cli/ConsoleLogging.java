@@ -21,6 +21,12 @@ final class ConsoleLogging {
   static final String LEVEL_VARIABLE = "VERIRUNTIME_LOG";
   private static boolean installed;
 
+  /**
+   * Kafka's client logs every connection attempt and its whole configuration at INFO: only its
+   * warnings unless debugging. Held here because java.util.logging keeps loggers weakly.
+   */
+  private static final Logger KAFKA = Logger.getLogger("org.apache.kafka");
+
   private ConsoleLogging() {}
 
   /** Installs the handler once per process; later calls do nothing. */
@@ -39,6 +45,17 @@ final class ConsoleLogging {
     stderr.setLevel(level);
     root.addHandler(stderr);
     root.setLevel(level);
+    KAFKA.setLevel(level.intValue() <= Level.FINE.intValue() ? level : Level.WARNING);
+  }
+
+  /**
+   * For a command that reports Kafka failures itself in one line ({@code fleet summary}): the
+   * client's own connection warnings are left out unless {@code VERIRUNTIME_LOG=debug}.
+   */
+  static void onlyKafkaErrors() {
+    if (!KAFKA.isLoggable(Level.FINE)) {
+      KAFKA.setLevel(Level.SEVERE);
+    }
   }
 
   /**

@@ -83,6 +83,12 @@ public final class ExitCodes {
    */
   public static final int DEMO_FAILED = 50;
 
+  /**
+   * {@code fleet summary}: the Kafka broker cannot be reached, or stopped answering, within the
+   * timeout.
+   */
+  public static final int KAFKA_UNAVAILABLE = 60;
+
   /** A bug: an unexpected exception. The message says what. */
   public static final int INTERNAL = 70;
 

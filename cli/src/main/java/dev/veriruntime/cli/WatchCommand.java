@@ -101,6 +101,22 @@ public final class WatchCommand implements Callable<Integer> {
       description = "Serve Prometheus metrics on 127.0.0.1:N.")
   Integer metricsPort;
 
+  @Option(
+      names = "--kafka",
+      paramLabel = "BOOTSTRAP",
+      description =
+          "Send every event to Kafka (HOST:PORT[,HOST:PORT...]): key the host, value the event's"
+              + " JSON, plus a heartbeat per host; TLS and SASL are set in the policy.")
+  String kafka;
+
+  @Option(
+      names = "--kafka-topic",
+      paramLabel = "TOPIC",
+      description =
+          "The Kafka topic for events (default: the policy's, veriruntime-events); heartbeats go"
+              + " to TOPIC-heartbeat.")
+  String kafkaTopic;
+
   @Option(names = "--no-journal", description = "Do not write the evidence journal.")
   boolean noJournal;
 
@@ -154,6 +170,15 @@ public final class WatchCommand implements Callable<Integer> {
           "The CA certificate(s) (PEM) that sign the client certificates the gRPC TCP listener"
               + " accepts; a client without one is refused.")
   Path tlsClientCa;
+
+  @Option(
+      names = "--ui-port",
+      paramLabel = "N",
+      description =
+          "Serve the trust-chain web view on 127.0.0.1:N (read-only). The address with a new"
+              + " random token is printed at start, and every request must carry that token; see"
+              + " docs/ui.md for reaching it from another machine through an SSH tunnel.")
+  Integer uiPort;
 
   @Option(
       names = "--lineage-root",
@@ -223,6 +248,10 @@ public final class WatchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Daemon.GrpcTcp grpcTcp = grpcTcp();
+    if (uiPort != null && (uiPort < 1 || uiPort > 65535)) {
+      throw new CliException(
+          ExitCodes.USAGE, "--ui-port must be a port from 1 to 65535: " + uiPort);
+    }
     Policy policy = loadPolicy();
     Optional<String> unavailable = KernelSupport.unavailableReason();
     if (unavailable.isPresent()) {
@@ -251,6 +280,7 @@ public final class WatchCommand implements Callable<Integer> {
             !noJournal,
             !noScan,
             noApi ? null : socket,
+            uiPort == null ? -1 : uiPort,
             grpcTcp);
     Daemon daemon;
     try {
@@ -309,6 +339,16 @@ public final class WatchCommand implements Callable<Integer> {
     }
     if (metricsPort != null) {
       p.sinks.metricsPort = metricsPort;
+    }
+    if (kafka != null) {
+      p.sinks.kafka.bootstrap = kafka;
+    }
+    if (kafkaTopic != null) {
+      if (p.sinks.kafka.bootstrap.isBlank()) {
+        throw new CliException(
+            ExitCodes.USAGE, "--kafka-topic needs --kafka or sinks.kafka.bootstrap");
+      }
+      p.sinks.kafka.topic = kafkaTopic;
     }
     for (Path root : lineageRoots) {
       Path dir = root.toAbsolutePath().normalize();

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The module direction, checked on the product's classes (tests excluded): cli → agent → {pipeline,
- * api} → {verifier, ingest, sinks} (ingest takes only {@code FileIdentity} from the verifier), no
- * package cycles anywhere, and native code behind one door. This module's test classpath holds
- * every module, so one test sees them all.
+ * api, ui} → {verifier, ingest, sinks} (ingest takes only {@code FileIdentity} from the verifier;
+ * ui only the Core API and the sink SPI), no package cycles anywhere, and native code behind one
+ * door. This module's test classpath holds every module, so one test sees them all.
  */
 class ArchitectureTest {
   private static final String ROOT = "dev.veriruntime";
@@ -109,6 +109,38 @@ class ArchitectureTest {
   }
 
   @Test
+  void webViewReadsTheCoreApiAndTheSinkSpiOnly() {
+    // The web view is a client of the Core API and one more sink: it never reaches into the daemon,
+    // the probe or the pipeline (the daemon hands it what it shows).
+    module("agent.ui", "ingest", "pipeline", "cli", "verifier").check(product);
+    noClasses()
+        .that()
+        .resideInAPackage(ROOT + ".agent.ui..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage(ROOT + ".agent")
+        .because("the web view knows the Core API and the Sink SPI, not the daemon")
+        .check(product);
+  }
+
+  @Test
+  void alertIntakeKnowsNoTransport() {
+    noClasses()
+        .that()
+        .resideInAPackage(ROOT + ".api.intake..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.netty..", "reactor.netty..", "io.grpc..")
+        .orShould()
+        .dependOnClassesThat()
+        .resideInAPackage(ROOT + ".api")
+        .because(
+            "the intake is the one entry point that the socket route and gRPC share: it knows"
+                + " neither of them")
+        .check(product);
+  }
+
+  @Test
   void agentKnowsNoCli() {
     module("agent", "cli").check(product);
   }
@@ -122,6 +154,24 @@ class ArchitectureTest {
         .dependOnClassesThat()
         .resideInAPackage("jnr..")
         .because("every jnr-ffi interface and pointer lives in dev.veriruntime.ingest.kernel")
+        .check(product);
+  }
+
+  @Test
+  void kafkaStaysInTheKafkaSinkAndTheFleetCommand() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(ROOT + ".sinks.kafka..")
+        .and(
+            DescribedPredicate.not(
+                JavaClass.Predicates.simpleNameStartingWith("Fleet")
+                    .and(JavaClass.Predicates.resideInAPackage(ROOT + ".cli"))))
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("org.apache.kafka..")
+        .because(
+            "the Kafka client is the Kafka sink's business (and the fleet consumer's), no one"
+                + " else's")
         .check(product);
   }
 

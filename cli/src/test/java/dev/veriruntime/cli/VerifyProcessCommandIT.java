@@ -97,6 +97,40 @@ class VerifyProcessCommandIT {
   }
 
   @Test
+  void reportWritesTheChainWithTheSignerAndTheTrustedKeyFileIntoOneFile() throws Exception {
+    Path refs = signedRefsForEveryMappedFile();
+    Path html = dir.resolve("report.html");
+    Path key = dir.resolve("k.pub");
+    CliRun run =
+        CliRun.of(
+            "report",
+            "--pid",
+            Long.toString(sleep.pid()),
+            "--html",
+            html.toString(),
+            "--refs",
+            refs.toString(),
+            "--trusted-key",
+            key.toString());
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(ExitCodes.OK);
+    assertThat(run.out()).startsWith("wrote " + html + ": pid " + sleep.pid() + " VERIFIED");
+    String page = Files.readString(html);
+    assertThat(page)
+        .contains("\"trustedKeyFile\":\"" + key + "\"", "\"signed\":true", "\"mappedFiles\":[{")
+        .doesNotContain("<script src", "<link");
+    CliRun.of("report", "--pid", "2147483000", "--html", html.toString())
+        .refused(ExitCodes.NO_SUCH_PROCESS);
+    CliRun.of("report", "--pid", "nope", "--html", html.toString()).refused(ExitCodes.USAGE);
+    CliRun.of(
+            "report",
+            "--pid",
+            Long.toString(sleep.pid()),
+            "--html",
+            dir.resolve("no/such/dir/r.html").toString())
+        .refused(ExitCodes.OUTPUT_UNWRITABLE);
+  }
+
+  @Test
   void unknownProcessExitsThreeAndFindingsCarryTypeAndReason() {
     // Without references and without the package database nothing knows /usr/bin/sleep.
     CliRun run =

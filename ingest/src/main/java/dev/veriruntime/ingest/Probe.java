@@ -57,6 +57,8 @@ public final class Probe implements AutoCloseable {
   private final int filteredFd;
   private final int watchedFilesFd;
   private final int toolchainExesFd;
+  private final int quietExesFd;
+  private final int quietTasksFd;
   private final List<RingBufferReader<?>> readers = new CopyOnWriteArrayList<>();
   private boolean closed;
   private long[] reportedLost = new long[0];
@@ -80,6 +82,12 @@ public final class Probe implements AutoCloseable {
         spec.maps().contains(WireFormat.Maps.TOOLCHAIN_EXES)
             ? object.mapFd(WireFormat.Maps.TOOLCHAIN_EXES)
             : -1;
+    boolean quiet =
+        filteredFd >= 0
+            && spec.maps().contains(WireFormat.Maps.QUIET_EXES)
+            && spec.maps().contains(WireFormat.Maps.QUIET_TASKS);
+    this.quietExesFd = quiet ? object.mapFd(WireFormat.Maps.QUIET_EXES) : -1;
+    this.quietTasksFd = quiet ? object.mapFd(WireFormat.Maps.QUIET_TASKS) : -1;
   }
 
   /**
@@ -289,8 +297,97 @@ public final class Probe implements AutoCloseable {
    * Executable mappings the probe did not report because of {@link #skipMappingsOf}, since load.
    */
   public synchronized long filteredMappings() {
+    return filtered(WireFormat.Filtered.MAPPINGS);
+  }
+
+  /**
+   * Lets the probe send no exec record for {@code file} from now on: call it only for an executable
+   * whose exec needs no report. A process that executes exactly this identity (device, inode,
+   * ctime, size), still linked, not a memfd, not through a script or binfmt_misc interpreter and
+   * not a toolchain executable, is counted in {@link #filteredExecs()} and kept in the kernel as a
+   * {@link QuietTask} until {@link #adoptQuietTasks} takes it or it exits (then no exit record is
+   * sent either, counted in {@link #filteredExits()}). The kernel keeps the most recently used
+   * files (an evicted file is simply reported again).
+   *
+   * @return false when this probe has no exec filter
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses the update
+   */
+  public synchronized boolean skipExecsOf(FileIdentity file) {
     requireOpen();
-    return filteredFd < 0 ? 0 : BpfMaps.sumPerCpu(filteredFd, 0, 1, 0);
+    if (quietExesFd < 0) {
+      return false;
+    }
+    BpfMaps.update(quietExesFd, fileKey(file), new byte[4]);
+    return true;
+  }
+
+  /** Forgets every file given to {@link #skipExecsOf}; returns how many were forgotten. */
+  public synchronized int reportAllExecs() {
+    requireOpen();
+    return quietExesFd < 0 ? 0 : BpfMaps.clear(quietExesFd, WireFormat.FileKey.SIZE);
+  }
+
+  /** A process that started quietly (see {@link #skipExecsOf}). */
+  public record QuietTask(int tgid, int ppid, long execNanos) {}
+
+  /**
+   * Takes the quiet processes that exec'd at or before {@code execBeforeNanos} ({@code
+   * System.nanoTime()} clock) out of the kernel's set and returns them: from now on their exits are
+   * reported as usual. A process whose exit raced with this call may be returned although it is
+   * gone; the caller checks /proc.
+   */
+  public synchronized List<QuietTask> adoptQuietTasks(long execBeforeNanos) {
+    requireOpen();
+    if (quietTasksFd < 0) {
+      return List.of();
+    }
+    List<QuietTask> adopted = new ArrayList<>();
+    BpfMaps.forEach(
+        quietTasksFd,
+        4,
+        WireFormat.QuietTask.SIZE,
+        (key, value) -> {
+          ByteBuffer k = ByteBuffer.wrap(key).order(ByteOrder.nativeOrder());
+          ByteBuffer v = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder());
+          long execNanos = v.getLong(WireFormat.QuietTask.EXEC_NS);
+          if (execNanos - execBeforeNanos > 0) {
+            return false;
+          }
+          adopted.add(new QuietTask(k.getInt(0), v.getInt(WireFormat.QuietTask.PPID), execNanos));
+          return true;
+        });
+    return adopted;
+  }
+
+  /**
+   * Takes one quiet process out of the kernel's set (its exit is reported from now on).
+   *
+   * @return whether {@code tgid} was a quiet process not adopted yet
+   */
+  public synchronized boolean adoptQuietTask(int tgid) {
+    requireOpen();
+    return quietTasksFd >= 0
+        && BpfMaps.delete(
+            quietTasksFd,
+            ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(tgid).array());
+  }
+
+  /** Execs the probe did not report because of {@link #skipExecsOf}, since load. */
+  public synchronized long filteredExecs() {
+    return filtered(WireFormat.Filtered.EXECS);
+  }
+
+  /** Exits of never-adopted quiet processes the probe did not report, since load. */
+  public synchronized long filteredExits() {
+    return filtered(WireFormat.Filtered.EXITS);
+  }
+
+  private long filtered(int key) {
+    requireOpen();
+    if (filteredFd < 0 || (key != WireFormat.Filtered.MAPPINGS && quietExesFd < 0)) {
+      return 0;
+    }
+    return BpfMaps.sumPerCpu(filteredFd, key, 1, 0);
   }
 
   /**

@@ -3,11 +3,14 @@ package dev.veriruntime.pipeline;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.verifier.BinaryVerification;
+import dev.veriruntime.verifier.Coverage;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.FindingType;
+import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.ScopeStatus;
+import dev.veriruntime.verifier.Verdict;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +80,90 @@ public final class Classifier {
     b.reason(reason);
     b.detail(Grouping.OBSERVED, what);
     coverage(b, v);
+    return Optional.of(b.build());
+  }
+
+  /**
+   * What was verified because someone asked (another tool's alert): a process or a file, with its
+   * verdict, coverage and findings.
+   *
+   * @param pid the process verified; null for a file
+   * @param path its executable, or the file
+   */
+  public record Answered(
+      Integer pid,
+      String path,
+      FileIdentity identity,
+      String sha256,
+      Verdict verdict,
+      Coverage coverage,
+      List<Finding> findings) {}
+
+  /**
+   * The event for a verification {@code asker} asked for (e.g. "Falco rule 'Drop and execute new
+   * binary in container'"), if its verdict is not VERIFIED. Code in memory or mappings that FAILED
+   * is RUNTIME_DRIFT; else FAILED is VERIFY_FAILED, UNKNOWN is UNKNOWN_EXECUTION and DEGRADED is
+   * VERIFICATION_DEGRADED. The reason starts with the asker and the type ("Falco rule 'X' →
+   * UNKNOWN_EXECUTION: ..."); {@code facts} (who asked) become details; drift adds {@code finding}
+   * and {@code scope} of the decisive finding, as the agent's own drift events do.
+   */
+  public Optional<SecurityEvent> answer(String asker, Answered a, Map<String, ?> facts) {
+    Scope drifted = null;
+    for (Scope s : List.of(Scope.MEMORY_CODE, Scope.MEMORY_MAP)) {
+      if (a.coverage().get(s).map(r -> r.status() == ScopeStatus.FAILED).orElse(false)) {
+        drifted = s;
+        break;
+      }
+    }
+    EventType type =
+        drifted != null
+            ? EventType.RUNTIME_DRIFT
+            : switch (a.verdict()) {
+              case VERIFIED -> null;
+              case FAILED -> EventType.VERIFY_FAILED;
+              case UNKNOWN -> EventType.UNKNOWN_EXECUTION;
+              case DEGRADED -> EventType.VERIFICATION_DEGRADED;
+            };
+    if (type == null) {
+      return Optional.empty();
+    }
+    String what = a.pid() == null ? a.path() : "running process " + a.path();
+    String detail =
+        switch (type) {
+          case RUNTIME_DRIFT ->
+              what
+                  + ": "
+                  + drifted
+                  + " failed: "
+                  + a.coverage().get(drifted).map(ScopeResult::reason).orElse("");
+          case UNKNOWN_EXECUTION -> what + ": no trusted reference for sha256 " + a.sha256();
+          case VERIFY_FAILED ->
+              what + " failed verification: " + scopes(a.coverage(), ScopeStatus.FAILED);
+          default ->
+              what + " only partly verified: " + scopes(a.coverage(), ScopeStatus.NOT_VERIFIED);
+        };
+    SecurityEvent.Builder b =
+        base(type, a.pid(), a.path().isEmpty() ? null : a.path(), a.identity(), a.sha256())
+            .reason(asker + " → " + type + ": " + detail);
+    facts.forEach(b::detail);
+    b.detail(Grouping.OBSERVED, a.pid() == null ? "file" : "running process");
+    if (drifted != null) {
+      // As drift found by the agent itself names it: so an incident holding the same finding
+      // recognises it. Other answers name none, like the exec events they would join.
+      Scope decisive = drifted;
+      a.findings().stream()
+          .filter(f -> f.scope() == decisive)
+          .findFirst()
+          .ifPresent(
+              f -> {
+                b.detail("finding", f.type().name());
+                b.detail("scope", f.scope().name());
+              });
+    }
+    for (ScopeResult r : a.coverage().results().values()) {
+      b.coverage(r.scope().name(), r.status().name(), r.reason());
+    }
+    a.findings().forEach(f -> finding(b, f));
     return Optional.of(b.build());
   }
 
@@ -183,8 +270,12 @@ public final class Classifier {
   }
 
   private static String scopes(BinaryVerification v, ScopeStatus status) {
+    return scopes(v.coverage(), status);
+  }
+
+  private static String scopes(Coverage coverage, ScopeStatus status) {
     StringBuilder sb = new StringBuilder();
-    for (ScopeResult r : v.coverage().results().values()) {
+    for (ScopeResult r : coverage.results().values()) {
       if (r.status() == status) {
         if (sb.length() > 0) {
           sb.append("; ");

@@ -77,6 +77,11 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
           .map(ev -> withContext(ev, pid))
           .ifPresent(out::add);
       fileDrift(pid, "executed", e.file(), o.check()).ifPresent(out::add);
+      if (out.isEmpty() && quietable(e.file(), o.check())) {
+        // Nothing to say about this executable: let the probe count its next execs instead of
+        // sending them (a JIT runtime is always followed: its code maps need its digest at hand).
+        mappingFilter.skipExecs(e.file().identity());
+      }
     } else if (o.event() instanceof ScannedProcess s && o.check() != null) {
       classifier
           .execution(s.pid(), "running process", o.check())
@@ -108,6 +113,14 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
           w.reasons().contains(WatchReason.SELF) ? selfWrite(w, mappers) : fileWrite(w, mappers));
     }
     return out;
+  }
+
+  private boolean quietable(ExecutableFile file, ExecutableCheck check) {
+    return check != null
+        && check.verified()
+        && !file.deleted()
+        && !file.memfd()
+        && !jitAllowance.contains(check.verification().sha256());
   }
 
   private Optional<SecurityEvent> fileDrift(

@@ -11,10 +11,11 @@ import java.util.stream.Collectors;
 /**
  * What makes two findings "the same", for folding repeats and for recognising a finding an incident
  * already holds. A key is built from the event type, the finding behind it ({@code
- * details.finding}, the technique, the check and scope, or the verifier's finding types) and the
- * subject's digest (its path only when no digest is known), never from the reason text: reasons
- * carry addresses, sizes and pids that change from one occurrence to the next. Only an event that
- * has none of these facts falls back to its reason with every number replaced by {@code #}.
+ * details.finding}, the technique, the check and scope, who asked, or the verifier's finding types)
+ * and the subject's digest (its path only when no digest is known), never from the reason text:
+ * reasons carry addresses, sizes and pids that change from one occurrence to the next. Only an
+ * event that has none of these facts falls back to its reason with every number replaced by {@code
+ * #}.
  *
  * <p>A grouped event (several findings about one process, {@code details.items}) has the key of its
  * items together. Loss reports are never folded: each has a key of its own. Stateless.
@@ -22,9 +23,21 @@ import java.util.stream.Collectors;
 public final class FoldKeys {
   private static final Pattern NUMBERS = Pattern.compile("0x[0-9a-fA-F]+|[0-9]+");
 
-  /** Detail keys that name what was found, in key order. */
+  /**
+   * Detail keys that name what was found, in key order; who asked for the verification ({@link
+   * IncidentBook#ASKED_BY}: an alert's source and rule) is part of it, so answers to different
+   * rules about one digest are not folded into one.
+   */
   private static final List<String> FACTS =
-      List.of("finding", "technique", "check", "scope", "component", "program", "socket");
+      List.of(
+          "finding",
+          "technique",
+          "check",
+          "scope",
+          "component",
+          "program",
+          "socket",
+          IncidentBook.ASKED_BY);
 
   private FoldKeys() {}
 

@@ -38,6 +38,9 @@ import java.util.Set;
  *   <li>A check's finding that an open incident of the same process and type found live already
  *       (the target of a memory write, verified at once, then re-attested) is counted in that
  *       incident, not opened as another.
+ *   <li>A finding that another tool asked for ({@link #ASKED_BY}: an alert made the agent verify)
+ *       is reported once per asker in the incident it joins, even when the incident holds it
+ *       already (as {@code UPDATED}, naming who asked); the same asker again is counted.
  *   <li>It closes with a {@code RESOLVED} event when its process ends or, for a check's finding,
  *       when the same check of the process passes again ({@link #checkPassed}).
  * </ul>
@@ -51,6 +54,12 @@ import java.util.Set;
  * (synchronized; called once per anomaly and once per tick, not per exec).
  */
 public final class IncidentBook {
+  /**
+   * Detail naming who asked for the verification behind a finding (an alert's source and rule): the
+   * first finding of each asker in an incident is reported, repeats are counted.
+   */
+  public static final String ASKED_BY = "askedBy";
+
   /** Source of findings made as they happen (exec, mapping, syscall), not by a later check. */
   public static final String LIVE = "live";
 
@@ -132,6 +141,8 @@ public final class IncidentBook {
     final Set<String> known = new LinkedHashSet<>();
     // The same items without the check that found them: what a later check would find again.
     final Set<String> findings = new LinkedHashSet<>();
+    // Who asked (alerts) and was answered in this incident already.
+    final Set<String> askers = new LinkedHashSet<>();
     Instant lastReported;
     Instant lastSeen;
     long occurrences = 1;
@@ -353,6 +364,7 @@ public final class IncidentBook {
                   "process exited")));
     }
     IncidentKey key = new IncidentKey(pid, start.getAsLong(), merged.type(), source);
+    String asker = askerOf(g.events);
     Open o = open.get(key);
     if (o != null) {
       o.occurrences++;
@@ -360,7 +372,8 @@ public final class IncidentBook {
       o.lastSeen = now;
       Set<String> fresh = new HashSet<>(items);
       fresh.removeAll(o.known);
-      if (fresh.isEmpty()) {
+      boolean asked = newAsker(o, asker);
+      if (fresh.isEmpty() && !asked) {
         return java.util.Optional.empty();
       }
       remember(o, fresh);
@@ -384,16 +397,49 @@ public final class IncidentBook {
       found.occurrences++;
       found.sinceLastReport++;
       found.lastSeen = now;
-      return java.util.Optional.empty();
+      if (!newAsker(found, asker)) {
+        return java.util.Optional.empty();
+      }
+      // Another tool asked about what this incident holds: its answer joins the incident, once.
+      found.lastReported = now;
+      long since = found.sinceLastReport;
+      found.sinceLastReport = 0;
+      return java.util.Optional.of(
+          merged.withIncident(
+              new Incident(
+                  found.first.id(),
+                  IncidentState.UPDATED,
+                  found.first.time(),
+                  found.occurrences,
+                  since,
+                  found.nextReminder,
+                  null)));
     }
     Instant next = now.plus(settings.reminders().get(0));
     o = new Open(key, merged, now, next);
+    newAsker(o, asker);
     remember(o, items);
     rememberFindings(o, g.events);
     open.put(key, o);
     return java.util.Optional.of(
         merged.withIncident(
             new Incident(merged.id(), IncidentState.OPENED, merged.time(), 1, 1, next, null)));
+  }
+
+  /** Who asked for the findings of a group (the first that names one), or null. */
+  private static String askerOf(List<SecurityEvent> events) {
+    for (SecurityEvent e : events) {
+      Object asker = e.details().get(ASKED_BY);
+      if (asker != null) {
+        return asker.toString();
+      }
+    }
+    return null;
+  }
+
+  /** Records {@code asker} in {@code o}; true when it had not asked before (bounded). */
+  private static boolean newAsker(Open o, String asker) {
+    return asker != null && o.askers.size() < MAX_KNOWN_FINDINGS && o.askers.add(asker);
   }
 
   private Open openFor(int pid, EventType type, String source) {

@@ -26,6 +26,13 @@ public interface MappingFilter {
   /** Mappings of {@code file} (kernel identity) need not be reported from now on. */
   void skip(FileIdentity file);
 
-  /** Report every mapping again. */
+  /**
+   * Execs of {@code file} need not be reported from now on: the probe counts them and keeps the
+   * processes for adoption (see {@link ProcessTable.Adopter}). Called for an executable whose exec
+   * was classified VERIFIED with nothing to report. No-op by default.
+   */
+  default void skipExecs(FileIdentity file) {}
+
+  /** Report every mapping (and every exec) again. */
   void reset();
 }

@@ -100,6 +100,25 @@ public final class ProcessTable {
     }
   }
 
+  /**
+   * Finds a process the table never heard of because the probe let it start quietly (its exec
+   * record was filtered in the kernel): reads it from {@code /proc} so that parent chains and
+   * events about it name it. Must be thread-safe and must not throw.
+   */
+  @FunctionalInterface
+  public interface Adopter {
+    Adopter NONE = pid -> Optional.empty();
+
+    Optional<Entry> adopt(int pid);
+  }
+
+  private volatile Adopter adopter = Adopter.NONE;
+
+  /** Where {@link #get}, {@link #parentChain} and {@link #ancestry} look for unknown pids. */
+  public void adoptUnknownWith(Adopter adopter) {
+    this.adopter = Objects.requireNonNull(adopter, "adopter");
+  }
+
   public ProcessTable(int capacity, DropLedger ledger) {
     this(capacity, ledger, DEPARTED_GRACE, System::nanoTime);
   }
@@ -189,15 +208,18 @@ public final class ProcessTable {
     }
     synchronized (departed) {
       Departed d = departed.get(pid);
-      if (d == null) {
-        return null;
-      }
-      if (nanoTime.getAsLong() - d.exitedNanos() > graceNanos) {
+      if (d != null) {
+        if (nanoTime.getAsLong() - d.exitedNanos() <= graceNanos) {
+          return d.entry();
+        }
         departed.remove(pid); // a pid reused by a fork without exec must not inherit the old name
-        return null;
       }
-      return d.entry();
     }
+    Entry adopted = pid > 0 ? adopter.adopt(pid).orElse(null) : null;
+    if (adopted != null) {
+      started(adopted);
+    }
+    return adopted;
   }
 
   /** Executable paths from the parent up, at most {@code depth} steps (cycle-safe). */

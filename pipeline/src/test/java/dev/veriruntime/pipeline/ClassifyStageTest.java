@@ -3,6 +3,7 @@ package dev.veriruntime.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.event.AnonymousExecEvent;
+import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.FileWriteEvent;
@@ -39,6 +40,7 @@ class ClassifyStageTest {
   private final DropLedger ledger = new DropLedger();
   private final ProcessTable table = new ProcessTable(100, ledger);
   private final List<FileIdentity> skipped = new ArrayList<>();
+  private final List<FileIdentity> quiet = new ArrayList<>();
   private final ClassifyStage stage =
       new ClassifyStage(
           new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
@@ -53,10 +55,36 @@ class ClassifyStageTest {
             }
 
             @Override
+            public void skipExecs(FileIdentity file) {
+              quiet.add(file);
+            }
+
+            @Override
             public void reset() {
               skipped.clear();
             }
           });
+
+  private ExecEvent exec(boolean deleted) {
+    ExecutableFile file =
+        new ExecutableFile(
+            id, deleted ? 0 : 1, 0100755, 0xEF53, false, deleted, "/usr/bin/cc", false);
+    return new ExecEvent(
+        0, new TaskContext(42, 42, 0, 0, 0, "cc"), 1, 42, 0, 0, "/usr/bin/cc", false, file);
+  }
+
+  private ExecutableCheck verified(String sha) {
+    return ExecutableCheck.of(
+        new BinaryVerification(
+            Verdict.VERIFIED,
+            "/usr/bin/cc",
+            sha,
+            id,
+            Coverage.of(ScopeResult.verified(Scope.DISK_HASH, "reference")),
+            List.of(),
+            null,
+            Instant.EPOCH));
+  }
 
   private final AnonymousExecEvent rwx =
       new AnonymousExecEvent(
@@ -119,6 +147,21 @@ class ClassifyStageTest {
             List.of(),
             null,
             Instant.EPOCH));
+  }
+
+  @Test
+  void onlyAnExecOfAVerifiedFileWithNothingToReportAndNoJitIsHandedToTheKernelExecFilter() {
+    assertThat(stage.classify(new Observation(exec(false), verified("c".repeat(64))))).isEmpty();
+    assertThat(quiet).containsExactly(id);
+
+    quiet.clear();
+    assertThat(stage.classify(new Observation(exec(false), verified(JIT_SHA))))
+        .as("a JIT runtime's exec says nothing")
+        .isEmpty();
+    assertThat(stage.classify(new Observation(exec(false), checkOf(Verdict.UNKNOWN)))).hasSize(1);
+    assertThat(stage.classify(new Observation(exec(true), verified("c".repeat(64))))).isNotEmpty();
+    assertThat(quiet).as("JIT runtime, unknown or deleted").isEmpty();
+    assertThat(skipped).as("mappings are another filter").isEmpty();
   }
 
   @Test

@@ -385,6 +385,100 @@ class IncidentStageTest {
     d.dispose();
   }
 
+  /** What an alert's verification reports about a patched process: asked by {@code rule}. */
+  private SecurityEvent askedDrift(int pid, String rule, String alertId) {
+    return SecurityEvent.builder(EventType.RUNTIME_DRIFT, now())
+        .pid(pid)
+        .exe("/opt/app/server", 2049, 131, PATCHED_SHA)
+        .reason("Falco rule '" + rule + "' → RUNTIME_DRIFT: running process /opt/app/server: …")
+        .detail("check", "alert")
+        .detail(IncidentBook.ASKED_BY, "falco/" + rule)
+        .detail("alert", Map.of("source", "falco", "id", alertId, "rule", rule))
+        .detail("finding", "CODE_MODIFIED")
+        .detail("scope", "MEMORY_CODE")
+        .finding("CODE_MODIFIED", "MEMORY_CODE", "code at 0x1", Map.of())
+        .build();
+  }
+
+  @Test
+  void anAlertAboutWhatAnIncidentHoldsIsReportedOncePerRuleInThatIncident() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    source.tryEmitNext(codeModified(PID, 1));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    String id = about(PID).get(0).incident().id();
+
+    // Falco asks about the process: its answer names the alert, in the open incident.
+    source.tryEmitNext(askedDrift(PID, "Terminal shell in container", "u-1"));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    // The same rule again (a later alert, after the intake's fold window): counted only.
+    source.tryEmitNext(askedDrift(PID, "Terminal shell in container", "u-2"));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    // Another rule is another question: answered once more.
+    source.tryEmitNext(askedDrift(PID, "Read sensitive file untrusted", "u-3"));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+
+    List<SecurityEvent> asked =
+        about(PID).stream().filter(e -> e.details().containsKey("alert")).toList();
+    assertThat(asked).hasSize(2);
+    assertThat(asked).allMatch(e -> e.incident().id().equals(id));
+    assertThat(asked).allMatch(e -> e.incident().state() == IncidentState.UPDATED);
+    assertThat(asked.get(0).reason()).startsWith("Falco rule 'Terminal shell in container' → ");
+    assertThat(asked.get(1).details().get("alert")).asString().contains("u-3");
+    assertThat(asked.get(1).incident().occurrences()).isEqualTo(4);
+    assertThat(about(PID)).hasSize(3);
+    d.dispose();
+  }
+
+  @Test
+  void anAlertAboutAnUnknownProcessJoinsItsExecIncident() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    String sha = "ef".repeat(32);
+    source.tryEmitNext(unknown(PID, "exec", "/tmp/x", sha));
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    String id = about(PID).get(0).incident().id();
+    // What Classifier.answer makes of an UNKNOWN verdict: no finding fact, like the exec event.
+    for (String alertId : List.of("u-1", "u-2")) {
+      source.tryEmitNext(
+          SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, now())
+              .pid(PID)
+              .exe("/tmp/x", 2049, "/tmp/x".hashCode(), sha)
+              .reason(
+                  "Falco rule 'Drop and execute new binary in container' → UNKNOWN_EXECUTION: …")
+              .detail("check", "alert")
+              .detail(IncidentBook.ASKED_BY, "falco/Drop and execute new binary in container")
+              .detail("alert", Map.of("source", "falco", "id", alertId))
+              .detail(Grouping.OBSERVED, "running process")
+              .finding("UNKNOWN_BINARY", "DISK_HASH", "no reference", Map.of())
+              .build());
+      vts.advanceTimeBy(Duration.ofSeconds(2));
+    }
+    assertThat(about(PID)).hasSize(2);
+    SecurityEvent answered = about(PID).get(1);
+    assertThat(answered.incident().id()).as("joins the exec's incident").isEqualTo(id);
+    assertThat(answered.incident().state()).isEqualTo(IncidentState.UPDATED);
+    assertThat(answered.details().get("alert")).asString().contains("u-1");
+    assertThat(book.openIncidents()).hasSize(1);
+    d.dispose();
+  }
+
+  @Test
+  void anAlertAboutAProcessWithoutAnIncidentOpensOneAndItsRepeatsAreCounted() {
+    alive.put(PID, 1000L);
+    Disposable d = run();
+    for (int i = 0; i < 100; i++) {
+      source.tryEmitNext(askedDrift(PID, "Drop and execute new binary in container", "u" + i));
+      vts.advanceTimeBy(Duration.ofSeconds(3));
+    }
+    List<SecurityEvent> reported =
+        about(PID).stream().filter(e -> e.incident().state() != IncidentState.REMINDER).toList();
+    assertThat(reported).hasSize(1);
+    assertThat(reported.get(0).incident().state()).isEqualTo(IncidentState.OPENED);
+    assertThat(reported.get(0).details().get("alert")).asString().contains("id=u0");
+    d.dispose();
+  }
+
   @Test
   void eventsNotAboutAProcessPassAtOnce() {
     Disposable d = run();

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.verifier.FileIdentity;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +29,23 @@ class ProcessTableTest {
     assertThat(table.get(10)).map(ProcessTable.Entry::exePath).contains("/tmp/attacher");
     assertThat(table.size()).as("live processes only").isZero();
     assertThat(table.snapshot()).isEmpty();
+  }
+
+  @Test
+  void aQuietlyStartedProcessIsAdoptedWhenAskedForSoParentChainsNameIt() {
+    List<Integer> asked = new ArrayList<>();
+    table.adoptUnknownWith(
+        pid -> {
+          asked.add(pid);
+          return pid == 20 ? Optional.of(entry(20, 1, "/usr/bin/make")) : Optional.empty();
+        });
+    table.started(entry(30, 20, "/tmp/conftest"));
+
+    assertThat(table.parentChain(30, 4)).containsExactly("/usr/bin/make");
+    assertThat(table.get(20)).as("kept once adopted").isPresent();
+    assertThat(table.parentChain(30, 4)).containsExactly("/usr/bin/make");
+    assertThat(asked).as("20 is asked for once, then known").containsOnlyOnce(20);
+    assertThat(table.get(99)).isEmpty();
   }
 
   @Test

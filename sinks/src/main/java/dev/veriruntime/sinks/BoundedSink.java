@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -42,6 +43,7 @@ public abstract class BoundedSink implements Sink {
   private final Scheduler scheduler;
   private final boolean ownsScheduler;
   private final Duration closeTimeout;
+  private final boolean pipelined;
 
   private final ConcurrentLinkedQueue<SecurityEvent> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger pending = new AtomicInteger();
@@ -66,6 +68,25 @@ public abstract class BoundedSink implements Sink {
    */
   protected BoundedSink(
       String name, int capacity, int batchSize, Scheduler scheduler, Duration closeTimeout) {
+    this(name, capacity, batchSize, scheduler, closeTimeout, false);
+  }
+
+  /**
+   * @param pipelined {@code true}: every delivery of a batch is started at once, in order, on one
+   *     thread (the drain thread, or the one that completed {@link #beforeBatch}), and the batch
+   *     completes when all of them have; for downstreams that keep the order of what they were
+   *     handed and pipeline it themselves (Kafka's producer). {@code false}: each delivery starts
+   *     after the previous one completed.
+   * @see #BoundedSink(String, int, int, Scheduler, Duration)
+   */
+  protected BoundedSink(
+      String name,
+      int capacity,
+      int batchSize,
+      Scheduler scheduler,
+      Duration closeTimeout,
+      boolean pipelined) {
+    this.pipelined = pipelined;
     this.name = Objects.requireNonNull(name, "name");
     if (capacity < 1 || batchSize < 1) {
       throw new IllegalArgumentException("capacity and batchSize must be >= 1");
@@ -156,6 +177,15 @@ public abstract class BoundedSink implements Sink {
    */
   protected abstract Mono<Void> deliver(SecurityEvent event);
 
+  /**
+   * Called before each batch is handed over, e.g. to wait until a connection exists: the batch's
+   * deliveries start on the thread that completes it, and an error fails the whole batch. Default:
+   * nothing.
+   */
+  protected Mono<Void> beforeBatch() {
+    return Mono.empty();
+  }
+
   /** Called after each batch, e.g. to fsync; an error fails the whole batch. Default: nothing. */
   protected Mono<Void> completeBatch() {
     return Mono.empty();
@@ -232,16 +262,24 @@ public abstract class BoundedSink implements Sink {
   }
 
   private Mono<Integer> runBatch(List<SecurityEvent> batch) {
-    return Flux.fromIterable(batch)
-        .concatMap(
-            event ->
-                Mono.defer(() -> deliver(event))
-                    .thenReturn(Boolean.TRUE)
-                    .onErrorResume(
-                        error -> {
-                          noteFailure(error);
-                          return Mono.just(Boolean.FALSE);
-                        }))
+    Function<SecurityEvent, Mono<Boolean>> attempt =
+        event ->
+            Mono.defer(() -> deliver(event))
+                .thenReturn(Boolean.TRUE)
+                .onErrorResume(
+                    error -> {
+                      noteFailure(error);
+                      return Mono.just(Boolean.FALSE);
+                    });
+    Flux<SecurityEvent> events = Flux.fromIterable(batch);
+    // Pipelined: all inner deliveries are subscribed at once and in order (concurrency = batch
+    // size), so the downstream is handed the whole batch on this thread before any answer comes.
+    Flux<Boolean> outcomes =
+        pipelined
+            ? events.flatMapSequential(attempt, Math.max(1, batch.size()), 1)
+            : events.concatMap(attempt);
+    return Mono.defer(this::beforeBatch)
+        .thenMany(outcomes)
         .filter(Boolean::booleanValue)
         .count()
         .flatMap(ok -> Mono.defer(this::completeBatch).thenReturn(ok.intValue()));

@@ -1,5 +1,6 @@
 package dev.veriruntime.verifier;
 
+import dev.veriruntime.verifier.pkg.PackageDatabase;
 import dev.veriruntime.verifier.reference.Reference;
 import java.time.Instant;
 import java.util.List;
@@ -18,6 +19,10 @@ import java.util.Optional;
  * @param reference the reference that vouched for the digest or, when the digest differs, the one
  *     registered for the path; {@code null} when none
  * @param checkedAt when the verification started, from the verifier's clock
+ * @param packageRecord the package database's record that was compared with the file (when no
+ *     reference knew it): it vouched when DISK_HASH is VERIFIED, else it names what differs; {@code
+ *     null} when the package database was not asked or owns no such path
+ * @param lineage what build lineage vouched with when LINEAGE is VERIFIED; {@code null} otherwise
  */
 public record BinaryVerification(
     Verdict verdict,
@@ -27,7 +32,22 @@ public record BinaryVerification(
     Coverage coverage,
     List<Finding> findings,
     Reference reference,
-    Instant checkedAt) {
+    Instant checkedAt,
+    PackageDatabase.PackageFile packageRecord,
+    LineageVouch lineage) {
+
+  /** A verification that neither the package database nor build lineage took part in. */
+  public BinaryVerification(
+      Verdict verdict,
+      String path,
+      String sha256,
+      FileIdentity identity,
+      Coverage coverage,
+      List<Finding> findings,
+      Reference reference,
+      Instant checkedAt) {
+    this(verdict, path, sha256, identity, coverage, findings, reference, checkedAt, null, null);
+  }
 
   public BinaryVerification {
     Objects.requireNonNull(verdict, "verdict");

@@ -270,7 +270,8 @@ public final class BinaryVerifier {
         file.before(),
         refs.match() != null ? refs.match() : refs.pathRef(),
         start,
-        !refs.none() || pkg != null);
+        !refs.none() || pkg != null,
+        pkg == null ? null : pkg.file());
   }
 
   /**
@@ -755,6 +756,17 @@ public final class BinaryVerifier {
         Reference reference,
         Instant at,
         boolean referenceFound) {
+      return build(path, sha256, identity, reference, at, referenceFound, null);
+    }
+
+    BinaryVerification build(
+        String path,
+        String sha256,
+        FileIdentity identity,
+        Reference reference,
+        Instant at,
+        boolean referenceFound,
+        PackageDatabase.PackageFile packageRecord) {
       Coverage coverage = Coverage.of(List.copyOf(results.values()));
       List<Finding> ordered = new ArrayList<>(findings);
       ordered.sort(java.util.Comparator.comparing(Finding::scope));
@@ -766,7 +778,9 @@ public final class BinaryVerifier {
           coverage,
           ordered,
           reference,
-          at);
+          at,
+          packageRecord,
+          null);
     }
   }
 }

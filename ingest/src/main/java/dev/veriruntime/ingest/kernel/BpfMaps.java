@@ -6,6 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Reads and writes map elements through {@code bpf_map_*_elem}. Stateless and thread-safe; the map
@@ -78,6 +80,41 @@ public final class BpfMaps {
     while (libs.bpf.bpf_map_get_next_key(mapFd, null, key) == 0) {
       check(libs, libs.bpf.bpf_map_delete_elem(mapFd, key), "cannot delete map element");
       deleted++;
+    }
+    return deleted;
+  }
+
+  /** Decides, for one element, whether to delete it. */
+  @FunctionalInterface
+  public interface ElementVisitor {
+    /** Returns true to delete the element. */
+    boolean visit(byte[] key, byte[] value);
+  }
+
+  /**
+   * Visits every element of a hash map once (as far as concurrent kernel updates allow) and deletes
+   * those the visitor asks for; returns how many were deleted. An element that vanished between the
+   * key walk and its lookup is skipped.
+   */
+  public static int forEach(int mapFd, int keySize, int valueSize, ElementVisitor visitor) {
+    NativeLibraries libs = NativeLibraries.get();
+    List<byte[]> keys = new ArrayList<>();
+    byte[] previous = null;
+    byte[] key = new byte[keySize];
+    while (libs.bpf.bpf_map_get_next_key(mapFd, previous, key) == 0) {
+      keys.add(key);
+      previous = key;
+      key = new byte[keySize];
+    }
+    int deleted = 0;
+    byte[] value = new byte[valueSize];
+    for (byte[] k : keys) {
+      if (libs.bpf.bpf_map_lookup_elem(mapFd, k, value) != 0) {
+        continue;
+      }
+      if (visitor.visit(k, value) && libs.bpf.bpf_map_delete_elem(mapFd, k) == 0) {
+        deleted++;
+      }
     }
     return deleted;
   }

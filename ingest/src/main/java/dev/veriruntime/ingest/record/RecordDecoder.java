@@ -150,7 +150,8 @@ public final class RecordDecoder {
         raw.s32(WireFormat.Exec.OLD_PID),
         raw.s32(WireFormat.Exec.EUID),
         raw.s32(WireFormat.Exec.EGID),
-        filename,
+        // A late exec (see WireFormat.EXEC_LATE) has no filename: the executable's path stands in.
+        (pathFlags & WireFormat.EXEC_LATE) != 0 ? path : filename,
         (pathFlags & WireFormat.FILENAME_TRUNCATED) != 0,
         file(raw, WireFormat.Exec.FILE, path, pathFlags));
   }

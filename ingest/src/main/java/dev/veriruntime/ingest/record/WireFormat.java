@@ -31,6 +31,12 @@ public final class WireFormat {
   public static final int FILENAME_TRUNCATED = 2;
   public static final int PATH_UNRESOLVED = 4;
 
+  /**
+   * Exec only: sent late, just before another record of a process that started quietly (its exec
+   * was filtered); the filename is empty and the executable is the process's current one.
+   */
+  public static final int EXEC_LATE = 8;
+
   /** {@code enum vr_map_source}. */
   public static final int SOURCE_MMAP = 1;
 
@@ -256,8 +262,24 @@ public final class WireFormat {
      */
     public static final String VERIFIED_FILES = "vr_verified_files";
 
-    /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of one {@code __u64}: mmaps skipped because of it. */
+    /**
+     * {@code BPF_MAP_TYPE_PERCPU_ARRAY} of {@code __u64} indexed by {@link Filtered}: what the
+     * probe counted instead of reporting.
+     */
     public static final String FILTERED = "vr_filtered";
+
+    /**
+     * {@code BPF_MAP_TYPE_LRU_HASH}, key {@code struct vr_file_key}: executables whose exec sends
+     * no record (the process goes to {@link #QUIET_TASKS}). Written by the agent.
+     */
+    public static final String QUIET_EXES = "vr_quiet_exes";
+
+    /**
+     * {@code BPF_MAP_TYPE_LRU_HASH}, key tgid ({@code __u32}), value {@code struct vr_quiet_task}:
+     * processes that exec'd a quiet executable and were not adopted yet. The agent deletes what it
+     * adopts; the probe deletes an entry at the process's exit (and then sends no exit record).
+     */
+    public static final String QUIET_TASKS = "vr_quiet_tasks";
 
     /**
      * {@code BPF_MAP_TYPE_HASH}, key {@code struct vr_watch_key}, value {@code __u32} watch
@@ -277,6 +299,25 @@ public final class WireFormat {
     public static final int FILE_SIZE = 24;
 
     private FileKey() {}
+  }
+
+  /** {@code enum vr_filtered_key}: the keys of {@link Maps#FILTERED}. */
+  public static final class Filtered {
+    public static final int MAPPINGS = 0;
+    public static final int EXECS = 1;
+    public static final int EXITS = 2;
+    public static final int KEYS = 3;
+
+    private Filtered() {}
+  }
+
+  /** {@code struct vr_quiet_task}: the value of {@link Maps#QUIET_TASKS}. */
+  public static final class QuietTask {
+    public static final int SIZE = 16;
+    public static final int EXEC_NS = 0;
+    public static final int PPID = 8;
+
+    private QuietTask() {}
   }
 
   /** {@code struct vr_watch_key}: the key the agent writes into {@link Maps#WATCHED_FILES}. */

@@ -226,6 +226,14 @@ class WireFormatBtfTest {
   }
 
   @Test
+  void quietTask() {
+    assertLayout(
+        "vr_quiet_task",
+        WireFormat.QuietTask.SIZE,
+        Map.of("exec_ns", WireFormat.QuietTask.EXEC_NS, "ppid", WireFormat.QuietTask.PPID));
+  }
+
+  @Test
   void decoderSizesAreTheStructSizes() {
     Map<EventKind, String> structOf =
         Map.of(

@@ -1,5 +1,6 @@
 package dev.veriruntime.sinks.journal;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -16,6 +17,9 @@ import java.util.List;
  * @param lastHash hash of the last record
  * @param problems tampering or loss, each with its place
  * @param warnings things worth knowing that are not tampering
+ * @param lastCheckpointSeq sequence number of the last checkpoint whose signature verified; 0 when
+ *     none
+ * @param lastCheckpointAt the time that checkpoint carries; null when none
  */
 public record JournalReport(
     String directory,
@@ -26,7 +30,9 @@ public record JournalReport(
     long lastSeq,
     String lastHash,
     List<Problem> problems,
-    List<String> warnings) {
+    List<String> warnings,
+    long lastCheckpointSeq,
+    Instant lastCheckpointAt) {
 
   public JournalReport {
     problems = List.copyOf(problems);

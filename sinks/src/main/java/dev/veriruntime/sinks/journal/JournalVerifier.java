@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -102,7 +103,18 @@ public final class JournalVerifier {
         lastSeq,
         audit.expectedPrev,
         audit.problems,
-        audit.warnings);
+        audit.warnings,
+        audit.lastCheckpointSeq,
+        audit.lastCheckpointAt);
+  }
+
+  /** The time a verified checkpoint record carries; null when it is not a valid instant. */
+  private static Instant checkpointTime(JsonNode node) {
+    try {
+      return Instant.parse(node.path("checkpoint").path("time").asText());
+    } catch (DateTimeParseException e) {
+      return null;
+    }
   }
 
   /** The key given, else the one beside the journal, else none (with a warning). */
@@ -136,6 +148,7 @@ public final class JournalVerifier {
     long events;
     long checkpoints;
     long lastCheckpointSeq;
+    Instant lastCheckpointAt;
 
     /** Where the record the head names was found, to compare with what the head says. */
     String headRecordHash;
@@ -266,6 +279,7 @@ public final class JournalVerifier {
           } else {
             checkpoints++;
             lastCheckpointSeq = seq;
+            lastCheckpointAt = checkpointTime(node);
           }
         }
         case JournalEntry.NOTE -> {

@@ -5,6 +5,7 @@ import dev.veriruntime.verifier.Coverage;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.FindingType;
+import dev.veriruntime.verifier.LineageVouch;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.Verdict;
@@ -126,7 +127,14 @@ public final class LineageTrust {
                 .map(e -> e.getKey() + " sha256 " + e.getValue())
                 .toList();
     Coverage coverage = base.coverage().with(ScopeResult.verified(Scope.LINEAGE, reason));
-    return rebuild(base, coverage, base.findings(), Verdict.decideByLineage(coverage));
+    LineageVouch vouch =
+        new LineageVouch(
+            root,
+            record.chain().stream()
+                .map(s -> new LineageVouch.Step(s.exePath(), s.sha256(), s.toolchain()))
+                .toList(),
+            record.writtenAt());
+    return rebuild(base, coverage, base.findings(), Verdict.decideByLineage(coverage), vouch);
   }
 
   private static BinaryVerification broken(
@@ -134,11 +142,15 @@ public final class LineageTrust {
     Coverage coverage = base.coverage().with(ScopeResult.notVerified(Scope.LINEAGE, reason));
     List<Finding> findings = new ArrayList<>(base.findings());
     findings.add(new Finding(FindingType.LINEAGE_BROKEN, Scope.LINEAGE, reason, detail));
-    return rebuild(base, coverage, findings, base.verdict());
+    return rebuild(base, coverage, findings, base.verdict(), null);
   }
 
   private static BinaryVerification rebuild(
-      BinaryVerification base, Coverage coverage, List<Finding> findings, Verdict verdict) {
+      BinaryVerification base,
+      Coverage coverage,
+      List<Finding> findings,
+      Verdict verdict,
+      LineageVouch vouch) {
     return new BinaryVerification(
         verdict,
         base.path(),
@@ -147,7 +159,9 @@ public final class LineageTrust {
         coverage,
         findings,
         base.reference(),
-        base.checkedAt());
+        base.checkedAt(),
+        base.packageRecord(),
+        vouch);
   }
 
   private static String changes(FileIdentity was, FileIdentity now) {

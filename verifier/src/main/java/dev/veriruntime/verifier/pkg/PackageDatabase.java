@@ -57,8 +57,27 @@ public final class PackageDatabase {
 
   private final int unreadable;
 
-  /** One file a package installed, with the MD5 the package database recorded for it. */
-  public record PackageFile(String path, String md5, String packageName) {}
+  /**
+   * One file a package installed, with the MD5 the package database recorded for it.
+   *
+   * @param path the absolute path the package installed
+   * @param md5 the lowercase hex MD5 recorded for it
+   * @param packageName the package (without architecture)
+   * @param version the installed version from dpkg's {@code status} file; empty when not known
+   * @param listFile the {@code *.md5sums} file that records it; empty when not known
+   */
+  public record PackageFile(
+      String path, String md5, String packageName, String version, String listFile) {
+
+    public PackageFile(String path, String md5, String packageName) {
+      this(path, md5, packageName, "", "");
+    }
+
+    /** The record as its line in the md5sums file: {@code MD5 PATH-WITHOUT-LEADING-SLASH}. */
+    public String md5sumsLine() {
+      return md5 + "  " + path.substring(1);
+    }
+  }
 
   /**
    * What differs between two snapshots of the database: files whose record was added, removed or
@@ -130,6 +149,7 @@ public final class PackageDatabase {
       return empty();
     }
     Map<String, PackageFile> files = new HashMap<>(1 << 17);
+    Map<String, String> versions = installedVersions(infoDir.resolveSibling("status"));
     int unreadable = 0;
     try (DirectoryStream<Path> dir = Files.newDirectoryStream(infoDir, "*.md5sums")) {
       for (Path list : dir) {
@@ -137,6 +157,8 @@ public final class PackageDatabase {
         String pkg = name.substring(0, name.length() - ".md5sums".length());
         int colon = pkg.indexOf(':');
         pkg = colon < 0 ? pkg : pkg.substring(0, colon);
+        String version = versions.getOrDefault(pkg, "");
+        String listFile = list.toString();
         List<String> lines;
         try {
           lines = Files.readAllLines(list, StandardCharsets.UTF_8);
@@ -152,11 +174,45 @@ public final class PackageDatabase {
           String md5 = line.substring(0, 32);
           String rel = line.substring(33).stripLeading();
           String path = canonical("/" + rel);
-          files.put(path, new PackageFile("/" + rel, md5, pkg));
+          files.put(path, new PackageFile("/" + rel, md5, pkg, version, listFile));
         }
       }
     }
     return new PackageDatabase(Map.copyOf(files), unreadable);
+  }
+
+  /**
+   * Package name to installed version, from dpkg's {@code status} file (paragraphs of {@code
+   * Package:} and {@code Version:} fields); empty when the file is missing or unreadable, which
+   * only leaves versions unnamed.
+   */
+  static Map<String, String> installedVersions(Path status) {
+    Map<String, String> versions = new HashMap<>();
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(status, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return versions;
+    }
+    String pkg = null;
+    String version = null;
+    for (String line : lines) {
+      if (line.isEmpty()) {
+        if (pkg != null && version != null) {
+          versions.putIfAbsent(pkg, version);
+        }
+        pkg = null;
+        version = null;
+      } else if (line.startsWith("Package: ")) {
+        pkg = line.substring("Package: ".length()).strip();
+      } else if (line.startsWith("Version: ")) {
+        version = line.substring("Version: ".length()).strip();
+      }
+    }
+    if (pkg != null && version != null) {
+      versions.putIfAbsent(pkg, version);
+    }
+    return versions;
   }
 
   /** The package record for {@code path} (absolute), across merged-/usr aliases. */

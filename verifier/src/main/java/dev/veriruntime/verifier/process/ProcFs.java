@@ -92,6 +92,11 @@ public final class ProcFs {
     return ProcStatus.parse(readString(pid, "status"));
   }
 
+  /** The container of the process ({@link ContainerId}); empty for a process of the host. */
+  public Optional<String> container(int pid) throws IOException {
+    return ContainerId.fromCgroup(readString(pid, "cgroup"));
+  }
+
   /** Field 22 of {@code /proc/PID/stat}: with the pid, identifies this process across pid reuse. */
   public long startTicks(int pid) throws IOException {
     return ProcStatus.startTicks(readString(pid, "stat"));

@@ -42,6 +42,9 @@ import java.util.Objects;
  *     was lost or refused at capacity)
  * @param codeBytesCompared bytes of memory compared for MEMORY_CODE (0 before re-attestation)
  * @param incidents ids of the open incidents about this process; empty until incidents are kept
+ * @param uid the real user id; -1 when not read
+ * @param container the first 12 hex digits of its container id ({@link ContainerId}); empty for a
+ *     process of the host or when not read
  */
 public record ProcessState(
     int pid,
@@ -55,7 +58,9 @@ public record ProcessState(
     Instant reattestedAt,
     boolean tracked,
     long codeBytesCompared,
-    List<String> incidents) {
+    List<String> incidents,
+    int uid,
+    String container) {
 
   /** The reason given for MEMORY_MAP and MEMORY_CODE of a process not yet re-attested. */
   public static final String NOT_YET_REATTESTED = "not yet re-attested (exec-time scopes only)";
@@ -66,6 +71,26 @@ public record ProcessState(
     Objects.requireNonNull(coverage, "coverage");
     findings = List.copyOf(findings);
     incidents = List.copyOf(incidents);
+    Objects.requireNonNull(container, "container");
+  }
+
+  /** A copy with the owner read from {@code /proc}: real user id and container. */
+  public ProcessState withOwner(int realUid, String containerId) {
+    return new ProcessState(
+        pid,
+        ppid,
+        startTicks,
+        executable,
+        verdict,
+        coverage,
+        findings,
+        execCheckedAt,
+        reattestedAt,
+        tracked,
+        codeBytesCompared,
+        incidents,
+        realUid,
+        containerId);
   }
 
   /** Whether the running process itself has been verified (MEMORY_MAP, MEMORY_CODE). */
@@ -124,7 +149,9 @@ public record ProcessState(
         null,
         tracked,
         0,
-        List.of());
+        List.of(),
+        -1,
+        "");
   }
 
   /**
@@ -146,6 +173,8 @@ public record ProcessState(
         v.checkedAt(),
         true,
         v.codeBytesCompared(),
-        List.of());
+        List.of(),
+        v.realUid(),
+        "");
   }
 }

@@ -1,5 +1,6 @@
 package dev.veriruntime.verifier.process;
 
+import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.Coverage;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.Finding;
@@ -27,6 +28,11 @@ import java.util.Optional;
  * @param codeBytesCompared bytes of memory compared for {@link Scope#MEMORY_CODE}
  * @param executableKnown whether a reference knows the executable (by digest or path), or its
  *     digest could not be read at all; false makes the verdict UNKNOWN unless something FAILED
+ * @param executableVerification the executable's own verification (what vouched for it); null when
+ *     it could not be read, or for a copy made without it
+ * @param mappedFiles the other files mapped executable, each as MEMORY_MAP checked it, in the order
+ *     first seen in the maps; empty when MEMORY_MAP was not checked
+ * @param realUid the process's real user id ({@code /proc/PID/status} {@code Uid}); -1 when unread
  */
 public record ProcessVerification(
     int pid,
@@ -37,7 +43,10 @@ public record ProcessVerification(
     List<Finding> findings,
     Instant checkedAt,
     long codeBytesCompared,
-    boolean executableKnown) {
+    boolean executableKnown,
+    BinaryVerification executableVerification,
+    List<MappedFileCheck> mappedFiles,
+    int realUid) {
 
   public ProcessVerification {
     Objects.requireNonNull(verdict, "verdict");
@@ -45,6 +54,35 @@ public record ProcessVerification(
     Objects.requireNonNull(coverage, "coverage");
     Objects.requireNonNull(checkedAt, "checkedAt");
     findings = List.copyOf(findings);
+    mappedFiles = List.copyOf(mappedFiles);
+  }
+
+  /**
+   * A verification without the trust chain's details (what vouched, the mapped files, the user).
+   */
+  public ProcessVerification(
+      int pid,
+      long startTicks,
+      Verdict verdict,
+      Executable executable,
+      Coverage coverage,
+      List<Finding> findings,
+      Instant checkedAt,
+      long codeBytesCompared,
+      boolean executableKnown) {
+    this(
+        pid,
+        startTicks,
+        verdict,
+        executable,
+        coverage,
+        findings,
+        checkedAt,
+        codeBytesCompared,
+        executableKnown,
+        null,
+        List.of(),
+        -1);
   }
 
   /**
@@ -86,6 +124,9 @@ public record ProcessVerification(
         merged,
         at,
         bytesCompared,
-        executableKnown);
+        executableKnown,
+        executableVerification,
+        mappedFiles,
+        realUid);
   }
 }

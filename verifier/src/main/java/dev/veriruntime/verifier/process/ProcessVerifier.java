@@ -174,6 +174,7 @@ public final class ProcessVerifier {
     } catch (ProcessGoneException e) {
       throw new ProcessGoneException(pid, "no such process: " + pid + " (exited)", e);
     }
+    run.realUid(status.realUid());
     if (status.fields().getOrDefault("State", "").startsWith("Z")) {
       // A zombie has released its memory and executable; only its exit status waits to be reaped.
       throw new ProcessGoneException(
@@ -405,7 +406,7 @@ public final class ProcessVerifier {
             closures.closure(),
             closures.problem() == null ? "unknown" : closures.problem(),
             closures.preloads(),
-            fileChecker(pid));
+            fileChecker(pid, run));
     // The closure was resolved under /proc/PID/root and the files opened through map_files: had the
     // process ended meanwhile, those reads failed and the analysis would blame its own libraries.
     boolean runs;
@@ -482,12 +483,13 @@ public final class ProcessVerifier {
   }
 
   /** Verifies each mapped file once, through {@code /proc/PID/map_files}. */
-  private MappingAnalyzer.FileChecker fileChecker(int pid) {
+  private MappingAnalyzer.FileChecker fileChecker(int pid, Run run) {
     Map<String, MappingAnalyzer.FileCheck> checked = new HashMap<>();
     return new MappingAnalyzer.FileChecker() {
       @Override
       public MappingAnalyzer.FileCheck check(MemoryMapping m) {
-        return checked.computeIfAbsent(m.kernelDev() + ":" + m.inode(), k -> checkFile(pid, m));
+        return checked.computeIfAbsent(
+            m.kernelDev() + ":" + m.inode(), k -> checkFile(pid, m, run));
       }
 
       @Override
@@ -504,9 +506,10 @@ public final class ProcessVerifier {
     };
   }
 
-  private MappingAnalyzer.FileCheck checkFile(int pid, MemoryMapping m) {
+  private MappingAnalyzer.FileCheck checkFile(int pid, MemoryMapping m, Run run) {
     try (ProcFs.MappedFile file = procFs.openMapped(pid, m)) {
       BinaryVerification v = executables.verify(file.channel(), file.statPath(), m.filePath());
+      run.mapped(new MappedFileCheck(m.filePath(), v, ""));
       String reason =
           v.coverage().results().values().stream()
               .filter(
@@ -518,6 +521,7 @@ public final class ProcessVerifier {
               .orElse("");
       return new MappingAnalyzer.FileCheck(v.sha256(), v.verdict(), reason);
     } catch (IOException e) {
+      run.mapped(new MappedFileCheck(m.filePath(), null, String.valueOf(e.getMessage())));
       return new MappingAnalyzer.FileCheck(null, null, e.getMessage());
     }
   }
@@ -591,9 +595,19 @@ public final class ProcessVerifier {
     private final int pid;
     private final Map<Scope, ScopeResult> results = new EnumMap<>(Scope.class);
     private final List<Finding> findings = new ArrayList<>();
+    private final List<MappedFileCheck> mapped = new ArrayList<>();
+    private int realUid = -1;
 
     Run(int pid) {
       this.pid = pid;
+    }
+
+    void mapped(MappedFileCheck file) {
+      mapped.add(file);
+    }
+
+    void realUid(int uid) {
+      realUid = uid;
     }
 
     void put(ScopeResult r) {
@@ -670,7 +684,15 @@ public final class ProcessVerifier {
           ordered,
           at,
           compared,
-          referenceFound);
+          referenceFound,
+          exe,
+          exe == null
+              ? mapped
+              : mapped.stream()
+                  .filter(
+                      f -> f.checked().map(v -> !v.identity().equals(exe.identity())).orElse(true))
+                  .toList(),
+          realUid);
     }
   }
 }

@@ -141,7 +141,14 @@ public final class ReferenceLoader {
       }
       InTotoStatement statement = InTotoStatement.fromJson(statementJson, where + " payload");
       return references(
-          new ReferenceSource(file, statement, Crypto.sha256Hex(payload), signer, true), where);
+          new ReferenceSource(
+              file,
+              statement,
+              Crypto.sha256Hex(payload),
+              signer,
+              true,
+              signer == null ? null : trusted.get(signer).map(TrustedKey::origin).orElse(null)),
+          where);
     }
     if (doc.isObject() && doc.has("_type")) {
       InTotoStatement statement = InTotoStatement.fromJson(doc, where);

@@ -18,13 +18,26 @@ import java.util.Optional;
  *     statement is unsigned (plain JSON, or an envelope with no trusted signature)
  * @param enveloped whether the statement came in a DSSE envelope (which, when {@code signedByKeyId}
  *     is null, no trusted key signed)
+ * @param signedByKeyOrigin where the trusted key of {@code signedByKeyId} was loaded from (its PEM
+ *     file), or {@code null} when unsigned or not known
  */
 public record ReferenceSource(
     Path file,
     InTotoStatement statement,
     String payloadSha256,
     String signedByKeyId,
-    boolean enveloped) {
+    boolean enveloped,
+    String signedByKeyOrigin) {
+
+  /** A source whose signing key's origin is not known. */
+  public ReferenceSource(
+      Path file,
+      InTotoStatement statement,
+      String payloadSha256,
+      String signedByKeyId,
+      boolean enveloped) {
+    this(file, statement, payloadSha256, signedByKeyId, enveloped, null);
+  }
 
   public ReferenceSource {
     Objects.requireNonNull(file, "file");

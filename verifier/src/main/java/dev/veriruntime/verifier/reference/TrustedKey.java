@@ -21,12 +21,20 @@ public final class TrustedKey {
   private final KeyType type;
   private final AsymmetricKeyParameter publicKey;
   private final byte[] spki;
+  private final String origin;
 
-  private TrustedKey(String keyId, KeyType type, AsymmetricKeyParameter publicKey, byte[] spki) {
+  private TrustedKey(
+      String keyId, KeyType type, AsymmetricKeyParameter publicKey, byte[] spki, String origin) {
     this.keyId = keyId;
     this.type = type;
     this.publicKey = publicKey;
     this.spki = spki;
+    this.origin = origin;
+  }
+
+  /** Where the key came from: the PEM file it was loaded from, or the origin given to fromSpki. */
+  public String origin() {
+    return origin;
   }
 
   /**
@@ -71,7 +79,7 @@ public final class TrustedKey {
           ReferenceException.Kind.KEY_INVALID,
           "public key " + origin + " is not a valid " + type + " key");
     }
-    return new TrustedKey(Crypto.sha256Hex(spki), type, key, spki.clone());
+    return new TrustedKey(Crypto.sha256Hex(spki), type, key, spki.clone(), origin);
   }
 
   /** Lowercase hex SHA-256 of the SubjectPublicKeyInfo DER. */

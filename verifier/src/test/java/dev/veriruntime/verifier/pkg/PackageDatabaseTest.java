@@ -50,6 +50,31 @@ class PackageDatabaseTest {
   }
 
   @Test
+  void recordsNameTheInstalledVersionFromTheStatusFileAndTheirMd5sumsLine() throws Exception {
+    Path info = Files.createDirectories(dir.resolve("info"));
+    String md5 = "0123456789abcdef0123456789abcdef";
+    Files.writeString(info.resolve("coreutils.md5sums"), md5 + "  usr/bin/sleep\n");
+    Files.writeString(info.resolve("libc6:amd64.md5sums"), md5 + "  usr/lib/libc.so.6\n");
+    Files.writeString(info.resolve("orphan.md5sums"), md5 + "  usr/bin/orphan\n");
+    Files.writeString(
+        dir.resolve("status"),
+        "Package: coreutils\nStatus: install ok installed\nVersion: 9.1-1\n\n"
+            + "Package: libc6\nArchitecture: amd64\nVersion: 2.36-9+deb12u14\n");
+
+    PackageDatabase db = PackageDatabase.load(info);
+
+    PackageDatabase.PackageFile sleep = db.lookup("/usr/bin/sleep").orElseThrow();
+    assertThat(sleep.version()).isEqualTo("9.1-1");
+    assertThat(sleep.md5sumsLine()).isEqualTo(md5 + "  usr/bin/sleep");
+    assertThat(sleep.listFile()).isEqualTo(info.resolve("coreutils.md5sums").toString());
+    assertThat(db.lookup("/usr/lib/libc.so.6").orElseThrow().version())
+        .isEqualTo("2.36-9+deb12u14");
+    assertThat(db.lookup("/usr/bin/orphan").orElseThrow().version())
+        .as("a package the status file does not list")
+        .isEmpty();
+  }
+
+  @Test
   void changesNameAddedRemovedAndReChecksummedRecordsAcrossAliases() throws Exception {
     Path info = Files.createDirectories(dir.resolve("info"));
     String a = "0".repeat(32);

@@ -1,0 +1,259 @@
+package dev.veriruntime.sinks.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real Apache Kafka broker for tests: one KRaft node (broker and controller in one process) from
+ * the {@code kafka_2.13} Maven artifact, run in a child JVM on this test's classpath, listening on
+ * 127.0.0.1 only, with its log directory in a temporary directory. No container, no network beyond
+ * loopback, no root. {@link #stop()} ends the process (an outage); {@link #start()} starts it again
+ * on the same ports and the same log directory, so what was written survives like on a real
+ * restart.
+ *
+ * <p>Auto-creation of topics is off: a test creates its topics with {@link #createTopic}, so a
+ * producer that names a missing topic fails instead of inventing one. Not thread-safe; {@link
+ * #close()} stops the broker and removes the directory.
+ */
+public final class KafkaTestBroker implements AutoCloseable {
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+
+  /** Kafka's clients log every connection attempt at INFO: tests keep warnings only. */
+  private static final java.util.logging.Logger KAFKA_LOGS = quietKafkaLogs();
+
+  private static java.util.logging.Logger quietKafkaLogs() {
+    java.util.logging.Logger kafka = java.util.logging.Logger.getLogger("org.apache.kafka");
+    kafka.setLevel(java.util.logging.Level.WARNING);
+    return kafka;
+  }
+
+  private final Path dir;
+  private final int brokerPort;
+  private final int controllerPort;
+  private final Path config;
+  private Process process;
+
+  private KafkaTestBroker(Path dir) throws IOException {
+    this.dir = dir;
+    this.brokerPort = freePort();
+    this.controllerPort = freePort();
+    this.config = dir.resolve("server.properties");
+    Properties p = new Properties();
+    p.putAll(
+        Map.ofEntries(
+            Map.entry("process.roles", "broker,controller"),
+            Map.entry("node.id", "1"),
+            Map.entry("controller.quorum.voters", "1@127.0.0.1:" + controllerPort),
+            Map.entry(
+                "listeners",
+                "PLAINTEXT://127.0.0.1:"
+                    + brokerPort
+                    + ",CONTROLLER://127.0.0.1:"
+                    + controllerPort),
+            Map.entry("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort),
+            Map.entry("controller.listener.names", "CONTROLLER"),
+            Map.entry("inter.broker.listener.name", "PLAINTEXT"),
+            Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+            Map.entry("log.dirs", dir.resolve("log").toString()),
+            Map.entry("auto.create.topics.enable", "false"),
+            Map.entry("num.partitions", "3"),
+            Map.entry("offsets.topic.replication.factor", "1"),
+            Map.entry("offsets.topic.num.partitions", "1"),
+            Map.entry("transaction.state.log.replication.factor", "1"),
+            Map.entry("transaction.state.log.min.isr", "1"),
+            Map.entry("share.coordinator.state.topic.replication.factor", "1"),
+            Map.entry("share.coordinator.state.topic.min.isr", "1"),
+            Map.entry("group.initial.rebalance.delay.ms", "0")));
+    try (var out = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
+      p.store(out, "veriruntime test broker");
+    }
+  }
+
+  /** Formats a fresh log directory and starts the broker; returns once it answers. */
+  public static KafkaTestBroker start(String name) throws IOException {
+    KAFKA_LOGS.fine("starting a test broker");
+    KafkaTestBroker broker =
+        new KafkaTestBroker(Files.createTempDirectory("veriruntime-kafka-" + name + "-"));
+    try {
+      broker.format();
+      broker.start();
+      return broker;
+    } catch (IOException | RuntimeException e) {
+      broker.close();
+      throw e;
+    }
+  }
+
+  /** {@code 127.0.0.1:PORT} of the broker listener. */
+  public String bootstrap() {
+    return "127.0.0.1:" + brokerPort;
+  }
+
+  public boolean running() {
+    return process != null && process.isAlive();
+  }
+
+  /** Starts the broker process (after {@link #stop()}) and waits until it answers. */
+  public void start() throws IOException {
+    if (running()) {
+      return;
+    }
+    process = java(List.of("kafka.Kafka", config.toString()), dir.resolve("broker.log"));
+    awaitReady();
+  }
+
+  /**
+   * Kills the broker process (SIGKILL: a crash, and quick; what it acknowledged is in the page
+   * cache and survives) and waits until it is gone: from now on clients see connection refused.
+   */
+  public void stop() {
+    if (process == null) {
+      return;
+    }
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+    process = null;
+  }
+
+  /** Creates a topic with one replica. */
+  public void createTopic(String topic, int partitions) {
+    try (Admin admin = admin()) {
+      admin
+          .createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot create topic " + topic, e);
+    }
+  }
+
+  /** An admin client for this broker; the caller closes it. */
+  public Admin admin() {
+    return Admin.create(
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));
+  }
+
+  @Override
+  public void close() {
+    stop();
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a leftover temporary directory is not worth failing a test for
+    }
+  }
+
+  private void format() throws IOException {
+    Process f =
+        java(
+            List.of(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                Uuid.randomUuid().toString(),
+                "-c",
+                config.toString()),
+            dir.resolve("format.log"));
+    try {
+      if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
+        f.destroyForcibly();
+        throw new IOException("kafka storage format failed: " + log("format.log"));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while formatting", e);
+    }
+  }
+
+  private void awaitReady() throws IOException {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    try (Admin admin = admin()) {
+      while (true) {
+        if (!process.isAlive()) {
+          throw new IOException("kafka broker exited: " + log("broker.log"));
+        }
+        try {
+          // Metadata answered by the broker means its listener and the controller quorum are up.
+          if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
+            return;
+          }
+        } catch (ExecutionException | TimeoutException notYet) {
+          // still starting
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while waiting for the broker", e);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IOException(
+              "kafka broker not ready after " + READY_TIMEOUT + ": " + log("broker.log"));
+        }
+      }
+    }
+  }
+
+  private Process java(List<String> mainAndArgs, Path logFile) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // Small and quick to start: this broker holds a few thousand records.
+    cmd.addAll(
+        List.of(
+            "-Xmx384m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.awt.headless=true",
+            "-cp",
+            System.getProperty("java.class.path")));
+    cmd.addAll(mainAndArgs);
+    return new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+        .start();
+  }
+
+  private String log(String name) {
+    try {
+      List<String> lines = Files.readAllLines(dir.resolve(name), StandardCharsets.UTF_8);
+      return String.join(" | ", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress("127.0.0.1", 0));
+      return s.getLocalPort();
+    }
+  }
+}
