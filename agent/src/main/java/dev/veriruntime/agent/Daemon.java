@@ -3,6 +3,8 @@ package dev.veriruntime.agent;
 import dev.veriruntime.agent.ui.EventFanOut;
 import dev.veriruntime.agent.ui.UiServer;
 import dev.veriruntime.api.ApiServer;
+import dev.veriruntime.api.EventHub;
+import dev.veriruntime.api.GrpcServer;
 import dev.veriruntime.api.LocalCoreApi;
 import dev.veriruntime.api.intake.AlertIntake;
 import dev.veriruntime.ingest.EventSource;
@@ -25,6 +27,7 @@ import dev.veriruntime.pipeline.PipelineMetrics;
 import dev.veriruntime.pipeline.ProcessLiveness;
 import dev.veriruntime.pipeline.ProcessTable;
 import dev.veriruntime.pipeline.SinkStage;
+import dev.veriruntime.sinks.EventJson;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.Sink;
@@ -55,6 +58,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,6 +76,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -93,8 +98,12 @@ import reactor.core.scheduler.Schedulers;
  * package manager changes it, each reload re-validated by {@link PackageRevalidation}.
  *
  * <p>With {@link Settings#apiSocket} set it also serves the Core API ({@code dev.veriruntime.api})
- * on that Unix socket over its own verifiers, runtime state, journal and counters; a socket that
- * cannot be bound is a {@code VERIFICATION_DEGRADED} startup report, not a failure to start.
+ * on that Unix socket over its own verifiers, runtime state, journal and counters, and the same
+ * calls plus the event stream as gRPC on {@link GrpcServer#socketBeside} it (and on TCP with mutual
+ * TLS when {@link Settings#grpcTcp} asks); a socket that cannot be bound is a {@code
+ * VERIFICATION_DEGRADED} startup report, not a failure to start. The stream follows the journal:
+ * the journal sink publishes each event to the {@link EventHub} once it is durable, with its
+ * sequence number; without a journal an {@link EventStreamSink} does, numbering from 1.
  */
 public final class Daemon implements AutoCloseable {
   /** How often the package database's signature is read: two stat calls. */
@@ -127,6 +136,23 @@ public final class Daemon implements AutoCloseable {
   private final UiServer ui;
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** How long the gRPC event stream lets a client fall behind: live events queued per client. */
+  static final int STREAM_QUEUE = 4096;
+
+  /** Event streams open at once. */
+  static final int MAX_STREAMS = 32;
+
+  /** The loss place of events a stream client missed because it was cut off for being slow. */
+  static final String STREAM_CUT_OFF = "sink.stream.cut_off";
+
+  /**
+   * A TCP listener of the gRPC API; there is no plain TCP, so the TLS files are part of it.
+   *
+   * @param address where to listen (port 0: any free port)
+   * @param tls the server's certificate and key, and the CA that signs client certificates
+   */
+  public record GrpcTcp(InetSocketAddress address, GrpcServer.Tls tls) {}
+
   /**
    * What the command line decided.
    *
@@ -134,6 +160,7 @@ public final class Daemon implements AutoCloseable {
    *     watch}); null: no control API
    * @param uiPort the web view's port on 127.0.0.1 ({@code watch --ui-port}); 0 for any free port,
    *     negative for no web view
+   * @param grpcTcp also serve the gRPC API on TCP with mutual TLS; null: Unix socket only
    */
   public record Settings(
       Policy policy,
@@ -144,9 +171,10 @@ public final class Daemon implements AutoCloseable {
       boolean journal,
       boolean scan,
       Path apiSocket,
-      int uiPort) {
+      int uiPort,
+      GrpcTcp grpcTcp) {
 
-    /** Settings without a web view. */
+    /** Settings without a web view or gRPC on TCP. */
     public Settings(
         Policy policy,
         ReferenceStore references,
@@ -156,7 +184,7 @@ public final class Daemon implements AutoCloseable {
         boolean journal,
         boolean scan,
         Path apiSocket) {
-      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, -1);
+      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, -1, null);
     }
 
     /** Settings without a control API. */
@@ -168,7 +196,21 @@ public final class Daemon implements AutoCloseable {
         Path journalDir,
         boolean journal,
         boolean scan) {
-      this(policy, references, json, stateDir, journalDir, journal, scan, null);
+      this(policy, references, json, stateDir, journalDir, journal, scan, null, -1, null);
+    }
+
+    /** Settings without gRPC on TCP. */
+    public Settings(
+        Policy policy,
+        ReferenceStore references,
+        boolean json,
+        Path stateDir,
+        Path journalDir,
+        boolean journal,
+        boolean scan,
+        Path apiSocket,
+        int uiPort) {
+      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, uiPort, null);
     }
   }
 
@@ -387,6 +429,10 @@ public final class Daemon implements AutoCloseable {
     Scheduler smallLane;
     Scheduler largeLane;
     JournalSink journal;
+
+    /** Set once the sinks exist; read by the journal's drain thread. */
+    final AtomicReference<EventHub> events = new AtomicReference<>();
+
     MeterRegistry registry;
     PipelineMetrics metrics;
     LivePackageDatabase livePackages;
@@ -505,6 +551,9 @@ public final class Daemon implements AutoCloseable {
       if (settings.journal() && policy.sinks.journal.enabled) {
         openJournal();
       }
+      if (settings.apiSocket() != null) {
+        startEventStream();
+      }
       if (!policy.sinks.webhook.isBlank()) {
         WebhookSink webhook =
             new WebhookSink(
@@ -544,7 +593,7 @@ public final class Daemon implements AutoCloseable {
       new SafePaths().stateDirectory(settings.journalDir());
       Files.createDirectories(settings.journalDir());
       restrict(settings.journalDir());
-      journal = JournalSink.open(settings.journalDir());
+      journal = JournalSink.open(settings.journalDir(), this::publishDurable);
       RunMarker marker;
       try {
         marker =
@@ -586,6 +635,39 @@ public final class Daemon implements AutoCloseable {
                               r.file(),
                               "bytesCut",
                               r.bytesCut()))));
+    }
+
+    /** On the journal's drain thread, after the event's batch is on disk. */
+    private void publishDurable(long seq, SecurityEvent event) {
+      EventHub hub = events.get();
+      // Nobody follows: skip the JSON. One who subscribes now replays this event (it is durable).
+      if (hub != null && hub.subscriptions() > 0) {
+        hub.publish(seq, event.type().name(), EventJson.toJson(event));
+      }
+    }
+
+    /**
+     * The gRPC event stream's hub: over the journal when there is one (the journal publishes), else
+     * fed by its own sink. A client cut off for being slow is a loss like any other (reported as
+     * VERIFICATION_DEGRADED with the place {@link #STREAM_CUT_OFF}); it can replay from the
+     * journal.
+     */
+    private void startEventStream() {
+      Set<String> types = new HashSet<>();
+      for (EventType t : EventType.values()) {
+        types.add(t.name());
+      }
+      EventHub hub =
+          new EventHub(
+              types,
+              journal == null ? EventHub.History.none() : new JournalHistory(journal.journal()),
+              STREAM_QUEUE,
+              MAX_STREAMS,
+              lost -> ledger.add(STREAM_CUT_OFF, lost));
+      events.set(hub);
+      if (journal == null) {
+        addSink(new EventStreamSink(hub), 10_000, 10_000);
+      }
     }
 
     /** Registered as it is opened: flushed (for a while) and closed after the probe detaches. */
@@ -913,7 +995,36 @@ public final class Daemon implements AutoCloseable {
                 why,
                 Map.of("check", "control-api", "socket", settings.apiSocket().toString())));
       }
+      serveGrpc(api);
       err.flush();
+    }
+
+    /** The same API and the event stream over gRPC; a listener that fails is a degraded report. */
+    private void serveGrpc(LocalCoreApi api) {
+      Path socket = GrpcServer.socketBeside(settings.apiSocket());
+      GrpcTcp tcp = settings.grpcTcp();
+      try {
+        GrpcServer.Builder builder =
+            GrpcServer.builder(api).feed(events.get()).socket(socket).meterRegistry(registry);
+        if (tcp != null) {
+          builder.tcp(tcp.address(), tcp.tls());
+        }
+        GrpcServer server = resources.register("gRPC API", builder.bind());
+        err.println(
+            "veriruntime: gRPC API on "
+                + socket
+                + server
+                    .tcpAddress()
+                    .map(a -> " and " + a.getHostString() + ":" + a.getPort() + " (mutual TLS)")
+                    .orElse(""));
+      } catch (IOException | RuntimeException e) {
+        String where = socket + (tcp == null ? "" : " / " + tcp.address());
+        String why = "gRPC API not available: " + where + ": " + e.getMessage();
+        err.println("veriruntime: " + why);
+        reports.add(
+            classifier.degraded(
+                null, why, Map.of("check", "grpc-api", "socket", socket.toString())));
+      }
     }
 
     /** The web view on 127.0.0.1; a port that cannot be bound is a degraded report. */

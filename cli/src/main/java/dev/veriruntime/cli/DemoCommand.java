@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veriruntime.agent.Daemon;
 import dev.veriruntime.agent.Policy;
+import dev.veriruntime.api.ApiException;
 import dev.veriruntime.api.ApiServer;
 import dev.veriruntime.api.CoreApis;
+import dev.veriruntime.api.EventFeed;
 import dev.veriruntime.cli.DemoReport.Alert;
 import dev.veriruntime.cli.DemoReport.Outcome;
 import dev.veriruntime.cli.DemoReport.Status;
@@ -29,9 +31,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -40,12 +44,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code veriruntime demo}: for a newcomer. Starts an agent in this process (the probe, the
- * pipeline, the embedded default policy; private state, no journal, no control API), runs a few
- * harmless scenarios one after another and shows the alerts about them as they arrive, then a
- * table. The Core API has no event stream, so a daemon already running cannot be used: the demo
- * loads its own probe beside it. Every process it starts is killed and every file it made is
- * removed before it returns, also on Ctrl-C.
+ * {@code veriruntime demo}: for a newcomer. Runs a few harmless scenarios one after another and
+ * shows the alerts about them as they arrive, then a table. When an agent answers on the API
+ * socket's gRPC socket, the demo follows that agent's live event stream (its policy decides what is
+ * reported); otherwise it starts an agent in this process (the probe, the pipeline, the embedded
+ * default policy; private state, no journal, no control API). Every process it starts is killed and
+ * every file it made is removed before it returns, also on Ctrl-C.
  *
  * <p>Exit codes: 0 every expected alert arrived and no unexpected one (skipped scenarios do not
  * count), {@link ExitCodes#DEMO_FAILED} otherwise, {@link ExitCodes#KERNEL_UNSUPPORTED} without
@@ -56,8 +60,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Show what VeriRuntime detects, in about a minute.",
-      "%nStarts an agent in this process, runs harmless scenarios (a trusted binary, an unknown one, fileless execution from a memfd, an LD_PRELOAD library), shows each alert as it arrives with its latency, then a PASS/MISSING table. Needs root.",
-      "%nExit codes: 0 every expected alert arrived; 50 one did not, or an unexpected one came; 20 the probe cannot run here (not root, no BTF); 21 it failed to load."
+      "%nRuns harmless scenarios (a trusted binary, an unknown one, fileless execution from a memfd, an LD_PRELOAD library), shows each alert as it arrives with its latency, then a PASS/MISSING table. When an agent is running (its gRPC socket answers beside --socket), the demo watches that agent's events; otherwise it starts an agent in this process, which needs root.",
+      "%nExit codes: 0 every expected alert arrived; 50 one did not, or an unexpected one came; 20 the probe cannot run here (not root, no BTF); 21 it failed to load; 40 the running agent did not start its event stream."
     })
 public final class DemoCommand implements Callable<Integer> {
   /**
@@ -74,6 +78,14 @@ public final class DemoCommand implements Callable<Integer> {
       names = "--json",
       description = "Print only the results, as one JSON document (keys: passed, scenarios, ...).")
   boolean json;
+
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      description =
+          "The API socket of a running agent to attach to (its gRPC socket is PATH.grpc); when none"
+              + " answers there the demo starts its own (default: ${DEFAULT-VALUE}).")
+  Path socket = ApiServer.DEFAULT_SOCKET;
 
   @Option(
       names = "--timeout",
@@ -97,11 +109,14 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    Optional<String> unavailable = kernelUnavailable.get();
-    if (unavailable.isPresent()) {
-      throw new CliException(
-          ExitCodes.KERNEL_UNSUPPORTED,
-          "the demo needs root: cannot load the probe here: " + unavailable.get());
+    boolean attach = AgentEvents.status(socket) == CoreApis.DaemonStatus.RUNNING;
+    if (!attach) {
+      Optional<String> unavailable = kernelUnavailable.get();
+      if (unavailable.isPresent()) {
+        throw new CliException(
+            ExitCodes.KERNEL_UNSUPPORTED,
+            "the demo needs root: cannot load the probe here: " + unavailable.get());
+      }
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
@@ -132,39 +147,19 @@ public final class DemoCommand implements Callable<Integer> {
         say(
             out,
             "VeriRuntime demo: harmless scenarios against a live agent; the alerts about them are shown as they arrive.%n");
-        say(
-            out,
-            "Starting an agent in this process (embedded default policy, state in %s, no journal)...%n",
-            ws.dir());
-        if (CoreApis.probe(ApiServer.DEFAULT_SOCKET) == CoreApis.DaemonStatus.RUNNING) {
-          say(
-              out,
-              "(A daemon answers on %s, but the Core API streams no events: the demo loads its own probe beside it.)%n",
-              ApiServer.DEFAULT_SOCKET);
-        }
-        Daemon daemon = startAgent(ws, feed, agentLog);
-        agent.set(daemon);
-        Thread runner =
-            new Thread(
-                () -> {
-                  try {
-                    daemon.run(null);
-                  } catch (RuntimeException | Error e) {
-                    agentFailure.set(e);
-                  }
-                },
-                "veriruntime-demo-agent");
-        runner.start();
-        try {
+        try (AutoCloseable source =
+            attach
+                ? attach(feed, agentFailure, agentLog, out)
+                : ownAgent(ws, feed, agentLog, agent, agentFailure, out)) {
           say(out, "Agent ready after %d ms.%n", millis(System.nanoTime() - started));
           List<DemoScenario> scenarios = DemoScenario.standard(ws);
           for (int i = 0; i < scenarios.size(); i++) {
             outcomes.add(run(i + 1, scenarios.size(), scenarios.get(i), feed, ws, tally, out));
           }
-        } finally {
-          daemon.stop();
-          runner.join(Duration.ofSeconds(10).toMillis());
-          daemon.close();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IllegalStateException("closing the demo's event source: " + e, e);
         }
       } finally {
         try {
@@ -311,6 +306,95 @@ public final class DemoCommand implements Callable<Integer> {
   private static Outcome outcome(
       int number, DemoScenario s, Status status, Alert alert, List<Alert> seen, String note) {
     return new Outcome(number, s.name(), s.title(), s.expected(), status, alert, seen, note);
+  }
+
+  /**
+   * Follows the running agent's live events (its gRPC stream) into {@code feed}. Its policy and
+   * references decide what it reports, not the demo's.
+   */
+  private AutoCloseable attach(
+      AlertFeed feed,
+      AtomicReference<Throwable> failure,
+      ByteArrayOutputStream log,
+      PrintWriter out)
+      throws InterruptedException {
+    say(
+        out,
+        "Attaching to the agent running on %s (its policy decides what is reported; the demo starts no probe of its own)...%n",
+        AgentEvents.socketOf(socket));
+    AgentEvents events = AgentEvents.connect(socket);
+    CountDownLatch following = new CountDownLatch(1);
+    PrintStream notes = new PrintStream(log, true, StandardCharsets.UTF_8);
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                events.follow(
+                    OptionalLong.empty(),
+                    Set.of(),
+                    item -> {
+                      if (item instanceof EventFeed.Event e) {
+                        byte[] line = (e.json() + "\n").getBytes(StandardCharsets.UTF_8);
+                        feed.write(line, 0, line.length);
+                      } else if (item instanceof EventFeed.Live) {
+                        following.countDown();
+                      }
+                    },
+                    notes::println);
+              } catch (ApiException | RuntimeException e) {
+                failure.set(e);
+                notes.println("the agent's event stream failed: " + e.getMessage());
+              } finally {
+                following.countDown();
+              }
+            },
+            "veriruntime-demo-events");
+    reader.setDaemon(true);
+    reader.start();
+    if (!following.await(10, TimeUnit.SECONDS) || failure.get() != null) {
+      events.close();
+      throw new CliException(
+          ExitCodes.DAEMON_UNAVAILABLE,
+          "the running agent did not start its event stream: "
+              + Optional.ofNullable(failure.get()).map(Throwable::getMessage).orElse("no answer"));
+    }
+    return () -> {
+      events.close();
+      reader.join(Duration.ofSeconds(5).toMillis());
+    };
+  }
+
+  /** Starts an agent in this process, writing its JSON console into {@code feed}. */
+  private AutoCloseable ownAgent(
+      DemoWorkspace ws,
+      AlertFeed feed,
+      ByteArrayOutputStream log,
+      AtomicReference<Daemon> agent,
+      AtomicReference<Throwable> failure,
+      PrintWriter out)
+      throws IOException {
+    say(
+        out,
+        "Starting an agent in this process (embedded default policy, state in %s, no journal)...%n",
+        ws.dir());
+    Daemon daemon = startAgent(ws, feed, log);
+    agent.set(daemon);
+    Thread runner =
+        new Thread(
+            () -> {
+              try {
+                daemon.run(null);
+              } catch (RuntimeException | Error e) {
+                failure.set(e);
+              }
+            },
+            "veriruntime-demo-agent");
+    runner.start();
+    return () -> {
+      daemon.stop();
+      runner.join(Duration.ofSeconds(10).toMillis());
+      daemon.close();
+    };
   }
 
   private static Daemon startAgent(DemoWorkspace ws, AlertFeed feed, ByteArrayOutputStream log)

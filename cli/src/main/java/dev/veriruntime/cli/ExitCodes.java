@@ -45,6 +45,12 @@ public final class ExitCodes {
   /** An output file cannot be written, or would overwrite a key that already exists. */
   public static final int OUTPUT_UNWRITABLE = 14;
 
+  /**
+   * {@code watch --grpc-listen} without all of {@code --tls-cert}, {@code --tls-key} and {@code
+   * --tls-client-ca} (plain TCP is refused), or one of those files cannot be read.
+   */
+  public static final int TLS_REQUIRED = 15;
+
   /** The probe cannot run here: not root / missing capabilities, no BTF. */
   public static final int KERNEL_UNSUPPORTED = 20;
 

@@ -4,6 +4,7 @@ import dev.veriruntime.agent.Daemon;
 import dev.veriruntime.agent.Policy;
 import dev.veriruntime.agent.SafePaths;
 import dev.veriruntime.api.ApiServer;
+import dev.veriruntime.api.GrpcServer;
 import dev.veriruntime.ingest.KernelSupport;
 import dev.veriruntime.ingest.ProbeException;
 import dev.veriruntime.ingest.ProbeSettings;
@@ -13,6 +14,8 @@ import dev.veriruntime.verifier.reference.ReferenceStore;
 import dev.veriruntime.verifier.reference.SignaturePolicy;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,8 +143,39 @@ public final class WatchCommand implements Callable<Integer> {
           "Serve the control API (verify-process, verify-binary, state, health) on this Unix socket, mode 0600 (default: ${DEFAULT-VALUE}).")
   Path socket = ApiServer.DEFAULT_SOCKET;
 
-  @Option(names = "--no-api", description = "Do not serve the control API.")
+  @Option(
+      names = "--no-api",
+      description = "Do not serve the control API (neither the JSON nor the gRPC socket).")
   boolean noApi;
+
+  @Option(
+      names = "--grpc-listen",
+      paramLabel = "HOST:PORT",
+      description =
+          "Also serve the gRPC API on TCP at HOST:PORT, with mutual TLS only: needs --tls-cert,"
+              + " --tls-key and --tls-client-ca (plain TCP is refused, exit 15). The gRPC API is"
+              + " always served on the Unix socket PATH.grpc beside --socket.")
+  String grpcListen;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description = "The gRPC TCP listener's certificate chain (PEM).")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "The private key of --tls-cert (PKCS#8 PEM).")
+  Path tlsKey;
+
+  @Option(
+      names = "--tls-client-ca",
+      paramLabel = "FILE",
+      description =
+          "The CA certificate(s) (PEM) that sign the client certificates the gRPC TCP listener"
+              + " accepts; a client without one is refused.")
+  Path tlsClientCa;
 
   @Option(
       names = "--ui-port",
@@ -163,8 +197,63 @@ public final class WatchCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** The gRPC TCP listener asked for, or null; never plain TCP. */
+  private Daemon.GrpcTcp grpcTcp() {
+    boolean anyTls = tlsCert != null || tlsKey != null || tlsClientCa != null;
+    if (grpcListen == null) {
+      if (anyTls) {
+        throw new CliException(
+            ExitCodes.USAGE, "--tls-cert, --tls-key and --tls-client-ca need --grpc-listen");
+      }
+      return null;
+    }
+    if (tlsCert == null || tlsKey == null || tlsClientCa == null) {
+      throw new CliException(
+          ExitCodes.TLS_REQUIRED,
+          "--grpc-listen "
+              + grpcListen
+              + ": plain TCP is refused; give --tls-cert, --tls-key and --tls-client-ca (mutual"
+              + " TLS), or use the Unix socket");
+    }
+    if (noApi) {
+      throw new CliException(ExitCodes.USAGE, "--grpc-listen needs the control API: drop --no-api");
+    }
+    for (Path p : List.of(tlsCert, tlsKey, tlsClientCa)) {
+      if (!Files.isReadable(p) || Files.isDirectory(p)) {
+        throw new CliException(ExitCodes.TLS_REQUIRED, "cannot read TLS file " + p);
+      }
+    }
+    return new Daemon.GrpcTcp(
+        hostPort(grpcListen), new GrpcServer.Tls(tlsCert, tlsKey, tlsClientCa));
+  }
+
+  /** {@code HOST:PORT} or {@code [IPv6]:PORT}. */
+  static InetSocketAddress hostPort(String text) {
+    int colon = text.lastIndexOf(':');
+    String host = colon > 0 ? text.substring(0, colon) : "";
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(text.substring(colon + 1));
+    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      port = -1;
+    }
+    if (host.isEmpty() || port < 0 || port > 65535) {
+      throw new CliException(
+          ExitCodes.USAGE, "--grpc-listen must be HOST:PORT (e.g. 0.0.0.0:7443), got " + text);
+    }
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    if (address.isUnresolved()) {
+      throw new CliException(ExitCodes.USAGE, "--grpc-listen: unknown host " + host);
+    }
+    return address;
+  }
+
   @Override
   public Integer call() {
+    Daemon.GrpcTcp grpcTcp = grpcTcp();
     if (uiPort != null && (uiPort < 1 || uiPort > 65535)) {
       throw new CliException(
           ExitCodes.USAGE, "--ui-port must be a port from 1 to 65535: " + uiPort);
@@ -211,7 +300,8 @@ public final class WatchCommand implements Callable<Integer> {
             !noJournal,
             !noScan,
             noApi ? null : socket,
-            uiPort == null ? -1 : uiPort);
+            uiPort == null ? -1 : uiPort,
+            grpcTcp);
     Daemon daemon;
     try {
       daemon = Daemon.start(settings, ProbeSettings.forCurrentProcess(), out, err);

@@ -100,6 +100,15 @@ class ArchitectureTest {
   }
 
   @Test
+  void grpcStaysInTheApiLayer() {
+    // The gRPC transport and the generated messages belong to the Core API's edge: the pure and
+    // inner modules never see them (the daemon reaches them only through dev.veriruntime.api).
+    for (String inner : new String[] {"verifier", "ingest", "sinks", "pipeline"}) {
+      module(inner, "io.grpc", "com.google.protobuf", ROOT + ".api.grpc").check(product);
+    }
+  }
+
+  @Test
   void webViewReadsTheCoreApiAndTheSinkSpiOnly() {
     // The web view is a client of the Core API and one more sink: it never reaches into the daemon,
     // the probe or the pipeline (the daemon hands it what it shows).

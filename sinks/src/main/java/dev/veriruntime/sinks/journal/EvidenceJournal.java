@@ -476,6 +476,14 @@ public final class EvidenceJournal implements AutoCloseable {
 
   // ---- start-up recovery ----
 
+  /**
+   * The journal files under {@code journalDir} in chain order (oldest first); empty if none. For
+   * readers of a live journal (the event stream's replay): a file's last line may still be partial.
+   */
+  public static List<Path> files(Path journalDir) throws IOException {
+    return journalFiles(journalDir);
+  }
+
   static List<Path> journalFiles(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> JournalFormat.fileIndex(p.getFileName().toString()).isPresent())
