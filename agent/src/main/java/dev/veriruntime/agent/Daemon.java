@@ -1005,7 +1005,11 @@ public final class Daemon implements AutoCloseable {
       GrpcTcp tcp = settings.grpcTcp();
       try {
         GrpcServer.Builder builder =
-            GrpcServer.builder(api).feed(events.get()).socket(socket).meterRegistry(registry);
+            GrpcServer.builder(api)
+                .feed(events.get())
+                .alertIntake(intake)
+                .socket(socket)
+                .meterRegistry(registry);
         if (tcp != null) {
           builder.tcp(tcp.address(), tcp.tls());
         }

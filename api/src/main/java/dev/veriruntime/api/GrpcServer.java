@@ -1,5 +1,6 @@
 package dev.veriruntime.api;
 
+import dev.veriruntime.api.intake.AlertIntake;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -116,7 +117,8 @@ public final class GrpcServer implements AutoCloseable {
     workers = new EpollEventLoopGroup(1, new DefaultThreadFactory("veriruntime-grpc-io", true));
     pumps =
         Executors.newFixedThreadPool(2, new DefaultThreadFactory("veriruntime-grpc-stream", true));
-    VeriRuntimeService service = new VeriRuntimeService(b.api, b.feed, b.maxCalls, pumps, counters);
+    VeriRuntimeService service =
+        new VeriRuntimeService(b.api, b.feed, b.intake, b.maxCalls, pumps, counters);
     ServerServiceDefinition definition = ServerInterceptors.intercept(service, new PeerGate());
     SocketFile file = null;
     InetSocketAddress bound = null;
@@ -278,6 +280,7 @@ public final class GrpcServer implements AutoCloseable {
   public static final class Builder {
     private final CoreApi api;
     private EventFeed feed;
+    private AlertIntake intake;
     private Path socket;
     private PeerPolicy policy = PeerPolicy.rootOnly();
     private String group;
@@ -293,6 +296,14 @@ public final class GrpcServer implements AutoCloseable {
     /** The events {@code StreamEvents} follows; default none (the call is then UNAVAILABLE). */
     public Builder feed(EventFeed feed) {
       this.feed = feed;
+      return this;
+    }
+
+    /**
+     * Answer {@code SubmitAlert} through {@code intake}; default none (the call is UNAVAILABLE).
+     */
+    public Builder alertIntake(AlertIntake intake) {
+      this.intake = intake;
       return this;
     }
 

@@ -17,6 +17,9 @@ import dev.veriruntime.api.grpc.v1.VerifyBinaryReply;
 import dev.veriruntime.api.grpc.v1.VerifyBinaryRequest;
 import dev.veriruntime.api.grpc.v1.VerifyProcessReply;
 import dev.veriruntime.api.grpc.v1.VerifyProcessRequest;
+import dev.veriruntime.api.intake.AlertIntake;
+import dev.veriruntime.api.intake.AlertReceipt;
+import dev.veriruntime.api.intake.AlertRejected;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -40,11 +43,18 @@ final class VeriRuntimeService extends VeriRuntimeGrpc.VeriRuntimeImplBase {
   private final int maxCalls;
   private final Executor pumps;
   private final GrpcServer.Counters counters;
+  private final AlertIntake intake;
 
   VeriRuntimeService(
-      CoreApi api, EventFeed feed, int maxCalls, Executor pumps, GrpcServer.Counters counters) {
+      CoreApi api,
+      EventFeed feed,
+      AlertIntake intake,
+      int maxCalls,
+      Executor pumps,
+      GrpcServer.Counters counters) {
     this.api = api;
     this.feed = feed;
+    this.intake = intake;
     this.maxCalls = maxCalls;
     this.calls = new Semaphore(maxCalls);
     this.pumps = pumps;
@@ -94,15 +104,40 @@ final class VeriRuntimeService extends VeriRuntimeGrpc.VeriRuntimeImplBase {
     unary(api::health, json -> HealthReply.newBuilder().setHealthJson(json).build(), out);
   }
 
+  /**
+   * The intake's one entry point, as {@code POST /v1/alerts}: an accepted alert is answered with
+   * its receipt at once (the verification runs after), a refused one with {@code accepted = false}
+   * and the reason; a daemon without the intake answers UNAVAILABLE.
+   */
   @Override
   public void submitAlert(SubmitAlertRequest req, StreamObserver<SubmitAlertReply> out) {
     counters.calls.incrementAndGet();
-    out.onError(
-        Status.UNIMPLEMENTED
-            .withDescription(
-                "SubmitAlert is not available in this build: the alert intake is not wired to"
-                    + " gRPC yet; use POST /v1/alerts on the JSON API socket")
-            .asRuntimeException());
+    if (intake == null) {
+      out.onError(
+          Status.UNAVAILABLE
+              .withDescription("the alert intake is not enabled on this daemon")
+              .asRuntimeException());
+      return;
+    }
+    SubmitAlertReply reply;
+    try {
+      AlertReceipt receipt = intake.submit(req.getFormat(), req.getBody().toByteArray(), "grpc");
+      reply =
+          SubmitAlertReply.newBuilder()
+              .setAccepted(true)
+              .setReason(receipt.action().name())
+              .setAlertId(receipt.alertId())
+              .setReceiptJson(ApiJson.mapper().valueToTree(receipt).toString())
+              .build();
+    } catch (AlertRejected e) {
+      reply =
+          SubmitAlertReply.newBuilder()
+              .setAccepted(false)
+              .setReason(e.reason().name() + ": " + e.getMessage())
+              .build();
+    }
+    out.onNext(reply);
+    out.onCompleted();
   }
 
   @Override

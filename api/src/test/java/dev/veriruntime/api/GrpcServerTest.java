@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veriruntime.api.ApiException.Code;
+import dev.veriruntime.api.grpc.v1.SubmitAlertReply;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -15,6 +16,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -153,22 +155,32 @@ class GrpcServerTest {
   }
 
   @Test
-  void submitAlertIsUnimplementedWithAReason() throws Exception {
+  void submitAlertGoesToTheIntakeAndWithoutOneIsUnavailable() throws Exception {
     serve(hub(16), b -> {});
-    ManagedChannel channel = rawChannel();
-    assertThatThrownBy(
-            () ->
-                dev.veriruntime.api.grpc.v1.VeriRuntimeGrpc.newBlockingStub(channel)
-                    .submitAlert(
-                        dev.veriruntime.api.grpc.v1.SubmitAlertRequest.newBuilder()
-                            .setFormat("falco")
-                            .build()))
+    assertThatThrownBy(() -> client().submitAlert("edr", "{}".getBytes(StandardCharsets.UTF_8)))
         .isInstanceOfSatisfying(
-            StatusRuntimeException.class,
-            e -> {
-              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-              assertThat(e.getStatus().getDescription()).contains("POST /v1/alerts");
-            });
+            ApiException.class,
+            e -> assertThat(e.getMessage()).contains("alert intake is not enabled"));
+
+    dev.veriruntime.api.intake.AlertIntake intake =
+        dev.veriruntime.api.intake.AlertIntake.builder().build();
+    Path withIntake = dir.resolve("run").resolve("intake.sock.grpc");
+    serve(hub(16), b -> b.alertIntake(intake).socket(withIntake));
+    GrpcClient client = closeLater(GrpcClient.connect(withIntake));
+    String alert =
+        "{\"source\":\"acme\",\"id\":\"A-7\",\"pid\":" + ProcessHandle.current().pid() + "}";
+    SubmitAlertReply accepted = client.submitAlert("edr", alert.getBytes(StandardCharsets.UTF_8));
+    assertThat(accepted.getAccepted()).isTrue();
+    assertThat(accepted.getAlertId()).isEqualTo("A-7");
+    assertThat(accepted.getReason()).isEqualTo("VERIFYING");
+    assertThat(accepted.getReceiptJson()).contains("\"source\":\"acme\"");
+    assertThat(intake.accepted().blockFirst(java.time.Duration.ofSeconds(5)).peer())
+        .isEqualTo("grpc");
+
+    SubmitAlertReply refused = client.submitAlert("edr", "{}".getBytes(StandardCharsets.UTF_8));
+    assertThat(refused.getAccepted()).isFalse();
+    assertThat(refused.getReason()).contains("missing field source");
+    assertThat(refused.getReceiptJson()).isEmpty();
   }
 
   @Test
