@@ -277,6 +277,9 @@ class ApiServerTest {
                 "exactly one query parameter"),
             new Case(get("/v1/binary?path=relative"), 400, "BAD_REQUEST", "path must be absolute"),
             new Case(get("/v1/evidence/%2E%2E%2Fx"), 400, "BAD_REQUEST", "evidence reference"),
+            // Found by ApiRequestFuzzTest: netty's decoder throws on a bad %-escape.
+            new Case(get("/v1/pro%zzcess/1"), 400, "BAD_REQUEST", "percent-encoding"),
+            new Case(get("/v1/binary?path=/a%"), 400, "BAD_REQUEST", "percent-encoding"),
             new Case(
                 "POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
                 405,
@@ -304,6 +307,8 @@ class ApiServerTest {
                 414,
                 "BAD_REQUEST",
                 "line"),
+            // Found by ApiHttpFuzzTest: reactor-netty answered this one with an empty 400.
+            new Case("GET /v1/health HTTP/2.0\r\n\r\n", 400, "BAD_REQUEST", "not supported"),
             new Case("NOT HTTP AT ALL\r\n\r\n", 400, "BAD_REQUEST", ""));
     for (Case c : cases) {
       Raw answer = Raw.send(socket, c.request);
