@@ -83,7 +83,8 @@ import reactor.netty.resources.LoopResources;
  * A result is {@code 200} with the JSON tree as body. A failure is {@code {"error": CODE,
  * "message": "..."}} with the code's {@link Code#httpStatus()}, except 405 (wrong method), 413 (a
  * body was sent) and 414/431 (oversized request line or headers), which all carry {@code
- * BAD_REQUEST}.
+ * BAD_REQUEST}. An answer to a request refused before it reaches the Core API closes the
+ * connection.
  *
  * <h2>Who may connect</h2>
  *
@@ -596,6 +597,11 @@ public final class ApiServer implements AutoCloseable {
 
   private Mono<Void> malformed(HttpServerResponse response, int status, String message) {
     malformed.incrementAndGet();
+    // A client that sent a malformed request gets its answer and the connection closes. Found by
+    // ApiHttpFuzzTest: an error answered here to the second of two pipelined requests left the
+    // connection open past the idle timeout (reactor-netty does not re-arm it), so a client could
+    // hold connection slots for as long as it liked.
+    response.keepAlive(false);
     // 405, 413, 414 and 431 have no code of their own: they are all a bad request.
     return send(
         response,
