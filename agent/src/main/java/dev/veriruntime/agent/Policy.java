@@ -2,6 +2,8 @@ package dev.veriruntime.agent;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonMerge;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -290,7 +292,72 @@ public final class Policy {
     return new ObjectMapper(new YAMLFactory())
         .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        // "sinks:" with nothing after it, or "- ~" in a list, is a null the daemon would trip over
+        // later (found by PolicyFuzzTest): refused here, naming the key.
+        .setDefaultSetterInfo(JsonSetter.Value.forValueNulls(Nulls.FAIL, Nulls.FAIL));
+  }
+
+  /** Numbers the daemon cannot run with are refused at load, naming the key, not at start. */
+  private Policy checked() throws IOException {
+    atLeast("verification.queue", verification.queue, 1);
+    atLeast("verification.cache-entries", verification.cacheEntries, 1);
+    atLeast("verification.large-file-bytes", verification.largeFileBytes, 0);
+    atLeast("reattestation.bytes-per-second", reattestation.bytesPerSecond, 1);
+    seconds("reattestation.interval-seconds", reattestation.intervalSeconds, 1);
+    seconds("aggregation.window-seconds", aggregation.windowSeconds, 1);
+    atLeast("aggregation.max-keys", aggregation.maxKeys, 1);
+    seconds("aggregation.drop-report-seconds", aggregation.dropReportSeconds, 1);
+    if (incidents.groupMillis < 0 || incidents.groupMillis > 3_600_000) {
+      throw new IOException(
+          "policy: incidents.group-millis must be from 0 to 3600000, got " + incidents.groupMillis);
+    }
+    if (incidents.reminderSeconds.isEmpty()) {
+      throw new IOException("policy: incidents.reminder-seconds must list at least one delay");
+    }
+    for (long delay : incidents.reminderSeconds) {
+      seconds("incidents.reminder-seconds", delay, 1);
+    }
+    rate("sinks.console.rate", sinks.console.rate);
+    atLeast("sinks.console.burst", sinks.console.burst, 1);
+    rate("sinks.journal.rate", sinks.journal.rate);
+    atLeast("sinks.journal.burst", sinks.journal.burst, 1);
+    rate("sinks.webhook-rate", sinks.webhookRate);
+    rate("sinks.syslog-rate", sinks.syslogRate);
+    if (sinks.metricsPort < 0 || sinks.metricsPort > 65_535) {
+      throw new IOException(
+          "policy: sinks.metrics-port must be 0 (off) to 65535, got " + sinks.metricsPort);
+    }
+    return this;
+  }
+
+  /** A year: longer durations only overflow the clock arithmetic they feed. */
+  private static final long MAX_SECONDS = 366L * 24 * 3600;
+
+  private static void seconds(String key, long value, long min) throws IOException {
+    if (value < min || value > MAX_SECONDS) {
+      throw new IOException(
+          "policy: "
+              + key
+              + " must be from "
+              + min
+              + " to "
+              + MAX_SECONDS
+              + " seconds, got "
+              + value);
+    }
+  }
+
+  private static void atLeast(String key, long value, long min) throws IOException {
+    if (value < min) {
+      throw new IOException("policy: " + key + " must be at least " + min + ", got " + value);
+    }
+  }
+
+  private static void rate(String key, double value) throws IOException {
+    if (!(value > 0) || Double.isInfinite(value)) {
+      throw new IOException("policy: " + key + " must be a positive number, got " + value);
+    }
   }
 
   /** The embedded default. */
@@ -312,10 +379,18 @@ public final class Policy {
    * @throws IOException if the file cannot be read or is not valid policy (message says where)
    */
   public static Policy load(Path file) throws IOException {
-    Policy base = defaults();
-    byte[] bytes = Files.readAllBytes(file);
-    Policy p = bytes.length == 0 ? base : mapper().readerForUpdating(base).readValue(bytes);
+    Policy p = parse(Files.readAllBytes(file));
     p.source = file;
     return p;
+  }
+
+  /** {@link #load} of bytes already read: the seam the fuzz target drives. */
+  static Policy parse(byte[] bytes) throws IOException {
+    Policy base = defaults();
+    if (bytes.length == 0) {
+      return base;
+    }
+    Policy read = mapper().readerForUpdating(base).readValue(bytes);
+    return (read == null ? base : read).checked();
   }
 }

@@ -114,6 +114,29 @@ class PolicyTest {
         .hasMessageContaining("exec-scope");
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "sinks:|sinks",
+        "references: [~]|references",
+        "verification: {queue: -1}|verification.queue",
+        "reattestation: {interval-seconds: 0}|reattestation.interval-seconds",
+        "aggregation: {window-seconds: 9223372036854775807}|aggregation.window-seconds",
+        "incidents: {reminder-seconds: []}|incidents.reminder-seconds",
+        "sinks: {console: {rate: 0}}|sinks.console.rate",
+        "sinks: {metrics-port: 70000}|sinks.metrics-port"
+      })
+  void aNullOrANumberTheDaemonCannotUseIsRefusedAtLoadNamingTheKey(String yaml, String key)
+      throws IOException {
+    // Found by PolicyFuzzTest: "sinks:" loaded as a null section and the daemon failed later.
+    Path f = dir.resolve("p.yaml");
+    Files.writeString(f, yaml + "\n");
+    assertThatThrownBy(() -> Policy.load(f))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(key);
+  }
+
   @Test
   void knownJitRuntimesAreAllowedByDefaultAndAPolicyCanTurnThatOff() throws IOException {
     assertThat(Policy.defaults().jitRuntimePackages).contains("openjdk-*-jre-headless", "nodejs");

@@ -95,7 +95,8 @@ import reactor.netty.resources.LoopResources;
  * <p>A result is {@code 200} with the JSON tree as body. A failure is {@code {"error": CODE,
  * "message": "..."}} with the code's {@link Code#httpStatus()}, except 405 (wrong method), 413 (a
  * body was sent) and 414/431 (oversized request line or headers), which all carry {@code
- * BAD_REQUEST}.
+ * BAD_REQUEST}. An answer to a request refused before it reaches the Core API closes the
+ * connection.
  *
  * <h2>Who may connect</h2>
  *
@@ -417,10 +418,9 @@ public final class ApiServer implements AutoCloseable {
       response.keepAlive(false);
       return malformed(response, 413, "requests carry no body");
     }
-    List<String> segments = segments(uri.rawPath());
     Call call;
     try {
-      call = route(segments, uri.parameters());
+      call = route(api, request.uri());
     } catch (ApiException e) {
       return malformed(response, e.code().httpStatus(), e.getMessage());
     }
@@ -556,8 +556,9 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Answers a request the HTTP decoder could not parse (oversized line or headers, garbage) with a
-   * JSON error and closes the connection; reactor-netty's own answer would have no body.
+   * Answers a request the HTTP decoder could not parse (oversized line or headers, garbage), or an
+   * HTTP/2 request line, with a JSON error and closes the connection; reactor-netty's own answer
+   * would have no body.
    */
   private final class DecodeFailureAnswer extends ChannelInboundHandlerAdapter {
     private boolean failed;
@@ -569,18 +570,25 @@ public final class ApiServer implements AutoCloseable {
         ReferenceCountUtil.release(msg);
         return;
       }
-      if (!(msg instanceof HttpRequest request) || !request.decoderResult().isFailure()) {
+      if (!(msg instanceof HttpRequest request)
+          || (!request.decoderResult().isFailure() && supported(request.protocolVersion()))) {
         ctx.fireChannelRead(msg);
         return;
       }
       failed = true;
       Throwable cause = request.decoderResult().cause();
+      HttpVersion version = request.protocolVersion();
       ReferenceCountUtil.release(msg);
       served.incrementAndGet();
       malformed.incrementAndGet();
       HttpResponseStatus status;
       String message;
-      if (cause instanceof TooLongHttpLineException) {
+      if (cause == null) {
+        // Found by ApiHttpFuzzTest: "GET / HTTP/2.0" decodes, then reactor-netty refused it with
+        // an empty 400.
+        status = HttpResponseStatus.BAD_REQUEST;
+        message = version.text() + " is not supported: use HTTP/1.1";
+      } else if (cause instanceof TooLongHttpLineException) {
         status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
         message = "request line longer than " + MAX_INITIAL_LINE + " bytes";
       } else if (cause instanceof TooLongHttpHeaderException) {
@@ -608,18 +616,52 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  /**
+   * reactor-netty refuses an HTTP/2 request line on an HTTP/1.1 server (with an empty 400); any
+   * other version line it serves (reactor-netty's own client was seen to send HTTP/3.0 here).
+   */
+  private static boolean supported(HttpVersion version) {
+    return version.majorVersion() != 2;
+  }
+
   private static boolean hasBody(HttpServerRequest request) {
     String length = request.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
     return request.requestHeaders().contains(HttpHeaderNames.TRANSFER_ENCODING)
         || (length != null && !length.trim().equals("0"));
   }
 
+  /** One routed request: the Core API call it stands for. */
   @FunctionalInterface
-  private interface Call {
+  interface Call {
     JsonNode invoke() throws ApiException;
   }
 
-  private Call route(List<String> s, Map<String, List<String>> params) throws ApiException {
+  /**
+   * The call a request URI (path and query, as in the request line) stands for.
+   *
+   * @throws ApiException NOT_FOUND for an unknown route, BAD_REQUEST for a malformed argument
+   */
+  static Call route(CoreApi api, String uri) throws ApiException {
+    QueryStringDecoder decoded = new QueryStringDecoder(uri);
+    List<String> segments;
+    Map<String, List<String>> parameters;
+    try {
+      segments = segments(decoded.rawPath());
+      parameters = decoded.parameters();
+    } catch (IllegalArgumentException e) {
+      // netty's decoder refuses a bad %-escape ("%zz", a lone "%") with this exception; left to
+      // escape, the request would be answered INTERNAL instead of BAD_REQUEST.
+      throw new ApiException(
+          Code.BAD_REQUEST,
+          "malformed percent-encoding (% must be followed by two hex digits) in \""
+              + abbreviate(uri)
+              + "\"");
+    }
+    return route(api, segments, parameters);
+  }
+
+  private static Call route(CoreApi api, List<String> s, Map<String, List<String>> params)
+      throws ApiException {
     if (s.size() >= 2 && s.get(0).equals("v1")) {
       String what = s.get(1);
       if (s.size() == 2 && what.equals("health")) {
@@ -691,6 +733,11 @@ public final class ApiServer implements AutoCloseable {
 
   private Mono<Void> malformed(HttpServerResponse response, int status, String message) {
     malformed.incrementAndGet();
+    // A client that sent a malformed request gets its answer and the connection closes. Found by
+    // ApiHttpFuzzTest: an error answered here to the second of two pipelined requests left the
+    // connection open past the idle timeout (reactor-netty does not re-arm it), so a client could
+    // hold connection slots for as long as it liked.
+    response.keepAlive(false);
     // 405, 413, 414 and 431 have no code of their own: they are all a bad request.
     return send(
         response,

@@ -277,6 +277,9 @@ class ApiServerTest {
                 "exactly one query parameter"),
             new Case(get("/v1/binary?path=relative"), 400, "BAD_REQUEST", "path must be absolute"),
             new Case(get("/v1/evidence/%2E%2E%2Fx"), 400, "BAD_REQUEST", "evidence reference"),
+            // Found by ApiRequestFuzzTest: netty's decoder throws on a bad %-escape.
+            new Case(get("/v1/pro%zzcess/1"), 400, "BAD_REQUEST", "percent-encoding"),
+            new Case(get("/v1/binary?path=/a%"), 400, "BAD_REQUEST", "percent-encoding"),
             new Case(
                 "POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
                 405,
@@ -304,6 +307,8 @@ class ApiServerTest {
                 414,
                 "BAD_REQUEST",
                 "line"),
+            // Found by ApiHttpFuzzTest: reactor-netty answered this one with an empty 400.
+            new Case("GET /v1/health HTTP/2.0\r\n\r\n", 400, "BAD_REQUEST", "not supported"),
             new Case("NOT HTTP AT ALL\r\n\r\n", 400, "BAD_REQUEST", ""));
     for (Case c : cases) {
       Raw answer = Raw.send(socket, c.request);
@@ -317,6 +322,30 @@ class ApiServerTest {
     }
     // pid -1 and "../x" are well-formed requests that the Core API itself refuses.
     assertThat(server.malformedRequests()).isEqualTo(cases.size() - 2);
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(30)
+  void aRefusedPipelinedRequestIsAnsweredAndTheConnectionClosed() throws Exception {
+    // Found by ApiHttpFuzzTest: the second answer came from here, and reactor-netty then left the
+    // keep-alive connection open past the idle timeout: a client could hold slots at will.
+    serve(b -> b.idleTimeout(Duration.ofSeconds(60)));
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.connect(UnixDomainSocketAddress.of(socket));
+      ch.write(
+          ByteBuffer.wrap(
+              "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII)));
+      ByteArrayOutputStream in = new ByteArrayOutputStream();
+      ByteBuffer buf = ByteBuffer.allocate(8192);
+      // Blocks until the server closes: well before the 60 s idle timeout, or the test times out.
+      while (ch.read(buf.clear()) >= 0) {
+        in.write(buf.array(), 0, buf.position());
+      }
+      String answers = in.toString(StandardCharsets.UTF_8);
+      assertThat(answers).startsWith("HTTP/1.1 200 OK").contains("HTTP/1.1 404 Not Found");
+      assertThat(answers.toLowerCase(java.util.Locale.ROOT)).contains("connection: close");
+    }
   }
 
   @Test

@@ -168,11 +168,14 @@ public final class PackageDatabase {
         }
         for (String line : lines) {
           // "<32 hex>  <path>"; paths may contain spaces, so split only at the first separator.
-          if (line.length() < 35 || line.charAt(32) != ' ') {
+          if (line.length() < 35 || line.charAt(32) != ' ' || !isHex(line, 32)) {
             continue;
           }
           String md5 = line.substring(0, 32);
           String rel = line.substring(33).stripLeading();
+          if (rel.isEmpty()) {
+            continue;
+          }
           String path = canonical("/" + rel);
           files.put(path, new PackageFile("/" + rel, md5, pkg, version, listFile));
         }
@@ -289,6 +292,19 @@ public final class PackageDatabase {
   /** {@code *.md5sums} files that could not be read during {@link #load}. */
   public int unreadableFiles() {
     return unreadable;
+  }
+
+  /**
+   * Whether the first {@code n} characters are hex digits. A checksum that is not hex could never
+   * match, so recording it would make the package's own file look tampered with.
+   */
+  private static boolean isHex(String s, int n) {
+    for (int i = 0; i < n; i++) {
+      if (Character.digit(s.charAt(i), 16) < 0 || s.charAt(i) > 'f') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isExecutablePath(String path) {

@@ -64,6 +64,16 @@ public final class ProcMaps {
       p++;
     }
     String pathname = line.substring(p);
+    // The kernel prints unsigned hex (decimal inode) without a sign: Long.parse* would also take
+    // "+1" or "-1", which no kernel writes and which would not print back the same.
+    if (!digits(range.substring(0, dash), 16)
+        || !digits(range.substring(dash + 1), 16)
+        || !digits(offset, 16)
+        || !digits(dev.substring(0, colon), 16)
+        || !digits(dev.substring(colon + 1), 16)
+        || !digits(inode, 10)) {
+      return Optional.empty();
+    }
     try {
       long start = Long.parseUnsignedLong(range.substring(0, dash), 16);
       long end = Long.parseUnsignedLong(range.substring(dash + 1), 16);
@@ -83,6 +93,10 @@ public final class ProcMaps {
     } catch (NumberFormatException e) {
       return Optional.empty();
     }
+  }
+
+  private static boolean digits(String s, int radix) {
+    return !s.isEmpty() && s.chars().allMatch(c -> c < 128 && Character.digit(c, radix) >= 0);
   }
 
   private static String token(String line, int[] pos) {

@@ -69,7 +69,14 @@ public final class ReferenceLoader {
    *     SignaturePolicy#REQUIRE_TRUSTED} no trusted signature at all)
    */
   public List<LoadedStatement> load(Path file) throws ReferenceException {
-    byte[] bytes = read(file);
+    return load(read(file), file);
+  }
+
+  /**
+   * {@link #load(Path)} of bytes already read ({@code file} only names them): the seam the fuzz
+   * target drives.
+   */
+  List<LoadedStatement> load(byte[] bytes, Path file) throws ReferenceException {
     List<JsonNode> documents = parse(bytes, file);
     List<LoadedStatement> out = new ArrayList<>(documents.size());
     for (int i = 0; i < documents.size(); i++) {
