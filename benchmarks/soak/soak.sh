@@ -76,7 +76,7 @@ cp "$root/cli/target/veriruntime.jar" "$work/dist/cli/target/"
 exec_dir="$root/ingest/src/test/resources/dev/veriruntime/ingest/testing/exec"
 gcc -O2 -o "$work/bin/exec_driver" "$exec_dir/exec_driver.c"
 gcc -O2 -o "$work/bin/unique_driver" "$root/benchmarks/unique-storm/unique_driver.c"
-gcc -O2 -o "$work/bin/long_patched" "$here/long_patched.c"
+gcc -O2 -o "$work/bin/long_patched" "$root/benchmarks/soak/long_patched.c"
 gcc -O2 -o "$work/bin/patcher" "$root/verifier/src/test/resources/scenarios/patcher.c"
 gcc -O2 -o "$work/bin/child" "$exec_dir/exec_child.c"
 for i in 0 1 2 3; do cp "$work/bin/child" "$work/bin/child-$i"; printf 'fixed-%d' "$i" >>"$work/bin/child-$i"; done
