@@ -15,6 +15,7 @@ import dev.veriruntime.sinks.SinkStats;
 import dev.veriruntime.sinks.journal.JournalSink;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.process.ProcessVerifier;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,18 +115,19 @@ final class ControlApi {
 
   /**
    * Serve {@code api} on {@code socket}; its directory is created 0755 if missing (the socket
-   * itself is 0600).
+   * itself is 0600). The server's {@code veriruntime.api.*} meters (requests, refusals,
+   * connections) go to {@code meters}.
    *
    * @throws IOException when the socket cannot be bound (another daemon listens there, no
    *     permission, epoll unavailable)
    */
-  static ApiServer serve(CoreApi api, Path socket) throws IOException {
+  static ApiServer serve(CoreApi api, Path socket, MeterRegistry meters) throws IOException {
     Path parent = socket.toAbsolutePath().getParent();
     if (!Files.isDirectory(parent)) {
       Files.createDirectories(
           parent,
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
-    return ApiServer.builder(api).socket(socket).bind();
+    return ApiServer.builder(api).socket(socket).meterRegistry(meters).bind();
   }
 }

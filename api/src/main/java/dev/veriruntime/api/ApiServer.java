@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veriruntime.api.ApiException.Code;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -44,6 +45,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -104,9 +107,27 @@ import reactor.netty.resources.LoopResources;
  * Builder#workers}, {@link Builder#queuedCalls}) because verification reads files; a call that
  * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}, and so does a call refused
  * because the queue is full. Request line and headers are bounded, bodies are refused, admitted
- * connections are limited ({@link Builder#maxConnections}, beyond it 503) and idle or slow ones
- * closed ({@link Builder#idleTimeout}). Malformed requests never stop the server. Thread safe;
- * {@link #close()} is idempotent.
+ * connections are limited ({@link Builder#maxConnections}) and idle or slow ones closed ({@link
+ * Builder#idleTimeout}). Malformed requests never stop the server. Thread safe; {@link #close()} is
+ * idempotent.
+ *
+ * <h2>At the connection limit</h2>
+ *
+ * A new admitted connection beyond the limit takes the place of the admitted connection that has
+ * been idle longest (no request in flight: connected and silent, stopped half-way through a
+ * request, or kept alive after its answers), which is closed ({@link #evictedConnections()}). Only
+ * when every admitted connection has a request in flight is the new one refused: its first request
+ * is answered 503 {@code UNAVAILABLE} and it is closed ({@link #overLimitConnections()}). So
+ * hundreds of silent or half-open connections cannot lock a health check out; they only churn among
+ * themselves.
+ *
+ * <h2>Meters ({@link Builder#meterRegistry})</h2>
+ *
+ * {@code veriruntime.api.requests} (answered), {@code veriruntime.api.requests.malformed} (4xx
+ * before the Core API), {@code veriruntime.api.peers.refused} (refused by peer credentials or the
+ * limit, as {@link #refusedConnections()}), {@code veriruntime.api.connections.over.limit}, {@code
+ * veriruntime.api.connections.evicted}, {@code veriruntime.api.connections.open} (admitted, now)
+ * and {@code veriruntime.api.calls.unavailable{reason=queue_full|timeout}}.
  */
 public final class ApiServer implements AutoCloseable {
   public static final Path DEFAULT_SOCKET = Path.of("/run/veriruntime/api.sock");
@@ -117,6 +138,14 @@ public final class ApiServer implements AutoCloseable {
 
   private static final AttributeKey<Refusal> REFUSAL =
       AttributeKey.valueOf("veriruntime.api.refusal");
+  private static final AttributeKey<Activity> ACTIVITY =
+      AttributeKey.valueOf("veriruntime.api.activity");
+
+  /** An admitted connection's requests in flight and the end of its last one (or its accept). */
+  private static final class Activity {
+    final AtomicInteger inFlight = new AtomicInteger();
+    volatile long lastNanos = System.nanoTime();
+  }
 
   /** Why a connection is not served: FORBIDDEN (peer) or UNAVAILABLE (too many connections). */
   private record Refusal(Code code, String message) {}
@@ -134,6 +163,11 @@ public final class ApiServer implements AutoCloseable {
   private final AtomicLong malformed = new AtomicLong();
   private final AtomicLong served = new AtomicLong();
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicLong overLimit = new AtomicLong();
+  private final AtomicLong evicted = new AtomicLong();
+  private final AtomicLong queueFull = new AtomicLong();
+  private final AtomicLong timedOut = new AtomicLong();
+  private final Set<Channel> admitted = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final FileChannel lockChannel;
 
@@ -241,6 +275,23 @@ public final class ApiServer implements AutoCloseable {
       FunctionCounter.builder("veriruntime.api.requests", served, AtomicLong::get)
           .description("API requests answered")
           .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.connections.over.limit", overLimit, AtomicLong::get)
+          .description("API connections refused: at the limit with every connection busy")
+          .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.connections.evicted", evicted, AtomicLong::get)
+          .description("idle API connections closed to admit a new one at the limit")
+          .register(b.meters);
+      Gauge.builder("veriruntime.api.connections.open", connections, AtomicInteger::get)
+          .description("admitted API connections open")
+          .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.calls.unavailable", queueFull, AtomicLong::get)
+          .tag("reason", "queue_full")
+          .description("API calls answered 503")
+          .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.calls.unavailable", timedOut, AtomicLong::get)
+          .tag("reason", "timeout")
+          .description("API calls answered 503")
+          .register(b.meters);
     }
   }
 
@@ -256,6 +307,16 @@ public final class ApiServer implements AutoCloseable {
   /** Connections refused: by the {@link PeerPolicy}, or because too many were open. */
   public long refusedConnections() {
     return refused.get();
+  }
+
+  /** Connections refused because every admitted connection had a request in flight. */
+  public long overLimitConnections() {
+    return overLimit.get();
+  }
+
+  /** Idle connections closed to admit a new one at the limit. */
+  public long evictedConnections() {
+    return evicted.get();
   }
 
   /** Requests answered with an error before reaching the Core API: bad route, pid, method, size. */
@@ -329,7 +390,10 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  /** Decide once per connection; the answer is given on its first request. */
+  /**
+   * Decide once per connection; a refusal is answered on its first request. Runs on the server's
+   * single event-loop thread, so admissions (and evictions) happen one at a time.
+   */
   private void admit(Channel channel) {
     Refusal refusal =
         channel instanceof EpollDomainSocketChannel unix
@@ -337,17 +401,52 @@ public final class ApiServer implements AutoCloseable {
             : new Refusal(Code.FORBIDDEN, "not a Unix domain socket connection");
     // Only admitted peers take a connection slot: refused ones cannot lock out root.
     if (refusal == null) {
-      if (connections.incrementAndGet() > maxConnections) {
+      if (connections.get() >= maxConnections && !evictIdlest()) {
+        overLimit.incrementAndGet();
         refusal =
             new Refusal(
-                Code.UNAVAILABLE, "too many open connections (" + maxConnections + "), try again");
+                Code.UNAVAILABLE,
+                "too many open connections ("
+                    + maxConnections
+                    + ", each with a request in flight), try again");
+      } else {
+        connections.incrementAndGet();
+        channel.attr(ACTIVITY).set(new Activity());
+        admitted.add(channel);
+        channel
+            .closeFuture()
+            .addListener(
+                f -> {
+                  if (admitted.remove(channel)) {
+                    connections.decrementAndGet();
+                  }
+                });
       }
-      channel.closeFuture().addListener(f -> connections.decrementAndGet());
     }
     if (refusal != null) {
       refused.incrementAndGet();
       channel.attr(REFUSAL).set(refusal);
     }
+  }
+
+  /** Closes the admitted connection idle longest, if one has no request in flight. */
+  private boolean evictIdlest() {
+    Channel idlest = null;
+    long oldest = Long.MAX_VALUE;
+    for (Channel c : admitted) {
+      Activity a = c.attr(ACTIVITY).get();
+      if (a != null && a.inFlight.get() == 0 && a.lastNanos - oldest < 0) {
+        idlest = c;
+        oldest = a.lastNanos;
+      }
+    }
+    if (idlest == null || !admitted.remove(idlest)) {
+      return false;
+    }
+    connections.decrementAndGet();
+    evicted.incrementAndGet();
+    idlest.close();
+    return true;
   }
 
   private Refusal refusalOf(EpollDomainSocketChannel channel) {
@@ -376,7 +475,28 @@ public final class ApiServer implements AutoCloseable {
   private Mono<Void> handle(HttpServerRequest request, HttpServerResponse response) {
     served.incrementAndGet();
     AtomicReference<Refusal> refusal = new AtomicReference<>();
-    request.withConnection(c -> refusal.set(c.channel().attr(REFUSAL).get()));
+    AtomicReference<Activity> activity = new AtomicReference<>();
+    request.withConnection(
+        c -> {
+          refusal.set(c.channel().attr(REFUSAL).get());
+          activity.set(c.channel().attr(ACTIVITY).get());
+        });
+    Activity a = activity.get();
+    if (a == null) {
+      return respond(request, response, refusal.get());
+    }
+    a.inFlight.incrementAndGet();
+    return respond(request, response, refusal.get())
+        .doFinally(
+            signal -> {
+              a.lastNanos = System.nanoTime();
+              a.inFlight.decrementAndGet();
+            });
+  }
+
+  private Mono<Void> respond(
+      HttpServerRequest request, HttpServerResponse response, Refusal refused) {
+    AtomicReference<Refusal> refusal = new AtomicReference<>(refused);
     if (refusal.get() != null) {
       response.keepAlive(false);
       Refusal r = refusal.get();
@@ -578,10 +698,12 @@ public final class ApiServer implements AutoCloseable {
       return ApiJson.error(ae.code(), ae.getMessage());
     }
     if (e instanceof TimeoutException) {
+      timedOut.incrementAndGet();
       return ApiJson.error(
           Code.UNAVAILABLE, "the call took longer than " + callTimeout.toMillis() + " ms");
     }
     if (e instanceof RejectedExecutionException) {
+      queueFull.incrementAndGet();
       return ApiJson.error(
           Code.UNAVAILABLE, "the daemon is busy: too many calls queued, try again");
     }
@@ -659,7 +781,10 @@ public final class ApiServer implements AutoCloseable {
       return this;
     }
 
-    /** Admitted connections open at once; requests on more are answered 503; default 64. */
+    /**
+     * Admitted connections open at once; beyond it the connection idle longest is closed, or, when
+     * all have a request in flight, the new one is answered 503; default 64.
+     */
     public Builder maxConnections(int maxConnections) {
       if (maxConnections < 1) {
         throw new IllegalArgumentException("maxConnections must be at least 1");
