@@ -2,8 +2,7 @@ package dev.veriruntime.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.veriruntime.api.ApiClient;
-import dev.veriruntime.api.ApiException;
+import dev.veriruntime.api.ApiJson;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -93,22 +92,56 @@ public final class ApiFlood implements Callable<Integer> {
       return "json-api";
     }
 
+    /**
+     * GET /v1/health on a fresh connection ({@code Connection: close}), read to the end; the answer
+     * must be 200 with a JSON object. A raw exchange rather than {@code ApiClient}, whose
+     * per-client set-up would dominate the figure: what is measured is the server.
+     */
     @Override
-    public void health(Duration timeout) throws ApiException {
-      try (ApiClient client = ApiClient.connect(socket, timeout)) {
-        client.health();
+    public void health(Duration timeout) throws IOException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      try (SocketChannel c = open(socket)) {
+        c.write(
+            ByteBuffer.wrap(
+                "GET /v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII)));
+        c.configureBlocking(false);
+        java.io.ByteArrayOutputStream in = new java.io.ByteArrayOutputStream();
+        ByteBuffer buf = ByteBuffer.allocate(8192);
+        while (true) {
+          int n = c.read(buf.clear());
+          if (n < 0) {
+            break;
+          }
+          if (n == 0) {
+            if (System.nanoTime() > deadline) {
+              throw new IOException("timeout");
+            }
+            Thread.sleep(1);
+          }
+          in.write(buf.array(), 0, buf.position());
+        }
+        String text = in.toString(StandardCharsets.UTF_8);
+        int end = text.indexOf("\r\n\r\n");
+        if (!text.startsWith("HTTP/1.1 ") || end < 0) {
+          throw new IOException(text.isEmpty() ? "closed without an answer" : "not HTTP");
+        }
+        int status = Integer.parseInt(text.substring(9, 12));
+        if (status != 200) {
+          throw new IOException("status " + status);
+        }
+        if (!ApiJson.mapper().readTree(text.substring(end + 4)).isObject()) {
+          throw new IOException("not a JSON object");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
       }
     }
 
     @Override
     public String classify(Exception e) {
-      if (e instanceof ApiException a) {
-        return a.code() == ApiException.Code.UNAVAILABLE
-                && String.valueOf(a.getMessage()).contains("too many")
-            ? "refused (connection limit)"
-            : a.code() == ApiException.Code.UNAVAILABLE ? "unavailable" : a.code().name();
-      }
-      return e.getClass().getSimpleName();
+      return String.valueOf(e.getMessage());
     }
 
     @Override
