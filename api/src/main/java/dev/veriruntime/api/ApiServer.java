@@ -119,15 +119,18 @@ import reactor.netty.resources.LoopResources;
  * when every admitted connection has a request in flight is the new one refused: its first request
  * is answered 503 {@code UNAVAILABLE} and it is closed ({@link #overLimitConnections()}). So
  * hundreds of silent or half-open connections cannot lock a health check out; they only churn among
- * themselves.
+ * themselves. A connection that sends a request while 64 KiB of its answers are still unread (it
+ * pipelines and does not read) is closed ({@link #slowReadersClosed()}), so unread answers cannot
+ * pile up in the daemon's memory.
  *
  * <h2>Meters ({@link Builder#meterRegistry})</h2>
  *
  * {@code veriruntime.api.requests} (answered), {@code veriruntime.api.requests.malformed} (4xx
  * before the Core API), {@code veriruntime.api.peers.refused} (refused by peer credentials or the
  * limit, as {@link #refusedConnections()}), {@code veriruntime.api.connections.over.limit}, {@code
- * veriruntime.api.connections.evicted}, {@code veriruntime.api.connections.open} (admitted, now)
- * and {@code veriruntime.api.calls.unavailable{reason=queue_full|timeout}}.
+ * veriruntime.api.connections.evicted}, {@code veriruntime.api.connections.slow.readers}, {@code
+ * veriruntime.api.connections.open} (admitted, now) and {@code
+ * veriruntime.api.calls.unavailable{reason=queue_full|timeout}}.
  */
 public final class ApiServer implements AutoCloseable {
   public static final Path DEFAULT_SOCKET = Path.of("/run/veriruntime/api.sock");
@@ -167,6 +170,7 @@ public final class ApiServer implements AutoCloseable {
   private final AtomicLong evicted = new AtomicLong();
   private final AtomicLong queueFull = new AtomicLong();
   private final AtomicLong timedOut = new AtomicLong();
+  private final AtomicLong slowReaders = new AtomicLong();
   private final Set<Channel> admitted = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final FileChannel lockChannel;
@@ -220,7 +224,11 @@ public final class ApiServer implements AutoCloseable {
                         .addAfter(
                             NettyPipeline.HttpCodec,
                             "veriruntime.api.decodeFailure",
-                            new DecodeFailureAnswer());
+                            new DecodeFailureAnswer())
+                        .addAfter(
+                            "veriruntime.api.decodeFailure",
+                            "veriruntime.api.slowReader",
+                            new SlowReaderClose());
                   })
               .handle(this::handle)
               .bindNow(Duration.ofSeconds(10));
@@ -281,6 +289,10 @@ public final class ApiServer implements AutoCloseable {
       FunctionCounter.builder("veriruntime.api.connections.evicted", evicted, AtomicLong::get)
           .description("idle API connections closed to admit a new one at the limit")
           .register(b.meters);
+      FunctionCounter.builder(
+              "veriruntime.api.connections.slow.readers", slowReaders, AtomicLong::get)
+          .description("API connections closed for sending requests without reading the answers")
+          .register(b.meters);
       Gauge.builder("veriruntime.api.connections.open", connections, AtomicInteger::get)
           .description("admitted API connections open")
           .register(b.meters);
@@ -312,6 +324,11 @@ public final class ApiServer implements AutoCloseable {
   /** Connections refused because every admitted connection had a request in flight. */
   public long overLimitConnections() {
     return overLimit.get();
+  }
+
+  /** Connections closed for sending a request while 64 KiB of their answers were unread. */
+  public long slowReadersClosed() {
+    return slowReaders.get();
   }
 
   /** Idle connections closed to admit a new one at the limit. */
@@ -590,6 +607,29 @@ public final class ApiServer implements AutoCloseable {
           .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
           .set(HttpHeaderNames.CONNECTION, "close");
       ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  /**
+   * Closes a connection that sends a new request while the answers it has not read yet fill its
+   * outbound buffer past the high-water mark (64 KiB): a client that pipelines requests and never
+   * reads would otherwise have every answer queued in the daemon's memory.
+   */
+  private final class SlowReaderClose extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpRequest && !ctx.channel().isWritable()) {
+        ReferenceCountUtil.release(msg);
+        slowReaders.incrementAndGet();
+        ctx.close();
+        return;
+      }
+      if (!ctx.channel().isActive()) {
+        // Closed above: the rest of what was read in the same batch is dropped.
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      ctx.fireChannelRead(msg);
     }
   }
 

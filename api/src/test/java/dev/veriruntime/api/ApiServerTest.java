@@ -379,6 +379,40 @@ class ApiServerTest {
   }
 
   @Test
+  void aClientThatPipelinesAndNeverReadsIsClosedBeforeItsAnswersPileUp() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    ApiServer server = serve(b -> b.meterRegistry(meters));
+    byte[] request =
+        "GET /v1/state HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    long written = 0;
+    boolean closed = false;
+    try (SocketChannel slow = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      slow.connect(UnixDomainSocketAddress.of(socket));
+      slow.configureBlocking(false);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (!closed && System.nanoTime() < deadline) {
+        try {
+          ByteBuffer b = ByteBuffer.wrap(request);
+          while (b.hasRemaining() && slow.write(b) > 0) {
+            // a full socket buffer writes 0: try again after the pause
+          }
+          written += request.length - b.remaining();
+          if (b.hasRemaining()) {
+            Thread.sleep(10);
+          }
+        } catch (IOException e) {
+          closed = true; // EPIPE: the server closed it
+        }
+      }
+    }
+    assertThat(closed).as("closed after %d bytes of requests", written).isTrue();
+    assertThat(server.slowReadersClosed()).isEqualTo(1);
+    assertThat(meters.get("veriruntime.api.connections.slow.readers").functionCounter().count())
+        .isEqualTo(1.0);
+    assertThat(Raw.get(socket, "/v1/health").status).as("still serving").isEqualTo(200);
+  }
+
+  @Test
   void theSocketFileIsOwnerOnlyAndRemovedOnClose() throws Exception {
     ApiServer server = serve(b -> {});
     assertThat(Files.getPosixFilePermissions(socket))
