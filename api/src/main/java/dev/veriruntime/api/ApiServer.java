@@ -616,16 +616,17 @@ public final class ApiServer implements AutoCloseable {
    * reads would otherwise have every answer queued in the daemon's memory.
    */
   private final class SlowReaderClose extends ChannelInboundHandlerAdapter {
+    private boolean closing;
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof HttpRequest && !ctx.channel().isWritable()) {
-        ReferenceCountUtil.release(msg);
+      if (!closing && msg instanceof HttpRequest && !ctx.channel().isWritable()) {
+        closing = true;
         slowReaders.incrementAndGet();
         ctx.close();
-        return;
       }
-      if (!ctx.channel().isActive()) {
-        // Closed above: the rest of what was read in the same batch is dropped.
+      if (closing) {
+        // The rest of what was read in the same batch is dropped.
         ReferenceCountUtil.release(msg);
         return;
       }
