@@ -16,6 +16,7 @@ import dev.veriruntime.sinks.SinkStats;
 import dev.veriruntime.sinks.journal.JournalSink;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.process.ProcessVerifier;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -150,23 +151,28 @@ final class ControlApi {
 
   /**
    * Serve {@code api} on {@code socket}; its directory is created 0755 if missing (the socket
-   * itself is 0600).
+   * itself is 0600). The server's {@code veriruntime.api.*} meters (requests, refusals,
+   * connections) go to {@code meters}.
    *
    * @throws IOException when the socket cannot be bound (another daemon listens there, no
    *     permission, epoll unavailable)
    */
-  static ApiServer serve(CoreApi api, Path socket) throws IOException {
-    return serve(api, socket, null);
+  static ApiServer serve(CoreApi api, Path socket, MeterRegistry meters) throws IOException {
+    return serve(api, socket, null, meters);
   }
 
-  /** As {@link #serve(CoreApi, Path)}, with {@code POST /v1/alerts} through {@code intake}. */
-  static ApiServer serve(CoreApi api, Path socket, AlertIntake intake) throws IOException {
+  /**
+   * As {@link #serve(CoreApi, Path, MeterRegistry)}, with {@code POST /v1/alerts} through {@code
+   * intake}.
+   */
+  static ApiServer serve(CoreApi api, Path socket, AlertIntake intake, MeterRegistry meters)
+      throws IOException {
     Path parent = socket.toAbsolutePath().getParent();
     if (!Files.isDirectory(parent)) {
       Files.createDirectories(
           parent,
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
-    return ApiServer.builder(api).socket(socket).alertIntake(intake).bind();
+    return ApiServer.builder(api).socket(socket).alertIntake(intake).meterRegistry(meters).bind();
   }
 }

@@ -983,7 +983,8 @@ public final class Daemon implements AutoCloseable {
       try {
         // Registered before anything else can fail: the socket file and its lock are ours now.
         ApiServer server =
-            resources.register("control API", ControlApi.serve(api, settings.apiSocket(), intake));
+            resources.register(
+                "control API", ControlApi.serve(api, settings.apiSocket(), intake, registry));
         err.println("veriruntime: control API on " + server.socket());
       } catch (IOException | RuntimeException e) {
         // The API is for operators; watching goes on without it, and the gap is reported.

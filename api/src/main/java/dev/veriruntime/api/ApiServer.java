@@ -7,6 +7,7 @@ import dev.veriruntime.api.intake.AlertIntake;
 import dev.veriruntime.api.intake.AlertReceipt;
 import dev.veriruntime.api.intake.AlertRejected;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -48,6 +49,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -117,9 +120,31 @@ import reactor.netty.resources.LoopResources;
  * Builder#workers}, {@link Builder#queuedCalls}) because verification reads files; a call that
  * outlasts {@link Builder#callTimeout} answers 503 {@code UNAVAILABLE}, and so does a call refused
  * because the queue is full. Request line and headers are bounded, bodies are refused (but an
- * alert's, bounded), admitted connections are limited ({@link Builder#maxConnections}, beyond it
- * 503) and idle or slow ones closed ({@link Builder#idleTimeout}). Malformed requests never stop
- * the server. Thread safe; {@link #close()} is idempotent.
+ * alert's, bounded), admitted connections are limited ({@link Builder#maxConnections}) and idle or
+ * slow ones closed ({@link Builder#idleTimeout}). Malformed requests never stop the server. Thread
+ * safe; {@link #close()} is idempotent.
+ *
+ * <h2>At the connection limit</h2>
+ *
+ * A new admitted connection beyond the limit takes the place of the admitted connection that has
+ * been idle longest (no request in flight: connected and silent, stopped half-way through a
+ * request, or kept alive after its answers), which is closed ({@link #evictedConnections()}); a
+ * connection idle for less than 250 ms is never chosen, so it has time to send its request. Only
+ * when no admitted connection can give way is the new one refused: its first request is answered
+ * 503 {@code UNAVAILABLE} and it is closed ({@link #overLimitConnections()}). So hundreds of silent
+ * or half-open connections cannot lock a health check out; they only churn among themselves. A
+ * connection that sends a request while 64 KiB of its answers are still unread (it pipelines and
+ * does not read) is closed ({@link #slowReadersClosed()}), so unread answers cannot pile up in the
+ * daemon's memory.
+ *
+ * <h2>Meters ({@link Builder#meterRegistry})</h2>
+ *
+ * {@code veriruntime.api.requests} (answered), {@code veriruntime.api.requests.malformed} (4xx
+ * before the Core API), {@code veriruntime.api.peers.refused} (refused by peer credentials or the
+ * limit, as {@link #refusedConnections()}), {@code veriruntime.api.connections.over.limit}, {@code
+ * veriruntime.api.connections.evicted}, {@code veriruntime.api.connections.slow.readers}, {@code
+ * veriruntime.api.connections.open} (admitted, now) and {@code
+ * veriruntime.api.calls.unavailable{reason=queue_full|timeout}}.
  */
 public final class ApiServer implements AutoCloseable {
   public static final Path DEFAULT_SOCKET = Path.of("/run/veriruntime/api.sock");
@@ -130,6 +155,14 @@ public final class ApiServer implements AutoCloseable {
 
   private static final AttributeKey<Refusal> REFUSAL =
       AttributeKey.valueOf("veriruntime.api.refusal");
+  private static final AttributeKey<Activity> ACTIVITY =
+      AttributeKey.valueOf("veriruntime.api.activity");
+
+  /** An admitted connection's requests in flight and the end of its last one (or its accept). */
+  private static final class Activity {
+    final AtomicInteger inFlight = new AtomicInteger();
+    volatile long lastNanos = System.nanoTime();
+  }
 
   /** "uid 0 pid 812": who is on the other end, for the journal of an alert. */
   private static final AttributeKey<String> PEER = AttributeKey.valueOf("veriruntime.api.peer");
@@ -145,6 +178,7 @@ public final class ApiServer implements AutoCloseable {
   private final PeerPolicy policy;
   private final Duration callTimeout;
   private final int maxConnections;
+  private final long evictionGraceNanos;
   private final LoopResources loops;
   private final Scheduler workers;
   private final DisposableServer server;
@@ -153,6 +187,12 @@ public final class ApiServer implements AutoCloseable {
   private final AtomicLong malformed = new AtomicLong();
   private final AtomicLong served = new AtomicLong();
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicLong overLimit = new AtomicLong();
+  private final AtomicLong evicted = new AtomicLong();
+  private final AtomicLong queueFull = new AtomicLong();
+  private final AtomicLong timedOut = new AtomicLong();
+  private final AtomicLong slowReaders = new AtomicLong();
+  private final Set<Channel> admitted = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final FileChannel lockChannel;
 
@@ -163,6 +203,7 @@ public final class ApiServer implements AutoCloseable {
     this.policy = b.policy;
     this.callTimeout = b.callTimeout;
     this.maxConnections = b.maxConnections;
+    this.evictionGraceNanos = b.evictionGrace.toNanos();
     if (!Epoll.isAvailable()) {
       throw new IOException(
           "Unix domain sockets need netty's epoll transport", Epoll.unavailabilityCause());
@@ -206,7 +247,11 @@ public final class ApiServer implements AutoCloseable {
                         .addAfter(
                             NettyPipeline.HttpCodec,
                             "veriruntime.api.decodeFailure",
-                            new DecodeFailureAnswer());
+                            new DecodeFailureAnswer())
+                        .addAfter(
+                            "veriruntime.api.decodeFailure",
+                            "veriruntime.api.slowReader",
+                            new SlowReaderClose());
                   })
               .handle(this::handle)
               .bindNow(Duration.ofSeconds(10));
@@ -261,6 +306,27 @@ public final class ApiServer implements AutoCloseable {
       FunctionCounter.builder("veriruntime.api.requests", served, AtomicLong::get)
           .description("API requests answered")
           .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.connections.over.limit", overLimit, AtomicLong::get)
+          .description("API connections refused: at the limit with every connection busy")
+          .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.connections.evicted", evicted, AtomicLong::get)
+          .description("idle API connections closed to admit a new one at the limit")
+          .register(b.meters);
+      FunctionCounter.builder(
+              "veriruntime.api.connections.slow.readers", slowReaders, AtomicLong::get)
+          .description("API connections closed for sending requests without reading the answers")
+          .register(b.meters);
+      Gauge.builder("veriruntime.api.connections.open", connections, AtomicInteger::get)
+          .description("admitted API connections open")
+          .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.calls.unavailable", queueFull, AtomicLong::get)
+          .tag("reason", "queue_full")
+          .description("API calls answered 503")
+          .register(b.meters);
+      FunctionCounter.builder("veriruntime.api.calls.unavailable", timedOut, AtomicLong::get)
+          .tag("reason", "timeout")
+          .description("API calls answered 503")
+          .register(b.meters);
     }
   }
 
@@ -276,6 +342,21 @@ public final class ApiServer implements AutoCloseable {
   /** Connections refused: by the {@link PeerPolicy}, or because too many were open. */
   public long refusedConnections() {
     return refused.get();
+  }
+
+  /** Connections refused because every admitted connection had a request in flight. */
+  public long overLimitConnections() {
+    return overLimit.get();
+  }
+
+  /** Connections closed for sending a request while 64 KiB of their answers were unread. */
+  public long slowReadersClosed() {
+    return slowReaders.get();
+  }
+
+  /** Idle connections closed to admit a new one at the limit. */
+  public long evictedConnections() {
+    return evicted.get();
   }
 
   /** Requests answered with an error before reaching the Core API: bad route, pid, method, size. */
@@ -349,7 +430,10 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  /** Decide once per connection; the answer is given on its first request. */
+  /**
+   * Decide once per connection; a refusal is answered on its first request. Runs on the server's
+   * single event-loop thread, so admissions (and evictions) happen one at a time.
+   */
   private void admit(Channel channel) {
     Refusal refusal =
         channel instanceof EpollDomainSocketChannel unix
@@ -357,17 +441,56 @@ public final class ApiServer implements AutoCloseable {
             : new Refusal(Code.FORBIDDEN, "not a Unix domain socket connection");
     // Only admitted peers take a connection slot: refused ones cannot lock out root.
     if (refusal == null) {
-      if (connections.incrementAndGet() > maxConnections) {
+      if (connections.get() >= maxConnections && !evictIdlest()) {
+        overLimit.incrementAndGet();
         refusal =
             new Refusal(
-                Code.UNAVAILABLE, "too many open connections (" + maxConnections + "), try again");
+                Code.UNAVAILABLE,
+                "too many open connections ("
+                    + maxConnections
+                    + ", none idle long enough to give way), try again");
+      } else {
+        connections.incrementAndGet();
+        channel.attr(ACTIVITY).set(new Activity());
+        admitted.add(channel);
+        channel
+            .closeFuture()
+            .addListener(
+                f -> {
+                  if (admitted.remove(channel)) {
+                    connections.decrementAndGet();
+                  }
+                });
       }
-      channel.closeFuture().addListener(f -> connections.decrementAndGet());
     }
     if (refusal != null) {
       refused.incrementAndGet();
       channel.attr(REFUSAL).set(refusal);
     }
+  }
+
+  /**
+   * Closes the admitted connection idle longest, if one has no request in flight and has been idle
+   * for at least {@link Builder#evictionGrace}.
+   */
+  private boolean evictIdlest() {
+    Channel idlest = null;
+    long now = System.nanoTime();
+    long oldest = now - evictionGraceNanos;
+    for (Channel c : admitted) {
+      Activity a = c.attr(ACTIVITY).get();
+      if (a != null && a.inFlight.get() == 0 && a.lastNanos - oldest <= 0) {
+        idlest = c;
+        oldest = a.lastNanos;
+      }
+    }
+    if (idlest == null || !admitted.remove(idlest)) {
+      return false;
+    }
+    connections.decrementAndGet();
+    evicted.incrementAndGet();
+    idlest.close();
+    return true;
   }
 
   private Refusal refusalOf(EpollDomainSocketChannel channel) {
@@ -397,14 +520,36 @@ public final class ApiServer implements AutoCloseable {
   private Mono<Void> handle(HttpServerRequest request, HttpServerResponse response) {
     served.incrementAndGet();
     AtomicReference<Refusal> refusal = new AtomicReference<>();
-    request.withConnection(c -> refusal.set(c.channel().attr(REFUSAL).get()));
+    AtomicReference<Activity> activity = new AtomicReference<>();
+    request.withConnection(
+        c -> {
+          refusal.set(c.channel().attr(REFUSAL).get());
+          activity.set(c.channel().attr(ACTIVITY).get());
+        });
+    Activity a = activity.get();
+    if (a == null) {
+      return respond(request, response, refusal.get());
+    }
+    a.inFlight.incrementAndGet();
+    return respond(request, response, refusal.get())
+        .doFinally(
+            signal -> {
+              a.lastNanos = System.nanoTime();
+              a.inFlight.decrementAndGet();
+            });
+  }
+
+  private Mono<Void> respond(
+      HttpServerRequest request, HttpServerResponse response, Refusal refused) {
+    AtomicReference<Refusal> refusal = new AtomicReference<>(refused);
     if (refusal.get() != null) {
       response.keepAlive(false);
       Refusal r = refusal.get();
       return send(response, r.code().httpStatus(), ApiJson.error(r.code(), r.message()));
     }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-    if (uri.path().equals(ALERTS)) {
+    // The raw path: decoding here would throw on a bad %-escape, which route() answers as 400.
+    if (uri.rawPath().equals(ALERTS)) {
       return alert(request, response, uri);
     }
     if (!HttpMethod.GET.equals(request.method())) {
@@ -468,7 +613,13 @@ public final class ApiServer implements AutoCloseable {
       response.keepAlive(false);
       return rejected(response, intake.tooLarge(announced));
     }
-    String format = uri.parameters().getOrDefault("format", List.of("")).get(0);
+    String format;
+    try {
+      format = uri.parameters().getOrDefault("format", List.of("")).get(0);
+    } catch (IllegalArgumentException e) {
+      response.keepAlive(false);
+      return malformed(response, 400, "malformed query: " + e.getMessage());
+    }
     String peer = peerOf(request);
     AtomicLong size = new AtomicLong();
     return request
@@ -624,6 +775,30 @@ public final class ApiServer implements AutoCloseable {
     return version.majorVersion() != 2;
   }
 
+  /**
+   * Closes a connection that sends a new request while the answers it has not read yet fill its
+   * outbound buffer past the high-water mark (64 KiB): a client that pipelines requests and never
+   * reads would otherwise have every answer queued in the daemon's memory.
+   */
+  private final class SlowReaderClose extends ChannelInboundHandlerAdapter {
+    private boolean closing;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!closing && msg instanceof HttpRequest && !ctx.channel().isWritable()) {
+        closing = true;
+        slowReaders.incrementAndGet();
+        ctx.close();
+      }
+      if (closing) {
+        // The rest of what was read in the same batch is dropped.
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
   private static boolean hasBody(HttpServerRequest request) {
     String length = request.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
     return request.requestHeaders().contains(HttpHeaderNames.TRANSFER_ENCODING)
@@ -760,10 +935,12 @@ public final class ApiServer implements AutoCloseable {
       return ApiJson.error(ae.code(), ae.getMessage());
     }
     if (e instanceof TimeoutException) {
+      timedOut.incrementAndGet();
       return ApiJson.error(
           Code.UNAVAILABLE, "the call took longer than " + callTimeout.toMillis() + " ms");
     }
     if (e instanceof RejectedExecutionException) {
+      queueFull.incrementAndGet();
       return ApiJson.error(
           Code.UNAVAILABLE, "the daemon is busy: too many calls queued, try again");
     }
@@ -796,6 +973,7 @@ public final class ApiServer implements AutoCloseable {
     private int maxConnections = 64;
     private Duration callTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofSeconds(30);
+    private Duration evictionGrace = Duration.ofMillis(250);
     private MeterRegistry meters;
     private AlertIntake intake;
 
@@ -842,7 +1020,10 @@ public final class ApiServer implements AutoCloseable {
       return this;
     }
 
-    /** Admitted connections open at once; requests on more are answered 503; default 64. */
+    /**
+     * Admitted connections open at once; beyond it the connection idle longest is closed, or, when
+     * all have a request in flight, the new one is answered 503; default 64.
+     */
     public Builder maxConnections(int maxConnections) {
       if (maxConnections < 1) {
         throw new IllegalArgumentException("maxConnections must be at least 1");
@@ -866,6 +1047,18 @@ public final class ApiServer implements AutoCloseable {
     /** Serve {@code POST /v1/alerts} through {@code intake}; default none (the route is 503). */
     public Builder alertIntake(AlertIntake intake) {
       this.intake = intake;
+      return this;
+    }
+
+    /**
+     * At the connection limit, a connection idle for less than this is not closed to make room (it
+     * has this long to send its request); default 250 ms.
+     */
+    public Builder evictionGrace(Duration evictionGrace) {
+      if (evictionGrace.isNegative()) {
+        throw new IllegalArgumentException("evictionGrace must not be negative");
+      }
+      this.evictionGrace = evictionGrace;
       return this;
     }
 

@@ -349,20 +349,97 @@ class ApiServerTest {
   }
 
   @Test
-  void connectionsBeyondTheLimitAre503AndTheAdmittedOnesKeepWorking() throws Exception {
-    ApiServer server = serve(b -> b.maxConnections(1));
-    try (SocketChannel held = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      held.connect(UnixDomainSocketAddress.of(socket));
-      // The first request on the held connection proves it was admitted before the next connect.
-      assertThat(Raw.exchange(held, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").status)
+  void atTheLimitTheConnectionIdleLongestMakesRoomForANewOne() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    ApiServer server =
+        serve(b -> b.maxConnections(2).evictionGrace(Duration.ZERO).meterRegistry(meters));
+    try (SocketChannel silent = SocketChannel.open(StandardProtocolFamily.UNIX);
+        SocketChannel answered = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      silent.connect(UnixDomainSocketAddress.of(socket));
+      // A request on the second proves both were admitted (one event loop, in order).
+      answered.connect(UnixDomainSocketAddress.of(socket));
+      assertThat(Raw.exchange(answered, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").status)
           .isEqualTo(200);
+      // The silent one has been idle longest (since its accept): it gives way.
+      assertThat(Raw.get(socket, "/v1/health").status).isEqualTo(200);
+      assertThat(silent.read(ByteBuffer.allocate(16))).as("closed by the server").isEqualTo(-1);
+      assertThat(Raw.exchange(answered, get("/v1/state")).status).isEqualTo(200);
+    }
+    assertThat(server.evictedConnections()).isEqualTo(1);
+    assertThat(server.refusedConnections()).isZero();
+    assertThat(meters.get("veriruntime.api.connections.evicted").functionCounter().count())
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  void connectionsBeyondTheLimitAre503WhenEveryAdmittedOneIsBusy() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    local =
+        LocalCoreApi.builder()
+            .health(() -> Map.of("status", "ok"))
+            .runtimeState(
+                () -> {
+                  started.countDown();
+                  return release.await(10, TimeUnit.SECONDS);
+                })
+            .build();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    ApiServer server = serve(b -> b.maxConnections(1).meterRegistry(meters));
+    try (SocketChannel busy = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      busy.connect(UnixDomainSocketAddress.of(socket));
+      busy.write(
+          ByteBuffer.wrap(
+              "GET /v1/state HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
       Raw extra = Raw.get(socket, "/v1/health");
       assertThat(extra.status).isEqualTo(503);
       assertThat(extra.json().get("error").asText()).isEqualTo("UNAVAILABLE");
       assertThat(extra.json().get("message").asText()).contains("too many open connections");
-      assertThat(Raw.exchange(held, get("/v1/state")).status).isEqualTo(200);
+      release.countDown();
+      assertThat(Raw.exchange(busy, get("/v1/health")).status)
+          .as("the busy one is served")
+          .isEqualTo(200);
     }
+    assertThat(server.overLimitConnections()).isEqualTo(1);
     assertThat(server.refusedConnections()).isEqualTo(1);
+    assertThat(server.evictedConnections()).isZero();
+    assertThat(meters.get("veriruntime.api.connections.over.limit").functionCounter().count())
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  void aClientThatPipelinesAndNeverReadsIsClosedBeforeItsAnswersPileUp() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    ApiServer server = serve(b -> b.meterRegistry(meters));
+    byte[] request =
+        "GET /v1/state HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    long written = 0;
+    boolean closed = false;
+    try (SocketChannel slow = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      slow.connect(UnixDomainSocketAddress.of(socket));
+      slow.configureBlocking(false);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (!closed && System.nanoTime() < deadline) {
+        try {
+          ByteBuffer b = ByteBuffer.wrap(request);
+          while (b.hasRemaining() && slow.write(b) > 0) {
+            // a full socket buffer writes 0: try again after the pause
+          }
+          written += request.length - b.remaining();
+          if (b.hasRemaining()) {
+            Thread.sleep(10);
+          }
+        } catch (IOException e) {
+          closed = true; // EPIPE: the server closed it
+        }
+      }
+    }
+    assertThat(closed).as("closed after %d bytes of requests", written).isTrue();
+    assertThat(server.slowReadersClosed()).isEqualTo(1);
+    assertThat(meters.get("veriruntime.api.connections.slow.readers").functionCounter().count())
+        .isEqualTo(1.0);
+    assertThat(Raw.get(socket, "/v1/health").status).as("still serving").isEqualTo(200);
   }
 
   @Test

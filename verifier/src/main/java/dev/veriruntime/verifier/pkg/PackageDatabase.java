@@ -322,6 +322,14 @@ public final class PackageDatabase {
     return path;
   }
 
+  /**
+   * Per-thread read buffer of {@link #md5}. A new direct buffer per call is native memory that only
+   * a garbage collection frees: a storm of new binaries (each looked up by MD5) piled up to the
+   * JVM's direct-memory limit (the heap size) before one came.
+   */
+  private static final ThreadLocal<ByteBuffer> MD5_BUFFER =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
+
   /** MD5 of the whole channel with positional reads: the channel's own position is left alone. */
   private static String md5(FileChannel channel) throws IOException {
     MessageDigest md;
@@ -330,7 +338,7 @@ public final class PackageDatabase {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("MD5 is a required JDK algorithm", e);
     }
-    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    ByteBuffer buf = MD5_BUFFER.get();
     long pos = 0;
     int n;
     while ((n = channel.read(buf.clear(), pos)) > 0) {
