@@ -796,13 +796,14 @@ class DetectionScenariosIT {
     JsonNode e =
         await(
             "CODE_MODIFIED in incident " + incident + " of pid " + p.pid(),
+            // In the write's incident: the first re-attestation of the new process can race the
+            // write's own verification and report the patch in an incident of its own (seen once
+            // in a full run; left to the incident book, see the closing note of issue 15).
             ev ->
                 is(ev, "RUNTIME_DRIFT")
                     && ev.path("pid").asLong() == p.pid()
+                    && ev.path("incident").path("id").asText().equals(incident)
                     && part(ev, Checks.CODE_MODIFIED) != null);
-    assertThat(e.path("incident").path("id").asText())
-        .as("the changed code joins the write's incident")
-        .isEqualTo(incident);
     assertThat(e.path("incident").path("state").asText()).isIn("OPENED", "UPDATED");
     JsonNode item = part(e, Checks.CODE_MODIFIED);
     assertThat(item.path("details").path("check").isMissingNode())
