@@ -692,7 +692,15 @@ public final class ExecStorm implements Callable<Integer> {
     if (trustedArguments == null) {
       Path key = work.resolve("trust");
       Path refs = work.resolve("children.refs.json");
-      run(List.of(agentLauncher.toString(), "refs", "keygen", "--out", key.toString()));
+      run(
+          List.of(
+              agentLauncher.toString(),
+              "refs",
+              "keygen",
+              "--type",
+              "ed25519",
+              "--out",
+              key.toString()));
       List<String> sign =
           new ArrayList<>(
               List.of(
