@@ -198,20 +198,6 @@ public final class Daemon implements AutoCloseable {
         boolean scan) {
       this(policy, references, json, stateDir, journalDir, journal, scan, null, -1, null);
     }
-
-    /** Settings without gRPC on TCP. */
-    public Settings(
-        Policy policy,
-        ReferenceStore references,
-        boolean json,
-        Path stateDir,
-        Path journalDir,
-        boolean journal,
-        boolean scan,
-        Path apiSocket,
-        int uiPort) {
-      this(policy, references, json, stateDir, journalDir, journal, scan, apiSocket, uiPort, null);
-    }
   }
 
   /**

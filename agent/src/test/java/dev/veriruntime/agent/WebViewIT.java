@@ -91,7 +91,8 @@ class WebViewIT {
     Path socket = work.resolve("api.sock");
     daemon =
         Daemon.start(
-            new Daemon.Settings(policy, references, true, state, state, true, false, socket, 0),
+            new Daemon.Settings(
+                policy, references, true, state, state, true, false, socket, 0, null),
             ProbeSettings.forCurrentProcess(),
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
             System.err);
