@@ -564,6 +564,20 @@ static __always_inline __u16 resolve_path(struct file *f, char *path, __u32 *pat
 	return size - 1;
 }
 
+/* The executable part of an exec record: the file's identity and its dentry-walk path, or none. */
+static __always_inline void fill_exec_file(struct vr_exec *e, struct file *f)
+{
+	if (f) {
+		fill_file(&e->file, f);
+		e->path_len = resolve_path(f, e->path, &e->path_flags);
+	} else {
+		__builtin_memset(&e->file, 0, sizeof(e->file));
+		e->path[0] = '\0';
+		e->path_len = 0;
+		e->path_flags |= VR_PATH_UNRESOLVED;
+	}
+}
+
 /* The current process started quietly (vr_quiet_tasks) and is about to be reported for something
  * else: report its exec now, late, from its mm's executable (VR_EXEC_LATE; bprm's filename is gone,
  * so the filename is empty), and follow it like any other process from here on. */
@@ -590,15 +604,7 @@ static __noinline int announce_quiet(void)
 	e->filename[0] = '\0';
 	e->filename_len = 0;
 	f = BPF_CORE_READ(task, mm, exe_file);
-	if (f) {
-		fill_file(&e->file, f);
-		e->path_len = resolve_path(f, e->path, &e->path_flags);
-	} else {
-		__builtin_memset(&e->file, 0, sizeof(e->file));
-		e->path[0] = '\0';
-		e->path_len = 0;
-		e->path_flags |= VR_PATH_UNRESOLVED;
-	}
+	fill_exec_file(e, f);
 	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
@@ -794,17 +800,9 @@ int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	e->filename_len = n - 1;
 
-	if (f) {
-		fill_file(&e->file, f);
-		if (vr_trace_lineage && mark_toolchain_task(e->hdr.tgid, &e->file))
-			e->file.flags |= VR_FILE_TOOLCHAIN;
-		e->path_len = resolve_path(f, e->path, &e->path_flags);
-	} else {
-		__builtin_memset(&e->file, 0, sizeof(e->file));
-		e->path[0] = '\0';
-		e->path_len = 0;
-		e->path_flags |= VR_PATH_UNRESOLVED;
-	}
+	fill_exec_file(e, f);
+	if (f && vr_trace_lineage && mark_toolchain_task(e->hdr.tgid, &e->file))
+		e->file.flags |= VR_FILE_TOOLCHAIN;
 	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
