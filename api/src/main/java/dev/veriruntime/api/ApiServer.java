@@ -722,7 +722,10 @@ public final class ApiServer implements AutoCloseable {
         return;
       }
       if (!(msg instanceof HttpRequest request)
-          || (!request.decoderResult().isFailure() && supported(request.protocolVersion()))) {
+          || (!request.decoderResult().isFailure()
+              && supported(request.protocolVersion())
+              && request.headers().getAll(HttpHeaderNames.HOST).stream()
+                  .allMatch(ApiServer::wellFormedHost))) {
         ctx.fireChannelRead(msg);
         return;
       }
@@ -734,11 +737,16 @@ public final class ApiServer implements AutoCloseable {
       malformed.incrementAndGet();
       HttpResponseStatus status;
       String message;
-      if (cause == null) {
+      if (cause == null && !supported(version)) {
         // Found by ApiHttpFuzzTest: "GET / HTTP/2.0" decodes, then reactor-netty refused it with
         // an empty 400.
         status = HttpResponseStatus.BAD_REQUEST;
         message = version.text() + " is not supported: use HTTP/1.1";
+      } else if (cause == null) {
+        // Found by ApiHttpFuzzTest: reactor-netty parses the Host header's port and answers a
+        // non-number ("Host: a: b") with an empty 400.
+        status = HttpResponseStatus.BAD_REQUEST;
+        message = "malformed Host header: the port after the last ':' must be a number";
       } else if (cause instanceof TooLongHttpLineException) {
         status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
         message = "request line longer than " + MAX_INITIAL_LINE + " bytes";
@@ -765,6 +773,22 @@ public final class ApiServer implements AutoCloseable {
           .set(HttpHeaderNames.CONNECTION, "close");
       ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
+  }
+
+  /**
+   * Whether reactor-netty can read {@code host} as host[:port]: after the last ':' that is not
+   * inside an IPv6 literal's brackets comes a port number (0–65535).
+   */
+  static boolean wellFormedHost(String host) {
+    int colon = host.lastIndexOf(':');
+    if (colon < 0 || colon < host.lastIndexOf(']')) {
+      return true;
+    }
+    String port = host.substring(colon + 1);
+    return !port.isEmpty()
+        && port.length() <= 5
+        && port.chars().allMatch(c -> c >= '0' && c <= '9')
+        && Integer.parseInt(port) <= 65535;
   }
 
   /**
