@@ -1,6 +1,14 @@
 package dev.veriruntime.sinks.journal;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -33,7 +41,41 @@ public final class JournalFormat {
 
   private static final Pattern FILE_NAME = Pattern.compile("journal-(\\d{6,})\\.jsonl");
 
+  /**
+   * The largest journal or head file a reader takes in: rotation keeps a journal file near its
+   * {@link JournalOptions#maxFileBytes()} (64 MiB by default), so more is not the journal's.
+   */
+  static final long MAX_READ_BYTES = 1L << 30;
+
   private JournalFormat() {}
+
+  /**
+   * The bytes of a journal or head file, read without following a symbolic link. A journal may have
+   * been tampered with, so a file that is not a regular one (a link to {@code /dev/zero}, a FIFO
+   * that would block the reader) or larger than {@link #MAX_READ_BYTES} is refused with an {@link
+   * IOException} rather than read. (A regular file swapped for a FIFO between the check and the
+   * open can still block the open; the directory's owner alone can do that.)
+   */
+  static byte[] readRegular(Path file) throws IOException {
+    BasicFileAttributes attributes =
+        Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (!attributes.isRegularFile()) {
+      throw new IOException(file + ": not a regular file, not read");
+    }
+    if (attributes.size() > MAX_READ_BYTES) {
+      throw new IOException(file + ": larger than " + (MAX_READ_BYTES >> 20) + " MiB, not read");
+    }
+    try (SeekableByteChannel channel =
+            Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        InputStream in = Channels.newInputStream(channel)) {
+      // readNBytes grows its buffer as it reads; a file still growing stops at the bound.
+      byte[] bytes = in.readNBytes((int) MAX_READ_BYTES + 1);
+      if (bytes.length > MAX_READ_BYTES) {
+        throw new IOException(file + ": larger than " + (MAX_READ_BYTES >> 20) + " MiB, not read");
+      }
+      return bytes;
+    }
+  }
 
   /** File name of the {@code index}-th journal file (1-based). */
   public static String fileName(long index) {

@@ -1,7 +1,6 @@
 package dev.veriruntime.sinks.journal;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,7 @@ record JournalLine(long offset, long number, byte[] bytes, boolean terminated) {
    * Splits a whole file into lines. Journal files are bounded by rotation, so reading one is fine.
    */
   static List<JournalLine> readAll(Path file) throws IOException {
-    byte[] all = Files.readAllBytes(file);
+    byte[] all = JournalFormat.readRegular(file);
     List<JournalLine> lines = new ArrayList<>();
     int start = 0;
     long number = 1;

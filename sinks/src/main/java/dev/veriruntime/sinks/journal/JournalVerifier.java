@@ -82,7 +82,16 @@ public final class JournalVerifier {
     for (Path file : files) {
       String name = file.getFileName().toString();
       audit.fileIndex(name, JournalFormat.fileIndex(name).orElseThrow());
-      for (JournalLine line : JournalLine.readAll(file)) {
+      List<JournalLine> lines;
+      try {
+        lines = JournalLine.readAll(file);
+      } catch (IOException notRead) {
+        // A link, FIFO or device in the journal's place, or an oversized file: damage to report,
+        // not a reason to stop (its records are then missing from the chain, which says so).
+        audit.problems.add(new Problem(Kind.MALFORMED, name, 0, -1, notRead.getMessage()));
+        continue;
+      }
+      for (JournalLine line : lines) {
         audit.line(name, line, trustedHex, head);
       }
     }
@@ -490,7 +499,7 @@ public final class JournalVerifier {
   private static Optional<JournalHead> parseHead(Path file, List<Problem> problems) {
     JournalHead head;
     try {
-      byte[] bytes = Files.readAllBytes(file);
+      byte[] bytes = JournalFormat.readRegular(file);
       head = MAPPER.readValue(bytes, JournalHead.class);
       // The signature covers the values; this covers the bytes (e.g. a hex digit changing case).
       if (!java.util.Arrays.equals(bytes, MAPPER.writeValueAsBytes(head))) {

@@ -190,4 +190,36 @@ class JournalVerifierTest {
     assertThatThrownBy(() -> new JournalVerifier(null).verify(state.resolve("keys")))
         .isInstanceOf(NoSuchFileException.class);
   }
+
+  @Test
+  void aJournalFileReplacedByALinkToAnEndlessDeviceOrAFifoIsReportedNotRead() throws Exception {
+    // Found while reviewing hostile input: a tampered journal directory could make the verifier
+    // read /dev/zero until it ran out of memory, or block forever on a FIFO.
+    write(state, options().withMaxFileBytes(2048), 20, 2);
+    Files.delete(journalFile(state, 2));
+    Files.createSymbolicLink(journalFile(state, 2), Path.of("/dev/zero"));
+    Path fifo = journalFile(state, 3);
+    Files.delete(fifo);
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    Path head = state.resolve("journal").resolve(JournalFormat.HEAD_FILE);
+    Files.delete(head);
+    Files.createSymbolicLink(head, Path.of("/dev/zero"));
+
+    JournalReport report = verify();
+
+    assertThat(report.intact()).isFalse();
+    assertThat(report.problems())
+        .anySatisfy(
+            p -> {
+              assertThat(p.kind()).isEqualTo(Kind.MALFORMED);
+              assertThat(p.file()).isEqualTo(JournalFormat.fileName(2));
+              assertThat(p.message()).contains("not a regular file");
+            })
+        .anySatisfy(
+            p -> {
+              assertThat(p.kind()).isEqualTo(Kind.MALFORMED);
+              assertThat(p.file()).isEqualTo(JournalFormat.fileName(3));
+            })
+        .anySatisfy(p -> assertThat(p.kind()).isEqualTo(Kind.HEAD_MISMATCH));
+  }
 }
