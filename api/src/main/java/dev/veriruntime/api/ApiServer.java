@@ -32,17 +32,7 @@ import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -182,7 +172,7 @@ public final class ApiServer implements AutoCloseable {
   private final LoopResources loops;
   private final Scheduler workers;
   private final DisposableServer server;
-  private final Object socketKey;
+  private final SocketFile socketFile;
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong malformed = new AtomicLong();
   private final AtomicLong served = new AtomicLong();
@@ -194,7 +184,6 @@ public final class ApiServer implements AutoCloseable {
   private final AtomicLong slowReaders = new AtomicLong();
   private final Set<Channel> admitted = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final FileChannel lockChannel;
 
   private ApiServer(Builder b) throws IOException {
     this.api = b.api;
@@ -208,25 +197,14 @@ public final class ApiServer implements AutoCloseable {
       throw new IOException(
           "Unix domain sockets need netty's epoll transport", Epoll.unavailabilityCause());
     }
-    Path parent = socket.getParent();
-    Files.createDirectories(parent);
-    // Held for the server's life: two daemons starting at once cannot both take a stale socket's
-    // place (probe then rename is not atomic on its own). The lock file is left in place.
-    this.lockChannel = lock(parent.resolve(socket.getFileName() + ".lock"));
+    // The lock is held for the server's life: two daemons starting at once cannot both take a
+    // stale socket's place (probe then rename is not atomic on its own).
+    this.socketFile = SocketFile.claim(socket);
     LoopResources loopResources = null;
     Scheduler callScheduler = null;
     DisposableServer bound = null;
-    Path staging = null;
-    Path staged = null;
     try {
-      refuseToReplace(socket);
-      staging =
-          Files.createTempDirectory(
-              parent,
-              ".api-",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      staged = staging.resolve("s");
-      String bindPath = staged.toString();
+      String bindPath = socketFile.stagingPath().toString();
       loopResources = LoopResources.create("veriruntime-api", 1, 1, true);
       callScheduler =
           Schedulers.newBoundedElastic(b.workers, b.queuedCalls, "veriruntime-api-call", 60, true);
@@ -255,22 +233,7 @@ public final class ApiServer implements AutoCloseable {
                   })
               .handle(this::handle)
               .bindNow(Duration.ofSeconds(10));
-      Files.setPosixFilePermissions(
-          staged, PosixFilePermissions.fromString(b.group == null ? "rw-------" : "rw-rw----"));
-      if (b.group != null) {
-        GroupPrincipal group =
-            staged
-                .getFileSystem()
-                .getUserPrincipalLookupService()
-                .lookupPrincipalByGroupName(b.group);
-        Files.getFileAttributeView(staged, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-            .setGroup(group);
-      }
-      // rename(2) replaces a stale socket atomically and keeps the bound inode.
-      Files.move(staged, socket, StandardCopyOption.ATOMIC_MOVE);
-      this.socketKey =
-          Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-              .fileKey();
+      socketFile.publish(b.group);
     } catch (IOException | RuntimeException e) {
       if (bound != null) {
         bound.disposeNow();
@@ -283,15 +246,8 @@ public final class ApiServer implements AutoCloseable {
             .disposeLater(QUIET_PERIOD, Duration.ofSeconds(5))
             .block(Duration.ofSeconds(10));
       }
-      lockChannel.close();
+      socketFile.close();
       throw e;
-    } finally {
-      if (staged != null) {
-        Files.deleteIfExists(staged);
-      }
-      if (staging != null) {
-        Files.deleteIfExists(staging);
-      }
     }
     this.loops = loopResources;
     this.workers = callScheduler;
@@ -378,56 +334,12 @@ public final class ApiServer implements AutoCloseable {
     if (closed.getAndSet(true)) {
       return;
     }
-    try {
-      Object key =
-          Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-              .fileKey();
-      if (Objects.equals(key, socketKey)) {
-        Files.deleteIfExists(socket);
-      }
-    } catch (IOException e) {
-      // Already gone, or unreadable: nothing of ours to remove.
-    }
     server.disposeNow(Duration.ofSeconds(5));
     workers.dispose();
-    try {
-      lockChannel.close();
-    } catch (IOException e) {
-      // Closing releases the lock whatever happens.
-    }
+    socketFile.close();
     // A short quiet period: close notifications of the last channels still run; the default 2 s
     // would only delay the daemon's stop.
     loops.disposeLater(QUIET_PERIOD, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
-  }
-
-  private static FileChannel lock(Path lockFile) throws IOException {
-    FileChannel channel =
-        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    try {
-      if (channel.tryLock() != null) {
-        return channel;
-      }
-    } catch (OverlappingFileLockException e) {
-      // Held by this JVM: another ApiServer on the same path.
-    }
-    channel.close();
-    throw new IOException(
-        "another daemon is listening on "
-            + lockFile.resolveSibling(lockFile.getFileName().toString().replace(".lock", ""))
-            + " ("
-            + lockFile
-            + " is locked)");
-  }
-
-  /** Fails when {@code socket} exists and is anything but a stale socket. */
-  private static void refuseToReplace(Path socket) throws IOException {
-    switch (CoreApis.probe(socket)) {
-      case NOT_RUNNING, STALE_SOCKET -> {}
-      case RUNNING, NO_PERMISSION ->
-          throw new IOException("another daemon is listening on " + socket);
-      case NOT_A_SOCKET ->
-          throw new IOException(socket + " exists and is not a socket; refusing to replace it");
-    }
   }
 
   /**

@@ -89,7 +89,7 @@ final class SocketFile implements AutoCloseable {
       staging =
           Files.createTempDirectory(
               socket.getParent(),
-              ".grpc-",
+              "." + socket.getFileName() + "-",
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
     return staging.resolve("s");
