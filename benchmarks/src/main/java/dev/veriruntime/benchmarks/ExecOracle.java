@@ -20,6 +20,11 @@ import java.util.concurrent.TimeUnit;
  * storm's children (by their command name, {@code child-N}). Started before a measurement window
  * (it returns once bpftrace's {@code BEGIN} probe has run, i.e. after its probes are attached),
  * stopped after it with SIGTERM, on which bpftrace prints its maps. Not thread-safe.
+ *
+ * <p>bpftrace finds tracepoints through tracefs, which a fresh host does not mount and which the
+ * harness must not mount for the whole host: bpftrace runs in a private mount namespace of its own
+ * ({@code unshare -m --propagation private}) with tracefs mounted there only; the mount goes away
+ * with the namespace when bpftrace exits.
  */
 final class ExecOracle implements AutoCloseable {
   /** Command names of the storm's children start with this (see {@code ExecStorm#children}). */
@@ -32,6 +37,27 @@ final class ExecOracle implements AutoCloseable {
           + "\", "
           + CHILD_PREFIX.length()
           + ") == 0) { @storm = count(); } }";
+
+  /**
+   * The command that starts bpftrace in its own mount namespace: {@code sh} mounts tracefs there
+   * unless it is already mounted, then execs bpftrace (same pid: SIGTERM reaches bpftrace).
+   */
+  static final List<String> COMMAND =
+      List.of(
+          "unshare",
+          "-m",
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          "mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing"
+              + " || exit 3; exec bpftrace -f json -e \"$0\"",
+          PROGRAM);
+
+  /** How the report names the oracle. */
+  static final String DESCRIPTION =
+      "bpftrace, tracepoint:sched:sched_process_exec (in a private mount namespace with its own"
+          + " tracefs; the host's mounts are not touched)";
 
   /** Execs counted in one window. */
   record Counts(long allExecs, long stormExecs) {}
@@ -72,12 +98,9 @@ final class ExecOracle implements AutoCloseable {
   static ExecOracle start(Path stderrFile) throws IOException, InterruptedException {
     Process p;
     try {
-      p =
-          new ProcessBuilder("bpftrace", "-f", "json", "-e", PROGRAM)
-              .redirectError(stderrFile.toFile())
-              .start();
+      p = new ProcessBuilder(COMMAND).redirectError(stderrFile.toFile()).start();
     } catch (IOException e) {
-      throw new IOException("bpftrace not available: " + e.getMessage(), e);
+      throw new IOException("unshare not available: " + e.getMessage(), e);
     }
     CountDownLatch ready = new CountDownLatch(1);
     List<String> lines = new ArrayList<>();

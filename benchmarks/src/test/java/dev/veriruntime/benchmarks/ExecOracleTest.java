@@ -30,4 +30,15 @@ class ExecOracleTest {
     assertThat(ExecOracle.PROGRAM)
         .contains("tracepoint:sched:sched_process_exec", "strncmp(comm, \"child-\", 6)");
   }
+
+  @Test
+  void runsBpftraceInAPrivateMountNamespaceWithItsOwnTracefs() {
+    assertThat(ExecOracle.COMMAND)
+        .startsWith("unshare", "-m", "--propagation", "private", "sh", "-c")
+        .endsWith(ExecOracle.PROGRAM);
+    String script = ExecOracle.COMMAND.get(6);
+    assertThat(script)
+        .contains("mount -t tracefs tracefs /sys/kernel/tracing")
+        .endsWith("exec bpftrace -f json -e \"$0\"");
+  }
 }
