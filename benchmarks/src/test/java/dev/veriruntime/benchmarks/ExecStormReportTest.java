@@ -574,6 +574,67 @@ class ExecStormReportTest {
   }
 
   @Test
+  void aNewBinaryWindowWithManyOtherVerdictsSaysSo() {
+    assertThat(ExecStormReport.othersMixedIn(303, 300)).isFalse();
+    assertThat(ExecStormReport.othersMixedIn(2_780, 200)).isTrue();
+    Round on = rounds().get(1);
+    Summary busy =
+        Summary.of(
+            ExecStorm.LEAN,
+            List.of(
+                rounds().get(0),
+                on(
+                    2,
+                    ExecStorm.LEAN,
+                    RatePlan.MAX,
+                    9_800,
+                    withNewVerdicts(on.agentRound(), 2_672),
+                    on.oracle())),
+            SHA);
+    assertThat(
+            line(
+                ExecStormReport.targetsTable(List.of(busy), List.of()),
+                "| exec → verdict, a new binary"))
+        .contains("(2672 for 100 binaries: other execs on the host mixed in)");
+  }
+
+  static AgentRound withNewVerdicts(AgentRound a, long verdicts) {
+    return new AgentRound(
+        a.cpuSeconds(),
+        a.cpuSecondsPer1000Execs(),
+        a.peakRssKiB(),
+        a.execEventsSeen(),
+        a.execsFilteredInKernel(),
+        a.lostKernel(),
+        a.lostKernelExec(),
+        a.dropped(),
+        a.lostInDegradedReports(),
+        a.unaccountedAtLeast(),
+        a.latencyCount(),
+        a.p50Ms(),
+        a.p99Ms(),
+        a.p999Ms(),
+        a.maxMs(),
+        a.cacheHits(),
+        a.cacheMisses(),
+        a.calmExecs(),
+        a.calmLatencyCount(),
+        a.calmP50Ms(),
+        a.calmP99Ms(),
+        a.calmP999Ms(),
+        a.newBinaries(),
+        verdicts,
+        a.newCacheMisses(),
+        a.newP50Ms(),
+        a.newP99Ms(),
+        a.newP999Ms(),
+        a.stormHistogram(),
+        a.calmHistogram(),
+        a.newHistogram(),
+        a.warmupCpuSecondsPer1000Execs());
+  }
+
+  @Test
   void latenciesWithoutObservationsReadNa() {
     assertThat(ExecStormReport.ms(Double.NaN)).isEqualTo("n/a");
     assertThat(ExecStormReport.ms3(Double.NaN, Double.NaN, Double.NaN)).isEqualTo("n/a");
