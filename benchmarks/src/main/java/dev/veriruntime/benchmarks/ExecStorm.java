@@ -272,6 +272,9 @@ public final class ExecStorm implements Callable<Integer> {
   private Path work;
   private boolean oracle;
 
+  /** The children's names start with it, and the oracle counts them by it. */
+  private final String childPrefix = ExecOracle.childPrefix(new Random());
+
   /** Never trusted, never in a storm: the calm execs' cached identity. */
   private Path calmChild;
 
@@ -469,7 +472,7 @@ public final class ExecStorm implements Callable<Integer> {
       return "off (--no-oracle)";
     }
     java.util.Optional<String> why =
-        ExecOracle.unavailableReason(work.resolve("bpftrace-check.err"));
+        ExecOracle.unavailableReason(work.resolve("bpftrace-check.err"), childPrefix);
     oracle = why.isEmpty();
     return why.map(w -> "unavailable: " + w).orElse(ExecOracle.DESCRIPTION);
   }
@@ -495,7 +498,7 @@ public final class ExecStorm implements Callable<Integer> {
     byte[] base = Files.readAllBytes(work.resolve("exec_child"));
     List<Path> out = new ArrayList<>();
     for (int i = 0; i < binaries; i++) {
-      Path p = work.resolve("child-" + i);
+      Path p = work.resolve(childPrefix + i);
       byte[] trailer =
           ("veriruntime exec-storm child " + i + "\n").getBytes(StandardCharsets.US_ASCII);
       byte[] bytes = Arrays.copyOf(base, base.length + trailer.length);
@@ -580,7 +583,8 @@ public final class ExecStorm implements Callable<Integer> {
 
   private Counted countedStorm(Path driver, List<Path> children, double level, int index)
       throws Exception {
-    ExecOracle o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err")) : null;
+    ExecOracle o =
+        oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err"), childPrefix) : null;
     try {
       StormCounts c = storm(driver, children, seconds, level);
       return new Counted(c, o == null ? null : o.stop());
@@ -691,7 +695,7 @@ public final class ExecStorm implements Callable<Integer> {
                 warm.ok(),
                 warmupCpuPer1000));
       }
-      o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err")) : null;
+      o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err"), childPrefix) : null;
       // bpftrace is an exec like any other: the agent verifies it (and its large LLVM library)
       // before the measured storm, not during it.
       awaitIdle(agent.pid());

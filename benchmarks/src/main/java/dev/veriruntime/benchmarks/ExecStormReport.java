@@ -127,7 +127,7 @@ final class ExecStormReport {
             + "from before the first scrape to after the last, so \"unaccounted vs bpftrace\" is an estimate on a busy "
             + "host: host execs just outside the agent's window raise it, and execs from before the window that the agent "
             + "was still working through lower it (\"exec events seen\" above bpftrace's host count). The exact check is "
-            + "bpftrace's storm count (command names `child-*`), which must equal the drivers' execs; when it does not, "
+            + "bpftrace's storm count (command names `childXXXX-*`, XXXX drawn for the run), which must equal the drivers' execs; when it does not, "
             + "the table says the oracle is inconsistent. CPU per 1,000 execs divides by the drivers' execs, so other "
             + "execs on the host (see exec events seen) inflate it. bpftrace runs in off rounds as well, so its own cost "
             + "is on both sides of each ratio. At a fixed rate, on ÷ off is near 1 by design as long as the drivers keep up "
