@@ -925,13 +925,21 @@ public final class ExecStorm implements Callable<Integer> {
   }
 
   /**
-   * Waits (at most 30 s) until the agent's verdict count stops moving: with the start-up scan on,
-   * the agent hashes every running binary first, and that work belongs to no storm.
+   * Waits (60 scrapes) until the agent's verdict count stops moving: with the start-up scan on, the
+   * agent hashes every running binary first, and that work belongs to no storm.
    */
   private void awaitQuiet() throws IOException, InterruptedException {
     double previous = -1;
     for (int i = 0, still = 0; i < 60 && still < 2; i++) {
-      double verdicts = PrometheusScrape.fetch(http, port).sum("veriruntime_verdicts_total");
+      double verdicts;
+      try {
+        verdicts = PrometheusScrape.fetch(http, port).sum("veriruntime_verdicts_total");
+      } catch (java.net.http.HttpTimeoutException busy) {
+        // A fresh agent on a loaded host, still scanning: not quiet yet.
+        still = 0;
+        previous = -1;
+        continue;
+      }
       still = verdicts == previous ? still + 1 : 0;
       previous = verdicts;
       Thread.sleep(500);
