@@ -4,8 +4,10 @@
  *                                               <src> followed by an 8-byte trailer holding i, so each copy
  *                                               has its own digest (the ELF loader ignores bytes past the
  *                                               last segment); mode 0755; prints "made <n>"
- *   unique_driver run <dir> <first> <n> <w>     w workers exec the copies [first, first+n) once each (worker
- *                                               k takes first+k, first+k+w, ...) as fast as they can; prints
+ *   unique_driver run <dir> <first> <n> <w> [gap]
+ *                                               w workers exec the copies [first, first+n) once each (worker
+ *                                               k takes first+k, first+k+w, ...) as fast as they can, or with
+ *                                               gap seconds between one worker's execs; prints
  *                                               "done <ok> <failed> <seconds>"
  * A child exit status of 0 proves its exec happened.
  */
@@ -74,7 +76,7 @@ static int run_once(char *child)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static int run(const char *dir, long first, long n, int workers)
+static int run(const char *dir, long first, long n, int workers, double gap)
 {
 	int fds[2];
 	if (pipe(fds) != 0) {
@@ -90,6 +92,10 @@ static int run(const char *dir, long first, long n, int workers)
 			for (long i = first + k; i < first + n; i += workers) {
 				snprintf(path, sizeof path, "%s/u-%ld", dir, i);
 				counts[run_once(path) == 0 ? 0 : 1]++;
+				if (gap > 0) {
+					struct timespec ts = {(time_t)gap, (long)((gap - (time_t)gap) * 1e9)};
+					nanosleep(&ts, NULL);
+				}
 			}
 			if (write(fds[1], counts, sizeof counts) != sizeof counts)
 				_exit(1);
@@ -112,8 +118,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "make") == 0)
 		return make(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
-	if (argc == 6 && strcmp(argv[1], "run") == 0)
-		return run(argv[2], atol(argv[3]), atol(argv[4]), atoi(argv[5]));
-	fprintf(stderr, "usage: unique_driver make SRC DIR FIRST N | run DIR FIRST N WORKERS\n");
+	if ((argc == 6 || argc == 7) && strcmp(argv[1], "run") == 0)
+		return run(argv[2], atol(argv[3]), atol(argv[4]), atoi(argv[5]), argc == 7 ? atof(argv[6]) : 0);
+	fprintf(stderr, "usage: unique_driver make SRC DIR FIRST N | run DIR FIRST N WORKERS [GAP]\n");
 	return 2;
 }

@@ -17,21 +17,57 @@ import java.util.concurrent.TimeUnit;
 /**
  * An exec counter independent of VeriRuntime: {@code bpftrace} on {@code
  * tracepoint:sched:sched_process_exec}, counting every exec on the host and the execs of the
- * storm's children (by their command name, {@code child-N}). Started before a measurement window
- * (it returns once bpftrace's {@code BEGIN} probe has run, i.e. after its probes are attached),
- * stopped after it with SIGTERM, on which bpftrace prints its maps. Not thread-safe.
+ * storm's children (by the prefix of their command name, {@code childXXXX-N}, where {@code XXXX} is
+ * drawn per run, so that another harness running at the same time on the host is not counted as
+ * this one's storm). Started before a measurement window (it returns once bpftrace's {@code BEGIN}
+ * probe has run, i.e. after its probes are attached), stopped after it with SIGTERM, on which
+ * bpftrace prints its maps. Not thread-safe.
+ *
+ * <p>bpftrace finds tracepoints through tracefs, which a fresh host does not mount and which the
+ * harness must not mount for the whole host: bpftrace runs in a private mount namespace of its own
+ * ({@code unshare -m --propagation private}) with tracefs mounted there only; the mount goes away
+ * with the namespace when bpftrace exits.
  */
 final class ExecOracle implements AutoCloseable {
-  /** Command names of the storm's children start with this (see {@code ExecStorm#children}). */
-  static final String CHILD_PREFIX = "child-";
+  /**
+   * A prefix for the command names of one run's children ({@code childXXXX-}, 10 characters: with
+   * the index, well within the kernel's 15).
+   */
+  static String childPrefix(java.util.Random random) {
+    return String.format(java.util.Locale.ROOT, "child%04x-", random.nextInt(0x10000));
+  }
 
-  static final String PROGRAM =
-      "BEGIN { printf(\"ready\\n\"); } tracepoint:sched:sched_process_exec { @all = count(); "
-          + "if (strncmp(comm, \""
-          + CHILD_PREFIX
-          + "\", "
-          + CHILD_PREFIX.length()
-          + ") == 0) { @storm = count(); } }";
+  /** Counts every exec, and those whose command name starts with {@code childPrefix}. */
+  static String program(String childPrefix) {
+    return "BEGIN { printf(\"ready\\n\"); } tracepoint:sched:sched_process_exec { @all = count(); "
+        + "if (strncmp(comm, \""
+        + childPrefix
+        + "\", "
+        + childPrefix.length()
+        + ") == 0) { @storm = count(); } }";
+  }
+
+  /**
+   * The command that starts bpftrace in its own mount namespace: {@code sh} mounts tracefs there
+   * unless it is already mounted, then execs bpftrace (same pid: SIGTERM reaches bpftrace).
+   */
+  static List<String> command(String childPrefix) {
+    return List.of(
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing"
+            + " || exit 3; exec bpftrace -f json -e \"$0\"",
+        program(childPrefix));
+  }
+
+  /** How the report names the oracle. */
+  static final String DESCRIPTION =
+      "bpftrace, tracepoint:sched:sched_process_exec (in a private mount namespace with its own"
+          + " tracefs; the host's mounts are not touched)";
 
   /** Execs counted in one window. */
   record Counts(long allExecs, long stormExecs) {}
@@ -50,9 +86,9 @@ final class ExecOracle implements AutoCloseable {
    * Why the oracle cannot run here (no bpftrace on the PATH, or it fails to start), or empty when
    * it can. Checks by starting it once.
    */
-  static Optional<String> unavailableReason(Path scratch) {
+  static Optional<String> unavailableReason(Path scratch, String childPrefix) {
     // close() kills it: nothing to count yet
-    try (ExecOracle probe = start(scratch)) {
+    try (ExecOracle probe = start(scratch, childPrefix)) {
       return Optional.empty();
     } catch (IOException | RuntimeException e) {
       return Optional.of(e.getMessage());
@@ -69,15 +105,13 @@ final class ExecOracle implements AutoCloseable {
    * @throws IOException if bpftrace cannot be started or exits before it is ready (message: its
    *     stderr)
    */
-  static ExecOracle start(Path stderrFile) throws IOException, InterruptedException {
+  static ExecOracle start(Path stderrFile, String childPrefix)
+      throws IOException, InterruptedException {
     Process p;
     try {
-      p =
-          new ProcessBuilder("bpftrace", "-f", "json", "-e", PROGRAM)
-              .redirectError(stderrFile.toFile())
-              .start();
+      p = new ProcessBuilder(command(childPrefix)).redirectError(stderrFile.toFile()).start();
     } catch (IOException e) {
-      throw new IOException("bpftrace not available: " + e.getMessage(), e);
+      throw new IOException("unshare not available: " + e.getMessage(), e);
     }
     CountDownLatch ready = new CountDownLatch(1);
     List<String> lines = new ArrayList<>();

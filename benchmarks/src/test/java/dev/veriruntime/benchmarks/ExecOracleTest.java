@@ -2,6 +2,7 @@ package dev.veriruntime.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ExecOracleTest {
@@ -26,8 +27,21 @@ class ExecOracleTest {
   }
 
   @Test
-  void countsTheChildrenByTheirCommandName() {
-    assertThat(ExecOracle.PROGRAM)
-        .contains("tracepoint:sched:sched_process_exec", "strncmp(comm, \"child-\", 6)");
+  void countsTheChildrenByTheirRunsPrefix() {
+    String prefix = ExecOracle.childPrefix(new java.util.Random(1));
+    assertThat(prefix).matches("child[0-9a-f]{4}-");
+    assertThat(ExecOracle.program(prefix))
+        .contains("tracepoint:sched:sched_process_exec", "strncmp(comm, \"" + prefix + "\", 10)");
+  }
+
+  @Test
+  void runsBpftraceInAPrivateMountNamespaceWithItsOwnTracefs() {
+    List<String> command = ExecOracle.command("child0001-");
+    assertThat(command)
+        .startsWith("unshare", "-m", "--propagation", "private", "sh", "-c")
+        .endsWith(ExecOracle.program("child0001-"));
+    assertThat(command.get(6))
+        .contains("mount -t tracefs tracefs /sys/kernel/tracing")
+        .endsWith("exec bpftrace -f json -e \"$0\"");
   }
 }

@@ -19,13 +19,20 @@ class ExecStormPlotsTest {
             ExecStormReportTest.rounds(), ExecStorm.AgentRound::stormHistogram);
     assertThat(series.keySet())
         .containsExactly(
-            "round 2: --no-journal --no-scan, max",
-            "round 4: --no-journal --no-scan, max",
-            "round 6: --no-journal --no-scan, 500/s",
+            "round 2: --no-journal --no-scan --no-api, max",
+            "round 4: --no-journal --no-scan --no-api, max",
+            "round 6: --no-journal --no-scan --no-api, 1000/s",
             "round 8: defaults, max");
-    assertThat(series.get("round 2: --no-journal --no-scan, max"))
+    assertThat(series.get("round 2: --no-journal --no-scan --no-api, max"))
         .containsExactly(
             new LatencyHistogram.CdfPoint(0.5, 0.5), new LatencyHistogram.CdfPoint(2.0, 1.0));
+  }
+
+  @Test
+  void aStormCountedInTheKernelHasNoCdfButItsNewBinariesHave() {
+    List<Round> trusted = ExecStormReportTest.trustedRounds(0);
+    assertThat(ExecStormPlots.cdfSeries(trusted, ExecStormPlots::stormLatency)).isEmpty();
+    assertThat(ExecStormPlots.cdfSeries(trusted, ExecStorm.AgentRound::newHistogram)).hasSize(2);
   }
 
   @Test
@@ -52,9 +59,9 @@ class ExecStormPlotsTest {
     assertThat(bars)
         .extracting(b -> b.series() + " | " + b.category())
         .containsExactly(
-            "VeriRuntime --no-journal --no-scan | max #1",
-            "VeriRuntime --no-journal --no-scan | max #2",
-            "VeriRuntime --no-journal --no-scan | 500/s #1",
+            "VeriRuntime --no-journal --no-scan --no-api | max #1",
+            "VeriRuntime --no-journal --no-scan --no-api | max #2",
+            "VeriRuntime --no-journal --no-scan --no-api | 1000/s #1",
             "VeriRuntime defaults | max #1",
             "peer fapolicyd | max #1");
     assertThat(bars.get(1).ratio()).isEqualTo(0.96, org.assertj.core.api.Assertions.within(1e-9));
@@ -66,7 +73,7 @@ class ExecStormPlotsTest {
     List<String> files = ExecStormPlots.write(dir, ExecStormReportTest.rounds(), List.of(), "");
     assertThat(files).containsExactly(ExecStormPlots.LATENCY_CDF, ExecStormPlots.THROUGHPUT_RATIO);
     BufferedImage cdf = ImageIO.read(dir.resolve(ExecStormPlots.LATENCY_CDF).toFile());
-    assertThat(cdf.getWidth()).isEqualTo(1600);
+    assertThat(cdf.getWidth()).isEqualTo(2400);
     BufferedImage bars = ImageIO.read(dir.resolve(ExecStormPlots.THROUGHPUT_RATIO).toFile());
     assertThat(bars.getHeight()).isEqualTo(650);
     assertThat(Files.size(dir.resolve(ExecStormPlots.THROUGHPUT_RATIO))).isGreaterThan(5_000);

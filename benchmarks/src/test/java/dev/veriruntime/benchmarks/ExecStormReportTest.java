@@ -1,6 +1,7 @@
 package dev.veriruntime.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.veriruntime.benchmarks.ExecStorm.AgentRound;
 import dev.veriruntime.benchmarks.ExecStorm.LevelSummary;
@@ -21,33 +22,65 @@ class ExecStormReportTest {
 
   static AgentRound agent(
       double cpuPer1k, long seen, long lostExec, double p99Ms, double calmP99Ms) {
+    return agent(cpuPer1k, seen, 0, 100, lostExec, p99Ms, calmP99Ms, 2.0);
+  }
+
+  /**
+   * An agent-on round: {@code filtered} of the {@code seen} exec events counted in the kernel,
+   * {@code verdicts} storm verdicts (NaN storm percentiles without any), calm p50 = 0.04 ms, 100
+   * new binaries.
+   */
+  static AgentRound agent(
+      double cpuPer1k,
+      long seen,
+      long filtered,
+      long verdicts,
+      long lostExec,
+      double p99Ms,
+      double calmP99Ms,
+      double newP99Ms) {
     LatencyHistogram storm =
-        new LatencyHistogram(List.of(new Bucket(0.0005, 50), new Bucket(0.002, 100)), 100);
+        verdicts == 0
+            ? LatencyHistogram.empty()
+            : new LatencyHistogram(
+                List.of(new Bucket(0.0005, verdicts / 2), new Bucket(0.002, verdicts)), verdicts);
     LatencyHistogram calm =
         new LatencyHistogram(List.of(new Bucket(0.0001, 0), new Bucket(0.0005, 10)), 10);
+    LatencyHistogram fresh =
+        new LatencyHistogram(List.of(new Bucket(0.001, 50), new Bucket(0.004, 101)), 101);
+    double stormMs = verdicts == 0 ? Double.NaN : p99Ms;
     return new AgentRound(
         cpuPer1k * 10,
         cpuPer1k,
         200 * 1024,
         seen,
+        filtered,
         lostExec,
         lostExec,
         0,
         lostExec,
         0,
-        100,
-        0.4,
-        p99Ms,
-        p99Ms,
-        p99Ms,
+        verdicts,
+        verdicts == 0 ? Double.NaN : 0.4,
+        stormMs,
+        stormMs,
         99,
         1,
         10,
-        0.2,
+        500,
+        500,
+        0.04,
         calmP99Ms,
         calmP99Ms,
+        100,
+        101,
+        100,
+        1.0,
+        newP99Ms,
+        newP99Ms,
         storm,
         calm,
+        fresh,
         cpuPer1k * 2);
   }
 
@@ -86,7 +119,7 @@ class ExecStormReportTest {
         oracle);
   }
 
-  /** Two configurations: lean at max (two pairs) and at 500/s; defaults at max. */
+  /** Two configurations: lean at max (two pairs) and at 1000/s; defaults at max. */
   static List<Round> rounds() {
     List<Round> r = new ArrayList<>();
     r.add(off(1, ExecStorm.LEAN, RatePlan.MAX, 10_000, new ExecOracle.Counts(10_050, 10_000)));
@@ -107,15 +140,15 @@ class ExecStormReportTest {
             9_600,
             agent(0.25, 9_650, 0, 4.0, 0.6),
             new ExecOracle.Counts(9_700, 9_600)));
-    r.add(off(5, ExecStorm.LEAN, 500, 5_000, null));
+    r.add(off(5, ExecStorm.LEAN, 1000, 10_000, null));
     r.add(
         on(
             6,
             ExecStorm.LEAN,
-            500,
-            5_000,
-            agent(0.4, 5_010, 0, 0.8, 0.3),
-            new ExecOracle.Counts(5_020, 5_000)));
+            1000,
+            10_000,
+            agent(0.04, 10_010, 0, 0.8, 0.3),
+            new ExecOracle.Counts(10_020, 10_000)));
     r.add(off(7, ExecStorm.DEFAULTS, RatePlan.MAX, 10_000, null));
     r.add(
         on(
@@ -149,7 +182,10 @@ class ExecStormReportTest {
     settings.put("workersPerBinary", 1);
     settings.put("settleSeconds", 2.0);
     settings.put("calmExecs", 500);
-    settings.put("levels", List.of("max", "500/s"));
+    settings.put("newBinaries", 100);
+    settings.put("newBinaryKiB", 1024);
+    settings.put("newBinaryGapSeconds", 0.02);
+    settings.put("levels", List.of("max", "1000/s"));
     settings.put("oracle", "bpftrace");
     List<Summary> summaries =
         List.of(
@@ -165,7 +201,7 @@ class ExecStormReportTest {
     levels.addAll(LevelSummary.of(peerRounds));
     return new ExecStormReport.Run(
         Instant.parse("2026-11-23T09:00:00Z"),
-        "benchmarks/exec-storm.sh --rate max,500",
+        "benchmarks/exec-storm.sh --rate max,1000",
         machine,
         settings,
         rounds,
@@ -176,23 +212,214 @@ class ExecStormReportTest {
         List.of("latency-cdf.png", "throughput-ratio.png"));
   }
 
+  static Summary summary(String config, List<Round> rounds) {
+    return Summary.of(config, rounds.stream().filter(r -> r.config().equals(config)).toList(), SHA);
+  }
+
+  static String line(String table, String prefix) {
+    return table.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
+  }
+
+  /** A configuration whose storm binaries are trusted: the kernel counts their execs. */
+  static List<Round> trustedRounds(long verdictsInSecondRound) {
+    String trusted = ExecStorm.TRUSTED_CHILDREN;
+    return List.of(
+        off(1, trusted, RatePlan.MAX, 10_000, null),
+        on(
+            2,
+            trusted,
+            RatePlan.MAX,
+            10_000,
+            agent(0.01, 10_020, 10_000, 0, 0, 3.0, 0.5, 2.5),
+            new ExecOracle.Counts(10_030, 10_000)),
+        off(3, trusted, RatePlan.MAX, 10_000, null),
+        on(
+            4,
+            trusted,
+            RatePlan.MAX,
+            10_000,
+            agent(0.01, 10_020, 9_000, verdictsInSecondRound, 0, 3.0, 0.5, 2.5),
+            new ExecOracle.Counts(10_030, 10_000)));
+  }
+
   @Test
-  void summaryTakesThroughputFromMaxAndCpuFromTheWorstLevel() {
-    Summary lean = Summary.of(ExecStorm.LEAN, rounds().subList(0, 6), SHA);
-    assertThat(lean.throughputLevel()).isEqualTo("max");
+  void summaryTakesThroughputAndCpuAtMaxAndCpuAtTheFixedRate() {
+    Summary lean = summary(ExecStorm.LEAN, rounds());
     assertThat(lean.throughputRatios()).containsExactly(0.98, 0.96);
-    assertThat(lean.throughputRatioMedian())
-        .isEqualTo(0.97, org.assertj.core.api.Assertions.within(1e-9));
-    assertThat(lean.cpuLevel()).isEqualTo("500/s");
-    assertThat(lean.cpuPercentPer1000ExecsPerSecond())
-        .isEqualTo(40.0, org.assertj.core.api.Assertions.within(1e-9));
-    assertThat(lean.p99MsWorst()).isEqualTo(4.0);
+    assertThat(lean.throughputRatioMedian()).isEqualTo(0.97, within(1e-9));
+    assertThat(lean.cpuPercentAtMax()).isEqualTo(22.5, within(1e-9));
+    assertThat(lean.cpuPercentAtFixedRate()).isEqualTo(4.0, within(1e-9));
+    // the storm's latency is at max only; calm and new binaries over every on round
+    assertThat(lean.stormRoundsAtMax()).isEqualTo(2);
+    assertThat(lean.stormP99MsWorst()).isEqualTo(4.0);
+    assertThat(lean.calmP50MsWorst()).isEqualTo(0.04);
     assertThat(lean.calmP99MsWorst()).isEqualTo(0.6);
-    // bpftrace saw 9860 + 9700 + 5020 execs on the host; the agent 9850 + 9650 + 5010, none
+    assertThat(lean.calmLatencyCount()).isEqualTo(1_500);
+    assertThat(lean.newBinariesRun()).isEqualTo(300);
+    assertThat(lean.newP99MsWorst()).isEqualTo(2.0);
+    // bpftrace saw 9860 + 9700 + 10020 execs on the host; the agent 9850 + 9650 + 10010, none
     // reported lost
-    assertThat(lean.oracleAllExecsOn()).isEqualTo(24_580);
+    assertThat(lean.oracleAllExecsOn()).isEqualTo(29_580);
     assertThat(lean.unaccountedVsOracle()).isEqualTo(10 + 50 + 10);
     assertThat(lean.oracleStormMismatch()).isZero();
+
+    Summary defaults = summary(ExecStorm.DEFAULTS, rounds());
+    assertThat(defaults.cpuPercentAtMax()).isEqualTo(30.0, within(1e-9));
+    assertThat(defaults.cpuPercentAtFixedRate()).isNaN();
+  }
+
+  @Test
+  void targetsTableHasIssue17sTargetsOneColumnPerConfiguration() {
+    String table = ExecStormReport.targetsTable(run(rounds(), List.of()).summaries(), List.of());
+    assertThat(table.lines().findFirst().orElseThrow())
+        .isEqualTo("| measure | target | `--no-journal --no-scan --no-api` | `defaults` |");
+    assertThat(line(table, "| exec/s agent on ÷ off at max rate"))
+        .contains("| ≥ 0.97 |", "0.970 (0.980, 0.960) (met)", "0.900 (0.900) (**not met**)");
+    assertThat(line(table, "| exec/s on ÷ off at max rate against the peer"))
+        .contains("| above the peer's |", "no peer in this run (--peer)");
+    assertThat(line(table, "| agent CPU, % of one core per 1,000 exec/s at max rate"))
+        .contains("| ≤ 5.0 % |", "22.50 % (**not met**)", "30.00 % (**not met**)");
+    assertThat(line(table, "| agent CPU, % of one core per 1,000 exec/s at a fixed 1000/s"))
+        .contains("4.00 % (met)", "not run (--rate 1000)");
+    assertThat(line(table, "| exec → verdict, cached identity, calm (sequential"))
+        .contains("| ≤ 0.050 ms |", "0.040 ms (met)");
+    assertThat(line(table, "| exec → verdict, cached identity, calm: p99"))
+        .contains("| p99 ≤ 1.0 ms |", "0.600 / 0.600 ms (1500) (met)", "2.000 / 2.000 ms (500)");
+    assertThat(line(table, "| exec → verdict during the max-rate storm"))
+        .contains(
+            "| p99 ≤ 5.0 ms |", "0.400 / 4.000 / 4.000 ms (met)", "0.400 / 5.000 / 5.000 ms (met)");
+    assertThat(line(table, "| exec → verdict, a new binary"))
+        .contains("| p99 ≤ 3.0 ms |", "1.000 / 2.000 / 2.000 ms (303 for 300 binaries) (met)");
+    assertThat(line(table, "| agent peak RSS")).contains("| ≤ 200 MiB |", "200 MiB (met)");
+    assertThat(line(table, "| exec events lost")).contains("20 of 9000 (0.22 %; all kinds 20)");
+    assertThat(table).doesNotContain("NaN", "SHA-256");
+  }
+
+  @Test
+  void aMeasureTheRunDidNotTakeSaysHowToTakeIt() {
+    List<Round> fixedOnly = new ArrayList<>(rounds().subList(4, 6));
+    Summary s = Summary.of(ExecStorm.LEAN, fixedOnly, SHA);
+    assertThat(s.throughputRatioMedian()).isNaN();
+    String table = ExecStormReport.targetsTable(List.of(s), List.of());
+    assertThat(line(table, "| exec/s agent on ÷ off at max rate")).contains("not run (--rate max)");
+    assertThat(line(table, "| agent CPU, % of one core per 1,000 exec/s at max rate"))
+        .contains("not run (--rate max)");
+    assertThat(line(table, "| exec → verdict during the max-rate storm"))
+        .contains("not run (--rate max)");
+    assertThat(table).doesNotContain("NaN");
+
+    Round on = rounds().get(5);
+    AgentRound a = on.agentRound();
+    AgentRound noNewBinaries =
+        new AgentRound(
+            a.cpuSeconds(),
+            a.cpuSecondsPer1000Execs(),
+            a.peakRssKiB(),
+            a.execEventsSeen(),
+            a.execsFilteredInKernel(),
+            a.lostKernel(),
+            a.lostKernelExec(),
+            a.dropped(),
+            a.lostInDegradedReports(),
+            a.unaccountedAtLeast(),
+            a.latencyCount(),
+            a.p50Ms(),
+            a.p99Ms(),
+            a.p999Ms(),
+            a.maxMs(),
+            a.cacheHits(),
+            a.cacheMisses(),
+            a.calmExecs(),
+            a.calmLatencyCount(),
+            a.calmP50Ms(),
+            a.calmP99Ms(),
+            a.calmP999Ms(),
+            0,
+            0,
+            0,
+            Double.NaN,
+            Double.NaN,
+            Double.NaN,
+            a.stormHistogram(),
+            a.calmHistogram(),
+            LatencyHistogram.empty(),
+            a.warmupCpuSecondsPer1000Execs());
+    Summary without =
+        Summary.of(
+            ExecStorm.LEAN,
+            List.of(
+                rounds().get(4),
+                new Round(
+                    6,
+                    on.config(),
+                    on.targetRate(),
+                    true,
+                    on.execs(),
+                    on.failed(),
+                    on.late(),
+                    on.due(),
+                    on.seconds(),
+                    on.execsPerSecond(),
+                    noNewBinaries,
+                    null,
+                    on.oracle())),
+            SHA);
+    assertThat(
+            line(
+                ExecStormReport.targetsTable(List.of(without), List.of()),
+                "| exec → verdict, a new binary"))
+        .contains("not run (--new-binaries N)");
+  }
+
+  @Test
+  void aStormCountedInTheKernelHasNoLatencyButTheCalmAndNewBinaryMeasuresStillApply() {
+    List<Round> trusted = trustedRounds(0);
+    Summary s = Summary.of(ExecStorm.TRUSTED_CHILDREN, trusted, SHA);
+    assertThat(s.stormRoundsWithoutVerdicts()).isEqualTo(2);
+    assertThat(s.stormP99MsWorst()).isNaN();
+    String table = ExecStormReport.targetsTable(List.of(s), List.of());
+    assertThat(line(table, "| exec → verdict during the max-rate storm"))
+        .contains("n/a: counted in the kernel, no per-exec verdict (19000 of 20040 exec events)")
+        .doesNotContain("(met)", "not met");
+    assertThat(line(table, "| exec → verdict, cached identity, calm: p99")).contains("0.500");
+    assertThat(line(table, "| exec → verdict, a new binary")).contains("2.500");
+
+    ExecStormReport.Run run =
+        new ExecStormReport.Run(
+            Instant.parse("2026-11-23T09:00:00Z"),
+            "benchmarks/exec-storm.sh --agent-args @trusted-children",
+            machine("0.50 0.40 0.30", "1.50 0.90 0.50"),
+            run(rounds(), List.of()).settings(),
+            trusted,
+            List.of(),
+            SHA,
+            List.of(s),
+            LevelSummary.of(trusted),
+            List.of());
+    String md = ExecStormReport.markdown(run);
+    assertThat(md).doesNotContain("NaN").contains("n/a: counted in the kernel");
+    assertThat(ExecStormReport.readmeSection(run, "benchmarks/results")).doesNotContain("NaN");
+  }
+
+  @Test
+  void aFewVerdictsDuringAKernelCountedStormAreNotTakenForTheStorm() {
+    // 50 verdicts (other execs on the host) against 9000 execs counted in the kernel: n/a
+    Summary s = Summary.of(ExecStorm.TRUSTED_CHILDREN, trustedRounds(50), SHA);
+    assertThat(s.stormRoundsWithoutVerdicts()).isEqualTo(2);
+    // 9500 verdicts, more than the 9000 counted in the kernel: that round's storm applies
+    Summary mixed = Summary.of(ExecStorm.TRUSTED_CHILDREN, trustedRounds(9_500), SHA);
+    assertThat(mixed.stormRoundsWithoutVerdicts()).isEqualTo(1);
+    assertThat(ExecStormReport.stormCell(mixed))
+        .isEqualTo("0.400 / 3.000 / 3.000 ms (1 of 2 rounds n/a: counted in the kernel) (met)");
+  }
+
+  @Test
+  void thePeerRowComparesTheRatiosAtMax() {
+    List<Round> peer = peerRounds();
+    ExecStormReport.Run run = run(rounds(), peer);
+    String table = ExecStormReport.targetsTable(run.summaries(), run.byLevel());
+    assertThat(line(table, "| exec/s on ÷ off at max rate against the peer"))
+        .contains("0.970 vs 0.600 (met)", "0.900 vs 0.600 (met)");
   }
 
   @Test
@@ -209,7 +436,7 @@ class ExecStormReportTest {
                 new ExecOracle.Counts(0, 0)));
     Summary s = Summary.of(ExecStorm.LEAN, r, SHA);
     assertThat(s.oracleStormMismatch()).isEqualTo(100);
-    assertThat(ExecStormReport.targetsTable(List.of(s), SHA))
+    assertThat(ExecStormReport.targetsTable(List.of(s), List.of()))
         .contains("| oracle inconsistent: bpftrace counted 0 storm execs, the drivers 100 |");
   }
 
@@ -221,7 +448,7 @@ class ExecStormReportTest {
             on(2, ExecStorm.LEAN, RatePlan.MAX, 100, agent(0.2, 100, 0, 1, 1), null));
     Summary s = Summary.of(ExecStorm.LEAN, r, SHA);
     assertThat(s.unaccountedVsOracle()).isEqualTo(-1);
-    assertThat(ExecStormReport.targetsTable(List.of(s), SHA)).contains("| no oracle |");
+    assertThat(ExecStormReport.targetsTable(List.of(s), List.of())).contains("| no oracle |");
   }
 
   @Test
@@ -231,87 +458,94 @@ class ExecStormReportTest {
         .extracting(
             l -> ExecStormReport.configLabel(l.config()) + "@" + RatePlan.label(l.targetRate()))
         .containsExactly(
-            "--no-journal --no-scan@max", "--no-journal --no-scan@500/s", "defaults@max");
+            "--no-journal --no-scan --no-api@max",
+            "--no-journal --no-scan --no-api@1000/s",
+            "defaults@max");
     LevelSummary fixed = levels.get(1);
     assertThat(fixed.throughputRatios()).containsExactly(1.0);
     assertThat(fixed.late()).isEqualTo(3);
-    assertThat(fixed.due()).isEqualTo(5_000);
-    assertThat(fixed.cpuPercentOfCoreMedian())
-        .isEqualTo(100 * 4.0 / 10, org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(fixed.due()).isEqualTo(10_000);
+    assertThat(fixed.cpuPercentOfCoreMedian()).isEqualTo(100 * 0.4 / 10, within(1e-9));
+    assertThat(fixed.newP99MsWorst()).isEqualTo(2.0);
   }
 
   @Test
-  void targetsTableHasOneColumnPerConfigurationAndSaysWhatIsNotMet() {
-    String table = ExecStormReport.targetsTable(run(rounds(), List.of()).summaries(), SHA);
-    String header = table.lines().findFirst().orElseThrow();
-    assertThat(header).isEqualTo("| measure | target | `--no-journal --no-scan` | `defaults` |");
-    String throughput =
-        table
-            .lines()
-            .filter(l -> l.startsWith("| exec/s agent on ÷ off"))
-            .findFirst()
-            .orElseThrow();
-    assertThat(throughput)
-        .contains("0.970 at max (0.980, 0.960) (met)")
-        .contains("0.900 at max (0.900) (**not met**)");
-    String loss =
-        table.lines().filter(l -> l.startsWith("| exec events lost")).findFirst().orElseThrow();
-    assertThat(loss).contains("20 of 9000 (0.22 %; all kinds 20)");
-  }
-
-  @Test
-  void markdownHasEverySectionAndTheCountsOfTheOracle() {
-    String md = ExecStormReport.markdown(run(rounds(), List.of()));
+  void markdownHasEverySectionTheCountsOfTheOracleAndNoNaN() {
+    String md = ExecStormReport.markdown(run(rounds(), peerRounds()));
     assertThat(md)
         .contains(
             "## By configuration and load",
-            "## Against the targets of issue 8",
+            "## Against the targets of issue 17",
+            ExecStormReport.TARGETS_NOTE,
+            "## SHA-256 against OpenSSL (issue 8)",
+            "| SHA-256 JDK MessageDigest ÷ openssl speed, 16 KiB blocks | ≥ 0.9 | 0.980 (1.47 vs 1.50 GB/s) (met) |",
             "## Exec counts: drivers, bpftrace, agent",
             "## Rounds",
             "![latency-cdf](latency-cdf.png)",
-            "| 2 | --no-journal --no-scan | max | on | 9800 | 9800 | 9860 | 9850 | 0 |",
-            "| 3 | --no-journal --no-scan | max | off | 10000 |  |  |  |  |",
-            "| 6 | --no-journal --no-scan | 500/s | on | 5000 | 0 | 3 | 500 |");
-    assertThat(md).doesNotContain("## Peer");
+            "| 2 | --no-journal --no-scan --no-api | max | on | 9800 | 9800 | 9860 | 9850 | 0 |",
+            "| 3 | --no-journal --no-scan --no-api | max | off | 10000 |  |  |  |  |",
+            "| 6 | --no-journal --no-scan --no-api | 1000/s | on | 10000 | 0 | 3 | 1000 |",
+            "| 100, 101, 100 | 1.000 / 2.000 / 2.000 |")
+        .doesNotContain("NaN", "issue 8\n\n| measure | target | `");
+    assertEveryTableIsRectangular(md);
+  }
+
+  /** Every row of every table has as many cells as its header. */
+  static void assertEveryTableIsRectangular(String md) {
+    long header = -1;
+    for (String l : md.lines().toList()) {
+      if (!l.startsWith("|")) {
+        header = -1;
+        continue;
+      }
+      long cells = l.chars().filter(c -> c == '|').count();
+      if (header < 0) {
+        header = cells;
+      }
+      assertThat(cells).as(l).isEqualTo(header);
+    }
+  }
+
+  static List<Round> peerRounds() {
+    return List.of(
+        off(9, "peer", RatePlan.MAX, 10_000, null),
+        new Round(
+            10,
+            "peer",
+            RatePlan.MAX,
+            false,
+            6_000,
+            0,
+            0,
+            0,
+            10,
+            600,
+            null,
+            new PeerRound("fapolicyd", 3, 0.5, 20 * 1024),
+            null));
   }
 
   @Test
   void peerSectionComparesAtTheSameLoad() {
-    List<Round> peer =
-        List.of(
-            off(9, "peer", RatePlan.MAX, 10_000, null),
-            new Round(
-                10,
-                "peer",
-                RatePlan.MAX,
-                false,
-                6_000,
-                0,
-                0,
-                0,
-                10,
-                600,
-                null,
-                new PeerRound("fapolicyd", 3, 0.5, 20 * 1024),
-                null));
-    String md = ExecStormReport.markdown(run(rounds(), peer));
+    String md = ExecStormReport.markdown(run(rounds(), peerRounds()));
     assertThat(md)
         .contains(
             "## Peer: `fapolicyd`, same storm",
             "At max: peer exec/s on ÷ off (median of pairs; pairs: 0.600) 0.600; peer CPU, % of one core per 1,000 exec/s "
-                + "(median) 50.00 %. VeriRuntime at the same load (ratio, CPU): `--no-journal --no-scan` 0.970, 22.50 %; "
-                + "`defaults` 0.900, 30.00 %.");
+                + "(median) 50.00 %. VeriRuntime at the same load (ratio, CPU): `--no-journal --no-scan --no-api` 0.970, "
+                + "22.50 %; `defaults` 0.900, 30.00 %.");
   }
 
   @Test
-  void readmeSectionReplacesOnlyTheTextBetweenTheMarkers() {
+  void readmeSectionReplacesOnlyTheTextBetweenTheMarkersWithIssue17sTargets() {
     String readme =
         "# X\n\nintro\n"
             + ExecStormReport.README_BEGIN
             + "\nold table\n"
             + ExecStormReport.README_END
             + "\nafter\n";
-    String section = ExecStormReport.readmeSection(run(rounds(), List.of()), "benchmarks/results");
+    String section =
+        ExecStormReport.readmeSection(run(rounds(), peerRounds()), "benchmarks/results");
     String updated = ExecStormReport.replaceReadmeSection(readme, section).orElseThrow();
     assertThat(updated)
         .startsWith(
@@ -320,14 +554,92 @@ class ExecStormReportTest {
                 + "\nLatest exec-storm run: 2026-11-23 on 2 × AMD EPYC")
         .endsWith(ExecStormReport.README_END + "\nafter\n")
         .contains(
-            "```sh\nbenchmarks/exec-storm.sh --rate max,500\n```",
+            "```sh\nbenchmarks/exec-storm.sh --rate max,1000\n```",
+            ExecStormReport.TARGETS_NOTE,
+            "| ≤ 5.0 % |",
+            "| p99 ≤ 3.0 ms |",
+            "| ≤ 200 MiB |",
+            "0.970 vs 0.600 (met)",
+            "SHA-256 (issue 8, ≥ 0.9× openssl speed): JDK MessageDigest 0.980×, `Sha256.digest` on a"
+                + " 256 MiB file 0.900×.",
+            "Peer `fapolicyd` in the same run at max: exec/s on ÷ off 0.600",
             "[latency-cdf.png](benchmarks/results/latency-cdf.png)")
-        .doesNotContain("old table");
+        .doesNotContain("old table", "NaN");
+    assertEveryTableIsRectangular(updated);
     assertThat(ExecStormReport.replaceReadmeSection("no markers", section)).isEmpty();
     assertThat(
             ExecStormReport.replaceReadmeSection(
                 ExecStormReport.README_END + ExecStormReport.README_BEGIN, section))
         .isEmpty();
+  }
+
+  @Test
+  void aNewBinaryWindowWithManyOtherVerdictsSaysSo() {
+    assertThat(ExecStormReport.othersMixedIn(303, 300)).isFalse();
+    assertThat(ExecStormReport.othersMixedIn(2_780, 200)).isTrue();
+    Round on = rounds().get(1);
+    Summary busy =
+        Summary.of(
+            ExecStorm.LEAN,
+            List.of(
+                rounds().get(0),
+                on(
+                    2,
+                    ExecStorm.LEAN,
+                    RatePlan.MAX,
+                    9_800,
+                    withNewVerdicts(on.agentRound(), 2_672),
+                    on.oracle())),
+            SHA);
+    assertThat(
+            line(
+                ExecStormReport.targetsTable(List.of(busy), List.of()),
+                "| exec → verdict, a new binary"))
+        .contains("(2672 for 100 binaries: other execs on the host mixed in)");
+  }
+
+  static AgentRound withNewVerdicts(AgentRound a, long verdicts) {
+    return new AgentRound(
+        a.cpuSeconds(),
+        a.cpuSecondsPer1000Execs(),
+        a.peakRssKiB(),
+        a.execEventsSeen(),
+        a.execsFilteredInKernel(),
+        a.lostKernel(),
+        a.lostKernelExec(),
+        a.dropped(),
+        a.lostInDegradedReports(),
+        a.unaccountedAtLeast(),
+        a.latencyCount(),
+        a.p50Ms(),
+        a.p99Ms(),
+        a.p999Ms(),
+        a.maxMs(),
+        a.cacheHits(),
+        a.cacheMisses(),
+        a.calmExecs(),
+        a.calmLatencyCount(),
+        a.calmP50Ms(),
+        a.calmP99Ms(),
+        a.calmP999Ms(),
+        a.newBinaries(),
+        verdicts,
+        a.newCacheMisses(),
+        a.newP50Ms(),
+        a.newP99Ms(),
+        a.newP999Ms(),
+        a.stormHistogram(),
+        a.calmHistogram(),
+        a.newHistogram(),
+        a.warmupCpuSecondsPer1000Execs());
+  }
+
+  @Test
+  void latenciesWithoutObservationsReadNa() {
+    assertThat(ExecStormReport.ms(Double.NaN)).isEqualTo("n/a");
+    assertThat(ExecStormReport.ms3(Double.NaN, Double.NaN, Double.NaN)).isEqualTo("n/a");
+    assertThat(ExecStormReport.ms3(0.0412, 0.9, 1.25)).isEqualTo("0.041 / 0.900 / 1.250");
+    assertThat(ExecStormReport.noStormLatency(100, 0)).isEqualTo("n/a: no verdicts");
   }
 
   @Test

@@ -39,8 +39,8 @@ class ExecStormTest {
   void defaultsAreBothConfigurationsAtMaxAndAnOptionReplacesThem() {
     ExecStorm defaults = new ExecStorm();
     new CommandLine(defaults).parseArgs();
-    assertThat(defaults.agentConfigs).containsExactly("--no-journal --no-scan", "default");
-    assertThat(defaults.rates).containsExactly("max");
+    assertThat(defaults.agentConfigs).containsExactly("--no-journal --no-scan --no-api", "default");
+    assertThat(defaults.rates).containsExactly("max", "1000");
 
     ExecStorm given = new ExecStorm();
     new CommandLine(given)
