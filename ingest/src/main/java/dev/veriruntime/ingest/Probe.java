@@ -514,6 +514,29 @@ public final class Probe implements AutoCloseable {
     return counts;
   }
 
+  /** Processes the kernel follows at most at once ({@code VR_FOLLOW_TASKS_MAX}). */
+  public static final int FOLLOW_CAPACITY = WireFormat.Maps.FOLLOW_TASKS_MAX;
+
+  /** Execs of quiet executables reported because the process was followed, since load. */
+  public long followedExecs() {
+    return taskCounts()[WireFormat.TaskCounts.FOLLOWED_EXECS];
+  }
+
+  /** Children that inherited following at fork, since load. */
+  public long inheritedFollows() {
+    return taskCounts()[WireFormat.TaskCounts.INHERITED];
+  }
+
+  /** Processes the kernel could not follow because {@link #FOLLOW_CAPACITY} were, since load. */
+  public long droppedFollows() {
+    return taskCounts()[WireFormat.TaskCounts.FOLLOW_DROPPED];
+  }
+
+  /** Exits of forks that never exec'd, counted instead of reported, since load. */
+  public long untrackedExits() {
+    return taskCounts()[WireFormat.TaskCounts.UNTRACKED_EXITS];
+  }
+
   private static byte[] tgidKey(int tgid) {
     return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(tgid).array();
   }
