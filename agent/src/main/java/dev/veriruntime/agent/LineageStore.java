@@ -298,7 +298,9 @@ final class LineageStore implements BuildLineage {
     }
     BinaryVerification v = check.verification();
     consider(check.path(), v);
-    if (buildRoots.containsKey(v.identity()) && !what.equals("executable mapping")) {
+    if (v.verdict() == Verdict.VERIFIED
+        && !what.equals("executable mapping")
+        && buildRoots.containsKey(v.identity())) {
       follow(pid); // exec'd before the kernel knew it, or running at start-up
     }
     if (v.verdict() != Verdict.UNKNOWN || trust.rootOf(check.path()).isEmpty()) {
