@@ -53,6 +53,12 @@ final class ProbeMappingFilter implements MappingFilter {
                 + " forks that never exec'd (the process table tracks neither)")
         .tag("kind", "ExitEvent")
         .register(registry);
+    FunctionCounter.builder(
+            "veriruntime.probe.exits.untracked", probe, p -> p.isClosed() ? 0 : p.untrackedExits())
+        .description(
+            "exits of forks that never exec'd, counted in the kernel instead of reported (part of"
+                + " veriruntime.events.filtered{kind=ExitEvent})")
+        .register(registry);
     followCounter(probe, "execs", Probe::followedExecs)
         .description("execs of quiet executables reported because the process is followed")
         .register(registry);
