@@ -47,6 +47,12 @@ const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain process
 /* Files being written by running toolchain processes; also the buckets bpf_for_each_map_elem
  * visits each time one of them is done, so kept small. */
 #define VR_LINEAGE_PENDING_MAX 8192
+/* Processes the agent follows and their descendants, at once: a build's processes alive at the same
+ * time, or those of a few processes with an open incident, are far fewer. */
+#define VR_FOLLOW_TASKS_MAX 16384
+#define VR_FOLLOW_EXES_MAX 1024
+/* Forks not exec'd yet: a storm's or a build's forks alive at once, with room to spare. */
+#define VR_UNTRACKED_TASKS_MAX 65536
 #define S_IFMT 0170000
 #define S_IFREG 0100000
 
@@ -58,6 +64,7 @@ const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain process
 #define TMPFS_MAGIC 0x01021994
 #define HUGETLBFS_MAGIC 0x958458f6
 #define MAX_ERRNO 4095
+#define E2BIG 7
 #define PROC_SUPER_MAGIC 0x9fa0
 #define FMODE_WRITE 0x2
 #define O_ACCMODE 03
@@ -204,6 +211,58 @@ struct {
 static __always_inline void count_filtered(__u32 key)
 {
 	__u64 *n = bpf_map_lookup_elem(&vr_filtered, &key);
+
+	if (n)
+		*n += 1;
+}
+
+/*
+ * Followed processes: tgid -> enum vr_follow_reason bits. Every exec of a followed process is
+ * reported, even of a quiet executable (so the agent has its exec record and lineage at once, not
+ * a second later by adoption), and a child inherits the bits at fork without a round trip to the
+ * agent. The agent writes processes with an open incident; the probe adds build roots (execs of
+ * vr_follow_exes) and toolchain processes when lineage is on, and children at fork. Entries go at
+ * the process's exit. A plain hash, not LRU: a fork flood under a followed process must not evict
+ * the followed process itself silently; a full map refuses the new entry, counted in
+ * vr_task_counts[VR_TASKS_FOLLOW_DROPPED] (and the agent sees E2BIG).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VR_FOLLOW_TASKS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} vr_follow_tasks SEC(".maps");
+
+/* Build roots (make, ninja, ...) the agent verified, by struct vr_file_key: an exec of one makes
+ * the process followed (VR_FOLLOW_LINEAGE). Looked up only with vr_trace_lineage. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VR_FOLLOW_EXES_MAX);
+	__type(key, struct vr_file_key);
+	__type(value, __u32);
+} vr_follow_exes SEC(".maps");
+
+/* Processes forked after load that have not exec'd: the agent tracks no such process (its process
+ * table learns of a process from its exec or from /proc), so their exit is counted, not reported.
+ * LRU: an evicted entry only means that exit record is sent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VR_UNTRACKED_TASKS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} vr_untracked_tasks SEC(".maps");
+
+/* By enum vr_task_count. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VR_TASK_COUNTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vr_task_counts SEC(".maps");
+
+static __always_inline void count_task(__u32 key)
+{
+	__u64 *n = bpf_map_lookup_elem(&vr_task_counts, &key);
 
 	if (n)
 		*n += 1;
@@ -729,6 +788,50 @@ static __always_inline bool mark_toolchain_task(__u32 tgid, struct vr_file *exe)
 	return true;
 }
 
+/* Adds reason bits to the process's follow entry; a full map is counted. */
+static __always_inline void follow_task(__u32 tgid, __u32 reasons)
+{
+	__u32 *old = bpf_map_lookup_elem(&vr_follow_tasks, &tgid);
+
+	/* Not atomic: only the process itself (at exec) and the agent write its entry. */
+	if (old) {
+		*old |= reasons;
+		return;
+	}
+	if (bpf_map_update_elem(&vr_follow_tasks, &tgid, &reasons, BPF_NOEXIST) == -E2BIG)
+		count_task(VR_TASKS_FOLLOW_DROPPED);
+}
+
+/* At exec, with lineage on: an exec of a build root the agent named makes the process followed. */
+static __always_inline void follow_build_root(struct file *f, __u32 tgid)
+{
+	struct vr_file_key key = {};
+
+	file_key(BPF_CORE_READ(f, f_inode), &key);
+	if (bpf_map_lookup_elem(&vr_follow_exes, &key))
+		follow_task(tgid, VR_FOLLOW_LINEAGE);
+}
+
+/* A quiet exec of a followed process is reported anyway (and counted). */
+static __always_inline bool followed_exec(__u32 tgid)
+{
+	if (!bpf_map_lookup_elem(&vr_follow_tasks, &tgid))
+		return false;
+	count_task(VR_TASKS_FOLLOWED_EXECS);
+	return true;
+}
+
+/* At the exit of a whole process: it is followed no more. Returns true when it never exec'd since
+ * its fork (untracked), so its exit needs no record. */
+static __always_inline bool forget_task(__u32 tgid)
+{
+	bpf_map_delete_elem(&vr_follow_tasks, &tgid);
+	if (bpf_map_delete_elem(&vr_untracked_tasks, &tgid))
+		return false;
+	count_task(VR_TASKS_UNTRACKED_EXITS);
+	return true;
+}
+
 /* The exec needs no record: the agent verified exactly this file and said so (vr_quiet_exes), it
  * is still linked and no memfd, no script or binfmt_misc interpreter is involved (the agent
  * would look at the script), and it is no toolchain executable (lineage follows those). The
@@ -748,6 +851,8 @@ static __always_inline bool quiet_exec(struct task_struct *p, struct linux_binpr
 	if (!bpf_map_lookup_elem(&vr_quiet_exes, &key))
 		return false;
 	if (is_memfd(f, (__u32)BPF_CORE_READ(inode, i_sb, s_magic)))
+		return false;
+	if (followed_exec(tgid))
 		return false;
 	if (vr_trace_lineage) {
 		if (bpf_map_lookup_elem(&vr_toolchain_exes, &key))
@@ -773,7 +878,11 @@ int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	if (ignored(tgid))
 		return 0;
+	/* Exec'd: tracked from here on (reported, or quiet and adoptable), so its exit counts. */
+	bpf_map_delete_elem(&vr_untracked_tasks, &tgid);
 	f = BPF_CORE_READ(bprm, file);
+	if (f && vr_trace_lineage)
+		follow_build_root(f, tgid);
 	if (f && quiet_exec(p, bprm, f, tgid))
 		return 0;
 	/* A quiet process that now runs something else is followed from here on. */
@@ -801,8 +910,10 @@ int BPF_PROG(vr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->filename_len = n - 1;
 
 	fill_exec_file(e, f);
-	if (f && vr_trace_lineage && mark_toolchain_task(e->hdr.tgid, &e->file))
+	if (f && vr_trace_lineage && mark_toolchain_task(e->hdr.tgid, &e->file)) {
 		e->file.flags |= VR_FILE_TOOLCHAIN;
+		follow_task(tgid, VR_FOLLOW_TOOLCHAIN);
+	}
 	bpf_ringbuf_submit(e, VR_WAKE);
 	return 0;
 }
@@ -835,6 +946,8 @@ int vr_exit(__u64 *ctx)
 	if (vr_trace_lineage)
 		toolchain_done(pid_tgid >> 32);
 	tgid = pid_tgid >> 32;
+	if (forget_task(tgid))
+		return 0;
 	if (bpf_map_lookup_elem(&vr_quiet_tasks, &tgid)) {
 		/* Never adopted: the agent never heard of it and needs no exit. */
 		bpf_map_delete_elem(&vr_quiet_tasks, &tgid);
@@ -849,6 +962,28 @@ int vr_exit(__u64 *ctx)
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->_pad = 0;
 	bpf_ringbuf_submit(e, VR_QUIET);
+	return 0;
+}
+
+/* A new process (not a thread): untracked until it execs, and followed when its parent is. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vr_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = BPF_CORE_READ(child, tgid);
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 zero = 0, *reasons, inherited;
+
+	if (BPF_CORE_READ(child, pid) != tgid || ignored(parent_tgid))
+		return 0;
+	bpf_map_update_elem(&vr_untracked_tasks, &tgid, &zero, BPF_ANY);
+	reasons = bpf_map_lookup_elem(&vr_follow_tasks, &parent_tgid);
+	if (!reasons)
+		return 0;
+	inherited = *reasons | VR_FOLLOW_INHERITED;
+	if (bpf_map_update_elem(&vr_follow_tasks, &tgid, &inherited, BPF_ANY) == -E2BIG)
+		count_task(VR_TASKS_FOLLOW_DROPPED);
+	else
+		count_task(VR_TASKS_INHERITED);
 	return 0;
 }
 

@@ -239,6 +239,24 @@ enum vr_filtered_key {
 	VR_FILTERED_KEYS = 3,
 };
 
+/* Values of vr_follow_tasks: why the agent follows a process (bits). A followed process's execs
+ * are always reported, quiet executable or not, and its children inherit the bits at fork. */
+enum vr_follow_reason {
+	VR_FOLLOW_INCIDENT = 1,  /* written by the agent: the process has an open incident */
+	VR_FOLLOW_LINEAGE = 2,   /* exec'd a build root (vr_follow_exes), or descends from one */
+	VR_FOLLOW_TOOLCHAIN = 4, /* exec'd a toolchain executable (vr_toolchain_exes), or descends */
+	VR_FOLLOW_INHERITED = 8, /* set by the probe on a child that inherited its parent's bits */
+};
+
+/* Keys of vr_task_counts: what the probe did about followed and untracked processes. */
+enum vr_task_count {
+	VR_TASKS_FOLLOWED_EXECS = 0,  /* execs of quiet executables reported because followed */
+	VR_TASKS_INHERITED = 1,       /* children that inherited following at fork */
+	VR_TASKS_FOLLOW_DROPPED = 2,  /* follow entries refused: vr_follow_tasks was full */
+	VR_TASKS_UNTRACKED_EXITS = 3, /* exits of forks that never exec'd, counted not reported */
+	VR_TASK_COUNTS = 4,
+};
+
 /* Value of the per-CPU counters map, indexed by enum vr_kind: Java sums over CPUs. */
 struct vr_counter {
 	__u64 seen; /* records the probe tried to emit */

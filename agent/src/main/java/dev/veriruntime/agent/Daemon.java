@@ -13,6 +13,7 @@ import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.ProbeSpec;
 import dev.veriruntime.ingest.ProcScanner;
 import dev.veriruntime.ingest.ProgramAttachment;
+import dev.veriruntime.ingest.event.FollowReason;
 import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.pipeline.BuildLineage;
@@ -741,6 +742,7 @@ public final class Daemon implements AutoCloseable {
                   ProbeSpec.veriRuntime(), LineageStore.probeSettings(policy, probeSettings)));
       quiet = new QuietProcesses(probe, new ProcScanner());
       table.adoptUnknownWith(quiet);
+      followIncidents();
       for (ProgramAttachment a : probe.attachReport().failed()) {
         reports.add(
             classifier.degraded(
@@ -771,6 +773,34 @@ public final class Daemon implements AutoCloseable {
               + jitAllowance.size()
               + " digest(s)");
       err.flush();
+    }
+
+    /** The probe reports every exec of a process with an open incident, and of its children. */
+    private void followIncidents() {
+      FollowedProcesses.Follower follower =
+          new FollowedProcesses.Follower() {
+            @Override
+            public boolean follow(int pid, Set<FollowReason> reasons) {
+              return !probe.isClosed() && probe.follow(pid, reasons);
+            }
+
+            @Override
+            public boolean unfollow(int pid, Set<FollowReason> reasons) {
+              return !probe.isClosed() && probe.unfollow(pid, reasons);
+            }
+          };
+      FollowedProcesses followed =
+          new FollowedProcesses(
+              follower,
+              () -> {
+                Set<Integer> pids = new HashSet<>();
+                incidents.openIncidents().forEach(i -> pids.add(i.pid()));
+                return pids;
+              },
+              FollowedProcesses::procTree,
+              err);
+      Disposable following = followed.start(QUIET_ADOPTION, timer);
+      resources.onClose("incident following", following::dispose);
     }
 
     /**

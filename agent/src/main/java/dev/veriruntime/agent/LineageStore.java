@@ -2,6 +2,7 @@ package dev.veriruntime.agent;
 
 import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.ProbeSettings;
+import dev.veriruntime.ingest.event.FollowReason;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
 import dev.veriruntime.pipeline.BuildLineage;
 import dev.veriruntime.pipeline.ExecutableCheck;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +67,30 @@ final class LineageStore implements BuildLineage {
     boolean mark(FileIdentity executable);
   }
 
+  /**
+   * Has the kernel follow builds: every exec of a verified build root (make, ninja...) and of its
+   * descendants is reported (none is quiet), so the chain of a toolchain write is in the process
+   * table from exec records rather than from /proc while its processes still run.
+   */
+  interface BuildFollower {
+    BuildFollower NONE =
+        new BuildFollower() {
+          @Override
+          public boolean followExecsOf(FileIdentity buildRoot) {
+            return false;
+          }
+
+          @Override
+          public void follow(int pid) {}
+        };
+
+    /** From now on, each process that executes {@code buildRoot} is followed. */
+    boolean followExecsOf(FileIdentity buildRoot);
+
+    /** Follows a build root's process that runs already (exec'd before it was known). */
+    void follow(int pid);
+  }
+
   private record InodeKey(long dev, long inode) {
     static InodeKey of(FileIdentity id) {
       return new InodeKey(id.dev(), id.inode());
@@ -78,6 +104,11 @@ final class LineageStore implements BuildLineage {
   private final ProcessTable table;
   private final PipelineMetrics metrics;
   private final Marker marker;
+  private final BuildFollower builds;
+
+  /** Verified build-root executables the kernel follows the processes of. */
+  private final Map<FileIdentity, Boolean> buildRoots = new ConcurrentHashMap<>();
+
   private volatile Consumer<JournalEntry.Note> evidence;
   private final Clock clock;
   private final Map<InodeKey, Pending> pending = lru(MAX_PENDING);
@@ -98,6 +129,19 @@ final class LineageStore implements BuildLineage {
       Marker marker,
       Consumer<JournalEntry.Note> evidence,
       Clock clock) {
+    this(trust, toolchains, table, metrics, marker, BuildFollower.NONE, evidence, clock);
+  }
+
+  LineageStore(
+      LineageTrust trust,
+      Toolchains toolchains,
+      ProcessTable table,
+      PipelineMetrics metrics,
+      Marker marker,
+      BuildFollower builds,
+      Consumer<JournalEntry.Note> evidence,
+      Clock clock) {
+    this.builds = builds;
     this.trust = trust;
     this.toolchains = toolchains;
     this.table = table;
@@ -133,6 +177,17 @@ final class LineageStore implements BuildLineage {
             id ->
                 probe.markToolchain(
                     new FileIdentity(id.dev(), id.inode(), id.ctimeNanos(), id.size())),
+            new BuildFollower() {
+              @Override
+              public boolean followExecsOf(FileIdentity buildRoot) {
+                return probe.followExecsOf(buildRoot);
+              }
+
+              @Override
+              public void follow(int pid) {
+                probe.follow(pid, EnumSet.of(FollowReason.LINEAGE));
+              }
+            },
             n -> {},
             clock);
     if (journal != null) {
@@ -187,6 +242,13 @@ final class LineageStore implements BuildLineage {
    */
   int markInstalled(BinaryVerifier verifier) {
     int n = 0;
+    for (Path p : Toolchains.buildRootCandidates()) {
+      try {
+        consider(p.toString(), verifier.verify(p));
+      } catch (IOException | RuntimeException e) {
+        count("build_root_unverifiable");
+      }
+    }
     for (Path p : toolchains.candidates()) {
       try {
         BinaryVerification v = verifier.verify(p);
@@ -236,6 +298,11 @@ final class LineageStore implements BuildLineage {
     }
     BinaryVerification v = check.verification();
     consider(check.path(), v);
+    if (v.verdict() == Verdict.VERIFIED
+        && !what.equals("executable mapping")
+        && buildRoots.containsKey(v.identity())) {
+      follow(pid); // exec'd before the kernel knew it, or running at start-up
+    }
     if (v.verdict() != Verdict.UNKNOWN || trust.rootOf(check.path()).isEmpty()) {
       return check; // the common case: no lookup at all
     }
@@ -281,6 +348,9 @@ final class LineageStore implements BuildLineage {
     if (considered.size() > MAX_RECORDS) {
       considered.clear(); // bounded; a cleared executable is only considered again
     }
+    if (v.verdict() == Verdict.VERIFIED && Toolchains.buildRoot(path)) {
+      followBuilds(v.identity()); // and on: "go" is a build root and a toolchain
+    }
     boolean vouched = toolchains.vouched(v.sha256());
     if (!vouched && !(v.verdict() == Verdict.VERIFIED && toolchains.named(path))) {
       return false;
@@ -296,6 +366,24 @@ final class LineageStore implements BuildLineage {
       count("toolchain_unmarked"); // map full: that toolchain's outputs are not trusted by lineage
     }
     return true;
+  }
+
+  private void followBuilds(FileIdentity buildRoot) {
+    try {
+      if (builds.followExecsOf(buildRoot)) {
+        buildRoots.put(buildRoot, Boolean.TRUE);
+      }
+    } catch (RuntimeException e) {
+      count("build_root_unfollowed"); // map full: that build's quiet execs are adopted instead
+    }
+  }
+
+  private void follow(int pid) {
+    try {
+      builds.follow(pid);
+    } catch (RuntimeException e) {
+      count("build_root_unfollowed");
+    }
   }
 
   /** From the build's root (the outermost make, ninja... within reach) to the writer. */

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
 import java.util.EnumSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The {@link MappingFilter} of a live probe. Publishes {@code veriruntime.events.filtered{kind=
@@ -44,11 +45,40 @@ final class ProbeMappingFilter implements MappingFilter {
         .tag("kind", "ExecEvent")
         .register(registry);
     FunctionCounter.builder(
-            "veriruntime.events.filtered", probe, p -> p.isClosed() ? 0 : p.filteredExits())
-        .description("exits of quietly started processes counted in the kernel instead of reported")
+            "veriruntime.events.filtered",
+            probe,
+            p -> p.isClosed() ? 0 : p.filteredExits() + p.untrackedExits())
+        .description(
+            "exits counted in the kernel instead of reported: of quietly started processes, and of"
+                + " forks that never exec'd (the process table tracks neither)")
         .tag("kind", "ExitEvent")
         .register(registry);
+    FunctionCounter.builder(
+            "veriruntime.probe.exits.untracked", probe, p -> p.isClosed() ? 0 : p.untrackedExits())
+        .description(
+            "exits of forks that never exec'd, counted in the kernel instead of reported (part of"
+                + " veriruntime.events.filtered{kind=ExitEvent})")
+        .register(registry);
+    followCounter(probe, "execs", Probe::followedExecs)
+        .description("execs of quiet executables reported because the process is followed")
+        .register(registry);
+    followCounter(probe, "inherited", Probe::inheritedFollows)
+        .description("children that inherited following at fork")
+        .register(registry);
+    followCounter(probe, "dropped", Probe::droppedFollows)
+        .description(
+            "processes the kernel could not follow: "
+                + Probe.FOLLOW_CAPACITY
+                + " are followed already")
+        .register(registry);
     return new ProbeMappingFilter(probe, self, err);
+  }
+
+  private static FunctionCounter.Builder<Probe> followCounter(
+      Probe probe, String what, ToDoubleFunction<Probe> count) {
+    return FunctionCounter.builder(
+            "veriruntime.probe.followed", probe, p -> p.isClosed() ? 0 : count.applyAsDouble(p))
+        .tag("what", what);
   }
 
   /**

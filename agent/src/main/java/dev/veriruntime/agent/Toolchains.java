@@ -166,6 +166,24 @@ final class Toolchains {
     return BUILD_ROOTS.contains(VERSION.matcher(path.substring(slash + 1)).replaceFirst(""));
   }
 
+  /** Files with build-root names in {@code /usr/bin} and {@code /usr/local/bin}, real paths. */
+  static List<Path> buildRootCandidates() {
+    Set<Path> found = new LinkedHashSet<>();
+    for (String dir : List.of("/usr/bin", "/usr/local/bin")) {
+      for (String name : BUILD_ROOTS) {
+        Path f = Path.of(dir, name);
+        try {
+          if (Files.isRegularFile(f) && Files.isExecutable(f)) {
+            found.add(f.toRealPath());
+          }
+        } catch (IOException e) {
+          // vanished meanwhile
+        }
+      }
+    }
+    return new ArrayList<>(found);
+  }
+
   /** Files with toolchain names in the usual directories, real paths, each once. */
   List<Path> candidates() {
     Set<Path> found = new LinkedHashSet<>();

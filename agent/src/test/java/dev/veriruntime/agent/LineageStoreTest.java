@@ -17,7 +17,11 @@ import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeStatus;
 import dev.veriruntime.verifier.Verdict;
+import dev.veriruntime.verifier.elf.ElfHeader;
 import dev.veriruntime.verifier.lineage.LineageTrust;
+import dev.veriruntime.verifier.reference.InTotoStatement;
+import dev.veriruntime.verifier.reference.Reference;
+import dev.veriruntime.verifier.reference.ReferenceSource;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -30,6 +34,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,6 +122,60 @@ class LineageStoreTest {
     store.decide(13, "exec", check(gcc));
     assertThat(marked).hasSize(1);
     assertThat(store.counts()).containsEntry("toolchain_executables", 1L);
+  }
+
+  @Test
+  void aVerifiedBuildRootIsFollowedInTheKernelAndItsRunningProcessesToo() throws Exception {
+    Path make = Files.copy(Path.of("/bin/true"), dir.resolve("tools").resolve("make"));
+    String sha = verifier.verify(make).sha256();
+    InTotoStatement statement =
+        InTotoStatement.of(
+            List.of(new InTotoStatement.Subject("make", Map.of("sha256", sha))), "t", null);
+    BinaryVerifier trusting =
+        new BinaryVerifier(
+            ReferenceStore.builder()
+                .add(
+                    new Reference(
+                        make.toString(),
+                        sha,
+                        Map.of(),
+                        Map.of(),
+                        new ReferenceSource(Path.of("make.json"), statement, sha, null, false)))
+                .build(),
+            CLOCK,
+            new BinaryVerifier.Options(Set.of(Scope.DISK_HASH), ElfHeader.hostMachine()));
+    ExecutableCheck verified = ExecutableCheck.of(trusting.verify(make));
+    assertThat(verified.verification().verdict()).isEqualTo(Verdict.VERIFIED);
+    List<FileIdentity> roots = new ArrayList<>();
+    List<Integer> pids = new ArrayList<>();
+    LineageStore builds =
+        new LineageStore(
+            new LineageTrust(List.of(root)),
+            Toolchains.of(List.of()),
+            table,
+            new PipelineMetrics(new SimpleMeterRegistry()),
+            id -> true,
+            new LineageStore.BuildFollower() {
+              @Override
+              public boolean followExecsOf(FileIdentity buildRoot) {
+                return roots.add(buildRoot);
+              }
+
+              @Override
+              public void follow(int pid) {
+                pids.add(pid);
+              }
+            },
+            notes::add,
+            CLOCK);
+
+    builds.decide(40, "running process", verified);
+    builds.decide(41, "exec", verified);
+    builds.decide(42, "executable mapping", verified);
+    builds.decide(43, "exec", check(make)); // the same file, not verified: no build root
+
+    assertThat(roots).containsExactly(BinaryVerifier.identity(make));
+    assertThat(pids).containsExactly(40, 41);
   }
 
   @Test

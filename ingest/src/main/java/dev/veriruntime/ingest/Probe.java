@@ -1,5 +1,6 @@
 package dev.veriruntime.ingest;
 
+import dev.veriruntime.ingest.event.FollowReason;
 import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.ingest.kernel.BpfException;
 import dev.veriruntime.ingest.kernel.BpfLink;
@@ -59,6 +60,9 @@ public final class Probe implements AutoCloseable {
   private final int toolchainExesFd;
   private final int quietExesFd;
   private final int quietTasksFd;
+  private final int followTasksFd;
+  private final int followExesFd;
+  private final int taskCountsFd;
   private final List<RingBufferReader<?>> readers = new CopyOnWriteArrayList<>();
   private boolean closed;
   private long[] reportedLost = new long[0];
@@ -88,6 +92,13 @@ public final class Probe implements AutoCloseable {
             && spec.maps().contains(WireFormat.Maps.QUIET_TASKS);
     this.quietExesFd = quiet ? object.mapFd(WireFormat.Maps.QUIET_EXES) : -1;
     this.quietTasksFd = quiet ? object.mapFd(WireFormat.Maps.QUIET_TASKS) : -1;
+    this.followTasksFd = optionalMap(spec, object, WireFormat.Maps.FOLLOW_TASKS);
+    this.followExesFd = optionalMap(spec, object, WireFormat.Maps.FOLLOW_EXES);
+    this.taskCountsFd = optionalMap(spec, object, WireFormat.Maps.TASK_COUNTS);
+  }
+
+  private static int optionalMap(ProbeSpec spec, BpfObject object, String map) {
+    return spec.maps().contains(map) ? object.mapFd(map) : -1;
   }
 
   /**
@@ -388,6 +399,146 @@ public final class Probe implements AutoCloseable {
       return 0;
     }
     return BpfMaps.sumPerCpu(filteredFd, key, 1, 0);
+  }
+
+  /**
+   * Follows process {@code tgid}: from now on every exec of it and of its descendants forked from
+   * now on is reported, even of an executable given to {@link #skipExecsOf}. The kernel adds
+   * children at fork and forgets each process at its exit. The reasons are added to those the
+   * process already has.
+   *
+   * @param reasons at least one
+   * @return false when this probe cannot follow processes
+   * @throws IllegalArgumentException when {@code reasons} is empty
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses the update (E2BIG:
+   *     {@value WireFormat.Maps#FOLLOW_TASKS_MAX} processes are followed already)
+   */
+  public synchronized boolean follow(int tgid, Set<FollowReason> reasons) {
+    requireOpen();
+    if (reasons.isEmpty()) {
+      throw new IllegalArgumentException("following a process needs a reason");
+    }
+    if (followTasksFd < 0) {
+      return false;
+    }
+    byte[] key = tgidKey(tgid);
+    byte[] value = new byte[4];
+    int bits = FollowReason.bits(reasons);
+    if (BpfMaps.lookup(followTasksFd, key, value)) {
+      bits |= ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt(0);
+    }
+    ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).putInt(0, bits);
+    BpfMaps.update(followTasksFd, key, value);
+    return true;
+  }
+
+  /**
+   * Takes {@code reasons} off process {@code tgid}; when none but {@link FollowReason#INHERITED} is
+   * left, the process is followed no more (its children already forked stay followed until they
+   * exit).
+   *
+   * @return whether the process was followed
+   */
+  public synchronized boolean unfollow(int tgid, Set<FollowReason> reasons) {
+    requireOpen();
+    if (followTasksFd < 0) {
+      return false;
+    }
+    byte[] key = tgidKey(tgid);
+    byte[] value = new byte[4];
+    if (!BpfMaps.lookup(followTasksFd, key, value)) {
+      return false;
+    }
+    int left =
+        ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt(0)
+            & ~FollowReason.bits(reasons);
+    if ((left & ~FollowReason.INHERITED.bit()) == 0) {
+      BpfMaps.delete(followTasksFd, key);
+    } else {
+      ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).putInt(0, left);
+      BpfMaps.update(followTasksFd, key, value);
+    }
+    return true;
+  }
+
+  /** The processes followed now and why, by tgid. */
+  public synchronized Map<Integer, Set<FollowReason>> followed() {
+    requireOpen();
+    Map<Integer, Set<FollowReason>> out = new HashMap<>();
+    if (followTasksFd >= 0) {
+      BpfMaps.forEach(
+          followTasksFd,
+          4,
+          4,
+          (key, value) -> {
+            out.put(
+                ByteBuffer.wrap(key).order(ByteOrder.nativeOrder()).getInt(0),
+                FollowReason.of(ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt(0)));
+            return false;
+          });
+    }
+    return out;
+  }
+
+  /**
+   * Makes every process that executes exactly {@code executable} (device, inode, ctime, size) from
+   * now on followed ({@link FollowReason#LINEAGE}), with its descendants: for build roots (make,
+   * ninja...). Only with the {@code vr_trace_lineage} setting on.
+   *
+   * @return false when this probe has no such map
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses (E2BIG: map full)
+   */
+  public synchronized boolean followExecsOf(FileIdentity executable) {
+    requireOpen();
+    if (followExesFd < 0) {
+      return false;
+    }
+    BpfMaps.update(followExesFd, fileKey(executable), new byte[] {1, 0, 0, 0});
+    return true;
+  }
+
+  /**
+   * What the probe did about followed and untracked processes since load, by {@link
+   * WireFormat.TaskCounts} key (execs reported because followed, children that inherited, follow
+   * entries refused for a full map, exits of never-exec'd forks not reported); zeros when it has no
+   * such counters.
+   */
+  public synchronized long[] taskCounts() {
+    requireOpen();
+    long[] counts = new long[WireFormat.TaskCounts.KEYS];
+    if (taskCountsFd >= 0) {
+      for (int key = 0; key < counts.length; key++) {
+        counts[key] = BpfMaps.sumPerCpu(taskCountsFd, key, 1, 0);
+      }
+    }
+    return counts;
+  }
+
+  /** Processes the kernel follows at most at once ({@code VR_FOLLOW_TASKS_MAX}). */
+  public static final int FOLLOW_CAPACITY = WireFormat.Maps.FOLLOW_TASKS_MAX;
+
+  /** Execs of quiet executables reported because the process was followed, since load. */
+  public long followedExecs() {
+    return taskCounts()[WireFormat.TaskCounts.FOLLOWED_EXECS];
+  }
+
+  /** Children that inherited following at fork, since load. */
+  public long inheritedFollows() {
+    return taskCounts()[WireFormat.TaskCounts.INHERITED];
+  }
+
+  /** Processes the kernel could not follow because {@link #FOLLOW_CAPACITY} were, since load. */
+  public long droppedFollows() {
+    return taskCounts()[WireFormat.TaskCounts.FOLLOW_DROPPED];
+  }
+
+  /** Exits of forks that never exec'd, counted instead of reported, since load. */
+  public long untrackedExits() {
+    return taskCounts()[WireFormat.TaskCounts.UNTRACKED_EXITS];
+  }
+
+  private static byte[] tgidKey(int tgid) {
+    return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(tgid).array();
   }
 
   /**

@@ -48,6 +48,20 @@ public final class BpfMaps {
     return values;
   }
 
+  /** Reads one element of a hash map into {@code value}; returns false when it is not there. */
+  public static boolean lookup(int mapFd, byte[] key, byte[] value) {
+    NativeLibraries libs = NativeLibraries.get();
+    int result = libs.bpf.bpf_map_lookup_elem(mapFd, key, value);
+    if (result != 0) {
+      int errno = result < -1 ? -result : libs.lastErrno();
+      if (errno == 2 /* ENOENT */) {
+        return false;
+      }
+      throw new BpfException("cannot read map element: " + Errno.describe(errno), errno);
+    }
+    return true;
+  }
+
   /** Creates or replaces one element of a hash map. */
   public static void update(int mapFd, byte[] key, byte[] value) {
     NativeLibraries libs = NativeLibraries.get();

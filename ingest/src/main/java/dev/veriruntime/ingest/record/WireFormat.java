@@ -287,6 +287,31 @@ public final class WireFormat {
      */
     public static final String WATCHED_FILES = "vr_watched_files";
 
+    /**
+     * {@code BPF_MAP_TYPE_HASH} of at most {@link #FOLLOW_TASKS_MAX} entries, key tgid ({@code
+     * __u32}), value {@code enum vr_follow_reason} bits: processes whose every exec is reported;
+     * children inherit at fork, entries go at exit. Written by the agent and the probe.
+     */
+    public static final String FOLLOW_TASKS = "vr_follow_tasks";
+
+    /** {@code VR_FOLLOW_TASKS_MAX}: a full map refuses new entries (counted, E2BIG). */
+    public static final int FOLLOW_TASKS_MAX = 16384;
+
+    /**
+     * {@code BPF_MAP_TYPE_HASH}, key {@code struct vr_file_key}: build roots whose exec makes the
+     * process followed (lineage on). Written by the agent.
+     */
+    public static final String FOLLOW_EXES = "vr_follow_exes";
+
+    /**
+     * {@code BPF_MAP_TYPE_LRU_HASH}, key tgid: processes forked since load that have not exec'd;
+     * their exit is counted, not reported.
+     */
+    public static final String UNTRACKED_TASKS = "vr_untracked_tasks";
+
+    /** {@code BPF_MAP_TYPE_PERCPU_ARRAY} of {@code __u64} indexed by {@link TaskCounts}. */
+    public static final String TASK_COUNTS = "vr_task_counts";
+
     private Maps() {}
   }
 
@@ -309,6 +334,17 @@ public final class WireFormat {
     public static final int KEYS = 3;
 
     private Filtered() {}
+  }
+
+  /** {@code enum vr_task_count}: the keys of {@link Maps#TASK_COUNTS}. */
+  public static final class TaskCounts {
+    public static final int FOLLOWED_EXECS = 0;
+    public static final int INHERITED = 1;
+    public static final int FOLLOW_DROPPED = 2;
+    public static final int UNTRACKED_EXITS = 3;
+    public static final int KEYS = 4;
+
+    private TaskCounts() {}
   }
 
   /** {@code struct vr_quiet_task}: the value of {@link Maps#QUIET_TASKS}. */

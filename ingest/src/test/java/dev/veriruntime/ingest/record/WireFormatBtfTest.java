@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.ProbeSpec;
 import dev.veriruntime.ingest.event.EventKind;
+import dev.veriruntime.ingest.event.FollowReason;
 import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.ingest.record.ProbeObjectBtf.Layout;
 import java.io.IOException;
@@ -326,6 +327,18 @@ class WireFormatBtfTest {
     assertThat(enumerator(header, "VR_WATCH_SELF"))
         .isEqualTo(WireFormat.WATCH_SELF)
         .isEqualTo(WatchReason.SELF.bit());
+    assertThat(enumerator(header, "VR_FOLLOW_INCIDENT")).isEqualTo(FollowReason.INCIDENT.bit());
+    assertThat(enumerator(header, "VR_FOLLOW_LINEAGE")).isEqualTo(FollowReason.LINEAGE.bit());
+    assertThat(enumerator(header, "VR_FOLLOW_TOOLCHAIN")).isEqualTo(FollowReason.TOOLCHAIN.bit());
+    assertThat(enumerator(header, "VR_FOLLOW_INHERITED")).isEqualTo(FollowReason.INHERITED.bit());
+    assertThat(enumerator(header, "VR_TASKS_FOLLOWED_EXECS"))
+        .isEqualTo(WireFormat.TaskCounts.FOLLOWED_EXECS);
+    assertThat(enumerator(header, "VR_TASKS_INHERITED")).isEqualTo(WireFormat.TaskCounts.INHERITED);
+    assertThat(enumerator(header, "VR_TASKS_FOLLOW_DROPPED"))
+        .isEqualTo(WireFormat.TaskCounts.FOLLOW_DROPPED);
+    assertThat(enumerator(header, "VR_TASKS_UNTRACKED_EXITS"))
+        .isEqualTo(WireFormat.TaskCounts.UNTRACKED_EXITS);
+    assertThat(enumerator(header, "VR_TASK_COUNTS")).isEqualTo(WireFormat.TaskCounts.KEYS);
   }
 
   private static int define(String header, String name) {
