@@ -157,6 +157,7 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
         new IncidentBook.ExecKey(type, check.verification().sha256(), check.path()),
         pid,
         classifier.now(),
+        () -> table.sawExit(pid, e.file().identity()),
         () -> withContext(classifier.execution(pid, "exec", check).orElseThrow(), pid));
   }
 

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -266,7 +267,8 @@ public final class IncidentBook {
   /**
    * An exec of a repeated key, counted; {@code event} builds its event if it is needed after all.
    */
-  private record Repeat(Repeated key, int pid, Instant time, Supplier<SecurityEvent> event) {}
+  private record Repeat(
+      Repeated key, int pid, Instant time, BooleanSupplier ended, Supplier<SecurityEvent> event) {}
 
   /** A key whose execs are counted, and the processes counted since the last report. */
   private static final class Repeated {
@@ -343,9 +345,12 @@ public final class IncidentBook {
    * another finding about it arrives first, its event is built by {@code event} then and grouped as
    * any other. False (build the event and offer it) for a key not counted now, the agent's own
    * process, or a process counted already.
+   *
+   * @param ended true when the process is known to have ended (its exit was seen), so that {@code
+   *     /proc} is read only for the others
    */
   public synchronized boolean offerRepeat(
-      ExecKey key, int pid, Instant time, Supplier<SecurityEvent> event) {
+      ExecKey key, int pid, Instant time, BooleanSupplier ended, Supplier<SecurityEvent> event) {
     Repeated r = repeated.get(key);
     if (r == null
         || pid == settings.selfPid()
@@ -353,7 +358,7 @@ public final class IncidentBook {
         || pending.containsKey(new GroupKey(pid, key.type(), LIVE))) {
       return false;
     }
-    Repeat counted = new Repeat(r, pid, time, event);
+    Repeat counted = new Repeat(r, pid, time, ended, event);
     repeats.add(counted);
     repeatByPid.put(pid, counted);
     r.lastOffered = time;
@@ -381,7 +386,7 @@ public final class IncidentBook {
         continue; // grouped with another finding about its process meanwhile
       }
       repeatByPid.remove(r.pid());
-      if (liveness.startTicks(r.pid()).isEmpty()) {
+      if (r.ended().getAsBoolean() || liveness.startTicks(r.pid()).isEmpty()) {
         if (r.key().count == 0) {
           counted.add(r.key());
         }

@@ -481,6 +481,7 @@ class IncidentStageTest {
         key,
         pid,
         now(),
+        () -> false,
         () -> {
           built.add(pid);
           return unknown(pid, "exec", path, sha);
