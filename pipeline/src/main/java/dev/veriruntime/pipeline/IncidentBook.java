@@ -56,7 +56,8 @@ import java.util.function.Supplier;
  * it is the exception and is kept. Memory is bounded by {@link Settings#maxIncidents}: past it,
  * findings pass through ungrouped and without incident, counted in {@link #overflow} (more output,
  * nothing hidden). Time is passed in by the caller (virtual time in tests). Thread-safe
- * (synchronized; called once per anomaly and once per tick, not per exec).
+ * (synchronized; called once per anomaly and once per tick; per exec only as {@link #offerRepeat},
+ * which costs a counter).
  */
 public final class IncidentBook {
   /**
@@ -344,7 +345,7 @@ public final class IncidentBook {
    * that the aggregation folds as it would fold each process's resolved event; if it still runs, or
    * another finding about it arrives first, its event is built by {@code event} then and grouped as
    * any other. False (build the event and offer it) for a key not counted now, the agent's own
-   * process, or a process counted already.
+   * process, a process counted already, or when {@link Settings#maxIncidents} execs wait already.
    *
    * @param ended true when the process is known to have ended (its exit was seen), so that {@code
    *     /proc} is read only for the others
@@ -353,6 +354,7 @@ public final class IncidentBook {
       ExecKey key, int pid, Instant time, BooleanSupplier ended, Supplier<SecurityEvent> event) {
     Repeated r = repeated.get(key);
     if (r == null
+        || repeats.size() >= settings.maxIncidents()
         || pid == settings.selfPid()
         || repeatByPid.containsKey(pid)
         || pending.containsKey(new GroupKey(pid, key.type(), LIVE))) {

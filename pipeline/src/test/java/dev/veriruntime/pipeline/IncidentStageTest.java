@@ -509,6 +509,9 @@ class IncidentStageTest {
     // Built: the execs before the first report (a group window at 2 ms each), not the rest.
     assertThat(built).hasSizeLessThan(600);
     assertThat(all.get(all.size() - 1).details()).containsKey("aggregateOf");
+    List<?> pids = (List<?>) all.get(1).details().get(IncidentBook.PIDS);
+    assertThat(pids).as("the first processes folded in the window").hasSize(16);
+    assertThat(pids.contains(20_001)).isTrue();
     assertThat(book.resolvedCount()).isEqualTo(5000);
     d.dispose();
   }
