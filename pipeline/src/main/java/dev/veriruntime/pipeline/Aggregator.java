@@ -7,8 +7,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Folds repeats of the same finding into counts. The first occurrence of a key goes out at once
@@ -101,6 +103,7 @@ public final class Aggregator {
     private Instant windowFirst;
     private Instant windowLast;
     private final List<String> incidents = new ArrayList<>();
+    private final Set<Object> pids = new LinkedHashSet<>();
 
     Entry(SecurityEvent first, Instant now) {
       this.first = first;
@@ -114,6 +117,16 @@ public final class Aggregator {
       count += e.count();
       if (e.incident() != null && incidents.size() < MAX_INCIDENT_IDS) {
         incidents.add(e.incident().id());
+      }
+      // Which processes: a counted event names its sample, another its own pid.
+      if (e.details().get(IncidentBook.PIDS) instanceof List<?> sample) {
+        for (Object pid : sample) {
+          if (pids.size() < IncidentBook.MAX_SAMPLED_PIDS) {
+            pids.add(pid);
+          }
+        }
+      } else if (e.pid() != null && pids.size() < IncidentBook.MAX_SAMPLED_PIDS) {
+        pids.add(e.pid());
       }
       windowLast = e.lastSeen().isAfter(windowFirst) ? e.lastSeen() : windowFirst;
     }
@@ -133,17 +146,22 @@ public final class Aggregator {
               windowFirst,
               windowLast,
               first.findings(),
-              withAggregateOf(first, incidents));
+              withAggregateOf(first, incidents, pids));
       count = 0;
       incidents.clear();
+      pids.clear();
       windowStart = now;
       return folded;
     }
 
     private static Map<String, Object> withAggregateOf(
-        SecurityEvent first, List<String> incidents) {
+        SecurityEvent first, List<String> incidents, Set<Object> pids) {
       Map<String, Object> details = new LinkedHashMap<>(first.details());
       details.put("aggregateOf", first.id());
+      if (!pids.isEmpty()) {
+        // The processes folded in this window (the first ones), not the first event's.
+        details.put(IncidentBook.PIDS, List.copyOf(pids));
+      }
       if (!incidents.isEmpty()) {
         // Each folded occurrence is another process's incident: their ids, not the first's.
         details.put("incidents", List.copyOf(incidents));

@@ -12,6 +12,7 @@ import dev.veriruntime.verifier.ScopeResult;
 import dev.veriruntime.verifier.ScopeStatus;
 import dev.veriruntime.verifier.Verdict;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,13 +54,7 @@ public final class Classifier {
               .build());
     }
     BinaryVerification v = check.verification();
-    EventType type =
-        switch (v.verdict()) {
-          case VERIFIED -> null;
-          case UNKNOWN -> EventType.UNKNOWN_EXECUTION;
-          case FAILED -> EventType.VERIFY_FAILED;
-          case DEGRADED -> EventType.VERIFICATION_DEGRADED;
-        };
+    EventType type = executionType(check);
     if (type == null) {
       return Optional.empty();
     }
@@ -81,6 +76,27 @@ public final class Classifier {
     b.detail(Grouping.OBSERVED, what);
     coverage(b, v);
     return Optional.of(b.build());
+  }
+
+  /**
+   * The type of the event {@link #execution} gives for {@code check}, without building it; null
+   * when it gives none (VERIFIED).
+   */
+  public static EventType executionType(ExecutableCheck check) {
+    if (!check.verified()) {
+      return EventType.VERIFICATION_DEGRADED;
+    }
+    return switch (check.verification().verdict()) {
+      case VERIFIED -> null;
+      case UNKNOWN -> EventType.UNKNOWN_EXECUTION;
+      case FAILED -> EventType.VERIFY_FAILED;
+      case DEGRADED -> EventType.VERIFICATION_DEGRADED;
+    };
+  }
+
+  /** The time an event built now has. */
+  Instant now() {
+    return clock.instant();
   }
 
   /**

@@ -10,6 +10,7 @@ import dev.veriruntime.ingest.event.InjectionTechnique;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.WatchReason;
+import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,6 +34,7 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
   private final PipelineMetrics metrics;
   private final DropLedger ledger;
   private final MappingFilter mappingFilter;
+  private final IncidentBook incidents;
 
   public ClassifyStage(
       Classifier classifier,
@@ -41,6 +43,23 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
       PipelineMetrics metrics,
       DropLedger ledger,
       MappingFilter mappingFilter) {
+    this(classifier, table, jitAllowance, metrics, ledger, mappingFilter, null);
+  }
+
+  /**
+   * With {@code incidents} (may be null): an exec that the book counts as a repeat of one it
+   * reported ({@link IncidentBook#offerRepeat}) is handed to it unbuilt, its event built only if it
+   * is reported after all.
+   */
+  public ClassifyStage(
+      Classifier classifier,
+      ProcessTable table,
+      Set<String> jitAllowance,
+      PipelineMetrics metrics,
+      DropLedger ledger,
+      MappingFilter mappingFilter,
+      IncidentBook incidents) {
+    this.incidents = incidents;
     this.ledger = ledger;
     this.mappingFilter = mappingFilter;
     this.classifier = classifier;
@@ -73,6 +92,10 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
     List<SecurityEvent> out = new ArrayList<>();
     if (o.event() instanceof ExecEvent e) {
       int pid = e.task().tgid();
+      if (countedAsRepeat(e, o.check())) {
+        metrics.emitted(Classifier.executionType(o.check()).name());
+        return out;
+      }
       classifier
           .execution(pid, "exec", o.check())
           .map(ev -> withContext(ev, pid))
@@ -114,6 +137,28 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
           w.reasons().contains(WatchReason.SELF) ? selfWrite(w, mappers) : fileWrite(w, mappers));
     }
     return out;
+  }
+
+  /**
+   * Whether the incident book took this exec as a repeat: an executable whose execs are reported
+   * already (an exec storm of an unknown binary). Its event (with the parent chain as it is then)
+   * is built only if the book needs it.
+   */
+  private boolean countedAsRepeat(ExecEvent e, ExecutableCheck check) {
+    if (incidents == null || check == null || e.file().memfd() || e.file().deleted()) {
+      return false;
+    }
+    EventType type = Classifier.executionType(check);
+    if (type == null || !check.verified()) {
+      return false;
+    }
+    int pid = e.task().tgid();
+    return incidents.offerRepeat(
+        new IncidentBook.ExecKey(type, check.verification().sha256(), check.path()),
+        pid,
+        classifier.now(),
+        () -> table.sawExit(pid, e.file().identity()),
+        () -> withContext(classifier.execution(pid, "exec", check).orElseThrow(), pid));
   }
 
   private boolean quietable(ExecutableFile file, ExecutableCheck check) {
@@ -303,16 +348,31 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
         facts);
   }
 
-  /** Adds the parent chain and the cgroup (which container or service) the process runs in. */
+  /** Parent chains name at most this many parents. */
+  static final int PARENT_DEPTH = 4;
+
+  /** Detail key saying where the parent chain ends early, and why. */
+  public static final String PARENTS_END = "parentsEnd";
+
+  /**
+   * Adds the parent chain (as the process table knows it when the event is built) and the cgroup
+   * (which container or service) the process runs in; where the chain ends before a root or its
+   * depth because a process is not known (any more), {@value #PARENTS_END} says so.
+   */
   private SecurityEvent withContext(SecurityEvent e, int pid) {
-    List<String> chain = table.parentChain(pid, 4);
-    long cgroup = table.get(pid).map(ProcessTable.Entry::cgroupId).orElse(0L);
-    if (chain.isEmpty() && cgroup == 0) {
+    List<ProcessTable.Entry> line = table.ancestry(pid, PARENT_DEPTH + 1);
+    List<String> chain = line.stream().skip(1).map(ProcessTable.Entry::exePath).toList();
+    long cgroup = line.isEmpty() ? 0L : line.get(0).cgroupId();
+    String end = chainEnd(pid, line);
+    if (chain.isEmpty() && cgroup == 0 && end == null) {
       return e;
     }
     Map<String, Object> details = new LinkedHashMap<>(e.details());
     if (!chain.isEmpty()) {
       details.put("parents", chain);
+    }
+    if (end != null) {
+      details.put(PARENTS_END, end);
     }
     if (cgroup != 0) {
       details.put("cgroupId", cgroup);
@@ -331,6 +391,20 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
         e.lastSeen(),
         e.findings(),
         details);
+  }
+
+  /** Why the chain of {@code line} ({@code pid} and its known ancestors) ends early, or null. */
+  private static String chainEnd(int pid, List<ProcessTable.Entry> line) {
+    if (line.isEmpty()) {
+      return "process " + pid + " ended before this event was built: its parents are not known";
+    }
+    ProcessTable.Entry last = line.get(line.size() - 1);
+    if (line.size() > PARENT_DEPTH || last.ppid() <= 1 || last.ppid() == last.pid()) {
+      return null;
+    }
+    return "parent pid "
+        + last.ppid()
+        + " not known: it ended before this event was built, or it forked without an exec";
   }
 
   /** Whether the mapping containing {@code address} is backed by a named, existing file. */

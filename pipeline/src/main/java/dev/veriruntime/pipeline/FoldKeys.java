@@ -90,6 +90,16 @@ public final class FoldKeys {
     return findings;
   }
 
+  /** Whether no detail names the finding: its label is the verifier's finding types. */
+  static boolean plain(SecurityEvent e) {
+    for (String k : FACTS) {
+      if (e.details().containsKey(k)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The subject's SHA-256, else its path, else empty. */
   public static String subject(SecurityEvent e) {
     if (e.exe() == null) {

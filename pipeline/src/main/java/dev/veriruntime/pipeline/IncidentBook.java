@@ -7,8 +7,10 @@ import dev.veriruntime.sinks.SecurityEvent.Incident;
 import dev.veriruntime.sinks.SecurityEvent.IncidentState;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,7 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Turns findings about running processes into incidents: one per process (pid and start time),
@@ -51,7 +56,8 @@ import java.util.Set;
  * it is the exception and is kept. Memory is bounded by {@link Settings#maxIncidents}: past it,
  * findings pass through ungrouped and without incident, counted in {@link #overflow} (more output,
  * nothing hidden). Time is passed in by the caller (virtual time in tests). Thread-safe
- * (synchronized; called once per anomaly and once per tick, not per exec).
+ * (synchronized; called once per anomaly and once per tick; per exec only as {@link #offerRepeat},
+ * which costs a counter).
  */
 public final class IncidentBook {
   /**
@@ -156,12 +162,18 @@ public final class IncidentBook {
   private record IncidentKey(int pid, long startTicks, EventType type, String source) {}
 
   private static final class Group {
+    final GroupKey key;
+    final long order;
     final Instant started;
     Instant lastAdded;
     boolean act;
+    // When the tick looks at this group next: its due time when it was last queued.
+    Instant checkAt;
     final List<SecurityEvent> events = new ArrayList<>();
 
-    Group(Instant started) {
+    Group(GroupKey key, long order, Instant started) {
+      this.key = key;
+      this.order = order;
       this.started = started;
       this.lastAdded = started;
     }
@@ -200,7 +212,19 @@ public final class IncidentBook {
   private final Settings settings;
   private final ProcessLiveness liveness;
   private final Map<GroupKey, Group> pending = new LinkedHashMap<>();
+  // The pending groups by the time they may be due, so that a tick visits only those (an exec storm
+  // keeps thousands pending); entries of groups reported or absorbed meanwhile are skipped.
+  private final PriorityQueue<Group> byCheck =
+      new PriorityQueue<>(Comparator.comparing((Group g) -> g.checkAt));
+  private long groupsStarted;
+  private final Duration groupLimit;
+  private final Duration actLimit;
   private final Map<IncidentKey, Open> open = new LinkedHashMap<>();
+  // Execs of an executable whose last exec was reported resolved at once (an exec storm): counted
+  // as they come and settled a group window later, without building an event (see offerRepeat).
+  private final Map<ExecKey, Repeated> repeated = new HashMap<>();
+  private final ArrayDeque<Repeat> repeats = new ArrayDeque<>();
+  private final Map<Integer, Repeat> repeatByPid = new HashMap<>();
   private Instant lastLivenessCheck = Instant.MIN;
   private long selfSuppressed;
   private long overflow;
@@ -209,6 +233,175 @@ public final class IncidentBook {
   public IncidentBook(Settings settings, ProcessLiveness liveness) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.liveness = Objects.requireNonNull(liveness, "liveness");
+    this.groupLimit = settings.groupWindow().multipliedBy(MAX_GROUP_WINDOWS);
+    this.actLimit = settings.actWindow().multipliedBy(MAX_GROUP_WINDOWS);
+  }
+
+  /**
+   * What makes two execs "the same" before an event is built: the event type their executable's
+   * check gives, its digest and the path it ran from (what the aggregation folds by).
+   */
+  public record ExecKey(EventType type, String sha256, String path) {
+    public ExecKey {
+      Objects.requireNonNull(type, "type");
+      Objects.requireNonNull(sha256, "sha256");
+      Objects.requireNonNull(path, "path");
+    }
+
+    /**
+     * The key of {@code e} when it is the plain finding about an exec (its executable and nothing
+     * else: no grouped items, no named finding, no check or asker), else null.
+     */
+    static ExecKey of(SecurityEvent e) {
+      if (e.exe() == null
+          || e.exe().sha256() == null
+          || e.exe().path() == null
+          || !"exec".equals(e.details().get(Grouping.OBSERVED))
+          || e.details().containsKey(Grouping.ITEMS)
+          || !FoldKeys.plain(e)) {
+        return null;
+      }
+      return new ExecKey(e.type(), e.exe().sha256(), e.exe().path());
+    }
+  }
+
+  /**
+   * An exec of a repeated key, counted; {@code event} builds its event if it is needed after all.
+   */
+  private record Repeat(
+      Repeated key, int pid, Instant time, BooleanSupplier ended, Supplier<SecurityEvent> event) {}
+
+  /** A key whose execs are counted, and the processes counted since the last report. */
+  private static final class Repeated {
+    final SecurityEvent template;
+    Instant lastOffered;
+    long count;
+    Instant first;
+    Instant last;
+    final List<Integer> pids = new ArrayList<>();
+
+    Repeated(SecurityEvent template, Instant now) {
+      this.template = template;
+      this.lastOffered = now;
+    }
+
+    void add(Repeat r) {
+      if (count == 0) {
+        first = r.time();
+        last = r.time();
+      }
+      count++;
+      last = r.time().isAfter(last) ? r.time() : last;
+      if (pids.size() < MAX_SAMPLED_PIDS) {
+        pids.add(r.pid());
+      }
+    }
+
+    /**
+     * The processes counted since the last report, as one event that the aggregation folds like
+     * their own resolved events: their count, first and last exec, and a sample of their pids.
+     */
+    SecurityEvent report(Instant now) {
+      String id = EventIds.next(now);
+      Map<String, Object> details = new LinkedHashMap<>(template.details());
+      // The first process's own context: not theirs.
+      details.remove("parents");
+      details.remove("cgroupId");
+      details.put(PIDS, List.copyOf(pids));
+      SecurityEvent batch =
+          new SecurityEvent(
+              id,
+              template.type(),
+              now,
+              template.host(),
+              pids.get(0),
+              template.exe(),
+              template.reason(),
+              template.coverage(),
+              count,
+              first,
+              last,
+              template.findings(),
+              details,
+              new Incident(
+                  id, IncidentState.RESOLVED, first, count, count, null, "process exited"));
+      count = 0;
+      pids.clear();
+      return batch;
+    }
+  }
+
+  /** Pids an event about counted execs names at most ({@link #PIDS}). */
+  static final int MAX_SAMPLED_PIDS = 16;
+
+  /** Detail key of the pids sampled from counted execs. */
+  public static final String PIDS = "pids";
+
+  /**
+   * Counts an exec instead of building its event, when execs of {@code key} were reported before
+   * and their processes had ended by then (an exec storm of an unknown binary): true when counted.
+   * A group window later the exec is settled: if its process has ended (as it had for the reported
+   * one), it is counted into one event per key and tick (count, first and last exec, sampled pids)
+   * that the aggregation folds as it would fold each process's resolved event; if it still runs, or
+   * another finding about it arrives first, its event is built by {@code event} then and grouped as
+   * any other. False (build the event and offer it) for a key not counted now, the agent's own
+   * process, a process counted already, or when {@link Settings#maxIncidents} execs wait already.
+   *
+   * @param ended true when the process is known to have ended (its exit was seen), so that {@code
+   *     /proc} is read only for the others
+   */
+  public synchronized boolean offerRepeat(
+      ExecKey key, int pid, Instant time, BooleanSupplier ended, Supplier<SecurityEvent> event) {
+    Repeated r = repeated.get(key);
+    if (r == null
+        || repeats.size() >= settings.maxIncidents()
+        || pid == settings.selfPid()
+        || repeatByPid.containsKey(pid)
+        || pending.containsKey(new GroupKey(pid, key.type(), LIVE))) {
+      return false;
+    }
+    Repeat counted = new Repeat(r, pid, time, ended, event);
+    repeats.add(counted);
+    repeatByPid.put(pid, counted);
+    r.lastOffered = time;
+    return true;
+  }
+
+  /** After {@code merged} was reported resolved at once: its key's next execs are counted. */
+  private void countRepeatsOf(SecurityEvent merged, Instant now) {
+    ExecKey key = ExecKey.of(merged);
+    if (key != null && repeated.size() < settings.maxIncidents()) {
+      repeated.computeIfAbsent(key, k -> new Repeated(merged, now)).lastOffered = now;
+    }
+  }
+
+  /**
+   * Settles the counted execs a group window old ({@code all}: every one, at shutdown), reports the
+   * counts per key, and stops counting keys without an exec for a group window.
+   */
+  private void settleRepeats(Instant now, boolean all, List<SecurityEvent> out) {
+    Instant dueBefore = now.minus(settings.groupWindow());
+    List<Repeated> counted = new ArrayList<>();
+    while (!repeats.isEmpty() && (all || !repeats.peek().time().isAfter(dueBefore))) {
+      Repeat r = repeats.poll();
+      if (repeatByPid.get(r.pid()) != r) {
+        continue; // grouped with another finding about its process meanwhile
+      }
+      repeatByPid.remove(r.pid());
+      if (r.ended().getAsBoolean() || liveness.startTicks(r.pid()).isEmpty()) {
+        if (r.key().count == 0) {
+          counted.add(r.key());
+        }
+        r.key().add(r);
+        resolved++;
+      } else {
+        out.addAll(group(r.event().get(), r.time())); // still runs: an incident of its own
+      }
+    }
+    for (Repeated r : counted) {
+      out.add(r.report(now));
+    }
+    repeated.values().removeIf(r -> r.lastOffered.isBefore(dueBefore));
   }
 
   /** Whether {@code e} is about one process, so it belongs to an incident. */
@@ -229,21 +422,41 @@ public final class IncidentBook {
       selfSuppressed++;
       return List.of();
     }
+    Repeat counted = repeatByPid.remove(e.pid());
+    if (counted == null) {
+      return group(e, now);
+    }
+    // Something else about a process whose exec was only counted: its exec joins the group.
+    List<SecurityEvent> out = new ArrayList<>(group(counted.event().get(), counted.time()));
+    out.addAll(group(e, now));
+    return out;
+  }
+
+  private List<SecurityEvent> group(SecurityEvent e, Instant now) {
     GroupKey key = new GroupKey(e.pid(), e.type(), sourceOf(e));
     Group g = pending.get(key);
     if (g == null) {
-      if (pending.size() + open.size() >= settings.maxIncidents()) {
+      if (pending.size() + open.size() + repeats.size() >= settings.maxIncidents()) {
         overflow++;
         return List.of(e);
       }
-      g = new Group(now);
+      g = new Group(key, groupsStarted++, now);
       pending.put(key, g);
+      g.checkAt = dueAt(g);
+      byCheck.add(g);
     }
     g.events.add(e);
     g.lastAdded = now;
-    g.act |=
+    boolean act =
         ACTS.contains(Objects.toString(e.details().get("finding"), ""))
             || e.details().containsKey(VERIFIED_AFTER);
+    if (act && !g.act) {
+      // Its window shrinks: queued again at its earlier time (rare: acts are few).
+      g.act = true;
+      byCheck.remove(g);
+      g.checkAt = dueAt(g);
+      byCheck.add(g);
+    }
     return List.of();
   }
 
@@ -269,12 +482,10 @@ public final class IncidentBook {
    */
   public synchronized List<SecurityEvent> tick(Instant now) {
     List<SecurityEvent> out = new ArrayList<>();
-    for (Iterator<Group> it = pending.values().iterator(); it.hasNext(); ) {
-      Group g = it.next();
-      if (groupDue(g, now)) {
-        it.remove();
-        report(g, now).ifPresent(out::add);
-      }
+    settleRepeats(now, false, out);
+    for (Group g : dueGroups(now)) {
+      pending.remove(g.key);
+      report(g, now).ifPresent(out::add);
     }
     boolean checkLiveness =
         !lastLivenessCheck.plus(settings.livenessPeriod()).isAfter(now) || hasCleared();
@@ -306,10 +517,12 @@ public final class IncidentBook {
   /** Reports every pending group (at shutdown); open incidents stay as they are. */
   public synchronized List<SecurityEvent> flushAll(Instant now) {
     List<SecurityEvent> out = new ArrayList<>();
+    settleRepeats(now, true, out);
     for (Group g : pending.values()) {
       report(g, now).ifPresent(out::add);
     }
     pending.clear();
+    byCheck.clear();
     return out;
   }
 
@@ -361,10 +574,34 @@ public final class IncidentBook {
    * one moment may trail one another on a busy host), or after {@link #MAX_GROUP_WINDOWS} windows;
    * the window of a group that holds an act is the act window.
    */
-  private boolean groupDue(Group g, Instant now) {
-    Duration w = g.act ? settings.actWindow() : settings.groupWindow();
-    return !g.lastAdded.plus(w).isAfter(now)
-        || !g.started.plus(w.multipliedBy(MAX_GROUP_WINDOWS)).isAfter(now);
+  private Instant dueAt(Group g) {
+    Instant quiet = g.lastAdded.plus(g.act ? settings.actWindow() : settings.groupWindow());
+    Instant limit = g.started.plus(g.act ? actLimit : groupLimit);
+    return quiet.isBefore(limit) ? quiet : limit;
+  }
+
+  /**
+   * The pending groups due by {@code now}, in the order they started (as a scan of all of them
+   * would find them); a group that was added to since it was queued is queued again at its new
+   * time.
+   */
+  private List<Group> dueGroups(Instant now) {
+    List<Group> due = new ArrayList<>();
+    while (!byCheck.isEmpty() && !byCheck.peek().checkAt.isAfter(now)) {
+      Group g = byCheck.poll();
+      if (pending.get(g.key) != g) {
+        continue; // reported or absorbed already
+      }
+      Instant at = dueAt(g);
+      if (at.isAfter(now)) {
+        g.checkAt = at;
+        byCheck.add(g);
+      } else {
+        due.add(g);
+      }
+    }
+    due.sort(Comparator.comparingLong(g -> g.order));
+    return due;
   }
 
   private boolean hasCleared() {
@@ -391,6 +628,7 @@ public final class IncidentBook {
       }
       // Ended before its first report: one event, already resolved.
       resolved++;
+      countRepeatsOf(merged, now);
       return java.util.Optional.of(
           merged.withIncident(
               new Incident(

@@ -116,7 +116,8 @@ public final class Pipeline {
             c.jitAllowance(),
             c.metrics(),
             c.ledger(),
-            c.mappingFilter());
+            c.mappingFilter(),
+            c.incidents());
     this.incidents =
         c.incidents() == null ? null : new IncidentStage(c.incidents(), INCIDENT_TICK, c.timer());
     if (c.incidents() != null) {

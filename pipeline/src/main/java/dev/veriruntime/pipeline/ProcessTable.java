@@ -191,6 +191,21 @@ public final class ProcessTable {
     return true;
   }
 
+  /**
+   * Whether the table saw {@code pid}, running {@code identity}, exit (its exit event went through
+   * within the grace period and its pid was not reused since). False means "not known", not "still
+   * runs".
+   */
+  public boolean sawExit(int pid, FileIdentity identity) {
+    if (byPid.containsKey(pid)) {
+      return false;
+    }
+    synchronized (departed) {
+      Departed d = departed.get(pid);
+      return d != null && Objects.equals(d.entry().identity(), identity);
+    }
+  }
+
   /** The most processes tracked at once. */
   public int capacity() {
     return capacity;

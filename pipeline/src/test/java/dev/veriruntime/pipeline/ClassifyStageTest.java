@@ -167,6 +167,57 @@ class ClassifyStageTest {
   }
 
   @Test
+  void theParentChainSaysWhereItEndsBeforeARootAndWhy() {
+    table.started(new ProcessTable.Entry(42, 7, "/usr/bin/cc", id, 9, "cc", null));
+    table.started(new ProcessTable.Entry(7, 777, "/usr/bin/make", id, 9, "make", null));
+
+    SecurityEvent e = stage.classify(new Observation(exec(false), checkOf(Verdict.UNKNOWN))).get(0);
+
+    assertThat(e.details()).containsEntry("parents", List.of("/usr/bin/make"));
+    assertThat(e.details().get(ClassifyStage.PARENTS_END).toString()).contains("parent pid 777");
+    assertThat(e.details()).containsEntry("cgroupId", 9L);
+  }
+
+  @Test
+  void aRepeatTheIncidentBookCountsIsNoEventAndItsEventIsBuiltOnlyWhenAsked() {
+    IncidentBook book =
+        new IncidentBook(
+            IncidentBook.Settings.defaults(100, 0),
+            new ProcessLiveness() {
+              @Override
+              public java.util.OptionalLong startTicks(int pid) {
+                return java.util.OptionalLong.empty();
+              }
+
+              @Override
+              public boolean stillRuns(int pid, long startTicks) {
+                return false;
+              }
+            });
+    ClassifyStage counting =
+        new ClassifyStage(
+            new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
+            table,
+            Set.of(),
+            new PipelineMetrics(new SimpleMeterRegistry()),
+            ledger,
+            MappingFilter.NONE,
+            book);
+    Observation unknown = new Observation(exec(false), checkOf(Verdict.UNKNOWN));
+    SecurityEvent first = counting.classify(unknown).get(0);
+    book.offer(first, Instant.EPOCH);
+    assertThat(book.tick(Instant.EPOCH.plusSeconds(2))).hasSize(1); // resolved at once
+
+    assertThat(counting.classify(unknown)).as("counted by the book").isEmpty();
+    List<SecurityEvent> settled = book.tick(Instant.EPOCH.plusSeconds(4));
+    assertThat(settled).hasSize(1);
+    assertThat(settled.get(0).count()).isEqualTo(1);
+    assertThat(settled.get(0).details()).containsEntry(IncidentBook.PIDS, List.of(42));
+    assertThat(Aggregator.keyOf(settled.get(0)))
+        .isEqualTo(Aggregator.keyOf(first.withIncident(settled.get(0).incident())));
+  }
+
+  @Test
   void onlyAnMmapOfAVerifiedFileWithNothingToReportIsHandedToTheKernelFilter() {
     ExecMappingEvent mmap = mapping(MappingSource.MMAP, false);
     assertThat(stage.classify(new Observation(mmap, checkOf(Verdict.VERIFIED)))).isEmpty();

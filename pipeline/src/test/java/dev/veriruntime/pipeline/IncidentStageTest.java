@@ -471,6 +471,87 @@ class IncidentStageTest {
     d.dispose();
   }
 
+  /**
+   * What the classify stage does with an exec: hands it to the book as a repeat, and offers its
+   * event only when the book does not count it; {@code built} counts the events built.
+   */
+  private void exec(int pid, String path, String sha, List<Integer> built) {
+    IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
+    if (!book.offerRepeat(
+        key,
+        pid,
+        now(),
+        () -> false,
+        () -> {
+          built.add(pid);
+          return unknown(pid, "exec", path, sha);
+        })) {
+      built.add(pid);
+      source.tryEmitNext(unknown(pid, "exec", path, sha));
+    }
+  }
+
+  @Test
+  void anExecStormOfAnUnknownBinaryBuildsTheEventsItReportsOnlyAndCountsEveryExec() {
+    Disposable d = run(); // none of them is alive when settled
+    List<Integer> built = new ArrayList<>();
+    for (int i = 0; i < 5000; i++) {
+      exec(20_000 + i, "/tmp/storm-child", "ee".repeat(32), built);
+      vts.advanceTimeBy(Duration.ofMillis(2));
+    }
+    vts.advanceTimeBy(Duration.ofSeconds(30));
+
+    List<SecurityEvent> all = new ArrayList<>(out);
+    assertThat(all.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(5000);
+    assertThat(all).hasSizeLessThanOrEqualTo(3);
+    assertThat(all.get(0).count()).isEqualTo(1);
+    assertThat(all.get(0).incident().state()).isEqualTo(IncidentState.RESOLVED);
+    // Built: the execs before the first report (a group window at 2 ms each), not the rest.
+    assertThat(built).hasSizeLessThan(600);
+    assertThat(all.get(all.size() - 1).details()).containsKey("aggregateOf");
+    List<?> pids = (List<?>) all.get(1).details().get(IncidentBook.PIDS);
+    assertThat(pids).as("the first processes folded in the window").hasSize(16);
+    assertThat(pids.contains(20_001)).isTrue();
+    assertThat(book.resolvedCount()).isEqualTo(5000);
+    d.dispose();
+  }
+
+  @Test
+  void aCountedExecWhoseProcessStillRunsIsItsOwnIncident() {
+    Disposable d = run();
+    List<Integer> built = new ArrayList<>();
+    exec(30_000, "/tmp/helper", "dd".repeat(32), built);
+    vts.advanceTimeBy(Duration.ofSeconds(2)); // reported resolved: its next execs are counted
+    alive.put(30_001, 5L);
+    exec(30_001, "/tmp/helper", "dd".repeat(32), built);
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+
+    assertThat(built).containsExactly(30_000, 30_001);
+    assertThat(book.openIncidents())
+        .extracting(IncidentBook.OpenIncident::pid)
+        .containsExactly(30_001);
+    alive.remove(30_001);
+    vts.advanceTimeBy(Duration.ofSeconds(30));
+    assertThat(out.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(3); // open + resolved
+    d.dispose();
+  }
+
+  @Test
+  void anotherFindingAboutACountedProcessIsGroupedWithItsExec() {
+    Disposable d = run();
+    List<Integer> built = new ArrayList<>();
+    exec(40_000, "/tmp/helper", "dd".repeat(32), built);
+    vts.advanceTimeBy(Duration.ofSeconds(2));
+    exec(40_001, "/tmp/helper", "dd".repeat(32), built);
+    source.tryEmitNext(unknown(40_001, "executable mapping", "/tmp/libx.so", "cc".repeat(32)));
+    vts.advanceTimeBy(Duration.ofSeconds(3));
+
+    assertThat(about(40_001)).hasSize(1);
+    assertThat(about(40_001).get(0).details()).containsEntry(Grouping.ITEM_COUNT, 2);
+    assertThat(about(40_001).get(0).exe().path()).isEqualTo("/tmp/helper");
+    d.dispose();
+  }
+
   /** What an alert's verification reports about a patched process: asked by {@code rule}. */
   private SecurityEvent askedDrift(int pid, String rule, String alertId) {
     return SecurityEvent.builder(EventType.RUNTIME_DRIFT, now())

@@ -49,6 +49,18 @@ class ProcessTableTest {
   }
 
   @Test
+  void anExitIsKnownOnlyForTheIdentityThatExitedUntilThePidRunsAgain() {
+    table.started(entry(10, 1, "/tmp/x"));
+    assertThat(table.sawExit(10, id)).isFalse();
+    table.exited(10);
+    assertThat(table.sawExit(10, id)).isTrue();
+    assertThat(table.sawExit(10, new FileIdentity(9, 9, 9, 9))).isFalse();
+    table.started(entry(10, 1, "/tmp/y"));
+    assertThat(table.sawExit(10, id)).isFalse();
+    assertThat(table.sawExit(11, id)).as("never seen").isFalse();
+  }
+
+  @Test
   void exitedProcessIsForgottenAfterTheGrace() {
     table.started(entry(10, 1, "/tmp/attacher"));
     table.exited(10);
