@@ -1,5 +1,6 @@
 package dev.veriruntime.verifier.pkg;
 
+import dev.veriruntime.verifier.hash.Sha256;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -354,7 +355,7 @@ public final class PackageDatabase {
    * JVM's direct-memory limit (the heap size) before one came.
    */
   private static final ThreadLocal<ByteBuffer> MD5_BUFFER =
-      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(Sha256.BUFFER_SIZE));
 
   /** MD5 of the whole channel with positional reads: the channel's own position is left alone. */
   private static Md5 md5(FileChannel channel) throws IOException {
