@@ -164,6 +164,39 @@ class PackageDatabaseTest {
   }
 
   @Test
+  void manyRecordsAreEachFoundWithTheirOwnChecksumAndNonAsciiPaths() throws Exception {
+    Path info = Files.createDirectories(dir.resolve("info"));
+    int n = 20_000;
+    StringBuilder first = new StringBuilder();
+    StringBuilder second = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      String line = String.format("%032x  usr/share/d%d/f\u00e9%d%n", i, i % 97, i);
+      (i % 2 == 0 ? first : second).append(line);
+    }
+    Files.writeString(info.resolve("a.md5sums"), first);
+    Files.writeString(info.resolve("b.md5sums"), second);
+    // Recorded twice (under an alias and canonically): one record, as in a map keyed by path.
+    Files.writeString(info.resolve("c.md5sums"), "f".repeat(32) + "  bin/twice\n");
+    Files.writeString(info.resolve("d.md5sums"), "e".repeat(32) + "  bin/twice\n");
+
+    PackageDatabase db = PackageDatabase.load(info);
+
+    assertThat(db.size()).isEqualTo(n + 1);
+    for (int i = 0; i < n; i++) {
+      PackageDatabase.PackageFile f =
+          db.lookup("/usr/share/d" + (i % 97) + "/f\u00e9" + i).orElseThrow();
+      assertThat(f.md5()).isEqualTo(String.format("%032x", i));
+      assertThat(f.packageName()).isEqualTo(i % 2 == 0 ? "a" : "b");
+    }
+    assertThat(db.lookup("/usr/share/d0/f\u00e9" + n)).isEmpty();
+    assertThat(db.lookup("/usr/bin/twice").orElseThrow().path()).isEqualTo("/bin/twice");
+    assertThat(db.filesOf("a"::equals)).hasSize(n / 2);
+    assertThat(db.changesFrom(db).isEmpty()).isTrue();
+    assertThat(db.changesFrom(PackageDatabase.empty()).paths()).hasSize(n + 1);
+    assertThat(PackageDatabase.empty().changesFrom(db).packages()).hasSize(3);
+  }
+
+  @Test
   void missingDatabaseIsEmpty() throws IOException {
     assertThat(PackageDatabase.load(dir.resolve("absent")).size()).isZero();
   }
