@@ -99,7 +99,8 @@ start_agent() { # $1: name; rest: extra watch arguments
     >"$work/$name.json" 2>"$work/$name.err" &
   agent_pid=$!
   for _ in $(seq 1200); do
-    grep -q "watching (pid" "$work/$name.err" 2>/dev/null && { cpu_seconds >"$work/$name.cpu-start"; return 0; }
+    grep -q "watching (pid" "$work/$name.err" 2>/dev/null && {
+      cpu_seconds >"$work/$name.cpu-start"; thread_ticks >"$work/$name.threads-start"; return 0; }
     kill -0 "$agent_pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -108,6 +109,11 @@ start_agent() { # $1: name; rest: extra watch arguments
 }
 cpu_seconds() { # the agent's CPU seconds so far (all its threads, JIT and GC included)
   awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$agent_pid/stat"
+}
+thread_ticks() { # per thread name (numbered pool threads together): CPU clock ticks so far
+  for t in /proc/"$agent_pid"/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ <"$t/comm" | sed 's/-[0-9]*$//')" "$(awk '{print $14 + $15}' "$t/stat")"
+  done 2>/dev/null | awk '{a[$1] += $2} END {for (k in a) print k, a[k]}'
 }
 stop_agent() { # $1: name; keeps the agent's CPU seconds (start-up included) in $work/NAME.cpu
   sleep 12 # one aggregation window (10 s) so folded repeats are flushed with their counts
@@ -127,7 +133,7 @@ run() { # $1: name, $2: agent mode (off|default|lineage)
   start_counter "$work/$name.bpftrace"
   secs=$(build "$dir")
   stop_counter "$work/$name.bpftrace"
-  if [ "$mode" != off ]; then cpu_seconds >"$work/$name.cpu-built"; fi
+  if [ "$mode" != off ]; then cpu_seconds >"$work/$name.cpu-built"; thread_ticks >"$work/$name.threads-built"; fi
   echo "build-noise: $name ($mode): ${secs} s, $execs execs" >&2
   if [ "$mode" = lineage ]; then
     # The cp and the patch after linking, in the same agent run and the same root.
@@ -150,10 +156,20 @@ for r in $(seq "$rounds"); do
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$work" "$out" "$load_start" "$load_end" "$tarball" "${results[@]}" <<'EOF'
+python3 - "$work" "$out" "$load_start" "$load_end" "$tarball" "$(getconf CLK_TCK)" "${results[@]}" <<'EOF'
 import json, os, sys, platform, datetime
-work, out, load_start, load_end, tarball = sys.argv[1:6]
-runs = [r.split() for r in sys.argv[6:]]
+work, out, load_start, load_end, tarball, hz = sys.argv[1:7]
+runs = [r.split() for r in sys.argv[7:]]
+def thread_cpu(name):  # the threads that used the most CPU during the build: "name 1.2 s"
+    def read(suffix):
+        t = {}
+        for line in open(os.path.join(work, name + suffix)):
+            k, v = line.split()
+            t[k] = int(v)
+        return t
+    a, b = read(".threads-start"), read(".threads-built")
+    d = sorted(((b[k] - a.get(k, 0)) / int(hz), k) for k in b)
+    return ", ".join(f"{k} {v:.1f}" for v, k in reversed(d[-6:]) if v >= 0.05)
 def events(name):
     evs = []
     for line in open(os.path.join(work, name + ".json")):
@@ -224,6 +240,11 @@ with open(out, "w") as f:
         agent = "`watch` (embedded default)" if mode == "default" else "`watch --lineage-root BUILD`"
         types = ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) or "none"
         w(f"| {name} | {agent} | {execs} | {n} | {occ} | {per_k} | {types} | {total} | {s} | {ratio} | {cpu_start} | {during} | {cpu_k} | {cpu} |")
+    w()
+    w("| run | agent CPU during the build by thread (s; the JVM truncates names to 15 characters) |")
+    w("|---|---|")
+    for r in rows:
+        w(f"| {r[0]} | {thread_cpu(r[0])} |")
     w()
     w("Agent CPU: all its threads (JIT compiler and GC included), read from `/proc/PID/stat`: at \"watching\" "
       "(start-up: package database, start-up scan, lineage's toolchain verification), from then to the end of "
