@@ -74,7 +74,11 @@ start_counter() { # $1: output file
 stop_counter() { # $1: output file; sets $execs to the count or n/a (not in a subshell: wait)
   execs=n/a
   [ -n "$counter_pid" ] || return 0
-  kill -INT "$counter_pid"; wait "$counter_pid" 2>/dev/null || true
+  # bpftrace prints its maps and exits on SIGINT; it has been seen to miss one, so TERM follows.
+  kill -INT "$counter_pid"
+  for _ in $(seq 50); do kill -0 "$counter_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -TERM "$counter_pid" 2>/dev/null || true
+  wait "$counter_pid" 2>/dev/null || true
   counter_pid=""
   execs=$(sed -n 's/^@execs: \([0-9]*\)$/\1/p' "$1" | tail -1)
   execs=${execs:-0}
