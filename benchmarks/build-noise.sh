@@ -193,8 +193,8 @@ for name, mode, s, execs in runs:
     build_dir = os.path.join(work, name) + "/"
     evs = events(name)
     patched = open(os.path.join(work, name + ".patched")).read().strip() if mode == "lineage" else None
-    post = lambda e: e.get("exe", {}).get("path") == build_dir + "hello-copy" or (
-        e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched)
+    post = lambda e: (e.get("exe") or {}).get("path") == build_dir + "hello-copy" or (
+        (e.get("exe") or {}).get("path") == build_dir + "hello" and (e.get("exe") or {}).get("sha256") == patched)
     from_build = [e for e in evs if (e.get("exe") or {}).get("path", "").startswith(build_dir) and not (mode == "lineage" and post(e))]
     occurrences = sum(int(e.get("count", 1)) for e in from_build)
     by_type = {}
@@ -211,8 +211,8 @@ for name, mode, s, execs in runs:
     rows.append((name, mode, execs, len(from_build), occurrences, per_k, by_type, len(evs), s, f"{off / float(s):.2f}",
                  f"{cpu_start:.1f}", f"{during:.1f}", cpu_k, f"{float(cpu):.1f}"))
     if mode == "lineage":
-        copy = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello-copy"]
-        mod = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched]
+        copy = [e for e in evs if (e.get("exe") or {}).get("path") == build_dir + "hello-copy"]
+        mod = [e for e in evs if (e.get("exe") or {}).get("path") == build_dir + "hello" and (e.get("exe") or {}).get("sha256") == patched]
         checks.append((name + ": cp of a build output, run", "UNKNOWN_EXECUTION", ", ".join(sorted({e["type"] for e in copy})) or "no event",
                        bool(copy) and all(e["type"] == "UNKNOWN_EXECUTION" for e in copy)))
         checks.append((name + ": build output modified after linking, run", "not trusted (an event)", ", ".join(sorted({e["type"] for e in mod})) or "no event (trusted!)", bool(mod)))
@@ -245,7 +245,7 @@ with open(out, "w") as f:
         types = ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) or "none"
         w(f"| {name} | {agent} | {execs} | {n} | {occ} | {per_k} | {types} | {total} | {s} | {ratio} | {cpu_start} | {during} | {cpu_k} | {cpu} |")
     w()
-    w("| run | agent CPU during the build by thread (s; the JVM truncates names to 15 characters) |")
+    w("| run | agent CPU during the build by thread (s; names cut to 15 characters by the kernel; threads that ended meanwhile, e.g. pool threads idle for 60 s, are missing here but counted in the CPU above) |")
     w("|---|---|")
     for r in rows:
         w(f"| {r[0]} | {thread_cpu(r[0])} |")
