@@ -8,16 +8,31 @@
 # trusted). Execs are counted by bpftrace, filtered to a cgroup that holds only the build. Writes
 # benchmarks/results/build-noise.md (OUT=FILE elsewhere).
 #
-#   sudo benchmarks/build-noise.sh            # TARBALL=... to use another copy of hello 2.10
+#   sudo benchmarks/build-noise.sh [--out FILE] [--rounds N]   # TARBALL=... for another copy of hello 2.10
 #
-# ROUNDS=N (default 2) repeats the agent runs; each is timed against the agent-off builds just before
-# and after it. Needs root (the agent's probe, bpftrace, a cgroup), gcc and make. bpftrace's tracepoints need
-# tracefs: it is mounted in a private mount namespace of bpftrace's own, never on the host.
+# --rounds N (or ROUNDS=N; default 2) repeats the agent runs; each is timed against the agent-off
+# builds just before and after it. --out FILE (or OUT=FILE) writes the report there instead of
+# benchmarks/results/build-noise.md. Needs root (the agent's probe, bpftrace, a cgroup), gcc and
+# make. bpftrace's tracepoints need tracefs: it is mounted in a private mount namespace of
+# bpftrace's own, never on the host.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 tarball=${TARBALL:-$root/../shared/testdata/hello_2.10.orig.tar.gz}
 [ -f "$tarball" ] || tarball=/work/shared/testdata/hello_2.10.orig.tar.gz
 out=${OUT:-$root/benchmarks/results/build-noise.md}
+rounds=${ROUNDS:-2}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --out) [ $# -ge 2 ] || { echo "build-noise: --out needs a file" >&2; exit 2; }; out=$2; shift 2 ;;
+    --rounds)
+      [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "build-noise: --rounds needs a positive number" >&2; exit 2; }
+      rounds=$2; shift 2 ;;
+    -h|--help)
+      sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+      exit 0 ;;
+    *) echo "build-noise: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
 if [ "$(id -u)" -ne 0 ]; then
   echo "build-noise: needs root (probe, bpftrace, cgroup)" >&2
   exit 2
@@ -59,7 +74,11 @@ start_counter() { # $1: output file
 stop_counter() { # $1: output file; sets $execs to the count or n/a (not in a subshell: wait)
   execs=n/a
   [ -n "$counter_pid" ] || return 0
-  kill -INT "$counter_pid"; wait "$counter_pid" 2>/dev/null || true
+  # bpftrace prints its maps and exits on SIGINT; it has been seen to miss one, so TERM follows.
+  kill -INT "$counter_pid"
+  for _ in $(seq 50); do kill -0 "$counter_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -TERM "$counter_pid" 2>/dev/null || true
+  wait "$counter_pid" 2>/dev/null || true
   counter_pid=""
   execs=$(sed -n 's/^@execs: \([0-9]*\)$/\1/p' "$1" | tail -1)
   execs=${execs:-0}
@@ -84,16 +103,25 @@ start_agent() { # $1: name; rest: extra watch arguments
     >"$work/$name.json" 2>"$work/$name.err" &
   agent_pid=$!
   for _ in $(seq 1200); do
-    grep -q "watching (pid" "$work/$name.err" 2>/dev/null && return 0
+    grep -q "watching (pid" "$work/$name.err" 2>/dev/null && {
+      cpu_seconds >"$work/$name.cpu-start"; thread_ticks >"$work/$name.threads-start"; return 0; }
     kill -0 "$agent_pid" 2>/dev/null || break
     sleep 0.1
   done
   echo "build-noise: the agent did not start: $(cat "$work/$name.err")" >&2
   exit 1
 }
+cpu_seconds() { # the agent's CPU seconds so far (all its threads, JIT and GC included)
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$agent_pid/stat"
+}
+thread_ticks() { # per thread name (numbered pool threads together): CPU clock ticks so far
+  for t in /proc/"$agent_pid"/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ <"$t/comm" | sed 's/-[0-9]*$//')" "$(awk '{print $14 + $15}' "$t/stat")"
+  done 2>/dev/null | awk '{a[$1] += $2} END {for (k in a) print k, a[k]}'
+}
 stop_agent() { # $1: name; keeps the agent's CPU seconds (start-up included) in $work/NAME.cpu
   sleep 12 # one aggregation window (10 s) so folded repeats are flushed with their counts
-  awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f\n", ($14 + $15) / hz}' "/proc/$agent_pid/stat" >"$work/$1.cpu"
+  cpu_seconds >"$work/$1.cpu"
   kill -TERM "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
   agent_pid=""
 }
@@ -109,6 +137,7 @@ run() { # $1: name, $2: agent mode (off|default|lineage)
   start_counter "$work/$name.bpftrace"
   secs=$(build "$dir")
   stop_counter "$work/$name.bpftrace"
+  if [ "$mode" != off ]; then cpu_seconds >"$work/$name.cpu-built"; thread_ticks >"$work/$name.threads-built"; fi
   echo "build-noise: $name ($mode): ${secs} s, $execs execs" >&2
   if [ "$mode" = lineage ]; then
     # The cp and the patch after linking, in the same agent run and the same root.
@@ -121,7 +150,6 @@ run() { # $1: name, $2: agent mode (off|default|lineage)
 
 # A first build warms the page cache (the tarball, the compiler, the headers); it is not measured.
 echo "build-noise: warm-up build: $(build "$work/warm-up") s" >&2
-rounds=${ROUNDS:-2}
 n=0
 run "off-$((n += 1))" off
 for r in $(seq "$rounds"); do
@@ -132,10 +160,20 @@ for r in $(seq "$rounds"); do
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$work" "$out" "$load_start" "$load_end" "$tarball" "${results[@]}" <<'EOF'
+python3 - "$work" "$out" "$load_start" "$load_end" "$tarball" "$(getconf CLK_TCK)" "${results[@]}" <<'EOF'
 import json, os, sys, platform, datetime
-work, out, load_start, load_end, tarball = sys.argv[1:6]
-runs = [r.split() for r in sys.argv[6:]]
+work, out, load_start, load_end, tarball, hz = sys.argv[1:7]
+runs = [r.split() for r in sys.argv[7:]]
+def thread_cpu(name):  # the threads that used the most CPU during the build: "name 1.2 s"
+    def read(suffix):
+        t = {}
+        for line in open(os.path.join(work, name + suffix)):
+            k, v = line.split()
+            t[k] = int(v)
+        return t
+    a, b = read(".threads-start"), read(".threads-built")
+    d = sorted(((b[k] - a.get(k, 0)) / int(hz), k) for k in b)
+    return ", ".join(f"{k} {v:.1f}" for v, k in reversed(d[-6:]) if v >= 0.05)
 def events(name):
     evs = []
     for line in open(os.path.join(work, name + ".json")):
@@ -155,8 +193,8 @@ for name, mode, s, execs in runs:
     build_dir = os.path.join(work, name) + "/"
     evs = events(name)
     patched = open(os.path.join(work, name + ".patched")).read().strip() if mode == "lineage" else None
-    post = lambda e: e.get("exe", {}).get("path") == build_dir + "hello-copy" or (
-        e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched)
+    post = lambda e: (e.get("exe") or {}).get("path") == build_dir + "hello-copy" or (
+        (e.get("exe") or {}).get("path") == build_dir + "hello" and (e.get("exe") or {}).get("sha256") == patched)
     from_build = [e for e in evs if (e.get("exe") or {}).get("path", "").startswith(build_dir) and not (mode == "lineage" and post(e))]
     occurrences = sum(int(e.get("count", 1)) for e in from_build)
     by_type = {}
@@ -167,10 +205,14 @@ for name, mode, s, execs in runs:
     off = sum(near) / len(near)
     ratios.setdefault(mode, []).append(off / float(s))
     cpu = open(os.path.join(work, name + ".cpu")).read().strip()
-    rows.append((name, mode, execs, len(from_build), occurrences, per_k, by_type, len(evs), s, f"{off / float(s):.2f}", cpu))
+    cpu_start = float(open(os.path.join(work, name + ".cpu-start")).read())
+    during = float(open(os.path.join(work, name + ".cpu-built")).read()) - cpu_start
+    cpu_k = "n/a" if execs in ("n/a", "0") else f"{1000 * during / int(execs):.2f}"
+    rows.append((name, mode, execs, len(from_build), occurrences, per_k, by_type, len(evs), s, f"{off / float(s):.2f}",
+                 f"{cpu_start:.1f}", f"{during:.1f}", cpu_k, f"{float(cpu):.1f}"))
     if mode == "lineage":
-        copy = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello-copy"]
-        mod = [e for e in evs if e.get("exe", {}).get("path") == build_dir + "hello" and e.get("exe", {}).get("sha256") == patched]
+        copy = [e for e in evs if (e.get("exe") or {}).get("path") == build_dir + "hello-copy"]
+        mod = [e for e in evs if (e.get("exe") or {}).get("path") == build_dir + "hello" and (e.get("exe") or {}).get("sha256") == patched]
         checks.append((name + ": cp of a build output, run", "UNKNOWN_EXECUTION", ", ".join(sorted({e["type"] for e in copy})) or "no event",
                        bool(copy) and all(e["type"] == "UNKNOWN_EXECUTION" for e in copy)))
         checks.append((name + ": build output modified after linking, run", "not trusted (an event)", ", ".join(sorted({e["type"] for e in mod})) or "no event (trusted!)", bool(mod)))
@@ -196,12 +238,23 @@ with open(out, "w") as f:
       "\"From the build\" are the events whose executable lies in the build tree (conftest programs, the build's "
       "helpers, the product); events are the lines the agent printed (`--json`), occurrences add up their `count`.")
     w()
-    w("| run | agent | execs | events from the build | occurrences | events per 1,000 execs | by type | all events (host) | build time (s) | time off ÷ on | agent CPU (s) |")
-    w("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
-    for name, mode, execs, n, occ, per_k, by_type, total, s, ratio, cpu in rows:
+    w("| run | agent | execs | events from the build | occurrences | events per 1,000 execs | by type | all events (host) | build time (s) | time off ÷ on | agent CPU: start-up (s) | during the build (s) | during the build per 1,000 execs (s) | in all (s) |")
+    w("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, mode, execs, n, occ, per_k, by_type, total, s, ratio, cpu_start, during, cpu_k, cpu in rows:
         agent = "`watch` (embedded default)" if mode == "default" else "`watch --lineage-root BUILD`"
         types = ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) or "none"
-        w(f"| {name} | {agent} | {execs} | {n} | {occ} | {per_k} | {types} | {total} | {s} | {ratio} | {cpu} |")
+        w(f"| {name} | {agent} | {execs} | {n} | {occ} | {per_k} | {types} | {total} | {s} | {ratio} | {cpu_start} | {during} | {cpu_k} | {cpu} |")
+    w()
+    w("| run | agent CPU during the build by thread (s; names cut to 15 characters by the kernel; threads that ended meanwhile, e.g. pool threads idle for 60 s, are missing here but counted in the CPU above) |")
+    w("|---|---|")
+    for r in rows:
+        w(f"| {r[0]} | {thread_cpu(r[0])} |")
+    w()
+    w("Agent CPU: all its threads (JIT compiler and GC included), read from `/proc/PID/stat`: at \"watching\" "
+      "(start-up: package database, start-up scan, lineage's toolchain verification), from then to the end of "
+      "the build (the agent sees the whole host: other sessions' processes count too), and in all (until "
+      "it is stopped one aggregation window after the build). Per 1,000 execs divides the CPU during the build "
+      "by the build's execs.")
     w()
     offs = [f"{k} {v} s" for k, v in secs.items() if k.startswith("off-")]
     w("Builds without the agent: " + ", ".join(offs) + ". The \"off\" of each ratio is the mean of the agent-off builds "

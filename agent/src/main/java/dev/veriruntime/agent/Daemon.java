@@ -876,8 +876,13 @@ public final class Daemon implements AutoCloseable {
       ReattestationScheduler budget =
           new ReattestationScheduler(
               processes,
+              // A process passed over is not passed over again within one round interval: the
+              // budget is a ceiling, not a rate to spend re-reading the same code every second.
               new ReattestationPlanner(
-                  clock, policy.reattestation.bytesPerSecond, Duration.ofSeconds(5)),
+                  clock,
+                  policy.reattestation.bytesPerSecond,
+                  Duration.ofSeconds(5),
+                  Duration.ofSeconds(policy.reattestation.intervalSeconds)),
               state,
               clock);
       reattestation =

@@ -161,7 +161,9 @@ public final class Policy {
     /** Memory compared per second across all processes. */
     public long bytesPerSecond = 32L << 20;
 
-    /** Pause between rounds, in seconds. */
+    /**
+     * Pause between rounds, in seconds; also the least time between two passes over one process.
+     */
     public long intervalSeconds = 60;
   }
 

@@ -19,7 +19,11 @@ import java.util.Objects;
  * for grants. {@link #plan} orders candidates by staleness (never checked first, then the oldest
  * last check, then pid) and grants each the bytes it still needs until the bucket is empty; the
  * last grant may be partial, which {@link CodeScan} turns into a resumed scan next time. Grants are
- * paid up front; {@link #refund} returns what a grant did not use.
+ * paid up front; {@link #refund} returns what a grant did not use. A process whose last pass
+ * completed less than {@code minRevisit} ago is not due ({@link #due}) and gets no grant: on a host
+ * whose processes hold little code the budget is not spent re-comparing the same bytes every second
+ * (each completed pass also re-verifies the process's mappings), yet every process is passed over
+ * again at least as often as the budget allows and never more often than {@code minRevisit}.
  *
  * <p>Thread-safe (synchronized); time comes only from the injected {@link Clock}.
  *
@@ -38,6 +42,7 @@ public final class ReattestationPlanner {
   private final Clock clock;
   private final long bytesPerSecond;
   private final long capacity;
+  private final Duration minRevisit;
   private double tokens;
   private Instant last;
 
@@ -59,7 +64,22 @@ public final class ReattestationPlanner {
    * @param burst how much unused budget may accumulate (at least one second's worth is kept)
    */
   public ReattestationPlanner(Clock clock, long bytesPerSecond, Duration burst) {
+    this(clock, bytesPerSecond, burst, Duration.ZERO);
+  }
+
+  /**
+   * @param bytesPerSecond the sustained budget
+   * @param burst how much unused budget may accumulate (at least one second's worth is kept)
+   * @param minRevisit the least time between the completion of one pass over a process and the
+   *     start of the next; zero passes over processes again as soon as the budget allows
+   */
+  public ReattestationPlanner(
+      Clock clock, long bytesPerSecond, Duration burst, Duration minRevisit) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    if (minRevisit.isNegative()) {
+      throw new IllegalArgumentException("negative revisit interval: " + minRevisit);
+    }
+    this.minRevisit = minRevisit;
     if (bytesPerSecond <= 0) {
       throw new IllegalArgumentException("budget must be positive: " + bytesPerSecond);
     }
@@ -80,7 +100,18 @@ public final class ReattestationPlanner {
     return (long) tokens;
   }
 
-  /** Grants for the stalest candidates that the budget available now can pay for. */
+  /**
+   * Whether a process whose last pass completed at {@code lastCompleted} (null: never) may be
+   * passed over again now.
+   */
+  public boolean due(Instant lastCompleted) {
+    return lastCompleted == null || !clock.instant().isBefore(lastCompleted.plus(minRevisit));
+  }
+
+  /**
+   * Grants for the stalest due candidates (see {@link #due}) that the budget available now can pay
+   * for.
+   */
   public synchronized List<Grant> plan(Collection<Candidate> candidates) {
     refill();
     List<Candidate> order = new ArrayList<>(candidates);
@@ -93,7 +124,7 @@ public final class ReattestationPlanner {
       if (tokens < MIN_GRANT) {
         break;
       }
-      if (c.remainingBytes() <= 0) {
+      if (c.remainingBytes() <= 0 || !due(c.lastCompleted())) {
         continue;
       }
       long bytes = (long) Math.min(tokens, c.remainingBytes());

@@ -58,6 +58,11 @@ public final class ReattestationScheduler {
       if (!known.coverage().results().containsKey(Scope.MEMORY_CODE)) {
         continue;
       }
+      Instant last = lastCompleted.getOrDefault(known.pid(), known.checkedAt());
+      if (!scans.containsKey(known.pid()) && !planner.due(later(last, known.checkedAt()))) {
+        // Passed over (or verified) recently: not even its maps are read until it is due again.
+        continue;
+      }
       CodeScan scan = scanOf(known);
       if (scan == null) {
         continue;
@@ -160,6 +165,10 @@ public final class ReattestationScheduler {
     } catch (IOException e) {
       return false; // unreadable, not gone: the NOT_VERIFIED result stands and is reported
     }
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a == null ? b : b == null || a.isAfter(b) ? a : b;
   }
 
   /** Scans in progress (for metrics). */

@@ -90,6 +90,49 @@ class ReattestationPlannerTest {
   }
 
   @Test
+  void aProcessPassedOverRecentlyIsNotDueAndGetsNoGrantUntilTheRevisitIntervalPassed() {
+    MutableClock clock = new MutableClock(T0);
+    ReattestationPlanner planner =
+        new ReattestationPlanner(clock, 10 * MB, Duration.ofSeconds(5), Duration.ofSeconds(60));
+    clock.advance(Duration.ofSeconds(5));
+    Instant justNow = clock.instant().minusSeconds(1);
+    List<ReattestationPlanner.Candidate> candidates =
+        List.of(
+            new ReattestationPlanner.Candidate(1, 1, 4 * MB, justNow),
+            new ReattestationPlanner.Candidate(2, 1, 4 * MB, null),
+            new ReattestationPlanner.Candidate(3, 1, 4 * MB, clock.instant().minusSeconds(60)));
+
+    assertThat(planner.due(justNow)).isFalse();
+    assertThat(planner.due(null)).isTrue();
+    assertThat(planner.plan(candidates))
+        .extracting(ReattestationPlanner.Grant::pid)
+        .containsExactly(2, 3);
+    assertThat(planner.availableBytes()).isEqualTo(42 * MB);
+
+    clock.advance(Duration.ofSeconds(59));
+    assertThat(planner.due(justNow)).isTrue();
+    assertThat(planner.plan(List.of(candidates.get(0))))
+        .extracting(ReattestationPlanner.Grant::pid)
+        .containsExactly(1);
+  }
+
+  @Test
+  void withoutARevisitIntervalEveryProcessIsDueAtOnce() {
+    MutableClock clock = new MutableClock(T0);
+    ReattestationPlanner planner = new ReattestationPlanner(clock, MB, Duration.ofSeconds(1));
+    assertThat(planner.due(clock.instant())).isTrue();
+  }
+
+  @Test
+  void rejectsNegativeRevisitInterval() {
+    assertThatThrownBy(
+            () ->
+                new ReattestationPlanner(
+                    new MutableClock(T0), MB, Duration.ofSeconds(1), Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void rejectsNonPositiveBudget() {
     assertThatThrownBy(
             () -> new ReattestationPlanner(new MutableClock(T0), 0, Duration.ofSeconds(1)))

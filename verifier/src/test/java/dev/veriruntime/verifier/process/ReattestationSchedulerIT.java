@@ -124,6 +124,45 @@ class ReattestationSchedulerIT {
   }
 
   @Test
+  void aProcessIsPassedOverAgainOnlyOnceTheRevisitIntervalPassed() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
+    try (TestPrograms.Running p = TestPrograms.start(TestPrograms.executable("spin").toString())) {
+      ProcessVerifier verifier = verifier(clock);
+      RuntimeStateRegistry registry = new RuntimeStateRegistry();
+      registry.record(verifier.verify(p.pid()));
+      ReattestationScheduler scheduler =
+          new ReattestationScheduler(
+              verifier,
+              new ReattestationPlanner(
+                  clock, 64 << 20, Duration.ofSeconds(1), Duration.ofSeconds(60)),
+              registry,
+              clock);
+
+      // Just verified in full: not due, no scan started (its maps are not even read).
+      clock.advance(Duration.ofSeconds(30));
+      assertThat(scheduler.tick()).isEmpty();
+      assertThat(scheduler.scansInProgress()).isZero();
+
+      clock.advance(Duration.ofSeconds(30));
+      assertThat(scheduler.tick())
+          .singleElement()
+          .extracting(ProcessVerification::pid)
+          .isEqualTo(p.pid());
+      Instant passed = clock.instant();
+
+      // The next second's budget is there, but the pass just completed: nothing until 60 s later.
+      for (int s = 1; s < 60; s++) {
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(scheduler.tick()).as("second %d after the pass", s).isEmpty();
+      }
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(scheduler.tick())
+          .singleElement()
+          .satisfies(v -> assertThat(v.checkedAt()).isEqualTo(passed.plusSeconds(60)));
+    }
+  }
+
+  @Test
   void aProcessThatExitsDuringItsPassIsForgottenNotReported() throws Exception {
     MutableClock clock = new MutableClock(Instant.parse("2026-11-23T08:00:00Z"));
     ProcessVerifier verifier = verifier(clock);
