@@ -24,11 +24,12 @@ import reactor.core.publisher.FluxSink;
  *
  * Under an exec storm nearly every record would wake the reader on its own (the probe forces a
  * wake-up per record), and each wake-up costs a round trip through epoll and libbpf for one or two
- * records. So after a round that found records, the reader takes the next round without waiting on
- * epoll, no earlier than {@link #COALESCE} after the previous one: a busy ring is read at most
- * every {@value #COALESCE_MICROS} µs, in larger batches. A round that finds nothing sends the
- * reader back to epoll, so a record on a calm host is taken at once (the delay applies only to
- * records that follow another within {@value #COALESCE_MICROS} µs).
+ * records. So when rounds that find records come faster than one per half {@link #COALESCE}, the
+ * ring is busy: the reader takes the next round without waiting on epoll, no earlier than {@value
+ * #COALESCE_MICROS} µs after the previous one, so a busy ring is read in larger batches at most
+ * every {@value #COALESCE_MICROS} µs. A round that finds nothing sends the reader back to epoll. On
+ * a calm host (or one with fewer than a few thousand wake-ups a second) every record is taken at
+ * once; in a storm a record waits at most {@value #COALESCE_MICROS} µs more.
  *
  * <h2>Backpressure (the rule)</h2>
  *
@@ -235,7 +236,7 @@ public final class RingBufferReader<T> {
           now = System.nanoTime();
         }
         flush();
-        busy = found > 0 && coalesceNanos > 0;
+        busy = busyAfter(busy, found, now - lastRound, coalesceNanos);
         if (found > 0) {
           lastRound = now;
         }
@@ -287,6 +288,19 @@ public final class RingBufferReader<T> {
       return sink.requestedFromDownstream() > 0;
     }
     return true;
+  }
+
+  /**
+   * Whether the next round waits out the coalescing window and skips epoll (see "Wake-ups"): a
+   * round that found records less than half a window after the previous one that did makes the ring
+   * busy (wake-ups faster than one per half window), and it stays busy while its rounds find
+   * records; an empty round ends it.
+   */
+  static boolean busyAfter(boolean busy, int found, long sincePreviousNanos, long coalesceNanos) {
+    if (found <= 0 || coalesceNanos <= 0) {
+      return false;
+    }
+    return busy || sincePreviousNanos < coalesceNanos / 2;
   }
 
   /** Emits the records decoded so far as one batch (nothing when there are none). */

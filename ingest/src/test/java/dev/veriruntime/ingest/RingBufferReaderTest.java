@@ -193,15 +193,26 @@ class RingBufferReaderTest {
   }
 
   @Test
-  void afterARoundThatFoundRecordsTheNextIsTakenWithoutWaitingOnEpoll() {
+  void inABusyRingTheNextRoundIsTakenWithoutWaitingOnEpoll() {
     FakeRing ring = new FakeRing().produce(0, 3);
     ring.quiet.add(3); // wakes nobody: a round without epoll takes it, else the poll's timeout
-    StepVerifier.create(readBatches(ring, Duration.ofHours(1), 256, Duration.ofMillis(1)))
+    // A window of 1 s: the first round (well within half of it after start) makes the ring busy.
+    StepVerifier.create(readBatches(ring, Duration.ofHours(1), 256, Duration.ofSeconds(1)))
         .expectNext(List.of("r0", "r1", "r2"))
         .expectNext(List.of("r3"))
         .thenCancel()
         .verify(TIMEOUT);
     assertThat(ring.pollsBefore).containsEntry(0, 1L).containsEntry(3, 1L);
+  }
+
+  @Test
+  void aRingIsBusyWhileRoundsFindRecordsFasterThanOnePerHalfWindow() {
+    long window = 1_000;
+    assertThat(RingBufferReader.busyAfter(false, 2, 499, window)).isTrue();
+    assertThat(RingBufferReader.busyAfter(false, 2, 500, window)).isFalse(); // calm: epoll
+    assertThat(RingBufferReader.busyAfter(true, 1, 5_000, window)).isTrue(); // stays busy
+    assertThat(RingBufferReader.busyAfter(true, 0, 100, window)).isFalse(); // empty round ends it
+    assertThat(RingBufferReader.busyAfter(false, 9, 1, 0)).isFalse(); // coalescing off
   }
 
   @Test
