@@ -36,7 +36,8 @@ class RingBufferReaderTest {
     final AtomicReference<RingBufferReader<?>> active = new AtomicReference<>();
     long claimed;
 
-    FakeRing produce(int from, int count) {
+    /** Adds the records as one producer step: a round never sees only some of them. */
+    synchronized FakeRing produce(int from, int count) {
       for (int i = from; i < from + count; i++) {
         records.add(i);
       }
@@ -69,6 +70,12 @@ class RingBufferReaderTest {
         }
 
         private int handleFrom(Integer first) {
+          synchronized (FakeRing.this) {
+            return handleLocked(first);
+          }
+        }
+
+        private int handleLocked(Integer first) {
           int handled = 0;
           Integer next = first;
           while (next != null) {
