@@ -301,10 +301,11 @@ public final class Daemon implements AutoCloseable {
 
   /** Runs until {@link #stop} or {@code duration} (null: no limit). */
   public void run(Duration duration) {
-    Flux<RuntimeEvent> live =
-        EventSource.live(probe)
+    // One list per ring-buffer round (see Pipeline#runBatches); scan and adoptions join as lists.
+    Flux<List<RuntimeEvent>> live =
+        EventSource.liveBatches(probe)
             .takeUntilOther(stopSignal.asMono())
-            .doOnNext(this::verifyWrittenProcess);
+            .doOnNext(batch -> batch.forEach(this::verifyWrittenProcess));
     if (duration != null) {
       live = live.take(duration);
     }
@@ -312,9 +313,16 @@ public final class Daemon implements AutoCloseable {
         live.publish(
             l ->
                 Flux.merge(
-                    l, quiet.adoptions(QUIET_ADOPTION, timer).takeUntilOther(l.ignoreElements())));
-    Flux<RuntimeEvent> events =
-        settings.scan() ? Flux.concat(EventSource.startupScan(new ProcScanner()), live) : live;
+                    l,
+                    quiet
+                        .adoptions(QUIET_ADOPTION, timer)
+                        .map(List::of)
+                        .takeUntilOther(l.ignoreElements())));
+    Flux<List<RuntimeEvent>> events =
+        settings.scan()
+            ? Flux.concat(
+                EventSource.startupScan(new ProcScanner()).buffer(EventSource.MAX_BATCH), live)
+            : live;
     Flux<SecurityEvent> reports =
         Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events(), packageReports);
     if (reattestation != null) {
@@ -324,7 +332,7 @@ public final class Daemon implements AutoCloseable {
       reports = Flux.merge(reports, alerts.events());
     }
     pipeline
-        .run(events, reports)
+        .runBatches(events, reports)
         .doOnSubscribe(
             s -> {
               err.println("veriruntime: watching (pid " + ProcessHandle.current().pid() + ")");

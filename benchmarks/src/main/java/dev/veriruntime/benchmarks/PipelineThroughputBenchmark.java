@@ -56,7 +56,10 @@ import reactor.core.scheduler.Schedulers;
  * package database, so every exec is an UNKNOWN_EXECUTION that the aggregator folds; {@code
  * verdict=verified}: the package database vouches for the binaries, so no event reaches the sink.
  * {@code identityStagesBaseline} runs the same number of events through a Flux of the same shape
- * with pass-through stages: what Reactor itself costs.
+ * with pass-through stages: what Reactor itself costs. {@code batch}: events per element, as the
+ * agent's ring-buffer reader hands them ({@link Pipeline#runBatches}, one list per ring round; 1 is
+ * one element per event, what the pipeline cost before batching; 16 is about what a round holds
+ * under an exec storm, 500 µs of records).
  *
  * <p>Microseconds per event (each operation is {@value #EVENTS} events; overrides the base class's
  * milliseconds); events/s = 10⁶ ÷ score. Run: {@code java -jar benchmarks/target/benchmarks.jar
@@ -72,10 +75,14 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
   @Param({"unknown", "verified"})
   public String verdict;
 
+  @Param({"1", "16"})
+  public int batch;
+
   private Scheduler timer;
   private Scheduler lanes;
   private Pipeline pipeline;
   private RuntimeEvent[] events;
+  private List<List<RuntimeEvent>> batches;
   private final CountingSink sink = new CountingSink();
   private SecurityEvent constant;
 
@@ -141,6 +148,10 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
       int b = i % ids.length;
       events[i] = exec(now, 10_000 + (i % 4096), BINARIES.get(b), ids[b]);
     }
+    batches = new java.util.ArrayList<>();
+    for (int i = 0; i < EVENTS; i += batch) {
+      batches.add(List.of(java.util.Arrays.copyOfRange(events, i, Math.min(EVENTS, i + batch))));
+    }
     // Verify each binary once: from here on every exec is a cache hit.
     pipeline.run(Flux.fromArray(events).take(ids.length), Flux.empty()).blockLast();
     for (FileIdentity id : ids) {
@@ -173,7 +184,7 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
   @Benchmark
   @OperationsPerInvocation(EVENTS)
   public SecurityEvent pipeline() {
-    return pipeline.run(Flux.fromArray(events), Flux.empty()).blockLast();
+    return pipeline.runBatches(Flux.fromIterable(batches), Flux.empty()).blockLast();
   }
 
   @Benchmark

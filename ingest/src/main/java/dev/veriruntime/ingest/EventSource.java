@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
@@ -30,7 +31,28 @@ import reactor.core.publisher.Flux;
  * ring and none falls between the two.
  */
 public final class EventSource {
+  /**
+   * The most records in one batch of {@link #liveBatches}: a few hundred keeps one ring round in
+   * one element under a storm while a batch stays small next to the pipeline's in-flight bound.
+   */
+  public static final int MAX_BATCH = 256;
+
   private EventSource() {}
+
+  /**
+   * Decoded events from the probe's ring as one list per ring round (at most {@link #MAX_BATCH}
+   * each; a loss report is a list of its own), with the reader contract of {@link
+   * RingBufferReader}: what the agent reads, so that the stages up to classification pay one signal
+   * per round rather than per record.
+   */
+  public static Flux<List<RuntimeEvent>> liveBatches(Probe probe) {
+    return RingBufferReader.batches(
+        probe,
+        decoder(),
+        EventSource::lostEvent,
+        RingBufferReader.DEFAULT_LOST_CHECK_INTERVAL,
+        MAX_BATCH);
+  }
 
   /**
    * Decoded events from the probe's ring with the reader contract of {@link RingBufferReader} (one

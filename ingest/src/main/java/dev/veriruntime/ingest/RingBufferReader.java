@@ -2,6 +2,8 @@ package dev.veriruntime.ingest;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -10,21 +12,35 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 
 /**
- * Turns a probe's kernel ring buffer into a {@link Flux}: one dedicated platform thread per
- * subscription polls the ring (100 ms timeout), consumes every available record in a batch, and
- * decodes each one inside libbpf's callback, where the record memory is valid. A record the probe
- * submitted without a wake-up is consumed with the next one that wakes the reader, or when the poll
- * times out, so it waits at most the poll timeout.
+ * Turns a probe's kernel ring buffer into a {@link Flux} of batches: one dedicated platform thread
+ * per subscription polls the ring (100 ms timeout), consumes every available record in a round, and
+ * decodes each one inside libbpf's callback, where the record memory is valid. The records decoded
+ * in one round are emitted as one {@code List} (at most {@code maxBatch} records; a longer round is
+ * emitted as several lists), so downstream pays one signal per round, not per record. A record the
+ * probe submitted without a wake-up is consumed with the next one that wakes the reader, or when
+ * the poll times out, so it waits at most the poll timeout.
+ *
+ * <h2>Wake-ups</h2>
+ *
+ * Under an exec storm nearly every record would wake the reader on its own (the probe forces a
+ * wake-up per record), and each wake-up costs a round trip through epoll and libbpf for one or two
+ * records. So when rounds that find records come faster than one per half {@link #COALESCE}, the
+ * ring is busy: the reader takes the next round without waiting on epoll, no earlier than {@value
+ * #COALESCE_MICROS} µs after the previous one, so a busy ring is read in larger batches at most
+ * every {@value #COALESCE_MICROS} µs. A round that finds nothing sends the reader back to epoll. On
+ * a calm host (or one with fewer than a few thousand wake-ups a second) every record is taken at
+ * once; in a storm a record waits at most {@value #COALESCE_MICROS} µs more.
  *
  * <h2>Backpressure (the rule)</h2>
  *
- * Records are taken from the ring only against downstream demand. When downstream is slow the
- * reader stops consuming and waits (it does not poll); the kernel ring fills up; the probe counts,
- * per CPU, every record it could not reserve. Every {@code lostCheckInterval} (default 1 s), and
- * once more at completion, the reader reads those counters and emits one loss event with the delta
- * since the last report ({@link LossWindow}) — losses are never silent. Records the decoder rejects
- * are counted in the same report (see {@link UndecodableRecordException}). A loss event waits for
- * demand like any other, except the final one at completion, which is buffered so it is never
+ * Records are taken from the ring only against downstream demand (one batch per requested element).
+ * When downstream is slow the reader stops consuming and waits (it does not poll); the kernel ring
+ * fills up; the probe counts, per CPU, every record it could not reserve. Every {@code
+ * lostCheckInterval} (default 1 s), and once more at completion, the reader reads those counters
+ * and emits one loss event with the delta since the last report ({@link LossWindow}), as a batch of
+ * its own — losses are never silent. Records the decoder rejects are counted in the same report
+ * (see {@link UndecodableRecordException}) and the rest of their batch goes on. A loss event waits
+ * for demand like any other, except the final one at completion, which is buffered so it is never
  * dropped.
  *
  * <h2>Threads and lifecycle</h2>
@@ -34,11 +50,12 @@ import reactor.core.publisher.FluxSink;
  * rule above, not a bug). A probe has at most one active reader: a second concurrent subscription
  * errors with {@link IllegalStateException}. Cancelling stops the thread and unmaps the ring; the
  * probe stays loaded. {@link Probe#close()} completes the Flux after a final drain and loss report.
- * Errors from the ring surface as {@code onError}.
+ * Errors from the ring surface as {@code onError}. A batch belongs to the subscriber once emitted
+ * (a new list per batch, never reused).
  *
  * <pre>{@code
- * Flux<RuntimeEvent> events = RingBufferReader.events(probe);
- * events.publishOn(Schedulers.boundedElastic()).subscribe(pipeline::accept);
+ * Flux<List<RuntimeEvent>> batches = RingBufferReader.batches(probe, decoder, lostEvent, interval, 256);
+ * batches.publishOn(Schedulers.boundedElastic()).subscribe(pipeline::accept);
  * }</pre>
  *
  * @param <T> the decoded event type
@@ -50,11 +67,19 @@ public final class RingBufferReader<T> {
   private static final System.Logger LOG = System.getLogger(RingBufferReader.class.getName());
   private static final int POLL_MILLIS = 100;
 
+  static final long COALESCE_MICROS = 500;
+
+  /** Least time between two rounds while the ring is busy (see "Wake-ups"). */
+  static final Duration COALESCE = Duration.ofNanos(TimeUnit.MICROSECONDS.toNanos(COALESCE_MICROS));
+
   private final RecordSource source;
   private final Function<ByteBuffer, T> decoder;
   private final Function<LossWindow, T> lostEvent;
   private final long lostCheckNanos;
-  private final FluxSink<T> sink;
+  private final FluxSink<List<T>> sink;
+  private final int maxBatch;
+  private final long coalesceNanos;
+  private List<T> batch;
   private volatile boolean stopping;
   private volatile Thread thread;
   private long undecodable;
@@ -66,16 +91,22 @@ public final class RingBufferReader<T> {
       Function<ByteBuffer, T> decoder,
       Function<LossWindow, T> lostEvent,
       Duration lostCheckInterval,
-      FluxSink<T> sink) {
+      int maxBatch,
+      Duration coalesce,
+      FluxSink<List<T>> sink) {
     this.source = source;
     this.decoder = decoder;
     this.lostEvent = lostEvent;
     this.lostCheckNanos = lostCheckInterval.toNanos();
+    this.maxBatch = maxBatch;
+    this.coalesceNanos = coalesce.toNanos();
     this.sink = sink;
+    this.batch = new ArrayList<>(Math.min(maxBatch, 64));
   }
 
   /**
-   * Decoded records of a probe, with loss reports.
+   * Decoded records of a probe, with loss reports, one record per element (one round trip through
+   * Reactor per record: for tools and tests; the agent reads {@link #batches}).
    *
    * @param decoder decodes one record; called on the reader thread with a buffer valid only during
    *     the call (little-endian, position 0, limit = record length); a thrown RuntimeException
@@ -91,20 +122,51 @@ public final class RingBufferReader<T> {
     return flux(probe.recordSource(), decoder, lostEvent, lostCheckInterval);
   }
 
+  /**
+   * Decoded records of a probe, with loss reports, as one list per ring round (see the class
+   * javadoc); same parameters as {@link #flux}.
+   *
+   * @param maxBatch the most records in one list (≥ 1)
+   */
+  public static <T> Flux<List<T>> batches(
+      Probe probe,
+      Function<ByteBuffer, T> decoder,
+      Function<LossWindow, T> lostEvent,
+      Duration lostCheckInterval,
+      int maxBatch) {
+    return batches(probe.recordSource(), decoder, lostEvent, lostCheckInterval, maxBatch, COALESCE);
+  }
+
   static <T> Flux<T> flux(
       RecordSource source,
       Function<ByteBuffer, T> decoder,
       Function<LossWindow, T> lostEvent,
       Duration lostCheckInterval) {
+    // One record per batch keeps the per-record demand contract (a request of n takes n records).
+    return batches(source, decoder, lostEvent, lostCheckInterval, 1, Duration.ZERO)
+        .map(b -> b.get(0));
+  }
+
+  static <T> Flux<List<T>> batches(
+      RecordSource source,
+      Function<ByteBuffer, T> decoder,
+      Function<LossWindow, T> lostEvent,
+      Duration lostCheckInterval,
+      int maxBatch,
+      Duration coalesce) {
     Objects.requireNonNull(decoder, "decoder");
     Objects.requireNonNull(lostEvent, "lostEvent");
     if (lostCheckInterval.isNegative() || lostCheckInterval.isZero()) {
       throw new IllegalArgumentException("lost check interval must be positive");
     }
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("max batch must be at least 1");
+    }
     return Flux.create(
         sink -> {
           RingBufferReader<T> reader =
-              new RingBufferReader<>(source, decoder, lostEvent, lostCheckInterval, sink);
+              new RingBufferReader<>(
+                  source, decoder, lostEvent, lostCheckInterval, maxBatch, coalesce, sink);
           try {
             source.register(reader);
           } catch (RuntimeException e) {
@@ -129,6 +191,9 @@ public final class RingBufferReader<T> {
     try (RecordSource.Stream ring = source.open(this::onRecord)) {
       windowStart = System.nanoTime();
       long nextLostCheck = windowStart + lostCheckNanos;
+      // Start of the last round that found records, and whether the ring looked busy then.
+      long lastRound = windowStart;
+      boolean busy = false;
       while (!stopping) {
         long now = System.nanoTime();
         if (now - nextLostCheck >= 0) {
@@ -144,13 +209,36 @@ public final class RingBufferReader<T> {
         if (emitLoss(false)) {
           continue;
         }
-        int waitMillis =
-            (int)
-                Math.max(
-                    1, Math.min(POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextLostCheck - now)));
-        if (ring.poll(waitMillis) == 0) {
-          // Quiet records (see the probe's VR_QUIET) wake nobody: take them when the wait ran out.
-          ring.consume();
+        int found;
+        if (busy) {
+          // Busy ring: wait out the rest of the coalescing window, then take what came meanwhile
+          // without going through epoll (see "Wake-ups").
+          long wait = lastRound + coalesceNanos - now;
+          if (wait > 0) {
+            LockSupport.parkNanos(this, wait);
+            if (stopping) {
+              break;
+            }
+          }
+          now = System.nanoTime();
+          found = ring.consume();
+        } else {
+          int waitMillis =
+              (int)
+                  Math.max(
+                      1, Math.min(POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextLostCheck - now)));
+          found = ring.poll(waitMillis);
+          if (found == 0) {
+            // Quiet records (see the probe's VR_QUIET) wake nobody: take them when the wait ran
+            // out.
+            found = ring.consume();
+          }
+          now = System.nanoTime();
+        }
+        flush();
+        busy = busyAfter(busy, found, now - lastRound, coalesceNanos);
+        if (found > 0) {
+          lastRound = now;
         }
       }
       if (!sink.isCancelled()) {
@@ -159,8 +247,9 @@ public final class RingBufferReader<T> {
         for (int round = 0;
             round < 8 && sink.requestedFromDownstream() > 0 && ring.consume() > 0;
             round++) {
-          // each round consumes everything committed so far
+          flush(); // each round consumes everything committed so far
         }
+        flush();
         addLost(source.claimLost());
         emitLoss(true);
         sink.complete();
@@ -172,10 +261,13 @@ public final class RingBufferReader<T> {
     }
   }
 
+  /**
+   * Decodes one record into the current batch. Returns whether the ring may hand more: a full batch
+   * is emitted at once, and taking more needs demand for the next one.
+   */
   private boolean onRecord(ByteBuffer record) {
-    T event;
     try {
-      event = decoder.apply(record);
+      batch.add(decoder.apply(record));
     } catch (RuntimeException e) {
       if (undecodable++ == 0) {
         LOG.log(
@@ -190,10 +282,34 @@ public final class RingBufferReader<T> {
         pendingLost = java.util.Arrays.copyOf(pendingLost, key + 1);
       }
       pendingLost[key]++;
+    }
+    if (batch.size() >= maxBatch) {
+      flush();
       return sink.requestedFromDownstream() > 0;
     }
-    sink.next(event);
-    return sink.requestedFromDownstream() > 0;
+    return true;
+  }
+
+  /**
+   * Whether the next round waits out the coalescing window and skips epoll (see "Wake-ups"): a
+   * round that found records less than half a window after the previous one that did makes the ring
+   * busy (wake-ups faster than one per half window), and it stays busy while its rounds find
+   * records; an empty round ends it.
+   */
+  static boolean busyAfter(boolean busy, int found, long sincePreviousNanos, long coalesceNanos) {
+    if (found <= 0 || coalesceNanos <= 0) {
+      return false;
+    }
+    return busy || sincePreviousNanos < coalesceNanos / 2;
+  }
+
+  /** Emits the records decoded so far as one batch (nothing when there are none). */
+  private void flush() {
+    if (!batch.isEmpty()) {
+      List<T> full = batch;
+      batch = new ArrayList<>(Math.min(maxBatch, Math.max(full.size(), 4)));
+      sink.next(full);
+    }
   }
 
   private void addLost(long[] delta) {
@@ -216,7 +332,7 @@ public final class RingBufferReader<T> {
       LossWindow window = new LossWindow(windowStart, end, pendingLost);
       pendingLost = new long[pendingLost.length];
       windowStart = end;
-      sink.next(lostEvent.apply(window));
+      sink.next(List.of(lostEvent.apply(window)));
       return true;
     }
     return false;

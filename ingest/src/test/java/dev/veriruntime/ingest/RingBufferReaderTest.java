@@ -6,6 +6,7 @@ import dev.veriruntime.ingest.kernel.BpfRingBuffer.RecordHandler;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,10 +27,17 @@ class RingBufferReaderTest {
     final LinkedBlockingQueue<Integer> quiet = new LinkedBlockingQueue<>();
 
     final AtomicLong kernelLost = new AtomicLong();
+    final AtomicLong polls = new AtomicLong();
+    final AtomicLong consumes = new AtomicLong();
+
+    /** For each record handed over: how many epoll waits (polls) the reader had made by then. */
+    final java.util.Map<Integer, Long> pollsBefore = new java.util.concurrent.ConcurrentHashMap<>();
+
     final AtomicReference<RingBufferReader<?>> active = new AtomicReference<>();
     long claimed;
 
-    FakeRing produce(int from, int count) {
+    /** Adds the records as one producer step: a round never sees only some of them. */
+    synchronized FakeRing produce(int from, int count) {
       for (int i = from; i < from + count; i++) {
         records.add(i);
       }
@@ -41,6 +49,7 @@ class RingBufferReaderTest {
       return new Stream() {
         @Override
         public int poll(int timeoutMillis) {
+          polls.incrementAndGet();
           try {
             Integer first = records.poll(timeoutMillis, TimeUnit.MILLISECONDS);
             return first == null ? 0 : handleFrom(first);
@@ -51,6 +60,7 @@ class RingBufferReaderTest {
 
         @Override
         public int consume() {
+          consumes.incrementAndGet();
           Integer first = quiet.poll();
           if (first != null) {
             return handleFrom(first);
@@ -60,10 +70,17 @@ class RingBufferReaderTest {
         }
 
         private int handleFrom(Integer first) {
+          synchronized (FakeRing.this) {
+            return handleLocked(first);
+          }
+        }
+
+        private int handleLocked(Integer first) {
           int handled = 0;
           Integer next = first;
           while (next != null) {
             handled++;
+            pollsBefore.put(next, polls.get());
             ByteBuffer record =
                 ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, next);
             if (!handler.onRecord(record)) {
@@ -107,16 +124,114 @@ class RingBufferReaderTest {
 
   static Flux<String> read(FakeRing ring, Duration lostCheck) {
     return RingBufferReader.flux(
+        ring, RingBufferReaderTest::decode, RingBufferReaderTest::lost, lostCheck);
+  }
+
+  static Flux<List<String>> readBatches(
+      FakeRing ring, Duration lostCheck, int maxBatch, Duration coalesce) {
+    return RingBufferReader.batches(
         ring,
-        record -> {
-          int value = record.getInt(0);
-          if (value < 0) {
-            throw new UndecodableRecordException(0, "bad record " + value, null);
-          }
-          return "r" + value;
-        },
-        window -> "lost " + window.lost(0) + "/" + window.lost(1),
-        lostCheck);
+        RingBufferReaderTest::decode,
+        RingBufferReaderTest::lost,
+        lostCheck,
+        maxBatch,
+        coalesce);
+  }
+
+  private static String decode(ByteBuffer record) {
+    int value = record.getInt(0);
+    if (value < 0) {
+      throw new UndecodableRecordException(0, "bad record " + value, null);
+    }
+    return "r" + value;
+  }
+
+  private static String lost(LossWindow window) {
+    return "lost " + window.lost(0) + "/" + window.lost(1);
+  }
+
+  @Test
+  void theRecordsOfOneRoundAreOneBatch() {
+    FakeRing ring = new FakeRing().produce(0, 5);
+    StepVerifier.create(readBatches(ring, Duration.ofHours(1), 256, Duration.ZERO))
+        .expectNext(List.of("r0", "r1", "r2", "r3", "r4"))
+        .then(() -> ring.produce(5, 2))
+        .expectNext(List.of("r5", "r6"))
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aRoundLongerThanTheBatchIsSplitAndTakenOnlyAgainstDemand() {
+    FakeRing ring = new FakeRing().produce(0, 7);
+    StepVerifier.create(readBatches(ring, Duration.ofHours(1), 3, Duration.ZERO), 0)
+        .thenRequest(1)
+        .expectNext(List.of("r0", "r1", "r2"))
+        // The ring stops right after the record that filled the only requested batch.
+        .then(() -> assertThat(ring.records).hasSize(4))
+        .thenRequest(2)
+        .expectNext(List.of("r3", "r4", "r5"), List.of("r6"))
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aMalformedRecordInsideABatchIsCountedAndTheRestOfTheBatchGoesOn() {
+    FakeRing ring = new FakeRing();
+    ring.records.addAll(List.of(1, 2, -1, 3, 4));
+    StepVerifier.create(readBatches(ring, Duration.ofMillis(20), 256, Duration.ZERO))
+        .expectNext(List.of("r1", "r2", "r3", "r4"))
+        .expectNext(List.of("lost 1/0"))
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void aKernelLossIsABatchOfItsOwnBetweenRecordBatches() {
+    FakeRing ring = new FakeRing().produce(0, 2);
+    StepVerifier.create(readBatches(ring, Duration.ofMillis(20), 256, Duration.ZERO))
+        .expectNext(List.of("r0", "r1"))
+        .then(() -> ring.kernelLost.set(4))
+        .expectNext(List.of("lost 0/4"))
+        .then(() -> ring.produce(2, 1))
+        .expectNext(List.of("r2"))
+        .thenCancel()
+        .verify(TIMEOUT);
+  }
+
+  @Test
+  void inABusyRingTheNextRoundIsTakenWithoutWaitingOnEpoll() {
+    FakeRing ring = new FakeRing().produce(0, 3);
+    ring.quiet.add(3); // wakes nobody: a round without epoll takes it, else the poll's timeout
+    // A window of 1 s: the first round (well within half of it after start) makes the ring busy.
+    StepVerifier.create(readBatches(ring, Duration.ofHours(1), 256, Duration.ofSeconds(1)))
+        .expectNext(List.of("r0", "r1", "r2"))
+        .expectNext(List.of("r3"))
+        .thenCancel()
+        .verify(TIMEOUT);
+    assertThat(ring.pollsBefore).containsEntry(0, 1L).containsEntry(3, 1L);
+  }
+
+  @Test
+  void aRingIsBusyWhileRoundsFindRecordsFasterThanOnePerHalfWindow() {
+    long window = 1_000;
+    assertThat(RingBufferReader.busyAfter(false, 2, 499, window)).isTrue();
+    assertThat(RingBufferReader.busyAfter(false, 2, 500, window)).isFalse(); // calm: epoll
+    assertThat(RingBufferReader.busyAfter(true, 1, 5_000, window)).isTrue(); // stays busy
+    assertThat(RingBufferReader.busyAfter(true, 0, 100, window)).isFalse(); // empty round ends it
+    assertThat(RingBufferReader.busyAfter(false, 9, 1, 0)).isFalse(); // coalescing off
+  }
+
+  @Test
+  void withoutCoalescingTheReaderWaitsOnEpollAfterEveryRound() {
+    FakeRing ring = new FakeRing().produce(0, 3);
+    ring.quiet.add(3);
+    StepVerifier.create(readBatches(ring, Duration.ofHours(1), 256, Duration.ZERO))
+        .expectNext(List.of("r0", "r1", "r2"))
+        .expectNext(List.of("r3"))
+        .thenCancel()
+        .verify(TIMEOUT);
+    assertThat(ring.pollsBefore).containsEntry(0, 1L).containsEntry(3, 2L);
   }
 
   @Test

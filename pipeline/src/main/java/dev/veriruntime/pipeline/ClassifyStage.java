@@ -26,8 +26,12 @@ import reactor.core.publisher.Flux;
  * files by their verdict; fileless (memfd) and deleted executables, anonymous executable memory and
  * injection syscalls as RUNTIME_DRIFT. Anonymous executable memory is tolerated only for
  * executables whose verified SHA-256 is in the JIT allowance, never by name or path.
+ *
+ * <p>Takes batches of observations (see {@link Pipeline#runBatches}) and emits security events one
+ * by one: the end of batching, as what follows works on the few events that say something. A batch
+ * of execs and mappings of verified files (the steady state) emits nothing.
  */
-public final class ClassifyStage implements Function<Flux<Observation>, Flux<SecurityEvent>> {
+public final class ClassifyStage implements Function<Flux<List<Observation>>, Flux<SecurityEvent>> {
   private final Classifier classifier;
   private final ProcessTable table;
   private final Set<String> jitAllowance;
@@ -69,10 +73,26 @@ public final class ClassifyStage implements Function<Flux<Observation>, Flux<Sec
   }
 
   @Override
-  public Flux<SecurityEvent> apply(Flux<Observation> observations) {
-    return observations
-        .concatMapIterable(this::classifySafely)
-        .doOnNext(e -> metrics.emitted(e.type().name()));
+  public Flux<SecurityEvent> apply(Flux<List<Observation>> batches) {
+    return batches.concatMapIterable(this::classifyBatch);
+  }
+
+  private List<SecurityEvent> classifyBatch(List<Observation> batch) {
+    List<SecurityEvent> out = List.of();
+    for (int i = 0; i < batch.size(); i++) {
+      List<SecurityEvent> events = classifySafely(batch.get(i));
+      if (events.isEmpty()) {
+        continue;
+      }
+      if (out.isEmpty()) {
+        out = new ArrayList<>(events.size());
+      }
+      for (SecurityEvent e : events) {
+        metrics.emitted(e.type().name());
+        out.add(e);
+      }
+    }
+    return out;
   }
 
   /**

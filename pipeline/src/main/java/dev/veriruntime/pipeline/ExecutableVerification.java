@@ -65,7 +65,7 @@ public final class ExecutableVerification {
   public Optional<ExecutableCheck> hit(FileIdentity identity) {
     Optional<ExecutableCheck> c = cache.getIfPresent(identity);
     if (c.isPresent()) {
-      metrics.cache("hit");
+      metrics.cacheHit();
     }
     return c;
   }

@@ -26,9 +26,14 @@ import reactor.core.scheduler.Scheduler;
  * completes, periodic reporters stop, pending aggregates and a last drop report are flushed, and
  * the result completes; with a live probe it runs until the probe is closed.
  *
+ * <p>Up to classification the stages work on batches, one per ring-buffer round ({@link
+ * #runBatches}): a busy host's execs and mappings of verified files then cost one Reactor signal
+ * per round rather than several per record, and classification emits only what has something to
+ * say. {@link #run} takes single events (tests, tools) as batches of one.
+ *
  * <pre>{@code
  * Pipeline p = new Pipeline(components);
- * p.run(EventSource.live(probe), Flux.empty()).blockLast();
+ * p.runBatches(EventSource.liveBatches(probe), Flux.empty()).blockLast();
  * }</pre>
  */
 public final class Pipeline {
@@ -137,7 +142,16 @@ public final class Pipeline {
    *     like the periodic reporters, they stop when {@code events} completes
    */
   public Flux<SecurityEvent> run(Flux<RuntimeEvent> events, Flux<SecurityEvent> reports) {
-    Flux<SecurityEvent> detected = events.transform(track).transform(verify).transform(classify);
+    return runBatches(events.map(List::of), reports);
+  }
+
+  /**
+   * Runs the data path on batches of events (each batch in order, for example one ring-buffer
+   * round); otherwise as {@link #run}.
+   */
+  public Flux<SecurityEvent> runBatches(
+      Flux<List<RuntimeEvent>> batches, Flux<SecurityEvent> reports) {
+    Flux<SecurityEvent> detected = batches.transform(track).transform(verify).transform(classify);
     Flux<SecurityEvent> periodic =
         gaps == null ? drops.reports() : Flux.merge(drops.reports(), gaps.gaps());
     return detected

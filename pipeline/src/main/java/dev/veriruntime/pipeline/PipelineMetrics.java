@@ -40,6 +40,15 @@ public final class PipelineMetrics {
   private final DistributionSummary bytesHashed;
   private final Counter packageReloads;
   private final Counter packageFilesChanged;
+  // Per-event counters, resolved once (the name lookup allocated a key string per event).
+  private final ClassValue<Counter> eventsIn =
+      new ClassValue<>() {
+        @Override
+        protected Counter computeValue(Class<?> kind) {
+          return counter("veriruntime.events.in", "kind", kind.getSimpleName());
+        }
+      };
+  private volatile Counter cacheHits;
 
   public PipelineMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -99,6 +108,11 @@ public final class PipelineMetrics {
     counter("veriruntime.events.in", "kind", kind).increment();
   }
 
+  /** As {@link #eventIn(String)} with the class's simple name, its counter looked up once. */
+  public void eventIn(Class<?> kind) {
+    eventsIn.get(kind).increment();
+  }
+
   public void lost(String kind, long n) {
     counter("veriruntime.events.lost", "kind", kind).increment(n);
   }
@@ -113,6 +127,16 @@ public final class PipelineMetrics {
 
   public void cache(String result) {
     counter("veriruntime.cache.lookups", "result", result).increment();
+  }
+
+  /** {@code cache("hit")}, the lookup of every event of a busy host, without the name lookup. */
+  public void cacheHit() {
+    Counter c = cacheHits;
+    if (c == null) {
+      c = counter("veriruntime.cache.lookups", "result", "hit");
+      cacheHits = c;
+    }
+    c.increment();
   }
 
   public void emitted(String type) {

@@ -7,6 +7,8 @@ import dev.veriruntime.ingest.event.LostEvent;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
@@ -17,8 +19,12 @@ import reactor.core.publisher.Flux;
  * VERIFICATION_DEGRADED by the drop reporter). Events pass through unchanged, except {@link
  * LostEvent}s and {@link ToolchainWriteEvent}s (handed to the {@link BuildLineage}), which end
  * here.
+ *
+ * <p>Works on batches (one per ring-buffer round, see {@link Pipeline#runBatches}): the events of a
+ * batch are tracked in order, and a batch of which nothing is left is not passed on.
  */
-public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<RuntimeEvent>> {
+public final class TrackStage
+    implements Function<Flux<List<RuntimeEvent>>, Flux<List<RuntimeEvent>>> {
   private final ProcessTable table;
   private final DropLedger ledger;
   private final PipelineMetrics metrics;
@@ -38,12 +44,33 @@ public final class TrackStage implements Function<Flux<RuntimeEvent>, Flux<Runti
   }
 
   @Override
-  public Flux<RuntimeEvent> apply(Flux<RuntimeEvent> events) {
-    return events.filter(this::track);
+  public Flux<List<RuntimeEvent>> apply(Flux<List<RuntimeEvent>> batches) {
+    return batches.handle(
+        (batch, sink) -> {
+          List<RuntimeEvent> kept = track(batch);
+          if (!kept.isEmpty()) {
+            sink.next(kept);
+          }
+        });
+  }
+
+  /** The events of the batch that go on (the batch itself when all of them do). */
+  private List<RuntimeEvent> track(List<RuntimeEvent> batch) {
+    List<RuntimeEvent> kept = null;
+    for (int i = 0; i < batch.size(); i++) {
+      RuntimeEvent event = batch.get(i);
+      boolean keep = track(event);
+      if (!keep && kept == null) {
+        kept = new ArrayList<>(batch.subList(0, i));
+      } else if (keep && kept != null) {
+        kept.add(event);
+      }
+    }
+    return kept == null ? batch : kept;
   }
 
   private boolean track(RuntimeEvent event) {
-    metrics.eventIn(event.getClass().getSimpleName());
+    metrics.eventIn(event.getClass());
     if (event instanceof ExecEvent e) {
       table.started(
           new ProcessTable.Entry(

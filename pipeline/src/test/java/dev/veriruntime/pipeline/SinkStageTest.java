@@ -195,15 +195,19 @@ class SinkStageTest {
             0,
             metrics,
             ledger);
-    VerifyStage stage = new VerifyStage(verification, new ProcessTable(100, ledger), metrics, 16);
-    TestPublisher<dev.veriruntime.ingest.event.RuntimeEvent> source = TestPublisher.createCold();
-    for (int i = 0; i < 100; i++) {
-      source.next(exec(i));
+    // At most 16 events waiting, in batches of at most 4: at most 4 batches taken from upstream.
+    VerifyStage stage =
+        new VerifyStage(
+            verification, new ProcessTable(100, ledger), metrics, 16, BuildLineage.OFF, 4);
+    TestPublisher<java.util.List<dev.veriruntime.ingest.event.RuntimeEvent>> source =
+        TestPublisher.createCold();
+    for (int i = 0; i < 100; i += 4) {
+      source.next(java.util.List.of(exec(i), exec(i + 1), exec(i + 2), exec(i + 3)));
     }
 
     StepVerifier.create(source.flux().transform(stage)).expectSubscription().thenCancel().verify();
 
-    source.assertMaxRequested(16);
+    source.assertMaxRequested(4);
   }
 
   private static dev.veriruntime.ingest.event.ExecEvent exec(int i) {

@@ -9,8 +9,9 @@ import jnr.ffi.Pointer;
  *
  * <p>Record memory: libbpf hands each record as a pointer into the shared ring, valid only while
  * the callback runs. This class copies it into a Java buffer before calling the {@link
- * RecordHandler}; that buffer is reused for the next record, so a handler must decode (or copy)
- * inside {@code onRecord} and never keep the {@link ByteBuffer}.
+ * RecordHandler}; that buffer (and the {@link ByteBuffer} object itself) is reused for the next
+ * record, so a handler must decode (or copy) inside {@code onRecord} and never keep the buffer nor
+ * change its byte order.
  *
  * <p>Flow control: a handler returns {@code false} to stop consuming right after the current record
  * (which counts as consumed); the remaining records stay in the kernel ring, which keeps filling
@@ -32,7 +33,9 @@ public final class BpfRingBuffer implements AutoCloseable {
   // Strong reference: libbpf calls through the native stub of this object until ring_buffer__free.
   private final LibBpf.SampleCallback callback;
   private Pointer ring;
-  private byte[] scratch = new byte[512];
+  private byte[] scratch = new byte[1024];
+  // One view of scratch for every record (re-limited per record): no buffer allocated per record.
+  private ByteBuffer view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
   private int handled;
   private boolean stopped;
   private RuntimeException handlerFailure;
@@ -59,10 +62,11 @@ public final class BpfRingBuffer implements AutoCloseable {
       int length = (int) size;
       if (scratch.length < length) {
         scratch = new byte[Math.max(length, scratch.length * 2)];
+        view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
       }
       data.get(0, scratch, 0, length);
-      ByteBuffer record =
-          ByteBuffer.wrap(scratch, 0, length).slice().order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer record = view;
+      record.clear().limit(length);
       handled++;
       if (!handler.onRecord(record)) {
         stopped = true;

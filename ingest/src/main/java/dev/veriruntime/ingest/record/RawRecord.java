@@ -2,76 +2,76 @@ package dev.veriruntime.ingest.record;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A bounds-checked view of one raw record: typed reads at offsets relative to the record start. It
- * never moves the buffer's position or limit. Stays inside this package: nothing outside ingest
- * sees raw records, only the domain events {@link RecordDecoder} builds from them.
+ * A view of one raw record: typed reads at offsets relative to the record start, in native byte
+ * order. Stays inside this package: nothing outside ingest sees raw records, only the domain events
+ * {@link RecordDecoder} builds from them.
  *
- * <p>Reads go through native-order {@link VarHandle} views of the caller's buffer, whatever that
- * buffer's own byte order, so a view costs no duplicate buffer; strings come from a {@link
+ * <p>Reads go straight to the bytes of a heap array through native-order {@link VarHandle} views
+ * (the ring-buffer reader hands records in such an array, so nothing is copied on the way). The
+ * decoder checks the record's length against its kind's struct size before it makes a view, and
+ * every offset it reads is a constant of {@link WireFormat} checked against the probe's BTF, so a
+ * read needs no check of its own beyond the array's bounds; strings come from a {@link
  * StringCache}, so a path or command name seen before costs no allocation.
  */
 final class RawRecord {
   private static final VarHandle SHORT =
-      MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.nativeOrder());
+      MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.nativeOrder());
   private static final VarHandle INT =
-      MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
   private static final VarHandle LONG =
-      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
-  private final ByteBuffer buffer;
+  private final byte[] bytes;
   private final int base;
-  private final int size;
   private final StringCache strings;
 
-  private RawRecord(ByteBuffer buffer, int base, int size, StringCache strings) {
-    this.buffer = buffer;
+  /** The record at {@code bytes[base..]}, already checked to hold its kind's whole struct. */
+  RawRecord(byte[] bytes, int base, StringCache strings) {
+    this.bytes = bytes;
     this.base = base;
-    this.size = size;
     this.strings = strings;
   }
 
-  /** A view of {@code size} bytes starting at the buffer's position, read in native byte order. */
-  static RawRecord of(ByteBuffer source, int size, StringCache strings) {
-    return new RawRecord(source, source.position(), size, strings);
+  static int u16(byte[] bytes, int at) {
+    return (short) SHORT.get(bytes, at) & 0xFFFF;
   }
 
-  int size() {
-    return size;
+  static int s32(byte[] bytes, int at) {
+    return (int) INT.get(bytes, at);
   }
 
-  /** The same bytes, viewed as a record of {@code newSize} bytes (no copy, no new buffer). */
-  RawRecord resize(int newSize) {
-    return new RawRecord(buffer, base, newSize, strings);
+  int u16(int offset) {
+    return u16(bytes, base + offset);
   }
 
-  int u16(int offset) throws MalformedRecordException {
-    check(offset, 2);
-    return (short) SHORT.get(buffer, base + offset) & 0xFFFF;
+  int s32(int offset) {
+    return (int) INT.get(bytes, base + offset);
   }
 
-  int s32(int offset) throws MalformedRecordException {
-    check(offset, 4);
-    return (int) INT.get(buffer, base + offset);
-  }
-
-  long s64(int offset) throws MalformedRecordException {
-    check(offset, 8);
-    return (long) LONG.get(buffer, base + offset);
+  long s64(int offset) {
+    return (long) LONG.get(bytes, base + offset);
   }
 
   /** A NUL-terminated string in a fixed array of {@code capacity} bytes (a missing NUL ends it). */
-  String cString(int offset, int capacity) throws MalformedRecordException {
-    check(offset, capacity);
+  String cString(int offset, int capacity) {
     int start = base + offset;
     int length = 0;
-    while (length < capacity && buffer.get(start + length) != 0) {
+    // Eight bytes at a time while they hold no NUL (the command name is 16 bytes).
+    while (length + Long.BYTES <= capacity
+        && !hasZeroByte((long) LONG.get(bytes, start + length))) {
+      length += Long.BYTES;
+    }
+    while (length < capacity && bytes[start + length] != 0) {
       length++;
     }
-    return strings.get(buffer, start, length);
+    return strings.get(bytes, start, length);
+  }
+
+  private static boolean hasZeroByte(long v) {
+    return ((v - 0x0101010101010101L) & ~v & 0x8080808080808080L) != 0;
   }
 
   /**
@@ -84,14 +84,6 @@ final class RawRecord {
       throw new MalformedRecordException(
           field + " length " + length + " does not fit its " + capacity + "-byte field");
     }
-    check(offset, capacity);
-    return strings.get(buffer, base + offset, length);
-  }
-
-  private void check(int offset, int length) throws MalformedRecordException {
-    if (offset < 0 || length < 0 || offset > size - length) {
-      throw new MalformedRecordException(
-          "field at " + offset + "+" + length + " lies outside the " + size + "-byte record");
-    }
+    return strings.get(bytes, base + offset, length);
   }
 }

@@ -34,12 +34,24 @@ import java.nio.ByteBuffer;
  * Multi-byte fields are read in native byte order.
  *
  * <p>Thread-safe; its only state is a cache of recent strings (paths, command names), so a string
- * seen before costs no allocation. Any deviation from the wire format (version, kind, size, length
+ * seen before costs no allocation, and a per-thread copy buffer for records that do not lie in a
+ * heap array. A record in a heap array (what the ring-buffer reader hands) is read in place; one
+ * elsewhere is copied first. Apart from strings not seen before, a record costs the domain objects
+ * it becomes and nothing else. Any deviation from the wire format (version, kind, size, length
  * fields, enum codes) raises {@link MalformedRecordException}, never another exception.
  */
 public final class RecordDecoder {
 
+  /** The largest record struct: what a record outside a heap array is copied into. */
+  private static final int MAX_RECORD =
+      Math.max(
+          Math.max(WireFormat.Exec.SIZE, WireFormat.ExecMapping.SIZE),
+          Math.max(WireFormat.FileWrite.SIZE, WireFormat.MemfdCreate.SIZE));
+
   private final StringCache strings = new StringCache();
+
+  // Records outside a heap array (direct or read-only buffers) are read from a copy.
+  private final ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[MAX_RECORD]);
 
   public RecordDecoder() {}
 
@@ -62,8 +74,18 @@ public final class RecordDecoder {
               + WireFormat.Header.SIZE
               + "-byte header");
     }
-    RawRecord header = RawRecord.of(buffer, WireFormat.Header.SIZE, strings);
-    int version = header.u16(WireFormat.Header.VERSION);
+    byte[] bytes;
+    int base;
+    if (buffer.hasArray()) {
+      // The ring-buffer reader's case: read the record where it lies.
+      bytes = buffer.array();
+      base = buffer.arrayOffset() + buffer.position();
+    } else {
+      bytes = scratch.get();
+      buffer.get(buffer.position(), bytes, 0, Math.min(available, bytes.length));
+      base = 0;
+    }
+    int version = RawRecord.u16(bytes, base + WireFormat.Header.VERSION);
     if (version != WireFormat.SCHEMA_VERSION) {
       throw new MalformedRecordException(
           "schema version "
@@ -72,12 +94,12 @@ public final class RecordDecoder {
               + WireFormat.SCHEMA_VERSION
               + " (probe object and decoder come from different builds)");
     }
-    int kindCode = header.u16(WireFormat.Header.KIND);
+    int kindCode = RawRecord.u16(bytes, base + WireFormat.Header.KIND);
     EventKind kind = EventKind.fromCode(kindCode).orElse(null);
     if (kind == null) {
       throw new MalformedRecordException("unknown record kind " + kindCode);
     }
-    long size = Integer.toUnsignedLong(header.s32(WireFormat.Header.RECORD_SIZE));
+    long size = Integer.toUnsignedLong(RawRecord.s32(bytes, base + WireFormat.Header.RECORD_SIZE));
     int expected = expectedSize(kind);
     if (size != expected) {
       throw new MalformedRecordException(
@@ -87,7 +109,8 @@ public final class RecordDecoder {
       throw new MalformedRecordException(
           kind + " record truncated: " + available + " of " + expected + " bytes");
     }
-    RawRecord raw = header.resize(expected);
+    // From here on every field lies inside the record: its kind's struct size was checked above.
+    RawRecord raw = new RawRecord(bytes, base, strings);
     return switch (kind) {
       case EXEC -> exec(raw);
       case EXIT -> exit(raw);

@@ -2,7 +2,6 @@ package dev.veriruntime.ingest.record;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
@@ -21,69 +20,66 @@ final class StringCache {
   static final int SLOTS = 1024;
   static final int MAX_CACHED = 192;
 
-  private static final VarHandle BUFFER_LONG =
-      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
-  private static final VarHandle ARRAY_LONG =
+  private static final VarHandle LONG =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
   private record Entry(byte[] bytes, String value) {}
 
   private final Entry[] slots = new Entry[SLOTS];
 
-  /** The UTF-8 string of {@code length} bytes at absolute index {@code start} of the buffer. */
-  String get(ByteBuffer buffer, int start, int length) {
+  /** The UTF-8 string of {@code length} bytes at index {@code start} of {@code bytes}. */
+  String get(byte[] bytes, int start, int length) {
     if (length == 0) {
       return "";
     }
     if (length > MAX_CACHED) {
-      return decode(buffer, start, length);
+      return new String(bytes, start, length, StandardCharsets.UTF_8);
     }
-    int slot = hash(buffer, start, length) & (SLOTS - 1);
+    int slot = hash(bytes, start, length) & (SLOTS - 1);
     Entry entry = slots[slot];
-    if (entry != null && matches(entry.bytes, buffer, start, length)) {
+    if (entry != null && matches(entry.bytes, bytes, start, length)) {
       return entry.value;
     }
-    byte[] bytes = new byte[length];
-    buffer.get(start, bytes, 0, length);
-    String value = new String(bytes, StandardCharsets.UTF_8);
-    slots[slot] = new Entry(bytes, value);
+    byte[] copy = new byte[length];
+    System.arraycopy(bytes, start, copy, 0, length);
+    String value = new String(copy, StandardCharsets.UTF_8);
+    slots[slot] = new Entry(copy, value);
     return value;
   }
 
-  private static String decode(ByteBuffer buffer, int start, int length) {
-    if (buffer.hasArray()) {
-      return new String(
-          buffer.array(), buffer.arrayOffset() + start, length, StandardCharsets.UTF_8);
-    }
-    byte[] bytes = new byte[length];
-    buffer.get(start, bytes, 0, length);
-    return new String(bytes, StandardCharsets.UTF_8);
-  }
-
-  private static int hash(ByteBuffer buffer, int start, int length) {
+  private static int hash(byte[] bytes, int start, int length) {
     long h = length;
     int i = 0;
     for (; i + Long.BYTES <= length; i += Long.BYTES) {
-      h = (h ^ (long) BUFFER_LONG.get(buffer, start + i)) * 0x9E3779B97F4A7C15L;
+      h = (h ^ (long) LONG.get(bytes, start + i)) * 0x9E3779B97F4A7C15L;
     }
-    for (; i < length; i++) {
-      h = (h ^ buffer.get(start + i)) * 0x9E3779B97F4A7C15L;
+    if (i < length) {
+      h = (h ^ tail(bytes, start + i, length - i)) * 0x9E3779B97F4A7C15L;
     }
     return (int) (h ^ (h >>> 29) ^ (h >>> 41));
   }
 
-  private static boolean matches(byte[] bytes, ByteBuffer buffer, int start, int length) {
-    if (bytes.length != length) {
+  /** The last {@code n} (1..7) bytes as one little-endian number. */
+  private static long tail(byte[] bytes, int start, int n) {
+    long v = 0;
+    for (int k = n - 1; k >= 0; k--) {
+      v = (v << 8) | (bytes[start + k] & 0xFF);
+    }
+    return v;
+  }
+
+  private static boolean matches(byte[] cached, byte[] bytes, int start, int length) {
+    if (cached.length != length) {
       return false;
     }
     int i = 0;
     for (; i + Long.BYTES <= length; i += Long.BYTES) {
-      if ((long) ARRAY_LONG.get(bytes, i) != (long) BUFFER_LONG.get(buffer, start + i)) {
+      if ((long) LONG.get(cached, i) != (long) LONG.get(bytes, start + i)) {
         return false;
       }
     }
     for (; i < length; i++) {
-      if (bytes[i] != buffer.get(start + i)) {
+      if (cached[i] != bytes[start + i]) {
         return false;
       }
     }
