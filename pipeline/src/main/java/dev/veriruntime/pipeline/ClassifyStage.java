@@ -40,16 +40,6 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
   private final MappingFilter mappingFilter;
   private final IncidentBook incidents;
 
-  public ClassifyStage(
-      Classifier classifier,
-      ProcessTable table,
-      Set<String> jitAllowance,
-      PipelineMetrics metrics,
-      DropLedger ledger,
-      MappingFilter mappingFilter) {
-    this(classifier, table, jitAllowance, metrics, ledger, mappingFilter, null);
-  }
-
   /**
    * With {@code incidents} (may be null): an exec that the book counts as a repeat of one it
    * reported ({@link IncidentBook#offerRepeat}) is handed to it unbuilt, its event built only if it

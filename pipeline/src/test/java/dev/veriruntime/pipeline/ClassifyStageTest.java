@@ -65,7 +65,8 @@ class ClassifyStageTest {
             public void reset() {
               skipped.clear();
             }
-          });
+          },
+          null);
 
   private ExecEvent exec(boolean deleted) {
     ExecutableFile file =
