@@ -127,17 +127,6 @@ final class LineageStore implements BuildLineage {
       ProcessTable table,
       PipelineMetrics metrics,
       Marker marker,
-      Consumer<JournalEntry.Note> evidence,
-      Clock clock) {
-    this(trust, toolchains, table, metrics, marker, BuildFollower.NONE, evidence, clock);
-  }
-
-  LineageStore(
-      LineageTrust trust,
-      Toolchains toolchains,
-      ProcessTable table,
-      PipelineMetrics metrics,
-      Marker marker,
       BuildFollower builds,
       Consumer<JournalEntry.Note> evidence,
       Clock clock) {

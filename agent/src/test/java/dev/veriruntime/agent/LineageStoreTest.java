@@ -68,6 +68,7 @@ class LineageStoreTest {
             table,
             new PipelineMetrics(new SimpleMeterRegistry()),
             id -> marked.add(id),
+            LineageStore.BuildFollower.NONE,
             notes::add,
             CLOCK);
     // make (10) → cc (11) → ld (12); the linker's executable is a vouched toolchain.
