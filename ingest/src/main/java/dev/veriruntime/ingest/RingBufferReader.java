@@ -31,6 +31,11 @@ import reactor.core.publisher.FluxSink;
  * a calm host (or one with fewer than a few thousand wake-ups a second) every record is taken at
  * once; in a storm a record waits at most {@value #COALESCE_MICROS} µs more.
  *
+ * <p>The probe's reader ({@link #batches(Probe, Function, Function, Duration, int)}) does not
+ * coalesce yet ({@link #PROBE_COALESCE} is zero): at the 1,500–2,000 exec/s a loaded 2-core host
+ * reached, it measured slightly more reader wake-ups per exec with it (0.70–0.75) than without
+ * (0.57–0.65) and no less reader CPU; it stays off until a storm on a quiet host shows it pays.
+ *
  * <h2>Backpressure (the rule)</h2>
  *
  * Records are taken from the ring only against downstream demand (one batch per requested element).
@@ -71,6 +76,9 @@ public final class RingBufferReader<T> {
 
   /** Least time between two rounds while the ring is busy (see "Wake-ups"). */
   static final Duration COALESCE = Duration.ofNanos(TimeUnit.MICROSECONDS.toNanos(COALESCE_MICROS));
+
+  /** The coalescing window of a probe's reader: off (see "Wake-ups"). */
+  static final Duration PROBE_COALESCE = Duration.ZERO;
 
   private final RecordSource source;
   private final Function<ByteBuffer, T> decoder;
@@ -134,7 +142,8 @@ public final class RingBufferReader<T> {
       Function<LossWindow, T> lostEvent,
       Duration lostCheckInterval,
       int maxBatch) {
-    return batches(probe.recordSource(), decoder, lostEvent, lostCheckInterval, maxBatch, COALESCE);
+    return batches(
+        probe.recordSource(), decoder, lostEvent, lostCheckInterval, maxBatch, PROBE_COALESCE);
   }
 
   static <T> Flux<T> flux(
