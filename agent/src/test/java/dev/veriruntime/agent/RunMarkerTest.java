@@ -2,14 +2,12 @@ package dev.veriruntime.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.verifier.testing.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +15,7 @@ class RunMarkerTest {
   private static final Instant T0 = Instant.parse("2026-12-03T10:00:00Z");
 
   @TempDir Path dir;
-  private final StepClock clock = new StepClock(T0);
+  private final MutableClock clock = new MutableClock(T0);
 
   @Test
   void aCleanStopLeavesNothingToReport() throws Exception {
@@ -97,32 +95,5 @@ class RunMarkerTest {
   @Test
   void theBootIdOfThisHostIsReadable() {
     assertThat(RunMarker.bootId()).matches("[0-9a-f-]{36}");
-  }
-
-  private static final class StepClock extends Clock {
-    private Instant now;
-
-    StepClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }

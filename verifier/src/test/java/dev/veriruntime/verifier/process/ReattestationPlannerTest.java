@@ -3,6 +3,7 @@ package dev.veriruntime.verifier.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veriruntime.verifier.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

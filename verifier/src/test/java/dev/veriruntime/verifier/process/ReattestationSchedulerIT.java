@@ -8,6 +8,7 @@ import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.ScopeStatus;
 import dev.veriruntime.verifier.Verdict;
 import dev.veriruntime.verifier.reference.ReferenceStore;
+import dev.veriruntime.verifier.testing.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
