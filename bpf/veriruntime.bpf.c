@@ -208,9 +208,10 @@ struct {
 	__type(value, __u64);
 } vr_filtered SEC(".maps");
 
-static __always_inline void count_filtered(__u32 key)
+/* Adds one to entry key of a per-CPU array of counters (vr_filtered, vr_task_counts). */
+static __always_inline void count_in(void *counters, __u32 key)
 {
-	__u64 *n = bpf_map_lookup_elem(&vr_filtered, &key);
+	__u64 *n = bpf_map_lookup_elem(counters, &key);
 
 	if (n)
 		*n += 1;
@@ -259,14 +260,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } vr_task_counts SEC(".maps");
-
-static __always_inline void count_task(__u32 key)
-{
-	__u64 *n = bpf_map_lookup_elem(&vr_task_counts, &key);
-
-	if (n)
-		*n += 1;
-}
 
 /* Files whose writes the agent wants to hear about at once (verified and cached, mapped
  * executable by a running process, or its own), keyed by dev and inode only: a write changes
@@ -507,7 +500,7 @@ static __always_inline bool verified_mapping(struct file *f)
 	/* A memfd is never verified by the agent, but its key could collide in principle: check. */
 	if (is_memfd(f, (__u32)BPF_CORE_READ(inode, i_sb, s_magic)))
 		return false;
-	count_filtered(VR_FILTERED_MAPPINGS);
+	count_in(&vr_filtered, VR_FILTERED_MAPPINGS);
 	return true;
 }
 
@@ -799,7 +792,7 @@ static __always_inline void follow_task(__u32 tgid, __u32 reasons)
 		return;
 	}
 	if (bpf_map_update_elem(&vr_follow_tasks, &tgid, &reasons, BPF_NOEXIST) == -E2BIG)
-		count_task(VR_TASKS_FOLLOW_DROPPED);
+		count_in(&vr_task_counts, VR_TASKS_FOLLOW_DROPPED);
 }
 
 /* At exec, with lineage on: an exec of a build root the agent named makes the process followed. */
@@ -817,7 +810,7 @@ static __always_inline bool followed_exec(__u32 tgid)
 {
 	if (!bpf_map_lookup_elem(&vr_follow_tasks, &tgid))
 		return false;
-	count_task(VR_TASKS_FOLLOWED_EXECS);
+	count_in(&vr_task_counts, VR_TASKS_FOLLOWED_EXECS);
 	return true;
 }
 
@@ -828,7 +821,7 @@ static __always_inline bool forget_task(__u32 tgid)
 	bpf_map_delete_elem(&vr_follow_tasks, &tgid);
 	if (bpf_map_delete_elem(&vr_untracked_tasks, &tgid))
 		return false;
-	count_task(VR_TASKS_UNTRACKED_EXITS);
+	count_in(&vr_task_counts, VR_TASKS_UNTRACKED_EXITS);
 	return true;
 }
 
@@ -862,7 +855,7 @@ static __always_inline bool quiet_exec(struct task_struct *p, struct linux_binpr
 	task.exec_ns = bpf_ktime_get_ns();
 	task.ppid = BPF_CORE_READ(p, real_parent, tgid);
 	bpf_map_update_elem(&vr_quiet_tasks, &tgid, &task, BPF_ANY);
-	count_filtered(VR_FILTERED_EXECS);
+	count_in(&vr_filtered, VR_FILTERED_EXECS);
 	return true;
 }
 
@@ -951,7 +944,7 @@ int vr_exit(__u64 *ctx)
 	if (bpf_map_lookup_elem(&vr_quiet_tasks, &tgid)) {
 		/* Never adopted: the agent never heard of it and needs no exit. */
 		bpf_map_delete_elem(&vr_quiet_tasks, &tgid);
-		count_filtered(VR_FILTERED_EXITS);
+		count_in(&vr_filtered, VR_FILTERED_EXITS);
 		return 0;
 	}
 	e = reserve(VR_KIND_EXIT, sizeof(*e));
@@ -981,9 +974,9 @@ int BPF_PROG(vr_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	inherited = *reasons | VR_FOLLOW_INHERITED;
 	if (bpf_map_update_elem(&vr_follow_tasks, &tgid, &inherited, BPF_ANY) == -E2BIG)
-		count_task(VR_TASKS_FOLLOW_DROPPED);
+		count_in(&vr_task_counts, VR_TASKS_FOLLOW_DROPPED);
 	else
-		count_task(VR_TASKS_INHERITED);
+		count_in(&vr_task_counts, VR_TASKS_INHERITED);
 	return 0;
 }
 
