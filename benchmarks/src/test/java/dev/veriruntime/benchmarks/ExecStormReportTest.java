@@ -311,39 +311,7 @@ class ExecStormReportTest {
     Round on = rounds().get(5);
     AgentRound a = on.agentRound();
     AgentRound noNewBinaries =
-        new AgentRound(
-            a.cpuSeconds(),
-            a.cpuSecondsPer1000Execs(),
-            a.peakRssKiB(),
-            a.execEventsSeen(),
-            a.execsFilteredInKernel(),
-            a.lostKernel(),
-            a.lostKernelExec(),
-            a.dropped(),
-            a.lostInDegradedReports(),
-            a.unaccountedAtLeast(),
-            a.latencyCount(),
-            a.p50Ms(),
-            a.p99Ms(),
-            a.p999Ms(),
-            a.maxMs(),
-            a.cacheHits(),
-            a.cacheMisses(),
-            a.calmExecs(),
-            a.calmLatencyCount(),
-            a.calmP50Ms(),
-            a.calmP99Ms(),
-            a.calmP999Ms(),
-            0,
-            0,
-            0,
-            Double.NaN,
-            Double.NaN,
-            Double.NaN,
-            a.stormHistogram(),
-            a.calmHistogram(),
-            LatencyHistogram.empty(),
-            a.warmupCpuSecondsPer1000Execs());
+        withNew(a, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, LatencyHistogram.empty());
     Summary without =
         Summary.of(
             ExecStorm.LEAN,
@@ -599,6 +567,27 @@ class ExecStormReportTest {
   }
 
   static AgentRound withNewVerdicts(AgentRound a, long verdicts) {
+    return withNew(
+        a,
+        a.newBinaries(),
+        verdicts,
+        a.newCacheMisses(),
+        a.newP50Ms(),
+        a.newP99Ms(),
+        a.newP999Ms(),
+        a.newHistogram());
+  }
+
+  /** {@code a} with other new-binary measures. */
+  private static AgentRound withNew(
+      AgentRound a,
+      long binaries,
+      long verdicts,
+      long misses,
+      double p50,
+      double p99,
+      double p999,
+      LatencyHistogram histogram) {
     return new AgentRound(
         a.cpuSeconds(),
         a.cpuSecondsPer1000Execs(),
@@ -622,15 +611,15 @@ class ExecStormReportTest {
         a.calmP50Ms(),
         a.calmP99Ms(),
         a.calmP999Ms(),
-        a.newBinaries(),
+        binaries,
         verdicts,
-        a.newCacheMisses(),
-        a.newP50Ms(),
-        a.newP99Ms(),
-        a.newP999Ms(),
+        misses,
+        p50,
+        p99,
+        p999,
         a.stormHistogram(),
         a.calmHistogram(),
-        a.newHistogram(),
+        histogram,
         a.warmupCpuSecondsPer1000Execs());
   }
 
