@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 public final class PipelineMetrics {
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> emitted = new ConcurrentHashMap<>();
   private final Timer execLatency;
   private final DistributionSummary bytesHashed;
   private final Counter packageReloads;
@@ -140,7 +141,10 @@ public final class PipelineMetrics {
   }
 
   public void emitted(String type) {
-    counter("veriruntime.events.emitted", "type", type).increment();
+    // Once per event: looked up by the type name alone (the general lookup builds a key string).
+    emitted
+        .computeIfAbsent(type, t -> counter("veriruntime.events.emitted", "type", t))
+        .increment();
   }
 
   public void packageDatabaseReloaded(int filesChanged) {

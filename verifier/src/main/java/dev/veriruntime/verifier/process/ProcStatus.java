@@ -55,11 +55,25 @@ public record ProcStatus(String name, int tracerPid, int realUid, Map<String, St
     if (close < 0) {
       throw new IllegalArgumentException("not a /proc/PID/stat line: " + statText);
     }
-    String[] rest = statText.substring(close + 1).trim().split("\\s+");
-    // rest[0] is field 3 (state), so field 22 is rest[19].
-    if (rest.length < 20) {
-      throw new IllegalArgumentException("too few fields in /proc/PID/stat: " + rest.length);
+    // Field 3 (state) is the first after it, so field 22 is the 20th: walk the spaces, no split
+    // (read for every counted exec of a storm whose exit was not seen).
+    int start = close + 1;
+    for (int field = 3; ; field++) {
+      while (start < statText.length() && Character.isWhitespace(statText.charAt(start))) {
+        start++;
+      }
+      int end = start;
+      while (end < statText.length() && !Character.isWhitespace(statText.charAt(end))) {
+        end++;
+      }
+      if (end == start) {
+        throw new IllegalArgumentException(
+            "too few fields in /proc/PID/stat: " + (field - 3) + " after the command name");
+      }
+      if (field == 22) {
+        return Long.parseLong(statText, start, end, 10);
+      }
+      start = end;
     }
-    return Long.parseLong(rest[19]);
   }
 }

@@ -112,6 +112,9 @@ class ProcMapsTest {
     String stat =
         "1234 (a) b (c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
     assertThat(ProcStatus.startTicks(stat)).isEqualTo(987654L);
+    // Field 22 the last one, followed by a newline.
+    assertThat(ProcStatus.startTicks(stat.substring(0, stat.indexOf("987654") + 6) + "\n"))
+        .isEqualTo(987654L);
     assertThatThrownBy(() -> ProcStatus.startTicks("1234 (x) S 1"))
         .isInstanceOf(IllegalArgumentException.class);
   }
