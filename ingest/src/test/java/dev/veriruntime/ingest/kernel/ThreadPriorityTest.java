@@ -1,0 +1,47 @@
+package dev.veriruntime.ingest.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class ThreadPriorityTest {
+
+  /** Field 19 (nice) of /proc/thread-self/stat, read on the calling thread. */
+  private static int niceOfThisThread() throws Exception {
+    String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+    String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Integer.parseInt(rest[16]); // rest[0] is field 3
+  }
+
+  @Test
+  void setsTheCallingThreadAloneOrSaysWhyNot() throws Exception {
+    boolean root = "root".equals(System.getProperty("user.name"));
+    AtomicReference<Optional<String>> result = new AtomicReference<>();
+    AtomicReference<Integer> niceAfter = new AtomicReference<>();
+    Thread t =
+        new Thread(
+            () -> {
+              result.set(ThreadPriority.setNice(-4));
+              try {
+                niceAfter.set(niceOfThisThread());
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    t.start();
+    t.join();
+    if (root) {
+      assertThat(result.get()).isEmpty();
+      assertThat(niceAfter.get()).isEqualTo(-4);
+    } else {
+      assertThat(result.get()).get().asString().startsWith("setpriority");
+      assertThat(niceAfter.get()).isEqualTo(niceOfThisThread());
+    }
+    // Only that thread: this one keeps its own.
+    assertThat(niceOfThisThread()).isNotEqualTo(-4);
+  }
+}
