@@ -56,13 +56,14 @@ import reactor.core.publisher.FluxSink;
  * otherwise it says so once and runs as created), the way auditd boosts itself: under an exec storm
  * the host has many runnable processes, and at the default weight the reader waited its turn behind
  * them (exec → verdict p50 ~0.9 ms, p99 90–130 ms during a max-rate storm on a 2-core host; at nice
- * -4, p50 ~0.05 ms). It takes no more CPU for it; it runs sooner. Downstream work that can block
- * should {@code publishOn} its own scheduler, or it holds the reader (which is then the rule above,
- * not a bug). A probe has at most one active reader: a second concurrent subscription errors with
- * {@link IllegalStateException}. Cancelling stops the thread and unmaps the ring; the probe stays
- * loaded. {@link Probe#close()} completes the Flux after a final drain and loss report. Errors from
- * the ring surface as {@code onError}. A batch belongs to the subscriber once emitted (a new list
- * per batch, never reused).
+ * -4, p50 ~0.05 ms). It takes no more CPU for it; it runs sooner. Threads it starts (a scheduler's
+ * worker created on its first task from this thread) inherit the value. Downstream work that can
+ * block should {@code publishOn} its own scheduler, or it holds the reader (which is then the rule
+ * above, not a bug). A probe has at most one active reader: a second concurrent subscription errors
+ * with {@link IllegalStateException}. Cancelling stops the thread and unmaps the ring; the probe
+ * stays loaded. {@link Probe#close()} completes the Flux after a final drain and loss report.
+ * Errors from the ring surface as {@code onError}. A batch belongs to the subscriber once emitted
+ * (a new list per batch, never reused).
  *
  * <pre>{@code
  * Flux<List<RuntimeEvent>> batches = RingBufferReader.batches(probe, decoder, lostEvent, interval, 256);
