@@ -869,6 +869,16 @@ public final class ExecStorm implements Callable<Integer> {
               oracleLog(counts),
               ExecStormReport.splitLabel(split, cpu)));
       return r;
+    } catch (IOException | RuntimeException e) {
+      // The agent's stderr is in the run's temp directory, which goes with the run: show why.
+      log(
+          "round "
+              + index
+              + " failed; the agent "
+              + (agent.isAlive() ? "is still running" : "exited with " + agent.exitValue())
+              + "; its last stderr lines:\n"
+              + tail(stderr));
+      throw e;
     } finally {
       if (o != null) {
         o.close();
