@@ -926,7 +926,7 @@ public final class ExecStorm implements Callable<Integer> {
           String.format(
               Locale.ROOT,
               "  warm-up slice %d: %.0f s (%.0f in all), %d execs, agent %.0f %% of a core,"
-                  + " JIT %.2f CPU s (%.1f %% of a core)%s",
+                  + " JIT %.2f CPU s (%.2f %% of a core)%s",
               slices,
               slice,
               elapsed,
