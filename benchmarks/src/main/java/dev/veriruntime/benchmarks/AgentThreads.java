@@ -220,6 +220,33 @@ final class AgentThreads {
         List.copyOf(named));
   }
 
+  /**
+   * The splits of several windows added up (the named other threads merged by name); {@link
+   * CpuSplit#none()} when none is known.
+   */
+  static CpuSplit sum(List<CpuSplit> splits) {
+    List<CpuSplit> known = splits.stream().filter(CpuSplit::known).toList();
+    if (known.isEmpty()) {
+      return CpuSplit.none();
+    }
+    Map<String, Double> others = new LinkedHashMap<>();
+    known.forEach(
+        s -> s.biggestOther().forEach(n -> others.merge(n.name(), n.seconds(), Double::sum)));
+    return new CpuSplit(
+        known.stream().mapToDouble(CpuSplit::totalSeconds).sum(),
+        known.stream().mapToDouble(CpuSplit::jitSeconds).sum(),
+        known.stream().mapToDouble(CpuSplit::gcVmSeconds).sum(),
+        known.stream().mapToDouble(CpuSplit::ringSeconds).sum(),
+        known.stream().mapToDouble(CpuSplit::otherSeconds).sum(),
+        others.entrySet().stream()
+            .sorted(
+                Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder())
+                    .thenComparing(Map.Entry.comparingByKey()))
+            .limit(NAMED)
+            .map(e -> new Named(e.getKey(), e.getValue()))
+            .toList());
+  }
+
   /** What the warm-up does after a slice. */
   enum WarmupStep {
     /** Another slice: the minimum is not reached, or the JIT still compiles and the cap is not. */

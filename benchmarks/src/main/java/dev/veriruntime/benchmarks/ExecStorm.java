@@ -1564,7 +1564,12 @@ public final class ExecStorm implements Callable<Integer> {
       double p99MsWorst,
       double p999MsWorst,
       double calmP99MsWorst,
-      double newP99MsWorst) {
+      double newP99MsWorst,
+      AgentThreads.CpuSplit cpuSplitSum,
+      int warmups,
+      int warmupsSettled,
+      double warmupSecondsMin,
+      double warmupSecondsMax) {
 
     /**
      * One summary per (configuration, level), in the order the rounds ran; rounds come in (off, on)
@@ -1616,7 +1621,28 @@ public final class ExecStorm implements Callable<Integer> {
                 Summary.worst(withStormLatency, AgentRound::p99Ms),
                 Summary.worst(withStormLatency, AgentRound::p999Ms),
                 Summary.worst(agent, AgentRound::calmP99Ms),
-                Summary.worst(agent, AgentRound::newP99Ms)));
+                Summary.worst(agent, AgentRound::newP99Ms),
+                AgentThreads.sum(
+                    agent.stream()
+                        .map(AgentRound::cpuSplit)
+                        .filter(java.util.Objects::nonNull)
+                        .toList()),
+                (int)
+                    agent.stream()
+                        .filter(a -> a.warmup() != null && a.warmup().slices() > 0)
+                        .count(),
+                (int)
+                    agent.stream().filter(a -> a.warmup() != null && a.warmup().settled()).count(),
+                agent.stream()
+                    .filter(a -> a.warmup() != null && a.warmup().slices() > 0)
+                    .mapToDouble(a -> a.warmup().seconds())
+                    .min()
+                    .orElse(Double.NaN),
+                agent.stream()
+                    .filter(a -> a.warmup() != null && a.warmup().slices() > 0)
+                    .mapToDouble(a -> a.warmup().seconds())
+                    .max()
+                    .orElse(Double.NaN)));
       }
       return out;
     }

@@ -160,13 +160,15 @@ final class ExecStormReport {
     b.append(
         "| configuration | load | exec/s on ÷ off (pairs) | exec/s on (median) | late / due | CPU s per 1k execs "
             + "| CPU % of one core | peak RSS MiB | exec events seen (counted in the kernel) "
-            + "| storm p50 / p99 / p99.9 ms (worst) | calm p99 ms (worst) | new binary p99 ms (worst) |\n");
-    b.append("|---|---|---|---:|---|---:|---:|---:|---:|---|---:|---:|\n");
+            + "| storm p50 / p99 / p99.9 ms (worst) | calm p99 ms (worst) | new binary p99 ms (worst) "
+            + "| agent CPU by thread, % (JIT / GC+VM / ring reader / rest), on rounds summed "
+            + "| warm-up s (settled) |\n");
+    b.append("|---|---|---|---:|---|---:|---:|---:|---:|---|---:|---:|---|---|\n");
     for (LevelSummary l : levels) {
       boolean peer = l.config().equals("peer");
       b.append(
           f(
-              "| %s | %s | %.3f (%s) | %.0f | %s | %.3f | %.1f | %.0f | %s | %s | %s | %s |%n",
+              "| %s | %s | %.3f (%s) | %.0f | %s | %.3f | %.1f | %.0f | %s | %s | %s | %s | %s | %s |%n",
               configLabel(l.config()),
               RatePlan.label(l.targetRate()),
               l.throughputRatioMedian(),
@@ -183,7 +185,9 @@ final class ExecStormReport {
                       ? noStormLatency(l.execEventsSeen(), l.execsFilteredInKernel())
                       : ms3(l.p50MsWorst(), l.p99MsWorst(), l.p999MsWorst()),
               peer ? "" : ms(l.calmP99MsWorst()),
-              peer ? "" : ms(l.newP99MsWorst())));
+              peer ? "" : ms(l.newP99MsWorst()),
+              peer ? "" : shareCell(l.cpuSplitSum()),
+              peer ? "" : warmupRangeCell(l)));
     }
     return b.toString();
   }
@@ -518,6 +522,32 @@ final class ExecStormReport {
     return f(
         "%.2f / %.2f / %.2f / %.2f",
         s.jitSeconds(), s.gcVmSeconds(), s.ringSeconds(), s.otherSeconds());
+  }
+
+  /** Each kind's share of the agent's CPU, %: "36 / 3 / 45 / 16". */
+  static String shareCell(AgentThreads.CpuSplit s) {
+    if (s == null || !s.known() || s.totalSeconds() <= 0) {
+      return "n/a";
+    }
+    double t = s.totalSeconds();
+    return f(
+        "%.0f / %.0f / %.0f / %.0f",
+        100 * s.jitSeconds() / t,
+        100 * s.gcVmSeconds() / t,
+        100 * s.ringSeconds() / t,
+        100 * s.otherSeconds() / t);
+  }
+
+  /** The warm-ups of a level: "50–90 (1 of 2 settled)", "none". */
+  static String warmupRangeCell(LevelSummary l) {
+    if (l.warmups() == 0) {
+      return "none";
+    }
+    String range =
+        l.warmupSecondsMin() == l.warmupSecondsMax()
+            ? f("%.0f", l.warmupSecondsMin())
+            : f("%.0f–%.0f", l.warmupSecondsMin(), l.warmupSecondsMax());
+    return f("%s (%d of %d settled)", range, l.warmupsSettled(), l.warmups());
   }
 
   /** The biggest groups of other threads by name prefix: "veriruntime-tim 0.06, parallel 0.03". */

@@ -663,6 +663,22 @@ class ExecStormReportTest {
     assertThat(ExecStormReport.warmupCell(new ExecStorm.Warmup(240, 1, 24, false, 2.34, 0.1)))
         .isEqualTo("240 capped (2.3 %)");
     assertThat(ExecStormReport.warmupCell(ExecStorm.Warmup.none())).isEqualTo("none");
+
+    // by level: the on rounds' splits summed, each kind's share of the agent's CPU
+    LevelSummary atMax = LevelSummary.of(rounds).get(0);
+    assertThat(atMax.cpuSplitSum().totalSeconds()).isCloseTo(4.5, within(1e-9));
+    assertThat(ExecStormReport.shareCell(atMax.cpuSplitSum())).isEqualTo("40 / 5 / 30 / 25");
+    assertThat(atMax.cpuSplitSum().biggestOther())
+        .singleElement()
+        .satisfies(n -> assertThat(n.seconds()).isCloseTo(0.45, within(1e-9)));
+    assertThat(ExecStormReport.warmupRangeCell(atMax)).isEqualTo("90 (2 of 2 settled)");
+    String levels = ExecStormReport.levelTable(LevelSummary.of(rounds));
+    assertThat(levels.lines().toList())
+        .allSatisfy(
+            l ->
+                assertThat(l.split("\\|", -1))
+                    .hasSize(levels.lines().findFirst().get().split("\\|", -1).length));
+    assertThat(levels).contains("| 40 / 5 / 30 / 25 | 90 (2 of 2 settled) |");
     assertThat(ExecStormReport.splitCell(AgentThreads.CpuSplit.none())).isEqualTo("n/a");
   }
 
