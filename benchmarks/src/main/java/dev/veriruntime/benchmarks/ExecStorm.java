@@ -170,11 +170,48 @@ public final class ExecStorm implements Callable<Integer> {
 
   @Option(
       names = "--agent-warmup",
+      paramLabel = "SECONDS",
       description =
-          "Seconds of unrecorded storm with each fresh agent before the"
-              + " measured one: a long-running agent has compiled its hot path long before; its CPU is reported apart"
-              + " (default: ${DEFAULT-VALUE}).")
+          "The least unrecorded storm (same load level as the round) with each fresh agent before"
+              + " the measured one: a long-running agent has compiled its hot path long before."
+              + " After it the warm-up goes on in slices of --agent-warmup-slice until the agent's"
+              + " JIT compiler threads used less than --agent-warmup-jit-percent of one core in the"
+              + " last slice, or --agent-warmup-max is reached; 0 for no warm-up. Its CPU is"
+              + " reported apart (default: ${DEFAULT-VALUE}).")
   double agentWarmup = 20;
+
+  @Option(
+      names = "--agent-warmup-max",
+      paramLabel = "SECONDS",
+      description =
+          "The longest warm-up storm, whether or not the JIT has settled (default:"
+              + " ${DEFAULT-VALUE}).")
+  double agentWarmupMax = 240;
+
+  @Option(
+      names = "--agent-warmup-slice",
+      paramLabel = "SECONDS",
+      description =
+          "Length of one warm-up slice, over which the JIT's CPU is judged (default:"
+              + " ${DEFAULT-VALUE}).")
+  double agentWarmupSlice = 10;
+
+  @Option(
+      names = "--agent-warmup-jit-percent",
+      paramLabel = "PERCENT",
+      description =
+          "The JIT has settled when its compiler threads (C1/C2) used less than this %% of one"
+              + " core over the last warm-up slice (default: ${DEFAULT-VALUE}).")
+  double agentWarmupJitPercent = 1.0;
+
+  @Option(
+      names = "--rate-seconds",
+      paramLabel = "SECONDS",
+      description =
+          "Storm length per round at a fixed rate (off and on alike), longer than --seconds so"
+              + " that one late JIT compilation (a few hundred ms of CPU) does not decide a round's"
+              + " CPU per 1,000 execs; 0 for --seconds (default: ${DEFAULT-VALUE}).")
+  double rateSeconds = 20;
 
   @Option(
       names = "--out",
@@ -363,7 +400,9 @@ public final class ExecStorm implements Callable<Integer> {
       LatencyHistogram stormHistogram,
       LatencyHistogram calmHistogram,
       LatencyHistogram newHistogram,
-      double warmupCpuSecondsPer1000Execs) {
+      double warmupCpuSecondsPer1000Execs,
+      Warmup warmup,
+      AgentThreads.CpuSplit cpuSplit) {
 
     /**
      * Whether the storm's latency percentiles describe the storm: there were verdicts, and more of
@@ -373,6 +412,23 @@ public final class ExecStorm implements Callable<Integer> {
      */
     boolean stormLatencyApplies() {
       return latencyCount > 0 && execsFilteredInKernel < latencyCount;
+    }
+  }
+
+  /**
+   * The unrecorded warm-up storm of one agent-on round: its length and execs, its slices, whether
+   * the JIT settled (its compiler threads under the threshold over the last slice) or the cap ended
+   * it, and the JIT's share of one core over the last slice.
+   */
+  record Warmup(
+      double seconds,
+      long execs,
+      int slices,
+      boolean settled,
+      double lastSliceJitPercent,
+      double cpuSecondsPer1000Execs) {
+    static Warmup none() {
+      return new Warmup(0, 0, 0, false, Double.NaN, Double.NaN);
     }
   }
 
@@ -399,6 +455,11 @@ public final class ExecStorm implements Callable<Integer> {
         || workers > 64
         || pairs < 1
         || seconds <= 0
+        || rateSeconds < 0
+        || agentWarmup < 0
+        || agentWarmupSlice <= 0
+        || agentWarmupMax < agentWarmup
+        || agentWarmupJitPercent <= 0
         || calmExecs < 1
         || newBinaries < 0
         || newBinaryKiB < 64
@@ -406,8 +467,9 @@ public final class ExecStorm implements Callable<Integer> {
         || agentConfigs.isEmpty()) {
       throw new CommandLine.ParameterException(
           new CommandLine(this),
-          "--binaries/--workers in 1..64, --pairs ≥ 1, --seconds > 0, --calm-execs ≥ 1,"
-              + " --new-binaries ≥ 0, --new-binary-kib ≥ 64, --new-binary-gap ≥ 0, at least one"
+          "--binaries/--workers in 1..64, --pairs ≥ 1, --seconds > 0, --rate-seconds ≥ 0,"
+              + " --agent-warmup ≥ 0, --agent-warmup-max ≥ --agent-warmup, --agent-warmup-slice > 0,"
+              + " --agent-warmup-jit-percent > 0, --calm-execs ≥ 1, --new-binaries ≥ 0, --new-binary-kib ≥ 64, --new-binary-gap ≥ 0, at least one"
               + " --agent-args");
     }
     List<Double> levels;
@@ -586,7 +648,7 @@ public final class ExecStorm implements Callable<Integer> {
     ExecOracle o =
         oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err"), childPrefix) : null;
     try {
-      StormCounts c = storm(driver, children, seconds, level);
+      StormCounts c = storm(driver, children, windowSeconds(level), level);
       return new Counted(c, o == null ? null : o.stop());
     } finally {
       if (o != null) {
@@ -595,8 +657,14 @@ public final class ExecStorm implements Callable<Integer> {
     }
   }
 
+  /** The measured storm's length at a load level: {@code --rate-seconds} at a fixed rate. */
+  double windowSeconds(double level) {
+    return level == RatePlan.MAX || rateSeconds == 0 ? seconds : rateSeconds;
+  }
+
   private Round offRound(int index, String config, double level, Path driver, List<Path> children)
       throws Exception {
+    double seconds = windowSeconds(level);
     log("round " + index + ": off, storm " + seconds + " s at " + RatePlan.label(level));
     Counted counted = countedStorm(driver, children, level, index);
     StormCounts c = counted.storm();
@@ -637,6 +705,7 @@ public final class ExecStorm implements Callable<Integer> {
 
   private Round onRound(int index, String config, double level, Path driver, List<Path> children)
       throws Exception {
+    double seconds = windowSeconds(level);
     log(
         "round "
             + index
@@ -677,35 +746,23 @@ public final class ExecStorm implements Callable<Integer> {
       run(List.of(uniqueDriver.toString(), "run", work.toString(), "0", "0", "1"));
       Thread.sleep(Math.round(settle * 1000));
       awaitQuiet();
-      double warmupCpuPer1000 = Double.NaN;
-      if (agentWarmup > 0) {
-        long w0 = cpuTicks(agent.pid());
-        StormCounts warm = storm(driver, children, agentWarmup, level);
-        awaitIdle(agent.pid());
-        warmupCpuPer1000 =
-            warm.ok() == 0
-                ? Double.NaN
-                : (cpuTicks(agent.pid()) - w0) / (double) clockTicks / (warm.ok() / 1000.0);
-        drain();
-        log(
-            String.format(
-                Locale.ROOT,
-                "  warm-up storm %.0f s (not recorded): %d execs, agent %.3f CPU s per 1k execs",
-                agentWarmup,
-                warm.ok(),
-                warmupCpuPer1000));
-      }
+      Warmup warmup = warmUp(agent.pid(), driver, children, level);
+      double warmupCpuPer1000 = warmup.cpuSecondsPer1000Execs();
       o = oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err"), childPrefix) : null;
       // bpftrace is an exec like any other: the agent verifies it (and its large LLVM library)
       // before the measured storm, not during it.
       awaitIdle(agent.pid());
       PrometheusScrape before = PrometheusScrape.fetch(http, port);
+      Map<Long, AgentThreads.ThreadTicks> threads0 = AgentThreads.sample(agent.pid());
       long ticks0 = cpuTicks(agent.pid());
       StormCounts c = storm(driver, children, seconds, level);
       awaitIdle(agent.pid());
       // CPU before the scrapes: rendering the metrics page costs the agent ~0.1 s each, and is
       // ours.
       long ticks1 = cpuTicks(agent.pid());
+      AgentThreads.CpuSplit split =
+          AgentThreads.split(
+              threads0, AgentThreads.sample(agent.pid()), ticks1 - ticks0, clockTicks);
       PrometheusScrape after = drain();
       ExecOracle.Counts counts = o == null ? null : o.stop();
       long hwm;
@@ -769,7 +826,9 @@ public final class ExecStorm implements Callable<Integer> {
               storm,
               calmHistogram,
               fresh.histogram(),
-              warmupCpuPer1000);
+              warmupCpuPer1000,
+              warmup,
+              split);
       Round r =
           new Round(
               index,
@@ -791,7 +850,7 @@ public final class ExecStorm implements Callable<Integer> {
               "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"
                   + " %d exec events seen (%d counted in the kernel), %d lost (%d exec),"
                   + " p50/p99/p999 %s ms (%d verdicts); calm p50/p99/p999 %s ms;"
-                  + " %d new binaries p50/p99/p999 %s ms (%d verdicts)%s",
+                  + " %d new binaries p50/p99/p999 %s ms (%d verdicts)%s; CPU by thread: %s",
               c.ok(),
               r.execsPerSecond,
               cpu,
@@ -807,8 +866,19 @@ public final class ExecStorm implements Callable<Integer> {
               a.newBinaries,
               ExecStormReport.ms3(a.newP50Ms, a.newP99Ms, a.newP999Ms),
               a.newLatencyCount,
-              oracleLog(counts)));
+              oracleLog(counts),
+              ExecStormReport.splitLabel(split, cpu)));
       return r;
+    } catch (IOException | RuntimeException e) {
+      // The agent's stderr is in the run's temp directory, which goes with the run: show why.
+      log(
+          "round "
+              + index
+              + " failed; the agent "
+              + (agent.isAlive() ? "is still running" : "exited with " + agent.exitValue())
+              + "; its last stderr lines:\n"
+              + tail(stderr));
+      throw e;
     } finally {
       if (o != null) {
         o.close();
@@ -817,6 +887,69 @@ public final class ExecStorm implements Callable<Integer> {
         agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * The warm-up storm at the round's level, in slices: at least {@code --agent-warmup} seconds,
+   * then until the JIT compiler threads used less than {@code --agent-warmup-jit-percent} of a core
+   * over the last slice ({@link AgentThreads#warmupStep}), at most {@code --agent-warmup-max}. Logs
+   * one line per slice.
+   */
+  private Warmup warmUp(long pid, Path driver, List<Path> children, double level)
+      throws IOException, InterruptedException {
+    if (agentWarmup <= 0) {
+      return Warmup.none();
+    }
+    long w0 = cpuTicks(pid);
+    double elapsed = 0;
+    long execs = 0;
+    int slices = 0;
+    double jitPercent = Double.NaN;
+    AgentThreads.WarmupStep step = AgentThreads.WarmupStep.CONTINUE;
+    while (step == AgentThreads.WarmupStep.CONTINUE) {
+      double slice = AgentThreads.nextSlice(elapsed, agentWarmupSlice, agentWarmup, agentWarmupMax);
+      Map<Long, AgentThreads.ThreadTicks> t0 = AgentThreads.sample(pid);
+      long p0 = cpuTicks(pid);
+      long n0 = System.nanoTime();
+      StormCounts s = storm(driver, children, slice, level);
+      double wall = (System.nanoTime() - n0) / 1e9;
+      double jit = AgentThreads.jitSeconds(t0, AgentThreads.sample(pid), clockTicks);
+      double agentCpu = (cpuTicks(pid) - p0) / (double) clockTicks;
+      elapsed += slice;
+      execs += s.ok();
+      slices++;
+      jitPercent = 100 * jit / wall;
+      step =
+          AgentThreads.warmupStep(
+              elapsed, jitPercent, agentWarmup, agentWarmupMax, agentWarmupJitPercent);
+      log(
+          String.format(
+              Locale.ROOT,
+              "  warm-up slice %d: %.0f s (%.0f in all), %d execs, agent %.0f %% of a core,"
+                  + " JIT %.2f CPU s (%.2f %% of a core)%s",
+              slices,
+              slice,
+              elapsed,
+              s.ok(),
+              100 * agentCpu / wall,
+              jit,
+              jitPercent,
+              step == AgentThreads.WarmupStep.CONTINUE ? "" : ": " + step.name().toLowerCase()));
+    }
+    awaitIdle(pid);
+    double cpuPer1000 =
+        execs == 0 ? Double.NaN : (cpuTicks(pid) - w0) / (double) clockTicks / (execs / 1000.0);
+    drain();
+    boolean settled = step == AgentThreads.WarmupStep.SETTLED;
+    log(
+        String.format(
+            Locale.ROOT,
+            "  warm-up storm %.0f s (not recorded, %s): %d execs, agent %.3f CPU s per 1k execs",
+            elapsed,
+            settled ? "JIT settled" : "capped, JIT not settled",
+            execs,
+            cpuPer1000));
+    return new Warmup(elapsed, execs, slices, settled, jitPercent, cpuPer1000);
   }
 
   /** What the new binaries of one round gave: how many ran, their latency histogram. */
@@ -954,6 +1087,7 @@ public final class ExecStorm implements Callable<Integer> {
 
   private Round peerRound(int index, double level, Path driver, List<Path> children)
       throws Exception {
+    double seconds = windowSeconds(level);
     log(
         "round "
             + index
@@ -1293,6 +1427,11 @@ public final class ExecStorm implements Callable<Integer> {
     doc.put("machine", machine);
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("seconds", seconds);
+    settings.put("rateSeconds", rateSeconds == 0 ? seconds : rateSeconds);
+    settings.put("agentWarmupMinSeconds", agentWarmup);
+    settings.put("agentWarmupMaxSeconds", agentWarmupMax);
+    settings.put("agentWarmupSliceSeconds", agentWarmupSlice);
+    settings.put("agentWarmupJitPercent", agentWarmupJitPercent);
     settings.put("pairs", pairs);
     settings.put("binaries", binaries);
     settings.put("workersPerBinary", workers);
@@ -1425,7 +1564,12 @@ public final class ExecStorm implements Callable<Integer> {
       double p99MsWorst,
       double p999MsWorst,
       double calmP99MsWorst,
-      double newP99MsWorst) {
+      double newP99MsWorst,
+      AgentThreads.CpuSplit cpuSplitSum,
+      int warmups,
+      int warmupsSettled,
+      double warmupSecondsMin,
+      double warmupSecondsMax) {
 
     /**
      * One summary per (configuration, level), in the order the rounds ran; rounds come in (off, on)
@@ -1477,7 +1621,28 @@ public final class ExecStorm implements Callable<Integer> {
                 Summary.worst(withStormLatency, AgentRound::p99Ms),
                 Summary.worst(withStormLatency, AgentRound::p999Ms),
                 Summary.worst(agent, AgentRound::calmP99Ms),
-                Summary.worst(agent, AgentRound::newP99Ms)));
+                Summary.worst(agent, AgentRound::newP99Ms),
+                AgentThreads.sum(
+                    agent.stream()
+                        .map(AgentRound::cpuSplit)
+                        .filter(java.util.Objects::nonNull)
+                        .toList()),
+                (int)
+                    agent.stream()
+                        .filter(a -> a.warmup() != null && a.warmup().slices() > 0)
+                        .count(),
+                (int)
+                    agent.stream().filter(a -> a.warmup() != null && a.warmup().settled()).count(),
+                agent.stream()
+                    .filter(a -> a.warmup() != null && a.warmup().slices() > 0)
+                    .mapToDouble(a -> a.warmup().seconds())
+                    .min()
+                    .orElse(Double.NaN),
+                agent.stream()
+                    .filter(a -> a.warmup() != null && a.warmup().slices() > 0)
+                    .mapToDouble(a -> a.warmup().seconds())
+                    .max()
+                    .orElse(Double.NaN)));
       }
       return out;
     }

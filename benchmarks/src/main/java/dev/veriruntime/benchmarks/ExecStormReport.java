@@ -79,19 +79,26 @@ final class ExecStormReport {
     b.append("Command: `").append(run.command()).append("`\n\n");
     b.append(
         f(
-            "Settings: %s s storms, %s off/on pairs per agent configuration and load level, %s distinct child binaries "
+            "Settings: %s s storms at max rate, %s s at a fixed rate, %s off/on pairs per agent configuration and load level, %s distinct child binaries "
                 + "(one driver each; at max, %s exec loop(s) per driver; at a fixed rate, one paced loop per driver), "
-                + "%s s settle after the agent says it is watching (then until its verdict count stops moving); after each "
+                + "%s s settle after the agent says it is watching (then until its verdict count stops moving); an unrecorded "
+                + "warm-up storm at the round's level of at least %s s, then in %s s slices until the agent's JIT compiler "
+                + "threads used less than %s %% of one core over the last slice, at most %s s; after each "
                 + "agent-on storm, %s sequential execs of calm-0 (already verified, never trusted, so the kernel reports each "
                 + "exec of it: a cached identity with a verdict per exec) measure latency without a queue (\"calm\"), then %s "
                 + "freshly written distinct %s KiB executables, each run once, %s s apart, measure the latency of a binary the "
                 + "agent has never seen (\"new binary\"). Load levels: %s. Agent configurations (`watch --json --metrics-port P "
                 + "--state-dir TMP` plus): %s. Exec oracle: %s.%n%n",
             settings.get("seconds"),
+            settings.getOrDefault("rateSeconds", settings.get("seconds")),
             settings.get("pairs"),
             settings.get("binaries"),
             settings.get("workersPerBinary"),
             settings.get("settleSeconds"),
+            settings.getOrDefault("agentWarmupMinSeconds", "?"),
+            settings.getOrDefault("agentWarmupSliceSeconds", "?"),
+            settings.getOrDefault("agentWarmupJitPercent", "?"),
+            settings.getOrDefault("agentWarmupMaxSeconds", "?"),
             settings.get("calmExecs"),
             settings.get("newBinaries"),
             settings.get("newBinaryKiB"),
@@ -153,13 +160,15 @@ final class ExecStormReport {
     b.append(
         "| configuration | load | exec/s on ÷ off (pairs) | exec/s on (median) | late / due | CPU s per 1k execs "
             + "| CPU % of one core | peak RSS MiB | exec events seen (counted in the kernel) "
-            + "| storm p50 / p99 / p99.9 ms (worst) | calm p99 ms (worst) | new binary p99 ms (worst) |\n");
-    b.append("|---|---|---|---:|---|---:|---:|---:|---:|---|---:|---:|\n");
+            + "| storm p50 / p99 / p99.9 ms (worst) | calm p99 ms (worst) | new binary p99 ms (worst) "
+            + "| agent CPU by thread, % (JIT / GC+VM / ring reader / rest), on rounds summed "
+            + "| warm-up s (settled) |\n");
+    b.append("|---|---|---|---:|---|---:|---:|---:|---:|---|---:|---:|---|---|\n");
     for (LevelSummary l : levels) {
       boolean peer = l.config().equals("peer");
       b.append(
           f(
-              "| %s | %s | %.3f (%s) | %.0f | %s | %.3f | %.1f | %.0f | %s | %s | %s | %s |%n",
+              "| %s | %s | %.3f (%s) | %.0f | %s | %.3f | %.1f | %.0f | %s | %s | %s | %s | %s | %s |%n",
               configLabel(l.config()),
               RatePlan.label(l.targetRate()),
               l.throughputRatioMedian(),
@@ -176,7 +185,9 @@ final class ExecStormReport {
                       ? noStormLatency(l.execEventsSeen(), l.execsFilteredInKernel())
                       : ms3(l.p50MsWorst(), l.p99MsWorst(), l.p999MsWorst()),
               peer ? "" : ms(l.calmP99MsWorst()),
-              peer ? "" : ms(l.newP99MsWorst())));
+              peer ? "" : ms(l.newP99MsWorst()),
+              peer ? "" : shareCell(l.cpuSplitSum()),
+              peer ? "" : warmupRangeCell(l)));
     }
     return b.toString();
   }
@@ -439,13 +450,15 @@ final class ExecStormReport {
   static String roundsTable(List<Round> rounds) {
     StringBuilder b = new StringBuilder();
     b.append(
-        "| round | configuration | load | agent | execs | failed | late | exec/s | agent CPU s | CPU s per 1k execs | warm-up CPU s per 1k "
+        "| round | configuration | load | agent | execs | failed | late | exec/s | agent CPU s | CPU s per 1k execs "
+            + "| agent CPU s: JIT / GC+VM / ring reader / rest | rest, biggest threads (CPU s) "
+            + "| warm-up s (JIT % of a core, last slice) | warm-up CPU s per 1k "
             + "| peak RSS MiB | exec events seen | counted in the kernel | lost exec (kernel) | lost all kinds (kernel) "
             + "| lost in DEGRADED reports | dropped | unaccounted ≥ | verdicts | cache hit/miss | p50 / p99 / p99.9 ms "
             + "| calm p50 / p99 / p99.9 ms | new binaries: run, verdicts, misses | new binary p50 / p99 / p99.9 ms "
             + "| max ms (agent life) |\n");
     b.append(
-        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|---:|\n");
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|---:|\n");
     for (Round r : rounds) {
       b.append(
           f(
@@ -460,14 +473,17 @@ final class ExecStormReport {
               r.execsPerSecond()));
       AgentRound a = r.agentRound();
       if (a == null) {
-        b.append(" | | | | | | | | | | | | | | | | | |\n");
+        b.append(" | | | | | | | | | | | | | | | | | | | | |\n");
       } else {
         b.append(
             f(
-                " %.2f | %.3f | %s | %.0f | %d | %d | %d | %d | %d | %d | %d | %d | %d/%d | %s | %s "
+                " %.2f | %.3f | %s | %s | %s | %s | %.0f | %d | %d | %d | %d | %d | %d | %d | %d | %d/%d | %s | %s "
                     + "| %d, %d, %d | %s | %s |%n",
                 a.cpuSeconds(),
                 a.cpuSecondsPer1000Execs(),
+                splitCell(a.cpuSplit()),
+                biggestCell(a.cpuSplit()),
+                warmupCell(a.warmup()),
                 Double.isNaN(a.warmupCpuSecondsPer1000Execs())
                     ? "n/a"
                     : f("%.3f", a.warmupCpuSecondsPer1000Execs()),
@@ -494,6 +510,86 @@ final class ExecStormReport {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * The agent's CPU over the measured window by kind of thread, CPU s: "0.70 / 0.05 / 0.25 / 0.20".
+   */
+  static String splitCell(AgentThreads.CpuSplit s) {
+    if (s == null || !s.known()) {
+      return "n/a";
+    }
+    return f(
+        "%.2f / %.2f / %.2f / %.2f",
+        s.jitSeconds(), s.gcVmSeconds(), s.ringSeconds(), s.otherSeconds());
+  }
+
+  /** Each kind's share of the agent's CPU, %: "36 / 3 / 45 / 16". */
+  static String shareCell(AgentThreads.CpuSplit s) {
+    if (s == null || !s.known() || s.totalSeconds() <= 0) {
+      return "n/a";
+    }
+    double t = s.totalSeconds();
+    return f(
+        "%.0f / %.0f / %.0f / %.0f",
+        100 * s.jitSeconds() / t,
+        100 * s.gcVmSeconds() / t,
+        100 * s.ringSeconds() / t,
+        100 * s.otherSeconds() / t);
+  }
+
+  /** The warm-ups of a level: "50–90 (1 of 2 settled)", "none". */
+  static String warmupRangeCell(LevelSummary l) {
+    if (l.warmups() == 0) {
+      return "none";
+    }
+    String range =
+        l.warmupSecondsMin() == l.warmupSecondsMax()
+            ? f("%.0f", l.warmupSecondsMin())
+            : f("%.0f–%.0f", l.warmupSecondsMin(), l.warmupSecondsMax());
+    return f("%s (%d of %d settled)", range, l.warmupsSettled(), l.warmups());
+  }
+
+  /** The biggest groups of other threads by name prefix: "veriruntime-tim 0.06, parallel 0.03". */
+  static String biggestCell(AgentThreads.CpuSplit s) {
+    if (s == null || s.biggestOther().isEmpty()) {
+      return "";
+    }
+    return String.join(
+        ", ",
+        s.biggestOther().stream()
+            .map(n -> f("%s %.2f", n.name().replace("|", "/"), n.seconds()))
+            .toList());
+  }
+
+  /** The warm-up's length and outcome: "90 settled (0.4 %)", "240 capped (2.3 %)", "none". */
+  static String warmupCell(ExecStorm.Warmup w) {
+    if (w == null || w.slices() == 0) {
+      return "none";
+    }
+    return f(
+        "%.0f %s (%.1f %%)",
+        w.seconds(), w.settled() ? "settled" : "capped", w.lastSliceJitPercent());
+  }
+
+  /** One line for the log: the split with each kind's share of the agent's CPU. */
+  static String splitLabel(AgentThreads.CpuSplit s, double totalSeconds) {
+    if (s == null || !s.known()) {
+      return "n/a";
+    }
+    java.util.function.DoubleFunction<String> pct =
+        x -> totalSeconds > 0 ? f(" (%.0f %%)", 100 * x / totalSeconds) : "";
+    return f(
+        "JIT %.2f s%s, GC/VM %.2f s%s, ring reader %.2f s%s, rest %.2f s%s%s",
+        s.jitSeconds(),
+        pct.apply(s.jitSeconds()),
+        s.gcVmSeconds(),
+        pct.apply(s.gcVmSeconds()),
+        s.ringSeconds(),
+        pct.apply(s.ringSeconds()),
+        s.otherSeconds(),
+        pct.apply(s.otherSeconds()),
+        s.biggestOther().isEmpty() ? "" : " [" + biggestCell(s) + "]");
   }
 
   private static String peerSection(

@@ -81,7 +81,15 @@ class ExecStormReportTest {
         storm,
         calm,
         fresh,
-        cpuPer1k * 2);
+        cpuPer1k * 2,
+        new ExecStorm.Warmup(90, 90_000, 9, true, 0.4, cpuPer1k * 2),
+        new AgentThreads.CpuSplit(
+            cpuPer1k * 10,
+            cpuPer1k * 4,
+            cpuPer1k * 0.5,
+            cpuPer1k * 3,
+            cpuPer1k * 2.5,
+            List.of(new AgentThreads.Named("veriruntime-tim", cpuPer1k))));
   }
 
   static Round off(int index, String config, double rate, long execs, ExecOracle.Counts oracle) {
@@ -177,6 +185,11 @@ class ExecStormReportTest {
     Map<String, Object> machine = machine("0.50 0.40 0.30", "1.50 0.90 0.50");
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("seconds", 10.0);
+    settings.put("rateSeconds", 20.0);
+    settings.put("agentWarmupMinSeconds", 60.0);
+    settings.put("agentWarmupMaxSeconds", 240.0);
+    settings.put("agentWarmupSliceSeconds", 10.0);
+    settings.put("agentWarmupJitPercent", 1.0);
     settings.put("pairs", 2);
     settings.put("binaries", 8);
     settings.put("workersPerBinary", 1);
@@ -620,7 +633,53 @@ class ExecStormReportTest {
         a.stormHistogram(),
         a.calmHistogram(),
         histogram,
-        a.warmupCpuSecondsPer1000Execs());
+        a.warmupCpuSecondsPer1000Execs(),
+        a.warmup(),
+        a.cpuSplit());
+  }
+
+  @Test
+  void eachAgentRoundSaysWhereItsCpuWentAndHowLongItWarmedUp() {
+    List<Round> rounds = rounds();
+    String table = ExecStormReport.roundsTable(rounds);
+    List<String> lines = table.lines().toList();
+    int columns = lines.get(0).split("\\|", -1).length;
+    assertThat(lines).allSatisfy(l -> assertThat(l.split("\\|", -1)).hasSize(columns));
+    assertThat(lines.get(0))
+        .contains("agent CPU s: JIT / GC+VM / ring reader / rest", "warm-up s (JIT % of a core");
+    // round 2 is the first agent-on round, 0.20 CPU s per 1k execs: 2.0 CPU s in all
+    String on = line(table, "| 2 |");
+    assertThat(on)
+        .contains(
+            "| 0.80 / 0.10 / 0.60 / 0.50 |", "| veriruntime-tim 0.20 |", "| 90 settled (0.4 %) |");
+    AgentThreads.CpuSplit split = rounds.get(1).agentRound().cpuSplit();
+    assertThat(
+            split.jitSeconds() + split.gcVmSeconds() + split.ringSeconds() + split.otherSeconds())
+        .isCloseTo(rounds.get(1).agentRound().cpuSeconds(), within(1e-9));
+    assertThat(ExecStormReport.splitLabel(split, 2.0))
+        .isEqualTo(
+            "JIT 0.80 s (40 %), GC/VM 0.10 s (5 %), ring reader 0.60 s (30 %), rest 0.50 s (25 %)"
+                + " [veriruntime-tim 0.20]");
+    assertThat(ExecStormReport.warmupCell(new ExecStorm.Warmup(240, 1, 24, false, 2.34, 0.1)))
+        .isEqualTo("240 capped (2.3 %)");
+    assertThat(ExecStormReport.warmupCell(ExecStorm.Warmup.none())).isEqualTo("none");
+
+    // by level: the on rounds' splits summed, each kind's share of the agent's CPU
+    LevelSummary atMax = LevelSummary.of(rounds).get(0);
+    assertThat(atMax.cpuSplitSum().totalSeconds()).isCloseTo(4.5, within(1e-9));
+    assertThat(ExecStormReport.shareCell(atMax.cpuSplitSum())).isEqualTo("40 / 5 / 30 / 25");
+    assertThat(atMax.cpuSplitSum().biggestOther())
+        .singleElement()
+        .satisfies(n -> assertThat(n.seconds()).isCloseTo(0.45, within(1e-9)));
+    assertThat(ExecStormReport.warmupRangeCell(atMax)).isEqualTo("90 (2 of 2 settled)");
+    String levels = ExecStormReport.levelTable(LevelSummary.of(rounds));
+    assertThat(levels.lines().toList())
+        .allSatisfy(
+            l ->
+                assertThat(l.split("\\|", -1))
+                    .hasSize(levels.lines().findFirst().get().split("\\|", -1).length));
+    assertThat(levels).contains("| 40 / 5 / 30 / 25 | 90 (2 of 2 settled) |");
+    assertThat(ExecStormReport.splitCell(AgentThreads.CpuSplit.none())).isEqualTo("n/a");
   }
 
   @Test

@@ -41,12 +41,29 @@ class ExecStormTest {
     new CommandLine(defaults).parseArgs();
     assertThat(defaults.agentConfigs).containsExactly("--no-journal --no-scan --no-api", "default");
     assertThat(defaults.rates).containsExactly("max", "1000");
+    // a fixed rate is measured over a longer window than max, so one late JIT compile weighs less
+    assertThat(defaults.windowSeconds(RatePlan.MAX)).isEqualTo(10);
+    assertThat(defaults.windowSeconds(1000)).isEqualTo(20);
+    assertThat(defaults.agentWarmupMax).isEqualTo(240);
+    assertThat(defaults.agentWarmupJitPercent).isEqualTo(1.0);
 
     ExecStorm given = new ExecStorm();
     new CommandLine(given)
         .parseArgs("--agent-args", "default", "--rate", "500,1000", "--rate", "max");
     assertThat(given.agentConfigs).containsExactly("default");
     assertThat(given.rates).containsExactly("500", "1000", "max");
+  }
+
+  @Test
+  void rateSecondsZeroMeansSecondsAndAWarmUpCapBelowItsMinimumIsAUsageError() {
+    ExecStorm same = new ExecStorm();
+    new CommandLine(same).parseArgs("--seconds", "5", "--rate-seconds", "0");
+    assertThat(same.windowSeconds(1000)).isEqualTo(5);
+    int exit =
+        new CommandLine(new ExecStorm())
+            .setErr(new java.io.PrintWriter(new java.io.StringWriter()))
+            .execute("--agent-warmup", "60", "--agent-warmup-max", "30");
+    assertThat(exit).isEqualTo(2);
   }
 
   @Test
