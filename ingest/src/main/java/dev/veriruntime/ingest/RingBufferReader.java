@@ -15,18 +15,18 @@ import reactor.core.publisher.FluxSink;
 /**
  * Turns a probe's kernel ring buffer into a {@link Flux} of batches: one dedicated platform thread
  * per subscription polls the ring (100 ms timeout), consumes every available record in a round, and
- * decodes each one inside libbpf's callback, where the record memory is valid. The records decoded
- * in one round are emitted as one {@code List} (at most {@code maxBatch} records; a longer round is
- * emitted as several lists), so downstream pays one signal per round, not per record. A record the
- * probe submitted without a wake-up is consumed with the next one that wakes the reader, or when
- * the poll times out, so it waits at most the poll timeout.
+ * decodes each one inside the ring's record handler, where the record buffer is valid. The records
+ * decoded in one round are emitted as one {@code List} (at most {@code maxBatch} records; a longer
+ * round is emitted as several lists), so downstream pays one signal per round, not per record. A
+ * record the probe submitted without a wake-up is consumed with the next one that wakes the reader,
+ * or when the poll times out, so it waits at most the poll timeout.
  *
  * <h2>Wake-ups</h2>
  *
  * Under an exec storm nearly every record would wake the reader on its own (the probe forces a
- * wake-up per record), and each wake-up costs a round trip through epoll and libbpf for one or two
- * records. So when rounds that find records come faster than one per half {@link #COALESCE}, the
- * ring is busy: the reader takes the next round without waiting on epoll, no earlier than {@value
+ * wake-up per record), and each wake-up costs a round trip through epoll for one or two records. So
+ * when rounds that find records come faster than one per half {@link #COALESCE}, the ring is busy:
+ * the reader takes the next round without waiting on epoll, no earlier than {@value
  * #COALESCE_MICROS} µs after the previous one, so a busy ring is read in larger batches at most
  * every {@value #COALESCE_MICROS} µs. A round that finds nothing sends the reader back to epoll. On
  * a calm host (or one with fewer than a few thousand wake-ups a second) every record is taken at

@@ -105,8 +105,8 @@ class EventSourceTest {
   }
 
   /**
-   * Hands its records in one poll through one reused buffer, as libbpf and {@code BpfRingBuffer}
-   * do, so a decoder that kept the buffer would see the next record's bytes.
+   * Hands its records in one poll through one reused buffer, as {@code BpfRingBuffer} do, so a
+   * decoder that kept the buffer would see the next record's bytes.
    */
   private static final class OneRound implements RecordSource {
     private final ArrayDeque<byte[]> records;

@@ -1,21 +1,36 @@
 package dev.veriruntime.ingest.kernel;
 
+import com.kenai.jffi.MemoryIO;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
 /**
- * A consumer of one {@code BPF_MAP_TYPE_RINGBUF} map ({@code struct ring_buffer}).
+ * A consumer of one {@code BPF_MAP_TYPE_RINGBUF} map that maps the ring into the process and reads
+ * records in Java, as libbpf's {@code ring_buffer__consume} does in C, without a native call per
+ * record: only waiting ({@code epoll_wait}) goes through native code.
  *
- * <p>Record memory: libbpf hands each record as a pointer into the shared ring, valid only while
- * the callback runs. This class copies it into a Java buffer before calling the {@link
- * RecordHandler}; that buffer (and the {@link ByteBuffer} object itself) is reused for the next
- * record, so a handler must decode (or copy) inside {@code onRecord} and never keep the buffer nor
- * change its byte order.
+ * <p>The kernel's mmap layout (stable ABI, {@code kernel/bpf/ringbuf.c}): at offset 0 of the map,
+ * one read-write page holding {@code consumer_pos}; at offset one page, read-only, one page holding
+ * {@code producer_pos}, then the data area of {@code max_entries} bytes mapped twice in a row, so a
+ * record that wraps around the end is still contiguous. Each record has an 8-byte header (a {@code
+ * u32} length carrying the busy and discard bits, and a page offset) followed by the sample, and
+ * takes {@code round_up(length + 8, 8)} bytes. A record whose busy bit is set is reserved but not
+ * committed yet, and everything after it waits for it.
+ *
+ * <p>Record memory: the handler gets a copy of the sample in a Java buffer. That buffer (and the
+ * {@link ByteBuffer} object itself) is reused for the next record, so a handler must decode (or
+ * copy) inside {@code onRecord} and never keep the buffer nor change its byte order. Copying keeps
+ * the mapped memory out of the handler's reach, so a handler can never read it after {@link #close}
+ * unmapped it.
  *
  * <p>Flow control: a handler returns {@code false} to stop consuming right after the current record
  * (which counts as consumed); the remaining records stay in the kernel ring, which keeps filling
- * and, when full, makes the probe count losses instead.
+ * and, when full, makes the probe count losses instead. {@code consumer_pos} advances after every
+ * record, so the producer can reuse its space at once.
  *
  * <p>Thread safety: confined to one thread (the one that calls {@link #poll}, {@link #consume} and
  * {@link #close}); the handler runs on that thread.
@@ -28,106 +43,285 @@ public final class BpfRingBuffer implements AutoCloseable {
     boolean onRecord(ByteBuffer record);
   }
 
-  private final NativeLibraries libs;
+  /** Waits for the producer's wake-up; the native one is an epoll instance on the map. */
+  interface Wakeup {
+    /** Whether the ring signalled data within the timeout (false on timeout or a signal). */
+    boolean await(int timeoutMillis);
+
+    /** Releases the wait and the ring's mappings. */
+    void close();
+  }
+
+  static final int BUSY_BIT = 1 << 31;
+  static final int DISCARD_BIT = 1 << 30;
+  static final int HEADER_SIZE = 8;
+  private static final int BPF_MAP_TYPE_RINGBUF = 27;
+
+  // The kernel writes positions and headers in native order; the records' contents are
+  // little-endian (WireFormat).
+  private static final VarHandle POSITION =
+      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+  private static final VarHandle HEADER =
+      MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+
+  private final ByteBuffer consumerPage;
+  private final ByteBuffer producerPage;
+  private final ByteBuffer data;
+  private final long mask;
   private final RecordHandler handler;
-  // Strong reference: libbpf calls through the native stub of this object until ring_buffer__free.
-  private final LibBpf.SampleCallback callback;
-  private Pointer ring;
+  private Wakeup wakeup;
   private byte[] scratch = new byte[1024];
   // One view of scratch for every record (re-limited per record): no buffer allocated per record.
   private ByteBuffer view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
-  private int handled;
-  private boolean stopped;
-  private RuntimeException handlerFailure;
 
   /**
+   * Maps the ring of a loaded ring-buffer map and registers it with a new epoll instance.
+   *
    * @param mapFd descriptor of a loaded ring-buffer map (still owned by its {@link BpfObject})
-   * @throws BpfException when libbpf cannot map the ring
+   * @throws BpfException when the map is not a ring buffer or cannot be mapped
    */
   public BpfRingBuffer(int mapFd, RecordHandler handler) {
-    this.libs = NativeLibraries.get();
-    this.handler = handler;
-    this.callback = this::onSample;
-    Pointer created = libs.bpf.ring_buffer__new(mapFd, callback, null, null);
-    if (created == null || created.address() == 0) {
-      int errno = libs.lastErrno();
-      throw new BpfException(
-          "cannot open ring buffer (map fd " + mapFd + "): " + Errno.describe(errno), errno);
-    }
-    this.ring = created;
+    this(NativeRing.open(mapFd), handler);
   }
 
-  private int onSample(Pointer ctx, Pointer data, long size) {
-    try {
-      int length = (int) size;
-      if (scratch.length < length) {
-        scratch = new byte[Math.max(length, scratch.length * 2)];
-        view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
-      }
-      data.get(0, scratch, 0, length);
-      ByteBuffer record = view;
-      record.clear().limit(length);
-      handled++;
-      if (!handler.onRecord(record)) {
-        stopped = true;
-        return -1;
-      }
-      return 0;
-    } catch (RuntimeException | Error e) {
-      // Never unwind through libbpf: remember, stop this round, rethrow from poll/consume.
-      handlerFailure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
-      stopped = true;
-      return -1;
-    }
+  private BpfRingBuffer(NativeRing ring, RecordHandler handler) {
+    this(ring.consumerPage, ring.producerPage, ring.data, handler, ring);
   }
 
   /**
-   * Waits up to {@code timeoutMillis} for records, then handles every available one (or until the
-   * handler asks to stop). Returns the number of records handed to the handler; 0 on timeout or
-   * when interrupted by a signal.
+   * A consumer over a ring laid out in buffers (tests): {@code consumerPage} and {@code
+   * producerPage} hold the positions at index 0; {@code data} is the data area mapped twice, so its
+   * capacity is twice the ring size (a power of two).
+   */
+  BpfRingBuffer(
+      ByteBuffer consumerPage,
+      ByteBuffer producerPage,
+      ByteBuffer data,
+      RecordHandler handler,
+      Wakeup wakeup) {
+    int size = data.capacity() / 2;
+    if (size <= 0 || Integer.bitCount(size) != 1 || data.capacity() != 2 * size) {
+      throw new IllegalArgumentException("ring data area is not twice a power of two: " + size);
+    }
+    this.consumerPage = consumerPage;
+    this.producerPage = producerPage;
+    this.data = data;
+    this.mask = size - 1;
+    this.handler = handler;
+    this.wakeup = wakeup;
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} for the producer's wake-up, then handles every available
+   * record (or until the handler asks to stop). Returns the number of records handed to the
+   * handler; 0 on timeout or when interrupted by a signal. Records committed without a wake-up are
+   * left for {@link #consume}.
    *
-   * @throws BpfException on a ring-buffer error; rethrows what the handler threw
+   * @throws BpfException when waiting fails; rethrows what the handler threw
    */
   public int poll(int timeoutMillis) {
     requireOpen();
-    return finish(libs.bpf.ring_buffer__poll(ring, timeoutMillis), "poll");
+    return wakeup.await(timeoutMillis) ? drain() : 0;
   }
 
-  /** Handles every available record without waiting; same contract as {@link #poll(int)}. */
+  /**
+   * Handles every available record without waiting; same contract as {@link #poll(int)}.
+   *
+   * @throws RuntimeException what the handler threw (the record it got counts as consumed)
+   */
   public int consume() {
     requireOpen();
-    return finish(libs.bpf.ring_buffer__consume(ring), "consume");
+    return drain();
   }
 
-  private int finish(int result, String what) {
-    int count = handled;
-    boolean stoppedByHandler = stopped;
-    RuntimeException failure = handlerFailure;
-    handled = 0;
-    stopped = false;
-    handlerFailure = null;
-    if (failure != null) {
-      throw failure;
+  // libbpf's ringbuf_process_ring: hand every committed record in order, publishing consumer_pos
+  // after each one, until the producer position is reached (re-read once drained) or a record is
+  // still busy.
+  private int drain() {
+    long consumed = (long) POSITION.getAcquire(consumerPage, 0);
+    int handled = 0;
+    boolean progressed = true;
+    while (progressed) {
+      progressed = false;
+      long produced = (long) POSITION.getAcquire(producerPage, 0);
+      while (consumed < produced) {
+        int offset = (int) (consumed & mask);
+        int header = (int) HEADER.getAcquire(data, offset);
+        if ((header & BUSY_BIT) != 0) {
+          return handled;
+        }
+        int length = header & ~(BUSY_BIT | DISCARD_BIT);
+        consumed += (length + HEADER_SIZE + 7L) & ~7L;
+        progressed = true;
+        try {
+          if ((header & DISCARD_BIT) == 0) {
+            handled++;
+            if (!handler.onRecord(copy(offset + HEADER_SIZE, length))) {
+              return handled;
+            }
+          }
+        } finally {
+          POSITION.setRelease(consumerPage, 0, consumed);
+        }
+      }
     }
-    if (result < 0 && !stoppedByHandler && result != -4 /* EINTR */) {
-      throw new BpfException(
-          "ring buffer " + what + " failed: " + Errno.describe(result), Math.abs(result));
+    return handled;
+  }
+
+  private ByteBuffer copy(int offset, int length) {
+    if (scratch.length < length) {
+      scratch = new byte[Math.max(length, scratch.length * 2)];
+      view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
     }
-    return count;
+    data.get(offset, scratch, 0, length);
+    ByteBuffer record = view;
+    record.clear().limit(length);
+    return record;
   }
 
   /** Unmaps the ring; the map itself stays owned by its object. Idempotent. */
   @Override
   public void close() {
-    if (ring != null) {
-      libs.bpf.ring_buffer__free(ring);
-      ring = null;
+    if (wakeup != null) {
+      wakeup.close();
+      wakeup = null;
     }
   }
 
   private void requireOpen() {
-    if (ring == null) {
+    if (wakeup == null) {
       throw new IllegalStateException("ring buffer is closed");
+    }
+  }
+
+  /** The kernel's mappings of one ring-buffer map and an epoll instance waiting on it. */
+  private static final class NativeRing implements Wakeup {
+    private static final int PROT_READ = 1;
+    private static final int PROT_WRITE = 2;
+    private static final int MAP_SHARED = 1;
+    private static final long MAP_FAILED = -1;
+    private static final int EPOLL_CLOEXEC = 0x80000;
+    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLLIN = 1;
+    private static final int EINTR = 4;
+    // struct epoll_event: 12 bytes (packed) on x86_64, 16 elsewhere; events (u32) come first.
+    private static final int EPOLL_EVENT_SIZE = 16;
+
+    private final NativeLibraries libs;
+    private final int pageSize;
+    private final long producerLength;
+    private long consumerAddress = MAP_FAILED;
+    private long producerAddress = MAP_FAILED;
+    private int epollFd = -1;
+    private Pointer events;
+    private ByteBuffer consumerPage;
+    private ByteBuffer producerPage;
+    private ByteBuffer data;
+
+    private NativeRing(NativeLibraries libs, int pageSize, long producerLength) {
+      this.libs = libs;
+      this.pageSize = pageSize;
+      this.producerLength = producerLength;
+    }
+
+    static NativeRing open(int mapFd) {
+      NativeLibraries libs = NativeLibraries.get();
+      int size = ringSize(libs, mapFd);
+      int pageSize = libs.libc.getpagesize();
+      // The data area is mapped twice; one Java buffer must reach all of it.
+      if ((long) size * 2 > Integer.MAX_VALUE) {
+        throw new BpfException(
+            "ring buffer of " + size + " bytes is too large to map (at most 512 MiB)", 0);
+      }
+      NativeRing ring = new NativeRing(libs, pageSize, pageSize + 2L * size);
+      try {
+        ring.consumerAddress =
+            ring.map(pageSize, PROT_READ | PROT_WRITE, mapFd, 0, "consumer position");
+        ring.producerAddress =
+            ring.map(ring.producerLength, PROT_READ, mapFd, pageSize, "producer position and data");
+        MemoryIO memory = MemoryIO.getInstance();
+        ring.consumerPage = memory.newDirectByteBuffer(ring.consumerAddress, pageSize);
+        ring.producerPage = memory.newDirectByteBuffer(ring.producerAddress, pageSize);
+        ring.data = memory.newDirectByteBuffer(ring.producerAddress + pageSize, 2 * size);
+        ring.epollFd = libs.libc.epoll_create1(EPOLL_CLOEXEC);
+        if (ring.epollFd < 0) {
+          throw failure("cannot create an epoll instance for the ring buffer", libs.lastErrno());
+        }
+        ring.events = Memory.allocateDirect(libs.runtime, EPOLL_EVENT_SIZE, true);
+        ring.events.putInt(0, EPOLLIN);
+        if (libs.libc.epoll_ctl(ring.epollFd, EPOLL_CTL_ADD, mapFd, ring.events) != 0) {
+          throw failure("cannot wait on the ring buffer (map fd " + mapFd + ")", libs.lastErrno());
+        }
+        return ring;
+      } catch (RuntimeException e) {
+        ring.close();
+        throw e;
+      }
+    }
+
+    // struct bpf_map_info: type@0, id@4, key_size@8, value_size@12, max_entries@16 (all u32).
+    private static int ringSize(NativeLibraries libs, int mapFd) {
+      byte[] info = new byte[40];
+      int[] length = {info.length};
+      int result = libs.bpf.bpf_obj_get_info_by_fd(mapFd, info, length);
+      if (result != 0) {
+        int errno = Math.abs(result);
+        throw failure("cannot read info of ring buffer map (fd " + mapFd + ")", errno);
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(info).order(ByteOrder.nativeOrder());
+      int type = buffer.getInt(0);
+      int size = buffer.getInt(16);
+      if (type != BPF_MAP_TYPE_RINGBUF) {
+        throw new BpfException("map fd " + mapFd + " is not a ring buffer (type " + type + ")", 0);
+      }
+      if (size <= 0 || Integer.bitCount(size) != 1) {
+        throw new BpfException("ring buffer size " + size + " is not a power of two", 0);
+      }
+      return size;
+    }
+
+    private long map(long length, int protection, int fd, long offset, String what) {
+      long address = libs.libc.mmap(null, length, protection, MAP_SHARED, fd, offset);
+      if (address == MAP_FAILED) {
+        throw failure("cannot map the ring buffer's " + what, libs.lastErrno());
+      }
+      return address;
+    }
+
+    private static BpfException failure(String message, int errno) {
+      return new BpfException(message + ": " + Errno.describe(errno), errno);
+    }
+
+    @Override
+    public boolean await(int timeoutMillis) {
+      int ready = libs.libc.epoll_wait(epollFd, events, 1, timeoutMillis);
+      if (ready < 0) {
+        int errno = libs.lastErrno();
+        if (errno == EINTR) {
+          return false;
+        }
+        throw failure("waiting on the ring buffer failed", errno);
+      }
+      return ready > 0;
+    }
+
+    @Override
+    public void close() {
+      consumerPage = null;
+      producerPage = null;
+      data = null;
+      if (epollFd >= 0) {
+        libs.libc.close(epollFd);
+        epollFd = -1;
+      }
+      if (producerAddress != MAP_FAILED) {
+        libs.libc.munmap(producerAddress, producerLength);
+        producerAddress = MAP_FAILED;
+      }
+      if (consumerAddress != MAP_FAILED) {
+        libs.libc.munmap(consumerAddress, pageSize);
+        consumerAddress = MAP_FAILED;
+      }
     }
   }
 }

@@ -20,12 +20,6 @@ public interface LibBpf {
     int print(int level, Pointer format, Pointer vaList);
   }
 
-  /** {@code ring_buffer_sample_fn}: {@code int (*)(void *ctx, void *data, size_t size)}. */
-  interface SampleCallback {
-    @Delegate
-    int sample(Pointer ctx, Pointer data, @size_t long size);
-  }
-
   Pointer libbpf_set_print(PrintCallback callback);
 
   @SaveError
@@ -77,17 +71,6 @@ public interface LibBpf {
 
   @SaveError
   int bpf_obj_get_info_by_fd(int fd, @In @Out byte[] info, @In @Out int[] infoLength);
-
-  @SaveError
-  Pointer ring_buffer__new(int mapFd, SampleCallback callback, Pointer ctx, Pointer opts);
-
-  @SaveError
-  int ring_buffer__poll(Pointer ringBuffer, int timeoutMillis);
-
-  @SaveError
-  int ring_buffer__consume(Pointer ringBuffer);
-
-  void ring_buffer__free(Pointer ringBuffer);
 
   int libbpf_strerror(int error, @Out byte[] buffer, @size_t long size);
 }

@@ -2,23 +2,55 @@ package dev.veriruntime.ingest.kernel;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.intptr_t;
+import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 
 /**
- * The few libc functions the binding needs: libbpf log formatting, filesystem magic, a thread's
- * scheduling priority.
+ * The few libc functions the binding needs: libbpf log formatting, filesystem magic, mapping and
+ * waiting on a ring-buffer map ({@link BpfRingBuffer}; addresses are passed as {@code long}), and a
+ * thread's scheduling priority ({@link ThreadPriority}).
  */
 public interface LibC {
   int vsnprintf(@Out byte[] buffer, @size_t long size, Pointer format, Pointer vaList);
 
-  @jnr.ffi.annotations.SaveError
+  @SaveError
   int statfs(String path, @Out byte[] buffer);
 
   /** glibc: returns free heap memory to the system; 1 if any was released. */
   int malloc_trim(@size_t long pad);
 
+  int getpagesize();
+
+  /**
+   * Returns the mapped address, or {@code MAP_FAILED} (-1) with errno set. The hint is a {@link
+   * Pointer} (null): declared as a {@code long}, jnr-ffi 2.2.16 passed the six arguments so that
+   * mmap failed with EINVAL.
+   */
+  @SaveError
+  @intptr_t
+  long mmap(
+      Pointer hint, @size_t long length, int protection, int flags, int fd, @off_t long offset);
+
+  @SaveError
+  int munmap(@intptr_t long address, @size_t long length);
+
+  @SaveError
+  int epoll_create1(int flags);
+
+  /** {@code event} points to a {@code struct epoll_event}. */
+  @SaveError
+  int epoll_ctl(int epollFd, int operation, int fd, Pointer event);
+
+  /** {@code events} points to {@code maxEvents} {@code struct epoll_event}s. */
+  @SaveError
+  int epoll_wait(int epollFd, Pointer events, int maxEvents, int timeoutMillis);
+
+  int close(int fd);
+
   /** setpriority(2); with {@code which} = 0 (PRIO_PROCESS) and a thread id, that one thread. */
-  @jnr.ffi.annotations.SaveError
+  @SaveError
   int setpriority(int which, int who, int prio);
 
   /** gettid(2) (glibc 2.30 or later). */
