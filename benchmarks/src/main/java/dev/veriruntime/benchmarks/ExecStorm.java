@@ -747,9 +747,10 @@ public final class ExecStorm implements Callable<Integer> {
       Thread.sleep(Math.round(settle * 1000));
       awaitQuiet();
       if (oracle) {
-        // bpftrace and its LLVM library are new to the agent: verified now, before the warm-up,
-        // their verification's JIT work lands there and the measured oracle's exec is a cache hit.
-        ExecOracle.start(work.resolve("bpftrace-" + index + "-warmup.err"), childPrefix).stop();
+        // bpftrace and its LLVM and clang libraries are new to the agent: run once now (it maps
+        // them to print its version), their verification and its JIT work land in the warm-up,
+        // and the measured oracle's exec and mappings are cache hits.
+        run(List.of("bpftrace", "--version"));
       }
       Warmup warmup = warmUp(agent.pid(), driver, children, level);
       double warmupCpuPer1000 = warmup.cpuSecondsPer1000Execs();
