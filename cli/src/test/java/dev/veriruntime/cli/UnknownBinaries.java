@@ -59,7 +59,30 @@ final class UnknownBinaries implements AutoCloseable {
     Path bin = copy(template, name);
     List<String> cmd = new ArrayList<>(List.of(bin.toString()));
     cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).start();
+    return start(new ProcessBuilder(cmd));
+  }
+
+  /**
+   * Starts {@code pb}, again while exec says ETXTBSY: a binary written by this JVM is briefly open
+   * for writing in a child another thread forked meanwhile (it holds the descriptor until its own
+   * exec), and exec refuses a file open for writing.
+   */
+  static Process start(ProcessBuilder pb) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return pb.start();
+      } catch (IOException e) {
+        if (attempt >= 100 || !String.valueOf(e.getMessage()).contains("error=26")) {
+          throw e;
+        }
+        try {
+          TimeUnit.MILLISECONDS.sleep(10);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   private void run() {
@@ -69,7 +92,7 @@ final class UnknownBinaries implements AutoCloseable {
         long next = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(periodMillis);
         Path bin = copy(template, "gen-" + n);
         Instant start = Instant.now();
-        new ProcessBuilder(bin.toString()).start().waitFor();
+        start(new ProcessBuilder(bin.toString())).waitFor();
         execs.add(new Exec(bin.toString(), start, Instant.now()));
         long left = next - System.nanoTime();
         if (left > 0) {

@@ -174,21 +174,11 @@ public final class RingBufferReader<T> {
       Function<LossWindow, T> lostEvent,
       Duration lostCheckInterval) {
     // One record per batch keeps the per-record demand contract (a request of n takes n records).
-    return batches(source, decoder, lostEvent, lostCheckInterval, 1, Duration.ZERO)
+    return batches(source, decoder, lostEvent, lostCheckInterval, 1, Duration.ZERO, 0)
         .map(b -> b.get(0));
   }
 
-  static <T> Flux<List<T>> batches(
-      RecordSource source,
-      Function<ByteBuffer, T> decoder,
-      Function<LossWindow, T> lostEvent,
-      Duration lostCheckInterval,
-      int maxBatch,
-      Duration coalesce) {
-    return batches(source, decoder, lostEvent, lostCheckInterval, maxBatch, coalesce, 0);
-  }
-
-  /** As above, the reader thread at nice value {@code nice} (0: as created). */
+  /** The reader thread at nice value {@code nice} (0: as created). */
   static <T> Flux<List<T>> batches(
       RecordSource source,
       Function<ByteBuffer, T> decoder,

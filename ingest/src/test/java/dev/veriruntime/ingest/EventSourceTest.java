@@ -85,7 +85,8 @@ class EventSourceTest {
                 EventSource::lostEvent,
                 Duration.ofMillis(20),
                 EventSource.MAX_BATCH,
-                Duration.ZERO))
+                Duration.ZERO,
+                0))
         .assertNext(
             batch ->
                 assertThat(batch)

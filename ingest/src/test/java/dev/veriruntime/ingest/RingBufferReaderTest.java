@@ -135,7 +135,8 @@ class RingBufferReaderTest {
         RingBufferReaderTest::lost,
         lostCheck,
         maxBatch,
-        coalesce);
+        coalesce,
+        0);
   }
 
   private static String decode(ByteBuffer record) {
