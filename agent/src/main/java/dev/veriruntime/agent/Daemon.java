@@ -83,6 +83,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -481,14 +482,6 @@ public final class Daemon implements AutoCloseable {
     Daemon build(ProbeSettings probeSettings) throws IOException {
       enter(Step.TIMER);
       timer = resources.register("timer", Schedulers.newSingle("veriruntime-timer", true));
-      // The timer ticks the incident book, whose lock the ring reader takes for every counted
-      // exec: at the reader's priority, or under a storm the reader waits for a timer that waits
-      // for a CPU (exec → verdict p99 90–360 ms at max rate on 2 cores; 34–50 ms with both raised).
-      timer.schedule(
-          () ->
-              ThreadPriority.setNice(RingBufferReader.PROBE_NICE)
-                  .ifPresent(
-                      why -> err.println("veriruntime: timer keeps the default priority: " + why)));
       enter(Step.VERIFICATION_LANES);
       startVerificationLanes();
       enter(Step.SINKS);
@@ -922,6 +915,14 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void buildPipeline() {
+      // The timer ticks the incident book, whose lock the ring reader takes for every counted
+      // exec: at the reader's priority, or under a storm the reader waits for a timer that waits
+      // for a CPU (exec → verdict p99 90–360 ms at max rate on 2 cores; 34–50 ms with both raised).
+      // Set on the timer's own thread, once the probe (and with it the native door) is open.
+      Mono.fromCallable(() -> ThreadPriority.setNice(RingBufferReader.PROBE_NICE))
+          .subscribeOn(timer)
+          .block()
+          .ifPresent(why -> err.println("veriruntime: timer keeps the default priority: " + why));
       mappingFilter = ProbeMappingFilter.of(probe, selfWatch, registry, err);
       lineage =
           LineageStore.start(

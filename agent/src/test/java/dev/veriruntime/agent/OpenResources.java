@@ -37,6 +37,11 @@ record OpenResources(Set<Thread> threads, Map<String, Integer> descriptors, int 
       } catch (IOException e) {
         continue; // the directory stream's own descriptor, closed meanwhile
       }
+      if (target.startsWith("/sys/fs/cgroup/")) {
+        // The JVM's container support: its compiler threads read the cgroup's memory files
+        // (memory.stat, memory.limit_in_bytes) while they compile, open for a moment.
+        continue;
+      }
       // By kind: a socket closed and another opened is no leak, though their inodes differ.
       descriptors.merge(target.replaceFirst(":\\[\\d+\\]$", ""), 1, Integer::sum);
       if (isBpfLink(fd.getFileName().toString())) {
