@@ -1211,6 +1211,34 @@ static __always_inline int enter_process_vm_writev(struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * A poke or process_vm_writev into another process returned successfully: the bytes are in its
+ * memory now. The attempt was reported at entry; this tells the agent when verifying the target
+ * will see what was written (at entry the write has not happened, and the writer may be preempted
+ * before it does).
+ */
+static __always_inline int exit_ptrace(struct pt_regs *regs, long ret)
+{
+	__s64 request = ARG0(regs);
+
+	if (ret != 0 || (request != PTRACE_POKETEXT && request != PTRACE_POKEDATA) ||
+	    ignored(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	emit_injection(VR_INJECT_WRITE_DONE, (__s32)ARG1(regs), request, ARG2(regs), 0);
+	return 0;
+}
+
+static __always_inline int exit_process_vm_writev(struct pt_regs *regs, long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__s32 target = (__s32)ARG0(regs);
+
+	if (ret <= 0 || ignored(tgid) || target == (__s32)tgid)
+		return 0;
+	emit_injection(VR_INJECT_WRITE_DONE, target, 0, 0, ret);
+	return 0;
+}
+
 /* Emitted at syscall exit: the kernel has then faulted the name in, which a tracepoint cannot do
  * at entry. Failed calls are reported too, with -errno as fd. */
 static __always_inline int exit_memfd_create(struct pt_regs *regs, long ret)
@@ -1440,7 +1468,8 @@ static __always_inline int exit_ftruncate(struct pt_regs *regs, long ret)
 /*
  * Every syscall entry on the host. The switch on the syscall number is the whole cost of a syscall
  * we do not care about. Only what must be seen before the syscall runs is handled here: mprotect's
- * previous protection, and injection attempts (reported even if the syscall then fails or blocks).
+ * previous protection, and injection attempts (reported even if the syscall then fails or blocks;
+ * a write that landed is reported again at exit, VR_INJECT_WRITE_DONE).
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(vr_sys_enter, struct pt_regs *regs, long id)
@@ -1482,6 +1511,14 @@ int BPF_PROG(vr_sys_exit, struct pt_regs *regs, long ret)
 		if (!vr_trace_injection || compat_syscall())
 			return 0;
 		return exit_memfd_create(regs, ret);
+	case NR_ptrace:
+		if (!vr_trace_injection || compat_syscall())
+			return 0;
+		return exit_ptrace(regs, ret);
+	case NR_process_vm_writev:
+		if (!vr_trace_injection || compat_syscall())
+			return 0;
+		return exit_process_vm_writev(regs, ret);
 #ifdef NR_open
 	case NR_open:
 		if (compat_syscall())

@@ -66,6 +66,9 @@ enum vr_injection_technique {
 	VR_INJECT_PROCESS_VM_WRITEV = 2,
 	VR_INJECT_PROC_MEM = 3, /* /proc/PID/mem or /proc/PID/task/TID/mem opened for writing */
 	VR_INJECT_PROC_MEM_WRITE = 4, /* a write through such a descriptor: addr, count bytes */
+	VR_INJECT_WRITE_DONE = 5,     /* at syscall exit: a PTRACE_POKETEXT/POKEDATA (request, addr)
+				       * or process_vm_writev (request 0; count: bytes written) into
+				       * another process succeeded, so its bytes have landed */
 };
 
 /* vr_file_write.operation */
@@ -161,7 +164,8 @@ struct vr_anon_exec {
 };
 
 /* 88 bytes. An attempt to write into or control another process: ptrace and process_vm_writev
- * seen at syscall entry; /proc/PID/mem at the exit of a successful open for writing, and each
+ * seen at syscall entry (and a poke or process_vm_writev that succeeded again at its exit,
+ * VR_INJECT_WRITE_DONE); /proc/PID/mem at the exit of a successful open for writing, and each
  * successful write through that descriptor at the exit of write, pwrite64, writev, pwritev(2). */
 struct vr_injection {
 	struct vr_header hdr;

@@ -16,6 +16,8 @@ import dev.veriruntime.ingest.ProgramAttachment;
 import dev.veriruntime.ingest.RingBufferReader;
 import dev.veriruntime.ingest.event.FollowReason;
 import dev.veriruntime.ingest.event.InjectionEvent;
+import dev.veriruntime.ingest.event.InjectionTechnique;
+import dev.veriruntime.ingest.event.RemoteWriteDone;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.kernel.ThreadPriority;
 import dev.veriruntime.pipeline.BuildLineage;
@@ -346,19 +348,21 @@ public final class Daemon implements AutoCloseable {
 
   /**
    * Another process wrote into a process's memory: verify that process now rather than at its next
-   * re-attestation. A /proc/PID/mem write is seen after it completed; ptrace pokes and
-   * process_vm_writev at syscall entry, but a write takes microseconds and the event reaches this
-   * point later than that (a verification that still saw the old bytes is caught by the next
-   * re-attestation as before).
+   * re-attestation, once the write has landed: a /proc/PID/mem write is reported when it completed;
+   * a ptrace poke or process_vm_writev is reported at syscall entry (the alert) and, when it
+   * succeeded, again at its exit ({@link RemoteWriteDone}). Verifying on the entry record read the
+   * old bytes whenever the writer was preempted inside the call (seen in CI).
    */
   private void verifyWrittenProcess(RuntimeEvent event) {
-    if (reattestation == null || !(event instanceof InjectionEvent i) || i.targetPid() <= 0) {
+    if (reattestation == null) {
       return;
     }
-    switch (i.technique()) {
-      case PROC_PID_MEM_WRITE, PROCESS_VM_WRITEV, PTRACE_POKETEXT, PTRACE_POKEDATA ->
-          reattestation.verifyAtOnce(i.targetPid(), i.technique().name());
-      default -> {}
+    if (event instanceof RemoteWriteDone d && d.targetPid() > 0) {
+      reattestation.verifyAtOnce(d.targetPid(), d.technique().name());
+    } else if (event instanceof InjectionEvent i
+        && i.technique() == InjectionTechnique.PROC_PID_MEM_WRITE
+        && i.targetPid() > 0) {
+      reattestation.verifyAtOnce(i.targetPid(), i.technique().name());
     }
   }
 

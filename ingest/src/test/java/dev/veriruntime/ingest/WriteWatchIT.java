@@ -8,11 +8,14 @@ import dev.veriruntime.ingest.event.FileWriteEvent;
 import dev.veriruntime.ingest.event.FileWriteOperation;
 import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.InjectionTechnique;
+import dev.veriruntime.ingest.event.RemoteWriteDone;
 import dev.veriruntime.ingest.event.WatchReason;
+import dev.veriruntime.ingest.testing.ExecDriver;
 import dev.veriruntime.ingest.testing.KernelTests;
 import dev.veriruntime.ingest.testing.RecordedEvents;
 import dev.veriruntime.verifier.FileIdentity;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +49,9 @@ class WriteWatchIT {
         EventSource.live(probe)
             .subscribe(
                 e -> {
-                  if (e instanceof InjectionEvent || e instanceof FileWriteEvent) {
+                  if (e instanceof InjectionEvent
+                      || e instanceof RemoteWriteDone
+                      || e instanceof FileWriteEvent) {
                     events.accept(e);
                   }
                 });
@@ -120,6 +125,40 @@ class WriteWatchIT {
     } finally {
       target.destroyForcibly().waitFor();
     }
+  }
+
+  @Test
+  void aPokeOrProcessVmWritevThatSucceededIsReportedAgainWhenItReturns() throws Exception {
+    Path program = ExecDriver.compile(dir, "remote/remote_write.c", "remote-write");
+    Process p = new ProcessBuilder(program.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(p.waitFor()).as(out).isZero();
+    long writer = p.pid();
+    int child = Integer.parseInt(out.split(" ")[0]);
+    long address = Long.parseUnsignedLong(out.split(" ")[1], 16);
+
+    // At entry, every attempt: attach, poke, the failing and the succeeding process_vm_writev.
+    assertThat(awaitInjections(e -> e.task().tgid() == writer, 4))
+        .extracting(InjectionEvent::technique)
+        .containsExactly(
+            InjectionTechnique.PTRACE_ATTACH,
+            InjectionTechnique.PTRACE_POKEDATA,
+            InjectionTechnique.PROCESS_VM_WRITEV,
+            InjectionTechnique.PROCESS_VM_WRITEV);
+    // At exit, the writes that landed; the last is the last call, so the failed one is in by then.
+    List<RemoteWriteDone> done =
+        events.await(RemoteWriteDone.class, e -> e.task().tgid() == writer, 2, WAIT);
+    assertThat(done).extracting(RemoteWriteDone::targetPid).containsOnly(child);
+    assertThat(done.get(0).technique()).isEqualTo(InjectionTechnique.PTRACE_POKEDATA);
+    assertThat(done.get(0).address()).isEqualTo(address);
+    assertThat(done.get(1).technique()).isEqualTo(InjectionTechnique.PROCESS_VM_WRITEV);
+    assertThat(done.get(1).bytes()).as("bytes written").isEqualTo(8);
+    assertThat(done.get(1).kernelTimeNanos())
+        .as("after the call's entry")
+        .isGreaterThan(injections(e -> e.task().tgid() == writer).get(3).kernelTimeNanos());
+    assertThat(events.of(RemoteWriteDone.class, e -> e.task().tgid() == writer))
+        .as("none for the failed call")
+        .hasSize(2);
   }
 
   private static long stackStart(long pid) throws IOException {

@@ -4,6 +4,7 @@ import dev.veriruntime.ingest.event.EventKind;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExitEvent;
 import dev.veriruntime.ingest.event.LostEvent;
+import dev.veriruntime.ingest.event.RemoteWriteDone;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
@@ -17,8 +18,8 @@ import reactor.core.publisher.Flux;
  * Stage 1 (enrich): keeps the {@link ProcessTable} current from exec, exit and scan events, counts
  * every event in, and turns the kernel's lost-record counts into ledger entries (reported as
  * VERIFICATION_DEGRADED by the drop reporter). Events pass through unchanged, except {@link
- * LostEvent}s and {@link ToolchainWriteEvent}s (handed to the {@link BuildLineage}), which end
- * here.
+ * LostEvent}s, {@link RemoteWriteDone}s and {@link ToolchainWriteEvent}s (handed to the {@link
+ * BuildLineage}), which end here.
  *
  * <p>Works on batches (one per ring-buffer round, see {@link Pipeline#runBatches}): the events of a
  * batch are tracked in order, and a batch of which nothing is left is not passed on.
@@ -93,6 +94,8 @@ public final class TrackStage
     } else if (event instanceof ToolchainWriteEvent w) {
       lineage.written(w);
       return false;
+    } else if (event instanceof RemoteWriteDone) {
+      return false; // only a cue for the agent to verify the target (its attempt is the alert)
     } else if (event instanceof LostEvent lost) {
       for (Map.Entry<EventKind, Long> k : lost.lostByKind().entrySet()) {
         String kind = k.getKey().name().toLowerCase();

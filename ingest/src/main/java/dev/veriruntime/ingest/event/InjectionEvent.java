@@ -5,9 +5,10 @@ import java.util.Objects;
 /**
  * A code-injection signal: an <em>attempt</em>, seen at system-call entry, to attach to or write
  * into another process ({@code ptrace} attach/seize/poke/set-registers, {@code process_vm_writev};
- * whether the call succeeded is not known), or another process's {@code /proc/PID/mem} opened for
- * writing (seen when the open succeeded, before any write) and each completed write through it.
- * From C {@code struct vr_injection}.
+ * whether the call succeeded is not known then: a write that did is followed by a {@link
+ * RemoteWriteDone}), or another process's {@code /proc/PID/mem} opened for writing (seen when the
+ * open succeeded, before any write) and each completed write through it. From C {@code struct
+ * vr_injection}.
  *
  * @param targetPid the process (or, for ptrace, thread) aimed at; for the /proc/PID/mem techniques
  *     the target's process id (tgid), 0 if it had exited already

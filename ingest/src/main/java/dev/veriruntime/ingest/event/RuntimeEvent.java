@@ -15,6 +15,7 @@ public sealed interface RuntimeEvent
         ExecMappingEvent,
         AnonymousExecEvent,
         InjectionEvent,
+        RemoteWriteDone,
         MemfdCreateEvent,
         FileWriteEvent,
         ToolchainWriteEvent,

@@ -12,6 +12,7 @@ import dev.veriruntime.ingest.event.InjectionEvent;
 import dev.veriruntime.ingest.event.InjectionTechnique;
 import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.MemfdCreateEvent;
+import dev.veriruntime.ingest.event.RemoteWriteDone;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.TaskContext;
 import dev.veriruntime.ingest.event.ToolchainWriteEvent;
@@ -240,9 +241,18 @@ public final class RecordDecoder {
   }
 
   /** Mirrors C {@code struct vr_injection}. */
-  private static InjectionEvent injection(RawRecord raw) throws MalformedRecordException {
+  private static RuntimeEvent injection(RawRecord raw) throws MalformedRecordException {
     int code = raw.s32(WireFormat.Injection.TECHNIQUE);
     long request = raw.s64(WireFormat.Injection.REQUEST);
+    if (code == WireFormat.INJECT_WRITE_DONE) {
+      return new RemoteWriteDone(
+          time(raw),
+          task(raw),
+          request == 0 ? InjectionTechnique.PROCESS_VM_WRITEV : pokeTechnique(request),
+          raw.s32(WireFormat.Injection.TARGET_PID),
+          raw.s64(WireFormat.Injection.ADDR),
+          raw.s64(WireFormat.Injection.COUNT));
+    }
     InjectionTechnique technique =
         switch (code) {
           case WireFormat.INJECT_PTRACE -> ptraceTechnique(request);
@@ -351,6 +361,15 @@ public final class RecordDecoder {
   }
 
   /** The ptrace requests the probe reports (linux/ptrace.h); any other is a contract violation. */
+  /** The poke a write-done record names: only pokes are reported so. */
+  private static InjectionTechnique pokeTechnique(long request) throws MalformedRecordException {
+    InjectionTechnique t = ptraceTechnique(request);
+    if (t != InjectionTechnique.PTRACE_POKETEXT && t != InjectionTechnique.PTRACE_POKEDATA) {
+      throw new MalformedRecordException("write-done record for ptrace request " + request);
+    }
+    return t;
+  }
+
   private static InjectionTechnique ptraceTechnique(long request) throws MalformedRecordException {
     int code = request == (int) request ? (int) request : -1;
     return switch (code) {

@@ -48,6 +48,7 @@ public final class WireFormat {
   public static final int INJECT_PROCESS_VM_WRITEV = 2;
   public static final int INJECT_PROC_MEM = 3;
   public static final int INJECT_PROC_MEM_WRITE = 4;
+  public static final int INJECT_WRITE_DONE = 5;
 
   /** {@code enum vr_write_op}. */
   public static final int WRITE_OPEN = 1;

@@ -1,7 +1,10 @@
 package dev.veriruntime.ingest.record;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veriruntime.ingest.event.InjectionTechnique;
+import dev.veriruntime.ingest.event.RemoteWriteDone;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -101,6 +104,21 @@ class RecordDecoderMalformedTest {
         .isInstanceOf(MalformedRecordException.class);
     assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(injection)))
         .isInstanceOf(MalformedRecordException.class);
+  }
+
+  @Test
+  void aWriteDoneRecordNamesAPokeOrProcessVmWritev() throws Exception {
+    byte[] done = Fixtures.bytes("injection-ptrace-pokedata.bin");
+    putInt(done, WireFormat.Injection.TECHNIQUE, WireFormat.INJECT_WRITE_DONE);
+    assertThat(decoder.decode(ByteBuffer.wrap(done)))
+        .isInstanceOfSatisfying(
+            RemoteWriteDone.class,
+            d -> assertThat(d.technique()).isEqualTo(InjectionTechnique.PTRACE_POKEDATA));
+    putInt(done, WireFormat.Injection.REQUEST, 16); // PTRACE_ATTACH writes nothing
+
+    assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(done)))
+        .isInstanceOf(MalformedRecordException.class)
+        .hasMessageContaining("ptrace request 16");
   }
 
   @Test

@@ -311,6 +311,7 @@ class WireFormatBtfTest {
     assertThat(enumerator(header, "VR_INJECT_PROC_MEM")).isEqualTo(WireFormat.INJECT_PROC_MEM);
     assertThat(enumerator(header, "VR_INJECT_PROC_MEM_WRITE"))
         .isEqualTo(WireFormat.INJECT_PROC_MEM_WRITE);
+    assertThat(enumerator(header, "VR_INJECT_WRITE_DONE")).isEqualTo(WireFormat.INJECT_WRITE_DONE);
     assertThat(enumerator(header, "VR_KIND_FILE_WRITE")).isEqualTo(EventKind.FILE_WRITE.code());
     assertThat(enumerator(header, "VR_WRITE_OPEN")).isEqualTo(WireFormat.WRITE_OPEN);
     assertThat(enumerator(header, "VR_WRITE_FTRUNCATE")).isEqualTo(WireFormat.WRITE_FTRUNCATE);

@@ -24,15 +24,19 @@ public final class ExecDriver {
   }
 
   public static ExecDriver build(Path dir) throws IOException, InterruptedException {
-    Path driver = compile(dir, "exec_driver.c", "exec_driver");
-    Path child = compile(dir, "exec_child.c", "vrtc" + ProcessHandle.current().pid());
+    Path driver = compile(dir, "exec/exec_driver.c", "exec_driver");
+    Path child = compile(dir, "exec/exec_child.c", "vrtc" + ProcessHandle.current().pid());
     return new ExecDriver(driver, child);
   }
 
-  private static Path compile(Path dir, String source, String name)
+  /**
+   * Compiles the C source {@code resource} (relative to this package's test resources) into {@code
+   * dir}/{@code name} with gcc.
+   */
+  public static Path compile(Path dir, String resource, String name)
       throws IOException, InterruptedException {
-    Path c = dir.resolve(source);
-    try (InputStream in = ExecDriver.class.getResourceAsStream("exec/" + source)) {
+    Path c = dir.resolve(Path.of(resource).getFileName().toString());
+    try (InputStream in = ExecDriver.class.getResourceAsStream(resource)) {
       Files.copy(in, c);
     }
     Path out = dir.resolve(name);
@@ -42,7 +46,7 @@ public final class ExecDriver {
             .start();
     String log = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (gcc.waitFor() != 0) {
-      throw new IOException("gcc failed for " + source + ": " + log);
+      throw new IOException("gcc failed for " + resource + ": " + log);
     }
     return out;
   }
