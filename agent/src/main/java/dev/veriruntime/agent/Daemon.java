@@ -927,6 +927,16 @@ public final class Daemon implements AutoCloseable {
           .subscribeOn(timer)
           .block()
           .ifPresent(why -> err.println("veriruntime: timer keeps the default priority: " + why));
+      // A young collection stops every Java thread, the reader too, and the serial collector runs
+      // it on the JVM's VM thread: at the default priority it waits for a CPU behind the storm.
+      ThreadPriority.threadNamed("VM Thread")
+          .ifPresent(
+              tid ->
+                  ThreadPriority.setNice(tid, RingBufferReader.PROBE_NICE)
+                      .ifPresent(
+                          why ->
+                              err.println(
+                                  "veriruntime: VM thread keeps the default priority: " + why)));
       mappingFilter = ProbeMappingFilter.of(probe, selfWatch, registry, err);
       lineage =
           LineageStore.start(

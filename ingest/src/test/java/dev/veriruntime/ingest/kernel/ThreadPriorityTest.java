@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -43,5 +45,40 @@ class ThreadPriorityTest {
     }
     // Only that thread: this one keeps its own.
     assertThat(niceOfThisThread()).isNotEqualTo(-4);
+  }
+
+  @Test
+  void setsAnotherThreadFoundByItsName() throws Exception {
+    CountDownLatch done = new CountDownLatch(1);
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                done.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "vr-nice-target");
+    t.start();
+    try {
+      OptionalInt tid = OptionalInt.empty();
+      // The JVM names the native thread once it runs.
+      for (int i = 0; i < 200 && tid.isEmpty(); i++) {
+        tid = ThreadPriority.threadNamed("vr-nice-target");
+        Thread.sleep(5);
+      }
+      assertThat(tid).isPresent();
+      // Raising a nice value needs no privilege.
+      assertThat(ThreadPriority.setNice(tid.getAsInt(), 5)).isEmpty();
+      String stat = Files.readString(Path.of("/proc/self/task/" + tid.getAsInt() + "/stat"));
+      String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      assertThat(Integer.parseInt(rest[16])).isEqualTo(5);
+      assertThat(niceOfThisThread()).isNotEqualTo(5);
+      assertThat(ThreadPriority.threadNamed("no such thread")).isEmpty();
+    } finally {
+      done.countDown();
+      t.join();
+    }
   }
 }

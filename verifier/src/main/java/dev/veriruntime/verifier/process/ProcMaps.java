@@ -40,43 +40,40 @@ public final class ProcMaps {
 
   /** Parses one line; empty if it is not in the maps format. */
   public static Optional<MemoryMapping> parseLine(String line) {
-    int[] pos = {0};
-    String range = token(line, pos);
-    String perms = token(line, pos);
-    String offset = token(line, pos);
-    String dev = token(line, pos);
-    String inode = token(line, pos);
-    if (range == null
-        || perms == null
-        || offset == null
-        || dev == null
-        || inode == null
-        || perms.length() != 4) {
+    // Scanned in place, without a substring per field or a stream per digit check: every process
+    // verification parses its whole maps file, and a big method here cost C2 seconds to compile.
+    int rangeStart = skipSpaces(line, 0);
+    int rangeEnd = tokenEnd(line, rangeStart);
+    int permsStart = skipSpaces(line, rangeEnd);
+    int permsEnd = tokenEnd(line, permsStart);
+    int offsetStart = skipSpaces(line, permsEnd);
+    int offsetEnd = tokenEnd(line, offsetStart);
+    int devStart = skipSpaces(line, offsetEnd);
+    int devEnd = tokenEnd(line, devStart);
+    int inodeStart = skipSpaces(line, devEnd);
+    int inodeEnd = tokenEnd(line, inodeStart);
+    // Tokens follow one another: an empty one ends the line, so all after it are empty too.
+    if (inodeEnd == inodeStart || permsEnd - permsStart != 4) {
       return Optional.empty();
     }
-    int dash = range.indexOf('-');
-    int colon = dev.indexOf(':');
-    if (dash <= 0 || colon <= 0) {
+    int dash = line.indexOf('-', rangeStart);
+    int colon = line.indexOf(':', devStart);
+    if (dash <= rangeStart || dash >= rangeEnd || colon <= devStart || colon >= devEnd) {
       return Optional.empty();
     }
-    int p = pos[0];
-    while (p < line.length() && line.charAt(p) == ' ') {
-      p++;
-    }
-    String pathname = line.substring(p);
     // The kernel prints unsigned hex (decimal inode) without a sign: Long.parse* would also take
     // "+1" or "-1", which no kernel writes and which would not print back the same.
-    if (!digits(range.substring(0, dash), 16)
-        || !digits(range.substring(dash + 1), 16)
-        || !digits(offset, 16)
-        || !digits(dev.substring(0, colon), 16)
-        || !digits(dev.substring(colon + 1), 16)
-        || !digits(inode, 10)) {
+    if (!digits(line, rangeStart, dash, 16)
+        || !digits(line, dash + 1, rangeEnd, 16)
+        || !digits(line, offsetStart, offsetEnd, 16)
+        || !digits(line, devStart, colon, 16)
+        || !digits(line, colon + 1, devEnd, 16)
+        || !digits(line, inodeStart, inodeEnd, 10)) {
       return Optional.empty();
     }
     try {
-      long start = Long.parseUnsignedLong(range.substring(0, dash), 16);
-      long end = Long.parseUnsignedLong(range.substring(dash + 1), 16);
+      long start = Long.parseUnsignedLong(line, rangeStart, dash, 16);
+      long end = Long.parseUnsignedLong(line, dash + 1, rangeEnd, 16);
       if (Long.compareUnsigned(end, start) < 0) {
         return Optional.empty();
       }
@@ -84,31 +81,42 @@ public final class ProcMaps {
           new MemoryMapping(
               start,
               end,
-              perms,
-              Long.parseUnsignedLong(offset, 16),
-              Integer.parseInt(dev.substring(0, colon), 16),
-              Integer.parseInt(dev.substring(colon + 1), 16),
-              Long.parseUnsignedLong(inode),
-              pathname));
+              line.substring(permsStart, permsEnd),
+              Long.parseUnsignedLong(line, offsetStart, offsetEnd, 16),
+              Integer.parseInt(line, devStart, colon, 16),
+              Integer.parseInt(line, colon + 1, devEnd, 16),
+              Long.parseUnsignedLong(line, inodeStart, inodeEnd, 10),
+              line.substring(skipSpaces(line, inodeEnd))));
     } catch (NumberFormatException e) {
       return Optional.empty();
     }
   }
 
-  private static boolean digits(String s, int radix) {
-    return !s.isEmpty() && s.chars().allMatch(c -> c < 128 && Character.digit(c, radix) >= 0);
+  /** Whether {@code line[from, to)} is one or more ASCII digits of {@code radix}. */
+  private static boolean digits(String line, int from, int to, int radix) {
+    if (from >= to) {
+      return false;
+    }
+    for (int i = from; i < to; i++) {
+      char c = line.charAt(i);
+      if (c >= 128 || Character.digit(c, radix) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
-  private static String token(String line, int[] pos) {
-    int p = pos[0];
+  private static int skipSpaces(String line, int p) {
     while (p < line.length() && line.charAt(p) == ' ') {
       p++;
     }
-    int start = p;
+    return p;
+  }
+
+  private static int tokenEnd(String line, int p) {
     while (p < line.length() && line.charAt(p) != ' ') {
       p++;
     }
-    pos[0] = p;
-    return p > start ? line.substring(start, p) : null;
+    return p;
   }
 }
