@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalInt;
 
-/** The scheduling priority (nice value) of the calling thread, through setpriority(2). */
+/** The scheduling priority (nice value) of this process's threads, through setpriority(2). */
 public final class ThreadPriority {
   private static final int PRIO_PROCESS = 0;
 

@@ -360,7 +360,6 @@ public final class RecordDecoder {
     };
   }
 
-  /** The ptrace requests the probe reports (linux/ptrace.h); any other is a contract violation. */
   /** The poke a write-done record names: only pokes are reported so. */
   private static InjectionTechnique pokeTechnique(long request) throws MalformedRecordException {
     InjectionTechnique t = ptraceTechnique(request);
@@ -370,6 +369,7 @@ public final class RecordDecoder {
     return t;
   }
 
+  /** The ptrace requests the probe reports (linux/ptrace.h); any other is a contract violation. */
   private static InjectionTechnique ptraceTechnique(long request) throws MalformedRecordException {
     int code = request == (int) request ? (int) request : -1;
     return switch (code) {
