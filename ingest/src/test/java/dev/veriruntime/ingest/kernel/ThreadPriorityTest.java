@@ -14,8 +14,13 @@ class ThreadPriorityTest {
 
   /** Field 19 (nice) of /proc/thread-self/stat, read on the calling thread. */
   private static int niceOfThisThread() throws Exception {
-    String stat = Files.readString(Path.of("/proc/thread-self/stat"));
-    String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return niceOf(Path.of("/proc/thread-self/stat"));
+  }
+
+  /** Field 19 (nice) of a thread's stat file. */
+  private static int niceOf(Path stat) throws Exception {
+    String text = Files.readString(stat);
+    String[] rest = text.substring(text.lastIndexOf(')') + 2).split(" ");
     return Integer.parseInt(rest[16]); // rest[0] is field 3
   }
 
@@ -71,9 +76,7 @@ class ThreadPriorityTest {
       assertThat(tid).isPresent();
       // Raising a nice value needs no privilege.
       assertThat(ThreadPriority.setNice(tid.getAsInt(), 5)).isEmpty();
-      String stat = Files.readString(Path.of("/proc/self/task/" + tid.getAsInt() + "/stat"));
-      String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      assertThat(Integer.parseInt(rest[16])).isEqualTo(5);
+      assertThat(niceOf(Path.of("/proc/self/task/" + tid.getAsInt() + "/stat"))).isEqualTo(5);
       assertThat(niceOfThisThread()).isNotEqualTo(5);
       assertThat(ThreadPriority.threadNamed("no such thread")).isEmpty();
     } finally {
