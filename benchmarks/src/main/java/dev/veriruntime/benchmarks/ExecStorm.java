@@ -900,6 +900,11 @@ public final class ExecStorm implements Callable<Integer> {
    * then until the JIT compiler threads used less than {@code --agent-warmup-jit-percent} of a core
    * over the last slice ({@link AgentThreads#warmupStep}), at most {@code --agent-warmup-max}. Logs
    * one line per slice.
+   *
+   * <p>Each slice starts as the measured storm does, on an idle agent: a storm after a pause is not
+   * the middle of one (the agent reports the first execs of each unknown binary in full until it
+   * saw one of them end, then counts them), and code that only such a start runs must be compiled
+   * here, not in the measured window.
    */
   private Warmup warmUp(long pid, Path driver, List<Path> children, double level)
       throws IOException, InterruptedException {
@@ -914,6 +919,7 @@ public final class ExecStorm implements Callable<Integer> {
     AgentThreads.WarmupStep step = AgentThreads.WarmupStep.CONTINUE;
     while (step == AgentThreads.WarmupStep.CONTINUE) {
       double slice = AgentThreads.nextSlice(elapsed, agentWarmupSlice, agentWarmup, agentWarmupMax);
+      awaitIdle(pid);
       Map<Long, AgentThreads.ThreadTicks> t0 = AgentThreads.sample(pid);
       long p0 = cpuTicks(pid);
       long n0 = System.nanoTime();

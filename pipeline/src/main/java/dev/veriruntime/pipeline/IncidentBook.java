@@ -338,14 +338,15 @@ public final class IncidentBook {
   public static final String PIDS = "pids";
 
   /**
-   * Counts an exec instead of building its event, when execs of {@code key} were reported before
-   * and their processes had ended by then (an exec storm of an unknown binary): true when counted.
-   * A group window later the exec is settled: if its process has ended (as it had for the reported
-   * one), it is counted into one event per key and tick (count, first and last exec, sampled pids)
-   * that the aggregation folds as it would fold each process's resolved event; if it still runs, or
-   * another finding about it arrives first, its event is built by {@code event} then and grouped as
-   * any other. False (build the event and offer it) for a key not counted now, the agent's own
-   * process, a process counted already, or when {@link Settings#maxIncidents} execs wait already.
+   * Counts an exec instead of building its event, when an exec of {@code key} was offered within
+   * the last group window or reported resolved (an exec storm of an unknown binary, from its second
+   * exec on): true when counted. A group window later the exec is settled: if its process has ended
+   * (as it had for the reported one), it is counted into one event per key and tick (count, first
+   * and last exec, sampled pids) that the aggregation folds as it would fold each process's
+   * resolved event; if it still runs, or another finding about it arrives first, its event is built
+   * by {@code event} then and grouped as any other. False (build the event and offer it) for a key
+   * not counted now, the agent's own process, a process counted already, or when {@link
+   * Settings#maxIncidents} execs wait already.
    *
    * @param ended true when the process is known to have ended (its exit was seen), so that {@code
    *     /proc} is read only for the others
@@ -367,7 +368,10 @@ public final class IncidentBook {
     return true;
   }
 
-  /** After {@code merged} was reported resolved at once: its key's next execs are counted. */
+  /**
+   * After {@code merged} was offered, or reported resolved at once: its key's next execs are
+   * counted.
+   */
   private void countRepeatsOf(SecurityEvent merged, Instant now) {
     ExecKey key = ExecKey.of(merged);
     if (key != null && repeated.size() < settings.maxIncidents()) {
@@ -424,6 +428,9 @@ public final class IncidentBook {
     }
     Repeat counted = repeatByPid.remove(e.pid());
     if (counted == null) {
+      // The first exec of a storm: the next execs of its binary are counted from now on, not only
+      // after its own report (a group window of full events at each storm's start otherwise).
+      countRepeatsOf(e, now);
       return group(e, now);
     }
     // Something else about a process whose exec was only counted: its exec joins the group.
@@ -482,11 +489,11 @@ public final class IncidentBook {
    */
   public synchronized List<SecurityEvent> tick(Instant now) {
     List<SecurityEvent> out = new ArrayList<>();
-    settleRepeats(now, false, out);
     for (Group g : dueGroups(now)) {
       pending.remove(g.key);
       report(g, now).ifPresent(out::add);
     }
+    settleRepeats(now, false, out); // after the due groups: a storm's first exec is reported first
     boolean checkLiveness =
         !lastLivenessCheck.plus(settings.livenessPeriod()).isAfter(now) || hasCleared();
     if (checkLiveness) {
