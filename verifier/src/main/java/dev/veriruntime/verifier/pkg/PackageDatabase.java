@@ -39,7 +39,10 @@ import java.util.function.Predicate;
  * <p>Package executables (files in a {@code bin} or {@code sbin} directory) are also indexed by
  * checksum, so that {@link #executableWithSameContent} can tell that an unknown file is a package
  * command copied under another name (a masquerade: {@code cp /usr/bin/nc /tmp/sshd}). Their sizes
- * on disk, read once at load, spare most unknown files that second digest.
+ * on disk, read once at load, spare most unknown files that second digest. A command missing from
+ * disk at load (removed by hand, or excluded from installation) is left out of that index: its size
+ * is unknown, and keeping it would cost every unknown file a full MD5 pass (two such npm scripts on
+ * the development machine did).
  */
 public final class PackageDatabase {
   public static final Path DEFAULT_INFO_DIR = Path.of("/var/lib/dpkg/info");
@@ -54,9 +57,7 @@ public final class PackageDatabase {
 
   private final Map<Md5, Integer> executablesByMd5;
 
-  /**
-   * Sizes of the package executables on disk; null when one could not be read (then always hash).
-   */
+  /** Sizes of the indexed package executables on disk. */
   private final Set<Long> executableSizes;
 
   private final int unreadable;
@@ -123,7 +124,6 @@ public final class PackageDatabase {
     this.unreadable = unreadable;
     Map<Md5, Integer> byMd5 = new HashMap<>();
     Set<Long> sizes = new HashSet<>();
-    boolean allSizes = true;
     for (int slot = 0; slot < files.slots.length; slot++) {
       int i = files.slots[slot] - 1;
       if (i < 0) {
@@ -133,19 +133,19 @@ public final class PackageDatabase {
       if (!isExecutablePath(path)) {
         continue;
       }
+      try {
+        sizes.add(Files.size(Path.of(path)));
+      } catch (IOException | RuntimeException e) {
+        continue; // not on disk: see the class comment
+      }
       // Identical commands (perl and perl5.36.0): name the shortest path, whatever the load order.
       byMd5.merge(
           files.md5(i),
           i,
           (a, b) -> SHORTEST_PATH.compare(files.file(a), files.file(b)) <= 0 ? a : b);
-      try {
-        sizes.add(Files.size(Path.of(path)));
-      } catch (IOException | RuntimeException e) {
-        allSizes = false;
-      }
     }
     this.executablesByMd5 = Map.copyOf(byMd5);
-    this.executableSizes = allSizes ? Set.copyOf(sizes) : null;
+    this.executableSizes = Set.copyOf(sizes);
   }
 
   /** An empty database (no package manager on this host). */
@@ -254,12 +254,19 @@ public final class PackageDatabase {
    * this says which package command it is a copy of.
    */
   public Optional<PackageFile> executableWithSameContent(FileChannel channel) throws IOException {
-    if (executablesByMd5.isEmpty()
-        || (executableSizes != null && !executableSizes.contains(channel.size()))) {
+    if (!mayHoldACopy(channel.size())) {
       return Optional.empty();
     }
     Integer i = executablesByMd5.get(md5(channel));
     return i == null ? Optional.empty() : Optional.of(files.file(i));
+  }
+
+  /**
+   * Whether a file of {@code size} bytes may be a copy of a package command: only then is its MD5
+   * computed.
+   */
+  boolean mayHoldACopy(long size) {
+    return executableSizes.contains(size);
   }
 
   public int size() {

@@ -164,6 +164,37 @@ class PackageDatabaseTest {
   }
 
   @Test
+  void aCommandMissingFromDiskDoesNotMakeEveryUnknownFileHashed() throws Exception {
+    Path info = Files.createDirectories(dir.resolve("info"));
+    Path tool =
+        Files.write(
+            Files.createDirectories(dir.resolve("usr/bin")).resolve("tool"), new byte[] {1, 2, 3});
+    Path gone = dir.resolve("usr/bin/removed");
+    String md5 =
+        HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(new byte[] {1, 2, 3}));
+    Files.writeString(
+        info.resolve("tool.md5sums"),
+        md5
+            + "  "
+            + tool.toString().substring(1)
+            + "\n"
+            + "0123456789abcdef0123456789abcdef  "
+            + gone.toString().substring(1)
+            + "\n");
+    PackageDatabase db = PackageDatabase.load(info);
+
+    assertThat(db.mayHoldACopy(3)).as("the size of the command on disk").isTrue();
+    assertThat(db.mayHoldACopy(1 << 20)).as("any other size: not hashed").isFalse();
+    Path copy = Files.write(dir.resolve("sshd"), new byte[] {1, 2, 3});
+    try (FileChannel ch = FileChannel.open(copy)) {
+      assertThat(db.executableWithSameContent(ch))
+          .get()
+          .extracting(PackageDatabase.PackageFile::path)
+          .isEqualTo(tool.toString());
+    }
+  }
+
+  @Test
   void manyRecordsAreEachFoundWithTheirOwnChecksumAndNonAsciiPaths() throws Exception {
     Path info = Files.createDirectories(dir.resolve("info"));
     int n = 20_000;
