@@ -27,6 +27,8 @@ class UniqueStormIT {
         "-XX:MaxHeapFreeRatio=40",
         "-XX:+IgnoreUnrecognizedVMOptions",
         "-XX:TrimNativeHeapInterval=2000",
+        "-XX:FreqInlineSize=100",
+        "-XX:InlineSmallCode=1000",
         "-Djdk.nio.maxCachedBufferSize=262144",
         "-cp",
         System.getProperty("java.class.path"),
