@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
@@ -51,19 +52,26 @@ import reactor.core.publisher.FluxSink;
  *
  * <h2>Threads and lifecycle</h2>
  *
- * Events are emitted on the reader thread ({@code veriruntime-ring-<probe>}). A probe's reader runs
- * at nice {@value #PROBE_NICE} (when the process may raise priority, as the agent as root can;
- * otherwise it says so once and runs as created), the way auditd boosts itself: under an exec storm
- * the host has many runnable processes, and at the default weight the reader waited its turn behind
- * them (exec → verdict p50 ~0.9 ms, p99 90–130 ms during a max-rate storm on a 2-core host; at nice
- * -4, p50 ~0.05 ms). It takes no more CPU for it; it runs sooner. Threads it starts (a scheduler's
- * worker created on its first task from this thread) inherit the value. Downstream work that can
- * block should {@code publishOn} its own scheduler, or it holds the reader (which is then the rule
- * above, not a bug). A probe has at most one active reader: a second concurrent subscription errors
- * with {@link IllegalStateException}. Cancelling stops the thread and unmaps the ring; the probe
- * stays loaded. {@link Probe#close()} completes the Flux after a final drain and loss report.
- * Errors from the ring surface as {@code onError}. A batch belongs to the subscriber once emitted
- * (a new list per batch, never reused).
+ * Events are emitted on the reader thread ({@code veriruntime-ring-<probe>}). A probe's reader is a
+ * real-time thread (SCHED_FIFO at priority {@value #PROBE_RT_PRIORITY}, the lowest) when the
+ * process may make it one, as the agent as root can; otherwise it runs at nice {@value
+ * #PROBE_NICE}, the way auditd boosts itself, and says so once (and without CAP_SYS_NICE, as
+ * created). Under an exec storm the host has many runnable processes, and at the default weight the
+ * reader waited its turn behind them (exec → verdict p50 ~0.9 ms, p99 90–130 ms during a max-rate
+ * storm on a 2-core host; at nice -4, p50 ~0.05 ms). It takes no more CPU for it; it runs sooner.
+ * Nice -4 still left a calm host's tail: the scheduler often woke the reader on the CPU of the
+ * process that had just exec'd and let that process run on until it exited (its slice is 1.4 ms on
+ * 2 CPUs) while the other CPU idled, so one exec in ten to twenty of a short-lived binary waited
+ * 0.5–2 ms; a real-time reader preempts it at once (benchmarks/README.md has the A/B). The threads
+ * a real-time reader starts (a scheduler's worker created on its first task from this thread) run
+ * at the default policy and nice value (reset-on-fork): hashing a large file on a worker must not
+ * run real-time; those of a reader at nice -4 inherit it. Downstream work that can block should
+ * {@code publishOn} its own scheduler, or it holds the reader (which is then the rule above, not a
+ * bug). A probe has at most one active reader: a second concurrent subscription errors with {@link
+ * IllegalStateException}. Cancelling stops the thread and unmaps the ring; the probe stays loaded.
+ * {@link Probe#close()} completes the Flux after a final drain and loss report. Errors from the
+ * ring surface as {@code onError}. A batch belongs to the subscriber once emitted (a new list per
+ * batch, never reused).
  *
  * <pre>{@code
  * Flux<List<RuntimeEvent>> batches = RingBufferReader.batches(probe, decoder, lostEvent, interval, 256);
@@ -93,6 +101,9 @@ public final class RingBufferReader<T> {
    */
   public static final int PROBE_NICE = -4;
 
+  /** The real-time (SCHED_FIFO) priority of a probe's reader thread: the lowest. */
+  static final int PROBE_RT_PRIORITY = 1;
+
   private final RecordSource source;
   private final Function<ByteBuffer, T> decoder;
   private final Function<LossWindow, T> lostEvent;
@@ -100,7 +111,7 @@ public final class RingBufferReader<T> {
   private final FluxSink<List<T>> sink;
   private final int maxBatch;
   private final long coalesceNanos;
-  private final int nice;
+  private final boolean raised;
   private List<T> batch;
   private volatile boolean stopping;
   private volatile Thread thread;
@@ -115,7 +126,7 @@ public final class RingBufferReader<T> {
       Duration lostCheckInterval,
       int maxBatch,
       Duration coalesce,
-      int nice,
+      boolean raised,
       FluxSink<List<T>> sink) {
     this.source = source;
     this.decoder = decoder;
@@ -123,7 +134,7 @@ public final class RingBufferReader<T> {
     this.lostCheckNanos = lostCheckInterval.toNanos();
     this.maxBatch = maxBatch;
     this.coalesceNanos = coalesce.toNanos();
-    this.nice = nice;
+    this.raised = raised;
     this.sink = sink;
     this.batch = new ArrayList<>(Math.min(maxBatch, 64));
   }
@@ -165,7 +176,7 @@ public final class RingBufferReader<T> {
         lostCheckInterval,
         maxBatch,
         PROBE_COALESCE,
-        PROBE_NICE);
+        true);
   }
 
   static <T> Flux<T> flux(
@@ -174,11 +185,14 @@ public final class RingBufferReader<T> {
       Function<LossWindow, T> lostEvent,
       Duration lostCheckInterval) {
     // One record per batch keeps the per-record demand contract (a request of n takes n records).
-    return batches(source, decoder, lostEvent, lostCheckInterval, 1, Duration.ZERO, 0)
+    return batches(source, decoder, lostEvent, lostCheckInterval, 1, Duration.ZERO, false)
         .map(b -> b.get(0));
   }
 
-  /** The reader thread at nice value {@code nice} (0: as created). */
+  /**
+   * The reader thread raised as a probe's (see "Threads and lifecycle") when {@code raised},
+   * otherwise as created.
+   */
   static <T> Flux<List<T>> batches(
       RecordSource source,
       Function<ByteBuffer, T> decoder,
@@ -186,7 +200,7 @@ public final class RingBufferReader<T> {
       Duration lostCheckInterval,
       int maxBatch,
       Duration coalesce,
-      int nice) {
+      boolean raised) {
     Objects.requireNonNull(decoder, "decoder");
     Objects.requireNonNull(lostEvent, "lostEvent");
     if (lostCheckInterval.isNegative() || lostCheckInterval.isZero()) {
@@ -199,7 +213,7 @@ public final class RingBufferReader<T> {
         sink -> {
           RingBufferReader<T> reader =
               new RingBufferReader<>(
-                  source, decoder, lostEvent, lostCheckInterval, maxBatch, coalesce, nice, sink);
+                  source, decoder, lostEvent, lostCheckInterval, maxBatch, coalesce, raised, sink);
           try {
             source.register(reader);
           } catch (RuntimeException e) {
@@ -221,13 +235,8 @@ public final class RingBufferReader<T> {
   }
 
   private void run() {
-    if (nice != 0) {
-      ThreadPriority.setNice(nice)
-          .ifPresent(
-              why ->
-                  LOG.log(
-                      System.Logger.Level.INFO,
-                      "ring reader " + source.name() + " keeps the default priority: " + why));
+    if (raised) {
+      raise();
     }
     try (RecordSource.Stream ring = source.open(this::onRecord)) {
       windowStart = System.nanoTime();
@@ -329,6 +338,22 @@ public final class RingBufferReader<T> {
       return sink.requestedFromDownstream() > 0;
     }
     return true;
+  }
+
+  /** Real-time, else nice {@value #PROBE_NICE}, else as created; says once what it could not. */
+  private void raise() {
+    Optional<String> notRealtime = ThreadPriority.setRealtime(PROBE_RT_PRIORITY);
+    if (notRealtime.isEmpty()) {
+      return;
+    }
+    Optional<String> notNice = ThreadPriority.setNice(PROBE_NICE);
+    LOG.log(
+        System.Logger.Level.INFO,
+        "ring reader "
+            + source.name()
+            + notNice
+                .map(why -> " keeps the default priority: " + notRealtime.get() + "; " + why)
+                .orElse(" runs at nice " + PROBE_NICE + ", not real-time: " + notRealtime.get()));
   }
 
   /**

@@ -86,7 +86,7 @@ class EventSourceTest {
                 Duration.ofMillis(20),
                 EventSource.MAX_BATCH,
                 Duration.ZERO,
-                0))
+                false))
         .assertNext(
             batch ->
                 assertThat(batch)

@@ -136,7 +136,7 @@ class RingBufferReaderTest {
         lostCheck,
         maxBatch,
         coalesce,
-        0);
+        false);
   }
 
   private static String decode(ByteBuffer record) {

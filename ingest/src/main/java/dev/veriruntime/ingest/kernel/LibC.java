@@ -53,6 +53,13 @@ public interface LibC {
   @SaveError
   int setpriority(int which, int who, int prio);
 
+  /**
+   * syscall(2) for sched_setattr(tid, attr, flags), which glibc before 2.41 does not wrap; {@code
+   * attr} is a {@code struct sched_attr}.
+   */
+  @SaveError
+  long syscall(long number, int tid, byte[] attr, int flags);
+
   /** gettid(2) (glibc 2.30 or later). */
   int gettid();
 }

@@ -19,9 +19,56 @@ class ThreadPriorityTest {
 
   /** Field 19 (nice) of a thread's stat file. */
   private static int niceOf(Path stat) throws Exception {
+    return statField(stat, 19);
+  }
+
+  /** Field {@code n} (1-based, as proc(5) numbers them) of a stat file. */
+  private static int statField(Path stat, int n) throws Exception {
     String text = Files.readString(stat);
     String[] rest = text.substring(text.lastIndexOf(')') + 2).split(" ");
-    return Integer.parseInt(rest[16]); // rest[0] is field 3
+    return Integer.parseInt(rest[n - 3]); // rest[0] is field 3
+  }
+
+  @Test
+  void makesTheCallingThreadRealtimeAndTheThreadsItStartsOrdinary() throws Exception {
+    boolean root = "root".equals(System.getProperty("user.name"));
+    Path self = Path.of("/proc/thread-self/stat");
+    AtomicReference<Optional<String>> result = new AtomicReference<>();
+    AtomicReference<int[]> after = new AtomicReference<>(); // policy, rt priority, nice
+    AtomicReference<int[]> child = new AtomicReference<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.set(ThreadPriority.setRealtime(1));
+                after.set(new int[] {statField(self, 41), statField(self, 40), niceOf(self)});
+                Thread started =
+                    new Thread(
+                        () -> {
+                          try {
+                            child.set(
+                                new int[] {statField(self, 41), statField(self, 40), niceOf(self)});
+                          } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                          }
+                        });
+                started.start();
+                started.join();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    t.start();
+    t.join();
+    if (root) {
+      assertThat(result.get()).isEmpty();
+      assertThat(after.get()).containsExactly(1, 1, 0); // SCHED_FIFO at priority 1
+      assertThat(child.get()).containsExactly(0, 0, 0); // SCHED_OTHER: reset on fork
+    } else {
+      assertThat(result.get()).get().asString().startsWith("sched_setattr");
+      assertThat(after.get()[0]).isZero();
+    }
+    assertThat(statField(self, 41)).isZero(); // this thread is untouched
   }
 
   @Test
