@@ -223,6 +223,8 @@ public final class IncidentBook {
   // Execs of an executable whose last exec was reported resolved at once (an exec storm): counted
   // as they come and settled a group window later, without building an event (see offerRepeat).
   private final Map<ExecKey, Repeated> repeated = new HashMap<>();
+  // Keys with counted processes not reported yet, in the order they were first counted.
+  private final Set<Repeated> unreported = new LinkedHashSet<>();
   private final ArrayDeque<Repeat> repeats = new ArrayDeque<>();
   private final Map<Integer, Repeat> repeatByPid = new HashMap<>();
   private Instant lastLivenessCheck = Instant.MIN;
@@ -275,6 +277,10 @@ public final class IncidentBook {
   private static final class Repeated {
     final SecurityEvent template;
     Instant lastOffered;
+
+    /** When its counted processes were last reported; null before the first report. */
+    Instant reportedAt;
+
     long count;
     Instant first;
     Instant last;
@@ -302,6 +308,7 @@ public final class IncidentBook {
      * their own resolved events: their count, first and last exec, and a sample of their pids.
      */
     SecurityEvent report(Instant now) {
+      reportedAt = now;
       String id = EventIds.next(now);
       Map<String, Object> details = new LinkedHashMap<>(template.details());
       // The first process's own context: not theirs.
@@ -341,8 +348,8 @@ public final class IncidentBook {
    * Counts an exec instead of building its event, when an exec of {@code key} was offered within
    * the last group window or reported resolved (an exec storm of an unknown binary, from its second
    * exec on): true when counted. A group window later the exec is settled: if its process has ended
-   * (as it had for the reported one), it is counted into one event per key and tick (count, first
-   * and last exec, sampled pids) that the aggregation folds as it would fold each process's
+   * (as it had for the reported one), it is counted into one event per key and group window (count,
+   * first and last exec, sampled pids) that the aggregation folds as it would fold each process's
    * resolved event; if it still runs, or another finding about it arrives first, its event is built
    * by {@code event} then and grouped as any other. False (build the event and offer it) for a key
    * not counted now, the agent's own process, a process counted already, or when {@link
@@ -381,11 +388,12 @@ public final class IncidentBook {
 
   /**
    * Settles the counted execs a group window old ({@code all}: every one, at shutdown), reports the
-   * counts per key, and stops counting keys without an exec for a group window.
+   * counts of each key at most once per group window (and before it stops counting the key), and
+   * stops counting keys without an exec for a group window. A report per key and tick cost a storm
+   * 20 events a second per binary, each folded by the aggregation, on the timer's thread.
    */
   private void settleRepeats(Instant now, boolean all, List<SecurityEvent> out) {
     Instant dueBefore = now.minus(settings.groupWindow());
-    List<Repeated> counted = new ArrayList<>();
     while (!repeats.isEmpty() && (all || !repeats.peek().time().isAfter(dueBefore))) {
       Repeat r = repeats.poll();
       if (repeatByPid.get(r.pid()) != r) {
@@ -393,17 +401,22 @@ public final class IncidentBook {
       }
       repeatByPid.remove(r.pid());
       if (r.ended().getAsBoolean() || liveness.startTicks(r.pid()).isEmpty()) {
-        if (r.key().count == 0) {
-          counted.add(r.key());
-        }
         r.key().add(r);
+        unreported.add(r.key());
         resolved++;
       } else {
         out.addAll(group(r.event().get(), r.time())); // still runs: an incident of its own
       }
     }
-    for (Repeated r : counted) {
-      out.add(r.report(now));
+    for (Iterator<Repeated> it = unreported.iterator(); it.hasNext(); ) {
+      Repeated r = it.next();
+      if (all
+          || r.reportedAt == null
+          || !r.reportedAt.isAfter(dueBefore)
+          || r.lastOffered.isBefore(dueBefore)) {
+        out.add(r.report(now));
+        it.remove();
+      }
     }
     repeated.values().removeIf(r -> r.lastOffered.isBefore(dueBefore));
   }

@@ -518,6 +518,35 @@ class IncidentStageTest {
   }
 
   @Test
+  void countedExecsAreReportedOncePerGroupWindowNotOnEveryTick() {
+    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
+    String path = "/tmp/storm-child";
+    String sha = "cc".repeat(32);
+    IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
+    List<SecurityEvent> events =
+        new ArrayList<>(b.offer(unknown(60_000, "exec", path, sha), now()));
+    // 4 s at 500 exec/s, the timer ticking as in the pipeline.
+    for (int i = 1; i < 2000; i++) {
+      vts.advanceTimeBy(Duration.ofMillis(2));
+      int pid = 60_000 + i;
+      assertThat(b.offerRepeat(key, pid, now(), () -> true, () -> unknown(pid, "exec", path, sha)))
+          .isTrue();
+      if (i % 25 == 0) {
+        events.addAll(b.tick(now()));
+      }
+    }
+    for (int i = 0; i < 60; i++) {
+      vts.advanceTimeBy(Pipeline.INCIDENT_TICK);
+      events.addAll(b.tick(now()));
+    }
+    List<SecurityEvent> counted =
+        events.stream().filter(e -> e.details().containsKey(IncidentBook.PIDS)).toList();
+    assertThat(counted.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(1999);
+    // One report a group window (one per 50-ms tick before: about 80 for these 4 s).
+    assertThat(counted).hasSizeBetween(4, 6);
+  }
+
+  @Test
   void aCountedExecWhoseProcessStillRunsIsItsOwnIncident() {
     Disposable d = run();
     List<Integer> built = new ArrayList<>();
