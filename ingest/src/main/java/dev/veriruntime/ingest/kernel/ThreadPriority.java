@@ -55,9 +55,9 @@ public final class ThreadPriority {
   }
 
   /**
-   * Makes the calling thread real-time: SCHED_FIFO at {@code priority} (1 is the lowest), with
-   * reset-on-fork, so the threads it starts run at the default policy and nice value (sched_setattr
-   * (2)). A real-time thread runs as soon as it wakes, ahead of every ordinary thread on its CPU;
+   * Makes the calling thread real-time through sched_setattr(2): SCHED_FIFO at {@code priority} (1
+   * is the lowest), with reset-on-fork, so the threads it starts run at the default policy and nice
+   * value. A real-time thread runs as soon as it wakes, ahead of every ordinary thread on its CPU;
    * the kernel caps what all real-time threads together may take (sched_rt_runtime_us, 95 % of each
    * second by default). Needs CAP_SYS_NICE; a kernel with real-time group scheduling also refuses
    * it in a cgroup that was given no real-time budget.
