@@ -29,37 +29,47 @@ class ThreadPriorityTest {
     return Integer.parseInt(rest[n - 3]); // rest[0] is field 3
   }
 
-  @Test
-  void makesTheCallingThreadRealtimeAndTheThreadsItStartsOrdinary() throws Exception {
-    boolean root = "root".equals(System.getProperty("user.name"));
+  /** Policy (field 41), real-time priority (40) and nice value (19) of the calling thread. */
+  private static int[] scheduling() throws Exception {
     Path self = Path.of("/proc/thread-self/stat");
-    AtomicReference<Optional<String>> result = new AtomicReference<>();
-    AtomicReference<int[]> after = new AtomicReference<>(); // policy, rt priority, nice
-    AtomicReference<int[]> child = new AtomicReference<>();
+    return new int[] {statField(self, 41), statField(self, 40), statField(self, 19)};
+  }
+
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /** Runs {@code body} on a new thread and waits for it; what it throws fails the test. */
+  private static void onNewThread(Body body) throws Exception {
+    AtomicReference<Throwable> failed = new AtomicReference<>();
     Thread t =
         new Thread(
             () -> {
               try {
-                result.set(ThreadPriority.setRealtime(1));
-                after.set(new int[] {statField(self, 41), statField(self, 40), niceOf(self)});
-                Thread started =
-                    new Thread(
-                        () -> {
-                          try {
-                            child.set(
-                                new int[] {statField(self, 41), statField(self, 40), niceOf(self)});
-                          } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                          }
-                        });
-                started.start();
-                started.join();
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
+                body.run();
+              } catch (Throwable e) {
+                failed.set(e);
               }
             });
     t.start();
     t.join();
+    if (failed.get() != null) {
+      throw new AssertionError(failed.get());
+    }
+  }
+
+  @Test
+  void makesTheCallingThreadRealtimeAndTheThreadsItStartsOrdinary() throws Exception {
+    boolean root = "root".equals(System.getProperty("user.name"));
+    AtomicReference<Optional<String>> result = new AtomicReference<>();
+    AtomicReference<int[]> after = new AtomicReference<>(); // policy, rt priority, nice
+    AtomicReference<int[]> child = new AtomicReference<>();
+    onNewThread(
+        () -> {
+          result.set(ThreadPriority.setRealtime(1));
+          after.set(scheduling());
+          onNewThread(() -> child.set(scheduling()));
+        });
     if (root) {
       assertThat(result.get()).isEmpty();
       assertThat(after.get()).containsExactly(1, 1, 0); // SCHED_FIFO at priority 1
@@ -68,7 +78,7 @@ class ThreadPriorityTest {
       assertThat(result.get()).get().asString().startsWith("sched_setattr");
       assertThat(after.get()[0]).isZero();
     }
-    assertThat(statField(self, 41)).isZero(); // this thread is untouched
+    assertThat(scheduling()[0]).isZero(); // this thread is untouched
   }
 
   @Test
@@ -76,18 +86,11 @@ class ThreadPriorityTest {
     boolean root = "root".equals(System.getProperty("user.name"));
     AtomicReference<Optional<String>> result = new AtomicReference<>();
     AtomicReference<Integer> niceAfter = new AtomicReference<>();
-    Thread t =
-        new Thread(
-            () -> {
-              result.set(ThreadPriority.setNice(-4));
-              try {
-                niceAfter.set(niceOfThisThread());
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
-    t.start();
-    t.join();
+    onNewThread(
+        () -> {
+          result.set(ThreadPriority.setNice(-4));
+          niceAfter.set(niceOfThisThread());
+        });
     if (root) {
       assertThat(result.get()).isEmpty();
       assertThat(niceAfter.get()).isEqualTo(-4);
