@@ -658,7 +658,7 @@ public final class ApiServer implements AutoCloseable {
         // Found by ApiHttpFuzzTest: reactor-netty parses the Host header's port and answers a
         // non-number ("Host: a: b") with an empty 400.
         status = HttpResponseStatus.BAD_REQUEST;
-        message = "malformed Host header: the port after the last ':' must be a number";
+        message = "malformed Host header: the port after the ':' must be a number";
       } else if (cause instanceof TooLongHttpLineException) {
         status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
         message = "request line longer than " + MAX_INITIAL_LINE + " bytes";
@@ -688,12 +688,14 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Whether reactor-netty can read {@code host} as host[:port]: after the last ':' that is not
-   * inside an IPv6 literal's brackets comes a port number (0–65535).
+   * Whether reactor-netty can read {@code host} as host[:port]: it takes the port from after the
+   * first ':' (for an IPv6 literal, the first ':' after its first ']') and parses it as a number,
+   * so that part must be a port number (0–65535). Found by ApiHttpFuzzTest: "Host: a: b]c" passed
+   * an earlier check that looked after the last ':' and let a ']' behind it mark an IPv6 literal.
    */
   static boolean wellFormedHost(String host) {
-    int colon = host.lastIndexOf(':');
-    if (colon < 0 || colon < host.lastIndexOf(']')) {
+    int colon = host.startsWith("[") ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
+    if (colon < 0) {
       return true;
     }
     String port = host.substring(colon + 1);

@@ -160,6 +160,21 @@ class ApiServerTest {
           api -> api.getEvidence("7"));
 
   @Test
+  void aHostHeaderIsWellFormedWhenReactorNettyCanReadItsPort() {
+    assertThat(ApiServer.wellFormedHost("localhost")).isTrue();
+    assertThat(ApiServer.wellFormedHost("localhost:8080")).isTrue();
+    assertThat(ApiServer.wellFormedHost("[::1]")).isTrue();
+    assertThat(ApiServer.wellFormedHost("[::1]:65535")).isTrue();
+    assertThat(ApiServer.wellFormedHost("a: b")).isFalse();
+    assertThat(ApiServer.wellFormedHost("localhost:")).isFalse();
+    assertThat(ApiServer.wellFormedHost("localhost:65536")).isFalse();
+    assertThat(ApiServer.wellFormedHost("[::1]:x")).isFalse();
+    // The port is what follows the first ':' outside an IPv6 literal, whatever comes later.
+    assertThat(ApiServer.wellFormedHost("a:1:2")).isFalse();
+    assertThat(ApiServer.wellFormedHost("a: \\E]\\E]]]chunked")).isFalse();
+  }
+
+  @Test
   void everyCallOverTheSocketPrintsTheSameJsonAsInProcess() throws Exception {
     serve(b -> {});
     ApiClient client = client();
