@@ -410,10 +410,8 @@ public final class IncidentBook {
     }
     for (Iterator<Repeated> it = unreported.iterator(); it.hasNext(); ) {
       Repeated r = it.next();
-      if (all
-          || r.reportedAt == null
-          || !r.reportedAt.isAfter(dueBefore)
-          || r.lastOffered.isBefore(dueBefore)) {
+      boolean expiring = r.lastOffered.isBefore(dueBefore); // no longer counted after this tick
+      if (all || expiring || r.reportedAt == null || !r.reportedAt.isAfter(dueBefore)) {
         out.add(r.report(now));
         it.remove();
       }
