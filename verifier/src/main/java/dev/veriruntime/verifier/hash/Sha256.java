@@ -2,7 +2,6 @@ package dev.veriruntime.verifier.hash;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,23 +13,22 @@ import java.util.HexFormat;
  * SHA-256 of files, file ranges and buffers through {@link MessageDigest} (the JDK's intrinsic,
  * SHA-NI where the CPU has it).
  *
- * <p>Regular files are hashed through read-only mappings of 4 MiB at a time: measured on the target
- * machine this is the fastest way through the JDK's SHA-NI intrinsic (1.34 GB/s, 1.2× {@code
- * openssl dgst}), where 1 MiB reads reach 0.80 GB/s because every byte is copied once more. Each
- * mapping is released as soon as it is hashed ({@link Unmapper}), not when the garbage collector
- * gets to it, so hashing a large file never holds more than one chunk of it in the agent's resident
- * memory (a mapped chunk's pages count in the agent's RSS until it is released: 4 MiB chunks hash
- * as fast as 16 MiB ones, 0.77 / 0.73 and 0.55 / 0.57 GB/s best of 8 on a 128 MiB file at a load
- * average of 20, and keep 12 MiB less resident per hashing thread). A file truncated while it is
- * being hashed makes the mapped access fault; that fault (an {@link InternalError} from the JDK) is
- * reported as an {@link IOException}. Files whose size the kernel reports as 0 (procfs) and ranges
- * under 1 MiB are read with positional reads into a per-thread 256 KiB direct buffer instead (one
- * per hashing thread, for the agent's life; 1 MiB reads were no faster: 0.63 / 0.65 and 0.57 / 0.56
- * GB/s in the same runs). Reading always continues to end of file, so a file that grows while
- * hashed is hashed to its new end, like {@code sha256sum} would.
+ * <p>Files are read with positional reads into a per-thread 256 KiB direct buffer (one per hashing
+ * thread, for the agent's life). Until 2026-12 regular files of 1 MiB or more were hashed through
+ * read-only mappings, measured then as the faster way (1.34 GB/s against 0.80 GB/s for 1 MiB
+ * reads). On the machine of 2026-12-04 (a guest whose page faults cost tens of microseconds) the
+ * mappings are the slower way at every size: p50 of a just-written 1 MiB file 1.22 against 0.73 ms,
+ * 16 MiB 18.6 against 12.1 ms, a 512 MiB file 1.02 against 1.49 GB/s ({@code openssl dgst} 1.03
+ * GB/s in the same run; 64 KiB, 256 KiB and 1 MiB reads within 5 % of each other). Reads cost one
+ * copy more where faults are cheap, a few per cent of the hash; mappings cost up to 1.7 times the
+ * hash where faults are dear, so reads it is (the benchmarks keep comparing the two). Reads also
+ * hold nothing of the file in the agent's resident memory, and a file truncated while it is read
+ * simply ends early. Reading always continues to end of file, so a file that grows while hashed is
+ * hashed to its new end, like {@code sha256sum} would, and files whose size the kernel reports as 0
+ * (procfs) are hashed whole.
  *
- * <p>Positional reads and mappings leave the channel's position alone, so one open channel may be
- * hashed by several threads at once.
+ * <p>Positional reads leave the channel's position alone, so one open channel may be hashed by
+ * several threads at once.
  *
  * <p>Thread safety: all methods are static and thread-safe; each thread reuses its own direct
  * buffer. Nothing here closes a channel it was given.
@@ -44,12 +42,6 @@ import java.util.HexFormat;
 public final class Sha256 {
   /** Size of the per-thread read buffer: large enough that syscall cost is noise. */
   public static final int BUFFER_SIZE = 1 << 18;
-
-  /** Size of one mapping: large enough that mapping cost is noise, small enough for 32-bit ints. */
-  static final long MAP_CHUNK = 4L << 20;
-
-  /** Below this, mapping costs more than the copy it saves. */
-  static final long MAP_THRESHOLD = 1L << 20;
 
   private static final HexFormat HEX = HexFormat.of();
   private static final ThreadLocal<ByteBuffer> BUFFER =
@@ -102,16 +94,7 @@ public final class Sha256 {
   /** Digest of the whole content of an open channel, from offset 0 to end of file. */
   public static byte[] digest(FileChannel channel) throws IOException {
     MessageDigest md = newDigest();
-    long size = channel.size();
-    long mapped = size >= MAP_THRESHOLD ? updateMapped(md, channel, 0, size) : 0;
-    update(md, channel, mapped, Long.MAX_VALUE - mapped);
-    return md.digest();
-  }
-
-  /** {@link #digest(FileChannel)} with positional reads only: for comparison in benchmarks. */
-  public static byte[] digestByReads(FileChannel channel) throws IOException {
-    MessageDigest md = newDigest();
-    updateByReads(md, channel, 0, Long.MAX_VALUE);
+    update(md, channel, 0, Long.MAX_VALUE);
     return md.digest();
   }
 
@@ -144,19 +127,6 @@ public final class Sha256 {
       throw new IllegalArgumentException("negative offset or length: " + offset + ", " + length);
     }
     long done = 0;
-    if (length >= MAP_THRESHOLD) {
-      long size = channel.size();
-      if (offset < size) {
-        done = updateMapped(md, channel, offset, Math.min(length, size - offset));
-      }
-    }
-    return done + updateByReads(md, channel, offset + done, length - done);
-  }
-
-  /** Positional reads into the per-thread buffer; stops early at end of file. */
-  private static long updateByReads(MessageDigest md, FileChannel channel, long offset, long length)
-      throws IOException {
-    long done = 0;
     ByteBuffer buffer = BUFFER.get();
     while (done < length) {
       buffer.clear();
@@ -171,34 +141,5 @@ public final class Sha256 {
       done += n;
     }
     return done;
-  }
-
-  /** Hashes {@code [offset, offset + length)} through mappings; the range must be in the file. */
-  private static long updateMapped(MessageDigest md, FileChannel channel, long offset, long length)
-      throws IOException {
-    long done = 0;
-    try {
-      while (done < length) {
-        long len = Math.min(MAP_CHUNK, length - done);
-        MappedByteBuffer chunk = channel.map(FileChannel.MapMode.READ_ONLY, offset + done, len);
-        md.update(chunk);
-        Unmapper.unmap(chunk);
-        done += len;
-      }
-    } catch (InternalError e) {
-      // The JDK turns SIGBUS on a mapping of a file truncated under us into this error.
-      throw new IOException(
-          "file shrank while being hashed (fault at or after offset " + (offset + done) + ")", e);
-    } catch (UnsupportedOperationException e) {
-      return done; // not mappable (some special files): the caller reads the rest
-    }
-    return done;
-  }
-
-  /** {@link #digest(FileChannel)} through mappings only: for comparison in benchmarks. */
-  public static byte[] digestMapped(FileChannel channel) throws IOException {
-    MessageDigest md = newDigest();
-    updateMapped(md, channel, 0, channel.size());
-    return md.digest();
   }
 }
