@@ -915,7 +915,8 @@ public final class Daemon implements AutoCloseable {
                   "immediate re-verification",
                   Schedulers.newSingle("veriruntime-reattest-now", true)),
               ProcessHandle.current().pid(),
-              new IncidentFeedback(incidents));
+              new IncidentFeedback(incidents),
+              Duration.ofSeconds(policy.reattestation.intervalSeconds));
     }
 
     private void buildPipeline() {

@@ -15,6 +15,8 @@ import dev.veriruntime.verifier.process.ProcessVerification;
 import dev.veriruntime.verifier.process.ProcessVerifier;
 import dev.veriruntime.verifier.process.ReattestationScheduler;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -42,6 +44,13 @@ import reactor.core.scheduler.Scheduler;
  * but {@code details.verifiedAfter} (the write's technique): they are the live finding's
  * consequence and join the incident the write opened.
  *
+ * <p>A round takes a process only once it has run for {@code minAge} (the daemon passes the round
+ * interval), unless it has an open incident: on a build server most processes live for a second or
+ * less (a compiler, a shell), their exec and every library they map were verified already, and a
+ * write into their memory is verified at once; verifying each one that happened to run at a round
+ * cost a warm agent a third of its CPU during a build (the compiler's tens of MiB of code read
+ * through {@code /proc/PID/mem}, eight processes a round; benchmarks/README.md, "Build noise").
+ *
  * <p>The agent's own process is never re-attested: it is covered by self-integrity alone (its JIT
  * memory would otherwise be reported as drift once a second). After each pass over a process the
  * {@link PassListener} learns which event types that pass found, so an incident whose condition is
@@ -53,6 +62,9 @@ public final class Reattestation {
 
   /** The detail naming the write that made the agent verify a process at once. */
   public static final String VERIFIED_AFTER = IncidentBook.VERIFIED_AFTER;
+
+  /** Clock ticks per second in {@code /proc/PID/stat}: 100 on every Linux ABI (USER_HZ). */
+  private static final int USER_HZ = 100;
 
   private record Urgent(int pid, String after) {}
 
@@ -85,6 +97,7 @@ public final class Reattestation {
   private final Set<Integer> queued = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final long selfPid;
   private final PassListener listener;
+  private final Duration minAge;
 
   /** Without a pass listener; the current process is the agent's own. */
   public Reattestation(
@@ -107,7 +120,8 @@ public final class Reattestation {
         worker,
         worker,
         ProcessHandle.current().pid(),
-        (pid, found) -> {});
+        (pid, found) -> {},
+        Duration.ZERO);
   }
 
   /**
@@ -115,6 +129,8 @@ public final class Reattestation {
    * @param urgentWorker runs immediate verifications ({@link #verifyAtOnce})
    * @param selfPid the agent's own pid, never re-attested
    * @param listener told the outcome of every pass (e.g. {@code IncidentBook::checkPassed})
+   * @param minAge how long a process must have run before a round verifies it (an urgent one, with
+   *     an open incident, is verified at any age); zero takes every process
    */
   public Reattestation(
       ProcessVerifier verifier,
@@ -127,7 +143,9 @@ public final class Reattestation {
       Scheduler worker,
       Scheduler urgentWorker,
       long selfPid,
-      PassListener listener) {
+      PassListener listener,
+      Duration minAge) {
+    this.minAge = minAge;
     this.urgentWorker = urgentWorker;
     this.selfPid = selfPid;
     this.listener = listener;
@@ -202,6 +220,7 @@ public final class Reattestation {
   List<SecurityEvent> round() {
     List<SecurityEvent> out = new ArrayList<>();
     int done = 0;
+    double uptime = minAge.isZero() ? 0 : uptimeSeconds();
     List<ProcessTable.Entry> candidates = new ArrayList<>(table.snapshot());
     // Stable: urgent ones first, the others in the table's order.
     candidates.sort((a, b) -> Boolean.compare(listener.urgent(b.pid()), listener.urgent(a.pid())));
@@ -209,7 +228,9 @@ public final class Reattestation {
       if (done >= perRound) {
         break;
       }
-      if (e.pid() == selfPid || registry.get(e.pid()).isPresent()) {
+      if (e.pid() == selfPid
+          || registry.get(e.pid()).isPresent()
+          || (uptime > 0 && !listener.urgent(e.pid()) && youngerThanMinAge(e.pid(), uptime))) {
         continue;
       }
       try {
@@ -231,6 +252,29 @@ public final class Reattestation {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether {@code pid} started less than {@link #minAge} before {@code uptime} (seconds since
+   * boot); false when that cannot be read (the verification then finds out why).
+   */
+  private boolean youngerThanMinAge(int pid, double uptime) {
+    try {
+      double started = verifier.procFs().startTicks(pid) / (double) USER_HZ;
+      return uptime - started < minAge.toNanos() / 1e9;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Seconds since boot from {@code /proc/uptime}, or 0 (take every process) when unreadable. */
+  private double uptimeSeconds() {
+    try {
+      String line = Files.readString(verifier.procFs().root().resolve("uptime"));
+      return Double.parseDouble(line.substring(0, line.indexOf(' ')));
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   /** The events of one pass over a process; tells the listener what the pass found. */

@@ -162,7 +162,8 @@ class ReattestationTest {
               Schedulers.immediate(),
               Schedulers.immediate(),
               ProcessHandle.current().pid(),
-              listener);
+              listener,
+              Duration.ZERO);
 
       one.round();
 
@@ -172,6 +173,74 @@ class ReattestationTest {
       assertThat(told).containsExactly((int) urgent.pid());
     } finally {
       quiet.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      urgent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A round takes a process only once it has run for the minimum age (on a build server most
+   * processes live for a second), except one with an open incident.
+   */
+  @Test
+  void aRoundPassesOverAProcessYoungerThanTheMinimumAgeUnlessItIsUrgent() throws Exception {
+    Process young = new ProcessBuilder("/usr/bin/sleep", "30").start();
+    Process urgent = new ProcessBuilder("/usr/bin/sleep", "31").start();
+    try {
+      BinaryVerifier binaries =
+          new BinaryVerifier(ReferenceStore.empty(), CLOCK, BinaryVerifier.Options.defaults());
+      ProcessVerifier verifier =
+          new ProcessVerifier(
+              (file, stat, path) -> binaries.verify(file, stat, path, null),
+              ProcessPolicy.defaults(),
+              CLOCK);
+      RuntimeStateRegistry registry = new RuntimeStateRegistry();
+      ProcessTable table = new ProcessTable(16, new DropLedger());
+      for (Process p : List.of(young, urgent)) {
+        table.started(
+            new ProcessTable.Entry((int) p.pid(), 1, "/usr/bin/sleep", null, 0, "sleep", null));
+      }
+      Reattestation.PassListener listener =
+          new Reattestation.PassListener() {
+            @Override
+            public void passed(int pid, java.util.Set<EventType> found) {}
+
+            @Override
+            public boolean urgent(int pid) {
+              return pid == urgent.pid();
+            }
+          };
+      java.util.function.Function<Duration, Reattestation> withMinAge =
+          minAge ->
+              new Reattestation(
+                  verifier,
+                  new ReattestationScheduler(
+                      verifier,
+                      new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
+                      registry,
+                      CLOCK),
+                  registry,
+                  table,
+                  new Classifier(CLOCK, "host"),
+                  Duration.ofSeconds(1),
+                  8,
+                  Schedulers.immediate(),
+                  Schedulers.immediate(),
+                  ProcessHandle.current().pid(),
+                  listener,
+                  minAge);
+
+      withMinAge.apply(Duration.ofHours(1)).round();
+      assertThat(registry.snapshot())
+          .extracting(ProcessVerification::pid)
+          .containsExactly((int) urgent.pid());
+
+      Thread.sleep(300); // the /proc start time counts in hundredths of a second
+      withMinAge.apply(Duration.ofMillis(100)).round();
+      assertThat(registry.snapshot())
+          .extracting(ProcessVerification::pid)
+          .containsExactlyInAnyOrder((int) urgent.pid(), (int) young.pid());
+    } finally {
+      young.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       urgent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
   }
