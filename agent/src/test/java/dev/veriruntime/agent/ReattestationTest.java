@@ -120,52 +120,9 @@ class ReattestationTest {
     Process quiet = new ProcessBuilder("/usr/bin/sleep", "30").start();
     Process urgent = new ProcessBuilder("/usr/bin/sleep", "31").start();
     try {
-      BinaryVerifier binaries =
-          new BinaryVerifier(ReferenceStore.empty(), CLOCK, BinaryVerifier.Options.defaults());
-      ProcessVerifier verifier =
-          new ProcessVerifier(
-              (file, stat, path) -> binaries.verify(file, stat, path, null),
-              ProcessPolicy.defaults(),
-              CLOCK);
       RuntimeStateRegistry registry = new RuntimeStateRegistry();
-      ProcessTable table = new ProcessTable(16, new DropLedger());
-      for (Process p : List.of(quiet, urgent)) {
-        table.started(
-            new ProcessTable.Entry((int) p.pid(), 1, "/usr/bin/sleep", null, 0, "sleep", null));
-      }
       List<Integer> told = new java.util.ArrayList<>();
-      Reattestation.PassListener listener =
-          new Reattestation.PassListener() {
-            @Override
-            public void passed(int pid, java.util.Set<EventType> found) {
-              told.add(pid);
-            }
-
-            @Override
-            public boolean urgent(int pid) {
-              return pid == urgent.pid();
-            }
-          };
-      Reattestation one =
-          new Reattestation(
-              verifier,
-              new ReattestationScheduler(
-                  verifier,
-                  new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
-                  registry,
-                  CLOCK),
-              registry,
-              table,
-              new Classifier(CLOCK, "host"),
-              Duration.ofSeconds(1),
-              1,
-              Schedulers.immediate(),
-              Schedulers.immediate(),
-              ProcessHandle.current().pid(),
-              listener,
-              Duration.ZERO);
-
-      one.round();
+      withUrgent(registry, 1, urgent, told, quiet, urgent).apply(Duration.ZERO).round();
 
       assertThat(registry.snapshot())
           .extracting(ProcessVerification::pid)
@@ -186,48 +143,8 @@ class ReattestationTest {
     Process young = new ProcessBuilder("/usr/bin/sleep", "30").start();
     Process urgent = new ProcessBuilder("/usr/bin/sleep", "31").start();
     try {
-      BinaryVerifier binaries =
-          new BinaryVerifier(ReferenceStore.empty(), CLOCK, BinaryVerifier.Options.defaults());
-      ProcessVerifier verifier =
-          new ProcessVerifier(
-              (file, stat, path) -> binaries.verify(file, stat, path, null),
-              ProcessPolicy.defaults(),
-              CLOCK);
       RuntimeStateRegistry registry = new RuntimeStateRegistry();
-      ProcessTable table = new ProcessTable(16, new DropLedger());
-      for (Process p : List.of(young, urgent)) {
-        table.started(
-            new ProcessTable.Entry((int) p.pid(), 1, "/usr/bin/sleep", null, 0, "sleep", null));
-      }
-      Reattestation.PassListener listener =
-          new Reattestation.PassListener() {
-            @Override
-            public void passed(int pid, java.util.Set<EventType> found) {}
-
-            @Override
-            public boolean urgent(int pid) {
-              return pid == urgent.pid();
-            }
-          };
-      java.util.function.Function<Duration, Reattestation> withMinAge =
-          minAge ->
-              new Reattestation(
-                  verifier,
-                  new ReattestationScheduler(
-                      verifier,
-                      new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
-                      registry,
-                      CLOCK),
-                  registry,
-                  table,
-                  new Classifier(CLOCK, "host"),
-                  Duration.ofSeconds(1),
-                  8,
-                  Schedulers.immediate(),
-                  Schedulers.immediate(),
-                  ProcessHandle.current().pid(),
-                  listener,
-                  minAge);
+      var withMinAge = withUrgent(registry, 8, urgent, new java.util.ArrayList<>(), young, urgent);
 
       withMinAge.apply(Duration.ofHours(1)).round();
       assertThat(registry.snapshot())
@@ -243,6 +160,60 @@ class ReattestationTest {
       young.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       urgent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Re-attestation of {@code processes} (running {@code /usr/bin/sleep}) into {@code registry}, by
+   * minimum age: {@code perRound} a round, {@code urgent} first, every pass added to {@code told}.
+   */
+  private static java.util.function.Function<Duration, Reattestation> withUrgent(
+      RuntimeStateRegistry registry,
+      int perRound,
+      Process urgent,
+      List<Integer> told,
+      Process... processes) {
+    BinaryVerifier binaries =
+        new BinaryVerifier(ReferenceStore.empty(), CLOCK, BinaryVerifier.Options.defaults());
+    ProcessVerifier verifier =
+        new ProcessVerifier(
+            (file, stat, path) -> binaries.verify(file, stat, path, null),
+            ProcessPolicy.defaults(),
+            CLOCK);
+    ProcessTable table = new ProcessTable(16, new DropLedger());
+    for (Process p : processes) {
+      table.started(
+          new ProcessTable.Entry((int) p.pid(), 1, "/usr/bin/sleep", null, 0, "sleep", null));
+    }
+    Reattestation.PassListener listener =
+        new Reattestation.PassListener() {
+          @Override
+          public void passed(int pid, java.util.Set<EventType> found) {
+            told.add(pid);
+          }
+
+          @Override
+          public boolean urgent(int pid) {
+            return pid == urgent.pid();
+          }
+        };
+    return minAge ->
+        new Reattestation(
+            verifier,
+            new ReattestationScheduler(
+                verifier,
+                new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
+                registry,
+                CLOCK),
+            registry,
+            table,
+            new Classifier(CLOCK, "host"),
+            Duration.ofSeconds(1),
+            perRound,
+            Schedulers.immediate(),
+            Schedulers.immediate(),
+            ProcessHandle.current().pid(),
+            listener,
+            minAge);
   }
 
   @Test
