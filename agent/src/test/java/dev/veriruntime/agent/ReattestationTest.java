@@ -53,6 +53,12 @@ class ReattestationTest {
             ProcessPolicy.defaults(),
             CLOCK);
     RuntimeStateRegistry registry = new RuntimeStateRegistry();
+    return rounds(verifier, registry, new ProcessTable(16, new DropLedger()));
+  }
+
+  /** Re-attestation into {@code registry} of {@code table}'s processes, eight a round. */
+  private static Reattestation rounds(
+      ProcessVerifier verifier, RuntimeStateRegistry registry, ProcessTable table) {
     return new Reattestation(
         verifier,
         new ReattestationScheduler(
@@ -61,7 +67,7 @@ class ReattestationTest {
             registry,
             CLOCK),
         registry,
-        new ProcessTable(16, new DropLedger()),
+        table,
         new Classifier(CLOCK, "host"),
         Duration.ofSeconds(1),
         8,
@@ -92,20 +98,7 @@ class ReattestationTest {
       RuntimeStateRegistry registry = new RuntimeStateRegistry();
       ProcessTable table = new ProcessTable(16, new DropLedger());
       table.started(new ProcessTable.Entry(pid, 1, exe, null, 0, "sleep", null));
-      Reattestation round =
-          new Reattestation(
-              verifier,
-              new ReattestationScheduler(
-                  verifier,
-                  new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
-                  registry,
-                  CLOCK),
-              registry,
-              table,
-              new Classifier(CLOCK, "host"),
-              Duration.ofSeconds(1),
-              8,
-              Schedulers.immediate());
+      Reattestation round = rounds(verifier, registry, table);
 
       assertThat(round.round()).as("nothing left unchecked in a process that is gone").isEmpty();
       assertThat(registry.get(pid)).isEmpty();
@@ -231,20 +224,7 @@ class ReattestationTest {
     assertThat(ended.waitFor(10, TimeUnit.SECONDS)).isTrue();
     int pid = (int) ended.pid();
     table.started(new ProcessTable.Entry(pid, 1, "/usr/bin/true", null, 0, "true", null));
-    Reattestation r =
-        new Reattestation(
-            verifier,
-            new ReattestationScheduler(
-                verifier,
-                new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
-                registry,
-                CLOCK),
-            registry,
-            table,
-            new Classifier(CLOCK, "host"),
-            Duration.ofSeconds(1),
-            8,
-            Schedulers.immediate());
+    Reattestation r = rounds(verifier, registry, table);
 
     // No VERIFICATION_DEGRADED for a process that simply ended: it has no code left to check.
     assertThat(r.verifyNow(pid, "PROC_PID_MEM_WRITE")).isEmpty();
@@ -264,20 +244,7 @@ class ReattestationTest {
     ProcessTable table = new ProcessTable(16, new DropLedger());
     int self = (int) ProcessHandle.current().pid();
     table.started(new ProcessTable.Entry(self, 1, "/usr/bin/java", null, 0, "java", null));
-    Reattestation r =
-        new Reattestation(
-            verifier,
-            new ReattestationScheduler(
-                verifier,
-                new ReattestationPlanner(CLOCK, 1 << 20, Duration.ofSeconds(1)),
-                registry,
-                CLOCK),
-            registry,
-            table,
-            new Classifier(CLOCK, "host"),
-            Duration.ofSeconds(1),
-            8,
-            Schedulers.immediate());
+    Reattestation r = rounds(verifier, registry, table);
 
     assertThat(r.round()).isEmpty();
     assertThat(registry.get(self)).isEmpty();
