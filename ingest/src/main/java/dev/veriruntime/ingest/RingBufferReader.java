@@ -118,6 +118,11 @@ public final class RingBufferReader<T> {
   private long undecodable;
   private long[] pendingLost = new long[1];
   private long windowStart;
+  // Reader-thread state between rounds: when the loss counters are read next, the start of the
+  // last round that found records, and whether the ring looked busy then.
+  private long nextLostCheck;
+  private long lastRound;
+  private boolean busy;
 
   private RingBufferReader(
       RecordSource source,
@@ -240,56 +245,13 @@ public final class RingBufferReader<T> {
     }
     try (RecordSource.Stream ring = source.open(this::onRecord)) {
       windowStart = System.nanoTime();
-      long nextLostCheck = windowStart + lostCheckNanos;
-      // Start of the last round that found records, and whether the ring looked busy then.
-      long lastRound = windowStart;
-      boolean busy = false;
-      while (!stopping) {
-        long now = System.nanoTime();
-        if (now - nextLostCheck >= 0) {
-          addLost(source.claimLost());
-          nextLostCheck = now + lostCheckNanos;
-        }
-        if (sink.requestedFromDownstream() <= 0) {
-          // No demand: leave records in the kernel ring (see class javadoc) and sleep until a
-          // request.
-          LockSupport.parkNanos(this, Math.max(0, nextLostCheck - now));
-          continue;
-        }
-        if (emitLoss(false)) {
-          continue;
-        }
-        int found;
-        if (busy) {
-          // Busy ring: wait out the rest of the coalescing window, then take what came meanwhile
-          // without going through epoll (see "Wake-ups").
-          long wait = lastRound + coalesceNanos - now;
-          if (wait > 0) {
-            LockSupport.parkNanos(this, wait);
-            if (stopping) {
-              break;
-            }
-          }
-          now = System.nanoTime();
-          found = ring.consume();
-        } else {
-          int waitMillis =
-              (int)
-                  Math.max(
-                      1, Math.min(POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextLostCheck - now)));
-          found = ring.poll(waitMillis);
-          if (found == 0) {
-            // Quiet records (see the probe's VR_QUIET) wake nobody: take them when the wait ran
-            // out.
-            found = ring.consume();
-          }
-          now = System.nanoTime();
-        }
-        flush();
-        busy = busyAfter(busy, found, now - lastRound, coalesceNanos);
-        if (found > 0) {
-          lastRound = now;
-        }
+      nextLostCheck = windowStart + lostCheckNanos;
+      lastRound = windowStart;
+      // One round per call: the JIT compiles a method after a few thousand calls, but a loop that
+      // runs for the thread's lifetime only by on-stack replacement, after tens of thousands of
+      // iterations (the first two to three minutes of an exec storm ran interpreted).
+      while (!stopping && round(ring)) {
+        // next round
       }
       if (!sink.isCancelled()) {
         // Closing: hand over what is already in the ring while there is demand (bounded rounds, as
@@ -309,6 +271,58 @@ public final class RingBufferReader<T> {
     } finally {
       source.unregister(this);
     }
+  }
+
+  /**
+   * One round: reads the loss counters when due, waits for demand, emits a pending loss report, or
+   * takes what the ring holds (after epoll, or after the coalescing window while busy) and emits
+   * it. Returns false when the reader was stopped while it waited.
+   */
+  private boolean round(RecordSource.Stream ring) {
+    long now = System.nanoTime();
+    if (now - nextLostCheck >= 0) {
+      addLost(source.claimLost());
+      nextLostCheck = now + lostCheckNanos;
+    }
+    if (sink.requestedFromDownstream() <= 0) {
+      // No demand: leave records in the kernel ring (see class javadoc) and sleep until a request.
+      LockSupport.parkNanos(this, Math.max(0, nextLostCheck - now));
+      return true;
+    }
+    if (emitLoss(false)) {
+      return true;
+    }
+    int found;
+    if (busy) {
+      // Busy ring: wait out the rest of the coalescing window, then take what came meanwhile
+      // without going through epoll (see "Wake-ups").
+      long wait = lastRound + coalesceNanos - now;
+      if (wait > 0) {
+        LockSupport.parkNanos(this, wait);
+        if (stopping) {
+          return false;
+        }
+      }
+      now = System.nanoTime();
+      found = ring.consume();
+    } else {
+      int waitMillis =
+          (int)
+              Math.max(
+                  1, Math.min(POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextLostCheck - now)));
+      found = ring.poll(waitMillis);
+      if (found == 0) {
+        // Quiet records (see the probe's VR_QUIET) wake nobody: take them when the wait ran out.
+        found = ring.consume();
+      }
+      now = System.nanoTime();
+    }
+    flush();
+    busy = busyAfter(busy, found, now - lastRound, coalesceNanos);
+    if (found > 0) {
+      lastRound = now;
+    }
+    return true;
   }
 
   /**
