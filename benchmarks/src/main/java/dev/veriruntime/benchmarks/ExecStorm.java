@@ -649,12 +649,29 @@ public final class ExecStorm implements Callable<Integer> {
         oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err"), childPrefix) : null;
     try {
       StormCounts c = storm(driver, children, windowSeconds(level), level);
-      return new Counted(c, o == null ? null : o.stop());
+      return new Counted(c, stopOracle(o));
     } finally {
       if (o != null) {
         o.close();
       }
     }
+  }
+
+  /**
+   * The oracle's counts for the window just ended, or null without an oracle or when bpftrace hung
+   * on SIGTERM (said in the log; the round is then reported without an oracle count).
+   */
+  private static ExecOracle.Counts stopOracle(ExecOracle o) throws InterruptedException {
+    if (o == null) {
+      return null;
+    }
+    return o.stop()
+        .orElseGet(
+            () -> {
+              log(
+                  "  bpftrace did not exit within 30 s of SIGTERM (killed): no oracle count for this round");
+              return null;
+            });
   }
 
   /** The measured storm's length at a load level: {@code --rate-seconds} at a fixed rate. */
@@ -770,7 +787,7 @@ public final class ExecStorm implements Callable<Integer> {
           AgentThreads.split(
               threads0, AgentThreads.sample(agent.pid()), ticks1 - ticks0, clockTicks);
       PrometheusScrape after = drain();
-      ExecOracle.Counts counts = o == null ? null : o.stop();
+      ExecOracle.Counts counts = stopOracle(o);
       long hwm;
       String calm =
           run(
