@@ -209,15 +209,19 @@ class ReattestationTest {
             minAge);
   }
 
+  /** A verifier that fails the test if it is asked to verify anything ({@code what} names it). */
+  private static ProcessVerifier neverVerifies(String what) {
+    return new ProcessVerifier(
+        (file, stat, path) -> {
+          throw new AssertionError(what + " was verified: " + path);
+        },
+        ProcessPolicy.defaults(),
+        CLOCK);
+  }
+
   @Test
   void aProcessGoneBeforeItsImmediateVerificationIsNeitherReportedNorRecorded() throws Exception {
-    ProcessVerifier verifier =
-        new ProcessVerifier(
-            (file, stat, path) -> {
-              throw new AssertionError("a process that ended was verified: " + path);
-            },
-            ProcessPolicy.defaults(),
-            CLOCK);
+    ProcessVerifier verifier = neverVerifies("a process that ended");
     RuntimeStateRegistry registry = new RuntimeStateRegistry();
     ProcessTable table = new ProcessTable(16, new DropLedger());
     Process ended = new ProcessBuilder("true").start();
@@ -233,13 +237,7 @@ class ReattestationTest {
 
   @Test
   void theAgentsOwnProcessIsNeverReattested() {
-    ProcessVerifier verifier =
-        new ProcessVerifier(
-            (file, stat, path) -> {
-              throw new AssertionError("the agent's own process was verified: " + path);
-            },
-            ProcessPolicy.defaults(),
-            CLOCK);
+    ProcessVerifier verifier = neverVerifies("the agent's own process");
     RuntimeStateRegistry registry = new RuntimeStateRegistry();
     ProcessTable table = new ProcessTable(16, new DropLedger());
     int self = (int) ProcessHandle.current().pid();
