@@ -184,12 +184,14 @@ struct {
  * in vr_quiet_tasks instead, and its exit sends none either. On a build server most execs are the
  * same verified shell, compiler driver and coreutils; each record costs the agent far more than
  * these lookups. The agent adopts quiet processes that live on (by reading /proc), so it still
- * re-attests every long-running process. LRU: an evicted file is simply reported again. */
+ * re-attests every long-running process. LRU: an evicted file is simply reported again.
+ * An entry with VR_QUIET_COUNT is an unknown executable whose repeats the agent folds into one
+ * report (an exec storm): its execs are quiet the same way and counted in the entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VR_VERIFIED_MAX);
 	__type(key, struct vr_file_key);
-	__type(value, __u32);
+	__type(value, struct vr_quiet_exe);
 } vr_quiet_exes SEC(".maps");
 
 /* LRU: an entry evicted before adoption only means the exit record of that process is sent. */
@@ -825,27 +827,31 @@ static __always_inline bool forget_task(__u32 tgid)
 	return true;
 }
 
-/* The exec needs no record: the agent verified exactly this file and said so (vr_quiet_exes), it
- * is still linked and no memfd, no script or binfmt_misc interpreter is involved (the agent
- * would look at the script), and it is no toolchain executable (lineage follows those). The
- * process is remembered for adoption and counted. */
+/* The exec needs no record: the agent said so for exactly this file (vr_quiet_exes: verified, or
+ * an unknown one whose execs it counts), it is still linked and no memfd, no script or binfmt_misc
+ * interpreter is involved (the agent would look at the script), it is no toolchain executable
+ * (lineage follows those) and, unless counted, the process is not followed. The process is
+ * remembered for adoption and counted. */
 static __always_inline bool quiet_exec(struct task_struct *p, struct linux_binprm *bprm,
 				       struct file *f, __u32 tgid)
 {
 	struct inode *inode = BPF_CORE_READ(f, f_inode);
 	struct vr_quiet_task task = {};
 	struct vr_file_key key = {};
+	struct vr_quiet_exe *exe;
 
 	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
 		return false;
 	if (BPF_CORE_READ(inode, i_nlink) == 0)
 		return false;
 	file_key(inode, &key);
-	if (!bpf_map_lookup_elem(&vr_quiet_exes, &key))
+	exe = bpf_map_lookup_elem(&vr_quiet_exes, &key);
+	if (!exe)
 		return false;
 	if (is_memfd(f, (__u32)BPF_CORE_READ(inode, i_sb, s_magic)))
 		return false;
-	if (followed_exec(tgid))
+	/* A counted one stays quiet in a followed process too: the agent would only count it. */
+	if (!(exe->flags & VR_QUIET_COUNT) && followed_exec(tgid))
 		return false;
 	if (vr_trace_lineage) {
 		if (bpf_map_lookup_elem(&vr_toolchain_exes, &key))
@@ -856,6 +862,14 @@ static __always_inline bool quiet_exec(struct task_struct *p, struct linux_binpr
 	task.ppid = BPF_CORE_READ(p, real_parent, tgid);
 	bpf_map_update_elem(&vr_quiet_tasks, &tgid, &task, BPF_ANY);
 	count_in(&vr_filtered, VR_FILTERED_EXECS);
+	if (exe->flags & VR_QUIET_COUNT) {
+		/* Two first execs at once may both set first_ns: they are nanoseconds apart. */
+		if (!exe->execs)
+			exe->first_ns = task.exec_ns;
+		exe->last_ns = task.exec_ns;
+		exe->last_pid = tgid;
+		__sync_fetch_and_add(&exe->execs, 1);
+	}
 	return true;
 }
 

@@ -227,6 +227,21 @@ struct vr_file_key {
 	__s64 size;
 };
 
+/* Value of vr_quiet_exes, written by the agent (zeroes and flags). With VR_QUIET_COUNT the file is no
+ * verified executable but one the agent reported as unknown and now folds (an exec storm of it):
+ * the probe also counts its execs here, and the agent reads the count for its repeat reports. */
+struct vr_quiet_exe {
+	__u64 execs;    /* VR_QUIET_COUNT: execs counted since the agent wrote the entry */
+	__u64 first_ns; /* the first of them, CLOCK_MONOTONIC (0 before it) */
+	__u64 last_ns;  /* the latest of them */
+	__u32 last_pid; /* the tgid of the latest */
+	__u32 flags;    /* enum vr_quiet_flags */
+};
+
+enum vr_quiet_flags {
+	VR_QUIET_COUNT = 1,
+};
+
 /* Value of vr_quiet_tasks: a process whose exec vr_quiet_exes vouched for, so no exec record was
  * sent. The agent reads and deletes it when it adopts the process (it then reads /proc). */
 struct vr_quiet_task {

@@ -939,6 +939,7 @@ public final class Daemon implements AutoCloseable {
                               err.println(
                                   "veriruntime: VM thread keeps the default priority: " + why)));
       mappingFilter = ProbeMappingFilter.of(probe, selfWatch, registry, err);
+      incidents.countExecsIn(mappingFilter);
       lineage =
           LineageStore.start(
               policy,

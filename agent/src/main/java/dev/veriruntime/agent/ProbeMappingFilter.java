@@ -7,7 +7,9 @@ import dev.veriruntime.verifier.FileIdentity;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
+import java.time.Instant;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToDoubleFunction;
 
@@ -41,7 +43,9 @@ final class ProbeMappingFilter implements MappingFilter {
         .register(registry);
     FunctionCounter.builder(
             "veriruntime.events.filtered", probe, p -> p.isClosed() ? 0 : p.filteredExecs())
-        .description("execs of verified executables counted in the kernel instead of reported")
+        .description(
+            "execs counted in the kernel instead of reported: of verified executables, and the"
+                + " repeats of an unknown one that the incident book folds")
         .tag("kind", "ExecEvent")
         .register(registry);
     FunctionCounter.builder(
@@ -106,6 +110,51 @@ final class ProbeMappingFilter implements MappingFilter {
       probe.skipExecsOf(file);
       probe.watchWrites(
           file, self.with(file, EnumSet.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE)));
+    } catch (RuntimeException e) {
+      warnOnce(e);
+    }
+  }
+
+  /**
+   * The executable was reported unknown and its repeats are folded: the kernel counts its execs
+   * (processes that live on are adopted by {@link QuietProcesses}).
+   */
+  @Override
+  public boolean countExecs(FileIdentity file) {
+    try {
+      return probe.countExecsOf(file);
+    } catch (RuntimeException e) {
+      warnOnce(e);
+      return false;
+    }
+  }
+
+  @Override
+  public Optional<ExecCount> execCount(FileIdentity file) {
+    try {
+      return probe
+          .execCount(file)
+          .map(
+              c -> {
+                // The probe's clock is CLOCK_MONOTONIC, System.nanoTime()'s on Linux.
+                Instant now = Instant.now();
+                long nanoNow = System.nanoTime();
+                return new ExecCount(
+                    c.execs(),
+                    now.minusNanos(nanoNow - c.firstNanos()),
+                    now.minusNanos(nanoNow - c.lastNanos()),
+                    c.lastPid());
+              });
+    } catch (RuntimeException e) {
+      warnOnce(e);
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void stopCounting(FileIdentity file) {
+    try {
+      probe.stopCountingExecsOf(file);
     } catch (RuntimeException e) {
       warnOnce(e);
     }

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -328,8 +329,73 @@ public final class Probe implements AutoCloseable {
     if (quietExesFd < 0) {
       return false;
     }
-    BpfMaps.update(quietExesFd, fileKey(file), new byte[4]);
+    BpfMaps.update(quietExesFd, fileKey(file), new byte[WireFormat.QuietExe.SIZE]);
     return true;
+  }
+
+  /**
+   * Lets the probe count the execs of {@code file} instead of sending them: for an executable the
+   * agent reported as unknown and whose further execs it only counts (an exec storm). Its execs are
+   * quiet as after {@link #skipExecsOf} (the same conditions; processes that live on are adopted)
+   * and also counted in the file's entry, read with {@link #execCount}. A file counted already
+   * keeps its count.
+   *
+   * @return false when this probe has no exec filter
+   * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses the update
+   */
+  public synchronized boolean countExecsOf(FileIdentity file) {
+    requireOpen();
+    if (quietExesFd < 0) {
+      return false;
+    }
+    byte[] key = fileKey(file);
+    if (!BpfMaps.lookup(quietExesFd, key, new byte[WireFormat.QuietExe.SIZE])) {
+      // A fresh buffer: a failed lookup may leave anything in the one it was given.
+      byte[] value = new byte[WireFormat.QuietExe.SIZE];
+      ByteBuffer.wrap(value)
+          .order(ByteOrder.nativeOrder())
+          .putInt(WireFormat.QuietExe.FLAGS, WireFormat.QuietExe.COUNT);
+      BpfMaps.update(quietExesFd, key, value);
+    }
+    return true;
+  }
+
+  /**
+   * What the probe counted for a file given to {@link #countExecsOf}: execs, the first and the
+   * latest exec ({@code System.nanoTime()} clock) and the latest's tgid.
+   */
+  public record ExecCount(long execs, long firstNanos, long lastNanos, int lastPid) {}
+
+  /**
+   * The count of a file given to {@link #countExecsOf}; empty when the probe no longer counts it
+   * (the kernel evicted it, {@link #reportAllExecs}, {@link #stopCountingExecsOf}).
+   */
+  public synchronized Optional<ExecCount> execCount(FileIdentity file) {
+    requireOpen();
+    byte[] value = new byte[WireFormat.QuietExe.SIZE];
+    if (quietExesFd < 0 || !BpfMaps.lookup(quietExesFd, fileKey(file), value)) {
+      return Optional.empty();
+    }
+    ByteBuffer v = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder());
+    if ((v.getInt(WireFormat.QuietExe.FLAGS) & WireFormat.QuietExe.COUNT) == 0) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ExecCount(
+            v.getLong(WireFormat.QuietExe.EXECS),
+            v.getLong(WireFormat.QuietExe.FIRST_NS),
+            v.getLong(WireFormat.QuietExe.LAST_NS),
+            v.getInt(WireFormat.QuietExe.LAST_PID)));
+  }
+
+  /**
+   * Execs of a file given to {@link #countExecsOf} are sent again.
+   *
+   * @return whether it was counted
+   */
+  public synchronized boolean stopCountingExecsOf(FileIdentity file) {
+    requireOpen();
+    return execCount(file).isPresent() && BpfMaps.delete(quietExesFd, fileKey(file));
   }
 
   /** Forgets every file given to {@link #skipExecsOf}; returns how many were forgotten. */
@@ -383,7 +449,10 @@ public final class Probe implements AutoCloseable {
             ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(tgid).array());
   }
 
-  /** Execs the probe did not report because of {@link #skipExecsOf}, since load. */
+  /**
+   * Execs the probe did not report because of {@link #skipExecsOf} or {@link #countExecsOf}, since
+   * load.
+   */
   public synchronized long filteredExecs() {
     return filtered(WireFormat.Filtered.EXECS);
   }

@@ -12,6 +12,7 @@ import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.ingest.testing.ExecDriver;
 import dev.veriruntime.ingest.testing.HostFiles;
 import dev.veriruntime.ingest.testing.KernelTests;
+import dev.veriruntime.verifier.FileIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +35,8 @@ import reactor.core.Disposable;
  * Probe#skipExecsOf} (and the libraries it maps to {@link Probe#skipMappingsOf}, as the agent
  * does), its execs and the exits of those processes are counted instead of reported; a long-lived
  * one can be adopted (its exit is then reported); one that is reported for something else is
- * announced first by a late exec record; a script run through it is still reported; {@link
+ * announced first by a late exec record; a script run through it is still reported; the execs of an
+ * executable given to {@link Probe#countExecsOf} are counted in its entry; {@link
  * Probe#reportAllExecs} brings everything back. Needs root and a BPF-capable kernel.
  */
 class ExecFilterIT {
@@ -69,6 +72,38 @@ class ExecFilterIT {
       assertThat(driver.count(1).succeeded()).isEqualTo(1);
       ours.await(ExecEvent.class, 1);
       ours.await(ExitEvent.class, 1);
+    }
+  }
+
+  @Test
+  void execsOfACountedExecutableAreCountedInItsEntryNotReported() throws Exception {
+    String comm = driver.child.getFileName().toString();
+    try (Probe probe = Probe.load(ProbeSpec.veriRuntime(), ProbeSettings.forCurrentProcess());
+        Recorder ours = new Recorder(probe, comm)) {
+      assertThat(driver.count(1).succeeded()).isEqualTo(1);
+      ours.await(ExitEvent.class, 1);
+      FileIdentity file = ours.first(ExecEvent.class).file().identity();
+      ours.quietAsTheAgentWould(probe::countExecsOf);
+
+      long execsBefore = probe.filteredExecs();
+      long start = System.nanoTime();
+      assertThat(driver.count(RUNS).succeeded()).isEqualTo(RUNS);
+      awaitTrue(() -> probe.execCount(file).orElseThrow().execs() >= RUNS);
+      Probe.ExecCount count = probe.execCount(file).orElseThrow();
+      assertThat(count.execs()).isEqualTo(RUNS);
+      assertThat(count.firstNanos()).isBetween(start, count.lastNanos());
+      assertThat(count.lastNanos()).isLessThan(System.nanoTime());
+      assertThat(ProcessHandle.of(count.lastPid())).as("the last child has ended").isEmpty();
+      assertThat(probe.filteredExecs() - execsBefore).isGreaterThanOrEqualTo(RUNS);
+      Thread.sleep(300); // a record would have had a ring poll (100 ms) to arrive
+      assertThat(ours.events()).as("no record at all of a counted run").isEmpty();
+
+      assertThat(probe.countExecsOf(file)).isTrue();
+      assertThat(probe.execCount(file).orElseThrow().execs()).as("kept").isEqualTo(RUNS);
+      assertThat(probe.stopCountingExecsOf(file)).isTrue();
+      assertThat(probe.execCount(file)).isEmpty();
+      assertThat(driver.count(1).succeeded()).isEqualTo(1);
+      ours.await(ExecEvent.class, 1);
     }
   }
 
@@ -205,7 +240,12 @@ class ExecFilterIT {
      * forgets what was recorded.
      */
     void quietAsTheAgentWould() {
-      assertThat(probe.skipExecsOf(first(ExecEvent.class).file().identity())).isTrue();
+      quietAsTheAgentWould(probe::skipExecsOf);
+    }
+
+    /** The same, with {@code quiet} (skip or count) for the executable's execs. */
+    void quietAsTheAgentWould(Predicate<FileIdentity> quiet) {
+      assertThat(quiet.test(first(ExecEvent.class).file().identity())).isTrue();
       for (RuntimeEvent e : events()) {
         if (e instanceof ExecMappingEvent m) {
           probe.skipMappingsOf(m.file().identity());

@@ -165,6 +165,7 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
     int pid = e.task().tgid();
     return incidents.offerRepeat(
         new IncidentBook.ExecKey(type, check.verification().sha256(), check.path()),
+        e.file().identity(),
         pid,
         classifier.now(),
         () -> table.sawExit(pid, e.file().identity()),

@@ -5,6 +5,7 @@ import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.SecurityEvent.Incident;
 import dev.veriruntime.sinks.SecurityEvent.IncidentState;
+import dev.veriruntime.verifier.FileIdentity;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -18,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.Set;
@@ -227,6 +229,8 @@ public final class IncidentBook {
   private final Set<Repeated> unreported = new LinkedHashSet<>();
   private final ArrayDeque<Repeat> repeats = new ArrayDeque<>();
   private final Map<Integer, Repeat> repeatByPid = new HashMap<>();
+  // Where the execs of a repeated key are counted once they are (see countExecsIn).
+  private MappingFilter kernel = MappingFilter.NONE;
   private Instant lastLivenessCheck = Instant.MIN;
   private long selfSuppressed;
   private long overflow;
@@ -278,6 +282,14 @@ public final class IncidentBook {
     final SecurityEvent template;
     Instant lastOffered;
 
+    /** The file whose execs the kernel counts for this key, or null. */
+    FileIdentity inKernel;
+
+    /** The kernel's count at its last read, and when that read was. */
+    long kernelExecs;
+
+    Instant kernelReadAt;
+
     /** When its counted processes were last reported; null before the first report. */
     Instant reportedAt;
 
@@ -300,6 +312,23 @@ public final class IncidentBook {
       last = r.time().isAfter(last) ? r.time() : last;
       if (pids.size() < MAX_SAMPLED_PIDS) {
         pids.add(r.pid());
+      }
+    }
+
+    /**
+     * {@code n} execs the kernel counted between {@code first} and {@code last}, the latest by
+     * {@code pid}.
+     */
+    void addCounted(long n, Instant first, Instant last, int pid) {
+      if (count == 0) {
+        this.first = first;
+        this.last = last;
+      }
+      count += n;
+      this.first = first.isBefore(this.first) ? first : this.first;
+      this.last = last.isAfter(this.last) ? last : this.last;
+      if (pids.size() < MAX_SAMPLED_PIDS && !pids.contains(pid)) {
+        pids.add(pid);
       }
     }
 
@@ -355,11 +384,23 @@ public final class IncidentBook {
    * not counted now, the agent's own process, a process counted already, or when {@link
    * Settings#maxIncidents} execs wait already.
    *
+   * <p>With a kernel that counts execs ({@link #countExecsIn}), the key's next execs of {@code
+   * file} are counted there from the first one counted here: they send no record, and each tick
+   * adds the kernel's count to the key's; a process that lives on is adopted from {@code /proc} and
+   * reported as a running process of its own. The kernel stops counting when the key is no longer
+   * counted (a group window without an exec).
+   *
+   * @param file the kernel identity of the executable, or null
    * @param ended true when the process is known to have ended (its exit was seen), so that {@code
    *     /proc} is read only for the others
    */
   public synchronized boolean offerRepeat(
-      ExecKey key, int pid, Instant time, BooleanSupplier ended, Supplier<SecurityEvent> event) {
+      ExecKey key,
+      FileIdentity file,
+      int pid,
+      Instant time,
+      BooleanSupplier ended,
+      Supplier<SecurityEvent> event) {
     Repeated r = repeated.get(key);
     if (r == null
         || repeats.size() >= settings.maxIncidents()
@@ -372,7 +413,45 @@ public final class IncidentBook {
     repeats.add(counted);
     repeatByPid.put(pid, counted);
     r.lastOffered = time;
+    if (r.inKernel == null && file != null && kernel.countExecs(file)) {
+      r.inKernel = file;
+      r.kernelExecs = 0;
+      r.kernelReadAt = time;
+    }
     return true;
+  }
+
+  /**
+   * Lets the book have the execs of a repeated key counted in the kernel (see {@link
+   * #offerRepeat}); {@code kernel} must not throw.
+   */
+  public synchronized void countExecsIn(MappingFilter kernel) {
+    this.kernel = Objects.requireNonNull(kernel, "kernel");
+  }
+
+  /**
+   * Adds what the kernel counted for {@code r} since the last read. The first exec of a read's
+   * count is known exactly only in the first read; later, the previous read bounds it.
+   */
+  private void readKernelCount(Repeated r, Instant now) {
+    Optional<MappingFilter.ExecCount> read = kernel.execCount(r.inKernel);
+    if (read.isEmpty()) {
+      r.inKernel = null; // evicted or reset: its execs are reported again
+      return;
+    }
+    MappingFilter.ExecCount c = read.get();
+    long n = c.execs() - r.kernelExecs;
+    Instant since = r.kernelReadAt;
+    r.kernelReadAt = now;
+    if (n <= 0) {
+      return;
+    }
+    Instant first = r.kernelExecs == 0 ? c.first() : n == 1 ? c.last() : since;
+    r.kernelExecs = c.execs();
+    r.addCounted(n, first, c.last(), c.lastPid());
+    r.lastOffered = c.last().isAfter(r.lastOffered) ? c.last() : r.lastOffered;
+    unreported.add(r);
+    resolved += n;
   }
 
   /**
@@ -408,6 +487,11 @@ public final class IncidentBook {
         out.addAll(group(r.event().get(), r.time())); // still runs: an incident of its own
       }
     }
+    for (Repeated r : repeated.values()) {
+      if (r.inKernel != null) {
+        readKernelCount(r, now);
+      }
+    }
     for (Iterator<Repeated> it = unreported.iterator(); it.hasNext(); ) {
       Repeated r = it.next();
       boolean expiring = r.lastOffered.isBefore(dueBefore); // no longer counted after this tick
@@ -416,7 +500,17 @@ public final class IncidentBook {
         it.remove();
       }
     }
-    repeated.values().removeIf(r -> r.lastOffered.isBefore(dueBefore));
+    for (Iterator<Repeated> it = repeated.values().iterator(); it.hasNext(); ) {
+      Repeated r = it.next();
+      if (r.lastOffered.isBefore(dueBefore)) {
+        it.remove();
+        if (r.inKernel != null) {
+          // Read just before: an exec between that read and this call is counted only in the
+          // probe's totals (a group window passed without one).
+          kernel.stopCounting(r.inKernel);
+        }
+      }
+    }
   }
 
   /** Whether {@code e} is about one process, so it belongs to an incident. */

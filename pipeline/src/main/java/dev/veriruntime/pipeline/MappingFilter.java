@@ -1,6 +1,8 @@
 package dev.veriruntime.pipeline;
 
 import dev.veriruntime.verifier.FileIdentity;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Where the pipeline tells the kernel probe which files' executable mappings need no report: a file
@@ -32,6 +34,34 @@ public interface MappingFilter {
    * was classified VERIFIED with nothing to report. No-op by default.
    */
   default void skipExecs(FileIdentity file) {}
+
+  /**
+   * Execs of {@code file}, an executable reported as unknown whose repeats the incident book folds
+   * (an exec storm), are counted in the kernel from now on instead of reported (see {@code
+   * Probe.countExecsOf}); processes that live on are adopted as after {@link #skipExecs}.
+   *
+   * @return false when the kernel cannot count them (the execs are then reported as usual)
+   */
+  default boolean countExecs(FileIdentity file) {
+    return false;
+  }
+
+  /**
+   * What the kernel counted for a file given to {@link #countExecs} since then; empty once it no
+   * longer counts it (evicted, {@link #reset}, {@link #stopCounting}): its execs are reported
+   * again.
+   */
+  default Optional<ExecCount> execCount(FileIdentity file) {
+    return Optional.empty();
+  }
+
+  /** Execs of {@code file} are reported again (it was given to {@link #countExecs}). */
+  default void stopCounting(FileIdentity file) {}
+
+  /**
+   * Execs the kernel counted: how many, the first and the latest (their time and the latest's pid).
+   */
+  record ExecCount(long execs, Instant first, Instant last, int lastPid) {}
 
   /** Report every mapping (and every exec) again. */
   void reset();

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.SecurityEvent.IncidentState;
+import dev.veriruntime.verifier.FileIdentity;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -479,6 +481,7 @@ class IncidentStageTest {
     IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
     if (!book.offerRepeat(
         key,
+        null,
         pid,
         now(),
         () -> false,
@@ -529,7 +532,9 @@ class IncidentStageTest {
     for (int i = 1; i < 2000; i++) {
       vts.advanceTimeBy(Duration.ofMillis(2));
       int pid = 60_000 + i;
-      assertThat(b.offerRepeat(key, pid, now(), () -> true, () -> unknown(pid, "exec", path, sha)))
+      assertThat(
+              b.offerRepeat(
+                  key, null, pid, now(), () -> true, () -> unknown(pid, "exec", path, sha)))
           .isTrue();
       if (i % 25 == 0) {
         events.addAll(b.tick(now()));
@@ -544,6 +549,123 @@ class IncidentStageTest {
     assertThat(counted.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(1999);
     // One report a group window (one per 50-ms tick before: about 80 for these 4 s).
     assertThat(counted).hasSizeBetween(4, 6);
+  }
+
+  /** A kernel that counts the execs of the files it is asked to count, as the probe does. */
+  private static final class CountingKernel implements MappingFilter {
+    final Map<FileIdentity, ExecCount> counts = new ConcurrentHashMap<>();
+    final List<FileIdentity> started = new ArrayList<>();
+    final List<FileIdentity> stopped = new ArrayList<>();
+
+    @Override
+    public void skip(FileIdentity file) {}
+
+    @Override
+    public void reset() {
+      counts.clear();
+    }
+
+    @Override
+    public boolean countExecs(FileIdentity file) {
+      started.add(file);
+      counts.putIfAbsent(file, new ExecCount(0, Instant.EPOCH, Instant.EPOCH, 0));
+      return true;
+    }
+
+    @Override
+    public Optional<ExecCount> execCount(FileIdentity file) {
+      return Optional.ofNullable(counts.get(file));
+    }
+
+    @Override
+    public void stopCounting(FileIdentity file) {
+      stopped.add(file);
+      counts.remove(file);
+    }
+
+    /** An exec the probe counted (nothing when the file is not counted). */
+    void exec(FileIdentity file, Instant time, int pid) {
+      counts.computeIfPresent(
+          file,
+          (f, c) -> new ExecCount(c.execs() + 1, c.execs() == 0 ? time : c.first(), time, pid));
+    }
+  }
+
+  @Test
+  void execsCountedInTheKernelAreReportedLikeTheOnesCountedHere() {
+    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
+    CountingKernel kernel = new CountingKernel();
+    b.countExecsIn(kernel);
+    String path = "/tmp/storm-child";
+    String sha = "ce".repeat(32);
+    FileIdentity file = new FileIdentity(8, 4242, 1, 4096);
+    IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
+    List<SecurityEvent> events =
+        new ArrayList<>(b.offer(unknown(70_000, "exec", path, sha), now()));
+    vts.advanceTimeBy(Duration.ofMillis(2));
+    // The second exec is counted here, the next ones in the kernel only.
+    assertThat(b.offerRepeat(key, file, 70_001, now(), () -> true, () -> null)).isTrue();
+    assertThat(kernel.started).containsExactly(file);
+    Instant lastExec = null;
+    for (int i = 2; i < 2000; i++) { // 4 s at 500 exec/s, the timer ticking as in the pipeline
+      vts.advanceTimeBy(Duration.ofMillis(2));
+      lastExec = now();
+      kernel.exec(file, lastExec, 70_000 + i);
+      if (i % 25 == 0) {
+        events.addAll(b.tick(now()));
+      }
+    }
+    assertThat(kernel.stopped).isEmpty();
+    for (int i = 0; i < 60; i++) {
+      vts.advanceTimeBy(Pipeline.INCIDENT_TICK);
+      events.addAll(b.tick(now()));
+    }
+    List<SecurityEvent> counted =
+        events.stream().filter(e -> e.details().containsKey(IncidentBook.PIDS)).toList();
+    assertThat(counted.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(1999);
+    assertThat(counted).hasSizeBetween(4, 6);
+    assertThat(counted.get(counted.size() - 1).lastSeen()).isEqualTo(lastExec);
+    assertThat(counted.get(0).firstSeen()).isBefore(counted.get(0).lastSeen());
+    // A group window without an exec: the kernel reports the file's execs again.
+    assertThat(kernel.stopped).containsExactly(file);
+  }
+
+  @Test
+  void aFileTheKernelStoppedCountingIsCountedThereAgainFromItsNextReportedExec() {
+    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
+    CountingKernel kernel = new CountingKernel();
+    b.countExecsIn(kernel);
+    String path = "/tmp/storm-child";
+    String sha = "cf".repeat(32);
+    FileIdentity file = new FileIdentity(8, 4343, 1, 4096);
+    IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
+    List<SecurityEvent> events =
+        new ArrayList<>(b.offer(unknown(80_000, "exec", path, sha), now()));
+    assertThat(b.offerRepeat(key, file, 80_001, now(), () -> true, () -> null)).isTrue();
+    for (int pid = 80_002; pid < 80_005; pid++) {
+      vts.advanceTimeBy(Duration.ofMillis(10));
+      kernel.exec(file, now(), pid);
+    }
+    events.addAll(b.tick(now()));
+    kernel.counts.clear(); // evicted
+    vts.advanceTimeBy(Pipeline.INCIDENT_TICK);
+    events.addAll(b.tick(now()));
+    // Its next exec is reported (the kernel no longer counts it) and counted here: the kernel
+    // counts the ones after it again.
+    assertThat(b.offerRepeat(key, file, 80_005, now(), () -> true, () -> null)).isTrue();
+    assertThat(kernel.started).containsExactly(file, file);
+    vts.advanceTimeBy(Duration.ofMillis(10));
+    kernel.exec(file, now(), 80_006);
+    for (int i = 0; i < 60; i++) {
+      vts.advanceTimeBy(Pipeline.INCIDENT_TICK);
+      events.addAll(b.tick(now()));
+    }
+    assertThat(
+            events.stream()
+                .filter(e -> e.details().containsKey(IncidentBook.PIDS))
+                .mapToLong(SecurityEvent::count)
+                .sum())
+        .isEqualTo(6);
   }
 
   @Test

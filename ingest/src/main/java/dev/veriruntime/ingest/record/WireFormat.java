@@ -270,8 +270,9 @@ public final class WireFormat {
     public static final String FILTERED = "vr_filtered";
 
     /**
-     * {@code BPF_MAP_TYPE_LRU_HASH}, key {@code struct vr_file_key}: executables whose exec sends
-     * no record (the process goes to {@link #QUIET_TASKS}). Written by the agent.
+     * {@code BPF_MAP_TYPE_LRU_HASH}, key {@code struct vr_file_key}, value {@code struct
+     * vr_quiet_exe}: executables whose exec sends no record (the process goes to {@link
+     * #QUIET_TASKS}). Written by the agent.
      */
     public static final String QUIET_EXES = "vr_quiet_exes";
 
@@ -346,6 +347,21 @@ public final class WireFormat {
     public static final int KEYS = 4;
 
     private TaskCounts() {}
+  }
+
+  /** {@code struct vr_quiet_exe}: the value of {@link Maps#QUIET_EXES}. */
+  public static final class QuietExe {
+    public static final int SIZE = 32;
+    public static final int EXECS = 0;
+    public static final int FIRST_NS = 8;
+    public static final int LAST_NS = 16;
+    public static final int LAST_PID = 24;
+    public static final int FLAGS = 28;
+
+    /** {@code VR_QUIET_COUNT}: an unknown executable whose execs the probe counts in its entry. */
+    public static final int COUNT = 1;
+
+    private QuietExe() {}
   }
 
   /** {@code struct vr_quiet_task}: the value of {@link Maps#QUIET_TASKS}. */

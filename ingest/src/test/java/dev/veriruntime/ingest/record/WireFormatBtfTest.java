@@ -229,6 +229,15 @@ class WireFormatBtfTest {
   @Test
   void quietTask() {
     assertLayout(
+        "vr_quiet_exe",
+        WireFormat.QuietExe.SIZE,
+        Map.of(
+            "execs", WireFormat.QuietExe.EXECS,
+            "first_ns", WireFormat.QuietExe.FIRST_NS,
+            "last_ns", WireFormat.QuietExe.LAST_NS,
+            "last_pid", WireFormat.QuietExe.LAST_PID,
+            "flags", WireFormat.QuietExe.FLAGS));
+    assertLayout(
         "vr_quiet_task",
         WireFormat.QuietTask.SIZE,
         Map.of("exec_ns", WireFormat.QuietTask.EXEC_NS, "ppid", WireFormat.QuietTask.PPID));
