@@ -229,8 +229,10 @@ public final class IncidentBook {
   private final Set<Repeated> unreported = new LinkedHashSet<>();
   private final ArrayDeque<Repeat> repeats = new ArrayDeque<>();
   private final Map<Integer, Repeat> repeatByPid = new HashMap<>();
-  // Where the execs of a repeated key are counted once they are (see countExecsIn).
+  // Where the execs of a repeated key are counted once they are (see countExecsIn), and the keys
+  // whose file the kernel counts (one key per file: two paths of one file are counted once).
   private MappingFilter kernel = MappingFilter.NONE;
+  private final Map<FileIdentity, Repeated> inKernel = new HashMap<>();
   private Instant lastLivenessCheck = Instant.MIN;
   private long selfSuppressed;
   private long overflow;
@@ -413,7 +415,11 @@ public final class IncidentBook {
     repeats.add(counted);
     repeatByPid.put(pid, counted);
     r.lastOffered = time;
-    if (r.inKernel == null && file != null && kernel.countExecs(file)) {
+    if (r.inKernel == null
+        && file != null
+        && !inKernel.containsKey(file)
+        && kernel.countExecs(file)) {
+      inKernel.put(file, r);
       r.inKernel = file;
       r.kernelExecs = 0;
       r.kernelReadAt = time;
@@ -436,6 +442,7 @@ public final class IncidentBook {
   private void readKernelCount(Repeated r, Instant now) {
     Optional<MappingFilter.ExecCount> read = kernel.execCount(r.inKernel);
     if (read.isEmpty()) {
+      inKernel.remove(r.inKernel);
       r.inKernel = null; // evicted or reset: its execs are reported again
       return;
     }
@@ -487,10 +494,8 @@ public final class IncidentBook {
         out.addAll(group(r.event().get(), r.time())); // still runs: an incident of its own
       }
     }
-    for (Repeated r : repeated.values()) {
-      if (r.inKernel != null) {
-        readKernelCount(r, now);
-      }
+    for (Repeated r : List.copyOf(inKernel.values())) {
+      readKernelCount(r, now);
     }
     for (Iterator<Repeated> it = unreported.iterator(); it.hasNext(); ) {
       Repeated r = it.next();
@@ -508,6 +513,7 @@ public final class IncidentBook {
           // Read just before: an exec between that read and this call is counted only in the
           // probe's totals (a group window passed without one).
           kernel.stopCounting(r.inKernel);
+          inKernel.remove(r.inKernel);
         }
       }
     }

@@ -631,6 +631,39 @@ class IncidentStageTest {
   }
 
   @Test
+  void aFileRunByTwoPathsIsCountedInTheKernelOnce() {
+    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
+    CountingKernel kernel = new CountingKernel();
+    b.countExecsIn(kernel);
+    String sha = "cd".repeat(32);
+    FileIdentity file = new FileIdentity(8, 4444, 1, 4096); // one file, two hard links
+    List<SecurityEvent> events = new ArrayList<>();
+    int pid = 90_000;
+    for (String path : List.of("/tmp/link-a", "/tmp/link-b")) {
+      IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
+      events.addAll(b.offer(unknown(pid++, "exec", path, sha), now()));
+      assertThat(b.offerRepeat(key, file, pid++, now(), () -> true, () -> null)).isTrue();
+    }
+    assertThat(kernel.started).containsExactly(file);
+    for (int i = 0; i < 10; i++) {
+      vts.advanceTimeBy(Duration.ofMillis(10));
+      kernel.exec(file, now(), pid++);
+    }
+    for (int i = 0; i < 60; i++) {
+      vts.advanceTimeBy(Pipeline.INCIDENT_TICK);
+      events.addAll(b.tick(now()));
+    }
+    assertThat(
+            events.stream()
+                .filter(e -> e.details().containsKey(IncidentBook.PIDS))
+                .mapToLong(SecurityEvent::count)
+                .sum())
+        .as("2 counted here, 10 in the kernel")
+        .isEqualTo(12);
+    assertThat(kernel.stopped).containsExactly(file);
+  }
+
+  @Test
   void aFileTheKernelStoppedCountingIsCountedThereAgainFromItsNextReportedExec() {
     IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
     CountingKernel kernel = new CountingKernel();
