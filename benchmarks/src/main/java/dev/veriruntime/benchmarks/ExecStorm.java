@@ -123,9 +123,10 @@ public final class ExecStorm implements Callable<Integer> {
   @Option(
       names = "--calm-execs",
       description =
-          "Sequential execs of one cached binary after each storm, for latency without queueing;"
-              + " the binary is never trusted, so the kernel reports every exec of it"
-              + " (default: ${DEFAULT-VALUE}).")
+          "Sequential execs after each storm, for latency without queueing: N distinct binaries,"
+              + " never trusted, each verified at the round's start (a cached identity) and run once"
+              + " here, so that the kernel reports every exec (it counts the repeats of an unknown"
+              + " binary instead) (default: ${DEFAULT-VALUE}).")
   int calmExecs = 500;
 
   @Option(
@@ -312,8 +313,11 @@ public final class ExecStorm implements Callable<Integer> {
   /** The children's names start with it, and the oracle counts them by it. */
   private final String childPrefix = ExecOracle.childPrefix(new Random());
 
-  /** Never trusted, never in a storm: the calm execs' cached identity. */
-  private Path calmChild;
+  /**
+   * Never trusted, never in a storm, each run once per calm phase: the calm execs' cached
+   * identities (distinct, so that none is a repeat that the kernel counts instead of reporting).
+   */
+  private final List<Path> calmChildren = new ArrayList<>();
 
   /** Writes and runs the new binaries ({@code benchmarks/unique-storm/unique_driver.c}). */
   private Path uniqueDriver;
@@ -569,12 +573,16 @@ public final class ExecStorm implements Callable<Integer> {
       p.toFile().setExecutable(true, false);
       out.add(p);
     }
-    calmChild = work.resolve("calm-0");
-    byte[] calmTrailer = "veriruntime exec-storm calm\n".getBytes(StandardCharsets.US_ASCII);
-    byte[] calm = Arrays.copyOf(base, base.length + calmTrailer.length);
-    System.arraycopy(calmTrailer, 0, calm, base.length, calmTrailer.length);
-    Files.write(calmChild, calm);
-    calmChild.toFile().setExecutable(true, false);
+    for (int i = 0; i < calmExecs; i++) {
+      Path calmChild = work.resolve("calm-" + i);
+      byte[] trailer =
+          ("veriruntime exec-storm calm " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] calm = Arrays.copyOf(base, base.length + trailer.length);
+      System.arraycopy(trailer, 0, calm, base.length, trailer.length);
+      Files.write(calmChild, calm);
+      calmChild.toFile().setExecutable(true, false);
+      calmChildren.add(calmChild);
+    }
     int size = newBinaryKiB * 1024 - 8;
     if (size < base.length) {
       throw new IllegalStateException(
@@ -593,6 +601,13 @@ public final class ExecStorm implements Callable<Integer> {
       throw new IllegalStateException("the driver could not run a child: " + check.strip());
     }
     return out;
+  }
+
+  /** The driver's command that runs each of {@code children} once, in order. */
+  private static List<String> runEach(Path driver, List<Path> children) {
+    List<String> command = new ArrayList<>(List.of(driver.toString(), "each"));
+    children.forEach(c -> command.add(c.toString()));
+    return command;
   }
 
   /**
@@ -757,9 +772,9 @@ public final class ExecStorm implements Callable<Integer> {
     ExecOracle o = null;
     try {
       awaitWatching(agent, stderr);
-      // The calm binary and the new binaries' driver become cached identities long before they are
-      // measured (run with no binary to run, the driver execs nothing but itself).
-      run(List.of(driver.toString(), "count", calmChild.toString(), "1"));
+      // The calm binaries and the new binaries' driver become cached identities long before they
+      // are measured (run with no binary to run, the driver execs nothing but itself).
+      run(runEach(driver, calmChildren));
       run(List.of(uniqueDriver.toString(), "run", work.toString(), "0", "0", "1"));
       Thread.sleep(Math.round(settle * 1000));
       awaitQuiet();
@@ -789,10 +804,7 @@ public final class ExecStorm implements Callable<Integer> {
       PrometheusScrape after = drain();
       ExecOracle.Counts counts = stopOracle(o);
       long hwm;
-      String calm =
-          run(
-              List.of(
-                  driver.toString(), "count", calmChild.toString(), Integer.toString(calmExecs)));
+      String calm = run(runEach(driver, calmChildren));
       long calmOk =
           Long.parseLong(
               calm.strip().substring(calm.strip().lastIndexOf('\n') + 1).split("\\s+")[1]);

@@ -84,8 +84,9 @@ final class ExecStormReport {
                 + "%s s settle after the agent says it is watching (then until its verdict count stops moving); an unrecorded "
                 + "warm-up storm at the round's level of at least %s s, then in %s s slices until the agent's JIT compiler "
                 + "threads used less than %s %% of one core over the last slice, at most %s s; after each "
-                + "agent-on storm, %s sequential execs of calm-0 (already verified, never trusted, so the kernel reports each "
-                + "exec of it: a cached identity with a verdict per exec) measure latency without a queue (\"calm\"), then %s "
+                + "agent-on storm, %s sequential execs of as many distinct binaries calm-0, calm-1, ... (never trusted, verified at "
+                + "the round's start, each run once here: a cached identity with a verdict per exec; the kernel counts the "
+                + "repeats of an unknown binary instead of reporting them) measure latency without a queue (\"calm\"), then %s "
                 + "freshly written distinct %s KiB executables, each run once, %s s apart, measure the latency of a binary the "
                 + "agent has never seen (\"new binary\"). Load levels: %s. Agent configurations (`watch --json --metrics-port P "
                 + "--state-dir TMP` plus): %s. Exec oracle: %s.%n%n",
@@ -260,8 +261,8 @@ final class ExecStormReport {
                     s.cpuPercentAtFixedRate(), "--rate " + (long) ExecStorm.TARGET_FIXED_RATE)));
     b.append(
         row(
-            "exec → verdict, cached identity, calm (sequential execs of one never-trusted binary"
-                + " after the storm; worst round) p50",
+            "exec → verdict, cached identity, calm (sequential execs of distinct never-trusted"
+                + " binaries verified before, after the storm; worst round) p50",
             "≤ " + f("%.3f", ExecStorm.TARGET_CALM_P50_MS) + " ms",
             summaries,
             s ->

@@ -167,6 +167,7 @@ class ExecFilterIT {
       assertThat(late.task().tgid()).isEqualTo((int) writer.pid());
       assertThat(late.file().path()).isEqualTo(shell.toString());
       assertThat(late.filename()).as("the path stands in").isEqualTo(shell.toString());
+      assertThat(late.late()).isTrue();
     }
   }
 
@@ -194,6 +195,7 @@ class ExecFilterIT {
           .satisfies(
               e -> {
                 assertThat(((ExecEvent) e).filename()).isEqualTo(script.toString());
+                assertThat(((ExecEvent) e).late()).isFalse();
                 assertThat(((ExecEvent) e).file().path()).isEqualTo(shell.toString());
               });
     }

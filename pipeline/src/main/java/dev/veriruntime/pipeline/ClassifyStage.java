@@ -102,6 +102,9 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
     List<SecurityEvent> out = new ArrayList<>();
     if (o.event() instanceof ExecEvent e) {
       int pid = e.task().tgid();
+      if (e.late() && incidents != null && incidents.countsInKernel(e.file().identity())) {
+        return out; // the kernel counted this exec already, in a repeat report to come
+      }
       if (countedAsRepeat(e, o.check())) {
         metrics.emitted(Classifier.executionType(o.check()).name());
         return out;

@@ -427,6 +427,11 @@ public final class IncidentBook {
     return true;
   }
 
+  /** Whether the kernel counts the execs of {@code file} for a repeated key now. */
+  public synchronized boolean countsInKernel(FileIdentity file) {
+    return inKernel.containsKey(file);
+  }
+
   /**
    * Lets the book have the execs of a repeated key counted in the kernel (see {@link
    * #offerRepeat}); {@code kernel} must not throw.
@@ -500,7 +505,12 @@ public final class IncidentBook {
     for (Iterator<Repeated> it = unreported.iterator(); it.hasNext(); ) {
       Repeated r = it.next();
       boolean expiring = r.lastOffered.isBefore(dueBefore); // no longer counted after this tick
-      if (all || expiring || r.reportedAt == null || !r.reportedAt.isAfter(dueBefore)) {
+      // The kernel's counts come at once: held for a group window, like the execs counted here,
+      // so that a storm's first exec is reported first.
+      boolean settled = !r.first.isAfter(dueBefore);
+      if (all
+          || expiring
+          || (settled && (r.reportedAt == null || !r.reportedAt.isAfter(dueBefore)))) {
         out.add(r.report(now));
         it.remove();
       }

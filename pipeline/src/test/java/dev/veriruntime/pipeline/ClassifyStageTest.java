@@ -219,6 +219,80 @@ class ClassifyStageTest {
   }
 
   @Test
+  void aLateExecOfAFileTheKernelCountsIsNotCountedAgain() {
+    IncidentBook book =
+        new IncidentBook(
+            IncidentBook.Settings.defaults(100, 0),
+            new ProcessLiveness() {
+              @Override
+              public java.util.OptionalLong startTicks(int pid) {
+                return java.util.OptionalLong.empty();
+              }
+
+              @Override
+              public boolean stillRuns(int pid, long startTicks) {
+                return false;
+              }
+            });
+    // The kernel counted one exec (pid 43's) after it was asked to count.
+    Instant counted = Instant.EPOCH.plusSeconds(3);
+    book.countExecsIn(
+        new MappingFilter() {
+          @Override
+          public void skip(FileIdentity file) {}
+
+          @Override
+          public void reset() {}
+
+          @Override
+          public boolean countExecs(FileIdentity file) {
+            return true;
+          }
+
+          @Override
+          public Optional<ExecCount> execCount(FileIdentity file) {
+            return Optional.of(new ExecCount(1, counted, counted, 43));
+          }
+        });
+    ClassifyStage counting =
+        new ClassifyStage(
+            new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
+            table,
+            Set.of(),
+            new PipelineMetrics(new SimpleMeterRegistry()),
+            ledger,
+            MappingFilter.NONE,
+            book);
+    Observation unknown = new Observation(exec(false), checkOf(Verdict.UNKNOWN));
+    book.offer(counting.classify(unknown).get(0), Instant.EPOCH);
+    assertThat(book.tick(Instant.EPOCH.plusSeconds(2))).hasSize(1); // resolved at once
+    assertThat(counting.classify(unknown)).as("counted by the book").isEmpty();
+    assertThat(book.countsInKernel(id)).isTrue();
+
+    ExecEvent sent = exec(false);
+    ExecEvent late =
+        new ExecEvent(
+            0,
+            new TaskContext(43, 43, 0, 0, 0, "cc"),
+            1,
+            43,
+            0,
+            0,
+            sent.filename(),
+            false,
+            sent.file(),
+            true);
+    assertThat(counting.classify(new Observation(late, checkOf(Verdict.UNKNOWN))))
+        .as("its exec is in the kernel's count")
+        .isEmpty();
+    List<SecurityEvent> settled = new ArrayList<>(book.tick(Instant.EPOCH.plusSeconds(4)));
+    settled.addAll(book.flushAll(Instant.EPOCH.plusSeconds(5)));
+    assertThat(settled.stream().mapToLong(SecurityEvent::count).sum())
+        .as("pid 42 counted here, pid 43 in the kernel, once")
+        .isEqualTo(2);
+  }
+
+  @Test
   void onlyAnMmapOfAVerifiedFileWithNothingToReportIsHandedToTheKernelFilter() {
     ExecMappingEvent mmap = mapping(MappingSource.MMAP, false);
     assertThat(stage.classify(new Observation(mmap, checkOf(Verdict.VERIFIED)))).isEmpty();

@@ -624,6 +624,8 @@ class IncidentStageTest {
         events.stream().filter(e -> e.details().containsKey(IncidentBook.PIDS)).toList();
     assertThat(counted.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(1999);
     assertThat(counted).hasSizeBetween(4, 6);
+    assertThat(events.get(0).details()).as("the first exec goes first").doesNotContainKey("pids");
+    assertThat(events.get(0).count()).isEqualTo(1);
     assertThat(counted.get(counted.size() - 1).lastSeen()).isEqualTo(lastExec);
     assertThat(counted.get(0).firstSeen()).isBefore(counted.get(0).lastSeen());
     // A group window without an exec: the kernel reports the file's execs again.

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param filename the name passed to exec ({@code bprm->filename}), as the caller spelled it
  * @param filenameTruncated {@link #filename()} was cut at 255 bytes
  * @param file the executed file ({@code bprm->file}); for scripts this is the script itself
+ * @param late sent late, just before another record of a process whose exec the probe counted
+ *     instead of sending it (see {@code WireFormat.EXEC_LATE}): this exec is counted already
  */
 public record ExecEvent(
     long kernelTimeNanos,
@@ -25,11 +27,26 @@ public record ExecEvent(
     int egid,
     String filename,
     boolean filenameTruncated,
-    ExecutableFile file)
+    ExecutableFile file,
+    boolean late)
     implements RuntimeEvent {
   public ExecEvent {
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(filename, "filename");
     Objects.requireNonNull(file, "file");
+  }
+
+  /** An exec sent as it happened. */
+  public ExecEvent(
+      long kernelTimeNanos,
+      TaskContext task,
+      int ppid,
+      int oldPid,
+      int euid,
+      int egid,
+      String filename,
+      boolean filenameTruncated,
+      ExecutableFile file) {
+    this(kernelTimeNanos, task, ppid, oldPid, euid, egid, filename, filenameTruncated, file, false);
   }
 }

@@ -177,7 +177,8 @@ public final class RecordDecoder {
         // A late exec (see WireFormat.EXEC_LATE) has no filename: the executable's path stands in.
         (pathFlags & WireFormat.EXEC_LATE) != 0 ? path : filename,
         (pathFlags & WireFormat.FILENAME_TRUNCATED) != 0,
-        file(raw, WireFormat.Exec.FILE, path, pathFlags));
+        file(raw, WireFormat.Exec.FILE, path, pathFlags),
+        (pathFlags & WireFormat.EXEC_LATE) != 0);
   }
 
   /** Mirrors C {@code struct vr_file} at {@code base}, plus the record's path fields. */

@@ -2,6 +2,7 @@
  * Test driver for the exec integration tests: fork+exec a child program and count, independently of
  * the probe, how many execs succeeded.
  *   exec_driver count <child> <n>          runs the child n times, prints each child pid, then "done <ok> <failed>"
+ *   exec_driver each <child>...            runs each child once, in order, and prints as count does
  *   exec_driver storm <child> <seconds> <w> w workers exec in a loop for the given time, prints "done <ok> <failed>"
  *   exec_driver rate <child> <seconds> <r>  one loop execs at r per second for the given time (the n-th exec is due
  *                                           at start + n/r; a late one runs at once, without skipping), prints
@@ -47,6 +48,20 @@ int main(int argc, char **argv)
 		for (long i = 0; i < n; i++) {
 			pid_t pid = 0;
 			if (run_once(argv[2], &pid) == 0) {
+				ok++;
+				printf("%d\n", (int)pid);
+			} else {
+				failed++;
+			}
+		}
+		printf("done %ld %ld\n", ok, failed);
+		return 0;
+	}
+	if (argc >= 3 && strcmp(argv[1], "each") == 0) {
+		long ok = 0, failed = 0;
+		for (int i = 2; i < argc; i++) {
+			pid_t pid = 0;
+			if (run_once(argv[i], &pid) == 0) {
 				ok++;
 				printf("%d\n", (int)pid);
 			} else {
@@ -125,6 +140,6 @@ int main(int argc, char **argv)
 		printf("done %ld %ld %ld\n", ok, failed, late);
 		return 0;
 	}
-	fprintf(stderr, "usage: exec_driver count <child> <n> | storm <child> <seconds> <workers> | rate <child> <seconds> <per-second>\n");
+	fprintf(stderr, "usage: exec_driver count <child> <n> | each <child>... | storm <child> <seconds> <workers> | rate <child> <seconds> <per-second>\n");
 	return 2;
 }
