@@ -516,6 +516,13 @@ public final class ExecStorm implements Callable<Integer> {
                   peerRound(rounds.size() + peerRounds.size() + 1, level, driver, children));
             }
           }
+        } catch (IllegalStateException | IOException e) {
+          // A peer that does not start (an unprepared fapolicyd) costs the report its comparison,
+          // not the agent's rounds measured before it.
+          log(
+              "the peer failed, the report has no peer: "
+                  + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+          peerRounds.clear();
         } finally {
           if (peerTeardown != null) {
             run(withDirectory(peerTeardown));

@@ -305,23 +305,11 @@ public final class IncidentBook {
       this.lastOffered = now;
     }
 
-    void add(Repeat r) {
-      if (count == 0) {
-        first = r.time();
-        last = r.time();
-      }
-      count++;
-      last = r.time().isAfter(last) ? r.time() : last;
-      if (pids.size() < MAX_SAMPLED_PIDS) {
-        pids.add(r.pid());
-      }
-    }
-
     /**
-     * {@code n} execs the kernel counted between {@code first} and {@code last}, the latest by
-     * {@code pid}.
+     * {@code n} execs between {@code first} and {@code last}, the latest by {@code pid}: one
+     * counted here, or those the kernel counted since its last read.
      */
-    void addCounted(long n, Instant first, Instant last, int pid) {
+    void add(long n, Instant first, Instant last, int pid) {
       if (count == 0) {
         this.first = first;
         this.last = last;
@@ -460,7 +448,7 @@ public final class IncidentBook {
     }
     Instant first = r.kernelExecs == 0 ? c.first() : n == 1 ? c.last() : since;
     r.kernelExecs = c.execs();
-    r.addCounted(n, first, c.last(), c.lastPid());
+    r.add(n, first, c.last(), c.lastPid());
     r.lastOffered = c.last().isAfter(r.lastOffered) ? c.last() : r.lastOffered;
     unreported.add(r);
     resolved += n;
@@ -492,7 +480,7 @@ public final class IncidentBook {
       }
       repeatByPid.remove(r.pid());
       if (r.ended().getAsBoolean() || liveness.startTicks(r.pid()).isEmpty()) {
-        r.key().add(r);
+        r.key().add(1, r.time(), r.time(), r.pid());
         unreported.add(r.key());
         resolved++;
       } else {

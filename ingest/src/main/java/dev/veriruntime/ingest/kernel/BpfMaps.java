@@ -48,7 +48,10 @@ public final class BpfMaps {
     return values;
   }
 
-  /** Reads one element of a hash map into {@code value}; returns false when it is not there. */
+  /**
+   * Reads one element of a hash map into {@code value}; returns false when it is not there (then
+   * {@code value} holds anything: jnr-ffi copies its uninitialised native buffer back).
+   */
   public static boolean lookup(int mapFd, byte[] key, byte[] value) {
     NativeLibraries libs = NativeLibraries.get();
     int result = libs.bpf.bpf_map_lookup_elem(mapFd, key, value);
