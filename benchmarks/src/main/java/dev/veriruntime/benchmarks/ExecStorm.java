@@ -571,24 +571,10 @@ public final class ExecStorm implements Callable<Integer> {
     byte[] base = Files.readAllBytes(work.resolve("exec_child"));
     List<Path> out = new ArrayList<>();
     for (int i = 0; i < binaries; i++) {
-      Path p = work.resolve(childPrefix + i);
-      byte[] trailer =
-          ("veriruntime exec-storm child " + i + "\n").getBytes(StandardCharsets.US_ASCII);
-      byte[] bytes = Arrays.copyOf(base, base.length + trailer.length);
-      System.arraycopy(trailer, 0, bytes, base.length, trailer.length);
-      Files.write(p, bytes);
-      p.toFile().setExecutable(true, false);
-      out.add(p);
+      out.add(variant(base, work.resolve(childPrefix + i), "child " + i));
     }
     for (int i = 0; i < calmExecs; i++) {
-      Path calmChild = work.resolve("calm-" + i);
-      byte[] trailer =
-          ("veriruntime exec-storm calm " + i + "\n").getBytes(StandardCharsets.US_ASCII);
-      byte[] calm = Arrays.copyOf(base, base.length + trailer.length);
-      System.arraycopy(trailer, 0, calm, base.length, trailer.length);
-      Files.write(calmChild, calm);
-      calmChild.toFile().setExecutable(true, false);
-      calmChildren.add(calmChild);
+      calmChildren.add(variant(base, work.resolve("calm-" + i), "calm " + i));
     }
     int size = newBinaryKiB * 1024 - 8;
     if (size < base.length) {
@@ -608,6 +594,18 @@ public final class ExecStorm implements Callable<Integer> {
       throw new IllegalStateException("the driver could not run a child: " + check.strip());
     }
     return out;
+  }
+
+  /**
+   * Writes {@code base} plus a trailer naming {@code what} to {@code path}: a digest of its own.
+   */
+  private static Path variant(byte[] base, Path path, String what) throws IOException {
+    byte[] trailer = ("veriruntime exec-storm " + what + "\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] bytes = Arrays.copyOf(base, base.length + trailer.length);
+    System.arraycopy(trailer, 0, bytes, base.length, trailer.length);
+    Files.write(path, bytes);
+    path.toFile().setExecutable(true, false);
+    return path;
   }
 
   /** The driver's command that runs each of {@code children} once, in order. */

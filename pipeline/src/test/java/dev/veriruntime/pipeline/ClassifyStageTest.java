@@ -179,22 +179,26 @@ class ClassifyStageTest {
     assertThat(e.details()).containsEntry("cgroupId", 9L);
   }
 
+  /** An incident book for which no process runs any more. */
+  private static IncidentBook bookWithNothingRunning() {
+    return new IncidentBook(
+        IncidentBook.Settings.defaults(100, 0),
+        new ProcessLiveness() {
+          @Override
+          public java.util.OptionalLong startTicks(int pid) {
+            return java.util.OptionalLong.empty();
+          }
+
+          @Override
+          public boolean stillRuns(int pid, long startTicks) {
+            return false;
+          }
+        });
+  }
+
   @Test
   void aRepeatTheIncidentBookCountsIsNoEventAndItsEventIsBuiltOnlyWhenAsked() {
-    IncidentBook book =
-        new IncidentBook(
-            IncidentBook.Settings.defaults(100, 0),
-            new ProcessLiveness() {
-              @Override
-              public java.util.OptionalLong startTicks(int pid) {
-                return java.util.OptionalLong.empty();
-              }
-
-              @Override
-              public boolean stillRuns(int pid, long startTicks) {
-                return false;
-              }
-            });
+    IncidentBook book = bookWithNothingRunning();
     ClassifyStage counting =
         new ClassifyStage(
             new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
@@ -220,20 +224,7 @@ class ClassifyStageTest {
 
   @Test
   void aLateExecOfAFileTheKernelCountsIsNotCountedAgain() {
-    IncidentBook book =
-        new IncidentBook(
-            IncidentBook.Settings.defaults(100, 0),
-            new ProcessLiveness() {
-              @Override
-              public java.util.OptionalLong startTicks(int pid) {
-                return java.util.OptionalLong.empty();
-              }
-
-              @Override
-              public boolean stillRuns(int pid, long startTicks) {
-                return false;
-              }
-            });
+    IncidentBook book = bookWithNothingRunning();
     // The kernel counted one exec (pid 43's) after it was asked to count.
     Instant counted = Instant.EPOCH.plusSeconds(3);
     book.countExecsIn(

@@ -591,11 +591,25 @@ class IncidentStageTest {
     }
   }
 
+  /** A book whose repeats {@code kernel} counts. */
+  private IncidentBook countingIn(CountingKernel kernel) {
+    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
+    b.countExecsIn(kernel);
+    return b;
+  }
+
+  /** The execs that the repeat reports among {@code events} count. */
+  private static long countedExecs(List<SecurityEvent> events) {
+    return events.stream()
+        .filter(e -> e.details().containsKey(IncidentBook.PIDS))
+        .mapToLong(SecurityEvent::count)
+        .sum();
+  }
+
   @Test
   void execsCountedInTheKernelAreReportedLikeTheOnesCountedHere() {
-    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
     CountingKernel kernel = new CountingKernel();
-    b.countExecsIn(kernel);
+    IncidentBook b = countingIn(kernel);
     String path = "/tmp/storm-child";
     String sha = "ce".repeat(32);
     FileIdentity file = new FileIdentity(8, 4242, 1, 4096);
@@ -634,9 +648,8 @@ class IncidentStageTest {
 
   @Test
   void aFileRunByTwoPathsIsCountedInTheKernelOnce() {
-    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
     CountingKernel kernel = new CountingKernel();
-    b.countExecsIn(kernel);
+    IncidentBook b = countingIn(kernel);
     String sha = "cd".repeat(32);
     FileIdentity file = new FileIdentity(8, 4444, 1, 4096); // one file, two hard links
     List<SecurityEvent> events = new ArrayList<>();
@@ -655,21 +668,14 @@ class IncidentStageTest {
       vts.advanceTimeBy(Pipeline.INCIDENT_TICK);
       events.addAll(b.tick(now()));
     }
-    assertThat(
-            events.stream()
-                .filter(e -> e.details().containsKey(IncidentBook.PIDS))
-                .mapToLong(SecurityEvent::count)
-                .sum())
-        .as("2 counted here, 10 in the kernel")
-        .isEqualTo(12);
+    assertThat(countedExecs(events)).as("2 counted here, 10 in the kernel").isEqualTo(12);
     assertThat(kernel.stopped).containsExactly(file);
   }
 
   @Test
   void aFileTheKernelStoppedCountingIsCountedThereAgainFromItsNextReportedExec() {
-    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
     CountingKernel kernel = new CountingKernel();
-    b.countExecsIn(kernel);
+    IncidentBook b = countingIn(kernel);
     String path = "/tmp/storm-child";
     String sha = "cf".repeat(32);
     FileIdentity file = new FileIdentity(8, 4343, 1, 4096);
@@ -695,12 +701,7 @@ class IncidentStageTest {
       vts.advanceTimeBy(Pipeline.INCIDENT_TICK);
       events.addAll(b.tick(now()));
     }
-    assertThat(
-            events.stream()
-                .filter(e -> e.details().containsKey(IncidentBook.PIDS))
-                .mapToLong(SecurityEvent::count)
-                .sum())
-        .isEqualTo(6);
+    assertThat(countedExecs(events)).isEqualTo(6);
   }
 
   @Test

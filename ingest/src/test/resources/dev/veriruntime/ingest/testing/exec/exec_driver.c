@@ -34,6 +34,19 @@ static int run_once(char *child, pid_t *pid_out)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* Runs the child once and counts it; prints its pid when it succeeded. */
+static void run_and_print(char *child, long *ok, long *failed)
+{
+	pid_t pid = 0;
+
+	if (run_once(child, &pid) == 0) {
+		(*ok)++;
+		printf("%d\n", (int)pid);
+	} else {
+		(*failed)++;
+	}
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -45,29 +58,15 @@ int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "count") == 0) {
 		long n = atol(argv[3]), ok = 0, failed = 0;
-		for (long i = 0; i < n; i++) {
-			pid_t pid = 0;
-			if (run_once(argv[2], &pid) == 0) {
-				ok++;
-				printf("%d\n", (int)pid);
-			} else {
-				failed++;
-			}
-		}
+		for (long i = 0; i < n; i++)
+			run_and_print(argv[2], &ok, &failed);
 		printf("done %ld %ld\n", ok, failed);
 		return 0;
 	}
 	if (argc >= 3 && strcmp(argv[1], "each") == 0) {
 		long ok = 0, failed = 0;
-		for (int i = 2; i < argc; i++) {
-			pid_t pid = 0;
-			if (run_once(argv[i], &pid) == 0) {
-				ok++;
-				printf("%d\n", (int)pid);
-			} else {
-				failed++;
-			}
-		}
+		for (int i = 2; i < argc; i++)
+			run_and_print(argv[i], &ok, &failed);
 		printf("done %ld %ld\n", ok, failed);
 		return 0;
 	}
