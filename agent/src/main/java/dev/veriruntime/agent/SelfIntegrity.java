@@ -224,18 +224,6 @@ public final class SelfIntegrity {
     }
   }
 
-  /**
-   * Checks that every probe program attached at load is still attached in this process: each must
-   * still have a BPF link whose program tag (the kernel's hash of the loaded instructions) is the
-   * one recorded at load. Reads the links' {@code /proc/self/fdinfo}; a detached, unloaded or
-   * replaced program is a failure.
-   *
-   * @param tagsAtLoad program name to tag, from the probe's attach report
-   */
-  public static Check checkProbe(java.util.Map<String, String> tagsAtLoad) {
-    return checkProbe(tagsAtLoad, linkedProgramTags(Path.of("/proc/self")));
-  }
-
   static Check checkProbe(
       java.util.Map<String, String> tagsAtLoad, java.util.List<String> linkedTags) {
     java.util.List<String> remaining = new java.util.ArrayList<>(linkedTags);
@@ -257,26 +245,77 @@ public final class SelfIntegrity {
             + String.join(", ", missing));
   }
 
-  /** Program tags of the BPF links this process holds ({@code anon_inode:bpf_link} descriptors). */
-  static java.util.List<String> linkedProgramTags(Path proc) {
-    java.util.List<String> tags = new java.util.ArrayList<>();
+  /**
+   * The check that every probe program attached at load is still attached in this process: each
+   * must still have a BPF link whose program tag (the kernel's hash of the loaded instructions) is
+   * the one recorded at load; a detached, unloaded or replaced program is a failure. Made for being
+   * called every second: it reads the fdinfo of the descriptors that held BPF links at the last
+   * full read of {@code proc}'s descriptor table (a few small files rather than a readlink per open
+   * descriptor: the agent holds a hundred or more); only when those no longer hold every program is
+   * the whole table read again, so a failure is always the full read's answer.
+   *
+   * @param tagsAtLoad program name to tag, from the probe's attach report
+   * @param proc the process directory ({@code /proc/self})
+   */
+  static java.util.function.Supplier<Check> probeChecker(
+      java.util.Map<String, String> tagsAtLoad, Path proc) {
+    java.util.Map<String, String> tags = java.util.Map.copyOf(tagsAtLoad);
+    java.util.List<Path> links = new java.util.ArrayList<>();
+    return () -> {
+      synchronized (links) {
+        if (!links.isEmpty()) {
+          Check c = checkProbe(tags, programTags(links));
+          if (c.ok()) {
+            return c;
+          }
+        }
+        links.clear();
+        links.addAll(linkDescriptors(proc));
+        return checkProbe(tags, programTags(links));
+      }
+    };
+  }
+
+  /** The descriptors of {@code proc} that are BPF links now. */
+  private static java.util.List<Path> linkDescriptors(Path proc) {
+    java.util.List<Path> links = new java.util.ArrayList<>();
     try (var fds = Files.list(proc.resolve("fd"))) {
       for (Path fd : (Iterable<Path>) fds::iterator) {
-        try {
-          if (!Files.readSymbolicLink(fd).toString().equals("anon_inode:bpf_link")) {
-            continue;
-          }
-          for (String line : Files.readAllLines(proc.resolve("fdinfo").resolve(fd.getFileName()))) {
-            if (line.startsWith("prog_tag:")) {
-              tags.add(line.substring("prog_tag:".length()).trim());
-            }
-          }
-        } catch (IOException e) {
-          // closed meanwhile: not a link we hold
+        if (isLink(fd)) {
+          links.add(fd);
         }
       }
     } catch (IOException e) {
-      return tags;
+      return links;
+    }
+    return links;
+  }
+
+  private static boolean isLink(Path fd) {
+    try {
+      return Files.readSymbolicLink(fd).toString().equals("anon_inode:bpf_link");
+    } catch (IOException e) {
+      return false; // closed meanwhile: not a link we hold
+    }
+  }
+
+  /** The program tags of those of {@code fds} that are still BPF links. */
+  private static java.util.List<String> programTags(java.util.List<Path> fds) {
+    java.util.List<String> tags = new java.util.ArrayList<>();
+    for (Path fd : fds) {
+      if (!isLink(fd)) {
+        continue;
+      }
+      Path info = fd.getParent().resolveSibling("fdinfo").resolve(fd.getFileName());
+      try {
+        for (String line : Files.readAllLines(info)) {
+          if (line.startsWith("prog_tag:")) {
+            tags.add(line.substring("prog_tag:".length()).trim());
+          }
+        }
+      } catch (IOException e) {
+        // closed meanwhile: not a link we hold
+      }
     }
     return tags;
   }

@@ -13,7 +13,7 @@ import reactor.core.scheduler.Scheduler;
 
 /**
  * Repeats the self-integrity checks: the probe programs' links and tags ({@link
- * SelfIntegrity#checkProbe}, cheap: it reads this process's fdinfo) every {@link #PROBE_PERIOD},
+ * SelfIntegrity#probeChecker}, cheap: it reads its links' fdinfo) every {@link #PROBE_PERIOD},
  * reported once when it starts failing (or fails differently); and every check, the agent jar, the
  * JVM and libbpf ({@link SelfIntegrity#checkAll}) included, each {@code period}, reported each time
  * (the aggregator folds a failure that persists). Writes into the agent's files are reported at
@@ -69,8 +69,7 @@ final class SelfIntegrityMonitor {
   }
 
   private static Supplier<SelfIntegrity.Check> probeCheckOf(Map<String, String> probeTags) {
-    Map<String, String> tags = Map.copyOf(probeTags);
-    return () -> SelfIntegrity.checkProbe(tags);
+    return SelfIntegrity.probeChecker(probeTags, java.nio.file.Path.of("/proc/self"));
   }
 
   /** The probe check every second, every check each period; never completes by itself. */

@@ -36,6 +36,8 @@ class RunMarkerTest {
     RunMarker killed = RunMarker.open(dir, clock, "boot-a", 100);
     clock.advance(Duration.ofSeconds(30));
     killed.beat();
+    // A beat only sets the modification time: the marker's content is the one written at start.
+    assertThat(Files.readString(dir.resolve(RunMarker.FILE))).contains("\"pid\":100");
     clock.advance(Duration.ofMillis(700)); // killed here, between two beats: never closed
 
     clock.advance(Duration.ofSeconds(9));

@@ -85,7 +85,39 @@ class SelfIntegrityTest {
   }
 
   @Test
-  void aProcessWithoutBpfLinksHasNoTags() {
-    assertThat(SelfIntegrity.linkedProgramTags(Path.of("/proc/self"))).isEmpty();
+  void aProcessWithoutBpfLinksHasNoProbeAttached() {
+    assertThat(SelfIntegrity.probeChecker(Map.of("a", "t1"), Path.of("/proc/self")).get().failed())
+        .isTrue();
+  }
+
+  /** A descriptor {@code n} of the fake process {@code proc}: a link to {@code target}. */
+  private static void descriptor(Path proc, int n, String target, String fdinfo) throws Exception {
+    Path fd = proc.resolve("fd").resolve(Integer.toString(n));
+    Files.deleteIfExists(fd);
+    Files.createSymbolicLink(fd, Path.of(target));
+    Files.writeString(proc.resolve("fdinfo").resolve(Integer.toString(n)), fdinfo);
+  }
+
+  @Test
+  void theProbeCheckFollowsItsLinksToNewDescriptorsAndSeesAReplacedProgram() throws Exception {
+    Path proc = dir.resolve("proc");
+    Files.createDirectories(proc.resolve("fd"));
+    Files.createDirectories(proc.resolve("fdinfo"));
+    descriptor(proc, 3, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt1\n");
+    descriptor(proc, 4, "/dev/null", "pos:\t0\n");
+    descriptor(proc, 5, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt2\n");
+    var check = SelfIntegrity.probeChecker(Map.of("exec", "t1", "exit", "t2"), proc);
+    assertThat(check.get().ok()).isTrue();
+
+    // The link of "exit" is now descriptor 7 (closed and opened again): found by a full read.
+    Files.delete(proc.resolve("fd").resolve("5"));
+    descriptor(proc, 7, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt2\n");
+    assertThat(check.get().ok()).isTrue();
+
+    // Descriptor 7 holds another program now: "exit" is no longer attached as loaded.
+    descriptor(proc, 7, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt9\n");
+    SelfIntegrity.Check c = check.get();
+    assertThat(c.failed()).isTrue();
+    assertThat(c.reason()).contains("exit").doesNotContain("exec");
   }
 }

@@ -23,7 +23,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -60,6 +62,10 @@ import java.util.function.Supplier;
  * nothing hidden). Time is passed in by the caller (virtual time in tests). Thread-safe
  * (synchronized; called once per anomaly and once per tick; per exec only as {@link #offerRepeat},
  * which costs a counter).
+ *
+ * <p>{@link #nextDue} says when a {@link #tick} next has work, so the caller ticks then rather than
+ * on a fixed short period (each tick is a timer wake-up, paid all day on an idle host); what an
+ * offer adds earlier than that is told to the {@link #onSooner} listeners.
  */
 public final class IncidentBook {
   /**
@@ -234,6 +240,7 @@ public final class IncidentBook {
   private MappingFilter kernel = MappingFilter.NONE;
   private final Map<FileIdentity, Repeated> inKernel = new HashMap<>();
   private Instant lastLivenessCheck = Instant.MIN;
+  private final List<Consumer<Instant>> sooner = new CopyOnWriteArrayList<>();
   private long selfSuppressed;
   private long overflow;
   private long resolved;
@@ -403,6 +410,7 @@ public final class IncidentBook {
     repeats.add(counted);
     repeatByPid.put(pid, counted);
     r.lastOffered = time;
+    dueBy(time.plus(settings.groupWindow()));
     if (r.inKernel == null
         && file != null
         && !inKernel.containsKey(file)
@@ -560,6 +568,7 @@ public final class IncidentBook {
       pending.put(key, g);
       g.checkAt = dueAt(g);
       byCheck.add(g);
+      dueBy(g.checkAt);
     }
     g.events.add(e);
     g.lastAdded = now;
@@ -572,6 +581,7 @@ public final class IncidentBook {
       byCheck.remove(g);
       g.checkAt = dueAt(g);
       byCheck.add(g);
+      dueBy(g.checkAt);
     }
     return List.of();
   }
@@ -588,8 +598,65 @@ public final class IncidentBook {
           && !stillFound.contains(o.key.type())
           && o.clearedBy == null) {
         o.clearedBy = check + " found it no more";
+        dueBy(Instant.MIN);
       }
     }
+  }
+
+  /**
+   * When {@link #tick} next has something to do, as far as the book knows: the earliest pending
+   * group's time, a counted exec's or key's settling or expiry, the next liveness check or reminder
+   * while incidents are open (now, when a condition cleared); null when nothing waits. The kernel's
+   * counts are read by the ticks that come for these (at least once a group window while a key is
+   * counted: its expiry), so they need no tick of their own.
+   */
+  public synchronized Instant nextDue() {
+    Duration window = settings.groupWindow();
+    Instant due = byCheck.isEmpty() ? null : byCheck.peek().checkAt;
+    if (!repeats.isEmpty()) {
+      due = earlier(due, repeats.peek().time().plus(window));
+    }
+    for (Repeated r : unreported) {
+      Instant settled = r.first.plus(window);
+      if (r.reportedAt != null && r.reportedAt.plus(window).isAfter(settled)) {
+        settled = r.reportedAt.plus(window);
+      }
+      due = earlier(due, settled);
+    }
+    for (Repeated r : repeated.values()) {
+      due = earlier(due, r.lastOffered.plus(window).plusNanos(1)); // expires strictly after
+    }
+    for (Open o : open.values()) {
+      due = earlier(due, o.clearedBy != null ? Instant.MIN : o.nextReminder);
+    }
+    if (!open.isEmpty()) {
+      due = earlier(due, lastLivenessCheck.plus(settings.livenessPeriod()));
+    }
+    return due;
+  }
+
+  /**
+   * Adds {@code listener}, told (with the time, {@link Instant#MIN} for "now") whenever an offer or
+   * {@link #checkPassed} gives the book something due, so that it can tick sooner than {@link
+   * #nextDue} said before. Called while the book is locked: it must not call back into the book.
+   */
+  public void onSooner(Consumer<Instant> listener) {
+    sooner.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Removes a listener added by {@link #onSooner}. */
+  public void removeSooner(Consumer<Instant> listener) {
+    sooner.remove(listener);
+  }
+
+  private void dueBy(Instant at) {
+    for (Consumer<Instant> l : sooner) {
+      l.accept(at);
+    }
+  }
+
+  private static Instant earlier(Instant a, Instant b) {
+    return a == null || b.isBefore(a) ? b : a;
   }
 
   /**

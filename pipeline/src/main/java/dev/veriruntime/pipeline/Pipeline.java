@@ -105,8 +105,9 @@ public final class Pipeline {
   }
 
   /**
-   * How often the incident stage reports groups, reminders and resolutions: a quarter of the
-   * default act window, so an act's first report waits at most 50 ms for its tick.
+   * The shortest time between two ticks of the incident stage (it ticks when the book has something
+   * due, see {@link IncidentStage}): a quarter of the default act window, so an act's first report
+   * waits at most 50 ms past its window.
    */
   static final Duration INCIDENT_TICK = Duration.ofMillis(50);
 

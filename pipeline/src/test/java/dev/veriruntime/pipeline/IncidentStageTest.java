@@ -52,7 +52,12 @@ class IncidentStageTest {
 
   /** Incidents, then aggregation as in the pipeline, on virtual time. */
   private Disposable run() {
-    book = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
+    return run(new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness));
+  }
+
+  /** As {@link #run()} with {@code b} as the book. */
+  private Disposable run(IncidentBook b) {
+    book = b;
     return source
         .asFlux()
         .transform(new IncidentStage(book, Pipeline.INCIDENT_TICK, vts))
@@ -418,7 +423,8 @@ class IncidentStageTest {
     source.tryEmitNext(codeModified(PID, 1));
     vts.advanceTimeBy(Duration.ofSeconds(2));
     book.checkPassed(PID, "re-attestation", Set.of());
-    vts.advanceTimeBy(Duration.ofSeconds(1));
+    // Within a tick: the book tells the stage, which otherwise waits up to a second for a tick.
+    vts.advanceTimeBy(Pipeline.INCIDENT_TICK.plusMillis(1));
 
     assertThat(about(PID))
         .extracting(e -> e.incident().state())
@@ -556,6 +562,8 @@ class IncidentStageTest {
     final Map<FileIdentity, ExecCount> counts = new ConcurrentHashMap<>();
     final List<FileIdentity> started = new ArrayList<>();
     final List<FileIdentity> stopped = new ArrayList<>();
+    final java.util.concurrent.atomic.AtomicInteger reads =
+        new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public void skip(FileIdentity file) {}
@@ -574,6 +582,7 @@ class IncidentStageTest {
 
     @Override
     public Optional<ExecCount> execCount(FileIdentity file) {
+      reads.incrementAndGet();
       return Optional.ofNullable(counts.get(file));
     }
 
@@ -644,6 +653,31 @@ class IncidentStageTest {
     assertThat(counted.get(0).firstSeen()).isBefore(counted.get(0).lastSeen());
     // A group window without an exec: the kernel reports the file's execs again.
     assertThat(kernel.stopped).containsExactly(file);
+  }
+
+  @Test
+  void theStageReadsTheKernelsCountsOnceAGroupWindowNotOnEveryTick() {
+    CountingKernel kernel = new CountingKernel();
+    Disposable d = run(countingIn(kernel));
+    String path = "/tmp/storm-child";
+    String sha = "cf".repeat(32);
+    FileIdentity file = new FileIdentity(8, 4343, 1, 4096);
+    IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
+    source.tryEmitNext(unknown(71_000, "exec", path, sha));
+    vts.advanceTimeBy(Duration.ofMillis(2));
+    assertThat(book.offerRepeat(key, file, 71_001, now(), () -> true, () -> null)).isTrue();
+    for (int i = 2; i < 2000; i++) { // 4 s at 500 exec/s, counted in the kernel only
+      vts.advanceTimeBy(Duration.ofMillis(2));
+      kernel.exec(file, now(), 71_000 + i);
+    }
+    vts.advanceTimeBy(Duration.ofSeconds(30));
+
+    assertThat(out.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(2000);
+    assertThat(kernel.stopped).containsExactly(file);
+    // One tick per 50 ms read it 80 times in these 4 s; now the ticks come when a report or the
+    // key's expiry is due: about once a group window.
+    assertThat(kernel.reads.get()).isBetween(4, 8);
+    d.dispose();
   }
 
   @Test
