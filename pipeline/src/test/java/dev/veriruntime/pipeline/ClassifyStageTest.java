@@ -196,18 +196,22 @@ class ClassifyStageTest {
         });
   }
 
+  /** A classify stage that hands repeats to {@code book}. */
+  private ClassifyStage countingIn(IncidentBook book) {
+    return new ClassifyStage(
+        new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
+        table,
+        Set.of(),
+        new PipelineMetrics(new SimpleMeterRegistry()),
+        ledger,
+        MappingFilter.NONE,
+        book);
+  }
+
   @Test
   void aRepeatTheIncidentBookCountsIsNoEventAndItsEventIsBuiltOnlyWhenAsked() {
     IncidentBook book = bookWithNothingRunning();
-    ClassifyStage counting =
-        new ClassifyStage(
-            new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
-            table,
-            Set.of(),
-            new PipelineMetrics(new SimpleMeterRegistry()),
-            ledger,
-            MappingFilter.NONE,
-            book);
+    ClassifyStage counting = countingIn(book);
     Observation unknown = new Observation(exec(false), checkOf(Verdict.UNKNOWN));
     SecurityEvent first = counting.classify(unknown).get(0);
     book.offer(first, Instant.EPOCH);
@@ -245,15 +249,7 @@ class ClassifyStageTest {
             return Optional.of(new ExecCount(1, counted, counted, 43));
           }
         });
-    ClassifyStage counting =
-        new ClassifyStage(
-            new Classifier(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), "host"),
-            table,
-            Set.of(),
-            new PipelineMetrics(new SimpleMeterRegistry()),
-            ledger,
-            MappingFilter.NONE,
-            book);
+    ClassifyStage counting = countingIn(book);
     Observation unknown = new Observation(exec(false), checkOf(Verdict.UNKNOWN));
     book.offer(counting.classify(unknown).get(0), Instant.EPOCH);
     assertThat(book.tick(Instant.EPOCH.plusSeconds(2))).hasSize(1); // resolved at once

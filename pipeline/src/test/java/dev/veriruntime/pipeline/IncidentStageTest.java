@@ -600,6 +600,34 @@ class IncidentStageTest {
     }
   }
 
+  /** An exec storm of one unknown binary, {@code /tmp/storm-child}, whose file is {@code file}. */
+  private final class Storm {
+    private final String path = "/tmp/storm-child";
+    private final String sha;
+    private final FileIdentity file;
+
+    /** Its digest is {@code hexByte} 32 times, its file the inode {@code inode}. */
+    Storm(String hexByte, long inode) {
+      this.sha = hexByte.repeat(32);
+      this.file = new FileIdentity(8, inode, 1, 4096);
+    }
+
+    FileIdentity file() {
+      return file;
+    }
+
+    /** The finding about its exec by {@code pid}, built now. */
+    SecurityEvent exec(int pid) {
+      return unknown(pid, "exec", path, sha);
+    }
+
+    /** Whether {@code b} counts the exec by {@code pid} now (an ended process) as a repeat. */
+    boolean countedIn(IncidentBook b, int pid) {
+      IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
+      return b.offerRepeat(key, file, pid, now(), () -> true, () -> null);
+    }
+  }
+
   /** A book whose repeats {@code kernel} counts. */
   private IncidentBook countingIn(CountingKernel kernel) {
     IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
@@ -619,15 +647,12 @@ class IncidentStageTest {
   void execsCountedInTheKernelAreReportedLikeTheOnesCountedHere() {
     CountingKernel kernel = new CountingKernel();
     IncidentBook b = countingIn(kernel);
-    String path = "/tmp/storm-child";
-    String sha = "ce".repeat(32);
-    FileIdentity file = new FileIdentity(8, 4242, 1, 4096);
-    IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
-    List<SecurityEvent> events =
-        new ArrayList<>(b.offer(unknown(70_000, "exec", path, sha), now()));
+    Storm storm = new Storm("ce", 4242);
+    List<SecurityEvent> events = new ArrayList<>(b.offer(storm.exec(70_000), now()));
     vts.advanceTimeBy(Duration.ofMillis(2));
     // The second exec is counted here, the next ones in the kernel only.
-    assertThat(b.offerRepeat(key, file, 70_001, now(), () -> true, () -> null)).isTrue();
+    assertThat(storm.countedIn(b, 70_001)).isTrue();
+    FileIdentity file = storm.file();
     assertThat(kernel.started).containsExactly(file);
     Instant lastExec = null;
     for (int i = 2; i < 2000; i++) { // 4 s at 500 exec/s, the timer ticking as in the pipeline
@@ -659,13 +684,11 @@ class IncidentStageTest {
   void theStageReadsTheKernelsCountsOnceAGroupWindowNotOnEveryTick() {
     CountingKernel kernel = new CountingKernel();
     Disposable d = run(countingIn(kernel));
-    String path = "/tmp/storm-child";
-    String sha = "cf".repeat(32);
-    FileIdentity file = new FileIdentity(8, 4343, 1, 4096);
-    IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
-    source.tryEmitNext(unknown(71_000, "exec", path, sha));
+    Storm storm = new Storm("cf", 4343);
+    source.tryEmitNext(storm.exec(71_000));
     vts.advanceTimeBy(Duration.ofMillis(2));
-    assertThat(book.offerRepeat(key, file, 71_001, now(), () -> true, () -> null)).isTrue();
+    assertThat(storm.countedIn(book, 71_001)).isTrue();
+    FileIdentity file = storm.file();
     for (int i = 2; i < 2000; i++) { // 4 s at 500 exec/s, counted in the kernel only
       vts.advanceTimeBy(Duration.ofMillis(2));
       kernel.exec(file, now(), 71_000 + i);
@@ -710,13 +733,10 @@ class IncidentStageTest {
   void aFileTheKernelStoppedCountingIsCountedThereAgainFromItsNextReportedExec() {
     CountingKernel kernel = new CountingKernel();
     IncidentBook b = countingIn(kernel);
-    String path = "/tmp/storm-child";
-    String sha = "cf".repeat(32);
-    FileIdentity file = new FileIdentity(8, 4343, 1, 4096);
-    IncidentBook.ExecKey key = new IncidentBook.ExecKey(EventType.UNKNOWN_EXECUTION, sha, path);
-    List<SecurityEvent> events =
-        new ArrayList<>(b.offer(unknown(80_000, "exec", path, sha), now()));
-    assertThat(b.offerRepeat(key, file, 80_001, now(), () -> true, () -> null)).isTrue();
+    Storm storm = new Storm("cf", 4343);
+    FileIdentity file = storm.file();
+    List<SecurityEvent> events = new ArrayList<>(b.offer(storm.exec(80_000), now()));
+    assertThat(storm.countedIn(b, 80_001)).isTrue();
     for (int pid = 80_002; pid < 80_005; pid++) {
       vts.advanceTimeBy(Duration.ofMillis(10));
       kernel.exec(file, now(), pid);
@@ -727,7 +747,7 @@ class IncidentStageTest {
     events.addAll(b.tick(now()));
     // Its next exec is reported (the kernel no longer counts it) and counted here: the kernel
     // counts the ones after it again.
-    assertThat(b.offerRepeat(key, file, 80_005, now(), () -> true, () -> null)).isTrue();
+    assertThat(storm.countedIn(b, 80_005)).isTrue();
     assertThat(kernel.started).containsExactly(file, file);
     vts.advanceTimeBy(Duration.ofMillis(10));
     kernel.exec(file, now(), 80_006);
