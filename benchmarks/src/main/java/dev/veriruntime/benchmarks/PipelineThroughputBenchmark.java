@@ -224,7 +224,8 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
         1000,
         path,
         false,
-        file);
+        file,
+        false);
   }
 
   /** Counts what reaches it and keeps nothing. */

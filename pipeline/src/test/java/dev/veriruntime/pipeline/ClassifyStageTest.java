@@ -73,7 +73,7 @@ class ClassifyStageTest {
         new ExecutableFile(
             id, deleted ? 0 : 1, 0100755, 0xEF53, false, deleted, "/usr/bin/cc", false);
     return new ExecEvent(
-        0, new TaskContext(42, 42, 0, 0, 0, "cc"), 1, 42, 0, 0, "/usr/bin/cc", false, file);
+        0, new TaskContext(42, 42, 0, 0, 0, "cc"), 1, 42, 0, 0, "/usr/bin/cc", false, file, false);
   }
 
   private ExecutableCheck verified(String sha) {

@@ -217,6 +217,6 @@ class SinkStageTest {
             id, 1, 0755, 0, false, false, "/tmp/b" + i, false);
     var task = new dev.veriruntime.ingest.event.TaskContext(10 + i, 10 + i, 0, 0, 0, "b" + i);
     return new dev.veriruntime.ingest.event.ExecEvent(
-        0, task, 1, 0, 0, 0, "/tmp/b" + i, false, file);
+        0, task, 1, 0, 0, 0, "/tmp/b" + i, false, file, false);
   }
 }

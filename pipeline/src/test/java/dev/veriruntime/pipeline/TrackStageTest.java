@@ -52,7 +52,7 @@ class TrackStageTest {
     ExecutableFile file =
         new ExecutableFile(
             new FileIdentity(1, 1000 + pid, 0, 100), 1, 0755, 0, false, false, "/usr/bin/b", false);
-    return new ExecEvent(1, task(pid), 1, pid, 0, 0, "/usr/bin/b", false, file);
+    return new ExecEvent(1, task(pid), 1, pid, 0, 0, "/usr/bin/b", false, file, false);
   }
 
   private static TaskContext task(int pid) {

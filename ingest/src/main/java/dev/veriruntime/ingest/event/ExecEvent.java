@@ -35,18 +35,4 @@ public record ExecEvent(
     Objects.requireNonNull(filename, "filename");
     Objects.requireNonNull(file, "file");
   }
-
-  /** An exec sent as it happened. */
-  public ExecEvent(
-      long kernelTimeNanos,
-      TaskContext task,
-      int ppid,
-      int oldPid,
-      int euid,
-      int egid,
-      String filename,
-      boolean filenameTruncated,
-      ExecutableFile file) {
-    this(kernelTimeNanos, task, ppid, oldPid, euid, egid, filename, filenameTruncated, file, false);
-  }
 }
