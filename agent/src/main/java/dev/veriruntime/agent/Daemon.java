@@ -509,6 +509,7 @@ public final class Daemon implements AutoCloseable {
       serveApi();
       enter(Step.PACKAGE_REVALIDATION);
       revalidatePackages();
+      warmUpVerifier();
       return new Daemon(this);
     }
 
@@ -702,6 +703,16 @@ public final class Daemon implements AutoCloseable {
           new IncidentBook(
               policy.incidents.settings(policy.aggregation.maxKeys, ProcessHandle.current().pid()),
               ProcessLiveness.proc());
+    }
+
+    /** See {@link VerifierWarmUp}: the JVM's launcher is an ELF file every agent can read. */
+    private void warmUpVerifier() {
+      if (policy.verification.warmUpRuns > 0) {
+        resources.register(
+            "verifier warm-up",
+            VerifierWarmUp.start(
+                verifier, Path.of("/proc/self/exe"), policy.verification.warmUpRuns, err));
+      }
     }
 
     private void buildVerification() {

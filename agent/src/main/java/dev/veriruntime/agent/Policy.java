@@ -152,6 +152,12 @@ public final class Policy {
 
     /** Events waiting for verification before new ones are dropped (and counted). */
     public int queue = 16_384;
+
+    /**
+     * Verifications of the JVM's launcher at start, so that new binaries meet compiled code (see
+     * {@code VerifierWarmUp}); 0: none.
+     */
+    public int warmUpRuns = 10_000;
   }
 
   /** Periodic re-verification of long-running processes. */
@@ -305,6 +311,7 @@ public final class Policy {
     atLeast("verification.queue", verification.queue, 1);
     atLeast("verification.cache-entries", verification.cacheEntries, 1);
     atLeast("verification.large-file-bytes", verification.largeFileBytes, 0);
+    atLeast("verification.warm-up-runs", verification.warmUpRuns, 0);
     atLeast("reattestation.bytes-per-second", reattestation.bytesPerSecond, 1);
     seconds("reattestation.interval-seconds", reattestation.intervalSeconds, 1);
     seconds("aggregation.window-seconds", aggregation.windowSeconds, 1);

@@ -1,0 +1,95 @@
+package dev.veriruntime.agent;
+
+import dev.veriruntime.ingest.kernel.ThreadPriority;
+import dev.veriruntime.verifier.BinaryVerifier;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Verifies one small executable (the JVM's own launcher) a few thousand times when the agent
+ * starts, on a thread of its own at the lowest priority, and throws the verdicts away. A new binary
+ * is rare on most hosts, so the verifier's code would otherwise stay interpreted or in the JIT's
+ * profiling tier for hours, and a just-written 1 MiB binary would take twice as long to verify as
+ * it does once that code is compiled (benchmarks/README.md, "New binaries"). The verifier is pure:
+ * these runs touch no cache, no metric, no process table and no sink. Their display path names no
+ * reference and no package file, so they take the path an unknown binary takes.
+ *
+ * <p>Costs about 2 CPU seconds once (the runs and the compilations they cause); {@code
+ * verification.warm-up-runs: 0} turns it off.
+ */
+final class VerifierWarmUp implements AutoCloseable {
+  /** Where the runs say the file is: a path no reference and no package can name. */
+  static final String DISPLAY_PATH = "(verifier warm-up)";
+
+  private static final int LOWEST_PRIORITY = 19;
+
+  private final BinaryVerifier verifier;
+  private final Path file;
+  private final int runs;
+  private final PrintStream err;
+  private final AtomicLong done = new AtomicLong();
+  private final Thread thread;
+  private volatile boolean stopped;
+
+  private VerifierWarmUp(BinaryVerifier verifier, Path file, int runs, PrintStream err) {
+    this.verifier = verifier;
+    this.file = file;
+    this.runs = runs;
+    this.err = err;
+    this.thread = new Thread(this::run, "veriruntime-warm-up");
+    thread.setDaemon(true);
+  }
+
+  /** Starts {@code runs} verifications of {@code file} in the background. */
+  static VerifierWarmUp start(BinaryVerifier verifier, Path file, int runs, PrintStream err) {
+    VerifierWarmUp w = new VerifierWarmUp(verifier, file, runs, err);
+    w.thread.start();
+    return w;
+  }
+
+  /** Verifications finished so far. */
+  long done() {
+    return done.get();
+  }
+
+  /** Waits for the runs to end (tests). */
+  void join() throws InterruptedException {
+    thread.join();
+  }
+
+  private void run() {
+    ThreadPriority.setNice(LOWEST_PRIORITY); // best effort: without it the runs still end
+    long start = System.nanoTime();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      var identity = BinaryVerifier.identity(file);
+      while (!stopped && done.get() < runs) {
+        verifier.verifyOpened(ch, identity, DISPLAY_PATH, identity);
+        done.incrementAndGet();
+      }
+    } catch (IOException | RuntimeException e) {
+      err.println(
+          "veriruntime: verifier warm-up stopped after "
+              + done.get()
+              + " runs over "
+              + file
+              + ": "
+              + e);
+      return;
+    }
+    if (!stopped) {
+      err.printf(
+          "veriruntime: verifier warmed up (%d runs over %s in %.1f s)%n",
+          done.get(), file, (System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /** Stops after the run in progress. */
+  @Override
+  public void close() {
+    stopped = true;
+  }
+}
