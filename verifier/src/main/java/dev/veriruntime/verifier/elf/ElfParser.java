@@ -280,10 +280,14 @@ final class ElfParser {
       long align;
       if (is64) {
         flags = t.getInt(b + 4);
-        offset = offsetValue("segment " + i + " p_offset", t.getLong(b + 8));
+        offset = t.getLong(b + 8);
         vaddr = t.getLong(b + 16);
         paddr = t.getLong(b + 24);
-        filesz = offsetValue("segment " + i + " p_filesz", t.getLong(b + 32));
+        filesz = t.getLong(b + 32);
+        if (offset < 0 || filesz < 0) {
+          offsetValue("segment " + i + " p_offset", offset);
+          offsetValue("segment " + i + " p_filesz", filesz);
+        }
         memsz = t.getLong(b + 40);
         align = t.getLong(b + 48);
       } else {
@@ -295,10 +299,12 @@ final class ElfParser {
         flags = t.getInt(b + 24);
         align = u32(t, b + 28);
       }
-      checkRange(
-          String.format("segment %d (%s) p_offset 0x%x + p_filesz", i, typeName(type), offset),
-          offset,
-          filesz);
+      if (!inFile(offset, filesz)) {
+        checkRange(
+            String.format("segment %d (%s) p_offset 0x%x + p_filesz", i, typeName(type), offset),
+            offset,
+            filesz);
+      }
       if (type == ProgramHeader.PT_LOAD && Long.compareUnsigned(memsz, filesz) < 0) {
         throw new MalformedElfException(
             String.format(
@@ -417,7 +423,7 @@ final class ElfParser {
   private void checkSectionRange(Section s, String name) throws MalformedElfException {
     // Section 0 normally has type NULL and carries extended counts in its size field; if it
     // claims a type with file bytes, it is held to the same bounds as any other section.
-    if (!s.hasFileBytes()) {
+    if (!s.hasFileBytes() || inFile(s.offset(), s.size())) {
       return;
     }
     String what = "section " + s.index() + (name.isEmpty() ? "" : " (" + name + ")");
@@ -836,6 +842,15 @@ final class ElfParser {
               "%s 0x%s past end of file (size %d)", field, Long.toUnsignedString(value, 16), size));
     }
     return value;
+  }
+
+  /**
+   * Whether {@code [offset, offset + length)} lies inside the file: {@link #checkRange}'s test
+   * without its message, which callers build only for a file that fails it (a message per section
+   * and segment was most of what verifying a binary allocated).
+   */
+  private boolean inFile(long offset, long length) {
+    return offset >= 0 && length >= 0 && length <= size - offset;
   }
 
   /** {@code [offset, offset + length)} must lie inside the file. */
