@@ -16,9 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * at the lowest priority, and throws the verdicts away. A new binary is rare on most hosts, so the
  * verifier's code would otherwise stay interpreted or in the JIT's profiling tier for hours, and a
  * just-written 1 MiB binary would take twice as long to verify as it does once that code is
- * compiled (benchmarks/README.md, "New binaries"). The verifier is pure: these runs touch no cache,
- * no metric, no process table and no sink. Their display path names no reference and no package
- * file, so they take the path an unknown binary takes.
+ * compiled (benchmarks/README.md, "New binaries: the verifier warm-up"). The verifier is pure:
+ * these runs touch no cache, no metric, no process table and no sink. Their display path names no
+ * reference and no package file, so they take the path an unknown binary takes.
  *
  * <p>Costs about 2 CPU seconds once (the runs and the compilations they cause); {@code
  * verification.warm-up-runs: 0} turns it off.

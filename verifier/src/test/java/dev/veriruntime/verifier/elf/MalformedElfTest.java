@@ -112,6 +112,33 @@ class MalformedElfTest {
         "overflows");
   }
 
+  /** The range checks build their messages only for a file that fails them: still the same. */
+  @Test
+  void rangeMessagesNameTheSegmentOrSectionPastTheEnd() {
+    assertRejected(
+        b -> {
+          int load = b.getInt(E_PHOFF) + b.getShort(E_PHENTSIZE);
+          b.putLong(load + 32, -2L);
+        },
+        "segment 1 p_filesz 0xfffffffffffffffe past end of file");
+    assertRejected(
+        b -> {
+          int load = b.getInt(E_PHOFF) + b.getShort(E_PHENTSIZE);
+          b.putLong(load + 32, 1L << 40);
+          b.putLong(load + 40, 1L << 40);
+        },
+        "segment 1 (",
+        ") p_offset 0x",
+        "+ p_filesz 0x10000000000: end 0x",
+        "past end of file");
+    assertRejected(
+        b -> b.putLong(sectionHeader(b, ".text") + 32, 1L << 40),
+        "section ",
+        " (.text) sh_offset 0x",
+        "+ sh_size 0x10000000000: end 0x",
+        "past end of file");
+  }
+
   @Test
   void sectionNameTableProblems() {
     assertRejected(b -> b.putShort(E_SHSTRNDX, (short) 1000), "e_shstrndx 1000 is not below");
