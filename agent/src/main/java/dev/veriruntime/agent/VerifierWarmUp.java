@@ -15,10 +15,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * starts, opening it each time as a cache miss opens the file it verifies, on a thread of its own
  * at the lowest priority, and throws the verdicts away. A new binary is rare on most hosts, so the
  * verifier's code would otherwise stay interpreted or in the JIT's profiling tier for hours, and a
- * just-written 1 MiB binary would take twice as long to verify as it does once that code is
- * compiled (benchmarks/README.md, "New binaries: the verifier warm-up"). The verifier is pure:
- * these runs touch no cache, no metric, no process table and no sink. Their display path names no
- * reference and no package file, so they take the path an unknown binary takes.
+ * just-written 1 MiB binary would take 1.4 times as long to verify at the median, twice as long at
+ * p90, as it does once that code is compiled (benchmarks/README.md, "New binaries: the verifier
+ * warm-up"). The verifier is pure: these runs touch no cache, no metric, no process table and no
+ * sink. Their display path names no reference and no package file, so they take the path an unknown
+ * binary takes.
  *
  * <p>Costs about 2 CPU seconds once (the runs and the compilations they cause); {@code
  * verification.warm-up-runs: 0} turns it off.
