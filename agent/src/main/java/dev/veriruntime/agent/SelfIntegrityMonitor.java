@@ -2,6 +2,7 @@ package dev.veriruntime.agent;
 
 import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.sinks.SecurityEvent;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,7 +70,7 @@ final class SelfIntegrityMonitor {
   }
 
   private static Supplier<SelfIntegrity.Check> probeCheckOf(Map<String, String> probeTags) {
-    return SelfIntegrity.probeChecker(probeTags, java.nio.file.Path.of("/proc/self"));
+    return SelfIntegrity.probeChecker(probeTags, Path.of("/proc/self"));
   }
 
   /** The probe check every second, every check each period; never completes by itself. */

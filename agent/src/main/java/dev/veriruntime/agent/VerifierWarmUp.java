@@ -1,13 +1,13 @@
 package dev.veriruntime.agent;
 
 import dev.veriruntime.ingest.kernel.ThreadPriority;
+import dev.veriruntime.pipeline.ExecutableVerification;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.FileIdentity;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -69,12 +69,13 @@ final class VerifierWarmUp implements AutoCloseable {
     long start = System.nanoTime();
     try {
       while (!stopped && done.get() < runs) {
-        // As a cache miss does (ExecutableVerification.openExact): stat, open, stat, verify.
         FileIdentity identity = BinaryVerifier.identity(file);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-          if (identity.equals(BinaryVerifier.identity(file))) {
-            verifier.verifyOpened(ch, identity, DISPLAY_PATH, identity);
+        try (FileChannel ch =
+            ExecutableVerification.openIfSame(file, identity)) { // as a cache miss
+          if (ch == null) {
+            throw new IOException("changed or unreadable while it was opened");
           }
+          verifier.verifyOpened(ch, identity, DISPLAY_PATH, identity);
         }
         done.incrementAndGet();
       }

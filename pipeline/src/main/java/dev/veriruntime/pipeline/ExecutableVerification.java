@@ -165,26 +165,35 @@ public final class ExecutableVerification {
   }
 
   /**
-   * Opens {@code procPath} if it still reaches the very inode the kernel reported: stat, open, stat
-   * again; anything else (process gone, exec'd again, mapping changed) gives null and the caller
-   * falls back to the path, identity-checked.
+   * Opens {@code procPath} if it still reaches the very inode the kernel reported; anything else
+   * (process gone, exec'd again, mapping changed) gives null and the caller falls back to the path,
+   * identity-checked.
    */
   private static Opened openExact(String procPath, FileIdentity expected) {
     if (procPath == null) {
       return null;
     }
-    Path p = Path.of(procPath);
+    FileChannel ch = openIfSame(Path.of(procPath), expected);
+    return ch == null ? null : new Opened(ch, expected, procPath);
+  }
+
+  /**
+   * Opens {@code path} for reading if it is the file {@code expected} names, before and after the
+   * open (stat, open, stat again); null when it is not, or cannot be read. The agent's verifier
+   * warm-up opens its file this way too, so that a cache miss meets compiled code.
+   */
+  public static FileChannel openIfSame(Path path, FileIdentity expected) {
     FileChannel ch = null;
     try {
-      if (!expected.equals(BinaryVerifier.identity(p))) {
+      if (!expected.equals(BinaryVerifier.identity(path))) {
         return null;
       }
-      ch = FileChannel.open(p, StandardOpenOption.READ);
-      if (!expected.equals(BinaryVerifier.identity(p))) {
+      ch = FileChannel.open(path, StandardOpenOption.READ);
+      if (!expected.equals(BinaryVerifier.identity(path))) {
         closeQuietly(ch);
         return null;
       }
-      return new Opened(ch, expected, procPath);
+      return ch;
     } catch (IOException | RuntimeException e) {
       if (ch != null) {
         closeQuietly(ch);

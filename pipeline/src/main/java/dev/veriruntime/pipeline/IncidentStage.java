@@ -4,6 +4,7 @@ import dev.veriruntime.sinks.SecurityEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -109,7 +110,7 @@ public final class IncidentStage implements Function<Flux<SecurityEvent>, Flux<S
       long mine = ++generation;
       try {
         scheduler.schedule(() -> tick(mine), at - now, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+      } catch (RejectedExecutionException shutDown) {
         stopped = true; // the scheduler was disposed: the agent is stopping
       }
     }
