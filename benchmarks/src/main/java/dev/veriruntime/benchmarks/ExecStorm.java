@@ -341,6 +341,8 @@ public final class ExecStorm implements Callable<Integer> {
    * @param late execs that started over 1 ms after they were due (fixed rate only)
    * @param due execs due at the fixed rate (0 at max)
    * @param oracle bpftrace's counts over the round, or null without the oracle
+   * @param offAfterExecsPerSecond an on (or peer) round at max rate: exec/s of the off storm run
+   *     right after the agent (or peer) stopped; NaN for other rounds
    */
   record Round(
       int index,
@@ -355,7 +357,8 @@ public final class ExecStorm implements Callable<Integer> {
       double execsPerSecond,
       AgentRound agentRound,
       PeerRound peerRound,
-      ExecOracle.Counts oracle) {}
+      ExecOracle.Counts oracle,
+      double offAfterExecsPerSecond) {}
 
   /** What the K drivers counted in one storm. */
   record StormCounts(long ok, long failed, long late, long due) {}
@@ -663,10 +666,10 @@ public final class ExecStorm implements Callable<Integer> {
   /** The storm, counted by bpftrace too when the oracle is on. */
   private record Counted(StormCounts storm, ExecOracle.Counts oracle) {}
 
-  private Counted countedStorm(Path driver, List<Path> children, double level, int index)
+  private Counted countedStorm(Path driver, List<Path> children, double level, String label)
       throws Exception {
     ExecOracle o =
-        oracle ? ExecOracle.start(work.resolve("bpftrace-" + index + ".err"), childPrefix) : null;
+        oracle ? ExecOracle.start(work.resolve("bpftrace-" + label + ".err"), childPrefix) : null;
     try {
       StormCounts c = storm(driver, children, windowSeconds(level), level);
       return new Counted(c, stopOracle(o));
@@ -675,6 +678,29 @@ public final class ExecStorm implements Callable<Integer> {
         o.close();
       }
     }
+  }
+
+  /**
+   * At max rate, the off storm right after an on (or peer) round, once the agent (or peer) has
+   * stopped: the pair's on ÷ off divides by the mean of this one and the off round before, so that
+   * the machine's drift during the agent's start and warm-up does not enter the ratio. NaN at a
+   * fixed rate, where on ÷ off is 1 by design.
+   */
+  private double offAfter(int index, double level, Path driver, List<Path> children)
+      throws Exception {
+    if (level != RatePlan.MAX) {
+      return Double.NaN;
+    }
+    Counted counted = countedStorm(driver, children, level, index + "-after");
+    double rate = counted.storm().ok() / windowSeconds(level);
+    log(
+        String.format(
+            Locale.ROOT,
+            "  off again right after: %d execs, %.0f exec/s%s",
+            counted.storm().ok(),
+            rate,
+            oracleLog(counted.oracle())));
+    return rate;
   }
 
   /**
@@ -703,7 +729,7 @@ public final class ExecStorm implements Callable<Integer> {
       throws Exception {
     double seconds = windowSeconds(level);
     log("round " + index + ": off, storm " + seconds + " s at " + RatePlan.label(level));
-    Counted counted = countedStorm(driver, children, level, index);
+    Counted counted = countedStorm(driver, children, level, Integer.toString(index));
     StormCounts c = counted.storm();
     Round r =
         new Round(
@@ -719,7 +745,8 @@ public final class ExecStorm implements Callable<Integer> {
             c.ok() / seconds,
             null,
             null,
-            counted.oracle());
+            counted.oracle(),
+            Double.NaN);
     log(
         String.format(
             Locale.ROOT,
@@ -818,6 +845,7 @@ public final class ExecStorm implements Callable<Integer> {
       NewBinaries fresh = newBinaries(index, agent.pid());
       hwm = peakRssKiB(agent.pid());
       stop(agent);
+      double offAfter = offAfter(index, level, driver, children);
       double cpu = (ticks1 - ticks0) / (double) clockTicks;
       // An exec the probe filtered (a verified executable with nothing to report) is seen too: it
       // was counted in the kernel instead of sent.
@@ -883,7 +911,8 @@ public final class ExecStorm implements Callable<Integer> {
               c.ok() / seconds,
               a,
               null,
-              counts);
+              counts,
+              offAfter);
       log(
           String.format(
               Locale.ROOT,
@@ -1152,11 +1181,12 @@ public final class ExecStorm implements Callable<Integer> {
       awaitLine(peer, output, peerReady, true);
       Thread.sleep(Math.round(settle * 1000));
       long ticks0 = cpuTicks(peer.pid());
-      Counted counted = countedStorm(driver, children, level, index);
+      Counted counted = countedStorm(driver, children, level, Integer.toString(index));
       StormCounts c = counted.storm();
       long ticks1 = cpuTicks(peer.pid());
       long hwm = peakRssKiB(peer.pid());
       stop(peer);
+      double offAfter = offAfter(index, level, driver, children);
       double cpu = (ticks1 - ticks0) / (double) clockTicks;
       PeerRound pr =
           new PeerRound(peerCommand, cpu, c.ok() == 0 ? Double.NaN : cpu / (c.ok() / 1000.0), hwm);
@@ -1174,7 +1204,8 @@ public final class ExecStorm implements Callable<Integer> {
               c.ok() / seconds,
               null,
               pr,
-              counted.oracle());
+              counted.oracle(),
+              offAfter);
       log(
           String.format(
               Locale.ROOT,
@@ -1581,13 +1612,25 @@ public final class ExecStorm implements Callable<Integer> {
             + binaries;
   }
 
-  /** On ÷ off exec/s of each consecutive (off, on) pair. */
+  /** On ÷ off exec/s of each consecutive (off, on) pair ({@link #ratio}). */
   static List<Double> pairRatios(List<Round> rounds) {
     List<Double> ratios = new ArrayList<>();
     for (int i = 0; i + 1 < rounds.size(); i += 2) {
-      ratios.add(rounds.get(i + 1).execsPerSecond() / rounds.get(i).execsPerSecond());
+      ratios.add(ratio(rounds.get(i), rounds.get(i + 1)));
     }
     return ratios;
+  }
+
+  /**
+   * On ÷ off exec/s of one pair; off is the mean of the off round and the off storm right after the
+   * on round when there was one ({@link Round#offAfterExecsPerSecond}).
+   */
+  static double ratio(Round off, Round on) {
+    double offRate = off.execsPerSecond();
+    if (!Double.isNaN(on.offAfterExecsPerSecond())) {
+      offRate = (offRate + on.offAfterExecsPerSecond()) / 2;
+    }
+    return on.execsPerSecond() / offRate;
   }
 
   /**

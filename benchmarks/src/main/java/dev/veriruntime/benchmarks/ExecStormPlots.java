@@ -144,11 +144,7 @@ final class ExecStormPlots {
       Round on = rounds.get(i + 1);
       String s = series.apply(on);
       int n = pairNumbers.merge(s + '\0' + on.targetRate(), 1, Integer::sum);
-      out.add(
-          new Bar(
-              s,
-              RatePlan.label(on.targetRate()) + " #" + n,
-              on.execsPerSecond() / off.execsPerSecond()));
+      out.add(new Bar(s, RatePlan.label(on.targetRate()) + " #" + n, ExecStorm.ratio(off, on)));
     }
   }
 

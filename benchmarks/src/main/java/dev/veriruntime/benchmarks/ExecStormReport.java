@@ -138,7 +138,10 @@ final class ExecStormReport {
             + "bpftrace's storm count (command names `childXXXX-*`, XXXX drawn for the run), which must equal the drivers' execs; when it does not, "
             + "the table says the oracle is inconsistent. CPU per 1,000 execs divides by the drivers' execs, so other "
             + "execs on the host (see exec events seen) inflate it. bpftrace runs in off rounds as well, so its own cost "
-            + "is on both sides of each ratio. At a fixed rate, on ÷ off is near 1 by design as long as the drivers keep up "
+            + "is on both sides of each ratio. At max rate each on (and peer) round is followed, once the agent (or peer) has "
+            + "stopped, by another off storm (in the rounds table beside the on round's exec/s), and a pair's on ÷ off "
+            + "divides by the mean of the off storms before and after: the agent's start and warm-up take minutes, over "
+            + "which this machine's exec rate can drift by a third. At a fixed rate, on ÷ off is near 1 by design as long as the drivers keep up "
             + "(\"late\" counts execs that started over 1 ms after they were due); CPU and latency are what such a level "
             + "measures. Latency percentiles come from the deltas of the agent's `veriruntime_exec_verdict_latency_seconds` "
             + "histogram buckets over the storm and drain (interpolated inside a bucket, as PromQL's histogram_quantile "
@@ -463,7 +466,7 @@ final class ExecStormReport {
     for (Round r : rounds) {
       b.append(
           f(
-              "| %d | %s | %s | %s | %d | %d | %s | %.0f |",
+              "| %d | %s | %s | %s | %d | %d | %s | %s |",
               r.index(),
               configLabel(r.config()),
               RatePlan.label(r.targetRate()),
@@ -471,7 +474,11 @@ final class ExecStormReport {
               r.execs(),
               r.failed(),
               r.targetRate() == RatePlan.MAX ? "" : Long.toString(r.late()),
-              r.execsPerSecond()));
+              Double.isNaN(r.offAfterExecsPerSecond())
+                  ? f("%.0f", r.execsPerSecond())
+                  : f(
+                      "%.0f (off right after: %.0f)",
+                      r.execsPerSecond(), r.offAfterExecsPerSecond())));
       AgentRound a = r.agentRound();
       if (a == null) {
         b.append(" | | | | | | | | | | | | | | | | | | | | |\n");

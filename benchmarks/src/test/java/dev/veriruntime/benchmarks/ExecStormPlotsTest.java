@@ -53,7 +53,8 @@ class ExecStormPlotsTest {
                 600,
                 null,
                 new ExecStorm.PeerRound("fapolicyd", 3, 0.5, 1024),
-                null));
+                null,
+                Double.NaN));
     List<ExecStormPlots.Bar> bars =
         ExecStormPlots.ratioBars(ExecStormReportTest.rounds(), peer, "fapolicyd");
     assertThat(bars)

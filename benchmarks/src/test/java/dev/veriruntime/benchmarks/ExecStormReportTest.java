@@ -106,7 +106,8 @@ class ExecStormReportTest {
         execs / 10.0,
         null,
         null,
-        oracle);
+        oracle,
+        Double.NaN);
   }
 
   static Round on(
@@ -124,7 +125,8 @@ class ExecStormReportTest {
         execs / 10.0,
         a,
         null,
-        oracle);
+        oracle,
+        Double.NaN);
   }
 
   /** Two configurations: lean at max (two pairs) and at 1000/s; defaults at max. */
@@ -343,7 +345,8 @@ class ExecStormReportTest {
                     on.execsPerSecond(),
                     noNewBinaries,
                     null,
-                    on.oracle())),
+                    on.oracle(),
+                    on.offAfterExecsPerSecond())),
             SHA);
     assertThat(
             line(
@@ -503,7 +506,8 @@ class ExecStormReportTest {
             600,
             null,
             new PeerRound("fapolicyd", 3, 0.5, 20 * 1024),
-            null));
+            null,
+            Double.NaN));
   }
 
   @Test
@@ -636,6 +640,36 @@ class ExecStormReportTest {
         a.warmupCpuSecondsPer1000Execs(),
         a.warmup(),
         a.cpuSplit());
+  }
+
+  @Test
+  void aPairDividesByTheMeanOfTheOffStormsBeforeAndRightAfterItsOnRound() {
+    // Off 1,000 exec/s before, on 900, off 800 right after the agent stopped: the machine slowed
+    // down while the agent warmed up, and the agent's share is 900 / 900, not 900 / 1,000.
+    Round before = off(1, ExecStorm.LEAN, RatePlan.MAX, 10_000, null);
+    Round on = on(2, ExecStorm.LEAN, RatePlan.MAX, 9_000, agent(0.2, 9_050, 0, 3.0, 0.4), null);
+    Round bracketed =
+        new Round(
+            on.index(),
+            on.config(),
+            on.targetRate(),
+            true,
+            on.execs(),
+            on.failed(),
+            on.late(),
+            on.due(),
+            on.seconds(),
+            on.execsPerSecond(),
+            on.agentRound(),
+            null,
+            null,
+            800);
+    assertThat(ExecStorm.pairRatios(List.of(before, on))).containsExactly(0.9);
+    assertThat(ExecStorm.pairRatios(List.of(before, bracketed)).get(0))
+        .isEqualTo(1.0, within(1e-9));
+    assertThat(line(ExecStormReport.roundsTable(List.of(before, bracketed)), "| 2 |"))
+        .contains("| 900 (off right after: 800) |");
+    assertThat(line(ExecStormReport.roundsTable(List.of(before, on)), "| 2 |")).contains("| 900 |");
   }
 
   @Test
