@@ -451,6 +451,13 @@ final class ExecStormReport {
     return b.toString();
   }
 
+  /** A round's exec/s, with the off storm's right after it when there was one. */
+  private static String execsPerSecondCell(Round r) {
+    return Double.isNaN(r.offAfterExecsPerSecond())
+        ? f("%.0f", r.execsPerSecond())
+        : f("%.0f (off right after: %.0f)", r.execsPerSecond(), r.offAfterExecsPerSecond());
+  }
+
   static String roundsTable(List<Round> rounds) {
     StringBuilder b = new StringBuilder();
     b.append(
@@ -474,11 +481,7 @@ final class ExecStormReport {
               r.execs(),
               r.failed(),
               r.targetRate() == RatePlan.MAX ? "" : Long.toString(r.late()),
-              Double.isNaN(r.offAfterExecsPerSecond())
-                  ? f("%.0f", r.execsPerSecond())
-                  : f(
-                      "%.0f (off right after: %.0f)",
-                      r.execsPerSecond(), r.offAfterExecsPerSecond())));
+              execsPerSecondCell(r)));
       AgentRound a = r.agentRound();
       if (a == null) {
         b.append(" | | | | | | | | | | | | | | | | | | | | |\n");
@@ -613,12 +616,12 @@ final class ExecStormReport {
       ExecStorm.PeerRound p = r.peerRound();
       b.append(
           f(
-              "| %d | %s | %s | %d | %.0f |",
+              "| %d | %s | %s | %d | %s |",
               r.index(),
               RatePlan.label(r.targetRate()),
               p == null ? "off" : "on",
               r.execs(),
-              r.execsPerSecond()));
+              execsPerSecondCell(r)));
       b.append(
           p == null
               ? " | | |\n"
