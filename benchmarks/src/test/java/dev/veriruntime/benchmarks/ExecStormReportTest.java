@@ -129,6 +129,25 @@ class ExecStormReportTest {
         Double.NaN);
   }
 
+  /** {@code on} with another agent side and off storm right after it. */
+  static Round with(Round on, AgentRound a, double offAfterExecsPerSecond) {
+    return new Round(
+        on.index(),
+        on.config(),
+        on.targetRate(),
+        on.agent(),
+        on.execs(),
+        on.failed(),
+        on.late(),
+        on.due(),
+        on.seconds(),
+        on.execsPerSecond(),
+        a,
+        on.peerRound(),
+        on.oracle(),
+        offAfterExecsPerSecond);
+  }
+
   /** Two configurations: lean at max (two pairs) and at 1000/s; defaults at max. */
   static List<Round> rounds() {
     List<Round> r = new ArrayList<>();
@@ -330,23 +349,7 @@ class ExecStormReportTest {
     Summary without =
         Summary.of(
             ExecStorm.LEAN,
-            List.of(
-                rounds().get(4),
-                new Round(
-                    6,
-                    on.config(),
-                    on.targetRate(),
-                    true,
-                    on.execs(),
-                    on.failed(),
-                    on.late(),
-                    on.due(),
-                    on.seconds(),
-                    on.execsPerSecond(),
-                    noNewBinaries,
-                    null,
-                    on.oracle(),
-                    on.offAfterExecsPerSecond())),
+            List.of(rounds().get(4), with(on, noNewBinaries, on.offAfterExecsPerSecond())),
             SHA);
     assertThat(
             line(
@@ -648,22 +651,7 @@ class ExecStormReportTest {
     // down while the agent warmed up, and the agent's share is 900 / 900, not 900 / 1,000.
     Round before = off(1, ExecStorm.LEAN, RatePlan.MAX, 10_000, null);
     Round on = on(2, ExecStorm.LEAN, RatePlan.MAX, 9_000, agent(0.2, 9_050, 0, 3.0, 0.4), null);
-    Round bracketed =
-        new Round(
-            on.index(),
-            on.config(),
-            on.targetRate(),
-            true,
-            on.execs(),
-            on.failed(),
-            on.late(),
-            on.due(),
-            on.seconds(),
-            on.execsPerSecond(),
-            on.agentRound(),
-            null,
-            null,
-            800);
+    Round bracketed = with(on, on.agentRound(), 800);
     assertThat(ExecStorm.pairRatios(List.of(before, on))).containsExactly(0.9);
     assertThat(ExecStorm.pairRatios(List.of(before, bracketed)).get(0))
         .isEqualTo(1.0, within(1e-9));
