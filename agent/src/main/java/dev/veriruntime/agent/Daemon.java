@@ -732,6 +732,8 @@ public final class Daemon implements AutoCloseable {
               largeLane,
               policy.verification.largeFileBytes,
               1024,
+              new ExecutableVerification.Inline(
+                  policy.verification.inlineMaxBytes, policy.verification.inlineBytesPerSecond),
               metrics,
               ledger);
       table = new ProcessTable(ProcessTable.DEFAULT_CAPACITY, ledger);

@@ -147,6 +147,15 @@ public final class Policy {
      */
     public long largeFileBytes = 64L << 20;
 
+    /**
+     * An exec of a file up to this size on a local filesystem is verified at once on the ring
+     * reader's thread instead of a lane (see {@code ExecutableVerification#checkNow}); 0: never.
+     */
+    public long inlineMaxBytes = 2L << 20;
+
+    /** The most the ring reader hashes itself over any second; beyond it execs wait for a lane. */
+    public long inlineBytesPerSecond = 64L << 20;
+
     /** Verdicts kept by kernel identity (dev, inode, ctime, size). */
     public int cacheEntries = 65_536;
 
@@ -311,6 +320,8 @@ public final class Policy {
     atLeast("verification.queue", verification.queue, 1);
     atLeast("verification.cache-entries", verification.cacheEntries, 1);
     atLeast("verification.large-file-bytes", verification.largeFileBytes, 0);
+    atLeast("verification.inline-max-bytes", verification.inlineMaxBytes, 0);
+    atLeast("verification.inline-bytes-per-second", verification.inlineBytesPerSecond, 0);
     atLeast("verification.warm-up-runs", verification.warmUpRuns, 0);
     atLeast("reattestation.bytes-per-second", reattestation.bytesPerSecond, 1);
     seconds("reattestation.interval-seconds", reattestation.intervalSeconds, 1);

@@ -103,6 +103,7 @@ class PackageRevalidationTest {
             Schedulers.immediate(),
             64L << 20,
             16,
+            ExecutableVerification.Inline.OFF,
             metrics,
             new DropLedger());
     ProcessVerifier processes =

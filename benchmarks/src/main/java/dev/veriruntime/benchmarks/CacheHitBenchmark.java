@@ -72,6 +72,7 @@ public class CacheHitBenchmark extends AbstractBenchmark {
             lanes,
             64L << 20,
             1024,
+            ExecutableVerification.Inline.OFF,
             new PipelineMetrics(new SimpleMeterRegistry()),
             new DropLedger());
     identity = BinaryVerifier.identity(Path.of(BINARY));

@@ -117,6 +117,8 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
             lanes,
             policy.verification.largeFileBytes,
             1024,
+            new ExecutableVerification.Inline(
+                policy.verification.inlineMaxBytes, policy.verification.inlineBytesPerSecond),
             metrics,
             ledger);
     pipeline =

@@ -1,5 +1,6 @@
 package dev.veriruntime.pipeline;
 
+import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.verifier.BinaryVerification;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.FileIdentity;
@@ -27,7 +28,12 @@ import reactor.core.scheduler.Scheduler;
  * is an unverifiable {@link ExecutableCheck}. Hashing then runs on one of two injected schedulers:
  * files of at least {@code largeFileBytes} on their own lane, so a huge file cannot starve small
  * ones. At most {@code maxOpen} files are held open waiting; beyond that the file is reopened by
- * path later (still identity-checked). Thread-safe.
+ * path later (still identity-checked).
+ *
+ * <p>A small file on a local filesystem may instead be verified at once on the caller's thread
+ * ({@link #checkNow}, within the {@link Inline} budget): the ring reader answers a new binary's
+ * exec without waking a lane thread, whose wake-up and wait for a CPU were most of a new binary's
+ * latency tail (benchmarks/README.md, "New binaries: verified on the reader"). Thread-safe.
  */
 public final class ExecutableVerification {
   private final BinaryVerifier verifier;
@@ -39,6 +45,20 @@ public final class ExecutableVerification {
   private final AtomicInteger open = new AtomicInteger();
   private final PipelineMetrics metrics;
   private final DropLedger ledger;
+  private final Inline inline;
+  private final TokenBucket inlineBudget;
+
+  /**
+   * What a caller's thread may verify itself: files of at most {@code maxBytes}, at most {@code
+   * bytesPerSecond} bytes over any second; either zero turns it off.
+   */
+  public record Inline(long maxBytes, long bytesPerSecond) {
+    public static final Inline OFF = new Inline(0, 0);
+
+    boolean on() {
+      return maxBytes > 0 && bytesPerSecond > 0;
+    }
+  }
 
   public ExecutableVerification(
       BinaryVerifier verifier,
@@ -47,6 +67,7 @@ public final class ExecutableVerification {
       Scheduler largeLane,
       long largeFileBytes,
       int maxOpen,
+      Inline inline,
       PipelineMetrics metrics,
       DropLedger ledger) {
     this.verifier = verifier;
@@ -55,6 +76,16 @@ public final class ExecutableVerification {
     this.largeLane = largeLane;
     this.largeFileBytes = largeFileBytes;
     this.maxOpen = maxOpen;
+    this.inline = inline;
+    this.inlineBudget =
+        inline.on()
+            ? new TokenBucket(
+                inline.bytesPerSecond(),
+                (int)
+                    Math.min(
+                        Integer.MAX_VALUE, Math.max(inline.bytesPerSecond(), inline.maxBytes())),
+                System::nanoTime)
+            : null;
     this.metrics = metrics;
     this.ledger = ledger;
   }
@@ -91,14 +122,50 @@ public final class ExecutableVerification {
             identity,
             () -> start(path, identity, procPath),
             source -> metrics.cache(source.name().toLowerCase()))
-        .doOnNext(
-            c -> {
-              // Keep only answers about the very inode the kernel named; anything else may succeed
-              // later.
-              if (!c.verified() || !c.verification().identity().equals(identity)) {
-                cache.invalidate(identity);
+        .doOnNext(c -> keepOnlyExact(identity, c));
+  }
+
+  /**
+   * The check for the file {@code file} names, computed now on the caller's thread, as {@link
+   * #check} would on a lane; empty, doing nothing, unless the file is at most {@link
+   * Inline#maxBytes}, on a local filesystem (a read from a hung network server must never stall the
+   * caller), not being verified already, and within the inline budget. A cache hit is for {@link
+   * #hit}: this is for a miss.
+   */
+  public Optional<ExecutableCheck> checkNow(ExecutableFile file, Supplier<String> procPath) {
+    FileIdentity identity = file.identity();
+    if (inlineBudget == null
+        || identity.size() > inline.maxBytes()
+        || !file.onLocalFilesystem()
+        || !inlineBudget.tryAcquire(Math.max(1, identity.size()))) {
+      return Optional.empty();
+    }
+    Optional<ExecutableCheck> c =
+        cache.computeNow(
+            identity,
+            () -> {
+              Opened opened = openExact(procPath.get(), identity);
+              try {
+                return verifyNow(file.path(), identity, opened);
+              } finally {
+                if (opened != null) {
+                  closeQuietly(opened.channel());
+                }
               }
             });
+    c.ifPresent(
+        check -> {
+          metrics.cache("miss");
+          keepOnlyExact(identity, check);
+        });
+    return c;
+  }
+
+  /** Keeps only answers about the very inode the kernel named; anything else may succeed later. */
+  private void keepOnlyExact(FileIdentity identity, ExecutableCheck c) {
+    if (!c.verified() || !c.verification().identity().equals(identity)) {
+      cache.invalidate(identity);
+    }
   }
 
   /** Forget a verdict, for example when the package database changed. */

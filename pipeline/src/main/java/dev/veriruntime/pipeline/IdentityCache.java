@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * Results by kernel identity, with in-flight de-duplication: while the result for a key is being
@@ -76,19 +77,49 @@ public final class IdentityCache<K, V> {
                 startedIn = generation;
               }
               return Mono.defer(compute)
-                  .doOnNext(
-                      v -> {
-                        synchronized (done) {
-                          if (generation == startedIn) {
-                            done.put(k, v);
-                          }
-                        }
-                      })
+                  .doOnNext(v -> keep(k, v, startedIn))
                   .doFinally(signal -> inflight.remove(k))
                   .cache();
             });
     onSource.accept(created[0] ? Source.MISS : Source.INFLIGHT);
     return shared;
+  }
+
+  /**
+   * Computes the result for {@code key} on the caller's thread and caches it as {@link #get} does;
+   * meanwhile {@link #get} for the key joins this computation. Empty, computing nothing, when one
+   * for the key is already in flight: the caller joins it through {@link #get}.
+   */
+  public Optional<V> computeNow(K key, Supplier<V> compute) {
+    Sinks.One<V> result = Sinks.one();
+    Mono<V> shared = result.asMono();
+    if (inflight.putIfAbsent(key, shared) != null) {
+      return Optional.empty();
+    }
+    long startedIn;
+    synchronized (done) {
+      startedIn = generation;
+    }
+    try {
+      V v = compute.get();
+      keep(key, v, startedIn);
+      result.tryEmitValue(v);
+      return Optional.of(v);
+    } catch (RuntimeException e) {
+      result.tryEmitError(e);
+      throw e;
+    } finally {
+      inflight.remove(key, shared);
+    }
+  }
+
+  /** Caches a computed result unless an invalidation happened since its computation started. */
+  private void keep(K key, V value, long startedIn) {
+    synchronized (done) {
+      if (generation == startedIn) {
+        done.put(key, value);
+      }
+    }
   }
 
   public void invalidate(K key) {

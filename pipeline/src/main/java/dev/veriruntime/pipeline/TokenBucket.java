@@ -6,8 +6,9 @@ import reactor.core.scheduler.Scheduler;
 
 /**
  * A token bucket: {@code ratePerSecond} tokens are added continuously up to {@code burst}; each
- * accepted event takes one. Time comes from an injected scheduler (virtual time in tests).
- * Thread-safe (synchronized: contention is one acquire per emitted event, after aggregation).
+ * accepted event takes one (or, for a budget of bytes, as many as it costs). Time comes from an
+ * injected scheduler (virtual time in tests). Thread-safe (synchronized: contention is one acquire
+ * per emitted event, after aggregation).
  */
 public final class TokenBucket {
   private final double ratePerNano;
@@ -32,12 +33,17 @@ public final class TokenBucket {
   }
 
   /** Takes one token if available. */
-  public synchronized boolean tryAcquire() {
+  public boolean tryAcquire() {
+    return tryAcquire(1);
+  }
+
+  /** Takes {@code n} tokens if that many are available, else none. */
+  public synchronized boolean tryAcquire(long n) {
     long now = nanoClock.getAsLong();
     tokens = Math.min(burst, tokens + (now - last) * ratePerNano);
     last = now;
-    if (tokens >= 1) {
-      tokens -= 1;
+    if (tokens >= n) {
+      tokens -= n;
       return true;
     }
     return false;

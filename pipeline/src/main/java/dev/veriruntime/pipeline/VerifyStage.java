@@ -24,7 +24,8 @@ import reactor.core.publisher.Mono;
  * memory of a process whose executable's digest is not known yet waits for that same check.
  *
  * <p>Works on batches (one per ring-buffer round, see {@link Pipeline#runBatches}): the events of a
- * batch answered at once (cached verdicts, the steady state of a busy host) leave together as one
+ * batch answered at once (cached verdicts, the steady state of a busy host, and execs of small new
+ * files verified on the spot, see {@link ExecutableVerification#checkNow}) leave together as one
  * batch without any Reactor signal of their own; each event that waits for a verification leaves as
  * a batch of one when its check is done. At most {@code maxInFlight / maxBatch} batches with such
  * events wait, so at most {@code maxInFlight} events; that bound is the demand this stage signals
@@ -123,6 +124,7 @@ public final class VerifyStage
       return check(
           e.file(),
           () -> "/proc/" + pid + "/exe",
+          true,
           pid,
           "exec",
           c -> {
@@ -136,6 +138,7 @@ public final class VerifyStage
       return check(
           s.executable().get(),
           () -> "/proc/" + s.pid() + "/exe",
+          false,
           s.pid(),
           "running process",
           c -> {
@@ -148,6 +151,7 @@ public final class VerifyStage
       return check(
           m.file(),
           () -> mapFilesPath(m.task().tgid(), m.address()),
+          false,
           m.task().tgid(),
           "executable mapping",
           c -> new Observation(event, c),
@@ -175,17 +179,26 @@ public final class VerifyStage
     return null;
   }
 
+  /**
+   * As {@link #observe}, for an event about {@code file}; {@code atOnce}: on a miss, try {@link
+   * ExecutableVerification#checkNow} first (execs only: the start-up scan's processes and library
+   * mappings wait for a lane, and leave the inline budget to the execs whose latency it is for).
+   */
   private Mono<Observation> check(
       ExecutableFile file,
       Supplier<String> procPath,
+      boolean atOnce,
       int pid,
       String what,
       Function<ExecutableCheck, Observation> then,
       List<Observation> ready) {
     FileIdentity id = file.identity();
-    Optional<ExecutableCheck> hit = verification.hit(id);
-    if (hit.isPresent()) {
-      ready.add(then.apply(lineage.decide(pid, what, hit.get())));
+    Optional<ExecutableCheck> now = verification.hit(id);
+    if (now.isEmpty() && atOnce) {
+      now = verification.checkNow(file, procPath);
+    }
+    if (now.isPresent()) {
+      ready.add(then.apply(lineage.decide(pid, what, now.get())));
       return null;
     }
     return verification

@@ -2,6 +2,7 @@ package dev.veriruntime.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.FileIdentity;
 import dev.veriruntime.verifier.Verdict;
@@ -12,10 +13,13 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
@@ -25,16 +29,77 @@ class ExecutableVerificationTest {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   private ExecutableVerification service() {
+    return service(ExecutableVerification.Inline.OFF, Schedulers.boundedElastic());
+  }
+
+  private ExecutableVerification service(ExecutableVerification.Inline inline, Scheduler lanes) {
     return new ExecutableVerification(
         new BinaryVerifier(
             ReferenceStore.empty(), Clock.systemUTC(), BinaryVerifier.Options.defaults()),
         100,
-        Schedulers.boundedElastic(),
-        Schedulers.boundedElastic(),
+        lanes,
+        lanes,
         64L << 20,
         16,
+        inline,
         new PipelineMetrics(registry),
         new DropLedger());
+  }
+
+  /** As the probe reports a file on ext4 (or, with {@code magic}, another filesystem). */
+  private static ExecutableFile executed(Path bin, FileIdentity id, int magic) {
+    return new ExecutableFile(id, 1, 0755, magic, false, false, bin.toString(), false);
+  }
+
+  private static final int EXT4 = 0xEF53;
+  private static final int NFS = 0x6969;
+
+  @Test
+  void aSmallNewFileOnALocalFilesystemIsVerifiedOnTheCallersThread() throws Exception {
+    Path bin = Files.copy(Path.of("/usr/bin/true"), dir.resolve("new-tool"));
+    FileIdentity id = BinaryVerifier.identity(bin);
+    AtomicInteger laneTasks = new AtomicInteger();
+    ExecutableVerification service =
+        service(
+            new ExecutableVerification.Inline(id.size(), 1L << 20),
+            Schedulers.fromExecutor(task -> laneTasks.incrementAndGet()));
+
+    Optional<ExecutableCheck> now = service.checkNow(executed(bin, id, EXT4), () -> null);
+
+    assertThat(now).isPresent();
+    assertThat(now.get().verification().verdict()).isEqualTo(Verdict.UNKNOWN);
+    assertThat(laneTasks).hasValue(0);
+    assertThat(service.hit(id)).contains(now.get());
+    assertThat(registry.counter("veriruntime.cache.lookups", "result", "miss").count())
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  void largeFilesFilesOnANetworkAndFilesBeyondTheBudgetWaitForALane() throws Exception {
+    Path first = Files.copy(Path.of("/usr/bin/true"), dir.resolve("first"));
+    Path second = Files.copy(Path.of("/usr/bin/true"), dir.resolve("second"));
+    FileIdentity firstId = BinaryVerifier.identity(first);
+    FileIdentity secondId = BinaryVerifier.identity(second);
+    long size = firstId.size();
+    AtomicInteger laneTasks = new AtomicInteger();
+    // Room for one file and a half per second: the second file finds the budget spent.
+    ExecutableVerification service =
+        service(
+            new ExecutableVerification.Inline(size, size * 3 / 2),
+            Schedulers.fromExecutor(task -> laneTasks.incrementAndGet()));
+
+    assertThat(service.checkNow(executed(first, firstId, NFS), () -> null)).isEmpty();
+    FileIdentity larger =
+        new FileIdentity(firstId.dev(), firstId.inode(), firstId.ctimeNanos(), size + 1);
+    assertThat(service.checkNow(executed(first, larger, EXT4), () -> null)).isEmpty();
+    assertThat(service.checkNow(executed(first, firstId, EXT4), () -> null)).isPresent();
+    assertThat(service.checkNow(executed(second, secondId, EXT4), () -> null)).isEmpty();
+
+    service.check(second.toString(), secondId, () -> null).subscribe();
+    assertThat(laneTasks).hasValue(1);
+    assertThat(service.checkNow(executed(second, secondId, EXT4), () -> null))
+        .as("in flight on a lane: joined there, not hashed twice")
+        .isEmpty();
   }
 
   @Test

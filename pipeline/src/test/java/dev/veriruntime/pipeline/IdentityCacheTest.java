@@ -1,6 +1,7 @@
 package dev.veriruntime.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -84,5 +85,63 @@ class IdentityCacheTest {
         .isEmpty();
     cache.get("c", () -> Mono.just("/usr/bin/c"), s -> {}).block();
     assertThat(cache.getIfPresent("c")).contains("/usr/bin/c");
+  }
+
+  @Test
+  void aComputationOnTheCallersThreadIsJoinedWhileItRunsAndCachedAfter() {
+    IdentityCache<String, String> cache = new IdentityCache<>(10);
+    List<IdentityCache.Source> sources = new ArrayList<>();
+    List<Mono<String>> joined = new ArrayList<>();
+
+    assertThat(
+            cache.computeNow(
+                "k",
+                () -> {
+                  joined.add(cache.get("k", () -> Mono.just("second hash"), sources::add));
+                  assertThat(cache.computeNow("k", () -> "third hash")).isEmpty();
+                  return "hash";
+                }))
+        .contains("hash");
+
+    assertThat(sources).containsExactly(IdentityCache.Source.INFLIGHT);
+    StepVerifier.create(joined.get(0)).expectNext("hash").verifyComplete();
+    assertThat(cache.getIfPresent("k")).contains("hash");
+  }
+
+  @Test
+  void aComputationOnTheCallersThreadIsNotCachedAfterAnInvalidationDuringIt() {
+    IdentityCache<String, String> cache = new IdentityCache<>(10);
+
+    assertThat(
+            cache.computeNow(
+                "k",
+                () -> {
+                  cache.invalidateIf(v -> true);
+                  return "read before the package database changed";
+                }))
+        .isPresent();
+
+    assertThat(cache.getIfPresent("k")).isEmpty();
+    assertThat(cache.computeNow("k", () -> "again")).contains("again");
+    assertThat(cache.getIfPresent("k")).contains("again");
+  }
+
+  @Test
+  void aFailedComputationOnTheCallersThreadFailsItsJoinersAndIsNotCached() {
+    IdentityCache<String, String> cache = new IdentityCache<>(10);
+    List<Mono<String>> joined = new ArrayList<>();
+
+    assertThatThrownBy(
+            () ->
+                cache.computeNow(
+                    "k",
+                    () -> {
+                      joined.add(cache.get("k", () -> Mono.just("unused"), s -> {}));
+                      throw new IllegalStateException("unreadable");
+                    }))
+        .hasMessage("unreadable");
+
+    StepVerifier.create(joined.get(0)).verifyError(IllegalStateException.class);
+    assertThat(cache.getIfPresent("k")).isEmpty();
   }
 }

@@ -193,6 +193,7 @@ class SinkStageTest {
             stalled,
             1L << 40,
             0,
+            ExecutableVerification.Inline.OFF,
             metrics,
             ledger);
     // At most 16 events waiting, in batches of at most 4: at most 4 batches taken from upstream.

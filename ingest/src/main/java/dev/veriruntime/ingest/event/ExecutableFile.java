@@ -2,6 +2,7 @@ package dev.veriruntime.ingest.event;
 
 import dev.veriruntime.verifier.FileIdentity;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A file that was executed or mapped executable, as the kernel saw it when the event fired.
@@ -27,6 +28,23 @@ public record ExecutableFile(
     String path,
     boolean pathTruncated) {
 
+  /**
+   * {@code s_magic} of filesystems on local block devices or in memory: ext2/3/4, XFS, Btrfs, F2FS,
+   * ZFS, tmpfs, ramfs, overlayfs, SquashFS, EROFS. Reading a file there cannot hang on a network.
+   */
+  private static final Set<Integer> LOCAL_FILESYSTEMS =
+      Set.of(
+          0xEF53,
+          0x58465342,
+          0x9123683E,
+          0xF2F52010,
+          0x2FC12FC1,
+          0x01021994,
+          0x858458F6,
+          0x794C7630,
+          0x73717368,
+          0xE0F5E1E2);
+
   private static final int S_ISUID = 04000;
   private static final int S_ISGID = 02000;
 
@@ -43,5 +61,13 @@ public record ExecutableFile(
   /** The set-group-ID bit is set. */
   public boolean setgid() {
     return (mode & S_ISGID) != 0;
+  }
+
+  /**
+   * The file is on a local disk or in memory (see {@link #LOCAL_FILESYSTEMS}), not on a network or
+   * FUSE filesystem whose reads may block for as long as a server takes to answer.
+   */
+  public boolean onLocalFilesystem() {
+    return LOCAL_FILESYSTEMS.contains(filesystemMagic);
   }
 }
