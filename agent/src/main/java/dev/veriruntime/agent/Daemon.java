@@ -733,7 +733,8 @@ public final class Daemon implements AutoCloseable {
               policy.verification.largeFileBytes,
               1024,
               new ExecutableVerification.Inline(
-                  policy.verification.inlineMaxBytes, policy.verification.inlineBytesPerSecond),
+                  policy.verification.inlineMaxBytes,
+                  Duration.ofMillis(policy.verification.inlineMillisPerSecond)),
               metrics,
               ledger);
       table = new ProcessTable(ProcessTable.DEFAULT_CAPACITY, ledger);

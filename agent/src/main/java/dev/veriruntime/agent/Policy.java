@@ -153,8 +153,11 @@ public final class Policy {
      */
     public long inlineMaxBytes = 2L << 20;
 
-    /** The most the ring reader hashes itself over any second; beyond it execs wait for a lane. */
-    public long inlineBytesPerSecond = 64L << 20;
+    /**
+     * The most of each second the ring reader spends verifying execs itself; beyond it they wait
+     * for a lane.
+     */
+    public long inlineMillisPerSecond = 100;
 
     /** Verdicts kept by kernel identity (dev, inode, ctime, size). */
     public int cacheEntries = 65_536;
@@ -321,7 +324,8 @@ public final class Policy {
     atLeast("verification.cache-entries", verification.cacheEntries, 1);
     atLeast("verification.large-file-bytes", verification.largeFileBytes, 0);
     atLeast("verification.inline-max-bytes", verification.inlineMaxBytes, 0);
-    atLeast("verification.inline-bytes-per-second", verification.inlineBytesPerSecond, 0);
+    atLeast("verification.inline-millis-per-second", verification.inlineMillisPerSecond, 0);
+    atMost("verification.inline-millis-per-second", verification.inlineMillisPerSecond, 1000);
     atLeast("verification.warm-up-runs", verification.warmUpRuns, 0);
     atLeast("reattestation.bytes-per-second", reattestation.bytesPerSecond, 1);
     seconds("reattestation.interval-seconds", reattestation.intervalSeconds, 1);
@@ -371,6 +375,12 @@ public final class Policy {
   private static void atLeast(String key, long value, long min) throws IOException {
     if (value < min) {
       throw new IOException("policy: " + key + " must be at least " + min + ", got " + value);
+    }
+  }
+
+  private static void atMost(String key, long value, long max) throws IOException {
+    if (value > max) {
+      throw new IOException("policy: " + key + " must be at most " + max + ", got " + value);
     }
   }
 

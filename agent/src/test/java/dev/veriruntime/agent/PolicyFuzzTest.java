@@ -53,6 +53,8 @@ class PolicyFuzzTest {
     assertThat(p.verification.queue).isPositive();
     assertThat(p.verification.cacheEntries).isPositive();
     assertThat(p.verification.largeFileBytes).isNotNegative();
+    assertThat(p.verification.inlineMaxBytes).isNotNegative();
+    assertThat(p.verification.inlineMillisPerSecond).isBetween(0L, 1000L);
     assertThat(p.reattestation.bytesPerSecond).isPositive();
     assertThat(p.reattestation.intervalSeconds).isPositive();
     assertThat(p.aggregation.windowSeconds).isPositive();

@@ -118,7 +118,8 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
             policy.verification.largeFileBytes,
             1024,
             new ExecutableVerification.Inline(
-                policy.verification.inlineMaxBytes, policy.verification.inlineBytesPerSecond),
+                policy.verification.inlineMaxBytes,
+                Duration.ofMillis(policy.verification.inlineMillisPerSecond)),
             metrics,
             ledger);
     pipeline =

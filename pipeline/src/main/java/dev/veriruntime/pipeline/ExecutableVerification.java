@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
@@ -49,14 +50,15 @@ public final class ExecutableVerification {
   private final TokenBucket inlineBudget;
 
   /**
-   * What a caller's thread may verify itself: files of at most {@code maxBytes}, at most {@code
-   * bytesPerSecond} bytes over any second; either zero turns it off.
+   * What a caller's thread may verify itself: files of at most {@code maxBytes}, for at most {@code
+   * perSecond} of its time in any second (a verification that outruns what is left is paid back
+   * before the next starts); zero either way turns it off.
    */
-  public record Inline(long maxBytes, long bytesPerSecond) {
-    public static final Inline OFF = new Inline(0, 0);
+  public record Inline(long maxBytes, Duration perSecond) {
+    public static final Inline OFF = new Inline(0, Duration.ZERO);
 
     boolean on() {
-      return maxBytes > 0 && bytesPerSecond > 0;
+      return maxBytes > 0 && perSecond.toNanos() > 0;
     }
   }
 
@@ -77,15 +79,10 @@ public final class ExecutableVerification {
     this.largeFileBytes = largeFileBytes;
     this.maxOpen = maxOpen;
     this.inline = inline;
+    // Tokens are the caller's nanoseconds: perSecond of them a second, at most one second's worth.
+    long budgetNanos = Math.min(Integer.MAX_VALUE, inline.perSecond().toNanos());
     this.inlineBudget =
-        inline.on()
-            ? new TokenBucket(
-                inline.bytesPerSecond(),
-                (int)
-                    Math.min(
-                        Integer.MAX_VALUE, Math.max(inline.bytesPerSecond(), inline.maxBytes())),
-                System::nanoTime)
-            : null;
+        inline.on() ? new TokenBucket(budgetNanos, (int) budgetNanos, System::nanoTime) : null;
     this.metrics = metrics;
     this.ledger = ledger;
   }
@@ -137,9 +134,10 @@ public final class ExecutableVerification {
     if (inlineBudget == null
         || identity.size() > inline.maxBytes()
         || !file.onLocalFilesystem()
-        || !inlineBudget.tryAcquire(Math.max(1, identity.size()))) {
+        || !inlineBudget.positive()) {
       return Optional.empty();
     }
+    long started = System.nanoTime();
     Optional<ExecutableCheck> c =
         cache.computeNow(
             identity,
@@ -153,6 +151,7 @@ public final class ExecutableVerification {
                 }
               }
             });
+    inlineBudget.spend(System.nanoTime() - started);
     c.ifPresent(
         check -> {
           metrics.cache("miss");

@@ -6,9 +6,10 @@ import reactor.core.scheduler.Scheduler;
 
 /**
  * A token bucket: {@code ratePerSecond} tokens are added continuously up to {@code burst}; each
- * accepted event takes one (or, for a budget of bytes, as many as it costs). Time comes from an
- * injected scheduler (virtual time in tests). Thread-safe (synchronized: contention is one acquire
- * per emitted event, after aggregation).
+ * accepted event takes one. As a budget of time, {@link #spend} takes what a piece of work cost
+ * after it ran, into debt if need be, and {@link #positive} says whether the next may start. Time
+ * comes from an injected scheduler (virtual time in tests). Thread-safe (synchronized: contention
+ * is one acquire per emitted event, after aggregation).
  */
 public final class TokenBucket {
   private final double ratePerNano;
@@ -33,19 +34,30 @@ public final class TokenBucket {
   }
 
   /** Takes one token if available. */
-  public boolean tryAcquire() {
-    return tryAcquire(1);
-  }
-
-  /** Takes {@code n} tokens if that many are available, else none. */
-  public synchronized boolean tryAcquire(long n) {
-    long now = nanoClock.getAsLong();
-    tokens = Math.min(burst, tokens + (now - last) * ratePerNano);
-    last = now;
-    if (tokens >= n) {
-      tokens -= n;
+  public synchronized boolean tryAcquire() {
+    refill();
+    if (tokens >= 1) {
+      tokens -= 1;
       return true;
     }
     return false;
+  }
+
+  /** Whether any tokens are left, once what {@link #spend} borrowed has been paid back. */
+  public synchronized boolean positive() {
+    refill();
+    return tokens > 0;
+  }
+
+  /** Takes {@code n} tokens, going into debt when fewer are left. */
+  public synchronized void spend(double n) {
+    refill();
+    tokens -= n;
+  }
+
+  private void refill() {
+    long now = nanoClock.getAsLong();
+    tokens = Math.min(burst, tokens + (now - last) * ratePerNano);
+    last = now;
   }
 }

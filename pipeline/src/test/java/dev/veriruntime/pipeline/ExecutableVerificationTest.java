@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -61,7 +62,7 @@ class ExecutableVerificationTest {
     AtomicInteger laneTasks = new AtomicInteger();
     ExecutableVerification service =
         service(
-            new ExecutableVerification.Inline(id.size(), 1L << 20),
+            new ExecutableVerification.Inline(id.size(), Duration.ofMillis(50)),
             Schedulers.fromExecutor(task -> laneTasks.incrementAndGet()));
 
     Optional<ExecutableCheck> now = service.checkNow(executed(bin, id, EXT4), () -> null);
@@ -75,17 +76,18 @@ class ExecutableVerificationTest {
   }
 
   @Test
-  void largeFilesFilesOnANetworkAndFilesBeyondTheBudgetWaitForALane() throws Exception {
+  void largeFilesFilesOnANetworkAndFilesBeyondTheTimeBudgetWaitForALane() throws Exception {
     Path first = Files.copy(Path.of("/usr/bin/true"), dir.resolve("first"));
     Path second = Files.copy(Path.of("/usr/bin/true"), dir.resolve("second"));
     FileIdentity firstId = BinaryVerifier.identity(first);
     FileIdentity secondId = BinaryVerifier.identity(second);
     long size = firstId.size();
     AtomicInteger laneTasks = new AtomicInteger();
-    // Room for one file and a half per second: the second file finds the budget spent.
+    // A budget of one nanosecond a second: the first verification overdraws it by far, and the
+    // second file finds it still in debt.
     ExecutableVerification service =
         service(
-            new ExecutableVerification.Inline(size, size * 3 / 2),
+            new ExecutableVerification.Inline(size, Duration.ofNanos(1)),
             Schedulers.fromExecutor(task -> laneTasks.incrementAndGet()));
 
     assertThat(service.checkNow(executed(first, firstId, NFS), () -> null)).isEmpty();

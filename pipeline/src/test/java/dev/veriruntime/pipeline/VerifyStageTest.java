@@ -43,7 +43,7 @@ class VerifyStageTest {
             Schedulers.fromExecutor(task -> laneTasks.incrementAndGet()),
             64L << 20,
             16,
-            new ExecutableVerification.Inline(2L << 20, 64L << 20),
+            new ExecutableVerification.Inline(2L << 20, Duration.ofMillis(50)),
             metrics,
             ledger);
     return new VerifyStage(verification, new ProcessTable(100, ledger), metrics, 64);
