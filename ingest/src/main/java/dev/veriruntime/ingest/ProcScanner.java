@@ -4,6 +4,7 @@ import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.kernel.FileSystemMagic;
 import dev.veriruntime.verifier.FileIdentity;
+import dev.veriruntime.verifier.process.ProcStatus;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -144,9 +145,9 @@ public final class ProcScanner {
     int gid = 0;
     for (String line : Files.readAllLines(dir.resolve("status"))) {
       if (line.startsWith("Uid:")) {
-        uid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+        uid = ProcStatus.firstInt(line.substring(4));
       } else if (line.startsWith("Gid:")) {
-        gid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+        gid = ProcStatus.firstInt(line.substring(4));
       }
     }
     return new ScannedProcess(readAt, pid, ppid, uid, gid, comm, executable(dir));

@@ -104,14 +104,16 @@ public final class ProcFs {
 
   /**
    * Whether {@code pid} still names the process that started at {@code startTicks} and that process
-   * has not exited (a zombie has: its memory and files are released).
+   * has not exited (a zombie has: its memory and files are released). One read of {@code
+   * /proc/PID/stat}: asked every liveness period for every open incident.
    *
    * @throws IOException if {@code /proc} cannot be read for another reason than the process's end
    */
   public boolean stillRuns(int pid, long startTicks) throws IOException {
     try {
-      return startTicks(pid) == startTicks
-          && !status(pid).fields().getOrDefault("State", "").startsWith("Z");
+      String stat = readString(pid, "stat");
+      char state = ProcStatus.state(stat);
+      return ProcStatus.startTicks(stat) == startTicks && state != 'Z' && state != 'X';
     } catch (ProcessGoneException e) {
       return false;
     }

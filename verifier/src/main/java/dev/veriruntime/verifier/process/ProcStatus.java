@@ -27,11 +27,10 @@ public record ProcStatus(String name, int tracerPid, int realUid, Map<String, St
         fields.putIfAbsent(line.substring(0, colon), line.substring(colon + 1).strip());
       }
     }
-    String uid = fields.getOrDefault("Uid", "");
     return new ProcStatus(
         fields.getOrDefault("Name", ""),
         intField(fields.get("TracerPid")).orElse(0),
-        uid.isEmpty() ? -1 : intField(uid.split("\\s+")[0]).orElse(-1),
+        firstInt(fields.getOrDefault("Uid", "")),
         fields);
   }
 
@@ -50,13 +49,47 @@ public record ProcStatus(String name, int tracerPid, int realUid, Map<String, St
    * @throws IllegalArgumentException if {@code statText} is not in the stat format
    */
   public static long startTicks(String statText) {
-    // comm (field 2) is in parentheses and may contain spaces and ')': split after the last ')'.
+    return Long.parseLong(statField(statText, 22));
+  }
+
+  /**
+   * The state letter of {@code /proc/PID/stat} (field 3): {@code R}, {@code S}, {@code D}, ...,
+   * {@code Z} for a zombie, {@code X} for a dead task.
+   *
+   * @throws IllegalArgumentException if {@code statText} is not in the stat format
+   */
+  public static char state(String statText) {
+    return statField(statText, 3).charAt(0);
+  }
+
+  /**
+   * The first number of a {@code status} value such as {@code Uid: 1000 1000 1000 1000} (after the
+   * colon), or -1 when there is none. No regular expression: read for every process scanned.
+   */
+  public static int firstInt(String value) {
+    int start = 0;
+    while (start < value.length() && Character.isWhitespace(value.charAt(start))) {
+      start++;
+    }
+    int end = start;
+    while (end < value.length() && !Character.isWhitespace(value.charAt(end))) {
+      end++;
+    }
+    try {
+      return end == start ? -1 : Integer.parseInt(value, start, end, 10);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static String statField(String statText, int wanted) {
+    // comm (field 2) is in parentheses and may contain spaces and ')': fields are counted after
+    // the last ')', walking the spaces without a split (read for every counted exec of a storm
+    // whose exit was not seen, and for every open incident each liveness period).
     int close = statText.lastIndexOf(')');
     if (close < 0) {
       throw new IllegalArgumentException("not a /proc/PID/stat line: " + statText);
     }
-    // Field 3 (state) is the first after it, so field 22 is the 20th: walk the spaces, no split
-    // (read for every counted exec of a storm whose exit was not seen).
     int start = close + 1;
     for (int field = 3; ; field++) {
       while (start < statText.length() && Character.isWhitespace(statText.charAt(start))) {
@@ -70,8 +103,8 @@ public record ProcStatus(String name, int tracerPid, int realUid, Map<String, St
         throw new IllegalArgumentException(
             "too few fields in /proc/PID/stat: " + (field - 3) + " after the command name");
       }
-      if (field == 22) {
-        return Long.parseLong(statText, start, end, 10);
+      if (field == wanted) {
+        return statText.substring(start, end);
       }
       start = end;
     }

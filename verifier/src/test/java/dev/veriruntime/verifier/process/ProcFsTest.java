@@ -65,4 +65,18 @@ class ProcFsTest {
         .hasMessageContaining("9");
     assertThat(procFs.exeLink(8)).isEmpty(); // no exe link: a kernel thread
   }
+
+  @Test
+  void aProcessStillRunsUntilItIsAZombieOrItsPidNamesAnotherProcess() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("proc/7"));
+    ProcFs procFs = new ProcFs(root.resolve("proc"));
+    Files.writeString(
+        dir.resolve("stat"), "7 (a) b) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0\n");
+    assertThat(procFs.stillRuns(7, 555)).isTrue();
+    assertThat(procFs.stillRuns(7, 556)).isFalse(); // the pid was reused
+    assertThat(procFs.stillRuns(9, 555)).isFalse(); // gone
+    Files.writeString(
+        dir.resolve("stat"), "7 (a) b) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0\n");
+    assertThat(procFs.stillRuns(7, 555)).isFalse();
+  }
 }

@@ -117,5 +117,18 @@ class ProcMapsTest {
         .isEqualTo(987654L);
     assertThatThrownBy(() -> ProcStatus.startTicks("1234 (x) S 1"))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThat(ProcStatus.state(stat)).isEqualTo('S');
+    assertThat(ProcStatus.state("9 (z) Z 1 9")).isEqualTo('Z');
+    assertThatThrownBy(() -> ProcStatus.state("9 (z)"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void firstNumberOfAStatusValueWithoutARegularExpression() {
+    assertThat(ProcStatus.firstInt("\t1000\t1001\t1002\t1003")).isEqualTo(1000);
+    assertThat(ProcStatus.firstInt("0")).isZero();
+    assertThat(ProcStatus.firstInt("  ")).isEqualTo(-1);
+    assertThat(ProcStatus.firstInt("x 1")).isEqualTo(-1);
+    assertThat(ProcStatus.parse("Uid:\t\n").realUid()).isEqualTo(-1);
   }
 }
