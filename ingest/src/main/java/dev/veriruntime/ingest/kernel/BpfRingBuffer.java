@@ -15,11 +15,13 @@ import jnr.ffi.Pointer;
  *
  * <p>The kernel's mmap layout (stable ABI, {@code kernel/bpf/ringbuf.c}): at offset 0 of the map,
  * one read-write page holding {@code consumer_pos}; at offset one page, read-only, one page holding
- * {@code producer_pos}, then the data area of {@code max_entries} bytes mapped twice in a row, so a
- * record that wraps around the end is still contiguous. Each record has an 8-byte header (a {@code
- * u32} length carrying the busy and discard bits, and a page offset) followed by the sample, and
- * takes {@code round_up(length + 8, 8)} bytes. A record whose busy bit is set is reserved but not
- * committed yet, and everything after it waits for it.
+ * {@code producer_pos}, then the data area of {@code max_entries} bytes, which the kernel offers
+ * twice in a row so that a record wrapping around the end is contiguous. This consumer maps it once
+ * and copies a wrapping record in two pieces: every mapped page counts in the agent's resident
+ * memory, a second mapping of the same pages too (8 MiB of RSS for nothing with the default ring).
+ * Each record has an 8-byte header (a {@code u32} length carrying the busy and discard bits, and a
+ * page offset) followed by the sample, and takes {@code round_up(length + 8, 8)} bytes. A record
+ * whose busy bit is set is reserved but not committed yet, and everything after it waits for it.
  *
  * <p>Record memory: the handler gets a copy of the sample in a Java buffer. That buffer (and the
  * {@link ByteBuffer} object itself) is reused for the next record, so a handler must decode (or
@@ -90,8 +92,8 @@ public final class BpfRingBuffer implements AutoCloseable {
 
   /**
    * A consumer over a ring laid out in buffers (tests): {@code consumerPage} and {@code
-   * producerPage} hold the positions at index 0; {@code data} is the data area mapped twice, so its
-   * capacity is twice the ring size (a power of two).
+   * producerPage} hold the positions at index 0; {@code data} is the data area once, its capacity
+   * the ring size (a power of two).
    */
   BpfRingBuffer(
       ByteBuffer consumerPage,
@@ -99,9 +101,9 @@ public final class BpfRingBuffer implements AutoCloseable {
       ByteBuffer data,
       RecordHandler handler,
       Wakeup wakeup) {
-    int size = data.capacity() / 2;
-    if (size <= 0 || Integer.bitCount(size) != 1 || data.capacity() != 2 * size) {
-      throw new IllegalArgumentException("ring data area is not twice a power of two: " + size);
+    int size = data.capacity();
+    if (size <= 0 || Integer.bitCount(size) != 1) {
+      throw new IllegalArgumentException("ring data area is not a power of two: " + size);
     }
     this.consumerPage = consumerPage;
     this.producerPage = producerPage;
@@ -156,7 +158,7 @@ public final class BpfRingBuffer implements AutoCloseable {
         try {
           if ((header & DISCARD_BIT) == 0) {
             handled++;
-            if (!handler.onRecord(copy(offset + HEADER_SIZE, length))) {
+            if (!handler.onRecord(copy((int) ((offset + HEADER_SIZE) & mask), length))) {
               return handled;
             }
           }
@@ -173,7 +175,13 @@ public final class BpfRingBuffer implements AutoCloseable {
       scratch = new byte[Math.max(length, scratch.length * 2)];
       view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
     }
-    data.get(offset, scratch, 0, length);
+    // A header never crosses the end (records are 8-byte aligned in a power-of-two area); the
+    // sample after it may, and then continues at the start of the area.
+    int first = (int) Math.min(length, mask + 1 - offset);
+    data.get(offset, scratch, 0, first);
+    if (first < length) {
+      data.get(0, scratch, first, length - first);
+    }
     ByteBuffer record = view;
     record.clear().limit(length);
     return record;
@@ -228,12 +236,12 @@ public final class BpfRingBuffer implements AutoCloseable {
       NativeLibraries libs = NativeLibraries.get();
       int size = ringSize(libs, mapFd);
       int pageSize = libs.libc.getpagesize();
-      // The data area is mapped twice; one Java buffer must reach all of it.
-      if ((long) size * 2 > Integer.MAX_VALUE) {
+      // One Java buffer must reach the data area (the kernel's second copy of it is not mapped).
+      if (size > 1 << 30) {
         throw new BpfException(
-            "ring buffer of " + size + " bytes is too large to map (at most 512 MiB)", 0);
+            "ring buffer of " + size + " bytes is too large to map (at most 1 GiB)", 0);
       }
-      NativeRing ring = new NativeRing(libs, pageSize, pageSize + 2L * size);
+      NativeRing ring = new NativeRing(libs, pageSize, pageSize + (long) size);
       try {
         ring.consumerAddress =
             ring.map(pageSize, PROT_READ | PROT_WRITE, mapFd, 0, "consumer position");
@@ -242,7 +250,7 @@ public final class BpfRingBuffer implements AutoCloseable {
         MemoryIO memory = MemoryIO.getInstance();
         ring.consumerPage = memory.newDirectByteBuffer(ring.consumerAddress, pageSize);
         ring.producerPage = memory.newDirectByteBuffer(ring.producerAddress, pageSize);
-        ring.data = memory.newDirectByteBuffer(ring.producerAddress + pageSize, 2 * size);
+        ring.data = memory.newDirectByteBuffer(ring.producerAddress + pageSize, size);
         ring.epollFd = libs.libc.epoll_create1(EPOLL_CLOEXEC);
         if (ring.epollFd < 0) {
           throw failure("cannot create an epoll instance for the ring buffer", libs.lastErrno());

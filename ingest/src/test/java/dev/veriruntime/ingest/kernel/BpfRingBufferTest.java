@@ -11,15 +11,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The consumer loop over a synthetic ring laid out as the kernel maps it: a consumer page, a
- * producer page and the data area (twice the ring size, as the kernel maps it twice).
+ * producer page and the data area, mapped once as the consumer maps it (a record wraps around).
  */
 class BpfRingBufferTest {
   private static final int SIZE = 256;
 
   private final ByteBuffer consumer = page();
   private final ByteBuffer producer = page();
-  private final ByteBuffer data =
-      ByteBuffer.allocateDirect(2 * SIZE).order(ByteOrder.nativeOrder());
+  private final ByteBuffer data = ByteBuffer.allocateDirect(SIZE).order(ByteOrder.nativeOrder());
   private final List<byte[]> seen = new ArrayList<>();
   private final FakeWakeup wakeup = new FakeWakeup();
   private long produced;
@@ -33,7 +32,9 @@ class BpfRingBufferTest {
     int offset = (int) (produced % SIZE);
     data.putInt(offset, sample.length | flags);
     data.putInt(offset + 4, 0);
-    data.put(offset + BpfRingBuffer.HEADER_SIZE, sample);
+    for (int i = 0; i < sample.length; i++) {
+      data.put((offset + BpfRingBuffer.HEADER_SIZE + i) % SIZE, sample[i]);
+    }
     produced += (sample.length + 8 + 7) & ~7;
     producer.putLong(0, produced);
     return offset;
@@ -149,8 +150,7 @@ class BpfRingBufferTest {
 
   @Test
   void readsARecordThatCrossesTheEndOfTheRingAndMasksPositionsAfterIt() {
-    // A record whose header is 8 bytes before the end: its sample lies in the second mapping of
-    // the data area (the kernel maps it twice; here the synthetic area is written that way).
+    // A record whose header is 8 bytes before the end: its sample starts at the start of the area.
     produced = SIZE - 8;
     consumer.putLong(0, produced);
     byte[] wrapping = new byte[20];
@@ -163,6 +163,22 @@ class BpfRingBufferTest {
     }
     assertThat(seen).containsExactly(wrapping, new byte[] {9});
     assertThat(consumer.getLong(0)).isEqualTo(SIZE + 40L);
+  }
+
+  @Test
+  void copiesASampleThatStraddlesTheEndInTwoPieces() {
+    produced = 3L * SIZE - 16; // third lap: positions are masked, the sample has 8 bytes left
+    consumer.putLong(0, produced);
+    byte[] straddling = new byte[21];
+    for (int i = 0; i < straddling.length; i++) {
+      straddling[i] = (byte) (i + 1);
+    }
+    assertThat(produce(0, straddling)).isEqualTo(SIZE - 16);
+    try (BpfRingBuffer ring = recording()) {
+      assertThat(ring.consume()).isEqualTo(1);
+    }
+    assertThat(seen).containsExactly(straddling);
+    assertThat(consumer.getLong(0)).isEqualTo(3L * SIZE + 16);
   }
 
   @Test
