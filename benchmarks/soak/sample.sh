@@ -20,9 +20,14 @@ fds=$(ls "/proc/$pid/fd" | wc -l)
 read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
 cpu=$(awk -v u="$utime" -v s="$stime" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (u + s) / hz}')
 jcmd "$pid" GC.run >/dev/null 2>&1
-# jstat -gc: S0C S1C S0U S1U EC EU OC OU MC MU ... (KiB); after a full GC eden is empty.
-read -r heap committed meta < <(jstat -gc "$pid" | awk 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i}
-  NR == 2 {printf "%.0f %.0f %.0f\n", $c["S0U"] + $c["S1U"] + $c["EU"] + $c["OU"], $c["S0C"] + $c["S1C"] + $c["EC"] + $c["OC"], $c["MU"]}')
+# jcmd GC.heap_info (jstat needs the perf data file, which the launcher turns off): one line per
+# generation or heap, "total NK, used MK", and "Metaspace used NK" (KiB); after a full GC eden is empty.
+read -r heap committed meta < <(jcmd "$pid" GC.heap_info | awk '
+  /^ +Metaspace +used/ {gsub(/[K,]/, "", $3); m = $3}
+  /^ +[A-Za-z-]+( [a-z]+)* +total [0-9]+K, used [0-9]+K/ && !/Metaspace|class space/ {
+    for (i = 1; i < NF; i++) { v = $(i + 1); gsub(/[K,]/, "", v); if ($i == "total") t += v; if ($i == "used") u += v }
+  }
+  END {printf "%.0f %.0f %.0f\n", u, t, m}')
 maps=0 entries=0
 for id in $(grep -h '^map_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un); do
   info=$(bpftool map show id "$id" -j 2>/dev/null) || continue

@@ -14,7 +14,7 @@
 #     alternating two versions with different bytes, the installed binary run after each install;
 #     the package is purged at the end.
 # Every --interval (default 60 s) benchmarks/soak/sample.sh appends one row to soak.csv: RSS, peak
-# RSS, heap after a full GC (jcmd GC.run, then jstat), metaspace, threads, file descriptors, the
+# RSS, heap after a full GC (jcmd GC.run, then GC.heap_info), metaspace, threads, file descriptors, the
 # BPF maps the agent holds (entries of each, in bpf-maps.csv), journal size, CPU time, health-call
 # latency over the API socket, the agent's exec/verdict/drop/loss counters and the load counters.
 # At the end: SIGTERM, `journal verify` of the state directory, and SoakReport renders soak.svg
@@ -26,7 +26,7 @@
 #
 # The agent runs from a snapshot of bin/ and cli/target/veriruntime.jar in the work directory, so a
 # rebuild of the worktree during a day-long run cannot replace the jar under the running JVM; the
-# launcher's default JVM options apply. Needs root, gcc, make, dpkg-deb, jcmd/jstat (the JDK),
+# launcher's default JVM options apply. Needs root, gcc, make, dpkg-deb, jcmd (the JDK),
 # bpftool, curl and jq.
 set -euo pipefail
 # VERIRUNTIME_ROOT: the worktree, when this script runs from a copy (editing a running bash script
@@ -59,7 +59,7 @@ seconds() { # 90, 90s, 5m, 1h, 1d → seconds
 duration_s=$(seconds "$duration"); storm_s=$(seconds "$storm_every"); install_s=$(seconds "$install_every")
 interval=$(seconds "$interval")
 if [ "$(id -u)" -ne 0 ]; then echo "soak: needs root (the agent's probe, dpkg)" >&2; exit 2; fi
-for tool in gcc make dpkg-deb dpkg jcmd jstat bpftool curl jq java; do
+for tool in gcc make dpkg-deb dpkg jcmd bpftool curl jq java; do
   command -v "$tool" >/dev/null || { echo "soak: $tool not found" >&2; exit 2; }
 done
 tarball=$root/../shared/testdata/hello_2.10.orig.tar.gz

@@ -30,6 +30,7 @@ class UniqueStormIT {
         "-XX:FreqInlineSize=100",
         "-XX:InlineSmallCode=1000",
         "-Djdk.nio.maxCachedBufferSize=262144",
+        "-XX:-UsePerfData",
         "-cp",
         System.getProperty("java.class.path"),
         "dev.veriruntime.cli.VeriRuntimeCommand");

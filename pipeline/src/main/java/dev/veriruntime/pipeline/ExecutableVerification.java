@@ -46,7 +46,7 @@ public final class ExecutableVerification {
   private final AtomicInteger open = new AtomicInteger();
   private final PipelineMetrics metrics;
   private final DropLedger ledger;
-  private final Inline inline;
+  private final long inlineMaxBytes;
   private final TokenBucket inlineBudget;
 
   /**
@@ -78,7 +78,7 @@ public final class ExecutableVerification {
     this.largeLane = largeLane;
     this.largeFileBytes = largeFileBytes;
     this.maxOpen = maxOpen;
-    this.inline = inline;
+    this.inlineMaxBytes = inline.maxBytes();
     // Tokens are the caller's nanoseconds: perSecond of them a second, at most one second's worth.
     long budgetNanos = Math.min(Integer.MAX_VALUE, inline.perSecond().toNanos());
     this.inlineBudget =
@@ -132,7 +132,7 @@ public final class ExecutableVerification {
   public Optional<ExecutableCheck> checkNow(ExecutableFile file, Supplier<String> procPath) {
     FileIdentity identity = file.identity();
     if (inlineBudget == null
-        || identity.size() > inline.maxBytes()
+        || identity.size() > inlineMaxBytes
         || !file.onLocalFilesystem()
         || !inlineBudget.positive()) {
       return Optional.empty();
@@ -155,6 +155,7 @@ public final class ExecutableVerification {
     c.ifPresent(
         check -> {
           metrics.cache("miss");
+          metrics.verifiedOn("reader");
           keepOnlyExact(identity, check);
         });
     return c;
@@ -187,7 +188,11 @@ public final class ExecutableVerification {
       open.incrementAndGet();
     }
     Scheduler lane = identity.size() >= largeFileBytes ? largeLane : smallLane;
-    return Mono.fromCallable(() -> verifyNow(path, identity, opened))
+    return Mono.fromCallable(
+            () -> {
+              metrics.verifiedOn("lane");
+              return verifyNow(path, identity, opened);
+            })
         .subscribeOn(lane)
         .onErrorResume(
             RejectedExecutionException.class,

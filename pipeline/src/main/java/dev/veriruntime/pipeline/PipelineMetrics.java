@@ -128,6 +128,14 @@ public final class PipelineMetrics {
     counter("veriruntime.verdicts", "verdict", verdict).increment();
   }
 
+  /**
+   * A cache miss verified on {@code thread}: "reader" (the ring reader, within its budget) or
+   * "lane".
+   */
+  public void verifiedOn(String thread) {
+    counter("veriruntime.verifications", "thread", thread).increment();
+  }
+
   public void cache(String result) {
     counter("veriruntime.cache.lookups", "result", result).increment();
   }

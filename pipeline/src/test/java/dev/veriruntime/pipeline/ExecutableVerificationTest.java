@@ -73,6 +73,9 @@ class ExecutableVerificationTest {
     assertThat(service.hit(id)).contains(now.get());
     assertThat(registry.counter("veriruntime.cache.lookups", "result", "miss").count())
         .isEqualTo(1.0);
+    assertThat(registry.counter("veriruntime.verifications", "thread", "reader").count())
+        .isEqualTo(1.0);
+    assertThat(registry.find("veriruntime.verifications").tag("thread", "lane").counter()).isNull();
   }
 
   @Test
@@ -124,6 +127,8 @@ class ExecutableVerificationTest {
         .isEqualTo(1.0);
     assertThat(registry.counter("veriruntime.cache.lookups", "result", "inflight").count())
         .isEqualTo(499.0);
+    assertThat(registry.counter("veriruntime.verifications", "thread", "lane").count())
+        .isEqualTo(1.0);
     assertThat(service.hit(id)).isPresent();
     assertThat(registry.counter("veriruntime.cache.lookups", "result", "hit").count())
         .isEqualTo(1.0);
