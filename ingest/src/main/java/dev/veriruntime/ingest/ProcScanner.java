@@ -4,7 +4,6 @@ import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.kernel.FileSystemMagic;
 import dev.veriruntime.verifier.FileIdentity;
-import dev.veriruntime.verifier.process.ProcStatus;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -145,12 +144,23 @@ public final class ProcScanner {
     int gid = 0;
     for (String line : Files.readAllLines(dir.resolve("status"))) {
       if (line.startsWith("Uid:")) {
-        uid = ProcStatus.firstInt(line.substring(4));
+        uid = firstValue(line);
       } else if (line.startsWith("Gid:")) {
-        gid = ProcStatus.firstInt(line.substring(4));
+        gid = firstValue(line);
       }
     }
     return new ScannedProcess(readAt, pid, ppid, uid, gid, comm, executable(dir));
+  }
+
+  /**
+   * The first value of a {@code Uid:} or {@code Gid:} line of {@code /proc/PID/status}, which the
+   * kernel separates with tabs ({@code "Uid:\t1000\t1000\t1000\t1000"}): no regular expression, as
+   * this runs for every process scanned or adopted.
+   */
+  private static int firstValue(String line) {
+    int start = line.indexOf('\t') + 1;
+    int end = line.indexOf('\t', start);
+    return Integer.parseInt(line, start, end < 0 ? line.length() : end, 10);
   }
 
   private Optional<ExecutableFile> executable(Path dir) throws IOException {

@@ -64,9 +64,10 @@ public record ProcStatus(String name, int tracerPid, int realUid, Map<String, St
 
   /**
    * The first number of a {@code status} value such as {@code Uid: 1000 1000 1000 1000} (after the
-   * colon), or -1 when there is none. No regular expression: read for every process scanned.
+   * colon), or -1 when there is none. No regular expression (which would compile a pattern per
+   * call).
    */
-  public static int firstInt(String value) {
+  static int firstInt(String value) {
     int start = 0;
     while (start < value.length() && Character.isWhitespace(value.charAt(start))) {
       start++;
