@@ -27,10 +27,13 @@ public record ProcStatus(String name, int tracerPid, int realUid, Map<String, St
         fields.putIfAbsent(line.substring(0, colon), line.substring(colon + 1).strip());
       }
     }
+    // "Uid: real effective saved fs", tab-separated: the first, without a regular expression.
+    String uid = fields.getOrDefault("Uid", "");
+    int tab = uid.indexOf('\t');
     return new ProcStatus(
         fields.getOrDefault("Name", ""),
         intField(fields.get("TracerPid")).orElse(0),
-        firstInt(fields.getOrDefault("Uid", "")),
+        intField(tab < 0 ? uid : uid.substring(0, tab)).orElse(-1),
         fields);
   }
 
@@ -60,27 +63,6 @@ public record ProcStatus(String name, int tracerPid, int realUid, Map<String, St
    */
   public static char state(String statText) {
     return statField(statText, 3).charAt(0);
-  }
-
-  /**
-   * The first number of a {@code status} value such as {@code Uid: 1000 1000 1000 1000} (after the
-   * colon), or -1 when there is none. No regular expression (which would compile a pattern per
-   * call).
-   */
-  static int firstInt(String value) {
-    int start = 0;
-    while (start < value.length() && Character.isWhitespace(value.charAt(start))) {
-      start++;
-    }
-    int end = start;
-    while (end < value.length() && !Character.isWhitespace(value.charAt(end))) {
-      end++;
-    }
-    try {
-      return end == start ? -1 : Integer.parseInt(value, start, end, 10);
-    } catch (NumberFormatException e) {
-      return -1;
-    }
   }
 
   private static String statField(String statText, int wanted) {

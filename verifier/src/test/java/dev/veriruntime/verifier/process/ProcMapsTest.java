@@ -124,11 +124,10 @@ class ProcMapsTest {
   }
 
   @Test
-  void firstNumberOfAStatusValueWithoutARegularExpression() {
-    assertThat(ProcStatus.firstInt("\t1000\t1001\t1002\t1003")).isEqualTo(1000);
-    assertThat(ProcStatus.firstInt("0")).isZero();
-    assertThat(ProcStatus.firstInt("  ")).isEqualTo(-1);
-    assertThat(ProcStatus.firstInt("x 1")).isEqualTo(-1);
+  void theRealUidIsTheFirstOfTheTabSeparatedValues() {
+    assertThat(ProcStatus.parse("Uid:\t0\t1000\t1000\t1000\n").realUid()).isZero();
+    assertThat(ProcStatus.parse("Uid:\t1000\n").realUid()).isEqualTo(1000);
     assertThat(ProcStatus.parse("Uid:\t\n").realUid()).isEqualTo(-1);
+    assertThat(ProcStatus.parse("Uid:\tx\t1\n").realUid()).isEqualTo(-1);
   }
 }
