@@ -15,6 +15,7 @@ import dev.veriruntime.verifier.reference.ReferenceStore;
 import dev.veriruntime.verifier.reference.SignaturePolicy;
 import dev.veriruntime.verifier.reference.TrustedKeys;
 import dev.veriruntime.verifier.testing.ScenarioPrograms;
+import dev.veriruntime.verifier.testing.TempDirs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -30,7 +31,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -217,8 +217,8 @@ class DetectionScenariosIT {
         daemon.close();
       }
     } finally {
-      deleteTree(tmpDir);
-      deleteTree(shmDir);
+      TempDirs.deleteTree(tmpDir);
+      TempDirs.deleteTree(shmDir);
     }
     System.out.printf(
         "detection scenarios: %d ms with one agent, %d events seen%n",
@@ -1510,16 +1510,5 @@ class DetectionScenariosIT {
   private static Path compile(Path dir, String source, String output, String... flags)
       throws Exception {
     return ScenarioPrograms.compile(dir, source, output, flags);
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (root == null || !Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

@@ -14,6 +14,7 @@ import dev.veriruntime.verifier.reference.ReferenceStore;
 import dev.veriruntime.verifier.reference.SignaturePolicy;
 import dev.veriruntime.verifier.reference.TrustedKeys;
 import dev.veriruntime.verifier.testing.ScenarioPrograms;
+import dev.veriruntime.verifier.testing.TempDirs;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -73,7 +74,7 @@ class WebViewIT {
   static void startAgent() throws Exception {
     KernelTests.assumeKernel();
     browserInstalled();
-    work = Files.createTempDirectory(Path.of("/tmp"), "veriruntime-webview");
+    work = TempDirs.create(Path.of("/tmp"), "veriruntime-webview");
     Path build = Files.createDirectories(work.resolve("build"));
     patchable = ScenarioPrograms.compile(build, "patchable", "patchable", "-g");
     patcher = ScenarioPrograms.compile(build, "patcher", "patcher");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.veriruntime.verifier.testing.TempDirs;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -219,9 +220,7 @@ class ApiHttpFuzzTest {
 
   private static Path socket() {
     try {
-      Path dir = Files.createTempDirectory("api-fuzz-");
-      dir.toFile().deleteOnExit();
-      return dir.resolve("api.sock");
+      return TempDirs.create("api-fuzz-").resolve("api.sock");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -1,6 +1,7 @@
 package dev.veriruntime.verifier.process;
 
 import dev.veriruntime.verifier.testing.ScenarioPrograms;
+import dev.veriruntime.verifier.testing.TempDirs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -31,8 +32,7 @@ final class TestPrograms {
   /** A temporary directory for files a test derives from the programs; removed at exit. */
   static synchronized Path dir() throws IOException {
     if (dir == null) {
-      dir = Files.createTempDirectory("veriruntime-process-test");
-      dir.toFile().deleteOnExit();
+      dir = TempDirs.create("veriruntime-process-test");
     }
     return dir;
   }

@@ -62,11 +62,9 @@ public final class ScenarioPrograms {
     Path done = SHARED.get(output);
     if (done == null) {
       if (sharedDir == null) {
-        sharedDir = Files.createTempDirectory("veriruntime-scenarios");
-        sharedDir.toFile().deleteOnExit();
+        sharedDir = TempDirs.create("veriruntime-scenarios");
       }
       done = compile(sharedDir, source, output, flags);
-      done.toFile().deleteOnExit();
       SHARED.put(output, done);
     }
     return done;
