@@ -44,17 +44,31 @@ final class QuietProcesses implements ProcessTable.Adopter {
       if (probe.isClosed() || !probe.adoptQuietTask(pid)) {
         return Optional.empty();
       }
-      return read(pid)
-          .flatMap(
-              s ->
-                  s.executable()
-                      .map(
-                          x ->
-                              new ProcessTable.Entry(
-                                  s.pid(), s.ppid(), x.path(), x.identity(), 0, s.comm(), null)));
+      return entry(pid);
     } catch (RuntimeException e) {
       return Optional.empty();
     }
+  }
+
+  /** Reads any live {@code pid} from /proc (see {@link ProcessTable.Adopter#peek}). */
+  @Override
+  public Optional<ProcessTable.Entry> peek(int pid) {
+    try {
+      return entry(pid);
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private Optional<ProcessTable.Entry> entry(int pid) {
+    return read(pid)
+        .flatMap(
+            s ->
+                s.executable()
+                    .map(
+                        x ->
+                            new ProcessTable.Entry(
+                                s.pid(), s.ppid(), x.path(), x.identity(), 0, s.comm(), null)));
   }
 
   /** The quiet processes that outlived {@code period}, as scan events, every period. */

@@ -416,9 +416,7 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
     if (line.size() > PARENT_DEPTH || last.ppid() <= 1 || last.ppid() == last.pid()) {
       return null;
     }
-    return "parent pid "
-        + last.ppid()
-        + " not known: it ended before this event was built, or it forked without an exec";
+    return "parent pid " + last.ppid() + " not known: it ended before this event was built";
   }
 
   /** Whether the mapping containing {@code address} is backed by a named, existing file. */

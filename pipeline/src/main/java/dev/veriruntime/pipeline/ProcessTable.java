@@ -110,6 +110,16 @@ public final class ProcessTable {
     Adopter NONE = pid -> Optional.empty();
 
     Optional<Entry> adopt(int pid);
+
+    /**
+     * A live process that is neither in the table nor adoptable: one that forked without an exec (a
+     * subshell, a server's worker, the session process an SSH daemon forks), which runs its
+     * parent's executable and of which the probe reports neither start nor exit. Read for one
+     * parent chain and never kept, since no exit would ever remove it. Empty by default.
+     */
+    default Optional<Entry> peek(int pid) {
+      return Optional.empty();
+    }
   }
 
   private volatile Adopter adopter = Adopter.NONE;
@@ -237,12 +247,22 @@ public final class ProcessTable {
     return adopted;
   }
 
+  /**
+   * As {@link #lookup}, and for a live process it neither knows nor can adopt, what {@link
+   * Adopter#peek} reads (not kept): parent chains go on through processes that forked without an
+   * exec.
+   */
+  private Entry lookupInChain(int pid) {
+    Entry known = lookup(pid);
+    return known != null || pid <= 0 ? known : adopter.peek(pid).orElse(null);
+  }
+
   /** Executable paths from the parent up, at most {@code depth} steps (cycle-safe). */
   public List<String> parentChain(int pid, int depth) {
     List<String> chain = new ArrayList<>();
-    Entry e = lookup(pid);
+    Entry e = lookupInChain(pid);
     for (int i = 0; e != null && i < depth && e.ppid() > 0 && e.ppid() != e.pid(); i++) {
-      e = lookup(e.ppid());
+      e = lookupInChain(e.ppid());
       if (e != null) {
         chain.add(e.exePath());
       }
@@ -256,13 +276,13 @@ public final class ProcessTable {
    */
   public List<Entry> ancestry(int pid, int depth) {
     List<Entry> line = new ArrayList<>();
-    Entry e = lookup(pid);
+    Entry e = lookupInChain(pid);
     while (e != null && line.size() < depth) {
       line.add(e);
       if (e.ppid() <= 0 || e.ppid() == e.pid()) {
         break;
       }
-      e = lookup(e.ppid());
+      e = lookupInChain(e.ppid());
     }
     return line;
   }

@@ -49,6 +49,37 @@ class ProcessTableTest {
   }
 
   @Test
+  void aChainGoesOnThroughAProcessThatForkedWithoutAnExecWhichIsReadEachTimeAndNeverKept() {
+    List<Integer> peeked = new ArrayList<>();
+    table.adoptUnknownWith(
+        new ProcessTable.Adopter() {
+          @Override
+          public Optional<ProcessTable.Entry> adopt(int pid) {
+            return Optional.empty();
+          }
+
+          @Override
+          public Optional<ProcessTable.Entry> peek(int pid) {
+            peeked.add(pid);
+            return pid == 40 ? Optional.of(entry(40, 5, "/usr/sbin/sshd")) : Optional.empty();
+          }
+        });
+    table.started(entry(1, 0, "/sbin/init"));
+    table.started(entry(5, 1, "/usr/sbin/sshd"));
+    table.started(entry(50, 40, "/tmp/dropper"));
+
+    assertThat(table.parentChain(50, 4))
+        .containsExactly("/usr/sbin/sshd", "/usr/sbin/sshd", "/sbin/init");
+    assertThat(table.ancestry(50, 4))
+        .extracting(ProcessTable.Entry::pid)
+        .containsExactly(50, 40, 5, 1);
+    assertThat(table.get(40)).as("not kept: its exit would never be seen").isEmpty();
+    assertThat(table.size()).isEqualTo(3);
+    assertThat(peeked).as("read for each chain").containsExactly(40, 40);
+    assertThat(table.ancestry(60, 4)).as("gone: nothing to read").isEmpty();
+  }
+
+  @Test
   void anExitIsKnownOnlyForTheIdentityThatExitedUntilThePidRunsAgain() {
     table.started(entry(10, 1, "/tmp/x"));
     assertThat(table.sawExit(10, id)).isFalse();
