@@ -8,6 +8,7 @@ import dev.veriruntime.api.ApiClient;
 import dev.veriruntime.ingest.ProbeSettings;
 import dev.veriruntime.ingest.testing.ExecDriver;
 import dev.veriruntime.ingest.testing.KernelTests;
+import dev.veriruntime.pipeline.ClassifyStage;
 import dev.veriruntime.verifier.reference.ManifestBuilder;
 import dev.veriruntime.verifier.reference.ManifestPredicate;
 import dev.veriruntime.verifier.reference.ReferenceLoader;
@@ -411,6 +412,30 @@ class DetectionScenariosIT {
     assertThat(e.path("details").path("technique").asText()).isEqualTo("PTRACE_ATTACH");
     assertThat(e.path("details").path("actorPid").asLong()).isEqualTo(actor.pid());
     assertThat(victim.isAlive()).as("detection never blocks: the target keeps running").isTrue();
+  }
+
+  @Test
+  void aParentThatForkedWithoutAnExecIsNamedInTheParentChain() throws Exception {
+    Path copy = copyOf(sleeper, tmpDir.resolve("unknown-under-a-subshell"));
+    String sh = Path.of("/bin/sh").toRealPath().toString();
+    // The shell forks a subshell that runs the program and waits for it: the subshell runs the
+    // shell's executable without an exec of its own, so the probe reports neither its start nor
+    // its exit (as with a web server's worker or an SSH daemon's session process).
+    Process p = start(Map.of(), "/bin/sh", "-c", "(" + copy + "; true)");
+    try {
+      JsonNode e =
+          await(
+              "UNKNOWN_EXECUTION of " + copy,
+              ev -> is(ev, "UNKNOWN_EXECUTION") && covers(ev, copy.toString()));
+
+      JsonNode details = e.path("details");
+      assertThat(details.path("parents").size()).isGreaterThanOrEqualTo(2);
+      assertThat(details.path("parents").get(0).asText()).as("the subshell").isEqualTo(sh);
+      assertThat(details.path("parents").get(1).asText()).as("the shell").isEqualTo(sh);
+      assertThat(details.has(ClassifyStage.PARENTS_END)).isFalse();
+    } finally {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+    }
   }
 
   @Test
