@@ -130,6 +130,16 @@ public final class ExecStorm implements Callable<Integer> {
   int calmExecs = 500;
 
   @Option(
+      names = "--calm-gap-ms",
+      paramLabel = "MS",
+      description =
+          "Milliseconds between the end of one calm exec and the start of the next; 0 runs them"
+              + " back to back, the best case (both CPUs still awake and the reader's code warm"
+              + " from the previous exec), while one exec every few tens of milliseconds is what a"
+              + " quiet host sees (default: ${DEFAULT-VALUE}).")
+  long calmGapMs = 0;
+
+  @Option(
       names = "--new-binaries",
       paramLabel = "N",
       description =
@@ -468,6 +478,7 @@ public final class ExecStorm implements Callable<Integer> {
         || agentWarmupMax < agentWarmup
         || agentWarmupJitPercent <= 0
         || calmExecs < 1
+        || calmGapMs < 0
         || newBinaries < 0
         || newBinaryKiB < 64
         || newBinaryGap < 0
@@ -476,7 +487,7 @@ public final class ExecStorm implements Callable<Integer> {
           new CommandLine(this),
           "--binaries/--workers in 1..64, --pairs ≥ 1, --seconds > 0, --rate-seconds ≥ 0,"
               + " --agent-warmup ≥ 0, --agent-warmup-max ≥ --agent-warmup, --agent-warmup-slice > 0,"
-              + " --agent-warmup-jit-percent > 0, --calm-execs ≥ 1, --new-binaries ≥ 0, --new-binary-kib ≥ 64, --new-binary-gap ≥ 0, at least one"
+              + " --agent-warmup-jit-percent > 0, --calm-execs ≥ 1, --calm-gap-ms ≥ 0, --new-binaries ≥ 0, --new-binary-kib ≥ 64, --new-binary-gap ≥ 0, at least one"
               + " --agent-args");
     }
     List<Double> levels;
@@ -614,6 +625,17 @@ public final class ExecStorm implements Callable<Integer> {
   /** The driver's command that runs each of {@code children} once, in order. */
   private static List<String> runEach(Path driver, List<Path> children) {
     List<String> command = new ArrayList<>(List.of(driver.toString(), "each"));
+    children.forEach(c -> command.add(c.toString()));
+    return command;
+  }
+
+  /** As {@link #runEach}, {@code --calm-gap-ms} apart. */
+  private List<String> runCalm(Path driver, List<Path> children) {
+    if (calmGapMs == 0) {
+      return runEach(driver, children);
+    }
+    List<String> command =
+        new ArrayList<>(List.of(driver.toString(), "spaced", Long.toString(calmGapMs)));
     children.forEach(c -> command.add(c.toString()));
     return command;
   }
@@ -836,7 +858,7 @@ public final class ExecStorm implements Callable<Integer> {
       PrometheusScrape after = drain();
       ExecOracle.Counts counts = stopOracle(o);
       long hwm;
-      String calm = run(runEach(driver, calmChildren));
+      String calm = run(runCalm(driver, calmChildren));
       long calmOk =
           Long.parseLong(
               calm.strip().substring(calm.strip().lastIndexOf('\n') + 1).split("\\s+")[1]);
@@ -1516,6 +1538,7 @@ public final class ExecStorm implements Callable<Integer> {
     settings.put("workersPerBinary", workers);
     settings.put("settleSeconds", settle);
     settings.put("calmExecs", calmExecs);
+    settings.put("calmGapMs", calmGapMs);
     settings.put("newBinaries", newBinaries);
     settings.put("newBinaryKiB", newBinaryKiB);
     settings.put("newBinaryGapSeconds", newBinaryGap);

@@ -84,7 +84,7 @@ final class ExecStormReport {
                 + "%s s settle after the agent says it is watching (then until its verdict count stops moving); an unrecorded "
                 + "warm-up storm at the round's level of at least %s s, then in %s s slices until the agent's JIT compiler "
                 + "threads used less than %s %% of one core over the last slice, at most %s s; after each "
-                + "agent-on storm, %s sequential execs of as many distinct binaries calm-0, calm-1, ... (never trusted, verified at "
+                + "agent-on storm, %s sequential execs (%s) of as many distinct binaries calm-0, calm-1, ... (never trusted, verified at "
                 + "the round's start, each run once here: a cached identity with a verdict per exec; the kernel counts the "
                 + "repeats of an unknown binary instead of reporting them) measure latency without a queue (\"calm\"), then %s "
                 + "freshly written distinct %s KiB executables, each run once, %s s apart, measure the latency of a binary the "
@@ -101,6 +101,7 @@ final class ExecStormReport {
             settings.getOrDefault("agentWarmupJitPercent", "?"),
             settings.getOrDefault("agentWarmupMaxSeconds", "?"),
             settings.get("calmExecs"),
+            calmSpacing(settings.getOrDefault("calmGapMs", 0)),
             settings.get("newBinaries"),
             settings.get("newBinaryKiB"),
             settings.get("newBinaryGapSeconds"),
@@ -747,6 +748,12 @@ final class ExecStormReport {
 
   private static String ratios(List<Double> rs) {
     return String.join(", ", rs.stream().map(r -> f("%.3f", r)).toList());
+  }
+
+  /** How the calm execs were spaced ({@code --calm-gap-ms}; runs before it had none). */
+  static String calmSpacing(Object gapMs) {
+    long ms = gapMs instanceof Number n ? n.longValue() : 0;
+    return ms == 0 ? "back to back" : ms + " ms apart";
   }
 
   private static String f(String format, Object... args) {

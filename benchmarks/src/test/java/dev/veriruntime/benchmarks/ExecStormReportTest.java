@@ -389,6 +389,17 @@ class ExecStormReportTest {
   }
 
   @Test
+  void theSettingsSayHowTheCalmExecsWereSpaced() {
+    ExecStormReport.Run run = run(rounds(), List.of());
+    assertThat(ExecStormReport.markdown(run))
+        .as("runs before --calm-gap-ms ran them back to back")
+        .contains("500 sequential execs (back to back) of as many distinct binaries");
+    run.settings().put("calmGapMs", 20L);
+    assertThat(ExecStormReport.markdown(run))
+        .contains("500 sequential execs (20 ms apart) of as many distinct binaries");
+  }
+
+  @Test
   void aFewVerdictsDuringAKernelCountedStormAreNotTakenForTheStorm() {
     // 50 verdicts (other execs on the host) against 9000 execs counted in the kernel: n/a
     Summary s = Summary.of(ExecStorm.TRUSTED_CHILDREN, trustedRounds(50), SHA);

@@ -3,6 +3,7 @@
  * the probe, how many execs succeeded.
  *   exec_driver count <child> <n>          runs the child n times, prints each child pid, then "done <ok> <failed>"
  *   exec_driver each <child>...            runs each child once, in order, and prints as count does
+ *   exec_driver spaced <ms> <child>...      as each, with a pause of ms milliseconds after each child exits
  *   exec_driver storm <child> <seconds> <w> w workers exec in a loop for the given time, prints "done <ok> <failed>"
  *   exec_driver rate <child> <seconds> <r>  one loop execs at r per second for the given time (the n-th exec is due
  *                                           at start + n/r; a late one runs at once, without skipping), prints
@@ -67,6 +68,16 @@ int main(int argc, char **argv)
 		long ok = 0, failed = 0;
 		for (int i = 2; i < argc; i++)
 			run_and_print(argv[i], &ok, &failed);
+		printf("done %ld %ld\n", ok, failed);
+		return 0;
+	}
+	if (argc >= 4 && strcmp(argv[1], "spaced") == 0) {
+		long ms = atol(argv[2]), ok = 0, failed = 0;
+		struct timespec pause = { ms / 1000, (ms % 1000) * 1000000L };
+		for (int i = 3; i < argc; i++) {
+			run_and_print(argv[i], &ok, &failed);
+			nanosleep(&pause, NULL);
+		}
 		printf("done %ld %ld\n", ok, failed);
 		return 0;
 	}
@@ -139,6 +150,6 @@ int main(int argc, char **argv)
 		printf("done %ld %ld %ld\n", ok, failed, late);
 		return 0;
 	}
-	fprintf(stderr, "usage: exec_driver count <child> <n> | each <child>... | storm <child> <seconds> <workers> | rate <child> <seconds> <per-second>\n");
+	fprintf(stderr, "usage: exec_driver count <child> <n> | each <child>... | spaced <ms> <child>... | storm <child> <seconds> <workers> | rate <child> <seconds> <per-second>\n");
 	return 2;
 }
