@@ -374,7 +374,7 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
    * depth because a process is not known (any more), {@value #PARENTS_END} says so.
    */
   private SecurityEvent withContext(SecurityEvent e, int pid) {
-    List<ProcessTable.Entry> line = table.ancestry(pid, PARENT_DEPTH + 1);
+    List<ProcessTable.Entry> line = table.ancestryThroughForks(pid, PARENT_DEPTH + 1);
     List<String> chain = line.stream().skip(1).map(ProcessTable.Entry::exePath).toList();
     long cgroup = line.isEmpty() ? 0L : line.get(0).cgroupId();
     String end = chainEnd(pid, line);

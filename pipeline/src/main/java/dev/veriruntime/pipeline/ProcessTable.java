@@ -249,10 +249,9 @@ public final class ProcessTable {
 
   /**
    * As {@link #lookup}, and for a live process it neither knows nor can adopt, what {@link
-   * Adopter#peek} reads (not kept): parent chains go on through processes that forked without an
-   * exec.
+   * Adopter#peek} reads (not kept).
    */
-  private Entry lookupInChain(int pid) {
+  private Entry lookupOrPeek(int pid) {
     Entry known = lookup(pid);
     return known != null || pid <= 0 ? known : adopter.peek(pid).orElse(null);
   }
@@ -260,9 +259,9 @@ public final class ProcessTable {
   /** Executable paths from the parent up, at most {@code depth} steps (cycle-safe). */
   public List<String> parentChain(int pid, int depth) {
     List<String> chain = new ArrayList<>();
-    Entry e = lookupInChain(pid);
+    Entry e = lookup(pid);
     for (int i = 0; e != null && i < depth && e.ppid() > 0 && e.ppid() != e.pid(); i++) {
-      e = lookupInChain(e.ppid());
+      e = lookup(e.ppid());
       if (e != null) {
         chain.add(e.exePath());
       }
@@ -275,14 +274,27 @@ public final class ProcessTable {
    * empty when the process is not known.
    */
   public List<Entry> ancestry(int pid, int depth) {
+    return ancestry(pid, depth, false);
+  }
+
+  /**
+   * As {@link #ancestry}, going on through live processes that forked without an exec, read by
+   * {@link Adopter#peek} each time (not kept): for events, whose chains are built seldom. Build
+   * lineage keeps to {@link #ancestry}: its chains are built for every toolchain write of a build.
+   */
+  public List<Entry> ancestryThroughForks(int pid, int depth) {
+    return ancestry(pid, depth, true);
+  }
+
+  private List<Entry> ancestry(int pid, int depth, boolean peek) {
     List<Entry> line = new ArrayList<>();
-    Entry e = lookupInChain(pid);
+    Entry e = peek ? lookupOrPeek(pid) : lookup(pid);
     while (e != null && line.size() < depth) {
       line.add(e);
       if (e.ppid() <= 0 || e.ppid() == e.pid()) {
         break;
       }
-      e = lookupInChain(e.ppid());
+      e = peek ? lookupOrPeek(e.ppid()) : lookup(e.ppid());
     }
     return line;
   }

@@ -68,15 +68,20 @@ class ProcessTableTest {
     table.started(entry(5, 1, "/usr/sbin/sshd"));
     table.started(entry(50, 40, "/tmp/dropper"));
 
-    assertThat(table.parentChain(50, 4))
-        .containsExactly("/usr/sbin/sshd", "/usr/sbin/sshd", "/sbin/init");
-    assertThat(table.ancestry(50, 4))
+    assertThat(table.ancestryThroughForks(50, 4))
+        .extracting(ProcessTable.Entry::exePath)
+        .containsExactly("/tmp/dropper", "/usr/sbin/sshd", "/usr/sbin/sshd", "/sbin/init");
+    assertThat(table.ancestryThroughForks(50, 4))
         .extracting(ProcessTable.Entry::pid)
         .containsExactly(50, 40, 5, 1);
     assertThat(table.get(40)).as("not kept: its exit would never be seen").isEmpty();
     assertThat(table.size()).isEqualTo(3);
     assertThat(peeked).as("read for each chain").containsExactly(40, 40);
-    assertThat(table.ancestry(60, 4)).as("gone: nothing to read").isEmpty();
+    assertThat(table.ancestry(50, 4))
+        .as("lineage's chains keep to the table")
+        .extracting(ProcessTable.Entry::pid)
+        .containsExactly(50);
+    assertThat(table.ancestryThroughForks(60, 4)).as("gone: nothing to read").isEmpty();
   }
 
   @Test
