@@ -407,6 +407,13 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
         details);
   }
 
+  /**
+   * The kernel's thread creator in the host's pid namespace, the agent's: the parent of kernel
+   * threads and of the programs the kernel starts itself (usermode helpers), none with an
+   * executable.
+   */
+  private static final int KTHREADD = 2;
+
   /** Why the chain of {@code line} ({@code pid} and its known ancestors) ends early, or null. */
   private static String chainEnd(int pid, List<ProcessTable.Entry> line) {
     if (line.isEmpty()) {
@@ -415,6 +422,10 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
     ProcessTable.Entry last = line.get(line.size() - 1);
     if (line.size() > PARENT_DEPTH || last.ppid() <= 1 || last.ppid() == last.pid()) {
       return null;
+    }
+    if (last.ppid() == KTHREADD) {
+      return "started by the kernel (parent pid 2, kthreadd), as a usermode helper is: modprobe,"
+          + " a core-dump handler, request-key";
     }
     return "parent pid " + last.ppid() + " not known: it ended before this event was built";
   }

@@ -179,6 +179,18 @@ class ClassifyStageTest {
     assertThat(e.details()).containsEntry("cgroupId", 9L);
   }
 
+  @Test
+  void aProgramTheKernelStartedEndsItsChainWithTheKernelNotAnUnknownParent() {
+    table.started(new ProcessTable.Entry(42, 2, "/tmp/core-handler", id, 9, "core-handler", null));
+
+    SecurityEvent e = stage.classify(new Observation(exec(false), checkOf(Verdict.UNKNOWN))).get(0);
+
+    assertThat(e.details()).doesNotContainKey("parents");
+    assertThat(e.details().get(ClassifyStage.PARENTS_END).toString())
+        .startsWith("started by the kernel (parent pid 2, kthreadd)")
+        .doesNotContain("not known");
+  }
+
   /** An incident book for which no process runs any more. */
   private static IncidentBook bookWithNothingRunning() {
     return new IncidentBook(
