@@ -53,22 +53,22 @@ final class QuietProcesses implements ProcessTable.Adopter {
   /** Reads any live {@code pid} from /proc (see {@link ProcessTable.Adopter#peek}). */
   @Override
   public Optional<ProcessTable.Entry> peek(int pid) {
-    try {
-      return entry(pid);
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
+    return entry(pid);
   }
 
   private Optional<ProcessTable.Entry> entry(int pid) {
-    return read(pid)
-        .flatMap(
-            s ->
-                s.executable()
-                    .map(
-                        x ->
-                            new ProcessTable.Entry(
-                                s.pid(), s.ppid(), x.path(), x.identity(), 0, s.comm(), null)));
+    try {
+      return read(pid)
+          .flatMap(
+              s ->
+                  s.executable()
+                      .map(
+                          x ->
+                              new ProcessTable.Entry(
+                                  s.pid(), s.ppid(), x.path(), x.identity(), 0, s.comm(), null)));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   /** The quiet processes that outlived {@code period}, as scan events, every period. */

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -274,7 +275,7 @@ public final class ProcessTable {
    * empty when the process is not known.
    */
   public List<Entry> ancestry(int pid, int depth) {
-    return ancestry(pid, depth, false);
+    return ancestry(pid, depth, this::lookup);
   }
 
   /**
@@ -283,18 +284,18 @@ public final class ProcessTable {
    * lineage keeps to {@link #ancestry}: its chains are built for every toolchain write of a build.
    */
   public List<Entry> ancestryThroughForks(int pid, int depth) {
-    return ancestry(pid, depth, true);
+    return ancestry(pid, depth, this::lookupOrPeek);
   }
 
-  private List<Entry> ancestry(int pid, int depth, boolean peek) {
+  private List<Entry> ancestry(int pid, int depth, IntFunction<Entry> find) {
     List<Entry> line = new ArrayList<>();
-    Entry e = peek ? lookupOrPeek(pid) : lookup(pid);
+    Entry e = find.apply(pid);
     while (e != null && line.size() < depth) {
       line.add(e);
       if (e.ppid() <= 0 || e.ppid() == e.pid()) {
         break;
       }
-      e = peek ? lookupOrPeek(e.ppid()) : lookup(e.ppid());
+      e = find.apply(e.ppid());
     }
     return line;
   }
