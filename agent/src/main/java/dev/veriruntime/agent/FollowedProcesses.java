@@ -3,6 +3,7 @@ package dev.veriruntime.agent;
 import dev.veriruntime.ingest.event.FollowReason;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,7 +148,9 @@ final class FollowedProcesses {
     try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
       for (Path p : procs) {
         try {
-          String stat = Files.readString(p.resolve("stat"));
+          // Latin-1: a name (comm) that is no UTF-8 must not drop the process from the tree.
+          String stat =
+              new String(Files.readAllBytes(p.resolve("stat")), StandardCharsets.ISO_8859_1);
           String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
           tree.computeIfAbsent(Integer.parseInt(fields[1]), k -> new ArrayList<>())
               .add(Integer.parseInt(p.getFileName().toString()));

@@ -5,6 +5,9 @@ import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.kernel.FileSystemMagic;
 import dev.veriruntime.verifier.FileIdentity;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -132,35 +135,61 @@ public final class ProcScanner {
     }
   }
 
+  /**
+   * How much of {@code stat} and {@code status} is read: the fields used here come first (stat's
+   * pid, comm, state and ppid; status's Uid and Gid lines end before byte 300 even with the longest
+   * escaped name). A small head instead of whole files read as text keeps a read at about 1 KiB of
+   * garbage rather than 30: it runs for every process scanned or adopted, and for every forked
+   * parent a parent chain names.
+   */
+  private static final int HEAD_BYTES = 1024;
+
   /** Throws NoSuchFileException when the process is gone. */
   private ScannedProcess read(int pid, Path dir) throws IOException {
     long readAt = System.nanoTime();
-    String stat = Files.readString(dir.resolve("stat"));
-    // comm (field 2) may contain spaces and parentheses: fields are counted after the last ')'.
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-    int ppid = Integer.parseInt(fields[1]);
-    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    int uid = 0;
-    int gid = 0;
-    for (String line : Files.readAllLines(dir.resolve("status"))) {
-      if (line.startsWith("Uid:")) {
-        uid = firstValue(line);
-      } else if (line.startsWith("Gid:")) {
-        gid = firstValue(line);
-      }
+    byte[] head = new byte[HEAD_BYTES];
+    String stat = head(dir.resolve("stat"), head, StandardCharsets.UTF_8);
+    // comm (field 2) may contain spaces and parentheses: fields are counted after the last ')',
+    // which no later (numeric) field contains. After it: " S PPID ".
+    int close = stat.lastIndexOf(')');
+    int ppidStart = stat.indexOf(' ', close + 2) + 1;
+    int ppidEnd = stat.indexOf(' ', ppidStart);
+    if (close < 0 || ppidStart == 0 || ppidEnd < 0) {
+      throw new IOException("cannot read the parent pid in " + dir.resolve("stat"));
     }
+    int ppid = Integer.parseInt(stat, ppidStart, ppidEnd, 10);
+    String comm = stat.substring(stat.indexOf('(') + 1, close);
+    Path statusFile = dir.resolve("status");
+    String status = head(statusFile, head, StandardCharsets.ISO_8859_1);
+    int uid = firstValue(status, "Uid:\t", statusFile);
+    int gid = firstValue(status, "Gid:\t", statusFile);
     return new ScannedProcess(readAt, pid, ppid, uid, gid, comm, executable(dir));
   }
 
+  /** The first {@code buffer.length} bytes of {@code file} as text. */
+  private static String head(Path file, byte[] buffer, Charset charset) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return new String(buffer, 0, in.readNBytes(buffer, 0, buffer.length), charset);
+    }
+  }
+
   /**
-   * The first value of a {@code Uid:} or {@code Gid:} line of {@code /proc/PID/status}, which the
-   * kernel separates with tabs ({@code "Uid:\t1000\t1000\t1000\t1000"}): no regular expression, as
-   * this runs for every process scanned or adopted.
+   * The first value of the {@code key} line ({@code "Uid:\t"} or {@code "Gid:\t"}) of {@code
+   * /proc/PID/status}, where the kernel separates values with tabs ({@code
+   * "Uid:\t1000\t1000\t1000\t1000"}) and escapes any tab in the Name line, so the key occurs only
+   * at the start of its line. No regular expression, as this runs for every process read.
    */
-  private static int firstValue(String line) {
-    int start = line.indexOf('\t') + 1;
-    int end = line.indexOf('\t', start);
-    return Integer.parseInt(line, start, end < 0 ? line.length() : end, 10);
+  private static int firstValue(String status, String key, Path file) throws IOException {
+    int start = status.indexOf(key);
+    if (start < 0) {
+      throw new IOException("no " + key.strip() + " line in " + file);
+    }
+    start += key.length();
+    int end = start;
+    while (end < status.length() && Character.isDigit(status.charAt(end))) {
+      end++;
+    }
+    return Integer.parseInt(status, start, end, 10);
   }
 
   private Optional<ExecutableFile> executable(Path dir) throws IOException {

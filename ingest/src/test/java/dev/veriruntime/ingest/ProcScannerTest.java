@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.verifier.FileIdentity;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -92,5 +93,30 @@ class ProcScannerTest {
     assertThat(scan.processes().get(1).executable()).isEmpty();
     assertThat(List.of(scan.kernelThreads(), scan.vanished(), scan.unreadable()))
         .containsExactly(1, 1, 0);
+  }
+
+  @Test
+  void aProcessWhoseNameIsNotUtf8IsReadNotSkipped(@TempDir Path fakeProc) throws Exception {
+    // prctl(PR_SET_NAME) takes any bytes: a name that is no UTF-8 must not hide a process from the
+    // scan (a whole-file UTF-8 read of stat failed on it and counted the process unreadable).
+    Path p20 = Files.createDirectories(fakeProc.resolve("20"));
+    byte[] stat = "20 (x\u00ff) S 7 20 20 0 -1 0 0 0".getBytes(StandardCharsets.ISO_8859_1);
+    Files.write(p20.resolve("stat"), stat);
+    Files.write(
+        p20.resolve("status"),
+        "Name:\tx\\377\nUmask:\t0022\nUid:\t5\t5\t5\t5\nGid:\t6\t6\t6\t6\n"
+            .getBytes(StandardCharsets.ISO_8859_1));
+    Files.createSymbolicLink(p20.resolve("exe"), Files.writeString(fakeProc.resolve("b"), "ELF"));
+
+    ProcScanner.Scan scan = new ProcScanner(fakeProc, path -> 0).scan();
+    assertThat(scan.unreadable()).isZero();
+    assertThat(scan.processes())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.ppid()).isEqualTo(7);
+              assertThat(List.of(p.uid(), p.gid())).containsExactly(5, 6);
+              assertThat(p.comm()).startsWith("x").hasSize(2);
+            });
   }
 }
