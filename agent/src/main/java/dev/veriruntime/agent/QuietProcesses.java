@@ -8,7 +8,9 @@ import dev.veriruntime.pipeline.ProcessTable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
@@ -29,8 +31,17 @@ import reactor.core.scheduler.Scheduler;
  * Most processes of an exec storm or a build live a few milliseconds and cost the agent nothing.
  */
 final class QuietProcesses implements ProcessTable.Adopter {
+  /** How long a {@link #peek} read of a forked process is reused. */
+  static final Duration PEEK_REUSE = Duration.ofSeconds(1);
+
+  /** The most peeked processes kept for reuse; more are rare, so the store is simply emptied. */
+  private static final int PEEKED_MAX = 256;
+
   private final Probe probe;
   private final ProcScanner scanner;
+  private final Map<Integer, Peeked> peeked = new ConcurrentHashMap<>();
+
+  private record Peeked(ProcessTable.Entry entry, long readAtNanos) {}
 
   QuietProcesses(Probe probe, ProcScanner scanner) {
     this.probe = probe;
@@ -50,10 +61,27 @@ final class QuietProcesses implements ProcessTable.Adopter {
     }
   }
 
-  /** Reads any live {@code pid} from /proc (see {@link ProcessTable.Adopter#peek}). */
+  /**
+   * Reads any live {@code pid} from /proc (see {@link ProcessTable.Adopter#peek}), or returns what
+   * it read of that pid less than {@link #PEEK_REUSE} ago: every event under one forked parent (a
+   * driver's worker, a subshell running a loop) names it, and a burst of them reads it once. Reuse
+   * is bounded by time, as a forked process's end is never reported: a pid reused within that
+   * second would be named as the process before it (at thousands of forks a second, pids come round
+   * in minutes).
+   */
   @Override
   public Optional<ProcessTable.Entry> peek(int pid) {
-    return entry(pid);
+    long now = System.nanoTime();
+    Peeked last = peeked.get(pid);
+    if (last != null && now - last.readAtNanos() < PEEK_REUSE.toNanos()) {
+      return Optional.of(last.entry());
+    }
+    Optional<ProcessTable.Entry> read = entry(pid);
+    if (peeked.size() >= PEEKED_MAX) {
+      peeked.clear();
+    }
+    read.ifPresentOrElse(e -> peeked.put(pid, new Peeked(e, now)), () -> peeked.remove(pid));
+    return read;
   }
 
   private Optional<ProcessTable.Entry> entry(int pid) {

@@ -115,8 +115,9 @@ public final class ProcessTable {
     /**
      * A live process that is neither in the table nor adoptable: one that forked without an exec (a
      * subshell, a server's worker, the session process an SSH daemon forks), which runs its
-     * parent's executable and of which the probe reports neither start nor exit. Read for one
-     * parent chain and never kept, since no exit would ever remove it. Empty by default.
+     * parent's executable and of which the probe reports neither start nor exit. Not kept in the
+     * table, since no exit would ever remove it (an implementation may reuse a read for a moment).
+     * Empty by default.
      */
     default Optional<Entry> peek(int pid) {
       return Optional.empty();
@@ -280,7 +281,7 @@ public final class ProcessTable {
 
   /**
    * As {@link #ancestry}, going on through live processes that forked without an exec, read by
-   * {@link Adopter#peek} each time (not kept): for events, whose chains are built seldom. Build
+   * {@link Adopter#peek} (not kept in the table): for events, whose chains are built seldom. Build
    * lineage keeps to {@link #ancestry}: its chains are built for every toolchain write of a build.
    */
   public List<Entry> ancestryThroughForks(int pid, int depth) {
