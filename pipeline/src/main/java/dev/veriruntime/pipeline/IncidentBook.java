@@ -84,9 +84,6 @@ public final class IncidentBook {
    */
   public static final Duration DEFAULT_ACT_WINDOW = Duration.ofMillis(200);
 
-  /** The most due groups a tick reports while holding the book (see {@link #reportDueGroups}). */
-  static final int TICK_SLICE = 32;
-
   /** Default reminder delays: 1 min, 10 min, 1 h, then daily. */
   public static final List<Duration> DEFAULT_REMINDERS =
       List.of(
@@ -226,8 +223,7 @@ public final class IncidentBook {
   // The pending groups by the time they may be due, so that a tick visits only those (an exec storm
   // keeps thousands pending); entries of groups reported or absorbed meanwhile are skipped.
   private final PriorityQueue<Group> byCheck =
-      new PriorityQueue<>(
-          Comparator.comparing((Group g) -> g.checkAt).thenComparingLong(g -> g.order));
+      new PriorityQueue<>(Comparator.comparing((Group g) -> g.checkAt));
   private long groupsStarted;
   private final Duration groupLimit;
   private final Duration actLimit;
@@ -667,31 +663,12 @@ public final class IncidentBook {
    * Reports groups whose window ended, resolves incidents whose process ended or whose condition
    * cleared, and sends the reminders that are due.
    */
-  public List<SecurityEvent> tick(Instant now) {
+  public synchronized List<SecurityEvent> tick(Instant now) {
     List<SecurityEvent> out = new ArrayList<>();
-    while (reportDueGroups(now, out)) {
-      // the book is free between slices
-    }
-    return settleAndResolve(now, out);
-  }
-
-  /**
-   * Reports at most {@link #TICK_SLICE} due groups, oldest first; true when more may be due. Each
-   * report reads {@code /proc} (does the process still run?), and a burst of execs leaves hundreds
-   * of groups due at once: reported in slices, the book is released in between, so the ring reader,
-   * which offers each exec to the book, waits for one slice rather than the whole tick (17 ms for
-   * 400 groups measured on a 2-vCPU guest).
-   */
-  private synchronized boolean reportDueGroups(Instant now, List<SecurityEvent> out) {
-    List<Group> due = dueGroups(now, TICK_SLICE);
-    for (Group g : due) {
+    for (Group g : dueGroups(now)) {
       pending.remove(g.key);
       report(g, now).ifPresent(out::add);
     }
-    return due.size() == TICK_SLICE;
-  }
-
-  private synchronized List<SecurityEvent> settleAndResolve(Instant now, List<SecurityEvent> out) {
     settleRepeats(now, false, out); // after the due groups: a storm's first exec is reported first
     boolean checkLiveness =
         !lastLivenessCheck.plus(settings.livenessPeriod()).isAfter(now) || hasCleared();
@@ -791,10 +768,9 @@ public final class IncidentBook {
    * would find them); a group that was added to since it was queued is queued again at its new
    * time.
    */
-  /** At most {@code limit} groups due by {@code now}, in the order their first events came. */
-  private List<Group> dueGroups(Instant now, int limit) {
+  private List<Group> dueGroups(Instant now) {
     List<Group> due = new ArrayList<>();
-    while (due.size() < limit && !byCheck.isEmpty() && !byCheck.peek().checkAt.isAfter(now)) {
+    while (!byCheck.isEmpty() && !byCheck.peek().checkAt.isAfter(now)) {
       Group g = byCheck.poll();
       if (pending.get(g.key) != g) {
         continue; // reported or absorbed already

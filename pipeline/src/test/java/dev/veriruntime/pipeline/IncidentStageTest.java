@@ -479,23 +479,6 @@ class IncidentStageTest {
     d.dispose();
   }
 
-  @Test
-  void groupsDueTogetherAreAllReportedInOneTickFirstOfferedFirstThoughInSlices() {
-    IncidentBook b = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), liveness);
-    int n = 3 * IncidentBook.TICK_SLICE + 5; // distinct binaries: nothing folds
-    Instant t0 = now();
-    for (int i = 0; i < n; i++) {
-      alive.put(20_000 + i, 1L); // still running: each is an incident of its own
-      assertThat(b.offer(unknown(20_000 + i, "exec", "/tmp/u" + i, String.format("%064x", i)), t0))
-          .isEmpty();
-    }
-
-    List<SecurityEvent> reported = b.tick(t0.plus(Duration.ofSeconds(2)));
-
-    assertThat(reported).extracting(SecurityEvent::pid).hasSize(n).isSorted();
-    assertThat(b.openIncidents()).hasSize(n);
-  }
-
   /**
    * What the classify stage does with an exec: hands it to the book as a repeat, and offers its
    * event only when the book does not count it; {@code built} counts the events built.
