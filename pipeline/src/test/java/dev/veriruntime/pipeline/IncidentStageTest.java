@@ -479,6 +479,36 @@ class IncidentStageTest {
     d.dispose();
   }
 
+  @Test
+  void aTickMergesGroupsAndReadsWhetherTheirProcessesRunWithoutHoldingTheBook() {
+    // The ring reader offers every exec to the book: a tick must not keep it for that work.
+    List<Boolean> bookHeld = new CopyOnWriteArrayList<>();
+    IncidentBook[] b = new IncidentBook[1];
+    ProcessLiveness watched =
+        new ProcessLiveness() {
+          @Override
+          public OptionalLong startTicks(int pid) {
+            bookHeld.add(Thread.holdsLock(b[0]));
+            return liveness.startTicks(pid);
+          }
+
+          @Override
+          public boolean stillRuns(int pid, long startTicks) {
+            return liveness.stillRuns(pid, startTicks);
+          }
+        };
+    b[0] = new IncidentBook(IncidentBook.Settings.defaults(1000, SELF), watched);
+    alive.put(PID, 1L);
+    Instant t0 = now();
+    b[0].offer(unknown(PID, "exec", "/opt/tool/bin/tool", "ab".repeat(32)), t0);
+    b[0].offer(unknown(PID, "mmap", "/opt/tool/lib/libtool.so", "cd".repeat(32)), t0);
+
+    List<SecurityEvent> reported = b[0].tick(t0.plus(Duration.ofSeconds(2)));
+
+    assertThat(reported).singleElement().satisfies(e -> assertThat(e.reason()).contains("1 more"));
+    assertThat(bookHeld).isNotEmpty().containsOnly(false);
+  }
+
   /**
    * What the classify stage does with an exec: hands it to the book as a repeat, and offers its
    * event only when the book does not count it; {@code built} counts the events built.
