@@ -669,20 +669,19 @@ public final class IncidentBook {
       due = dueGroups(now);
       due.forEach(g -> pending.remove(g.key));
     }
-    // Merging a group and reading whether its process still runs take the book's time but not its
-    // state (a due group is no longer offered to), so they happen outside it: the ring reader
-    // offers
+    // Merging a group and reading whether its process still runs take time but no state of the
+    // book (a due group is offered nothing more), so they happen outside it: the ring reader offers
     // every exec to the book, and waited 15-25 ms while a group of 12 was merged (its code cold).
-    List<DueGroup> merged = new ArrayList<>(due.size());
-    for (Group g : due) {
-      SecurityEvent m = Grouping.merge(g.events);
-      merged.add(new DueGroup(g, m, liveness.startTicks(m.pid())));
-    }
-    return reportAndSettle(now, merged);
+    return reportAndSettle(now, due.stream().map(this::prepare).toList());
   }
 
   /** A due group, merged, with its process's start time read then (empty: it ended). */
   private record DueGroup(Group group, SecurityEvent merged, OptionalLong start) {}
+
+  private DueGroup prepare(Group g) {
+    SecurityEvent merged = Grouping.merge(g.events);
+    return new DueGroup(g, merged, liveness.startTicks(merged.pid()));
+  }
 
   private synchronized List<SecurityEvent> reportAndSettle(Instant now, List<DueGroup> due) {
     List<SecurityEvent> out = new ArrayList<>();
@@ -722,8 +721,7 @@ public final class IncidentBook {
     List<SecurityEvent> out = new ArrayList<>();
     settleRepeats(now, true, out);
     for (Group g : pending.values()) {
-      SecurityEvent m = Grouping.merge(g.events);
-      report(new DueGroup(g, m, liveness.startTicks(m.pid())), now).ifPresent(out::add);
+      report(prepare(g), now).ifPresent(out::add);
     }
     pending.clear();
     byCheck.clear();
