@@ -60,6 +60,8 @@ import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -127,6 +129,7 @@ public final class Daemon implements AutoCloseable {
   private final Settings settings;
   private final Probe probe;
   private final Pipeline pipeline;
+  private final PipelineWarmUp warmUp; // null: none
   private final PipelineMetrics metrics;
   private final Sinks.Empty<Void> stopSignal = Sinks.empty();
   private final List<SecurityEvent> startupReports;
@@ -236,6 +239,7 @@ public final class Daemon implements AutoCloseable {
     this.settings = a.settings;
     this.probe = a.probe;
     this.pipeline = a.pipeline;
+    this.warmUp = a.warmUp;
     this.metrics = a.metrics;
     this.startupReports = a.reports;
     this.reattestation = a.reattestation;
@@ -323,11 +327,14 @@ public final class Daemon implements AutoCloseable {
                         .adoptions(QUIET_ADOPTION, timer)
                         .map(List::of)
                         .takeUntilOther(l.ignoreElements())));
+    Flux<RuntimeEvent> scan = EventSource.startupScan(new ProcScanner());
+    if (warmUp != null) {
+      // Made of what the scan found running, and after it, so that its events are known too.
+      scan = scan.doOnNext(warmUp::sample);
+      live = live.doOnSubscribe(s -> warmUp.start());
+    }
     Flux<List<RuntimeEvent>> events =
-        settings.scan()
-            ? Flux.concat(
-                EventSource.startupScan(new ProcScanner()).buffer(EventSource.MAX_BATCH), live)
-            : live;
+        settings.scan() ? Flux.concat(scan.buffer(EventSource.MAX_BATCH), live) : live;
     Flux<SecurityEvent> reports =
         Flux.merge(Flux.fromIterable(startupReports), selfIntegrity.events(), packageReports);
     if (reattestation != null) {
@@ -460,6 +467,7 @@ public final class Daemon implements AutoCloseable {
     MappingFilter mappingFilter;
     BuildLineage lineage = BuildLineage.OFF;
     Pipeline pipeline;
+    PipelineWarmUp warmUp;
     SelfIntegrityMonitor monitor;
     EventFanOut uiEvents;
     UiServer ui;
@@ -510,6 +518,7 @@ public final class Daemon implements AutoCloseable {
       enter(Step.PACKAGE_REVALIDATION);
       revalidatePackages();
       warmUpVerifier();
+      warmUpPipeline();
       return new Daemon(this);
     }
 
@@ -712,6 +721,31 @@ public final class Daemon implements AutoCloseable {
             "verifier warm-up",
             VerifierWarmUp.start(
                 verifier, Path.of("/proc/self/exe"), policy.verification.warmUpRuns, err));
+      }
+    }
+
+    /** See {@link PipelineWarmUp}. */
+    private void warmUpPipeline() {
+      if (policy.verification.warmUpExecs > 0) {
+        warmUp =
+            resources.register(
+                "pipeline warm-up",
+                new PipelineWarmUp(
+                    PipelineWarmUp.scratchPipeline(
+                        policy,
+                        verifier,
+                        smallLane,
+                        largeLane,
+                        timer,
+                        // Of the live registry's class: code compiled there meets the same meters.
+                        registry instanceof PrometheusMeterRegistry
+                            ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)
+                            : new SimpleMeterRegistry(),
+                        clock,
+                        host),
+                    Path.of("/proc/self/exe"),
+                    policy.verification.warmUpExecs,
+                    err));
       }
     }
 

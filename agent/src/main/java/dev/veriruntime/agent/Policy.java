@@ -170,6 +170,12 @@ public final class Policy {
      * {@code VerifierWarmUp}); 0: none.
      */
     public int warmUpRuns = 10_000;
+
+    /**
+     * Made-up execs of the executables the start-up scan found through a pipeline of the agent's
+     * own, so that a calm host's execs meet compiled code (see {@code PipelineWarmUp}); 0: none.
+     */
+    public int warmUpExecs = 10_000;
   }
 
   /** Periodic re-verification of long-running processes. */
@@ -327,6 +333,7 @@ public final class Policy {
     atLeast("verification.inline-millis-per-second", verification.inlineMillisPerSecond, 0);
     atMost("verification.inline-millis-per-second", verification.inlineMillisPerSecond, 1000);
     atLeast("verification.warm-up-runs", verification.warmUpRuns, 0);
+    atLeast("verification.warm-up-execs", verification.warmUpExecs, 0);
     atLeast("reattestation.bytes-per-second", reattestation.bytesPerSecond, 1);
     seconds("reattestation.interval-seconds", reattestation.intervalSeconds, 1);
     seconds("aggregation.window-seconds", aggregation.windowSeconds, 1);

@@ -1,0 +1,247 @@
+package dev.veriruntime.agent;
+
+import dev.veriruntime.ingest.event.ExecEvent;
+import dev.veriruntime.ingest.event.ExecMappingEvent;
+import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.ExitEvent;
+import dev.veriruntime.ingest.event.MappingSource;
+import dev.veriruntime.ingest.event.RuntimeEvent;
+import dev.veriruntime.ingest.event.ScannedProcess;
+import dev.veriruntime.ingest.event.TaskContext;
+import dev.veriruntime.ingest.kernel.ThreadPriority;
+import dev.veriruntime.pipeline.BuildLineage;
+import dev.veriruntime.pipeline.Classifier;
+import dev.veriruntime.pipeline.DropLedger;
+import dev.veriruntime.pipeline.ExecutableVerification;
+import dev.veriruntime.pipeline.IncidentBook;
+import dev.veriruntime.pipeline.MappingFilter;
+import dev.veriruntime.pipeline.Pipeline;
+import dev.veriruntime.pipeline.PipelineMetrics;
+import dev.veriruntime.pipeline.ProcessLiveness;
+import dev.veriruntime.pipeline.ProcessTable;
+import dev.veriruntime.verifier.BinaryVerifier;
+import dev.veriruntime.verifier.FileIdentity;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Runs a few thousand made-up execs through a pipeline of its own when the agent starts, on a
+ * thread of its own at the lowest priority, and throws whatever comes out away. On a calm host the
+ * only execs that reach the pipeline are those of binaries that are not trusted (the probe counts a
+ * trusted one's execs in the kernel, and an unknown one's repeats in a storm), so the path of such
+ * an exec once its file is verified (the process table, the cached verdict, the incident book's
+ * repeat) runs a few times an hour and stays in the JIT's profiling tier for days; compiled, its
+ * exec → verdict tail is about half as long (benchmarks/README.md, "Calm latency: a warm path").
+ *
+ * <p>The execs are of the executables the start-up scan found running ({@link #sample}, at most
+ * {@link #FILES}; the JVM's launcher when there was no scan), round robin, each in a round with a
+ * library mapping (another of those files) and followed by its exit, so the code is compiled for
+ * the mix a host really has: trusted and unknown files, the first exec of each a cache miss, the
+ * others hits. A branch that the made-up execs never took would otherwise throw the compiled code
+ * away at the first real exec that takes it. Each exec has a pid no process can have (at or above
+ * the kernel's limit of 2^22). The pipeline given is the live one's stages over state of their own
+ * ({@link #scratchPipeline}): nothing it does reaches the agent's process table, incidents, metrics
+ * or sinks.
+ *
+ * <p>Costs about a CPU second once, plus one more verification of each of those files; {@code
+ * verification.warm-up-execs: 0} turns it off.
+ */
+final class PipelineWarmUp implements AutoCloseable {
+  /** The first made-up pid: above {@code PID_MAX_LIMIT} (2^22), so /proc has no such process. */
+  static final int FIRST_PID = 1 << 23;
+
+  /** The most distinct executables the execs are made of. */
+  static final int FILES = 64;
+
+  private static final int LOWEST_PRIORITY = 19;
+  private static final long MAPPED_AT = 0x7f0000000000L;
+  private static final int PROT_EXEC = 4;
+  private static final int MAP_PRIVATE = 2;
+
+  private final Pipeline pipeline;
+  private final Path file;
+  private final int execs;
+  private final PrintStream err;
+  private final Map<FileIdentity, ExecutableFile> files = new ConcurrentHashMap<>();
+  private final AtomicLong done = new AtomicLong();
+  private final Thread thread;
+  private volatile boolean stopped;
+
+  /** Runs {@code execs} made-up execs of {@code file} through {@code pipeline} once started. */
+  PipelineWarmUp(Pipeline pipeline, Path file, int execs, PrintStream err) {
+    this.pipeline = pipeline;
+    this.file = file;
+    this.execs = execs;
+    this.err = err;
+    this.thread = new Thread(this::run, "veriruntime-pipeline-warm-up");
+    thread.setDaemon(true);
+  }
+
+  /**
+   * The live pipeline's stages over state of their own (process table, verdict cache, incident
+   * book, drop ledger, metrics in {@code meters}; no sink, no kernel filter, no build lineage) and
+   * the live verifier, which is pure: nothing that goes through it reaches what the agent reports.
+   */
+  static Pipeline scratchPipeline(
+      Policy policy,
+      BinaryVerifier verifier,
+      Scheduler smallLane,
+      Scheduler largeLane,
+      Scheduler timer,
+      MeterRegistry meters,
+      Clock clock,
+      String host) {
+    DropLedger ledger = new DropLedger();
+    PipelineMetrics metrics = new PipelineMetrics(meters);
+    return new Pipeline(
+        new Pipeline.Components(
+            new ExecutableVerification(
+                verifier,
+                FILES,
+                smallLane,
+                largeLane,
+                policy.verification.largeFileBytes,
+                16,
+                new ExecutableVerification.Inline(
+                    policy.verification.inlineMaxBytes,
+                    Duration.ofMillis(policy.verification.inlineMillisPerSecond)),
+                metrics,
+                ledger),
+            new ProcessTable(1024, ledger),
+            new Classifier(clock, host),
+            Set.of(),
+            ledger,
+            metrics,
+            List.of(),
+            Duration.ofSeconds(policy.aggregation.windowSeconds),
+            policy.aggregation.maxKeys,
+            Duration.ofSeconds(policy.aggregation.dropReportSeconds),
+            policy.verification.queue,
+            timer,
+            null,
+            host,
+            MappingFilter.NONE,
+            new IncidentBook(
+                policy.incidents.settings(
+                    policy.aggregation.maxKeys, ProcessHandle.current().pid()),
+                ProcessLiveness.proc()),
+            BuildLineage.OFF));
+  }
+
+  /** Takes the executable of a process the start-up scan found, if there is room for it. */
+  void sample(RuntimeEvent scanned) {
+    if (files.size() < FILES && scanned instanceof ScannedProcess p) {
+      p.executable().ifPresent(x -> files.putIfAbsent(x.identity(), x));
+    }
+  }
+
+  /** Starts the execs in the background (once). */
+  synchronized void start() {
+    if (thread.getState() == Thread.State.NEW) {
+      thread.start();
+    }
+  }
+
+  /** Distinct executables taken from the scan so far. */
+  int executables() {
+    return files.size();
+  }
+
+  /** Execs handed to the pipeline so far. */
+  long done() {
+    return done.get();
+  }
+
+  /** Waits for the runs to end (tests). */
+  void join() throws InterruptedException {
+    thread.join();
+  }
+
+  private void run() {
+    ThreadPriority.setNice(LOWEST_PRIORITY); // best effort: without it the runs still end
+    long start = System.nanoTime();
+    List<ExecutableFile> made = new ArrayList<>(files.values());
+    try {
+      if (made.isEmpty()) {
+        Path real = file.toRealPath();
+        made.add(
+            new ExecutableFile(
+                BinaryVerifier.identity(real),
+                1,
+                0755,
+                0xEF53,
+                false,
+                false,
+                real.toString(),
+                false));
+      }
+      // As the ring reader hands them over: a list per round, from Flux.create.
+      Flux<List<RuntimeEvent>> rounds =
+          Flux.create(
+              sink -> {
+                for (int i = 0; i < execs && !stopped; i++) {
+                  ExecutableFile exe = made.get(i % made.size());
+                  int pid = FIRST_PID + (i % FIRST_PID); // never past 2^24
+                  TaskContext task = new TaskContext(pid, pid, 0, 0, 0, "warm-up");
+                  long now = System.nanoTime();
+                  // A round of two: the exec, and a library mapped by the new process (another
+                  // of the files; a cache miss there waits for a verification lane).
+                  sink.next(
+                      List.of(
+                          new ExecEvent(
+                              now, task, FIRST_PID - 1, pid, 0, 0, exe.path(), false, exe, false),
+                          new ExecMappingEvent(
+                              now,
+                              task,
+                              MAPPED_AT,
+                              4096,
+                              0,
+                              PROT_EXEC,
+                              MAP_PRIVATE,
+                              MappingSource.MMAP,
+                              3,
+                              made.get((i + 1) % made.size()))));
+                  sink.next(List.of(new ExitEvent(System.nanoTime(), task, 0)));
+                  done.incrementAndGet();
+                }
+                sink.complete();
+              });
+      pipeline.runBatches(rounds, Flux.empty()).blockLast();
+    } catch (IOException | RuntimeException e) {
+      if (stopped) {
+        return; // the agent is closing: its lanes and timer may be gone already
+      }
+      err.println(
+          "veriruntime: pipeline warm-up stopped after "
+              + done.get()
+              + " execs of "
+              + made.size()
+              + " executables: "
+              + e);
+      return;
+    }
+    if (!stopped) {
+      err.printf(
+          "veriruntime: pipeline warmed up (%d execs of %d executable%s in %.1f s)%n",
+          done.get(), made.size(), made.size() == 1 ? "" : "s", (System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /** Stops after the exec in progress. */
+  @Override
+  public void close() {
+    stopped = true;
+  }
+}
