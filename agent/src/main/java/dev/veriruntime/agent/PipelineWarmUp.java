@@ -55,8 +55,8 @@ import reactor.core.scheduler.Scheduler;
  * ({@link #scratchPipeline}): nothing it does reaches the agent's process table, incidents, metrics
  * or sinks.
  *
- * <p>Costs about a CPU second once, plus one more verification of each of those files; {@code
- * verification.warm-up-execs: 0} turns it off.
+ * <p>Costs one to two CPU seconds once (the execs and the compilations they cause), plus one more
+ * verification of each of those files; {@code verification.warm-up-execs: 0} turns it off.
  */
 final class PipelineWarmUp implements AutoCloseable {
   /** The first made-up pid: above {@code PID_MAX_LIMIT} (2^22), so /proc has no such process. */

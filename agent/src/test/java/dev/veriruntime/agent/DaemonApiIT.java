@@ -89,6 +89,59 @@ class DaemonApiIT {
     assertThat(Files.exists(socket)).as("removed on close").isFalse();
   }
 
+  @Test
+  void theWarmUpsMadeUpExecsReachNeitherTheProcessTableNorTheEventsNorTheMetrics()
+      throws Exception {
+    KernelTests.assumeKernel();
+    Path socket = dir.resolve("run").resolve("api.sock");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Files.createDirectories(dir.resolve("w"));
+    Daemon daemon =
+        Daemon.start(
+            new Daemon.Settings(
+                Policy.defaults(),
+                ReferenceStore.empty(),
+                true,
+                dir.resolve("w"),
+                dir.resolve("w"),
+                true,
+                true, // the start-up scan: the warm-up's execs are made of what it found
+                socket),
+            ProbeSettings.forCurrentProcess(),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    Thread runner = new Thread(() -> daemon.run(Duration.ofSeconds(60)), "test-daemon-run");
+    try {
+      runner.start();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!err.toString(StandardCharsets.UTF_8).contains("pipeline warmed up (")
+          && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .contains("pipeline warmed up (" + Policy.defaults().verification.warmUpExecs + " execs");
+      try (ApiClient client = ApiClient.connect(socket)) {
+        List<Integer> pids = new ArrayList<>();
+        client.listRuntimeState().get("processes").forEach(p -> pids.add(p.get("pid").asInt()));
+        assertThat(pids).isNotEmpty().allMatch(pid -> pid < PipelineWarmUp.FIRST_PID);
+      }
+      assertThat(daemon.metrics().execLatencyTimer().count())
+          .as("exec verdicts of the live pipeline")
+          .isLessThan(Policy.defaults().verification.warmUpExecs);
+    } finally {
+      daemon.stop();
+      runner.join(10_000);
+      daemon.close();
+    }
+    ObjectMapper json = new ObjectMapper();
+    for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+      if (line.startsWith("{")) {
+        assertThat(json.readTree(line).path("pid").asInt()).isLessThan(PipelineWarmUp.FIRST_PID);
+      }
+    }
+  }
+
   private static Daemon start(
       Path socket, Path state, ByteArrayOutputStream out, ByteArrayOutputStream err)
       throws Exception {
