@@ -8,7 +8,6 @@ import dev.veriruntime.ingest.event.MappingSource;
 import dev.veriruntime.ingest.event.RuntimeEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.ingest.event.TaskContext;
-import dev.veriruntime.ingest.kernel.ThreadPriority;
 import dev.veriruntime.pipeline.BuildLineage;
 import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.pipeline.DropLedger;
@@ -32,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
@@ -58,14 +56,13 @@ import reactor.core.scheduler.Scheduler;
  * <p>Costs one to two CPU seconds once (the execs and the compilations they cause), plus one more
  * verification of each of those files; {@code verification.warm-up-execs: 0} turns it off.
  */
-final class PipelineWarmUp implements AutoCloseable {
+final class PipelineWarmUp extends WarmUp {
   /** The first made-up pid: above {@code PID_MAX_LIMIT} (2^22), so /proc has no such process. */
   static final int FIRST_PID = 1 << 23;
 
   /** The most distinct executables the execs are made of. */
   static final int FILES = 64;
 
-  private static final int LOWEST_PRIORITY = 19;
   private static final long MAPPED_AT = 0x7f0000000000L;
   private static final int PROT_EXEC = 4;
   private static final int MAP_PRIVATE = 2;
@@ -75,18 +72,14 @@ final class PipelineWarmUp implements AutoCloseable {
   private final int execs;
   private final PrintStream err;
   private final Map<FileIdentity, ExecutableFile> files = new ConcurrentHashMap<>();
-  private final AtomicLong done = new AtomicLong();
-  private final Thread thread;
-  private volatile boolean stopped;
 
   /** Runs {@code execs} made-up execs of {@code file} through {@code pipeline} once started. */
   PipelineWarmUp(Pipeline pipeline, Path file, int execs, PrintStream err) {
+    super("veriruntime-pipeline-warm-up");
     this.pipeline = pipeline;
     this.file = file;
     this.execs = execs;
     this.err = err;
-    this.thread = new Thread(this::run, "veriruntime-pipeline-warm-up");
-    thread.setDaemon(true);
   }
 
   /**
@@ -147,30 +140,13 @@ final class PipelineWarmUp implements AutoCloseable {
     }
   }
 
-  /** Starts the execs in the background (once). */
-  synchronized void start() {
-    if (thread.getState() == Thread.State.NEW) {
-      thread.start();
-    }
-  }
-
   /** Distinct executables taken from the scan so far. */
   int executables() {
     return files.size();
   }
 
-  /** Execs handed to the pipeline so far. */
-  long done() {
-    return done.get();
-  }
-
-  /** Waits for the runs to end (tests). */
-  void join() throws InterruptedException {
-    thread.join();
-  }
-
-  private void run() {
-    ThreadPriority.setNice(LOWEST_PRIORITY); // best effort: without it the runs still end
+  @Override
+  void work() {
     long start = System.nanoTime();
     List<ExecutableFile> made = new ArrayList<>(files.values());
     try {
@@ -191,7 +167,7 @@ final class PipelineWarmUp implements AutoCloseable {
       Flux<List<RuntimeEvent>> rounds =
           Flux.create(
               sink -> {
-                for (int i = 0; i < execs && !stopped; i++) {
+                for (int i = 0; i < execs && !stopped(); i++) {
                   ExecutableFile exe = made.get(i % made.size());
                   int pid = FIRST_PID + (i % FIRST_PID); // never past 2^24
                   TaskContext task = new TaskContext(pid, pid, 0, 0, 0, "warm-up");
@@ -214,34 +190,28 @@ final class PipelineWarmUp implements AutoCloseable {
                               3,
                               made.get((i + 1) % made.size()))));
                   sink.next(List.of(new ExitEvent(System.nanoTime(), task, 0)));
-                  done.incrementAndGet();
+                  stepDone();
                 }
                 sink.complete();
               });
       pipeline.runBatches(rounds, Flux.empty()).blockLast();
     } catch (IOException | RuntimeException e) {
-      if (stopped) {
+      if (stopped()) {
         return; // the agent is closing: its lanes and timer may be gone already
       }
       err.println(
           "veriruntime: pipeline warm-up stopped after "
-              + done.get()
+              + done()
               + " execs of "
               + made.size()
               + " executables: "
               + e);
       return;
     }
-    if (!stopped) {
+    if (!stopped()) {
       err.printf(
           "veriruntime: pipeline warmed up (%d execs of %d executable%s in %.1f s)%n",
-          done.get(), made.size(), made.size() == 1 ? "" : "s", (System.nanoTime() - start) / 1e9);
+          done(), made.size(), made.size() == 1 ? "" : "s", (System.nanoTime() - start) / 1e9);
     }
-  }
-
-  /** Stops after the exec in progress. */
-  @Override
-  public void close() {
-    stopped = true;
   }
 }

@@ -1,6 +1,5 @@
 package dev.veriruntime.agent;
 
-import dev.veriruntime.ingest.kernel.ThreadPriority;
 import dev.veriruntime.pipeline.ExecutableVerification;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.FileIdentity;
@@ -8,7 +7,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Verifies one small executable (the JVM's own launcher) a few thousand times when the agent
@@ -24,51 +22,35 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Costs about 2 CPU seconds once (the runs and the compilations they cause); {@code
  * verification.warm-up-runs: 0} turns it off.
  */
-final class VerifierWarmUp implements AutoCloseable {
+final class VerifierWarmUp extends WarmUp {
   /** Where the runs say the file is: a path no reference and no package can name. */
   static final String DISPLAY_PATH = "(verifier warm-up)";
-
-  private static final int LOWEST_PRIORITY = 19;
 
   private final BinaryVerifier verifier;
   private final Path file;
   private final int runs;
   private final PrintStream err;
-  private final AtomicLong done = new AtomicLong();
-  private final Thread thread;
-  private volatile boolean stopped;
 
   private VerifierWarmUp(BinaryVerifier verifier, Path file, int runs, PrintStream err) {
+    super("veriruntime-warm-up");
     this.verifier = verifier;
     this.file = file;
     this.runs = runs;
     this.err = err;
-    this.thread = new Thread(this::run, "veriruntime-warm-up");
-    thread.setDaemon(true);
   }
 
   /** Starts {@code runs} verifications of {@code file} in the background. */
   static VerifierWarmUp start(BinaryVerifier verifier, Path file, int runs, PrintStream err) {
     VerifierWarmUp w = new VerifierWarmUp(verifier, file, runs, err);
-    w.thread.start();
+    w.start();
     return w;
   }
 
-  /** Verifications finished so far. */
-  long done() {
-    return done.get();
-  }
-
-  /** Waits for the runs to end (tests). */
-  void join() throws InterruptedException {
-    thread.join();
-  }
-
-  private void run() {
-    ThreadPriority.setNice(LOWEST_PRIORITY); // best effort: without it the runs still end
+  @Override
+  void work() {
     long start = System.nanoTime();
     try {
-      while (!stopped && done.get() < runs) {
+      while (!stopped() && done() < runs) {
         FileIdentity identity = BinaryVerifier.identity(file);
         try (FileChannel ch =
             ExecutableVerification.openIfSame(file, identity)) { // as a cache miss
@@ -77,28 +59,22 @@ final class VerifierWarmUp implements AutoCloseable {
           }
           verifier.verifyOpened(ch, identity, DISPLAY_PATH, identity);
         }
-        done.incrementAndGet();
+        stepDone();
       }
     } catch (IOException | RuntimeException e) {
       err.println(
           "veriruntime: verifier warm-up stopped after "
-              + done.get()
+              + done()
               + " runs over "
               + file
               + ": "
               + e);
       return;
     }
-    if (!stopped) {
+    if (!stopped()) {
       err.printf(
           "veriruntime: verifier warmed up (%d runs over %s in %.1f s)%n",
-          done.get(), file, (System.nanoTime() - start) / 1e9);
+          done(), file, (System.nanoTime() - start) / 1e9);
     }
-  }
-
-  /** Stops after the run in progress. */
-  @Override
-  public void close() {
-    stopped = true;
   }
 }
