@@ -53,8 +53,9 @@ import reactor.core.scheduler.Scheduler;
  * ({@link #scratchPipeline}): nothing it does reaches the agent's process table, incidents, metrics
  * or sinks.
  *
- * <p>Costs one to two CPU seconds once (the execs and the compilations they cause), plus one more
- * verification of each of those files; {@code verification.warm-up-execs: 0} turns it off.
+ * <p>Costs one to two CPU seconds once (the execs and the compilations they cause), one more
+ * verification of each of those files, and a full collection of the garbage it leaves; {@code
+ * verification.warm-up-execs: 0} turns it off.
  */
 final class PipelineWarmUp extends WarmUp {
   /** The first made-up pid: above {@code PID_MAX_LIMIT} (2^22), so /proc has no such process. */
@@ -67,7 +68,10 @@ final class PipelineWarmUp extends WarmUp {
   private static final int PROT_EXEC = 4;
   private static final int MAP_PRIVATE = 2;
 
-  private final Pipeline pipeline;
+  // Let go of when the work starts: what the scratch pipeline holds once it has run (a process
+  // table of 4,096 departed made-up processes, an incident book, meters) is garbage, not old
+  // generation for the agent's lifetime.
+  private volatile Pipeline pipeline;
   private final Path file;
   private final int execs;
   private final PrintStream err;
@@ -147,6 +151,8 @@ final class PipelineWarmUp extends WarmUp {
 
   @Override
   void work() {
+    Pipeline scratch = pipeline;
+    pipeline = null;
     long start = System.nanoTime();
     List<ExecutableFile> made = new ArrayList<>(files.values());
     try {
@@ -194,7 +200,7 @@ final class PipelineWarmUp extends WarmUp {
                 }
                 sink.complete();
               });
-      pipeline.runBatches(rounds, Flux.empty()).blockLast();
+      scratch.runBatches(rounds, Flux.empty()).blockLast();
     } catch (IOException | RuntimeException e) {
       if (stopped()) {
         return; // the agent is closing: its lanes and timer may be gone already
@@ -209,6 +215,14 @@ final class PipelineWarmUp extends WarmUp {
       return;
     }
     if (!stopped()) {
+      // Its 10,000 execs in a second kept the young collections so busy that what they held for
+      // a while (incident groups, aggregation windows, departed processes) was promoted: 17 MiB
+      // of old generation, garbage now that the scratch pipeline is gone. Left there, it brought
+      // the agent's first full collection (50-100 ms with every thread stopped) into its first
+      // minute of watching; collected here, it costs one shorter pause while the agent is still
+      // starting (benchmarks/README.md, "Calm tail: full collections").
+      scratch = null;
+      System.gc();
       err.printf(
           "veriruntime: pipeline warmed up (%d execs of %d executable%s in %.1f s)%n",
           done(), made.size(), made.size() == 1 ? "" : "s", (System.nanoTime() - start) / 1e9);

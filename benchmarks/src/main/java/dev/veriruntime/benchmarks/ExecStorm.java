@@ -845,6 +845,8 @@ public final class ExecStorm implements Callable<Integer> {
       // before the measured storm, not during it.
       awaitIdle(agent.pid());
       PrometheusScrape before = PrometheusScrape.fetch(http, port);
+      // Rendering the page, and the compilations it queues, is ours too: let them end first.
+      awaitIdle(agent.pid());
       Map<Long, AgentThreads.ThreadTicks> threads0 = AgentThreads.sample(agent.pid());
       long ticks0 = cpuTicks(agent.pid());
       StormCounts c = storm(driver, children, seconds, level);

@@ -15,9 +15,16 @@ import java.util.Set;
 /**
  * Folds repeats of the same finding into counts. The first occurrence of a key goes out at once
  * (aggregation never hides it); later occurrences while the key stays active are counted and go out
- * as one event per window with {@code count} = occurrences in that window. A key that sees no
- * occurrence for a whole window is forgotten, so its next occurrence is again immediate. Summed
- * over all emitted events, {@code count} equals the number of occurrences offered.
+ * as one event per window with {@code count} = occurrences in that window, told as the window's
+ * first repeat tells it (its process, its parent chain) with {@code details.aggregateOf} = the
+ * first occurrence's id. A key that sees no occurrence for a whole window is forgotten, so its next
+ * occurrence is again immediate. Summed over all emitted events, {@code count} equals the number of
+ * occurrences offered.
+ *
+ * <p>A key without repeats keeps only its id and times, not its event: a burst of distinct findings
+ * (a build's or an attacker's new binaries, each once) would otherwise hold every event for a whole
+ * window, which the young collections copied and then promoted (benchmarks/README.md, "Calm tail:
+ * full collections").
  *
  * <p>Memory is bounded by {@code maxKeys}: when full, a new key's events pass through unaggregated
  * (more output, nothing hidden). Thread-safe (synchronized; called once per anomaly, not per exec).
@@ -97,22 +104,27 @@ public final class Aggregator {
   }
 
   private static final class Entry {
-    private final SecurityEvent first;
+    private final String firstId;
     private Instant windowStart;
     private long count;
+    // The window's first repeat (null while it has none), its times, and whom it folds.
+    private SecurityEvent template;
     private Instant windowFirst;
     private Instant windowLast;
-    private final List<String> incidents = new ArrayList<>();
-    private final Set<Object> pids = new LinkedHashSet<>();
+    private List<String> incidents;
+    private Set<Object> pids;
 
     Entry(SecurityEvent first, Instant now) {
-      this.first = first;
+      this.firstId = first.id();
       this.windowStart = now;
     }
 
     void add(SecurityEvent e, Instant now) {
       if (count == 0) {
+        template = e;
         windowFirst = e.firstSeen();
+        incidents = new ArrayList<>();
+        pids = new LinkedHashSet<>();
       }
       count += e.count();
       if (e.incident() != null && incidents.size() < MAX_INCIDENT_IDS) {
@@ -135,35 +147,39 @@ public final class Aggregator {
       SecurityEvent folded =
           new SecurityEvent(
               EventIds.next(now),
-              first.type(),
+              template.type(),
               now,
-              first.host(),
-              first.pid(),
-              first.exe(),
-              first.reason(),
-              first.coverage(),
+              template.host(),
+              template.pid(),
+              template.exe(),
+              template.reason(),
+              template.coverage(),
               count,
               windowFirst,
               windowLast,
-              first.findings(),
-              withAggregateOf(first, incidents, pids));
+              template.findings(),
+              withAggregateOf(template.details(), firstId, incidents, pids));
       count = 0;
-      incidents.clear();
-      pids.clear();
+      template = null;
+      incidents = null;
+      pids = null;
       windowStart = now;
       return folded;
     }
 
     private static Map<String, Object> withAggregateOf(
-        SecurityEvent first, List<String> incidents, Set<Object> pids) {
-      Map<String, Object> details = new LinkedHashMap<>(first.details());
-      details.put("aggregateOf", first.id());
+        Map<String, Object> templateDetails,
+        String firstId,
+        List<String> incidents,
+        Set<Object> pids) {
+      Map<String, Object> details = new LinkedHashMap<>(templateDetails);
+      details.put("aggregateOf", firstId);
       if (!pids.isEmpty()) {
-        // The processes folded in this window (the first ones), not the first event's.
+        // The processes folded in this window (the first ones).
         details.put(IncidentBook.PIDS, List.copyOf(pids));
       }
       if (!incidents.isEmpty()) {
-        // Each folded occurrence is another process's incident: their ids, not the first's.
+        // Each folded occurrence is another process's incident: their ids.
         details.put("incidents", List.copyOf(incidents));
       }
       return details;

@@ -25,7 +25,7 @@ public interface ProcessLiveness {
       @Override
       public OptionalLong startTicks(int pid) {
         try {
-          return OptionalLong.of(fs.startTicks(pid));
+          return fs.startTicksIfRunning(pid);
         } catch (IOException | RuntimeException e) {
           return OptionalLong.empty();
         }

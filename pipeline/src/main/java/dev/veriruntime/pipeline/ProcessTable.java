@@ -3,6 +3,7 @@ package dev.veriruntime.pipeline;
 import dev.veriruntime.verifier.FileIdentity;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -182,8 +183,25 @@ public final class ProcessTable {
   public void exited(int pid) {
     Entry gone = byPid.remove(pid);
     if (gone != null) {
-      synchronized (departed) {
-        departed.put(pid, new Departed(gone, nanoTime.getAsLong()));
+      depart(gone);
+    }
+  }
+
+  /**
+   * Keeps {@code gone} answerable for the grace period, and forgets the departed whose grace ended
+   * (oldest first): otherwise the last 4,096 exits of a host stayed in the heap however long ago
+   * they were.
+   */
+  private void depart(Entry gone) {
+    long now = nanoTime.getAsLong();
+    synchronized (departed) {
+      departed.remove(gone.pid()); // re-inserted last: the map stays in order of exit
+      departed.put(gone.pid(), new Departed(gone, now));
+      for (Iterator<Departed> it = departed.values().iterator(); it.hasNext(); ) {
+        if (now - it.next().exitedNanos() <= graceNanos) {
+          break;
+        }
+        it.remove();
       }
     }
   }
@@ -197,9 +215,7 @@ public final class ProcessTable {
     if (!byPid.remove(e.pid(), e)) {
       return false;
     }
-    synchronized (departed) {
-      departed.put(e.pid(), new Departed(e, nanoTime.getAsLong()));
-    }
+    depart(e);
     return true;
   }
 

@@ -87,6 +87,40 @@ class AggregateStageTest {
   }
 
   @Test
+  void aFoldIsToldAsItsWindowsFirstRepeatAndNamesTheFirstOccurrence() {
+    Aggregator aggregator = new Aggregator(Duration.ofSeconds(10), 100);
+    SecurityEvent first = withPid(unknown("aa"), 1, "first");
+    assertThat(aggregator.offer(first, Instant.EPOCH)).containsExactly(first);
+    assertThat(aggregator.offer(withPid(unknown("aa"), 2, "bash"), Instant.ofEpochSecond(1)))
+        .isEmpty();
+    assertThat(aggregator.offer(withPid(unknown("aa"), 3, "make"), Instant.ofEpochSecond(2)))
+        .isEmpty();
+
+    List<SecurityEvent> folded = aggregator.flushExpired(Instant.ofEpochSecond(10));
+
+    assertThat(folded).hasSize(1);
+    SecurityEvent fold = folded.get(0);
+    assertThat(fold.count()).isEqualTo(2);
+    assertThat(fold.pid()).isEqualTo(2);
+    assertThat(fold.details())
+        .containsEntry("aggregateOf", first.id())
+        .containsEntry("parent", "bash")
+        .containsEntry(IncidentBook.PIDS, List.of(2, 3));
+    // The next window starts empty: a key with no repeat in it is forgotten, not folded again.
+    assertThat(aggregator.flushExpired(Instant.ofEpochSecond(20))).isEmpty();
+    assertThat(aggregator.activeKeys()).isZero();
+  }
+
+  private static SecurityEvent withPid(SecurityEvent e, int pid, String parent) {
+    return SecurityEvent.builder(e.type(), e.time())
+        .pid(pid)
+        .exe(e.exe().path(), e.exe().dev(), e.exe().ino(), e.exe().sha256())
+        .reason(e.reason())
+        .detail("parent", parent)
+        .build();
+  }
+
+  @Test
   void beyondMaxKeysEventsPassThroughUnaggregated() {
     Aggregator aggregator = new Aggregator(Duration.ofSeconds(10), 1);
     assertThat(aggregator.offer(unknown("aa"), Instant.EPOCH)).hasSize(1);

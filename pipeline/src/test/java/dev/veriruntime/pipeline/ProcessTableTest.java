@@ -106,6 +106,18 @@ class ProcessTableTest {
   }
 
   @Test
+  void anExitPastItsGraceIsForgottenAtTheNextExitSoAQuietHostKeepsNone() {
+    table.started(entry(10, 1, "/tmp/a"));
+    table.exited(10);
+    now.addAndGet(Duration.ofSeconds(11).toNanos());
+    table.started(entry(11, 1, "/tmp/b"));
+    table.exited(11);
+
+    assertThat(table.sawExit(10, id)).isFalse();
+    assertThat(table.sawExit(11, id)).isTrue();
+  }
+
+  @Test
   void newExecOfTheSamePidReplacesTheDepartedEntry() {
     table.started(entry(10, 1, "/tmp/old"));
     table.exited(10);

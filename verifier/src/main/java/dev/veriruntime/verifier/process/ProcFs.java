@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Read access to one {@code /proc} tree (the host's by default; a copy in tests), with its errors
@@ -103,6 +104,31 @@ public final class ProcFs {
   }
 
   /**
+   * As {@link #startTicks}, or empty when the process is gone: asked of processes that have mostly
+   * exited (an incident's process, a counted exec's), so a gone one costs no exception.
+   */
+  public OptionalLong startTicksIfRunning(int pid) throws IOException {
+    if (!listed(pid)) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(startTicks(pid));
+    } catch (ProcessGoneException e) {
+      return OptionalLong.empty(); // ended between the two looks
+    }
+  }
+
+  /**
+   * Whether {@code /proc/PID} exists, answered without an exception when it does not: {@code
+   * java.io.File}'s stat says false where NIO throws a {@code NoSuchFileException} whose stack
+   * trace (tens of microseconds, and the young collections' garbage) was the most of what a
+   * liveness check of an exited process cost.
+   */
+  private boolean listed(int pid) {
+    return dir(pid).toFile().exists();
+  }
+
+  /**
    * Whether {@code pid} still names the process that started at {@code startTicks} and that process
    * has not exited (a zombie has: its memory and files are released). One read of {@code
    * /proc/PID/stat}: asked every liveness period for every open incident.
@@ -110,6 +136,9 @@ public final class ProcFs {
    * @throws IOException if {@code /proc} cannot be read for another reason than the process's end
    */
   public boolean stillRuns(int pid, long startTicks) throws IOException {
+    if (!listed(pid)) {
+      return false;
+    }
     try {
       String stat = readString(pid, "stat");
       char state = ProcStatus.state(stat);

@@ -20,4 +20,13 @@ public final class ProcessGoneException extends IOException {
   public int pid() {
     return pid;
   }
+
+  /**
+   * None: a process's end is an expected answer, met for every exited process a check looks at, and
+   * its stack trace was most of what meeting it cost.
+   */
+  @Override
+  public synchronized Throwable fillInStackTrace() {
+    return this;
+  }
 }

@@ -60,9 +60,12 @@ class ProcFsTest {
         .containsEntry("LD_PRELOAD", "/x.so /y.so")
         .hasSize(2);
     assertThat(procFs.startTicks(7)).isEqualTo(555);
+    assertThat(procFs.startTicksIfRunning(7)).hasValue(555);
+    assertThat(procFs.startTicksIfRunning(9)).isEmpty();
     assertThatThrownBy(() -> procFs.maps(9))
         .isInstanceOf(ProcessGoneException.class)
-        .hasMessageContaining("9");
+        .hasMessageContaining("9")
+        .satisfies(gone -> assertThat(gone.getStackTrace()).as("an expected end").isEmpty());
     assertThat(procFs.exeLink(8)).isEmpty(); // no exe link: a kernel thread
   }
 
