@@ -1,6 +1,7 @@
 package dev.veriruntime.agent;
 
 import dev.veriruntime.ingest.event.FollowReason;
+import dev.veriruntime.verifier.process.ProcFs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -149,8 +150,7 @@ final class FollowedProcesses {
       for (Path p : procs) {
         try {
           // Latin-1: a name (comm) that is no UTF-8 must not drop the process from the tree.
-          String stat =
-              new String(Files.readAllBytes(p.resolve("stat")), StandardCharsets.ISO_8859_1);
+          String stat = new String(ProcFs.read(p.resolve("stat")), StandardCharsets.ISO_8859_1);
           String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
           tree.computeIfAbsent(Integer.parseInt(fields[1]), k -> new ArrayList<>())
               .add(Integer.parseInt(p.getFileName().toString()));

@@ -2,9 +2,11 @@ package dev.veriruntime.agent;
 
 import dev.veriruntime.verifier.hash.Sha256;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
+import dev.veriruntime.verifier.process.ProcFs;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
@@ -308,7 +310,7 @@ public final class SelfIntegrity {
       }
       Path info = fd.getParent().resolveSibling("fdinfo").resolve(fd.getFileName());
       try {
-        for (String line : Files.readAllLines(info)) {
+        for (String line : new String(ProcFs.read(info), StandardCharsets.UTF_8).split("\n")) {
           if (line.startsWith("prog_tag:")) {
             tags.add(line.substring("prog_tag:".length()).trim());
           }

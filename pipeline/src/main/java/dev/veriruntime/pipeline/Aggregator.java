@@ -35,7 +35,7 @@ public final class Aggregator {
 
   private final Duration window;
   private final int maxKeys;
-  private final Map<String, Entry> active = new LinkedHashMap<>();
+  private final Map<Key, Entry> active = new LinkedHashMap<>();
 
   public Aggregator(Duration window, int maxKeys) {
     if (window.isNegative() || window.isZero() || maxKeys < 1) {
@@ -51,14 +51,19 @@ public final class Aggregator {
    * bytes run from another place are another event: where it ran is news) and, for an incident's
    * event, its state, so that a resolution never folds into an opening.
    */
-  public static String keyOf(SecurityEvent e) {
-    String key = FoldKeys.of(e) + "|" + (e.exe() == null ? "" : e.exe().path());
-    return e.incident() == null ? key : key + "|" + e.incident().state();
+  public static Key keyOf(SecurityEvent e) {
+    return new Key(
+        FoldKeys.of(e),
+        e.exe() == null ? "" : e.exe().path(),
+        e.incident() == null ? null : e.incident().state());
   }
+
+  /** What {@link #keyOf} gives: one record rather than a joined string (built once per finding). */
+  public record Key(String fold, String path, SecurityEvent.IncidentState state) {}
 
   /** Returns what to emit now for this occurrence: the event itself, or nothing if folded. */
   public synchronized List<SecurityEvent> offer(SecurityEvent event, Instant now) {
-    String key = keyOf(event);
+    Key key = keyOf(event);
     Entry entry = active.get(key);
     if (entry != null) {
       entry.add(event, now);

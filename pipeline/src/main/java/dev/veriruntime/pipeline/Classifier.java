@@ -264,17 +264,16 @@ public final class Classifier {
 
   /** "; a copy of package file /usr/bin/nc (netcat-openbsd)" for a masquerade, else empty. */
   private static String copyOf(BinaryVerification v) {
-    return v.findings().stream()
-        .filter(f -> f.type() == FindingType.PACKAGE_FILE_COPY)
-        .findFirst()
-        .map(
-            f ->
-                "; a copy of package file "
-                    + f.detail().get("packageFile")
-                    + " ("
-                    + f.detail().get("package")
-                    + ")")
-        .orElse("");
+    for (Finding f : v.findings()) {
+      if (f.type() == FindingType.PACKAGE_FILE_COPY) {
+        return "; a copy of package file "
+            + f.detail().get("packageFile")
+            + " ("
+            + f.detail().get("package")
+            + ")";
+      }
+    }
+    return "";
   }
 
   private static String failedScopes(BinaryVerification v) {

@@ -13,6 +13,7 @@ import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -375,36 +376,26 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
    */
   private SecurityEvent withContext(SecurityEvent e, int pid) {
     List<ProcessTable.Entry> line = table.ancestryThroughForks(pid, PARENT_DEPTH + 1);
-    List<String> chain = line.stream().skip(1).map(ProcessTable.Entry::exePath).toList();
+    List<String> parents = new ArrayList<>(line.size());
+    for (int i = 1; i < line.size(); i++) {
+      parents.add(line.get(i).exePath());
+    }
     long cgroup = line.isEmpty() ? 0L : line.get(0).cgroupId();
     String end = chainEnd(pid, line);
-    if (chain.isEmpty() && cgroup == 0 && end == null) {
+    if (parents.isEmpty() && cgroup == 0 && end == null) {
       return e;
     }
-    Map<String, Object> details = new LinkedHashMap<>(e.details());
-    if (!chain.isEmpty()) {
-      details.put("parents", chain);
+    Map<String, Object> context = new LinkedHashMap<>();
+    if (!parents.isEmpty()) {
+      context.put("parents", Collections.unmodifiableList(parents));
     }
     if (end != null) {
-      details.put(PARENTS_END, end);
+      context.put(PARENTS_END, end);
     }
     if (cgroup != 0) {
-      details.put("cgroupId", cgroup);
+      context.put("cgroupId", cgroup);
     }
-    return new SecurityEvent(
-        e.id(),
-        e.type(),
-        e.time(),
-        e.host(),
-        e.pid(),
-        e.exe(),
-        e.reason(),
-        e.coverage(),
-        e.count(),
-        e.firstSeen(),
-        e.lastSeen(),
-        e.findings(),
-        details);
+    return e.withDetails(context);
   }
 
   /**

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * What makes two findings "the same", for folding repeats and for recognising a finding an incident
@@ -69,25 +68,26 @@ public final class FoldKeys {
    * things beside the finding it reports (accepted plug-ins, previous package versions).
    */
   public static String label(SecurityEvent e) {
-    String facts =
-        FACTS.stream()
-            .map(k -> e.details().get(k))
-            .filter(Objects::nonNull)
-            .map(Object::toString)
-            .collect(Collectors.joining("/"));
-    if (!facts.isEmpty()) {
-      return facts;
+    // Loops rather than streams: built for every finding an incident or a fold looks at.
+    StringBuilder facts = null;
+    for (String k : FACTS) {
+      Object v = e.details().get(k);
+      if (v != null) {
+        facts = facts == null ? new StringBuilder() : facts.append('/');
+        facts.append(v);
+      }
     }
-    String findings =
-        e.findings().stream()
-            .map(SecurityEvent.EventFinding::type)
-            .collect(Collectors.toCollection(TreeSet::new))
-            .stream()
-            .collect(Collectors.joining("+"));
-    if (findings.isEmpty()) {
-      return subject(e).isEmpty() ? NUMBERS.matcher(e.reason()).replaceAll("#") : "";
+    if (facts != null && facts.length() > 0) {
+      return facts.toString();
     }
-    return findings;
+    if (!e.findings().isEmpty()) {
+      TreeSet<String> types = new TreeSet<>();
+      for (SecurityEvent.EventFinding f : e.findings()) {
+        types.add(f.type());
+      }
+      return String.join("+", types);
+    }
+    return subject(e).isEmpty() ? NUMBERS.matcher(e.reason()).replaceAll("#") : "";
   }
 
   /** Whether no detail names the finding: its label is the verifier's finding types. */

@@ -42,6 +42,9 @@ public final class Grouping {
    * finding repeated within the group (the same check passing over the process again) counts once.
    */
   public static SecurityEvent merge(List<SecurityEvent> all) {
+    if (all.size() == 1) {
+      return all.get(0);
+    }
     Map<String, SecurityEvent> distinct = new LinkedHashMap<>();
     for (SecurityEvent e : all) {
       distinct.putIfAbsent(itemKey(e), e);

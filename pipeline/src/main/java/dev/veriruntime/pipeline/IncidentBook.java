@@ -616,15 +616,22 @@ public final class IncidentBook {
     if (!repeats.isEmpty()) {
       due = earlier(due, repeats.peek().time().plus(window));
     }
+    // The earliest of each kind first, then the window added once: a storm's counted keys are
+    // many, and this runs after every tick.
+    Instant settles = null;
     for (Repeated r : unreported) {
-      Instant settled = r.first.plus(window);
-      if (r.reportedAt != null && r.reportedAt.plus(window).isAfter(settled)) {
-        settled = r.reportedAt.plus(window);
-      }
-      due = earlier(due, settled);
+      Instant from = r.reportedAt != null && r.reportedAt.isAfter(r.first) ? r.reportedAt : r.first;
+      settles = earlier(settles, from);
     }
+    if (settles != null) {
+      due = earlier(due, settles.plus(window));
+    }
+    Instant lastOffered = null;
     for (Repeated r : repeated.values()) {
-      due = earlier(due, r.lastOffered.plus(window).plusNanos(1)); // expires strictly after
+      lastOffered = earlier(lastOffered, r.lastOffered);
+    }
+    if (lastOffered != null) {
+      due = earlier(due, lastOffered.plus(window).plusNanos(1)); // expires strictly after
     }
     for (Open o : open.values()) {
       due = earlier(due, o.clearedBy != null ? Instant.MIN : o.nextReminder);
@@ -813,8 +820,6 @@ public final class IncidentBook {
   private java.util.Optional<SecurityEvent> report(DueGroup d, Instant now) {
     Group g = d.group();
     SecurityEvent merged = d.merged();
-    Set<String> items = new LinkedHashSet<>();
-    g.events.forEach(e -> items.add(Grouping.itemKey(e)));
     int pid = merged.pid();
     OptionalLong start = d.start();
     String source = sourceOf(merged);
@@ -843,6 +848,8 @@ public final class IncidentBook {
                   null,
                   "process exited")));
     }
+    Set<String> items = new LinkedHashSet<>(); // not needed for a process that ended
+    g.events.forEach(e -> items.add(Grouping.itemKey(e)));
     IncidentKey key = new IncidentKey(pid, start.getAsLong(), merged.type(), source);
     String asker = askerOf(g.events);
     Open o = open.get(key);

@@ -1,7 +1,7 @@
 package dev.veriruntime.pipeline;
 
 import dev.veriruntime.verifier.process.MemoryMapping;
-import dev.veriruntime.verifier.process.ProcMaps;
+import dev.veriruntime.verifier.process.ProcFs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +33,7 @@ final class ProcessMappings {
 
   private static boolean mapsExecutable(int pid, dev.veriruntime.verifier.FileIdentity file) {
     try {
-      String maps = Files.readString(Path.of("/proc/" + pid + "/maps"));
-      return ProcMaps.parse(maps).stream()
+      return ProcFs.host().maps(pid).stream()
           .anyMatch(
               m -> m.executable() && m.inode() == file.inode() && m.kernelDev() == file.dev());
     } catch (IOException | RuntimeException e) {
@@ -45,8 +44,7 @@ final class ProcessMappings {
   /** The mapping of {@code pid} that contains {@code address} now; empty if none or unreadable. */
   static Optional<MemoryMapping> containing(int pid, long address) {
     try {
-      String maps = Files.readString(Path.of("/proc/" + pid + "/maps"));
-      return ProcMaps.parse(maps).stream().filter(m -> m.contains(address)).findFirst();
+      return ProcFs.host().maps(pid).stream().filter(m -> m.contains(address)).findFirst();
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }

@@ -3,12 +3,15 @@ package dev.veriruntime.sinks;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.time.Instant;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * One event the pipeline emits into the sinks: immutable, thread-safe, and serialised to JSON by
@@ -182,6 +185,34 @@ public record SecurityEvent(
         details, incident);
   }
 
+  /**
+   * The same event with {@code more} details after its own (a key it has already keeps its place
+   * and takes the new value); its details are copied once.
+   */
+  public SecurityEvent withDetails(Map<String, Object> more) {
+    if (more.isEmpty()) {
+      return this;
+    }
+    LinkedHashMap<String, Object> all = new LinkedHashMap<>(details);
+    more.forEach(
+        (k, v) -> all.put(Objects.requireNonNull(k, "map key"), Objects.requireNonNull(v, k)));
+    return new SecurityEvent(
+        id,
+        type,
+        time,
+        host,
+        pid,
+        exe,
+        reason,
+        coverage,
+        count,
+        firstSeen,
+        lastSeen,
+        findings,
+        new FrozenMap<>(all),
+        incident);
+  }
+
   /** The executed file: path as reported at exec time, kernel identity, and content digest. */
   public record Executable(String path, long dev, long ino, String sha256) {}
 
@@ -235,10 +266,48 @@ public record SecurityEvent(
     if (map == null || map.isEmpty()) {
       return Map.of();
     }
+    if (map instanceof FrozenMap<V> done) {
+      return done; // a copy's (withIncident, withAggregate, a merge's findings): nobody can change
+      // it
+    }
     LinkedHashMap<String, V> copy = new LinkedHashMap<>();
     map.forEach(
         (k, v) -> copy.put(Objects.requireNonNull(k, "map key"), Objects.requireNonNull(v, k)));
-    return Collections.unmodifiableMap(copy);
+    return new FrozenMap<>(copy);
+  }
+
+  /** What {@link #frozen} gives: in insertion order, unmodifiable, so never copied again. */
+  private static final class FrozenMap<V> extends AbstractMap<String, V> {
+    private final Map<String, V> entries;
+
+    FrozenMap(LinkedHashMap<String, V> entries) {
+      this.entries = Collections.unmodifiableMap(entries);
+    }
+
+    @Override
+    public Set<Map.Entry<String, V>> entrySet() {
+      return entries.entrySet();
+    }
+
+    @Override
+    public V get(Object key) {
+      return entries.get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return entries.containsKey(key);
+    }
+
+    @Override
+    public int size() {
+      return entries.size();
+    }
+
+    @Override
+    public void forEach(BiConsumer<? super String, ? super V> action) {
+      entries.forEach(action);
+    }
   }
 
   /** Mutable builder for {@link SecurityEvent}; not thread-safe. */

@@ -110,4 +110,49 @@ class SecurityEventTest {
     assertThat(agg.firstSeen()).isEqualTo(e.firstSeen());
     assertThat(agg.count()).isEqualTo(10_000);
   }
+
+  @Test
+  void detailsAreCopiedFromTheCallerOnceAndThenSharedByTheEventsCopies() {
+    Map<String, Object> mine = new java.util.LinkedHashMap<>(Map.of("window", "w"));
+    SecurityEvent e =
+        new SecurityEvent(
+            "0193a1b2-0000-7000-8000-000000000002",
+            EventType.UNKNOWN_EXECUTION,
+            T,
+            "h",
+            7,
+            null,
+            "r",
+            null,
+            1,
+            null,
+            null,
+            null,
+            mine);
+    mine.put("later", "x");
+    assertThat(e.details()).containsOnlyKeys("window");
+    assertThatThrownBy(() -> e.details().put("k", "v"))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThat(e.withAggregate(2, T).details()).isSameAs(e.details());
+    assertThat(
+            e.withIncident(
+                    new SecurityEvent.Incident(
+                        e.id(), SecurityEvent.IncidentState.OPENED, T, 1, 1, null, null))
+                .details())
+        .isSameAs(e.details());
+
+    Map<String, Object> more = new java.util.LinkedHashMap<>();
+    more.put("parents", List.of("/bin/sh"));
+    more.put("window", "w2");
+    SecurityEvent context = e.withDetails(more);
+    assertThat(context.details())
+        .containsExactly(Map.entry("window", "w2"), Map.entry("parents", List.of("/bin/sh")));
+    assertThat(context.id()).isEqualTo(e.id());
+    assertThat(e.details()).containsOnlyKeys("window"); // the original is untouched
+    more.put("later", "x");
+    assertThat(context.details()).hasSize(2);
+    assertThat(context.withDetails(Map.of())).isSameAs(context);
+    more.put("nothing", null);
+    assertThatThrownBy(() -> e.withDetails(more)).isInstanceOf(NullPointerException.class);
+  }
 }

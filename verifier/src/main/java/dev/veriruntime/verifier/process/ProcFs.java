@@ -2,6 +2,7 @@ package dev.veriruntime.verifier.process;
 
 import dev.veriruntime.verifier.FileIdentity;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -11,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +71,7 @@ public final class ProcFs {
   public byte[] readBytes(int pid, String name) throws IOException {
     Path file = dir(pid).resolve(name);
     try {
-      return Files.readAllBytes(file);
+      return read(file);
     } catch (NoSuchFileException e) {
       throw gone(pid, name, e);
     } catch (IOException e) {
@@ -83,6 +85,26 @@ public final class ProcFs {
 
   public String readString(int pid, String name) throws IOException {
     return new String(readBytes(pid, name), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The whole of a {@code /proc} or {@code /sys} file. Such a file reports size 0, and {@link
+   * Files#readAllBytes} then reads through a buffer of 8 KiB, which for the few hundred bytes of a
+   * {@code stat} or an {@code fdinfo} was most of what a liveness check or a probe check allocated;
+   * this starts at 1 KiB and doubles.
+   */
+  public static byte[] read(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buf = new byte[1024];
+      int n = 0;
+      for (int r; (r = in.read(buf, n, buf.length - n)) > 0; ) {
+        n += r;
+        if (n == buf.length) {
+          buf = Arrays.copyOf(buf, n * 2);
+        }
+      }
+      return Arrays.copyOf(buf, n);
+    }
   }
 
   public List<MemoryMapping> maps(int pid) throws IOException {

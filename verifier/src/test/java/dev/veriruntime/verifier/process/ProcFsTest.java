@@ -70,6 +70,20 @@ class ProcFsTest {
   }
 
   @Test
+  void aFileIsReadWholeWhateverItsSizeAndAMissingOneIsNoSuchFile() throws Exception {
+    byte[] big = new byte[5000]; // past the first buffer and its first doubling
+    for (int i = 0; i < big.length; i++) {
+      big[i] = (byte) (i * 31);
+    }
+    for (int size : new int[] {0, 1, 1023, 1024, 1025, 2048, big.length}) {
+      Path f = Files.write(root.resolve("f" + size), java.util.Arrays.copyOf(big, size));
+      assertThat(ProcFs.read(f)).as("%d bytes", size).isEqualTo(java.util.Arrays.copyOf(big, size));
+    }
+    assertThatThrownBy(() -> ProcFs.read(root.resolve("none")))
+        .isInstanceOf(java.nio.file.NoSuchFileException.class);
+  }
+
+  @Test
   void aProcessStillRunsUntilItIsAZombieOrItsPidNamesAnotherProcess() throws Exception {
     Path dir = Files.createDirectories(root.resolve("proc/7"));
     ProcFs procFs = new ProcFs(root.resolve("proc"));
