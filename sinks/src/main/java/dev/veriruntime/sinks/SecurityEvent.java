@@ -180,6 +180,12 @@ public record SecurityEvent(
 
   /** The same event as part of {@code incident}. */
   public SecurityEvent withIncident(Incident incident) {
+    return copy(count, lastSeen, details, incident);
+  }
+
+  /** This event with the fields its copies change; its maps are shared, not copied. */
+  private SecurityEvent copy(
+      long count, Instant lastSeen, Map<String, Object> details, Incident incident) {
     return new SecurityEvent(
         id, type, time, host, pid, exe, reason, coverage, count, firstSeen, lastSeen, findings,
         details, incident);
@@ -196,21 +202,7 @@ public record SecurityEvent(
     LinkedHashMap<String, Object> all = new LinkedHashMap<>(details);
     more.forEach(
         (k, v) -> all.put(Objects.requireNonNull(k, "map key"), Objects.requireNonNull(v, k)));
-    return new SecurityEvent(
-        id,
-        type,
-        time,
-        host,
-        pid,
-        exe,
-        reason,
-        coverage,
-        count,
-        firstSeen,
-        lastSeen,
-        findings,
-        new FrozenMap<>(all),
-        incident);
+    return copy(count, lastSeen, new FrozenMap<>(all), incident);
   }
 
   /** The executed file: path as reported at exec time, kernel identity, and content digest. */
@@ -238,21 +230,7 @@ public record SecurityEvent(
    * A copy that aggregates more occurrences: new count and last-seen time, same id and first-seen.
    */
   public SecurityEvent withAggregate(long newCount, Instant newLastSeen) {
-    return new SecurityEvent(
-        id,
-        type,
-        time,
-        host,
-        pid,
-        exe,
-        reason,
-        coverage,
-        newCount,
-        firstSeen,
-        newLastSeen,
-        findings,
-        details,
-        incident);
+    return copy(newCount, newLastSeen, details, incident);
   }
 
   /**
