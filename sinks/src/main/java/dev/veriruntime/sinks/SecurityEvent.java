@@ -245,8 +245,8 @@ public record SecurityEvent(
       return Map.of();
     }
     if (map instanceof FrozenMap<V> done) {
-      return done; // a copy's (withIncident, withAggregate, a merge's findings): nobody can change
-      // it
+      // An event's own maps, handed to a copy of it (withIncident, withAggregate, a merge).
+      return done;
     }
     LinkedHashMap<String, V> copy = new LinkedHashMap<>();
     map.forEach(
