@@ -70,7 +70,7 @@ public final class Aggregator {
       return List.of();
     }
     if (active.size() < maxKeys) {
-      active.put(key, new Entry(event, now));
+      active.put(key, new Entry(event.id(), now));
     }
     return List.of(event);
   }
@@ -119,8 +119,8 @@ public final class Aggregator {
     private List<String> incidents;
     private Set<Object> pids;
 
-    Entry(SecurityEvent first, Instant now) {
-      this.firstId = first.id();
+    Entry(String firstId, Instant now) {
+      this.firstId = firstId;
       this.windowStart = now;
     }
 

@@ -48,8 +48,13 @@ public final class ProcFs {
     return root.resolve(Integer.toString(pid));
   }
 
+  /**
+   * Whether {@code /proc/PID} is listed. {@code java.io.File} answers false where NIO builds a
+   * {@code NoSuchFileException} with its stack trace and then says false: most of what a liveness
+   * check of an exited process cost.
+   */
   public boolean exists(int pid) {
-    return Files.isDirectory(dir(pid));
+    return dir(pid).toFile().isDirectory();
   }
 
   /** Pids of every process (not thread) now listed, in ascending order. */
@@ -130,7 +135,7 @@ public final class ProcFs {
    * exited (an incident's process, a counted exec's), so a gone one costs no exception.
    */
   public OptionalLong startTicksIfRunning(int pid) throws IOException {
-    if (!listed(pid)) {
+    if (!exists(pid)) {
       return OptionalLong.empty();
     }
     try {
@@ -141,16 +146,6 @@ public final class ProcFs {
   }
 
   /**
-   * Whether {@code /proc/PID} exists, answered without an exception when it does not: {@code
-   * java.io.File}'s stat says false where NIO throws a {@code NoSuchFileException} whose stack
-   * trace (tens of microseconds, and the young collections' garbage) was the most of what a
-   * liveness check of an exited process cost.
-   */
-  private boolean listed(int pid) {
-    return dir(pid).toFile().exists();
-  }
-
-  /**
    * Whether {@code pid} still names the process that started at {@code startTicks} and that process
    * has not exited (a zombie has: its memory and files are released). One read of {@code
    * /proc/PID/stat}: asked every liveness period for every open incident.
@@ -158,7 +153,7 @@ public final class ProcFs {
    * @throws IOException if {@code /proc} cannot be read for another reason than the process's end
    */
   public boolean stillRuns(int pid, long startTicks) throws IOException {
-    if (!listed(pid)) {
+    if (!exists(pid)) {
       return false;
     }
     try {
