@@ -282,6 +282,7 @@ public final class ApiFlood implements Callable<Integer> {
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public static void main(String[] args) {
+    ChildProcesses.stopOnExit();
     System.exit(new CommandLine(new ApiFlood()).execute(args));
   }
 

@@ -124,6 +124,7 @@ public final class UniqueStorm implements java.util.concurrent.Callable<Integer>
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public static void main(String[] args) {
+    ChildProcesses.stopOnExit();
     System.exit(new CommandLine(new UniqueStorm()).execute(args));
   }
 
