@@ -11,7 +11,7 @@ class ChildProcessesTest {
   @Test
   void stopsEveryDescendantAndKillsOneThatIgnoresSigterm() throws Exception {
     // A parent standing in for the harness, with a plain child and one that ignores SIGTERM (as a
-    // hung bpftrace did), each with children of its own.
+    // hung bpftrace did) and keeps starting children of its own.
     Process parent =
         new ProcessBuilder(
                 "sh", "-c", "sleep 60 & (trap '' TERM; while :; do sleep 0.2; done) & wait")
