@@ -976,16 +976,18 @@ public final class Daemon implements AutoCloseable {
           .subscribeOn(timer)
           .block()
           .ifPresent(why -> err.println("veriruntime: timer keeps the default priority: " + why));
-      // A young collection stops every Java thread, the reader too, and the serial collector runs
-      // it on the JVM's VM thread: at the default priority it waits for a CPU behind the storm.
-      ThreadPriority.threadNamed("VM Thread")
-          .ifPresent(
-              tid ->
-                  ThreadPriority.setNice(tid, RingBufferReader.PROBE_NICE)
-                      .ifPresent(
-                          why ->
-                              err.println(
-                                  "veriruntime: VM thread keeps the default priority: " + why)));
+      // A collection stops every Java thread, the reader too. The parallel collector's workers (the
+      // launcher's default) do its work while the VM thread waits for them (the serial collector
+      // does it on the VM thread): at the default priority they wait for a CPU behind the storm.
+      List<Integer> collectors = new ArrayList<>(ThreadPriority.threadsNamed("VM Thread"));
+      collectors.addAll(ThreadPriority.threadsNamed("GC Thread#"));
+      Optional<String> refused = Optional.empty();
+      for (int tid : collectors) {
+        Optional<String> why = ThreadPriority.setNice(tid, RingBufferReader.PROBE_NICE);
+        refused = refused.or(() -> why);
+      }
+      refused.ifPresent(
+          why -> err.println("veriruntime: collector threads keep the default priority: " + why));
       mappingFilter = ProbeMappingFilter.of(probe, selfWatch, registry, err);
       incidents.countExecsIn(mappingFilter);
       lineage =

@@ -32,7 +32,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -282,8 +281,7 @@ public final class ApiFlood implements Callable<Integer> {
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public static void main(String[] args) {
-    ChildProcesses.stopOnExit();
-    System.exit(new CommandLine(new ApiFlood()).execute(args));
+    System.exit(ChildProcesses.execute("api-flood", new ApiFlood(), args));
   }
 
   @Override

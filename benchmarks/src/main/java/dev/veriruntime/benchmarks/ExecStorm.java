@@ -339,8 +339,7 @@ public final class ExecStorm implements Callable<Integer> {
   private long newBinaryNext;
 
   public static void main(String[] args) {
-    ChildProcesses.stopOnExit();
-    System.exit(new CommandLine(new ExecStorm()).execute(args));
+    System.exit(ChildProcesses.execute("exec-storm", new ExecStorm(), args));
   }
 
   /**

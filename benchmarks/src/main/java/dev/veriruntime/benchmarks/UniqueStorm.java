@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -124,8 +123,7 @@ public final class UniqueStorm implements java.util.concurrent.Callable<Integer>
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public static void main(String[] args) {
-    ChildProcesses.stopOnExit();
-    System.exit(new CommandLine(new UniqueStorm()).execute(args));
+    System.exit(ChildProcesses.execute("unique-storm", new UniqueStorm(), args));
   }
 
   @Override

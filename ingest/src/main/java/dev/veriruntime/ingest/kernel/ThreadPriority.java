@@ -7,8 +7,9 @@ import java.nio.ByteOrder;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 
 /**
  * The scheduling priority of this process's threads: nice values through setpriority(2), the
@@ -93,15 +94,17 @@ public final class ThreadPriority {
   }
 
   /**
-   * The id of this process's first thread named {@code comm} (as /proc shows it: at most 15 bytes),
-   * e.g. HotSpot's "VM Thread"; empty when there is none or /proc cannot be read.
+   * The ids of this process's threads whose name (as /proc shows it: at most 15 bytes) starts with
+   * {@code prefix}, e.g. HotSpot's "VM Thread" or the parallel collector's "GC Thread#"; empty when
+   * there is none or /proc cannot be read.
    */
-  public static OptionalInt threadNamed(String comm) {
+  public static List<Integer> threadsNamed(String prefix) {
+    List<Integer> tids = new ArrayList<>();
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
       for (Path task : tasks) {
         try {
-          if (Files.readString(task.resolve("comm")).strip().equals(comm)) {
-            return OptionalInt.of(Integer.parseInt(task.getFileName().toString()));
+          if (Files.readString(task.resolve("comm")).startsWith(prefix)) {
+            tids.add(Integer.parseInt(task.getFileName().toString()));
           }
         } catch (IOException gone) {
           // the thread ended meanwhile
@@ -110,6 +113,6 @@ public final class ThreadPriority {
     } catch (IOException | UncheckedIOException e) {
       // no /proc: nothing found
     }
-    return OptionalInt.empty();
+    return tids;
   }
 }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -117,18 +117,19 @@ class ThreadPriorityTest {
             "vr-nice-target");
     t.start();
     try {
-      OptionalInt tid = OptionalInt.empty();
+      List<Integer> tids = List.of();
       // The JVM names the native thread once it runs.
-      for (int i = 0; i < 200 && tid.isEmpty(); i++) {
-        tid = ThreadPriority.threadNamed("vr-nice-target");
+      for (int i = 0; i < 200 && tids.isEmpty(); i++) {
+        tids = ThreadPriority.threadsNamed("vr-nice-target");
         Thread.sleep(5);
       }
-      assertThat(tid).isPresent();
+      assertThat(tids).hasSize(1);
+      int tid = tids.get(0);
       // Raising a nice value needs no privilege.
-      assertThat(ThreadPriority.setNice(tid.getAsInt(), 5)).isEmpty();
-      assertThat(niceOf(Path.of("/proc/self/task/" + tid.getAsInt() + "/stat"))).isEqualTo(5);
+      assertThat(ThreadPriority.setNice(tid, 5)).isEmpty();
+      assertThat(niceOf(Path.of("/proc/self/task/" + tid + "/stat"))).isEqualTo(5);
       assertThat(niceOfThisThread()).isNotEqualTo(5);
-      assertThat(ThreadPriority.threadNamed("no such thread")).isEmpty();
+      assertThat(ThreadPriority.threadsNamed("no such thread")).isEmpty();
     } finally {
       done.countDown();
       t.join();
