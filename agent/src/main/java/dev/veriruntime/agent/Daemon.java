@@ -979,10 +979,8 @@ public final class Daemon implements AutoCloseable {
       // A collection stops every Java thread, the reader too. The parallel collector's workers (the
       // launcher's default) do its work while the VM thread waits for them (the serial collector
       // does it on the VM thread): at the default priority they wait for a CPU behind the storm.
-      List<Integer> collectors = new ArrayList<>(ThreadPriority.threadsNamed("VM Thread"));
-      collectors.addAll(ThreadPriority.threadsNamed("GC Thread#"));
       Optional<String> refused = Optional.empty();
-      for (int tid : collectors) {
+      for (int tid : ThreadPriority.threadsNamed("VM Thread", "GC Thread#")) {
         Optional<String> why = ThreadPriority.setNice(tid, RingBufferReader.PROBE_NICE);
         refused = refused.or(() -> why);
       }

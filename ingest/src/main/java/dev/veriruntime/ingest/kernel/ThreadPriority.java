@@ -8,6 +8,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -95,15 +96,16 @@ public final class ThreadPriority {
 
   /**
    * The ids of this process's threads whose name (as /proc shows it: at most 15 bytes) starts with
-   * {@code prefix}, e.g. HotSpot's "VM Thread" or the parallel collector's "GC Thread#"; empty when
-   * there is none or /proc cannot be read.
+   * one of {@code prefixes}, e.g. HotSpot's "VM Thread" or the parallel collector's "GC Thread#";
+   * empty when there is none or /proc cannot be read.
    */
-  public static List<Integer> threadsNamed(String prefix) {
+  public static List<Integer> threadsNamed(String... prefixes) {
     List<Integer> tids = new ArrayList<>();
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
       for (Path task : tasks) {
         try {
-          if (Files.readString(task.resolve("comm")).startsWith(prefix)) {
+          String comm = Files.readString(task.resolve("comm"));
+          if (Arrays.stream(prefixes).anyMatch(comm::startsWith)) {
             tids.add(Integer.parseInt(task.getFileName().toString()));
           }
         } catch (IOException gone) {
