@@ -410,7 +410,7 @@ public final class IncidentBook {
     repeats.add(counted);
     repeatByPid.put(pid, counted);
     r.lastOffered = time;
-    dueBy(time.plus(settings.groupWindow()));
+    dueBy(onGrid(time.plus(settings.groupWindow())));
     if (r.inKernel == null
         && file != null
         && !inKernel.containsKey(file)
@@ -608,14 +608,16 @@ public final class IncidentBook {
    * group's time, a counted exec's or key's settling or expiry, the next liveness check or reminder
    * while incidents are open (now, when a condition cleared); null when nothing waits. The kernel's
    * counts are read by the ticks that come for these (at least once a group window while a key is
-   * counted: its expiry), so they need no tick of their own.
+   * counted: its expiry), so they need no tick of their own. All but the groups, reminders and
+   * cleared conditions are rounded up to the grid of {@link #onGrid}.
    */
   public synchronized Instant nextDue() {
     Duration window = settings.groupWindow();
     Instant due = byCheck.isEmpty() ? null : byCheck.peek().checkAt;
-    if (!repeats.isEmpty()) {
-      due = earlier(due, repeats.peek().time().plus(window));
-    }
+    // Counted execs, the keys' reports and expiry, and the liveness check are not alerts: they
+    // wait for the grid (see onGrid), so that a storm of several binaries ticks the book a few
+    // times a second, not once per binary.
+    Instant bookkeeping = repeats.isEmpty() ? null : repeats.peek().time().plus(window);
     // The earliest of each kind first, then the window added once: a storm's counted keys are
     // many, and this runs after every tick.
     Instant settles = null;
@@ -624,22 +626,40 @@ public final class IncidentBook {
       settles = earlier(settles, from);
     }
     if (settles != null) {
-      due = earlier(due, settles.plus(window));
+      bookkeeping = earlier(bookkeeping, settles.plus(window));
     }
     Instant lastOffered = null;
     for (Repeated r : repeated.values()) {
       lastOffered = earlier(lastOffered, r.lastOffered);
     }
     if (lastOffered != null) {
-      due = earlier(due, lastOffered.plus(window).plusNanos(1)); // expires strictly after
+      bookkeeping =
+          earlier(bookkeeping, lastOffered.plus(window).plusNanos(1)); // expires strictly after
     }
     for (Open o : open.values()) {
       due = earlier(due, o.clearedBy != null ? Instant.MIN : o.nextReminder);
     }
     if (!open.isEmpty()) {
-      due = earlier(due, lastLivenessCheck.plus(settings.livenessPeriod()));
+      bookkeeping = earlier(bookkeeping, lastLivenessCheck.plus(settings.livenessPeriod()));
     }
-    return due;
+    return bookkeeping == null ? due : earlier(due, onGrid(bookkeeping));
+  }
+
+  /**
+   * {@code t} rounded up to the next multiple of half a group window since the epoch: the ticks for
+   * counted execs and liveness, whenever each came due, fall on a few shared instants per window.
+   * Each such tick reads the kernel's counts of every counted key and the liveness of every open
+   * incident, so eight binaries in a storm made eight ticks a second doing eight reads each; on the
+   * grid they make two, and a count or a resolution is reported at most half a window later.
+   */
+  private Instant onGrid(Instant t) {
+    long grid = settings.groupWindow().toMillis() / 2;
+    if (grid <= 0 || t.isBefore(Instant.EPOCH)) {
+      return t;
+    }
+    long ms = t.toEpochMilli() + (t.getNano() % 1_000_000 == 0 ? 0 : 1);
+    long up = Math.floorMod(-ms, grid);
+    return Instant.ofEpochMilli(ms + up);
   }
 
   /**

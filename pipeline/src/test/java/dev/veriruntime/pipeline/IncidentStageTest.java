@@ -734,6 +734,43 @@ class IncidentStageTest {
   }
 
   @Test
+  void aStormOfEightBinariesTicksTheBookAFewTimesAWindowNotOncePerBinary() {
+    CountingKernel kernel = new CountingKernel();
+    Disposable d = run(countingIn(kernel));
+    List<Storm> storms = new ArrayList<>();
+    int pid = 100_000;
+    // Eight unknown binaries whose storms start 110 ms apart, so their reports come due apart.
+    for (int k = 0; k < 8; k++) {
+      Storm storm = new Storm("c" + k, 5000 + k);
+      storms.add(storm);
+      source.tryEmitNext(storm.exec(pid++));
+      vts.advanceTimeBy(Duration.ofMillis(10));
+      assertThat(storm.countedIn(book, pid++)).isTrue();
+      vts.advanceTimeBy(Duration.ofMillis(100));
+    }
+    int before = 0;
+    for (int i = 0; i < 600; i++) { // 6 s at 100 exec/s each, counted in the kernel only
+      if (i == 200) {
+        before = kernel.reads.get(); // the first execs' reports are out
+      }
+      vts.advanceTimeBy(Duration.ofMillis(10));
+      for (Storm storm : storms) {
+        kernel.exec(storm.file(), now(), pid++);
+      }
+    }
+    int reads = kernel.reads.get() - before;
+    vts.advanceTimeBy(Duration.ofSeconds(30));
+
+    assertThat(out.stream().mapToLong(SecurityEvent::count).sum()).isEqualTo(pid - 100_000);
+    assertThat(kernel.stopped)
+        .containsExactlyInAnyOrderElementsOf(storms.stream().map(Storm::file).toList());
+    // Each tick reads the eight keys' counts. A tick per binary and window read them 8 x 8 times
+    // a second (about 270 reads in the storm's last 4 s); on the grid of half a window, 2 x 8.
+    assertThat(reads).isBetween(4 * 8, 4 * 2 * 8 + 8);
+    d.dispose();
+  }
+
+  @Test
   void aFileRunByTwoPathsIsCountedInTheKernelOnce() {
     CountingKernel kernel = new CountingKernel();
     IncidentBook b = countingIn(kernel);
