@@ -633,8 +633,8 @@ public final class IncidentBook {
       lastOffered = earlier(lastOffered, r.lastOffered);
     }
     if (lastOffered != null) {
-      bookkeeping =
-          earlier(bookkeeping, lastOffered.plus(window).plusNanos(1)); // expires strictly after
+      // A key expires strictly after a window without an exec.
+      bookkeeping = earlier(bookkeeping, lastOffered.plus(window).plusNanos(1));
     }
     for (Open o : open.values()) {
       due = earlier(due, o.clearedBy != null ? Instant.MIN : o.nextReminder);

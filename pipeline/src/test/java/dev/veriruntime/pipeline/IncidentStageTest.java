@@ -765,7 +765,7 @@ class IncidentStageTest {
     assertThat(kernel.stopped)
         .containsExactlyInAnyOrderElementsOf(storms.stream().map(Storm::file).toList());
     // Each tick reads the eight keys' counts. A tick per binary and window read them 8 x 8 times
-    // a second (about 270 reads in the storm's last 4 s); on the grid of half a window, 2 x 8.
+    // a second (256 reads in the storm's last 4 s); on the grid of half a window, 2 x 8 (64).
     assertThat(reads).isBetween(4 * 8, 4 * 2 * 8 + 8);
     d.dispose();
   }
