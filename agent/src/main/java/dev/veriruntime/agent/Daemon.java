@@ -519,6 +519,7 @@ public final class Daemon implements AutoCloseable {
       revalidatePackages();
       warmUpVerifier();
       warmUpPipeline();
+      warmUpReattestation();
       return new Daemon(this);
     }
 
@@ -721,6 +722,19 @@ public final class Daemon implements AutoCloseable {
             "verifier warm-up",
             VerifierWarmUp.start(
                 verifier, Path.of("/proc/self/exe"), policy.verification.warmUpRuns, err));
+      }
+    }
+
+    /** See {@link ProcessWarmUp}: only where rounds run. */
+    private void warmUpReattestation() {
+      if (reattestation != null && policy.reattestation.warmUpRuns > 0) {
+        resources.register(
+            "re-attestation warm-up",
+            ProcessWarmUp.start(
+                processes,
+                (int) ProcessHandle.current().pid(),
+                policy.reattestation.warmUpRuns,
+                err));
       }
     }
 

@@ -189,6 +189,12 @@ public final class Policy {
      * Pause between rounds, in seconds; also the least time between two passes over one process.
      */
     public long intervalSeconds = 60;
+
+    /**
+     * Re-checks of the agent's own process at start, so that rounds meet compiled code (see {@code
+     * ProcessWarmUp}); 0 for none.
+     */
+    public int warmUpRuns = 300;
   }
 
   /** Folding of repeats. */
@@ -336,6 +342,7 @@ public final class Policy {
     atLeast("verification.warm-up-execs", verification.warmUpExecs, 0);
     atLeast("reattestation.bytes-per-second", reattestation.bytesPerSecond, 1);
     seconds("reattestation.interval-seconds", reattestation.intervalSeconds, 1);
+    atLeast("reattestation.warm-up-runs", reattestation.warmUpRuns, 0);
     seconds("aggregation.window-seconds", aggregation.windowSeconds, 1);
     atLeast("aggregation.max-keys", aggregation.maxKeys, 1);
     seconds("aggregation.drop-report-seconds", aggregation.dropReportSeconds, 1);
