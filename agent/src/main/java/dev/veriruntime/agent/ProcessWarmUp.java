@@ -4,7 +4,6 @@ import dev.veriruntime.verifier.Finding;
 import dev.veriruntime.verifier.Scope;
 import dev.veriruntime.verifier.process.CodeScan;
 import dev.veriruntime.verifier.process.ProcessVerifier;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,31 +51,18 @@ final class ProcessWarmUp extends WarmUp {
 
   @Override
   void work() {
-    long start = System.nanoTime();
     List<Finding> findings = new ArrayList<>();
-    try {
-      while (!stopped() && done() < runs) {
-        mapOnly.verify(pid);
-        CodeScan scan = verifier.startCodeScan(pid);
-        scan.advance(CODE_BYTES_PER_RUN);
-        verifier.memoryCodeResult(scan, 0, findings);
-        findings.clear();
-        stepDone();
-      }
-    } catch (IOException | RuntimeException e) {
-      err.println(
-          "veriruntime: re-attestation warm-up stopped after "
-              + done()
-              + " runs over process "
-              + pid
-              + ": "
-              + e);
-      return;
-    }
-    if (!stopped()) {
-      err.printf(
-          "veriruntime: re-attestation warmed up (%d runs over process %d in %.1f s)%n",
-          done(), pid, (System.nanoTime() - start) / 1e9);
-    }
+    repeat(
+        "re-attestation",
+        runs,
+        "process " + pid,
+        () -> {
+          mapOnly.verify(pid);
+          CodeScan scan = verifier.startCodeScan(pid);
+          scan.advance(CODE_BYTES_PER_RUN);
+          verifier.memoryCodeResult(scan, 0, findings);
+          findings.clear();
+        },
+        err);
   }
 }

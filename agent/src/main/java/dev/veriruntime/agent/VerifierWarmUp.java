@@ -48,33 +48,20 @@ final class VerifierWarmUp extends WarmUp {
 
   @Override
   void work() {
-    long start = System.nanoTime();
-    try {
-      while (!stopped() && done() < runs) {
-        FileIdentity identity = BinaryVerifier.identity(file);
-        try (FileChannel ch =
-            ExecutableVerification.openIfSame(file, identity)) { // as a cache miss
-          if (ch == null) {
-            throw new IOException("changed or unreadable while it was opened");
+    repeat(
+        "verifier",
+        runs,
+        file.toString(),
+        () -> {
+          FileIdentity identity = BinaryVerifier.identity(file);
+          try (FileChannel ch =
+              ExecutableVerification.openIfSame(file, identity)) { // as a cache miss
+            if (ch == null) {
+              throw new IOException("changed or unreadable while it was opened");
+            }
+            verifier.verifyOpened(ch, identity, DISPLAY_PATH, identity);
           }
-          verifier.verifyOpened(ch, identity, DISPLAY_PATH, identity);
-        }
-        stepDone();
-      }
-    } catch (IOException | RuntimeException e) {
-      err.println(
-          "veriruntime: verifier warm-up stopped after "
-              + done()
-              + " runs over "
-              + file
-              + ": "
-              + e);
-      return;
-    }
-    if (!stopped()) {
-      err.printf(
-          "veriruntime: verifier warmed up (%d runs over %s in %.1f s)%n",
-          done(), file, (System.nanoTime() - start) / 1e9);
-    }
+        },
+        err);
   }
 }
