@@ -97,11 +97,7 @@ class PipelineWarmUpTest {
   void closingStopsItAfterTheExecInProgressWithoutALine() throws Exception {
     PipelineWarmUp w = warmUp(Integer.MAX_VALUE);
     w.start();
-    while (w.done() == 0) {
-      Thread.onSpinWait();
-    }
-    w.close();
-    w.join();
+    WarmUps.closeAfterFirstStep(w);
 
     assertThat(w.done()).isPositive().isLessThan(Integer.MAX_VALUE);
     assertThat(errBytes.toString(StandardCharsets.UTF_8)).isEmpty();

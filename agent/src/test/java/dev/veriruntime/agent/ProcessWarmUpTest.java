@@ -56,11 +56,7 @@ class ProcessWarmUpTest {
   @Test
   void closingStopsItAfterTheRunInProgressWithoutALine() throws Exception {
     ProcessWarmUp w = ProcessWarmUp.start(verifier, SELF, Integer.MAX_VALUE, err);
-    while (w.done() == 0) {
-      Thread.onSpinWait();
-    }
-    w.close();
-    w.join();
+    WarmUps.closeAfterFirstStep(w);
 
     assertThat(w.done()).isPositive().isLessThan(Integer.MAX_VALUE);
     assertThat(errBytes.toString(StandardCharsets.UTF_8)).isEmpty();

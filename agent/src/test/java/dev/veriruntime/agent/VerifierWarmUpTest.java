@@ -35,11 +35,7 @@ class VerifierWarmUpTest {
   @Test
   void closingStopsItAfterTheRunInProgressWithoutALine() throws Exception {
     VerifierWarmUp w = VerifierWarmUp.start(verifier, LAUNCHER, Integer.MAX_VALUE, err);
-    while (w.done() == 0) {
-      Thread.onSpinWait();
-    }
-    w.close();
-    w.join();
+    WarmUps.closeAfterFirstStep(w);
 
     assertThat(w.done()).isPositive().isLessThan(Integer.MAX_VALUE);
     assertThat(errBytes.toString(StandardCharsets.UTF_8)).isEmpty();
