@@ -31,6 +31,8 @@ class UniqueStormIT {
         "-XX:InlineSmallCode=1000",
         "-Djdk.nio.maxCachedBufferSize=262144",
         "-XX:-UsePerfData",
+        "-XX:+UnlockDiagnosticVMOptions",
+        "-XX:AsyncDeflationInterval=1000",
         "-cp",
         System.getProperty("java.class.path"),
         "dev.veriruntime.cli.VeriRuntimeCommand");

@@ -763,6 +763,11 @@ public final class Probe implements AutoCloseable {
             }
 
             @Override
+            public void release() {
+              ring.release();
+            }
+
+            @Override
             public void close() {
               ring.close();
             }

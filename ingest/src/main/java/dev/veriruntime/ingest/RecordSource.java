@@ -19,6 +19,12 @@ interface RecordSource {
     /** Hands available records without waiting. */
     int consume();
 
+    /**
+     * Ends the poll in progress and makes every later one return without waiting (the reader is
+     * stopping); from any thread, also after close.
+     */
+    void release();
+
     @Override
     void close();
   }

@@ -15,12 +15,18 @@ import reactor.core.publisher.FluxSink;
 
 /**
  * Turns a probe's kernel ring buffer into a {@link Flux} of batches: one dedicated platform thread
- * per subscription polls the ring (100 ms timeout), consumes every available record in a round, and
- * decodes each one inside the ring's record handler, where the record buffer is valid. The records
- * decoded in one round are emitted as one {@code List} (at most {@code maxBatch} records; a longer
- * round is emitted as several lists), so downstream pays one signal per round, not per record. A
- * record the probe submitted without a wake-up is consumed with the next one that wakes the reader,
- * or when the poll times out, so it waits at most the poll timeout.
+ * per subscription polls the ring, consumes every available record in a round, and decodes each one
+ * inside the ring's record handler, where the record buffer is valid. The records decoded in one
+ * round are emitted as one {@code List} (at most {@code maxBatch} records; a longer round is
+ * emitted as several lists), so downstream pays one signal per round, not per record. A record the
+ * probe submitted without a wake-up is consumed with the next one that wakes the reader, or when
+ * the poll times out: at the next loss check or after {@value #POLL_MILLIS} ms, whichever comes
+ * first.
+ *
+ * <p>A poll waits that long because waking an idle thread is what an idle reader costs: each
+ * wake-up took 0.25–0.4 ms of CPU on a loaded 2-vCPU guest (benchmarks/README.md, "Fixed costs:
+ * wake-ups"), whatever the thread then did. Stopping does not wait for the timeout: it releases the
+ * wait ({@link RecordSource.Stream#release}).
  *
  * <h2>Wake-ups</h2>
  *
@@ -85,7 +91,9 @@ public final class RingBufferReader<T> {
   public static final Duration DEFAULT_LOST_CHECK_INTERVAL = Duration.ofSeconds(1);
 
   private static final System.Logger LOG = System.getLogger(RingBufferReader.class.getName());
-  private static final int POLL_MILLIS = 100;
+
+  /** The longest wait for the ring; the loss check every second usually ends it first. */
+  static final int POLL_MILLIS = 1000;
 
   static final long COALESCE_MICROS = 500;
 
@@ -115,6 +123,7 @@ public final class RingBufferReader<T> {
   private List<T> batch;
   private volatile boolean stopping;
   private volatile Thread thread;
+  private volatile RecordSource.Stream stream;
   private long undecodable;
   private long[] pendingLost = new long[1];
   private long windowStart;
@@ -244,6 +253,7 @@ public final class RingBufferReader<T> {
       raise();
     }
     try (RecordSource.Stream ring = source.open(this::onRecord)) {
+      stream = ring;
       windowStart = System.nanoTime();
       nextLostCheck = windowStart + lostCheckNanos;
       lastRound = windowStart;
@@ -428,6 +438,10 @@ public final class RingBufferReader<T> {
   private void stop() {
     stopping = true;
     wake();
+    RecordSource.Stream ring = stream;
+    if (ring != null) {
+      ring.release();
+    }
   }
 
   /** Asks the reader to finish (drain, final loss report, complete) and waits for its thread. */

@@ -111,6 +111,8 @@ class EventSourceTest {
    */
   private static final class OneRound implements RecordSource {
     private final ArrayDeque<byte[]> records;
+    private volatile boolean released;
+    private volatile Thread waiter;
 
     OneRound(List<byte[]> records) {
       this.records = new ArrayDeque<>(records);
@@ -124,11 +126,18 @@ class EventSourceTest {
         @Override
         public int poll(int timeoutMillis) {
           int handled = consume();
-          if (handled == 0) {
+          waiter = Thread.currentThread(); // before the check: a release after it unparks us
+          if (handled == 0 && !released) {
             // Nothing left: wait like epoll would, rather than let the reader spin.
             java.util.concurrent.locks.LockSupport.parkNanos(timeoutMillis * 1_000_000L);
           }
           return handled;
+        }
+
+        @Override
+        public void release() {
+          released = true;
+          java.util.concurrent.locks.LockSupport.unpark(waiter);
         }
 
         @Override

@@ -65,7 +65,7 @@ class ExecFilterIT {
       assertThat(driver.count(RUNS).succeeded()).isEqualTo(RUNS);
       awaitTrue(() -> probe.filteredExits() - exitsBefore >= RUNS);
       assertThat(probe.filteredExecs() - execsBefore).isGreaterThanOrEqualTo(RUNS);
-      Thread.sleep(300); // a record would have had a ring poll (100 ms) to arrive
+      Thread.sleep(1_300); // a record would have had the reader's longest poll (1 s) to arrive
       assertThat(ours.events()).as("no record at all of a quiet run").isEmpty();
 
       assertThat(probe.reportAllExecs()).isEqualTo(1);
@@ -95,7 +95,7 @@ class ExecFilterIT {
       assertThat(count.lastNanos()).isLessThan(System.nanoTime());
       assertThat(ProcessHandle.of(count.lastPid())).as("the last child has ended").isEmpty();
       assertThat(probe.filteredExecs() - execsBefore).isGreaterThanOrEqualTo(RUNS);
-      Thread.sleep(300); // a record would have had a ring poll (100 ms) to arrive
+      Thread.sleep(1_300); // a record would have had the reader's longest poll (1 s) to arrive
       assertThat(ours.events()).as("no record at all of a counted run").isEmpty();
 
       assertThat(probe.countExecsOf(file)).isTrue();

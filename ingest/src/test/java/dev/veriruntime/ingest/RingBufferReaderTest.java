@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,9 @@ class RingBufferReaderTest {
     final AtomicLong polls = new AtomicLong();
     final AtomicLong consumes = new AtomicLong();
 
+    /** Polls that a release ended before their timeout. */
+    final AtomicLong releasedPolls = new AtomicLong();
+
     /** For each record handed over: how many epoll waits (polls) the reader had made by then. */
     final java.util.Map<Integer, Long> pollsBefore = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -46,16 +50,33 @@ class RingBufferReaderTest {
 
     @Override
     public Stream open(RecordHandler handler) {
+      AtomicBoolean released = new AtomicBoolean();
       return new Stream() {
         @Override
         public int poll(int timeoutMillis) {
           polls.incrementAndGet();
+          long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
           try {
-            Integer first = records.poll(timeoutMillis, TimeUnit.MILLISECONDS);
-            return first == null ? 0 : handleFrom(first);
+            // In slices, so that a release ends the wait as it ends epoll's
+            while (!released.get()) {
+              Integer first = records.poll(Math.min(timeoutMillis, 5), TimeUnit.MILLISECONDS);
+              if (first != null) {
+                return handleFrom(first);
+              }
+              if (System.nanoTime() - deadline >= 0) {
+                return 0;
+              }
+            }
+            releasedPolls.incrementAndGet();
+            return consume();
           } catch (InterruptedException e) {
             return 0;
           }
+        }
+
+        @Override
+        public void release() {
+          released.set(true);
         }
 
         @Override
@@ -298,6 +319,21 @@ class RingBufferReaderTest {
         .thenRequest(1)
         .expectNext("lost 0/3")
         .verifyComplete();
+  }
+
+  @Test
+  void stopEndsThePollInProgressRatherThanWaitingOutItsTimeout() {
+    FakeRing ring = new FakeRing();
+    StepVerifier.create(read(ring, Duration.ofHours(1)))
+        .then(
+            () -> {
+              while (ring.polls.get() == 0) {
+                Thread.onSpinWait();
+              }
+              ring.active.get().stopAndJoin();
+            })
+        .verifyComplete();
+    assertThat(ring.releasedPolls).hasValue(1);
   }
 
   @Test

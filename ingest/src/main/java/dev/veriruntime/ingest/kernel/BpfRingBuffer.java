@@ -35,7 +35,9 @@ import jnr.ffi.Pointer;
  * record, so the producer can reuse its space at once.
  *
  * <p>Thread safety: confined to one thread (the one that calls {@link #poll}, {@link #consume} and
- * {@link #close}); the handler runs on that thread.
+ * {@link #close}); the handler runs on that thread. {@link #release} alone may come from any
+ * thread: it ends the wait in progress and every later one (the owner is stopping), so the owner
+ * can wait long without a timeout deciding how soon it stops.
  */
 public final class BpfRingBuffer implements AutoCloseable {
 
@@ -47,8 +49,16 @@ public final class BpfRingBuffer implements AutoCloseable {
 
   /** Waits for the producer's wake-up; the native one is an epoll instance on the map. */
   interface Wakeup {
-    /** Whether the ring signalled data within the timeout (false on timeout or a signal). */
+    /**
+     * Whether the ring signalled data within the timeout, or the wait was released (false on
+     * timeout or a signal).
+     */
     boolean await(int timeoutMillis);
+
+    /**
+     * Ends the wait in progress and every later one at once; from any thread; after close, none.
+     */
+    void release();
 
     /** Releases the wait and the ring's mappings. */
     void close();
@@ -71,7 +81,8 @@ public final class BpfRingBuffer implements AutoCloseable {
   private final ByteBuffer data;
   private final long mask;
   private final RecordHandler handler;
-  private Wakeup wakeup;
+  private final Wakeup wakeup;
+  private boolean closed;
   private byte[] scratch = new byte[1024];
   // One view of scratch for every record (re-limited per record): no buffer allocated per record.
   private ByteBuffer view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
@@ -187,17 +198,26 @@ public final class BpfRingBuffer implements AutoCloseable {
     return record;
   }
 
+  /**
+   * Ends the {@link #poll} in progress, if any, and makes every later one return without waiting
+   * (it still takes the records there are): for a reader that is stopping. Any thread; nothing once
+   * closed.
+   */
+  public void release() {
+    wakeup.release();
+  }
+
   /** Unmaps the ring; the map itself stays owned by its object. Idempotent. */
   @Override
   public void close() {
-    if (wakeup != null) {
+    if (!closed) {
+      closed = true;
       wakeup.close();
-      wakeup = null;
     }
   }
 
   private void requireOpen() {
-    if (wakeup == null) {
+    if (closed) {
       throw new IllegalStateException("ring buffer is closed");
     }
   }
@@ -209,6 +229,7 @@ public final class BpfRingBuffer implements AutoCloseable {
     private static final int MAP_SHARED = 1;
     private static final long MAP_FAILED = -1;
     private static final int EPOLL_CLOEXEC = 0x80000;
+    private static final int EFD_CLOEXEC = 0x80000;
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLLIN = 1;
     private static final int EINTR = 4;
@@ -221,6 +242,9 @@ public final class BpfRingBuffer implements AutoCloseable {
     private long consumerAddress = MAP_FAILED;
     private long producerAddress = MAP_FAILED;
     private int epollFd = -1;
+    // Written once by release and never read: readable from then on, it ends every wait (guarded
+    // by this, so a release never writes to a descriptor number close has given back).
+    private int releaseFd = -1;
     private Pointer events;
     private ByteBuffer consumerPage;
     private ByteBuffer producerPage;
@@ -259,6 +283,11 @@ public final class BpfRingBuffer implements AutoCloseable {
         ring.events.putInt(0, EPOLLIN);
         if (libs.libc.epoll_ctl(ring.epollFd, EPOLL_CTL_ADD, mapFd, ring.events) != 0) {
           throw failure("cannot wait on the ring buffer (map fd " + mapFd + ")", libs.lastErrno());
+        }
+        ring.releaseFd = libs.libc.eventfd(0, EFD_CLOEXEC);
+        if (ring.releaseFd < 0
+            || libs.libc.epoll_ctl(ring.epollFd, EPOLL_CTL_ADD, ring.releaseFd, ring.events) != 0) {
+          throw failure("cannot set up the ring buffer's release", libs.lastErrno());
         }
         return ring;
       } catch (RuntimeException e) {
@@ -314,7 +343,18 @@ public final class BpfRingBuffer implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void release() {
+      if (releaseFd >= 0) {
+        libs.libc.eventfd_write(releaseFd, 1);
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      if (releaseFd >= 0) {
+        libs.libc.close(releaseFd);
+        releaseFd = -1;
+      }
       consumerPage = null;
       producerPage = null;
       data = null;

@@ -9,8 +9,9 @@ import jnr.ffi.types.size_t;
 
 /**
  * The few libc functions the binding needs: libbpf log formatting, filesystem magic, mapping and
- * waiting on a ring-buffer map ({@link BpfRingBuffer}; addresses are passed as {@code long}), and a
- * thread's scheduling priority ({@link ThreadPriority}).
+ * waiting on a ring-buffer map and ending that wait from another thread ({@link BpfRingBuffer};
+ * addresses are passed as {@code long}), and a thread's scheduling priority ({@link
+ * ThreadPriority}).
  */
 public interface LibC {
   int vsnprintf(@Out byte[] buffer, @size_t long size, Pointer format, Pointer vaList);
@@ -48,6 +49,16 @@ public interface LibC {
   int epoll_wait(int epollFd, Pointer events, int maxEvents, int timeoutMillis);
 
   int close(int fd);
+
+  /**
+   * eventfd(2): a descriptor whose counter {@link #eventfd_write} raises (readable while non-zero).
+   */
+  @SaveError
+  int eventfd(int initialValue, int flags);
+
+  /** glibc: adds {@code value} to an eventfd's counter; 0, or -1 with errno set. */
+  @SaveError
+  int eventfd_write(int fd, long value);
 
   /** setpriority(2); with {@code which} = 0 (PRIO_PROCESS) and a thread id, that one thread. */
   @SaveError

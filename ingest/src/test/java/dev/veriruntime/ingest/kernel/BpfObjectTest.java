@@ -106,4 +106,35 @@ class BpfObjectTest {
       }
     }
   }
+
+  @Test
+  void releaseEndsAWaitAtOnceAndEveryLaterOne() throws Exception {
+    KernelTests.assumeKernel();
+    try (BpfObject object = BpfObject.open("fixture", fixture())) {
+      object.setAutoload("fixture_optional_fentry", false);
+      object.load();
+      BpfRingBuffer ring = new BpfRingBuffer(object.mapFd("events"), record -> true);
+      long[] waited = new long[1];
+      Thread poller =
+          new Thread(
+              () -> {
+                long start = System.nanoTime();
+                ring.poll(60_000);
+                waited[0] = System.nanoTime() - start;
+              });
+      poller.start();
+      Thread.sleep(200);
+      ring.release();
+      poller.join(30_000);
+      assertThat(poller.isAlive()).as("poll still waiting 30 s after release").isFalse();
+      assertThat(waited[0]).isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(30));
+
+      long start = System.nanoTime();
+      assertThat(ring.poll(60_000)).isZero();
+      assertThat(System.nanoTime() - start)
+          .isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(30));
+      ring.close();
+      ring.release(); // after close: nothing, and no descriptor written
+    }
+  }
 }

@@ -208,6 +208,17 @@ class BpfRingBufferTest {
   }
 
   @Test
+  void releaseGoesToTheWaitFromAnyThread() throws InterruptedException {
+    try (BpfRingBuffer ring = recording()) {
+      Thread other = new Thread(ring::release);
+      other.start();
+      other.join();
+      assertThat(wakeup.releases).isEqualTo(1);
+      assertThat(wakeup.closed).isZero();
+    }
+  }
+
+  @Test
   void closeReleasesOnceAndAClosedRingRefusesToRead() {
     BpfRingBuffer ring = recording();
     ring.close();
@@ -221,11 +232,17 @@ class BpfRingBufferTest {
     boolean ready;
     final List<Integer> waits = new ArrayList<>();
     int closed;
+    int releases;
 
     @Override
     public boolean await(int timeoutMillis) {
       waits.add(timeoutMillis);
       return ready;
+    }
+
+    @Override
+    public void release() {
+      releases++;
     }
 
     @Override
