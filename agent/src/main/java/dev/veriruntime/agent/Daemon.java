@@ -493,7 +493,7 @@ public final class Daemon implements AutoCloseable {
 
     Daemon build(ProbeSettings probeSettings) throws IOException {
       enter(Step.TIMER);
-      timer = resources.register("timer", Schedulers.newSingle("veriruntime-timer", true));
+      timer = resources.register("timer", GridTimer.scheduler("veriruntime-timer"));
       enter(Step.VERIFICATION_LANES);
       startVerificationLanes();
       enter(Step.SINKS);

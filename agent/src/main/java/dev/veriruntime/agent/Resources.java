@@ -14,7 +14,7 @@ import reactor.core.scheduler.Scheduler;
  *
  * <pre>{@code
  * Resources resources = new Resources(err);
- * Scheduler timer = resources.register("timer", Schedulers.newSingle("veriruntime-timer", true));
+ * Scheduler timer = resources.register("timer", GridTimer.scheduler("veriruntime-timer"));
  * Probe probe = resources.register("probe", Probe.load(spec, settings));
  * ...
  * resources.closeAll(null); // the probe first, then the timer
