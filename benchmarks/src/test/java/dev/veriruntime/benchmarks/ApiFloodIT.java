@@ -8,8 +8,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * As root, with the real probe: the short API flood (benchmarks/api-flood.sh runs the long one)
- * against the real {@code watch} in a child JVM. Latency ratios are reported, not asserted (the
- * machine is shared); what must hold is that the daemon keeps verifying and answering.
+ * against the real {@code watch}, started by bin/veriruntime. Latency ratios are reported, not
+ * asserted (the machine is shared); what must hold is that the daemon keeps verifying and
+ * answering.
  */
 class ApiFloodIT {
   @Test
@@ -24,7 +25,6 @@ class ApiFloodIT {
     flood.malformedThreads = 2;
     flood.usualCalls = 20;
     flood.root = Path.of("..").toAbsolutePath().normalize();
-    flood.agent = UniqueStormIT.agentCommand();
 
     ApiFlood.Result r = flood.run();
     System.err.println("api-flood IT: " + ApiFlood.summary(r));

@@ -4,40 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.ingest.testing.KernelTests;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * As root, with the real probe: the short unique-binaries storm (benchmarks/unique-storm.sh runs
- * the long one). The agent is the real {@code watch} in a child JVM with the launcher's memory
- * settings; every exec is of a binary never seen before.
+ * the long one). The agent is the real {@code watch}, started by bin/veriruntime with the JVM
+ * settings users get; every exec is of a binary never seen before.
  */
 class UniqueStormIT {
-  /**
-   * What bin/veriruntime gives {@code watch}; the peak RSS bound below is the heap plus a margin.
-   */
-  static List<String> agentCommand() {
-    return List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC",
-        "-Xms64m",
-        "-Xmx192m",
-        "-Xmn24m",
-        "-XX:MinHeapFreeRatio=20",
-        "-XX:MaxHeapFreeRatio=40",
-        "-XX:+IgnoreUnrecognizedVMOptions",
-        "-XX:TrimNativeHeapInterval=2000",
-        "-XX:FreqInlineSize=100",
-        "-XX:InlineSmallCode=1000",
-        "-Djdk.nio.maxCachedBufferSize=262144",
-        "-XX:-UsePerfData",
-        "-XX:+UnlockDiagnosticVMOptions",
-        "-XX:AsyncDeflationInterval=1000",
-        "-cp",
-        System.getProperty("java.class.path"),
-        "dev.veriruntime.cli.VeriRuntimeCommand");
-  }
-
   @Test
   void everyExecOfANewBinaryIsAnsweredOrCountedWithBoundedLanesAndMemory() throws Exception {
     KernelTests.assumeKernel();
@@ -45,7 +19,6 @@ class UniqueStormIT {
     storm.execs = 2_000;
     storm.workers = 4;
     storm.root = Path.of("..").toAbsolutePath().normalize();
-    storm.agent = agentCommand();
 
     UniqueStorm.Result r = storm.run();
     System.err.println("unique-storm IT: " + UniqueStorm.summary(r));
