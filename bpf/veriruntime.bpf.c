@@ -255,7 +255,7 @@ struct {
 	__type(value, __u32);
 } vr_untracked_tasks SEC(".maps");
 
-/* By enum vr_task_count. */
+/* By enum vr_task_count: the probe's own bookkeeping of tasks and watched files. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VR_TASK_COUNTS);
@@ -265,13 +265,14 @@ struct {
 
 /* Files whose writes the agent wants to hear about at once (verified and cached, mapped
  * executable by a running process, or its own), keyed by dev and inode only: a write changes
- * ctime and size. The value is the agent's enum vr_watch_reason bits, echoed in the record. A
- * plain hash, not LRU: a watched file must never be evicted silently (the agent sees E2BIG). */
+ * ctime and size. The value (struct vr_watch) holds the agent's reasons, echoed in the record, and
+ * the file's generation. A plain hash, not LRU: a watched file must never be evicted silently (the
+ * agent sees E2BIG); an entry whose inode now holds another file goes at that file's first write. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VR_WATCHED_MAX);
 	__type(key, struct vr_watch_key);
-	__type(value, __u32);
+	__type(value, struct vr_watch);
 } vr_watched_files SEC(".maps");
 
 /* Build lineage. The agent puts the identities of verified toolchain executables (compilers,
@@ -468,6 +469,7 @@ static __always_inline void fill_file(struct vr_file *out, struct file *f)
 	out->size = BPF_CORE_READ(inode, i_size);
 	out->nlink = BPF_CORE_READ(inode, i_nlink);
 	out->mode = mode;
+	out->generation = BPF_CORE_READ(inode, i_generation);
 	if (out->nlink == 0)
 		flags |= VR_FILE_DELETED;
 	if (mode & S_ISUID)
@@ -689,6 +691,7 @@ static __always_inline void fill_inode(struct vr_file *out, struct inode *inode)
 	out->size = BPF_CORE_READ(inode, i_size);
 	out->nlink = BPF_CORE_READ(inode, i_nlink);
 	out->mode = mode;
+	out->generation = BPF_CORE_READ(inode, i_generation);
 	out->flags = (out->nlink == 0 ? VR_FILE_DELETED : 0) | (mode & S_ISUID ? VR_FILE_SETUID : 0) |
 		     (mode & S_ISGID ? VR_FILE_SETGID : 0);
 }
@@ -1371,21 +1374,27 @@ static __always_inline void watched_write(struct task_struct *task, struct file 
 {
 	struct vr_watch_key key = {};
 	struct vr_file_write *e;
+	struct vr_watch *watch;
 	struct file *exe;
-	__u32 *watch;
 
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	watch = bpf_map_lookup_elem(&vr_watched_files, &key);
 	if (!watch)
 		return;
+	if (watch->generation && watch->generation != BPF_CORE_READ(inode, i_generation)) {
+		/* The watched file is gone and its inode number went to this one. */
+		bpf_map_delete_elem(&vr_watched_files, &key);
+		count_in(&vr_task_counts, VR_TASKS_WATCH_STALE);
+		return;
+	}
 	e = reserve(VR_KIND_FILE_WRITE, sizeof(*e));
 	if (!e)
 		return;
 	fill_header(&e->hdr, VR_KIND_FILE_WRITE, sizeof(*e));
 	e->operation = operation;
 	e->fd = fd;
-	e->watch = *watch;
+	e->watch = watch->reasons;
 	e->_pad = 0;
 	e->arg = arg;
 	fill_file(&e->file, f);

@@ -18,7 +18,7 @@
 #ifndef VERIRUNTIME_H
 #define VERIRUNTIME_H
 
-#define VR_SCHEMA_VERSION 1
+#define VR_SCHEMA_VERSION 2
 
 #define VR_COMM_LEN 16
 #define VR_PATH_LEN 512     /* dentry-walk path, NUL-terminated, truncated from the left */
@@ -107,9 +107,10 @@ struct vr_file {
 	__s64 ctime_ns; /* inode change time, seconds * 1e9 + nanoseconds */
 	__s64 size;
 	__u32 nlink;
-	__u32 mode;     /* i_mode: file type and permission bits */
-	__u32 flags;    /* enum vr_file_flag */
-	__u32 magic;    /* super_block.s_magic, e.g. 0x01021994 tmpfs */
+	__u16 mode;       /* i_mode: file type and permission bits */
+	__u16 flags;      /* enum vr_file_flag */
+	__u32 generation; /* i_generation: tells apart files that had the same inode number in turn */
+	__u32 magic;      /* super_block.s_magic, e.g. 0x01021994 tmpfs */
 };
 
 /* 896 bytes. Emitted from tp_btf/sched_process_exec after the new image is committed. */
@@ -200,7 +201,7 @@ struct vr_file_write {
 	struct vr_header hdr;
 	__u32 operation;         /* enum vr_write_op */
 	__s32 fd;
-	__u32 watch;             /* the vr_watched_files value: enum vr_watch_reason bits */
+	__u32 watch;             /* the vr_watched_files entry's reasons: enum vr_watch_reason bits */
 	__u32 _pad;
 	__u64 arg;               /* open flags (O_*) for VR_WRITE_OPEN; new length for ftruncate */
 	struct vr_file file;     /* the written file, after the syscall */
@@ -216,6 +217,15 @@ struct vr_file_write {
 struct vr_watch_key {
 	__u64 dev; /* s_dev, kernel encoding */
 	__u64 ino;
+};
+
+/* Value of vr_watched_files, written by the agent. A file system gives a freed inode number to a
+ * new file (ext4 does within seconds), so the entry names the file's i_generation too: a write into
+ * an inode whose generation differs is a new file, not the watched one, and drops the stale entry
+ * unreported. Generation 0: any file with that device and inode (the agent did not learn it). */
+struct vr_watch {
+	__u32 reasons;    /* enum vr_watch_reason bits, echoed in the record */
+	__u32 generation;
 };
 
 /* Key of vr_verified_files: the identity part of struct vr_file. The agent writes it, so its layout
@@ -273,7 +283,8 @@ enum vr_task_count {
 	VR_TASKS_INHERITED = 1,       /* children that inherited following at fork */
 	VR_TASKS_FOLLOW_DROPPED = 2,  /* follow entries refused: vr_follow_tasks was full */
 	VR_TASKS_UNTRACKED_EXITS = 3, /* exits of forks that never exec'd, counted not reported */
-	VR_TASK_COUNTS = 4,
+	VR_TASKS_WATCH_STALE = 4,     /* vr_watched_files entries dropped: the inode is a new file */
+	VR_TASK_COUNTS = 5,
 };
 
 /* Value of the per-CPU counters map, indexed by enum vr_kind: Java sums over CPUs. */

@@ -38,6 +38,7 @@ struct inode {
 	unsigned long i_ino;
 	unsigned int i_nlink; /* in an anonymous union with __i_nlink; CO-RE looks inside */
 	long long i_size;
+	u32 i_generation;
 	time64_t i_ctime_sec; /* 6.11+: split into seconds and nanoseconds */
 	u32 i_ctime_nsec;
 } PAI;

@@ -1,6 +1,7 @@
 package dev.veriruntime.agent;
 
 import dev.veriruntime.ingest.Probe;
+import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.event.WatchReason;
 import dev.veriruntime.pipeline.MappingFilter;
 import dev.veriruntime.verifier.FileIdentity;
@@ -63,6 +64,12 @@ final class ProbeMappingFilter implements MappingFilter {
             "exits of forks that never exec'd, counted in the kernel instead of reported (part of"
                 + " veriruntime.events.filtered{kind=ExitEvent})")
         .register(registry);
+    FunctionCounter.builder(
+            "veriruntime.probe.watches.stale", probe, p -> p.isClosed() ? 0 : p.staleWatches())
+        .description(
+            "watched files the kernel stopped watching unreported: the file was gone and a new"
+                + " file with its inode number was written")
+        .register(registry);
     followCounter(probe, "execs", Probe::followedExecs)
         .description("execs of quiet executables reported because the process is followed")
         .register(registry);
@@ -90,11 +97,10 @@ final class ProbeMappingFilter implements MappingFilter {
    * open for writing or truncation of it is reported at once (a FileWriteEvent).
    */
   @Override
-  public void skip(FileIdentity file) {
+  public void skip(ExecutableFile file) {
     try {
-      probe.skipMappingsOf(file);
-      probe.watchWrites(
-          file, self.with(file, EnumSet.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE)));
+      probe.skipMappingsOf(file.identity());
+      watchWrites(file);
     } catch (RuntimeException e) {
       warnOnce(e);
     }
@@ -105,14 +111,21 @@ final class ProbeMappingFilter implements MappingFilter {
    * processes are adopted by {@link QuietProcesses}), and writes into it are reported at once.
    */
   @Override
-  public void skipExecs(FileIdentity file) {
+  public void skipExecs(ExecutableFile file) {
     try {
-      probe.skipExecsOf(file);
-      probe.watchWrites(
-          file, self.with(file, EnumSet.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE)));
+      probe.skipExecsOf(file.identity());
+      watchWrites(file);
     } catch (RuntimeException e) {
       warnOnce(e);
     }
+  }
+
+  private void watchWrites(ExecutableFile file) {
+    FileIdentity id = file.identity();
+    probe.watchWrites(
+        id,
+        file.generation(),
+        self.with(id, EnumSet.of(WatchReason.VERIFIED, WatchReason.MAPPED_EXECUTABLE)));
   }
 
   /**

@@ -73,7 +73,7 @@ final class SelfWatch {
       if (!covers(id)) {
         files.add(id);
       }
-      return probe.watchWrites(id, EnumSet.of(WatchReason.SELF));
+      return probe.watchWrites(id, 0, EnumSet.of(WatchReason.SELF));
     } catch (IOException | RuntimeException e) {
       return false;
     }
@@ -104,7 +104,7 @@ final class SelfWatch {
       return false;
     }
     for (FileIdentity f : files) {
-      if (!probe.watchWrites(f, EnumSet.of(WatchReason.SELF))) {
+      if (!probe.watchWrites(f, 0, EnumSet.of(WatchReason.SELF))) {
         return false;
       }
     }

@@ -2,6 +2,7 @@ package dev.veriruntime.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.pipeline.Classifier;
 import dev.veriruntime.pipeline.DropLedger;
 import dev.veriruntime.pipeline.ExecutableVerification;
@@ -71,7 +72,7 @@ class PackageRevalidationTest {
   private final MappingFilter mappingFilter =
       new MappingFilter() {
         @Override
-        public void skip(FileIdentity file) {}
+        public void skip(ExecutableFile file) {}
 
         @Override
         public void reset() {

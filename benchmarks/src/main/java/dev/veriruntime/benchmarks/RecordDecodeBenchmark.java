@@ -172,7 +172,7 @@ public class RecordDecodeBenchmark extends AbstractBenchmark {
     b.putLong(base + WireFormat.File.CTIME_NS, 1_777_320_873_000_000_000L);
     b.putLong(base + WireFormat.File.FILE_SIZE, 1_926_232);
     b.putInt(base + WireFormat.File.NLINK, 1);
-    b.putInt(base + WireFormat.File.MODE, 0100755);
+    b.putShort(base + WireFormat.File.MODE, (short) 0100755);
     b.putInt(base + WireFormat.File.MAGIC, 0xEF53);
   }
 

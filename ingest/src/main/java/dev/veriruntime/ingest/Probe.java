@@ -606,6 +606,14 @@ public final class Probe implements AutoCloseable {
     return taskCounts()[WireFormat.TaskCounts.UNTRACKED_EXITS];
   }
 
+  /**
+   * Watches ({@link #watchWrites}) the kernel dropped since load: the watched file was gone and a
+   * new file with its inode number was written.
+   */
+  public long staleWatches() {
+    return taskCounts()[WireFormat.TaskCounts.WATCH_STALE];
+  }
+
   private static byte[] tgidKey(int tgid) {
     return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(tgid).array();
   }
@@ -614,10 +622,14 @@ public final class Probe implements AutoCloseable {
    * Asks the probe to report, as a {@link dev.veriruntime.ingest.event.FileWriteEvent}, every
    * successful open for writing (or with O_TRUNC) and every ftruncate of {@code file} from now on,
    * by any process but the ignored one. The file is matched by device and inode only, so it stays
-   * watched after the write changed its ctime and size. Calling it again replaces the reasons.
-   * Writes through descriptors opened before the call, truncate(2) by path and a rename over the
-   * file are not seen (see bpf/README.md).
+   * watched after the write changed its ctime and size; with a {@code generation}, a write into a
+   * new file that got the same inode number after this one was deleted drops the watch instead of
+   * being reported (counted, {@link #staleWatches}). Calling it again replaces the entry. Writes
+   * through descriptors opened before the call, truncate(2) by path and a rename over the file are
+   * not seen (see bpf/README.md).
    *
+   * @param generation the file's {@link dev.veriruntime.ingest.event.ExecutableFile#generation()};
+   *     0 when not known: then any file with this device and inode is the watched one
    * @param reasons echoed in each event; at least one
    * @return false when this probe has no watched-file map
    * @throws IllegalStateException when closed
@@ -625,7 +637,8 @@ public final class Probe implements AutoCloseable {
    * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses the update (E2BIG:
    *     the map is full; nothing is evicted silently)
    */
-  public synchronized boolean watchWrites(FileIdentity file, Set<WatchReason> reasons) {
+  public synchronized boolean watchWrites(
+      FileIdentity file, int generation, Set<WatchReason> reasons) {
     requireOpen();
     if (reasons.isEmpty()) {
       throw new IllegalArgumentException("watching a file needs a reason");
@@ -634,9 +647,10 @@ public final class Probe implements AutoCloseable {
       return false;
     }
     byte[] value =
-        ByteBuffer.allocate(4)
+        ByteBuffer.allocate(WireFormat.Watch.SIZE)
             .order(ByteOrder.nativeOrder())
-            .putInt(WatchReason.bits(reasons))
+            .putInt(WireFormat.Watch.REASONS, WatchReason.bits(reasons))
+            .putInt(WireFormat.Watch.GENERATION, generation)
             .array();
     BpfMaps.update(watchedFilesFd, watchKey(file), value);
     return true;

@@ -152,7 +152,8 @@ class ExecFilterIT {
       assertThat(new ProcessBuilder(shell.toString(), "-c", "exit 0").start().waitFor()).isZero();
       ours.await(ExitEvent.class, 1);
       ours.quietAsTheAgentWould();
-      assertThat(probe.watchWrites(HostFiles.identity(watched), EnumSet.of(WatchReason.VERIFIED)))
+      assertThat(
+              probe.watchWrites(HostFiles.identity(watched), 0, EnumSet.of(WatchReason.VERIFIED)))
           .isTrue();
 
       Process writer = new ProcessBuilder(shell.toString(), "-c", "exec 3>> " + watched).start();

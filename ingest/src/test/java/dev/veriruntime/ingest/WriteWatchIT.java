@@ -176,7 +176,7 @@ class WriteWatchIT {
     Files.writeString(watched, "code");
     Files.writeString(other, "code");
     FileIdentity identity = identity(watched);
-    assertThat(probe.watchWrites(identity, EnumSet.of(WatchReason.MAPPED_EXECUTABLE))).isTrue();
+    assertThat(probe.watchWrites(identity, 0, EnumSet.of(WatchReason.MAPPED_EXECUTABLE))).isTrue();
 
     long appender = run("echo x >> " + watched);
     long truncator = run(": > " + watched);
@@ -212,13 +212,44 @@ class WriteWatchIT {
     assertThat(probe.unwatchWrites(identity)).isFalse();
     long afterUnwatch = run("echo x >> " + watched);
     // A marker write into a file watched from now on proves the ring has caught up.
-    assertThat(probe.watchWrites(identity(other), EnumSet.of(WatchReason.VERIFIED))).isTrue();
+    assertThat(probe.watchWrites(identity(other), 0, EnumSet.of(WatchReason.VERIFIED))).isTrue();
     long marker = run("echo x >> " + other);
     awaitWrites(e -> e.task().tgid() == marker, 1);
     assertThat(writes(e -> e.task().tgid() == reader)).as("read-only open").isEmpty();
     assertThat(writes(e -> e.task().tgid() == unwatched)).as("unwatched file").isEmpty();
     assertThat(writes(e -> e.task().tgid() == afterUnwatch)).as("after unwatch").isEmpty();
     assertThat(probe.unwatchAllWrites()).isEqualTo(1);
+  }
+
+  @Test
+  void aWriteIntoAnotherFileWithTheWatchedInodeNumberDropsTheWatchUnreported() throws Exception {
+    Path file = dir.resolve("conftest");
+    Files.writeString(file, "code");
+    FileIdentity identity = identity(file);
+    assertThat(probe.watchWrites(identity, 0, EnumSet.of(WatchReason.VERIFIED))).isTrue();
+    long learn = run("echo x >> " + file);
+    int generation = awaitWrites(e -> e.task().tgid() == learn, 1).get(0).file().generation();
+    assertThat(generation).as("ext4 and tmpfs give each inode a generation").isNotZero();
+
+    assertThat(probe.watchWrites(identity, generation, EnumSet.of(WatchReason.VERIFIED))).isTrue();
+    long same = run("echo x >> " + file);
+    awaitWrites(e -> e.task().tgid() == same, 1);
+
+    // The entry a deleted file left behind, met by the new file that got its inode number (on ext4
+    // the next file created; here the generation tells them apart just the same).
+    long staleBefore = probe.staleWatches();
+    assertThat(probe.watchWrites(identity, generation + 1, EnumSet.of(WatchReason.VERIFIED)))
+        .isTrue();
+    long other = run("echo x >> " + file);
+    long again = run("echo x >> " + file);
+    Path marker = dir.resolve("marker");
+    Files.writeString(marker, "m");
+    assertThat(probe.watchWrites(identity(marker), 0, EnumSet.of(WatchReason.VERIFIED))).isTrue();
+    long markerWriter = run("echo x >> " + marker);
+    awaitWrites(e -> e.task().tgid() == markerWriter, 1);
+    assertThat(writes(e -> e.task().tgid() == other || e.task().tgid() == again)).isEmpty();
+    assertThat(probe.staleWatches()).as("dropped once, then unwatched").isEqualTo(staleBefore + 1);
+    assertThat(probe.unwatchWrites(identity)).as("the kernel dropped the entry").isFalse();
   }
 
   /** Runs a shell command line to completion; returns the shell's pid. */

@@ -118,7 +118,7 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
       if (out.isEmpty() && quietable(e.file(), o.check())) {
         // Nothing to say about this executable: let the probe count its next execs instead of
         // sending them (a JIT runtime is always followed: its code maps need its digest at hand).
-        mappingFilter.skipExecs(e.file().identity());
+        mappingFilter.skipExecs(e.file());
       }
     } else if (o.event() instanceof ScannedProcess s && o.check() != null) {
       classifier
@@ -139,7 +139,7 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
           && !m.file().memfd()) {
         // Nothing to say about this file: let the probe count its next mappings instead of sending
         // them.
-        mappingFilter.skip(m.file().identity());
+        mappingFilter.skip(m.file());
       }
     } else if (o.event() instanceof AnonymousExecEvent a) {
       anonymous(a, o.check()).ifPresent(out::add);

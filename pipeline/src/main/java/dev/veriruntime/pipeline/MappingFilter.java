@@ -1,5 +1,6 @@
 package dev.veriruntime.pipeline;
 
+import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.verifier.FileIdentity;
 import java.time.Instant;
 import java.util.Optional;
@@ -19,21 +20,21 @@ public interface MappingFilter {
   MappingFilter NONE =
       new MappingFilter() {
         @Override
-        public void skip(FileIdentity file) {}
+        public void skip(ExecutableFile file) {}
 
         @Override
         public void reset() {}
       };
 
-  /** Mappings of {@code file} (kernel identity) need not be reported from now on. */
-  void skip(FileIdentity file);
+  /** Mappings of {@code file} (its kernel identity) need not be reported from now on. */
+  void skip(ExecutableFile file);
 
   /**
    * Execs of {@code file} need not be reported from now on: the probe counts them and keeps the
    * processes for adoption (see {@link ProcessTable.Adopter}). Called for an executable whose exec
    * was classified VERIFIED with nothing to report. No-op by default.
    */
-  default void skipExecs(FileIdentity file) {}
+  default void skipExecs(ExecutableFile file) {}
 
   /**
    * Execs of {@code file}, an executable reported as unknown whose repeats the incident book folds

@@ -52,13 +52,13 @@ class ClassifyStageTest {
           ledger,
           new MappingFilter() {
             @Override
-            public void skip(FileIdentity file) {
-              skipped.add(file);
+            public void skip(ExecutableFile file) {
+              skipped.add(file.identity());
             }
 
             @Override
-            public void skipExecs(FileIdentity file) {
-              quiet.add(file);
+            public void skipExecs(ExecutableFile file) {
+              quiet.add(file.identity());
             }
 
             @Override
@@ -246,7 +246,7 @@ class ClassifyStageTest {
     book.countExecsIn(
         new MappingFilter() {
           @Override
-          public void skip(FileIdentity file) {}
+          public void skip(ExecutableFile file) {}
 
           @Override
           public void reset() {}

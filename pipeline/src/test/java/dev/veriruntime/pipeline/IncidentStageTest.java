@@ -2,6 +2,7 @@ package dev.veriruntime.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.SecurityEvent.IncidentState;
@@ -596,7 +597,7 @@ class IncidentStageTest {
         new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
-    public void skip(FileIdentity file) {}
+    public void skip(ExecutableFile file) {}
 
     @Override
     public void reset() {

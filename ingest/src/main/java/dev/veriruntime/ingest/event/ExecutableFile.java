@@ -17,6 +17,8 @@ import java.util.Set;
  *     the root of the mount namespace; empty when it could not be resolved. Never an identity.
  *     Kernel bytes are decoded as UTF-8, invalid sequences becoming U+FFFD.
  * @param pathTruncated leading components of {@link #path()} are missing (too deep or too long)
+ * @param generation {@code i_generation}, which tells apart files that had the same inode number in
+ *     turn (a file system reuses a freed one); 0 when not known (read from {@code /proc})
  */
 public record ExecutableFile(
     FileIdentity identity,
@@ -26,7 +28,8 @@ public record ExecutableFile(
     boolean memfd,
     boolean deleted,
     String path,
-    boolean pathTruncated) {
+    boolean pathTruncated,
+    int generation) {
 
   /**
    * {@code s_magic} of filesystems on local block devices or in memory: ext2/3/4, XFS, Btrfs, F2FS,
@@ -51,6 +54,19 @@ public record ExecutableFile(
   public ExecutableFile {
     Objects.requireNonNull(identity, "identity");
     Objects.requireNonNull(path, "path");
+  }
+
+  /** A file whose generation is not known (0): one read from {@code /proc} or made up in a test. */
+  public ExecutableFile(
+      FileIdentity identity,
+      int nlink,
+      int mode,
+      int filesystemMagic,
+      boolean memfd,
+      boolean deleted,
+      String path,
+      boolean pathTruncated) {
+    this(identity, nlink, mode, filesystemMagic, memfd, deleted, path, pathTruncated, 0);
   }
 
   /** The set-user-ID bit is set. */

@@ -184,7 +184,7 @@ public final class RecordDecoder {
   /** Mirrors C {@code struct vr_file} at {@code base}, plus the record's path fields. */
   private static ExecutableFile file(RawRecord raw, int base, String path, int pathFlags)
       throws MalformedRecordException {
-    int flags = raw.s32(base + WireFormat.File.FLAGS);
+    int flags = raw.u16(base + WireFormat.File.FLAGS);
     FileIdentity identity =
         new FileIdentity(
             raw.s64(base + WireFormat.File.DEV),
@@ -194,12 +194,13 @@ public final class RecordDecoder {
     return new ExecutableFile(
         identity,
         raw.s32(base + WireFormat.File.NLINK),
-        raw.s32(base + WireFormat.File.MODE),
+        raw.u16(base + WireFormat.File.MODE),
         raw.s32(base + WireFormat.File.MAGIC),
         (flags & WireFormat.FILE_MEMFD) != 0,
         (flags & WireFormat.FILE_DELETED) != 0,
         path,
-        (pathFlags & WireFormat.PATH_TRUNCATED) != 0);
+        (pathFlags & WireFormat.PATH_TRUNCATED) != 0,
+        raw.s32(base + WireFormat.File.GENERATION));
   }
 
   /** Mirrors C {@code struct vr_exit}. */

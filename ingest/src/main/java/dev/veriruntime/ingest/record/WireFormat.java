@@ -10,7 +10,7 @@ package dev.veriruntime.ingest.record;
  */
 public final class WireFormat {
   /** {@code VR_SCHEMA_VERSION}: records with any other {@code vr_header.version} are rejected. */
-  public static final int SCHEMA_VERSION = 1;
+  public static final int SCHEMA_VERSION = 2;
 
   /** Classpath location of the compiled probe inside the ingest jar. */
   public static final String PROBE_OBJECT_RESOURCE = "/dev/veriruntime/ingest/veriruntime.bpf.o";
@@ -96,7 +96,8 @@ public final class WireFormat {
     public static final int FILE_SIZE = 24;
     public static final int NLINK = 32;
     public static final int MODE = 36;
-    public static final int FLAGS = 40;
+    public static final int FLAGS = 38;
+    public static final int GENERATION = 40;
     public static final int MAGIC = 44;
 
     private File() {}
@@ -344,7 +345,8 @@ public final class WireFormat {
     public static final int INHERITED = 1;
     public static final int FOLLOW_DROPPED = 2;
     public static final int UNTRACKED_EXITS = 3;
-    public static final int KEYS = 4;
+    public static final int WATCH_STALE = 4;
+    public static final int KEYS = 5;
 
     private TaskCounts() {}
   }
@@ -380,6 +382,15 @@ public final class WireFormat {
     public static final int INO = 8;
 
     private WatchKey() {}
+  }
+
+  /** {@code struct vr_watch}: the value of {@link Maps#WATCHED_FILES}. */
+  public static final class Watch {
+    public static final int SIZE = 8;
+    public static final int REASONS = 0;
+    public static final int GENERATION = 4;
+
+    private Watch() {}
   }
 
   /** {@code struct vr_counter}: one per kind and CPU in the counters map. */

@@ -59,7 +59,7 @@ class RecordDecoderMalformedTest {
 
     assertThatThrownBy(() -> decoder.decode(ByteBuffer.wrap(record)))
         .isInstanceOf(MalformedRecordException.class)
-        .hasMessageContaining("schema version 2");
+        .hasMessageContaining("schema version " + (WireFormat.SCHEMA_VERSION + 1));
   }
 
   @ParameterizedTest

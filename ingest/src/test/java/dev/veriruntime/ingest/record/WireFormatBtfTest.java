@@ -77,6 +77,7 @@ class WireFormatBtfTest {
             "nlink", WireFormat.File.NLINK,
             "mode", WireFormat.File.MODE,
             "flags", WireFormat.File.FLAGS,
+            "generation", WireFormat.File.GENERATION,
             "magic", WireFormat.File.MAGIC));
   }
 
@@ -204,6 +205,10 @@ class WireFormatBtfTest {
         .isEqualTo(WireFormat.WatchKey.SIZE);
     assertThat(ProbeSpec.VERIRUNTIME_WIRING.writeWatch().watchedFilesMap())
         .isEqualTo(WireFormat.Maps.WATCHED_FILES);
+    assertLayout(
+        "vr_watch",
+        WireFormat.Watch.SIZE,
+        Map.of("reasons", WireFormat.Watch.REASONS, "generation", WireFormat.Watch.GENERATION));
   }
 
   @Test
