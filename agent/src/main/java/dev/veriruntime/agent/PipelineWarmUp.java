@@ -167,7 +167,8 @@ final class PipelineWarmUp extends WarmUp {
                 false,
                 false,
                 real.toString(),
-                false));
+                false,
+                0));
       }
       // As the ring reader hands them over: a list per round, from Flux.create.
       Flux<List<RuntimeEvent>> rounds =

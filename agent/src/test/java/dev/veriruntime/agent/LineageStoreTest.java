@@ -104,7 +104,8 @@ class LineageStoreTest {
             false,
             false,
             phase == ToolchainWriteEvent.Phase.OPENED ? file.toString() : "",
-            false),
+            false,
+            0),
         null);
   }
 

@@ -88,7 +88,7 @@ class PipelineWarmUpTest {
     for (int i = 0; i < 100; i++) {
       FileIdentity made = new FileIdentity(1, 1000 + i, 0, 4096);
       many.sample(
-          scanned(i, new ExecutableFile(made, 1, 0755, 0xEF53, false, false, "/x/" + i, false)));
+          scanned(i, new ExecutableFile(made, 1, 0755, 0xEF53, false, false, "/x/" + i, false, 0)));
     }
     assertThat(many.executables()).isEqualTo(PipelineWarmUp.FILES);
   }
@@ -110,6 +110,6 @@ class PipelineWarmUpTest {
   private static ExecutableFile file(Path path) throws IOException {
     Path real = path.toRealPath();
     return new ExecutableFile(
-        BinaryVerifier.identity(real), 1, 0755, 0xEF53, false, false, real.toString(), false);
+        BinaryVerifier.identity(real), 1, 0755, 0xEF53, false, false, real.toString(), false, 0);
   }
 }

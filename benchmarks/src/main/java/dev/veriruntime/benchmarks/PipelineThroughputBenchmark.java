@@ -216,7 +216,8 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
             false,
             false,
             path,
-            false);
+            false,
+            0);
     String comm = path.substring(path.lastIndexOf('/') + 1);
     return new ExecEvent(
         kernelTimeNanos,

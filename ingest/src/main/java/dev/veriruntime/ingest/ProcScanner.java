@@ -226,6 +226,7 @@ public final class ProcScanner {
             path.startsWith("/memfd:"),
             deletedSuffix || nlink == 0,
             path,
-            false));
+            false,
+            0));
   }
 }

@@ -71,7 +71,7 @@ class ClassifyStageTest {
   private ExecEvent exec(boolean deleted) {
     ExecutableFile file =
         new ExecutableFile(
-            id, deleted ? 0 : 1, 0100755, 0xEF53, false, deleted, "/usr/bin/cc", false);
+            id, deleted ? 0 : 1, 0100755, 0xEF53, false, deleted, "/usr/bin/cc", false, 0);
     return new ExecEvent(
         0, new TaskContext(42, 42, 0, 0, 0, "cc"), 1, 42, 0, 0, "/usr/bin/cc", false, file, false);
   }
@@ -122,7 +122,8 @@ class ClassifyStageTest {
             false,
             deleted,
             "/usr/lib/libx.so",
-            false);
+            false,
+            0);
     return new ExecMappingEvent(
         0,
         new TaskContext(42, 42, 0, 0, 0, "app"),
@@ -401,7 +402,8 @@ class ClassifyStageTest {
                 false,
                 false,
                 "/lib/x.so",
-                false),
+                false,
+                0),
             id);
 
     SecurityEvent e = stage.fileWrite(write, List.of(100, 200));
@@ -449,7 +451,8 @@ class ClassifyStageTest {
                 false,
                 false,
                 "/opt/veriruntime/veriruntime.jar",
-                false),
+                false,
+                0),
             id);
 
     List<SecurityEvent> out = stage.classify(new Observation(write, null));

@@ -49,7 +49,7 @@ class ExecutableVerificationTest {
 
   /** As the probe reports a file on ext4 (or, with {@code magic}, another filesystem). */
   private static ExecutableFile executed(Path bin, FileIdentity id, int magic) {
-    return new ExecutableFile(id, 1, 0755, magic, false, false, bin.toString(), false);
+    return new ExecutableFile(id, 1, 0755, magic, false, false, bin.toString(), false, 0);
   }
 
   private static final int EXT4 = 0xEF53;

@@ -215,7 +215,7 @@ class SinkStageTest {
     var id = new FileIdentity(1, 1000 + i, 0, 100);
     var file =
         new dev.veriruntime.ingest.event.ExecutableFile(
-            id, 1, 0755, 0, false, false, "/tmp/b" + i, false);
+            id, 1, 0755, 0, false, false, "/tmp/b" + i, false, 0);
     var task = new dev.veriruntime.ingest.event.TaskContext(10 + i, 10 + i, 0, 0, 0, "b" + i);
     return new dev.veriruntime.ingest.event.ExecEvent(
         0, task, 1, 0, 0, 0, "/tmp/b" + i, false, file, false);

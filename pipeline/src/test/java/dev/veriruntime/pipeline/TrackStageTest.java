@@ -51,7 +51,15 @@ class TrackStageTest {
   private static ExecEvent exec(int pid) {
     ExecutableFile file =
         new ExecutableFile(
-            new FileIdentity(1, 1000 + pid, 0, 100), 1, 0755, 0, false, false, "/usr/bin/b", false);
+            new FileIdentity(1, 1000 + pid, 0, 100),
+            1,
+            0755,
+            0,
+            false,
+            false,
+            "/usr/bin/b",
+            false,
+            0);
     return new ExecEvent(1, task(pid), 1, pid, 0, 0, "/usr/bin/b", false, file, false);
   }
 

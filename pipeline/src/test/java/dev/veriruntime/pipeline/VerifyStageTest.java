@@ -71,7 +71,7 @@ class VerifyStageTest {
 
   private static ExecutableFile file(Path path) throws Exception {
     FileIdentity id = BinaryVerifier.identity(path);
-    return new ExecutableFile(id, 1, 0755, 0xEF53, false, false, path.toString(), false);
+    return new ExecutableFile(id, 1, 0755, 0xEF53, false, false, path.toString(), false, 0);
   }
 
   private static ExecEvent exec(Path path) throws Exception {

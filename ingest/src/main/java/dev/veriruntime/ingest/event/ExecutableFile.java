@@ -56,19 +56,6 @@ public record ExecutableFile(
     Objects.requireNonNull(path, "path");
   }
 
-  /** A file whose generation is not known (0): one read from {@code /proc} or made up in a test. */
-  public ExecutableFile(
-      FileIdentity identity,
-      int nlink,
-      int mode,
-      int filesystemMagic,
-      boolean memfd,
-      boolean deleted,
-      String path,
-      boolean pathTruncated) {
-    this(identity, nlink, mode, filesystemMagic, memfd, deleted, path, pathTruncated, 0);
-  }
-
   /** The set-user-ID bit is set. */
   public boolean setuid() {
     return (mode & S_ISUID) != 0;

@@ -47,8 +47,11 @@ class EventValuesTest {
   @Test
   void setuidAndSetgidComeFromTheMode() {
     FileIdentity id = new FileIdentity(1, 2, 3, 4);
-    assertThat(new ExecutableFile(id, 1, 0104755, 0, false, false, "/su", false).setuid()).isTrue();
-    assertThat(new ExecutableFile(id, 1, 0102755, 0, false, false, "/x", false).setgid()).isTrue();
-    assertThat(new ExecutableFile(id, 1, 0100755, 0, false, false, "/x", false).setuid()).isFalse();
+    assertThat(new ExecutableFile(id, 1, 0104755, 0, false, false, "/su", false, 0).setuid())
+        .isTrue();
+    assertThat(new ExecutableFile(id, 1, 0102755, 0, false, false, "/x", false, 0).setgid())
+        .isTrue();
+    assertThat(new ExecutableFile(id, 1, 0100755, 0, false, false, "/x", false, 0).setuid())
+        .isFalse();
   }
 }
