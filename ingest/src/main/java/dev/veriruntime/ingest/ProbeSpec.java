@@ -83,7 +83,9 @@ public final class ProbeSpec {
 
   /**
    * Kernel-side reporting of writes into chosen files: a hash map keyed by {@code struct
-   * vr_watch_key} (dev, ino as {@code __u64}) whose {@code __u32} value is the agent's reason bits.
+   * vr_watch_key} (dev, ino as {@code __u64}) whose value is {@code struct vr_watch} (the agent's
+   * reason bits and the file's inode generation, {@link
+   * dev.veriruntime.ingest.record.WireFormat.Watch}).
    */
   public record WriteWatch(String watchedFilesMap, int keySize) {
     public WriteWatch {
