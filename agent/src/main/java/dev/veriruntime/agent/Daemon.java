@@ -1010,6 +1010,8 @@ public final class Daemon implements AutoCloseable {
               probe,
               journal == null ? null : journal.journal(),
               verifier,
+              timer,
+              resources,
               clock,
               err);
       pipeline =

@@ -23,7 +23,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -35,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The agent's build lineage: which files verified toolchain processes wrote inside the lineage
@@ -61,6 +61,9 @@ final class LineageStore implements BuildLineage {
   private static final int CHAIN_DEPTH = 16;
   private static final int CHAIN_WITHOUT_ROOT = 6;
   private static final int MAX_NOTED = 65_536;
+
+  /** How long a note may wait to be written: the notes of a build's moment share one sync. */
+  static final Duration NOTE_DELAY = Duration.ofSeconds(1);
 
   /** Marks a toolchain executable in the kernel; false when the probe cannot. */
   interface Marker {
@@ -142,7 +145,9 @@ final class LineageStore implements BuildLineage {
 
   /**
    * The daemon's lineage: off ({@link BuildLineage#OFF}) without roots; else a store over the
-   * probe's toolchain map and the journal (when on), with the installed toolchains marked.
+   * probe's toolchain map and the journal (when on), with the installed toolchains marked. Its
+   * notes reach the journal through {@link JournalNotes} on {@code timer}, registered in {@code
+   * resources}: the ring reader, which decides, never waits for the disk.
    */
   static BuildLineage start(
       Policy policy,
@@ -151,6 +156,8 @@ final class LineageStore implements BuildLineage {
       Probe probe,
       EvidenceJournal journal,
       BinaryVerifier verifier,
+      Scheduler timer,
+      Resources resources,
       Clock clock,
       PrintStream err) {
     LineageTrust trust = trust(policy);
@@ -180,7 +187,10 @@ final class LineageStore implements BuildLineage {
             n -> {},
             clock);
     if (journal != null) {
-      store.evidence = store.journal(journal);
+      store.evidence =
+          resources.register(
+              "lineage notes",
+              new JournalNotes(journal, timer, NOTE_DELAY, () -> store.count("journal_failed")));
     }
     int marked = store.markInstalled(verifier);
     err.println(
@@ -201,28 +211,6 @@ final class LineageStore implements BuildLineage {
   /** {@code settings} with the probe's lineage setting on when the policy has roots. */
   static ProbeSettings probeSettings(Policy policy, ProbeSettings settings) {
     return policy.lineage.roots.isEmpty() ? settings : settings.withBuildLineage();
-  }
-
-  /**
-   * Lineage notes into {@code journal}, forced to disk at most once per second (and by the journal
-   * sink's own batches); a failure is counted as {@code journal_failed}, never thrown.
-   */
-  Consumer<JournalEntry.Note> journal(EvidenceJournal journal) {
-    Instant[] lastSync = {Instant.EPOCH};
-    return note -> {
-      try {
-        journal.appendNote(note);
-        Instant now = clock.instant();
-        synchronized (lastSync) {
-          if (Duration.between(lastSync[0], now).compareTo(Duration.ofSeconds(1)) >= 0) {
-            lastSync[0] = now;
-            journal.sync();
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        count("journal_failed");
-      }
-    };
   }
 
   /**
