@@ -33,8 +33,11 @@ const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain process
 
 /* Wake-ups: an exit record is only bookkeeping for the agent, so it never wakes the reader (which
  * picks quiet records up with the next wake-up, or after its poll timeout). That halves the
- * wake-ups of an exec storm. Every other record wakes the reader unconditionally: the kernel's
- * default ("only if the reader has consumed everything") would stay silent behind a quiet record. */
+ * wake-ups of an exec storm. A toolchain write is quiet too: lineage needs it before the exec of
+ * the file written, and that exec's record, which wakes the reader, comes after it in the ring (a
+ * third of a build's wake-ups under a lineage root). Every other record wakes the reader
+ * unconditionally: the kernel's default ("only if the reader has consumed everything") would stay
+ * silent behind a quiet record. */
 #define VR_QUIET BPF_RB_NO_WAKEUP
 #define VR_WAKE BPF_RB_FORCE_WAKEUP
 #define VR_VERIFIED_MAX 8192
@@ -727,7 +730,7 @@ static __always_inline void emit_toolchain_write(__u32 operation, struct file *f
 		e->path_len = 0;
 		e->path_flags = VR_PATH_UNRESOLVED;
 	}
-	bpf_ringbuf_submit(e, VR_WAKE);
+	bpf_ringbuf_submit(e, VR_QUIET);
 }
 
 struct bpf_map; /* opaque: only passed back to helpers */
