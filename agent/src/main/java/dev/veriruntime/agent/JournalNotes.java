@@ -43,18 +43,17 @@ final class JournalNotes implements Consumer<JournalEntry.Note>, AutoCloseable {
 
   @Override
   public void accept(JournalEntry.Note note) {
-    boolean schedule;
+    boolean queued;
+    boolean schedule = false;
     synchronized (this) {
-      if (closed || queue.size() >= CAPACITY) {
-        schedule = false;
-      } else {
+      queued = !closed && queue.size() < CAPACITY;
+      if (queued) {
         queue.add(note);
         schedule = !flushDue;
         flushDue = true;
-        note = null;
       }
     }
-    if (note != null) {
+    if (!queued) {
       write(List.of(note));
     } else if (schedule) {
       try {
