@@ -48,8 +48,12 @@ const volatile __u32 vr_trace_lineage = 0; /* files written by toolchain process
  * second, so this holds about two seconds of a storm's execs. */
 #define VR_QUIET_TASKS_MAX 65536
 /* Files being written by running toolchain processes; also the buckets bpf_for_each_map_elem
- * visits each time one of them is done, so kept small. */
+ * visits when a process that opened more than VR_TOOLCHAIN_SLOTS of them is done, so kept small. */
 #define VR_LINEAGE_PENDING_MAX 8192
+/* Files a toolchain process opened for writing that it remembers itself (vr_toolchain_files), so
+ * that its end looks up those instead of visiting every bucket of vr_lineage_pending (about 200 µs
+ * per toolchain process at 8,192 buckets, for the gcc, cc1, as, collect2 and ld of each compile). */
+#define VR_TOOLCHAIN_SLOTS 8
 /* Processes the agent follows and their descendants, at once: a build's processes alive at the same
  * time, or those of a few processes with an open incident, are far fewer. */
 #define VR_FOLLOW_TASKS_MAX 16384
@@ -291,13 +295,35 @@ struct {
 	__type(value, __u32);
 } vr_toolchain_exes SEC(".maps");
 
+/* A marked process: how many regular files it opened for writing (atomically: threads) and how
+ * many of them it put in its slots of vr_toolchain_files (not atomically: two threads may take the
+ * same slot, and then the counts differ and its end visits all of vr_lineage_pending instead). */
+struct vr_toolchain_task {
+	__u32 opened;
+	__u32 slots;
+};
+
 /* LRU: a process whose exit was missed must not leak an entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VR_TOOLCHAIN_TASKS_MAX);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct vr_toolchain_task);
 } vr_toolchain_tasks SEC(".maps");
+
+struct vr_toolchain_slot {
+	__u32 tgid;
+	__u32 slot;
+};
+
+/* The files (keys of vr_lineage_pending) a marked process opened for writing, by slot. LRU like
+ * vr_lineage_pending: an evicted slot only loses that file's lineage. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VR_LINEAGE_PENDING_MAX);
+	__type(key, struct vr_toolchain_slot);
+	__type(value, struct vr_watch_key);
+} vr_toolchain_files SEC(".maps");
 
 /* The inode is kept as a number to re-read its identity when the writer is done; it is checked
  * against the key (device, inode number, still linked) before anything is reported. LRU: an
@@ -740,14 +766,14 @@ struct vr_lineage_done {
 	__u32 reported;
 };
 
-/* bpf_for_each_map_elem callback: the final identity of each file the process wrote. */
-static long finish_toolchain_write(struct bpf_map *map, struct vr_watch_key *key,
-				   struct vr_lineage_pending *p, struct vr_lineage_done *done)
+/* The final identity of one file the process wrote, if it is still the writer's pending file. */
+static __always_inline void finish_file(struct vr_watch_key *key, struct vr_lineage_pending *p,
+					struct vr_lineage_done *done)
 {
 	struct inode *inode;
 
 	if (p->tgid != done->tgid)
-		return 0;
+		return;
 	inode = (struct inode *)p->inode;
 	/* Still the very inode (not freed and reused) and still linked: else nothing to trust. */
 	if (BPF_CORE_READ(inode, i_ino) == key->ino && BPF_CORE_READ(inode, i_sb, s_dev) == key->dev &&
@@ -755,7 +781,14 @@ static long finish_toolchain_write(struct bpf_map *map, struct vr_watch_key *key
 		emit_toolchain_write(VR_WRITE_DONE, NULL, inode, -1, 0);
 		done->reported++;
 	}
-	bpf_map_delete_elem(map, key);
+	bpf_map_delete_elem(&vr_lineage_pending, key);
+}
+
+/* bpf_for_each_map_elem callback over vr_lineage_pending. */
+static long finish_toolchain_write(struct bpf_map *map, struct vr_watch_key *key,
+				   struct vr_lineage_pending *p, struct vr_lineage_done *done)
+{
+	finish_file(key, p, done);
 	return 0;
 }
 
@@ -764,10 +797,33 @@ static long finish_toolchain_write(struct bpf_map *map, struct vr_watch_key *key
 static __always_inline void toolchain_done(__u32 tgid)
 {
 	struct vr_lineage_done done = {.tgid = tgid};
+	struct vr_toolchain_task *t = bpf_map_lookup_elem(&vr_toolchain_tasks, &tgid);
+	struct vr_toolchain_slot slot = {.tgid = tgid};
+	struct vr_lineage_pending *p;
+	struct vr_watch_key *key;
+	__u32 opened, slots, i;
 
-	if (!bpf_map_lookup_elem(&vr_toolchain_tasks, &tgid))
+	if (!t)
 		return;
-	bpf_for_each_map_elem(&vr_lineage_pending, finish_toolchain_write, &done, 0);
+	opened = t->opened;
+	slots = t->slots;
+	if (opened != slots || slots > VR_TOOLCHAIN_SLOTS) {
+		bpf_for_each_map_elem(&vr_lineage_pending, finish_toolchain_write, &done, 0);
+	} else {
+		for (i = 0; i < VR_TOOLCHAIN_SLOTS && i < slots; i++) {
+			slot.slot = i;
+			key = bpf_map_lookup_elem(&vr_toolchain_files, &slot);
+			if (!key)
+				continue;
+			p = bpf_map_lookup_elem(&vr_lineage_pending, key);
+			if (p)
+				finish_file(key, p, &done);
+		}
+	}
+	for (i = 0; i < VR_TOOLCHAIN_SLOTS && i < slots; i++) {
+		slot.slot = i;
+		bpf_map_delete_elem(&vr_toolchain_files, &slot);
+	}
 	bpf_map_delete_elem(&vr_toolchain_tasks, &tgid);
 }
 
@@ -776,7 +832,7 @@ static __always_inline void toolchain_done(__u32 tgid)
 static __always_inline bool mark_toolchain_task(__u32 tgid, struct vr_file *exe)
 {
 	struct vr_file_key key = {};
-	__u32 one = 1;
+	struct vr_toolchain_task fresh = {};
 
 	toolchain_done(tgid);
 	key.dev = exe->dev;
@@ -785,7 +841,7 @@ static __always_inline bool mark_toolchain_task(__u32 tgid, struct vr_file *exe)
 	key.size = exe->size;
 	if (!bpf_map_lookup_elem(&vr_toolchain_exes, &key))
 		return false;
-	bpf_map_update_elem(&vr_toolchain_tasks, &tgid, &one, BPF_ANY);
+	bpf_map_update_elem(&vr_toolchain_tasks, &tgid, &fresh, BPF_ANY);
 	return true;
 }
 
@@ -1418,10 +1474,12 @@ static __always_inline void toolchain_write(struct file *f, struct inode *inode,
 					    __u64 flags)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vr_toolchain_task *t = bpf_map_lookup_elem(&vr_toolchain_tasks, &tgid);
+	struct vr_toolchain_slot slot = {.tgid = tgid};
 	struct vr_lineage_pending p = {};
 	struct vr_watch_key key = {};
 
-	if (!bpf_map_lookup_elem(&vr_toolchain_tasks, &tgid))
+	if (!t)
 		return;
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return;
@@ -1430,6 +1488,13 @@ static __always_inline void toolchain_write(struct file *f, struct inode *inode,
 	p.inode = (__u64)inode;
 	p.tgid = tgid;
 	bpf_map_update_elem(&vr_lineage_pending, &key, &p, BPF_ANY);
+	__sync_fetch_and_add(&t->opened, 1);
+	slot.slot = t->slots;
+	if (slot.slot < VR_TOOLCHAIN_SLOTS &&
+	    !bpf_map_update_elem(&vr_toolchain_files, &slot, &key, BPF_ANY))
+		t->slots = slot.slot + 1;
+	else
+		t->slots = VR_TOOLCHAIN_SLOTS + 1; /* its end visits all of vr_lineage_pending */
 	emit_toolchain_write(VR_WRITE_OPEN, f, inode, fd, flags);
 }
 

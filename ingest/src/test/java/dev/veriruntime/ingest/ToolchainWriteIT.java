@@ -13,6 +13,7 @@ import dev.veriruntime.verifier.FileIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.Disposable;
 
 /**
@@ -111,6 +114,38 @@ class ToolchainWriteIT {
     assertThat(writes(e -> e.task().tgid() == linker))
         .as("the read-only open of the input is not a write")
         .hasSize(2);
+  }
+
+  /**
+   * A toolchain process remembers up to {@code VR_TOOLCHAIN_SLOTS} (8) of the files it opened for
+   * writing, and its end looks those up; one that opened more makes its end visit every pending
+   * file instead. Either way every file's final identity is reported once.
+   */
+  @ParameterizedTest(name = "{0} files")
+  @ValueSource(ints = {3, 12})
+  void everyFileOfAWriterIsReportedDoneAsFewOrAsManyAsItWrote(int files) throws Exception {
+    Path toolchain = Files.copy(Path.of("/bin/sh").toRealPath(), dir.resolve("fake-as"));
+    toolchain.toFile().setExecutable(true);
+    assertThat(probe.markToolchain(identity(toolchain))).isTrue();
+    StringBuilder script = new StringBuilder();
+    for (int i = 0; i < files; i++) {
+      script.append("echo ").append(i).append(" > ").append(dir.resolve("out" + i)).append("; ");
+    }
+    long writer = exec(toolchain.toString(), "-c", script.toString());
+
+    List<ToolchainWriteEvent> writes = await(e -> e.task().tgid() == writer, 2 * files);
+    Map<Long, FileIdentity> done = new HashMap<>();
+    for (ToolchainWriteEvent w : writes) {
+      if (w.phase() == ToolchainWriteEvent.Phase.DONE) {
+        assertThat(done.put(w.file().identity().inode(), w.file().identity()))
+            .as("reported done once")
+            .isNull();
+      }
+    }
+    for (int i = 0; i < files; i++) {
+      FileIdentity id = identity(dir.resolve("out" + i));
+      assertThat(done.get(id.inode())).as("out%d", i).isEqualTo(id);
+    }
   }
 
   private List<ExecEvent> execs(Predicate<ExecEvent> which) {
