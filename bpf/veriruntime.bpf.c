@@ -230,7 +230,7 @@ static __always_inline void count_in(void *counters, __u32 key)
  * Followed processes: tgid -> enum vr_follow_reason bits. Every exec of a followed process is
  * reported, even of a quiet executable (so the agent has its exec record and lineage at once, not
  * a second later by adoption), and a child inherits the bits at fork without a round trip to the
- * agent. The agent writes processes with an open incident; the probe adds build roots (execs of
+ * agent (an incident's for VR_INCIDENT_GENERATIONS generations: enum vr_follow_generation). The agent writes processes with an open incident; the probe adds build roots (execs of
  * vr_follow_exes) and toolchain processes when lineage is on, and children at fork. Entries go at
  * the process's exit. A plain hash, not LRU: a fork flood under a followed process must not evict
  * the followed process itself silently; a full map refuses the new entry, counted in
@@ -1034,13 +1034,14 @@ int vr_exit(__u64 *ctx)
 	return 0;
 }
 
-/* A new process (not a thread): untracked until it execs, and followed when its parent is. */
+/* A new process (not a thread): untracked until it execs, and followed when its parent is (for an
+ * incident, up to VR_INCIDENT_GENERATIONS below the incident's process). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(vr_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 tgid = BPF_CORE_READ(child, tgid);
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
-	__u32 zero = 0, *reasons, inherited;
+	__u32 zero = 0, *reasons, inherited, generation;
 
 	if (BPF_CORE_READ(child, pid) != tgid || ignored(parent_tgid))
 		return 0;
@@ -1049,6 +1050,18 @@ int BPF_PROG(vr_fork, struct task_struct *parent, struct task_struct *child)
 	if (!reasons)
 		return 0;
 	inherited = *reasons | VR_FOLLOW_INHERITED;
+	if (inherited & VR_FOLLOW_INCIDENT) {
+		generation = ((inherited & VR_FOLLOW_GENERATION_MASK) >> VR_FOLLOW_GENERATION_SHIFT) + 1;
+		inherited &= ~VR_FOLLOW_GENERATION_MASK;
+		if (generation <= VR_INCIDENT_GENERATIONS) {
+			inherited |= generation << VR_FOLLOW_GENERATION_SHIFT;
+		} else {
+			inherited &= ~VR_FOLLOW_INCIDENT;
+			count_in(&vr_task_counts, VR_TASKS_INCIDENT_DEPTH);
+			if (!(inherited & (VR_FOLLOW_LINEAGE | VR_FOLLOW_TOOLCHAIN)))
+				return 0;
+		}
+	}
 	if (bpf_map_update_elem(&vr_follow_tasks, &tgid, &inherited, BPF_ANY) == -E2BIG)
 		count_in(&vr_task_counts, VR_TASKS_FOLLOW_DROPPED);
 	else

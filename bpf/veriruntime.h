@@ -277,6 +277,18 @@ enum vr_follow_reason {
 	VR_FOLLOW_INHERITED = 8, /* set by the probe on a child that inherited its parent's bits */
 };
 
+/* Bits 8-15 of a vr_follow_tasks value with VR_FOLLOW_INCIDENT: how many forks below the process
+ * with the incident (0: that process). Only VR_INCIDENT_GENERATIONS generations of descendants
+ * inherit the incident: its children, grandchildren and great-grandchildren. What a suspicious
+ * process runs next is in those; a supervisor with an open incident (a service manager or container
+ * runtime run from a memfd) would otherwise have every exec of the whole tree below it reported
+ * for as long as it lives. Lineage and toolchain bits have no bound (a build is deep). */
+enum vr_follow_generation {
+	VR_FOLLOW_GENERATION_SHIFT = 8,
+	VR_FOLLOW_GENERATION_MASK = 0xff << VR_FOLLOW_GENERATION_SHIFT,
+	VR_INCIDENT_GENERATIONS = 3,
+};
+
 /* Keys of vr_task_counts: what the probe did about followed and untracked processes. */
 enum vr_task_count {
 	VR_TASKS_FOLLOWED_EXECS = 0,  /* execs of quiet executables reported because followed */
@@ -284,7 +296,8 @@ enum vr_task_count {
 	VR_TASKS_FOLLOW_DROPPED = 2,  /* follow entries refused: vr_follow_tasks was full */
 	VR_TASKS_UNTRACKED_EXITS = 3, /* exits of forks that never exec'd, counted not reported */
 	VR_TASKS_WATCH_STALE = 4,     /* vr_watched_files entries dropped: the inode is a new file */
-	VR_TASK_COUNTS = 5,
+	VR_TASKS_INCIDENT_DEPTH = 5,  /* children past VR_INCIDENT_GENERATIONS: incident not inherited */
+	VR_TASK_COUNTS = 6,
 };
 
 /* Value of the per-CPU counters map, indexed by enum vr_kind: Java sums over CPUs. */

@@ -852,13 +852,16 @@ public final class Daemon implements AutoCloseable {
       err.flush();
     }
 
-    /** The probe reports every exec of a process with an open incident, and of its children. */
+    /**
+     * The probe reports every exec of a process with an open incident, and of its children down to
+     * {@link Probe#INCIDENT_GENERATIONS} generations.
+     */
     private void followIncidents() {
       FollowedProcesses.Follower follower =
           new FollowedProcesses.Follower() {
             @Override
-            public boolean follow(int pid, Set<FollowReason> reasons) {
-              return !probe.isClosed() && probe.follow(pid, reasons);
+            public boolean follow(int pid, Set<FollowReason> reasons, int generation) {
+              return !probe.isClosed() && probe.follow(pid, reasons, generation);
             }
 
             @Override

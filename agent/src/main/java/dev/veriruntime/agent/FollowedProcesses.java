@@ -1,5 +1,6 @@
 package dev.veriruntime.agent;
 
+import dev.veriruntime.ingest.Probe;
 import dev.veriruntime.ingest.event.FollowReason;
 import dev.veriruntime.verifier.process.ProcFs;
 import java.io.IOException;
@@ -9,9 +10,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -29,10 +28,11 @@ import reactor.core.scheduler.Scheduler;
  * of every process it forks from then on, is reported at once even when the executable is a quiet
  * one (see {@code Probe.follow}), so what an incident's process runs next has its exec record and
  * parent chain without waiting for adoption. Each {@link #refresh} follows the processes whose
- * incident opened since the last one, with their descendants alive now (the kernel adds later
- * children itself), and stops following those whose incidents are closed. Incidents open after
- * their group window, so a process is followed within about a group window plus {@code period} of
- * its first finding.
+ * incident opened since the last one, with their descendants alive now down to {@link
+ * Probe#INCIDENT_GENERATIONS} generations (the kernel adds later children itself, to the same
+ * depth), and stops following those whose incidents are closed. Incidents open after their group
+ * window, so a process is followed within about a group window plus {@code period} of its first
+ * finding.
  *
  * <p>Thread-safe ({@link #refresh} is synchronized); a probe error is printed once and otherwise
  * ignored (the process is then followed by adoption, as before).
@@ -43,7 +43,11 @@ final class FollowedProcesses {
 
   /** What the probe offers: {@code Probe.follow} and {@code Probe.unfollow}. */
   interface Follower {
-    boolean follow(int pid, Set<FollowReason> reasons);
+    /**
+     * @param generation forks below the process with the incident (0: that process), at most {@link
+     *     Probe#INCIDENT_GENERATIONS}
+     */
+    boolean follow(int pid, Set<FollowReason> reasons, int generation);
 
     boolean unfollow(int pid, Set<FollowReason> reasons);
   }
@@ -118,29 +122,43 @@ final class FollowedProcesses {
   }
 
   private void follow(int pid, Map<Integer, List<Integer>> children) {
-    if (!follower.follow(pid, INCIDENT)) {
+    if (!follower.follow(pid, INCIDENT, 0)) {
       return;
     }
     following.add(pid);
-    for (int child : descendants(pid, children)) {
-      follower.follow(child, INCIDENT_DESCENDANT);
+    List<List<Integer>> generations = descendants(pid, children);
+    for (int g = 0; g < generations.size(); g++) {
+      for (int child : generations.get(g)) {
+        follower.follow(child, INCIDENT_DESCENDANT, g + 1);
+      }
     }
     // A pid whose process is gone by now would keep a kernel entry until the pid is reused: the
     // incident closes at its exit, and the next refresh unfollows it.
   }
 
-  private static List<Integer> descendants(int pid, Map<Integer, List<Integer>> children) {
-    List<Integer> found = new ArrayList<>();
+  /**
+   * The descendants of {@code pid} that inherit its incident, by generation (children first), at
+   * most {@link #MAX_DESCENDANTS} in all.
+   */
+  private static List<List<Integer>> descendants(int pid, Map<Integer, List<Integer>> children) {
+    List<List<Integer>> generations = new ArrayList<>();
     Set<Integer> seen = new HashSet<>(Set.of(pid));
-    Deque<Integer> todo = new ArrayDeque<>(children.getOrDefault(pid, List.of()));
-    while (!todo.isEmpty() && found.size() < MAX_DESCENDANTS) {
-      int next = todo.pop();
-      if (seen.add(next)) {
-        found.add(next);
-        todo.addAll(children.getOrDefault(next, List.of()));
+    List<Integer> parents = List.of(pid);
+    int found = 0;
+    while (generations.size() < Probe.INCIDENT_GENERATIONS && !parents.isEmpty()) {
+      List<Integer> next = new ArrayList<>();
+      for (int parent : parents) {
+        for (int child : children.getOrDefault(parent, List.of())) {
+          if (found < MAX_DESCENDANTS && seen.add(child)) {
+            next.add(child);
+            found++;
+          }
+        }
       }
+      generations.add(next);
+      parents = next;
     }
-    return found;
+    return generations;
   }
 
   /** Every process's children by parent pid, from the ppid in each {@code /proc/PID/stat}. */

@@ -76,6 +76,12 @@ final class ProbeMappingFilter implements MappingFilter {
     followCounter(probe, "inherited", Probe::inheritedFollows)
         .description("children that inherited following at fork")
         .register(registry);
+    followCounter(probe, "past-depth", Probe::incidentDepthEnds)
+        .description(
+            "children that did not inherit an incident: more than "
+                + Probe.INCIDENT_GENERATIONS
+                + " forks below the process with the incident")
+        .register(registry);
     followCounter(probe, "dropped", Probe::droppedFollows)
         .description(
             "processes the kernel could not follow: "

@@ -20,20 +20,21 @@ class FollowedProcessesTest {
   private final List<String> calls = new ArrayList<>();
   private final Set<Integer> open = new HashSet<>();
   private final AtomicInteger treeReads = new AtomicInteger();
-  // 10 → 11 → 12, 10 → 13; 20 alone; 30 is its own parent in a broken read (a cycle)
+  // 10 → 11 → 12 → 14 → 15, 10 → 13; 20 alone; 30 is its own parent in a broken read (a cycle)
   private final Map<Integer, List<Integer>> tree =
-      Map.of(10, List.of(11, 13), 11, List.of(12), 30, List.of(30));
+      Map.of(
+          10, List.of(11, 13), 11, List.of(12), 12, List.of(14), 14, List.of(15), 30, List.of(30));
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private FollowedProcesses followed(boolean fail) {
     FollowedProcesses.Follower follower =
         new FollowedProcesses.Follower() {
           @Override
-          public boolean follow(int pid, Set<FollowReason> reasons) {
+          public boolean follow(int pid, Set<FollowReason> reasons, int generation) {
             if (fail) {
               throw new IllegalStateException("map full");
             }
-            calls.add("follow " + pid + " " + reasons);
+            calls.add("follow " + pid + " " + reasons + " " + generation);
             return true;
           }
 
@@ -54,7 +55,7 @@ class FollowedProcessesTest {
   }
 
   @Test
-  void anIncidentsProcessIsFollowedWithItsDescendantsOnceAndForgottenWhenItCloses() {
+  void anIncidentsProcessIsFollowedWithThreeGenerationsOfDescendantsOnceAndForgottenWhenItCloses() {
     FollowedProcesses f = followed(false);
     f.refresh();
     assertThat(calls).isEmpty();
@@ -66,10 +67,11 @@ class FollowedProcessesTest {
     EnumSet<FollowReason> inherited = EnumSet.of(FollowReason.INCIDENT, FollowReason.INHERITED);
     assertThat(calls)
         .containsExactly(
-            "follow 10 [INCIDENT]",
-            "follow 11 " + inherited,
-            "follow 13 " + inherited,
-            "follow 12 " + inherited);
+            "follow 10 [INCIDENT] 0",
+            "follow 11 " + inherited + " 1",
+            "follow 13 " + inherited + " 1",
+            "follow 12 " + inherited + " 2",
+            "follow 14 " + inherited + " 3");
     assertThat(f.following()).containsExactly(10);
     assertThat(treeReads).hasValue(1);
 
@@ -77,7 +79,7 @@ class FollowedProcessesTest {
     open.remove(10);
     open.add(30);
     f.refresh();
-    assertThat(calls).containsExactly("follow 30 [INCIDENT]", "unfollow 10 [INCIDENT]");
+    assertThat(calls).containsExactly("follow 30 [INCIDENT] 0", "unfollow 10 [INCIDENT]");
     assertThat(f.following()).containsExactly(30);
   }
 

@@ -472,9 +472,10 @@ public final class Probe implements AutoCloseable {
 
   /**
    * Follows process {@code tgid}: from now on every exec of it and of its descendants forked from
-   * now on is reported, even of an executable given to {@link #skipExecsOf}. The kernel adds
-   * children at fork and forgets each process at its exit. The reasons are added to those the
-   * process already has.
+   * now on (for {@link FollowReason#INCIDENT}, its children, grandchildren and great-grandchildren:
+   * see {@link #follow(int, Set, int)}) is reported, even of an executable given to {@link
+   * #skipExecsOf}. The kernel adds children at fork and forgets each process at its exit. The
+   * reasons are added to those the process already has.
    *
    * @param reasons at least one
    * @return false when this probe cannot follow processes
@@ -482,10 +483,25 @@ public final class Probe implements AutoCloseable {
    * @throws dev.veriruntime.ingest.kernel.BpfException when the kernel refuses the update (E2BIG:
    *     {@value WireFormat.Maps#FOLLOW_TASKS_MAX} processes are followed already)
    */
-  public synchronized boolean follow(int tgid, Set<FollowReason> reasons) {
+  public boolean follow(int tgid, Set<FollowReason> reasons) {
+    return follow(tgid, reasons, 0);
+  }
+
+  /**
+   * {@link #follow(int, Set)} for a process {@code generation} forks below the process with an
+   * incident (with {@link FollowReason#INCIDENT}): its children inherit the incident up to {@link
+   * #INCIDENT_GENERATIONS} generations below that process. A process followed for an incident
+   * already keeps the nearer of the two generations.
+   *
+   * @param generation 0 for the process with the incident itself
+   */
+  public synchronized boolean follow(int tgid, Set<FollowReason> reasons, int generation) {
     requireOpen();
     if (reasons.isEmpty()) {
       throw new IllegalArgumentException("following a process needs a reason");
+    }
+    if (generation < 0 || generation > INCIDENT_GENERATIONS) {
+      throw new IllegalArgumentException("no incident is followed " + generation + " forks down");
     }
     if (followTasksFd < 0) {
       return false;
@@ -493,8 +509,17 @@ public final class Probe implements AutoCloseable {
     byte[] key = tgidKey(tgid);
     byte[] value = new byte[4];
     int bits = FollowReason.bits(reasons);
+    if (reasons.contains(FollowReason.INCIDENT)) {
+      bits |= generation << WireFormat.FollowGeneration.SHIFT;
+    }
     if (BpfMaps.lookup(followTasksFd, key, value)) {
-      bits |= ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt(0);
+      int old = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt(0);
+      if ((old & FollowReason.INCIDENT.bit()) != 0 && reasons.contains(FollowReason.INCIDENT)) {
+        int mask = WireFormat.FollowGeneration.MASK;
+        bits = (bits & ~mask) | Math.min(bits & mask, old & mask);
+        old &= ~mask;
+      }
+      bits |= old;
     }
     ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).putInt(0, bits);
     BpfMaps.update(followTasksFd, key, value);
@@ -521,7 +546,10 @@ public final class Probe implements AutoCloseable {
     int left =
         ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt(0)
             & ~FollowReason.bits(reasons);
-    if ((left & ~FollowReason.INHERITED.bit()) == 0) {
+    if ((left & FollowReason.INCIDENT.bit()) == 0) {
+      left &= ~WireFormat.FollowGeneration.MASK;
+    }
+    if ((left & ~FollowReason.INHERITED.bit() & ~WireFormat.FollowGeneration.MASK) == 0) {
       BpfMaps.delete(followTasksFd, key);
     } else {
       ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).putInt(0, left);
@@ -583,6 +611,9 @@ public final class Probe implements AutoCloseable {
     return counts;
   }
 
+  /** How many generations of descendants inherit an incident ({@code VR_INCIDENT_GENERATIONS}). */
+  public static final int INCIDENT_GENERATIONS = WireFormat.FollowGeneration.INCIDENT_GENERATIONS;
+
   /** Processes the kernel follows at most at once ({@code VR_FOLLOW_TASKS_MAX}). */
   public static final int FOLLOW_CAPACITY = WireFormat.Maps.FOLLOW_TASKS_MAX;
 
@@ -599,6 +630,14 @@ public final class Probe implements AutoCloseable {
   /** Processes the kernel could not follow because {@link #FOLLOW_CAPACITY} were, since load. */
   public long droppedFollows() {
     return taskCounts()[WireFormat.TaskCounts.FOLLOW_DROPPED];
+  }
+
+  /**
+   * Children that did not inherit their parent's incident: more than {@link #INCIDENT_GENERATIONS}
+   * forks below its process, since load.
+   */
+  public long incidentDepthEnds() {
+    return taskCounts()[WireFormat.TaskCounts.INCIDENT_DEPTH];
   }
 
   /** Exits of forks that never exec'd, counted instead of reported, since load. */

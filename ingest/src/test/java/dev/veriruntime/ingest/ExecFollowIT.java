@@ -98,6 +98,43 @@ class ExecFollowIT {
   }
 
   @Test
+  void anIncidentIsInheritedForThreeGenerationsOnly() throws Exception {
+    try (Probe probe = Probe.load(ProbeSpec.veriRuntime(), ProbeSettings.forCurrentProcess());
+        Recorder quiet = new Recorder(probe, "vr-fol-quiet")) {
+      makeQuiet(probe, quiet);
+      long pastBefore = probe.incidentDepthEnds();
+      long filteredBefore = probe.filteredExecs();
+
+      // Each level forks a child that runs the quiet shell one level deeper, down to level 5.
+      String level = "if [ \"$D\" -lt 5 ]; then D=$((D+1)) \"$Q\" -c \"$S\"; fi; exit 0";
+      ProcessBuilder pb = new ProcessBuilder(parentShell.toString(), "-c", "read x; " + level);
+      pb.environment().putAll(java.util.Map.of("D", "0", "Q", quietShell.toString(), "S", level));
+      Process followed = pb.start();
+      int pid = (int) followed.pid();
+      assertThat(probe.follow(pid, EnumSet.of(FollowReason.INCIDENT))).isTrue();
+      go(followed);
+      assertThat(followed.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(followed.exitValue()).isZero();
+
+      awaitTrue(() -> probe.filteredExecs() - filteredBefore >= 2, "levels 4 and 5 filtered");
+      quiet.await(ExecEvent.class, 3);
+      Thread.sleep(300); // a record of level 4 or 5 would have had a ring poll to arrive
+      List<ExecEvent> execs = quiet.all(ExecEvent.class);
+      assertThat(execs)
+          .as("the child, grandchild and great-grandchild of the incident's process")
+          .hasSize(3);
+      assertThat(execs.get(0).ppid()).isEqualTo(pid);
+      assertThat(execs.get(1).ppid()).isEqualTo(execs.get(0).task().tgid());
+      assertThat(execs.get(2).ppid()).isEqualTo(execs.get(1).task().tgid());
+      assertThat(probe.incidentDepthEnds() - pastBefore)
+          .as("level 4's fork did not inherit (level 5's parent was not followed)")
+          .isEqualTo(1);
+      assertThatThrownBy(() -> probe.follow(pid, EnumSet.of(FollowReason.INCIDENT), 4))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
   void unfollowingStopsReportingAndAFullMapRefusesAndCountsWhatItDrops() throws Exception {
     try (Probe probe = Probe.load(ProbeSpec.veriRuntime(), ProbeSettings.forCurrentProcess());
         Recorder quiet = new Recorder(probe, "vr-fol-quiet")) {

@@ -346,9 +346,23 @@ public final class WireFormat {
     public static final int FOLLOW_DROPPED = 2;
     public static final int UNTRACKED_EXITS = 3;
     public static final int WATCH_STALE = 4;
-    public static final int KEYS = 5;
+    public static final int INCIDENT_DEPTH = 5;
+    public static final int KEYS = 6;
 
     private TaskCounts() {}
+  }
+
+  /**
+   * {@code enum vr_follow_generation}: bits 8-15 of a {@link Maps#FOLLOW_TASKS} value with the
+   * incident reason count the forks below the process with the incident; children past {@link
+   * #INCIDENT_GENERATIONS} do not inherit it.
+   */
+  public static final class FollowGeneration {
+    public static final int SHIFT = 8;
+    public static final int MASK = 0xff << SHIFT;
+    public static final int INCIDENT_GENERATIONS = 3;
+
+    private FollowGeneration() {}
   }
 
   /** {@code struct vr_quiet_exe}: the value of {@link Maps#QUIET_EXES}. */

@@ -346,6 +346,12 @@ class WireFormatBtfTest {
     assertThat(enumerator(header, "VR_FOLLOW_LINEAGE")).isEqualTo(FollowReason.LINEAGE.bit());
     assertThat(enumerator(header, "VR_FOLLOW_TOOLCHAIN")).isEqualTo(FollowReason.TOOLCHAIN.bit());
     assertThat(enumerator(header, "VR_FOLLOW_INHERITED")).isEqualTo(FollowReason.INHERITED.bit());
+    assertThat(enumerator(header, "VR_FOLLOW_GENERATION_SHIFT"))
+        .isEqualTo(WireFormat.FollowGeneration.SHIFT);
+    assertThat(enumerator(header, "VR_INCIDENT_GENERATIONS"))
+        .isEqualTo(WireFormat.FollowGeneration.INCIDENT_GENERATIONS);
+    assertThat(enumerator(header, "VR_TASKS_INCIDENT_DEPTH"))
+        .isEqualTo(WireFormat.TaskCounts.INCIDENT_DEPTH);
     assertThat(enumerator(header, "VR_TASKS_FOLLOWED_EXECS"))
         .isEqualTo(WireFormat.TaskCounts.FOLLOWED_EXECS);
     assertThat(enumerator(header, "VR_TASKS_INHERITED")).isEqualTo(WireFormat.TaskCounts.INHERITED);
