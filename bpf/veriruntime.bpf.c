@@ -230,7 +230,8 @@ static __always_inline void count_in(void *counters, __u32 key)
  * Followed processes: tgid -> enum vr_follow_reason bits. Every exec of a followed process is
  * reported, even of a quiet executable (so the agent has its exec record and lineage at once, not
  * a second later by adoption), and a child inherits the bits at fork without a round trip to the
- * agent (an incident's for VR_INCIDENT_GENERATIONS generations: enum vr_follow_generation). The agent writes processes with an open incident; the probe adds build roots (execs of
+ * agent (an incident's for VR_INCIDENT_GENERATIONS generations: enum vr_follow_generation). The
+ * agent writes processes with an open incident; the probe adds build roots (execs of
  * vr_follow_exes) and toolchain processes when lineage is on, and children at fork. Entries go at
  * the process's exit. A plain hash, not LRU: a fork flood under a followed process must not evict
  * the followed process itself silently; a full map refuses the new entry, counted in

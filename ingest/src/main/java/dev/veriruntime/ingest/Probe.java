@@ -514,12 +514,12 @@ public final class Probe implements AutoCloseable {
     }
     if (BpfMaps.lookup(followTasksFd, key, value)) {
       int old = ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getInt(0);
+      int mask = WireFormat.FollowGeneration.MASK;
       if ((old & FollowReason.INCIDENT.bit()) != 0 && reasons.contains(FollowReason.INCIDENT)) {
-        int mask = WireFormat.FollowGeneration.MASK;
-        bits = (bits & ~mask) | Math.min(bits & mask, old & mask);
-        old &= ~mask;
+        bits = ((bits | old) & ~mask) | Math.min(bits & mask, old & mask); // the nearer one
+      } else {
+        bits |= old;
       }
-      bits |= old;
     }
     ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).putInt(0, bits);
     BpfMaps.update(followTasksFd, key, value);

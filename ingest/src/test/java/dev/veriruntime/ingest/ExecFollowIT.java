@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -108,7 +109,7 @@ class ExecFollowIT {
       // Each level forks a child that runs the quiet shell one level deeper, down to level 5.
       String level = "if [ \"$D\" -lt 5 ]; then D=$((D+1)) \"$Q\" -c \"$S\"; fi; exit 0";
       ProcessBuilder pb = new ProcessBuilder(parentShell.toString(), "-c", "read x; " + level);
-      pb.environment().putAll(java.util.Map.of("D", "0", "Q", quietShell.toString(), "S", level));
+      pb.environment().putAll(Map.of("D", "0", "Q", quietShell.toString(), "S", level));
       Process followed = pb.start();
       int pid = (int) followed.pid();
       assertThat(probe.follow(pid, EnumSet.of(FollowReason.INCIDENT))).isTrue();
