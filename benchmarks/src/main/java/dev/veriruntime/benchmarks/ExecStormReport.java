@@ -321,7 +321,7 @@ final class ExecStormReport {
             "agent peak RSS (VmHWM, worst round)",
             "≤ " + (int) ExecStorm.TARGET_RSS_MIB + " MiB",
             summaries,
-            s -> cell(f("%.0f MiB", s.peakRssMiB()), s.peakRssMiB() <= ExecStorm.TARGET_RSS_MIB)));
+            s -> cell(f("%.1f MiB", s.peakRssMiB()), s.peakRssMiB() <= ExecStorm.TARGET_RSS_MIB)));
     b.append(
         row(
             "exec events lost as reported by the kernel, of the execs performed with the agent on (all kinds lost)",

@@ -324,7 +324,7 @@ class ExecStormReportTest {
             "| p99 ≤ 5.0 ms |", "0.400 / 4.000 / 4.000 ms (met)", "0.400 / 5.000 / 5.000 ms (met)");
     assertThat(line(table, "| exec → verdict, a new binary"))
         .contains("| p99 ≤ 3.0 ms |", "1.000 / 2.000 / 2.000 ms (303 for 300 binaries) (met)");
-    assertThat(line(table, "| agent peak RSS")).contains("| ≤ 200 MiB |", "200 MiB (met)");
+    assertThat(line(table, "| agent peak RSS")).contains("| ≤ 200 MiB |", "200.0 MiB (met)");
     assertThat(line(table, "| exec events lost")).contains("20 of 9000 (0.22 %; all kinds 20)");
     assertThat(table).doesNotContain("NaN", "SHA-256");
   }
