@@ -59,6 +59,7 @@ import dev.veriruntime.verifier.process.ReattestationScheduler;
 import dev.veriruntime.verifier.process.RuntimeStateRegistry;
 import dev.veriruntime.verifier.reference.ReferenceStore;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -556,6 +557,11 @@ public final class Daemon implements AutoCloseable {
                 "127.0.0.1", policy.sinks.metricsPort, 1024, Schedulers.boundedElastic());
         addSink(prometheus, 10_000, 10_000);
         registry = prometheus.registry();
+        // The JVM's collections (jvm.gc.pause by action and cause, jvm.gc.memory.allocated): a
+        // young collection stops the ring reader for its whole pause, which is what a calm exec's
+        // verdict waits for in its worst moments (benchmarks/README.md, "Calm tail").
+        JvmGcMetrics gc = resources.register("GC metrics", new JvmGcMetrics());
+        gc.bindTo(registry);
       }
       if (policy.sinks.console.enabled) {
         ConsoleSink console = settings.json() ? ConsoleSink.jsonLines(out) : ConsoleSink.human(out);

@@ -74,6 +74,11 @@ public final class ExecStorm implements Callable<Integer> {
   private static final String WATCHING = "veriruntime: watching";
   private static final String LATENCY = "veriruntime_exec_verdict_latency_seconds";
 
+  /** The agent's collections (Micrometer's JvmGcMetrics), by action: young ones below. */
+  private static final String GC_PAUSE = "jvm_gc_pause_seconds";
+
+  private static final String MINOR_GC = "end of minor GC";
+
   // Targets of issue 17 ("Per-exec cost"): reported against, never asserted.
   /** exec/s agent on ÷ off at max rate, and above the peer's ratio in the same run. */
   static final double TARGET_THROUGHPUT_RATIO = 0.97;
@@ -381,9 +386,12 @@ public final class ExecStorm implements Callable<Integer> {
    * per-exec verdict and so no latency. The calm figures are the latency of {@code calmExecs}
    * sequential execs of a binary the agent has already verified and never trusts (so the kernel
    * reports each exec of it), run after the storm has drained: a cached identity without a queue in
-   * front of it. The new-binary figures are the latency of {@code newBinaries} freshly written
-   * distinct executables, each run once, after that; their window also holds the one exec of the
-   * driver that runs them (a cached identity) and whatever else the host ran.
+   * front of it; {@code calmYoungCollections} young collections fell into those execs, {@code
+   * calmYoungPauseMs} their pauses together (the agent's {@code jvm.gc.pause}): each stops the ring
+   * reader, and the execs meanwhile wait behind it. The new-binary figures are the latency of
+   * {@code newBinaries} freshly written distinct executables, each run once, after that; their
+   * window also holds the one exec of the driver that runs them (a cached identity) and whatever
+   * else the host ran.
    */
   record AgentRound(
       double cpuSeconds,
@@ -408,6 +416,8 @@ public final class ExecStorm implements Callable<Integer> {
       double calmP50Ms,
       double calmP99Ms,
       double calmP999Ms,
+      long calmYoungCollections,
+      double calmYoungPauseMs,
       long newBinaries,
       long newLatencyCount,
       long newCacheMisses,
@@ -909,6 +919,12 @@ public final class ExecStorm implements Callable<Integer> {
               quantileMs(calmHistogram, 0.5, maxMs),
               quantileMs(calmHistogram, 0.99, maxMs),
               quantileMs(calmHistogram, 0.999, maxMs),
+              Math.round(
+                  calmAfter.sum(GC_PAUSE + "_count", "action", MINOR_GC)
+                      - after.sum(GC_PAUSE + "_count", "action", MINOR_GC)),
+              (calmAfter.sum(GC_PAUSE + "_sum", "action", MINOR_GC)
+                      - after.sum(GC_PAUSE + "_sum", "action", MINOR_GC))
+                  * 1000,
               fresh.ok(),
               fresh.histogram().total(),
               fresh.cacheMisses(),
@@ -942,7 +958,7 @@ public final class ExecStorm implements Callable<Integer> {
               Locale.ROOT,
               "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"
                   + " %d exec events seen (%d counted in the kernel), %d lost (%d exec),"
-                  + " p50/p99/p999 %s ms (%d verdicts); calm p50/p99/p999 %s ms;"
+                  + " p50/p99/p999 %s ms (%d verdicts); calm p50/p99/p999 %s;"
                   + " %d new binaries p50/p99/p999 %s ms (%d verdicts)%s; CPU by thread: %s",
               c.ok(),
               r.execsPerSecond,
@@ -955,7 +971,7 @@ public final class ExecStorm implements Callable<Integer> {
               lostExec,
               ExecStormReport.ms3(a.p50Ms, a.p99Ms, a.p999Ms),
               a.latencyCount,
-              ExecStormReport.ms3(a.calmP50Ms, a.calmP99Ms, a.calmP999Ms),
+              ExecStormReport.calmCell(a),
               a.newBinaries,
               ExecStormReport.ms3(a.newP50Ms, a.newP99Ms, a.newP999Ms),
               a.newLatencyCount,

@@ -467,7 +467,7 @@ final class ExecStormReport {
             + "| warm-up s (JIT % of a core, last slice) | warm-up CPU s per 1k "
             + "| peak RSS MiB | exec events seen | counted in the kernel | lost exec (kernel) | lost all kinds (kernel) "
             + "| lost in DEGRADED reports | dropped | unaccounted ≥ | verdicts | cache hit/miss | p50 / p99 / p99.9 ms "
-            + "| calm p50 / p99 / p99.9 ms | new binaries: run, verdicts, misses | new binary p50 / p99 / p99.9 ms "
+            + "| calm p50 / p99 / p99.9 ms (young collections in the calm execs, their pauses) | new binaries: run, verdicts, misses | new binary p50 / p99 / p99.9 ms "
             + "| max ms (agent life) |\n");
     b.append(
         "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|---:|\n");
@@ -513,7 +513,7 @@ final class ExecStormReport {
                 a.stormLatencyApplies()
                     ? ms3(a.p50Ms(), a.p99Ms(), a.p999Ms())
                     : noStormLatency(a.execEventsSeen(), a.execsFilteredInKernel()),
-                ms3(a.calmP50Ms(), a.calmP99Ms(), a.calmP999Ms()),
+                calmCell(a),
                 a.newBinaries(),
                 a.newLatencyCount(),
                 a.newCacheMisses(),
@@ -522,6 +522,25 @@ final class ExecStormReport {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * A round's calm latency and the young collections that fell into it: "0.054 / 2.793 / 5.242 ms
+   * (1 young collection, 2.4 ms)".
+   */
+  static String calmCell(AgentRound a) {
+    String gc =
+        a.calmYoungCollections() == 1
+            ? "1 young collection"
+            : a.calmYoungCollections() + " young collections";
+    if (Double.isNaN(a.calmP99Ms())) {
+      return "n/a (" + gc + ")";
+    }
+    return ms3(a.calmP50Ms(), a.calmP99Ms(), a.calmP999Ms())
+        + " ms ("
+        + gc
+        + (a.calmYoungCollections() > 0 ? f(", %.1f ms", a.calmYoungPauseMs()) : "")
+        + ")";
   }
 
   /**

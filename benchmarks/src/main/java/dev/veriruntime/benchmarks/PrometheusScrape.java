@@ -87,6 +87,14 @@ public final class PrometheusScrape {
     return samples.stream().filter(s -> s.name.equals(name)).mapToDouble(Sample::value).sum();
   }
 
+  /** Sum over the label sets of {@code name} that include {@code label=value}; 0 when none. */
+  public double sum(String name, String label, String value) {
+    return samples.stream()
+        .filter(s -> s.name.equals(name) && value.equals(s.labels.get(label)))
+        .mapToDouble(Sample::value)
+        .sum();
+  }
+
   /** The value of {@code name} whose labels include {@code label=value}, if present. */
   public OptionalDouble value(String name, String label, String value) {
     return samples.stream()

@@ -27,8 +27,8 @@ class ExecStormReportTest {
 
   /**
    * An agent-on round: {@code filtered} of the {@code seen} exec events counted in the kernel,
-   * {@code verdicts} storm verdicts (NaN storm percentiles without any), calm p50 = 0.04 ms, 100
-   * new binaries.
+   * {@code verdicts} storm verdicts (NaN storm percentiles without any), calm p50 = 0.04 ms (a calm
+   * p99 over 1 ms with one young collection of 2.4 ms in the calm execs), 100 new binaries.
    */
   static AgentRound agent(
       double cpuPer1k,
@@ -72,6 +72,8 @@ class ExecStormReportTest {
         0.04,
         calmP99Ms,
         calmP99Ms,
+        calmP99Ms > 1 ? 1 : 0,
+        calmP99Ms > 1 ? 2.4 : 0,
         100,
         101,
         100,
@@ -642,6 +644,8 @@ class ExecStormReportTest {
         a.calmP50Ms(),
         a.calmP99Ms(),
         a.calmP999Ms(),
+        a.calmYoungCollections(),
+        a.calmYoungPauseMs(),
         binaries,
         verdicts,
         misses,
@@ -721,6 +725,14 @@ class ExecStormReportTest {
     assertThat(ExecStormReport.ms3(Double.NaN, Double.NaN, Double.NaN)).isEqualTo("n/a");
     assertThat(ExecStormReport.ms3(0.0412, 0.9, 1.25)).isEqualTo("0.041 / 0.900 / 1.250");
     assertThat(ExecStormReport.noStormLatency(100, 0)).isEqualTo("n/a: no verdicts");
+  }
+
+  @Test
+  void aCalmCellNamesTheYoungCollectionsThatFellIntoTheCalmExecs() {
+    assertThat(ExecStormReport.calmCell(agent(0.2, 9_000, 0, 3.0, 2.0)))
+        .isEqualTo("0.040 / 2.000 / 2.000 ms (1 young collection, 2.4 ms)");
+    assertThat(ExecStormReport.calmCell(agent(0.2, 9_000, 0, 3.0, 0.6)))
+        .isEqualTo("0.040 / 0.600 / 0.600 ms (0 young collections)");
   }
 
   @Test
