@@ -526,7 +526,7 @@ final class ExecStormReport {
 
   /**
    * A round's calm latency and the young collections that fell into it: "0.054 / 2.793 / 5.242 ms
-   * (1 young collection, 2.4 ms)".
+   * (1 young collection, 2 ms)"; the JVM reports each pause in whole milliseconds.
    */
   static String calmCell(AgentRound a) {
     String gc =
@@ -539,7 +539,7 @@ final class ExecStormReport {
     return ms3(a.calmP50Ms(), a.calmP99Ms(), a.calmP999Ms())
         + " ms ("
         + gc
-        + (a.calmYoungCollections() > 0 ? f(", %.1f ms", a.calmYoungPauseMs()) : "")
+        + (a.calmYoungCollections() > 0 ? f(", %.0f ms", a.calmYoungPauseMs()) : "")
         + ")";
   }
 

@@ -28,7 +28,7 @@ class ExecStormReportTest {
   /**
    * An agent-on round: {@code filtered} of the {@code seen} exec events counted in the kernel,
    * {@code verdicts} storm verdicts (NaN storm percentiles without any), calm p50 = 0.04 ms (a calm
-   * p99 over 1 ms with one young collection of 2.4 ms in the calm execs), 100 new binaries.
+   * p99 over 1 ms with one young collection of 2 ms in the calm execs), 100 new binaries.
    */
   static AgentRound agent(
       double cpuPer1k,
@@ -73,7 +73,7 @@ class ExecStormReportTest {
         calmP99Ms,
         calmP99Ms,
         calmP99Ms > 1 ? 1 : 0,
-        calmP99Ms > 1 ? 2.4 : 0,
+        calmP99Ms > 1 ? 2.0 : 0,
         100,
         101,
         100,
@@ -730,7 +730,7 @@ class ExecStormReportTest {
   @Test
   void aCalmCellNamesTheYoungCollectionsThatFellIntoTheCalmExecs() {
     assertThat(ExecStormReport.calmCell(agent(0.2, 9_000, 0, 3.0, 2.0)))
-        .isEqualTo("0.040 / 2.000 / 2.000 ms (1 young collection, 2.4 ms)");
+        .isEqualTo("0.040 / 2.000 / 2.000 ms (1 young collection, 2 ms)");
     assertThat(ExecStormReport.calmCell(agent(0.2, 9_000, 0, 3.0, 0.6)))
         .isEqualTo("0.040 / 0.600 / 0.600 ms (0 young collections)");
   }
