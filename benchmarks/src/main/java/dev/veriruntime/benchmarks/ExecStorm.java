@@ -874,6 +874,9 @@ public final class ExecStorm implements Callable<Integer> {
       long calmOk =
           Long.parseLong(
               calm.strip().substring(calm.strip().lastIndexOf('\n') + 1).split("\\s+")[1]);
+      // The collections up to here fell into the calm execs (or the one scrape before them); the
+      // drain's scrapes below allocate enough to cause some of their own.
+      PrometheusScrape calmEnd = PrometheusScrape.fetch(http, port);
       PrometheusScrape calmAfter = drain();
       double maxMs = calmAfter.sum(LATENCY + "_max") * 1000;
       NewBinaries fresh = newBinaries(index, agent.pid());
@@ -920,9 +923,9 @@ public final class ExecStorm implements Callable<Integer> {
               quantileMs(calmHistogram, 0.99, maxMs),
               quantileMs(calmHistogram, 0.999, maxMs),
               Math.round(
-                  calmAfter.sum(GC_PAUSE + "_count", "action", MINOR_GC)
+                  calmEnd.sum(GC_PAUSE + "_count", "action", MINOR_GC)
                       - after.sum(GC_PAUSE + "_count", "action", MINOR_GC)),
-              (calmAfter.sum(GC_PAUSE + "_sum", "action", MINOR_GC)
+              (calmEnd.sum(GC_PAUSE + "_sum", "action", MINOR_GC)
                       - after.sum(GC_PAUSE + "_sum", "action", MINOR_GC))
                   * 1000,
               fresh.ok(),
