@@ -11,6 +11,8 @@ import java.io.PrintStream;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToDoubleFunction;
 
@@ -24,6 +26,17 @@ final class ProbeMappingFilter implements MappingFilter {
   private final PrintStream err;
   private final SelfWatch self;
   private final AtomicBoolean warned = new AtomicBoolean();
+
+  /**
+   * Files {@link #skipExecs} put in the kernel's quiet and watch maps lately, with when. Within
+   * {@link #REQUIET_NANOS} of that a file is not put there again; after it, it is (the quiet map is
+   * LRU: the kernel may have dropped it, and its execs then reach the pipeline, which says so here
+   * again). Anything that takes files out of those maps ({@link #reset}, counting) forgets them.
+   */
+  private final ConcurrentHashMap<FileIdentity, Long> madeQuiet = new ConcurrentHashMap<>();
+
+  private static final long REQUIET_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final int MADE_QUIET_MAX = 4096;
 
   private ProbeMappingFilter(Probe probe, SelfWatch self, PrintStream err) {
     this.probe = probe;
@@ -118,9 +131,21 @@ final class ProbeMappingFilter implements MappingFilter {
    */
   @Override
   public void skipExecs(ExecutableFile file) {
+    long now = System.nanoTime();
+    Long last = madeQuiet.get(file.identity());
+    if (last != null && now - last < REQUIET_NANOS) {
+      // Quiet in the kernel already, and this exec was reported all the same: its process is
+      // followed (build lineage, an open incident), so every exec of a compiler or shell there
+      // comes here. Two map updates each would only repeat what the maps hold.
+      return;
+    }
     try {
       probe.skipExecsOf(file.identity());
       watchWrites(file);
+      if (madeQuiet.size() >= MADE_QUIET_MAX) {
+        madeQuiet.clear(); // bounded; a forgotten file only costs its next update
+      }
+      madeQuiet.put(file.identity(), now);
     } catch (RuntimeException e) {
       warnOnce(e);
     }
@@ -140,6 +165,7 @@ final class ProbeMappingFilter implements MappingFilter {
    */
   @Override
   public boolean countExecs(FileIdentity file) {
+    madeQuiet.remove(file);
     try {
       return probe.countExecsOf(file);
     } catch (RuntimeException e) {
@@ -172,6 +198,7 @@ final class ProbeMappingFilter implements MappingFilter {
 
   @Override
   public void stopCounting(FileIdentity file) {
+    madeQuiet.remove(file);
     try {
       probe.stopCountingExecsOf(file);
     } catch (RuntimeException e) {
@@ -181,6 +208,7 @@ final class ProbeMappingFilter implements MappingFilter {
 
   @Override
   public void reset() {
+    madeQuiet.clear();
     try {
       probe.reportAllExecs();
       probe.reportAllMappings();
