@@ -559,7 +559,8 @@ public final class Daemon implements AutoCloseable {
         registry = prometheus.registry();
         // The JVM's collections (jvm.gc.pause by action and cause, jvm.gc.memory.allocated): a
         // young collection stops the ring reader for its whole pause, which is what a calm exec's
-        // verdict waits for in its worst moments (benchmarks/README.md, "Calm tail").
+        // verdict waits for in its worst moments (benchmarks/README.md, "Calm tail: what stops the
+        // reader").
         JvmGcMetrics gc = resources.register("GC metrics", new JvmGcMetrics());
         gc.bindTo(registry);
       }

@@ -386,12 +386,12 @@ public final class ExecStorm implements Callable<Integer> {
    * per-exec verdict and so no latency. The calm figures are the latency of {@code calmExecs}
    * sequential execs of a binary the agent has already verified and never trusts (so the kernel
    * reports each exec of it), run after the storm has drained: a cached identity without a queue in
-   * front of it; {@code calmYoungCollections} young collections fell into those execs, {@code
-   * calmYoungPauseMs} their pauses together (the agent's {@code jvm.gc.pause}, whole milliseconds
-   * each): each stops the ring reader, and the execs meanwhile wait behind it. The new-binary
-   * figures are the latency of {@code newBinaries} freshly written distinct executables, each run
-   * once, after that; their window also holds the one exec of the driver that runs them (a cached
-   * identity) and whatever else the host ran.
+   * front of it; {@code calmYoungCollections} young collections came between the scrape before
+   * those execs and the one right after them, {@code calmYoungPauseMs} their pauses together (the
+   * agent's {@code jvm.gc.pause}, whole milliseconds each): each stops the ring reader, and the
+   * execs meanwhile wait behind it. The new-binary figures are the latency of {@code newBinaries}
+   * freshly written distinct executables, each run once, after that; their window also holds the
+   * one exec of the driver that runs them (a cached identity) and whatever else the host ran.
    */
   record AgentRound(
       double cpuSeconds,
