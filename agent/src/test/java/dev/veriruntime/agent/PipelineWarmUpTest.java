@@ -107,7 +107,8 @@ class PipelineWarmUpTest {
     return new ScannedProcess(0, pid, 1, 0, 0, "p" + pid, Optional.of(file));
   }
 
-  private static ExecutableFile file(Path path) throws IOException {
+  /** {@code path} as the probe would report it when executed (tests of this package). */
+  static ExecutableFile file(Path path) throws IOException {
     Path real = path.toRealPath();
     return new ExecutableFile(
         BinaryVerifier.identity(real), 1, 0755, 0xEF53, false, false, real.toString(), false, 0);

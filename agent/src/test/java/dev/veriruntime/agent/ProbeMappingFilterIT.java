@@ -8,7 +8,6 @@ import dev.veriruntime.ingest.ProbeSpec;
 import dev.veriruntime.ingest.event.ExecutableFile;
 import dev.veriruntime.ingest.testing.KernelTests;
 import dev.veriruntime.pipeline.MappingFilter;
-import dev.veriruntime.verifier.BinaryVerifier;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -25,18 +24,7 @@ class ProbeMappingFilterIT {
   @Test
   void aFileMadeQuietIsNotPutInTheKernelMapsAgainUntilReset() throws Exception {
     KernelTests.assumeKernel();
-    Path real = Path.of("/usr/bin/true").toRealPath();
-    ExecutableFile file =
-        new ExecutableFile(
-            BinaryVerifier.identity(real),
-            1,
-            0755,
-            0xEF53,
-            false,
-            false,
-            real.toString(),
-            false,
-            0);
+    ExecutableFile file = PipelineWarmUpTest.file(Path.of("/usr/bin/true"));
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (Probe probe = Probe.load(ProbeSpec.veriRuntime(), ProbeSettings.forCurrentProcess())) {
       MappingFilter filter =
