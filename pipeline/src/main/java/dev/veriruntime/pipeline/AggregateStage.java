@@ -9,9 +9,10 @@ import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * Stage 5: first occurrence out at once, repeats folded into one count per window (see {@link
- * Aggregator}). Window ticks run on the injected scheduler, so tests drive them with virtual time.
- * When the upstream completes, pending counts are flushed before completing.
+ * Stage 5: first occurrence out at once, repeats folded into one count per report interval, which
+ * grows from the window to a day while the finding keeps recurring (see {@link Aggregator}). Ticks,
+ * one per window, run on the injected scheduler, so tests drive them with virtual time. When the
+ * upstream completes, pending counts are flushed before completing.
  */
 public final class AggregateStage implements Function<Flux<SecurityEvent>, Flux<SecurityEvent>> {
   private final Aggregator aggregator;

@@ -14,12 +14,18 @@ import java.util.Set;
 
 /**
  * Folds repeats of the same finding into counts. The first occurrence of a key goes out at once
- * (aggregation never hides it); later occurrences while the key stays active are counted and go out
- * as one event per window with {@code count} = occurrences in that window, told as the window's
- * first repeat tells it (its process, its parent chain) with {@code details.aggregateOf} = the
- * first occurrence's id. A key that sees no occurrence for a whole window is forgotten, so its next
- * occurrence is again immediate. Summed over all emitted events, {@code count} equals the number of
- * occurrences offered.
+ * (aggregation never hides it); later occurrences are counted and go out as one event per report
+ * interval with {@code count} = occurrences since the last report, told as the first of them tells
+ * it (its process, its parent chain) with {@code details.aggregateOf} = the first occurrence's id.
+ * Summed over all emitted events, {@code count} equals the number of occurrences offered.
+ *
+ * <p>The interval grows while the key keeps recurring: the window (10 s by default), then 1 min, 10
+ * min, 1 h and 1 day, the last one repeated. A finding that comes back for a month (an unknown
+ * helper that cron or a supervisor runs every minute, or every second) is about 35 events, not one
+ * per window (8,640 a day). An occurrence that comes after its key's report was due, with nothing
+ * counted since, goes out at once (with {@code aggregateOf}) and the next interval is the longer
+ * one. A key with no occurrence for a day is forgotten, so its next occurrence is a first one
+ * again; so are the least recently seen quiet keys beyond {@link #MAX_QUIET_KEYS}.
  *
  * <p>A key without repeats keeps only its id and times, not its event: a burst of distinct findings
  * (a build's or an attacker's new binaries, each once) would otherwise hold every event for a whole
@@ -30,19 +36,49 @@ import java.util.Set;
  * (more output, nothing hidden). Thread-safe (synchronized; called once per anomaly, not per exec).
  */
 public final class Aggregator {
+  /** The detail that names the first occurrence's id. */
+  static final String AGGREGATE_OF = "aggregateOf";
+
   /** Incident ids a folded event names at most. */
   static final int MAX_INCIDENT_IDS = 16;
 
-  private final Duration window;
+  /**
+   * Keys remembered after their report with nothing counted since (about 400 bytes each): beyond
+   * this many, the least recently seen are forgotten (their next occurrence goes out at once).
+   */
+  static final int MAX_QUIET_KEYS = 4_096;
+
+  /** How long a key is remembered without an occurrence. */
+  static final Duration FORGET_AFTER = Duration.ofDays(1);
+
+  private static final List<Duration> BACK_OFF =
+      List.of(
+          Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(1));
+
+  private final Duration[] intervals;
+  private final Duration forgetAfter;
   private final int maxKeys;
-  private final Map<Key, Entry> active = new LinkedHashMap<>();
+  // In access order: the least recently seen key first.
+  private final Map<Key, Entry> active = new LinkedHashMap<>(16, 0.75f, true);
 
   public Aggregator(Duration window, int maxKeys) {
     if (window.isNegative() || window.isZero() || maxKeys < 1) {
       throw new IllegalArgumentException("window must be positive and maxKeys >= 1");
     }
-    this.window = window;
+    this.intervals = intervals(window).toArray(Duration[]::new);
+    this.forgetAfter = FORGET_AFTER.compareTo(window) > 0 ? FORGET_AFTER : window;
     this.maxKeys = maxKeys;
+  }
+
+  /** The report intervals of a recurring key, the last one repeated: the window, then longer. */
+  static List<Duration> intervals(Duration window) {
+    List<Duration> out = new ArrayList<>(List.of(window));
+    for (Duration next : BACK_OFF) {
+      if (next.compareTo(window) > 0) {
+        out.add(next);
+      }
+    }
+    return out;
   }
 
   /**
@@ -65,31 +101,55 @@ public final class Aggregator {
   public synchronized List<SecurityEvent> offer(SecurityEvent event, Instant now) {
     Key key = keyOf(event);
     Entry entry = active.get(key);
-    if (entry != null) {
-      entry.add(event, now);
-      return List.of();
+    if (entry == null) {
+      if (active.size() < maxKeys) {
+        active.put(key, new Entry(event.id(), now));
+      }
+      return List.of(event);
     }
-    if (active.size() < maxKeys) {
-      active.put(key, new Entry(event.id(), now));
+    entry.lastSeen = now;
+    if (entry.count == 0 && !dueAt(entry).isAfter(now)) {
+      // Its report was due with nothing to tell: this one is news, the next interval longer.
+      entry.reported(now);
+      return List.of(event.withDetails(Map.of(AGGREGATE_OF, entry.firstId)));
     }
-    return List.of(event);
+    entry.add(event);
+    return List.of();
   }
 
-  /** Emits folded counts for windows that ended by {@code now} and forgets idle keys. */
+  /**
+   * Emits the counts whose report is due by {@code now}; forgets keys not seen for a day and,
+   * beyond {@link #MAX_QUIET_KEYS} keys with nothing counted, the least recently seen of them.
+   */
   public synchronized List<SecurityEvent> flushExpired(Instant now) {
     List<SecurityEvent> out = new ArrayList<>();
+    int quiet = 0;
     for (Iterator<Entry> it = active.values().iterator(); it.hasNext(); ) {
       Entry entry = it.next();
-      if (entry.windowStart.plus(window).isAfter(now)) {
+      if (entry.count == 0 && !entry.lastSeen.plus(forgetAfter).isAfter(now)) {
+        it.remove();
         continue;
       }
-      if (entry.count == 0) {
-        it.remove();
-      } else {
+      if (entry.count > 0 && !dueAt(entry).isAfter(now)) {
         out.add(entry.fold(now));
+        entry.reported(now);
+      }
+      if (entry.count == 0) {
+        quiet++;
+      }
+    }
+    for (Iterator<Entry> it = active.values().iterator();
+        quiet > MAX_QUIET_KEYS && it.hasNext(); ) {
+      if (it.next().count == 0) {
+        it.remove();
+        quiet--;
       }
     }
     return out;
+  }
+
+  private Instant dueAt(Entry entry) {
+    return entry.lastReport.plus(intervals[Math.min(entry.reports, intervals.length - 1)]);
   }
 
   /** Emits every pending count (used at shutdown so no occurrence is lost). */
@@ -110,7 +170,10 @@ public final class Aggregator {
 
   private static final class Entry {
     private final String firstId;
-    private Instant windowStart;
+    private Instant lastReport;
+    private Instant lastSeen;
+    // Reports after the first: which interval comes next.
+    private int reports;
     private long count;
     // The window's first repeat (null while it has none), its times, and whom it folds.
     private SecurityEvent template;
@@ -121,10 +184,16 @@ public final class Aggregator {
 
     Entry(String firstId, Instant now) {
       this.firstId = firstId;
-      this.windowStart = now;
+      this.lastReport = now;
+      this.lastSeen = now;
     }
 
-    void add(SecurityEvent e, Instant now) {
+    void reported(Instant now) {
+      lastReport = now;
+      reports++;
+    }
+
+    void add(SecurityEvent e) {
       if (count == 0) {
         template = e;
         windowFirst = e.firstSeen();
@@ -168,7 +237,6 @@ public final class Aggregator {
       template = null;
       incidents = null;
       pids = null;
-      windowStart = now;
       return folded;
     }
 
@@ -178,7 +246,7 @@ public final class Aggregator {
         List<String> incidents,
         Set<Object> pids) {
       Map<String, Object> details = new LinkedHashMap<>(templateDetails);
-      details.put("aggregateOf", firstId);
+      details.put(AGGREGATE_OF, firstId);
       if (!pids.isEmpty()) {
         // The processes folded in this window (the first ones).
         details.put(IncidentBook.PIDS, List.copyOf(pids));
