@@ -1,5 +1,8 @@
 package dev.veriruntime.benchmarks;
 
+import static dev.veriruntime.benchmarks.PrometheusScrape.delta;
+import static dev.veriruntime.benchmarks.PrometheusScrape.gained;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -901,13 +904,9 @@ public final class ExecStorm implements Callable<Integer> {
               hwm,
               seen,
               filtered,
-              Math.round(
-                  after.sum("veriruntime_events_lost_total")
-                      - before.sum("veriruntime_events_lost_total")),
+              delta(before, after, "veriruntime_events_lost_total", null, null),
               lostExec,
-              Math.round(
-                  after.sum("veriruntime_events_dropped_total")
-                      - before.sum("veriruntime_events_dropped_total")),
+              delta(before, after, "veriruntime_events_dropped_total", null, null),
               lostInDegradedReports(stdout),
               Math.max(0, performed - seen - lostExec),
               delta(before, after, LATENCY + "_count", null, null),
@@ -922,12 +921,8 @@ public final class ExecStorm implements Callable<Integer> {
               quantileMs(calmHistogram, 0.5, maxMs),
               quantileMs(calmHistogram, 0.99, maxMs),
               quantileMs(calmHistogram, 0.999, maxMs),
-              Math.round(
-                  calmEnd.sum(GC_PAUSE + "_count", "action", MINOR_GC)
-                      - after.sum(GC_PAUSE + "_count", "action", MINOR_GC)),
-              (calmEnd.sum(GC_PAUSE + "_sum", "action", MINOR_GC)
-                      - after.sum(GC_PAUSE + "_sum", "action", MINOR_GC))
-                  * 1000,
+              delta(after, calmEnd, GC_PAUSE + "_count", "action", MINOR_GC),
+              gained(after, calmEnd, GC_PAUSE + "_sum", "action", MINOR_GC) * 1000,
               fresh.ok(),
               fresh.histogram().total(),
               fresh.cacheMisses(),
@@ -1407,15 +1402,6 @@ public final class ExecStorm implements Callable<Integer> {
       }
     }
     return lost;
-  }
-
-  private static long delta(
-      PrometheusScrape before, PrometheusScrape after, String name, String label, String value) {
-    if (label == null) {
-      return Math.round(after.sum(name) - before.sum(name));
-    }
-    return Math.round(
-        after.value(name, label, value).orElse(0) - before.value(name, label, value).orElse(0));
   }
 
   /**

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.TreeMap;
 
 /**
@@ -95,12 +94,21 @@ public final class PrometheusScrape {
         .sum();
   }
 
-  /** The value of {@code name} whose labels include {@code label=value}, if present. */
-  public OptionalDouble value(String name, String label, String value) {
-    return samples.stream()
-        .filter(s -> s.name.equals(name) && value.equals(s.labels.get(label)))
-        .mapToDouble(Sample::value)
-        .findFirst();
+  /**
+   * What {@code name} gained between two scrapes, summed over its label sets (those that include
+   * {@code label=value} unless {@code label} is null).
+   */
+  public static double gained(
+      PrometheusScrape before, PrometheusScrape after, String name, String label, String value) {
+    return label == null
+        ? after.sum(name) - before.sum(name)
+        : after.sum(name, label, value) - before.sum(name, label, value);
+  }
+
+  /** {@link #gained}, rounded: what a counter gained. */
+  public static long delta(
+      PrometheusScrape before, PrometheusScrape after, String name, String label, String value) {
+    return Math.round(gained(before, after, name, label, value));
   }
 
   /**
@@ -112,7 +120,7 @@ public final class PrometheusScrape {
     TreeMap<Double, Long> cumulative = new TreeMap<>();
     for (Sample s : after.samples) {
       if (s.name.equals(name + "_bucket") && s.labels.containsKey("le")) {
-        double earlier = before.value(s.name, "le", s.labels.get("le")).orElse(0);
+        double earlier = before.sum(s.name, "le", s.labels.get("le"));
         cumulative.put(parseBound(s.labels.get("le")), Math.round(s.value - earlier));
       }
     }

@@ -1,5 +1,7 @@
 package dev.veriruntime.benchmarks;
 
+import static dev.veriruntime.benchmarks.PrometheusScrape.delta;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -333,16 +335,10 @@ public final class UniqueStorm implements java.util.concurrent.Callable<Integer>
       last = PrometheusScrape.fetch(http, port);
       boolean answered =
           last.sum(LATENCY + "_count")
-              >= last.value("veriruntime_events_in_total", "kind", "ExecEvent").orElse(0);
+              >= last.sum("veriruntime_events_in_total", "kind", "ExecEvent");
       equal = answered ? equal + 1 : 0;
     }
     return last;
-  }
-
-  private static long delta(
-      PrometheusScrape before, PrometheusScrape after, String name, String label, String value) {
-    return Math.round(
-        after.value(name, label, value).orElse(0) - before.value(name, label, value).orElse(0));
   }
 
   private static Map<String, Long> labelDeltas(

@@ -24,6 +24,9 @@ class PrometheusScrapeTest {
       veriruntime_events_lost_total{kind="exec"} 5.0
       veriruntime_events_lost_total{kind="mmap"} 7.0
       veriruntime_events_in_total{kind="ExecEvent"} 110.0
+      jvm_gc_pause_seconds_count{action="end of minor GC",cause="Allocation Failure",gc="PS Scavenge"} 3.0
+      jvm_gc_pause_seconds_count{action="end of minor GC",cause="System.gc()",gc="PS Scavenge"} 1.0
+      jvm_gc_pause_seconds_count{action="end of major GC",cause="System.gc()",gc="PS MarkSweep"} 1.0
       lat_seconds_bucket{le="0.001"} 60
       lat_seconds_bucket{le="0.002"} 100
       lat_seconds_bucket{le="0.004"} 109
@@ -32,11 +35,12 @@ class PrometheusScrapeTest {
       """;
 
   @Test
-  void sumsOverLabelSetsAndFindsOneByLabel() {
+  void sumsOverAllLabelSetsOrOverThoseWithOneLabel() {
     PrometheusScrape after = PrometheusScrape.parse(AFTER);
     assertThat(after.sum("veriruntime_events_lost_total")).isEqualTo(12.0);
-    assertThat(after.value("veriruntime_events_lost_total", "kind", "mmap")).hasValue(7.0);
-    assertThat(after.value("veriruntime_events_lost_total", "kind", "exit")).isEmpty();
+    assertThat(after.sum("veriruntime_events_lost_total", "kind", "mmap")).isEqualTo(7.0);
+    assertThat(after.sum("veriruntime_events_lost_total", "kind", "exit")).isZero();
+    assertThat(after.sum("jvm_gc_pause_seconds_count", "action", "end of minor GC")).isEqualTo(4.0);
     assertThat(after.sum("absent_total")).isZero();
   }
 
