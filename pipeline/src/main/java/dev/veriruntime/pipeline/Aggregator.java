@@ -55,6 +55,7 @@ public final class Aggregator {
       List.of(
           Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(1));
 
+  // The report intervals of a recurring key, the last one repeated: the window, then longer.
   private final Duration[] intervals;
   private final Duration forgetAfter;
   private final int maxKeys;
@@ -65,20 +66,11 @@ public final class Aggregator {
     if (window.isNegative() || window.isZero() || maxKeys < 1) {
       throw new IllegalArgumentException("window must be positive and maxKeys >= 1");
     }
-    this.intervals = intervals(window).toArray(Duration[]::new);
+    List<Duration> steps = new ArrayList<>(List.of(window));
+    BACK_OFF.stream().filter(step -> step.compareTo(window) > 0).forEach(steps::add);
+    this.intervals = steps.toArray(Duration[]::new);
     this.forgetAfter = FORGET_AFTER.compareTo(window) > 0 ? FORGET_AFTER : window;
     this.maxKeys = maxKeys;
-  }
-
-  /** The report intervals of a recurring key, the last one repeated: the window, then longer. */
-  static List<Duration> intervals(Duration window) {
-    List<Duration> out = new ArrayList<>(List.of(window));
-    for (Duration next : BACK_OFF) {
-      if (next.compareTo(window) > 0) {
-        out.add(next);
-      }
-    }
-    return out;
   }
 
   /**
@@ -132,7 +124,6 @@ public final class Aggregator {
       }
       if (entry.count > 0 && !dueAt(entry).isAfter(now)) {
         out.add(entry.fold(now));
-        entry.reported(now);
       }
       if (entry.count == 0) {
         quiet++;
@@ -175,10 +166,10 @@ public final class Aggregator {
     // Reports after the first: which interval comes next.
     private int reports;
     private long count;
-    // The window's first repeat (null while it has none), its times, and whom it folds.
+    // The interval's first repeat (null while it has none), its times, and whom it folds.
     private SecurityEvent template;
-    private Instant windowFirst;
-    private Instant windowLast;
+    private Instant foldFirst;
+    private Instant foldLast;
     private List<String> incidents;
     private Set<Object> pids;
 
@@ -196,7 +187,7 @@ public final class Aggregator {
     void add(SecurityEvent e) {
       if (count == 0) {
         template = e;
-        windowFirst = e.firstSeen();
+        foldFirst = e.firstSeen();
         incidents = new ArrayList<>();
         pids = new LinkedHashSet<>();
       }
@@ -214,7 +205,7 @@ public final class Aggregator {
       } else if (e.pid() != null && pids.size() < IncidentBook.MAX_SAMPLED_PIDS) {
         pids.add(e.pid());
       }
-      windowLast = e.lastSeen().isAfter(windowFirst) ? e.lastSeen() : windowFirst;
+      foldLast = e.lastSeen().isAfter(foldFirst) ? e.lastSeen() : foldFirst;
     }
 
     SecurityEvent fold(Instant now) {
@@ -229,14 +220,15 @@ public final class Aggregator {
               template.reason(),
               template.coverage(),
               count,
-              windowFirst,
-              windowLast,
+              foldFirst,
+              foldLast,
               template.findings(),
               withAggregateOf(template.details(), firstId, incidents, pids));
       count = 0;
       template = null;
       incidents = null;
       pids = null;
+      reported(now);
       return folded;
     }
 
@@ -248,7 +240,7 @@ public final class Aggregator {
       Map<String, Object> details = new LinkedHashMap<>(templateDetails);
       details.put(AGGREGATE_OF, firstId);
       if (!pids.isEmpty()) {
-        // The processes folded in this window (the first ones).
+        // The processes folded in this interval (the first ones).
         details.put(IncidentBook.PIDS, List.copyOf(pids));
       }
       if (!incidents.isEmpty()) {
