@@ -51,10 +51,6 @@ public final class Aggregator {
   /** How long a key is remembered without an occurrence. */
   static final Duration FORGET_AFTER = Duration.ofDays(1);
 
-  private static final List<Duration> BACK_OFF =
-      List.of(
-          Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(1));
-
   // The report intervals of a recurring key, the last one repeated: the window, then longer.
   private final Duration[] intervals;
   private final Duration forgetAfter;
@@ -67,7 +63,10 @@ public final class Aggregator {
       throw new IllegalArgumentException("window must be positive and maxKeys >= 1");
     }
     List<Duration> steps = new ArrayList<>(List.of(window));
-    BACK_OFF.stream().filter(step -> step.compareTo(window) > 0).forEach(steps::add);
+    // After the window, the back-off of an incident's reminders (1 min, 10 min, 1 h, 1 day).
+    IncidentBook.DEFAULT_REMINDERS.stream()
+        .filter(step -> step.compareTo(window) > 0)
+        .forEach(steps::add);
     this.intervals = steps.toArray(Duration[]::new);
     this.forgetAfter = FORGET_AFTER.compareTo(window) > 0 ? FORGET_AFTER : window;
     this.maxKeys = maxKeys;
