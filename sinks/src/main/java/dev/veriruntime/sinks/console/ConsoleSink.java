@@ -1,9 +1,12 @@
 package dev.veriruntime.sinks.console;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.veriruntime.sinks.BoundedSink;
 import dev.veriruntime.sinks.EventJson;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -36,9 +39,19 @@ public final class ConsoleSink extends BoundedSink {
   private static final String BOLD = "\u001b[1m";
   private static final String DIM = "\u001b[2m";
 
+  /** Flushing is {@link #completeBatch}'s, once per batch. */
+  private static final ObjectWriter JSON_LINE =
+      EventJson.mapper().writer().without(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
+
   private final OutputStream out;
   private final Format format;
   private final boolean colour;
+
+  /**
+   * One JSON line at a time (deliveries are sequential), serialised here first so that a failure
+   * writes nothing.
+   */
+  private final ByteArrayOutputStream line = new ByteArrayOutputStream(4096);
 
   /**
    * @param out where to write; not closed by this sink
@@ -71,12 +84,15 @@ public final class ConsoleSink extends BoundedSink {
   protected Mono<Void> deliver(SecurityEvent event) {
     return Mono.fromCallable(
             () -> {
-              String text =
-                  format == Format.JSON_LINES
-                      ? EventJson.toJson(event) + "\n"
-                      : render(event, colour);
-              out.write(text.getBytes(StandardCharsets.UTF_8));
-              return text;
+              if (format == Format.JSON_LINES) {
+                line.reset();
+                JSON_LINE.writeValue(line, event);
+                line.write('\n');
+                line.writeTo(out);
+              } else {
+                out.write(render(event, colour).getBytes(StandardCharsets.UTF_8));
+              }
+              return Boolean.TRUE;
             })
         .then();
   }

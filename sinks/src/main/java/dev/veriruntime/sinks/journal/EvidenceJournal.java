@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -60,7 +61,8 @@ public final class EvidenceJournal implements AutoCloseable {
   private long fileSize;
   private long seq;
   private String lastHash;
-  private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(64 * 1024);
+  private final PendingLines buffer = new PendingLines();
+  private final MessageDigest lineDigest = JournalFormat.sha256();
   private long durableSeq;
   private String durableHash;
   private String headFile;
@@ -322,6 +324,22 @@ public final class EvidenceJournal implements AutoCloseable {
 
   // ---- writing ----
 
+  /** Lines not yet written: serialised, hashed and written from its own array, never copied. */
+  private static final class PendingLines extends ByteArrayOutputStream {
+    PendingLines() {
+      super(64 * 1024);
+    }
+
+    byte[] array() {
+      return buf;
+    }
+
+    /** Drops what was written after {@code size} bytes (a line whose serialisation failed). */
+    void truncate(int size) {
+      count = size;
+    }
+  }
+
   private void ensureOpen() {
     if (closed) {
       throw new IllegalStateException("journal closed");
@@ -329,11 +347,16 @@ public final class EvidenceJournal implements AutoCloseable {
   }
 
   private long appendEntry(JournalEntry entry) throws IOException {
-    byte[] line = MAPPER.writeValueAsBytes(entry);
-    buffer.write(line);
+    int start = buffer.size();
+    try {
+      MAPPER.writeValue(buffer, entry); // straight into the pending lines (closing it does nothing)
+    } catch (IOException | RuntimeException e) {
+      buffer.truncate(start);
+      throw e;
+    }
+    lastHash = JournalFormat.sha256Hex(lineDigest, buffer.array(), start, buffer.size() - start);
     buffer.write('\n');
     seq = entry.seq();
-    lastHash = JournalFormat.sha256Hex(line, 0, line.length);
     lastWasCheckpoint = JournalEntry.CHECKPOINT.equals(entry.kind());
     recordsSinceCheckpoint = lastWasCheckpoint ? 0 : recordsSinceCheckpoint + 1;
     return seq;
@@ -358,7 +381,7 @@ public final class EvidenceJournal implements AutoCloseable {
     if (buffer.size() == 0) {
       return false;
     }
-    ByteBuffer bb = ByteBuffer.wrap(buffer.toByteArray());
+    ByteBuffer bb = ByteBuffer.wrap(buffer.array(), 0, buffer.size());
     int n = bb.remaining();
     try {
       long pos = fileSize;

@@ -79,7 +79,8 @@ public final class JournalFormat {
 
   /** File name of the {@code index}-th journal file (1-based). */
   public static String fileName(long index) {
-    return String.format("journal-%06d.jsonl", index);
+    String digits = Long.toString(index); // what %06d gives, without a Formatter at every sync
+    return "journal-" + "0".repeat(Math.max(0, 6 - digits.length())) + digits + ".jsonl";
   }
 
   /** The index encoded in a journal file name, or empty if {@code name} is not a journal file. */
@@ -90,10 +91,19 @@ public final class JournalFormat {
 
   /** SHA-256 of {@code bytes[off, off+len)} as lowercase hex. */
   public static String sha256Hex(byte[] bytes, int off, int len) {
+    return sha256Hex(sha256(), bytes, off, len);
+  }
+
+  /** The same with a digest of the caller's, reset by the call. */
+  static String sha256Hex(MessageDigest md, byte[] bytes, int off, int len) {
+    md.update(bytes, off, len);
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** A new SHA-256 digest. */
+  static MessageDigest sha256() {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(bytes, off, len);
-      return HexFormat.of().formatHex(md.digest());
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);
     }

@@ -123,6 +123,31 @@ class ConsoleSinkTest extends SinkContractTest {
   }
 
   @Test
+  void jsonLinesAreTheEventsJsonAndAnEventThatCannotBeWrittenLeavesNoPartialLine() {
+    SecurityEvent unwritable =
+        SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, Instant.parse("2026-11-23T08:00:01Z"))
+            .reason("carries a value JSON cannot hold")
+            .detail("object", new Object())
+            .build();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ConsoleSink sink =
+        new ConsoleSink(
+            new PrintStream(bytes, false, StandardCharsets.UTF_8),
+            ConsoleSink.Format.JSON_LINES,
+            false,
+            8,
+            null)) {
+      sink.emit(sample());
+      sink.emit(unwritable);
+      sink.emit(sample());
+      sink.flush().block(timeout());
+      assertThat(sink.stats().failed()).isEqualTo(1);
+    }
+    String line = EventJson.toJson(sample()) + "\n";
+    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(line + line);
+  }
+
+  @Test
   void aPrintStreamThatSwallowsErrorsStillCountsFailures() {
     PrintStream swallowing =
         new PrintStream(

@@ -5,10 +5,13 @@ import static dev.veriruntime.sinks.journal.JournalFixtures.journalFile;
 import static dev.veriruntime.sinks.journal.JournalFixtures.options;
 import static dev.veriruntime.sinks.journal.JournalFixtures.write;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veriruntime.sinks.EventJson;
+import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -181,6 +184,29 @@ class EvidenceJournalTest {
       assertThat(r.lastGoodSeq()).isEqualTo(1);
     }
     assertThat(verify().problems()).isEmpty();
+  }
+
+  @Test
+  void anEventThatCannotBeSerialisedLeavesNothingInTheChain() throws Exception {
+    // Serialised straight into the pending lines: a failure halfway must not leave half a line.
+    SecurityEvent unwritable =
+        SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, event(2).time())
+            .reason("carries a value JSON cannot hold")
+            .detail("object", new Object())
+            .build();
+    try (EvidenceJournal j = EvidenceJournal.open(state, options())) {
+      j.append(event(1));
+      assertThatThrownBy(() -> j.append(unwritable)).isInstanceOf(IOException.class);
+      j.append(event(3));
+      j.sync();
+    }
+
+    JournalReport report = verify();
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.intact()).isTrue();
+    assertThat(report.events()).isEqualTo(2);
+    assertThat(JournalFixtures.lines(journalFile(state, 1)))
+        .noneMatch(l -> l.contains("carries a value"));
   }
 
   @Test
