@@ -1,7 +1,5 @@
 package dev.veriruntime.sinks.console;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.veriruntime.sinks.BoundedSink;
 import dev.veriruntime.sinks.EventJson;
 import dev.veriruntime.sinks.EventType;
@@ -38,10 +36,6 @@ public final class ConsoleSink extends BoundedSink {
   private static final String RESET = "\u001b[0m";
   private static final String BOLD = "\u001b[1m";
   private static final String DIM = "\u001b[2m";
-
-  /** Flushing is {@link #completeBatch}'s, once per batch. */
-  private static final ObjectWriter JSON_LINE =
-      EventJson.mapper().writer().without(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
 
   private final OutputStream out;
   private final Format format;
@@ -86,7 +80,7 @@ public final class ConsoleSink extends BoundedSink {
             () -> {
               if (format == Format.JSON_LINES) {
                 line.reset();
-                JSON_LINE.writeValue(line, event);
+                EventJson.mapper().writeValue(line, event);
                 line.write('\n');
                 line.writeTo(out);
               } else {
