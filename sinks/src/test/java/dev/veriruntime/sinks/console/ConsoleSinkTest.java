@@ -106,16 +106,16 @@ class ConsoleSinkTest extends SinkContractTest {
     assertThat(ConsoleSink.colourWanted(new PrintStream(new ByteArrayOutputStream()))).isFalse();
   }
 
+  /** A sink without colour writing to {@code bytes}, on a thread of its own. */
+  private static ConsoleSink writingTo(ByteArrayOutputStream bytes, ConsoleSink.Format format) {
+    return new ConsoleSink(
+        new PrintStream(bytes, false, StandardCharsets.UTF_8), format, false, 8, null);
+  }
+
   @Test
   void humanSinkWritesRenderedText() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ConsoleSink sink =
-        new ConsoleSink(
-            new PrintStream(bytes, true, StandardCharsets.UTF_8),
-            ConsoleSink.Format.HUMAN,
-            false,
-            8,
-            null)) {
+    try (ConsoleSink sink = writingTo(bytes, ConsoleSink.Format.HUMAN)) {
       sink.emit(sample());
     }
     assertThat(bytes.toString(StandardCharsets.UTF_8))
@@ -130,13 +130,7 @@ class ConsoleSinkTest extends SinkContractTest {
             .detail("object", new Object())
             .build();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ConsoleSink sink =
-        new ConsoleSink(
-            new PrintStream(bytes, false, StandardCharsets.UTF_8),
-            ConsoleSink.Format.JSON_LINES,
-            false,
-            8,
-            null)) {
+    try (ConsoleSink sink = writingTo(bytes, ConsoleSink.Format.JSON_LINES)) {
       sink.emit(sample());
       sink.emit(unwritable);
       sink.emit(sample());
