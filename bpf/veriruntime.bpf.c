@@ -4,12 +4,12 @@
  * executable memory and code-injection signal into one ring buffer, as the records defined in
  * veriruntime.h. Read-only: it observes, never blocks.
  *
- * Only BTF-typed raw tracepoints (tp_btf) are used: they attach without tracefs, which a fresh
- * host does not mount, and fentry, LSM and kprobes are not available on the target hosts. The
- * syscalls of interest are picked in the kernel from the two raw syscall tracepoints, which fire
- * for every syscall on the host: the dispatch on the syscall number comes first and costs a few
- * compares. Kernel structs are read with CO-RE (vr_kernel.h), so one object runs on any kernel
- * with BTF.
+ * BTF-typed raw tracepoints (tp_btf) are used: they attach without tracefs, which a fresh host does
+ * not mount, and fentry, LSM and kprobes are not available on the target hosts. The syscalls of
+ * interest are hooked on their own tracepoints (syscalls/sys_{enter,exit}_NAME), which the agent
+ * finds through a tracefs of its own, or else picked from the two raw syscall tracepoints, which
+ * fire for every syscall on the host (see the end of this file). Kernel structs are read with
+ * CO-RE (vr_kernel.h), so one object runs on any kernel with BTF.
  */
 #include "vr_kernel.h"
 #include <bpf/bpf_helpers.h>
@@ -1571,13 +1571,12 @@ static __always_inline int exit_ftruncate(struct pt_regs *regs, long ret)
 }
 
 /*
- * Every syscall entry on the host. The switch on the syscall number is the whole cost of a syscall
- * we do not care about. Only what must be seen before the syscall runs is handled here: mprotect's
- * previous protection, and injection attempts (reported even if the syscall then fails or blocks;
- * a write that landed is reported again at exit, VR_INJECT_WRITE_DONE).
+ * What a syscall entry reports, by syscall number. Only what must be seen before the syscall runs
+ * is handled here: mprotect's previous protection, and injection attempts (reported even if the
+ * syscall then fails or blocks; a write that landed is reported again at exit,
+ * VR_INJECT_WRITE_DONE).
  */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(vr_sys_enter, struct pt_regs *regs, long id)
+static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
 {
 	switch (id) {
 	case NR_mprotect:
@@ -1597,12 +1596,9 @@ int BPF_PROG(vr_sys_enter, struct pt_regs *regs, long id)
 	}
 }
 
-/* Every syscall exit on the host: the syscall number is read back from the saved registers. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(vr_sys_exit, struct pt_regs *regs, long ret)
+/* What a syscall exit reports, by syscall number. */
+static __always_inline int on_sys_exit(struct pt_regs *regs, long id, long ret)
 {
-	long id = SYSCALL_NR(regs);
-
 	switch (id) {
 	case NR_mmap:
 		if (!vr_trace_mmap || compat_syscall())
@@ -1660,4 +1656,57 @@ int BPF_PROG(vr_sys_exit, struct pt_regs *regs, long ret)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * Two ways to reach the dispatch above. The raw syscall tracepoints (tp_btf) attach by name, with
+ * or without tracefs, but fire for every syscall on the host and call a program each time. The
+ * per-syscall tracepoints (syscalls/sys_enter_NAME, sys_exit_NAME) call a program only for the
+ * syscalls they are attached to (the kernel tests a bitmap first), but they are found through
+ * tracefs. The agent attaches vr_tp_sys_enter and vr_tp_sys_exit to each syscall of the switches
+ * above when it can (ProbeSpec.SyscallHooks lists them) and the raw pair otherwise; never both.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(vr_sys_enter, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id);
+}
+
+/* Every syscall exit on the host: the syscall number is read back from the saved registers. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vr_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, SYSCALL_NR(regs), ret);
+}
+
+/* The records of the syscalls/ tracepoints (their tracefs "format"): after the 8-byte common
+ * header, the syscall number, then the six arguments or the return value. */
+struct vr_syscall_enter_record {
+	__u64 common;
+	__s32 nr;
+	__u64 args[6];
+};
+
+struct vr_syscall_exit_record {
+	__u64 common;
+	__s32 nr;
+	__s64 ret;
+};
+
+/* The registers the syscall was called with (the kernel's BTF-typed pointer). */
+static __always_inline struct pt_regs *syscall_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+SEC("tracepoint")
+int vr_tp_sys_enter(struct vr_syscall_enter_record *ctx)
+{
+	return on_sys_enter(syscall_regs(), ctx->nr);
+}
+
+SEC("tracepoint")
+int vr_tp_sys_exit(struct vr_syscall_exit_record *ctx)
+{
+	return on_sys_exit(syscall_regs(), ctx->nr, ctx->ret);
 }

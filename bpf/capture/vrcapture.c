@@ -117,6 +117,12 @@ int main(int argc, char **argv)
 		}
 		values[0] = strtoul(getenv("VR_AGENT_TGID"), NULL, 0);
 	}
+	/* The per-syscall pair (a bare "tracepoint" section) is attached by the agent to each syscall
+	 * it watches; this tool uses the raw pair, which needs no list and no tracefs. */
+	bpf_object__for_each_program(prog, obj) {
+		if (!strcmp(bpf_program__section_name(prog), "tracepoint"))
+			bpf_program__set_autoload(prog, false);
+	}
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "load failed\n");
 		return 1;
@@ -139,6 +145,8 @@ int main(int argc, char **argv)
 		}
 	}
 	bpf_object__for_each_program(prog, obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
 		if (!bpf_program__attach(prog)) {
 			fprintf(stderr, "attach %s failed: %s\n", bpf_program__name(prog), strerror(errno));
 			return 1;

@@ -819,11 +819,11 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void openProbe(ProbeSettings probeSettings) {
-      probe =
-          resources.register(
-              "probe",
-              Probe.load(
-                  ProbeSpec.veriRuntime(), LineageStore.probeSettings(policy, probeSettings)));
+      ProbeSettings loadWith = LineageStore.probeSettings(policy, probeSettings);
+      if (policy.rawSyscallHooks) {
+        loadWith = loadWith.withRawSyscallHooks();
+      }
+      probe = resources.register("probe", Probe.load(ProbeSpec.veriRuntime(), loadWith));
       quiet = new QuietProcesses(probe, new ProcScanner());
       table.adoptUnknownWith(quiet);
       followIncidents();
@@ -1048,7 +1048,14 @@ public final class Daemon implements AutoCloseable {
 
     private void startSelfIntegrityMonitor() {
       Map<String, String> tags = new LinkedHashMap<>();
-      probe.attachReport().attached().forEach(a -> tags.put(a.program(), a.tag()));
+      // One entry per link: a program attached to several tracepoints must keep every one.
+      for (ProgramAttachment a : probe.attachReport().attached()) {
+        if (a.attachPoints().size() <= 1) {
+          tags.put(a.program(), a.tag());
+        } else {
+          a.attachPoints().forEach(point -> tags.put(a.program() + " on " + point, a.tag()));
+        }
+      }
       monitor =
           new SelfIntegrityMonitor(
                   self,

@@ -71,6 +71,13 @@ public final class Policy {
    */
   public boolean acceptVerifiedDlopen = true;
 
+  /**
+   * Put the probe's syscall programs on the raw syscall tracepoints, which run at every syscall on
+   * the host, even where the syscalls' own tracepoints can be used (the default: through a tracefs
+   * mount the agent makes in a mount namespace of its own when the host has none).
+   */
+  public boolean rawSyscallHooks = false;
+
   // @JsonMerge: a file that names one key of a section keeps the section's other defaults.
   @JsonMerge public Verification verification = new Verification();
   @JsonMerge public Reattestation reattestation = new Reattestation();

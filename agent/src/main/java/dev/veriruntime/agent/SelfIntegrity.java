@@ -238,7 +238,9 @@ public final class SelfIntegrity {
         });
     if (missing.isEmpty()) {
       return Check.ok(
-          "probe", "", tagsAtLoad.size() + " programs still attached with their load-time tags");
+          "probe",
+          "",
+          tagsAtLoad.size() + " program attachments still in place with their load-time tags");
     }
     return Check.failed(
         "probe",
@@ -256,7 +258,8 @@ public final class SelfIntegrity {
    * descriptor: the agent holds a hundred or more); only when those no longer hold every program is
    * the whole table read again, so a failure is always the full read's answer.
    *
-   * @param tagsAtLoad program name to tag, from the probe's attach report
+   * @param tagsAtLoad program name (with the tracepoint, for a program attached to several) to tag,
+   *     one entry per link, from the probe's attach report
    * @param proc the process directory ({@code /proc/self})
    */
   static java.util.function.Supplier<Check> probeChecker(

@@ -1,15 +1,11 @@
 package dev.veriruntime.ingest;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /**
  * What is missing when the kernel refuses a program, and the command that fixes it, in words an
  * operator can act on. Pure: the facts about the host are parameters, so it is tested without a
  * kernel.
  */
 final class AttachRemedy {
-  static final Path TRACEFS_EVENTS = Path.of("/sys/kernel/tracing/events");
   static final String MOUNT_TRACEFS = "mount -t tracefs nodev /sys/kernel/tracing";
 
   private static final int EPERM = 1;
@@ -21,11 +17,6 @@ final class AttachRemedy {
   private static final int ENOTSUPP = 524;
 
   private AttachRemedy() {}
-
-  /** Whether tracefs is mounted where libbpf looks for {@code tp/} tracepoints. */
-  static boolean tracefsMounted() {
-    return Files.isDirectory(TRACEFS_EVENTS);
-  }
 
   /**
    * The remedy for one refused program, or an empty string when no action of the operator helps (an

@@ -14,22 +14,28 @@ public record AttachReport(List<ProgramAttachment> programs) {
   }
 
   public List<ProgramAttachment> failed() {
-    return programs.stream().filter(p -> !p.attached()).toList();
+    return programs.stream().filter(ProgramAttachment::failed).toList();
+  }
+
+  /** Programs left unattached because another one does their work ({@code STANDBY}). */
+  public List<ProgramAttachment> standby() {
+    return programs.stream().filter(p -> p.status() == ProgramAttachment.Status.STANDBY).toList();
   }
 
   /**
    * One line for a log: "all 4 programs attached" or what failed, what is missing and the command
    * that fixes it, e.g. {@code 3 of 4 programs attached; not attached: vr_sys_exit
    * (tp_btf/sys_exit): EPERM (Operation not permitted): the BPF privilege is missing ...; fix: run
-   * as root ...}.
+   * as root ...}. Programs on standby are not counted.
    */
   public String summary() {
+    int wanted = programs.size() - standby().size();
     if (failed().isEmpty()) {
-      return "all " + programs.size() + " programs attached";
+      return "all " + wanted + " programs attached";
     }
     return attached().size()
         + " of "
-        + programs.size()
+        + wanted
         + " programs attached; not attached: "
         + failed().stream()
             .map(
@@ -48,16 +54,21 @@ public record AttachReport(List<ProgramAttachment> programs) {
     return programs.stream()
         .map(
             p ->
-                (p.attached() ? "attached  " : "refused   ")
+                (p.attached() ? "attached  " : p.failed() ? "refused   " : "standby   ")
                     + p.program()
                     + " ("
                     + p.section()
                     + ")"
                     + (p.attached()
-                        ? " id " + p.kernelId() + " tag " + p.tag()
+                        ? " id "
+                            + p.kernelId()
+                            + " tag "
+                            + p.tag()
+                            + (p.attachPoints().size() > 1
+                                ? " on " + String.join(", ", p.attachPoints())
+                                : "")
                         : ": "
-                            + p.status()
-                            + " "
+                            + (p.failed() ? p.status() + " " : "")
                             + p.error()
                             + (p.remedy().isEmpty() ? "" : ": " + p.remedy())))
         .collect(Collectors.joining("\n"));

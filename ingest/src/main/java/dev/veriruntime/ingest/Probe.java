@@ -9,6 +9,7 @@ import dev.veriruntime.ingest.kernel.BpfMaps;
 import dev.veriruntime.ingest.kernel.BpfObject;
 import dev.veriruntime.ingest.kernel.BpfProgramInfo;
 import dev.veriruntime.ingest.kernel.BpfRingBuffer;
+import dev.veriruntime.ingest.kernel.Tracefs;
 import dev.veriruntime.ingest.record.WireFormat;
 import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
@@ -148,7 +149,7 @@ public final class Probe implements AutoCloseable {
           throw e;
         }
       }
-      return attachAll(spec, object, refused);
+      return attachAll(spec, object, refused, settings.rawSyscallHooks());
     } catch (BpfException e) {
       if (object != null) {
         object.close();
@@ -158,11 +159,22 @@ public final class Probe implements AutoCloseable {
   }
 
   private static Probe attachAll(
-      ProbeSpec spec, BpfObject object, Map<String, ProgramAttachment> refused) {
+      ProbeSpec spec,
+      BpfObject object,
+      Map<String, ProgramAttachment> refused,
+      boolean rawSyscallHooks) {
     List<BpfLink> links = new ArrayList<>();
     List<ProgramAttachment> outcomes = new ArrayList<>();
     try {
+      Map<String, ProgramAttachment> syscallHooks =
+          spec.wiring().syscallHooks() == null
+              ? Map.of()
+              : attachSyscallHooks(spec, object, refused, rawSyscallHooks, links);
       for (ProbeSpec.ProgramSpec program : spec.programs()) {
+        if (syscallHooks.containsKey(program.name())) {
+          outcomes.add(syscallHooks.get(program.name()));
+          continue;
+        }
         if (refused.containsKey(program.name())) {
           outcomes.add(refused.get(program.name()));
           continue;
@@ -180,7 +192,8 @@ public final class Probe implements AutoCloseable {
                   "",
                   info.id(),
                   info.tag(),
-                  ""));
+                  "",
+                  List.of(program.section().substring(program.section().indexOf('/') + 1))));
         } catch (BpfException e) {
           if (spec.isRequired(program.name())) {
             throw new ProbeException(
@@ -217,12 +230,7 @@ public final class Probe implements AutoCloseable {
       ProgramAttachment.Status status,
       BpfException e,
       BpfProgramInfo info) {
-    String section =
-        spec.programs().stream()
-            .filter(p -> p.name().equals(program))
-            .map(ProbeSpec.ProgramSpec::section)
-            .findFirst()
-            .orElse("?");
+    String section = section(spec, program);
     String error = e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2);
     return new ProgramAttachment(
         program,
@@ -233,7 +241,132 @@ public final class Probe implements AutoCloseable {
         error,
         info == null ? 0 : info.id(),
         info == null ? "" : info.tag(),
-        AttachRemedy.remedy(section, e.errno(), AttachRemedy.tracefsMounted()));
+        AttachRemedy.remedy(section, e.errno(), Tracefs.mountedOnHost()),
+        List.of());
+  }
+
+  /**
+   * Attaches the per-syscall pair of the spec's syscall programs to their syscalls' tracepoints
+   * (through a tracefs of its own when the host has none, {@link Tracefs}) and puts the raw pair on
+   * standby; when that cannot be done, puts the per-syscall pair on standby, says why in one log
+   * line, and leaves the raw pair to the caller. Returns the outcomes it decided; the links it made
+   * are added to {@code links}.
+   */
+  private static Map<String, ProgramAttachment> attachSyscallHooks(
+      ProbeSpec spec,
+      BpfObject object,
+      Map<String, ProgramAttachment> refused,
+      boolean raw,
+      List<BpfLink> links) {
+    ProbeSpec.SyscallHooks hooks = spec.wiring().syscallHooks();
+    Map<String, ProgramAttachment> outcomes = new LinkedHashMap<>();
+    String why;
+    if (raw) {
+      why = "the raw syscall tracepoints were asked for";
+    } else if (refused.containsKey(hooks.enter()) || refused.containsKey(hooks.exit())) {
+      ProgramAttachment first = refused.getOrDefault(hooks.enter(), refused.get(hooks.exit()));
+      why = "the kernel refused to load " + first.program() + ": " + first.error();
+    } else {
+      List<BpfLink> made = new ArrayList<>();
+      try {
+        Map<String, List<String>> points =
+            Tracefs.call(
+                events -> {
+                  Map<String, List<String>> attached = new LinkedHashMap<>();
+                  attached.put(
+                      hooks.enter(),
+                      attachToSyscalls(object, hooks, hooks.enter(), "sys_enter_", events, made));
+                  attached.put(
+                      hooks.exit(),
+                      attachToSyscalls(object, hooks, hooks.exit(), "sys_exit_", events, made));
+                  return attached;
+                });
+        links.addAll(made);
+        points.forEach(
+            (program, attachedTo) -> {
+              BpfProgramInfo info = object.programInfo(program);
+              outcomes.put(
+                  program,
+                  new ProgramAttachment(
+                      program,
+                      section(spec, program),
+                      ProgramAttachment.Status.ATTACHED,
+                      false,
+                      0,
+                      "",
+                      info.id(),
+                      info.tag(),
+                      "",
+                      attachedTo));
+            });
+        for (String program : List.of(hooks.rawEnter(), hooks.rawExit())) {
+          outcomes.put(
+              program, standby(spec, program, "the per-syscall tracepoints are attached instead"));
+        }
+        return outcomes;
+      } catch (BpfException e) {
+        made.forEach(BpfLink::close);
+        why = e.getMessage();
+      }
+    }
+    LOG.log(
+        raw ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+        "probe {0}: syscall programs on the raw syscall tracepoints, which run at every syscall on"
+            + " the host, because {1}",
+        spec.name(),
+        why);
+    for (String program : List.of(hooks.enter(), hooks.exit())) {
+      outcomes.put(program, standby(spec, program, "not used: " + why));
+    }
+    return outcomes;
+  }
+
+  /**
+   * Attaches {@code program} to {@code syscalls/PREFIX+NAME} for each of the hooks' syscalls (one
+   * the architecture lacks, and the hooks call optional, is left out); returns where it attached.
+   */
+  private static List<String> attachToSyscalls(
+      BpfObject object,
+      ProbeSpec.SyscallHooks hooks,
+      String program,
+      String prefix,
+      java.nio.file.Path events,
+      List<BpfLink> made) {
+    List<String> syscalls =
+        program.equals(hooks.enter()) ? hooks.enterSyscalls() : hooks.exitSyscalls();
+    List<String> points = new ArrayList<>();
+    for (String syscall : syscalls) {
+      String name = prefix + syscall;
+      if (hooks.optionalSyscalls().contains(syscall)
+          && !java.nio.file.Files.isDirectory(events.resolve("syscalls").resolve(name))) {
+        continue;
+      }
+      made.add(object.attachTracepoint(program, "syscalls", name));
+      points.add("syscalls/" + name);
+    }
+    return points;
+  }
+
+  private static ProgramAttachment standby(ProbeSpec spec, String program, String why) {
+    return new ProgramAttachment(
+        program,
+        section(spec, program),
+        ProgramAttachment.Status.STANDBY,
+        false,
+        0,
+        why,
+        0,
+        "",
+        "",
+        List.of());
+  }
+
+  private static String section(ProbeSpec spec, String program) {
+    return spec.programs().stream()
+        .filter(p -> p.name().equals(program))
+        .map(ProbeSpec.ProgramSpec::section)
+        .findFirst()
+        .orElse("?");
   }
 
   public ProbeSpec spec() {

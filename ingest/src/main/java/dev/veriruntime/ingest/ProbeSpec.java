@@ -36,7 +36,32 @@ public final class ProbeSpec {
           Set.of("vr_exec"),
           "vr_agent_tgid",
           new MappingFilter("vr_verified_files", 32, "vr_filtered"),
-          new WriteWatch("vr_watched_files", 16));
+          new WriteWatch("vr_watched_files", 16),
+          // The cases of on_sys_enter and on_sys_exit in bpf/veriruntime.bpf.c (ProbeSpecTest
+          // reads them there); open and creat are x86-64's only.
+          new SyscallHooks(
+              "vr_sys_enter",
+              "vr_sys_exit",
+              "vr_tp_sys_enter",
+              List.of("mprotect", "ptrace", "process_vm_writev"),
+              "vr_tp_sys_exit",
+              List.of(
+                  "mmap",
+                  "mprotect",
+                  "memfd_create",
+                  "ptrace",
+                  "process_vm_writev",
+                  "open",
+                  "creat",
+                  "openat",
+                  "openat2",
+                  "ftruncate",
+                  "write",
+                  "writev",
+                  "pwrite64",
+                  "pwritev",
+                  "pwritev2"),
+              Set.of("open", "creat")));
 
   /** A program: its function name and the ELF section that says where it attaches. */
   public record ProgramSpec(String name, String section) {}
@@ -94,6 +119,41 @@ public final class ProbeSpec {
   }
 
   /**
+   * The probe's syscall programs, which can be reached two ways. The raw pair ({@code
+   * tp_btf/sys_enter}, {@code tp_btf/sys_exit}) attaches by name but runs at every syscall on the
+   * host; the per-syscall pair ({@code SEC("tracepoint")}, no attach point of its own) is attached
+   * to {@code syscalls/sys_enter_NAME} and {@code syscalls/sys_exit_NAME} for each syscall listed,
+   * so it runs only for those (a few hundred nanoseconds less on every other syscall, see
+   * benchmarks/syscall-cost/README.md), but needs tracefs to find them ({@link
+   * dev.veriruntime.ingest.kernel.Tracefs}). The loader attaches one pair, never both.
+   *
+   * @param optionalSyscalls listed syscalls an architecture may lack (no tracepoint there)
+   */
+  public record SyscallHooks(
+      String rawEnter,
+      String rawExit,
+      String enter,
+      List<String> enterSyscalls,
+      String exit,
+      List<String> exitSyscalls,
+      Set<String> optionalSyscalls) {
+    public SyscallHooks {
+      Objects.requireNonNull(rawEnter, "rawEnter");
+      Objects.requireNonNull(rawExit, "rawExit");
+      Objects.requireNonNull(enter, "enter");
+      Objects.requireNonNull(exit, "exit");
+      enterSyscalls = List.copyOf(enterSyscalls);
+      exitSyscalls = List.copyOf(exitSyscalls);
+      optionalSyscalls = Set.copyOf(optionalSyscalls);
+    }
+
+    /** The four programs: the per-syscall pair, then the raw pair. */
+    public List<String> programs() {
+      return List.of(enter, exit, rawEnter, rawExit);
+    }
+  }
+
+  /**
    * What the loader must know beyond the ELF.
    *
    * @param ringBufferMap the {@code BPF_MAP_TYPE_RINGBUF} map carrying records
@@ -103,6 +163,7 @@ public final class ProbeSpec {
    * @param ignoredTgidConstant the {@code .rodata} setting holding the agent's own tgid, or null
    * @param mappingFilter the probe's verified-file filter, or null when it has none
    * @param writeWatch the probe's watched-file map, or null when it has none
+   * @param syscallHooks the probe's two ways to its syscall programs, or null when it has none
    */
   public record Wiring(
       String ringBufferMap,
@@ -110,7 +171,8 @@ public final class ProbeSpec {
       Set<String> requiredPrograms,
       String ignoredTgidConstant,
       MappingFilter mappingFilter,
-      WriteWatch writeWatch) {
+      WriteWatch writeWatch,
+      SyscallHooks syscallHooks) {
     public Wiring {
       Objects.requireNonNull(ringBufferMap, "ringBufferMap");
       requiredPrograms = Set.copyOf(requiredPrograms);
@@ -122,7 +184,7 @@ public final class ProbeSpec {
         LossCounters lossCounters,
         Set<String> requiredPrograms,
         String ignoredTgidConstant) {
-      this(ringBufferMap, lossCounters, requiredPrograms, ignoredTgidConstant, null, null);
+      this(ringBufferMap, lossCounters, requiredPrograms, ignoredTgidConstant, null, null, null);
     }
   }
 
@@ -202,6 +264,14 @@ public final class ProbeSpec {
               + wiring.writeWatch().watchedFilesMap()
               + "'; maps: "
               + file.maps);
+    }
+    if (wiring.syscallHooks() != null) {
+      for (String program : wiring.syscallHooks().programs()) {
+        if (!programNames.contains(program)) {
+          throw new IllegalArgumentException(
+              "object has no syscall program '" + program + "'; programs: " + programNames);
+        }
+      }
     }
     for (String required : wiring.requiredPrograms()) {
       if (!programNames.contains(required)) {

@@ -1,5 +1,7 @@
 package dev.veriruntime.ingest;
 
+import java.util.List;
+
 /**
  * Outcome for one program of a {@link Probe}.
  *
@@ -13,6 +15,9 @@ package dev.veriruntime.ingest;
  * @param tag kernel program tag (16 hex characters); empty when not loaded
  * @param remedy what is missing and the command that fixes it; empty when attached or when no
  *     operator action helps (an optional accelerator this kernel does not offer)
+ * @param attachPoints where it is attached, one entry per link: its section's hook ({@code
+ *     sched_process_exec}), or each tracepoint it was attached to by name ({@code
+ *     syscalls/sys_exit_mmap}); empty when not attached
  */
 public record ProgramAttachment(
     String program,
@@ -23,7 +28,12 @@ public record ProgramAttachment(
     String error,
     int kernelId,
     String tag,
-    String remedy) {
+    String remedy,
+    List<String> attachPoints) {
+
+  public ProgramAttachment {
+    attachPoints = List.copyOf(attachPoints);
+  }
 
   public enum Status {
     /** Loaded and attached: its events flow. */
@@ -31,10 +41,20 @@ public record ProgramAttachment(
     /** The kernel refused to load (verify) it; optional programs are then left out. */
     LOAD_REFUSED,
     /** Loaded but the kernel refused the attachment. */
-    ATTACH_REFUSED
+    ATTACH_REFUSED,
+    /**
+     * Not attached, and nothing is missing: another program doing the same work is attached in its
+     * place ({@code error} says which, or why this one could not be used).
+     */
+    STANDBY
   }
 
   public boolean attached() {
     return status == Status.ATTACHED;
+  }
+
+  /** Refused at load or attach: what it would have seen is not seen. */
+  public boolean failed() {
+    return status == Status.LOAD_REFUSED || status == Status.ATTACH_REFUSED;
   }
 }

@@ -50,7 +50,19 @@ class AttachRemedyTest {
                     "",
                     7,
                     "0123456789abcdef",
-                    ""),
+                    "",
+                    java.util.List.of("sched_process_exec")),
+                new ProgramAttachment(
+                    "vr_raw",
+                    "tp_btf/sys_exit",
+                    ProgramAttachment.Status.STANDBY,
+                    false,
+                    0,
+                    "the per-syscall tracepoints are attached instead",
+                    0,
+                    "",
+                    "",
+                    java.util.List.of()),
                 new ProgramAttachment(
                     "vr_old",
                     "tp/sched/sched_process_exit",
@@ -60,12 +72,19 @@ class AttachRemedyTest {
                     "ENOENT (No such file or directory)",
                     8,
                     "fedcba9876543210",
-                    AttachRemedy.remedy("tp/sched/sched_process_exit", 2, false))));
+                    AttachRemedy.remedy("tp/sched/sched_process_exit", 2, false),
+                    java.util.List.of())));
     assertThat(report.summary())
         .doesNotContain("\n")
         .isEqualTo(
             "1 of 2 programs attached; not attached: vr_old (tp/sched/sched_process_exit): ENOENT"
                 + " (No such file or directory): tracefs is not mounted; fix: mount -t tracefs"
                 + " nodev /sys/kernel/tracing");
+    // A program on standby is neither wanted nor failed; the description says why it waits.
+    assertThat(report.failed()).extracting(ProgramAttachment::program).containsExactly("vr_old");
+    assertThat(report.describe())
+        .contains(
+            "standby   vr_raw (tp_btf/sys_exit): the per-syscall tracepoints are attached instead")
+        .contains("refused   vr_old (tp/sched/sched_process_exit): ATTACH_REFUSED ENOENT");
   }
 }

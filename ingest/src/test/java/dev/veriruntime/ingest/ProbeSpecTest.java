@@ -7,9 +7,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** Reading a probe description needs no kernel, no root and no libbpf. */
@@ -101,6 +107,35 @@ class ProbeSpecTest {
     x86[0x12] = 62;
     assertThatThrownBy(() -> ProbeSpec.parse("x", x86, FIXTURE_WIRING))
         .hasMessageContaining("not BPF");
+  }
+
+  /**
+   * The per-syscall programs are attached to the syscalls the wiring lists, and the raw ones see
+   * every syscall: the two agree only if the list is the dispatch's cases in the probe's source
+   * (each {@code case NR_name:} of {@code on_sys_enter} and {@code on_sys_exit}).
+   */
+  @Test
+  void theSyscallHooksListTheSyscallsTheProbeDispatches() throws IOException {
+    String source = Files.readString(Path.of("..", "bpf", "veriruntime.bpf.c"));
+    ProbeSpec.SyscallHooks hooks = ProbeSpec.VERIRUNTIME_WIRING.syscallHooks();
+    assertThat(cases(source, "on_sys_enter"))
+        .containsExactlyInAnyOrderElementsOf(hooks.enterSyscalls());
+    assertThat(cases(source, "on_sys_exit"))
+        .containsExactlyInAnyOrderElementsOf(hooks.exitSyscalls());
+    assertThat(hooks.exitSyscalls()).containsAll(hooks.optionalSyscalls());
+  }
+
+  /** The syscall names of the {@code case NR_x:} labels in the body of C function {@code name}. */
+  private static List<String> cases(String source, String name) {
+    int start = source.indexOf("static __always_inline int " + name + "(");
+    assertThat(start).as("function %s in the probe's source", name).isNotNegative();
+    int end = source.indexOf("\n}\n", start);
+    Matcher m = Pattern.compile("case NR_(\\w+):").matcher(source.substring(start, end));
+    List<String> names = new ArrayList<>();
+    while (m.find()) {
+      names.add(m.group(1));
+    }
+    return names;
   }
 
   @Test

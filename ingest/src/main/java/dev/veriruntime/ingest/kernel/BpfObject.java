@@ -191,6 +191,32 @@ public final class BpfObject implements AutoCloseable {
     return new BpfLink(libs, program, link);
   }
 
+  /**
+   * Attaches a loaded program to the tracepoint {@code category/name} ({@code
+   * bpf_program__attach_tracepoint}), whatever its section says; one program may be attached to
+   * several. libbpf finds the tracepoint through tracefs ({@link Tracefs}).
+   *
+   * @throws BpfException with the errno when the tracepoint is not found or the kernel refuses
+   */
+  public BpfLink attachTracepoint(String program, String category, String name) {
+    requireLoaded();
+    Pointer link = libs.bpf.bpf_program__attach_tracepoint(program(program), category, name);
+    if (link == null || link.address() == 0) {
+      int errno = libs.lastErrno();
+      throw new BpfException(
+          "cannot attach program '"
+              + program
+              + "' to "
+              + category
+              + "/"
+              + name
+              + ": "
+              + Errno.describe(errno),
+          errno);
+    }
+    return new BpfLink(libs, program, link);
+  }
+
   /** File descriptor of a created map; owned by this object, valid until {@link #close()}. */
   public int mapFd(String map) {
     requireLoaded();

@@ -47,6 +47,10 @@ public interface LibBpf {
   @SaveError
   Pointer bpf_program__attach(Pointer program);
 
+  /** Attaches to the tracepoint {@code category/name}, found through tracefs. */
+  @SaveError
+  Pointer bpf_program__attach_tracepoint(Pointer program, String category, String name);
+
   int bpf_link__destroy(Pointer link);
 
   int bpf_map__fd(Pointer map);

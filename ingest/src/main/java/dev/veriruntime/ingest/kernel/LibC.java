@@ -6,12 +6,13 @@ import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.intptr_t;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
+import jnr.ffi.types.u_int64_t;
 
 /**
  * The few libc functions the binding needs: libbpf log formatting, filesystem magic, mapping and
  * waiting on a ring-buffer map and ending that wait from another thread ({@link BpfRingBuffer};
- * addresses are passed as {@code long}), and a thread's scheduling priority ({@link
- * ThreadPriority}).
+ * addresses are passed as {@code long}), a thread's scheduling priority ({@link ThreadPriority}),
+ * and a mount namespace of one thread's own ({@link Tracefs}).
  */
 public interface LibC {
   int vsnprintf(@Out byte[] buffer, @size_t long size, Pointer format, Pointer vaList);
@@ -73,4 +74,12 @@ public interface LibC {
 
   /** gettid(2) (glibc 2.30 or later). */
   int gettid();
+
+  /** unshare(2): with CLONE_NEWNS, the calling thread gets a mount namespace of its own. */
+  @SaveError
+  int unshare(int flags);
+
+  /** mount(2); {@code source}, {@code type} and {@code data} may be null. */
+  @SaveError
+  int mount(String source, String target, String type, @u_int64_t long flags, Pointer data);
 }

@@ -26,7 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProbeObjectLoadIT {
   private static final List<String> PROGRAMS =
-      List.of("vr_exec", "vr_exit", "vr_fork", "vr_sys_enter", "vr_sys_exit");
+      List.of(
+          "vr_exec",
+          "vr_exit",
+          "vr_fork",
+          "vr_sys_enter",
+          "vr_sys_exit",
+          "vr_tp_sys_enter",
+          "vr_tp_sys_exit");
 
   @Test
   void everyProgramPassesTheVerifier(@TempDir Path temp) throws Exception {
