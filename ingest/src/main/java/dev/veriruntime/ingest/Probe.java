@@ -275,10 +275,24 @@ public final class Probe implements AutoCloseable {
                   Map<String, List<String>> attached = new LinkedHashMap<>();
                   attached.put(
                       hooks.enter(),
-                      attachToSyscalls(object, hooks, hooks.enter(), "sys_enter_", events, made));
+                      attachToSyscalls(
+                          object,
+                          hooks.enter(),
+                          "sys_enter_",
+                          hooks.enterSyscalls(),
+                          hooks,
+                          events,
+                          made));
                   attached.put(
                       hooks.exit(),
-                      attachToSyscalls(object, hooks, hooks.exit(), "sys_exit_", events, made));
+                      attachToSyscalls(
+                          object,
+                          hooks.exit(),
+                          "sys_exit_",
+                          hooks.exitSyscalls(),
+                          hooks,
+                          events,
+                          made));
                   return attached;
                 });
         links.addAll(made);
@@ -322,18 +336,17 @@ public final class Probe implements AutoCloseable {
   }
 
   /**
-   * Attaches {@code program} to {@code syscalls/PREFIX+NAME} for each of the hooks' syscalls (one
-   * the architecture lacks, and the hooks call optional, is left out); returns where it attached.
+   * Attaches {@code program} to {@code syscalls/PREFIX+NAME} for each of {@code syscalls} (one the
+   * architecture lacks, and the hooks call optional, is left out); returns where it attached.
    */
   private static List<String> attachToSyscalls(
       BpfObject object,
-      ProbeSpec.SyscallHooks hooks,
       String program,
       String prefix,
+      List<String> syscalls,
+      ProbeSpec.SyscallHooks hooks,
       java.nio.file.Path events,
       List<BpfLink> made) {
-    List<String> syscalls =
-        program.equals(hooks.enter()) ? hooks.enterSyscalls() : hooks.exitSyscalls();
     List<String> points = new ArrayList<>();
     for (String syscall : syscalls) {
       String name = prefix + syscall;
