@@ -12,6 +12,9 @@
 #       OLD_OBJECT=... benchmarks/syscall-cost.sh'  so the machine's own mounts stay as they are)
 #   EXIT_ONLY=1  also measures one empty program on tp_btf/sys_exit alone (what dropping the
 #       sys_enter hook would save)
+#   AGENT=1  also measures the agent itself: `bin/veriruntime watch` on its embedded default (the
+#       syscall programs on the syscalls' own tracepoints: state "agent") and with
+#       `raw-syscall-hooks: true` (state "agent-raw"), each measured once it is idle after start
 #   SYSCALL_COST_OUT=FILE  write the report elsewhere
 #
 # The probe is loaded by bpf/capture/vrcapture (libbpf, the same object the agent loads, records
@@ -44,6 +47,11 @@ if command -v clang >/dev/null; then
     objects+=(empty-exit "$work/empty-exit.bpf.o")
   fi
 fi
+if [ -n "${AGENT:-}" ]; then
+  # "@..." is not an object: load starts the agent instead of vrcapture.
+  objects+=(agent @agent agent-raw @agent-raw)
+  printf 'raw-syscall-hooks: true\n' >"$work/raw-hooks.yaml"
+fi
 if [ -n "${OLD_OBJECT:-}" ]; then
   objects+=(old "$(cd "$(dirname "$OLD_OBJECT")" && pwd)/$(basename "$OLD_OBJECT")")
 fi
@@ -63,7 +71,30 @@ foreign_hooks() { # programs of other tools or agents on the raw syscall tracepo
 programs() { # $1: object; how many programs it has (one ELF section each)
   llvm-objdump -h "$1" | grep -cE ' (tp_btf|tp|raw_tp|tracepoint)/'
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+start_agent() { # $1: @agent or @agent-raw; waits until the agent watches and has gone idle
+  local args=(watch --no-api --state-dir "$work/agent-state")
+  [ "$1" = @agent-raw ] && args+=(--policy "$work/raw-hooks.yaml")
+  rm -rf "$work/agent-state"
+  # The launcher ends in `exec java`, so $! is the agent's JVM (it builds the jars on first use).
+  "$root/bin/veriruntime" "${args[@]}" >/dev/null 2>"$work/loader.log" &
+  loader_pid=$!
+  for _ in $(seq 6000); do
+    grep -q '^veriruntime: watching' "$work/loader.log" && break
+    kill -0 "$loader_pid" 2>/dev/null || { cat "$work/loader.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  grep -q '^veriruntime: watching' "$work/loader.log" || { echo "syscall-cost: the agent did not start in 10 min" >&2; exit 1; }
+  # Idle: under 2 ticks (20 ms) of CPU in a second, twice in a row, or 60 s at most (warm-ups).
+  local quiet=0 before after
+  for _ in $(seq 60); do
+    before=$(cpu_ticks "$loader_pid"); sleep 1; after=$(cpu_ticks "$loader_pid")
+    if [ $((after - before)) -lt 2 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    [ "$quiet" -ge 2 ] && return
+  done
+}
 load() { # $1: object; waits until every program is attached
+  case "$1" in @*) start_agent "$1"; return ;; esac
   mkdir -p "$work/records"
   : >"$work/loader.log"
   VR_QUIET=1 "$work/vrcapture" "$1" "$work/records" 100000 2>"$work/loader.log" &
@@ -130,7 +161,7 @@ median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
   echo "work on the machine is not counted), median of $pairs alternating runs per state; ratio = median over pairs of"
   echo "(state ÷ off in the same pair); +ns = median of (state − off) in the same pair."
   echo "States: off = no probe; probe = bpf/veriruntime.bpf.o attached (all programs);"
-  echo "empty = two empty programs on tp_btf/sys_enter and sys_exit (the floor of any such hook)$([ -n "${EXIT_ONLY:-}" ] && echo "; empty-exit = one empty program on tp_btf/sys_exit only")$([ -n "${OLD_OBJECT:-}" ] && echo "; old = $(basename "$OLD_OBJECT") (${OLD_OBJECT})")."
+  echo "empty = two empty programs on tp_btf/sys_enter and sys_exit (the floor of any such hook)$([ -n "${EXIT_ONLY:-}" ] && echo "; empty-exit = one empty program on tp_btf/sys_exit only")$([ -n "${AGENT:-}" ] && echo "; agent = \`veriruntime watch --no-api\` on its embedded default, idle (its syscall programs on the syscalls' own tracepoints); agent-raw = the same with \`raw-syscall-hooks: true\` (on the raw tracepoints)")$([ -n "${OLD_OBJECT:-}" ] && echo "; old = $(basename "$OLD_OBJECT") (${OLD_OBJECT})")."
   echo
   printf '| load | iterations |'
   for s in "${states[@]}"; do printf ' %s ns |' "$s"; done
