@@ -394,7 +394,9 @@ public final class ExecStorm implements Callable<Integer> {
    * agent's {@code jvm.gc.pause}, whole milliseconds each): each stops the ring reader, and the
    * execs meanwhile wait behind it. The new-binary figures are the latency of {@code newBinaries}
    * freshly written distinct executables, each run once, after that; their window also holds the
-   * one exec of the driver that runs them (a cached identity) and whatever else the host ran.
+   * one exec of the driver that runs them (a cached identity) and whatever else the host ran;
+   * {@code newYoungCollections} and {@code newYoungPauseMs} are the young collections between the
+   * scrape before the first of them and the one right after the last, as for the calm execs.
    */
   record AgentRound(
       double cpuSeconds,
@@ -427,6 +429,8 @@ public final class ExecStorm implements Callable<Integer> {
       double newP50Ms,
       double newP99Ms,
       double newP999Ms,
+      long newYoungCollections,
+      double newYoungPauseMs,
       LatencyHistogram stormHistogram,
       LatencyHistogram calmHistogram,
       LatencyHistogram newHistogram,
@@ -929,6 +933,8 @@ public final class ExecStorm implements Callable<Integer> {
               quantileMs(fresh.histogram(), 0.5, fresh.maxMs()),
               quantileMs(fresh.histogram(), 0.99, fresh.maxMs()),
               quantileMs(fresh.histogram(), 0.999, fresh.maxMs()),
+              fresh.youngCollections(),
+              fresh.youngPauseMs(),
               storm,
               calmHistogram,
               fresh.histogram(),
@@ -957,7 +963,7 @@ public final class ExecStorm implements Callable<Integer> {
               "  %d execs, %.0f exec/s, agent %.2f CPU s (%.2f per 1k execs), peak RSS %d MiB,"
                   + " %d exec events seen (%d counted in the kernel), %d lost (%d exec),"
                   + " p50/p99/p999 %s ms (%d verdicts); calm p50/p99/p999 %s;"
-                  + " %d new binaries p50/p99/p999 %s ms (%d verdicts)%s; CPU by thread: %s",
+                  + " %d new binaries p50/p99/p999 %s (%d verdicts)%s; CPU by thread: %s",
               c.ok(),
               r.execsPerSecond,
               cpu,
@@ -971,7 +977,7 @@ public final class ExecStorm implements Callable<Integer> {
               a.latencyCount,
               ExecStormReport.calmCell(a),
               a.newBinaries,
-              ExecStormReport.ms3(a.newP50Ms, a.newP99Ms, a.newP999Ms),
+              ExecStormReport.newCell(a),
               a.newLatencyCount,
               oracleLog(counts),
               ExecStormReport.splitLabel(split, cpu)));
@@ -1068,7 +1074,13 @@ public final class ExecStorm implements Callable<Integer> {
   }
 
   /** What the new binaries of one round gave: how many ran, their latency histogram. */
-  private record NewBinaries(long ok, long cacheMisses, LatencyHistogram histogram, double maxMs) {}
+  private record NewBinaries(
+      long ok,
+      long cacheMisses,
+      LatencyHistogram histogram,
+      double maxMs,
+      long youngCollections,
+      double youngPauseMs) {}
 
   /**
    * Writes {@code newBinaries} distinct executables of {@code newBinaryKiB} (none of them seen by
@@ -1078,7 +1090,7 @@ public final class ExecStorm implements Callable<Integer> {
   private NewBinaries newBinaries(int index, long agentPid)
       throws IOException, InterruptedException {
     if (newBinaries == 0) {
-      return new NewBinaries(0, 0, LatencyHistogram.empty(), Double.NaN);
+      return new NewBinaries(0, 0, LatencyHistogram.empty(), Double.NaN, 0, 0);
     }
     Path dir = work.resolve("new-" + index);
     Files.createDirectories(dir);
@@ -1109,13 +1121,18 @@ public final class ExecStorm implements Callable<Integer> {
         throw new IllegalStateException("unique_driver failed: " + done);
       }
       long ok = Long.parseLong(done.split("\\s+")[1]);
+      // As for the calm execs: the drain's scrapes allocate enough to cause collections of their
+      // own, so the window's collections are those up to one scrape right after the last binary.
+      PrometheusScrape end = PrometheusScrape.fetch(http, port);
       PrometheusScrape after = drain();
       LatencyHistogram h = PrometheusScrape.histogramDelta(before, after, LATENCY);
       return new NewBinaries(
           ok,
           delta(before, after, "veriruntime_cache_lookups_total", "result", "miss"),
           h,
-          after.sum(LATENCY + "_max") * 1000);
+          after.sum(LATENCY + "_max") * 1000,
+          delta(before, end, GC_PAUSE + "_count", "action", MINOR_GC),
+          gained(before, end, GC_PAUSE + "_sum", "action", MINOR_GC) * 1000);
     } finally {
       deleteTree(dir);
     }

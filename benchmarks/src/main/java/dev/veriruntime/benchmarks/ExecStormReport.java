@@ -467,7 +467,8 @@ final class ExecStormReport {
             + "| warm-up s (JIT % of a core, last slice) | warm-up CPU s per 1k "
             + "| peak RSS MiB | exec events seen | counted in the kernel | lost exec (kernel) | lost all kinds (kernel) "
             + "| lost in DEGRADED reports | dropped | unaccounted ≥ | verdicts | cache hit/miss | p50 / p99 / p99.9 ms "
-            + "| calm p50 / p99 / p99.9 ms (young collections in the calm execs, their pauses) | new binaries: run, verdicts, misses | new binary p50 / p99 / p99.9 ms "
+            + "| calm p50 / p99 / p99.9 ms (young collections in the calm execs, their pauses) | new binaries: run, verdicts, misses "
+            + "| new binary p50 / p99 / p99.9 ms (young collections among them, their pauses) "
             + "| max ms (agent life) |\n");
     b.append(
         "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|---:|\n");
@@ -517,7 +518,7 @@ final class ExecStormReport {
                 a.newBinaries(),
                 a.newLatencyCount(),
                 a.newCacheMisses(),
-                ms3(a.newP50Ms(), a.newP99Ms(), a.newP999Ms()),
+                newCell(a),
                 ms(a.maxMs())));
       }
     }
@@ -529,17 +530,32 @@ final class ExecStormReport {
    * (1 young collection, 2 ms)"; the JVM reports each pause in whole milliseconds.
    */
   static String calmCell(AgentRound a) {
-    String gc =
-        a.calmYoungCollections() == 1
-            ? "1 young collection"
-            : a.calmYoungCollections() + " young collections";
-    if (Double.isNaN(a.calmP99Ms())) {
+    return withCollections(
+        a.calmP50Ms(),
+        a.calmP99Ms(),
+        a.calmP999Ms(),
+        a.calmYoungCollections(),
+        a.calmYoungPauseMs());
+  }
+
+  /**
+   * The same for a round's new binaries: "1.423 / 6.981 / 9.644 ms (1 young collection, 11 ms)".
+   */
+  static String newCell(AgentRound a) {
+    return withCollections(
+        a.newP50Ms(), a.newP99Ms(), a.newP999Ms(), a.newYoungCollections(), a.newYoungPauseMs());
+  }
+
+  private static String withCollections(
+      double p50, double p99, double p999, long collections, double pauseMs) {
+    String gc = collections == 1 ? "1 young collection" : collections + " young collections";
+    if (Double.isNaN(p99)) {
       return "n/a (" + gc + ")";
     }
-    return ms3(a.calmP50Ms(), a.calmP99Ms(), a.calmP999Ms())
+    return ms3(p50, p99, p999)
         + " ms ("
         + gc
-        + (a.calmYoungCollections() > 0 ? f(", %.0f ms", a.calmYoungPauseMs()) : "")
+        + (collections > 0 ? f(", %.0f ms", pauseMs) : "")
         + ")";
   }
 

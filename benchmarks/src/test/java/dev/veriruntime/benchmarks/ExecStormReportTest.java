@@ -28,7 +28,8 @@ class ExecStormReportTest {
   /**
    * An agent-on round: {@code filtered} of the {@code seen} exec events counted in the kernel,
    * {@code verdicts} storm verdicts (NaN storm percentiles without any), calm p50 = 0.04 ms (a calm
-   * p99 over 1 ms with one young collection of 2 ms in the calm execs), 100 new binaries.
+   * p99 over 1 ms with one young collection of 2 ms in the calm execs), 100 new binaries (a new
+   * binary p99 over 3 ms with one young collection of 4 ms among them).
    */
   static AgentRound agent(
       double cpuPer1k,
@@ -80,6 +81,8 @@ class ExecStormReportTest {
         1.0,
         newP99Ms,
         newP99Ms,
+        newP99Ms > 3 ? 1 : 0,
+        newP99Ms > 3 ? 4.0 : 0,
         storm,
         calm,
         fresh,
@@ -485,7 +488,7 @@ class ExecStormReportTest {
             "| 2 | --no-journal --no-scan --no-api | max | on | 9800 | 9800 | 9860 | 9850 | 0 |",
             "| 3 | --no-journal --no-scan --no-api | max | off | 10000 |  |  |  |  |",
             "| 6 | --no-journal --no-scan --no-api | 1000/s | on | 10000 | 0 | 3 | 1000 |",
-            "| 100, 101, 100 | 1.000 / 2.000 / 2.000 |")
+            "| 100, 101, 100 | 1.000 / 2.000 / 2.000 ms (0 young collections) |")
         .doesNotContain("NaN", "issue 8\n\n| measure | target | `");
     assertEveryTableIsRectangular(md);
   }
@@ -652,6 +655,8 @@ class ExecStormReportTest {
         p50,
         p99,
         p999,
+        a.newYoungCollections(),
+        a.newYoungPauseMs(),
         a.stormHistogram(),
         a.calmHistogram(),
         histogram,
@@ -733,6 +738,21 @@ class ExecStormReportTest {
         .isEqualTo("0.040 / 2.000 / 2.000 ms (1 young collection, 2 ms)");
     assertThat(ExecStormReport.calmCell(agent(0.2, 9_000, 0, 3.0, 0.6)))
         .isEqualTo("0.040 / 0.600 / 0.600 ms (0 young collections)");
+  }
+
+  @Test
+  void aNewBinaryCellNamesTheYoungCollectionsAmongTheNewBinaries() {
+    AgentRound slow = agent(0.2, 9_000, 0, 100, 0, 3.0, 0.6, 6.5);
+    assertThat(ExecStormReport.newCell(slow))
+        .isEqualTo("1.000 / 6.500 / 6.500 ms (1 young collection, 4 ms)");
+    assertThat(ExecStormReport.newCell(agent(0.2, 9_000, 0, 3.0, 0.6)))
+        .isEqualTo("1.000 / 2.000 / 2.000 ms (0 young collections)");
+    assertThat(
+            line(
+                ExecStormReport.roundsTable(
+                    List.of(on(2, ExecStorm.LEAN, RatePlan.MAX, 9_000, slow, null))),
+                "| 2 |"))
+        .contains("| 1.000 / 6.500 / 6.500 ms (1 young collection, 4 ms) |");
   }
 
   @Test
