@@ -14,6 +14,8 @@ import dev.veriruntime.ingest.record.WireFormat;
 import dev.veriruntime.verifier.FileIdentity;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -345,13 +347,13 @@ public final class Probe implements AutoCloseable {
       String prefix,
       List<String> syscalls,
       ProbeSpec.SyscallHooks hooks,
-      java.nio.file.Path events,
+      Path events,
       List<BpfLink> made) {
     List<String> points = new ArrayList<>();
     for (String syscall : syscalls) {
       String name = prefix + syscall;
       if (hooks.optionalSyscalls().contains(syscall)
-          && !java.nio.file.Files.isDirectory(events.resolve("syscalls").resolve(name))) {
+          && !Files.isDirectory(events.resolve("syscalls").resolve(name))) {
         continue;
       }
       made.add(object.attachTracepoint(program, "syscalls", name));
