@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -281,13 +282,14 @@ public final class SelfIntegrity {
     };
   }
 
-  /** The descriptors of {@code proc} that are BPF links now. */
+  /** The fdinfo files of the descriptors of {@code proc} that are BPF links now. */
   private static java.util.List<Path> linkDescriptors(Path proc) {
     java.util.List<Path> links = new java.util.ArrayList<>();
+    Path fdinfo = proc.resolve("fdinfo");
     try (var fds = Files.list(proc.resolve("fd"))) {
       for (Path fd : (Iterable<Path>) fds::iterator) {
         if (isLink(fd)) {
-          links.add(fd);
+          links.add(fdinfo.resolve(fd.getFileName()));
         }
       }
     } catch (IOException e) {
@@ -304,25 +306,57 @@ public final class SelfIntegrity {
     }
   }
 
-  /** The program tags of those of {@code fds} that are still BPF links. */
-  private static java.util.List<String> programTags(java.util.List<Path> fds) {
+  /**
+   * The program tags of the descriptors whose fdinfo files {@code fdinfos} are that are still BPF
+   * links: their fdinfo has a {@code link_type:} line (a closed descriptor has no fdinfo; a reused
+   * one another file's).
+   */
+  private static java.util.List<String> programTags(java.util.List<Path> fdinfos) {
     java.util.List<String> tags = new java.util.ArrayList<>();
-    for (Path fd : fds) {
-      if (!isLink(fd)) {
-        continue;
-      }
-      Path info = fd.getParent().resolveSibling("fdinfo").resolve(fd.getFileName());
+    for (Path info : fdinfos) {
       try {
-        for (String line : new String(ProcFs.read(info), StandardCharsets.UTF_8).split("\n")) {
-          if (line.startsWith("prog_tag:")) {
-            tags.add(line.substring("prog_tag:".length()).trim());
-          }
+        byte[] fdinfo = ProcFs.read(info);
+        String tag = field(fdinfo, PROG_TAG);
+        if (tag != null && field(fdinfo, LINK_TYPE) != null) {
+          tags.add(tag);
         }
       } catch (IOException e) {
         // closed meanwhile: not a link we hold
       }
     }
     return tags;
+  }
+
+  private static final byte[] PROG_TAG = "prog_tag:".getBytes(StandardCharsets.US_ASCII);
+
+  private static final byte[] LINK_TYPE = "link_type:".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * The value of the line of {@code fdinfo} that starts with {@code key}, without the blanks around
+   * it, or null; read from the bytes, since the probe check runs every second over every link (one
+   * per tracepoint) and splitting each file into lines made a string per line.
+   */
+  static String field(byte[] fdinfo, byte[] key) {
+    for (int line = 0; line < fdinfo.length; ) {
+      int end = line;
+      while (end < fdinfo.length && fdinfo[end] != '\n') {
+        end++;
+      }
+      if (end - line >= key.length
+          && Arrays.equals(fdinfo, line, line + key.length, key, 0, key.length)) {
+        int from = line + key.length;
+        int to = end;
+        while (from < to && fdinfo[from] <= ' ') {
+          from++;
+        }
+        while (to > from && fdinfo[to - 1] <= ' ') {
+          to--;
+        }
+        return new String(fdinfo, from, to - from, StandardCharsets.US_ASCII);
+      }
+      line = end + 1;
+    }
+    return null;
   }
 
   static Optional<Path> runningJar() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veriruntime.verifier.hash.Sha256;
 import dev.veriruntime.verifier.pkg.PackageDatabase;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -111,6 +112,7 @@ class SelfIntegrityTest {
 
     // The link of "exit" is now descriptor 7 (closed and opened again): found by a full read.
     Files.delete(proc.resolve("fd").resolve("5"));
+    Files.delete(proc.resolve("fdinfo").resolve("5"));
     descriptor(proc, 7, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt2\n");
     assertThat(check.get().ok()).isTrue();
 
@@ -119,5 +121,41 @@ class SelfIntegrityTest {
     SelfIntegrity.Check c = check.get();
     assertThat(c.failed()).isTrue();
     assertThat(c.reason()).contains("exit").doesNotContain("exec");
+  }
+
+  @Test
+  void aLinksDescriptorNowHoldingTheProgramItselfIsNotALink() throws Exception {
+    Path proc = dir.resolve("proc");
+    Files.createDirectories(proc.resolve("fd"));
+    Files.createDirectories(proc.resolve("fdinfo"));
+    descriptor(proc, 3, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt1\n");
+    var check = SelfIntegrity.probeChecker(Map.of("exec", "t1"), proc);
+    assertThat(check.get().ok()).isTrue();
+
+    // Same tag, but a program's descriptor (no link_type line): the program is loaded, not
+    // attached.
+    descriptor(proc, 3, "anon_inode:bpf-prog", "prog_type:\t26\nprog_tag:\tt1\n");
+    assertThat(check.get().failed()).isTrue();
+  }
+
+  @Test
+  void aLinksFieldsAreReadFromItsFdinfoLines() {
+    byte[] perfLink =
+        ("pos:\t0\nflags:\t02000000\nmnt_id:\t17\nino:\t1038\nlink_type:\tperf\nlink_id:\t7013\n"
+                + "prog_tag:\t8732407ce6a42382\nprog_id:\t4956\ntp_name:\tsys_enter_mprotect\n"
+                + "event_type:\ttracepoint\ncookie:\t0\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    byte[] tag = "prog_tag:".getBytes(StandardCharsets.US_ASCII);
+    assertThat(SelfIntegrity.field(perfLink, tag)).isEqualTo("8732407ce6a42382");
+    assertThat(SelfIntegrity.field(perfLink, "link_type:".getBytes(StandardCharsets.US_ASCII)))
+        .isEqualTo("perf");
+    assertThat(
+            SelfIntegrity.field(
+                "prog_id:\t4\nprog_tag: ab12 \r".getBytes(StandardCharsets.US_ASCII), tag))
+        .isEqualTo("ab12");
+    assertThat(
+            SelfIntegrity.field("pos:\t0\nprog_id:\t4\n".getBytes(StandardCharsets.US_ASCII), tag))
+        .isNull();
+    assertThat(SelfIntegrity.field(new byte[0], tag)).isNull();
   }
 }
