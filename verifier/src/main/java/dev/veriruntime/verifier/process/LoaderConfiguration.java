@@ -55,7 +55,7 @@ public record LoaderConfiguration(
     List<String> preload = new ArrayList<>();
     Path preloadFile = root.resolve("etc/ld.so.preload");
     if (Files.isRegularFile(preloadFile)) {
-      for (String line : Files.readAllLines(preloadFile, StandardCharsets.UTF_8)) {
+      for (String line : lines(preloadFile)) {
         String l = stripComment(line);
         for (String entry : l.split("[\\s:]+")) {
           if (!entry.isEmpty()) {
@@ -87,6 +87,14 @@ public record LoaderConfiguration(
     return out;
   }
 
+  /**
+   * The lines of a small configuration file, as {@code Files.readAllLines} reads them but without
+   * its reader's 16 KiB of buffers: re-attestation reads these files again for every process.
+   */
+  private static List<String> lines(Path file) throws IOException {
+    return Files.readString(file, StandardCharsets.UTF_8).lines().toList();
+  }
+
   private static void parseConf(Path root, Path file, Set<String> dirs, int depth)
       throws IOException {
     if (depth > MAX_INCLUDE_DEPTH) {
@@ -94,7 +102,7 @@ public record LoaderConfiguration(
     }
     List<String> lines;
     try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      lines = lines(file);
     } catch (NoSuchFileException e) {
       return;
     }
