@@ -91,6 +91,19 @@ class SelfIntegrityTest {
         .isTrue();
   }
 
+  /** A fake process directory with empty {@code fd} and {@code fdinfo} directories. */
+  private Path fakeProc() throws Exception {
+    Path proc = dir.resolve("proc");
+    Files.createDirectories(proc.resolve("fd"));
+    Files.createDirectories(proc.resolve("fdinfo"));
+    return proc;
+  }
+
+  /** Descriptor {@code n} of {@code proc}: a BPF link of the program tagged {@code tag}. */
+  private static void link(Path proc, int n, String tag) throws Exception {
+    descriptor(proc, n, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\t" + tag + "\n");
+  }
+
   /** A descriptor {@code n} of the fake process {@code proc}: a link to {@code target}. */
   private static void descriptor(Path proc, int n, String target, String fdinfo) throws Exception {
     Path fd = proc.resolve("fd").resolve(Integer.toString(n));
@@ -101,23 +114,21 @@ class SelfIntegrityTest {
 
   @Test
   void theProbeCheckFollowsItsLinksToNewDescriptorsAndSeesAReplacedProgram() throws Exception {
-    Path proc = dir.resolve("proc");
-    Files.createDirectories(proc.resolve("fd"));
-    Files.createDirectories(proc.resolve("fdinfo"));
-    descriptor(proc, 3, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt1\n");
+    Path proc = fakeProc();
+    link(proc, 3, "t1");
     descriptor(proc, 4, "/dev/null", "pos:\t0\n");
-    descriptor(proc, 5, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt2\n");
+    link(proc, 5, "t2");
     var check = SelfIntegrity.probeChecker(Map.of("exec", "t1", "exit", "t2"), proc);
     assertThat(check.get().ok()).isTrue();
 
     // The link of "exit" is now descriptor 7 (closed and opened again): found by a full read.
     Files.delete(proc.resolve("fd").resolve("5"));
     Files.delete(proc.resolve("fdinfo").resolve("5"));
-    descriptor(proc, 7, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt2\n");
+    link(proc, 7, "t2");
     assertThat(check.get().ok()).isTrue();
 
     // Descriptor 7 holds another program now: "exit" is no longer attached as loaded.
-    descriptor(proc, 7, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt9\n");
+    link(proc, 7, "t9");
     SelfIntegrity.Check c = check.get();
     assertThat(c.failed()).isTrue();
     assertThat(c.reason()).contains("exit").doesNotContain("exec");
@@ -125,10 +136,8 @@ class SelfIntegrityTest {
 
   @Test
   void aLinksDescriptorNowHoldingTheProgramItselfIsNotALink() throws Exception {
-    Path proc = dir.resolve("proc");
-    Files.createDirectories(proc.resolve("fd"));
-    Files.createDirectories(proc.resolve("fdinfo"));
-    descriptor(proc, 3, "anon_inode:bpf_link", "link_type:\ttracing\nprog_tag:\tt1\n");
+    Path proc = fakeProc();
+    link(proc, 3, "t1");
     var check = SelfIntegrity.probeChecker(Map.of("exec", "t1"), proc);
     assertThat(check.get().ok()).isTrue();
 
