@@ -36,6 +36,7 @@ import dev.veriruntime.sinks.EventJson;
 import dev.veriruntime.sinks.EventType;
 import dev.veriruntime.sinks.SecurityEvent;
 import dev.veriruntime.sinks.Sink;
+import dev.veriruntime.sinks.SinkStats;
 import dev.veriruntime.sinks.console.ConsoleSink;
 import dev.veriruntime.sinks.journal.JournalSink;
 import dev.veriruntime.sinks.kafka.KafkaOptions;
@@ -1214,12 +1215,24 @@ public final class Daemon implements AutoCloseable {
     }
   }
 
-  /** Delivers what the sink still holds (for a while), then closes it. */
+  /**
+   * Delivers what the sink still holds (for a while), then closes it; says in one line how many
+   * events it could not deliver by then, and why, when the downstream is away.
+   */
   private static void flushAndClose(Sink sink, PrintStream err) {
     try {
       sink.flush().block(SINK_FLUSH);
     } catch (RuntimeException e) {
-      err.println("veriruntime: sink " + sink.name() + " did not flush: " + e.getMessage());
+      SinkStats s = sink.stats();
+      err.println(
+          "veriruntime: sink "
+              + sink.name()
+              + " still held "
+              + s.pending()
+              + " event(s) "
+              + SINK_FLUSH.toSeconds()
+              + " s after the stop; they are not delivered to it"
+              + (s.lastFailure() == null ? "" : " (last failure: " + s.lastFailure() + ")"));
     }
     sink.close();
   }

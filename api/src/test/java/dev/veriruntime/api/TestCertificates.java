@@ -27,16 +27,19 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** Certificates for mutual-TLS tests, made with BouncyCastle in the test (never checked in). */
-final class TestCertificates {
+/**
+ * Certificates for mutual-TLS tests, made with BouncyCastle in the test (never checked in); the
+ * agent's Kafka tests use them too.
+ */
+public final class TestCertificates {
   private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
 
   /** A certificate, its key, and where both were written as PEM. */
-  record Issued(X509Certificate certificate, PrivateKey key, Path certFile, Path keyFile) {}
+  public record Issued(X509Certificate certificate, PrivateKey key, Path certFile, Path keyFile) {}
 
   private TestCertificates() {}
 
-  static Issued authority(Path dir, String name) throws Exception {
+  public static Issued authority(Path dir, String name) throws Exception {
     KeyPair pair = keyPair();
     X500Name subject = new X500Name("CN=" + name);
     X509v3CertificateBuilder b = builder(subject, subject, pair);
@@ -46,7 +49,7 @@ final class TestCertificates {
   }
 
   /** A leaf for a server (SAN localhost and 127.0.0.1) or a client, signed by {@code ca}. */
-  static Issued leaf(Path dir, String name, Issued ca) throws Exception {
+  public static Issued leaf(Path dir, String name, Issued ca) throws Exception {
     KeyPair pair = keyPair();
     X509v3CertificateBuilder b =
         builder(

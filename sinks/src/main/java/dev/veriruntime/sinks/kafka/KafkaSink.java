@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +22,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.serialization.StringSerializer;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -81,6 +83,7 @@ public final class KafkaSink extends BoundedSink {
   private final Scheduler background;
   private final Sinks.One<Void> ready = Sinks.one();
   private final AtomicBoolean connected = new AtomicBoolean();
+  private final AtomicBoolean closing = new AtomicBoolean();
   private final Disposable readiness;
   private final Disposable heartbeats;
 
@@ -123,7 +126,7 @@ public final class KafkaSink extends BoundedSink {
     // partitionsFor blocks (up to max.block.ms) until the topic's metadata is known: done here, on
     // the background thread, so that deliveries wait for it without holding a thread.
     this.readiness =
-        Mono.fromCallable(() -> producer.partitionsFor(options.topic()))
+        Mono.fromCallable(this::topicPartitions)
             .doOnError(this::noteFailure)
             .retryWhen(
                 Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
@@ -147,6 +150,22 @@ public final class KafkaSink extends BoundedSink {
                 options.heartbeatInterval().toMillis(),
                 options.heartbeatInterval().toMillis(),
                 TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The topic's partitions, once the broker answers; nothing when the sink was closed meanwhile
+   * (the producer's wait then ends with "metadata update after close", which is no failure to
+   * report).
+   */
+  private List<PartitionInfo> topicPartitions() {
+    try {
+      return producer.partitionsFor(options.topic());
+    } catch (KafkaException e) {
+      if (closing.get()) {
+        return null;
+      }
+      throw e;
+    }
   }
 
   static Map<String, Object> producerConfig(KafkaOptions options, String host) throws IOException {
@@ -245,6 +264,7 @@ public final class KafkaSink extends BoundedSink {
 
   @Override
   protected void closeResources() {
+    closing.set(true);
     heartbeats.dispose();
     readiness.dispose();
     // Deliveries still waiting for the broker's metadata fail now (counted), not never.

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -33,6 +34,12 @@ import org.apache.kafka.common.Uuid;
  * <p>Auto-creation of topics is off: a test creates its topics with {@link #createTopic}, so a
  * producer that names a missing topic fails instead of inventing one. Not thread-safe; {@link
  * #close()} stops the broker and removes the directory.
+ *
+ * <p>{@link #start(String, Secured)} adds what a secured cluster offers its clients, beside the
+ * plaintext listener the tests' own admin and reader keep using: an {@code SSL} listener that
+ * requires a client certificate signed by the given CA, and a {@code SASL_SSL} listener with {@code
+ * PLAIN}, {@code SCRAM-SHA-256} and {@code SCRAM-SHA-512} for the given users (the SCRAM
+ * credentials written into the cluster's metadata when its storage is formatted).
  */
 public final class KafkaTestBroker implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
@@ -46,33 +53,60 @@ public final class KafkaTestBroker implements AutoCloseable {
     return kafka;
   }
 
+  /**
+   * The TLS and SASL listeners' material: PEM texts for the broker's trust (the CA that signs the
+   * clients' certificates) and its own certificate chain and unencrypted PKCS#8 key (for
+   * 127.0.0.1), and the SASL users with their passwords (letters, digits and {@code -_.} only: the
+   * storage tool's SCRAM syntax and the JAAS line take them as they are).
+   */
+  public record Secured(
+      String caPem, String certificateChainPem, String keyPem, Map<String, String> users) {
+    public Secured {
+      users = Map.copyOf(users);
+      for (String password : users.values()) {
+        if (!password.matches("[A-Za-z0-9._-]+")) {
+          throw new IllegalArgumentException("test passwords are letters, digits and -_. only");
+        }
+      }
+    }
+  }
+
   private final Path dir;
   private final int brokerPort;
   private final int controllerPort;
+  private final int sslPort;
+  private final int saslSslPort;
+  private final Secured secured;
   private final Path config;
   private Process process;
 
-  private KafkaTestBroker(Path dir) throws IOException {
+  private KafkaTestBroker(Path dir, Secured secured) throws IOException {
     this.dir = dir;
+    this.secured = secured;
     this.brokerPort = freePort();
     this.controllerPort = freePort();
+    this.sslPort = secured == null ? 0 : freePort();
+    this.saslSslPort = secured == null ? 0 : freePort();
     this.config = dir.resolve("server.properties");
+    String clientListeners =
+        "PLAINTEXT://127.0.0.1:"
+            + brokerPort
+            + (secured == null
+                ? ""
+                : ",SSL://127.0.0.1:" + sslPort + ",SASL_SSL://127.0.0.1:" + saslSslPort);
     Properties p = new Properties();
     p.putAll(
         Map.ofEntries(
             Map.entry("process.roles", "broker,controller"),
             Map.entry("node.id", "1"),
             Map.entry("controller.quorum.voters", "1@127.0.0.1:" + controllerPort),
-            Map.entry(
-                "listeners",
-                "PLAINTEXT://127.0.0.1:"
-                    + brokerPort
-                    + ",CONTROLLER://127.0.0.1:"
-                    + controllerPort),
-            Map.entry("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort),
+            Map.entry("listeners", clientListeners + ",CONTROLLER://127.0.0.1:" + controllerPort),
+            Map.entry("advertised.listeners", clientListeners),
             Map.entry("controller.listener.names", "CONTROLLER"),
             Map.entry("inter.broker.listener.name", "PLAINTEXT"),
-            Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+            Map.entry(
+                "listener.security.protocol.map",
+                "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT"),
             Map.entry("log.dirs", dir.resolve("log").toString()),
             Map.entry("auto.create.topics.enable", "false"),
             Map.entry("num.partitions", "3"),
@@ -83,6 +117,9 @@ public final class KafkaTestBroker implements AutoCloseable {
             Map.entry("share.coordinator.state.topic.replication.factor", "1"),
             Map.entry("share.coordinator.state.topic.min.isr", "1"),
             Map.entry("group.initial.rebalance.delay.ms", "0")));
+    if (secured != null) {
+      p.putAll(securedListeners(secured));
+    }
     try (var out = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
       p.store(out, "veriruntime test broker");
     }
@@ -90,9 +127,17 @@ public final class KafkaTestBroker implements AutoCloseable {
 
   /** Formats a fresh log directory and starts the broker; returns once it answers. */
   public static KafkaTestBroker start(String name) throws IOException {
+    return start(name, null);
+  }
+
+  /**
+   * As {@link #start(String)}, with the {@code SSL} and {@code SASL_SSL} listeners of {@code
+   * secured} besides the plaintext one ({@code null}: plaintext only).
+   */
+  public static KafkaTestBroker start(String name, Secured secured) throws IOException {
     KAFKA_LOGS.fine("starting a test broker");
     KafkaTestBroker broker =
-        new KafkaTestBroker(Files.createTempDirectory("veriruntime-kafka-" + name + "-"));
+        new KafkaTestBroker(Files.createTempDirectory("veriruntime-kafka-" + name + "-"), secured);
     try {
       broker.format();
       broker.start();
@@ -106,6 +151,52 @@ public final class KafkaTestBroker implements AutoCloseable {
   /** {@code 127.0.0.1:PORT} of the broker listener. */
   public String bootstrap() {
     return "127.0.0.1:" + brokerPort;
+  }
+
+  /** {@code 127.0.0.1:PORT} of the listener that requires a client certificate. */
+  public String sslBootstrap() {
+    return "127.0.0.1:" + securedPort(sslPort);
+  }
+
+  /** {@code 127.0.0.1:PORT} of the SASL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 over TLS). */
+  public String saslSslBootstrap() {
+    return "127.0.0.1:" + securedPort(saslSslPort);
+  }
+
+  private int securedPort(int port) {
+    if (secured == null) {
+      throw new IllegalStateException("this broker was started without TLS and SASL listeners");
+    }
+    return port;
+  }
+
+  /**
+   * The broker settings of the TLS and SASL listeners (PEM material inline, as clients give it).
+   */
+  private static Map<String, String> securedListeners(Secured secured) {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("ssl.keystore.type", "PEM");
+    p.put("ssl.keystore.certificate.chain", secured.certificateChainPem());
+    p.put("ssl.keystore.key", secured.keyPem());
+    p.put("ssl.truststore.type", "PEM");
+    p.put("ssl.truststore.certificates", secured.caPem());
+    p.put("listener.name.ssl.ssl.client.auth", "required");
+    p.put("listener.name.sasl_ssl.ssl.client.auth", "none");
+    p.put("listener.name.sasl_ssl.sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512");
+    StringBuilder plain =
+        new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+    secured
+        .users()
+        .forEach(
+            (user, password) ->
+                plain.append(" user_").append(user).append("=\"").append(password).append('"'));
+    p.put("listener.name.sasl_ssl.plain.sasl.jaas.config", plain.append(';').toString());
+    for (String scram : List.of("scram-sha-256", "scram-sha-512")) {
+      p.put(
+          "listener.name.sasl_ssl." + scram + ".sasl.jaas.config",
+          "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+    }
+    return p;
   }
 
   public boolean running() {
@@ -174,16 +265,27 @@ public final class KafkaTestBroker implements AutoCloseable {
   }
 
   private void format() throws IOException {
-    Process f =
-        java(
+    List<String> args =
+        new ArrayList<>(
             List.of(
                 "kafka.tools.StorageTool",
                 "format",
                 "-t",
                 Uuid.randomUuid().toString(),
                 "-c",
-                config.toString()),
-            dir.resolve("format.log"));
+                config.toString()));
+    if (secured != null) {
+      secured
+          .users()
+          .forEach(
+              (user, password) -> {
+                for (String mechanism : List.of("SCRAM-SHA-256", "SCRAM-SHA-512")) {
+                  args.add("--add-scram");
+                  args.add(mechanism + "=[name=" + user + ",password=" + password + "]");
+                }
+              });
+    }
+    Process f = java(args, dir.resolve("format.log"));
     try {
       if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
         f.destroyForcibly();
