@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Counts everything the pipeline could not handle fully, per place ("kernel.exec", "stage.verify",
  * "sink.webhook"...). {@link #drain()} returns and resets the counts since the last drain; the
- * pipeline turns a non-empty drain into one VERIFICATION_DEGRADED event with the window. Threshold
- * zero: a single drop is reported. Thread-safe.
+ * {@link DropReporter} turns them into VERIFICATION_DEGRADED loss reports. Threshold zero: a single
+ * drop is reported. Thread-safe.
  */
 public final class DropLedger {
   private final ConcurrentHashMap<String, LongAdder> counts = new ConcurrentHashMap<>();
