@@ -124,7 +124,7 @@ public final class DropReporter {
       boolean ended = lost.isEmpty() && !end.isBefore(loss.lastLoss.plus(QUIET));
       boolean due = flush || ended || newPlace || !end.isBefore(loss.nextReport);
       if (due && (!held.isEmpty() || (ended && loss.reports > 1))) {
-        out.add(lossReport(end, ended));
+        out.add(lossReport(end, ended, flush));
       }
       if (ended) {
         loss = null;
@@ -135,7 +135,7 @@ public final class DropReporter {
   }
 
   /** The report of what {@link #held} holds (perhaps nothing, when only the end is news). */
-  private SecurityEvent lossReport(Instant end, boolean ended) {
+  private SecurityEvent lossReport(Instant end, boolean ended, boolean last) {
     long count = held.values().stream().mapToLong(Long::longValue).sum();
     boolean first = loss.reports == 0;
     loss.total += count;
@@ -152,6 +152,9 @@ public final class DropReporter {
       reason.append(count > 0 ? "; " : "");
       reason.append("the loss that began at ").append(loss.since).append(" has stopped (");
       reason.append(loss.total).append(" events in all)");
+    } else if (last && !first) {
+      reason.append("; the loss went on since ").append(loss.since).append(" (");
+      reason.append(loss.total).append(" events in all) until the pipeline stopped");
     } else if (!first) {
       reason.append("; the loss goes on since ").append(loss.since).append(" (");
       reason.append(loss.total).append(" events in all), reported again in ");

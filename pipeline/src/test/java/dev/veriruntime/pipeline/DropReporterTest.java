@@ -122,5 +122,9 @@ class DropReporterTest {
     List<SecurityEvent> last = reporter.report();
     assertThat(last).hasSize(1);
     assertThat(last.get(0).details()).containsEntry("lost", Map.of("kernel.exec", 6L));
+    assertThat(last.get(0).reason())
+        .endsWith(
+            "; the loss went on since 1970-01-01T00:00:00Z (8 events in all) until the pipeline"
+                + " stopped");
   }
 }
