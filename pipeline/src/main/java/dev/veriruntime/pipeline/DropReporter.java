@@ -152,13 +152,13 @@ public final class DropReporter {
       reason.append(count > 0 ? "; " : "");
       reason.append("the loss that began at ").append(loss.since).append(" has stopped (");
       reason.append(loss.total).append(" events in all)");
-    } else if (last && !first) {
-      reason.append("; the loss went on since ").append(loss.since).append(" (");
-      reason.append(loss.total).append(" events in all) until the pipeline stopped");
     } else if (!first) {
-      reason.append("; the loss goes on since ").append(loss.since).append(" (");
-      reason.append(loss.total).append(" events in all), reported again in ");
-      reason.append(pause.toMinutes()).append(" min while it lasts");
+      reason.append(last ? "; the loss went on since " : "; the loss goes on since ");
+      reason.append(loss.since).append(" (").append(loss.total).append(" events in all)");
+      reason.append(
+          last
+              ? " until the pipeline stopped"
+              : ", reported again in " + pause.toMinutes() + " min while it lasts");
     }
     SecurityEvent.Builder b =
         SecurityEvent.builder(EventType.VERIFICATION_DEGRADED, end)
