@@ -56,10 +56,7 @@ class KafkaSecuredClusterIT {
         KafkaTestBroker.start(
             "secured",
             new KafkaTestBroker.Secured(
-                Files.readString(ca.certFile()),
-                Files.readString(server.certFile()),
-                Files.readString(server.keyFile()),
-                Map.of(USER, PASSWORD)));
+                ca.certFile(), server.certFile(), server.keyFile(), Map.of(USER, PASSWORD)));
   }
 
   @AfterAll

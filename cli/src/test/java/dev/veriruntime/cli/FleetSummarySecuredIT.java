@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,10 +46,7 @@ class FleetSummarySecuredIT {
         KafkaTestBroker.start(
             "fleet-secured",
             new KafkaTestBroker.Secured(
-                Files.readString(ca.certFile()),
-                Files.readString(server.certFile()),
-                Files.readString(server.keyFile()),
-                Map.of("reader", PASSWORD)));
+                ca.certFile(), server.certFile(), server.keyFile(), Map.of("reader", PASSWORD)));
     broker.createTopic(TOPIC, 1);
     broker.createTopic(KafkaOptions.heartbeatTopicOf(TOPIC), 1);
     try (KafkaSink sink =
@@ -86,19 +85,29 @@ class FleetSummarySecuredIT {
             + "\";\n");
   }
 
+  /**
+   * {@code fleet summary} of the topic over the SASL_SSL listener, as the reader with {@code
+   * password}.
+   */
+  private static CliRun summary(String password, String... more) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "fleet",
+                "summary",
+                "--kafka",
+                broker.saslSslBootstrap(),
+                "--topic",
+                TOPIC,
+                "--consumer-config",
+                consumerConfig(password).toString()));
+    args.addAll(List.of(more));
+    return CliRun.of(args.toArray(String[]::new));
+  }
+
   @Test
   void readsTheFleetOverScramAndTls() throws Exception {
-    CliRun run =
-        CliRun.of(
-            "fleet",
-            "summary",
-            "--kafka",
-            broker.saslSslBootstrap(),
-            "--topic",
-            TOPIC,
-            "--consumer-config",
-            consumerConfig(PASSWORD).toString(),
-            "--json");
+    CliRun run = summary(PASSWORD, "--json");
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.FINDINGS);
     JsonNode unknown = run.json().get("unknownDigests");
     assertThat(unknown).hasSize(1);
@@ -109,18 +118,7 @@ class FleetSummarySecuredIT {
   @Test
   void aWrongPasswordIsOneLineNamingTheAuthenticationFailure() throws Exception {
     CliRun run =
-        CliRun.of(
-                "fleet",
-                "summary",
-                "--kafka",
-                broker.saslSslBootstrap(),
-                "--topic",
-                TOPIC,
-                "--consumer-config",
-                consumerConfig("not-" + PASSWORD).toString(),
-                "--timeout",
-                "10s")
-            .refused(ExitCodes.KAFKA_UNAVAILABLE);
+        summary("not-" + PASSWORD, "--timeout", "10s").refused(ExitCodes.KAFKA_UNAVAILABLE);
     assertThat(run.err()).contains("Authentication failed").contains("SCRAM-SHA-512");
   }
 }

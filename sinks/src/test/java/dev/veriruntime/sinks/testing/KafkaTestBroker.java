@@ -54,13 +54,12 @@ public final class KafkaTestBroker implements AutoCloseable {
   }
 
   /**
-   * The TLS and SASL listeners' material: PEM texts for the broker's trust (the CA that signs the
-   * clients' certificates) and its own certificate chain and unencrypted PKCS#8 key (for
+   * The TLS and SASL listeners' material: PEM files of the broker's trust (the CA that signs the
+   * clients' certificates) and of its own certificate chain and unencrypted PKCS#8 key (for
    * 127.0.0.1), and the SASL users with their passwords (letters, digits and {@code -_.} only: the
    * storage tool's SCRAM syntax and the JAAS line take them as they are).
    */
-  public record Secured(
-      String caPem, String certificateChainPem, String keyPem, Map<String, String> users) {
+  public record Secured(Path ca, Path certificateChain, Path key, Map<String, String> users) {
     public Secured {
       users = Map.copyOf(users);
       for (String password : users.values()) {
@@ -173,13 +172,13 @@ public final class KafkaTestBroker implements AutoCloseable {
   /**
    * The broker settings of the TLS and SASL listeners (PEM material inline, as clients give it).
    */
-  private static Map<String, String> securedListeners(Secured secured) {
+  private static Map<String, String> securedListeners(Secured secured) throws IOException {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("ssl.keystore.type", "PEM");
-    p.put("ssl.keystore.certificate.chain", secured.certificateChainPem());
-    p.put("ssl.keystore.key", secured.keyPem());
+    p.put("ssl.keystore.certificate.chain", Files.readString(secured.certificateChain()));
+    p.put("ssl.keystore.key", Files.readString(secured.key()));
     p.put("ssl.truststore.type", "PEM");
-    p.put("ssl.truststore.certificates", secured.caPem());
+    p.put("ssl.truststore.certificates", Files.readString(secured.ca()));
     p.put("listener.name.ssl.ssl.client.auth", "required");
     p.put("listener.name.sasl_ssl.ssl.client.auth", "none");
     p.put("listener.name.sasl_ssl.sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512");
