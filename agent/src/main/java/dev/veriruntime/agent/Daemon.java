@@ -125,7 +125,10 @@ public final class Daemon implements AutoCloseable {
   /** A quietly started process still running after this is adopted into the process table. */
   private static final Duration QUIET_ADOPTION = Duration.ofSeconds(1);
 
-  /** How long {@link #close} waits for each sink to deliver what it still holds. */
+  /**
+   * How long {@link #close} waits for the sinks to deliver what they still hold: for all of them
+   * together ({@link SinkDeadline}).
+   */
   private static final Duration SINK_FLUSH = Duration.ofSeconds(5);
 
   private final Settings settings;
@@ -435,6 +438,7 @@ public final class Daemon implements AutoCloseable {
     final DropLedger ledger = new DropLedger();
     final List<Sink> sinks = new ArrayList<>();
     final List<SinkStage.Route> routes = new ArrayList<>();
+    final SinkDeadline sinkDeadline = new SinkDeadline(SINK_FLUSH);
     Step step;
     Scheduler timer;
     Scheduler smallLane;
@@ -693,7 +697,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Registered as it is opened: flushed (for a while) and closed after the probe detaches. */
     private void addSink(Sink sink, double rate, int burst) {
-      resources.onClose("sink " + sink.name(), () -> flushAndClose(sink, err));
+      resources.onClose("sink " + sink.name(), () -> flushAndClose(sink, sinkDeadline, err));
       sinks.add(sink);
       routes.add(SinkStage.route(sink, rate, burst, timer));
     }
@@ -1216,12 +1220,38 @@ public final class Daemon implements AutoCloseable {
   }
 
   /**
-   * Delivers what the sink still holds (for a while), then closes it; says in one line how many
-   * events it could not deliver by then, and why, when the downstream is away.
+   * One deadline for all sinks at the stop, set when the first of them closes. They deliver on
+   * threads of their own, all at once, so waiting for one after the other until the same deadline
+   * takes as long as the slowest of them, not the sum of their waits.
    */
-  private static void flushAndClose(Sink sink, PrintStream err) {
+  static final class SinkDeadline {
+    private final Duration total;
+    private long end;
+    private boolean started;
+
+    SinkDeadline(Duration total) {
+      this.total = total;
+    }
+
+    /** What is left of the deadline, started by the first call. */
+    synchronized Duration left() {
+      long now = System.nanoTime();
+      if (!started) {
+        started = true;
+        end = now + total.toNanos();
+      }
+      return Duration.ofNanos(Math.max(0, end - now));
+    }
+  }
+
+  /**
+   * Delivers what the sink still holds, until the stop's deadline for all sinks, then closes it;
+   * says in one line how many events it could not deliver by then, and why, when the downstream is
+   * away.
+   */
+  static void flushAndClose(Sink sink, SinkDeadline deadline, PrintStream err) {
     try {
-      sink.flush().block(SINK_FLUSH);
+      sink.flush().block(deadline.left());
     } catch (RuntimeException e) {
       SinkStats s = sink.stats();
       err.println(
@@ -1230,11 +1260,11 @@ public final class Daemon implements AutoCloseable {
               + " still held "
               + s.pending()
               + " event(s) "
-              + SINK_FLUSH.toSeconds()
+              + deadline.total.toSeconds()
               + " s after the stop; they are not delivered to it"
               + (s.lastFailure() == null ? "" : " (last failure: " + s.lastFailure() + ")"));
     }
-    sink.close();
+    sink.close(deadline.left());
   }
 
   /**

@@ -260,5 +260,8 @@ public class PipelineThroughputBenchmark extends AbstractBenchmark {
 
     @Override
     public void close() {}
+
+    @Override
+    public void close(Duration wait) {}
   }
 }

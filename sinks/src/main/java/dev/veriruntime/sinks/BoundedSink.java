@@ -196,12 +196,17 @@ public abstract class BoundedSink implements Sink {
 
   @Override
   public final void close() {
+    close(closeTimeout);
+  }
+
+  @Override
+  public final void close(Duration wait) {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     try {
       // toFuture, not block(): close may be called from a Reactor thread where block() is refused.
-      flush().toFuture().get(closeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      flush().toFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {

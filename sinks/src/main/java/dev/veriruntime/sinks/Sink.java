@@ -1,5 +1,6 @@
 package dev.veriruntime.sinks;
 
+import java.time.Duration;
 import reactor.core.publisher.Mono;
 
 /**
@@ -61,4 +62,11 @@ public interface Sink extends AutoCloseable {
    */
   @Override
   void close();
+
+  /**
+   * As {@link #close()}, but waits at most {@code wait} for what is pending ({@link Duration#ZERO}:
+   * gives up on it at once), for a caller that already gave the sink its time, as the agent's stop
+   * does for all its sinks at once.
+   */
+  void close(Duration wait);
 }

@@ -108,7 +108,12 @@ public final class WebhookSink extends BoundedSink {
         .jitter(options.jitter())
         .scheduler(retryScheduler)
         .filter(WebhookSink::retryable)
-        .doBeforeRetry(signal -> retries.incrementAndGet())
+        .doBeforeRetry(
+            signal -> {
+              retries.incrementAndGet();
+              // Known while the retries go on, not only once they are given up on.
+              noteFailure(signal.failure());
+            })
         .onRetryExhaustedThrow(
             (spec, signal) ->
                 new IOException(

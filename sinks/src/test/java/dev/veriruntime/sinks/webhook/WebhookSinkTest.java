@@ -174,6 +174,26 @@ class WebhookSinkTest extends SinkContractTest {
   }
 
   @Test
+  void aFailureIsKnownWhileItsRetriesGoOn() throws Exception {
+    server.defaultStatus = 503;
+    WebhookOptions slowRetries =
+        fastRetries(server.uri(), WebhookPayload.EVENT, 8)
+            .withRetries(2, Duration.ofSeconds(30), Duration.ofSeconds(30), 0);
+    try (WebhookSink sink = new WebhookSink(slowRetries)) {
+      sink.emit(sample());
+      long end = System.nanoTime() + timeout().toNanos();
+      while (sink.stats().lastFailure() == null && System.nanoTime() < end) {
+        Thread.sleep(10);
+      }
+      // The first attempt was refused; the next waits 30 s: the event is pending, not failed.
+      assertThat(sink.stats().lastFailure()).contains("HTTP 503");
+      assertThat(sink.stats().pending()).isEqualTo(1);
+      assertThat(sink.stats().failed()).isZero();
+      sink.close(Duration.ZERO);
+    }
+  }
+
+  @Test
   void serverThatNeverAnswersTimesOut() {
     server.holdResponses();
     WebhookOptions options =
