@@ -1,5 +1,6 @@
 package dev.veriruntime.cli;
 
+import java.time.Clock;
 import java.util.Locale;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Handler;
@@ -10,8 +11,9 @@ import java.util.logging.Logger;
 /**
  * Sends every log message of the process (the daemon's, the probe loader's, libbpf's through {@code
  * dev.veriruntime.ingest.libbpf}, Reactor's) to standard error, one line each, through {@link
- * OneLineLogFormatter}. Everything in VeriRuntime logs through {@code System.Logger}, whose default
- * backend is java.util.logging, so one handler on its root logger covers all of it.
+ * OneLineLogFormatter}; a message that keeps repeating is printed once and then counted ({@link
+ * RepeatFoldingHandler}). Everything in VeriRuntime logs through {@code System.Logger}, whose
+ * default backend is java.util.logging, so one handler on its root logger covers all of it.
  *
  * <p>The level comes from {@code VERIRUNTIME_LOG} ({@code error}, {@code warn}, {@code info} — the
  * default — or {@code debug}, which also prints stack traces). A user who points {@code
@@ -42,8 +44,10 @@ final class ConsoleLogging {
     }
     ConsoleHandler stderr = new ConsoleHandler();
     stderr.setFormatter(new OneLineLogFormatter(level.intValue() <= Level.FINE.intValue()));
-    stderr.setLevel(level);
-    root.addHandler(stderr);
+    stderr.setLevel(Level.ALL);
+    RepeatFoldingHandler folding = new RepeatFoldingHandler(stderr, Clock.systemUTC());
+    folding.setLevel(level);
+    root.addHandler(folding);
     root.setLevel(level);
     KAFKA.setLevel(level.intValue() <= Level.FINE.intValue() ? level : Level.WARNING);
   }
