@@ -96,6 +96,12 @@ public final class ExitCodes {
    */
   public static final int KAFKA_UNAVAILABLE = 60;
 
+  /**
+   * {@code fleet summary}: the broker refused the client: authentication (a wrong password, no or
+   * an untrusted client certificate) or authorization (no right to read the topic).
+   */
+  public static final int KAFKA_REFUSED = 61;
+
   /** A bug: an unexpected exception. The message says what. */
   public static final int INTERNAL = 70;
 

@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
       "Summarise the fleet: unknown executables per host, open incidents, hosts that stopped sending.",
       "%nReads the event topic and its heartbeat topic from --since until now, without a consumer group: nothing is committed or created on the cluster.",
       "%nA host stopped sending when nothing came from it (event or heartbeat) for three of its heartbeat intervals, or for --silent-after; a host whose agent said it was stopping is listed too.",
-      "%nExit codes: 0 nothing to look at, 5 findings listed, 2 usage, 10 unreadable --consumer-config, 42 topic does not exist, 60 the broker cannot be reached (one line on stderr)."
+      "%nExit codes: 0 nothing to look at, 5 findings listed, 2 usage, 10 unreadable --consumer-config, 42 topic does not exist, 60 the broker cannot be reached, 61 the broker refused the client's credentials, certificate or access to the topic (one line on stderr)."
     })
 public final class FleetSummaryCommand implements Callable<Integer> {
   @Option(
@@ -134,6 +134,10 @@ public final class FleetSummaryCommand implements Callable<Integer> {
       throw new CliException(
           ExitCodes.KAFKA_UNAVAILABLE,
           "cannot read from Kafka at " + bootstrap + ": " + e.getMessage());
+    } catch (FleetTopicReader.Refused e) {
+      throw new CliException(
+          ExitCodes.KAFKA_REFUSED,
+          "Kafka at " + bootstrap + " refused this client: " + e.getMessage());
     } catch (FleetTopicReader.NoSuchTopic e) {
       throw new CliException(ExitCodes.NOT_FOUND, "Kafka at " + bootstrap + ": " + e.getMessage());
     } catch (org.apache.kafka.common.KafkaException e) {

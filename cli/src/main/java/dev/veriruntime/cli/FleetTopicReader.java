@@ -13,6 +13,8 @@ import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
@@ -31,6 +33,15 @@ final class FleetTopicReader implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     Unreachable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** The broker refused the client: its credentials or certificate, or what it may read. */
+  static final class Refused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Refused(String message, Throwable cause) {
       super(message, cause);
     }
   }
@@ -96,6 +107,8 @@ final class FleetTopicReader implements AutoCloseable {
       return out;
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       throw new Unreachable("no answer from the broker within " + timeout.toSeconds() + " s", e);
+    } catch (AuthenticationException | AuthorizationException e) {
+      throw new Refused(e.getMessage(), e);
     } catch (KafkaException e) {
       throw new Unreachable(e.getMessage(), e);
     }

@@ -116,9 +116,8 @@ class FleetSummarySecuredIT {
   }
 
   @Test
-  void aWrongPasswordIsOneLineNamingTheAuthenticationFailure() throws Exception {
-    CliRun run =
-        summary("not-" + PASSWORD, "--timeout", "10s").refused(ExitCodes.KAFKA_UNAVAILABLE);
+  void aWrongPasswordIsExit61AndOneLineNamingTheAuthenticationFailure() throws Exception {
+    CliRun run = summary("not-" + PASSWORD, "--timeout", "10s").refused(ExitCodes.KAFKA_REFUSED);
     assertThat(run.err()).contains("Authentication failed").contains("SCRAM-SHA-512");
   }
 }
