@@ -2,10 +2,10 @@ package dev.veriruntime.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.verifier.testing.MutableClock;
 import java.io.IOException;
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ class RepeatFoldingHandlerTest {
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
-  private final SettableClock clock = new SettableClock();
+  private final MutableClock clock = new MutableClock(T0);
   private final List<String> lines = new ArrayList<>();
   private final RepeatFoldingHandler folding = new RepeatFoldingHandler(new Lines(), clock);
 
@@ -129,9 +129,9 @@ class RepeatFoldingHandlerTest {
   }
 
   private LogRecord record(int second, Level level, String message) {
-    clock.now = T0.plusSeconds(second);
+    clock.advance(Duration.between(clock.instant(), T0.plusSeconds(second)));
     LogRecord r = new LogRecord(level, message);
-    r.setInstant(clock.now);
+    r.setInstant(clock.instant());
     r.setLoggerName("org.apache.kafka.clients.NetworkClient");
     return r;
   }
@@ -168,24 +168,5 @@ class RepeatFoldingHandlerTest {
 
     @Override
     public void close() {}
-  }
-
-  private static final class SettableClock extends Clock {
-    Instant now = T0;
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }
