@@ -38,6 +38,10 @@ public final class VeriRuntimeCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Before anything logs: the manager is chosen once, when java.util.logging first starts.
+    if (System.getProperty("java.util.logging.manager") == null) {
+      System.setProperty("java.util.logging.manager", StopAwareLogManager.class.getName());
+    }
     System.exit(run(args));
   }
 

@@ -318,6 +318,7 @@ public final class WatchCommand implements Callable<Integer> {
           e);
     }
     CountDownLatch closed = new CountDownLatch(1);
+    StopAwareLogManager.holdResetUntil(closed, SHUTDOWN_WAIT);
     Thread stopper =
         new Thread(
             () -> {
