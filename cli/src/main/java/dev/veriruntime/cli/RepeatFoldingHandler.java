@@ -17,12 +17,12 @@ import java.util.logging.LogRecord;
  * Prints a log message that keeps coming back once, then counts its repeats instead of printing
  * each: Kafka's client, for one, logs two warnings per reconnect attempt while the brokers are
  * away, about 17,000 lines a day. A repeat is a message with the same logger, level, text and
- * throwable (class and message) as one printed less than {@link #QUIET} before. The count is
- * printed with the message when it comes again {@link #REMINDERS 1 min, 10 min and then every hour}
- * after the last print; when it comes back after a quiet gap (a new outage), the count of the one
- * before is printed first and the message as a new one; the counts still held are printed on {@link
+ * throwable (class and message) as one seen less than {@link #QUIET} before. The count is printed
+ * with the message when it comes again {@link #REMINDERS 1 min, 10 min and then every hour} after
+ * the last print; when it comes back after a quiet gap (a new outage), the count of the one before
+ * is printed first and the message as a new one; the counts still held are printed on {@link
  * #close()}, as the process ends. So every occurrence is either printed or counted in a printed
- * line, and a message that runs all day is about 30 lines.
+ * line, and a message that runs all day is about 26 lines.
  *
  * <p>At most {@link #KEYS} messages are followed; the one left alone longest makes room, its count
  * printed first. Thread-safe: {@link #publish} is serialised.
