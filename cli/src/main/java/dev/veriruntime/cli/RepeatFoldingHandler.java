@@ -69,31 +69,35 @@ final class RepeatFoldingHandler extends Handler {
       this.last = now;
     }
 
-    Instant due() {
-      return printed.plus(REMINDERS.get(Math.min(step, REMINDERS.size() - 1)));
+    /** How long after the last print the next count comes. */
+    Duration interval() {
+      return REMINDERS.get(Math.min(step, REMINDERS.size() - 1));
     }
 
-    /** Prints the count held, if any, as the message with its count; {@code next} ends it. */
-    void printHeld(Handler out, String next) {
-      if (held == 0) {
-        return;
+    Instant due() {
+      return printed.plus(interval());
+    }
+
+    /** The message with its count held, {@code when} (since, between) and what follows. */
+    String counted(String when, String then) {
+      return message
+          + " (and "
+          + held
+          + (held == 1 ? " time" : " times")
+          + " more "
+          + when
+          + ", counted rather than printed"
+          + then
+          + ")";
+    }
+
+    /** Prints the count held, if any; {@code then} ends its line. */
+    void printHeld(Handler out, String then) {
+      if (held > 0) {
+        out.publish(
+            copy(record, last, counted("between " + at(printed) + " and " + at(last), then)));
+        held = 0;
       }
-      out.publish(
-          copy(
-              record,
-              last,
-              message
-                  + " (and "
-                  + held
-                  + (held == 1 ? " time" : " times")
-                  + " more between "
-                  + at(printed)
-                  + " and "
-                  + at(last)
-                  + ", counted rather than printed"
-                  + next
-                  + ")"));
-      held = 0;
     }
   }
 
@@ -130,20 +134,11 @@ final class RepeatFoldingHandler extends Handler {
       r.held++;
       if (!now.isBefore(r.due())) {
         r.step++;
-        Duration next = REMINDERS.get(Math.min(r.step, REMINDERS.size() - 1));
         out.publish(
             copy(
                 record,
                 now,
-                message
-                    + " (and "
-                    + r.held
-                    + (r.held == 1 ? " time" : " times")
-                    + " more since "
-                    + at(r.printed)
-                    + ", counted rather than printed; the next count in "
-                    + words(next)
-                    + ")"));
+                r.counted("since " + at(r.printed), "; the next count in " + words(r.interval()))));
         r.printed = now;
         r.held = 0;
       }
