@@ -4,11 +4,13 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.time.Instant;
 import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiConsumer;
@@ -199,10 +201,10 @@ public record SecurityEvent(
     if (more.isEmpty()) {
       return this;
     }
-    LinkedHashMap<String, Object> all = new LinkedHashMap<>(details);
-    more.forEach(
-        (k, v) -> all.put(Objects.requireNonNull(k, "map key"), Objects.requireNonNull(v, k)));
-    return copy(count, lastSeen, new FrozenMap<>(all), incident);
+    Pairs<Object> all = new Pairs<>(details.size() + more.size());
+    details.forEach(all::put);
+    more.forEach(all::put);
+    return copy(count, lastSeen, all.frozen(), incident);
   }
 
   /** The executed file: path as reported at exec time, kernel identity, and content digest. */
@@ -248,43 +250,125 @@ public record SecurityEvent(
       // An event's own maps, handed to a copy of it (withIncident, withAggregate, a merge).
       return done;
     }
-    LinkedHashMap<String, V> copy = new LinkedHashMap<>();
-    map.forEach(
-        (k, v) -> copy.put(Objects.requireNonNull(k, "map key"), Objects.requireNonNull(v, k)));
-    return new FrozenMap<>(copy);
+    Pairs<V> copy = new Pairs<>(map.size());
+    map.forEach(copy::put);
+    return copy.frozen();
+  }
+
+  /**
+   * Keys and values in insertion order, in one array that grows: how an event's maps are built. A
+   * key put again keeps its place and takes the new value. An event's maps hold a few entries each,
+   * so a scan finds a key; a hash table would cost an object per entry, kept as long as the event.
+   */
+  private static final class Pairs<V> {
+    private Object[] keysAndValues;
+    private int size;
+
+    Pairs(int expected) {
+      keysAndValues = new Object[2 * Math.max(expected, 2)];
+    }
+
+    void put(String key, V value) {
+      Objects.requireNonNull(key, "map key");
+      Objects.requireNonNull(value, key);
+      int at = indexOf(keysAndValues, 2 * size, key);
+      if (at >= 0) {
+        keysAndValues[at + 1] = value;
+        return;
+      }
+      if (2 * size == keysAndValues.length) {
+        keysAndValues = Arrays.copyOf(keysAndValues, 2 * keysAndValues.length);
+      }
+      keysAndValues[2 * size] = key;
+      keysAndValues[2 * size + 1] = value;
+      size++;
+    }
+
+    /** An unmodifiable copy: the builder can go on without changing it. */
+    Map<String, V> frozen() {
+      return size == 0 ? Map.of() : new FrozenMap<>(Arrays.copyOf(keysAndValues, 2 * size));
+    }
+  }
+
+  /** Where {@code key} is among the first {@code length} slots of keys and values, or -1. */
+  private static int indexOf(Object[] keysAndValues, int length, Object key) {
+    for (int i = 0; i < length; i += 2) {
+      if (keysAndValues[i].equals(key)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** What {@link #frozen} gives: in insertion order, unmodifiable, so never copied again. */
   private static final class FrozenMap<V> extends AbstractMap<String, V> {
-    private final Map<String, V> entries;
+    private final Object[] keysAndValues;
 
-    FrozenMap(LinkedHashMap<String, V> entries) {
-      this.entries = Collections.unmodifiableMap(entries);
+    FrozenMap(Object[] keysAndValues) {
+      this.keysAndValues = keysAndValues;
     }
 
     @Override
     public Set<Map.Entry<String, V>> entrySet() {
-      return entries.entrySet();
+      return new AbstractSet<>() {
+        @Override
+        public Iterator<Map.Entry<String, V>> iterator() {
+          return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+              return next < keysAndValues.length;
+            }
+
+            @Override
+            public Map.Entry<String, V> next() {
+              if (next >= keysAndValues.length) {
+                throw new NoSuchElementException();
+              }
+              next += 2;
+              return new SimpleImmutableEntry<>(key(next - 2), value(next - 1));
+            }
+          };
+        }
+
+        @Override
+        public int size() {
+          return FrozenMap.this.size();
+        }
+      };
     }
 
     @Override
     public V get(Object key) {
-      return entries.get(key);
+      int at = indexOf(keysAndValues, keysAndValues.length, key);
+      return at < 0 ? null : value(at + 1);
     }
 
     @Override
     public boolean containsKey(Object key) {
-      return entries.containsKey(key);
+      return indexOf(keysAndValues, keysAndValues.length, key) >= 0;
     }
 
     @Override
     public int size() {
-      return entries.size();
+      return keysAndValues.length / 2;
     }
 
     @Override
     public void forEach(BiConsumer<? super String, ? super V> action) {
-      entries.forEach(action);
+      for (int i = 0; i < keysAndValues.length; i += 2) {
+        action.accept(key(i), value(i + 1));
+      }
+    }
+
+    private String key(int at) {
+      return (String) keysAndValues[at];
+    }
+
+    @SuppressWarnings("unchecked")
+    private V value(int at) {
+      return (V) keysAndValues[at];
     }
   }
 
@@ -297,12 +381,12 @@ public record SecurityEvent(
     private Integer pid;
     private Executable exe;
     private String reason = "";
-    private final Map<String, ScopeCoverage> coverage = new LinkedHashMap<>();
+    private final Pairs<ScopeCoverage> coverage = new Pairs<>(8);
     private long count = 1;
     private Instant firstSeen;
     private Instant lastSeen;
     private final List<EventFinding> findings = new ArrayList<>();
-    private final Map<String, Object> details = new LinkedHashMap<>();
+    private final Pairs<Object> details = new Pairs<>(4);
 
     private Builder(EventType type, Instant time) {
       this.type = Objects.requireNonNull(type, "type");
@@ -373,12 +457,12 @@ public record SecurityEvent(
           pid,
           exe,
           reason,
-          coverage,
+          coverage.frozen(),
           count,
           firstSeen,
           lastSeen,
           findings,
-          details);
+          details.frozen());
     }
   }
 }

@@ -155,4 +155,50 @@ class SecurityEventTest {
     more.put("nothing", null);
     assertThatThrownBy(() -> e.withDetails(more)).isInstanceOf(NullPointerException.class);
   }
+
+  @Test
+  void anEventsMapsActAsOrderedUnmodifiableMaps() {
+    SecurityEvent.Builder b =
+        SecurityEvent.builder(EventType.UNKNOWN_EXECUTION, T).id("0193a1b2-0000-7000-8000-3");
+    for (int i = 0; i < 12; i++) {
+      b.detail("k" + i, i);
+    }
+    SecurityEvent e = b.detail("k3", "again").build();
+    b.detail("after", "built"); // the builder goes on; the event does not change
+
+    Map<String, Object> expected = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < 12; i++) {
+      expected.put("k" + i, i == 3 ? "again" : i);
+    }
+    assertThat(e.details()).containsExactlyEntriesOf(expected); // a key put again keeps its place
+    assertThat(e.details()).isEqualTo(expected).hasSameHashCodeAs(expected);
+    assertThat(expected).isEqualTo(e.details());
+    assertThat(e.details().toString()).isEqualTo(expected.toString());
+    assertThat(e.details().get("k11")).isEqualTo(11);
+    assertThat(e.details().get("absent")).isNull();
+    assertThat(e.details().containsKey("after")).isFalse();
+    assertThat(e.details().containsValue("again")).isTrue();
+
+    assertThatThrownBy(() -> e.details().remove("k1"))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> e.details().entrySet().iterator().next().setValue("x"))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(
+            () -> {
+              var it = e.details().keySet().iterator();
+              it.next();
+              it.remove();
+            })
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> e.details().clear()).isInstanceOf(UnsupportedOperationException.class);
+    assertThat(e.details()).hasSize(12);
+
+    var it = e.details().entrySet().iterator();
+    for (int i = 0; i < 12; i++) {
+      it.next();
+    }
+    assertThatThrownBy(it::next).isInstanceOf(java.util.NoSuchElementException.class);
+    assertThat(EventJson.fromJson(EventJson.toJson(e))).isEqualTo(e);
+    assertThatThrownBy(() -> b.detail("null", null)).isInstanceOf(NullPointerException.class);
+  }
 }
