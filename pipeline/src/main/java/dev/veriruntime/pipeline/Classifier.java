@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Stage 4: the one place that turns verdicts into the five event types (DESIGN.md). A VERIFIED
@@ -40,8 +41,17 @@ public final class Classifier {
    * @param what "exec" or "mapping", used in the reason
    */
   public Optional<SecurityEvent> execution(int pid, String what, ExecutableCheck check) {
+    return execution(pid, what, check, b -> {});
+  }
+
+  /**
+   * The same, with {@code context} adding details of its own (after the event's) before the event
+   * is built, so that they cost no copy of it.
+   */
+  public Optional<SecurityEvent> execution(
+      int pid, String what, ExecutableCheck check, Consumer<SecurityEvent.Builder> context) {
     if (!check.verified()) {
-      return Optional.of(
+      SecurityEvent.Builder b =
           base(EventType.VERIFICATION_DEGRADED, pid, check.path(), check.identity(), null)
               .reason(
                   what
@@ -50,8 +60,9 @@ public final class Classifier {
                       + " could not be verified: "
                       + check.unverifiableReason())
               .detail("scope", "ALL")
-              .detail(Grouping.OBSERVED, what)
-              .build());
+              .detail(Grouping.OBSERVED, what);
+      context.accept(b);
+      return Optional.of(b.build());
     }
     BinaryVerification v = check.verification();
     EventType type = executionType(check);
@@ -75,6 +86,7 @@ public final class Classifier {
     b.reason(reason);
     b.detail(Grouping.OBSERVED, what);
     coverage(b, v);
+    context.accept(b);
     return Optional.of(b.build());
   }
 

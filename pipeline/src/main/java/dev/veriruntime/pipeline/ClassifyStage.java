@@ -110,10 +110,7 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
         metrics.emitted(Classifier.executionType(o.check()).name());
         return out;
       }
-      classifier
-          .execution(pid, "exec", o.check())
-          .map(ev -> withContext(ev, pid))
-          .ifPresent(out::add);
+      classifier.execution(pid, "exec", o.check(), b -> context(b, pid)).ifPresent(out::add);
       fileDrift(pid, "executed", e.file(), o.check()).ifPresent(out::add);
       if (out.isEmpty() && quietable(e.file(), o.check())) {
         // Nothing to say about this executable: let the probe count its next execs instead of
@@ -122,15 +119,13 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
       }
     } else if (o.event() instanceof ScannedProcess s && o.check() != null) {
       classifier
-          .execution(s.pid(), "running process", o.check())
-          .map(ev -> withContext(ev, s.pid()))
+          .execution(s.pid(), "running process", o.check(), b -> context(b, s.pid()))
           .ifPresent(out::add);
       s.executable().flatMap(x -> fileDrift(s.pid(), "runs", x, o.check())).ifPresent(out::add);
     } else if (o.event() instanceof ExecMappingEvent m) {
       int pid = m.task().tgid();
       classifier
-          .execution(pid, "executable mapping", o.check())
-          .map(ev -> withContext(ev, pid))
+          .execution(pid, "executable mapping", o.check(), b -> context(b, pid))
           .ifPresent(out::add);
       fileDrift(pid, "mapped executable", m.file(), o.check()).ifPresent(out::add);
       if (out.isEmpty()
@@ -173,7 +168,7 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
         pid,
         classifier.now(),
         () -> table.sawExit(pid, e.file().identity()),
-        () -> withContext(classifier.execution(pid, "exec", check).orElseThrow(), pid));
+        () -> classifier.execution(pid, "exec", check, b -> context(b, pid)).orElseThrow());
   }
 
   private boolean quietable(ExecutableFile file, ExecutableCheck check) {
@@ -374,28 +369,23 @@ public final class ClassifyStage implements Function<Flux<List<Observation>>, Fl
    * (which container or service) the process runs in; where the chain ends before a root or its
    * depth because a process is not known (any more), {@value #PARENTS_END} says so.
    */
-  private SecurityEvent withContext(SecurityEvent e, int pid) {
+  private void context(SecurityEvent.Builder b, int pid) {
     List<ProcessTable.Entry> line = table.ancestryThroughForks(pid, PARENT_DEPTH + 1);
-    List<String> parents = new ArrayList<>(line.size());
-    for (int i = 1; i < line.size(); i++) {
-      parents.add(line.get(i).exePath());
+    if (line.size() > 1) {
+      List<String> parents = new ArrayList<>(line.size() - 1);
+      for (int i = 1; i < line.size(); i++) {
+        parents.add(line.get(i).exePath());
+      }
+      b.detail("parents", Collections.unmodifiableList(parents));
+    }
+    String end = chainEnd(pid, line);
+    if (end != null) {
+      b.detail(PARENTS_END, end);
     }
     long cgroup = line.isEmpty() ? 0L : line.get(0).cgroupId();
-    String end = chainEnd(pid, line);
-    if (parents.isEmpty() && cgroup == 0 && end == null) {
-      return e;
-    }
-    Map<String, Object> context = new LinkedHashMap<>();
-    if (!parents.isEmpty()) {
-      context.put("parents", Collections.unmodifiableList(parents));
-    }
-    if (end != null) {
-      context.put(PARENTS_END, end);
-    }
     if (cgroup != 0) {
-      context.put("cgroupId", cgroup);
+      b.detail("cgroupId", cgroup);
     }
-    return e.withDetails(context);
   }
 
   /**
