@@ -86,7 +86,7 @@ public final class Aggregator {
   }
 
   /** What {@link #keyOf} gives: one record rather than a joined string (built once per finding). */
-  public record Key(String fold, String path, SecurityEvent.IncidentState state) {}
+  public record Key(FoldKeys.Key fold, String path, SecurityEvent.IncidentState state) {}
 
   /** Returns what to emit now for this occurrence: the event itself, or nothing if folded. */
   public synchronized List<SecurityEvent> offer(SecurityEvent event, Instant now) {

@@ -41,10 +41,13 @@ public final class FoldKeys {
 
   private FoldKeys() {}
 
-  /** The fold key of {@code e}. */
-  public static String of(SecurityEvent e) {
+  /**
+   * The fold key of {@code e}: its parts rather than their joined text, so that a key costs no new
+   * string (the aggregator keeps one per finding for its window).
+   */
+  public static Key of(SecurityEvent e) {
     if (e.details().containsKey(SinkStage.DROP_REPORT)) {
-      return "drop-report|" + e.id();
+      return new Key("drop-report", e.id(), null);
     }
     if (e.details().get(Grouping.ITEMS) instanceof List<?> items && !items.isEmpty()) {
       TreeSet<String> keys = new TreeSet<>();
@@ -56,9 +59,21 @@ public final class FoldKeys {
                   + Objects.toString(m.get("subject"), ""));
         }
       }
-      return e.type() + "|" + String.join(",", keys);
+      return new Key(e.type().name(), String.join(",", keys), null);
     }
-    return e.type() + "|" + label(e) + "@" + subject(e);
+    return new Key(e.type().name(), label(e), subject(e));
+  }
+
+  /**
+   * A fold key: the event type (or {@code drop-report}), what was found (a grouped event's items
+   * together, a loss report's id) and the subject (null for those two).
+   */
+  public record Key(String kind, String finding, String subject) {
+    /** The key as text: {@code TYPE|finding@subject}. */
+    @Override
+    public String toString() {
+      return kind + "|" + finding + (subject == null ? "" : "@" + subject);
+    }
   }
 
   /**
@@ -69,16 +84,28 @@ public final class FoldKeys {
    */
   public static String label(SecurityEvent e) {
     // Loops rather than streams: built for every finding an incident or a fold looks at.
+    // The common cases (one fact, one finding type) are the event's own string, not a new one.
+    Object first = null;
     StringBuilder facts = null;
     for (String k : FACTS) {
       Object v = e.details().get(k);
-      if (v != null) {
-        facts = facts == null ? new StringBuilder() : facts.append('/');
-        facts.append(v);
+      if (v == null) {
+        continue;
+      }
+      if (first == null) {
+        first = v;
+      } else {
+        facts = (facts == null ? new StringBuilder().append(first) : facts).append('/').append(v);
       }
     }
-    if (facts != null && facts.length() > 0) {
+    if (facts != null) {
       return facts.toString();
+    }
+    if (first != null && !first.toString().isEmpty()) {
+      return first.toString();
+    }
+    if (e.findings().size() == 1) {
+      return e.findings().get(0).type();
     }
     if (!e.findings().isEmpty()) {
       TreeSet<String> types = new TreeSet<>();

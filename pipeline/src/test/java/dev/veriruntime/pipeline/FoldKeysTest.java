@@ -35,7 +35,7 @@ class FoldKeysTest {
 
   @Test
   void theKeyIsMadeOfTypeFindingAndDigestNotText() {
-    String key = FoldKeys.of(jit(100, 4096, 0x7f0000001000L));
+    String key = FoldKeys.of(jit(100, 4096, 0x7f0000001000L)).toString();
     assertThat(key)
         .isEqualTo(
             "RUNTIME_DRIFT|ANONYMOUS_EXECUTABLE_MEMORY/re-attestation/MEMORY_MAP@"
