@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.ChannelOption;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -68,6 +70,9 @@ public final class PrometheusSink extends BoundedSink {
         HttpServer.create()
             .host(host)
             .port(port)
+            // A scrape every few seconds needs no pool: pooled, each event loop that answered one
+            // kept a 4-MiB chunk of direct memory of its own (17 MiB of resident memory, measured).
+            .childOption(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
             .route(
                 routes ->
                     routes.get(
