@@ -360,7 +360,11 @@ public final class Policy {
     if (incidents.reminderSeconds.isEmpty()) {
       throw new IOException("policy: incidents.reminder-seconds must list at least one delay");
     }
-    for (long delay : incidents.reminderSeconds) {
+    for (Long delay : incidents.reminderSeconds) {
+      if (delay == null) {
+        throw new IOException(
+            "policy: incidents.reminder-seconds must list numbers of seconds, got an empty entry");
+      }
       seconds("incidents.reminder-seconds", delay, 1);
     }
     rate("sinks.console.rate", sinks.console.rate);

@@ -124,6 +124,7 @@ class PolicyTest {
         "reattestation: {interval-seconds: 0}|reattestation.interval-seconds",
         "aggregation: {window-seconds: 9223372036854775807}|aggregation.window-seconds",
         "incidents: {reminder-seconds: []}|incidents.reminder-seconds",
+        "incidents: {reminder-seconds: [!600, 0]}|incidents.reminder-seconds",
         "sinks: {console: {rate: 0}}|sinks.console.rate",
         "sinks: {metrics-port: 70000}|sinks.metrics-port"
       })
