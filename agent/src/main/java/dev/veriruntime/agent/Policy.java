@@ -7,6 +7,9 @@ import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.veriruntime.pipeline.IncidentBook;
 import dev.veriruntime.verifier.Scope;
@@ -20,6 +23,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The policy file (YAML or JSON; JSON is valid YAML): where trust comes from, what to check, what
@@ -328,13 +332,35 @@ public final class Policy {
   }
 
   private static ObjectMapper mapper() {
-    return new ObjectMapper(new YAMLFactory())
-        .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-        // "sinks:" with nothing after it, or "- ~" in a list, is a null the daemon would trip over
-        // later (found by PolicyFuzzTest): refused here, naming the key.
-        .setDefaultSetterInfo(JsonSetter.Value.forValueNulls(Nulls.FAIL, Nulls.FAIL));
+    ObjectMapper m =
+        new ObjectMapper(new YAMLFactory())
+            .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            // "sinks:" with nothing after it, or "- ~" in a list, is a null the daemon would trip
+            // over later (found by PolicyFuzzTest): refused here, naming the key.
+            .setDefaultSetterInfo(JsonSetter.Value.forValueNulls(Nulls.FAIL, Nulls.FAIL));
+    // An empty scalar ('' or a bare tag such as "!600") is not a number: Jackson would make it a
+    // null Long in a list of numbers, past the null check above (found by PolicyFuzzTest).
+    m.coercionConfigDefaults().setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+    return m;
+  }
+
+  /**
+   * Jackson names the key last, on a line of its own that a one-line error drops: put it first, as
+   * the policy's own checks do ("policy: incidents.reminder-seconds[0]: …").
+   */
+  private static IOException refused(MismatchedInputException e) {
+    String key =
+        e.getPath().stream()
+            .map(r -> r.getFieldName() != null ? "." + r.getFieldName() : "[" + r.getIndex() + "]")
+            .collect(Collectors.joining())
+            .replaceFirst("^\\.", "");
+    String why = e.getOriginalMessage().lines().findFirst().orElse("not valid");
+    var at = e.getLocation();
+    String where =
+        at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+    return new IOException("policy: " + key + ": " + why + where, e);
   }
 
   /** Numbers the daemon cannot run with are refused at load, naming the key, not at start. */
@@ -360,11 +386,7 @@ public final class Policy {
     if (incidents.reminderSeconds.isEmpty()) {
       throw new IOException("policy: incidents.reminder-seconds must list at least one delay");
     }
-    for (Long delay : incidents.reminderSeconds) {
-      if (delay == null) {
-        throw new IOException(
-            "policy: incidents.reminder-seconds must list numbers of seconds, got an empty entry");
-      }
+    for (long delay : incidents.reminderSeconds) {
       seconds("incidents.reminder-seconds", delay, 1);
     }
     rate("sinks.console.rate", sinks.console.rate);
@@ -445,7 +467,12 @@ public final class Policy {
     if (bytes.length == 0) {
       return base;
     }
-    Policy read = mapper().readerForUpdating(base).readValue(bytes);
+    Policy read;
+    try {
+      read = mapper().readerForUpdating(base).readValue(bytes);
+    } catch (MismatchedInputException e) {
+      throw refused(e);
+    }
     return (read == null ? base : read).checked();
   }
 }
