@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
@@ -152,12 +153,12 @@ public final class ConsoleSink extends BoundedSink {
           .append("] ")
           .append(f.reason());
       if (!f.detail().isEmpty()) {
-        sb.append(' ').append(f.detail());
+        sb.append(' ').append(byKey(f.detail()));
       }
       sb.append('\n');
     }
     if (!e.details().isEmpty()) {
-      sb.append("    details: ").append(e.details()).append('\n');
+      sb.append("    details: ").append(byKey(e.details())).append('\n');
     }
     if (e.incident() != null) {
       SecurityEvent.Incident i = e.incident();
@@ -202,5 +203,13 @@ public final class ConsoleSink extends BoundedSink {
       case "NOT_VERIFIED" -> "\u001b[33m";
       default -> DIM;
     };
+  }
+
+  /**
+   * A map's entries by key, as the JSON sinks write them: details built with {@code Map.of} iterate
+   * in an order that changes from one JVM to the next, and the same event should read the same.
+   */
+  private static String byKey(Map<String, ?> m) {
+    return m.size() < 2 ? m.toString() : new TreeMap<>(m).toString();
   }
 }

@@ -97,6 +97,22 @@ class ConsoleSinkTest extends SinkContractTest {
   }
 
   @Test
+  void detailsReadInKeyOrderWhateverOrderTheyWereMadeIn() {
+    // Map.of iterates in an order salted per JVM: the same event must print the same text.
+    SecurityEvent e =
+        SecurityEvent.builder(EventType.RUNTIME_DRIFT, Instant.parse("2026-11-23T08:00:00Z"))
+            .reason("code differs")
+            .detail("observed", "mmap")
+            .detail("finding", "MEMFD_EXECUTION")
+            .detail("check", "live")
+            .finding("CODE_MODIFIED", "MEMORY_CODE", "differs", Map.of("z", "1", "a", "2"))
+            .build();
+    assertThat(ConsoleSink.render(e, false))
+        .contains("details: {check=live, finding=MEMFD_EXECUTION, observed=mmap}")
+        .contains("differs {a=2, z=1}");
+  }
+
+  @Test
   void colourUsesAnsiEscapes() {
     assertThat(ConsoleSink.render(sample(), true)).contains("\u001b[31m", "\u001b[0m");
   }
