@@ -356,7 +356,10 @@ public final class Policy {
             .map(r -> r.getFieldName() != null ? "." + r.getFieldName() : "[" + r.getIndex() + "]")
             .collect(Collectors.joining())
             .replaceFirst("^\\.", "");
-    String why = e.getOriginalMessage().lines().findFirst().orElse("not valid");
+    String why =
+        e.getOriginalMessage() == null
+            ? "not valid"
+            : e.getOriginalMessage().lines().findFirst().orElse("not valid");
     var at = e.getLocation();
     String where =
         at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
