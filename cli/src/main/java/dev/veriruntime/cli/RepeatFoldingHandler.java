@@ -1,5 +1,6 @@
 package dev.veriruntime.cli;
 
+import dev.veriruntime.pipeline.Reminders;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,8 +33,7 @@ final class RepeatFoldingHandler extends Handler {
   static final Duration QUIET = Duration.ofMinutes(10);
 
   /** How long after each print the next count comes; the last step repeats. */
-  static final List<Duration> REMINDERS =
-      List.of(Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofHours(1));
+  static final Reminders REMINDERS = Reminders.HOURLY;
 
   /** The most distinct messages followed at once. */
   static final int KEYS = 256;
@@ -71,7 +71,7 @@ final class RepeatFoldingHandler extends Handler {
 
     /** How long after the last print the next count comes. */
     Duration interval() {
-      return REMINDERS.get(Math.min(step, REMINDERS.size() - 1));
+      return REMINDERS.after(step);
     }
 
     Instant due() {

@@ -35,8 +35,7 @@ import reactor.core.scheduler.Scheduler;
  */
 public final class DropReporter {
   /** The pauses between the reports of a lasting loss, the last one repeated. */
-  static final List<Duration> REMINDERS =
-      List.of(Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofHours(1));
+  static final Reminders REMINDERS = Reminders.HOURLY;
 
   /** A loss condition ends after this long without a loss. */
   static final Duration QUIET = Duration.ofMinutes(1);
@@ -141,7 +140,7 @@ public final class DropReporter {
     loss.total += count;
     loss.reports++;
     loss.places.addAll(held.keySet());
-    Duration pause = REMINDERS.get(Math.min(loss.reports - 1, REMINDERS.size() - 1));
+    Duration pause = REMINDERS.after(loss.reports - 1);
     loss.nextReport = end.plus(pause);
     StringBuilder reason = new StringBuilder();
     if (count > 0) {
