@@ -125,16 +125,10 @@ public final class IncidentBook {
       if (groupWindow.isNegative()
           || actWindow.isNegative()
           || actWindow.compareTo(groupWindow) > 0
-          || reminders.isEmpty()
           || maxIncidents < 1) {
         throw new IllegalArgumentException("bad incident settings");
       }
-      for (Duration d : reminders) {
-        if (d.isNegative() || d.isZero()) {
-          throw new IllegalArgumentException("reminder delays must be positive: " + reminders);
-        }
-      }
-      reminders = List.copyOf(reminders);
+      reminders = new Reminders(reminders).delays();
     }
 
     /** 1 s groups, 200 ms for acts, the default reminders, liveness checked every second. */
@@ -218,6 +212,7 @@ public final class IncidentBook {
   private static final int MAX_KNOWN_FINDINGS = 256;
 
   private final Settings settings;
+  private final Reminders reminders;
   private final ProcessLiveness liveness;
   private final Map<GroupKey, Group> pending = new LinkedHashMap<>();
   // The pending groups by the time they may be due, so that a tick visits only those (an exec storm
@@ -247,6 +242,7 @@ public final class IncidentBook {
 
   public IncidentBook(Settings settings, ProcessLiveness liveness) {
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.reminders = new Reminders(settings.reminders());
     this.liveness = Objects.requireNonNull(liveness, "liveness");
     this.groupLimit = settings.groupWindow().multipliedBy(MAX_GROUP_WINDOWS);
     this.actLimit = settings.actWindow().multipliedBy(MAX_GROUP_WINDOWS);
@@ -922,7 +918,7 @@ public final class IncidentBook {
                   found.nextReminder,
                   null)));
     }
-    Instant next = now.plus(settings.reminders().get(0));
+    Instant next = now.plus(reminders.after(0));
     o = new Open(key, merged, now, next);
     newAsker(o, asker);
     remember(o, items);
@@ -1028,11 +1024,10 @@ public final class IncidentBook {
     o.lastReported = now;
     Instant next = null;
     if (state == IncidentState.REMINDER) {
-      List<Duration> delays = settings.reminders();
-      o.reminder = Math.min(o.reminder + 1, delays.size() - 1);
-      o.nextReminder = o.nextReminder.plus(delays.get(o.reminder));
+      Duration delay = reminders.after(++o.reminder);
+      o.nextReminder = o.nextReminder.plus(delay);
       if (!o.nextReminder.isAfter(now)) {
-        o.nextReminder = now.plus(delays.get(o.reminder));
+        o.nextReminder = now.plus(delay);
       }
       next = o.nextReminder;
     }
