@@ -1,5 +1,6 @@
 package dev.veriruntime.agent;
 
+import dev.veriruntime.ingest.event.AnonymousExecEvent;
 import dev.veriruntime.ingest.event.ExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
@@ -45,13 +46,16 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>The execs are of the executables the start-up scan found running ({@link #sample}, at most
  * {@link #FILES}; the JVM's launcher when there was no scan), round robin, each in a round with a
- * library mapping (another of those files) and followed by its exit, so the code is compiled for
- * the mix a host really has: trusted and unknown files, the first exec of each a cache miss, the
- * others hits. A branch that the made-up execs never took would otherwise throw the compiled code
- * away at the first real exec that takes it. Each exec has a pid no process can have (at or above
- * the kernel's limit of 2^22). The pipeline given is the live one's stages over state of their own
- * ({@link #scratchPipeline}): nothing it does reaches the agent's process table, incidents, metrics
- * or sinks.
+ * library mapping (another of those files) and the previous process's exit, as the probe sends
+ * them, its parent the process that exited just before and, every {@value #ANONYMOUS_EVERY}th, a
+ * JIT's anonymous code mapping, so the code is compiled for the mix a host really has: trusted and
+ * unknown files, the first exec of each a cache miss, the others hits, departed processes past
+ * their grace period. A branch that the made-up execs never took throws the compiled code away at
+ * the first real exec that takes it, and a calm host then runs that code in the JIT's profiling
+ * tier until it has seen thousands more execs (benchmarks/README.md, "Calm p50: the wake-up
+ * floor"). Each exec has a pid no process can have (at or above the kernel's limit of 2^22). The
+ * pipeline given is the live one's stages over state of their own ({@link #scratchPipeline}):
+ * nothing it does reaches the agent's process table, incidents, metrics or sinks.
  *
  * <p>Costs one to two CPU seconds once (the execs and the compilations they cause), one more
  * verification of each of those files, and a full collection of the garbage it leaves; {@code
@@ -63,6 +67,9 @@ final class PipelineWarmUp extends WarmUp {
 
   /** The most distinct executables the execs are made of. */
   static final int FILES = 64;
+
+  /** One round in this many also has an anonymous executable mapping (a JIT's code). */
+  static final int ANONYMOUS_EVERY = 16;
 
   private static final long MAPPED_AT = 0x7f0000000000L;
   private static final int PROT_EXEC = 4;
@@ -116,7 +123,10 @@ final class PipelineWarmUp extends WarmUp {
                     Duration.ofMillis(policy.verification.inlineMillisPerSecond)),
                 metrics,
                 ledger),
-            new ProcessTable(1024, ledger),
+            // Departed processes expire at once: a live table's first exits past the grace
+            // period take that branch within seconds, and a branch the warm-up never took sends
+            // the compiled track and verify stages back to the interpreter.
+            new ProcessTable(1024, ledger, Duration.ZERO),
             new Classifier(clock, host),
             Set.of(),
             ledger,
@@ -174,30 +184,53 @@ final class PipelineWarmUp extends WarmUp {
       Flux<List<RuntimeEvent>> rounds =
           Flux.create(
               sink -> {
+                TaskContext previous = null;
                 for (int i = 0; i < execs && !stopped(); i++) {
                   ExecutableFile exe = made.get(i % made.size());
                   int pid = FIRST_PID + (i % FIRST_PID); // never past 2^24
                   TaskContext task = new TaskContext(pid, pid, 0, 0, 0, "warm-up");
                   long now = System.nanoTime();
-                  // A round of two: the exec, and a library mapped by the new process (another
-                  // of the files; a cache miss there waits for a verification lane).
-                  sink.next(
-                      List.of(
-                          new ExecEvent(
-                              now, task, FIRST_PID - 1, pid, 0, 0, exe.path(), false, exe, false),
-                          new ExecMappingEvent(
-                              now,
-                              task,
-                              MAPPED_AT,
-                              4096,
-                              0,
-                              PROT_EXEC,
-                              MAP_PRIVATE,
-                              MappingSource.MMAP,
-                              3,
-                              made.get((i + 1) % made.size()))));
-                  sink.next(List.of(new ExitEvent(System.nanoTime(), task, 0)));
+                  // A round as the probe sends one: the previous process's exit (exits wake no
+                  // reader, so it comes with the next exec), the exec, and a library mapped by the
+                  // new process (another of the files; a cache miss there waits for a lane).
+                  List<RuntimeEvent> round = new ArrayList<>(3);
+                  if (previous != null) {
+                    round.add(new ExitEvent(now, previous, 0));
+                  }
+                  // Its parent the process that just exited: a departed pid is looked up too.
+                  int parent = previous != null ? previous.tgid() : FIRST_PID - 1;
+                  round.add(
+                      new ExecEvent(now, task, parent, pid, 0, 0, exe.path(), false, exe, false));
+                  round.add(
+                      new ExecMappingEvent(
+                          now,
+                          task,
+                          MAPPED_AT,
+                          4096,
+                          0,
+                          PROT_EXEC,
+                          MAP_PRIVATE,
+                          MappingSource.MMAP,
+                          3,
+                          made.get((i + 1) % made.size())));
+                  if (i % ANONYMOUS_EVERY == 0) {
+                    // A JIT's code: an anonymous executable mapping of the new process.
+                    round.add(
+                        new AnonymousExecEvent(
+                            now,
+                            task,
+                            MAPPED_AT + 4096,
+                            4096,
+                            PROT_EXEC,
+                            MAP_PRIVATE,
+                            MappingSource.MMAP));
+                  }
+                  sink.next(round);
+                  previous = task;
                   stepDone();
+                }
+                if (previous != null) {
+                  sink.next(List.of(new ExitEvent(System.nanoTime(), previous, 0)));
                 }
                 sink.complete();
               });

@@ -2,8 +2,10 @@ package dev.veriruntime.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.ingest.event.AnonymousExecEvent;
 import dev.veriruntime.ingest.event.ExecMappingEvent;
 import dev.veriruntime.ingest.event.ExecutableFile;
+import dev.veriruntime.ingest.event.ExitEvent;
 import dev.veriruntime.ingest.event.ScannedProcess;
 import dev.veriruntime.verifier.BinaryVerifier;
 import dev.veriruntime.verifier.FileIdentity;
@@ -63,6 +65,22 @@ class PipelineWarmUpTest {
                 .counter()
                 .count())
         .isEqualTo(500);
+    // Each exit comes with the next exec, as the probe sends them; the last one on its own.
+    assertThat(
+            meters
+                .get("veriruntime.events.in")
+                .tag("kind", ExitEvent.class.getSimpleName())
+                .counter()
+                .count())
+        .isEqualTo(500);
+    // A JIT's anonymous code mapping in the rounds of execs 0, 16, ..., 496.
+    assertThat(
+            meters
+                .get("veriruntime.events.in")
+                .tag("kind", AnonymousExecEvent.class.getSimpleName())
+                .counter()
+                .count())
+        .isEqualTo(32);
     assertThat(errBytes.toString(StandardCharsets.UTF_8))
         .startsWith("veriruntime: pipeline warmed up (500 execs of 1 executable in ")
         .hasLineCount(1);

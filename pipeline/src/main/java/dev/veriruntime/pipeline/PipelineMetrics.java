@@ -1,5 +1,6 @@
 package dev.veriruntime.pipeline;
 
+import dev.veriruntime.ingest.event.RuntimeEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -63,6 +64,13 @@ public final class PipelineMetrics {
             .minimumExpectedValue(Duration.ofNanos(10_000))
             .maximumExpectedValue(Duration.ofSeconds(10))
             .register(registry);
+    // Every event kind's counter now, not at its first event: that lookup takes ClassValue's slow
+    // path on the reader thread, a branch the compiled track stage has not seen, and sends it back
+    // to the interpreter on a calm host for thousands of execs (benchmarks/README.md, "Calm p50:
+    // the wake-up floor").
+    for (Class<?> kind : RuntimeEvent.class.getPermittedSubclasses()) {
+      eventsIn.get(kind);
+    }
     this.bytesHashed =
         DistributionSummary.builder("veriruntime.bytes.hashed")
             .baseUnit("bytes")

@@ -133,7 +133,12 @@ public final class ProcessTable {
   }
 
   public ProcessTable(int capacity, DropLedger ledger) {
-    this(capacity, ledger, DEPARTED_GRACE, System::nanoTime);
+    this(capacity, ledger, DEPARTED_GRACE);
+  }
+
+  /** As above, departed processes answerable for {@code grace} (the agent's warm-up: zero). */
+  public ProcessTable(int capacity, DropLedger ledger, Duration grace) {
+    this(capacity, ledger, grace, System::nanoTime);
   }
 
   ProcessTable(int capacity, DropLedger ledger, Duration grace, LongSupplier nanoTime) {

@@ -2,8 +2,11 @@ package dev.veriruntime.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veriruntime.ingest.event.ExitEvent;
+import dev.veriruntime.ingest.event.RuntimeEvent;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.core.instrument.distribution.HistogramSnapshot;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Arrays;
@@ -31,6 +34,26 @@ class PipelineMetricsTest {
         .contains("veriruntime_exec_verdict_latency_seconds_bucket{")
         .contains("veriruntime_exec_verdict_latency_seconds_count 2")
         .doesNotContain("quantile=");
+  }
+
+  @Test
+  void everyEventKindHasItsCounterFromTheStartAtZero() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    PipelineMetrics metrics = new PipelineMetrics(registry);
+
+    for (Class<?> kind : RuntimeEvent.class.getPermittedSubclasses()) {
+      assertThat(
+              registry
+                  .get("veriruntime.events.in")
+                  .tag("kind", kind.getSimpleName())
+                  .counter()
+                  .count())
+          .as(kind.getSimpleName())
+          .isZero();
+    }
+    metrics.eventIn(ExitEvent.class);
+    assertThat(registry.get("veriruntime.events.in").tag("kind", "ExitEvent").counter().count())
+        .isEqualTo(1);
   }
 
   /** Observations at or below {@code seconds}, from the first bucket bound that reaches it. */
