@@ -50,6 +50,11 @@ class PipelineWarmUpTest {
         err);
   }
 
+  /** Events of {@code kind} that went into the scratch pipeline. */
+  private double eventsIn(Class<?> kind) {
+    return meters.get("veriruntime.events.in").tag("kind", kind.getSimpleName()).counter().count();
+  }
+
   @Test
   void everyMadeUpExecGoesThroughTheStagesToAVerdictAndItSaysSoInOneLine() throws Exception {
     PipelineWarmUp w = warmUp(500);
@@ -58,29 +63,11 @@ class PipelineWarmUpTest {
 
     assertThat(w.done()).isEqualTo(500);
     assertThat(meters.get("veriruntime.exec.verdict.latency").timer().count()).isEqualTo(500);
-    assertThat(
-            meters
-                .get("veriruntime.events.in")
-                .tag("kind", ExecMappingEvent.class.getSimpleName())
-                .counter()
-                .count())
-        .isEqualTo(500);
+    assertThat(eventsIn(ExecMappingEvent.class)).isEqualTo(500);
     // Each exit comes with the next exec, as the probe sends them; the last one on its own.
-    assertThat(
-            meters
-                .get("veriruntime.events.in")
-                .tag("kind", ExitEvent.class.getSimpleName())
-                .counter()
-                .count())
-        .isEqualTo(500);
+    assertThat(eventsIn(ExitEvent.class)).isEqualTo(500);
     // A JIT's anonymous code mapping in the rounds of execs 0, 16, ..., 496.
-    assertThat(
-            meters
-                .get("veriruntime.events.in")
-                .tag("kind", AnonymousExecEvent.class.getSimpleName())
-                .counter()
-                .count())
-        .isEqualTo(32);
+    assertThat(eventsIn(AnonymousExecEvent.class)).isEqualTo(32);
     assertThat(errBytes.toString(StandardCharsets.UTF_8))
         .startsWith("veriruntime: pipeline warmed up (500 execs of 1 executable in ")
         .hasLineCount(1);
