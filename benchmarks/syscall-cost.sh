@@ -23,6 +23,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+. "$here/lib/agent.sh"
 pairs="${1:-7}"
 out="${SYSCALL_COST_OUT:-$here/results/syscall-cost.md}"
 work="$(mktemp -d)"
@@ -71,7 +72,6 @@ foreign_hooks() { # programs of other tools or agents on the raw syscall tracepo
 programs() { # $1: object; how many programs it has (one ELF section each)
   llvm-objdump -h "$1" | grep -cE ' (tp_btf|tp|raw_tp|tracepoint)/'
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 start_agent() { # $1: @agent or @agent-raw; waits until the agent watches and has gone idle
   local args=(watch --no-api --state-dir "$work/agent-state")
   [ "$1" = @agent-raw ] && args+=(--policy "$work/raw-hooks.yaml")
@@ -79,19 +79,8 @@ start_agent() { # $1: @agent or @agent-raw; waits until the agent watches and ha
   # The launcher ends in `exec java`, so $! is the agent's JVM (it builds the jars on first use).
   "$root/bin/veriruntime" "${args[@]}" >/dev/null 2>"$work/loader.log" &
   loader_pid=$!
-  for _ in $(seq 6000); do
-    grep -q '^veriruntime: watching' "$work/loader.log" && break
-    kill -0 "$loader_pid" 2>/dev/null || { cat "$work/loader.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  grep -q '^veriruntime: watching' "$work/loader.log" || { echo "syscall-cost: the agent did not start in 10 min" >&2; exit 1; }
-  # Idle: under 2 ticks (20 ms) of CPU in a second, twice in a row, or 60 s at most (warm-ups).
-  local quiet=0 before after
-  for _ in $(seq 60); do
-    before=$(cpu_ticks "$loader_pid"); sleep 1; after=$(cpu_ticks "$loader_pid")
-    if [ $((after - before)) -lt 2 ]; then quiet=$((quiet + 1)); else quiet=0; fi
-    [ "$quiet" -ge 2 ] && return
-  done
+  await_watching "$loader_pid" "$work/loader.log" syscall-cost
+  await_idle "$loader_pid"
 }
 load() { # $1: object; waits until every program is attached
   case "$1" in @*) start_agent "$1"; return ;; esac

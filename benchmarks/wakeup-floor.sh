@@ -17,6 +17,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+. "$here/lib/agent.sh"
 passes="${1:-3}"
 calm="${CALM_EXECS:-500}"
 out="${WAKEUP_FLOOR_OUT:-$here/results/wakeup-floor.md}"
@@ -70,15 +71,6 @@ reader_pass() { # $1: c or java; the reader's line into $work/$1.line
   grep '^all' "$work/reader.out" >"$work/$1.line"
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-await_idle() { # under 2 ticks (20 ms) of agent CPU in a second, twice in a row, or 60 s at most
-  local quiet=0 before after
-  for _ in $(seq 60); do
-    before=$(cpu_ticks "$agent_pid"); sleep 1; after=$(cpu_ticks "$agent_pid")
-    if [ $((after - before)) -lt 2 ]; then quiet=$((quiet + 1)); else quiet=0; fi
-    [ "$quiet" -ge 2 ] && return
-  done
-}
 buckets() { # the latency histogram's cumulative buckets: "LE COUNT" per line
   curl -fsS "http://127.0.0.1:$port/metrics" |
     awk -F'le="' '/^veriruntime_exec_verdict_latency_seconds_bucket/ {split($2, a, "\""); n = split($0, f, " "); print a[1], f[n]}'
@@ -101,20 +93,12 @@ agent_pass() { # the agent's "N P50 P90 P99" into $work/agent.line
   "$root/bin/veriruntime" watch --json --metrics-port "$port" --state-dir "$work/state" \
     >"$work/agent.out" 2>"$work/agent.err" &
   agent_pid=$!
-  local deadline=$((SECONDS + 600))
-  until grep -q '^veriruntime: watching' "$work/agent.err"; do
-    if ! kill -0 "$agent_pid" 2>/dev/null || ((SECONDS > deadline)); then
-      echo "wakeup-floor: the agent did not start (10 min at most); its last lines:" >&2
-      tail -5 "$work/agent.err" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
+  await_watching "$agent_pid" "$work/agent.err" wakeup-floor
   calm_pass # verified once: cached identities from here on
   local storms=()
   for s in "$work"/storm/*; do "$work/exec_driver" storm "$s" 30 1 >/dev/null & storms+=($!); done
   wait "${storms[@]}"
-  await_idle
+  await_idle "$agent_pid"
   buckets >"$work/before"
   calm_pass
   sleep 0.5
